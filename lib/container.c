@@ -1,0 +1,1 @@
+/* container.c: not written yet */

@@ -1,0 +1,1 @@
+/* demux.c: not written yet */

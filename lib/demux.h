@@ -1,0 +1,40 @@
+/*
+ * Private: the splitter for the engine's multiplexed log stream.
+ * Each frame: 8-byte header [stream: 0 stdin, 1 stdout, 2 stderr; 0; 0; 0;
+ * size as 4 bytes big-endian] then size bytes. Bytes arrive in arbitrary
+ * chunks; frames may be split anywhere, including inside the header.
+ */
+#ifndef ECS_DEMUX_H
+#define ECS_DEMUX_H
+
+#include <stddef.h>
+#include <ecs/common.h>
+
+typedef struct {
+	unsigned char header[8];
+	size_t header_have;    /* header bytes collected so far */
+	size_t frame_left;     /* payload bytes still to come in the current frame */
+	int frame_stream;      /* 1 or 2 for the current frame */
+	ecs_buffer out;        /* owned; freed by ecs_demux_clear() unless moved out */
+	ecs_buffer err;
+	size_t out_cap;
+	size_t err_cap;
+} ecs_demux;
+
+/** Start a demultiplexer keeping at most @out_cap / @err_cap bytes of each stream. */
+void ecs_demux_init(ecs_demux *d, size_t out_cap, size_t err_cap);
+
+/**
+ * Feed bytes. Returns 0, ECS_EPROTO for a header whose stream is not 0/1/2
+ * or whose three padding bytes are not zero (stdin frames are dropped), or
+ * ECS_ENOMEM. Bytes beyond a cap are dropped and the buffer's truncated flag set.
+ */
+int ecs_demux_feed(ecs_demux *d, const void *data, size_t len);
+
+/** End of stream: ECS_EPROTO if it stopped inside a frame, else 0. */
+int ecs_demux_finish(const ecs_demux *d);
+
+/** Free the buffers. */
+void ecs_demux_clear(ecs_demux *d);
+
+#endif

@@ -1,0 +1,48 @@
+/* Private: the engine handle's insides, shared by the files of libecs. */
+#ifndef ECS_ENGINE_PRIVATE_H
+#define ECS_ENGINE_PRIVATE_H
+
+#include <stdarg.h>
+#include <curl/curl.h>
+#include <ecs/engine.h>
+
+struct ecs_engine {
+	ecs_engine_options opts;   /* its strings point at the owned copies below */
+	char *endpoint;
+	char *ca_file;
+	char *cert_file;
+	char *key_file;
+	char *socket_path;         /* unix endpoints only */
+	char *base_url;            /* "http://localhost" for unix, else scheme://host:port */
+	int tls;
+	CURL *curl;                /* kept between calls so the connection is reused */
+	char api_version[16];      /* negotiated; "" until the first versioned request */
+	char errmsg[1024];
+};
+
+/** Set the handle's error message (printf-style) and return @code. */
+int ecs_engine_fail(ecs_engine *engine, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/** Clear the handle's error message. */
+void ecs_engine_clear_error(ecs_engine *engine);
+
+/** Log through the handle's hook, if any (printf-style). */
+void ecs_engine_log(const ecs_engine *engine, ecs_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/** Log through a bare hook (printf-style); does nothing when @fn is NULL. */
+void ecs_log_to(ecs_log_fn fn, void *userdata, ecs_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/**
+ * Pick the API version to use from what GET /version said: the lower of the
+ * engine's ApiVersion and ECS_API_VERSION_MAX, refused (ECS_EVERSION) if below
+ * ECS_API_VERSION_MIN or below the engine's MinAPIVersion. Pure; unit-tested.
+ */
+int ecs_api_version_pick(char *out, size_t size, const char *engine_max, const char *engine_min);
+
+/** Compare two "MAJOR.MINOR" versions like strcmp. */
+int ecs_api_version_cmp(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,64 @@
+/* Private: HTTP requests to the engine over libcurl. */
+#ifndef ECS_HTTP_H
+#define ECS_HTTP_H
+
+#include <ecs/engine.h>
+
+/** A response collected in memory. @body is NUL-terminated (not counted in @len). */
+typedef struct {
+	long status;
+	char *body;
+	size_t len;
+} ecs_http_response;
+
+/**
+ * A streaming sink: called with each chunk of the body of a 2xx response.
+ * Return 0 to go on, or a negative ECS_E* code to stop the transfer; that
+ * code is then what ecs_http_do() returns. Bodies of non-2xx responses are
+ * always collected into the response instead, so errors can be read.
+ */
+typedef int (*ecs_http_sink)(const char *data, size_t len, void *userdata);
+
+typedef struct {
+	const char *method;          /* "GET", "POST", "DELETE" */
+	const char *path;            /* "/containers/create?..." already escaped; the version prefix is added */
+	int unversioned;             /* 1 for /_ping and /version */
+	const char *content_type;    /* for @body; NULL means application/json */
+	const void *body;
+	size_t body_len;
+	const char *const *headers;  /* extra "Name: value" lines */
+	size_t headers_len;
+	long timeout_ms;             /* 0 = the engine's request timeout; -1 = no bound */
+	ecs_http_sink sink;          /* NULL collects the body into the response */
+	void *sink_userdata;
+	size_t max_body;             /* cap on a collected body; 0 = 8 MiB (ECS_EPROTO past it) */
+	ecs_cancel *cancel;          /* optional: aborts with ECS_ECANCELED */
+} ecs_http_request;
+
+/**
+ * Send one request and wait for the whole response. Negotiates the API
+ * version first if the handle has none yet and the path is versioned.
+ * Returns 0 whenever a response arrived, whatever its status (check
+ * resp->status); ECS_EUNAVAILABLE when the engine cannot be reached;
+ * ECS_ETIMEDOUT; ECS_ECANCELED; a sink's code; ECS_ENOMEM; ECS_ERROR.
+ * Sets the handle's error message on failure. @resp is always initialised
+ * and must be cleared with ecs_http_response_clear().
+ */
+int ecs_http_do(ecs_engine *engine, const ecs_http_request *req, ecs_http_response *resp);
+
+void ecs_http_response_clear(ecs_http_response *resp);
+
+/**
+ * Turn a non-2xx response into an error code and set the handle's message to
+ * "@what: <engine's message>" (the "message" member of the JSON body, or the
+ * body itself). 400 -> ECS_EINVAL, 404 -> ECS_ENOTFOUND, other -> ECS_EENGINE.
+ */
+int ecs_http_fail(ecs_engine *engine, const ecs_http_response *resp, const char *what);
+
+/** 1 for a 2xx status. */
+int ecs_http_ok(const ecs_http_response *resp);
+
+/** URL-escape a path segment or query value; free() the result. NULL on ENOMEM. */
+char *ecs_http_escape(const char *s);
+
+#endif

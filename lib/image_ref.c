@@ -1,0 +1,1 @@
+/* image_ref.c: not written yet */

@@ -1,0 +1,157 @@
+/*
+ * libecs: one container's life: create, start, wait, logs, kill, delete,
+ * and listing the containers libecs made.
+ */
+#ifndef ECS_CONTAINER_H
+#define ECS_CONTAINER_H
+
+#include <stdint.h>
+#include <time.h>
+#include <ecs/engine.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ECS_CONTAINER_SPEC_VERSION 1
+
+/**
+ * ecs_container_spec - what to create. Strings and arrays belong to the caller.
+ * @image: image reference (must exist locally).
+ * @cmd, @cmd_len: the command, at least one element.
+ * @env, @env_len: "KEY=VALUE" strings; may be NULL/0.
+ * @task_id: value of the ECS_LABEL_TASK_ID label (required).
+ * @deadline: unix time after which a sweep may delete the container whatever
+ *            its state (ECS_LABEL_DEADLINE); 0 means no deadline label.
+ * @memory_bytes: HostConfig.Memory (and MemorySwap, so no swap); 0 = engine default.
+ * @nano_cpus: HostConfig.NanoCpus (1e9 = one CPU); 0 = engine default.
+ * @pids_limit: HostConfig.PidsLimit; 0 = engine default.
+ * @network_mode: HostConfig.NetworkMode ("none", "bridge"...); NULL = "none".
+ * @open_stdin: 1 to keep stdin open for one attach (OpenStdin + StdinOnce).
+ * Always set: ECS_LABEL_MANAGED=true, no-new-privileges, the "local" log
+ * driver (byte-exact logs), no TTY.
+ */
+typedef struct {
+	unsigned int version;
+	const char *image;
+	const char *const *cmd;
+	size_t cmd_len;
+	const char *const *env;
+	size_t env_len;
+	const char *task_id;
+	time_t deadline;
+	int64_t memory_bytes;
+	int64_t nano_cpus;
+	int64_t pids_limit;
+	const char *network_mode;
+	int open_stdin;
+} ecs_container_spec;
+
+#define ECS_CONTAINER_SPEC_INIT { ECS_CONTAINER_SPEC_VERSION, NULL, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, NULL, 0 }
+
+/**
+ * ecs_container_create - POST /containers/create.
+ * @id_out: receives the container id (free() it).
+ * Returns 0, ECS_EINVAL (bad spec, or the engine refused it as bad),
+ * ECS_ENOTFOUND (no such image locally), or a transport/engine error.
+ */
+ECS_EXTERN int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_spec *spec);
+
+/**
+ * ecs_container_start - POST /containers/{id}/start. Returns 0 (also when it
+ * was already running), ECS_ENOTFOUND, ECS_EENGINE (e.g. the command does not
+ * exist in the image: the engine's message says so), or a transport error.
+ */
+ECS_EXTERN int ecs_container_start(ecs_engine *engine, const char *id);
+
+/**
+ * ecs_container_wait - POST /containers/{id}/wait: block until the container
+ * stops (one request, no polling).
+ * @exit_code: receives the exit status.
+ * @timeout_ms: how long to wait; 0 waits without bound.
+ * @cancel: optional token; triggering it ends the wait with ECS_ECANCELED.
+ * Returns 0, ECS_ETIMEDOUT (the container is still running; nothing is
+ * killed), ECS_ECANCELED, ECS_ENOTFOUND, or a transport/engine error.
+ */
+ECS_EXTERN int ecs_container_wait(int *exit_code, ecs_engine *engine, const char *id, long timeout_ms, ecs_cancel *cancel);
+
+/**
+ * ecs_container_logs - GET /containers/{id}/logs with stdout and stderr in
+ * one call, the multiplexed stream split back into the two streams.
+ * @out, @err: filled with at most @out_cap / @err_cap bytes each (their
+ *    truncated flags set when more was written); free with
+ *    ecs_buffer_clear(). Left empty on failure.
+ * Returns 0, ECS_ENOTFOUND, ECS_EPROTO (a malformed stream), or a
+ * transport/engine error.
+ */
+ECS_EXTERN int ecs_container_logs(ecs_buffer *out, ecs_buffer *err, ecs_engine *engine, const char *id,
+		size_t out_cap, size_t err_cap);
+
+/** ecs_buffer_clear - free a buffer's bytes and zero it. NULL is allowed. */
+ECS_EXTERN void ecs_buffer_clear(ecs_buffer *buf);
+
+/**
+ * ecs_container_kill - POST /containers/{id}/kill.
+ * @signal: e.g. "SIGKILL"; NULL means SIGKILL.
+ * Returns 0 (also when it was not running), ECS_ENOTFOUND, or a transport/engine error.
+ */
+ECS_EXTERN int ecs_container_kill(ecs_engine *engine, const char *id, const char *signal);
+
+/**
+ * ecs_container_delete - DELETE /containers/{id}?force=1&v=1.
+ * Returns 0, ECS_ENOTFOUND (already gone: callers usually treat it as done),
+ * or a transport/engine error (e.g. removal already in progress).
+ */
+ECS_EXTERN int ecs_container_delete(ecs_engine *engine, const char *id);
+
+/** What container inspect reports. Strings owned by the struct; see ecs_container_info_clear(). */
+typedef struct {
+	char *id;
+	char *image_id;      /* "sha256:..." the image that ran */
+	char *status;        /* "created", "running", "exited", "dead"... */
+	int running;
+	int exit_code;
+	int oom_killed;
+	time_t created;      /* unix seconds */
+	char *task_id;       /* ECS_LABEL_TASK_ID, NULL if absent */
+	time_t deadline;     /* ECS_LABEL_DEADLINE, 0 if absent */
+} ecs_container_info;
+
+/** ecs_container_info_clear - free the members and zero them. NULL is allowed. */
+ECS_EXTERN void ecs_container_info_clear(ecs_container_info *info);
+
+/**
+ * ecs_container_inspect - GET /containers/{id}/json.
+ * Returns 0, ECS_ENOTFOUND, ECS_EPROTO, or a transport/engine error.
+ */
+ECS_EXTERN int ecs_container_inspect(ecs_container_info *out, ecs_engine *engine, const char *id);
+
+/**
+ * ecs_container_list - GET /containers/json?all=1 filtered by labels.
+ * @out, @count: receive an array of @count entries (only id, status,
+ *    created, task_id and deadline are filled: running is status=="running");
+ *    free with ecs_container_list_free().
+ * @labels, @labels_len: "key" or "key=value" filters, all of which must match;
+ *    ECS_LABEL_MANAGED "=true" is always added.
+ * Returns 0, or a transport/engine/protocol error.
+ */
+ECS_EXTERN int ecs_container_list(ecs_container_info **out, size_t *count, ecs_engine *engine,
+		const char *const *labels, size_t labels_len);
+
+/** ecs_container_list_free - free what ecs_container_list() returned. NULL is allowed. */
+ECS_EXTERN void ecs_container_list_free(ecs_container_info *list, size_t count);
+
+/**
+ * ecs_container_send_stdin - attach to a created (open_stdin) container's
+ * stdin, write @len bytes and close it, so the process sees end-of-file.
+ * Call after ecs_container_start(). Uses a connection of its own.
+ * @timeout_ms: bound on the whole exchange; 0 means the engine's request timeout.
+ * Returns 0 (also when the process exited without reading it all),
+ * ECS_ENOTFOUND, or a transport/engine error.
+ */
+ECS_EXTERN int ecs_container_send_stdin(ecs_engine *engine, const char *id, const void *data, size_t len, long timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,110 @@
+/*
+ * libecs: a connection to a Docker engine.
+ *
+ * Threads: an ecs_engine is used by one thread at a time (like a libcurl easy
+ * handle, which it wraps). Make one per thread; they are cheap, and each keeps
+ * its own connection alive between calls. ecs_engine_errmsg() belongs to the
+ * handle, so read it on the thread that made the failing call.
+ */
+#ifndef ECS_ENGINE_H
+#define ECS_ENGINE_H
+
+#include <ecs/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ecs_engine ecs_engine;
+
+/** The Docker Engine API versions libecs speaks. */
+#define ECS_API_VERSION_MIN "1.25"
+#define ECS_API_VERSION_MAX "1.41"
+
+#define ECS_ENGINE_DEFAULT_ENDPOINT "unix:///var/run/docker.sock"
+
+#define ECS_ENGINE_OPTIONS_VERSION 1
+
+/**
+ * ecs_engine_options - how to reach an engine.
+ * @endpoint: "unix:///path/to/docker.sock", "http://host:port" or
+ *            "https://host:port"; NULL means ECS_ENGINE_DEFAULT_ENDPOINT.
+ * @ca_file, @cert_file, @key_file: PEM files for https endpoints (the CA that
+ *            signed the engine's certificate, and our client certificate and
+ *            key); NULL for the system defaults / no client certificate.
+ * @connect_timeout_ms: 0 means 5000.
+ * @request_timeout_ms: bound on ordinary requests (not on container wait or
+ *            image pull, which have their own); 0 means 30000.
+ * @log, @log_userdata: optional log hook (see ecs_log_fn).
+ * The strings are copied by ecs_engine_new(); the caller keeps ownership.
+ */
+typedef struct {
+	unsigned int version;
+	const char *endpoint;
+	const char *ca_file;
+	const char *cert_file;
+	const char *key_file;
+	long connect_timeout_ms;
+	long request_timeout_ms;
+	ecs_log_fn log;
+	void *log_userdata;
+} ecs_engine_options;
+
+#define ECS_ENGINE_OPTIONS_INIT { ECS_ENGINE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL }
+
+/**
+ * ecs_engine_new - make an engine handle. Does no I/O: the endpoint is
+ * checked for form only; the API version is negotiated on first use.
+ * @out: receives the handle, freed with ecs_engine_free().
+ * @opts: may be NULL for all defaults.
+ * Returns 0, ECS_EINVAL (bad endpoint or options version) or ECS_ENOMEM.
+ */
+ECS_EXTERN int ecs_engine_new(ecs_engine **out, const ecs_engine_options *opts);
+
+/** ecs_engine_free - close the connection and free the handle. NULL is allowed. */
+ECS_EXTERN void ecs_engine_free(ecs_engine *engine);
+
+/**
+ * ecs_engine_options_get - the options the handle was made with (its own
+ * copies, valid as long as the handle). Use it to make another handle for
+ * another thread.
+ */
+ECS_EXTERN const ecs_engine_options *ecs_engine_options_get(const ecs_engine *engine);
+
+/**
+ * ecs_engine_errmsg - detail of the last failed call on this handle: the
+ * engine's own message or the transport error. Never NULL ("" when none).
+ * Valid until the next call on the handle.
+ */
+ECS_EXTERN const char *ecs_engine_errmsg(const ecs_engine *engine);
+
+/**
+ * ecs_engine_ping - GET /_ping.
+ * Returns 0 when the engine answers OK, ECS_EUNAVAILABLE when it cannot be
+ * reached, ECS_ETIMEDOUT, or ECS_EENGINE.
+ */
+ECS_EXTERN int ecs_engine_ping(ecs_engine *engine);
+
+/** What GET /version says, and the API version this handle uses. */
+typedef struct {
+	char version[64];          /* engine version, e.g. "20.10.24+dfsg1" */
+	char api_version[16];      /* highest API version the engine speaks */
+	char min_api_version[16];  /* lowest API version the engine speaks */
+	char os[32];
+	char arch[32];
+	char negotiated[16];       /* the version this handle uses in its paths */
+} ecs_engine_version;
+
+/**
+ * ecs_engine_version_get - ask the engine for its version and (re)negotiate
+ * the API version: the highest one both sides speak, between
+ * ECS_API_VERSION_MIN and ECS_API_VERSION_MAX.
+ * Returns 0, ECS_EUNAVAILABLE, ECS_ETIMEDOUT, ECS_EPROTO, or ECS_EVERSION when
+ * there is no common version (@out is still filled with what the engine said).
+ */
+ECS_EXTERN int ecs_engine_version_get(ecs_engine *engine, ecs_engine_version *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

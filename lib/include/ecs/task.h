@@ -1,0 +1,140 @@
+/*
+ * libecs: run one task from start to finish.
+ *
+ * ecs_task_run() makes sure the image is there (pulling it per the policy),
+ * creates the container, starts it, feeds it stdin, waits for it (killing it
+ * at the timeout), reads its stdout and stderr in one call and hands the
+ * container to deletion on every path after create: to the reaper when one is
+ * given (the caller gets the result first), or deleting it before returning.
+ */
+#ifndef ECS_TASK_H
+#define ECS_TASK_H
+
+#include <ecs/container.h>
+#include <ecs/image.h>
+#include <ecs/reaper.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+	ECS_PULL_IF_NOT_PRESENT = 0, /* inspect first, pull only when missing (default) */
+	ECS_PULL_ALWAYS = 1,         /* pull every time (picks up a moved tag) */
+	ECS_PULL_NEVER = 2           /* never pull: a missing image is ECS_ENOTFOUND */
+} ecs_pull_policy;
+
+#define ECS_TASK_SPEC_VERSION 1
+#define ECS_TASK_DEFAULT_TIMEOUT_MS 60000L
+#define ECS_TASK_DEFAULT_OUTPUT_CAP (1024u * 1024u)
+/** Seconds added to the timeout for the deadline label (see ECS_LABEL_DEADLINE). */
+#define ECS_TASK_DEADLINE_GRACE_S 300
+
+/**
+ * ecs_task_spec - what to run. Everything belongs to the caller and must stay
+ * valid during ecs_task_run().
+ * @task_id: NULL to have one generated (32 hex digits); else [A-Za-z0-9_.-]{1,64}.
+ * @image: "name:tag", "host:port/name:tag" or "name@sha256:..." (a bare name is ECS_EINVAL).
+ * @cmd, @cmd_len: at least one string.
+ * @env, @env_len: "KEY=VALUE" strings; may be NULL/0.
+ * @auth: registry credentials for the pull; NULL for none.
+ * @stdin_data, @stdin_len: bytes for the process's stdin; NULL/0 for none
+ *    (then stdin is empty).
+ * @timeout_ms: how long the container may run; 0 = ECS_TASK_DEFAULT_TIMEOUT_MS.
+ * @memory_bytes, @nano_cpus, @pids_limit, @network_mode: see ecs_container_spec.
+ * @stdout_cap, @stderr_cap: bytes kept per stream; 0 = ECS_TASK_DEFAULT_OUTPUT_CAP.
+ * @pull_policy: see ecs_pull_policy.
+ * @pull_timeout_ms: 0 = 300000.
+ * @cancel: optional; triggering it kills the container and ends the run with ECS_ECANCELED.
+ */
+typedef struct {
+	unsigned int version;
+	const char *task_id;
+	const char *image;
+	const char *const *cmd;
+	size_t cmd_len;
+	const char *const *env;
+	size_t env_len;
+	const ecs_registry_auth *auth;
+	const unsigned char *stdin_data;
+	size_t stdin_len;
+	long timeout_ms;
+	int64_t memory_bytes;
+	int64_t nano_cpus;
+	int64_t pids_limit;
+	const char *network_mode;
+	size_t stdout_cap;
+	size_t stderr_cap;
+	ecs_pull_policy pull_policy;
+	long pull_timeout_ms;
+	ecs_cancel *cancel;
+} ecs_task_spec;
+
+#define ECS_TASK_SPEC_INIT { ECS_TASK_SPEC_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0, 0, 0, 0, NULL, 0, 0, ECS_PULL_IF_NOT_PRESENT, 0, NULL }
+
+/** Milliseconds spent in each phase; 0 for a phase that did not happen. */
+typedef struct {
+	double pull;    /* inspect and, if needed, pull */
+	double create;
+	double start;   /* start and stdin */
+	double run;     /* wait until exit (or kill) */
+	double logs;    /* logs and inspect */
+	double total;
+} ecs_task_timings;
+
+/**
+ * ecs_task_result - what happened. Owned by the caller; ecs_task_run() fills
+ * it and ecs_task_result_clear() frees what it holds.
+ * @container_id: NULL if it failed before create.
+ * @exit_code: the process's exit status (137 after a kill); -1 if it never ran.
+ * @timed_out: the task ran past its timeout and was killed (the call still
+ *    returns 0 and the output so far).
+ * @image_digest: the id of the image that ran ("sha256:...").
+ * @error_phase: on failure, the phase that failed ("pull", "create", "start",
+ *    "stdin", "wait", "logs"); NULL on success.
+ * @error: on failure, a one-line message (the engine's words where it gave
+ *    any; never credentials); "" on success.
+ */
+typedef struct {
+	char task_id[72];
+	char *container_id;
+	int exit_code;
+	ecs_buffer out;
+	ecs_buffer err;
+	int timed_out;
+	int oom_killed;
+	char *image_digest;
+	ecs_task_timings timings;
+	const char *error_phase;
+	char error[512];
+} ecs_task_result;
+
+/**
+ * ecs_task_run - run one task to completion.
+ * @result: filled in all cases (zero it first or pass one that was cleared).
+ * @engine: used by this thread only for the duration of the call.
+ * @reaper: where the container goes after the run; NULL to delete it before
+ *    returning. Thread-safe: many threads may share one reaper.
+ * @spec: what to run.
+ * Returns 0 when the container ran (whatever its exit code, also when it
+ * timed out); else ECS_EINVAL (bad spec: nothing was created), ECS_ENOTFOUND
+ * (no such image), ECS_EUNAUTHORIZED (registry refused), ECS_EUNAVAILABLE,
+ * ECS_ETIMEDOUT (the engine did not answer in time), ECS_ECANCELED,
+ * ECS_EENGINE, ECS_EPROTO or ECS_ENOMEM, with result->error_phase and
+ * result->error telling where and why.
+ */
+ECS_EXTERN int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec);
+
+/** ecs_task_result_clear - free what a result holds and zero it. NULL is allowed. */
+ECS_EXTERN void ecs_task_result_clear(ecs_task_result *result);
+
+/**
+ * ecs_task_id_generate - 32 random hex digits (OpenSSL RAND_bytes) and a NUL.
+ * @buf: at least 33 bytes. Returns 0 or ECS_ERROR.
+ */
+ECS_EXTERN int ecs_task_id_generate(char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

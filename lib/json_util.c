@@ -1,0 +1,1 @@
+/* json_util.c: not written yet */

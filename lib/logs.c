@@ -1,0 +1,1 @@
+/* logs.c: not written yet */

@@ -1,0 +1,1 @@
+/* reaper.c: not written yet */

@@ -1,0 +1,1 @@
+/* registry_auth.c: not written yet */

@@ -1,0 +1,1 @@
+/* stdin.c: not written yet */

@@ -1,0 +1,1 @@
+/* task.c: not written yet */
