@@ -1,1 +1,289 @@
-/* http.c: not written yet */
+/*
+ * HTTP to the engine over libcurl. One easy handle per engine handle, reset
+ * between requests (curl_easy_reset keeps live connections, so keep-alive
+ * reuse survives it).
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_private.h"
+#include "http.h"
+#include "json_util.h"
+
+#define DEFAULT_MAX_BODY (8u * 1024u * 1024u)
+
+struct transfer {
+	ecs_engine *engine;
+	const ecs_http_request *req;
+	ecs_http_response *resp;
+	size_t max_body;
+	int sink_rc;      /* what a sink or the body cap asked to stop with */
+};
+
+static int append(ecs_http_response *resp, const char *data, size_t len)
+{
+	char *grown;
+	size_t cap;
+
+	if (len == 0)
+		return 0;
+	/* grow geometrically so long streams stay linear */
+	cap = resp->len + len + 1;
+	if (cap < 2 * resp->len)
+		cap = 2 * resp->len;
+	grown = realloc(resp->body, cap);
+	if (grown == NULL)
+		return ECS_ENOMEM;
+	memcpy(grown + resp->len, data, len);
+	resp->body = grown;
+	resp->len += len;
+	resp->body[resp->len] = '\0';
+	return 0;
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct transfer *t = userdata;
+	size_t len = size * nmemb;
+	long status = 0;
+
+	curl_easy_getinfo(t->engine->curl, CURLINFO_RESPONSE_CODE, &status);
+	t->resp->status = status;
+	if (t->req->sink != NULL && status >= 200 && status < 300) {
+		t->sink_rc = t->req->sink(data, len, t->req->sink_userdata);
+		return t->sink_rc == 0 ? len : 0;
+	}
+	if (t->resp->len + len > t->max_body) {
+		t->sink_rc = ECS_EPROTO;
+		ecs_engine_fail(t->engine, ECS_EPROTO, "the engine's answer is larger than %zu bytes", t->max_body);
+		return 0;
+	}
+	if (append(t->resp, data, len) != 0) {
+		t->sink_rc = ECS_ENOMEM;
+		return 0;
+	}
+	return len;
+}
+
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct transfer *t = userdata;
+
+	(void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+	return ecs_cancel_is_triggered(t->req->cancel) ? 1 : 0;
+}
+
+static int map_curl_error(ecs_engine *e, CURLcode cc, struct transfer *t, const char *url_path, const char *curl_msg)
+{
+	double connect_time = 0;
+
+	if (t->sink_rc != 0) {
+		if (t->sink_rc == ECS_ENOMEM)
+			return ecs_engine_fail(e, ECS_ENOMEM, "%s: out of memory", url_path);
+		return t->sink_rc; /* the sink or the cap set the message */
+	}
+	switch (cc) {
+	case CURLE_ABORTED_BY_CALLBACK:
+		return ecs_engine_fail(e, ECS_ECANCELED, "%s: cancelled", url_path);
+	case CURLE_OPERATION_TIMEDOUT:
+		curl_easy_getinfo(e->curl, CURLINFO_CONNECT_TIME, &connect_time);
+		if (connect_time <= 0.0)
+			return ecs_engine_fail(e, ECS_EUNAVAILABLE, "%s: cannot connect to the engine at %s: %s",
+					url_path, e->endpoint, curl_msg);
+		return ecs_engine_fail(e, ECS_ETIMEDOUT, "%s: the engine did not answer in time: %s", url_path, curl_msg);
+	case CURLE_OUT_OF_MEMORY:
+		return ecs_engine_fail(e, ECS_ENOMEM, "%s: out of memory", url_path);
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+		return ecs_engine_fail(e, ECS_EUNAVAILABLE, "%s: cannot talk to the engine at %s: %s",
+				url_path, e->endpoint, curl_msg);
+	case CURLE_PARTIAL_FILE:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_BAD_CONTENT_ENCODING:
+	case CURLE_HTTP2:
+		return ecs_engine_fail(e, ECS_EPROTO, "%s: malformed answer from the engine: %s", url_path, curl_msg);
+	default:
+		return ecs_engine_fail(e, ECS_ERROR, "%s: %s", url_path, curl_msg);
+	}
+}
+
+static int negotiate(ecs_engine *e)
+{
+	ecs_engine_version v;
+
+	return ecs_engine_version_get(e, &v);
+}
+
+int ecs_http_do(ecs_engine *e, const ecs_http_request *req, ecs_http_response *resp)
+{
+	struct transfer t;
+	struct curl_slist *headers = NULL, *grown;
+	char errbuf[CURL_ERROR_SIZE];
+	char header[256];
+	char *url = NULL;
+	size_t url_len, i;
+	long timeout;
+	CURLcode cc;
+	CURL *c;
+	int rc = 0;
+
+	if (resp == NULL)
+		return ECS_EINVAL;
+	memset(resp, 0, sizeof(*resp));
+	if (e == NULL || req == NULL || req->method == NULL || req->path == NULL || req->path[0] != '/')
+		return ECS_EINVAL;
+	ecs_engine_clear_error(e);
+	if (!req->unversioned && e->api_version[0] == '\0' && (rc = negotiate(e)) != 0)
+		return rc;
+
+	url_len = strlen(e->base_url) + strlen(req->path) + sizeof(e->api_version) + 4;
+	url = malloc(url_len);
+	if (url == NULL)
+		return ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
+	if (req->unversioned)
+		snprintf(url, url_len, "%s%s", e->base_url, req->path);
+	else
+		snprintf(url, url_len, "%s/v%s%s", e->base_url, e->api_version, req->path);
+
+	memset(&t, 0, sizeof(t));
+	t.engine = e;
+	t.req = req;
+	t.resp = resp;
+	t.max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY;
+
+	c = e->curl;
+	curl_easy_reset(c);
+	errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (e->socket_path)
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
+	if (e->tls) {
+		if (e->ca_file)
+			curl_easy_setopt(c, CURLOPT_CAINFO, e->ca_file);
+		if (e->cert_file)
+			curl_easy_setopt(c, CURLOPT_SSLCERT, e->cert_file);
+		if (e->key_file)
+			curl_easy_setopt(c, CURLOPT_SSLKEY, e->key_file);
+	}
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, e->tls ? "https" : "http");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, e->opts.connect_timeout_ms);
+	timeout = req->timeout_ms == 0 ? e->opts.request_timeout_ms : (req->timeout_ms < 0 ? 0 : req->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+	if (req->cancel) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
+
+	if (strcmp(req->method, "GET") == 0) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(req->method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? (const char *)req->body : "");
+		snprintf(header, sizeof(header), "Content-Type: %s", req->content_type ? req->content_type : "application/json");
+		if ((grown = curl_slist_append(headers, header)) == NULL)
+			goto nomem;
+		headers = grown;
+	} else {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+	/* no "Expect: 100-continue" round trip for our small bodies */
+	if ((grown = curl_slist_append(headers, "Expect:")) == NULL)
+		goto nomem;
+	headers = grown;
+	for (i = 0; i < req->headers_len; i++) {
+		if ((grown = curl_slist_append(headers, req->headers[i])) == NULL)
+			goto nomem;
+		headers = grown;
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+
+	cc = curl_easy_perform(c);
+	if (cc != CURLE_OK) {
+		rc = map_curl_error(e, cc, &t, req->path, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+	} else {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+		/* callers may always read body as a string */
+		if (resp->body == NULL && (resp->body = calloc(1, 1)) == NULL)
+			rc = ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
+	}
+	goto out;
+nomem:
+	rc = ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
+out:
+	/* the header list and URL must outlive the transfer, not the handle */
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl_slist_free_all(headers);
+	free(url);
+	return rc;
+}
+
+void ecs_http_response_clear(ecs_http_response *resp)
+{
+	if (resp == NULL)
+		return;
+	free(resp->body);
+	memset(resp, 0, sizeof(*resp));
+}
+
+int ecs_http_ok(const ecs_http_response *resp)
+{
+	return resp != NULL && resp->status >= 200 && resp->status < 300;
+}
+
+int ecs_http_fail(ecs_engine *e, const ecs_http_response *resp, const char *what)
+{
+	json_object *doc = NULL;
+	const char *msg = NULL;
+	int code;
+
+	switch (resp->status) {
+	case 400: code = ECS_EINVAL; break;
+	case 404: code = ECS_ENOTFOUND; break;
+	default: code = ECS_EENGINE; break;
+	}
+	if (resp->body != NULL && resp->len > 0) {
+		doc = ecs_json_parse(resp->body, resp->len);
+		msg = doc ? ecs_json_engine_message(doc) : NULL;
+	}
+	if (msg != NULL)
+		ecs_engine_fail(e, code, "%s: %s", what, msg);
+	else if (resp->body != NULL && resp->len > 0)
+		ecs_engine_fail(e, code, "%s: HTTP %ld: %.200s", what, resp->status, resp->body);
+	else
+		ecs_engine_fail(e, code, "%s: HTTP %ld", what, resp->status);
+	json_object_put(doc);
+	return code;
+}
+
+char *ecs_http_escape(const char *s)
+{
+	char *escaped, *copy;
+
+	if (s == NULL)
+		return NULL;
+	/* curl ignores the handle argument for escaping since 7.82 */
+	escaped = curl_easy_escape(NULL, s, 0);
+	if (escaped == NULL)
+		return NULL;
+	copy = strdup(escaped);
+	curl_free(escaped);
+	return copy;
+}
