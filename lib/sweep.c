@@ -1,1 +1,83 @@
-/* sweep.c: not written yet */
+/*
+ * libecs: the orphan sweep. Whatever a crash (ours or the engine's) left
+ * behind carries the ecs labels, so a listing by label finds it all.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ecs/ecs.h>
+#include "engine_private.h"
+
+/* Why a container should go, or NULL to leave it alone. */
+static const char *sweep_reason(const ecs_container_info *c, time_t now, unsigned int min_age_s)
+{
+	const char *status = c->status ? c->status : "";
+
+	/* Past its deadline its task is long over, whatever the engine says about it. */
+	if (c->deadline != 0 && c->deadline < now)
+		return "past its deadline";
+	/*
+	 * A young created or exited container may belong to a task that is
+	 * starting or being read right now; the minimum age leaves it to its runner.
+	 */
+	if (c->created + (time_t)min_age_s > now)
+		return NULL;
+	if (strcmp(status, "exited") == 0)
+		return "exited";
+	if (strcmp(status, "created") == 0)
+		return "never started";
+	if (strcmp(status, "dead") == 0)
+		return "dead";
+	return NULL;
+}
+
+int ecs_sweep(size_t *deleted, ecs_engine *engine, const ecs_sweep_options *opts)
+{
+	ecs_sweep_options defaults = ECS_SWEEP_OPTIONS_INIT;
+	ecs_container_info *list = NULL;
+	size_t count = 0, n = 0;
+	time_t now;
+	int rc;
+
+	if (deleted != NULL)
+		*deleted = 0;
+	if (engine == NULL)
+		return ECS_EINVAL;
+	if (opts == NULL)
+		opts = &defaults;
+	if (opts->version != ECS_SWEEP_OPTIONS_VERSION || (opts->labels_len > 0 && opts->labels == NULL))
+		return ECS_EINVAL;
+	rc = ecs_container_list(&list, &count, engine, opts->labels, opts->labels_len);
+	if (rc != 0) {
+		ecs_engine_log(engine, ECS_LOG_WARN, "sweep: listing containers failed (%s: %s)", ecs_error_name(rc),
+			       ecs_engine_errmsg(engine));
+		return rc;
+	}
+	now = opts->now ? opts->now : time(NULL);
+	for (size_t i = 0; i < count; i++) {
+		const ecs_container_info *c = &list[i];
+		const char *reason = sweep_reason(c, now, opts->min_age_s);
+		const char *task = c->task_id ? c->task_id : "-";
+
+		if (reason == NULL || c->id == NULL)
+			continue;
+		rc = ecs_container_delete(engine, c->id);
+		if (rc == 0) {
+			n++;
+			ecs_engine_log(engine, ECS_LOG_INFO, "sweep: task %s: container %.12s deleted (%s, %s)", task,
+				       c->id, reason, c->status ? c->status : "?");
+		} else if (rc == ECS_ENOTFOUND) {
+			/* Another deleter (the reaper, a sibling's sweep) got there first. */
+			ecs_engine_log(engine, ECS_LOG_DEBUG, "sweep: task %s: container %.12s already gone", task,
+				       c->id);
+		} else {
+			ecs_engine_log(engine, ECS_LOG_WARN, "sweep: task %s: container %.12s: delete failed (%s: %s)",
+				       task, c->id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+		}
+	}
+	ecs_container_list_free(list, count);
+	if (deleted != NULL)
+		*deleted = n;
+	return 0;
+}

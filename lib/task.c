@@ -1,1 +1,416 @@
-/* task.c: not written yet */
+/*
+ * libecs: the task runner. One call takes a task from spec to result and
+ * makes sure that, once a container exists, it is handed to deletion on
+ * every path out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include <ecs/ecs.h>
+#include "engine_private.h"
+
+#define PULL_DEFAULT_TIMEOUT_MS 300000L
+/* After a kill the process is gone at once; this only bounds a stuck engine. */
+#define KILL_WAIT_MS 10000L
+/* Bounds on what a caller may ask for, so a bad spec fails here, not in the engine. */
+#define MAX_CMD_LEN 4096u
+#define MAX_ENV_LEN 4096u
+#define MAX_TASK_ID 64u
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static int task_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > MAX_TASK_ID)
+		return 0;
+	for (const char *p = id; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '.' || *p == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Record a failure: the phase, and the handle's message (one line) or the code's text. */
+static int fail(ecs_task_result *result, const char *phase, int code, const char *msg)
+{
+	result->error_phase = phase;
+	if (msg == NULL || msg[0] == '\0')
+		msg = ecs_strerror(code);
+	snprintf(result->error, sizeof(result->error), "%s", msg);
+	for (char *p = result->error; *p; p++) {
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	}
+	return code;
+}
+
+static int fail_engine(ecs_task_result *result, ecs_engine *engine, const char *phase, int code)
+{
+	return fail(result, phase, code, ecs_engine_errmsg(engine));
+}
+
+static int validate(ecs_task_result *result, const ecs_task_spec *spec)
+{
+	ecs_image_ref ref;
+	int rc;
+
+	if (spec->version != ECS_TASK_SPEC_VERSION)
+		return fail(result, "validate", ECS_EINVAL, "unsupported task spec version");
+	if (spec->image == NULL)
+		return fail(result, "validate", ECS_EINVAL, "no image");
+	rc = ecs_image_ref_parse(&ref, spec->image);
+	ecs_image_ref_clear(&ref);
+	if (rc == ECS_ENOMEM)
+		return fail(result, "validate", rc, NULL);
+	if (rc != 0)
+		return fail(result, "validate", ECS_EINVAL,
+			    "invalid image reference (want name:tag, host:port/name:tag or name@sha256:...)");
+	if (spec->cmd == NULL || spec->cmd_len == 0)
+		return fail(result, "validate", ECS_EINVAL, "empty command");
+	if (spec->cmd_len > MAX_CMD_LEN)
+		return fail(result, "validate", ECS_EINVAL, "too many command arguments");
+	for (size_t i = 0; i < spec->cmd_len; i++) {
+		if (spec->cmd[i] == NULL)
+			return fail(result, "validate", ECS_EINVAL, "NULL command argument");
+	}
+	if (spec->cmd[0][0] == '\0')
+		return fail(result, "validate", ECS_EINVAL, "empty command name");
+	if (spec->env_len > 0 && spec->env == NULL)
+		return fail(result, "validate", ECS_EINVAL, "env_len without env");
+	if (spec->env_len > MAX_ENV_LEN)
+		return fail(result, "validate", ECS_EINVAL, "too many environment variables");
+	for (size_t i = 0; i < spec->env_len; i++) {
+		const char *eq = spec->env[i] ? strchr(spec->env[i], '=') : NULL;
+
+		if (eq == NULL || eq == spec->env[i])
+			return fail(result, "validate", ECS_EINVAL, "environment entries must be KEY=VALUE");
+	}
+	if (spec->stdin_len > 0 && spec->stdin_data == NULL)
+		return fail(result, "validate", ECS_EINVAL, "stdin_len without stdin_data");
+	if (spec->timeout_ms < 0 || spec->pull_timeout_ms < 0)
+		return fail(result, "validate", ECS_EINVAL, "negative timeout");
+	if (spec->memory_bytes < 0 || spec->nano_cpus < 0 || spec->pids_limit < 0)
+		return fail(result, "validate", ECS_EINVAL, "negative limit");
+	if (spec->network_mode != NULL && spec->network_mode[0] == '\0')
+		return fail(result, "validate", ECS_EINVAL, "empty network mode");
+	if ((unsigned)spec->pull_policy > ECS_PULL_NEVER)
+		return fail(result, "validate", ECS_EINVAL, "unknown pull policy");
+	if (spec->task_id != NULL && !task_id_valid(spec->task_id))
+		return fail(result, "validate", ECS_EINVAL, "task id must be 1-64 of [A-Za-z0-9_.-]");
+	if (spec->auth != NULL && (spec->auth->username == NULL || spec->auth->password == NULL))
+		return fail(result, "validate", ECS_EINVAL, "credentials need a username and a password");
+	return 0;
+}
+
+static int ensure_image(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec)
+{
+	long pull_timeout = spec->pull_timeout_ms ? spec->pull_timeout_ms : PULL_DEFAULT_TIMEOUT_MS;
+	int rc;
+
+	if (spec->pull_policy != ECS_PULL_ALWAYS) {
+		rc = ecs_image_inspect(engine, spec->image, NULL);
+		if (rc == 0)
+			return 0;
+		if (rc != ECS_ENOTFOUND || spec->pull_policy == ECS_PULL_NEVER)
+			return fail_engine(result, engine, "pull", rc);
+	}
+	rc = ecs_image_pull(engine, spec->image, spec->auth, pull_timeout);
+	if (rc != 0)
+		return fail_engine(result, engine, "pull", rc);
+	return 0;
+}
+
+/*
+ * The engine refuses to start a container whose command it cannot exec.
+ * A shell (and `docker run`) reports that as exit status 127, and callers of
+ * the original service saw the same, so it is a completed run, not an error.
+ */
+static int is_missing_command(const char *msg)
+{
+	return strstr(msg, "executable file not found") != NULL ||
+	       strstr(msg, "no such file or directory") != NULL;
+}
+
+static int buffer_set(ecs_buffer *buf, const char *text)
+{
+	size_t n = strlen(text);
+
+	buf->data = malloc(n + 2);
+	if (buf->data == NULL)
+		return ECS_ENOMEM;
+	memcpy(buf->data, text, n);
+	buf->data[n] = '\n';
+	buf->data[n + 1] = '\0';
+	buf->len = n + 1;
+	buf->truncated = 0;
+	return 0;
+}
+
+/* Never leave a container behind: the reaper if it takes it, else delete it now. */
+static void dispose(ecs_engine *engine, ecs_reaper *reaper, const char *task_id, const char *id)
+{
+	int rc;
+
+	if (reaper != NULL) {
+		rc = ecs_reaper_enqueue(reaper, id);
+		if (rc == 0)
+			return;
+		ecs_engine_log(engine, ECS_LOG_DEBUG, "task %s: container %.12s: reaper refused it (%s), deleting now",
+			       task_id, id, ecs_error_name(rc));
+	}
+	rc = ecs_container_delete(engine, id);
+	if (rc != 0 && rc != ECS_ENOTFOUND)
+		ecs_engine_log(engine, ECS_LOG_WARN,
+			       "task %s: container %.12s: delete failed (%s: %s); the sweep will remove it",
+			       task_id, id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+}
+
+/* Read what the process wrote and what the engine saw (OOM kill, image id). */
+static int collect(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec)
+{
+	ecs_container_info info;
+	size_t out_cap = spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP;
+	size_t err_cap = spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP;
+	int rc;
+
+	rc = ecs_container_logs(&result->out, &result->err, engine, result->container_id, out_cap, err_cap);
+	if (rc != 0)
+		return fail_engine(result, engine, "logs", rc);
+	memset(&info, 0, sizeof(info));
+	rc = ecs_container_inspect(&info, engine, result->container_id);
+	if (rc != 0)
+		return fail_engine(result, engine, "logs", rc);
+	result->oom_killed = info.oom_killed;
+	if (info.image_id != NULL) {
+		result->image_digest = strdup(info.image_id);
+		if (result->image_digest == NULL)
+			rc = fail(result, "logs", ECS_ENOMEM, NULL);
+	}
+	ecs_container_info_clear(&info);
+	return rc;
+}
+
+/*
+ * Wait for the process with what is left of the timeout; past it, kill and
+ * take the exit status the kill produced. Cancellation kills too.
+ */
+static int run_wait(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec,
+		    long timeout_ms, double started)
+{
+	long left = timeout_ms - (long)(now_ms() - started);
+	int code = -1;
+	int rc;
+
+	if (left < 1)
+		left = 1;
+	rc = ecs_container_wait(&code, engine, result->container_id, left, spec->cancel);
+	if (rc == 0) {
+		result->exit_code = code;
+		return 0;
+	}
+	if (rc != ECS_ETIMEDOUT && rc != ECS_ECANCELED)
+		return fail_engine(result, engine, "wait", rc);
+
+	if (rc == ECS_ECANCELED)
+		fail(result, "wait", rc, "cancelled");
+	{
+		int krc = ecs_container_kill(engine, result->container_id, "SIGKILL");
+
+		if (krc != 0 && krc != ECS_ENOTFOUND)
+			ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: kill failed (%s: %s)",
+				       result->task_id, result->container_id, ecs_error_name(krc),
+				       ecs_engine_errmsg(engine));
+	}
+	if (rc == ECS_ECANCELED)
+		return rc;
+
+	result->timed_out = 1;
+	rc = ecs_container_wait(&code, engine, result->container_id, KILL_WAIT_MS, NULL);
+	if (rc != 0) {
+		/* The kill was sent; a process killed by SIGKILL exits with 137. */
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: wait after kill failed (%s: %s)",
+			       result->task_id, result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+		code = 137;
+	}
+	result->exit_code = code;
+	ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed after %ld ms timeout",
+		       result->task_id, result->container_id, timeout_ms);
+	return 0;
+}
+
+static int cancelled(ecs_task_result *result, const ecs_task_spec *spec, const char *phase)
+{
+	if (!ecs_cancel_is_triggered(spec->cancel))
+		return 0;
+	return fail(result, phase, ECS_ECANCELED, "cancelled");
+}
+
+int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec)
+{
+	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
+	double t0 = now_ms(), t;
+	long timeout_ms;
+	int missing_cmd = 0;
+	int rc;
+
+	if (result == NULL)
+		return ECS_EINVAL;
+	memset(result, 0, sizeof(*result));
+	result->exit_code = -1;
+	if (engine == NULL || spec == NULL)
+		return fail(result, "validate", ECS_EINVAL, "NULL engine or spec");
+	rc = validate(result, spec);
+	if (rc != 0)
+		goto out;
+	if (spec->task_id != NULL)
+		snprintf(result->task_id, sizeof(result->task_id), "%s", spec->task_id);
+	else if (ecs_task_id_generate(result->task_id, sizeof(result->task_id)) != 0) {
+		rc = fail(result, "validate", ECS_ERROR, "cannot generate a task id");
+		goto out;
+	}
+	timeout_ms = spec->timeout_ms ? spec->timeout_ms : ECS_TASK_DEFAULT_TIMEOUT_MS;
+
+	/* pull */
+	if ((rc = cancelled(result, spec, "pull")) != 0)
+		goto out;
+	t = now_ms();
+	rc = ensure_image(result, engine, spec);
+	result->timings.pull = now_ms() - t;
+	if (rc != 0)
+		goto out;
+
+	/* create */
+	if ((rc = cancelled(result, spec, "create")) != 0)
+		goto out;
+	cs.image = spec->image;
+	cs.cmd = spec->cmd;
+	cs.cmd_len = spec->cmd_len;
+	cs.env = spec->env;
+	cs.env_len = spec->env_len;
+	cs.task_id = result->task_id;
+	cs.deadline = time(NULL) + (time_t)((timeout_ms + 999) / 1000) + ECS_TASK_DEADLINE_GRACE_S;
+	cs.memory_bytes = spec->memory_bytes;
+	cs.nano_cpus = spec->nano_cpus;
+	cs.pids_limit = spec->pids_limit;
+	cs.network_mode = spec->network_mode;
+	cs.open_stdin = spec->stdin_len > 0;
+	t = now_ms();
+	rc = ecs_container_create(&result->container_id, engine, &cs);
+	result->timings.create = now_ms() - t;
+	if (rc != 0) {
+		rc = fail_engine(result, engine, "create", rc);
+		goto out;
+	}
+	ecs_engine_log(engine, ECS_LOG_DEBUG, "task %s: container %.12s: created in %.1f ms", result->task_id,
+		       result->container_id, result->timings.create);
+
+	/* start (and stdin) */
+	if ((rc = cancelled(result, spec, "start")) != 0)
+		goto out;
+	t = now_ms();
+	rc = ecs_container_start(engine, result->container_id);
+	if (rc != 0 && rc != ECS_ECANCELED && rc != ECS_ENOMEM && is_missing_command(ecs_engine_errmsg(engine))) {
+		missing_cmd = 1;
+		result->exit_code = 127;
+		rc = buffer_set(&result->err, ecs_engine_errmsg(engine));
+		if (rc != 0)
+			rc = fail(result, "start", rc, NULL);
+	} else if (rc != 0) {
+		rc = fail_engine(result, engine, "start", rc);
+	} else if (spec->stdin_len > 0) {
+		long left = timeout_ms - (long)(now_ms() - t);
+
+		rc = ecs_container_send_stdin(engine, result->container_id, spec->stdin_data, spec->stdin_len,
+					      left < 1 ? 1 : left);
+		if (rc != 0)
+			rc = fail_engine(result, engine, "stdin", rc);
+	}
+	result->timings.start = now_ms() - t;
+	if (rc != 0)
+		goto out;
+
+	if (!missing_cmd) {
+		/* run: the timeout counts from the start request */
+		double t_run = now_ms();
+
+		rc = run_wait(result, engine, spec, timeout_ms, t);
+		result->timings.run = now_ms() - t_run;
+		if (rc != 0)
+			goto out;
+
+		/* logs and inspect */
+		t = now_ms();
+		rc = collect(result, engine, spec);
+		result->timings.logs = now_ms() - t;
+		if (rc != 0)
+			goto out;
+	} else {
+		ecs_container_info info;
+
+		memset(&info, 0, sizeof(info));
+		if (ecs_container_inspect(&info, engine, result->container_id) == 0 && info.image_id != NULL)
+			result->image_digest = strdup(info.image_id);
+		ecs_container_info_clear(&info);
+	}
+
+	ecs_engine_log(engine, ECS_LOG_INFO,
+		       "task %s: container %.12s: exit %d%s%s; pull %.1f create %.1f start %.1f run %.1f logs %.1f ms",
+		       result->task_id, result->container_id, result->exit_code,
+		       result->timed_out ? " (timed out)" : "", result->oom_killed ? " (OOM killed)" : "",
+		       result->timings.pull, result->timings.create, result->timings.start, result->timings.run,
+		       result->timings.logs);
+out:
+	if (rc != 0) {
+		ecs_buffer_clear(&result->out);
+		ecs_buffer_clear(&result->err);
+		if (rc != ECS_EINVAL || result->container_id != NULL)
+			ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: %s failed: %s",
+				       result->task_id, result->container_id ? result->container_id : "-",
+				       result->error_phase ? result->error_phase : "?", result->error);
+	}
+	if (result->container_id != NULL)
+		dispose(engine, reaper, result->task_id, result->container_id);
+	result->timings.total = now_ms() - t0;
+	return rc;
+}
+
+void ecs_task_result_clear(ecs_task_result *result)
+{
+	if (result == NULL)
+		return;
+	free(result->container_id);
+	free(result->image_digest);
+	ecs_buffer_clear(&result->out);
+	ecs_buffer_clear(&result->err);
+	memset(result, 0, sizeof(*result));
+}
+
+int ecs_task_id_generate(char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[16];
+
+	if (buf == NULL || size < 2 * sizeof(raw) + 1)
+		return ECS_ERROR;
+	if (RAND_bytes(raw, (int)sizeof(raw)) != 1)
+		return ECS_ERROR;
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		buf[2 * i] = hex[raw[i] >> 4];
+		buf[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	buf[2 * sizeof(raw)] = '\0';
+	return 0;
+}
