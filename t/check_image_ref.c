@@ -1,2 +1,281 @@
-/* placeholder */
-int main(void) { return 99; }
+/* Unit tests: image reference parsing (lib/image_ref.c). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ecs/ecs.h>
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static ecs_image_ref ref;
+
+/*
+ * Garbage, not zeros: parse must overwrite the struct without freeing what it
+ * held. Every test parses before anything else, so teardown never sees it.
+ */
+static void setup(void)
+{
+	memset(&ref, 0x5a, sizeof(ref));
+}
+
+static void teardown(void)
+{
+	ecs_image_ref_clear(&ref);
+}
+
+/* Parse @s and compare every member; NULL means "must be absent". */
+static void assert_ref(const char *s, const char *registry, const char *repository, const char *tag,
+		const char *digest)
+{
+	ck_assert_msg(ecs_image_ref_parse(&ref, s) == 0, "refused: %s", s);
+	if (registry == NULL)
+		ck_assert_ptr_null(ref.registry);
+	else
+		ck_assert_str_eq(ref.registry, registry);
+	ck_assert_str_eq(ref.repository, repository);
+	if (tag == NULL)
+		ck_assert_ptr_null(ref.tag);
+	else
+		ck_assert_str_eq(ref.tag, tag);
+	if (digest == NULL)
+		ck_assert_ptr_null(ref.digest);
+	else
+		ck_assert_str_eq(ref.digest, digest);
+	ecs_image_ref_clear(&ref);
+	ck_assert_ptr_null(ref.repository);
+}
+
+/* @s is refused with ECS_EINVAL and leaves the struct all NULL. */
+static void assert_bad(const char *s)
+{
+	ck_assert_msg(ecs_image_ref_parse(&ref, s) == ECS_EINVAL, "accepted: %s", s ? s : "(null)");
+	ck_assert_ptr_null(ref.registry);
+	ck_assert_ptr_null(ref.repository);
+	ck_assert_ptr_null(ref.tag);
+	ck_assert_ptr_null(ref.digest);
+}
+
+START_TEST(test_image_ref_name_tag)
+{
+	assert_ref("busybox:latest", NULL, "busybox", "latest", NULL);
+	assert_ref("ecs/busybox:1.36", NULL, "ecs/busybox", "1.36", NULL);
+	assert_ref("library/debian:12-slim", NULL, "library/debian", "12-slim", NULL);
+	assert_ref("a:_", NULL, "a", "_", NULL);
+}
+END_TEST
+
+START_TEST(test_image_ref_host_port)
+{
+	assert_ref("127.0.0.1:5000/x/y:tag", "127.0.0.1:5000", "x/y", "tag", NULL);
+	assert_ref("registry.example.com/team/app:v1.2.3", "registry.example.com", "team/app", "v1.2.3", NULL);
+	assert_ref("my-host:443/app:1", "my-host:443", "app", "1", NULL);
+	assert_ref("Registry.Example.COM/app:1", "Registry.Example.COM", "app", "1", NULL);
+}
+END_TEST
+
+START_TEST(test_image_ref_localhost)
+{
+	assert_ref("localhost/x:1", "localhost", "x", "1", NULL);
+	assert_ref("localhost:5000/x:1", "localhost:5000", "x", "1", NULL);
+	/* Alone, "localhost" is a name and what follows the colon a tag. */
+	assert_ref("localhost:5000", NULL, "localhost", "5000", NULL);
+	/* Without a dot, colon or "localhost", the first component is a path. */
+	assert_ref("myhost/x:1", NULL, "myhost/x", "1", NULL);
+}
+END_TEST
+
+START_TEST(test_image_ref_digest)
+{
+	assert_ref("busybox@sha256:" HEX64, NULL, "busybox", NULL, "sha256:" HEX64);
+	assert_ref("127.0.0.1:5000/x/y@sha256:" HEX64, "127.0.0.1:5000", "x/y", NULL, "sha256:" HEX64);
+}
+END_TEST
+
+START_TEST(test_image_ref_tag_and_digest)
+{
+	assert_ref("busybox:1.36@sha256:" HEX64, NULL, "busybox", "1.36", "sha256:" HEX64);
+	assert_ref("localhost:5000/a/b:t@sha256:" HEX64, "localhost:5000", "a/b", "t", "sha256:" HEX64);
+}
+END_TEST
+
+START_TEST(test_image_ref_separators)
+{
+	assert_ref("a.b_c__d-e---f:1", NULL, "a.b_c__d-e---f", "1", NULL);
+	assert_bad("a___b:1");
+	assert_bad("a..b:1");
+	assert_bad("a._b:1");
+	assert_bad("-a:1");
+	assert_bad("a-:1");
+	assert_bad("_a:1");
+	assert_bad("a_:1");
+	assert_bad(".a:1");
+	assert_bad("x/a.:1");
+}
+END_TEST
+
+START_TEST(test_image_ref_no_tag)
+{
+	assert_bad("busybox");
+	assert_bad("ecs/busybox");
+	assert_bad("localhost:5000/x");
+	assert_bad("busybox:");
+	assert_bad("busybox@");
+}
+END_TEST
+
+START_TEST(test_image_ref_upper_case)
+{
+	assert_bad("BusyBox:1");
+	assert_bad("ecs/BusyBox:1");
+	assert_bad("localhost/X:1");
+	assert_bad("Foo/bar:1");
+}
+END_TEST
+
+START_TEST(test_image_ref_empty)
+{
+	assert_bad(NULL);
+	assert_bad("");
+	assert_bad(":");
+	assert_bad(":tag");
+	assert_bad("@sha256:" HEX64);
+	ck_assert_int_eq(ecs_image_ref_parse(NULL, "a:1"), ECS_EINVAL);
+}
+END_TEST
+
+START_TEST(test_image_ref_slashes)
+{
+	assert_bad("/a:1");
+	assert_bad("a/:1");
+	assert_bad("a//b:1");
+	assert_bad("localhost//b:1");
+	assert_bad("localhost/:1");
+	assert_bad("a/b/:1");
+}
+END_TEST
+
+START_TEST(test_image_ref_bad_domain)
+{
+	assert_bad("-host.com/a:1");
+	assert_bad("host-.com/a:1");
+	assert_bad("host..com/a:1");
+	assert_bad("host.com:/a:1");
+	assert_bad("host.com:50a0/a:1");
+	assert_bad("host.com:1:2/a:1");
+	assert_bad("ho_st.com/a:1");
+	assert_bad(".com/a:1");
+}
+END_TEST
+
+START_TEST(test_image_ref_bad_chars)
+{
+	assert_bad("a b:1");
+	assert_bad("a:1 ");
+	assert_bad("a:1\n");
+	assert_bad("a:t@g");
+	assert_bad("a:1:2");
+	assert_bad("a$:1");
+	assert_bad("a:-1");
+	assert_bad("a:.1");
+	assert_bad("a:\xc3\xa9");
+}
+END_TEST
+
+START_TEST(test_image_ref_tag_length)
+{
+	char s[2 + 129 + 1];
+
+	memcpy(s, "a:", 2);
+	memset(s + 2, 't', 128);
+	s[2 + 128] = '\0';
+	assert_ref(s, NULL, "a", s + 2, NULL);
+	memset(s + 2, 't', 129);
+	s[2 + 129] = '\0';
+	assert_bad(s);
+}
+END_TEST
+
+START_TEST(test_image_ref_bad_digest)
+{
+	assert_bad("a@sha256:" "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef");
+	assert_bad("a@sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg");
+	assert_bad("a@sha256:" HEX64 "0");
+	assert_bad("a@sha256:" "0123456789abcdef");
+	assert_bad("a@sha256:");
+	assert_bad("a@sha256" HEX64);
+	assert_bad("a@:" HEX64);
+	assert_bad("a@SHA256:" HEX64);
+	assert_bad("a@sha256:" HEX64 "@sha256:" HEX64);
+	assert_bad("a@sha256-:" HEX64);
+	assert_bad("a@sha256:" HEX64 ":1");
+	assert_bad("a:1@sha256:" HEX64 " ");
+}
+END_TEST
+
+START_TEST(test_image_ref_other_digest_algorithms)
+{
+	assert_ref("a@sha512:" HEX64 HEX64, NULL, "a", NULL, "sha512:" HEX64 HEX64);
+	assert_bad("a@sha512:" HEX64);
+	assert_ref("a@multihash+base58:" HEX64, NULL, "a", NULL, "multihash+base58:" HEX64);
+	assert_bad("a@x:0123456789abcdef"); /* under 128 bits */
+}
+END_TEST
+
+START_TEST(test_image_ref_name_length)
+{
+	char s[320], name[256];
+
+	/* 255 characters of name are fine, 256 are not; the tag does not count. */
+	memset(name, 'a', 255);
+	name[255] = '\0';
+	snprintf(s, sizeof(s), "%s:1", name);
+	assert_ref(s, NULL, name, "1", NULL);
+	snprintf(s, sizeof(s), "a%s:1", name);
+	assert_bad(s);
+	/* The registry counts: "localhost/" is 10 of the 256. */
+	name[246] = '\0';
+	snprintf(s, sizeof(s), "localhost/%s:1", name);
+	assert_bad(s);
+	name[245] = '\0';
+	snprintf(s, sizeof(s), "localhost/%s:1", name);
+	assert_ref(s, "localhost", name, "1", NULL);
+}
+END_TEST
+
+static Suite *image_ref_suite(void)
+{
+	Suite *s = suite_create("image_ref");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_image_ref_name_tag);
+	tcase_add_test(tc, test_image_ref_host_port);
+	tcase_add_test(tc, test_image_ref_localhost);
+	tcase_add_test(tc, test_image_ref_digest);
+	tcase_add_test(tc, test_image_ref_tag_and_digest);
+	tcase_add_test(tc, test_image_ref_separators);
+	tcase_add_test(tc, test_image_ref_no_tag);
+	tcase_add_test(tc, test_image_ref_upper_case);
+	tcase_add_test(tc, test_image_ref_empty);
+	tcase_add_test(tc, test_image_ref_slashes);
+	tcase_add_test(tc, test_image_ref_bad_domain);
+	tcase_add_test(tc, test_image_ref_bad_chars);
+	tcase_add_test(tc, test_image_ref_tag_length);
+	tcase_add_test(tc, test_image_ref_bad_digest);
+	tcase_add_test(tc, test_image_ref_other_digest_algorithms);
+	tcase_add_test(tc, test_image_ref_name_length);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(image_ref_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
