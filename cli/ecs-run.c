@@ -2,6 +2,8 @@
  * ecs-run: run one task in a container through libecs and behave like the
  * process that ran: its stdout and stderr on ours, its exit status as ours.
  */
+#include <config.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>

@@ -3,6 +3,8 @@
  * results at once; its own thread deletes them with its own engine handle,
  * retrying with backoff, and sweeps for orphans on a timer.
  */
+#include <config.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>

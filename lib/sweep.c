@@ -2,6 +2,8 @@
  * libecs: the orphan sweep. Whatever a crash (ours or the engine's) left
  * behind carries the ecs labels, so a listing by label finds it all.
  */
+#include <config.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

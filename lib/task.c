@@ -3,6 +3,8 @@
  * makes sure that, once a container exists, it is handed to deletion on
  * every path out.
  */
+#include <config.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
