@@ -1,0 +1,85 @@
+#!/bin/sh
+# Build the libecs fuzzers with clang and libFuzzer and run each for a while.
+#   fuzz/run.sh [SECONDS]     (default 10 per fuzzer)
+# Builds straight from lib/*.c (no autotools) into a temporary directory,
+# seeds each fuzzer with a small corpus written here, and exits non-zero if
+# any fuzzer finds a crash, leak or sanitizer error. On failure the temporary
+# directory is kept so the crashing input can be replayed:
+#   $WORK/fuzz_NAME $WORK/crash-*
+set -eu
+
+duration=${1:-10}
+case $duration in
+	''|*[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;;
+esac
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/ecs-fuzz.XXXXXX")
+keep=0
+cleanup() {
+	if [ $keep -eq 0 ]; then rm -rf "$work"; else echo "fuzz: kept $work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+CC=${CC:-clang}
+CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+-fno-omit-frame-pointer -Wall -Wextra -Werror -I$root/lib/include -I$root/lib"
+JSONC=$(pkg-config --cflags --libs json-c)
+CURL=$(pkg-config --cflags --libs libcurl)
+
+# fuzz_NAME, then the lib sources and libraries it needs.
+build() {
+	name=$1; shift
+	# shellcheck disable=SC2086
+	$CC $CFLAGS -o "$work/$name" "$root/fuzz/$name.c" "$@"
+}
+build fuzz_demux "$root/lib/demux.c" "$root/lib/common.c" $CURL
+build fuzz_image_ref "$root/lib/image_ref.c"
+build fuzz_json "$root/lib/json_util.c" $JSONC -lm
+
+# ---- seed corpora, written here so nothing is downloaded
+seed() { # seed DIR NAME PRINTF-FORMAT
+	mkdir -p "$work/seed_$1"
+	printf "$3" >"$work/seed_$1/$2"
+}
+# demux: 2-byte caps, chunk seed, then frames [stream 0 0 0 size32be] payload
+seed demux one '\000\100\000\100\007\001\000\000\000\000\000\000\006hello\n'
+seed demux both '\001\000\001\000\003\001\000\000\000\000\000\000\003out\002\000\000\000\000\000\000\003err\000\000\000\000\000\000\000\002in'
+seed demux empty '\000\020\000\020\001\001\000\000\000\000\000\000\000\002\000\000\000\000\000\000\000'
+seed demux capped '\000\002\000\001\011\001\000\000\000\000\000\000\010abcdefgh\002\000\000\000\000\000\000\002xy'
+seed demux binary '\377\377\377\377\005\002\000\000\000\000\000\000\004\377\376\000\001'
+seed demux cut '\000\100\000\100\002\001\000\000\000\000\000\000\011abc'
+seed image_ref tag 'busybox:latest'
+seed image_ref host '127.0.0.1:5000/ecs/busybox:1.36'
+seed image_ref localhost 'localhost/x:1'
+seed image_ref digest 'a/b:t@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
+seed image_ref seps 'registry.example.com/a.b_c__d-e---f/g:v1.2-rc_3'
+seed json version '{"Version":"20.10.24+dfsg1","ApiVersion":"1.41","MinAPIVersion":"1.12","Experimental":false}\n'
+seed json inspect '{"Id":"abc","Created":"2024-01-02T03:04:05.123456789Z","State":{"Status":"exited","Running":false,"ExitCode":137,"OOMKilled":true},"Config":{"Labels":{"ecs.task-id":"t1"}}}'
+seed json error '{"message":"No such container: abc"}'
+seed json pull '{"errorDetail":{"message":"unauthorized"},"error":"unauthorized"}'
+seed json misc '[1,-2.5e3,true,null,"caf\303\251 \\u00e9\\n"]'
+seed json time '2024-01-02T04:04:05.5+01:00'
+
+failed=0
+for name in demux image_ref json; do
+	mkdir -p "$work/corpus_$name"
+	echo "fuzz: fuzz_$name for ${duration}s"
+	if ! (cd "$work" && "./fuzz_$name" -max_total_time="$duration" -timeout=10 -rss_limit_mb=2048 \
+			-max_len=4096 -print_final_stats=1 -artifact_prefix="$work/" \
+			"corpus_$name" "seed_$name" >"$work/fuzz_$name.log" 2>&1); then
+		echo "fuzz: fuzz_$name FAILED; log: $work/fuzz_$name.log"
+		tail -n 40 "$work/fuzz_$name.log"
+		failed=1
+	else
+		grep -E '^stat::number_of_executed_units|^stat::new_units_added' "$work/fuzz_$name.log" | tr '\n' ' '
+		echo
+	fi
+done
+
+if [ $failed -ne 0 ]; then
+	keep=1
+	exit 1
+fi
+echo "fuzz: all fuzzers ran ${duration}s without a finding"
