@@ -1,2 +1,469 @@
-/* placeholder */
-int main(void) { return 99; }
+/*
+ * Integration tests of deferred deletion (ecs_reaper) and the orphan sweep
+ * (ecs_sweep) against the real engine. Orphans are planted with the engine
+ * API directly, carrying a label unique to this run, so the sweeps here only
+ * ever touch what this program planted.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include <ecs/ecs.h>
+#include "http.h"
+#include "it_util.h"
+
+#define RUN_LABEL "ecs.test-run"
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static ecs_engine *engine;
+static char run_value[64];        /* this run's RUN_LABEL value */
+static char run_filter[96];       /* "ecs.test-run=<value>" */
+
+static void setup(void)
+{
+	engine = it_engine_new();
+}
+
+static void teardown(void)
+{
+	ecs_engine_free(engine);
+	engine = NULL;
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* 1 if the container exists, 0 if not; fails the test on other errors. */
+static int exists(const char *id)
+{
+	ecs_container_info info;
+	int rc;
+
+	memset(&info, 0, sizeof(info));
+	rc = ecs_container_inspect(&info, engine, id);
+	ecs_container_info_clear(&info);
+	ck_assert_msg(rc == ECS_OK || rc == ECS_ENOTFOUND, "inspect %s: %s: %s", id, ecs_error_name(rc),
+		      ecs_engine_errmsg(engine));
+	return rc == ECS_OK;
+}
+
+enum plant_state { PLANT_CREATED, PLANT_EXITED, PLANT_RUNNING };
+
+/*
+ * Make an ecs-labelled container the way a crashed runner would leave it,
+ * through a raw POST /containers/create: ecs_container_spec has no room for
+ * the extra RUN_LABEL, and the sweep must be tested on what is really there.
+ * @deadline: the ECS_LABEL_DEADLINE value (unix seconds).
+ */
+static char *plant(enum plant_state state, time_t deadline)
+{
+	static const char *const sleep_cmd[] = { "sleep", "300" };
+	static const char *const true_cmd[] = { "true" };
+	const char *const *cmd = state == PLANT_RUNNING ? sleep_cmd : true_cmd;
+	size_t cmd_len = state == PLANT_RUNNING ? 2 : 1;
+	json_object *body = json_object_new_object(), *labels = json_object_new_object();
+	json_object *jcmd = json_object_new_array(), *host = json_object_new_object();
+	json_object *logcfg = json_object_new_object(), *answer = NULL, *jid;
+	ecs_http_request req = { 0 };
+	ecs_http_response resp;
+	char *task_id = it_task_id("orphan");
+	char deadline_s[32];
+	const char *text;
+	char *id;
+	int rc;
+
+	snprintf(deadline_s, sizeof(deadline_s), "%lld", (long long)deadline);
+	json_object_object_add(labels, ECS_LABEL_MANAGED, json_object_new_string("true"));
+	json_object_object_add(labels, ECS_LABEL_TASK_ID, json_object_new_string(task_id));
+	json_object_object_add(labels, ECS_LABEL_DEADLINE, json_object_new_string(deadline_s));
+	json_object_object_add(labels, RUN_LABEL, json_object_new_string(run_value));
+	for (size_t i = 0; i < cmd_len; i++)
+		json_object_array_add(jcmd, json_object_new_string(cmd[i]));
+	json_object_object_add(logcfg, "Type", json_object_new_string("local"));
+	json_object_object_add(host, "NetworkMode", json_object_new_string("none"));
+	json_object_object_add(host, "LogConfig", logcfg);
+	json_object_object_add(body, "Image", json_object_new_string(it_test_image()));
+	json_object_object_add(body, "Cmd", jcmd);
+	json_object_object_add(body, "Labels", labels);
+	json_object_object_add(body, "HostConfig", host);
+	text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
+
+	req.method = "POST";
+	req.path = "/containers/create";
+	req.body = text;
+	req.body_len = strlen(text);
+	rc = ecs_http_do(engine, &req, &resp);
+	ck_assert_msg(rc == ECS_OK, "plant: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+	ck_assert_msg(resp.status == 201, "plant: HTTP %ld: %s", resp.status, resp.body ? resp.body : "");
+	answer = json_tokener_parse(resp.body);
+	ck_assert_msg(answer != NULL && json_object_object_get_ex(answer, "Id", &jid), "plant: %s", resp.body);
+	id = strdup(json_object_get_string(jid));
+	ck_assert_ptr_nonnull(id);
+	it_track_container(id);
+	json_object_put(answer);
+	ecs_http_response_clear(&resp);
+	json_object_put(body);
+	free(task_id);
+
+	if (state != PLANT_CREATED) {
+		rc = ecs_container_start(engine, id);
+		ck_assert_msg(rc == ECS_OK, "plant start: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+	}
+	if (state == PLANT_EXITED) {
+		int code = -1;
+
+		rc = ecs_container_wait(&code, engine, id, 20000, NULL);
+		ck_assert_msg(rc == ECS_OK && code == 0, "plant wait: %s", ecs_error_name(rc));
+	}
+	return id;
+}
+
+static void reaper_options(ecs_reaper_options *ro)
+{
+	ecs_reaper_options init = ECS_REAPER_OPTIONS_INIT;
+
+	*ro = init;
+	ro->engine = *ecs_engine_options_get(engine);
+}
+
+static char *create_container(void)
+{
+	static const char *const cmd[] = { "true" };
+
+	return it_create(engine, cmd, N(cmd), 0, NULL);
+}
+
+START_TEST(test_reaper_enqueue_deletes)
+{
+	ecs_reaper_options ro;
+	ecs_reaper *reaper = NULL;
+	ecs_reaper_stats st;
+	char *id = create_container();
+
+	reaper_options(&ro);
+	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
+	ck_assert(exists(id));
+	ck_assert_int_eq(ecs_reaper_enqueue(reaper, id), ECS_OK);
+	ck_assert_int_eq(ecs_reaper_wait_idle(reaper, 20000), ECS_OK);
+	ck_assert(!exists(id));
+	ecs_reaper_stats_get(reaper, &st);
+	ck_assert_uint_eq(st.deleted, 1);
+	ck_assert_uint_eq(st.queued, 0);
+	ck_assert_uint_eq(st.failed, 0);
+	ck_assert_uint_eq(st.sweeps, 0); /* the timer is off by default */
+	ecs_reaper_free(reaper);
+	free(id);
+}
+END_TEST
+
+START_TEST(test_reaper_missing_container_counts_as_done)
+{
+	ecs_reaper_options ro;
+	ecs_reaper *reaper = NULL;
+	ecs_reaper_stats st;
+
+	reaper_options(&ro);
+	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
+	ck_assert_int_eq(ecs_reaper_enqueue(reaper, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
+			 ECS_OK);
+	ck_assert_int_eq(ecs_reaper_enqueue(reaper, ""), ECS_EINVAL);
+	ck_assert_int_eq(ecs_reaper_enqueue(reaper, NULL), ECS_EINVAL);
+	ck_assert_int_eq(ecs_reaper_wait_idle(reaper, 20000), ECS_OK);
+	ecs_reaper_stats_get(reaper, &st);
+	ck_assert_uint_eq(st.deleted, 1);
+	ck_assert_uint_eq(st.retries, 0);
+	ck_assert_uint_eq(st.failed, 0);
+	ecs_reaper_free(reaper);
+}
+END_TEST
+
+START_TEST(test_reaper_stats_and_wait_idle)
+{
+	ecs_reaper_options ro;
+	ecs_reaper *reaper = NULL;
+	ecs_reaper_stats st;
+	char *ids[4];
+
+	reaper_options(&ro);
+	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
+	ecs_reaper_stats_get(reaper, &st);
+	ck_assert_uint_eq(st.queued + st.deleted + st.failed + st.retries + st.swept + st.sweeps, 0);
+	/* An idle reaper is idle at once, whatever the timeout. */
+	ck_assert_int_eq(ecs_reaper_wait_idle(reaper, 0), ECS_OK);
+	for (size_t i = 0; i < N(ids); i++)
+		ids[i] = create_container();
+	for (size_t i = 0; i < N(ids); i++)
+		ck_assert_int_eq(ecs_reaper_enqueue(reaper, ids[i]), ECS_OK);
+	ecs_reaper_stats_get(reaper, &st);
+	ck_assert_uint_le(st.queued, N(ids));
+	ck_assert_uint_eq(st.queued + st.deleted, N(ids));
+	ck_assert_int_eq(ecs_reaper_wait_idle(reaper, 20000), ECS_OK);
+	ecs_reaper_stats_get(reaper, &st);
+	ck_assert_uint_eq(st.queued, 0);
+	ck_assert_uint_eq(st.deleted, N(ids));
+	for (size_t i = 0; i < N(ids); i++) {
+		ck_assert(!exists(ids[i]));
+		free(ids[i]);
+	}
+	ecs_reaper_free(reaper);
+}
+END_TEST
+
+START_TEST(test_reaper_free_drains_queue)
+{
+	ecs_reaper_options ro;
+	ecs_reaper *reaper = NULL;
+	char *ids[6];
+
+	for (size_t i = 0; i < N(ids); i++)
+		ids[i] = create_container();
+	reaper_options(&ro);
+	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
+	for (size_t i = 0; i < N(ids); i++)
+		ck_assert_int_eq(ecs_reaper_enqueue(reaper, ids[i]), ECS_OK);
+	ecs_reaper_free(reaper);
+	for (size_t i = 0; i < N(ids); i++) {
+		ck_assert_msg(!exists(ids[i]), "container %s survived the drain", ids[i]);
+		free(ids[i]);
+	}
+}
+END_TEST
+
+/*
+ * A task runner may race with shutdown. The reaper's log hook runs on the
+ * reaper's own thread, so from it we keep enqueueing (ids of nothing, which
+ * are done at once) until ecs_reaper_free() on the main thread has begun:
+ * from then on every enqueue must be refused.
+ */
+static ecs_reaper *racing_reaper;
+static int racing_rc = 1;
+static int racing_busy;
+
+static void enqueue_from_log(ecs_log_level level, const char *message, void *userdata)
+{
+	double t0 = mono_ms();
+
+	(void)level;
+	(void)message;
+	(void)userdata;
+	if (racing_reaper == NULL || racing_busy || racing_rc != 1)
+		return;
+	racing_busy = 1; /* only the reaper's thread gets here: no lock needed */
+	do {
+		int rc = ecs_reaper_enqueue(racing_reaper, "0123456789abcdef");
+
+		if (rc != ECS_OK) {
+			racing_rc = rc;
+			break;
+		}
+		usleep(10 * 1000);
+	} while (mono_ms() - t0 < 20000);
+	racing_busy = 0;
+}
+
+START_TEST(test_reaper_enqueue_after_shutdown_refused)
+{
+	ecs_reaper_options ro;
+	ecs_reaper *reaper = NULL;
+	char *id = create_container();
+
+	reaper_options(&ro);
+	ro.engine.log = enqueue_from_log;
+	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
+	racing_reaper = reaper;
+	ck_assert_int_eq(ecs_reaper_enqueue(reaper, id), ECS_OK);
+	ecs_reaper_free(reaper);
+	ck_assert_msg(racing_rc == ECS_ECANCELED, "enqueue during shutdown gave %d", racing_rc);
+	ck_assert(!exists(id));
+	free(id);
+}
+END_TEST
+
+static size_t count_run(void)
+{
+	int n = it_count_labelled(engine, run_filter);
+
+	ck_assert_msg(n >= 0, "listing: %s", ecs_error_name(n));
+	return (size_t)n;
+}
+
+START_TEST(test_sweep_removes_planted_orphans)
+{
+	const char *const filter[] = { run_filter };
+	ecs_sweep_options so = ECS_SWEEP_OPTIONS_INIT;
+	time_t now = time(NULL);
+	char *exited = plant(PLANT_EXITED, now + 3600);
+	char *created = plant(PLANT_CREATED, now + 3600);
+	char *overdue = plant(PLANT_RUNNING, now - 10);
+	char *alive = plant(PLANT_RUNNING, now + 3600);
+	size_t deleted = 99;
+
+	ck_assert_uint_eq(count_run(), 4);
+	so.labels = filter;
+	so.labels_len = 1;
+	ck_assert_int_eq(ecs_sweep(&deleted, engine, &so), ECS_OK);
+	ck_assert(!exists(exited));
+	ck_assert(!exists(created));
+	ck_assert(!exists(overdue));
+	ck_assert_msg(exists(alive), "a running container within its deadline must be left alone");
+	/* Another sweeper on this engine may have won a race for one; none was ours twice. */
+	ck_assert_uint_le(deleted, 3);
+	ck_assert_uint_eq(count_run(), 1);
+	ck_assert_int_eq(ecs_container_delete(engine, alive), ECS_OK);
+	ck_assert_uint_eq(count_run(), 0);
+	free(exited);
+	free(created);
+	free(overdue);
+	free(alive);
+}
+END_TEST
+
+START_TEST(test_sweep_min_age_spares_fresh)
+{
+	const char *const filter[] = { run_filter };
+	ecs_sweep_options so = ECS_SWEEP_OPTIONS_INIT;
+	char *exited = plant(PLANT_EXITED, time(NULL) + 7200);
+	size_t deleted = 99;
+
+	so.labels = filter;
+	so.labels_len = 1;
+	so.min_age_s = 3600;
+	ck_assert_int_eq(ecs_sweep(&deleted, engine, &so), ECS_OK);
+	ck_assert_uint_eq(deleted, 0);
+	ck_assert(exists(exited));
+	/* The same container is fair game once it is old enough (here: a clock an hour ahead). */
+	so.now = time(NULL) + 3601;
+	ck_assert_int_eq(ecs_sweep(&deleted, engine, &so), ECS_OK);
+	ck_assert(!exists(exited));
+	ck_assert_uint_eq(count_run(), 0);
+	free(exited);
+}
+END_TEST
+
+START_TEST(test_sweep_options_checked)
+{
+	ecs_sweep_options so = ECS_SWEEP_OPTIONS_INIT;
+	size_t deleted = 99;
+
+	so.version = 999;
+	ck_assert_int_eq(ecs_sweep(&deleted, engine, &so), ECS_EINVAL);
+	ck_assert_uint_eq(deleted, 0);
+	ck_assert_int_eq(ecs_sweep(&deleted, NULL, NULL), ECS_EINVAL);
+}
+END_TEST
+
+START_TEST(test_reaper_timer_sweeps)
+{
+	ecs_reaper_options ro;
+	ecs_reaper *reaper = NULL;
+	ecs_reaper_stats st;
+	/* Past its deadline: the timer's minimum age does not protect it. */
+	char *overdue = plant(PLANT_RUNNING, time(NULL) - 10);
+	double t0;
+
+	reaper_options(&ro);
+	ro.sweep_interval_s = 1;
+	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
+	t0 = mono_ms();
+	while (exists(overdue) && mono_ms() - t0 < 15000)
+		usleep(100 * 1000);
+	ck_assert_msg(!exists(overdue), "the timer sweep did not remove the orphan in 15 s");
+	/* And it keeps sweeping on its interval. */
+	t0 = mono_ms();
+	do {
+		ecs_reaper_stats_get(reaper, &st);
+		if (st.sweeps >= 2)
+			break;
+		usleep(100 * 1000);
+	} while (mono_ms() - t0 < 15000);
+	ck_assert_uint_ge(st.sweeps, 2);
+	ecs_reaper_free(reaper);
+	free(overdue);
+}
+END_TEST
+
+START_TEST(test_reaper_sweep_now)
+{
+	ecs_reaper_options ro;
+	ecs_reaper *reaper = NULL;
+	ecs_reaper_stats st;
+	double t0;
+
+	reaper_options(&ro);
+	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
+	ecs_reaper_sweep_now(reaper);
+	t0 = mono_ms();
+	do {
+		ecs_reaper_stats_get(reaper, &st);
+		if (st.sweeps >= 1)
+			break;
+		usleep(50 * 1000);
+	} while (mono_ms() - t0 < 15000);
+	ck_assert_uint_eq(st.sweeps, 1);
+	ecs_reaper_free(reaper);
+}
+END_TEST
+
+static Suite *reaper_suite(void)
+{
+	Suite *s = suite_create("reaper");
+	TCase *tc = tcase_create("reaper");
+	TCase *ts = tcase_create("sweep");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, test_reaper_enqueue_deletes);
+	tcase_add_test(tc, test_reaper_missing_container_counts_as_done);
+	tcase_add_test(tc, test_reaper_stats_and_wait_idle);
+	tcase_add_test(tc, test_reaper_free_drains_queue);
+	tcase_add_test(tc, test_reaper_enqueue_after_shutdown_refused);
+	tcase_add_test(tc, test_reaper_sweep_now);
+	suite_add_tcase(s, tc);
+
+	tcase_add_checked_fixture(ts, setup, teardown);
+	tcase_set_timeout(ts, 90);
+	tcase_add_test(ts, test_sweep_removes_planted_orphans);
+	tcase_add_test(ts, test_sweep_min_age_spares_fresh);
+	tcase_add_test(ts, test_sweep_options_checked);
+	tcase_add_test(ts, test_reaper_timer_sweeps);
+	suite_add_tcase(s, ts);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	char rnd[33];
+	int failed, left;
+
+	it_global_init();
+	if (ecs_task_id_generate(rnd, sizeof(rnd)) != 0) {
+		fprintf(stderr, "check_it_reaper: no random bytes\n");
+		return 1;
+	}
+	snprintf(run_value, sizeof(run_value), "%ld-%.8s", (long)getpid(), rnd);
+	snprintf(run_filter, sizeof(run_filter), "%s=%s", RUN_LABEL, run_value);
+	sr = srunner_create(reaper_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	left = it_cleanup_run();
+	if (left != 0) {
+		fprintf(stderr, "check_it_reaper: %d container(s) of this run were left behind (%s)\n", left,
+			left < 0 ? ecs_error_name(left) : "deleted now");
+		failed++;
+	}
+	ecs_global_cleanup();
+	return failed == 0 ? 0 : 1;
+}
