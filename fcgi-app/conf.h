@@ -1,0 +1,111 @@
+/*
+ * conf.h - the ecs-fcgi configuration: an INI file read with iniparser.
+ *
+ * [ecs] holds the service settings (the original service's keys where they
+ * still mean something, plus ours); [client "SUBJECT DN"] and [client:USER]
+ * sections map a client certificate subject or a BASIC user to the images it
+ * may run and to lower limit caps. packaging/ecs.conf documents every key.
+ */
+#ifndef ECSFCGI_CONF_H
+#define ECSFCGI_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/ecs/ecs.conf"
+
+typedef enum {
+	AUTH_MODE_CLIENT_CERT = 0,
+	AUTH_MODE_BASIC,
+	AUTH_MODE_CLIENT_CERT_BASIC,
+	AUTH_MODE_NONE
+} auth_mode;
+
+typedef enum {
+	LOG_LEVEL_ERROR = 0,
+	LOG_LEVEL_WARNING,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG
+} log_level;
+
+/** Upper bounds on what a task body may ask for; 0 means "no cap". */
+typedef struct {
+	long max_timeout_s;
+	int64_t max_memory;   /* bytes */
+	double max_cpus;
+	int64_t max_pids;
+} limit_caps;
+
+/** One [client ...] section. */
+typedef struct {
+	char *name;         /* the subject DN or BASIC user, exactly as written */
+	int by_user;        /* 1 for [client:USER], 0 for [client "DN"] */
+	char **images;      /* fnmatch patterns */
+	size_t images_len;
+	limit_caps caps;    /* 0 members inherit the [ecs] cap */
+	int line;           /* where the section starts, for messages */
+} client_rule;
+
+typedef struct {
+	char *path;                 /* the file read; NULL when running on built-in defaults */
+	log_level log_level;
+	char *endpoint;             /* docker_remote_api */
+	char *engine_ca_file;
+	char *engine_cert_file;
+	char *engine_key_file;
+	long connect_timeout_ms;    /* docker_remote_api_connect_timeout */
+	long request_timeout_ms;    /* docker_remote_api_request_timeout */
+	int workers;                /* max_concurrent_executing_http_requests */
+	auth_mode auth;
+	size_t body_limit;
+	long default_timeout_s;
+	limit_caps caps;
+	size_t stdout_cap;
+	size_t stderr_cap;
+	int pull_policy;            /* an ecs_pull_policy */
+	long pull_timeout_s;
+	char *default_network;
+	char **allowed_networks;
+	size_t allowed_networks_len;
+	unsigned int sweep_interval_s;
+	unsigned int sweep_min_age_s;
+	unsigned int shutdown_grace_s;
+	client_rule *clients;
+	size_t clients_len;
+} config;
+
+/**
+ * config_defaults - a configuration with every built-in default.
+ * Returns NULL when out of memory; free with config_free().
+ */
+config *config_defaults(void);
+
+/**
+ * config_load - read and validate @path.
+ * @out: receives the configuration (free with config_free()).
+ * @err, @errlen: on failure, one line naming the file, the line and the
+ *   problem ("ecs.conf:12: unknown key 'foo' in [ecs]").
+ * Returns 0, -1 for a bad or unreadable file, -2 out of memory.
+ */
+int config_load(config **out, const char *path, char *err, size_t errlen);
+
+/** config_free - free a configuration. NULL is allowed. */
+void config_free(config *cfg);
+
+/**
+ * config_find_client - the rule for a certificate subject (@dn) or BASIC
+ * user (@user); either may be NULL. A subject rule is preferred.
+ * Returns NULL when none matches.
+ */
+const client_rule *config_find_client(const config *cfg, const char *dn, const char *user);
+
+/** config_network_allowed - 1 when @name is in allowed_networks. */
+int config_network_allowed(const config *cfg, const char *name);
+
+/** Value parsers, exposed for the tests. Each returns 0 or -1. */
+int config_parse_size(int64_t *out, const char *s);
+int config_parse_uint(long long *out, const char *s, long long min, long long max);
+
+const char *config_auth_name(auth_mode m);
+
+#endif

@@ -1,0 +1,434 @@
+/* handlers.c - the v1.1 endpoints. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "base64.h"
+#include "handlers.h"
+#include "log.h"
+#include "metrics.h"
+#include "query.h"
+#include "task_body.h"
+
+static void send_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void send_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	response_set_error(resp, status, code, msg, req->request_id);
+}
+
+static void oom(response *resp, const request *req)
+{
+	response_set_error(resp, 500, "INTERNAL_ERROR", "out of memory", req->request_id);
+}
+
+/* {"links": {"self": {"href": URL}}} added to @o. */
+static int add_self_link(struct json_object *o, const request *req)
+{
+	char url[2048];
+	struct json_object *links, *self;
+
+	if (request_self_url(url, sizeof(url), req) != 0)
+		snprintf(url, sizeof(url), "%s", req->path);
+	links = json_object_new_object();
+	self = json_object_new_object();
+	if (links == NULL || self == NULL) {
+		json_object_put(links);
+		json_object_put(self);
+		return -1;
+	}
+	json_object_object_add(self, "href", json_object_new_string(url));
+	json_object_object_add(links, "self", self);
+	return json_object_object_add(o, "links", links);
+}
+
+static void send_json(response *resp, const request *req, int status, struct json_object *o)
+{
+	if (o == NULL || response_set_json(resp, status, o) != 0)
+		oom(resp, req);
+	json_object_put(o);
+}
+
+static void handle_noop(response *resp, const request *req)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o != NULL && add_self_link(o, req) != 0) {
+		json_object_put(o);
+		o = NULL;
+	}
+	send_json(resp, req, 200, o);
+}
+
+static void handle_version(response *resp, const request *req)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o != NULL) {
+		json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
+		if (add_self_link(o, req) != 0) {
+			json_object_put(o);
+			o = NULL;
+		}
+	}
+	send_json(resp, req, 200, o);
+}
+
+static const char *color(int ok)
+{
+	return ok ? "green" : "red";
+}
+
+static void handle_health(response *resp, handler_ctx *ctx, const request *req)
+{
+	char *v = NULL;
+	int quick = 1, rc, green = 1;
+	struct json_object *o;
+
+	rc = query_get(&v, req->query, "quick");
+	if (rc == -2)
+		return oom(resp, req);
+	if (rc == -1)
+		return send_error(resp, req, 400, "BAD_QUERY_PARAMETER", "the query string is malformed");
+	if (rc == 1 && query_parse_bool(&quick, v) != 0) {
+		send_error(resp, req, 400, "BAD_QUERY_PARAMETER", "quick must be true or false, not '%.64s'", v);
+		free(v);
+		return;
+	}
+	free(v);
+	o = json_object_new_object();
+	if (o == NULL)
+		return oom(resp, req);
+	if (!quick) {
+		/* Comprehensive: can we reach the engine, and do we speak its API? */
+		struct json_object *details = json_object_new_object(), *eng = json_object_new_object();
+		ecs_engine_version ver;
+		int conn_ok = 0, api_ok = 0;
+
+		if (details == NULL || eng == NULL) {
+			json_object_put(details);
+			json_object_put(eng);
+			json_object_put(o);
+			return oom(resp, req);
+		}
+		memset(&ver, 0, sizeof(ver));
+		if (ctx->engine != NULL) {
+			rc = ecs_engine_ping(ctx->engine);
+			conn_ok = rc == 0;
+			if (conn_ok) {
+				rc = ecs_engine_version_get(ctx->engine, &ver);
+				api_ok = rc == 0;
+			}
+			if (rc != 0) {
+				metrics_engine_error(rc);
+				json_object_object_add(eng, "message", json_object_new_string(ecs_engine_errmsg(ctx->engine)[0] ?
+							ecs_engine_errmsg(ctx->engine) : ecs_strerror(rc)));
+			}
+		} else {
+			json_object_object_add(eng, "message", json_object_new_string("no engine handle"));
+		}
+		green = conn_ok && api_ok;
+		json_object_object_add(eng, "status", json_object_new_string(color(green)));
+		json_object_object_add(eng, "connectivity", json_object_new_string(color(conn_ok)));
+		json_object_object_add(eng, "apiVersion", json_object_new_string(color(api_ok)));
+		if (ver.version[0])
+			json_object_object_add(eng, "engineVersion", json_object_new_string(ver.version));
+		if (ver.api_version[0])
+			json_object_object_add(eng, "engineApiVersion", json_object_new_string(ver.api_version));
+		if (ver.negotiated[0])
+			json_object_object_add(eng, "negotiatedApiVersion", json_object_new_string(ver.negotiated));
+		json_object_object_add(details, "engine", eng);
+		json_object_object_add(o, "status", json_object_new_string(color(green)));
+		json_object_object_add(o, "details", details);
+	} else {
+		json_object_object_add(o, "status", json_object_new_string("green"));
+	}
+	if (add_self_link(o, req) != 0) {
+		json_object_put(o);
+		return oom(resp, req);
+	}
+	send_json(resp, req, green ? 200 : 503, o);
+}
+
+static void handle_metrics(response *resp, handler_ctx *ctx, const request *req)
+{
+	ecs_reaper_stats rs;
+	size_t len = 0;
+	char *text;
+
+	if (ctx->reaper != NULL)
+		ecs_reaper_stats_get(ctx->reaper, &rs);
+	text = metrics_render(&len, ctx->reaper ? &rs : NULL, ctx->workers);
+	if (text == NULL)
+		return oom(resp, req);
+	response_set_body(resp, 200, METRICS_CONTENT_TYPE, text, len);
+}
+
+int handler_map_error(int rc, const char **code)
+{
+	switch (rc) {
+	case ECS_EINVAL:
+	case ECS_ETOOBIG:
+		*code = "BAD_REQUEST_BODY";
+		return 400;
+	case ECS_ENOTFOUND:
+		*code = "IMAGE_NOT_FOUND";
+		return 404;
+	case ECS_EUNAUTHORIZED:
+		*code = "REGISTRY_UNAUTHORIZED";
+		return 401;
+	case ECS_EUNAVAILABLE:
+		*code = "ENGINE_UNAVAILABLE";
+		return 503;
+	case ECS_ECANCELED:
+		*code = "SHUTTING_DOWN";
+		return 503;
+	case ECS_ETIMEDOUT:
+		*code = "ENGINE_TIMEOUT";
+		return 504;
+	case ECS_EENGINE:
+	case ECS_EPROTO:
+	case ECS_EVERSION:
+		*code = "ENGINE_ERROR";
+		return 502;
+	default:
+		*code = "INTERNAL_ERROR";
+		return 500;
+	}
+}
+
+static int add_b64(struct json_object *o, const char *key, const ecs_buffer *b)
+{
+	char *s = NULL;
+
+	if (base64_encode(&s, b->data, b->len) != 0)
+		return -1;
+	json_object_object_add(o, key, json_object_new_string(s));
+	free(s);
+	return 0;
+}
+
+static struct json_object *task_json(const ecs_task_result *res)
+{
+	struct json_object *o = json_object_new_object(), *t;
+
+	if (o == NULL)
+		return NULL;
+	/* The original's three fields first; the rest are additions. */
+	json_object_object_add(o, "exitCode", json_object_new_int(res->exit_code));
+	if (add_b64(o, "stdout", &res->out) != 0 || add_b64(o, "stderr", &res->err) != 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	json_object_object_add(o, "stdoutTruncated", json_object_new_boolean(res->out.truncated));
+	json_object_object_add(o, "stderrTruncated", json_object_new_boolean(res->err.truncated));
+	json_object_object_add(o, "timedOut", json_object_new_boolean(res->timed_out));
+	json_object_object_add(o, "oomKilled", json_object_new_boolean(res->oom_killed));
+	if (res->image_digest != NULL)
+		json_object_object_add(o, "imageDigest", json_object_new_string(res->image_digest));
+	json_object_object_add(o, "taskId", json_object_new_string(res->task_id));
+	t = json_object_new_object();
+	if (t != NULL) {
+		json_object_object_add(t, "pull", json_object_new_double(res->timings.pull));
+		json_object_object_add(t, "create", json_object_new_double(res->timings.create));
+		json_object_object_add(t, "start", json_object_new_double(res->timings.start));
+		json_object_object_add(t, "run", json_object_new_double(res->timings.run));
+		json_object_object_add(t, "logs", json_object_new_double(res->timings.logs));
+		json_object_object_add(t, "total", json_object_new_double(res->timings.total));
+		json_object_object_add(o, "timings", t);
+	}
+	return o;
+}
+
+static limit_caps lower_caps(const limit_caps *g, const limit_caps *c)
+{
+	limit_caps r = *g;
+
+	if (c->max_timeout_s > 0 && (r.max_timeout_s == 0 || c->max_timeout_s < r.max_timeout_s))
+		r.max_timeout_s = c->max_timeout_s;
+	if (c->max_memory > 0 && (r.max_memory == 0 || c->max_memory < r.max_memory))
+		r.max_memory = c->max_memory;
+	if (c->max_cpus > 0 && (r.max_cpus == 0 || c->max_cpus < r.max_cpus))
+		r.max_cpus = c->max_cpus;
+	if (c->max_pids > 0 && (r.max_pids == 0 || c->max_pids < r.max_pids))
+		r.max_pids = c->max_pids;
+	return r;
+}
+
+static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, request *req)
+{
+	const config *cfg = ctx->cfg;
+	long long cl = request_content_length(req);
+	const client_rule *rule = NULL;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result res;
+	limit_caps caps;
+	body_error berr;
+	task_body tb;
+	char why[256];
+	int rc;
+
+	if (cl == -2)
+		return send_error(resp, req, 400, "BAD_REQUEST", "CONTENT_LENGTH is not a number");
+	if (cl > (long long)cfg->body_limit)
+		return send_error(resp, req, 413, "PAYLOAD_TOO_LARGE", "the body is %lld bytes; the limit is %zu",
+				cl, cfg->body_limit);
+	if (!request_is_json(request_param(req->envp, "CONTENT_TYPE")))
+		return send_error(resp, req, 415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json");
+	rc = request_read_body(req, cfg->body_limit);
+	if (rc == 1)
+		return send_error(resp, req, 413, "PAYLOAD_TOO_LARGE", "the body is over the limit of %zu bytes",
+				cfg->body_limit);
+	if (rc == -2)
+		return oom(resp, req);
+	if (rc != 0)
+		return send_error(resp, req, 400, "BAD_REQUEST", "the body could not be read");
+
+	rc = task_body_parse(&tb, req->body, req->body_len, &berr);
+	if (rc == -2)
+		return oom(resp, req);
+	if (rc != 0)
+		return send_error(resp, req, berr.status, berr.code, "%s", berr.message);
+	if (tb.network != NULL && !config_network_allowed(cfg, tb.network)) {
+		send_error(resp, req, 400, "BAD_REQUEST_BODY", "network \"%s\" is not allowed by this service", tb.network);
+		goto out;
+	}
+	if (task_body_check_caps(&tb, &cfg->caps, why, sizeof(why)) != 0) {
+		send_error(resp, req, 400, "BAD_REQUEST_BODY", "%s", why);
+		goto out;
+	}
+	if (!auth_authorize_image(&rule, cfg, &info->auth, tb.image)) {
+		send_error(resp, req, 403, "FORBIDDEN", "%s may not run the image '%.128s'",
+				rule ? "this client" : "a client without a [client] section", tb.image);
+		goto out;
+	}
+	caps = rule ? lower_caps(&cfg->caps, &rule->caps) : cfg->caps;
+	if (rule != NULL && task_body_check_caps(&tb, &caps, why, sizeof(why)) != 0) {
+		send_error(resp, req, 403, "FORBIDDEN", "%s for this client", why);
+		goto out;
+	}
+	if (ctx->engine == NULL) {
+		send_error(resp, req, 503, "ENGINE_UNAVAILABLE", "no engine");
+		goto out;
+	}
+	task_body_to_spec(&spec, &tb, cfg, &caps);
+	spec.cancel = ctx->cancel;
+
+	memset(&res, 0, sizeof(res));
+	metrics_tasks_in_flight_add(1);
+	rc = ecs_task_run(&res, ctx->engine, ctx->reaper, &spec);
+	metrics_tasks_in_flight_add(-1);
+	info->ran_task = 1;
+	snprintf(info->task_id, sizeof(info->task_id), "%s", res.task_id);
+	snprintf(info->container_id, sizeof(info->container_id), "%s", res.container_id ? res.container_id : "");
+	info->timings = res.timings;
+	info->exit_code = res.exit_code;
+	info->timed_out = res.timed_out;
+	if (rc != 0) {
+		const char *code;
+		int status = handler_map_error(rc, &code);
+
+		info->error_phase = res.error_phase;
+		snprintf(info->error, sizeof(info->error), "%s", res.error);
+		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND && rc != ECS_ECANCELED)
+			metrics_engine_error(rc);
+		if (rc == ECS_ENOTFOUND)
+			send_error(resp, req, status, code, "image '%.128s' not found", tb.image);
+		else
+			send_error(resp, req, status, code, "%s%s%s", res.error_phase ? res.error_phase : "",
+					res.error_phase ? ": " : "", res.error[0] ? res.error : ecs_strerror(rc));
+	} else {
+		metrics_observe_task(&res.timings, res.timed_out, res.exit_code);
+		send_json(resp, req, 201, task_json(&res));
+	}
+	ecs_task_result_clear(&res);
+out:
+	task_body_clear(&tb);
+}
+
+void handler_handle(response *resp, handler_info *info, handler_ctx *ctx, request *req)
+{
+	memset(info, 0, sizeof(*info));
+	info->exit_code = -1;
+	router_match(&info->route, req->method, req->path);
+	/* Authenticate before anything else, unknown paths included: an
+	 * anonymous caller learns nothing about what exists. */
+	auth_check(&info->auth, ctx->cfg, req->envp);
+	if (info->auth.status != 0) {
+		if (info->auth.basic_challenge)
+			response_add_header(resp, "WWW-Authenticate", "Basic realm=\"ecs\"");
+		return send_error(resp, req, info->auth.status, info->auth.code, "%s", info->auth.message);
+	}
+	if (info->route.id == ROUTE_NONE)
+		return send_error(resp, req, 404, "NOT_FOUND", "no resource at '%.200s'", req->path);
+	if (!info->route.method_allowed) {
+		response_add_header(resp, "Allow", info->route.allow);
+		return send_error(resp, req, 405, "METHOD_NOT_ALLOWED", "%.16s is not allowed here; use %s",
+				req->method, info->route.allow);
+	}
+	switch (info->route.id) {
+	case ROUTE_TASKS:
+		handle_tasks(resp, info, ctx, req);
+		break;
+	case ROUTE_VERSION:
+		handle_version(resp, req);
+		break;
+	case ROUTE_NOOP:
+		handle_noop(resp, req);
+		break;
+	case ROUTE_HEALTH:
+		handle_health(resp, ctx, req);
+		break;
+	case ROUTE_METRICS:
+		handle_metrics(resp, ctx, req);
+		break;
+	default:
+		send_error(resp, req, 404, "NOT_FOUND", "no resource at '%.200s'", req->path);
+	}
+}
+
+void handler_finish(const handler_info *info, const request *req, const response *resp)
+{
+	log_level lvl = resp->status >= 500 ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO;
+	log_line l;
+
+	metrics_count_request(info->route.id, resp->status);
+	if (!log_enabled(lvl))
+		return;
+	log_begin(&l, lvl, "request");
+	log_kv(&l, "request_id", req->request_id);
+	log_kv(&l, "client", auth_identity(&info->auth));
+	log_kv(&l, "method", req->method);
+	log_kv(&l, "path", req->path);
+	log_kvf(&l, "status", "%d", resp->status);
+	if (resp->code != NULL)
+		log_kv(&l, "code", resp->code);
+	log_kvf(&l, "duration_ms", "%.1f", request_elapsed_ms(req));
+	if (info->ran_task) {
+		log_kv(&l, "task_id", info->task_id);
+		log_kv(&l, "container_id", info->container_id);
+		log_kvf(&l, "exit_code", "%d", info->exit_code);
+		if (info->timed_out)
+			log_kv(&l, "timed_out", "true");
+		log_kvf(&l, "phases_ms", "pull:%.1f,create:%.1f,start:%.1f,run:%.1f,logs:%.1f,total:%.1f",
+				info->timings.pull, info->timings.create, info->timings.start,
+				info->timings.run, info->timings.logs, info->timings.total);
+		if (info->error_phase != NULL) {
+			log_kv(&l, "error_phase", info->error_phase);
+			log_kv(&l, "error", info->error);
+		}
+	}
+	log_emit(&l, lvl);
+}

@@ -1,0 +1,48 @@
+/*
+ * handlers.h - one request from route to response: authentication, the
+ * endpoints, and the mapping of libecs errors onto HTTP. Knows nothing of
+ * libfcgi (main.c moves bytes), so the tests drive it with plain arrays.
+ */
+#ifndef ECSFCGI_HANDLERS_H
+#define ECSFCGI_HANDLERS_H
+
+#include <ecs/ecs.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "request.h"
+#include "response.h"
+#include "router.h"
+
+typedef struct {
+	const config *cfg;
+	ecs_engine *engine;    /* this worker's; NULL means no engine (503) */
+	ecs_reaper *reaper;    /* shared; NULL deletes containers before answering */
+	ecs_cancel *cancel;    /* this worker's; triggered at the end of the shutdown grace */
+	int workers;           /* pool size, for the metrics */
+} handler_ctx;
+
+/** What happened, for the log line and the metrics. */
+typedef struct {
+	route_match route;
+	auth_result auth;
+	int ran_task;
+	char task_id[72];
+	char container_id[72];
+	int exit_code;
+	int timed_out;
+	ecs_task_timings timings;
+	const char *error_phase;
+	char error[512];
+} handler_info;
+
+/** handler_handle - answer @req into @resp (response_init()ed by the caller). */
+void handler_handle(response *resp, handler_info *info, handler_ctx *ctx, request *req);
+
+/** handler_log - the request's log line and metrics, once the response is out. */
+void handler_finish(const handler_info *info, const request *req, const response *resp);
+
+/** handler_map_error - the HTTP status and code for an ecs_error from a task run. */
+int handler_map_error(int ecs_rc, const char **code);
+
+#endif

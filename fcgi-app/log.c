@@ -1,0 +1,148 @@
+/* log.c - key=value lines on stderr. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static log_level max_level = LOG_LEVEL_INFO;
+
+static const char *level_name(log_level l)
+{
+	switch (l) {
+	case LOG_LEVEL_ERROR: return "error";
+	case LOG_LEVEL_WARNING: return "warning";
+	case LOG_LEVEL_INFO: return "info";
+	case LOG_LEVEL_DEBUG: return "debug";
+	}
+	return "info";
+}
+
+void log_set_level(log_level level)
+{
+	max_level = level;
+}
+
+int log_enabled(log_level level)
+{
+	return level <= max_level;
+}
+
+void log_format_time(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	char tmp[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%03ldZ", tmp, ts.tv_nsec / 1000000L);
+}
+
+static void append(log_line *l, const char *s, size_t n)
+{
+	size_t room = sizeof(l->buf) - 1 - l->len;
+
+	if (n > room)
+		n = room;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+	l->buf[l->len] = '\0';
+}
+
+void log_begin(log_line *l, log_level level, const char *event)
+{
+	char ts[40];
+
+	l->len = 0;
+	l->buf[0] = '\0';
+	log_format_time(ts, sizeof(ts));
+	append(l, "ts=", 3);
+	append(l, ts, strlen(ts));
+	log_kv(l, "level", level_name(level));
+	log_kv(l, "event", event);
+}
+
+void log_kv(log_line *l, const char *key, const char *value)
+{
+	const char *p;
+	int quote = 0;
+
+	if (value == NULL || *value == '\0')
+		value = "-";
+	for (p = value; *p; p++)
+		if (*p == ' ' || *p == '"' || *p == '=' || *p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			quote = 1;
+	if (l->len > 0)
+		append(l, " ", 1);
+	append(l, key, strlen(key));
+	append(l, "=", 1);
+	if (!quote) {
+		append(l, value, strlen(value));
+		return;
+	}
+	append(l, "\"", 1);
+	for (p = value; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '"' || c == '\\') {
+			char esc[2] = { '\\', (char)c };
+
+			append(l, esc, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			char esc[8];
+
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+			append(l, esc, 4);
+		} else {
+			append(l, p, 1);
+		}
+	}
+	append(l, "\"", 1);
+}
+
+void log_kvf(log_line *l, const char *key, const char *fmt, ...)
+{
+	char v[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v, sizeof(v), fmt, ap);
+	va_end(ap);
+	log_kv(l, key, v);
+}
+
+void log_emit(log_line *l, log_level level)
+{
+	if (!log_enabled(level))
+		return;
+	if (l->len >= sizeof(l->buf) - 1)
+		l->len = sizeof(l->buf) - 2;
+	l->buf[l->len] = '\n';
+	/* One write(2) per line: lines from different threads never interleave. */
+	if (write(STDERR_FILENO, l->buf, l->len + 1) < 0) {
+		/* Nowhere left to report it. */
+	}
+	l->buf[l->len] = '\0';
+}
+
+void log_msg(log_level level, const char *event, const char *fmt, ...)
+{
+	log_line l;
+	char msg[1024];
+	va_list ap;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_begin(&l, level, event);
+	log_kv(&l, "msg", msg);
+	log_emit(&l, level);
+}

@@ -1,0 +1,356 @@
+/* task_body.c - validation of the POST /v1.1/tasks body. */
+#include <config.h>
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "base64.h"
+#include "task_body.h"
+
+#define MAX_CMD 4096
+#define MAX_ENV 1024
+
+static int fail(body_error *err, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->status = 400;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+#define BODY_FAIL(...) fail(err, "BAD_REQUEST_BODY", __VA_ARGS__)
+
+/* A JSON string, non-empty unless @empty_ok, without NUL bytes. */
+static int get_string(const char **out, struct json_object *v, const char *what, int empty_ok, body_error *err)
+{
+	const char *s;
+	int len;
+
+	if (!json_object_is_type(v, json_type_string))
+		return BODY_FAIL("%s must be a string", what);
+	s = json_object_get_string(v);
+	len = json_object_get_string_len(v);
+	if ((size_t)len != strlen(s))
+		return BODY_FAIL("%s must not contain NUL characters", what);
+	if (len == 0 && !empty_ok)
+		return BODY_FAIL("%s must not be empty", what);
+	*out = s;
+	return 0;
+}
+
+/* An array of strings into a fresh const char * array. */
+static int get_string_array(const char ***out, size_t *out_len, struct json_object *v, const char *what,
+		size_t max, body_error *err)
+{
+	size_t n, i;
+	const char **a;
+
+	if (!json_object_is_type(v, json_type_array))
+		return BODY_FAIL("%s must be an array of strings", what);
+	n = json_object_array_length(v);
+	if (n > max)
+		return BODY_FAIL("%s has more than %zu elements", what, max);
+	a = calloc(n + 1, sizeof(*a));
+	if (a == NULL)
+		return -2;
+	for (i = 0; i < n; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s[%zu]", what, i);
+		if (get_string(&a[i], json_object_array_get_idx(v, i), name, 0, err) != 0) {
+			free(a);
+			return -1;
+		}
+	}
+	*out = a;
+	*out_len = n;
+	return 0;
+}
+
+static int env_name_ok(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	const char *p;
+
+	if (eq == NULL || eq == kv)
+		return 0;
+	if (!isalpha((unsigned char)kv[0]) && kv[0] != '_')
+		return 0;
+	for (p = kv; p < eq; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return 0;
+	return 1;
+}
+
+/* A positive JSON integer (not a float, not a string). */
+static int get_positive_int(int64_t *out, struct json_object *v, const char *what, body_error *err)
+{
+	int64_t n;
+
+	if (!json_object_is_type(v, json_type_int))
+		return BODY_FAIL("%s must be a whole number", what);
+	n = json_object_get_int64(v);
+	if (n < 1 || n == INT64_MAX)
+		return BODY_FAIL("%s must be at least 1", what);
+	*out = n;
+	return 0;
+}
+
+static int parse_limits(task_body *tb, struct json_object *limits, body_error *err)
+{
+	if (!json_object_is_type(limits, json_type_object))
+		return BODY_FAIL("limits must be an object");
+	json_object_object_foreach(limits, key, val) {
+		if (strcmp(key, "memory") == 0) {
+			if (json_object_is_type(val, json_type_string)) {
+				const char *s;
+
+				if (get_string(&s, val, "limits.memory", 0, err) != 0)
+					return -1;
+				if (config_parse_size(&tb->memory, s) != 0 || tb->memory < 1)
+					return BODY_FAIL("limits.memory must be bytes or a size such as \"256M\"");
+			} else if (get_positive_int(&tb->memory, val, "limits.memory", err) != 0) {
+				return -1;
+			}
+			if (tb->memory < 6 * 1024 * 1024)
+				return BODY_FAIL("limits.memory must be at least 6M (the engine's minimum)");
+		} else if (strcmp(key, "cpus") == 0) {
+			double d;
+
+			if (!json_object_is_type(val, json_type_double) && !json_object_is_type(val, json_type_int))
+				return BODY_FAIL("limits.cpus must be a number");
+			d = json_object_get_double(val);
+			if (!isfinite(d) || d < 0.01 || d > 1024)
+				return BODY_FAIL("limits.cpus must be between 0.01 and 1024");
+			tb->cpus = d;
+		} else if (strcmp(key, "pids") == 0) {
+			if (get_positive_int(&tb->pids, val, "limits.pids", err) != 0)
+				return -1;
+		} else {
+			return BODY_FAIL("unknown property 'limits.%.64s'", key);
+		}
+	}
+	return 0;
+}
+
+static int parse_creds(task_body *tb, struct json_object *creds, body_error *err)
+{
+	struct json_object *v;
+	static const char *const need[] = { "username", "password", "email" };
+	const char **dst[] = { &tb->creds.username, &tb->creds.password, &tb->creds.email };
+	size_t i;
+
+	if (!json_object_is_type(creds, json_type_object))
+		return BODY_FAIL("creds must be an object");
+	json_object_object_foreach(creds, key, val) {
+		(void)val;
+		if (strcmp(key, "username") != 0 && strcmp(key, "password") != 0 && strcmp(key, "email") != 0)
+			return BODY_FAIL("unknown property 'creds.%.64s'", key);
+	}
+	for (i = 0; i < 3; i++) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "creds.%s", need[i]);
+		if (!json_object_object_get_ex(creds, need[i], &v))
+			return BODY_FAIL("%s is required", what);
+		if (get_string(dst[i], v, what, 0, err) != 0)
+			return -1;
+	}
+	tb->has_creds = 1;
+	return 0;
+}
+
+static int validate(task_body *tb, body_error *err)
+{
+	struct json_object *root = tb->root, *v;
+	ecs_image_ref ref;
+	int rc;
+
+	if (!json_object_is_type(root, json_type_object))
+		return BODY_FAIL("the body must be a JSON object");
+	json_object_object_foreach(root, key, val) {
+		static const char *const known[] = { "docker_image", "cmd", "creds", "timeout", "env",
+			"stdin", "limits", "network" };
+		size_t i;
+
+		(void)val;
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (strcmp(key, known[i]) == 0)
+				break;
+		if (i == sizeof(known) / sizeof(known[0]))
+			return BODY_FAIL("unknown property '%.64s'", key);
+	}
+
+	if (!json_object_object_get_ex(root, "docker_image", &v))
+		return BODY_FAIL("docker_image is required");
+	if (get_string(&tb->image, v, "docker_image", 0, err) != 0)
+		return -1;
+	rc = ecs_image_ref_parse(&ref, tb->image);
+	ecs_image_ref_clear(&ref);
+	if (rc == ECS_ENOMEM)
+		return -2;
+	if (rc != 0)
+		return fail(err, "IMAGE_NAME_IS_INVALID",
+				"docker_image '%.128s' is not a valid image reference (name:tag or name@digest)", tb->image);
+
+	if (!json_object_object_get_ex(root, "cmd", &v))
+		return BODY_FAIL("cmd is required");
+	rc = get_string_array(&tb->cmd, &tb->cmd_len, v, "cmd", MAX_CMD, err);
+	if (rc != 0)
+		return rc;
+	if (tb->cmd_len == 0)
+		return BODY_FAIL("cmd must have at least one element");
+
+	if (json_object_object_get_ex(root, "creds", &v) && (rc = parse_creds(tb, v, err)) != 0)
+		return rc;
+
+	if (json_object_object_get_ex(root, "timeout", &v)) {
+		int64_t t;
+
+		if (get_positive_int(&t, v, "timeout", err) != 0)
+			return -1;
+		if (t > 86400)
+			return BODY_FAIL("timeout must be at most 86400 seconds");
+		tb->timeout_s = (long)t;
+	}
+	if (json_object_object_get_ex(root, "env", &v)) {
+		size_t i;
+
+		rc = get_string_array(&tb->env, &tb->env_len, v, "env", MAX_ENV, err);
+		if (rc != 0)
+			return rc;
+		for (i = 0; i < tb->env_len; i++)
+			if (!env_name_ok(tb->env[i]))
+				return BODY_FAIL("env[%zu] must be NAME=value with NAME of letters, digits and _", i);
+	}
+	if (json_object_object_get_ex(root, "stdin", &v)) {
+		if (!json_object_is_type(v, json_type_string))
+			return BODY_FAIL("stdin must be a base64 string");
+		rc = base64_decode(&tb->stdin_data, &tb->stdin_len, json_object_get_string(v),
+				(size_t)json_object_get_string_len(v));
+		if (rc == -2)
+			return -2;
+		if (rc != 0)
+			return BODY_FAIL("stdin must be standard base64 (with padding)");
+		tb->has_stdin = 1;
+	}
+	if (json_object_object_get_ex(root, "limits", &v) && (rc = parse_limits(tb, v, err)) != 0)
+		return rc;
+	if (json_object_object_get_ex(root, "network", &v)) {
+		if (get_string(&tb->network, v, "network", 0, err) != 0)
+			return -1;
+		if (strcmp(tb->network, "none") != 0 && strcmp(tb->network, "bridge") != 0)
+			return BODY_FAIL("network must be \"none\" or \"bridge\"");
+	}
+	return 0;
+}
+
+int task_body_parse(task_body *out, const char *body, size_t len, body_error *err)
+{
+	struct json_tokener *tok;
+	size_t end;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(err, 0, sizeof(*err));
+	if (len == 0)
+		return BODY_FAIL("the body is empty: expected a JSON object");
+	if (memchr(body, '\0', len) != NULL)
+		return BODY_FAIL("the body contains a NUL byte");
+	tok = json_tokener_new();
+	if (tok == NULL)
+		return -2;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	out->root = json_tokener_parse_ex(tok, body, (int)len);
+	if (out->root == NULL) {
+		enum json_tokener_error e = json_tokener_get_error(tok);
+
+		json_tokener_free(tok);
+		if (e == json_tokener_continue)
+			return BODY_FAIL("malformed JSON: unexpected end of the body");
+		return BODY_FAIL("malformed JSON: %s", json_tokener_error_desc(e));
+	}
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	while (end < len && isspace((unsigned char)body[end]))
+		end++;
+	if (end != len) {
+		json_object_put(out->root);
+		out->root = NULL;
+		return BODY_FAIL("malformed JSON: trailing characters after the object");
+	}
+	rc = validate(out, err);
+	if (rc != 0)
+		task_body_clear(out);
+	return rc;
+}
+
+int task_body_check_caps(const task_body *tb, const limit_caps *caps, char *why, size_t whylen)
+{
+	if (caps->max_timeout_s > 0 && tb->timeout_s > caps->max_timeout_s) {
+		snprintf(why, whylen, "timeout %ld exceeds the cap of %ld seconds", tb->timeout_s, caps->max_timeout_s);
+		return -1;
+	}
+	if (caps->max_memory > 0 && tb->memory > caps->max_memory) {
+		snprintf(why, whylen, "limits.memory %lld exceeds the cap of %lld bytes",
+				(long long)tb->memory, (long long)caps->max_memory);
+		return -1;
+	}
+	if (caps->max_cpus > 0 && tb->cpus > caps->max_cpus) {
+		snprintf(why, whylen, "limits.cpus %g exceeds the cap of %g", tb->cpus, caps->max_cpus);
+		return -1;
+	}
+	if (caps->max_pids > 0 && tb->pids > caps->max_pids) {
+		snprintf(why, whylen, "limits.pids %lld exceeds the cap of %lld",
+				(long long)tb->pids, (long long)caps->max_pids);
+		return -1;
+	}
+	return 0;
+}
+
+/* An unset limit gets the cap, so a cap is a real bound, not only a ceiling
+ * on what clients may ask for. */
+void task_body_to_spec(ecs_task_spec *spec, const task_body *tb, const config *cfg, const limit_caps *caps)
+{
+	long timeout_s = tb->timeout_s ? tb->timeout_s : cfg->default_timeout_s;
+
+	if (!tb->timeout_s && caps->max_timeout_s > 0 && timeout_s > caps->max_timeout_s)
+		timeout_s = caps->max_timeout_s;
+	spec->image = tb->image;
+	spec->cmd = tb->cmd;
+	spec->cmd_len = tb->cmd_len;
+	spec->env = tb->env_len ? tb->env : NULL;
+	spec->env_len = tb->env_len;
+	spec->auth = tb->has_creds ? &tb->creds : NULL;
+	spec->stdin_data = tb->has_stdin ? tb->stdin_data : NULL;
+	spec->stdin_len = tb->has_stdin ? tb->stdin_len : 0;
+	spec->timeout_ms = timeout_s * 1000L;
+	spec->memory_bytes = tb->memory ? tb->memory : caps->max_memory;
+	spec->nano_cpus = (int64_t)((tb->cpus > 0 ? tb->cpus : caps->max_cpus) * 1e9 + 0.5);
+	spec->pids_limit = tb->pids ? tb->pids : caps->max_pids;
+	spec->network_mode = tb->network ? tb->network : cfg->default_network;
+	spec->stdout_cap = cfg->stdout_cap;
+	spec->stderr_cap = cfg->stderr_cap;
+	spec->pull_policy = (ecs_pull_policy)cfg->pull_policy;
+	spec->pull_timeout_ms = cfg->pull_timeout_s * 1000L;
+}
+
+void task_body_clear(task_body *tb)
+{
+	if (tb->root != NULL)
+		json_object_put(tb->root);
+	free(tb->cmd);
+	free(tb->env);
+	free(tb->stdin_data);
+	memset(tb, 0, sizeof(*tb));
+}

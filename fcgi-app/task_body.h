@@ -1,0 +1,71 @@
+/*
+ * task_body.h - the body of POST /v1.1/tasks, validated.
+ *
+ * The original schema, exactly: docker_image (string with a tag or a
+ * digest), cmd (array of one or more non-empty strings), optional creds
+ * {username, password, email} (all three, non-empty). Our optional
+ * extensions: timeout (whole seconds), env (["K=V"...]), stdin (base64),
+ * limits {memory, cpus, pids}, network ("none" | "bridge"). Anything else is
+ * refused. No string may contain a NUL byte.
+ */
+#ifndef ECSFCGI_TASK_BODY_H
+#define ECSFCGI_TASK_BODY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ecs/ecs.h>
+
+#include "conf.h"
+
+struct json_object;
+
+typedef struct {
+	struct json_object *root;     /* owns the strings below */
+	const char *image;
+	const char **cmd;
+	size_t cmd_len;
+	const char **env;
+	size_t env_len;
+	int has_creds;
+	ecs_registry_auth creds;
+	unsigned char *stdin_data;    /* owned */
+	size_t stdin_len;
+	int has_stdin;
+	long timeout_s;               /* 0 = not given */
+	int64_t memory;               /* bytes, 0 = not given */
+	double cpus;                  /* 0 = not given */
+	int64_t pids;                 /* 0 = not given */
+	const char *network;          /* NULL = not given */
+} task_body;
+
+typedef struct {
+	int status;                   /* 400 */
+	const char *code;             /* BAD_REQUEST_BODY or IMAGE_NAME_IS_INVALID */
+	char message[256];
+} body_error;
+
+/**
+ * task_body_parse - parse and validate @len bytes of @body.
+ * Returns 0 (free @out with task_body_clear()), -1 invalid (@err says why;
+ * @out is cleared), -2 out of memory.
+ */
+int task_body_parse(task_body *out, const char *body, size_t len, body_error *err);
+
+/**
+ * task_body_check_caps - are the requested timeout and limits within @caps
+ * (0 members are no cap)? Returns 0, or -1 with @why naming the first one over.
+ */
+int task_body_check_caps(const task_body *tb, const limit_caps *caps, char *why, size_t whylen);
+
+/**
+ * task_body_to_spec - fill @spec (initialised with ECS_TASK_SPEC_INIT) from
+ * @tb, the configuration's defaults and the caps that apply to this client
+ * (@caps: what a limit the body left out gets). @spec points into @tb.
+ */
+void task_body_to_spec(ecs_task_spec *spec, const task_body *tb, const config *cfg, const limit_caps *caps);
+
+/** task_body_clear - free what @tb holds. */
+void task_body_clear(task_body *tb);
+
+#endif
