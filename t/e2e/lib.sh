@@ -1,0 +1,157 @@
+# t/e2e/lib.sh — sourced by every t/e2e/test_*.sh (not a test itself).
+#
+# The end-to-end tests talk to a running ecs deployment through nginx with
+# real TLS. They read where it is and how to authenticate from the
+# environment, falling back to the file the demo stack writes:
+#   ECS_ENDPOINT, ECS_CA_CERT, ECS_CLIENT_CERT, ECS_CLIENT_KEY,
+#   ECS_KEY/ECS_SECRET (when BASIC auth is on)
+# from $ECS_ENV_FILE, else ${ECS_RUN:-<repo>/run}/ecs.env. Checks that need
+# more than a client has (another CA's certificate, a revoked one, the
+# health and redirect listeners, restarting ecs-fcgi) use the extra
+# variables scripts/stack.sh writes and are skipped where they are absent.
+#
+# Each test works in its own temporary directory, cleans up with a trap,
+# polls instead of sleeping, and ends with "N passed, N failed".
+
+set -u
+
+E2E_REPO=$(cd "$(dirname "$0")/../.." && pwd)
+E2E_NAME=$(basename "$0" .sh)
+E2E_PASSED=0
+E2E_FAILED=0
+E2E_SKIPPED=0
+
+E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ecs-e2e.XXXXXX")
+E2E_CLEANUPS=
+e2e_on_exit() { E2E_CLEANUPS="$1${E2E_CLEANUPS:+; $E2E_CLEANUPS}"; }
+e2e_exit() {
+    rc=$?
+    eval "$E2E_CLEANUPS" || true
+    rm -rf "$E2E_TMP"
+    exit $rc
+}
+trap e2e_exit EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '%s: %s\n' "$E2E_NAME" "$*"; }
+ok() { E2E_PASSED=$((E2E_PASSED + 1)); say "ok - $*"; }
+not_ok() { E2E_FAILED=$((E2E_FAILED + 1)); say "FAIL - $*"; }
+skip() { E2E_SKIPPED=$((E2E_SKIPPED + 1)); say "skip - $*"; }
+check() { # check DESCRIPTION COMMAND...
+    d=$1; shift
+    if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+finish() {
+    echo "$E2E_NAME: $E2E_PASSED passed, $E2E_FAILED failed, $E2E_SKIPPED skipped"
+    echo "$E2E_PASSED passed, $E2E_FAILED failed, $E2E_SKIPPED skipped"
+    [ "$E2E_FAILED" -eq 0 ]
+    exit $?
+}
+
+# ---- the deployment ---------------------------------------------------------
+if [ -z "${ECS_ENDPOINT:-}" ]; then
+    envfile=${ECS_ENV_FILE:-${ECS_RUN:-$E2E_REPO/run}/ecs.env}
+    if [ ! -r "$envfile" ]; then
+        say "no ECS_ENDPOINT and no $envfile: start the stack (scripts/stack.sh start) first"
+        exit 1
+    fi
+    # shellcheck source=/dev/null
+    . "$envfile"
+fi
+for v in ECS_ENDPOINT ECS_CA_CERT ECS_CLIENT_CERT ECS_CLIENT_KEY; do
+    eval "[ -n \"\${$v:-}\" ]" || { say "$v is not set"; exit 1; }
+done
+ECS_KEY=${ECS_KEY:-} ECS_SECRET=${ECS_SECRET:-}
+for v in ECS_API_HOST ECS_DOCS_HOST ECS_HEALTH_URL ECS_REDIRECT_URL \
+         ECS_OTHER_CLIENT_CERT ECS_OTHER_CLIENT_KEY ECS_REVOKED_CLIENT_CERT \
+         ECS_REVOKED_CLIENT_KEY ECS_STACK ECS_TEST_IMAGE; do
+    eval "$v=\${$v:-}"
+done
+ECS_TEST_IMAGE=${ECS_TEST_IMAGE:-ecs/busybox:latest}
+E2E_HOSTPORT=${ECS_ENDPOINT#https://}
+E2E_HOSTPORT=${E2E_HOSTPORT%%/*}
+
+# e2e_loopback: the endpoint is on this machine (load and restart tests run
+# only then: they never send traffic anywhere else).
+e2e_loopback() {
+    case $E2E_HOSTPORT in
+    127.*|localhost|localhost:*|\[::1\]*) return 0 ;;
+    *) return 1 ;;
+    esac
+}
+
+# ---- requests ---------------------------------------------------------------
+# req [curl args...] URL: one request; the status is in $STATUS, the body in
+# $E2E_TMP/body, the headers in $E2E_TMP/headers. No client certificate and
+# no BASIC credentials unless the arguments add them. A 429 (we share the
+# rate limit with every other test) is retried, bounded, unless E2E_NO_RETRY.
+req() {
+    tries=0
+    while :; do
+        STATUS=$(curl -sS -o "$E2E_TMP/body" -D "$E2E_TMP/headers" -w '%{http_code}' \
+            --max-time "${E2E_MAX_TIME:-120}" --cacert "$ECS_CA_CERT" "$@" 2>"$E2E_TMP/curl.err") \
+            || STATUS=000
+        [ "$STATUS" = 429 ] && [ -z "${E2E_NO_RETRY:-}" ] && [ $tries -lt 40 ] || break
+        tries=$((tries + 1))
+        sleep 0.25  # back off: the limiter refills at its rate
+    done
+}
+# api PATH [curl args...]: as req, with the client certificate and (when
+# set) BASIC credentials, against $ECS_ENDPOINT.
+api() {
+    p=$1; shift
+    req --cert "$ECS_CLIENT_CERT" --key "$ECS_CLIENT_KEY" \
+        ${ECS_KEY:+--user "$ECS_KEY:$ECS_SECRET"} "$@" "$ECS_ENDPOINT$p"
+}
+body() { cat "$E2E_TMP/body"; }
+header() { # header NAME: its value in the last response (first match)
+    tr -d '\r' <"$E2E_TMP/headers" | awk -v n="$(echo "$1" | tr 'A-Z' 'a-z')" '
+        { split($0, kv, ":"); if (tolower(kv[1]) == n) { sub(/^[^:]*:[ \t]*/, ""); print; exit } }'
+}
+jbody() { jq -r "$1" "$E2E_TMP/body" 2>/dev/null; }
+
+# expect_status CODE: the last response had it (prints what it had if not).
+expect_status() {
+    [ "$STATUS" = "$1" ] && return 0
+    say "  expected HTTP $1, got $STATUS: $(head -c 300 "$E2E_TMP/body" 2>/dev/null) $(cat "$E2E_TMP/curl.err" 2>/dev/null)"
+    return 1
+}
+# expect_error STATUS CODE: the last response is the ecs JSON error document
+# with that status and code, Content-Type application/json, and a requestId
+# equal to the X-Request-Id header when nginx sent one.
+expect_error() {
+    expect_status "$1" || return 1
+    case $(header content-type) in
+    application/json*) ;;
+    *) say "  Content-Type is '$(header content-type)', not JSON"; return 1 ;;
+    esac
+    jq -e --argjson s "$1" --arg c "$2" \
+        '(.status == $s) and (.code == $c) and (.message | type == "string")
+         and (.requestId | type == "string" and length > 0)' \
+        "$E2E_TMP/body" >/dev/null 2>&1 || {
+        say "  not the ecs error document for $1 $2: $(head -c 300 "$E2E_TMP/body")"
+        return 1
+    }
+    rid=$(header x-request-id)
+    if [ -n "$rid" ] && [ "$rid" != "$(jbody .requestId)" ]; then
+        say "  requestId $(jbody .requestId) differs from X-Request-Id $rid"
+        return 1
+    fi
+}
+
+# wait_for SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds.
+wait_for() {
+    limit=$(( $1 * 5 )); shift
+    n=0
+    until "$@"; do
+        n=$((n + 1))
+        [ $n -lt $limit ] || return 1
+        sleep 0.2
+    done
+}
+
+# no_managed_containers: no container labelled ecs.managed=true is left
+# (deletion is deferred: poll for it). Only on this machine's engine.
+no_managed_containers() {
+    [ -z "$(docker ps -aq --filter label=ecs.managed=true 2>/dev/null)" ]
+}

@@ -1,0 +1,47 @@
+#!/bin/bash
+# Limits at the front door: a 6 KiB body is a JSON 413 (the limit is 5 KiB);
+# a burst over the request rate gets JSON 429s; afterwards the client is
+# served again. The burst is bounded (60 requests) and only sent to an
+# endpoint on this machine.
+. "$(dirname "$0")/lib.sh"
+
+head -c 6144 /dev/zero | tr '\0' ' ' >"$E2E_TMP/6k"
+printf '{"docker_image": "%s", "cmd": ["true"], "x": "' "$ECS_TEST_IMAGE" >"$E2E_TMP/big.json"
+cat "$E2E_TMP/6k" >>"$E2E_TMP/big.json"
+echo '"}' >>"$E2E_TMP/big.json"
+api /v1.1/tasks -H 'Content-Type: application/json' --data-binary "@$E2E_TMP/big.json"
+check "6 KiB body: JSON 413 PAYLOAD_TOO_LARGE" expect_error 413 PAYLOAD_TOO_LARGE
+
+head -c 4000 /dev/zero | tr '\0' ' ' >"$E2E_TMP/4k"
+printf '{"docker_image": "%s", "cmd": ["true"]}' "$ECS_TEST_IMAGE" >>"$E2E_TMP/4k"
+api /v1.1/tasks -H 'Content-Type: application/json' --data-binary "@$E2E_TMP/4k"
+check "4 KiB body is not refused by the size limit" bash -c '[ "$1" != 413 ]' _ "$STATUS"
+
+if e2e_loopback; then
+    # One curl, 60 requests on one connection as fast as nginx answers:
+    # well over 5 r/s with a burst of 10.
+    urls=()
+    for _ in $(seq 60); do urls+=("$ECS_ENDPOINT/v1.1/_noop"); done
+    curl -s --max-time 60 --cacert "$ECS_CA_CERT" --cert "$ECS_CLIENT_CERT" \
+        --key "$ECS_CLIENT_KEY" ${ECS_KEY:+--user "$ECS_KEY:$ECS_SECRET"} \
+        -w '%{http_code}\n' -o /dev/null "${urls[@]}" >"$E2E_TMP/codes" 2>/dev/null || true
+    n429=$(grep -c '^429$' "$E2E_TMP/codes")
+    n200=$(grep -c '^200$' "$E2E_TMP/codes")
+    say "burst of 60: $n200 x 200, $n429 x 429"
+    check "a burst over the rate limit gets 429s" bash -c '[ "$1" -gt 0 ]' _ "$n429"
+    check "the first requests of the burst are served" bash -c '[ "$1" -gt 0 ]' _ "$n200"
+
+    E2E_NO_RETRY=1 api /v1.1/_noop
+    if [ "$STATUS" = 429 ]; then
+        check "a limited request is the JSON 429 document" expect_error 429 TOO_MANY_REQUESTS
+    else
+        skip "the limiter had refilled already: 429 body not inspected"
+    fi
+
+    served() { E2E_NO_RETRY=1 api /v1.1/_noop; [ "$STATUS" = 200 ]; }
+    check "served again once the rate drops" wait_for 10 served
+else
+    skip "endpoint not on this machine: no burst sent"
+fi
+
+finish
