@@ -376,13 +376,12 @@ int main(int argc, char **argv)
 			status = 0;
 			goto out;
 		default:
-			usage(stderr);
+			fputs("Try 'ecs-run --help' for more information.\n", stderr);
 			goto out;
 		}
 	}
 	if (argc - optind < 2) {
-		fputs("ecs-run: options: want IMAGE and CMD\n", stderr);
-		usage(stderr);
+		fputs("ecs-run: options: want IMAGE and CMD; try 'ecs-run --help'\n", stderr);
 		goto out;
 	}
 	spec.image = argv[optind];
