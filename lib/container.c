@@ -1,1 +1,665 @@
-/* container.c: not written yet */
+/*
+ * libecs: one container's life on the engine: create, start, wait, kill,
+ * delete, inspect, and listing the containers libecs made.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include <ecs/ecs.h>
+#include "engine_private.h"
+#include "http.h"
+#include "json_util.h"
+
+/*
+ * The "local" driver keeps logs byte-exact (json-file replaces invalid UTF-8)
+ * and these bounds keep a chatty task from filling the engine's disk.
+ */
+#define LOG_DRIVER "local"
+#define LOG_MAX_SIZE "10m"
+#define LOG_MAX_FILE "1"
+/* The engine refuses compression (the driver's default) with a single file. */
+#define LOG_COMPRESS "false"
+
+/* Build "/containers/<escaped id><suffix>"; NULL on ENOMEM. */
+static char *container_path(const char *id, const char *suffix)
+{
+	char *esc = ecs_http_escape(id);
+	char *path = NULL;
+
+	if (esc == NULL)
+		return NULL;
+	if (asprintf(&path, "/containers/%s%s", esc, suffix) < 0)
+		path = NULL;
+	free(esc);
+	return path;
+}
+
+/* Common argument check for the calls that take a container id. */
+static int check_id(ecs_engine *engine, const char *id, const char *what)
+{
+	if (engine == NULL)
+		return ECS_EINVAL;
+	ecs_engine_clear_error(engine);
+	if (id == NULL || id[0] == '\0')
+		return ecs_engine_fail(engine, ECS_EINVAL, "%s: no container id", what);
+	return ECS_OK;
+}
+
+/*
+ * Reject a spec the engine would misread rather than refuse: a missing
+ * command or task id would create an unlabelled or image-default container.
+ */
+static int check_spec(ecs_engine *engine, const ecs_container_spec *spec)
+{
+	size_t i;
+
+	if (spec == NULL)
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: no spec");
+	if (spec->version != ECS_CONTAINER_SPEC_VERSION)
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: spec version %u, expected %u",
+				spec->version, ECS_CONTAINER_SPEC_VERSION);
+	if (spec->image == NULL || spec->image[0] == '\0')
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: no image");
+	if (spec->cmd == NULL || spec->cmd_len == 0)
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: no command");
+	for (i = 0; i < spec->cmd_len; i++)
+		if (spec->cmd[i] == NULL)
+			return ecs_engine_fail(engine, ECS_EINVAL, "create: command argument %zu is NULL", i);
+	if (spec->env_len > 0 && spec->env == NULL)
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: env_len is %zu but env is NULL", spec->env_len);
+	for (i = 0; i < spec->env_len; i++)
+		if (spec->env[i] == NULL || strchr(spec->env[i], '=') == NULL || spec->env[i][0] == '=')
+			return ecs_engine_fail(engine, ECS_EINVAL, "create: env entry %zu is not KEY=VALUE", i);
+	if (spec->task_id == NULL || spec->task_id[0] == '\0')
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: no task id");
+	if (spec->deadline < 0)
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: negative deadline");
+	if (spec->memory_bytes < 0)
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: negative memory limit");
+	if (spec->nano_cpus < 0)
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: negative CPU limit");
+	if (spec->pids_limit < 0)
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: negative pids limit");
+	if (spec->network_mode != NULL && spec->network_mode[0] == '\0')
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: empty network mode");
+	return ECS_OK;
+}
+
+/* Add @key: @value to @obj; -1 when json-c ran out of memory. */
+static int put(json_object *obj, const char *key, json_object *value)
+{
+	if (value == NULL)
+		return -1;
+	if (json_object_object_add(obj, key, value) != 0) {
+		json_object_put(value);
+		return -1;
+	}
+	return 0;
+}
+
+static int put_string(json_object *obj, const char *key, const char *value)
+{
+	return put(obj, key, json_object_new_string(value));
+}
+
+static json_object *string_array(const char *const *items, size_t len)
+{
+	json_object *arr = json_object_new_array_ext((int)len);
+	size_t i;
+
+	if (arr == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		json_object *s = json_object_new_string(items[i]);
+
+		if (s == NULL || json_object_array_add(arr, s) != 0) {
+			json_object_put(s);
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static json_object *create_labels(const ecs_container_spec *spec)
+{
+	json_object *labels = json_object_new_object();
+	char deadline[32];
+
+	if (labels == NULL)
+		return NULL;
+	if (put_string(labels, ECS_LABEL_MANAGED, "true") != 0 ||
+			put_string(labels, ECS_LABEL_TASK_ID, spec->task_id) != 0)
+		goto fail;
+	if (spec->deadline > 0) {
+		snprintf(deadline, sizeof(deadline), "%lld", (long long)spec->deadline);
+		if (put_string(labels, ECS_LABEL_DEADLINE, deadline) != 0)
+			goto fail;
+	}
+	return labels;
+fail:
+	json_object_put(labels);
+	return NULL;
+}
+
+static json_object *create_host_config(const ecs_container_spec *spec)
+{
+	json_object *hc = json_object_new_object();
+	json_object *log = NULL, *log_config = NULL;
+	static const char *const security_opt[] = { "no-new-privileges" };
+
+	if (hc == NULL)
+		return NULL;
+	if (put_string(hc, "NetworkMode", spec->network_mode != NULL ? spec->network_mode : "none") != 0)
+		goto fail;
+	if (spec->memory_bytes > 0) {
+		/* MemorySwap is memory plus swap: equal to Memory means no swap at all. */
+		if (put(hc, "Memory", json_object_new_int64(spec->memory_bytes)) != 0 ||
+				put(hc, "MemorySwap", json_object_new_int64(spec->memory_bytes)) != 0)
+			goto fail;
+	}
+	if (spec->nano_cpus > 0 && put(hc, "NanoCpus", json_object_new_int64(spec->nano_cpus)) != 0)
+		goto fail;
+	if (spec->pids_limit > 0 && put(hc, "PidsLimit", json_object_new_int64(spec->pids_limit)) != 0)
+		goto fail;
+	if (put(hc, "SecurityOpt", string_array(security_opt, 1)) != 0)
+		goto fail;
+	/* The reaper deletes our containers; AutoRemove would race it and lose the logs. */
+	if (put(hc, "AutoRemove", json_object_new_boolean(0)) != 0)
+		goto fail;
+
+	log = json_object_new_object();
+	log_config = json_object_new_object();
+	if (log == NULL || log_config == NULL)
+		goto fail;
+	if (put_string(log_config, "max-size", LOG_MAX_SIZE) != 0 ||
+			put_string(log_config, "max-file", LOG_MAX_FILE) != 0 ||
+			put_string(log_config, "compress", LOG_COMPRESS) != 0 ||
+			put_string(log, "Type", LOG_DRIVER) != 0)
+		goto fail;
+	if (put(log, "Config", log_config) != 0) {
+		log_config = NULL;  /* put() released it */
+		goto fail;
+	}
+	log_config = NULL;
+	if (put(hc, "LogConfig", log) != 0) {
+		log = NULL;
+		goto fail;
+	}
+	return hc;
+fail:
+	json_object_put(log_config);
+	json_object_put(log);
+	json_object_put(hc);
+	return NULL;
+}
+
+static json_object *create_body(const ecs_container_spec *spec)
+{
+	json_object *body = json_object_new_object();
+	int in = spec->open_stdin ? 1 : 0;
+
+	if (body == NULL)
+		return NULL;
+	if (put_string(body, "Image", spec->image) != 0 ||
+			put(body, "Cmd", string_array(spec->cmd, spec->cmd_len)) != 0 ||
+			put(body, "Env", string_array(spec->env, spec->env_len)) != 0 ||
+			put(body, "Labels", create_labels(spec)) != 0 ||
+			put(body, "Tty", json_object_new_boolean(0)) != 0 ||
+			/* StdinOnce: the engine closes the process's stdin when our one attach ends. */
+			put(body, "AttachStdin", json_object_new_boolean(in)) != 0 ||
+			put(body, "OpenStdin", json_object_new_boolean(in)) != 0 ||
+			put(body, "StdinOnce", json_object_new_boolean(in)) != 0 ||
+			put(body, "AttachStdout", json_object_new_boolean(0)) != 0 ||
+			put(body, "AttachStderr", json_object_new_boolean(0)) != 0 ||
+			put(body, "HostConfig", create_host_config(spec)) != 0) {
+		json_object_put(body);
+		return NULL;
+	}
+	return body;
+}
+
+int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_spec *spec)
+{
+	ecs_http_request req = { 0 };
+	ecs_http_response resp = { 0 };
+	json_object *body = NULL, *answer = NULL;
+	const char *text;
+	size_t text_len = 0;
+	char *id = NULL;
+	int rc;
+
+	if (id_out == NULL || engine == NULL)
+		return ECS_EINVAL;
+	*id_out = NULL;
+	ecs_engine_clear_error(engine);
+	rc = check_spec(engine, spec);
+	if (rc != ECS_OK)
+		return rc;
+
+	body = create_body(spec);
+	if (body == NULL) {
+		rc = ecs_engine_fail(engine, ECS_ENOMEM, "create: out of memory");
+		goto out;
+	}
+	text = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN, &text_len);
+	if (text == NULL) {
+		rc = ecs_engine_fail(engine, ECS_ENOMEM, "create: out of memory");
+		goto out;
+	}
+	req.method = "POST";
+	req.path = "/containers/create";
+	req.body = text;
+	req.body_len = text_len;
+	rc = ecs_http_do(engine, &req, &resp);
+	if (rc != ECS_OK)
+		goto out;
+	if (!ecs_http_ok(&resp)) {
+		/* 404 no such image, 400 a bad spec, 409 a name conflict: ecs_http_fail maps them. */
+		rc = ecs_http_fail(engine, &resp, "create container");
+		goto out;
+	}
+	answer = ecs_json_parse(resp.body, resp.len);
+	id = answer != NULL ? ecs_json_dup_string(answer, "Id") : NULL;
+	if (id == NULL || id[0] == '\0') {
+		rc = ecs_engine_fail(engine, ECS_EPROTO, "create container: no Id in the engine's answer");
+		goto out;
+	}
+	*id_out = id;
+	id = NULL;
+	rc = ECS_OK;
+out:
+	free(id);
+	json_object_put(answer);
+	ecs_http_response_clear(&resp);
+	json_object_put(body);
+	return rc;
+}
+
+/*
+ * One bodiless request on a container. @ok_status is a non-2xx status that
+ * also means success (0 for none); @ok_conflict makes a 409 success too.
+ */
+static int simple_call(ecs_engine *engine, const char *method, const char *id, const char *suffix,
+		const char *what, long ok_status, int ok_conflict)
+{
+	ecs_http_request req = { 0 };
+	ecs_http_response resp = { 0 };
+	char *path;
+	int rc;
+
+	path = container_path(id, suffix);
+	if (path == NULL)
+		return ecs_engine_fail(engine, ECS_ENOMEM, "%s: out of memory", what);
+	req.method = method;
+	req.path = path;
+	rc = ecs_http_do(engine, &req, &resp);
+	if (rc != ECS_OK)
+		goto out;
+	if (ecs_http_ok(&resp) || (ok_status != 0 && resp.status == ok_status) ||
+			(ok_conflict && resp.status == 409))
+		rc = ECS_OK;
+	else
+		rc = ecs_http_fail(engine, &resp, what);
+out:
+	ecs_http_response_clear(&resp);
+	free(path);
+	return rc;
+}
+
+int ecs_container_start(ecs_engine *engine, const char *id)
+{
+	int rc = check_id(engine, id, "start container");
+
+	if (rc != ECS_OK)
+		return rc;
+	/* 304: it was already started, which is what the caller wanted. */
+	rc = simple_call(engine, "POST", id, "/start", "start container", 304, 0);
+	/*
+	 * The engine answers 400 when the runtime cannot exec the command
+	 * ("executable file not found"): the spec was well-formed, the image
+	 * just lacks it, so it is the engine's refusal, not a bad argument.
+	 */
+	return rc == ECS_EINVAL ? ECS_EENGINE : rc;
+}
+
+int ecs_container_kill(ecs_engine *engine, const char *id, const char *signal)
+{
+	char *sig = NULL, *suffix = NULL;
+	int rc = check_id(engine, id, "kill container");
+
+	if (rc != ECS_OK)
+		return rc;
+	if (signal != NULL && signal[0] == '\0')
+		return ecs_engine_fail(engine, ECS_EINVAL, "kill container: empty signal name");
+	sig = ecs_http_escape(signal != NULL ? signal : "SIGKILL");
+	if (sig == NULL || asprintf(&suffix, "/kill?signal=%s", sig) < 0) {
+		suffix = NULL;
+		rc = ecs_engine_fail(engine, ECS_ENOMEM, "kill container: out of memory");
+		goto out;
+	}
+	/* 409 "is not running": it already stopped, which is what a kill is for. */
+	rc = simple_call(engine, "POST", id, suffix, "kill container", 0, 1);
+out:
+	free(suffix);
+	free(sig);
+	return rc;
+}
+
+int ecs_container_delete(ecs_engine *engine, const char *id)
+{
+	int rc = check_id(engine, id, "delete container");
+
+	if (rc != ECS_OK)
+		return rc;
+	/* 409 here means "removal already in progress": an engine error for the caller to retry. */
+	return simple_call(engine, "DELETE", id, "?force=1&v=1", "delete container", 0, 0);
+}
+
+int ecs_container_wait(int *exit_code, ecs_engine *engine, const char *id, long timeout_ms, ecs_cancel *cancel)
+{
+	ecs_http_request req = { 0 };
+	ecs_http_response resp = { 0 };
+	json_object *answer = NULL, *error;
+	const char *message;
+	long long status;
+	char *path = NULL;
+	int rc;
+
+	if (exit_code == NULL)
+		return ECS_EINVAL;
+	*exit_code = -1;
+	rc = check_id(engine, id, "wait for container");
+	if (rc != ECS_OK)
+		return rc;
+	if (timeout_ms < 0)
+		return ecs_engine_fail(engine, ECS_EINVAL, "wait for container: negative timeout");
+	path = container_path(id, "/wait");
+	if (path == NULL)
+		return ecs_engine_fail(engine, ECS_ENOMEM, "wait for container: out of memory");
+	req.method = "POST";
+	req.path = path;
+	/* One long request rather than polling; the transport turns the bound into ECS_ETIMEDOUT. */
+	req.timeout_ms = timeout_ms > 0 ? timeout_ms : -1;
+	req.cancel = cancel;
+	rc = ecs_http_do(engine, &req, &resp);
+	if (rc != ECS_OK)
+		goto out;
+	if (!ecs_http_ok(&resp)) {
+		rc = ecs_http_fail(engine, &resp, "wait for container");
+		goto out;
+	}
+	answer = ecs_json_parse(resp.body, resp.len);
+	if (answer == NULL || ecs_json_get_int64(answer, "StatusCode", &status) != 0) {
+		rc = ecs_engine_fail(engine, ECS_EPROTO, "wait for container: no StatusCode in the engine's answer");
+		goto out;
+	}
+	*exit_code = (int)status;
+	error = ecs_json_get_object(answer, "Error");
+	message = error != NULL ? ecs_json_get_string(error, "Message") : NULL;
+	if (message != NULL && message[0] != '\0') {
+		rc = ecs_engine_fail(engine, ECS_EENGINE, "wait for container: %s", message);
+		goto out;
+	}
+	rc = ECS_OK;
+out:
+	json_object_put(answer);
+	ecs_http_response_clear(&resp);
+	free(path);
+	return rc;
+}
+
+void ecs_container_info_clear(ecs_container_info *info)
+{
+	if (info == NULL)
+		return;
+	free(info->id);
+	free(info->image_id);
+	free(info->status);
+	free(info->task_id);
+	memset(info, 0, sizeof(*info));
+}
+
+void ecs_container_list_free(ecs_container_info *list, size_t count)
+{
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < count; i++)
+		ecs_container_info_clear(&list[i]);
+	free(list);
+}
+
+/* The deadline label as unix seconds; 0 when absent or not a plain decimal number. */
+static time_t parse_deadline(const char *s)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9')
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0)
+		return 0;
+	return (time_t)v;
+}
+
+/* Fill the label-derived members; -1 on ENOMEM. */
+static int read_labels(ecs_container_info *info, json_object *labels)
+{
+	const char *task_id;
+
+	if (labels == NULL)
+		return 0;
+	task_id = ecs_json_get_string(labels, ECS_LABEL_TASK_ID);
+	if (task_id != NULL) {
+		info->task_id = strdup(task_id);
+		if (info->task_id == NULL)
+			return -1;
+	}
+	info->deadline = parse_deadline(ecs_json_get_string(labels, ECS_LABEL_DEADLINE));
+	return 0;
+}
+
+int ecs_container_inspect(ecs_container_info *out, ecs_engine *engine, const char *id)
+{
+	ecs_http_request req = { 0 };
+	ecs_http_response resp = { 0 };
+	ecs_container_info info;
+	json_object *answer = NULL, *state, *config;
+	long long n;
+	char *path = NULL;
+	int rc, b;
+
+	if (out == NULL)
+		return ECS_EINVAL;
+	memset(out, 0, sizeof(*out));
+	memset(&info, 0, sizeof(info));
+	rc = check_id(engine, id, "inspect container");
+	if (rc != ECS_OK)
+		return rc;
+	path = container_path(id, "/json");
+	if (path == NULL)
+		return ecs_engine_fail(engine, ECS_ENOMEM, "inspect container: out of memory");
+	req.method = "GET";
+	req.path = path;
+	rc = ecs_http_do(engine, &req, &resp);
+	if (rc != ECS_OK)
+		goto out;
+	if (!ecs_http_ok(&resp)) {
+		rc = ecs_http_fail(engine, &resp, "inspect container");
+		goto out;
+	}
+	answer = ecs_json_parse(resp.body, resp.len);
+	state = answer != NULL ? ecs_json_get_object(answer, "State") : NULL;
+	if (state == NULL) {
+		rc = ecs_engine_fail(engine, ECS_EPROTO, "inspect container: no State in the engine's answer");
+		goto out;
+	}
+	info.id = ecs_json_dup_string(answer, "Id");
+	info.image_id = ecs_json_dup_string(answer, "Image");
+	info.status = ecs_json_dup_string(state, "Status");
+	if (info.id == NULL || info.image_id == NULL || info.status == NULL) {
+		rc = ecs_engine_fail(engine, ECS_EPROTO, "inspect container: Id, Image or State.Status missing");
+		goto out;
+	}
+	if (ecs_json_get_bool(state, "Running", &b) == 0)
+		info.running = b;
+	if (ecs_json_get_bool(state, "OOMKilled", &b) == 0)
+		info.oom_killed = b;
+	if (ecs_json_get_int64(state, "ExitCode", &n) == 0)
+		info.exit_code = (int)n;
+	n = ecs_json_parse_time(ecs_json_get_string(answer, "Created"));
+	info.created = n > 0 ? (time_t)n : 0;
+	config = ecs_json_get_object(answer, "Config");
+	if (read_labels(&info, config != NULL ? ecs_json_get_object(config, "Labels") : NULL) != 0) {
+		rc = ecs_engine_fail(engine, ECS_ENOMEM, "inspect container: out of memory");
+		goto out;
+	}
+	*out = info;
+	memset(&info, 0, sizeof(info));
+	rc = ECS_OK;
+out:
+	ecs_container_info_clear(&info);
+	json_object_put(answer);
+	ecs_http_response_clear(&resp);
+	free(path);
+	return rc;
+}
+
+/* The filters query value: {"label": ["ecs.managed=true", labels...]}, escaped. NULL on ENOMEM. */
+static char *list_filters(const char *const *labels, size_t labels_len)
+{
+	json_object *filters = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	json_object *s;
+	const char *text;
+	char *escaped = NULL;
+	size_t i;
+
+	if (filters == NULL || arr == NULL)
+		goto out;
+	s = json_object_new_string(ECS_LABEL_MANAGED "=true");
+	if (s == NULL || json_object_array_add(arr, s) != 0) {
+		json_object_put(s);
+		goto out;
+	}
+	for (i = 0; i < labels_len; i++) {
+		s = json_object_new_string(labels[i]);
+		if (s == NULL || json_object_array_add(arr, s) != 0) {
+			json_object_put(s);
+			goto out;
+		}
+	}
+	if (json_object_object_add(filters, "label", arr) != 0)
+		goto out;
+	arr = NULL;  /* filters owns it now */
+	text = json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN);
+	if (text != NULL)
+		escaped = ecs_http_escape(text);
+out:
+	json_object_put(arr);
+	json_object_put(filters);
+	return escaped;
+}
+
+/* One entry of GET /containers/json into @info; the error code on failure. */
+static int list_entry(ecs_container_info *info, json_object *entry)
+{
+	long long created;
+
+	if (!json_object_is_type(entry, json_type_object))
+		return ECS_EPROTO;
+	info->id = ecs_json_dup_string(entry, "Id");
+	/* In the list, "State" is the one-word status ("running") and "Status" is prose ("Up 3 seconds"). */
+	info->status = ecs_json_dup_string(entry, "State");
+	if (info->id == NULL || info->status == NULL)
+		return ECS_EPROTO;
+	info->running = strcmp(info->status, "running") == 0;
+	if (ecs_json_get_int64(entry, "Created", &created) == 0 && created > 0)
+		info->created = (time_t)created;
+	if (read_labels(info, ecs_json_get_object(entry, "Labels")) != 0)
+		return ECS_ENOMEM;
+	return ECS_OK;
+}
+
+int ecs_container_list(ecs_container_info **out, size_t *count, ecs_engine *engine,
+		const char *const *labels, size_t labels_len)
+{
+	ecs_http_request req = { 0 };
+	ecs_http_response resp = { 0 };
+	json_object *answer = NULL;
+	ecs_container_info *list = NULL;
+	char *filters = NULL, *path = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if (out == NULL || count == NULL || engine == NULL)
+		return ECS_EINVAL;
+	*out = NULL;
+	*count = 0;
+	ecs_engine_clear_error(engine);
+	if (labels_len > 0 && labels == NULL)
+		return ecs_engine_fail(engine, ECS_EINVAL, "list containers: labels_len is %zu but labels is NULL",
+				labels_len);
+	for (i = 0; i < labels_len; i++)
+		if (labels[i] == NULL || labels[i][0] == '\0' || labels[i][0] == '=')
+			return ecs_engine_fail(engine, ECS_EINVAL, "list containers: label filter %zu is empty", i);
+
+	filters = list_filters(labels, labels_len);
+	if (filters == NULL || asprintf(&path, "/containers/json?all=1&filters=%s", filters) < 0) {
+		path = NULL;
+		rc = ecs_engine_fail(engine, ECS_ENOMEM, "list containers: out of memory");
+		goto out;
+	}
+	req.method = "GET";
+	req.path = path;
+	rc = ecs_http_do(engine, &req, &resp);
+	if (rc != ECS_OK)
+		goto out;
+	if (!ecs_http_ok(&resp)) {
+		rc = ecs_http_fail(engine, &resp, "list containers");
+		goto out;
+	}
+	answer = ecs_json_parse(resp.body, resp.len);
+	if (answer == NULL || !json_object_is_type(answer, json_type_array)) {
+		rc = ecs_engine_fail(engine, ECS_EPROTO, "list containers: the engine's answer is not an array");
+		goto out;
+	}
+	n = json_object_array_length(answer);
+	if (n > 0) {
+		list = calloc(n, sizeof(*list));
+		if (list == NULL) {
+			rc = ecs_engine_fail(engine, ECS_ENOMEM, "list containers: out of memory");
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		rc = list_entry(&list[i], json_object_array_get_idx(answer, i));
+		if (rc != ECS_OK) {
+			rc = ecs_engine_fail(engine, rc, "list containers: entry %zu: %s", i,
+					rc == ECS_ENOMEM ? "out of memory" : "no Id or State");
+			goto out;
+		}
+	}
+	*out = list;
+	*count = n;
+	list = NULL;
+	rc = ECS_OK;
+out:
+	ecs_container_list_free(list, n);
+	json_object_put(answer);
+	ecs_http_response_clear(&resp);
+	free(path);
+	free(filters);
+	return rc;
+}

@@ -1,1 +1,356 @@
-/* image.c: not written yet */
+/*
+ * libecs: image inspect and pull.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include <ecs/ecs.h>
+#include "engine_private.h"
+#include "http.h"
+#include "json_util.h"
+
+#define PULL_DEFAULT_TIMEOUT_MS 300000L
+
+/* Progress lines are a few hundred bytes; anything far longer is not the engine talking. */
+#define PULL_MAX_LINE ((size_t)1 << 20)
+
+void ecs_image_info_clear(ecs_image_info *info)
+{
+	if (info == NULL)
+		return;
+	free(info->id);
+	free(info->repo_digest);
+	info->id = NULL;
+	info->repo_digest = NULL;
+}
+
+int ecs_image_inspect(ecs_engine *engine, const char *image, ecs_image_info *out)
+{
+	ecs_http_request req = { 0 };
+	ecs_http_response resp = { 0 };
+	ecs_image_info info = { NULL, NULL };
+	json_object *answer = NULL, *digests;
+	char *name = NULL, *path = NULL;
+	int rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (engine == NULL)
+		return ECS_EINVAL;
+	ecs_engine_clear_error(engine);
+	if (image == NULL || image[0] == '\0')
+		return ecs_engine_fail(engine, ECS_EINVAL, "inspect image: no image name");
+	/* Escaped whole ('/' too): the engine decodes the path before routing on it. */
+	name = ecs_http_escape(image);
+	if (name == NULL || asprintf(&path, "/images/%s/json", name) < 0) {
+		path = NULL;
+		rc = ecs_engine_fail(engine, ECS_ENOMEM, "inspect image: out of memory");
+		goto out;
+	}
+	req.method = "GET";
+	req.path = path;
+	rc = ecs_http_do(engine, &req, &resp);
+	if (rc != ECS_OK)
+		goto out;
+	if (!ecs_http_ok(&resp)) {
+		rc = ecs_http_fail(engine, &resp, "inspect image");
+		goto out;
+	}
+	if (out == NULL) {
+		rc = ECS_OK;
+		goto out;
+	}
+	answer = ecs_json_parse(resp.body, resp.len);
+	info.id = answer != NULL ? ecs_json_dup_string(answer, "Id") : NULL;
+	if (info.id == NULL) {
+		rc = ecs_engine_fail(engine, ECS_EPROTO, "inspect image: no Id in the engine's answer");
+		goto out;
+	}
+	if (json_object_object_get_ex(answer, "RepoDigests", &digests) &&
+			json_object_is_type(digests, json_type_array) &&
+			json_object_array_length(digests) > 0) {
+		json_object *first = json_object_array_get_idx(digests, 0);
+
+		if (json_object_is_type(first, json_type_string)) {
+			info.repo_digest = strdup(json_object_get_string(first));
+			if (info.repo_digest == NULL) {
+				rc = ecs_engine_fail(engine, ECS_ENOMEM, "inspect image: out of memory");
+				goto out;
+			}
+		}
+	}
+	*out = info;
+	memset(&info, 0, sizeof(info));
+	rc = ECS_OK;
+out:
+	ecs_image_info_clear(&info);
+	json_object_put(answer);
+	ecs_http_response_clear(&resp);
+	free(path);
+	free(name);
+	return rc;
+}
+
+/*
+ * The pull's progress stream: JSON objects one per line, split across
+ * chunks anywhere. We keep only the first error the engine reports in it.
+ */
+typedef struct {
+	char *line;
+	size_t line_len;
+	size_t line_cap;
+	char *error;       /* first "error" / errorDetail.message seen; owned */
+} pull_progress;
+
+/* Look at one complete line; -1 on ENOMEM. */
+static int progress_line(pull_progress *p, const char *line, size_t len)
+{
+	json_object *obj;
+	const char *msg;
+
+	if (p->error != NULL || len == 0)
+		return 0;
+	obj = ecs_json_parse(line, len);
+	if (obj == NULL)
+		return 0;  /* not ours to judge: the status code and the end of stream decide */
+	msg = ecs_json_get_string(obj, "error");
+	if (msg == NULL || msg[0] == '\0') {
+		json_object *detail = ecs_json_get_object(obj, "errorDetail");
+
+		msg = detail != NULL ? ecs_json_get_string(detail, "message") : NULL;
+	}
+	if (msg != NULL && msg[0] != '\0') {
+		p->error = strdup(msg);
+		if (p->error == NULL) {
+			json_object_put(obj);
+			return -1;
+		}
+	}
+	json_object_put(obj);
+	return 0;
+}
+
+static int progress_sink(const char *data, size_t len, void *userdata)
+{
+	pull_progress *p = userdata;
+	size_t i, start = 0;
+
+	for (i = 0; i < len; i++) {
+		if (data[i] != '\n')
+			continue;
+		if (p->line_len > 0) {
+			/* The line began in an earlier chunk: finish it in the buffer. */
+			size_t part = i - start;
+
+			/* An overlong line is dropped: it cannot be a progress message. */
+			if (p->line_len + part <= PULL_MAX_LINE) {
+				if (p->line_len + part > p->line_cap) {
+					char *grown = realloc(p->line, p->line_len + part);
+
+					if (grown == NULL)
+						return ECS_ENOMEM;
+					p->line = grown;
+					p->line_cap = p->line_len + part;
+				}
+				memcpy(p->line + p->line_len, data + start, part);
+				if (progress_line(p, p->line, p->line_len + part) != 0)
+					return ECS_ENOMEM;
+			}
+			p->line_len = 0;
+		} else if (progress_line(p, data + start, i - start) != 0) {
+			return ECS_ENOMEM;
+		}
+		start = i + 1;
+	}
+	if (start < len) {
+		size_t part = len - start;
+
+		if (p->line_len + part > PULL_MAX_LINE) {
+			p->line_len = 0;
+			return 0;
+		}
+		if (p->line_len + part > p->line_cap) {
+			size_t cap = p->line_cap > 0 ? p->line_cap : 1024;
+			char *grown;
+
+			while (cap < p->line_len + part)
+				cap *= 2;
+			grown = realloc(p->line, cap);
+			if (grown == NULL)
+				return ECS_ENOMEM;
+			p->line = grown;
+			p->line_cap = cap;
+		}
+		memcpy(p->line + p->line_len, data + start, part);
+		p->line_len += part;
+	}
+	return 0;
+}
+
+static int contains(const char *haystack, const char *needle)
+{
+	return strcasestr(haystack, needle) != NULL;
+}
+
+/*
+ * Sort a failed pull into the caller's categories. The engine says 500 for
+ * most registry refusals, so the words decide; credentials problems are
+ * checked first because "denied" answers often also say "does not exist".
+ */
+static int classify(long status, const char *message)
+{
+	if (status == 404)
+		return ECS_ENOTFOUND;
+	if (message != NULL) {
+		if (contains(message, "unauthorized") || contains(message, "authentication required") ||
+				contains(message, "no basic auth credentials") || contains(message, "denied"))
+			return ECS_EUNAUTHORIZED;
+		if (contains(message, "manifest unknown") || contains(message, "not found"))
+			return ECS_ENOTFOUND;
+	}
+	return ECS_EENGINE;
+}
+
+/* fromImage and tag for the reference; the digest goes in tag, as the docker CLI sends it. */
+static int pull_query(char **out, const ecs_image_ref *ref)
+{
+	char *name = NULL, *from = NULL, *tag = NULL;
+	int rc = ECS_ENOMEM;
+
+	*out = NULL;
+	if (ref->registry != NULL) {
+		if (asprintf(&name, "%s/%s", ref->registry, ref->repository) < 0) {
+			name = NULL;
+			goto out;
+		}
+	} else {
+		name = strdup(ref->repository);
+		if (name == NULL)
+			goto out;
+	}
+	from = ecs_http_escape(name);
+	tag = ecs_http_escape(ref->digest != NULL ? ref->digest : ref->tag);
+	if (from == NULL || tag == NULL)
+		goto out;
+	if (asprintf(out, "/images/create?fromImage=%s&tag=%s", from, tag) < 0) {
+		*out = NULL;
+		goto out;
+	}
+	rc = ECS_OK;
+out:
+	free(tag);
+	free(from);
+	free(name);
+	return rc;
+}
+
+/* "X-Registry-Auth: ..." for @auth; the caller wipes and frees it (it holds the password). */
+static int auth_header(char **out, const ecs_registry_auth *auth, const ecs_image_ref *ref)
+{
+	ecs_registry_auth a = *auth;
+	char *encoded = NULL;
+	int rc;
+
+	*out = NULL;
+	if (a.server_address == NULL)
+		a.server_address = ref->registry != NULL ? ref->registry : "docker.io";
+	rc = ecs_registry_auth_encode(&encoded, &a);
+	if (rc != ECS_OK)
+		return rc;
+	if (asprintf(out, "X-Registry-Auth: %s", encoded) < 0) {
+		*out = NULL;
+		rc = ECS_ENOMEM;
+	}
+	explicit_bzero(encoded, strlen(encoded));
+	free(encoded);
+	return rc;
+}
+
+int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_auth *auth, long timeout_ms)
+{
+	ecs_http_request req = { 0 };
+	ecs_http_response resp = { 0 };
+	ecs_image_ref ref = { NULL, NULL, NULL, NULL };
+	pull_progress progress = { NULL, 0, 0, NULL };
+	json_object *answer = NULL;
+	const char *headers[1];
+	const char *message;
+	char *path = NULL, *header = NULL;
+	int rc;
+
+	if (engine == NULL)
+		return ECS_EINVAL;
+	ecs_engine_clear_error(engine);
+	if (image == NULL)
+		return ecs_engine_fail(engine, ECS_EINVAL, "pull: no image reference");
+	if (timeout_ms < 0)
+		return ecs_engine_fail(engine, ECS_EINVAL, "pull %s: negative timeout", image);
+	rc = ecs_image_ref_parse(&ref, image);
+	if (rc != ECS_OK) {
+		rc = ecs_engine_fail(engine, rc, "pull %s: %s", image,
+				rc == ECS_ENOMEM ? "out of memory" : "not a valid image reference with a tag or digest");
+		goto out;
+	}
+	rc = pull_query(&path, &ref);
+	if (rc != ECS_OK) {
+		rc = ecs_engine_fail(engine, rc, "pull %s: out of memory", image);
+		goto out;
+	}
+	if (auth != NULL) {
+		rc = auth_header(&header, auth, &ref);
+		if (rc != ECS_OK) {
+			/* Say which field, never what it held. */
+			rc = ecs_engine_fail(engine, rc, "pull %s: %s", image,
+					rc == ECS_ENOMEM ? "out of memory" : "credentials need a username and a password");
+			goto out;
+		}
+		headers[0] = header;
+		req.headers = headers;
+		req.headers_len = 1;
+	}
+	req.method = "POST";
+	req.path = path;
+	req.timeout_ms = timeout_ms > 0 ? timeout_ms : PULL_DEFAULT_TIMEOUT_MS;
+	req.sink = progress_sink;
+	req.sink_userdata = &progress;
+	rc = ecs_http_do(engine, &req, &resp);
+	if (rc != ECS_OK)
+		goto out;
+	if (!ecs_http_ok(&resp)) {
+		answer = ecs_json_parse(resp.body, resp.len);
+		message = answer != NULL ? ecs_json_engine_message(answer) : NULL;
+		if (message == NULL)
+			message = resp.body != NULL && resp.len > 0 ? resp.body : "no message";
+		rc = ecs_engine_fail(engine, classify(resp.status, message), "pull %s: %s", image, message);
+		goto out;
+	}
+	/* A last line without a newline still counts. */
+	if (progress.line_len > 0 && progress_line(&progress, progress.line, progress.line_len) != 0) {
+		rc = ecs_engine_fail(engine, ECS_ENOMEM, "pull %s: out of memory", image);
+		goto out;
+	}
+	if (progress.error != NULL) {
+		rc = ecs_engine_fail(engine, classify(resp.status, progress.error), "pull %s: %s", image,
+				progress.error);
+		goto out;
+	}
+	rc = ECS_OK;
+out:
+	json_object_put(answer);
+	ecs_http_response_clear(&resp);
+	if (header != NULL) {
+		explicit_bzero(header, strlen(header));
+		free(header);
+	}
+	free(progress.error);
+	free(progress.line);
+	free(path);
+	ecs_image_ref_clear(&ref);
+	return rc;
+}

@@ -1,1 +1,213 @@
-/* placeholder */
+/* Shared helpers for the integration tests; see it_util.h. */
+#include <config.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ecs/ecs.h>
+#include "http.h"
+#include "it_util.h"
+
+static char run_prefix[32];
+static unsigned int task_counter;
+
+/* Ids of the containers this process made; owned here. */
+static char **tracked;
+static size_t tracked_len;
+
+void it_global_init(void)
+{
+	if (ecs_global_init() != ECS_OK) {
+		fprintf(stderr, "ecs_global_init failed\n");
+		exit(1);
+	}
+	snprintf(run_prefix, sizeof(run_prefix), "it-%ld-", (long)getpid());
+}
+
+const char *it_run_prefix(void)
+{
+	return run_prefix;
+}
+
+static const char *env_or_null(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+ecs_engine *it_engine_new(void)
+{
+	ecs_engine_options opts = ECS_ENGINE_OPTIONS_INIT;
+	ecs_engine *e = NULL;
+	int rc;
+
+	opts.endpoint = env_or_null("ECS_TEST_ENDPOINT");
+	opts.ca_file = env_or_null("ECS_TEST_CA_FILE");
+	opts.cert_file = env_or_null("ECS_TEST_CERT_FILE");
+	opts.key_file = env_or_null("ECS_TEST_KEY_FILE");
+	rc = ecs_engine_new(&e, &opts);
+	ck_assert_msg(rc == ECS_OK, "ecs_engine_new(%s): %s", opts.endpoint ? opts.endpoint : "default",
+			ecs_error_name(rc));
+	return e;
+}
+
+const char *it_test_image(void)
+{
+	const char *v = env_or_null("ECS_TEST_IMAGE");
+
+	return v != NULL ? v : IT_DEFAULT_IMAGE;
+}
+
+const char *it_require_env(const char *name)
+{
+	const char *v = env_or_null(name);
+
+	ck_assert_msg(v != NULL, "%s is not set: run the integration tests under `./bootstrap test`, "
+			"which starts the private registry and sets the ECS_TEST_* variables", name);
+	return v;
+}
+
+char *it_task_id(const char *what)
+{
+	char buf[128];
+	char *s;
+
+	/* The pid too: each Check test runs in its own fork, with its own counter. */
+	snprintf(buf, sizeof(buf), "%s%s-%ld-%u", run_prefix, what, (long)getpid(), task_counter++);
+	s = strdup(buf);
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+void it_track_container(const char *id)
+{
+	char **grown = realloc(tracked, (tracked_len + 1) * sizeof(*tracked));
+
+	ck_assert_ptr_nonnull(grown);
+	tracked = grown;
+	tracked[tracked_len] = strdup(id);
+	ck_assert_ptr_nonnull(tracked[tracked_len]);
+	tracked_len++;
+}
+
+void it_cleanup_tracked(void)
+{
+	ecs_engine *e = NULL;
+	size_t i;
+
+	if (tracked_len > 0)
+		e = it_engine_new();
+	for (i = 0; i < tracked_len; i++) {
+		int rc = ecs_container_delete(e, tracked[i]);
+
+		if (rc != ECS_OK && rc != ECS_ENOTFOUND)
+			fprintf(stderr, "cleanup: delete %s: %s (%s)\n", tracked[i], ecs_error_name(rc),
+					ecs_engine_errmsg(e));
+		free(tracked[i]);
+	}
+	free(tracked);
+	tracked = NULL;
+	tracked_len = 0;
+	ecs_engine_free(e);
+}
+
+int it_cleanup_run(void)
+{
+	ecs_engine_options opts = ECS_ENGINE_OPTIONS_INIT;
+	ecs_engine *e = NULL;
+	ecs_container_info *list = NULL;
+	size_t count = 0, i;
+	int found = 0;
+	int rc;
+
+	/* Not it_engine_new(): this runs outside tests, where ck_assert must not fire. */
+	opts.endpoint = env_or_null("ECS_TEST_ENDPOINT");
+	opts.ca_file = env_or_null("ECS_TEST_CA_FILE");
+	opts.cert_file = env_or_null("ECS_TEST_CERT_FILE");
+	opts.key_file = env_or_null("ECS_TEST_KEY_FILE");
+	rc = ecs_engine_new(&e, &opts);
+	if (rc != ECS_OK)
+		return rc;
+	rc = ecs_container_list(&list, &count, e, NULL, 0);
+	if (rc != ECS_OK)
+		goto out;
+	for (i = 0; i < count; i++) {
+		if (list[i].task_id == NULL || strncmp(list[i].task_id, run_prefix, strlen(run_prefix)) != 0)
+			continue;
+		found++;
+		rc = ecs_container_delete(e, list[i].id);
+		if (rc != ECS_OK && rc != ECS_ENOTFOUND)
+			fprintf(stderr, "cleanup: delete %s: %s (%s)\n", list[i].id, ecs_error_name(rc),
+					ecs_engine_errmsg(e));
+	}
+	rc = found;
+out:
+	ecs_container_list_free(list, count);
+	ecs_engine_free(e);
+	return rc;
+}
+
+int it_count_labelled(ecs_engine *engine, const char *label)
+{
+	ecs_container_info *list = NULL;
+	size_t count = 0;
+	int rc;
+
+	rc = ecs_container_list(&list, &count, engine, label != NULL ? &label : NULL, label != NULL ? 1 : 0);
+	ecs_container_list_free(list, count);
+	return rc == ECS_OK ? (int)count : rc;
+}
+
+char *it_create(ecs_engine *engine, const char *const *cmd, size_t cmd_len, int open_stdin,
+		char **task_id_out)
+{
+	ecs_container_spec spec = ECS_CONTAINER_SPEC_INIT;
+	char *task_id = it_task_id("c");
+	char *id = NULL;
+	int rc;
+
+	spec.image = it_test_image();
+	spec.cmd = cmd;
+	spec.cmd_len = cmd_len;
+	spec.task_id = task_id;
+	spec.open_stdin = open_stdin;
+	rc = ecs_container_create(&id, engine, &spec);
+	ck_assert_msg(rc == ECS_OK, "create: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+	it_track_container(id);
+	if (task_id_out != NULL)
+		*task_id_out = task_id;
+	else
+		free(task_id);
+	return id;
+}
+
+int it_image_remove(ecs_engine *engine, const char *image)
+{
+	ecs_http_request req = { 0 };
+	ecs_http_response resp;
+	char *name = ecs_http_escape(image);
+	char *path = NULL;
+	int rc;
+
+	if (name == NULL)
+		return ECS_ENOMEM;
+	if (asprintf(&path, "/images/%s?force=1", name) < 0) {
+		path = NULL;
+		rc = ECS_ENOMEM;
+		goto out;
+	}
+	req.method = "DELETE";
+	req.path = path;
+	rc = ecs_http_do(engine, &req, &resp);
+	if (rc == ECS_OK && !ecs_http_ok(&resp))
+		rc = ecs_http_fail(engine, &resp, "remove image");
+	ecs_http_response_clear(&resp);
+out:
+	free(path);
+	free(name);
+	return rc;
+}
