@@ -220,6 +220,15 @@ static int add_b64(struct json_object *o, const char *key, const ecs_buffer *b)
 	return 0;
 }
 
+/* Milliseconds to 0.1: more digits would only be noise. */
+static void add_ms(struct json_object *o, const char *key, double ms)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%.1f", ms);
+	json_object_object_add(o, key, json_object_new_double_s(ms, s));
+}
+
 static struct json_object *task_json(const ecs_task_result *res)
 {
 	struct json_object *o = json_object_new_object(), *t;
@@ -241,12 +250,12 @@ static struct json_object *task_json(const ecs_task_result *res)
 	json_object_object_add(o, "taskId", json_object_new_string(res->task_id));
 	t = json_object_new_object();
 	if (t != NULL) {
-		json_object_object_add(t, "pull", json_object_new_double(res->timings.pull));
-		json_object_object_add(t, "create", json_object_new_double(res->timings.create));
-		json_object_object_add(t, "start", json_object_new_double(res->timings.start));
-		json_object_object_add(t, "run", json_object_new_double(res->timings.run));
-		json_object_object_add(t, "logs", json_object_new_double(res->timings.logs));
-		json_object_object_add(t, "total", json_object_new_double(res->timings.total));
+		add_ms(t, "pull", res->timings.pull);
+		add_ms(t, "create", res->timings.create);
+		add_ms(t, "start", res->timings.start);
+		add_ms(t, "run", res->timings.run);
+		add_ms(t, "logs", res->timings.logs);
+		add_ms(t, "total", res->timings.total);
 		json_object_object_add(o, "timings", t);
 	}
 	return o;
@@ -366,6 +375,7 @@ void handler_handle(response *resp, handler_info *info, handler_ctx *ctx, reques
 	/* Authenticate before anything else, unknown paths included: an
 	 * anonymous caller learns nothing about what exists. */
 	auth_check(&info->auth, ctx->cfg, req->envp);
+	snprintf(info->client, sizeof(info->client), "%s", auth_identity(&info->auth));
 	if (info->auth.status != 0) {
 		if (info->auth.basic_challenge)
 			response_add_header(resp, "WWW-Authenticate", "Basic realm=\"ecs\"");
@@ -409,7 +419,7 @@ void handler_finish(const handler_info *info, const request *req, const response
 		return;
 	log_begin(&l, lvl, "request");
 	log_kv(&l, "request_id", req->request_id);
-	log_kv(&l, "client", auth_identity(&info->auth));
+	log_kv(&l, "client", info->client);
 	log_kv(&l, "method", req->method);
 	log_kv(&l, "path", req->path);
 	log_kvf(&l, "status", "%d", resp->status);

@@ -25,7 +25,8 @@ typedef struct {
 /** What happened, for the log line and the metrics. */
 typedef struct {
 	route_match route;
-	auth_result auth;
+	auth_result auth;         /* its pointers die with the params: use client */
+	char client[256];         /* auth_identity(), copied for the log line */
 	int ran_task;
 	char task_id[72];
 	char container_id[72];

@@ -56,16 +56,15 @@ static void generate_id(char out[65])
 
 int request_init(request *r, char **envp, request_read_fn rd, void *rd_ctx)
 {
-	const char *uri, *q, *id;
+	const char *uri, *q, *id, *m;
 
 	memset(r, 0, sizeof(*r));
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	r->envp = envp;
 	r->read = rd;
 	r->read_ctx = rd_ctx;
-	r->method = request_param(envp, "REQUEST_METHOD");
-	if (r->method == NULL)
-		r->method = "";
+	m = request_param(envp, "REQUEST_METHOD");
+	snprintf(r->method, sizeof(r->method), "%s", m ? m : "");
 	uri = request_param(envp, "REQUEST_URI");
 	q = request_param(envp, "QUERY_STRING");
 	if (uri != NULL && *uri != '\0') {

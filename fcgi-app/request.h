@@ -13,8 +13,10 @@
 typedef int (*request_read_fn)(void *ctx, char *buf, int n);
 
 typedef struct {
-	char **envp;              /* "NAME=value" params, NULL-terminated; not owned */
-	const char *method;       /* REQUEST_METHOD, "" when absent */
+	char **envp;              /* "NAME=value" params, NULL-terminated; not owned,
+	                             and invalid once the FastCGI request is finished */
+	char method[16];          /* REQUEST_METHOD (copied: the log line is written after
+	                             FCGX_Finish_r, which frees the params), "" when absent */
 	char *path;               /* owned: REQUEST_URI without the query, else SCRIPT_NAME+PATH_INFO */
 	const char *query;        /* QUERY_STRING (or the part of REQUEST_URI after '?'), never NULL */
 	char request_id[65];      /* REQUEST_ID when well-formed, else 32 generated hex digits */

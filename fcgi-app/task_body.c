@@ -271,11 +271,15 @@ int task_body_parse(task_body *out, const char *body, size_t len, body_error *er
 	if (tok == NULL)
 		return -2;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	out->root = json_tokener_parse_ex(tok, body, (int)len);
+	/* Include the terminating NUL: without it json-c cannot tell that a
+	 * top-level literal ("null", "42") has ended. */
+	out->root = json_tokener_parse_ex(tok, body, (int)len + (body[len] == '\0'));
 	if (out->root == NULL) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
 
 		json_tokener_free(tok);
+		if (e == json_tokener_success)  /* the body was the JSON null */
+			return BODY_FAIL("the body must be a JSON object");
 		if (e == json_tokener_continue)
 			return BODY_FAIL("malformed JSON: unexpected end of the body");
 		return BODY_FAIL("malformed JSON: %s", json_tokener_error_desc(e));
@@ -284,7 +288,7 @@ int task_body_parse(task_body *out, const char *body, size_t len, body_error *er
 	json_tokener_free(tok);
 	while (end < len && isspace((unsigned char)body[end]))
 		end++;
-	if (end != len) {
+	if (end < len) {
 		json_object_put(out->root);
 		out->root = NULL;
 		return BODY_FAIL("malformed JSON: trailing characters after the object");

@@ -46,7 +46,8 @@ typedef struct {
 } body_error;
 
 /**
- * task_body_parse - parse and validate @len bytes of @body.
+ * task_body_parse - parse and validate @len bytes of @body (which should be
+ * NUL-terminated at @len, as request_read_body() leaves it).
  * Returns 0 (free @out with task_body_clear()), -1 invalid (@err says why;
  * @out is cleared), -2 out of memory.
  */

@@ -1,0 +1,390 @@
+/* check_fcgi_handlers.c - request to response without an engine: routing,
+ * authentication, the error document on every error path, the endpoints
+ * that need no engine, and the mapping of libecs errors. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+#include "handlers.h"
+#include "metrics.h"
+
+static config *cfg;
+static handler_ctx ctx;
+
+typedef struct {
+	const char *data;
+	size_t len, pos;
+} mem_reader;
+
+static int mem_read(void *c, char *buf, int n)
+{
+	mem_reader *m = c;
+	size_t k = m->len - m->pos;
+
+	if (k > (size_t)n)
+		k = (size_t)n;
+	memcpy(buf, m->data + m->pos, k);
+	m->pos += k;
+	return (int)k;
+}
+
+static void setup(void)
+{
+	cfg = config_defaults();
+	ck_assert_ptr_nonnull(cfg);
+	cfg->auth = AUTH_MODE_NONE;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	ctx.workers = 2;
+	metrics_reset();
+}
+
+static void teardown(void)
+{
+	config_free(cfg);
+}
+
+/* Run one request; @env is NULL-terminated; @body may be NULL. */
+static void run(response *r, handler_info *info, char **env, const char *body)
+{
+	mem_reader m = { body ? body : "", body ? strlen(body) : 0, 0 };
+	request req;
+
+	response_init(r);
+	ck_assert_int_eq(request_init(&req, env, mem_read, &m), 0);
+	handler_handle(r, info, &ctx, &req);
+	handler_finish(info, &req, r);
+	request_clear(&req);
+}
+
+/* The error document with @status and @code, and the request id echoed. */
+static void assert_error(const response *r, int status, const char *code)
+{
+	struct json_object *o, *v;
+
+	ck_assert_int_eq(r->status, status);
+	ck_assert_str_eq(r->content_type, "application/json; charset=utf-8");
+	o = json_tokener_parse(r->body);
+	ck_assert_ptr_nonnull(o);
+	ck_assert(json_object_object_get_ex(o, "status", &v));
+	ck_assert_int_eq(json_object_get_int(v), status);
+	ck_assert(json_object_object_get_ex(o, "code", &v));
+	ck_assert_str_eq(json_object_get_string(v), code);
+	ck_assert(json_object_object_get_ex(o, "message", &v));
+	ck_assert_int_gt(json_object_get_string_len(v), 0);
+	ck_assert(json_object_object_get_ex(o, "requestId", &v));
+	ck_assert_int_gt(json_object_get_string_len(v), 0);
+	json_object_put(o);
+}
+
+START_TEST(test_handlers_unknown_path_404)
+{
+	char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/random", "REQUEST_ID=feed", NULL };
+	handler_info info;
+	response r;
+
+	run(&r, &info, env, NULL);
+	assert_error(&r, 404, "NOT_FOUND");
+	ck_assert_ptr_nonnull(strstr(r.body, "\"requestId\":\"feed\""));
+	response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_handlers_wrong_method_405_with_allow)
+{
+	char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/tasks", NULL };
+	handler_info info;
+	response r;
+
+	run(&r, &info, env, NULL);
+	assert_error(&r, 405, "METHOD_NOT_ALLOWED");
+	ck_assert_str_eq(r.headers, "Allow: POST\r\n");
+	response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_handlers_unauthenticated_401)
+{
+	char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_health", NULL };
+	handler_info info;
+	response r;
+
+	cfg->auth = AUTH_MODE_CLIENT_CERT;
+	run(&r, &info, env, NULL);
+	assert_error(&r, 401, "UNAUTHENTICATED");
+	ck_assert_str_eq(r.headers, "");
+	response_clear(&r);
+	cfg->auth = AUTH_MODE_BASIC;
+	run(&r, &info, env, NULL);
+	assert_error(&r, 401, "UNAUTHENTICATED");
+	ck_assert_str_eq(r.headers, "WWW-Authenticate: Basic realm=\"ecs\"\r\n");
+	response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_handlers_version_and_self_href)
+{
+	char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_version", "HTTPS=on", "HTTP_HOST=ecs.example:8443", NULL };
+	handler_info info;
+	response r;
+
+	run(&r, &info, env, NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.body, "{\"version\":\"" PACKAGE_VERSION "\",\"links\":{\"self\":{\"href\":\"https://ecs.example:8443/v1.1/_version\"}}}");
+	response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_handlers_noop)
+{
+	char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_noop", "HTTP_HOST=h", NULL };
+	handler_info info;
+	response r;
+
+	run(&r, &info, env, NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.body, "{\"links\":{\"self\":{\"href\":\"http://h/v1.1/_noop\"}}}");
+	response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_handlers_health_quick_variants)
+{
+	static const char *const qs[] = { "", "quick=true", "quick=TRUE" };
+	size_t i;
+
+	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		char q[64];
+		char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_health", q, NULL };
+		handler_info info;
+		response r;
+
+		snprintf(q, sizeof(q), "QUERY_STRING=%s", qs[i]);
+		run(&r, &info, env, NULL);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_ptr_nonnull(strstr(r.body, "\"status\":\"green\""));
+		response_clear(&r);
+	}
+}
+END_TEST
+
+START_TEST(test_handlers_health_quick_dave_400)
+{
+	char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_health?quick=dave", NULL };
+	handler_info info;
+	response r;
+
+	run(&r, &info, env, NULL);
+	assert_error(&r, 400, "BAD_QUERY_PARAMETER");
+	ck_assert_ptr_nonnull(strstr(r.body, "dave"));
+	response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_handlers_health_comprehensive_without_engine_is_red)
+{
+	char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_health?quick=false", NULL };
+	handler_info info;
+	response r;
+
+	run(&r, &info, env, NULL);
+	ck_assert_int_eq(r.status, 503);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"status\":\"red\""));
+	ck_assert_ptr_nonnull(strstr(r.body, "\"connectivity\":\"red\""));
+	response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_handlers_metrics_counts_requests)
+{
+	char *h[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_noop", NULL };
+	char *m[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_metrics", NULL };
+	handler_info info;
+	response r;
+
+	run(&r, &info, h, NULL);
+	response_clear(&r);
+	run(&r, &info, m, NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
+	ck_assert_ptr_nonnull(strstr(r.body, "ecs_http_requests_total{endpoint=\"_noop\",status=\"200\"} 1\n"));
+	response_clear(&r);
+}
+END_TEST
+
+#define BODY "{\"docker_image\":\"ecs/busybox:latest\",\"cmd\":[\"echo\",\"hi\"],\"network\":\"none\"}"
+
+START_TEST(test_handlers_tasks_415)
+{
+	char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/v1.1/tasks", "CONTENT_TYPE=text/plain", NULL };
+	handler_info info;
+	response r;
+
+	run(&r, &info, env, BODY);
+	assert_error(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
+	response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_handlers_tasks_413_by_content_length)
+{
+	char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/v1.1/tasks", "CONTENT_TYPE=application/json",
+		"CONTENT_LENGTH=6144", NULL };
+	handler_info info;
+	response r;
+
+	run(&r, &info, env, BODY);
+	assert_error(&r, 413, "PAYLOAD_TOO_LARGE");
+	response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_handlers_tasks_413_by_bytes_read)
+{
+	char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/v1.1/tasks/", "CONTENT_TYPE=application/json", NULL };
+	char *big = malloc(6 * 1024 + 1);
+	handler_info info;
+	response r;
+
+	memset(big, ' ', 6 * 1024);
+	big[6 * 1024] = '\0';
+	run(&r, &info, env, big);
+	assert_error(&r, 413, "PAYLOAD_TOO_LARGE");
+	response_clear(&r);
+	free(big);
+}
+END_TEST
+
+START_TEST(test_handlers_tasks_400_bad_body)
+{
+	char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/v1.1/tasks", "CONTENT_TYPE=application/json; charset=utf-8", NULL };
+	handler_info info;
+	response r;
+
+	run(&r, &info, env, "{\"docker_image\":\"ecs/busybox:latest\",\"cmd\":[]}");
+	assert_error(&r, 400, "BAD_REQUEST_BODY");
+	response_clear(&r);
+	run(&r, &info, env, "{\"docker_image\":\"ecs/busybox\",\"cmd\":[\"true\"]}");
+	assert_error(&r, 400, "IMAGE_NAME_IS_INVALID");
+	response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_handlers_tasks_400_network_not_allowed)
+{
+	char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/v1.1/tasks", "CONTENT_TYPE=application/json", NULL };
+	handler_info info;
+	response r;
+
+	free(cfg->allowed_networks[1]);
+	cfg->allowed_networks_len = 1;  /* "none" only */
+	run(&r, &info, env, "{\"docker_image\":\"ecs/busybox:latest\",\"cmd\":[\"true\"],\"network\":\"bridge\"}");
+	assert_error(&r, 400, "BAD_REQUEST_BODY");
+	ck_assert_ptr_nonnull(strstr(r.body, "not allowed"));
+	response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_handlers_tasks_403_outside_patterns)
+{
+	char path[] = "/tmp/check_fcgi_handlers.XXXXXX", err[256];
+	static const char text[] = "[ecs]\nauth = client-cert\n[client \"CN=alice\"]\nimages = other/*\nmax_pids = 10\n";
+	char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/v1.1/tasks", "CONTENT_TYPE=application/json",
+		"SSL_CLIENT_VERIFY=SUCCESS", "SSL_CLIENT_S_DN=CN=alice", NULL };
+	int fd = mkstemp(path);
+	config *c = NULL;
+	handler_info info;
+	response r;
+
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (int)sizeof(text) - 1);
+	close(fd);
+	ck_assert_msg(config_load(&c, path, err, sizeof(err)) == 0, "%s", err);
+	unlink(path);
+	ctx.cfg = c;
+	run(&r, &info, env, BODY);
+	assert_error(&r, 403, "FORBIDDEN");
+	ck_assert_str_eq(info.client, "CN=alice");
+	response_clear(&r);
+	/* Allowed image, but above the client's lower cap. */
+	run(&r, &info, env, "{\"docker_image\":\"other/x:1\",\"cmd\":[\"true\"],\"limits\":{\"pids\":11}}");
+	assert_error(&r, 403, "FORBIDDEN");
+	ck_assert_ptr_nonnull(strstr(r.body, "limits.pids"));
+	response_clear(&r);
+	ctx.cfg = cfg;
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_handlers_tasks_without_engine_503)
+{
+	char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/v1.1/tasks", "CONTENT_TYPE=application/json", NULL };
+	handler_info info;
+	response r;
+
+	run(&r, &info, env, BODY);
+	assert_error(&r, 503, "ENGINE_UNAVAILABLE");
+	response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_handlers_map_error)
+{
+	const char *code;
+
+	ck_assert_int_eq(handler_map_error(ECS_ENOTFOUND, &code), 404);
+	ck_assert_str_eq(code, "IMAGE_NOT_FOUND");
+	ck_assert_int_eq(handler_map_error(ECS_EUNAUTHORIZED, &code), 401);
+	ck_assert_str_eq(code, "REGISTRY_UNAUTHORIZED");
+	ck_assert_int_eq(handler_map_error(ECS_EUNAVAILABLE, &code), 503);
+	ck_assert_str_eq(code, "ENGINE_UNAVAILABLE");
+	ck_assert_int_eq(handler_map_error(ECS_EENGINE, &code), 502);
+	ck_assert_str_eq(code, "ENGINE_ERROR");
+	ck_assert_int_eq(handler_map_error(ECS_EPROTO, &code), 502);
+	ck_assert_int_eq(handler_map_error(ECS_ETIMEDOUT, &code), 504);
+	ck_assert_str_eq(code, "ENGINE_TIMEOUT");
+	ck_assert_int_eq(handler_map_error(ECS_EINVAL, &code), 400);
+	ck_assert_int_eq(handler_map_error(ECS_ECANCELED, &code), 503);
+	ck_assert_str_eq(code, "SHUTTING_DOWN");
+	ck_assert_int_eq(handler_map_error(ECS_ENOMEM, &code), 500);
+	ck_assert_str_eq(code, "INTERNAL_ERROR");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("fcgi_handlers");
+	TCase *tc = tcase_create("handlers");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_handlers_unknown_path_404);
+	tcase_add_test(tc, test_handlers_wrong_method_405_with_allow);
+	tcase_add_test(tc, test_handlers_unauthenticated_401);
+	tcase_add_test(tc, test_handlers_version_and_self_href);
+	tcase_add_test(tc, test_handlers_noop);
+	tcase_add_test(tc, test_handlers_health_quick_variants);
+	tcase_add_test(tc, test_handlers_health_quick_dave_400);
+	tcase_add_test(tc, test_handlers_health_comprehensive_without_engine_is_red);
+	tcase_add_test(tc, test_handlers_metrics_counts_requests);
+	tcase_add_test(tc, test_handlers_tasks_415);
+	tcase_add_test(tc, test_handlers_tasks_413_by_content_length);
+	tcase_add_test(tc, test_handlers_tasks_413_by_bytes_read);
+	tcase_add_test(tc, test_handlers_tasks_400_bad_body);
+	tcase_add_test(tc, test_handlers_tasks_400_network_not_allowed);
+	tcase_add_test(tc, test_handlers_tasks_403_outside_patterns);
+	tcase_add_test(tc, test_handlers_tasks_without_engine_503);
+	tcase_add_test(tc, test_handlers_map_error);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

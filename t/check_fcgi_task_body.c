@@ -1,0 +1,338 @@
+/* check_fcgi_task_body.c - every validation rule of the POST /v1.1/tasks body. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "conf.h"
+#include "task_body.h"
+
+static int parse(task_body *tb, body_error *err, const char *body)
+{
+	return task_body_parse(tb, body, strlen(body), err);
+}
+
+/* The body must be refused with @code and a message containing @needle. */
+static void refused(const char *body, const char *code, const char *needle)
+{
+	task_body tb;
+	body_error err;
+
+	ck_assert_msg(parse(&tb, &err, body) == -1, "accepted %s", body);
+	ck_assert_int_eq(err.status, 400);
+	ck_assert_msg(strcmp(err.code, code) == 0, "%s: code %s, want %s", body, err.code, code);
+	ck_assert_msg(strstr(err.message, needle) != NULL, "%s: message '%s' lacks '%s'", body, err.message, needle);
+	ck_assert_ptr_null(tb.root);
+}
+
+static void accepted(const char *body)
+{
+	task_body tb;
+	body_error err;
+
+	ck_assert_msg(parse(&tb, &err, body) == 0, "refused %s: %s", body, err.message);
+	task_body_clear(&tb);
+}
+
+START_TEST(test_task_body_original_minimal)
+{
+	task_body tb;
+	body_error err;
+
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\": \"ecs/busybox:latest\", \"cmd\": [\"echo\", \"hello world\"]}"), 0);
+	ck_assert_str_eq(tb.image, "ecs/busybox:latest");
+	ck_assert_uint_eq(tb.cmd_len, 2);
+	ck_assert_str_eq(tb.cmd[1], "hello world");
+	ck_assert_ptr_null(tb.cmd[2]);
+	ck_assert_int_eq(tb.has_creds, 0);
+	ck_assert_ptr_null(tb.network);
+	task_body_clear(&tb);
+}
+END_TEST
+
+START_TEST(test_task_body_image_forms_accepted)
+{
+	accepted("{\"docker_image\":\"busybox:1.36\",\"cmd\":[\"true\"]}");
+	accepted("{\"docker_image\":\"registry.example.com:5000/team/tool:v2\",\"cmd\":[\"true\"]}");
+	accepted("{\"docker_image\":\"busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"cmd\":[\"true\"]}");
+}
+END_TEST
+
+START_TEST(test_task_body_image_invalid)
+{
+	refused("{\"docker_image\":\"busybox\",\"cmd\":[\"true\"]}", "IMAGE_NAME_IS_INVALID", "busybox");
+	refused("{\"docker_image\":\"Busybox:latest\",\"cmd\":[\"true\"]}", "IMAGE_NAME_IS_INVALID", "not a valid");
+	refused("{\"docker_image\":\"bad image:latest\",\"cmd\":[\"true\"]}", "IMAGE_NAME_IS_INVALID", "not a valid");
+	refused("{\"docker_image\":\"busybox:\",\"cmd\":[\"true\"]}", "IMAGE_NAME_IS_INVALID", "not a valid");
+}
+END_TEST
+
+START_TEST(test_task_body_the_four_bad_bodies)
+{
+	refused("{\"cmd\":[\"true\"]}", "BAD_REQUEST_BODY", "docker_image is required");
+	refused("{\"docker_image\":\"ecs/busybox:latest\"}", "BAD_REQUEST_BODY", "cmd is required");
+	refused("{\"docker_image\":\"ecs/busybox:latest\",\"cmd\":[]}", "BAD_REQUEST_BODY", "at least one");
+	refused("{}", "BAD_REQUEST_BODY", "docker_image is required");
+}
+END_TEST
+
+START_TEST(test_task_body_malformed_json)
+{
+	refused("", "BAD_REQUEST_BODY", "empty");
+	refused("{", "BAD_REQUEST_BODY", "malformed JSON");
+	refused("{\"docker_image\":'x:y'}", "BAD_REQUEST_BODY", "malformed JSON");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],}", "BAD_REQUEST_BODY", "malformed JSON");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"]} {}", "BAD_REQUEST_BODY", "malformed JSON");
+	refused("not json", "BAD_REQUEST_BODY", "malformed JSON");
+}
+END_TEST
+
+START_TEST(test_task_body_not_an_object)
+{
+	refused("[]", "BAD_REQUEST_BODY", "JSON object");
+	refused("\"x\"", "BAD_REQUEST_BODY", "JSON object");
+	refused("null", "BAD_REQUEST_BODY", "JSON object");
+}
+END_TEST
+
+START_TEST(test_task_body_wrong_types)
+{
+	refused("{\"docker_image\":42,\"cmd\":[\"true\"]}", "BAD_REQUEST_BODY", "docker_image must be a string");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":\"true\"}", "BAD_REQUEST_BODY", "cmd must be an array");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[1]}", "BAD_REQUEST_BODY", "cmd[0] must be a string");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"echo\",null]}", "BAD_REQUEST_BODY", "cmd[1] must be a string");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"creds\":\"u:p\"}", "BAD_REQUEST_BODY", "creds must be an object");
+}
+END_TEST
+
+START_TEST(test_task_body_empty_strings)
+{
+	refused("{\"docker_image\":\"\",\"cmd\":[\"true\"]}", "BAD_REQUEST_BODY", "docker_image must not be empty");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"\"]}", "BAD_REQUEST_BODY", "cmd[0] must not be empty");
+}
+END_TEST
+
+START_TEST(test_task_body_nul_bytes)
+{
+	task_body tb;
+	body_error err;
+	static const char raw[] = "{\"docker_image\":\"a:b\",\"cmd\":[\"x\0\"]}";
+
+	ck_assert_int_eq(task_body_parse(&tb, raw, sizeof(raw) - 1, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.message, "NUL byte"));
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"ec\\u0000ho\"]}", "BAD_REQUEST_BODY", "NUL");
+	refused("{\"docker_image\":\"a:b\\u0000\",\"cmd\":[\"x\"]}", "BAD_REQUEST_BODY", "NUL");
+}
+END_TEST
+
+START_TEST(test_task_body_unknown_properties)
+{
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"tag\":\"latest\"}", "BAD_REQUEST_BODY", "unknown property 'tag'");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"creds\":{\"username\":\"u\",\"password\":\"p\",\"email\":\"e\",\"x\":1}}",
+			"BAD_REQUEST_BODY", "creds.x");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"swap\":1}}", "BAD_REQUEST_BODY", "limits.swap");
+}
+END_TEST
+
+START_TEST(test_task_body_creds)
+{
+	task_body tb;
+	body_error err;
+
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"creds\":{\"username\":\"u\",\"password\":\"p\",\"email\":\"e@x\"}}"), 0);
+	ck_assert_int_eq(tb.has_creds, 1);
+	ck_assert_str_eq(tb.creds.username, "u");
+	ck_assert_str_eq(tb.creds.password, "p");
+	ck_assert_str_eq(tb.creds.email, "e@x");
+	task_body_clear(&tb);
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"creds\":{\"username\":\"u\",\"password\":\"p\"}}", "BAD_REQUEST_BODY", "creds.email is required");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"creds\":{\"username\":\"\",\"password\":\"p\",\"email\":\"e\"}}", "BAD_REQUEST_BODY", "creds.username must not be empty");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"creds\":{\"username\":\"u\",\"password\":1,\"email\":\"e\"}}", "BAD_REQUEST_BODY", "creds.password must be a string");
+}
+END_TEST
+
+START_TEST(test_task_body_timeout)
+{
+	task_body tb;
+	body_error err;
+
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"timeout\":30}"), 0);
+	ck_assert_int_eq(tb.timeout_s, 30);
+	task_body_clear(&tb);
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"timeout\":0}", "BAD_REQUEST_BODY", "timeout must be at least 1");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"timeout\":1.5}", "BAD_REQUEST_BODY", "whole number");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"timeout\":\"30\"}", "BAD_REQUEST_BODY", "whole number");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"timeout\":100000}", "BAD_REQUEST_BODY", "at most 86400");
+}
+END_TEST
+
+START_TEST(test_task_body_env)
+{
+	task_body tb;
+	body_error err;
+
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"env\":[\"A=1\",\"_B=\",\"C=x=y\"]}"), 0);
+	ck_assert_uint_eq(tb.env_len, 3);
+	ck_assert_str_eq(tb.env[2], "C=x=y");
+	task_body_clear(&tb);
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"env\":[\"NOEQUALS\"]}", "BAD_REQUEST_BODY", "env[0]");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"env\":[\"=v\"]}", "BAD_REQUEST_BODY", "env[0]");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"env\":[\"1A=v\"]}", "BAD_REQUEST_BODY", "env[0]");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"env\":{\"A\":\"1\"}}", "BAD_REQUEST_BODY", "env must be an array");
+}
+END_TEST
+
+START_TEST(test_task_body_stdin)
+{
+	task_body tb;
+	body_error err;
+
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"cat\"],\"stdin\":\"aGVsbG8=\"}"), 0);
+	ck_assert_int_eq(tb.has_stdin, 1);
+	ck_assert_uint_eq(tb.stdin_len, 5);
+	ck_assert_int_eq(memcmp(tb.stdin_data, "hello", 5), 0);
+	task_body_clear(&tb);
+	accepted("{\"docker_image\":\"a:b\",\"cmd\":[\"cat\"],\"stdin\":\"\"}");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"cat\"],\"stdin\":\"hello\"}", "BAD_REQUEST_BODY", "base64");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"cat\"],\"stdin\":5}", "BAD_REQUEST_BODY", "base64");
+}
+END_TEST
+
+START_TEST(test_task_body_limits)
+{
+	task_body tb;
+	body_error err;
+
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"memory\":\"64M\",\"cpus\":0.5,\"pids\":32}}"), 0);
+	ck_assert_int_eq(tb.memory, 64 * 1024 * 1024);
+	ck_assert(tb.cpus == 0.5);
+	ck_assert_int_eq(tb.pids, 32);
+	task_body_clear(&tb);
+	accepted("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"memory\":67108864,\"cpus\":2}}");
+	accepted("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{}}");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"memory\":1024}}", "BAD_REQUEST_BODY", "at least 6M");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"memory\":\"lots\"}}", "BAD_REQUEST_BODY", "limits.memory");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"cpus\":0}}", "BAD_REQUEST_BODY", "limits.cpus");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"cpus\":\"1\"}}", "BAD_REQUEST_BODY", "limits.cpus must be a number");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"pids\":0}}", "BAD_REQUEST_BODY", "limits.pids");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":[1]}", "BAD_REQUEST_BODY", "limits must be an object");
+}
+END_TEST
+
+START_TEST(test_task_body_network)
+{
+	task_body tb;
+	body_error err;
+
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"network\":\"none\"}"), 0);
+	ck_assert_str_eq(tb.network, "none");
+	task_body_clear(&tb);
+	accepted("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"network\":\"bridge\"}");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"network\":\"host\"}", "BAD_REQUEST_BODY", "network must be");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"network\":null}", "BAD_REQUEST_BODY", "network must be a string");
+}
+END_TEST
+
+START_TEST(test_task_body_caps)
+{
+	task_body tb;
+	body_error err;
+	limit_caps caps = { 60, 128 * 1024 * 1024, 1.0, 64 };
+	limit_caps none = { 0, 0, 0, 0 };
+	char why[256];
+
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"timeout\":61}"), 0);
+	ck_assert_int_eq(task_body_check_caps(&tb, &caps, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "timeout"));
+	ck_assert_int_eq(task_body_check_caps(&tb, &none, why, sizeof(why)), 0);
+	task_body_clear(&tb);
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"cpus\":1.5}}"), 0);
+	ck_assert_int_eq(task_body_check_caps(&tb, &caps, why, sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "limits.cpus"));
+	task_body_clear(&tb);
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"memory\":\"256M\"}}"), 0);
+	ck_assert_int_eq(task_body_check_caps(&tb, &caps, why, sizeof(why)), -1);
+	task_body_clear(&tb);
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"pids\":65}}"), 0);
+	ck_assert_int_eq(task_body_check_caps(&tb, &caps, why, sizeof(why)), -1);
+	task_body_clear(&tb);
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"timeout\":60,\"limits\":{\"pids\":64,\"cpus\":1}}"), 0);
+	ck_assert_int_eq(task_body_check_caps(&tb, &caps, why, sizeof(why)), 0);
+	task_body_clear(&tb);
+}
+END_TEST
+
+START_TEST(test_task_body_to_spec_defaults)
+{
+	task_body tb;
+	body_error err;
+	config *cfg = config_defaults();
+	limit_caps caps = { 30, 64 * 1024 * 1024, 0.5, 16 };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"]}"), 0);
+	task_body_to_spec(&spec, &tb, cfg, &caps);
+	ck_assert_str_eq(spec.image, "a:b");
+	ck_assert_uint_eq(spec.cmd_len, 1);
+	ck_assert_int_eq(spec.timeout_ms, 30000);  /* default 60 s, lowered to the cap */
+	ck_assert_int_eq(spec.memory_bytes, 64 * 1024 * 1024);
+	ck_assert_int_eq(spec.nano_cpus, 500000000);
+	ck_assert_int_eq(spec.pids_limit, 16);
+	ck_assert_str_eq(spec.network_mode, "bridge");
+	ck_assert_ptr_null(spec.auth);
+	ck_assert_ptr_null(spec.stdin_data);
+	task_body_clear(&tb);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_task_body_three_kib_cmd)
+{
+	char body[4096], arg[3073];
+	task_body tb;
+	body_error err;
+
+	memset(arg, 'a', sizeof(arg) - 1);
+	arg[sizeof(arg) - 1] = '\0';
+	snprintf(body, sizeof(body), "{\"docker_image\":\"ecs/busybox:latest\",\"cmd\":[\"echo\",\"%s\"]}", arg);
+	ck_assert_int_eq(parse(&tb, &err, body), 0);
+	ck_assert_uint_eq(strlen(tb.cmd[1]), 3072);
+	task_body_clear(&tb);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("fcgi_task_body");
+	TCase *tc = tcase_create("task_body");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_task_body_original_minimal);
+	tcase_add_test(tc, test_task_body_image_forms_accepted);
+	tcase_add_test(tc, test_task_body_image_invalid);
+	tcase_add_test(tc, test_task_body_the_four_bad_bodies);
+	tcase_add_test(tc, test_task_body_malformed_json);
+	tcase_add_test(tc, test_task_body_not_an_object);
+	tcase_add_test(tc, test_task_body_wrong_types);
+	tcase_add_test(tc, test_task_body_empty_strings);
+	tcase_add_test(tc, test_task_body_nul_bytes);
+	tcase_add_test(tc, test_task_body_unknown_properties);
+	tcase_add_test(tc, test_task_body_creds);
+	tcase_add_test(tc, test_task_body_timeout);
+	tcase_add_test(tc, test_task_body_env);
+	tcase_add_test(tc, test_task_body_stdin);
+	tcase_add_test(tc, test_task_body_limits);
+	tcase_add_test(tc, test_task_body_network);
+	tcase_add_test(tc, test_task_body_caps);
+	tcase_add_test(tc, test_task_body_to_spec_defaults);
+	tcase_add_test(tc, test_task_body_three_kib_cmd);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
