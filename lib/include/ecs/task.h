@@ -116,8 +116,13 @@ typedef struct {
  * @reaper: where the container goes after the run; NULL to delete it before
  *    returning. Thread-safe: many threads may share one reaper.
  * @spec: what to run.
+ * A command the engine cannot find in the image (it refuses the start with
+ * "executable file not found" or "no such file or directory") is a completed
+ * run with exit_code 127 and the engine's message in result->err, as a shell
+ * and `docker run` report it; other start refusals are errors.
  * Returns 0 when the container ran (whatever its exit code, also when it
- * timed out); else ECS_EINVAL (bad spec: nothing was created), ECS_ENOTFOUND
+ * timed out); else ECS_EINVAL (bad spec: nothing was created, error_phase
+ * "validate"; or the engine refused the container as invalid), ECS_ENOTFOUND
  * (no such image), ECS_EUNAUTHORIZED (registry refused), ECS_EUNAVAILABLE,
  * ECS_ETIMEDOUT (the engine did not answer in time), ECS_ECANCELED,
  * ECS_EENGINE, ECS_EPROTO or ECS_ENOMEM, with result->error_phase and
