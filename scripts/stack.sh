@@ -50,6 +50,13 @@ set -eu
 ECS_ROOT=${ECS_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 ECS_RUN=${ECS_RUN:-$ECS_ROOT/run}
 ECS_BUILD=${ECS_BUILD:-$ECS_ROOT/build}
+# start-fcgi, stop and status act on what start started: its choices are
+# kept in $ECS_RUN/stack.state.
+STATE=${ECS_RUN:-$ECS_ROOT/run}/stack.state
+if [ "${1:-}" != start ] && [ -r "$STATE" ]; then
+    ECS_FCGI=${ECS_FCGI:-$(sed -n 's/^ECS_FCGI=//p' "$STATE")}
+    ECS_AUTH=${ECS_AUTH:-$(sed -n 's/^ECS_AUTH=//p' "$STATE")}
+fi
 ECS_FCGI=${ECS_FCGI:-$ECS_BUILD/fcgi-app/ecs-fcgi}
 ECS_AUTH=${ECS_AUTH:-client-cert+basic}
 HTTPS_LISTEN=${ECS_HTTPS_LISTEN:-127.0.0.1:8443}
@@ -257,6 +264,7 @@ cmd_start() {
     command -v spawn-fcgi >/dev/null || die "spawn-fcgi is not installed"
     [ -x "$ECS_FCGI" ] || die "no responder at $ECS_FCGI (build first, or set ECS_FCGI)"
     cmd_stop
+    printf 'ECS_FCGI=%s\nECS_AUTH=%s\n' "$ECS_FCGI" "$ECS_AUTH" >"$STATE"
     wuser=$(worker_user)
     ensure_certs
     ensure_basic "$wuser"

@@ -139,6 +139,17 @@ expect_error() {
     fi
 }
 
+# expect_error_status STATUS: an ecs JSON error document with that status
+# and any code (ecs-fcgi's own codes are finer than nginx's).
+expect_error_status() {
+    expect_status "$1" || return 1
+    code=$(jbody .code)
+    case $code in
+    ''|null|*[!A-Z_]*) say "  no SCREAMING_SNAKE code in: $(head -c 300 "$E2E_TMP/body")"; return 1 ;;
+    esac
+    expect_error "$1" "$code"
+}
+
 # wait_for SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds.
 wait_for() {
     limit=$(( $1 * 5 )); shift
@@ -150,8 +161,12 @@ wait_for() {
     done
 }
 
-# no_managed_containers: no container labelled ecs.managed=true is left
-# (deletion is deferred: poll for it). Only on this machine's engine.
-no_managed_containers() {
-    [ -z "$(docker ps -aq --filter label=ecs.managed=true 2>/dev/null)" ]
+# task_gone TASK_ID: no container of that task is left on this machine's
+# engine (deletion is deferred: poll for it with wait_for). Other work may
+# share the engine, so only the task's own containers are looked at.
+task_gone() {
+    [ -z "$(docker ps -aq --filter "label=ecs.task-id=$1" 2>/dev/null)" ]
 }
+# e2e_has_engine: this machine's Docker engine answers (we can look for
+# leftovers only then).
+e2e_has_engine() { e2e_loopback && docker info >/dev/null 2>&1; }
