@@ -96,7 +96,8 @@ static void check_stopped(attach *a)
 	if (now_ms() < a->next_state_check)
 		return;
 	rc = ecs_container_inspect(&info, a->engine, a->id);
-	if (rc == ECS_ENOTFOUND || (rc == ECS_OK && !info.running))
+	/* "created" will still run (a caller attaching before start): keep waiting for it. */
+	if (rc == ECS_ENOTFOUND || (rc == ECS_OK && !info.running && strcmp(info.status, "created") != 0))
 		a->peer_closed = 1;
 	ecs_container_info_clear(&info);
 	a->next_state_check = now_ms() + STALL_CHECK_MS;
