@@ -5,10 +5,17 @@
  */
 #include <config.h>
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include <ecs/ecs.h>
 #include "it_util.h"
@@ -202,6 +209,207 @@ START_TEST(test_image_pull_rejects_bad_arguments)
 }
 END_TEST
 
+/*
+ * A fake engine on a loopback port, to see how pull reads a progress stream
+ * the real engine only sends when a registry misbehaves mid-pull: it answers
+ * GET /version, and POST .../images/create with @status and then @parts, each
+ * written separately (with a pause) so they reach the client as separate chunks.
+ */
+typedef struct {
+	int fd;
+	int port;
+	const char *status;
+	const char *const *parts;
+	pthread_mutex_t lock;
+	char request[8192];   /* the last images/create request, headers included */
+} fake_engine;
+
+static void write_str(int c, const char *s)
+{
+	size_t len = strlen(s);
+
+	while (len > 0) {
+		ssize_t n = write(c, s, len);
+
+		if (n <= 0)
+			return;
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+static void *fake_serve(void *arg)
+{
+	static const char version[] = "{\"Version\":\"20.10.24\",\"ApiVersion\":\"1.41\","
+		"\"MinAPIVersion\":\"1.12\",\"Os\":\"linux\",\"Arch\":\"amd64\"}";
+	fake_engine *f = arg;
+	char req[8192], head[256];
+	int c;
+
+	while ((c = accept(f->fd, NULL, NULL)) >= 0) {
+		size_t have = 0;
+		ssize_t n;
+		size_t i;
+
+		while (have < sizeof(req) - 1 && (n = read(c, req + have, sizeof(req) - 1 - have)) > 0) {
+			have += (size_t)n;
+			req[have] = '\0';
+			if (strstr(req, "\r\n\r\n") != NULL)
+				break;
+		}
+		req[have] = '\0';
+		if (strncmp(req, "GET /version", 12) == 0) {
+			snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+					"Content-Length: %zu\r\nConnection: close\r\n\r\n", strlen(version));
+			write_str(c, head);
+			write_str(c, version);
+		} else {
+			pthread_mutex_lock(&f->lock);
+			memcpy(f->request, req, have + 1);
+			pthread_mutex_unlock(&f->lock);
+			snprintf(head, sizeof(head), "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+					"Connection: close\r\n\r\n", f->status);
+			write_str(c, head);
+			for (i = 0; f->parts[i] != NULL; i++) {
+				usleep(20 * 1000);
+				write_str(c, f->parts[i]);
+			}
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+/* Start a fake engine; returns a handle to it (its thread dies with the test's process). */
+static ecs_engine *fake_start(fake_engine *f, const char *status, const char *const *parts)
+{
+	struct sockaddr_in addr;
+	socklen_t len = sizeof(addr);
+	pthread_t thread;
+	char endpoint[64];
+	ecs_engine_options opts = ECS_ENGINE_OPTIONS_INIT;
+	ecs_engine *e = NULL;
+
+	memset(f, 0, sizeof(*f));
+	pthread_mutex_init(&f->lock, NULL);
+	f->status = status;
+	f->parts = parts;
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	f->fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(f->fd, 0);
+	ck_assert_int_eq(bind(f->fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	ck_assert_int_eq(listen(f->fd, 8), 0);
+	ck_assert_int_eq(getsockname(f->fd, (struct sockaddr *)&addr, &len), 0);
+	f->port = ntohs(addr.sin_port);
+	ck_assert_int_eq(pthread_create(&thread, NULL, fake_serve, f), 0);
+	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", f->port);
+	opts.endpoint = endpoint;
+	ck_assert_int_eq(ecs_engine_new(&e, &opts), ECS_OK);
+	return e;
+}
+
+START_TEST(test_image_pull_error_inside_200_stream)
+{
+	/* The error line arrives in three chunks, split inside its JSON. */
+	static const char *const parts[] = {
+		"{\"status\":\"Pulling from ecs/x\",\"id\":\"1.0\"}\n{\"status\":\"Pulling fs layer\",\"progressDetail\":{},\"id\":\"ab\"}\n{\"errorDetail\":{\"mess",
+		"age\":\"unauthorized: authentication required\"},\"error\":\"unauthor",
+		"ized: authentication required\"}\n",
+		NULL,
+	};
+	fake_engine f;
+	ecs_engine *e = fake_start(&f, "200 OK", parts);
+	int rc;
+
+	rc = ecs_image_pull(e, "127.0.0.1:5000/ecs/x:1.0", NULL, 10000);
+	ck_assert_msg(rc == ECS_EUNAUTHORIZED, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
+	ck_assert_str_eq(ecs_engine_errmsg(e), "pull 127.0.0.1:5000/ecs/x:1.0: unauthorized: authentication required");
+	ecs_engine_free(e);
+}
+END_TEST
+
+START_TEST(test_image_pull_error_on_last_line_without_newline)
+{
+	static const char *const parts[] = {
+		"{\"status\":\"Pulling from ecs/x\"}\n",
+		"{\"errorDetail\":{\"message\":\"manifest unknown: manifest unknown\"}}",
+		NULL,
+	};
+	fake_engine f;
+	ecs_engine *e = fake_start(&f, "200 OK", parts);
+	int rc;
+
+	rc = ecs_image_pull(e, "127.0.0.1:5000/ecs/x@sha256:0123456789012345678901234567890123456789012345678901234567890123",
+			NULL, 10000);
+	ck_assert_msg(rc == ECS_ENOTFOUND, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
+	/* A digest travels in the tag parameter, as the docker CLI sends it. */
+	pthread_mutex_lock(&f.lock);
+	ck_assert_msg(strstr(f.request, "fromImage=127.0.0.1%3A5000%2Fecs%2Fx&tag=sha256%3A0123") != NULL,
+			"request: %s", f.request);
+	pthread_mutex_unlock(&f.lock);
+	ecs_engine_free(e);
+}
+END_TEST
+
+START_TEST(test_image_pull_clean_stream_and_auth_header)
+{
+	static const char *const parts[] = {
+		"{\"status\":\"Pulling from ecs/x\"}\r\n{\"status\":\"Digest: sha256:ab\"}\n",
+		"{\"status\":\"Status: Downloaded newer image for 127.0.0.1:5000/ecs/x:1.0\"}\n",
+		NULL,
+	};
+	ecs_registry_auth auth = { "alice", "s3cret", NULL, NULL };
+	unsigned char json[1024];
+	char encoded[1024];
+	const char *h;
+	fake_engine f;
+	ecs_engine *e = fake_start(&f, "200 OK", parts);
+	size_t i, len;
+	int rc, n;
+
+	rc = ecs_image_pull(e, "127.0.0.1:5000/ecs/x:1.0", &auth, 10000);
+	ck_assert_msg(rc == ECS_OK, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
+	pthread_mutex_lock(&f.lock);
+	ck_assert_msg(strncmp(f.request, "POST /v1.41/images/create?fromImage=127.0.0.1%3A5000%2Fecs%2Fx&tag=1.0 ", 71) == 0,
+			"request: %s", f.request);
+	h = strstr(f.request, "X-Registry-Auth: ");
+	ck_assert_ptr_nonnull(h);
+	h += strlen("X-Registry-Auth: ");
+	len = strcspn(h, "\r");
+	ck_assert_uint_lt(len, sizeof(encoded) - 4);
+	/* base64url back to base64 for OpenSSL's decoder. */
+	for (i = 0; i < len; i++)
+		encoded[i] = h[i] == '-' ? '+' : h[i] == '_' ? '/' : h[i];
+	while (i % 4 != 0)
+		encoded[i++] = '=';
+	encoded[i] = '\0';
+	pthread_mutex_unlock(&f.lock);
+	n = EVP_DecodeBlock(json, (unsigned char *)encoded, (int)i);
+	ck_assert_int_gt(n, 0);
+	json[n] = '\0';
+	/* The server address defaults to the reference's registry. */
+	ck_assert_msg(strstr((char *)json, "\"serveraddress\":\"127.0.0.1:5000\"") != NULL, "auth: %s", json);
+	ck_assert_msg(strstr((char *)json, "\"username\":\"alice\"") != NULL, "auth: %s", json);
+	ecs_engine_free(e);
+}
+END_TEST
+
+START_TEST(test_image_pull_engine_error_status)
+{
+	static const char *const parts[] = { "{\"message\":\"write /var/lib/docker/tmp: no space left on device\"}", NULL };
+	fake_engine f;
+	ecs_engine *e = fake_start(&f, "500 Internal Server Error", parts);
+	int rc;
+
+	rc = ecs_image_pull(e, "127.0.0.1:5000/ecs/x:1.0", NULL, 10000);
+	ck_assert_msg(rc == ECS_EENGINE, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
+	ck_assert_ptr_nonnull(strstr(ecs_engine_errmsg(e), "no space left on device"));
+	ecs_engine_free(e);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("it_image");
@@ -228,6 +436,14 @@ int main(void)
 	tcase_add_test(tc, test_image_pull_without_credentials);
 	tcase_add_test(tc, test_image_pull_unreachable_registry);
 	tcase_add_test(tc, test_image_pull_rejects_bad_arguments);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("stream");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_image_pull_error_inside_200_stream);
+	tcase_add_test(tc, test_image_pull_error_on_last_line_without_newline);
+	tcase_add_test(tc, test_image_pull_clean_stream_and_auth_header);
+	tcase_add_test(tc, test_image_pull_engine_error_status);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);
