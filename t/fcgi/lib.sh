@@ -1,0 +1,160 @@
+# t/fcgi/lib.sh - helpers for the ecs-fcgi integration tests.
+#
+# Each test sources this, writes a config, starts its own ecs-fcgi under
+# spawn-fcgi on a socket in its own mktemp -d directory, talks to it with
+# cgi-fcgi (libfcgi-bin: FastCGI params come from the environment, the body
+# from stdin), and cleans up with a trap. Readiness is polled, never slept.
+#
+# Environment: ECS_FCGI (the built binary; set by t/Makefile.am),
+# DOCKER_SOCK (default /var/run/docker.sock).
+# Exit 77 (skipped) when spawn-fcgi, cgi-fcgi, jq or the engine is missing.
+
+set -u
+
+ECS_FCGI=${ECS_FCGI:-$(cd "$(dirname "$0")/../.." && pwd)/fcgi-app/ecs-fcgi}
+DOCKER_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
+IMAGE=ecs/busybox:latest
+TEST_NAME=$(basename "$0" .sh)
+
+skip() { echo "SKIP $TEST_NAME: $*"; exit 77; }
+fail() {
+	echo "FAIL $TEST_NAME: $*"
+	if [ -n "${T:-}" ] && [ -f "$T/server.log" ]; then
+		echo "--- server log"; tail -n 30 "$T/server.log"
+	fi
+	exit 1
+}
+pass() { echo "PASS $TEST_NAME"; exit 0; }
+
+for tool in spawn-fcgi cgi-fcgi jq curl base64; do
+	command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
+done
+[ -x "$ECS_FCGI" ] || skip "no ecs-fcgi at $ECS_FCGI"
+
+docker_api() { curl -sS --max-time 10 --unix-socket "$DOCKER_SOCK" "http://docker$1"; }
+docker_api /_ping >/dev/null 2>&1 || skip "no Docker engine at $DOCKER_SOCK"
+docker_api "/images/$IMAGE/json" 2>/dev/null | jq -e .Id >/dev/null 2>&1 || skip "image $IMAGE is missing"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ecs-fcgi-it.XXXXXX")
+SOCK=$T/sock
+SERVER_PID=
+
+# running PID: alive and not a zombie (kill -0 succeeds on an unreaped child).
+running() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"; }
+
+cleanup() {
+	if [ -n "$SERVER_PID" ]; then
+		kill -TERM "$SERVER_PID" 2>/dev/null
+		for _ in $(seq 1 150); do running "$SERVER_PID" || break; sleep 0.1; done
+		kill -KILL "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# write_config [extra lines...]: a config for tests (auth none unless overridden).
+write_config() {
+	{
+		echo "[ecs]"
+		echo "log_level = info"
+		echo "max_concurrent_executing_http_requests = 4"
+		echo "default_network = none"
+		echo "sweep_interval = 0"
+		for line in "$@"; do echo "$line"; done
+	} > "$T/ecs.conf"
+	grep -q '^auth' "$T/ecs.conf" || echo "auth = none" >> "$T/ecs.conf"
+}
+
+# wait_for CMD...: retry CMD for up to 10 s.
+wait_for() {
+	for _ in $(seq 1 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_server: spawn-fcgi -n execs ecs-fcgi, so $! is the responder itself.
+start_server() {
+	[ -f "$T/ecs.conf" ] || write_config
+	spawn-fcgi -n -s "$SOCK" -- "$ECS_FCGI" --config "$T/ecs.conf" >>"$T/server.log" 2>&1 &
+	SERVER_PID=$!
+	wait_for grep -q 'event=startup' "$T/server.log" || fail "ecs-fcgi did not start"
+	wait_for test -S "$SOCK" || fail "no socket"
+}
+
+# req METHOD URI [BODY] [NAME=VALUE...]: one request; sets STATUS, HEADERS
+# (file) and BODY (file). Params beyond the CGI basics come as NAME=VALUE.
+REQ_N=0
+req() {
+	method=$1 uri=$2 body=${3:-}
+	shift 2; [ $# -gt 0 ] && shift
+	REQ_N=$((REQ_N + 1))
+	out=$T/resp.$REQ_N
+	path=${uri%%\?*}
+	query=
+	case $uri in *\?*) query=${uri#*\?} ;; esac
+	printf '%s' "$body" | env -i PATH="$PATH" REQUEST_METHOD="$method" REQUEST_URI="$uri" \
+		SCRIPT_NAME="$path" QUERY_STRING="$query" SERVER_NAME=localhost SERVER_PORT=80 \
+		SERVER_PROTOCOL=HTTP/1.1 GATEWAY_INTERFACE=CGI/1.1 \
+		CONTENT_LENGTH="${#body}" "$@" \
+		cgi-fcgi -bind -connect "$SOCK" > "$out" 2>"$out.err" || fail "cgi-fcgi failed: $(cat "$out.err")"
+	HEADERS=$out.head
+	BODY=$out.body
+	awk 'BEGIN{h=1} h {sub(/\r$/, "")} h && /^$/ {h=0; next} h {print > "'"$HEADERS"'"; next} {print > "'"$BODY"'"}' "$out"
+	touch "$BODY" "$HEADERS"
+	STATUS=$(sed -n 's/^Status: \([0-9]*\).*/\1/p' "$HEADERS" | head -n 1)
+	[ -n "$STATUS" ] || fail "no Status line in: $(cat "$out")"
+}
+
+# post_task JSON [NAME=VALUE...]: POST /v1.1/tasks with a JSON content type.
+post_task() {
+	b=$1; shift
+	req POST /v1.1/tasks "$b" CONTENT_TYPE=application/json "$@"
+}
+
+expect_status() { [ "$STATUS" = "$1" ] || fail "status $STATUS, want $1: $(cat "$BODY")"; }
+jbody() { jq -r "$1" < "$BODY"; }
+expect_json() {
+	got=$(jbody "$1") || fail "body is not JSON: $(cat "$BODY")"
+	[ "$got" = "$2" ] || fail "$1 is '$got', want '$2' in $(cat "$BODY")"
+}
+expect_header() { grep -qiF -x "$1: $2" "$HEADERS" || fail "no header '$1: $2' in $(cat "$HEADERS")"; }
+b64() { jbody "$1" | base64 -d; }
+
+# expect_error STATUS CODE: the error document, whole.
+expect_error() {
+	expect_status "$1"
+	expect_header Content-Type 'application/json; charset=utf-8'
+	expect_json .status "$1"
+	expect_json .code "$2"
+	[ "$(jbody '.message | length')" -gt 0 ] || fail "empty message"
+	[ "$(jbody '.requestId | length')" -gt 0 ] || fail "empty requestId"
+	[ "$(jbody 'keys | length')" = 4 ] || fail "extra fields in the error document: $(cat "$BODY")"
+}
+
+# container_ids: every container the server's log says it ran.
+container_ids() { sed -n 's/.* container_id=\([0-9a-f]\{12,\}\).*/\1/p' "$T/server.log"; }
+container_gone() { [ "$(docker_api "/containers/$1/json" | jq -r '.message // "exists"')" != exists ]; }
+
+# stop_server: SIGTERM and wait; sets SERVER_RC.
+stop_server() {
+	kill -TERM "$SERVER_PID"
+	SERVER_RC=
+	for _ in $(seq 1 600); do
+		running "$SERVER_PID" || break
+		sleep 0.1
+	done
+	running "$SERVER_PID" && fail "ecs-fcgi still running 60 s after SIGTERM"
+	wait "$SERVER_PID"
+	SERVER_RC=$?
+	SERVER_PID=
+}
+
+task_json() {
+	# task_json ARG...: {"docker_image": IMAGE, "cmd": [ARG...], "network": "none"}
+	# (one argument per line: jq would take "-c" in --args for its own option)
+	printf '%s\n' "$@" | jq -R . | jq -cs --arg img "$IMAGE" '{docker_image: $img, cmd: ., network: "none"}'
+}

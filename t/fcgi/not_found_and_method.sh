@@ -1,0 +1,17 @@
+#!/bin/sh
+# Unknown paths are 404 and wrong methods 405 with Allow, as error documents.
+. "$(dirname "$0")/lib.sh"
+start_server
+req GET /random
+expect_error 404 NOT_FOUND
+req GET /v1.1/tasks
+expect_error 405 METHOD_NOT_ALLOWED
+expect_header Allow POST
+req DELETE /v1.1/_health
+expect_error 405 METHOD_NOT_ALLOWED
+expect_header Allow GET
+req GET /v1.1/_noop "" REQUEST_ID=0123456789abcdef0123456789abcdef
+[ "$STATUS" = 200 ] || fail "noop $STATUS"
+req GET /nowhere "" REQUEST_ID=0123456789abcdef0123456789abcdef
+expect_json .requestId 0123456789abcdef0123456789abcdef
+pass
