@@ -78,7 +78,7 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
 
 static int map_curl_error(ecs_engine *e, CURLcode cc, struct transfer *t, const char *url_path, const char *curl_msg)
 {
-	double connect_time = 0;
+	long request_size = 0;
 
 	if (t->sink_rc != 0) {
 		if (t->sink_rc == ECS_ENOMEM)
@@ -89,8 +89,10 @@ static int map_curl_error(ecs_engine *e, CURLcode cc, struct transfer *t, const 
 	case CURLE_ABORTED_BY_CALLBACK:
 		return ecs_engine_fail(e, ECS_ECANCELED, "%s: cancelled", url_path);
 	case CURLE_OPERATION_TIMEDOUT:
-		curl_easy_getinfo(e->curl, CURLINFO_CONNECT_TIME, &connect_time);
-		if (connect_time <= 0.0)
+		/* nothing sent means we never got through to the engine
+		 * (CURLINFO_CONNECT_TIME stays 0 on unix sockets either way) */
+		curl_easy_getinfo(e->curl, CURLINFO_REQUEST_SIZE, &request_size);
+		if (request_size <= 0)
 			return ecs_engine_fail(e, ECS_EUNAVAILABLE, "%s: cannot connect to the engine at %s: %s",
 					url_path, e->endpoint, curl_msg);
 		return ecs_engine_fail(e, ECS_ETIMEDOUT, "%s: the engine did not answer in time: %s", url_path, curl_msg);
