@@ -24,7 +24,8 @@ trap 'exit 130' INT TERM
 
 CC=${CC:-clang}
 CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
--fno-omit-frame-pointer -Wall -Wextra -Werror -I$root/lib/include -I$root/lib"
+-fno-omit-frame-pointer -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+-I$root/lib/include -I$root/lib"
 JSONC=$(pkg-config --cflags --libs json-c)
 CURL=$(pkg-config --cflags --libs libcurl)
 
