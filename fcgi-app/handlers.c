@@ -376,6 +376,8 @@ void handler_handle(response *resp, handler_info *info, handler_ctx *ctx, reques
 	 * anonymous caller learns nothing about what exists. */
 	auth_check(&info->auth, ctx->cfg, req->envp);
 	snprintf(info->client, sizeof(info->client), "%s", auth_identity(&info->auth));
+	snprintf(info->fingerprint, sizeof(info->fingerprint), "%s",
+			info->auth.fingerprint ? info->auth.fingerprint : "");
 	if (info->auth.status != 0) {
 		if (info->auth.basic_challenge)
 			response_add_header(resp, "WWW-Authenticate", "Basic realm=\"ecs\"");
@@ -420,6 +422,8 @@ void handler_finish(const handler_info *info, const request *req, const response
 	log_begin(&l, lvl, "request");
 	log_kv(&l, "request_id", req->request_id);
 	log_kv(&l, "client", info->client);
+	if (info->fingerprint[0] != '\0')
+		log_kv(&l, "fingerprint", info->fingerprint);
 	log_kv(&l, "method", req->method);
 	log_kv(&l, "path", req->path);
 	log_kvf(&l, "status", "%d", resp->status);

@@ -27,6 +27,7 @@ typedef struct {
 	route_match route;
 	auth_result auth;         /* its pointers die with the params: use client */
 	char client[256];         /* auth_identity(), copied for the log line */
+	char fingerprint[128];    /* SSL_CLIENT_FINGERPRINT of a verified certificate, or "" */
 	int ran_task;
 	char task_id[72];
 	char container_id[72];
