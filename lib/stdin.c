@@ -321,6 +321,8 @@ static int connect_only(attach *a)
 	if (e->socket_path != NULL)
 		curl_easy_setopt(a->curl, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
 	curl_easy_setopt(a->curl, CURLOPT_CONNECT_ONLY, 1L);
+	/* We write HTTP/1.1 ourselves: ALPN must not settle on h2 with a TLS endpoint. */
+	curl_easy_setopt(a->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(a->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(a->curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 	if (e->tls) {
