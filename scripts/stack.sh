@@ -186,7 +186,8 @@ start_fcgi() {
     wuser=$1
     set -- -s "$SOCK" -M 0660 -P "$FCGI_PID"
     if [ "$(id -u)" -eq 0 ]; then
-        set -- "$@" -G "$(id -gn "$wuser")"
+        # (spawn-fcgi refuses group 0: root workers need no group anyway)
+        [ "$wuser" = root ] || set -- "$@" -G "$(id -gn "$wuser")"
         if [ -n "${ECS_FCGI_USER:-}" ]; then
             set -- "$@" -u "$ECS_FCGI_USER" -g "$(id -gn "$ECS_FCGI_USER")"
         fi
