@@ -2,9 +2,11 @@
 #include <config.h>
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <ecs/ecs.h>
@@ -210,4 +212,23 @@ out:
 	free(path);
 	free(name);
 	return rc;
+}
+
+int it_lock_private_image(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/ecs-it-private-image.lock", dir != NULL && dir[0] != '\0' ? dir : "/tmp");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	ck_assert_msg(fd >= 0, "open %s failed", path);
+	ck_assert_msg(flock(fd, LOCK_EX) == 0, "flock %s failed", path);
+	return fd;
+}
+
+void it_unlock_private_image(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }

@@ -86,4 +86,16 @@ char *it_create(ecs_engine *engine, const char *const *cmd, size_t cmd_len, int 
  */
 int it_image_remove(ecs_engine *engine, const char *image);
 
+/**
+ * Hold the run-wide lock on the private test image while a test removes,
+ * pulls or inspects it: the test programs run in parallel under `make -j
+ * check`, and one's removal must not land between another's pull and
+ * inspect. Returns the lock's fd for it_unlock_private_image(); the lock also
+ * ends with the test's process, so a failed test cannot leave it held.
+ */
+int it_lock_private_image(void);
+
+/** Release what it_lock_private_image() took. */
+void it_unlock_private_image(int fd);
+
 #endif
