@@ -114,6 +114,9 @@ static int progress_line(pull_progress *p, const char *line, size_t len)
 	json_object *obj;
 	const char *msg;
 
+	/* A CRLF-terminated line is still one JSON document. */
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
+		len--;
 	if (p->error != NULL || len == 0)
 		return 0;
 	obj = ecs_json_parse(line, len);

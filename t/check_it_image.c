@@ -321,7 +321,7 @@ START_TEST(test_image_pull_error_inside_200_stream)
 	static const char *const parts[] = {
 		"{\"status\":\"Pulling from ecs/x\",\"id\":\"1.0\"}\n{\"status\":\"Pulling fs layer\",\"progressDetail\":{},\"id\":\"ab\"}\n{\"errorDetail\":{\"mess",
 		"age\":\"unauthorized: authentication required\"},\"error\":\"unauthor",
-		"ized: authentication required\"}\n",
+		"ized: authentication required\"}\r\n",
 		NULL,
 	};
 	fake_engine f;
