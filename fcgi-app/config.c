@@ -716,6 +716,10 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 				line_default_network ? line_default_network : line_allowed, c->default_network);
 		goto out;
 	}
+	/* A lowered max_timeout lowers the built-in default with it; only a
+	 * default_timeout written above max_timeout is a contradiction. */
+	if (c->caps.max_timeout_s > 0 && c->default_timeout_s > c->caps.max_timeout_s && line_default_timeout == 0)
+		c->default_timeout_s = c->caps.max_timeout_s;
 	if (c->caps.max_timeout_s > 0 && c->default_timeout_s > c->caps.max_timeout_s) {
 		snprintf(err, errlen, "%s:%d: default_timeout %ld exceeds max_timeout %ld", path,
 				line_default_timeout, c->default_timeout_s, c->caps.max_timeout_s);

@@ -355,6 +355,8 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 			metrics_engine_error(rc);
 		if (rc == ECS_ENOTFOUND)
 			send_error(resp, req, status, code, "image '%.128s' not found", tb.image);
+		else if (rc == ECS_ECANCELED)
+			send_error(resp, req, status, code, "the service is shutting down: the task was stopped and its container deleted");
 		else
 			send_error(resp, req, status, code, "%s%s%s", res.error_phase ? res.error_phase : "",
 					res.error_phase ? ": " : "", res.error[0] ? res.error : ecs_strerror(rc));

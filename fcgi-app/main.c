@@ -322,11 +322,11 @@ int main(int argc, char **argv)
 	sigaddset(&term, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &term, &old);
 
+	metrics_reset();
 	if (ecs_global_init() != 0 || FCGX_Init() != 0) {
 		log_msg(LOG_LEVEL_ERROR, "startup", "library initialisation failed");
 		goto out;
 	}
-	metrics_reset();
 	eopts.endpoint = cfg->endpoint;
 	eopts.ca_file = cfg->engine_ca_file;
 	eopts.cert_file = cfg->engine_cert_file;
@@ -351,6 +351,7 @@ int main(int argc, char **argv)
 					ecs_engine_errmsg(main_engine));
 		else
 			log_msg(LOG_LEVEL_INFO, "sweep", "start-up sweep deleted %zu orphaned container(s)", swept);
+		metrics_swept_add(swept);
 	}
 	ropts.engine = eopts;
 	ropts.sweep_interval_s = cfg->sweep_interval_s;
@@ -413,13 +414,7 @@ stop:
 		}
 	}
 out:
-	if (reaper != NULL) {
-		ecs_reaper_stats rs;
-
-		ecs_reaper_free(reaper);  /* drains its queue */
-		reaper = NULL;
-		(void)rs;
-	}
+	ecs_reaper_free(reaper);  /* drains its queue */
 	free(ws);
 	ecs_engine_free(main_engine);
 	if (rc == 0)

@@ -38,6 +38,7 @@ static struct {
 	uint64_t engine_errors[NERRORS];
 	int64_t in_flight;
 	int64_t busy;
+	uint64_t swept_at_startup;
 } m;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -100,6 +101,13 @@ void metrics_engine_error(int code)
 		code = ECS_ERROR;
 	pthread_mutex_lock(&lock);
 	m.engine_errors[-code]++;
+	pthread_mutex_unlock(&lock);
+}
+
+void metrics_swept_add(size_t n)
+{
+	pthread_mutex_lock(&lock);
+	m.swept_at_startup += n;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -245,6 +253,13 @@ char *metrics_render(size_t *len, const ecs_reaper_stats *rs, int workers)
 		if (m.engine_errors[i] != 0)
 			put(&s, "ecs_engine_errors_total{kind=\"%s\"} %llu\n", error_names[i],
 					(unsigned long long)m.engine_errors[i]);
+	{
+		uint64_t swept = m.swept_at_startup + (rs ? rs->swept : 0);
+
+		put(&s, "# HELP ecs_orphans_swept_total Orphaned containers deleted by sweeps (start-up and timer).\n");
+		put(&s, "# TYPE ecs_orphans_swept_total counter\n");
+		put(&s, "ecs_orphans_swept_total %llu\n", (unsigned long long)swept);
+	}
 	pthread_mutex_unlock(&lock);
 
 	if (rs != NULL) {
@@ -258,8 +273,6 @@ char *metrics_render(size_t *len, const ecs_reaper_stats *rs, int workers)
 		put(&s, "# HELP ecs_container_deletion_retries_total Deletion attempts that failed and were retried.\n");
 		put(&s, "# TYPE ecs_container_deletion_retries_total counter\n");
 		put(&s, "ecs_container_deletion_retries_total %llu\n", (unsigned long long)rs->retries);
-		put(&s, "# HELP ecs_orphans_swept_total Orphaned containers deleted by sweeps.\n# TYPE ecs_orphans_swept_total counter\n");
-		put(&s, "ecs_orphans_swept_total %llu\n", (unsigned long long)rs->swept);
 		put(&s, "# HELP ecs_sweeps_total Sweeps run.\n# TYPE ecs_sweeps_total counter\n");
 		put(&s, "ecs_sweeps_total %llu\n", (unsigned long long)rs->sweeps);
 	}

@@ -29,6 +29,9 @@ void metrics_observe_task(const ecs_task_timings *t, int timed_out, int exit_cod
 /** metrics_engine_error - a libecs call failed with @code (an ecs_error). */
 void metrics_engine_error(int code);
 
+/** metrics_swept_add - orphans deleted by the start-up sweep (the reaper counts its own). */
+void metrics_swept_add(size_t n);
+
 /** metrics_tasks_in_flight_add / metrics_workers_busy_add - gauges. */
 void metrics_tasks_in_flight_add(int delta);
 void metrics_workers_busy_add(int delta);

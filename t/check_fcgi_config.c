@@ -193,6 +193,15 @@ START_TEST(test_config_cross_key_checks)
 }
 END_TEST
 
+START_TEST(test_config_max_timeout_lowers_default)
+{
+	config *c = good("[ecs]\nmax_timeout = 10\n");
+
+	ck_assert_int_eq(c->default_timeout_s, 10);
+	config_free(c);
+}
+END_TEST
+
 START_TEST(test_config_clients)
 {
 	config *c = good("[ecs]\nmax_memory = 1G\n\n"
@@ -275,6 +284,7 @@ int main(void)
 	tcase_add_test(tc, test_config_syntax_errors);
 	tcase_add_test(tc, test_config_repeats);
 	tcase_add_test(tc, test_config_cross_key_checks);
+	tcase_add_test(tc, test_config_max_timeout_lowers_default);
 	tcase_add_test(tc, test_config_clients);
 	tcase_add_test(tc, test_config_bad_clients);
 	tcase_add_test(tc, test_config_missing_file);

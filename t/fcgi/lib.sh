@@ -1,4 +1,5 @@
 # t/fcgi/lib.sh - helpers for the ecs-fcgi integration tests.
+# shellcheck shell=sh disable=SC2034,SC2119,SC2120
 #
 # Each test sources this, writes a config, starts its own ecs-fcgi under
 # spawn-fcgi on a socket in its own mktemp -d directory, talks to it with
@@ -81,7 +82,12 @@ start_server() {
 	[ -f "$T/ecs.conf" ] || write_config
 	spawn-fcgi -n -s "$SOCK" -- "$ECS_FCGI" --config "$T/ecs.conf" >>"$T/server.log" 2>&1 &
 	SERVER_PID=$!
-	wait_for grep -q 'event=startup' "$T/server.log" || fail "ecs-fcgi did not start"
+	for _ in $(seq 1 100); do
+		grep -q 'event=startup' "$T/server.log" && break
+		running "$SERVER_PID" || fail "ecs-fcgi exited at start-up"
+		sleep 0.1
+	done
+	grep -q 'event=startup' "$T/server.log" || fail "ecs-fcgi did not start"
 	wait_for test -S "$SOCK" || fail "no socket"
 }
 
