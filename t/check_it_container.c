@@ -340,7 +340,7 @@ START_TEST(test_container_missing_executable_fails_start)
 	static const char *const cmd[] = { "/bin/nosuchcmd" };
 	ecs_container_info info;
 	char *id = it_create(engine, cmd, 1, 0, NULL);
-	int rc;
+	int code, rc;
 
 	rc = ecs_container_start(engine, id);
 	ck_assert_msg(rc == ECS_EENGINE, "start: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
@@ -348,7 +348,14 @@ START_TEST(test_container_missing_executable_fails_start)
 	ck_assert_int_eq(ecs_container_inspect(&info, engine, id), ECS_OK);
 	ck_assert_int_eq(info.running, 0);
 	ck_assert_int_eq(info.exit_code, 127);
+	ck_assert_str_eq(info.status, "created");
 	ecs_container_info_clear(&info);
+	/* The engine's wait answers at once with 127 and the start error in Error.Message. */
+	code = -1;
+	rc = ecs_container_wait(&code, engine, id, WAIT_MS, NULL);
+	ck_assert_msg(rc == ECS_EENGINE, "wait: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+	ck_assert_int_eq(code, 127);
+	ck_assert_ptr_nonnull(strstr(ecs_engine_errmsg(engine), "nosuchcmd"));
 	free(id);
 }
 END_TEST
