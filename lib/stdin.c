@@ -171,7 +171,7 @@ static int send_all(attach *a, const void *data, size_t len, const char *what)
 }
 
 /*
- * Read into a->buf. Returns the byte count (0 at end of stream),
+ * Read into @dst, waiting up to the deadline. Returns the byte count (0 at end of stream),
  * ECS_ETIMEDOUT, or another negative code; a hang-up counts as end of stream.
  */
 static long recv_some(attach *a, char *dst, size_t room)
