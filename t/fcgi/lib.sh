@@ -164,3 +164,16 @@ task_json() {
 	# (one argument per line: jq would take "-c" in --args for its own option)
 	printf '%s\n' "$@" | jq -R . | jq -cs --arg img "$IMAGE" '{docker_image: $img, cmd: ., network: "none"}'
 }
+
+# need_registry: skip unless ./bootstrap's test registry is described (run/test.env).
+need_registry() {
+	[ -n "${ECS_TEST_REGISTRY:-}" ] && [ -n "${ECS_TEST_PRIVATE_IMAGE:-}" ] ||
+		skip "ECS_TEST_REGISTRY/ECS_TEST_PRIVATE_IMAGE not set (run under ./bootstrap test)"
+}
+
+# creds_json IMAGE PASSWORD ARG...: a task body with registry credentials.
+creds_json() {
+	img=$1 pw=$2; shift 2
+	printf '%s\n' "$@" | jq -R . | jq -cs --arg img "$img" --arg u "$ECS_TEST_REGISTRY_USER" --arg p "$pw" \
+		'{docker_image: $img, cmd: ., network: "none", creds: {username: $u, password: $p, email: "ci@example.com"}}'
+}
