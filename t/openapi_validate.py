@@ -3,7 +3,9 @@
 
     t/openapi_validate.py [--spec FILE] [--content-type TYPE] METHOD PATH STATUS < body
         Validate a response body for (METHOD, PATH, STATUS). PATH may carry a
-        query string and may be a full URL. Exit 0 when it conforms, 1 with
+        query string and may be a full URL. An error status for a path or
+        method the document does not have (404, 405) is checked against the
+        Error schema. Exit 0 when it conforms, 1 with
         the reason on stderr when it does not (or when the document has no
         such response), 2 on a usage error.
 
@@ -176,7 +178,14 @@ def parse_body(media, raw):
 
 
 def validate_response(spec, method, path, status, raw, content_type=None):
-    media, schema = response_schema(spec, method, path, status, content_type)
+    try:
+        media, schema = response_schema(spec, method, path, status, content_type)
+    except Invalid:
+        # A path or method the document does not have can only get an error
+        # (404, 405...), and every error is the one error document.
+        if int(status) < 400 or not undocumented(spec, method, path):
+            raise
+        media, schema = "application/json", {"$ref": "#/components/schemas/Error"}
     if schema is None:
         return
     body = parse_body(media, raw)
@@ -184,6 +193,15 @@ def validate_response(spec, method, path, status, raw, content_type=None):
     # The error document repeats the status it came with.
     if isinstance(body, dict) and "code" in body and "status" in body and body["status"] != int(status):
         raise Invalid(f"the error document says status {body['status']} but came with {status}")
+
+
+def undocumented(spec, method, path):
+    """True when the document has no operation for (method, path)."""
+    try:
+        find_operation(spec, method, path)
+    except Invalid:
+        return True
+    return False
 
 
 def validate_request(spec, method, path, raw):

@@ -53,6 +53,14 @@ if [ "$(id -u)" -ne 0 ]; then
 	finish
 fi
 
+# Two runs at once would install and purge the same packages under each
+# other (several work trees may share this machine): take turns.
+exec 9>/run/lock/ecs-test-packaging.lock
+if ! flock -w 600 9; then
+	not_ok "another test_packaging.sh held the lock for 10 minutes"
+	finish
+fi
+
 TMP=$(mktemp -d /tmp/ecs-pkg-test.XXXXXX)
 # nginx's workers (www-data) must reach the socket under here.
 chmod 0755 "$TMP"
@@ -106,6 +114,13 @@ done
 if any_installed; then
 	say "removing ecs packages left by an earlier run"
 	DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $PKGS >/dev/null 2>&1
+fi
+
+# ---- the man pages ---------------------------------------------------------------
+if command -v mandoc >/dev/null; then
+	check "man pages are lint-clean and cover every public function" "$REPO/docs/man/check.sh"
+else
+	not_ok "mandoc is installed (docs/man/check.sh needs it)"
 fi
 
 # ---- build -------------------------------------------------------------------
