@@ -183,8 +183,12 @@ static int creds_load(struct creds *c, const char *path)
 {
 	memset(c, 0, sizeof(*c));
 	c->root = json_object_from_file(path);
-	if (c->root == NULL)
-		return die("creds", "%s: cannot read it as JSON (%s)", path, json_util_get_last_err());
+	if (c->root == NULL) {
+		const char *why = json_util_get_last_err();
+		size_t n = why ? strcspn(why, "\n") : 0;
+
+		return die("creds", "%s: cannot read it as JSON (%.*s)", path, (int)n, why ? why : "");
+	}
 	if (!json_object_is_type(c->root, json_type_object))
 		return die("creds", "%s: not a JSON object", path);
 	c->auth.username = creds_member(c->root, "username");
