@@ -311,6 +311,17 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	cs.open_stdin = spec->stdin_len > 0;
 	t = now_ms();
 	rc = ecs_container_create(&result->container_id, engine, &cs);
+	if (rc == ECS_ENOTFOUND && spec->pull_policy != ECS_PULL_NEVER) {
+		/* The image went (another client removed it) between pull and create: once more. */
+		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: image %s gone before create; pulling again",
+			       result->task_id, spec->image);
+		rc = ensure_image(result, engine, spec);
+		if (rc != 0) {
+			result->timings.create = now_ms() - t;
+			goto out;
+		}
+		rc = ecs_container_create(&result->container_id, engine, &cs);
+	}
 	result->timings.create = now_ms() - t;
 	if (rc != 0) {
 		rc = fail_engine(result, engine, "create", rc);
