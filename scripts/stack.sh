@@ -54,8 +54,10 @@ ECS_BUILD=${ECS_BUILD:-$ECS_ROOT/build}
 # kept in $ECS_RUN/stack.state.
 STATE=${ECS_RUN:-$ECS_ROOT/run}/stack.state
 if [ "${1:-}" != start ] && [ -r "$STATE" ]; then
-    ECS_FCGI=${ECS_FCGI:-$(sed -n 's/^ECS_FCGI=//p' "$STATE")}
-    ECS_AUTH=${ECS_AUTH:-$(sed -n 's/^ECS_AUTH=//p' "$STATE")}
+    for v in ECS_FCGI ECS_AUTH ECS_HTTPS_LISTEN ECS_REDIRECT_LISTEN ECS_HEALTH_LISTEN; do
+        eval "[ -n \"\${$v+x}\" ]" ||
+            eval "$v=\$(sed -n 's/^$v=//p' \"\$STATE\")"
+    done
 fi
 ECS_FCGI=${ECS_FCGI:-$ECS_BUILD/fcgi-app/ecs-fcgi}
 ECS_AUTH=${ECS_AUTH:-client-cert+basic}
@@ -265,7 +267,8 @@ cmd_start() {
     command -v spawn-fcgi >/dev/null || die "spawn-fcgi is not installed"
     [ -x "$ECS_FCGI" ] || die "no responder at $ECS_FCGI (build first, or set ECS_FCGI)"
     cmd_stop
-    printf 'ECS_FCGI=%s\nECS_AUTH=%s\n' "$ECS_FCGI" "$ECS_AUTH" >"$STATE"
+    printf 'ECS_FCGI=%s\nECS_AUTH=%s\nECS_HTTPS_LISTEN=%s\nECS_REDIRECT_LISTEN=%s\nECS_HEALTH_LISTEN=%s\n' \
+        "$ECS_FCGI" "$ECS_AUTH" "$HTTPS_LISTEN" "$REDIRECT_LISTEN" "$HEALTH_LISTEN" >"$STATE"
     wuser=$(worker_user)
     ensure_certs
     ensure_basic "$wuser"
