@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # t/e2e/lib.sh — sourced by every t/e2e/test_*.sh (not a test itself).
 #
 # The end-to-end tests talk to a running ecs deployment through nginx with

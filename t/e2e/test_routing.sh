@@ -86,7 +86,6 @@ else
 fi
 
 # TLS: 1.2 and 1.3 only.
-host=${E2E_HOSTPORT%:*}
 if e2e_loopback; then
     check "TLS 1.1 is refused" bash -c '! curl -s -o /dev/null --cacert "$1" --tls-max 1.1 "$2/v1.1/_noop"' \
         _ "$ECS_CA_CERT" "$ECS_ENDPOINT"
