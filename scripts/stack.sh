@@ -76,6 +76,8 @@ SOCK=$ECS_RUN/ecs-fcgi.sock
 FCGI_PID=$ECS_RUN/ecs-fcgi.pid
 NGINX_PID=$PREFIX/nginx.pid
 ENV_FILE=$ECS_RUN/ecs.env
+# What ps calls the responder (the kernel keeps 15 characters of the name).
+FCGI_COMM=$(basename "$ECS_FCGI" | cut -c1-15)
 
 log() { echo "stack: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -85,12 +87,18 @@ HTTPS_ADDR=$(first_addr "$HTTPS_LISTEN")
 case $HTTPS_ADDR in *:*) ;; *) HTTPS_ADDR=127.0.0.1:$HTTPS_ADDR ;; esac
 ENDPOINT=https://$HTTPS_ADDR
 
-# alive PIDFILE: the process named there is running.
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive PIDFILE [NAME]: the process named there is running (and, given NAME,
+# is that program: a stale pid file must not make us signal a stranger).
+alive() {
+    [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null || return 1
+    want=${2:-}
+    [ "$want" != ecs-fcgi ] || want=$FCGI_COMM
+    [ -z "$want" ] || [ "$(ps -o comm= -p "$(cat "$1")" 2>/dev/null)" = "$want" ]
+}
 
 # stop_pid PIDFILE NAME: TERM, wait up to 10 s, then KILL.
 stop_pid() {
-    alive "$1" || { rm -f "$1"; return 0; }
+    alive "$1" "$2" || { rm -f "$1"; return 0; }
     pid=$(cat "$1")
     kill -TERM "$pid" 2>/dev/null || true
     i=0
@@ -231,7 +239,7 @@ wait_ready() {
             tail -n 20 "$ECS_RUN/ecs-fcgi.log" "$PREFIX/logs/error.log" >&2 2>/dev/null || true
             return 1
         fi
-        alive "$FCGI_PID" || { log "ecs-fcgi exited"; tail -n 20 "$ECS_RUN/ecs-fcgi.log" >&2; return 1; }
+        alive "$FCGI_PID" ecs-fcgi || { log "ecs-fcgi exited"; tail -n 20 "$ECS_RUN/ecs-fcgi.log" >&2; return 1; }
         sleep 0.2
     done
 }
@@ -292,8 +300,8 @@ cmd_stop() {
 
 cmd_status() {
     rc=0
-    if alive "$FCGI_PID"; then echo "ecs-fcgi: running ($(cat "$FCGI_PID"))"; else echo "ecs-fcgi: stopped"; rc=1; fi
-    if alive "$NGINX_PID"; then echo "nginx: running ($(cat "$NGINX_PID"))"; else echo "nginx: stopped"; rc=1; fi
+    if alive "$FCGI_PID" ecs-fcgi; then echo "ecs-fcgi: running ($(cat "$FCGI_PID"))"; else echo "ecs-fcgi: stopped"; rc=1; fi
+    if alive "$NGINX_PID" nginx; then echo "nginx: running ($(cat "$NGINX_PID"))"; else echo "nginx: stopped"; rc=1; fi
     if [ $rc -eq 0 ]; then
         secret=
         [ ! -s "$ECS_RUN/basic.secret" ] || [ "$ECS_AUTH" != client-cert+basic ] ||
