@@ -50,27 +50,30 @@ finish() {
 }
 
 # ---- the deployment ---------------------------------------------------------
-if [ -z "${ECS_ENDPOINT:-}" ]; then
-    envfile=${ECS_ENV_FILE:-${ECS_RUN:-$E2E_REPO/run}/ecs.env}
-    if [ ! -r "$envfile" ]; then
-        say "no ECS_ENDPOINT and no $envfile: start the stack (scripts/stack.sh start) first"
-        exit 1
+# (A test that brings its own server sets E2E_NO_DEPLOYMENT=1 first.)
+if [ -z "${E2E_NO_DEPLOYMENT:-}" ]; then
+    if [ -z "${ECS_ENDPOINT:-}" ]; then
+        envfile=${ECS_ENV_FILE:-${ECS_RUN:-$E2E_REPO/run}/ecs.env}
+        if [ ! -r "$envfile" ]; then
+            say "no ECS_ENDPOINT and no $envfile: start the stack (scripts/stack.sh start) first"
+            exit 1
+        fi
+        # shellcheck source=/dev/null
+        . "$envfile"
     fi
-    # shellcheck source=/dev/null
-    . "$envfile"
+    for v in ECS_ENDPOINT ECS_CA_CERT ECS_CLIENT_CERT ECS_CLIENT_KEY; do
+        eval "[ -n \"\${$v:-}\" ]" || { say "$v is not set"; exit 1; }
+    done
+    ECS_KEY=${ECS_KEY:-} ECS_SECRET=${ECS_SECRET:-}
+    for v in ECS_API_HOST ECS_DOCS_HOST ECS_HEALTH_URL ECS_REDIRECT_URL \
+             ECS_OTHER_CLIENT_CERT ECS_OTHER_CLIENT_KEY ECS_REVOKED_CLIENT_CERT \
+             ECS_REVOKED_CLIENT_KEY ECS_STACK ECS_TEST_IMAGE; do
+        eval "$v=\${$v:-}"
+    done
+    ECS_TEST_IMAGE=${ECS_TEST_IMAGE:-ecs/busybox:latest}
+    E2E_HOSTPORT=${ECS_ENDPOINT#https://}
+    E2E_HOSTPORT=${E2E_HOSTPORT%%/*}
 fi
-for v in ECS_ENDPOINT ECS_CA_CERT ECS_CLIENT_CERT ECS_CLIENT_KEY; do
-    eval "[ -n \"\${$v:-}\" ]" || { say "$v is not set"; exit 1; }
-done
-ECS_KEY=${ECS_KEY:-} ECS_SECRET=${ECS_SECRET:-}
-for v in ECS_API_HOST ECS_DOCS_HOST ECS_HEALTH_URL ECS_REDIRECT_URL \
-         ECS_OTHER_CLIENT_CERT ECS_OTHER_CLIENT_KEY ECS_REVOKED_CLIENT_CERT \
-         ECS_REVOKED_CLIENT_KEY ECS_STACK ECS_TEST_IMAGE; do
-    eval "$v=\${$v:-}"
-done
-ECS_TEST_IMAGE=${ECS_TEST_IMAGE:-ecs/busybox:latest}
-E2E_HOSTPORT=${ECS_ENDPOINT#https://}
-E2E_HOSTPORT=${E2E_HOSTPORT%%/*}
 
 # e2e_loopback: the endpoint is on this machine (load and restart tests run
 # only then: they never send traffic anywhere else).
