@@ -84,7 +84,7 @@ cleanup() {
 		"$DOCKER" ps -aq --filter "label=ecs.task-id=$id" | xargs -r "$DOCKER" rm -f >/dev/null 2>&1
 	done
 	if any_installed; then
-		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $PKGS >/dev/null 2>&1 || true
+		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=120 $PKGS >/dev/null 2>&1 || true
 	fi
 	restore_user
 	rm -rf "$TMP"
@@ -113,7 +113,7 @@ for c in dpkg-buildpackage dh lintian nginx openssl pkg-config cc; do
 done
 if any_installed; then
 	say "removing ecs packages left by an earlier run"
-	DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $PKGS >/dev/null 2>&1
+	DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=120 $PKGS >/dev/null 2>&1
 fi
 
 # ---- the man pages ---------------------------------------------------------------
@@ -144,7 +144,7 @@ version=$(dpkg-parsechangelog -l "$REPO/packaging/debian/changelog" -S Version)
 # ---- install -----------------------------------------------------------------
 debs=()
 for p in $PKGS; do debs+=("$TMP/debs/${p}_${version}_$(dpkg --print-architecture).deb"); done
-if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs[@]}" \
+if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=120 --no-install-recommends "${debs[@]}" \
 	>"$TMP/install.log" 2>&1; then
 	ok "apt-get install ./ecs-fcgi ./libecs-dev ./libecs1"
 else
@@ -322,7 +322,7 @@ no_task_containers() {
 check "no container of this test's tasks is left" wait_for 10 no_task_containers
 
 # ---- purge ----------------------------------------------------------------------
-if DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $PKGS >"$TMP/purge.log" 2>&1; then
+if DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=120 $PKGS >"$TMP/purge.log" 2>&1; then
 	ok "apt-get purge ecs-fcgi libecs-dev libecs1"
 else
 	tail -n 20 "$TMP/purge.log"
