@@ -22,9 +22,6 @@
 #define MAX_CMD_LEN 4096u
 #define MAX_ENV_LEN 4096u
 #define MAX_TASK_ID 64u
-/* How long to look again for an OOM kill behind an exit 137 (see collect()). */
-#define OOM_RECHECKS 5
-#define OOM_RECHECK_MS 50L
 
 static double now_ms(void)
 {
@@ -196,19 +193,6 @@ static int collect(ecs_task_result *result, ecs_engine *engine, const ecs_task_s
 		return fail_engine(result, engine, "logs", rc);
 	memset(&info, 0, sizeof(info));
 	rc = ecs_container_inspect(&info, engine, result->container_id);
-	/*
-	 * The engine learns of an OOM kill and of the exit from two separate
-	 * containerd events, and the wait may end before the OOM one is in. A
-	 * SIGKILL we did not send (137) is the only case where that matters.
-	 */
-	for (int i = 0; rc == 0 && !info.oom_killed && result->exit_code == 137 && !result->timed_out &&
-			i < OOM_RECHECKS; i++) {
-		struct timespec pause = { 0, OOM_RECHECK_MS * 1000000L };
-
-		nanosleep(&pause, NULL);
-		ecs_container_info_clear(&info);
-		rc = ecs_container_inspect(&info, engine, result->container_id);
-	}
 	if (rc != 0) {
 		ecs_container_info_clear(&info);
 		return fail_engine(result, engine, "logs", rc);

@@ -448,21 +448,51 @@ START_TEST(test_task_env_passed)
 }
 END_TEST
 
-START_TEST(test_task_memory_limit_oom_killed)
+START_TEST(test_task_memory_limit_set)
 {
-	/* The shell keeps a command substitution's output in memory: 64 MiB of it under an 8 MiB limit. */
-	static const char *const cmd[] = { "sh", "-c", "x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo ${#x}" };
+	/* What the kernel enforces: the cgroup's limit (v1 path, else v2). */
+	static const char *const cmd[] = { "sh", "-c",
+		"cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_task_result r;
 	int rc;
 
 	spec.memory_bytes = 8 * 1024 * 1024;
-	rc = run_spec(&r, &spec, "oom", cmd, N(cmd));
+	rc = run_spec(&r, &spec, "memlimit", cmd, N(cmd));
 	assert_ok(rc, &r);
-	ck_assert_int_eq(r.oom_killed, 1);
-	ck_assert_int_eq(r.exit_code, 137);
-	ck_assert_int_eq(r.timed_out, 0);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_msg(r.out.len == 8 && memcmp(r.out.data, "8388608\n", 8) == 0, "limit: '%s'", (char *)r.out.data);
 	ecs_task_result_clear(&r);
+}
+END_TEST
+
+START_TEST(test_task_memory_limit_oom_killed)
+{
+	/*
+	 * The shell keeps a command substitution's output in memory: 64 MiB of it
+	 * under an 8 MiB limit, so the kernel kills it (137). The engine itself
+	 * does not always notice: on this engine (cgroup v1) `docker run` left
+	 * OOMKilled false about 1 run in 25, with no "oom" event. So the kill is
+	 * asserted every time and the flag's plumbing on the first of three runs
+	 * that the engine flagged.
+	 */
+	static const char *const cmd[] = { "sh", "-c", "x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo ${#x}" };
+	int flagged = 0;
+
+	for (int attempt = 0; attempt < 3 && !flagged; attempt++) {
+		ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+		ecs_task_result r;
+		int rc;
+
+		spec.memory_bytes = 8 * 1024 * 1024;
+		rc = run_spec(&r, &spec, "oom", cmd, N(cmd));
+		assert_ok(rc, &r);
+		ck_assert_msg(r.exit_code == 137, "exit %d stdout '%s'", r.exit_code, r.out.data ? (char *)r.out.data : "");
+		ck_assert_int_eq(r.timed_out, 0);
+		flagged = r.oom_killed;
+		ecs_task_result_clear(&r);
+	}
+	ck_assert_msg(flagged, "the engine never reported the OOM kill in 3 runs");
 }
 END_TEST
 
@@ -551,6 +581,7 @@ static Suite *task_suite(void)
 	tcase_add_test(tc, test_task_cancel_kills_and_deletes);
 	tcase_add_test(tc, test_task_stdin_round_trip);
 	tcase_add_test(tc, test_task_env_passed);
+	tcase_add_test(tc, test_task_memory_limit_set);
 	tcase_add_test(tc, test_task_memory_limit_oom_killed);
 	tcase_add_test(tc, test_task_id_generated);
 	tcase_add_test(tc, test_task_reaper_deletes_after_return);
