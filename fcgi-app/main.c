@@ -16,6 +16,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
@@ -303,7 +304,8 @@ int main(int argc, char **argv)
 
 	/* Signals: TERM/INT reach only this thread (blocked before any other
 	 * thread exists, so they inherit the mask); USR1 wakes workers. */
-	if (pipe(signal_pipe) != 0) {
+	/* Non-blocking write end: a handler must never block on a full pipe. */
+	if (pipe(signal_pipe) != 0 || fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK) != 0) {
 		log_msg(LOG_LEVEL_ERROR, "startup", "pipe: %s", strerror(errno));
 		config_free(cfg);
 		return 1;

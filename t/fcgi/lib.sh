@@ -93,12 +93,10 @@ start_server() {
 
 # req METHOD URI [BODY] [NAME=VALUE...]: one request; sets STATUS, HEADERS
 # (file) and BODY (file). Params beyond the CGI basics come as NAME=VALUE.
-REQ_N=0
 req() {
 	method=$1 uri=$2 body=${3:-}
 	shift 2; [ $# -gt 0 ] && shift
-	REQ_N=$((REQ_N + 1))
-	out=$T/resp.$REQ_N
+	out=$(mktemp "$T/resp.XXXXXX")  # unique even in parallel subshells
 	path=${uri%%\?*}
 	query=
 	case $uri in *\?*) query=${uri#*\?} ;; esac
