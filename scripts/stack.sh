@@ -38,7 +38,10 @@
 #   ECS_REDIRECT_LISTEN 127.0.0.1:8081   (plain HTTP -> HTTPS)
 #   ECS_HEALTH_LISTEN   127.0.0.1:8082   (load-balancer probe, no credentials)
 #   ECS_TLS_PROFILE  intermediate | modern
-#   ECS_NGINX_*      any other nginx-conf/render parameter (see render --help)
+#   ECS_DOCS_ROOT    what the docs host serves (default $ECS_ROOT/docs/api)
+#   ECS_NGINX_<NAME> any nginx-conf/render parameter (see render --help); it
+#                    wins over the stack's own choice, except PREFIX and
+#                    FCGI_SOCKET (e.g. ECS_NGINX_IP_CONN=50 for a load test)
 #   ECS_START_TIMEOUT seconds to wait for readiness (default 30)
 #
 # ecs.env (shell-sourceable) holds ECS_ENDPOINT, ECS_CA_CERT, ECS_CLIENT_CERT,
@@ -169,23 +172,38 @@ render_nginx() {
     [ -s "$ECS_RUN/dhparam.pem" ] ||
         openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 \
             -out "$ECS_RUN/dhparam.pem" 2>/dev/null || true
-    docs=$ECS_ROOT/docs/api
+    docs=${ECS_DOCS_ROOT:-$ECS_ROOT/docs/api}
     [ -d "$docs" ] || { mkdir -p "$ECS_RUN/docs"; docs=$ECS_RUN/docs; }
-    set -- --mode full --out "$PREFIX/nginx.conf" \
-        PREFIX="$PREFIX" \
-        SSL_CERT="$CERTS/server.crt" SSL_KEY="$CERTS/server.key" \
-        CLIENT_CA="$CERTS/ca.crt" CRL="$CERTS/crl.pem" \
-        API_DOMAIN=$API_DOMAIN DOCS_DOMAIN=$DOCS_DOMAIN \
-        API_SERVER_NAMES="$API_DOMAIN localhost 127.0.0.1" \
-        DOCS_ROOT="$docs" \
-        HTTPS_LISTEN="$HTTPS_LISTEN" REDIRECT_LISTEN="$REDIRECT_LISTEN" \
-        HEALTH_LISTEN="$HEALTH_LISTEN" \
-        HEALTH_ACCESS_LOG="$PREFIX/logs/health.log" \
-        FCGI_SOCKET="$SOCK" \
-        TLS_PROFILE="${ECS_TLS_PROFILE:-intermediate}"
-    [ ! -s "$ECS_RUN/dhparam.pem" ] || set -- "$@" DHPARAM="$ECS_RUN/dhparam.pem"
-    [ ! -s "$ECS_RUN/htpasswd" ] || set -- "$@" HTPASSWD="$ECS_RUN/htpasswd"
-    if [ "$(id -u)" -eq 0 ]; then set -- "$@" WORKER_USER="$wu"; fi
+    # The stack's own layout always; everything else only where the caller
+    # set no ECS_NGINX_<NAME> of their own (render reads those itself).
+    set -- --mode full --out "$PREFIX/nginx.conf" PREFIX="$PREFIX" FCGI_SOCKET="$SOCK"
+    param() { eval "[ -n \"\${ECS_NGINX_$1+x}\" ]" || params="$params $1"; }
+    params=
+    for n in SSL_CERT SSL_KEY CLIENT_CA CRL API_DOMAIN DOCS_DOMAIN API_SERVER_NAMES \
+             DOCS_ROOT HTTPS_LISTEN REDIRECT_LISTEN HEALTH_LISTEN HEALTH_ACCESS_LOG \
+             TLS_PROFILE DHPARAM HTPASSWD WORKER_USER; do
+        param $n
+    done
+    for n in $params; do
+        case $n in
+        SSL_CERT) set -- "$@" SSL_CERT="$CERTS/server.crt" ;;
+        SSL_KEY) set -- "$@" SSL_KEY="$CERTS/server.key" ;;
+        CLIENT_CA) set -- "$@" CLIENT_CA="$CERTS/ca.crt" ;;
+        CRL) set -- "$@" CRL="$CERTS/crl.pem" ;;
+        API_DOMAIN) set -- "$@" API_DOMAIN="$API_DOMAIN" ;;
+        DOCS_DOMAIN) set -- "$@" DOCS_DOMAIN="$DOCS_DOMAIN" ;;
+        API_SERVER_NAMES) set -- "$@" API_SERVER_NAMES="$API_DOMAIN localhost 127.0.0.1" ;;
+        DOCS_ROOT) set -- "$@" DOCS_ROOT="$docs" ;;
+        HTTPS_LISTEN) set -- "$@" HTTPS_LISTEN="$HTTPS_LISTEN" ;;
+        REDIRECT_LISTEN) set -- "$@" REDIRECT_LISTEN="$REDIRECT_LISTEN" ;;
+        HEALTH_LISTEN) set -- "$@" HEALTH_LISTEN="$HEALTH_LISTEN" ;;
+        HEALTH_ACCESS_LOG) set -- "$@" HEALTH_ACCESS_LOG="$PREFIX/logs/health.log" ;;
+        TLS_PROFILE) set -- "$@" TLS_PROFILE="${ECS_TLS_PROFILE:-intermediate}" ;;
+        DHPARAM) [ ! -s "$ECS_RUN/dhparam.pem" ] || set -- "$@" DHPARAM="$ECS_RUN/dhparam.pem" ;;
+        HTPASSWD) [ ! -s "$ECS_RUN/htpasswd" ] || set -- "$@" HTPASSWD="$ECS_RUN/htpasswd" ;;
+        WORKER_USER) [ "$(id -u)" -ne 0 ] || set -- "$@" WORKER_USER="$wu" ;;
+        esac
+    done
     "$ECS_ROOT/nginx-conf/render" "$@" >/dev/null
 }
 
