@@ -178,19 +178,29 @@ static double now_s(void)
  * accept(2) when the first wake-up arrives. */
 static void wait_workers(worker *ws, int n, double deadline, int cancel_at_deadline)
 {
-	int i, left, cancelled = 0;
+	int i, left, idle, cancelled = 0, closed = 0;
 
 	for (;;) {
-		left = 0;
+		left = idle = 0;
 		pthread_mutex_lock(&pool_lock);
 		for (i = 0; i < n; i++) {
 			if (!ws[i].started || ws[i].exited)
 				continue;
 			left++;
-			if (!ws[i].busy)
+			if (!ws[i].busy) {
+				idle++;
 				pthread_kill(ws[i].thread, SIGUSR1);
+			}
 		}
 		pthread_mutex_unlock(&pool_lock);
+		/* Once no worker can be in accept(2) (a busy one never returns
+		 * to it), close the listening socket: connections still in its
+		 * backlog are refused now rather than left waiting for us. */
+		if (idle == 0 && !closed) {
+			close(0);
+			closed = 1;
+			log_msg(LOG_LEVEL_INFO, "shutdown", "stopped accepting; %d task(s) still running", left);
+		}
 		if (left == 0)
 			return;
 		if (cancel_at_deadline && !cancelled && now_s() >= deadline) {
