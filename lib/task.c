@@ -22,6 +22,8 @@
 #define MAX_CMD_LEN 4096u
 #define MAX_ENV_LEN 4096u
 #define MAX_TASK_ID 64u
+/* Far beyond any short-lived task; fits a 32-bit long and keeps the deadline in range. */
+#define MAX_TIMEOUT_MS (7L * 24 * 3600 * 1000)
 
 static double now_ms(void)
 {
@@ -104,6 +106,8 @@ static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 		return fail(result, "validate", ECS_EINVAL, "stdin_len without stdin_data");
 	if (spec->timeout_ms < 0 || spec->pull_timeout_ms < 0)
 		return fail(result, "validate", ECS_EINVAL, "negative timeout");
+	if (spec->timeout_ms > MAX_TIMEOUT_MS || spec->pull_timeout_ms > MAX_TIMEOUT_MS)
+		return fail(result, "validate", ECS_EINVAL, "timeout longer than 7 days");
 	if (spec->memory_bytes < 0 || spec->nano_cpus < 0 || spec->pids_limit < 0)
 		return fail(result, "validate", ECS_EINVAL, "negative limit");
 	if (spec->network_mode != NULL && spec->network_mode[0] == '\0')

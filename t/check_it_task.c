@@ -227,6 +227,14 @@ START_TEST(test_task_invalid_spec_touches_nothing)
 	ecs_task_result_clear(&r);
 
 	spec.task_id = NULL;
+	spec.timeout_ms = -1;
+	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
+	ecs_task_result_clear(&r);
+	spec.timeout_ms = 8L * 24 * 3600 * 1000;
+	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
+	ecs_task_result_clear(&r);
+
+	spec.timeout_ms = 0;
 	spec.env = bad_env;
 	spec.env_len = 1;
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
