@@ -301,8 +301,8 @@ int ecs_reaper_new(ecs_reaper **out, const ecs_reaper_options *opts)
 	if (cond_init_monotonic(&r->idle) != 0)
 		goto fail;
 	have_idle = 1;
-	/* The first timer sweep runs at once: it is the start-up crash recovery. */
-	r->next_sweep = mono_now();
+	/* The start-up sweep is the caller's (ecs_sweep before any task runs). */
+	r->next_sweep = ts_add_ms(mono_now(), (long)r->sweep_interval_s * 1000L);
 	if (pthread_create(&r->thread, NULL, reaper_main, r) != 0)
 		goto fail;
 	*out = r;
