@@ -57,6 +57,7 @@ typedef struct {
 	long request_timeout_ms;    /* docker_remote_api_request_timeout */
 	int workers;                /* max_concurrent_executing_http_requests */
 	auth_mode auth;
+	int trusted_probe;          /* honour ECS_TRUSTED_PROBE=1 for the quick health check */
 	size_t body_limit;
 	long default_timeout_s;
 	limit_caps caps;

@@ -328,6 +328,7 @@ config *config_defaults(void)
 	c->request_timeout_ms = 30000;
 	c->workers = 64;
 	c->auth = AUTH_MODE_CLIENT_CERT;
+	c->trusted_probe = 1;
 	c->body_limit = 5 * 1024;
 	c->default_timeout_s = 60;
 	c->caps.max_timeout_s = 600;
@@ -462,6 +463,13 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 			c->auth = AUTH_MODE_NONE;
 		else
 			BAD("expected client-cert, basic, client-cert+basic or none");
+	} else if (strcmp(key, "trusted_probe") == 0) {
+		if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0 || strcasecmp(v, "true") == 0)
+			c->trusted_probe = 1;
+		else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "off") == 0 || strcasecmp(v, "false") == 0)
+			c->trusted_probe = 0;
+		else
+			BAD("expected yes or no");
 	} else if (strcmp(key, "body_limit") == 0) {
 		if (config_parse_size(&sz, v) != 0 || sz < 64 || sz > 64 * 1024 * 1024)
 			BAD("expected a size between 64 and 64M, such as 5K");

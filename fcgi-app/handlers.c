@@ -369,6 +369,30 @@ out:
 	task_body_clear(&tb);
 }
 
+/*
+ * nginx's plain-HTTP health listener (nginx-conf/ecs.conf.template) sets the
+ * FastCGI param ECS_TRUSTED_PROBE=1 so a load balancer can ask for the quick
+ * health check without credentials. Clients cannot set FastCGI params (their
+ * headers arrive as HTTP_*), and the exception covers nothing else: not the
+ * comprehensive check, which reaches the engine, nor any other endpoint.
+ */
+static int trusted_probe(const config *cfg, const handler_info *info, const request *req)
+{
+	const char *p = request_param(req->envp, "ECS_TRUSTED_PROBE");
+	char *v = NULL;
+	int quick = 1, rc;
+
+	if (!cfg->trusted_probe || p == NULL || strcmp(p, "1") != 0)
+		return 0;
+	if (info->route.id != ROUTE_HEALTH || !info->route.method_allowed)
+		return 0;
+	rc = query_get(&v, req->query, "quick");
+	if (rc == 1 && query_parse_bool(&quick, v) != 0)
+		quick = 0;
+	free(v);
+	return rc >= 0 && quick;
+}
+
 void handler_handle(response *resp, handler_info *info, handler_ctx *ctx, request *req)
 {
 	memset(info, 0, sizeof(*info));
@@ -377,6 +401,10 @@ void handler_handle(response *resp, handler_info *info, handler_ctx *ctx, reques
 	/* Authenticate before anything else, unknown paths included: an
 	 * anonymous caller learns nothing about what exists. */
 	auth_check(&info->auth, ctx->cfg, req->envp);
+	if (info->auth.status != 0 && trusted_probe(ctx->cfg, info, req)) {
+		info->auth.status = 0;
+		info->auth.user = "load-balancer-probe";
+	}
 	snprintf(info->client, sizeof(info->client), "%s", auth_identity(&info->auth));
 	snprintf(info->fingerprint, sizeof(info->fingerprint), "%s",
 			info->auth.fingerprint ? info->auth.fingerprint : "");

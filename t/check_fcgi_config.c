@@ -109,6 +109,7 @@ START_TEST(test_config_our_keys)
 {
 	config *c = good("[ecs]\n"
 			"auth = client-cert+basic\n"
+			"trusted_probe = no\n"
 			"body_limit = 8K\n"
 			"default_timeout = 10\n"
 			"max_timeout = 120\n"
@@ -126,6 +127,7 @@ START_TEST(test_config_our_keys)
 			"shutdown_grace = 2 ; inline comment\n");
 
 	ck_assert_int_eq(c->auth, AUTH_MODE_CLIENT_CERT_BASIC);
+	ck_assert_int_eq(c->trusted_probe, 0);
 	ck_assert_uint_eq(c->body_limit, 8192);
 	ck_assert_int_eq(c->default_timeout_s, 10);
 	ck_assert_int_eq(c->caps.max_timeout_s, 120);
@@ -158,6 +160,7 @@ START_TEST(test_config_bad_values_name_line)
 	bad("[ecs]\nbody_limit = 5 parsecs\n", "2", "body_limit");
 	bad("[ecs]\ndocker_remote_api = tcp://x:1\n", "2", "docker_remote_api");
 	bad("[ecs]\nlog_level = loud\n", "2", "log_level");
+	bad("[ecs]\ntrusted_probe = maybe\n", "2", "yes or no");
 	bad("[ecs]\nmax_cpus = -1\n", "2", "max_cpus");
 	bad("[ecs]\nmax_memory = 1M\n", "2", "6M");
 	bad("[ecs]\npull_policy = sometimes\n", "2", "pull_policy");

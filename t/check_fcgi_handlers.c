@@ -128,6 +128,39 @@ START_TEST(test_handlers_unauthenticated_401)
 }
 END_TEST
 
+START_TEST(test_handlers_trusted_probe_quick_health_only)
+{
+	char *quick[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_health", "QUERY_STRING=quick=true", "ECS_TRUSTED_PROBE=1", NULL };
+	char *full[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_health", "QUERY_STRING=quick=false", "ECS_TRUSTED_PROBE=1", NULL };
+	char *other[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_metrics", "ECS_TRUSTED_PROBE=1", NULL };
+	char *notone[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_health", "ECS_TRUSTED_PROBE=yes", NULL };
+	char *header[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_health", "HTTP_ECS_TRUSTED_PROBE=1", NULL };
+	handler_info info;
+	response r;
+
+	cfg->auth = AUTH_MODE_CLIENT_CERT;
+	run(&r, &info, quick, NULL);
+	ck_assert_int_eq(r.status, 200);
+	response_clear(&r);
+	run(&r, &info, full, NULL);
+	assert_error(&r, 401, "UNAUTHENTICATED");
+	response_clear(&r);
+	run(&r, &info, other, NULL);
+	assert_error(&r, 401, "UNAUTHENTICATED");
+	response_clear(&r);
+	run(&r, &info, notone, NULL);
+	assert_error(&r, 401, "UNAUTHENTICATED");
+	response_clear(&r);
+	run(&r, &info, header, NULL);
+	assert_error(&r, 401, "UNAUTHENTICATED");
+	response_clear(&r);
+	cfg->trusted_probe = 0;
+	run(&r, &info, quick, NULL);
+	assert_error(&r, 401, "UNAUTHENTICATED");
+	response_clear(&r);
+}
+END_TEST
+
 START_TEST(test_handlers_version_and_self_href)
 {
 	char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_version", "HTTPS=on", "HTTP_HOST=ecs.example:8443", NULL };
@@ -367,6 +400,7 @@ int main(void)
 	tcase_add_test(tc, test_handlers_unknown_path_404);
 	tcase_add_test(tc, test_handlers_wrong_method_405_with_allow);
 	tcase_add_test(tc, test_handlers_unauthenticated_401);
+	tcase_add_test(tc, test_handlers_trusted_probe_quick_health_only);
 	tcase_add_test(tc, test_handlers_version_and_self_href);
 	tcase_add_test(tc, test_handlers_noop);
 	tcase_add_test(tc, test_handlers_health_quick_variants);
