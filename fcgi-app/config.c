@@ -520,8 +520,14 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 		c->allowed_networks_len = wl;
 	} else if (strcmp(key, "sweep_interval") == 0 || strcmp(key, "sweep_min_age") == 0 ||
 		   strcmp(key, "shutdown_grace") == 0) {
-		if (config_parse_uint(&n, v, 0, 86400) != 0)
-			BAD("expected whole seconds between 0 and 86400");
+		/* 0 would mean "libecs's default" to the reaper's timer but "no
+		 * minimum" to the start-up sweep: refuse it for sweep_min_age. */
+		long long min = strcmp(key, "sweep_min_age") == 0 ? 1 : 0;
+
+		if (config_parse_uint(&n, v, min, 86400) != 0) {
+			snprintf(why, whylen, "expected whole seconds between %lld and 86400", min);
+			return -1;
+		}
 		if (strcmp(key, "sweep_interval") == 0)
 			c->sweep_interval_s = (unsigned int)n;
 		else if (strcmp(key, "sweep_min_age") == 0)

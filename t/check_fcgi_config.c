@@ -166,6 +166,7 @@ START_TEST(test_config_bad_values_name_line)
 	bad("[ecs]\npull_policy = sometimes\n", "2", "pull_policy");
 	bad("[ecs]\nallowed_networks = none host\n", "2", "allowed_networks");
 	bad("[ecs]\nshutdown_grace = -1\n", "2", "shutdown_grace");
+	bad("[ecs]\nsweep_min_age = 0\n", "2", "between 1 and 86400");
 	bad("[ecs]\nengine_ca_file = /nonexistent/ca.pem\n", "2", "cannot read");
 	bad("[ecs]\ndocker_remote_api_connect_timeout = 1.5\n", "2", "milliseconds");
 }
