@@ -18,6 +18,8 @@
 #define PULL_DEFAULT_TIMEOUT_MS 300000L
 /* After a kill the process is gone at once; this only bounds a stuck engine. */
 #define KILL_WAIT_MS 10000L
+/* Deleting before returning (no reaper): tries, 100 ms then 200 ms apart. */
+#define SYNC_DELETE_ATTEMPTS 3
 /* Bounds on what a caller may ask for, so a bad spec fails here, not in the engine. */
 #define MAX_CMD_LEN 4096u
 #define MAX_ENV_LEN 4096u
@@ -177,7 +179,17 @@ static void dispose(ecs_engine *engine, ecs_reaper *reaper, const char *task_id,
 		ecs_engine_log(engine, ECS_LOG_DEBUG, "task %s: container %.12s: reaper refused it (%s), deleting now",
 			       task_id, id, ecs_error_name(rc));
 	}
-	rc = ecs_container_delete(engine, id);
+	/* Like the reaper, retry a little: the engine can refuse while it is still tearing the process down. */
+	for (int attempt = 1;; attempt++) {
+		struct timespec pause = { 0, 100000000L * attempt };
+
+		rc = ecs_container_delete(engine, id);
+		if (rc == 0 || rc == ECS_ENOTFOUND || rc == ECS_ENOMEM || attempt == SYNC_DELETE_ATTEMPTS)
+			break;
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: delete attempt %d failed (%s: %s)",
+			       task_id, id, attempt, ecs_error_name(rc), ecs_engine_errmsg(engine));
+		nanosleep(&pause, NULL);
+	}
 	if (rc != 0 && rc != ECS_ENOTFOUND)
 		ecs_engine_log(engine, ECS_LOG_WARN,
 			       "task %s: container %.12s: delete failed (%s: %s); the sweep will remove it",

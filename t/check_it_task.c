@@ -16,9 +16,24 @@
 
 static ecs_engine *engine;
 
+/* libecs's own account of what went wrong (a failed delete...), for the test log. */
+static void log_to_stderr(ecs_log_level level, const char *message, void *userdata)
+{
+	(void)userdata;
+	if (level <= ECS_LOG_WARN)
+		fprintf(stderr, "libecs: %s\n", message);
+}
+
 static void setup(void)
 {
-	engine = it_engine_new();
+	ecs_engine *base = it_engine_new();
+	ecs_engine_options opts = *ecs_engine_options_get(base);
+	int rc;
+
+	opts.log = log_to_stderr;
+	rc = ecs_engine_new(&engine, &opts);
+	ecs_engine_free(base);
+	ck_assert_int_eq(rc, ECS_OK);
 }
 
 static void teardown(void)
