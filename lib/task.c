@@ -407,8 +407,10 @@ out:
 	if (rc != 0) {
 		ecs_buffer_clear(&result->out);
 		ecs_buffer_clear(&result->err);
-		if (rc != ECS_EINVAL || result->container_id != NULL)
-			ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: %s failed: %s",
+		/* The caller's own mistakes are news, not trouble. */
+		int caller = rc == ECS_EINVAL || rc == ECS_ENOTFOUND || rc == ECS_EUNAUTHORIZED || rc == ECS_ECANCELED;
+
+		ecs_engine_log(engine, caller ? ECS_LOG_INFO : ECS_LOG_WARN, "task %s: container %.12s: %s failed: %s",
 				       result->task_id, result->container_id ? result->container_id : "-",
 				       result->error_phase ? result->error_phase : "?", result->error);
 	}
