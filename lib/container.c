@@ -520,6 +520,9 @@ int ecs_container_inspect(ecs_container_info *out, ecs_engine *engine, const cha
 		info.exit_code = (int)n;
 	n = ecs_json_parse_time(ecs_json_get_string(answer, "Created"));
 	info.created = n > 0 ? (time_t)n : 0;
+	/* "0001-01-01T00:00:00Z" until it stops: before 1970, so 0 */
+	n = ecs_json_parse_time(ecs_json_get_string(state, "FinishedAt"));
+	info.finished = n > 0 ? (time_t)n : 0;
 	config = ecs_json_get_object(answer, "Config");
 	if (read_labels(&info, config != NULL ? ecs_json_get_object(config, "Labels") : NULL) != 0) {
 		rc = ecs_engine_fail(engine, ECS_ENOMEM, "inspect container: out of memory");

@@ -11,6 +11,16 @@
 #include <ecs/ecs.h>
 #include "engine_private.h"
 
+/* Exited or dead, and not past its deadline (which overrides every age rule). */
+static int min_age_applies(const ecs_container_info *c, time_t now)
+{
+	const char *status = c->status ? c->status : "";
+
+	if (c->deadline != 0 && c->deadline < now)
+		return 0;
+	return strcmp(status, "exited") == 0 || strcmp(status, "dead") == 0;
+}
+
 /* Why a container should go, or NULL to leave it alone. */
 static const char *sweep_reason(const ecs_container_info *c, time_t now, unsigned int min_age_s)
 {
@@ -32,6 +42,24 @@ static const char *sweep_reason(const ecs_container_info *c, time_t now, unsigne
 	if (strcmp(status, "dead") == 0)
 		return "dead";
 	return NULL;
+}
+
+/*
+ * The listing only knows when a container was created. A task that ran
+ * longer than the minimum age may have exited a moment ago and be having its
+ * logs read now, so an exited container must also have stopped long enough ago.
+ */
+static int finished_recently(ecs_engine *engine, const char *id, time_t now, unsigned int min_age_s)
+{
+	ecs_container_info info;
+	int recent;
+
+	memset(&info, 0, sizeof(info));
+	if (ecs_container_inspect(&info, engine, id) != 0)
+		return 0; /* gone already, or the delete will say what is wrong */
+	recent = info.finished != 0 && info.finished + (time_t)min_age_s > now;
+	ecs_container_info_clear(&info);
+	return recent;
 }
 
 int ecs_sweep(size_t *deleted, ecs_engine *engine, const ecs_sweep_options *opts)
@@ -63,6 +91,9 @@ int ecs_sweep(size_t *deleted, ecs_engine *engine, const ecs_sweep_options *opts
 		const char *task = c->task_id ? c->task_id : "-";
 
 		if (reason == NULL || c->id == NULL)
+			continue;
+		if (min_age_applies(c, now) && opts->min_age_s > 0 &&
+		    finished_recently(engine, c->id, now, opts->min_age_s))
 			continue;
 		rc = ecs_container_delete(engine, c->id);
 		if (rc == 0) {

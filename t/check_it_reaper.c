@@ -58,7 +58,7 @@ static int exists(const char *id)
 	return rc == ECS_OK;
 }
 
-enum plant_state { PLANT_CREATED, PLANT_EXITED, PLANT_RUNNING };
+enum plant_state { PLANT_CREATED, PLANT_EXITED, PLANT_RUNNING, PLANT_EXITED_AFTER_2S };
 
 /*
  * Make an ecs-labelled container the way a crashed runner would leave it,
@@ -70,8 +70,9 @@ static char *plant(enum plant_state state, time_t deadline)
 {
 	static const char *const sleep_cmd[] = { "sleep", "300" };
 	static const char *const true_cmd[] = { "true" };
-	const char *const *cmd = state == PLANT_RUNNING ? sleep_cmd : true_cmd;
-	size_t cmd_len = state == PLANT_RUNNING ? 2 : 1;
+	static const char *const nap_cmd[] = { "sleep", "2" };
+	const char *const *cmd = state == PLANT_RUNNING ? sleep_cmd : state == PLANT_EXITED_AFTER_2S ? nap_cmd : true_cmd;
+	size_t cmd_len = state == PLANT_RUNNING || state == PLANT_EXITED_AFTER_2S ? 2 : 1;
 	json_object *body = json_object_new_object(), *labels = json_object_new_object();
 	json_object *jcmd = json_object_new_array(), *host = json_object_new_object();
 	json_object *logcfg = json_object_new_object(), *answer = NULL, *jid;
@@ -120,7 +121,7 @@ static char *plant(enum plant_state state, time_t deadline)
 		rc = ecs_container_start(engine, id);
 		ck_assert_msg(rc == ECS_OK, "plant start: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
 	}
-	if (state == PLANT_EXITED) {
+	if (state == PLANT_EXITED || state == PLANT_EXITED_AFTER_2S) {
 		int code = -1;
 
 		rc = ecs_container_wait(&code, engine, id, 20000, NULL);
@@ -351,6 +352,38 @@ START_TEST(test_sweep_min_age_spares_fresh)
 }
 END_TEST
 
+/*
+ * Age counts from when an exited container stopped, not from its creation:
+ * a task that ran longer than the minimum age is being read right after exit.
+ */
+START_TEST(test_sweep_min_age_counts_from_exit)
+{
+	const char *const filter[] = { run_filter };
+	ecs_sweep_options so = ECS_SWEEP_OPTIONS_INIT;
+	ecs_container_info info;
+	char *exited = plant(PLANT_EXITED_AFTER_2S, time(NULL) + 7200);
+	size_t deleted = 99;
+
+	memset(&info, 0, sizeof(info));
+	ck_assert_int_eq(ecs_container_inspect(&info, engine, exited), ECS_OK);
+	ck_assert_msg(info.finished >= info.created + 2, "created %lld finished %lld",
+		      (long long)info.created, (long long)info.finished);
+	so.labels = filter;
+	so.labels_len = 1;
+	so.min_age_s = 2;
+	/* old enough by creation, too fresh by exit */
+	so.now = info.finished + 1;
+	ck_assert_int_eq(ecs_sweep(&deleted, engine, &so), ECS_OK);
+	ck_assert_uint_eq(deleted, 0);
+	ck_assert(exists(exited));
+	so.now = info.finished + 2;
+	ck_assert_int_eq(ecs_sweep(&deleted, engine, &so), ECS_OK);
+	ck_assert(!exists(exited));
+	ecs_container_info_clear(&info);
+	free(exited);
+}
+END_TEST
+
 START_TEST(test_sweep_options_checked)
 {
 	ecs_sweep_options so = ECS_SWEEP_OPTIONS_INIT;
@@ -435,6 +468,7 @@ static Suite *reaper_suite(void)
 	tcase_set_timeout(ts, 90);
 	tcase_add_test(ts, test_sweep_removes_planted_orphans);
 	tcase_add_test(ts, test_sweep_min_age_spares_fresh);
+	tcase_add_test(ts, test_sweep_min_age_counts_from_exit);
 	tcase_add_test(ts, test_sweep_options_checked);
 	tcase_add_test(ts, test_reaper_timer_sweeps);
 	suite_add_tcase(s, ts);

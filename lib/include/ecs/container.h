@@ -115,6 +115,7 @@ typedef struct {
 	time_t created;      /* unix seconds */
 	char *task_id;       /* ECS_LABEL_TASK_ID, NULL if absent */
 	time_t deadline;     /* ECS_LABEL_DEADLINE, 0 if absent */
+	time_t finished;     /* unix seconds it stopped; 0 if it never did (inspect only, not list) */
 } ecs_container_info;
 
 /** ecs_container_info_clear - free the members and zero them. NULL is allowed. */
