@@ -366,8 +366,15 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 
 		rc = ecs_container_send_stdin(engine, result->container_id, spec->stdin_data, spec->stdin_len,
 					      left < 1 ? 1 : left);
-		if (rc != 0)
+		if (rc == ECS_ETIMEDOUT) {
+			/* The process ran out its time without reading all its input:
+			 * that is the task's timeout, which the wait below enforces. */
+			ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: stdin not read within the timeout",
+				       result->task_id, result->container_id);
+			rc = 0;
+		} else if (rc != 0) {
 			rc = fail_engine(result, engine, "stdin", rc);
+		}
 	}
 	result->timings.start = now_ms() - t;
 	if (rc != 0)

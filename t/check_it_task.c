@@ -453,6 +453,28 @@ START_TEST(test_task_stdin_round_trip)
 }
 END_TEST
 
+/* A process that never reads its stdin runs into the task's timeout, not a stdin error. */
+START_TEST(test_task_stdin_unread_times_out)
+{
+	static const char *const cmd[] = { "sleep", "30" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result r;
+	unsigned char *input = calloc(1, 512 * 1024); /* more than the pipe and socket buffers hold */
+	int rc;
+
+	ck_assert_ptr_nonnull(input);
+	spec.stdin_data = input;
+	spec.stdin_len = 512 * 1024;
+	spec.timeout_ms = 1500;
+	rc = run_spec(&r, &spec, "stdin-unread", cmd, N(cmd));
+	assert_ok(rc, &r);
+	ck_assert_int_eq(r.timed_out, 1);
+	ck_assert_int_eq(r.exit_code, 137);
+	ecs_task_result_clear(&r);
+	free(input);
+}
+END_TEST
+
 START_TEST(test_task_env_passed)
 {
 	static const char *const cmd[] = { "sh", "-c", "echo \"$GREETING|$EMPTY|$SPACES\"" };
@@ -603,6 +625,7 @@ static Suite *task_suite(void)
 	tcase_add_test(tc, test_task_start_failure_deletes_container);
 	tcase_add_test(tc, test_task_cancel_kills_and_deletes);
 	tcase_add_test(tc, test_task_stdin_round_trip);
+	tcase_add_test(tc, test_task_stdin_unread_times_out);
 	tcase_add_test(tc, test_task_env_passed);
 	tcase_add_test(tc, test_task_memory_limit_set);
 	tcase_add_test(tc, test_task_memory_limit_oom_killed);
