@@ -229,7 +229,6 @@ static json_object *create_body(const ecs_container_spec *spec)
 int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_spec *spec)
 {
 	ecs_http_request req = { 0 };
-	ecs_http_response resp = { 0 };
 	json_object *body = NULL, *answer = NULL;
 	const char *text;
 	size_t text_len = 0;
@@ -258,16 +257,11 @@ int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_
 	req.path = "/containers/create";
 	req.body = text;
 	req.body_len = text_len;
-	rc = ecs_http_do(engine, &req, &resp);
+	/* 404 no such image, 400 a bad spec, 409 a name conflict: ecs_http_fail maps them. */
+	rc = ecs_http_json(engine, &req, "create container", &answer);
 	if (rc != ECS_OK)
 		goto out;
-	if (!ecs_http_ok(&resp)) {
-		/* 404 no such image, 400 a bad spec, 409 a name conflict: ecs_http_fail maps them. */
-		rc = ecs_http_fail(engine, &resp, "create container");
-		goto out;
-	}
-	answer = ecs_json_parse(resp.body, resp.len);
-	id = answer != NULL ? ecs_json_dup_string(answer, "Id") : NULL;
+	id = ecs_json_dup_string(answer, "Id");
 	if (id == NULL || id[0] == '\0') {
 		rc = ecs_engine_fail(engine, ECS_EPROTO, "create container: no Id in the engine's answer");
 		goto out;
@@ -278,7 +272,6 @@ int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_
 out:
 	free(id);
 	json_object_put(answer);
-	ecs_http_response_clear(&resp);
 	json_object_put(body);
 	return rc;
 }
@@ -366,7 +359,6 @@ int ecs_container_delete(ecs_engine *engine, const char *id)
 int ecs_container_wait(int *exit_code, ecs_engine *engine, const char *id, long timeout_ms, ecs_cancel *cancel)
 {
 	ecs_http_request req = { 0 };
-	ecs_http_response resp = { 0 };
 	json_object *answer = NULL, *error;
 	const char *message;
 	long long status;
@@ -389,15 +381,10 @@ int ecs_container_wait(int *exit_code, ecs_engine *engine, const char *id, long 
 	/* One long request rather than polling; the transport turns the bound into ECS_ETIMEDOUT. */
 	req.timeout_ms = timeout_ms > 0 ? timeout_ms : -1;
 	req.cancel = cancel;
-	rc = ecs_http_do(engine, &req, &resp);
+	rc = ecs_http_json(engine, &req, "wait for container", &answer);
 	if (rc != ECS_OK)
 		goto out;
-	if (!ecs_http_ok(&resp)) {
-		rc = ecs_http_fail(engine, &resp, "wait for container");
-		goto out;
-	}
-	answer = ecs_json_parse(resp.body, resp.len);
-	if (answer == NULL || ecs_json_get_int64(answer, "StatusCode", &status) != 0) {
+	if (ecs_json_get_int64(answer, "StatusCode", &status) != 0) {
 		rc = ecs_engine_fail(engine, ECS_EPROTO, "wait for container: no StatusCode in the engine's answer");
 		goto out;
 	}
@@ -411,7 +398,6 @@ int ecs_container_wait(int *exit_code, ecs_engine *engine, const char *id, long 
 	rc = ECS_OK;
 out:
 	json_object_put(answer);
-	ecs_http_response_clear(&resp);
 	free(path);
 	return rc;
 }
@@ -473,7 +459,6 @@ static int read_labels(ecs_container_info *info, json_object *labels)
 int ecs_container_inspect(ecs_container_info *out, ecs_engine *engine, const char *id)
 {
 	ecs_http_request req = { 0 };
-	ecs_http_response resp = { 0 };
 	ecs_container_info info;
 	json_object *answer = NULL, *state, *config;
 	long long n;
@@ -492,15 +477,10 @@ int ecs_container_inspect(ecs_container_info *out, ecs_engine *engine, const cha
 		return ecs_engine_fail(engine, ECS_ENOMEM, "inspect container: out of memory");
 	req.method = "GET";
 	req.path = path;
-	rc = ecs_http_do(engine, &req, &resp);
+	rc = ecs_http_json(engine, &req, "inspect container", &answer);
 	if (rc != ECS_OK)
 		goto out;
-	if (!ecs_http_ok(&resp)) {
-		rc = ecs_http_fail(engine, &resp, "inspect container");
-		goto out;
-	}
-	answer = ecs_json_parse(resp.body, resp.len);
-	state = answer != NULL ? ecs_json_get_object(answer, "State") : NULL;
+	state = ecs_json_get_object(answer, "State");
 	if (state == NULL) {
 		rc = ecs_engine_fail(engine, ECS_EPROTO, "inspect container: no State in the engine's answer");
 		goto out;
@@ -534,7 +514,6 @@ int ecs_container_inspect(ecs_container_info *out, ecs_engine *engine, const cha
 out:
 	ecs_container_info_clear(&info);
 	json_object_put(answer);
-	ecs_http_response_clear(&resp);
 	free(path);
 	return rc;
 }
@@ -599,7 +578,6 @@ int ecs_container_list(ecs_container_info **out, size_t *count, ecs_engine *engi
 		const char *const *labels, size_t labels_len)
 {
 	ecs_http_request req = { 0 };
-	ecs_http_response resp = { 0 };
 	json_object *answer = NULL;
 	ecs_container_info *list = NULL;
 	char *filters = NULL, *path = NULL;
@@ -626,15 +604,10 @@ int ecs_container_list(ecs_container_info **out, size_t *count, ecs_engine *engi
 	}
 	req.method = "GET";
 	req.path = path;
-	rc = ecs_http_do(engine, &req, &resp);
+	rc = ecs_http_json(engine, &req, "list containers", &answer);
 	if (rc != ECS_OK)
 		goto out;
-	if (!ecs_http_ok(&resp)) {
-		rc = ecs_http_fail(engine, &resp, "list containers");
-		goto out;
-	}
-	answer = ecs_json_parse(resp.body, resp.len);
-	if (answer == NULL || !json_object_is_type(answer, json_type_array)) {
+	if (!json_object_is_type(answer, json_type_array)) {
 		rc = ecs_engine_fail(engine, ECS_EPROTO, "list containers: the engine's answer is not an array");
 		goto out;
 	}
@@ -661,7 +634,6 @@ int ecs_container_list(ecs_container_info **out, size_t *count, ecs_engine *engi
 out:
 	ecs_container_list_free(list, n);
 	json_object_put(answer);
-	ecs_http_response_clear(&resp);
 	free(path);
 	free(filters);
 	return rc;

@@ -255,7 +255,6 @@ static void copy_field(char *dst, size_t size, json_object *obj, const char *key
 int ecs_engine_version_get(ecs_engine *e, ecs_engine_version *out)
 {
 	ecs_http_request req = { .method = "GET", .path = "/version", .unversioned = 1 };
-	ecs_http_response resp;
 	ecs_engine_version v;
 	json_object *doc = NULL;
 	int rc;
@@ -263,17 +262,12 @@ int ecs_engine_version_get(ecs_engine *e, ecs_engine_version *out)
 	if (e == NULL)
 		return ECS_EINVAL;
 	memset(&v, 0, sizeof(v));
-	rc = ecs_http_do(e, &req, &resp);
+	rc = ecs_http_json(e, &req, "version", &doc);
+	if (rc == ECS_ENOTFOUND || rc == ECS_EINVAL)
+		rc = ECS_EENGINE; /* a 404/400 on /version means whatever answered is no engine */
 	if (rc != 0)
 		goto out;
-	if (!ecs_http_ok(&resp)) {
-		rc = ecs_http_fail(e, &resp, "version");
-		if (rc == ECS_ENOTFOUND || rc == ECS_EINVAL)
-			rc = ECS_EENGINE;
-		goto out;
-	}
-	doc = ecs_json_parse(resp.body, resp.len);
-	if (doc == NULL || !json_object_is_type(doc, json_type_object)) {
+	if (!json_object_is_type(doc, json_type_object)) {
 		rc = ecs_engine_fail(e, ECS_EPROTO, "version: the engine's answer is not a JSON object");
 		goto out;
 	}
@@ -296,6 +290,5 @@ out:
 	if (out)
 		*out = v;
 	json_object_put(doc);
-	ecs_http_response_clear(&resp);
 	return rc;
 }

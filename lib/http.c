@@ -245,6 +245,24 @@ void ecs_http_response_clear(ecs_http_response *resp)
 	memset(resp, 0, sizeof(*resp));
 }
 
+int ecs_http_json(ecs_engine *e, const ecs_http_request *req, const char *what, json_object **answer)
+{
+	ecs_http_response resp;
+	int rc;
+
+	*answer = NULL;
+	rc = ecs_http_do(e, req, &resp);
+	if (rc == 0 && !ecs_http_ok(&resp))
+		rc = ecs_http_fail(e, &resp, what);
+	if (rc == 0) {
+		*answer = ecs_json_parse(resp.body, resp.len);
+		if (*answer == NULL)
+			rc = ecs_engine_fail(e, ECS_EPROTO, "%s: the engine's answer is not JSON", what);
+	}
+	ecs_http_response_clear(&resp);
+	return rc;
+}
+
 int ecs_http_ok(const ecs_http_response *resp)
 {
 	return resp != NULL && resp->status >= 200 && resp->status < 300;

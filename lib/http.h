@@ -55,6 +55,16 @@ void ecs_http_response_clear(ecs_http_response *resp);
  */
 int ecs_http_fail(ecs_engine *engine, const ecs_http_response *resp, const char *what);
 
+struct json_object;
+
+/**
+ * Send @req and parse the 2xx answer as a JSON document. A non-2xx answer
+ * goes through ecs_http_fail(@what); an answer that is not JSON is
+ * ECS_EPROTO. Transport errors are ecs_http_do()'s.
+ * @answer: receives the document (json_object_put() it); NULL on failure.
+ */
+int ecs_http_json(ecs_engine *engine, const ecs_http_request *req, const char *what, struct json_object **answer);
+
 /** 1 for a 2xx status. */
 int ecs_http_ok(const ecs_http_response *resp);
 

@@ -33,7 +33,6 @@ void ecs_image_info_clear(ecs_image_info *info)
 int ecs_image_inspect(ecs_engine *engine, const char *image, ecs_image_info *out)
 {
 	ecs_http_request req = { 0 };
-	ecs_http_response resp = { 0 };
 	ecs_image_info info = { NULL, NULL };
 	json_object *answer = NULL, *digests;
 	char *name = NULL, *path = NULL;
@@ -55,19 +54,10 @@ int ecs_image_inspect(ecs_engine *engine, const char *image, ecs_image_info *out
 	}
 	req.method = "GET";
 	req.path = path;
-	rc = ecs_http_do(engine, &req, &resp);
-	if (rc != ECS_OK)
+	rc = ecs_http_json(engine, &req, "inspect image", &answer);
+	if (rc != ECS_OK || out == NULL)
 		goto out;
-	if (!ecs_http_ok(&resp)) {
-		rc = ecs_http_fail(engine, &resp, "inspect image");
-		goto out;
-	}
-	if (out == NULL) {
-		rc = ECS_OK;
-		goto out;
-	}
-	answer = ecs_json_parse(resp.body, resp.len);
-	info.id = answer != NULL ? ecs_json_dup_string(answer, "Id") : NULL;
+	info.id = ecs_json_dup_string(answer, "Id");
 	if (info.id == NULL) {
 		rc = ecs_engine_fail(engine, ECS_EPROTO, "inspect image: no Id in the engine's answer");
 		goto out;
@@ -91,7 +81,6 @@ int ecs_image_inspect(ecs_engine *engine, const char *image, ecs_image_info *out
 out:
 	ecs_image_info_clear(&info);
 	json_object_put(answer);
-	ecs_http_response_clear(&resp);
 	free(path);
 	free(name);
 	return rc;
