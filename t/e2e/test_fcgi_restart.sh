@@ -56,17 +56,22 @@ if [ -n "$ECS_HEALTH_URL" ]; then
 fi
 
 # ecs-fcgi's start-up sweep removes what a crash left behind, but only
-# containers older than sweep_min_age (60 s unless ecs.conf says otherwise:
-# younger ones may belong to another live responder on the same engine).
-# Let the orphan reach that age, then restart.
+# containers that were created, and (once exited) stopped, more than
+# sweep_min_age ago (60 s unless ecs.conf says otherwise: younger ones may
+# belong to another live responder on the same engine, which may be reading
+# their logs). Let the orphan finish its sleep and reach that age, then restart.
 if [ -n "$orphan" ]; then
     min_age=$(sed -n 's/^[[:space:]]*sweep_min_age[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' \
         "$ECS_RUN/ecs.conf" 2>/dev/null | tail -n 1)
     min_age=${min_age:-60}
-    created=$(date -d "$(docker inspect --format '{{.Created}}' "$orphan")" +%s)
-    old_enough() { [ $(( $(date +%s) - created )) -gt "$min_age" ]; }
-    say "waiting for the orphan ${orphan:0:12} to be older than ${min_age}s"
-    wait_for $(( min_age + 30 )) old_enough || true
+    exited_long_ago() {
+        local finished
+        [ "$(docker inspect --format '{{.State.Status}}' "$orphan" 2>/dev/null)" = exited ] || return 1
+        finished=$(date -d "$(docker inspect --format '{{.State.FinishedAt}}' "$orphan")" +%s) || return 1
+        [ $(( $(date +%s) - finished )) -gt "$min_age" ]
+    }
+    say "waiting for the orphan ${orphan:0:12} to have exited more than ${min_age}s ago"
+    wait_for $(( min_age + 60 )) exited_long_ago || true
 fi
 
 check "ecs-fcgi starts again" "$ECS_STACK" start-fcgi
