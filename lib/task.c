@@ -196,6 +196,36 @@ static void dispose(ecs_engine *engine, ecs_reaper *reaper, const char *task_id,
 			       task_id, id, ecs_error_name(rc), ecs_engine_errmsg(engine));
 }
 
+/*
+ * A create whose answer never arrived (timeout, dropped connection, garbled
+ * reply) may still have made the container. The task id label finds it.
+ */
+static void dispose_unacknowledged(ecs_engine *engine, ecs_reaper *reaper, const char *task_id)
+{
+	char filter[sizeof(ECS_LABEL_TASK_ID) + MAX_TASK_ID + 8];
+	const char *const labels[] = { filter };
+	ecs_container_info *list = NULL;
+	size_t n = 0;
+	int rc;
+
+	snprintf(filter, sizeof(filter), "%s=%s", ECS_LABEL_TASK_ID, task_id);
+	rc = ecs_container_list(&list, &n, engine, labels, 1);
+	if (rc != 0) {
+		ecs_engine_log(engine, ECS_LOG_WARN,
+			       "task %s: cannot look for a container the failed create may have made (%s: %s); "
+			       "the sweep will remove it", task_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].id == NULL)
+			continue;
+		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: made by a create that failed; deleting",
+			       task_id, list[i].id);
+		dispose(engine, reaper, task_id, list[i].id);
+	}
+	ecs_container_list_free(list, n);
+}
+
 /* Read what the process wrote and what the engine saw (OOM kill, image id). */
 static int collect(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec)
 {
@@ -343,6 +373,9 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	result->timings.create = now_ms() - t;
 	if (rc != 0) {
 		rc = fail_engine(result, engine, "create", rc);
+		/* The engine refused it (bad spec, no image): nothing was made. Otherwise maybe. */
+		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND && rc != ECS_ENOMEM)
+			dispose_unacknowledged(engine, reaper, result->task_id);
 		goto out;
 	}
 	ecs_engine_log(engine, ECS_LOG_DEBUG, "task %s: container %.12s: created in %.1f ms", result->task_id,
