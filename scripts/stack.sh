@@ -212,7 +212,7 @@ start_fcgi() {
     stop_pid "$FCGI_PID" ecs-fcgi
     rm -f "$SOCK"
     wuser=$1
-    set -- -s "$SOCK" -M 0660 -P "$FCGI_PID"
+    set -- -s "$SOCK" -M 0660
     if [ "$(id -u)" -eq 0 ]; then
         # (spawn-fcgi refuses group 0: root workers need no group anyway)
         [ "$wuser" = root ] || set -- "$@" -G "$(id -gn "$wuser")"
@@ -220,10 +220,22 @@ start_fcgi() {
             set -- "$@" -u "$ECS_FCGI_USER" -g "$(id -gn "$ECS_FCGI_USER")"
         fi
     fi
-    # spawn-fcgi forks ecs-fcgi into the background; its log is our stderr.
-    spawn-fcgi "$@" -- "$ECS_FCGI" --config "$ECS_RUN/ecs.conf" \
-        </dev/null >>"$ECS_RUN/ecs-fcgi.log" 2>&1 ||
-        die "spawn-fcgi failed; see $ECS_RUN/ecs-fcgi.log"
+    # -n, as the systemd unit runs it: in fork mode spawn-fcgi points the
+    # child's stdout and stderr at /dev/null, and ecs-fcgi logs to stderr.
+    # With -n it binds the socket and execs ecs-fcgi, so $! is the responder.
+    # Its own session keeps a Ctrl-C of the caller from reaching it; fd 9
+    # (the bootstrap's lock) must not stay open in a daemon.
+    setsid spawn-fcgi -n "$@" -- "$ECS_FCGI" --config "$ECS_RUN/ecs.conf" \
+        </dev/null >>"$ECS_RUN/ecs-fcgi.log" 2>&1 9>&- &
+    echo $! >"$FCGI_PID"
+    i=0
+    until [ -S "$SOCK" ] && [ "$(ps -o comm= -p "$(cat "$FCGI_PID")" 2>/dev/null)" = "$FCGI_COMM" ]; do
+        kill -0 "$(cat "$FCGI_PID")" 2>/dev/null ||
+            die "spawn-fcgi failed; see $ECS_RUN/ecs-fcgi.log"
+        i=$((i + 1))
+        [ $i -le 100 ] || die "ecs-fcgi did not come up within 10 s; see $ECS_RUN/ecs-fcgi.log"
+        sleep 0.1
+    done
     log "ecs-fcgi started ($(cat "$FCGI_PID")) on $SOCK"
 }
 
