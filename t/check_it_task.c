@@ -3,11 +3,18 @@
  * engine: output, exit codes, limits, pulls, timeouts, and that no container
  * outlives its task on any path.
  */
+#include <config.h>
+
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -603,6 +610,330 @@ START_TEST(test_task_reaper_deletes_after_return)
 }
 END_TEST
 
+/*
+ * A network that loses the engine's answer to a create, after the engine
+ * made the container: a unix-socket proxy in front of the real engine that
+ * passes every byte through, except that once a connection has carried
+ * "POST /v<version>/containers/create" it closes that connection instead of
+ * forwarding the first bytes of the engine's answer. The client never learns
+ * the container's id; only the task id label can find it.
+ */
+#define PROXY_MAX_CONNS 8
+/* Kept from the previous chunk so a request line split across reads is still seen. */
+#define PROXY_TAIL 64
+#define PROXY_CHUNK 16384
+
+struct proxy_conn {
+	int client;      /* -1: the slot is free */
+	int upstream;
+	int create_sent; /* this connection carried a create: drop its answer */
+	size_t tail_len;
+	char tail[PROXY_TAIL];
+};
+
+struct proxy {
+	char dir[128];
+	char path[160];
+	const char *upstream_path;
+	int listen_fd;
+	int stop[2];
+	int started;
+	pthread_t thread;
+	struct proxy_conn conns[PROXY_MAX_CONNS];
+	/* Written by the proxy thread; read only after it was joined. */
+	unsigned int creates_seen;
+	unsigned int answers_dropped;
+	int upstream_errno; /* the last failure to reach the engine, 0 if none */
+};
+
+/* Does @buf hold "POST /v" [0-9.]* "/containers/create" in full? */
+static int carries_create(const char *buf, size_t len)
+{
+	static const char method[] = "POST /v";
+	static const char path[] = "/containers/create";
+
+	for (size_t i = 0; i + sizeof(method) - 1 <= len; i++) {
+		size_t j = i + sizeof(method) - 1;
+
+		if (memcmp(buf + i, method, sizeof(method) - 1) != 0)
+			continue;
+		while (j < len && ((buf[j] >= '0' && buf[j] <= '9') || buf[j] == '.'))
+			j++;
+		if (len - j >= sizeof(path) - 1 && memcmp(buf + j, path, sizeof(path) - 1) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void proxy_conn_close(struct proxy_conn *c)
+{
+	if (c->client >= 0)
+		close(c->client);
+	if (c->upstream >= 0)
+		close(c->upstream);
+	c->client = c->upstream = -1;
+}
+
+static void proxy_accept(struct proxy *p)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct proxy_conn *slot = NULL;
+	int client, upstream;
+
+	client = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (client < 0)
+		return;
+	for (size_t i = 0; i < PROXY_MAX_CONNS && slot == NULL; i++) {
+		if (p->conns[i].client < 0)
+			slot = &p->conns[i];
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", p->upstream_path);
+	upstream = slot ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
+	if (upstream < 0 || connect(upstream, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		p->upstream_errno = slot ? errno : EMFILE;
+		if (upstream >= 0)
+			close(upstream);
+		close(client); /* the client sees the engine as unreachable */
+		return;
+	}
+	slot->client = client;
+	slot->upstream = upstream;
+	slot->create_sent = 0;
+	slot->tail_len = 0;
+}
+
+/* Move one chunk across @c, from the client when @from_client, else from the engine. */
+static void proxy_pump(struct proxy *p, struct proxy_conn *c, int from_client)
+{
+	char scan[PROXY_TAIL + PROXY_CHUNK];
+	char *buf = scan + PROXY_TAIL;
+	ssize_t n;
+
+	n = read(from_client ? c->client : c->upstream, buf, PROXY_CHUNK);
+	if (n < 0 && errno == EINTR)
+		return;
+	if (n <= 0) {
+		proxy_conn_close(c);
+		return;
+	}
+	if (!from_client) {
+		if (c->create_sent) {
+			/* The engine has made the container and is answering: lose the answer. */
+			p->answers_dropped++;
+			proxy_conn_close(c);
+		} else if (send_all(c->client, buf, (size_t)n) != 0) {
+			proxy_conn_close(c);
+		}
+		return;
+	}
+	if (!c->create_sent) {
+		char *start = buf - c->tail_len;
+		size_t len = c->tail_len + (size_t)n;
+
+		memcpy(start, c->tail, c->tail_len);
+		if (carries_create(start, len)) {
+			c->create_sent = 1;
+			p->creates_seen++;
+		}
+		c->tail_len = len < PROXY_TAIL - 1 ? len : PROXY_TAIL - 1;
+		memcpy(c->tail, start + len - c->tail_len, c->tail_len);
+	}
+	if (send_all(c->upstream, buf, (size_t)n) != 0)
+		proxy_conn_close(c);
+}
+
+static void *proxy_main(void *arg)
+{
+	struct proxy *p = arg;
+
+	for (;;) {
+		struct pollfd pfd[2 + 2 * PROXY_MAX_CONNS];
+		size_t conn_of[2 + 2 * PROXY_MAX_CONNS];
+		nfds_t nfds = 2;
+
+		pfd[0] = (struct pollfd){ .fd = p->stop[0], .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = p->listen_fd, .events = POLLIN };
+		for (size_t i = 0; i < PROXY_MAX_CONNS; i++) {
+			if (p->conns[i].client < 0)
+				continue;
+			conn_of[nfds] = i;
+			pfd[nfds++] = (struct pollfd){ .fd = p->conns[i].client, .events = POLLIN };
+			conn_of[nfds] = i;
+			pfd[nfds++] = (struct pollfd){ .fd = p->conns[i].upstream, .events = POLLIN };
+		}
+		if (poll(pfd, nfds, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents != 0)
+			break;
+		for (nfds_t k = 2; k < nfds; k++) {
+			struct proxy_conn *c = &p->conns[conn_of[k]];
+
+			/* Skip a connection an earlier event in this round closed. */
+			if (pfd[k].revents == 0 || (pfd[k].fd != c->client && pfd[k].fd != c->upstream))
+				continue;
+			proxy_pump(p, c, pfd[k].fd == c->client);
+		}
+		if (pfd[1].revents & POLLIN)
+			proxy_accept(p);
+	}
+	for (size_t i = 0; i < PROXY_MAX_CONNS; i++)
+		proxy_conn_close(&p->conns[i]);
+	return NULL;
+}
+
+/* Stop and join the thread, close everything, remove the socket and directory. Safe on a partial start. */
+static void proxy_stop(struct proxy *p)
+{
+	if (p->started) {
+		ssize_t n;
+
+		do
+			n = write(p->stop[1], "x", 1);
+		while (n < 0 && errno == EINTR);
+		pthread_join(p->thread, NULL);
+		p->started = 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (p->stop[i] >= 0)
+			close(p->stop[i]);
+		p->stop[i] = -1;
+	}
+	if (p->listen_fd >= 0)
+		close(p->listen_fd);
+	p->listen_fd = -1;
+	if (p->path[0] != '\0')
+		unlink(p->path);
+	if (p->dir[0] != '\0')
+		rmdir(p->dir);
+	p->path[0] = p->dir[0] = '\0';
+}
+
+/*
+ * Listen on <new temporary directory>/engine.sock in front of @upstream_path.
+ * Returns 0, or an errno value with @what naming the step that failed (then
+ * everything is already cleaned up).
+ */
+static int proxy_start(struct proxy *p, const char *upstream_path, const char **what)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	p->listen_fd = p->stop[0] = p->stop[1] = -1;
+	for (size_t i = 0; i < PROXY_MAX_CONNS; i++)
+		p->conns[i].client = p->conns[i].upstream = -1;
+	p->upstream_path = upstream_path;
+	if (tmp == NULL || tmp[0] == '\0')
+		tmp = "/tmp";
+	*what = "temporary directory name";
+	if ((size_t)snprintf(p->dir, sizeof(p->dir), "%s/ecs-it-lost.XXXXXX", tmp) >= sizeof(p->dir))
+		return ENAMETOOLONG;
+	*what = "mkdtemp";
+	if (mkdtemp(p->dir) == NULL) {
+		err = errno;
+		p->dir[0] = '\0';
+		return err;
+	}
+	*what = "socket path";
+	if ((size_t)snprintf(p->path, sizeof(p->path), "%s/engine.sock", p->dir) >= sizeof(sa.sun_path) ||
+	    strlen(upstream_path) >= sizeof(sa.sun_path)) {
+		p->path[0] = '\0';
+		err = ENAMETOOLONG;
+		goto fail;
+	}
+	memcpy(sa.sun_path, p->path, strlen(p->path) + 1);
+	*what = "socket";
+	if ((p->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		goto fail_errno;
+	/* Listening before the thread runs: a client can connect as soon as this returns. */
+	*what = "bind/listen";
+	if (bind(p->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(p->listen_fd, 16) != 0)
+		goto fail_errno;
+	*what = "pipe";
+	if (pipe2(p->stop, O_CLOEXEC) != 0)
+		goto fail_errno;
+	*what = "pthread_create";
+	if ((err = pthread_create(&p->thread, NULL, proxy_main, p)) != 0)
+		goto fail;
+	p->started = 1;
+	return 0;
+fail_errno:
+	err = errno;
+fail:
+	proxy_stop(p);
+	return err;
+}
+
+START_TEST(test_task_lost_create_answer_leaves_nothing)
+{
+	static const char *const cmd[] = { "echo", "hi" };
+	ecs_engine_options opts = *ecs_engine_options_get(engine);
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_engine *proxied = NULL;
+	ecs_task_result r;
+	struct proxy p;
+	const char *what = NULL;
+	char endpoint[192];
+	char *task_id = it_task_id("lost-create");
+	int rc = ECS_ERROR, erc, prc;
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_msg(strncmp(opts.endpoint, "unix://", 7) == 0,
+		      "this test puts a proxy in front of a unix-socket engine; the endpoint is %s", opts.endpoint);
+	prc = proxy_start(&p, opts.endpoint + 7, &what);
+	ck_assert_msg(prc == 0, "starting the proxy: %s: %s", what, strerror(prc));
+
+	/* Nothing below may fail the test before the proxy is stopped and its directory gone. */
+	snprintf(endpoint, sizeof(endpoint), "unix://%s", p.path);
+	opts.endpoint = endpoint;
+	/* If the proxy ever stalled a request, fail in seconds rather than after the default timeout. */
+	opts.request_timeout_ms = 10000;
+	erc = ecs_engine_new(&proxied, &opts);
+	if (erc == ECS_OK) {
+		spec.image = it_test_image();
+		spec.cmd = cmd;
+		spec.cmd_len = N(cmd);
+		spec.task_id = task_id;
+		spec.network_mode = "none";
+		rc = ecs_task_run(&r, proxied, NULL, &spec);
+	}
+	proxy_stop(&p);
+	ecs_engine_free(proxied);
+
+	ck_assert_msg(erc == ECS_OK, "engine handle for %s: %s", endpoint, ecs_error_name(erc));
+	ck_assert_msg(p.answers_dropped >= 1, "the proxy saw %u create(s) and dropped no answer (last engine error: %s)",
+		      p.creates_seen, p.upstream_errno ? strerror(p.upstream_errno) : "none");
+	ck_assert_msg(rc == ECS_EUNAVAILABLE || rc == ECS_EPROTO, "got %s in %s: %s", ecs_error_name(rc),
+		      r.error_phase ? r.error_phase : "?", r.error);
+	ck_assert_str_eq(r.error_phase, "create");
+	ck_assert_ptr_null(r.container_id);
+	/* Through the direct handle: the engine made the container(s), the runner must have deleted them. */
+	ck_assert_msg(count_task(task_id) == 0,
+		      "%u create(s) whose answer was lost left their container(s) behind", p.answers_dropped);
+	ecs_task_result_clear(&r);
+	free(task_id);
+}
+END_TEST
+
 static Suite *task_suite(void)
 {
 	Suite *s = suite_create("task");
@@ -631,6 +962,7 @@ static Suite *task_suite(void)
 	tcase_add_test(tc, test_task_memory_limit_oom_killed);
 	tcase_add_test(tc, test_task_id_generated);
 	tcase_add_test(tc, test_task_reaper_deletes_after_return);
+	tcase_add_test(tc, test_task_lost_create_answer_leaves_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
