@@ -12,13 +12,13 @@
 #           credentials, a new TLS connection per request;
 #   engine  the bare Engine API on /var/run/docker.sock (create, start, wait,
 #           logs, then delete off the clock, as ecs' reaper does), with the
-#           same container config as libecs, from the same Python client.
-# and prints tasks/s, p50/p95/p99 latency and errors for both, and the
-# ratios ecs/engine. Everything is bounded: COUNT requests per level and
-# target, LEVEL_TIME seconds per level and target (no new request after
-# it), REQUEST_TIMEOUT per request. The stack is stopped and the directory
-# removed on exit; the engine containers carry a label of this run only
-# and are all deleted.
+#           same container config as libecs, from the same Python client
+# (the two alternate which goes first, level by level), and prints tasks/s,
+# p50/p95/p99 latency and errors for both, and the ratios ecs/engine.
+# Everything is bounded: COUNT requests per level and target, LEVEL_TIME
+# seconds per level and target (no new request after it), REQUEST_TIMEOUT
+# per request. The stack is stopped and the directory removed on exit; the
+# engine containers carry a label of this run only and are all deleted.
 #
 # Usage: bench/load.sh            (as root or a docker-group user, after ./bootstrap up)
 # Environment (optional):
@@ -94,12 +94,20 @@ drain
 
 out=$WORK/results.jsonl
 : >"$out"
+# The two targets alternate which goes first, level by level, so that a
+# drift in the machine's load does not always hit the same one.
+first=ecs
 for level in $LEVELS; do
-    log "level $level: ecs"
-    ecs_gen --concurrency "$level" --count "$COUNT" --time-limit "$LEVEL_TIME" >>"$out"
-    drain
-    log "level $level: bare engine"
-    engine_gen --concurrency "$level" --count "$COUNT" --time-limit "$LEVEL_TIME" >>"$out"
+    for target in $first $([ $first = ecs ] && echo engine || echo ecs); do
+        log "level $level: $target (load average $(cut -d' ' -f1 /proc/loadavg))"
+        if [ $target = ecs ]; then
+            ecs_gen --concurrency "$level" --count "$COUNT" --time-limit "$LEVEL_TIME" >>"$out"
+            drain
+        else
+            engine_gen --concurrency "$level" --count "$COUNT" --time-limit "$LEVEL_TIME" >>"$out"
+        fi
+    done
+    first=$([ $first = ecs ] && echo engine || echo ecs)
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 [ -z "${LOAD_JSON:-}" ] || cp "$out" "$LOAD_JSON"
