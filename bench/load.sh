@@ -43,6 +43,7 @@ LABEL=ecs.bench=load-$(basename "$WORK")
 cleanup() {
     ECS_RUN=$WORK/run "$ROOT/scripts/stack.sh" stop >/dev/null 2>&1 || true
     ids=$($DOCKER ps -aq --filter "label=$LABEL" 2>/dev/null || true)
+    # shellcheck disable=SC2086 # one id per word
     [ -z "$ids" ] || $DOCKER rm -f $ids >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
@@ -52,11 +53,12 @@ trap 'exit 130' INT TERM
 port=${LOAD_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 
 export ECS_RUN="$WORK/run"
-export ECS_HTTPS_LISTEN="127.0.0.1:$port" ECS_REDIRECT_LISTEN= ECS_HEALTH_LISTEN=
+export ECS_HTTPS_LISTEN="127.0.0.1:$port" ECS_REDIRECT_LISTEN='' ECS_HEALTH_LISTEN=''
 # The limiter is not what is measured: far above what 16 clients can send.
 export ECS_NGINX_CLIENT_RATE=10000r/s ECS_NGINX_CLIENT_BURST=10000 ECS_NGINX_CLIENT_CONN=1000
 export ECS_NGINX_IP_RATE=10000r/s ECS_NGINX_IP_BURST=10000 ECS_NGINX_IP_CONN=1000
 "$ROOT/scripts/stack.sh" start 2>"$WORK/stack.log" || { cat "$WORK/stack.log" >&2; exit 1; }
+# shellcheck source=/dev/null
 . "$ECS_RUN/ecs.env"
 log "stack up on $ECS_ENDPOINT (run dir $ECS_RUN)"
 
@@ -98,16 +100,16 @@ out=$WORK/results.jsonl
 # drift in the machine's load does not always hit the same one.
 first=ecs
 for level in $LEVELS; do
-    for target in $first $([ $first = ecs ] && echo engine || echo ecs); do
+    for target in "$first" "$([ "$first" = ecs ] && echo engine || echo ecs)"; do
         log "level $level: $target (load average $(cut -d' ' -f1 /proc/loadavg))"
-        if [ $target = ecs ]; then
+        if [ "$target" = ecs ]; then
             ecs_gen --concurrency "$level" --count "$COUNT" --time-limit "$LEVEL_TIME" >>"$out"
             drain
         else
             engine_gen --concurrency "$level" --count "$COUNT" --time-limit "$LEVEL_TIME" >>"$out"
         fi
     done
-    first=$([ $first = ecs ] && echo engine || echo ecs)
+    first=$([ "$first" = ecs ] && echo engine || echo ecs)
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 [ -z "${LOAD_JSON:-}" ] || cp "$out" "$LOAD_JSON"

@@ -15,6 +15,7 @@
 # timed or asserted about speed: that is bench/load.sh's job. Bounded: a
 # fixed number of requests, each with --max-time, the whole run under
 # `timeout`. Runs only next to the local stack (ECS_STACK, loopback).
+# shellcheck source=t/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 if [ -z "$ECS_STACK" ] || ! e2e_loopback; then
@@ -43,11 +44,12 @@ our_containers() {
     "$DOCKER" ps -a --filter label=ecs.managed=true --format '{{.ID}} {{.Label "ecs.task-id"}}' 2>/dev/null |
         awk 'NR == FNR { want[$1] = 1; next } ($2 in want) { print $1 }' "$E2E_TMP/task-ids" -
 }
+# shellcheck disable=SC2086 # one id per word
 remove_ours() { ids=$(our_containers); [ -z "$ids" ] || "$DOCKER" rm -f $ids >/dev/null 2>&1 || true; }
 e2e_on_exit remove_ours
 e2e_on_exit "ECS_RUN='$RUN' '$STACK' stop >/dev/null 2>&1"
 if ! ECS_RUN=$RUN ECS_CONFIG=$E2E_TMP/ecs.conf \
-     ECS_HTTPS_LISTEN=127.0.0.1:$port ECS_REDIRECT_LISTEN= ECS_HEALTH_LISTEN= \
+     ECS_HTTPS_LISTEN=127.0.0.1:$port ECS_REDIRECT_LISTEN='' ECS_HEALTH_LISTEN='' \
      ECS_NGINX_CLIENT_RATE=10000r/s ECS_NGINX_CLIENT_BURST=10000 ECS_NGINX_CLIENT_CONN=1000 \
      ECS_NGINX_IP_RATE=10000r/s ECS_NGINX_IP_BURST=10000 ECS_NGINX_IP_CONN=1000 \
      "$STACK" start 2>"$E2E_TMP/stack.log"; then
@@ -57,8 +59,10 @@ if ! ECS_RUN=$RUN ECS_CONFIG=$E2E_TMP/ecs.conf \
 fi
 ok "isolated stack on 127.0.0.1:$port started"
 # From here on lib.sh's api() talks to it.
+# shellcheck source=/dev/null
 . "$RUN/ecs.env"
 ECS_KEY=${ECS_KEY:-} ECS_SECRET=${ECS_SECRET:-}
+# shellcheck disable=SC2034 # read by lib.sh
 E2E_HOSTPORT=127.0.0.1:$port
 export E2E_NO_RETRY=1  # a 429 would be a failure here, not something to wait out
 
@@ -102,7 +106,10 @@ EOF
 chmod +x "$E2E_TMP/one.sh"
 export ECS_ENDPOINT ECS_CA_CERT ECS_CLIENT_CERT ECS_CLIENT_KEY ECS_KEY ECS_SECRET
 t0=$(date +%s)
-seq "$total" | timeout 180 xargs -P "$CONC" -n 1 "$E2E_TMP/one.sh" "$E2E_TMP/r"
+seq "$total" | timeout 180 xargs -P "$CONC" -n 1 "$E2E_TMP/one.sh" "$E2E_TMP/r" &
+clients=$!  # (timeout passes a TERM on to xargs)
+e2e_on_exit "kill $clients 2>/dev/null || true"
+wait "$clients"
 say "$total requests ($TASKS tasks) at concurrency $CONC in $(( $(date +%s) - t0 )) s"
 
 # ---- every response ----------------------------------------------------------------
