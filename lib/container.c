@@ -255,6 +255,7 @@ int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_
 	}
 	req.method = "POST";
 	req.path = "/containers/create";
+	req.fresh_connection = 1;  /* no silent resend: it could make a second container */
 	req.body = text;
 	req.body_len = text_len;
 	/* 404 no such image, 400 a bad spec, 409 a name conflict: ecs_http_fail maps them. */

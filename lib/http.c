@@ -186,6 +186,14 @@ int ecs_http_do(ecs_engine *e, const ecs_http_request *req, ecs_http_response *r
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+	/*
+	 * When a kept-alive connection turns out dead, libcurl silently sends
+	 * the request again on a new one. For a request that is not idempotent
+	 * (container create) the first copy may already have been acted on, and
+	 * the engine would make two containers; a new connection is never retried.
+	 */
+	if (req->fresh_connection)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	if (req->cancel) {
 		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);

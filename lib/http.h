@@ -33,6 +33,7 @@ typedef struct {
 	void *sink_userdata;
 	size_t max_body;             /* cap on a collected body; 0 = 8 MiB (ECS_EPROTO past it) */
 	ecs_cancel *cancel;          /* optional: aborts with ECS_ECANCELED */
+	int fresh_connection;        /* 1: never on a kept-alive connection (see http.c) */
 } ecs_http_request;
 
 /**
