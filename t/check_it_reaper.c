@@ -36,14 +36,6 @@ static void teardown(void)
 	engine = NULL;
 }
 
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* 1 if the container exists, 0 if not; fails the test on other errors. */
 static int exists(const char *id)
 {
@@ -253,7 +245,7 @@ static int racing_busy;
 
 static void enqueue_from_log(ecs_log_level level, const char *message, void *userdata)
 {
-	double t0 = mono_ms();
+	double t0 = it_now_ms();
 
 	(void)level;
 	(void)message;
@@ -269,7 +261,7 @@ static void enqueue_from_log(ecs_log_level level, const char *message, void *use
 			break;
 		}
 		usleep(10 * 1000);
-	} while (mono_ms() - t0 < 20000);
+	} while (it_now_ms() - t0 < 20000);
 	racing_busy = 0;
 }
 
@@ -408,18 +400,18 @@ START_TEST(test_reaper_timer_sweeps)
 	reaper_options(&ro);
 	ro.sweep_interval_s = 1;
 	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
-	t0 = mono_ms();
-	while (exists(overdue) && mono_ms() - t0 < 15000)
+	t0 = it_now_ms();
+	while (exists(overdue) && it_now_ms() - t0 < 15000)
 		usleep(100 * 1000);
 	ck_assert_msg(!exists(overdue), "the timer sweep did not remove the orphan in 15 s");
 	/* And it keeps sweeping on its interval. */
-	t0 = mono_ms();
+	t0 = it_now_ms();
 	do {
 		ecs_reaper_stats_get(reaper, &st);
 		if (st.sweeps >= 2)
 			break;
 		usleep(100 * 1000);
-	} while (mono_ms() - t0 < 15000);
+	} while (it_now_ms() - t0 < 15000);
 	ck_assert_uint_ge(st.sweeps, 2);
 	ecs_reaper_free(reaper);
 	free(overdue);
@@ -436,13 +428,13 @@ START_TEST(test_reaper_sweep_now)
 	reaper_options(&ro);
 	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
 	ecs_reaper_sweep_now(reaper);
-	t0 = mono_ms();
+	t0 = it_now_ms();
 	do {
 		ecs_reaper_stats_get(reaper, &st);
 		if (st.sweeps >= 1)
 			break;
 		usleep(50 * 1000);
-	} while (mono_ms() - t0 < 15000);
+	} while (it_now_ms() - t0 < 15000);
 	ck_assert_uint_eq(st.sweeps, 1);
 	ecs_reaper_free(reaper);
 }

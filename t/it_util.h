@@ -66,6 +66,9 @@ void it_cleanup_tracked(void);
  */
 int it_cleanup_run(void);
 
+/** Milliseconds on the monotonic clock, for bounding how long a step took. */
+double it_now_ms(void);
+
 /**
  * Count libecs-managed containers carrying @label ("key" or "key=value";
  * NULL for all managed containers). Returns the count or a negative ECS_E* code.
