@@ -226,31 +226,36 @@ static void dispose_unacknowledged(ecs_engine *engine, ecs_reaper *reaper, const
 	ecs_container_list_free(list, n);
 }
 
+/* What the engine saw of the run: OOM kill, the image id. Errors go to the handle only. */
+static int read_outcome(ecs_task_result *result, ecs_engine *engine)
+{
+	ecs_container_info info;
+	int rc;
+
+	memset(&info, 0, sizeof(info));
+	rc = ecs_container_inspect(&info, engine, result->container_id);
+	if (rc == 0) {
+		result->oom_killed = info.oom_killed;
+		if (info.image_id != NULL && (result->image_digest = strdup(info.image_id)) == NULL)
+			rc = ecs_engine_fail(engine, ECS_ENOMEM, "out of memory");
+	}
+	ecs_container_info_clear(&info);
+	return rc;
+}
+
 /* Read what the process wrote and what the engine saw (OOM kill, image id). */
 static int collect(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec)
 {
-	ecs_container_info info;
 	size_t out_cap = spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP;
 	size_t err_cap = spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP;
 	int rc;
 
 	rc = ecs_container_logs(&result->out, &result->err, engine, result->container_id, out_cap, err_cap);
+	if (rc == 0)
+		rc = read_outcome(result, engine);
 	if (rc != 0)
 		return fail_engine(result, engine, "logs", rc);
-	memset(&info, 0, sizeof(info));
-	rc = ecs_container_inspect(&info, engine, result->container_id);
-	if (rc != 0) {
-		ecs_container_info_clear(&info);
-		return fail_engine(result, engine, "logs", rc);
-	}
-	result->oom_killed = info.oom_killed;
-	if (info.image_id != NULL) {
-		result->image_digest = strdup(info.image_id);
-		if (result->image_digest == NULL)
-			rc = fail(result, "logs", ECS_ENOMEM, NULL);
-	}
-	ecs_container_info_clear(&info);
-	return rc;
+	return 0;
 }
 
 /*
@@ -429,12 +434,8 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 		if (rc != 0)
 			goto out;
 	} else {
-		ecs_container_info info;
-
-		memset(&info, 0, sizeof(info));
-		if (ecs_container_inspect(&info, engine, result->container_id) == 0 && info.image_id != NULL)
-			result->image_digest = strdup(info.image_id);
-		ecs_container_info_clear(&info);
+		/* best effort: the exit status and message are already the result */
+		(void)read_outcome(result, engine);
 	}
 
 	ecs_engine_log(engine, ECS_LOG_INFO,
