@@ -45,4 +45,14 @@ int ecs_api_version_pick(char *out, size_t size, const char *engine_max, const c
 /** Compare two "MAJOR.MINOR" versions like strcmp. */
 int ecs_api_version_cmp(const char *a, const char *b);
 
+struct json_object;
+
+/**
+ * Fill @out from the JSON document of GET /info: its "Runtimes" object's
+ * keys and its "DefaultRuntime". Pure; unit-tested. Returns 0, ECS_EPROTO
+ * (no "Runtimes" object, a name that is empty or not a string key) or
+ * ECS_ENOMEM; @out is all zero on failure.
+ */
+int ecs_engine_runtimes_from_info(ecs_engine_runtimes *out, struct json_object *info);
+
 #endif

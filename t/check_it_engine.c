@@ -232,6 +232,65 @@ START_TEST(test_engine_silent_server_times_out)
 }
 END_TEST
 
+START_TEST(test_engine_runtimes_lists_default)
+{
+	ecs_engine_runtimes rt;
+	const char *want = getenv("ECS_TEST_RUNTIME");
+	int rc;
+
+	rc = ecs_engine_runtimes_get(&rt, engine);
+	ck_assert_msg(rc == ECS_OK, "runtimes: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+	ck_assert_uint_ge(rt.count, 1);
+	ck_assert_ptr_nonnull(rt.names);
+	/* Every engine has runc, and its default is one it lists. */
+	ck_assert_msg(ecs_engine_runtimes_has(&rt, "runc"), "no runc among %zu runtimes", rt.count);
+	ck_assert_msg(rt.default_runtime[0] != '\0', "no default runtime");
+	ck_assert_msg(ecs_engine_runtimes_has(&rt, rt.default_runtime), "default %s not listed", rt.default_runtime);
+	for (size_t i = 1; i < rt.count; i++)
+		ck_assert_msg(strcmp(rt.names[i - 1], rt.names[i]) < 0, "not sorted: %s, %s", rt.names[i - 1], rt.names[i]);
+	/* The suite asked to run under a runtime: the engine must have it. */
+	if (want != NULL && want[0] != '\0')
+		ck_assert_msg(ecs_engine_runtimes_has(&rt, want), "ECS_TEST_RUNTIME=%s, which the engine lacks", want);
+	ecs_engine_runtimes_clear(&rt);
+	ck_assert_ptr_null(rt.names);
+	/* Twice on one handle. */
+	ck_assert_int_eq(ecs_engine_runtimes_get(&rt, engine), ECS_OK);
+	ecs_engine_runtimes_clear(&rt);
+}
+END_TEST
+
+START_TEST(test_engine_runtimes_failures)
+{
+	/* Something that speaks the version but answers /info without Runtimes. */
+	static const char body[] = "{\"Version\":\"20.10.24\",\"ApiVersion\":\"1.41\",\"MinAPIVersion\":\"1.12\"}";
+	char reply[512], endpoint[64];
+	ecs_engine_runtimes rt;
+	fake_server s;
+	ecs_engine *e;
+	int rc;
+
+	snprintf(reply, sizeof(reply), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+			"Content-Length: %zu\r\nConnection: close\r\n\r\n%s", sizeof(body) - 1, body);
+	fake_start(&s, reply);
+	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", s.port);
+	e = engine_at(endpoint, 0, 0);
+	memset(&rt, 0x5a, sizeof(rt));
+	rc = ecs_engine_runtimes_get(&rt, e);
+	ck_assert_msg(rc == ECS_EPROTO, "runtimes: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
+	ck_assert_msg(strstr(ecs_engine_errmsg(e), "runtimes") != NULL, "errmsg: %s", ecs_engine_errmsg(e));
+	ck_assert_ptr_null(rt.names);
+	ck_assert_ptr_null(rt.default_runtime);
+	ecs_engine_free(e);
+
+	/* No engine at all. */
+	e = engine_at("unix:///nonexistent/ecs-test/docker.sock", 0, 0);
+	rc = ecs_engine_runtimes_get(&rt, e);
+	ck_assert_msg(rc == ECS_EUNAVAILABLE, "runtimes: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
+	ck_assert_uint_eq(rt.count, 0);
+	ecs_engine_free(e);
+}
+END_TEST
+
 START_TEST(test_engine_endpoint_forms)
 {
 	static const char *const good[] = {
@@ -318,6 +377,8 @@ int main(void)
 	tcase_add_test(tc, test_engine_not_an_engine);
 	tcase_add_test(tc, test_engine_silent_server_times_out);
 	tcase_add_test(tc, test_engine_endpoint_forms);
+	tcase_add_test(tc, test_engine_runtimes_lists_default);
+	tcase_add_test(tc, test_engine_runtimes_failures);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);

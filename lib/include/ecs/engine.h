@@ -104,6 +104,44 @@ typedef struct {
  */
 ECS_EXTERN int ecs_engine_version_get(ecs_engine *engine, ecs_engine_version *out);
 
+/**
+ * ecs_engine_runtimes - the OCI runtimes an engine can run a container with,
+ * as GET /info lists them ("runc", "runsc" for gVisor, ...). Owned by the
+ * struct; free its members with ecs_engine_runtimes_clear().
+ * @names: @count NUL-terminated names, sorted by strcmp(); NULL when @count is 0.
+ * @count: how many.
+ * @default_runtime: the runtime a container gets when it names none (the
+ *    engine's DefaultRuntime, usually "runc"); "" when the engine said none.
+ *    Never NULL after a successful ecs_engine_runtimes_get().
+ */
+typedef struct {
+	char **names;
+	size_t count;
+	char *default_runtime;
+} ecs_engine_runtimes;
+
+/**
+ * ecs_engine_runtimes_get - ask the engine which runtimes it has (GET /info).
+ * A runtime registered in the engine's daemon.json appears once the engine
+ * reloaded it (SIGHUP) or restarted.
+ * @out: filled on success; all zero (names NULL, count 0, default_runtime
+ *    NULL) on failure. Free its members with ecs_engine_runtimes_clear().
+ * @engine: used by this thread only for the duration of the call.
+ * Returns 0, ECS_EUNAVAILABLE, ECS_ETIMEDOUT, ECS_EENGINE (the engine refused,
+ * its words in ecs_engine_errmsg()), ECS_EPROTO (an answer without a
+ * "Runtimes" object) or ECS_ENOMEM.
+ */
+ECS_EXTERN int ecs_engine_runtimes_get(ecs_engine_runtimes *out, ecs_engine *engine);
+
+/**
+ * ecs_engine_runtimes_has - 1 when @name is one of @runtimes' names, else 0
+ * (also for NULL arguments).
+ */
+ECS_EXTERN int ecs_engine_runtimes_has(const ecs_engine_runtimes *runtimes, const char *name);
+
+/** ecs_engine_runtimes_clear - free the members and zero the struct. NULL is allowed. */
+ECS_EXTERN void ecs_engine_runtimes_clear(ecs_engine_runtimes *runtimes);
+
 #ifdef __cplusplus
 }
 #endif
