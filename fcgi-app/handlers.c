@@ -10,6 +10,7 @@
 
 #include "base64.h"
 #include "handlers.h"
+#include "health.h"
 #include "log.h"
 #include "metrics.h"
 #include "query.h"
@@ -86,11 +87,6 @@ static void handle_version(response *resp, const request *req)
 	send_json(resp, req, 200, o);
 }
 
-static const char *color(int ok)
-{
-	return ok ? "green" : "red";
-}
-
 static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 {
 	char *v = NULL;
@@ -112,45 +108,13 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 	if (o == NULL)
 		return oom(resp, req);
 	if (!quick) {
-		/* Comprehensive: can we reach the engine, and do we speak its API? */
-		struct json_object *details = json_object_new_object(), *eng = json_object_new_object();
-		ecs_engine_version ver;
-		int conn_ok = 0, api_ok = 0;
+		struct json_object *details = health_details(&green, ctx->engine, ctx->cfg);
 
-		if (details == NULL || eng == NULL) {
-			json_object_put(details);
-			json_object_put(eng);
+		if (details == NULL) {
 			json_object_put(o);
 			return oom(resp, req);
 		}
-		memset(&ver, 0, sizeof(ver));
-		if (ctx->engine != NULL) {
-			rc = ecs_engine_ping(ctx->engine);
-			conn_ok = rc == 0;
-			if (conn_ok) {
-				rc = ecs_engine_version_get(ctx->engine, &ver);
-				api_ok = rc == 0;
-			}
-			if (rc != 0) {
-				metrics_engine_error(rc);
-				json_object_object_add(eng, "message", json_object_new_string(ecs_engine_errmsg(ctx->engine)[0] ?
-							ecs_engine_errmsg(ctx->engine) : ecs_strerror(rc)));
-			}
-		} else {
-			json_object_object_add(eng, "message", json_object_new_string("no engine handle"));
-		}
-		green = conn_ok && api_ok;
-		json_object_object_add(eng, "status", json_object_new_string(color(green)));
-		json_object_object_add(eng, "connectivity", json_object_new_string(color(conn_ok)));
-		json_object_object_add(eng, "apiVersion", json_object_new_string(color(api_ok)));
-		if (ver.version[0])
-			json_object_object_add(eng, "engineVersion", json_object_new_string(ver.version));
-		if (ver.api_version[0])
-			json_object_object_add(eng, "engineApiVersion", json_object_new_string(ver.api_version));
-		if (ver.negotiated[0])
-			json_object_object_add(eng, "negotiatedApiVersion", json_object_new_string(ver.negotiated));
-		json_object_object_add(details, "engine", eng);
-		json_object_object_add(o, "status", json_object_new_string(color(green)));
+		json_object_object_add(o, "status", json_object_new_string(green ? "green" : "red"));
 		json_object_object_add(o, "details", details);
 	} else {
 		json_object_object_add(o, "status", json_object_new_string("green"));

@@ -1,0 +1,156 @@
+/* health.c - the comprehensive health check: engine, API version, runtimes. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "health.h"
+#include "metrics.h"
+
+static const char *color(int ok)
+{
+	return ok ? "green" : "red";
+}
+
+/*
+ * The runtimes the configuration lets a task use, which the engine must
+ * have. Empty until ecs.conf names runtimes: a task then gets the engine's
+ * own default, which the engine has by definition.
+ */
+static size_t configured_runtimes(const char **out, size_t max, const config *cfg)
+{
+	(void)out;
+	(void)max;
+	(void)cfg;
+	return 0;
+}
+
+struct json_object *health_runtimes_component(int *green, const ecs_engine_runtimes *have,
+		const char *const *wanted, size_t wanted_len)
+{
+	struct json_object *o = json_object_new_object(), *configured = json_object_new_object();
+	char missing[384] = "";
+	size_t i, used = 0;
+	int ok = 1;
+
+	*green = 0;
+	if (o == NULL || configured == NULL) {
+		json_object_put(o);
+		json_object_put(configured);
+		return NULL;
+	}
+	for (i = 0; i < wanted_len; i++) {
+		int present = ecs_engine_runtimes_has(have, wanted[i]);
+
+		if (json_object_object_get_ex(configured, wanted[i], NULL))
+			continue;
+		json_object_object_add(configured, wanted[i], json_object_new_string(color(present)));
+		if (!present) {
+			int n = snprintf(missing + used, sizeof(missing) - used, "%s%s", ok ? "" : ", ", wanted[i]);
+
+			ok = 0;
+			if (n > 0 && (size_t)n < sizeof(missing) - used)
+				used += (size_t)n;
+		}
+	}
+	json_object_object_add(o, "status", json_object_new_string(color(ok)));
+	json_object_object_add(o, "configured", configured);
+	if (!ok) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "the engine lacks runtimes that ecs.conf lets tasks use: %s (register "
+				"them with the engine: daemon.json runtimes, then SIGHUP dockerd; or remove them from ecs.conf)",
+				missing);
+		json_object_object_add(o, "message", json_object_new_string(msg));
+	}
+	*green = ok;
+	return o;
+}
+
+/* The engine's runtimes into @eng ("runtimes", "defaultRuntime"). 0, or the ecs_error. */
+static int add_engine_runtimes(struct json_object *eng, ecs_engine *engine, ecs_engine_runtimes *rt)
+{
+	struct json_object *names;
+	size_t i;
+	int rc;
+
+	rc = ecs_engine_runtimes_get(rt, engine);
+	if (rc != 0)
+		return rc;
+	names = json_object_new_array();
+	if (names == NULL)
+		return ECS_ENOMEM;
+	for (i = 0; i < rt->count; i++)
+		json_object_array_add(names, json_object_new_string(rt->names[i]));
+	json_object_object_add(eng, "runtimes", names);
+	if (rt->default_runtime[0] != '\0')
+		json_object_object_add(eng, "defaultRuntime", json_object_new_string(rt->default_runtime));
+	return 0;
+}
+
+struct json_object *health_details(int *green, ecs_engine *engine, const config *cfg)
+{
+	struct json_object *details = json_object_new_object(), *eng = json_object_new_object();
+	struct json_object *runtimes = NULL;
+	ecs_engine_runtimes rt = { NULL, 0, NULL };
+	ecs_engine_version ver;
+	const char *wanted[64] = { NULL };
+	size_t wanted_len;
+	int conn_ok = 0, api_ok = 0, rt_ok = 0, runtimes_green = 0, rc = 0;
+
+	*green = 0;
+	if (details == NULL || eng == NULL)
+		goto oom;
+	memset(&ver, 0, sizeof(ver));
+	if (engine != NULL) {
+		rc = ecs_engine_ping(engine);
+		conn_ok = rc == 0;
+		if (conn_ok) {
+			rc = ecs_engine_version_get(engine, &ver);
+			api_ok = rc == 0;
+		}
+		if (api_ok) {
+			rc = add_engine_runtimes(eng, engine, &rt);
+			rt_ok = rc == 0;
+		}
+		if (rc == ECS_ENOMEM)
+			goto oom;
+		if (rc != 0) {
+			metrics_engine_error(rc);
+			json_object_object_add(eng, "message", json_object_new_string(ecs_engine_errmsg(engine)[0] ?
+						ecs_engine_errmsg(engine) : ecs_strerror(rc)));
+		}
+	} else {
+		json_object_object_add(eng, "message", json_object_new_string("no engine handle"));
+	}
+	json_object_object_add(eng, "status", json_object_new_string(color(conn_ok && api_ok && rt_ok)));
+	json_object_object_add(eng, "connectivity", json_object_new_string(color(conn_ok)));
+	json_object_object_add(eng, "apiVersion", json_object_new_string(color(api_ok)));
+	if (ver.version[0])
+		json_object_object_add(eng, "engineVersion", json_object_new_string(ver.version));
+	if (ver.api_version[0])
+		json_object_object_add(eng, "engineApiVersion", json_object_new_string(ver.api_version));
+	if (ver.negotiated[0])
+		json_object_object_add(eng, "negotiatedApiVersion", json_object_new_string(ver.negotiated));
+	json_object_object_add(details, "engine", eng);
+	eng = NULL;
+	/* Which runtimes the engine lacks can only be told once it listed them. */
+	if (rt_ok) {
+		wanted_len = configured_runtimes(wanted, sizeof(wanted) / sizeof(wanted[0]), cfg);
+		runtimes = health_runtimes_component(&runtimes_green, &rt, wanted, wanted_len);
+		if (runtimes == NULL)
+			goto oom;
+		json_object_object_add(details, "runtimes", runtimes);
+	}
+	ecs_engine_runtimes_clear(&rt);
+	*green = conn_ok && api_ok && rt_ok && runtimes_green;
+	return details;
+oom:
+	ecs_engine_runtimes_clear(&rt);
+	json_object_put(details);
+	json_object_put(eng);
+	return NULL;
+}

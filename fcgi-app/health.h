@@ -1,0 +1,37 @@
+/*
+ * health.h - the comprehensive health check (GET /v1.1/_health?quick=false):
+ * can we reach the engine, do we speak its API, and does it have every
+ * runtime the configuration lets tasks use. handlers.c wraps the answer.
+ */
+#ifndef ECSFCGI_HEALTH_H
+#define ECSFCGI_HEALTH_H
+
+#include <stddef.h>
+
+#include <ecs/ecs.h>
+
+#include "conf.h"
+
+struct json_object;
+
+/**
+ * health_details - ask @engine (NULL: no engine, red) and build the
+ * "details" object: "engine" (connectivity, API version, the engine's
+ * runtimes and default runtime) and "runtimes" (each runtime @cfg names,
+ * green when the engine has it). Sets *green to 1 when every component is
+ * green, else 0. Returns the object (json_object_put() it), NULL when out of
+ * memory. Uses @engine on the calling thread only.
+ */
+struct json_object *health_details(int *green, ecs_engine *engine, const config *cfg);
+
+/**
+ * health_runtimes_component - the "runtimes" component: @wanted (the
+ * runtimes the configuration names, @wanted_len of them, duplicates allowed)
+ * against what the engine has (@have). Green when the engine has each one;
+ * red otherwise, with a message naming the missing ones. Pure; unit-tested.
+ * Sets *green. Returns the object, NULL when out of memory.
+ */
+struct json_object *health_runtimes_component(int *green, const ecs_engine_runtimes *have,
+		const char *const *wanted, size_t wanted_len);
+
+#endif
