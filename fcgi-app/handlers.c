@@ -173,54 +173,78 @@ int handler_map_error(int rc, const char **code)
 	}
 }
 
-static int add_b64(struct json_object *o, const char *key, const ecs_buffer *b)
+/* Add @key: @value to @o; -1 (and @value released) when json-c ran out of memory. */
+static int put(struct json_object *o, const char *key, struct json_object *value)
 {
-	char *s = NULL;
-
-	if (base64_encode(&s, b->data, b->len) != 0)
+	if (value == NULL)
 		return -1;
-	json_object_object_add(o, key, json_object_new_string(s));
-	free(s);
+	if (json_object_object_add(o, key, value) != 0) {
+		json_object_put(value);
+		return -1;
+	}
 	return 0;
 }
 
+static int add_b64(struct json_object *o, const char *key, const ecs_buffer *b)
+{
+	char *s = NULL;
+	int rc;
+
+	if (base64_encode(&s, b->data, b->len) != 0)
+		return -1;
+	/* A NULL string here would go out as "stdout": null in a 201: fail the whole answer instead. */
+	rc = put(o, key, json_object_new_string(s));
+	free(s);
+	return rc;
+}
+
 /* Milliseconds to 0.1: more digits would only be noise. */
-static void add_ms(struct json_object *o, const char *key, double ms)
+static int add_ms(struct json_object *o, const char *key, double ms)
 {
 	char s[32];
 
 	snprintf(s, sizeof(s), "%.1f", ms);
-	json_object_object_add(o, key, json_object_new_double_s(ms, s));
+	return put(o, key, json_object_new_double_s(ms, s));
 }
 
-static struct json_object *task_json(const ecs_task_result *res)
+static int add_timings(struct json_object *o, const ecs_task_timings *tm)
 {
-	struct json_object *o = json_object_new_object(), *t;
+	struct json_object *t = json_object_new_object();
+
+	if (t == NULL)
+		return -1;
+	if (add_ms(t, "pull", tm->pull) != 0 || add_ms(t, "create", tm->create) != 0 ||
+			add_ms(t, "start", tm->start) != 0 || add_ms(t, "run", tm->run) != 0 ||
+			add_ms(t, "logs", tm->logs) != 0 || add_ms(t, "total", tm->total) != 0) {
+		json_object_put(t);
+		return -1;
+	}
+	return put(o, "timings", t);
+}
+
+/*
+ * The 201 body. Any json-c failure makes the whole document NULL (a 500
+ * JSON error), never a 201 with a member missing or null.
+ */
+struct json_object *handler_task_json(const ecs_task_result *res)
+{
+	struct json_object *o = json_object_new_object();
 
 	if (o == NULL)
 		return NULL;
 	/* The original's three fields first; the rest are additions. */
-	json_object_object_add(o, "exitCode", json_object_new_int(res->exit_code));
-	if (add_b64(o, "stdout", &res->out) != 0 || add_b64(o, "stderr", &res->err) != 0) {
+	if (put(o, "exitCode", json_object_new_int(res->exit_code)) != 0 ||
+			add_b64(o, "stdout", &res->out) != 0 || add_b64(o, "stderr", &res->err) != 0 ||
+			put(o, "stdoutTruncated", json_object_new_boolean(res->out.truncated)) != 0 ||
+			put(o, "stderrTruncated", json_object_new_boolean(res->err.truncated)) != 0 ||
+			put(o, "timedOut", json_object_new_boolean(res->timed_out)) != 0 ||
+			put(o, "oomKilled", json_object_new_boolean(res->oom_killed)) != 0 ||
+			(res->image_digest != NULL &&
+			 put(o, "imageDigest", json_object_new_string(res->image_digest)) != 0) ||
+			put(o, "taskId", json_object_new_string(res->task_id)) != 0 ||
+			add_timings(o, &res->timings) != 0) {
 		json_object_put(o);
 		return NULL;
-	}
-	json_object_object_add(o, "stdoutTruncated", json_object_new_boolean(res->out.truncated));
-	json_object_object_add(o, "stderrTruncated", json_object_new_boolean(res->err.truncated));
-	json_object_object_add(o, "timedOut", json_object_new_boolean(res->timed_out));
-	json_object_object_add(o, "oomKilled", json_object_new_boolean(res->oom_killed));
-	if (res->image_digest != NULL)
-		json_object_object_add(o, "imageDigest", json_object_new_string(res->image_digest));
-	json_object_object_add(o, "taskId", json_object_new_string(res->task_id));
-	t = json_object_new_object();
-	if (t != NULL) {
-		add_ms(t, "pull", res->timings.pull);
-		add_ms(t, "create", res->timings.create);
-		add_ms(t, "start", res->timings.start);
-		add_ms(t, "run", res->timings.run);
-		add_ms(t, "logs", res->timings.logs);
-		add_ms(t, "total", res->timings.total);
-		json_object_object_add(o, "timings", t);
 	}
 	return o;
 }
@@ -326,7 +350,7 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 					res.error_phase ? ": " : "", res.error[0] ? res.error : ecs_strerror(rc));
 	} else {
 		metrics_observe_task(&res.timings, res.timed_out, res.exit_code);
-		send_json(resp, req, 201, task_json(&res));
+		send_json(resp, req, 201, handler_task_json(&res));
 	}
 	ecs_task_result_clear(&res);
 out:

@@ -14,6 +14,8 @@
 #include "response.h"
 #include "router.h"
 
+struct json_object;
+
 typedef struct {
 	const config *cfg;
 	ecs_engine *engine;    /* this worker's; NULL means no engine (503) */
@@ -43,6 +45,13 @@ void handler_handle(response *resp, handler_info *info, handler_ctx *ctx, reques
 
 /** handler_log - the request's log line and metrics, once the response is out. */
 void handler_finish(const handler_info *info, const request *req, const response *resp);
+
+/**
+ * handler_task_json - the 201 document of a task result (exitCode, stdout and
+ * stderr in base64, the additions). NULL when json-c ran out of memory: never
+ * a document with a member missing or null. The caller json_object_put()s it.
+ */
+struct json_object *handler_task_json(const ecs_task_result *res);
 
 /** handler_map_error - the HTTP status and code for an ecs_error from a task run. */
 int handler_map_error(int ecs_rc, const char **code);

@@ -262,9 +262,15 @@ int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_
 	rc = ecs_http_json(engine, &req, "create container", &answer);
 	if (rc != ECS_OK)
 		goto out;
-	id = ecs_json_dup_string(answer, "Id");
-	if (id == NULL || id[0] == '\0') {
+	text = ecs_json_get_string(answer, "Id");
+	if (text == NULL || text[0] == '\0') {
 		rc = ecs_engine_fail(engine, ECS_EPROTO, "create container: no Id in the engine's answer");
+		goto out;
+	}
+	/* The container exists now: a caller seeing ENOMEM must still look for it (by its task id label). */
+	id = strdup(text);
+	if (id == NULL) {
+		rc = ecs_engine_fail(engine, ECS_ENOMEM, "create container: out of memory reading the answer");
 		goto out;
 	}
 	*id_out = id;

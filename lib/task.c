@@ -378,8 +378,12 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	result->timings.create = now_ms() - t;
 	if (rc != 0) {
 		rc = fail_engine(result, engine, "create", rc);
-		/* The engine refused it (bad spec, no image): nothing was made. Otherwise maybe. */
-		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND && rc != ECS_ENOMEM)
+		/*
+		 * The engine refused it (bad spec, no image): nothing was made.
+		 * Otherwise maybe, ENOMEM included: reading the answer can run out
+		 * of memory after the engine made the container.
+		 */
+		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND)
 			dispose_unacknowledged(engine, reaper, result->task_id);
 		goto out;
 	}

@@ -54,6 +54,9 @@ typedef struct {
  * @id_out: receives the container id (free() it).
  * Returns 0, ECS_EINVAL (bad spec, or the engine refused it as bad),
  * ECS_ENOTFOUND (no such image locally), or a transport/engine error.
+ * Any failure but ECS_EINVAL and ECS_ENOTFOUND (ECS_ENOMEM included: the
+ * answer may run out of memory after the engine made it) may leave a
+ * container behind: find it by its ECS_LABEL_TASK_ID label.
  */
 ECS_EXTERN int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_spec *spec);
 
