@@ -196,6 +196,25 @@ static void put_histogram(sbuf *s, const char *name, const char *labels, const h
 	}
 }
 
+/* How the reaper keeps up: its threads, what they are doing, how long a container waits to go. */
+static void put_reaper_pool(sbuf *s, const ecs_reaper_stats *rs)
+{
+	put(s, "# HELP ecs_reaper_workers Reaper threads deleting containers.\n# TYPE ecs_reaper_workers gauge\n");
+	put(s, "ecs_reaper_workers %llu\n", (unsigned long long)rs->workers);
+	put(s, "# HELP ecs_reaper_deleting Deletions running now.\n# TYPE ecs_reaper_deleting gauge\n");
+	put(s, "ecs_reaper_deleting %llu\n", (unsigned long long)rs->deleting);
+	put(s, "# HELP ecs_reaper_queue_depth_max The most containers ever waiting for deletion at once.\n");
+	put(s, "# TYPE ecs_reaper_queue_depth_max gauge\n");
+	put(s, "ecs_reaper_queue_depth_max %llu\n", (unsigned long long)rs->queued_max);
+	put(s, "# HELP ecs_reaper_delete_latency_seconds From hand-over to the reaper until the container is gone.\n");
+	put(s, "# TYPE ecs_reaper_delete_latency_seconds summary\n");
+	put(s, "ecs_reaper_delete_latency_seconds_sum %.6f\n", rs->latency_ms_sum / 1000.0);
+	put(s, "ecs_reaper_delete_latency_seconds_count %llu\n", (unsigned long long)rs->deleted);
+	put(s, "# HELP ecs_reaper_delete_latency_seconds_max The longest delete latency seen.\n");
+	put(s, "# TYPE ecs_reaper_delete_latency_seconds_max gauge\n");
+	put(s, "ecs_reaper_delete_latency_seconds_max %.6f\n", rs->latency_ms_max / 1000.0);
+}
+
 char *metrics_render(size_t *len, const ecs_reaper_stats *rs, int workers)
 {
 	sbuf s = { NULL, 0, 0, 0 };
@@ -275,6 +294,7 @@ char *metrics_render(size_t *len, const ecs_reaper_stats *rs, int workers)
 		put(&s, "ecs_container_deletion_retries_total %llu\n", (unsigned long long)rs->retries);
 		put(&s, "# HELP ecs_sweeps_total Sweeps run.\n# TYPE ecs_sweeps_total counter\n");
 		put(&s, "ecs_sweeps_total %llu\n", (unsigned long long)rs->sweeps);
+		put_reaper_pool(&s, rs);
 	}
 	if (s.oom) {
 		free(s.buf);

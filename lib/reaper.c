@@ -1,7 +1,10 @@
 /*
  * libecs: the reaper. Task runners hand it containers and return their
- * results at once; its own thread deletes them with its own engine handle,
- * retrying with backoff, and sweeps for orphans on a timer.
+ * results at once; a few threads, each with its own engine handle, delete
+ * them in arrival order, retrying with backoff, and one of them at a time
+ * sweeps for orphans on a timer. A burst of short tasks hands over
+ * containers faster than one serial deleter removes them (a delete costs
+ * 5-50 ms and the engine serves several at once), hence the bounded pool.
  */
 #include <config.h>
 
@@ -18,21 +21,38 @@
 #define DEFAULT_MAX_ATTEMPTS 8u
 #define DEFAULT_RETRY_BASE_MS 100u
 #define DEFAULT_DRAIN_TIMEOUT_MS 30000u
+#define DEFAULT_WORKERS 4u
+/* More deleting threads than this only queue up inside the engine. */
+#define MAX_WORKERS 64u
 #define RETRY_CAP_MS 10000L
 
 struct item {
 	char *id;
 	unsigned int attempts;
+	struct timespec enqueued;
 	struct timespec next_try;
 	struct item *next;
 };
 
+/* A FIFO of items: O(1) at both ends. */
+struct fifo {
+	struct item *head;
+	struct item *tail;
+};
+
+struct worker {
+	ecs_reaper *r;
+	pthread_t thread;
+	ecs_engine *engine;      /* this thread's own: a handle is one thread's */
+	int started;
+};
+
 struct ecs_reaper {
 	pthread_mutex_t mu;
-	pthread_cond_t work;     /* the thread: something to do, or stop */
+	pthread_cond_t work;     /* the threads: something to do, or stop */
 	pthread_cond_t idle;     /* waiters: the queue became empty */
-	pthread_t thread;
-	ecs_engine *engine;      /* the thread's own */
+	struct worker *workers;
+	unsigned int nworkers;
 	ecs_log_fn log;
 	void *log_userdata;
 	unsigned int sweep_interval_s;
@@ -42,11 +62,14 @@ struct ecs_reaper {
 	unsigned int drain_timeout_ms;
 
 	/* under mu */
-	struct item *head;       /* in arrival order; retries keep their place */
-	size_t queued;
-	int inflight;            /* a deletion is running outside the lock */
+	struct fifo ready;       /* due now, in arrival order */
+	struct fifo delayed;     /* retries, sorted by next_try (few: only failures land here) */
+	size_t queued;           /* items in both lists */
+	unsigned int inflight;   /* deletions (or the sweep) running outside the lock */
 	int stopping;
+	int sweeping;
 	int sweep_requested;
+	unsigned int running;    /* threads not yet finished */
 	struct timespec next_sweep;
 	struct timespec drain_deadline;
 	ecs_reaper_stats stats;
@@ -76,6 +99,11 @@ static int ts_before(struct timespec a, struct timespec b)
 	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
 }
 
+static double ms_between(struct timespec a, struct timespec b)
+{
+	return (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+}
+
 static long backoff_ms(const ecs_reaper *r, unsigned int attempts)
 {
 	long ms = r->retry_base_ms;
@@ -93,75 +121,96 @@ static void item_free(struct item *it)
 	}
 }
 
-/* The first item whose time has come; *earliest gets the soonest next_try otherwise. */
-static struct item *take_ready(ecs_reaper *r, struct timespec now, struct timespec *earliest, int *have_earliest)
+static void fifo_push(struct fifo *q, struct item *it)
 {
-	struct item **pp;
-
-	*have_earliest = 0;
-	for (pp = &r->head; *pp != NULL; pp = &(*pp)->next) {
-		struct item *it = *pp;
-
-		if (!ts_before(now, it->next_try)) {
-			*pp = it->next;
-			it->next = NULL;
-			return it;
-		}
-		if (!*have_earliest || ts_before(it->next_try, *earliest)) {
-			*earliest = it->next_try;
-			*have_earliest = 1;
-		}
-	}
-	return NULL;
+	it->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = it;
+	else
+		q->head = it;
+	q->tail = it;
 }
 
-static void append(ecs_reaper *r, struct item *it)
+static struct item *fifo_pop(struct fifo *q)
 {
-	struct item **pp = &r->head;
+	struct item *it = q->head;
 
-	while (*pp != NULL)
+	if (it != NULL) {
+		q->head = it->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+		it->next = NULL;
+	}
+	return it;
+}
+
+/* Into the retry list by next_try; O(retries), and retries are rare. */
+static void delayed_insert(ecs_reaper *r, struct item *it)
+{
+	struct item **pp = &r->delayed.head;
+
+	while (*pp != NULL && !ts_before(it->next_try, (*pp)->next_try))
 		pp = &(*pp)->next;
-	it->next = NULL;
+	it->next = *pp;
 	*pp = it;
+	if (it->next == NULL)
+		r->delayed.tail = it;
+}
+
+/* The next item whose time has come, ready ones first; NULL when none is due. */
+static struct item *take_due(ecs_reaper *r, struct timespec now)
+{
+	struct item *it = fifo_pop(&r->ready);
+
+	if (it == NULL && r->delayed.head != NULL && !ts_before(now, r->delayed.head->next_try))
+		it = fifo_pop(&r->delayed);
+	return it;
 }
 
 static void signal_idle_if(ecs_reaper *r)
 {
-	if (r->queued == 0 && !r->inflight)
+	if (r->queued == 0 && r->inflight == 0)
 		pthread_cond_broadcast(&r->idle);
 }
 
 /* Called with mu held; drops it around the engine call. */
-static void delete_one(ecs_reaper *r, struct item *it)
+static void delete_one(struct worker *w, struct item *it)
 {
+	ecs_reaper *r = w->r;
 	struct timespec t0, t1;
+	double latency;
 	int rc;
 
-	r->inflight = 1;
+	r->inflight++;
 	pthread_mutex_unlock(&r->mu);
 	t0 = mono_now();
-	rc = ecs_container_delete(r->engine, it->id);
+	rc = ecs_container_delete(w->engine, it->id);
 	t1 = mono_now();
 	it->attempts++;
 	if (rc == 0) {
-		ecs_log_to(r->log, r->log_userdata, ECS_LOG_DEBUG, "reaper: container %.12s deleted in %.1f ms",
-			   it->id, (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+		ecs_log_to(r->log, r->log_userdata, ECS_LOG_DEBUG,
+			   "reaper: container %.12s deleted in %.1f ms (%.1f ms after it was handed over)",
+			   it->id, ms_between(t0, t1), ms_between(it->enqueued, t1));
 	} else if (rc == ECS_ENOTFOUND) {
 		ecs_log_to(r->log, r->log_userdata, ECS_LOG_DEBUG, "reaper: container %.12s already gone", it->id);
 	} else if (it->attempts >= r->max_attempts) {
 		ecs_log_to(r->log, r->log_userdata, ECS_LOG_ERROR,
 			   "reaper: container %.12s: giving up after %u attempts (%s: %s); the sweep will find it",
-			   it->id, it->attempts, ecs_error_name(rc), ecs_engine_errmsg(r->engine));
+			   it->id, it->attempts, ecs_error_name(rc), ecs_engine_errmsg(w->engine));
 	} else {
 		ecs_log_to(r->log, r->log_userdata, ECS_LOG_WARN,
 			   "reaper: container %.12s: delete attempt %u failed (%s: %s); retrying in %ld ms", it->id,
-			   it->attempts, ecs_error_name(rc), ecs_engine_errmsg(r->engine), backoff_ms(r, it->attempts));
+			   it->attempts, ecs_error_name(rc), ecs_engine_errmsg(w->engine), backoff_ms(r, it->attempts));
 	}
 	pthread_mutex_lock(&r->mu);
-	r->inflight = 0;
+	r->inflight--;
 	if (rc == 0 || rc == ECS_ENOTFOUND) {
+		latency = ms_between(it->enqueued, t1);
 		r->queued--;
 		r->stats.deleted++;
+		r->stats.latency_ms_sum += latency;
+		if (latency > r->stats.latency_ms_max)
+			r->stats.latency_ms_max = latency;
 		item_free(it);
 	} else if (it->attempts >= r->max_attempts) {
 		r->queued--;
@@ -170,65 +219,77 @@ static void delete_one(ecs_reaper *r, struct item *it)
 	} else {
 		r->stats.retries++;
 		it->next_try = ts_add_ms(mono_now(), backoff_ms(r, it->attempts));
-		append(r, it);
+		delayed_insert(r, it);
+		pthread_cond_signal(&r->work);  /* a sleeper may need an earlier wake-up */
 	}
 	signal_idle_if(r);
 }
 
 /* Called with mu held; drops it around the sweep. */
-static void sweep_once(ecs_reaper *r)
+static void sweep_once(struct worker *w)
 {
+	ecs_reaper *r = w->r;
 	ecs_sweep_options so = ECS_SWEEP_OPTIONS_INIT;
 	size_t n = 0;
 	int rc;
 
 	so.min_age_s = r->sweep_min_age_s;
-	r->inflight = 1;
+	r->inflight++;
+	r->sweeping = 1;
 	pthread_mutex_unlock(&r->mu);
-	rc = ecs_sweep(&n, r->engine, &so);
+	rc = ecs_sweep(&n, w->engine, &so);
 	if (rc == 0 && n > 0)
 		ecs_log_to(r->log, r->log_userdata, ECS_LOG_INFO, "reaper: sweep deleted %zu orphaned container(s)", n);
 	pthread_mutex_lock(&r->mu);
-	r->inflight = 0;
+	r->sweeping = 0;
+	r->inflight--;
 	r->stats.sweeps++;
 	r->stats.swept += n;
+	if (r->sweep_interval_s > 0)
+		r->next_sweep = ts_add_ms(mono_now(), (long)r->sweep_interval_s * 1000L);
 	signal_idle_if(r);
+}
+
+static int sweep_due(const ecs_reaper *r, struct timespec now)
+{
+	return !r->stopping && !r->sweeping &&
+	       (r->sweep_requested || (r->sweep_interval_s > 0 && !ts_before(now, r->next_sweep)));
 }
 
 static void *reaper_main(void *arg)
 {
-	ecs_reaper *r = arg;
+	struct worker *w = arg;
+	ecs_reaper *r = w->r;
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		struct timespec now = mono_now(), wake, earliest;
-		int have_wake = 0, have_earliest;
+		struct timespec now = mono_now(), wake;
+		int have_wake = 0;
 		struct item *it;
 
-		if (r->stopping && (r->head == NULL || !ts_before(now, r->drain_deadline)))
+		/* Items another thread is deleting are that thread's to finish. */
+		if (r->stopping && ((r->ready.head == NULL && r->delayed.head == NULL) ||
+				    !ts_before(now, r->drain_deadline)))
 			break;
-		if (!r->stopping &&
-		    (r->sweep_requested || (r->sweep_interval_s > 0 && !ts_before(now, r->next_sweep)))) {
+		if (sweep_due(r, now)) {
 			r->sweep_requested = 0;
-			sweep_once(r);
-			if (r->sweep_interval_s > 0)
-				r->next_sweep = ts_add_ms(mono_now(), (long)r->sweep_interval_s * 1000L);
+			sweep_once(w);
 			continue;
 		}
-		it = take_ready(r, now, &earliest, &have_earliest);
+		it = take_due(r, now);
 		if (it != NULL) {
-			delete_one(r, it);
+			delete_one(w, it);
 			continue;
 		}
-		if (have_earliest) {
-			wake = earliest;
+		if (r->delayed.head != NULL) {
+			wake = r->delayed.head->next_try;
 			have_wake = 1;
 		}
 		if (r->stopping) {
 			if (!have_wake || ts_before(r->drain_deadline, wake))
 				wake = r->drain_deadline;
 			have_wake = 1;
-		} else if (r->sweep_interval_s > 0) {
+		} else if (r->sweep_interval_s > 0 && !r->sweeping) {
 			if (!have_wake || ts_before(r->next_sweep, wake))
 				wake = r->next_sweep;
 			have_wake = 1;
@@ -238,17 +299,19 @@ static void *reaper_main(void *arg)
 		else
 			pthread_cond_wait(&r->work, &r->mu);
 	}
-	/* The drain ran out of time: what is left is the sweep's (deadline labels). */
-	while (r->head != NULL) {
-		struct item *it = r->head;
+	/* The last thread out: what the drain left is the sweep's (deadline labels). */
+	if (--r->running == 0) {
+		struct item *it;
 
-		r->head = it->next;
-		r->queued--;
-		r->stats.failed++;
-		ecs_log_to(r->log, r->log_userdata, ECS_LOG_ERROR,
-			   "reaper: container %.12s left behind at shutdown (drain timed out)", it->id);
-		item_free(it);
+		while ((it = fifo_pop(&r->ready)) != NULL || (it = fifo_pop(&r->delayed)) != NULL) {
+			r->queued--;
+			r->stats.failed++;
+			ecs_log_to(r->log, r->log_userdata, ECS_LOG_ERROR,
+				   "reaper: container %.12s left behind at shutdown (drain timed out)", it->id);
+			item_free(it);
+		}
 	}
+	pthread_cond_broadcast(&r->work);  /* siblings waiting on the drain deadline look again */
 	signal_idle_if(r);
 	pthread_mutex_unlock(&r->mu);
 	return NULL;
@@ -268,19 +331,57 @@ static int cond_init_monotonic(pthread_cond_t *c)
 	return rc == 0 ? 0 : -1;
 }
 
+static void destroy(ecs_reaper *r, int have_mu, int have_work, int have_idle)
+{
+	if (have_idle)
+		pthread_cond_destroy(&r->idle);
+	if (have_work)
+		pthread_cond_destroy(&r->work);
+	if (have_mu)
+		pthread_mutex_destroy(&r->mu);
+	for (unsigned int i = 0; r->workers != NULL && i < r->nworkers; i++)
+		ecs_engine_free(r->workers[i].engine);
+	free(r->workers);
+	free(r);
+}
+
+static void stop_and_join(ecs_reaper *r, long drain_ms)
+{
+	pthread_mutex_lock(&r->mu);
+	r->stopping = 1;
+	r->drain_deadline = ts_add_ms(mono_now(), drain_ms);
+	pthread_cond_broadcast(&r->work);
+	pthread_mutex_unlock(&r->mu);
+	for (unsigned int i = 0; i < r->nworkers; i++)
+		if (r->workers[i].started)
+			pthread_join(r->workers[i].thread, NULL);
+}
+
 int ecs_reaper_new(ecs_reaper **out, const ecs_reaper_options *opts)
 {
 	ecs_reaper *r;
+	unsigned int nworkers = DEFAULT_WORKERS;
 	int rc, have_work = 0, have_idle = 0, have_mu = 0;
 
 	if (out == NULL)
 		return ECS_EINVAL;
 	*out = NULL;
-	if (opts == NULL || opts->version != ECS_REAPER_OPTIONS_VERSION)
+	/* Version 1 callers know no workers member: read only what they have. */
+	if (opts == NULL || opts->version < 1 || opts->version > ECS_REAPER_OPTIONS_VERSION)
+		return ECS_EINVAL;
+	if (opts->version >= 2 && opts->workers != 0)
+		nworkers = opts->workers;
+	if (nworkers > MAX_WORKERS)
 		return ECS_EINVAL;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return ECS_ENOMEM;
+	r->workers = calloc(nworkers, sizeof(*r->workers));
+	if (r->workers == NULL) {
+		free(r);
+		return ECS_ENOMEM;
+	}
+	r->nworkers = nworkers;
 	r->log = opts->engine.log;
 	r->log_userdata = opts->engine.log_userdata;
 	r->sweep_interval_s = opts->sweep_interval_s;
@@ -288,9 +389,12 @@ int ecs_reaper_new(ecs_reaper **out, const ecs_reaper_options *opts)
 	r->max_attempts = opts->max_attempts ? opts->max_attempts : DEFAULT_MAX_ATTEMPTS;
 	r->retry_base_ms = opts->retry_base_ms ? opts->retry_base_ms : DEFAULT_RETRY_BASE_MS;
 	r->drain_timeout_ms = opts->drain_timeout_ms ? opts->drain_timeout_ms : DEFAULT_DRAIN_TIMEOUT_MS;
-	rc = ecs_engine_new(&r->engine, &opts->engine);
-	if (rc != 0)
-		goto fail;
+	for (unsigned int i = 0; i < nworkers; i++) {
+		r->workers[i].r = r;
+		rc = ecs_engine_new(&r->workers[i].engine, &opts->engine);
+		if (rc != 0)
+			goto fail;
+	}
 	rc = ECS_ERROR;
 	if (pthread_mutex_init(&r->mu, NULL) != 0)
 		goto fail;
@@ -303,19 +407,23 @@ int ecs_reaper_new(ecs_reaper **out, const ecs_reaper_options *opts)
 	have_idle = 1;
 	/* The start-up sweep is the caller's (ecs_sweep before any task runs). */
 	r->next_sweep = ts_add_ms(mono_now(), (long)r->sweep_interval_s * 1000L);
-	if (pthread_create(&r->thread, NULL, reaper_main, r) != 0)
-		goto fail;
+	for (unsigned int i = 0; i < nworkers; i++) {
+		pthread_mutex_lock(&r->mu);
+		r->running++;
+		pthread_mutex_unlock(&r->mu);
+		if (pthread_create(&r->workers[i].thread, NULL, reaper_main, &r->workers[i]) != 0) {
+			pthread_mutex_lock(&r->mu);
+			r->running--;
+			pthread_mutex_unlock(&r->mu);
+			stop_and_join(r, 0);
+			goto fail;
+		}
+		r->workers[i].started = 1;
+	}
 	*out = r;
 	return 0;
 fail:
-	if (have_idle)
-		pthread_cond_destroy(&r->idle);
-	if (have_work)
-		pthread_cond_destroy(&r->work);
-	if (have_mu)
-		pthread_mutex_destroy(&r->mu);
-	ecs_engine_free(r->engine);
-	free(r);
+	destroy(r, have_mu, have_work, have_idle);
 	return rc;
 }
 
@@ -333,15 +441,18 @@ int ecs_reaper_enqueue(ecs_reaper *reaper, const char *container_id)
 		free(it);
 		return ECS_ENOMEM;
 	}
-	it->next_try = mono_now();
+	it->enqueued = mono_now();
+	it->next_try = it->enqueued;
 	pthread_mutex_lock(&reaper->mu);
 	if (reaper->stopping) {
 		pthread_mutex_unlock(&reaper->mu);
 		item_free(it);
 		return ECS_ECANCELED;
 	}
-	append(reaper, it);
+	fifo_push(&reaper->ready, it);
 	reaper->queued++;
+	if (reaper->queued > reaper->stats.queued_max)
+		reaper->stats.queued_max = reaper->queued;
 	pthread_cond_signal(&reaper->work);
 	pthread_mutex_unlock(&reaper->mu);
 	return 0;
@@ -367,6 +478,8 @@ void ecs_reaper_stats_get(ecs_reaper *reaper, ecs_reaper_stats *out)
 	pthread_mutex_lock(&reaper->mu);
 	*out = reaper->stats;
 	out->queued = reaper->queued;
+	out->deleting = reaper->inflight - (reaper->sweeping ? 1u : 0u);
+	out->workers = reaper->nworkers;
 	pthread_mutex_unlock(&reaper->mu);
 }
 
@@ -379,9 +492,9 @@ int ecs_reaper_wait_idle(ecs_reaper *reaper, long timeout_ms)
 		return 0;
 	deadline = ts_add_ms(mono_now(), timeout_ms > 0 ? timeout_ms : 0);
 	pthread_mutex_lock(&reaper->mu);
-	while (reaper->queued > 0 || reaper->inflight) {
+	while (reaper->queued > 0 || reaper->inflight > 0) {
 		if (pthread_cond_timedwait(&reaper->idle, &reaper->mu, &deadline) == ETIMEDOUT) {
-			rc = (reaper->queued > 0 || reaper->inflight) ? ECS_ETIMEDOUT : 0;
+			rc = (reaper->queued > 0 || reaper->inflight > 0) ? ECS_ETIMEDOUT : 0;
 			break;
 		}
 	}
@@ -393,15 +506,6 @@ void ecs_reaper_free(ecs_reaper *reaper)
 {
 	if (reaper == NULL)
 		return;
-	pthread_mutex_lock(&reaper->mu);
-	reaper->stopping = 1;
-	reaper->drain_deadline = ts_add_ms(mono_now(), (long)reaper->drain_timeout_ms);
-	pthread_cond_signal(&reaper->work);
-	pthread_mutex_unlock(&reaper->mu);
-	pthread_join(reaper->thread, NULL);
-	pthread_cond_destroy(&reaper->idle);
-	pthread_cond_destroy(&reaper->work);
-	pthread_mutex_destroy(&reaper->mu);
-	ecs_engine_free(reaper->engine);
-	free(reaper);
+	stop_and_join(reaper, (long)reaper->drain_timeout_ms);
+	destroy(reaper, 1, 1, 1);
 }

@@ -135,7 +135,7 @@ END_TEST
 
 START_TEST(test_metrics_reaper_counters)
 {
-	ecs_reaper_stats rs = { 3, 10, 1, 2, 4, 5 };
+	ecs_reaper_stats rs = { 3, 10, 1, 2, 4, 5, 2, 4, 17, 250.0, 80.5 };
 	size_t len;
 	char *t = metrics_render(&len, &rs, 1);
 
@@ -145,6 +145,12 @@ START_TEST(test_metrics_reaper_counters)
 	ck_assert_ptr_nonnull(strstr(t, "ecs_container_deletions_failed_total 1\n"));
 	ck_assert_ptr_nonnull(strstr(t, "ecs_orphans_swept_total 4\n"));
 	ck_assert_ptr_nonnull(strstr(t, "ecs_sweeps_total 5\n"));
+	ck_assert_ptr_nonnull(strstr(t, "ecs_reaper_deleting 2\n"));
+	ck_assert_ptr_nonnull(strstr(t, "ecs_reaper_workers 4\n"));
+	ck_assert_ptr_nonnull(strstr(t, "ecs_reaper_queue_depth_max 17\n"));
+	ck_assert_ptr_nonnull(strstr(t, "ecs_reaper_delete_latency_seconds_sum 0.250000\n"));
+	ck_assert_ptr_nonnull(strstr(t, "ecs_reaper_delete_latency_seconds_count 10\n"));
+	ck_assert_ptr_nonnull(strstr(t, "ecs_reaper_delete_latency_seconds_max 0.080500\n"));
 	free(t);
 }
 END_TEST

@@ -1,9 +1,10 @@
 /*
  * libecs: deferred deletion and the orphan sweep.
  *
- * The reaper owns a thread, a queue and an engine handle of its own. Task
- * runners enqueue containers and return at once; the reaper deletes them,
- * retrying with exponential backoff, and drains its queue when freed. On a
+ * The reaper owns a few threads (each with an engine handle of its own) and
+ * one FIFO queue. Task runners enqueue containers (O(1)) and return at once;
+ * the threads delete them in parallel, retrying with exponential backoff,
+ * and drain the queue when freed. On a
  * timer it also sweeps: every ecs container that has exited or was never
  * started (and is older than a minimum age, so a sibling's task that is just
  * starting is left alone) and every one past its deadline label, whatever
@@ -52,17 +53,19 @@ typedef struct {
  */
 ECS_EXTERN int ecs_sweep(size_t *deleted, ecs_engine *engine, const ecs_sweep_options *opts);
 
-#define ECS_REAPER_OPTIONS_VERSION 1
+#define ECS_REAPER_OPTIONS_VERSION 2
 
 /**
  * ecs_reaper_options
- * @engine: how the reaper's own handle reaches the engine (copied).
+ * @engine: how the reaper's handles reach the engine (copied; one handle per thread).
  * @sweep_interval_s: seconds between sweeps; 0 turns the timer off.
  * @sweep_min_age_s: see ecs_sweep_options; 0 means 60.
  * @max_attempts: deletions tried per container before giving up (the sweep
  *    will find it later); 0 means 8.
  * @retry_base_ms: first backoff, doubled per attempt up to 10 s; 0 means 100.
  * @drain_timeout_ms: how long ecs_reaper_free() keeps working on the queue; 0 means 30000.
+ * @workers: deleting threads, 1-64; 0 means 4 (since version 2: a caller
+ *    built with version 1 gets 4).
  */
 typedef struct {
 	unsigned int version;
@@ -72,14 +75,16 @@ typedef struct {
 	unsigned int max_attempts;
 	unsigned int retry_base_ms;
 	unsigned int drain_timeout_ms;
+	unsigned int workers;
 } ecs_reaper_options;
 
-#define ECS_REAPER_OPTIONS_INIT { ECS_REAPER_OPTIONS_VERSION, ECS_ENGINE_OPTIONS_INIT, 0, 0, 0, 0, 0 }
+#define ECS_REAPER_OPTIONS_INIT { ECS_REAPER_OPTIONS_VERSION, ECS_ENGINE_OPTIONS_INIT, 0, 0, 0, 0, 0, 0 }
 
 /**
  * ecs_reaper_new - start a reaper thread.
  * @out: receives the reaper, stopped and freed with ecs_reaper_free().
- * Returns 0, ECS_EINVAL, ECS_ENOMEM or ECS_ERROR (thread creation failed).
+ * Returns 0, ECS_EINVAL (NULL or unknown options version, more than 64
+ * workers), ECS_ENOMEM or ECS_ERROR (thread creation failed).
  */
 ECS_EXTERN int ecs_reaper_new(ecs_reaper **out, const ecs_reaper_options *opts);
 
@@ -93,14 +98,23 @@ ECS_EXTERN int ecs_reaper_enqueue(ecs_reaper *reaper, const char *container_id);
 /** ecs_reaper_sweep_now - ask the reaper's thread for a sweep soon. Thread-safe. */
 ECS_EXTERN void ecs_reaper_sweep_now(ecs_reaper *reaper);
 
-/** Counters since the reaper started. */
+/**
+ * Counters since the reaper started. Delete latency is from the hand-over
+ * (ecs_reaper_enqueue()) to the engine's answer that the container is gone,
+ * so queueing counts: it is what tells whether the reaper keeps up.
+ */
 typedef struct {
-	uint64_t queued;      /* now waiting in the queue (including retries) */
-	uint64_t deleted;     /* containers deleted from the queue */
+	uint64_t queued;      /* now waiting in the queue or being deleted (including retries) */
+	uint64_t deleted;     /* containers deleted from the queue (or found already gone) */
 	uint64_t failed;      /* containers given up on after max_attempts */
 	uint64_t retries;     /* deletion attempts that failed and were retried */
 	uint64_t swept;       /* containers deleted by sweeps */
 	uint64_t sweeps;      /* sweeps run */
+	uint64_t deleting;    /* deletions running now */
+	uint64_t workers;     /* deleting threads */
+	uint64_t queued_max;  /* the most ever queued at once */
+	double latency_ms_sum;  /* summed delete latency of the @deleted containers */
+	double latency_ms_max;  /* the longest delete latency seen */
 } ecs_reaper_stats;
 
 /** ecs_reaper_stats_get - read the counters. Thread-safe. */
