@@ -1,6 +1,7 @@
 /*
- * The engine handle: endpoint parsing, error detail, logging, version
- * negotiation. The HTTP work itself lives in http.c.
+ * The engine handle: endpoint parsing, options, error detail, logging.
+ * Everything that talks to the engine (requests, version negotiation,
+ * hijacked streams) lives in the transport, http.c and stream.c.
  */
 #include <config.h>
 
@@ -10,8 +11,6 @@
 #include <string.h>
 
 #include "engine_private.h"
-#include "http.h"
-#include "json_util.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000L
 #define DEFAULT_REQUEST_TIMEOUT_MS 30000L
@@ -95,11 +94,6 @@ int ecs_engine_new(ecs_engine **out, const ecs_engine_options *opts)
 		e->opts.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	if (e->opts.request_timeout_ms == 0)
 		e->opts.request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS;
-	e->curl = curl_easy_init();
-	if (e->curl == NULL) {
-		rc = ECS_ENOMEM;
-		goto fail;
-	}
 	*out = e;
 	return 0;
 fail:
@@ -111,8 +105,8 @@ void ecs_engine_free(ecs_engine *e)
 {
 	if (e == NULL)
 		return;
-	if (e->curl)
-		curl_easy_cleanup(e->curl);
+	if (e->transport != NULL && e->transport_free != NULL)
+		e->transport_free(e->transport);
 	free(e->endpoint);
 	free(e->ca_file);
 	free(e->cert_file);
@@ -173,122 +167,4 @@ void ecs_engine_log(const ecs_engine *e, ecs_log_level level, const char *fmt, .
 	va_start(ap, fmt);
 	vlog_to(e->opts.log, e->opts.log_userdata, level, fmt, ap);
 	va_end(ap);
-}
-
-/* "1.41" -> major 1, minor 41; -1 for anything else. */
-static int parse_api_version(const char *s, long *major, long *minor)
-{
-	char *end;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	*major = strtol(s, &end, 10);
-	if (*end != '.' || end[1] < '0' || end[1] > '9')
-		return -1;
-	*minor = strtol(end + 1, &end, 10);
-	if (*end != '\0' || *major > 999 || *minor > 999)
-		return -1;
-	return 0;
-}
-
-int ecs_api_version_cmp(const char *a, const char *b)
-{
-	long amaj = 0, amin = 0, bmaj = 0, bmin = 0;
-
-	parse_api_version(a, &amaj, &amin);
-	parse_api_version(b, &bmaj, &bmin);
-	if (amaj != bmaj)
-		return amaj < bmaj ? -1 : 1;
-	if (amin != bmin)
-		return amin < bmin ? -1 : 1;
-	return 0;
-}
-
-int ecs_api_version_pick(char *out, size_t size, const char *engine_max, const char *engine_min)
-{
-	long major, minor;
-	const char *pick;
-
-	if (out == NULL || size == 0)
-		return ECS_EINVAL;
-	out[0] = '\0';
-	if (parse_api_version(engine_max, &major, &minor) != 0)
-		return ECS_EPROTO;
-	if (engine_min != NULL && *engine_min != '\0' && parse_api_version(engine_min, &major, &minor) != 0)
-		return ECS_EPROTO;
-	pick = ecs_api_version_cmp(engine_max, ECS_API_VERSION_MAX) < 0 ? engine_max : ECS_API_VERSION_MAX;
-	if (ecs_api_version_cmp(pick, ECS_API_VERSION_MIN) < 0)
-		return ECS_EVERSION;
-	if (engine_min != NULL && *engine_min != '\0' && ecs_api_version_cmp(pick, engine_min) < 0)
-		return ECS_EVERSION;
-	if ((size_t)snprintf(out, size, "%s", pick) >= size)
-		return ECS_EINVAL;
-	return 0;
-}
-
-int ecs_engine_ping(ecs_engine *e)
-{
-	ecs_http_request req = { .method = "GET", .path = "/_ping", .unversioned = 1 };
-	ecs_http_response resp;
-	int rc;
-
-	if (e == NULL)
-		return ECS_EINVAL;
-	rc = ecs_http_do(e, &req, &resp);
-	if (rc == 0 && !ecs_http_ok(&resp))
-		rc = ecs_http_fail(e, &resp, "ping");
-	if (rc == ECS_ENOTFOUND || rc == ECS_EINVAL)
-		rc = ECS_EENGINE; /* a 404/400 on /_ping means whatever answered is no engine */
-	if (rc == 0 && (resp.len < 2 || strncmp(resp.body, "OK", 2) != 0))
-		rc = ecs_engine_fail(e, ECS_EENGINE, "ping: unexpected answer");
-	ecs_http_response_clear(&resp);
-	return rc;
-}
-
-static void copy_field(char *dst, size_t size, json_object *obj, const char *key)
-{
-	const char *v = ecs_json_get_string(obj, key);
-
-	snprintf(dst, size, "%s", v ? v : "");
-}
-
-int ecs_engine_version_get(ecs_engine *e, ecs_engine_version *out)
-{
-	ecs_http_request req = { .method = "GET", .path = "/version", .unversioned = 1 };
-	ecs_engine_version v;
-	json_object *doc = NULL;
-	int rc;
-
-	if (e == NULL)
-		return ECS_EINVAL;
-	memset(&v, 0, sizeof(v));
-	rc = ecs_http_json(e, &req, "version", &doc);
-	if (rc == ECS_ENOTFOUND || rc == ECS_EINVAL)
-		rc = ECS_EENGINE; /* a 404/400 on /version means whatever answered is no engine */
-	if (rc != 0)
-		goto out;
-	if (!json_object_is_type(doc, json_type_object)) {
-		rc = ecs_engine_fail(e, ECS_EPROTO, "version: the engine's answer is not a JSON object");
-		goto out;
-	}
-	copy_field(v.version, sizeof(v.version), doc, "Version");
-	copy_field(v.api_version, sizeof(v.api_version), doc, "ApiVersion");
-	copy_field(v.min_api_version, sizeof(v.min_api_version), doc, "MinAPIVersion");
-	copy_field(v.os, sizeof(v.os), doc, "Os");
-	copy_field(v.arch, sizeof(v.arch), doc, "Arch");
-	rc = ecs_api_version_pick(v.negotiated, sizeof(v.negotiated), v.api_version, v.min_api_version);
-	if (rc == ECS_EPROTO) {
-		ecs_engine_fail(e, rc, "version: unparseable API version \"%s\"", v.api_version);
-	} else if (rc != 0) {
-		ecs_engine_fail(e, rc, "version: the engine speaks API %s to %s, libecs %s to %s",
-				v.min_api_version[0] ? v.min_api_version : "?", v.api_version,
-				ECS_API_VERSION_MIN, ECS_API_VERSION_MAX);
-	} else {
-		memcpy(e->api_version, v.negotiated, sizeof(e->api_version));
-	}
-out:
-	if (out)
-		*out = v;
-	json_object_put(doc);
-	return rc;
 }

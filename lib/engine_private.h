@@ -3,7 +3,6 @@
 #define ECS_ENGINE_PRIVATE_H
 
 #include <stdarg.h>
-#include <curl/curl.h>
 #include <ecs/engine.h>
 
 struct ecs_engine {
@@ -15,7 +14,13 @@ struct ecs_engine {
 	char *socket_path;         /* unix endpoints only */
 	char *base_url;            /* "http://localhost" for unix, else scheme://host:port */
 	int tls;
-	CURL *curl;                /* kept between calls so the connection is reused */
+	/*
+	 * The transport's state (http.c: its curl handle, kept between calls so
+	 * the connection is reused), made on first use and freed through
+	 * transport_free: the handle knows nothing of HTTP.
+	 */
+	void *transport;
+	void (*transport_free)(void *transport);
 	char api_version[16];      /* negotiated; "" until the first versioned request */
 	char errmsg[1024];
 };

@@ -1,7 +1,9 @@
 /*
- * HTTP to the engine over libcurl. One easy handle per engine handle, reset
- * between requests (curl_easy_reset keeps live connections, so keep-alive
- * reuse survives it).
+ * The transport: HTTP to the engine over libcurl, and the API version
+ * negotiation. One easy handle per engine handle, made on first use and
+ * reset between requests (curl_easy_reset keeps live connections, so
+ * keep-alive reuse survives it). Hijacked attach streams (stream.c) connect
+ * with the same settings through ecs_http_setup().
  */
 #include <config.h>
 
@@ -14,6 +16,47 @@
 #include "json_util.h"
 
 #define DEFAULT_MAX_BODY (8u * 1024u * 1024u)
+/*
+ * Idle connections an engine handle keeps. Its requests are sequential, so
+ * one is all it reuses; more only pile up (a create forces a fresh
+ * connection, and curl's default cache of 5 per handle kept them all).
+ */
+#define MAX_IDLE_CONNECTIONS 1L
+
+static void transport_free(void *transport)
+{
+	curl_easy_cleanup(transport);
+}
+
+/* The handle's easy handle, made on first use; NULL on ENOMEM. */
+static CURL *easy(ecs_engine *e)
+{
+	if (e->transport == NULL) {
+		e->transport = curl_easy_init();
+		if (e->transport != NULL)
+			e->transport_free = transport_free;
+	}
+	return e->transport;
+}
+
+void ecs_http_setup(ecs_engine *e, CURL *c, long connect_timeout_ms)
+{
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (e->socket_path)
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
+	if (e->tls) {
+		if (e->ca_file)
+			curl_easy_setopt(c, CURLOPT_CAINFO, e->ca_file);
+		if (e->cert_file)
+			curl_easy_setopt(c, CURLOPT_SSLCERT, e->cert_file);
+		if (e->key_file)
+			curl_easy_setopt(c, CURLOPT_SSLKEY, e->key_file);
+	}
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, e->tls ? "https" : "http");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+			connect_timeout_ms > 0 ? connect_timeout_ms : e->opts.connect_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_MAXCONNECTS, MAX_IDLE_CONNECTIONS);
+}
 
 struct transfer {
 	ecs_engine *engine;
@@ -50,7 +93,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
 	size_t len = size * nmemb;
 	long status = 0;
 
-	curl_easy_getinfo(t->engine->curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(t->engine->transport, CURLINFO_RESPONSE_CODE, &status);
 	t->resp->status = status;
 	if (t->req->sink != NULL && status >= 200 && status < 300) {
 		t->sink_rc = t->req->sink(data, len, t->req->sink_userdata);
@@ -91,7 +134,7 @@ static int map_curl_error(ecs_engine *e, CURLcode cc, struct transfer *t, const 
 	case CURLE_OPERATION_TIMEDOUT:
 		/* nothing sent means we never got through to the engine
 		 * (CURLINFO_CONNECT_TIME stays 0 on unix sockets either way) */
-		curl_easy_getinfo(e->curl, CURLINFO_REQUEST_SIZE, &request_size);
+		curl_easy_getinfo(e->transport, CURLINFO_REQUEST_SIZE, &request_size);
 		if (request_size <= 0)
 			return ecs_engine_fail(e, ECS_EUNAVAILABLE, "%s: cannot connect to the engine at %s: %s",
 					url_path, e->endpoint, curl_msg);
@@ -120,10 +163,12 @@ static int map_curl_error(ecs_engine *e, CURLcode cc, struct transfer *t, const 
 	}
 }
 
-static int negotiate(ecs_engine *e)
+int ecs_http_negotiate(ecs_engine *e)
 {
 	ecs_engine_version v;
 
+	if (e->api_version[0] != '\0')
+		return ECS_OK;
 	return ecs_engine_version_get(e, &v);
 }
 
@@ -146,8 +191,11 @@ int ecs_http_do(ecs_engine *e, const ecs_http_request *req, ecs_http_response *r
 	if (e == NULL || req == NULL || req->method == NULL || req->path == NULL || req->path[0] != '/')
 		return ECS_EINVAL;
 	ecs_engine_clear_error(e);
-	if (!req->unversioned && e->api_version[0] == '\0' && (rc = negotiate(e)) != 0)
+	if (!req->unversioned && (rc = ecs_http_negotiate(e)) != 0)
 		return rc;
+	c = easy(e);
+	if (c == NULL)
+		return ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
 
 	url_len = strlen(e->base_url) + strlen(req->path) + sizeof(e->api_version) + 4;
 	url = malloc(url_len);
@@ -164,24 +212,11 @@ int ecs_http_do(ecs_engine *e, const ecs_http_request *req, ecs_http_response *r
 	t.resp = resp;
 	t.max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY;
 
-	c = e->curl;
 	curl_easy_reset(c);
 	errbuf[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	if (e->socket_path)
-		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
-	if (e->tls) {
-		if (e->ca_file)
-			curl_easy_setopt(c, CURLOPT_CAINFO, e->ca_file);
-		if (e->cert_file)
-			curl_easy_setopt(c, CURLOPT_SSLCERT, e->cert_file);
-		if (e->key_file)
-			curl_easy_setopt(c, CURLOPT_SSLKEY, e->key_file);
-	}
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, e->tls ? "https" : "http");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, e->opts.connect_timeout_ms);
+	ecs_http_setup(e, c, 0);
 	timeout = req->timeout_ms == 0 ? e->opts.request_timeout_ms : (req->timeout_ms < 0 ? 0 : req->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
@@ -314,4 +349,122 @@ char *ecs_http_escape(const char *s)
 	copy = strdup(escaped);
 	curl_free(escaped);
 	return copy;
+}
+
+/* "1.41" -> major 1, minor 41; -1 for anything else. */
+static int parse_api_version(const char *s, long *major, long *minor)
+{
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	*major = strtol(s, &end, 10);
+	if (*end != '.' || end[1] < '0' || end[1] > '9')
+		return -1;
+	*minor = strtol(end + 1, &end, 10);
+	if (*end != '\0' || *major > 999 || *minor > 999)
+		return -1;
+	return 0;
+}
+
+int ecs_api_version_cmp(const char *a, const char *b)
+{
+	long amaj = 0, amin = 0, bmaj = 0, bmin = 0;
+
+	parse_api_version(a, &amaj, &amin);
+	parse_api_version(b, &bmaj, &bmin);
+	if (amaj != bmaj)
+		return amaj < bmaj ? -1 : 1;
+	if (amin != bmin)
+		return amin < bmin ? -1 : 1;
+	return 0;
+}
+
+int ecs_api_version_pick(char *out, size_t size, const char *engine_max, const char *engine_min)
+{
+	long major, minor;
+	const char *pick;
+
+	if (out == NULL || size == 0)
+		return ECS_EINVAL;
+	out[0] = '\0';
+	if (parse_api_version(engine_max, &major, &minor) != 0)
+		return ECS_EPROTO;
+	if (engine_min != NULL && *engine_min != '\0' && parse_api_version(engine_min, &major, &minor) != 0)
+		return ECS_EPROTO;
+	pick = ecs_api_version_cmp(engine_max, ECS_API_VERSION_MAX) < 0 ? engine_max : ECS_API_VERSION_MAX;
+	if (ecs_api_version_cmp(pick, ECS_API_VERSION_MIN) < 0)
+		return ECS_EVERSION;
+	if (engine_min != NULL && *engine_min != '\0' && ecs_api_version_cmp(pick, engine_min) < 0)
+		return ECS_EVERSION;
+	if ((size_t)snprintf(out, size, "%s", pick) >= size)
+		return ECS_EINVAL;
+	return 0;
+}
+
+int ecs_engine_ping(ecs_engine *e)
+{
+	ecs_http_request req = { .method = "GET", .path = "/_ping", .unversioned = 1 };
+	ecs_http_response resp;
+	int rc;
+
+	if (e == NULL)
+		return ECS_EINVAL;
+	rc = ecs_http_do(e, &req, &resp);
+	if (rc == 0 && !ecs_http_ok(&resp))
+		rc = ecs_http_fail(e, &resp, "ping");
+	if (rc == ECS_ENOTFOUND || rc == ECS_EINVAL)
+		rc = ECS_EENGINE; /* a 404/400 on /_ping means whatever answered is no engine */
+	if (rc == 0 && (resp.len < 2 || strncmp(resp.body, "OK", 2) != 0))
+		rc = ecs_engine_fail(e, ECS_EENGINE, "ping: unexpected answer");
+	ecs_http_response_clear(&resp);
+	return rc;
+}
+
+static void copy_field(char *dst, size_t size, json_object *obj, const char *key)
+{
+	const char *v = ecs_json_get_string(obj, key);
+
+	snprintf(dst, size, "%s", v ? v : "");
+}
+
+int ecs_engine_version_get(ecs_engine *e, ecs_engine_version *out)
+{
+	ecs_http_request req = { .method = "GET", .path = "/version", .unversioned = 1 };
+	ecs_engine_version v;
+	json_object *doc = NULL;
+	int rc;
+
+	if (e == NULL)
+		return ECS_EINVAL;
+	memset(&v, 0, sizeof(v));
+	rc = ecs_http_json(e, &req, "version", &doc);
+	if (rc == ECS_ENOTFOUND || rc == ECS_EINVAL)
+		rc = ECS_EENGINE; /* a 404/400 on /version means whatever answered is no engine */
+	if (rc != 0)
+		goto out;
+	if (!json_object_is_type(doc, json_type_object)) {
+		rc = ecs_engine_fail(e, ECS_EPROTO, "version: the engine's answer is not a JSON object");
+		goto out;
+	}
+	copy_field(v.version, sizeof(v.version), doc, "Version");
+	copy_field(v.api_version, sizeof(v.api_version), doc, "ApiVersion");
+	copy_field(v.min_api_version, sizeof(v.min_api_version), doc, "MinAPIVersion");
+	copy_field(v.os, sizeof(v.os), doc, "Os");
+	copy_field(v.arch, sizeof(v.arch), doc, "Arch");
+	rc = ecs_api_version_pick(v.negotiated, sizeof(v.negotiated), v.api_version, v.min_api_version);
+	if (rc == ECS_EPROTO) {
+		ecs_engine_fail(e, rc, "version: unparseable API version \"%s\"", v.api_version);
+	} else if (rc != 0) {
+		ecs_engine_fail(e, rc, "version: the engine speaks API %s to %s, libecs %s to %s",
+				v.min_api_version[0] ? v.min_api_version : "?", v.api_version,
+				ECS_API_VERSION_MIN, ECS_API_VERSION_MAX);
+	} else {
+		memcpy(e->api_version, v.negotiated, sizeof(e->api_version));
+	}
+out:
+	if (out)
+		*out = v;
+	json_object_put(doc);
+	return rc;
 }

@@ -1,7 +1,12 @@
-/* Private: HTTP requests to the engine over libcurl. */
+/*
+ * Private: the transport. HTTP requests to the engine over libcurl, the API
+ * version negotiation, and the curl settings hijacked streams (stream.h)
+ * share. The one place that knows how to reach the engine.
+ */
 #ifndef ECS_HTTP_H
 #define ECS_HTTP_H
 
+#include <curl/curl.h>
 #include <ecs/engine.h>
 
 /** A response collected in memory. @body is NUL-terminated (not counted in @len). */
@@ -68,6 +73,20 @@ int ecs_http_json(ecs_engine *engine, const ecs_http_request *req, const char *w
 
 /** 1 for a 2xx status. */
 int ecs_http_ok(const ecs_http_response *resp);
+
+/**
+ * Apply the handle's endpoint (unix socket or host), TLS files, allowed
+ * protocol, connect timeout (@connect_timeout_ms, or the handle's when 0)
+ * and idle-connection bound to @c. For an easy handle of one's own, such as
+ * a connect-only one.
+ */
+void ecs_http_setup(ecs_engine *engine, CURL *c, long connect_timeout_ms);
+
+/**
+ * Negotiate the API version (GET /version) unless the handle already has
+ * one. 0 or ecs_engine_version_get()'s error.
+ */
+int ecs_http_negotiate(ecs_engine *engine);
 
 /** URL-escape a path segment or query value; free() the result. NULL on ENOMEM. */
 char *ecs_http_escape(const char *s);
