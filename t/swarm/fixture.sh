@@ -169,6 +169,34 @@ our_mounts() { # our_mounts DIR: host mount points under DIR, deepest first
 	awk -v d="$1" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r
 }
 
+# dir_pids DIR: processes (other than us) whose command line names DIR: what
+# runs from the state dir on top of the engines (a test's stacks, HAProxy)
+# when the test could not stop them itself.
+dir_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		if [ "$p" = $$ ] || [ "$p" = "$BASHPID" ]; then continue; fi
+		{ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qF -- "$1/" && echo "$p"
+	done
+	return 0
+}
+
+# stop_dir_users DIR: SIGTERM what runs from DIR but dockerd (which
+# stop_engines stops), bounded, then SIGKILL.
+stop_dir_users() {
+	local p pids=""
+	for p in $(dir_pids "$1"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = dockerd ] || pids="$pids $p"
+	done
+	[ -n "$pids" ] || return 0
+	warn "fixture: still running from $1, stopping:$pids"
+	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $pids; do
+		wait_for 15 "pid $p to exit" proc_gone "$p" || kill -KILL "$p" 2>/dev/null || true
+	done
+}
+
 # stop_engines: SIGTERM every dockerd (it stops its containers and its
 # containerd), bounded; then whatever is left of ours gets SIGKILL.
 stop_engines() {
@@ -194,6 +222,7 @@ stop_engines() {
 # by our names, whoever made it.
 cleanup() {
 	local dir=$1 c ns m
+	stop_dir_users "$dir"
 	stop_engines "$dir"
 	for c in $(our_cgroups); do
 		find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null || warn "fixture: cannot remove cgroup $c"
@@ -213,7 +242,7 @@ leftovers() {
 	local dir=$1
 	our_netns | sed 's/^/netns /'
 	our_cgroups | sed 's/^/cgroup /'
-	our_pids | sort -u | sed 's/^/pid /'
+	{ our_pids; dir_pids "$dir"; } | sort -u | sed 's/^/pid /'
 	our_mounts "$dir" | sed 's/^/mount /'
 	[ ! -e "$dir" ] || echo "dir $dir"
 	[ ! -e "$SW_OWNER_FILE" ] || echo "file $SW_OWNER_FILE"

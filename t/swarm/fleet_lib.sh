@@ -126,11 +126,16 @@ fleet_start() {
 	mkdir -p "$FLEET_DIR"
 	"$SW_REPO/scripts/make-certs.sh" demo "$FLEET_DIR/certs" >/dev/null
 	[ -s "$FLEET_DIR/basic.secret" ] || (umask 077 && openssl rand -hex 16 >"$FLEET_DIR/basic.secret")
+	local pids="" p rc=0
 	for n in $SW_NODES; do
 		fleet_prepare_node "$n"
-		fleet_node_stack "$n" start 2>>"$FLEET_DIR/stacks.log" ||
-			{ tail -n 20 "$FLEET_DIR/stacks.log" >&2; return 1; }
+		# (in parallel: each has its own run dir, ports and engine)
+		fleet_node_stack "$n" start 2>"$(fleet_run "$n")/stack-start.log" &
+		pids="$pids $!"
 	done
+	for p in $pids; do wait "$p" || rc=1; done
+	for n in $SW_NODES; do cat "$(fleet_run "$n")/stack-start.log" >>"$FLEET_DIR/stacks.log"; done
+	[ $rc = 0 ] || { tail -n 30 "$FLEET_DIR/stacks.log" >&2; return 1; }
 	fleet_write_haproxy
 	haproxy -c -q -f "$FLEET_DIR/haproxy.cfg" || return 1
 	start_daemon "$FLEET_DIR/haproxy.pid" "$FLEET_DIR/haproxy.log" haproxy -db -f "$FLEET_DIR/haproxy.cfg"

@@ -82,9 +82,10 @@ per_node() { awk '{ print $2 }' "$E2E_TMP/placed" | sort | uniq -c | awk '{ prin
 node_count() { awk '{ print $2 }' "$E2E_TMP/placed" | sort -u | wc -l; }
 
 # ---- a batch through the balancer lands on every node --------------------------
-B1=24
+say "at ${SECONDS}s: a batch through the balancer lands on every node"
+B1=12
 t0=$(date +%s)
-fleet_batch "$E2E_TMP/b1" $B1 6 "$ECS_ENDPOINT" 0.3
+fleet_batch "$E2E_TMP/b1" $B1 6 "$ECS_ENDPOINT" 0.2
 t1=$(($(date +%s) + 1))
 answers "$E2E_TMP/b1" $B1
 check "batch 1: all $B1 tasks answered 201 with their own output ($OKS)" [ "$OKS" = $B1 ]
@@ -95,7 +96,8 @@ say "$OKS tasks ran on $(node_count) nodes ($(per_node))"
 check "batch 1 landed on all 3 nodes" [ "$(node_count)" = 3 ]
 
 # ---- node 2's ecs-fcgi stops mid-batch ---------------------------------------------
-B2=30
+say "at ${SECONDS}s: node 2's ecs-fcgi stops mid-batch"
+B2=18
 stot() { hap "show stat" | awk -F, -v s="n$1" '$1 == "ecs_nodes" && $2 == s { print $8 }'; }
 node2_busy() { [ -n "$(swd 2 ps -q --filter label=ecs.managed=true --filter status=running)" ]; }
 t0=$(date +%s)
@@ -126,9 +128,10 @@ say "batch 2: $OKS tasks ran on $(node_count) nodes ($(per_node)); node 2's were
 check "node 2 got no connection after it was DOWN" [ -n "$down_stot" -a "$(stot 2)" = "$down_stot" ]
 
 # ---- the rest still run: a batch after the loss, on nodes 1 and 3 only -----------------
-B3=12
+say "at ${SECONDS}s: the rest still run: a batch after the loss, on nodes 1 and 3 only"
+B3=6
 t0=$(date +%s)
-fleet_batch "$E2E_TMP/b3" $B3 6 "$ECS_ENDPOINT" 0.3
+fleet_batch "$E2E_TMP/b3" $B3 6 "$ECS_ENDPOINT" 0.2
 t1=$(($(date +%s) + 1))
 answers "$E2E_TMP/b3" $B3
 check "batch 3 (node 2 out): all $B3 tasks answered 201 ($OKS)" [ "$OKS" = $B3 ]
@@ -137,6 +140,7 @@ say "batch 3: $OKS tasks ran on $(node_count) nodes ($(per_node))"
 check "batch 3 ran on nodes 1 and 3 only" [ "$(awk '$2 == 2' "$E2E_TMP/placed" | wc -l)" = 0 -a "$(node_count)" = 2 ]
 
 # ---- node 2 comes back -------------------------------------------------------------------
+say "at ${SECONDS}s: node 2 comes back"
 if fleet_node_stack 2 start-fcgi 2>>"$FLEET_DIR/stacks.log"; then
 	check "node 2 is back in the balancer once its ecs-fcgi is (UP)" \
 		wait_for 20 "node 2 UP in HAProxy" fleet_state_is 2 UP
@@ -145,6 +149,7 @@ else
 fi
 
 # ---- nothing left ----------------------------------------------------------------------------
+say "at ${SECONDS}s: nothing left"
 none_left() { local n; for n in $SW_NODES; do [ -z "$(sw_managed_ids "$n")" ] || return 1; done; }
 if wait_for 20 "no ecs.managed container on any node" none_left; then
 	ok "no container labelled ecs.managed=true left on any node"
