@@ -80,16 +80,22 @@ nodes_of() {
 }
 per_node() { awk '{ print $2 }' "$E2E_TMP/placed" | sort | uniq -c | awk '{ printf "n%s=%d ", $2, $1 }'; }
 node_count() { awk '{ print $2 }' "$E2E_TMP/placed" | sort -u | wc -l; }
+# batch NAME COUNT SECONDS: a batch through the balancer, 6 at a time, then
+# its answers checked (answers) and its tasks placed (nodes_of).
+batch() {
+	local t0 t1
+	t0=$(date +%s)
+	fleet_batch "$E2E_TMP/$1" "$2" 6 "$ECS_ENDPOINT" "$3"
+	t1=$(($(date +%s) + 1))
+	answers "$E2E_TMP/$1" "$2"
+	nodes_of "$E2E_TMP/$1" "$2" "$t0" "$t1"
+}
 
 # ---- a batch through the balancer lands on every node --------------------------
 say "at ${SECONDS}s: a batch through the balancer lands on every node"
 B1=12
-t0=$(date +%s)
-fleet_batch "$E2E_TMP/b1" $B1 6 "$ECS_ENDPOINT" 0.2
-t1=$(($(date +%s) + 1))
-answers "$E2E_TMP/b1" $B1
+batch b1 $B1 0.2
 check "batch 1: all $B1 tasks answered 201 with their own output ($OKS)" [ "$OKS" = $B1 ]
-nodes_of "$E2E_TMP/b1" $B1 "$t0" "$t1"
 check "batch 1: every answered task is in exactly one node's events" \
 	[ "$UNPLACED" = 0 -a "$(wc -l <"$E2E_TMP/placed")" = "$OKS" ]
 say "$OKS tasks ran on $(node_count) nodes ($(per_node))"
@@ -102,7 +108,7 @@ stot() { hap "show stat" | awk -F, -v s="n$1" '$1 == "ecs_nodes" && $2 == s { pr
 node2_busy() { [ -n "$(swd 2 ps -q --filter label=ecs.managed=true --filter status=running)" ]; }
 t0=$(date +%s)
 fleet_batch "$E2E_TMP/b2" $B2 6 "$ECS_ENDPOINT" 1 &
-batch=$!
+b2=$!
 if wait_for 60 "a task running on node 2" node2_busy; then
 	fleet_node_stack 2 stop-fcgi 2>>"$FLEET_DIR/stacks.log" &
 	stopper=$!
@@ -114,7 +120,7 @@ else
 	not_ok "a task of batch 2 ran on node 2 (nothing to stop it under)"
 	down_stot=
 fi
-wait "$batch"
+wait "$b2"
 t1=$(($(date +%s) + 1))
 answers "$E2E_TMP/b2" $B2
 check "batch 2: every task answered 201 or a JSON error document (no hang, no HTML): $OKS ok, errors:${ERRS:- none}" \
@@ -130,12 +136,8 @@ check "node 2 got no connection after it was DOWN" [ -n "$down_stot" -a "$(stot 
 # ---- the rest still run: a batch after the loss, on nodes 1 and 3 only -----------------
 say "at ${SECONDS}s: the rest still run: a batch after the loss, on nodes 1 and 3 only"
 B3=6
-t0=$(date +%s)
-fleet_batch "$E2E_TMP/b3" $B3 6 "$ECS_ENDPOINT" 0.2
-t1=$(($(date +%s) + 1))
-answers "$E2E_TMP/b3" $B3
+batch b3 $B3 0.2
 check "batch 3 (node 2 out): all $B3 tasks answered 201 ($OKS)" [ "$OKS" = $B3 ]
-nodes_of "$E2E_TMP/b3" $B3 "$t0" "$t1"
 say "batch 3: $OKS tasks ran on $(node_count) nodes ($(per_node))"
 check "batch 3 ran on nodes 1 and 3 only" [ "$(awk '$2 == 2' "$E2E_TMP/placed" | wc -l)" = 0 -a "$(node_count)" = 2 ]
 
