@@ -173,21 +173,28 @@ our_mounts() { # our_mounts DIR: host mount points under DIR, deepest first
 # runs from the state dir on top of the engines (a test's stacks, HAProxy)
 # when the test could not stop them itself.
 dir_pids() {
-	local p
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
-		if [ "$p" = $$ ] || [ "$p" = "$BASHPID" ]; then continue; fi
-		{ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qF -- "$1/" && echo "$p"
-	done
+	local f p list
+	# One grep over every command line (a process per pid is slow on a busy
+	# machine); it finds itself too, and is gone once it has answered.
+	list=$(grep -lsF -- "$1/" /proc/[0-9]*/cmdline)
+	while IFS= read -r f; do
+		p=${f#/proc/}
+		p=${p%/cmdline}
+		if [ -z "$p" ] || [ ! -e "/proc/$p" ]; then continue; fi
+		if [ "$p" != $$ ] && [ "$p" != "$BASHPID" ]; then echo "$p"; fi
+	done <<<"$list"
 	return 0
 }
 
-# stop_dir_users DIR: SIGTERM what runs from DIR but dockerd (which
-# stop_engines stops), bounded, then SIGKILL.
+# stop_dir_users DIR: SIGTERM what runs from DIR outside the engines (the
+# engines' own processes, in our namespaces and cgroups, are stop_engines'
+# job: a containerd stopped under its dockerd would stall it), bounded,
+# then SIGKILL.
 stop_dir_users() {
-	local p pids=""
+	local p pids="" engines
+	engines=" $(our_pids | tr '\n' ' ') "
 	for p in $(dir_pids "$1"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = dockerd ] || pids="$pids $p"
+		[[ $engines == *" $p "* ]] || pids="$pids $p"
 	done
 	[ -n "$pids" ] || return 0
 	warn "fixture: still running from $1, stopping:$pids"
@@ -206,9 +213,9 @@ stop_engines() {
 		if pid_alive "$pf" dockerd; then kill -TERM "$(cat "$pf")" 2>/dev/null || true; fi
 	done
 	for n in $SW_NODES; do
-		pf=$dir/n$n/docker.pid
-		[ -s "$pf" ] || continue
-		wait_for 30 "dockerd of node $n to exit" proc_gone "$(cat "$pf")" || true
+		# (it removes its pidfile as it exits)
+		p=$(cat "$dir/n$n/docker.pid" 2>/dev/null) || continue
+		wait_for 30 "dockerd of node $n to exit" proc_gone "$p" || true
 	done
 	pids=$(our_pids | sort -u)
 	if [ -n "$pids" ]; then
