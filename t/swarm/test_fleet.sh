@@ -103,7 +103,7 @@ check "batch 1 landed on all 3 nodes" [ "$(node_count)" = 3 ]
 
 # ---- node 2's ecs-fcgi stops mid-batch ---------------------------------------------
 say "at ${SECONDS}s: node 2's ecs-fcgi stops mid-batch"
-B2=18
+B2=12
 stot() { hap "show stat" | awk -F, -v s="n$1" '$1 == "ecs_nodes" && $2 == s { print $8 }'; }
 node2_busy() { [ -n "$(swd 2 ps -q --filter label=ecs.managed=true --filter status=running)" ]; }
 t0=$(date +%s)
