@@ -1,0 +1,80 @@
+/*
+ * ecs-agent output: every byte the agent writes on fd 1 is a frame (see
+ * PROTOCOL.md). fd 1 is non-blocking so that a slow reader never stops the
+ * agent from reaping and forwarding signals while it waits to write.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+static int wait_writable(agent *a)
+{
+	struct pollfd p[2] = { { .fd = 1, .events = POLLOUT }, { .fd = a->sigfd, .events = POLLIN } };
+
+	if (poll(p, 2, -1) < 0)
+		return errno == EINTR ? 0 : -1;
+	if (p[1].revents & POLLIN)
+		signals_handle(a);
+	if (p[0].revents & (POLLERR | POLLNVAL))
+		return -1;
+	return 0;
+}
+
+int out_frame(agent *a, unsigned type, const void *payload, size_t len)
+{
+	unsigned char hdr[ECS_AGENT_FRAME_HDR_LEN];
+	struct iovec iov[2];
+	int n = 2;
+	struct iovec *v = iov;
+
+	if (a->out_broken)
+		return -1;
+	ecs_agent_frame_header(hdr, type, (uint32_t)len);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)payload;
+	iov[1].iov_len = len;
+	while (n > 0) {
+		ssize_t w = writev(1, v, n);
+
+		if (w < 0) {
+			if ((errno == EAGAIN || errno == EINTR) && wait_writable(a) == 0)
+				continue;
+			a->out_broken = 1;
+			return -1;
+		}
+		while (n > 0 && (size_t)w >= v->iov_len) {
+			w -= (ssize_t)v->iov_len;
+			v++;
+			n--;
+		}
+		if (n > 0) {
+			v->iov_base = (char *)v->iov_base + w;
+			v->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+void out_message(agent *a, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	out_frame(a, ECS_AGENT_FRAME_MESSAGE, buf, (size_t)n);
+}

@@ -1,0 +1,128 @@
+/*
+ * ecs-agent spawn: fork the task and exec it as a shell would: a command
+ * without a slash is looked up in the task's PATH; exit 127 when it is not
+ * found, 126 when it is found but cannot be executed, each with a message on
+ * the task's stderr.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+extern char **environ;
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* The container's environment with @task's entries added, a same-named one replaced. */
+static char **task_env(const ecs_agent_task *task)
+{
+	size_t n = 0, i, j;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + task->envc + 1, sizeof(char *))) == NULL)
+		return NULL;
+	memcpy(env, environ, n * sizeof(char *));
+	for (i = 0; i < task->envc; i++) {
+		const char *e = task->env[i];
+		size_t klen = (size_t)(strchr(e, '=') - e) + 1; /* the name and its '=' */
+
+		for (j = 0; j < n; j++)
+			if (strncmp(env[j], e, klen) == 0)
+				break;
+		env[j] = task->env[i];
+		if (j == n)
+			n++;
+	}
+	return env;
+}
+
+static const char *env_get(char **env, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (; *env != NULL; env++)
+		if (strncmp(*env, name, len) == 0 && (*env)[len] == '=')
+			return *env + len + 1;
+	return NULL;
+}
+
+static void complain(const char *cmd, const char *what)
+{
+	char buf[4200];
+	int n = snprintf(buf, sizeof(buf), "ecs-agent: %s: %s\n", cmd, what);
+
+	if (n > 0)
+		(void)!write(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static int exit_for(int err)
+{
+	return err == ENOENT || err == ENOTDIR ? 127 : 126;
+}
+
+/* In the child: exec or _exit(126/127). */
+static void exec_task(const ecs_agent_task *task, char **env)
+{
+	const char *cmd = task->argv[0];
+	const char *path, *p;
+	char buf[4096];
+	int denied = 0;
+
+	if (strchr(cmd, '/') != NULL) {
+		execve(cmd, task->argv, env);
+		complain(cmd, errno == ENOENT ? "not found" : strerror(errno));
+		_exit(exit_for(errno));
+	}
+	if ((path = env_get(env, "PATH")) == NULL)
+		path = DEFAULT_PATH;
+	for (p = path;; p++) {
+		const char *end = strchr(p, ':');
+		size_t dlen = end ? (size_t)(end - p) : strlen(p);
+
+		/* an empty PATH element means the current directory */
+		if (snprintf(buf, sizeof(buf), "%.*s%s%s", (int)dlen, dlen ? p : ".", "/", cmd) <
+		    (int)sizeof(buf)) {
+			execve(buf, task->argv, env);
+			if (errno != ENOENT && errno != ENOTDIR)
+				denied = errno;
+		}
+		if (end == NULL)
+			break;
+		p = end;
+	}
+	complain(cmd, denied ? strerror(denied) : "not found");
+	_exit(denied ? 126 : 127);
+}
+
+pid_t spawn_task(const ecs_agent_task *task, int out_w, int err_w)
+{
+	char **env = task_env(task);
+	pid_t pid;
+
+	if (env == NULL)
+		return -ENOMEM;
+	pid = fork();
+	if (pid < 0) {
+		int err = errno;
+
+		free(env);
+		return -err;
+	}
+	if (pid == 0) {
+		signals_reset_child();
+		/* its own group: outside a PID namespace the agent ends the task's group, not all */
+		setpgid(0, 0);
+		if (dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+			_exit(126);
+		exec_task(task, env);
+	}
+	free(env);
+	return pid;
+}
