@@ -154,6 +154,8 @@ else
 fi
 check "all three packages are installed" bash -c 'for p in $0; do dpkg-query -W -f="\${db:Status-Status}\n" $p | grep -qx installed || exit 1; done' "$PKGS"
 check "/usr/sbin/ecs-fcgi and /usr/bin/ecs-run are installed" test -x /usr/sbin/ecs-fcgi -a -x /usr/bin/ecs-run
+check "/usr/libexec/ecs/ecs-agent is installed, statically linked" bash -c \
+	'test -x /usr/libexec/ecs/ecs-agent && ! readelf -l /usr/libexec/ecs/ecs-agent | grep -q "program interpreter"'
 check "/etc/ecs/ecs.conf is a conffile" bash -c 'dpkg-query -W -f="\${Conffiles}" ecs-fcgi | grep -q " /etc/ecs/ecs.conf "'
 check "the packaged config passes --check-config" /usr/sbin/ecs-fcgi --check-config --config /etc/ecs/ecs.conf
 check "system user ecs exists" getent passwd ecs
@@ -329,7 +331,7 @@ else
 	not_ok "apt-get purge"
 fi
 check "dpkg knows none of the packages any more" bash -c '! dpkg-query -W -f="\${db:Status-Abbrev}\n" $0 2>/dev/null | grep -q "^[a-z]i"' "$PKGS"
-left=$(ls -d /usr/sbin/ecs-fcgi /usr/bin/ecs-run /etc/ecs /usr/share/ecs /usr/include/ecs \
+left=$(ls -d /usr/sbin/ecs-fcgi /usr/bin/ecs-run /usr/libexec/ecs /etc/ecs /usr/share/ecs /usr/include/ecs \
 	/usr/lib/*/libecs.* /usr/lib/*/pkgconfig/libecs.pc /lib/systemd/system/ecs-fcgi.service \
 	/usr/share/doc/ecs-fcgi /usr/share/man/man8/ecs-fcgi.8.gz 2>/dev/null)
 check "no file is left (ecs-fcgi, ecs-run, /etc/ecs, /usr/share/ecs, headers, library, unit)" test -z "$left"
