@@ -336,16 +336,23 @@ bad:
 	return -1;
 }
 
-static int append(unsigned char **b, size_t *len, const unsigned char *p, size_t n)
+/* Grow geometrically: 10 MB arrive in thousands of small frames. */
+static int append(unsigned char **b, size_t *len, size_t *cap, const unsigned char *p, size_t n)
 {
-	unsigned char *nb = realloc(*b, *len + n + 1);
+	if (*len + n + 1 > *cap) {
+		size_t c = *cap ? *cap : 4096;
+		unsigned char *nb;
 
-	if (nb == NULL)
-		return -1;
-	memcpy(nb + *len, p, n);
+		while (c < *len + n + 1)
+			c *= 2;
+		if ((nb = realloc(*b, c)) == NULL)
+			return -1;
+		*b = nb;
+		*cap = c;
+	}
+	memcpy(*b + *len, p, n);
 	*len += n;
-	nb[*len] = '\0';
-	*b = nb;
+	(*b)[*len] = '\0';
 	return 0;
 }
 
@@ -392,11 +399,11 @@ static void agent_bytes(ecs_agent_decoder *d, const unsigned char *p, size_t n, 
 			r->exited = 1;
 			r->exit = ev.exit;
 		} else if (ev.stream == ECS_AGENT_FRAME_STDOUT) {
-			append(&r->out, &r->out_len, ev.data, ev.len);
+			append(&r->out, &r->out_len, &r->out_cap, ev.data, ev.len);
 		} else if (ev.stream == ECS_AGENT_FRAME_STDERR) {
-			append(&r->err, &r->err_len, ev.data, ev.len);
+			append(&r->err, &r->err_len, &r->err_cap, ev.data, ev.len);
 		} else {
-			append(&r->msg, &r->msg_len, ev.data, ev.len);
+			append(&r->msg, &r->msg_len, &r->msg_cap, ev.data, ev.len);
 		}
 	}
 }

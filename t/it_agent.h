@@ -31,6 +31,7 @@ typedef struct {
 typedef struct {
 	unsigned char *out, *err, *msg; /* task stdout, task stderr, agent messages */
 	size_t out_len, err_len, msg_len;
+	size_t out_cap, err_cap, msg_cap;
 	size_t raw_stderr;   /* bytes the engine gave on stream 2 (the agent's own stderr: must stay 0) */
 	int started;         /* a START frame came */
 	int exited;          /* the EXIT frame came */
