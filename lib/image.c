@@ -346,3 +346,84 @@ out:
 	ecs_image_ref_clear(&ref);
 	return rc;
 }
+
+int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char *image, const ecs_registry_auth *auth)
+{
+	ecs_http_request req = { 0 };
+	ecs_http_response resp = { 0 };
+	ecs_image_ref ref = { NULL, NULL, NULL, NULL };
+	json_object *answer = NULL, *desc;
+	const char *headers[1], *message, *d;
+	char *name = NULL, *path = NULL, *header = NULL;
+	int rc;
+
+	if (digest != NULL)
+		*digest = NULL;
+	if (engine == NULL)
+		return ECS_EINVAL;
+	ecs_engine_clear_error(engine);
+	if (image == NULL)
+		return ecs_engine_fail(engine, ECS_EINVAL, "distribution inspect: no image reference");
+	rc = ecs_image_ref_parse(&ref, image);
+	if (rc != ECS_OK) {
+		rc = ecs_engine_fail(engine, rc, "distribution inspect %s: %s", image,
+				rc == ECS_ENOMEM ? "out of memory" : "not a valid image reference with a tag or digest");
+		goto out;
+	}
+	/* Escaped whole ('/' too): the engine decodes the path before routing on it. */
+	name = ecs_http_escape(image);
+	if (name == NULL || asprintf(&path, "/distribution/%s/json", name) < 0) {
+		path = NULL;
+		rc = ecs_engine_fail(engine, ECS_ENOMEM, "distribution inspect %s: out of memory", image);
+		goto out;
+	}
+	if (auth != NULL) {
+		rc = auth_header(&header, auth, &ref);
+		if (rc != ECS_OK) {
+			rc = ecs_engine_fail(engine, rc, "distribution inspect %s: %s", image,
+					rc == ECS_ENOMEM ? "out of memory" : "credentials need a username and a password");
+			goto out;
+		}
+		headers[0] = header;
+		req.headers = headers;
+		req.headers_len = 1;
+	}
+	req.method = "GET";
+	req.path = path;
+	rc = ecs_http_do(engine, &req, &resp);
+	if (rc != ECS_OK)
+		goto out;
+	answer = ecs_json_parse(resp.body, resp.len);
+	if (!ecs_http_ok(&resp)) {
+		message = answer != NULL ? ecs_json_engine_message(answer) : NULL;
+		if (message == NULL)
+			message = resp.body != NULL && resp.len > 0 ? resp.body : "no message";
+		/* 401 for refused credentials, 500 "no basic auth credentials" for none. */
+		rc = ecs_engine_fail(engine, resp.status == 401 || resp.status == 403 ? ECS_EUNAUTHORIZED :
+				classify(resp.status, message), "distribution inspect %s: %s", image, message);
+		goto out;
+	}
+	desc = answer != NULL ? ecs_json_get_object(answer, "Descriptor") : NULL;
+	d = desc != NULL ? ecs_json_get_string(desc, "digest") : NULL;
+	if (d == NULL) {
+		rc = ecs_engine_fail(engine, ECS_EPROTO, "distribution inspect %s: no Descriptor.digest in the engine's answer",
+				image);
+		goto out;
+	}
+	if (digest != NULL && (*digest = strdup(d)) == NULL) {
+		rc = ecs_engine_fail(engine, ECS_ENOMEM, "distribution inspect %s: out of memory", image);
+		goto out;
+	}
+	rc = ECS_OK;
+out:
+	json_object_put(answer);
+	ecs_http_response_clear(&resp);
+	if (header != NULL) {
+		explicit_bzero(header, strlen(header));
+		free(header);
+	}
+	free(path);
+	free(name);
+	ecs_image_ref_clear(&ref);
+	return rc;
+}

@@ -189,6 +189,44 @@ START_TEST(test_image_pull_without_credentials)
 }
 END_TEST
 
+/* The registry's verdict on credentials, without pulling: the image stays absent. */
+START_TEST(test_image_distribution_inspect)
+{
+	const char *image = it_require_env("ECS_TEST_PRIVATE_IMAGE");
+	const char *registry = it_require_env("ECS_TEST_REGISTRY");
+	ecs_registry_auth auth = registry_auth();
+	static const char wrong[] = "not-the-password-4711";
+	char *digest = NULL, *missing = NULL;
+	int present = ecs_image_inspect(engine, image, NULL) == ECS_OK, rc;
+
+	rc = ecs_image_distribution_inspect(&digest, engine, image, &auth);
+	ck_assert_msg(rc == ECS_OK, "%s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+	ck_assert_ptr_nonnull(digest);
+	ck_assert_msg(strncmp(digest, "sha256:", 7) == 0 && strlen(digest) == 71, "digest %s", digest);
+	free(digest);
+	if (!present)
+		ck_assert_int_eq(ecs_image_inspect(engine, image, NULL), ECS_ENOTFOUND);
+
+	auth.password = wrong;
+	rc = ecs_image_distribution_inspect(&digest, engine, image, &auth);
+	ck_assert_msg(rc == ECS_EUNAUTHORIZED, "%s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+	ck_assert_ptr_null(digest);
+	assert_no_secret(wrong);
+	rc = ecs_image_distribution_inspect(NULL, engine, image, NULL);
+	ck_assert_msg(rc == ECS_EUNAUTHORIZED, "%s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+
+	auth = registry_auth();
+	ck_assert_int_ge(asprintf(&missing, "%s/ecs/private-busybox:no-such-tag", registry), 0);
+	rc = ecs_image_distribution_inspect(NULL, engine, missing, &auth);
+	ck_assert_msg(rc == ECS_ENOTFOUND, "%s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+	free(missing);
+	ck_assert_int_eq(ecs_image_distribution_inspect(NULL, engine, "no tag", &auth), ECS_EINVAL);
+	ck_assert_int_eq(ecs_image_distribution_inspect(NULL, NULL, image, &auth), ECS_EINVAL);
+	rc = ecs_image_distribution_inspect(NULL, engine, "127.0.0.1:1/x:y", NULL);
+	ck_assert_msg(rc == ECS_EENGINE, "%s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+}
+END_TEST
+
 START_TEST(test_image_pull_unreachable_registry)
 {
 	int rc;
@@ -440,6 +478,7 @@ int main(void)
 	tcase_add_test(tc, test_image_pull_wrong_password);
 	tcase_add_test(tc, test_image_pull_without_credentials);
 	tcase_add_test(tc, test_image_pull_unreachable_registry);
+	tcase_add_test(tc, test_image_distribution_inspect);
 	tcase_add_test(tc, test_image_pull_rejects_bad_arguments);
 	suite_add_tcase(s, tc);
 

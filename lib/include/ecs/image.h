@@ -88,6 +88,27 @@ ECS_EXTERN int ecs_image_inspect(ecs_engine *engine, const char *image, ecs_imag
  */
 ECS_EXTERN int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_auth *auth, long timeout_ms);
 
+/**
+ * ecs_image_distribution_inspect - GET /distribution/{name}/json: the
+ * engine asks the registry for @image's manifest with @auth, and nothing is
+ * downloaded. It tells whether these credentials may pull the image without
+ * pulling it: a cached image from a private registry can be checked against
+ * the caller's credentials before it is used (one round trip to the
+ * registry, about as cheap as a HEAD of the manifest).
+ * @digest: NULL, or receives the manifest digest the registry answered
+ *   ("sha256:..."), which the caller frees with free(); NULL on failure.
+ * @image: a reference that ecs_image_ref_parse() accepts.
+ * @auth: NULL to ask anonymously.
+ * The handle is not shared between threads while this runs (as for every call).
+ * Returns 0; ECS_EINVAL for a bad reference or credentials without username
+ * or password; ECS_EUNAUTHORIZED when the registry refused the credentials
+ * or wanted some; ECS_ENOTFOUND when it has no such repository or tag;
+ * ECS_EENGINE for other failures (unreachable registry...), ECS_EPROTO,
+ * ECS_ETIMEDOUT, ECS_EUNAVAILABLE, ECS_ENOMEM.
+ */
+ECS_EXTERN int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char *image,
+		const ecs_registry_auth *auth);
+
 #ifdef __cplusplus
 }
 #endif
