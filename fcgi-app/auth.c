@@ -1,10 +1,10 @@
 /* auth.c - who is calling, and what they may run. See auth.h for the params. */
 #include <config.h>
 
-#include <fnmatch.h>
 #include <string.h>
 
 #include "auth.h"
+#include "image_match.h"
 #include "request.h"
 
 void auth_check(auth_result *out, const config *cfg, char *const *envp)
@@ -20,7 +20,9 @@ void auth_check(auth_result *out, const config *cfg, char *const *envp)
 	/* An unverified certificate's subject proves nothing: never use it. */
 	out->subject = cert_ok ? request_param(envp, "SSL_CLIENT_S_DN") : NULL;
 	out->fingerprint = cert_ok ? request_param(envp, "SSL_CLIENT_FINGERPRINT") : NULL;
-	out->user = user_ok ? user : NULL;
+	/* nginx fills $remote_user from any Authorization: Basic header, even
+	 * with auth_basic off: without BASIC in the mode the name is forged. */
+	out->user = need_user && user_ok ? user : NULL;
 	if (need_cert && !cert_ok) {
 		out->status = 401;
 		out->code = "UNAUTHENTICATED";
@@ -59,7 +61,7 @@ int auth_authorize_image(const client_rule **rule, const config *cfg, const auth
 		return 0;
 	*rule = r;
 	for (i = 0; i < r->images_len; i++)
-		if (fnmatch(r->images[i], image, 0) == 0)
+		if (image_match(r->images[i], image) == 1)
 			return 1;
 	return 0;
 }

@@ -6,7 +6,9 @@
  *   SSL_CLIENT_VERIFY       "SUCCESS" when nginx verified a client certificate
  *   SSL_CLIENT_S_DN         the certificate subject, RFC 2253 ("CN=alice,O=Example")
  *   SSL_CLIENT_FINGERPRINT  SHA-1 fingerprint, logged only
- *   REMOTE_USER             the BASIC user nginx authenticated
+ *   REMOTE_USER             the BASIC user nginx authenticated; read only when the
+ *                           auth mode includes basic (nginx fills $remote_user
+ *                           from any Authorization header, auth_basic on or off)
  * A missing or wrong param is a refusal: a misconfigured front door must not
  * open the service.
  */
@@ -21,7 +23,7 @@ typedef struct {
 	const char *message;      /* static */
 	int basic_challenge;      /* answer with WWW-Authenticate: Basic realm="ecs" */
 	const char *subject;      /* SSL_CLIENT_S_DN when verified (points into envp) */
-	const char *user;         /* REMOTE_USER (points into envp) */
+	const char *user;         /* REMOTE_USER in basic modes, else NULL (points into envp) */
 	const char *fingerprint;  /* SSL_CLIENT_FINGERPRINT */
 } auth_result;
 
@@ -35,7 +37,7 @@ const char *auth_identity(const auth_result *a);
  * auth_authorize_image - may this client run @image?
  * With no [client] sections every authenticated client may run anything.
  * With some, a client needs a section (matched by subject, then by user)
- * whose images patterns (fnmatch) match @image.
+ * whose images patterns match @image, part by part (image_match.h).
  * @rule: receives the client's section, or NULL.
  * Returns 1 allowed, 0 refused (403).
  */

@@ -40,7 +40,7 @@ typedef struct {
 typedef struct {
 	char *name;         /* the subject DN or BASIC user, exactly as written */
 	int by_user;        /* 1 for [client:USER], 0 for [client "DN"] */
-	char **images;      /* fnmatch patterns */
+	char **images;      /* image patterns (image_match.h), validated at load */
 	size_t images_len;
 	limit_caps caps;    /* 0 members inherit the [ecs] cap */
 	int line;           /* where the section starts, for messages */
@@ -73,6 +73,11 @@ typedef struct {
 	unsigned int shutdown_grace_s;
 	client_rule *clients;
 	size_t clients_len;
+	/* registries.h: where images may come from, and which need no credentials check */
+	char **allowed_registries;
+	size_t allowed_registries_len;
+	char **public_registries;
+	size_t public_registries_len;
 } config;
 
 /**
@@ -108,5 +113,8 @@ int config_parse_size(int64_t *out, const char *s);
 int config_parse_uint(long long *out, const char *s, long long min, long long max);
 
 const char *config_auth_name(auth_mode m);
+
+/** config_auth_has_basic - 1 when @m includes BASIC: only then is REMOTE_USER read. */
+int config_auth_has_basic(auth_mode m);
 
 #endif

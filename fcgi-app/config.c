@@ -23,6 +23,8 @@
 #include <ecs/ecs.h>
 
 #include "conf.h"
+#include "image_match.h"
+#include "registries.h"
 
 /* One "key = value" line (or section header, key NULL) as the scan saw it. */
 typedef struct {
@@ -314,6 +316,11 @@ const char *config_auth_name(auth_mode m)
 	return "?";
 }
 
+int config_auth_has_basic(auth_mode m)
+{
+	return m == AUTH_MODE_BASIC || m == AUTH_MODE_CLIENT_CERT_BASIC;
+}
+
 /* ---- defaults */
 
 config *config_defaults(void)
@@ -344,7 +351,8 @@ config *config_defaults(void)
 	c->sweep_min_age_s = 60;
 	c->shutdown_grace_s = 30;
 	if (c->endpoint == NULL || c->default_network == NULL ||
-	    split_words(&c->allowed_networks, &c->allowed_networks_len, "none bridge") != 0) {
+	    split_words(&c->allowed_networks, &c->allowed_networks_len, "none bridge") != 0 ||
+	    registries_defaults(c) != 0) {
 		config_free(c);
 		return NULL;
 	}
@@ -369,6 +377,7 @@ void config_free(config *c)
 		free_words(c->clients[i].images, c->clients[i].images_len);
 	}
 	free(c->clients);
+	registries_free(c);
 	free(c);
 }
 
@@ -423,6 +432,9 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 	int rc;
 
 	rc = apply_cap(&c->caps, key, v, why, whylen);
+	if (rc <= 0)
+		return rc;
+	rc = registries_apply(c, key, v, why, whylen);
 	if (rc <= 0)
 		return rc;
 	if (strcmp(key, "log_level") == 0) {
@@ -551,6 +563,27 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 	return 0;
 }
 
+/* Each pattern parses (image_match.h), so a typo stops start-up. */
+static int check_patterns(const client_rule *r, char *why, size_t whylen)
+{
+	size_t i;
+
+	for (i = 0; i < r->images_len; i++) {
+		image_parts p;
+		char inner[200];
+		int rc = image_pattern_parse(&p, r->images[i], inner, sizeof(inner));
+
+		image_parts_clear(&p);
+		if (rc == -2)
+			return -2;
+		if (rc != 0) {
+			snprintf(why, whylen, "%s", inner);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int apply_client(client_rule *r, const char *key, const char *v, char *why, size_t whylen)
 {
 	int rc = apply_cap(&r->caps, key, v, why, whylen);
@@ -563,7 +596,7 @@ static int apply_client(client_rule *r, const char *key, const char *v, char *wh
 			return -2;
 		if (r->images_len == 0)
 			BAD("expected one or more image patterns such as ecs/busybox:*");
-		return 0;
+		return check_patterns(r, why, whylen);
 	}
 	return 1;
 }
@@ -745,6 +778,10 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 
 		if (r->images_len == 0)
 			bad = "needs an 'images' key";
+		else if (r->by_user && !config_auth_has_basic(c->auth))
+			/* REMOTE_USER is not read without BASIC: such a section could
+			 * only be reached by a forged Authorization header. */
+			bad = "is a [client:USER] section, but auth has no basic (REMOTE_USER is ignored)";
 		else if (cap_exceeds((double)r->caps.max_timeout_s, (double)c->caps.max_timeout_s) && r->caps.max_timeout_s)
 			bad = "max_timeout above the [ecs] cap";
 		else if (cap_exceeds((double)r->caps.max_memory, (double)c->caps.max_memory) && r->caps.max_memory)
@@ -757,6 +794,10 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s:%d: client '%s' %s", path, r->line, r->name, bad);
 			goto out;
 		}
+	}
+	if (registries_finish(c) != 0) {
+		rc = -2;
+		goto out;
 	}
 	rc = 0;
 	*out = c;

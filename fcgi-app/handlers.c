@@ -11,9 +11,12 @@
 #include "base64.h"
 #include "handlers.h"
 #include "health.h"
+#include "image_match.h"
 #include "log.h"
 #include "metrics.h"
+#include "private_image.h"
 #include "query.h"
+#include "registries.h"
 #include "task_body.h"
 
 static void send_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
@@ -264,6 +267,56 @@ static limit_caps lower_caps(const limit_caps *g, const limit_caps *c)
 	return r;
 }
 
+/*
+ * Where the image comes from, before the engine is asked anything: an
+ * allowed registry (else any client could point the engine at any address),
+ * and, for a private one, credentials that registry accepts (else a cached
+ * private image would run for anyone). Returns 0 to go on, else answered.
+ */
+static int check_registry(response *resp, handler_info *info, handler_ctx *ctx, const request *req,
+		const task_body *tb)
+{
+	image_parts parts;
+	char reg[300];
+	int rc, checked = 0;
+
+	rc = image_parts_from_ref(&parts, tb->image);
+	if (rc == -2) {
+		oom(resp, req);
+		return -1;
+	}
+	if (rc != 0) {
+		send_error(resp, req, 400, "IMAGE_NAME_IS_INVALID", "'%.128s' is not a valid image reference", tb->image);
+		return -1;
+	}
+	image_parts_registry(reg, sizeof(reg), &parts);
+	if (!registries_allowed(ctx->cfg, &parts)) {
+		send_error(resp, req, 403, "REGISTRY_NOT_ALLOWED", "this service does not use the registry '%.128s'", reg);
+		rc = -1;
+	} else if (ctx->engine != NULL) {
+		rc = private_image_check(&checked, ctx->creds, ctx->engine, ctx->cfg, info->client, tb->image,
+				&parts, tb->has_creds ? &tb->creds : NULL);
+		if (rc != 0) {
+			const char *code;
+			int status = handler_map_error(rc, &code);
+
+			info->error_phase = "authorize";
+			snprintf(info->error, sizeof(info->error), "%s", ecs_engine_errmsg(ctx->engine));
+			if (rc != ECS_EUNAUTHORIZED && rc != ECS_ENOTFOUND)
+				metrics_engine_error(rc);
+			if (rc == ECS_EUNAUTHORIZED)
+				send_error(resp, req, status, code, "the registry '%.128s' did not accept %s for '%.128s'",
+						reg, tb->has_creds ? "these credentials" : "a request without credentials",
+						tb->image);
+			else
+				send_error(resp, req, status, code, "%s", ecs_engine_errmsg(ctx->engine));
+			rc = -1;
+		}
+	}
+	image_parts_clear(&parts);
+	return rc;
+}
+
 static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, request *req)
 {
 	const config *cfg = ctx->cfg;
@@ -316,6 +369,8 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 		send_error(resp, req, 403, "FORBIDDEN", "%s for this client", why);
 		goto out;
 	}
+	if (check_registry(resp, info, ctx, req, &tb) != 0)
+		goto out;
 	if (ctx->engine == NULL) {
 		send_error(resp, req, 503, "ENGINE_UNAVAILABLE", "no engine");
 		goto out;

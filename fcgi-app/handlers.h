@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "conf.h"
+#include "cred_cache.h"
 #include "request.h"
 #include "response.h"
 #include "router.h"
@@ -22,6 +23,7 @@ typedef struct {
 	ecs_reaper *reaper;    /* shared; NULL deletes containers before answering */
 	ecs_cancel *cancel;    /* this worker's; triggered at the end of the shutdown grace */
 	int workers;           /* pool size, for the metrics */
+	cred_cache *creds;     /* shared; credentials the registry accepted lately (NULL: none kept) */
 } handler_ctx;
 
 /** What happened, for the log line and the metrics. */

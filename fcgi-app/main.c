@@ -269,6 +269,7 @@ int main(int argc, char **argv)
 	ecs_reaper_options ropts = ECS_REAPER_OPTIONS_INIT;
 	ecs_engine *main_engine = NULL;
 	ecs_reaper *reaper = NULL;
+	cred_cache *creds = NULL;
 	worker *ws = NULL;
 	struct sigaction sa;
 	sigset_t term, old;
@@ -374,8 +375,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	creds = cred_cache_new(CRED_CACHE_SIZE, CRED_CACHE_TTL_S);
 	ws = calloc((size_t)cfg->workers, sizeof(*ws));
-	if (ws == NULL)
+	if (ws == NULL || creds == NULL)
 		goto out;
 	for (i = 0; i < cfg->workers; i++) {
 		worker *w = &ws[i];
@@ -390,6 +392,7 @@ int main(int argc, char **argv)
 		w->ctx.reaper = reaper;
 		w->ctx.cancel = w->cancel;
 		w->ctx.workers = cfg->workers;
+		w->ctx.creds = creds;
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 			log_msg(LOG_LEVEL_ERROR, "startup", "cannot start worker %d", i);
 			goto stop;
@@ -427,6 +430,7 @@ stop:
 	}
 out:
 	ecs_reaper_free(reaper);  /* drains its queue */
+	cred_cache_free(creds);
 	free(ws);
 	ecs_engine_free(main_engine);
 	if (rc == 0)

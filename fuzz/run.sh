@@ -39,6 +39,10 @@ build fuzz_demux "$root/lib/demux.c" "$root/lib/common.c" $CURL
 build fuzz_image_ref "$root/lib/image_ref.c"
 build fuzz_json "$root/lib/json_util.c" $JSONC -lm
 build fuzz_agent_proto "$root/agent/proto.c"
+# ecs-fcgi's image patterns: its sources include <config.h>, which only
+# autotools writes; an empty one is enough for this file.
+: >"$work/config.h"
+build fuzz_image_match -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/image_match.c" "$root/lib/image_ref.c"
 
 # ---- seed corpora, written here so nothing is downloaded
 seed() { # seed DIR NAME PRINTF-FORMAT
@@ -63,13 +67,19 @@ seed json error '{"message":"No such container: abc"}'
 seed json pull '{"errorDetail":{"message":"unauthorized"},"error":"unauthorized"}'
 seed json misc '[1,-2.5e3,true,null,"caf\303\251 \\u00e9\\n"]'
 seed json time '2024-01-02T04:04:05.5+01:00'
+seed image_match attack 'python:*\npython:5000/evil/x:1'
+seed image_match host '*.example.com/ci/*:v?\nr1.example.com/ci/tool:v1'
+seed image_match digest 'ecs/tool:1@sha256:*\necs/tool:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
+seed image_match hub 'busybox:1\ndocker.io/library/busybox:1'
+seed image_match port '127.0.0.1:*/ecs/*\n127.0.0.1:5000/ecs/private-busybox:1.0'
+
 # agent_proto: first byte odd = a task header (prefix + body), even = the agent's frames
 seed agent_proto header '\001ECSA\001\000\000\000\000\000\000\040A\000\000\000\003sh\000A\000\000\000\003-c\000E\000\000\000\004X=1\000W\000\000\000\002/\000'
 seed agent_proto frames '\000\003\000\000\000\000\000\000\010\001\000\000\000\000\000\000\007\001\000\000\000\000\000\000\003hi\n\002\000\000\000\000\000\000\002\377\376\005\000\000\000\000\000\000\014\001\001\000\000\000\000\000\211\000\000\000\011'
 seed agent_proto message '\006\004\000\000\000\000\000\000\004note\005\000\000\000\000\000\000\014\002\000\000\000\000\000\000\002\000\000\000\000'
 
 failed=0
-for name in demux image_ref json agent_proto; do
+for name in demux image_ref image_match json agent_proto; do
 	mkdir -p "$work/corpus_$name"
 	echo "fuzz: fuzz_$name for ${duration}s"
 	if ! (cd "$work" && "./fuzz_$name" -max_total_time="$duration" -timeout=10 -rss_limit_mb=2048 \

@@ -142,10 +142,11 @@ END_TEST
 
 START_TEST(test_auth_images_by_subject_and_user)
 {
-	config *c = load("[client \"CN=alice,O=Example\"]\nimages = ecs/busybox:*\n[client:bob]\nimages = ecs/*:latest other:1\n");
-	char *alice[] = { "SSL_CLIENT_VERIFY=SUCCESS", "SSL_CLIENT_S_DN=CN=alice,O=Example", NULL };
+	config *c = load("[ecs]\nauth = client-cert+basic\n"
+			"[client \"CN=alice,O=Example\"]\nimages = ecs/busybox:*\n[client:bob]\nimages = ecs/*:latest other:1\n");
+	char *alice[] = { "SSL_CLIENT_VERIFY=SUCCESS", "SSL_CLIENT_S_DN=CN=alice,O=Example", "REMOTE_USER=a", NULL };
 	char *bob[] = { "SSL_CLIENT_VERIFY=SUCCESS", "SSL_CLIENT_S_DN=CN=bob", "REMOTE_USER=bob", NULL };
-	char *carol[] = { "SSL_CLIENT_VERIFY=SUCCESS", "SSL_CLIENT_S_DN=CN=carol", NULL };
+	char *carol[] = { "SSL_CLIENT_VERIFY=SUCCESS", "SSL_CLIENT_S_DN=CN=carol", "REMOTE_USER=carol", NULL };
 	const client_rule *r;
 	auth_result a;
 
@@ -166,6 +167,44 @@ START_TEST(test_auth_images_by_subject_and_user)
 }
 END_TEST
 
+/* nginx fills $remote_user from any Authorization: Basic header, auth_basic
+ * or not: without BASIC in the mode, REMOTE_USER is a forgery. */
+START_TEST(test_auth_remote_user_ignored_without_basic)
+{
+	char *forged[] = { "SSL_CLIENT_VERIFY=SUCCESS", "SSL_CLIENT_S_DN=CN=mallory", "REMOTE_USER=alice", NULL };
+	char *anon[] = { "REMOTE_USER=alice", NULL };
+	auth_result a;
+
+	auth_check(&a, cfg, forged);
+	ck_assert_int_eq(a.status, 0);
+	ck_assert_ptr_null(a.user);
+	ck_assert_str_eq(auth_identity(&a), "CN=mallory");
+	ck_assert_ptr_null(config_find_client(cfg, a.subject, a.user));
+	cfg->auth = AUTH_MODE_NONE;
+	auth_check(&a, cfg, anon);
+	ck_assert_int_eq(a.status, 0);
+	ck_assert_ptr_null(a.user);
+	ck_assert_str_eq(auth_identity(&a), "-");
+}
+END_TEST
+
+/* The patterns match parsed references: '*' crosses no '/', ':' or '.'. */
+START_TEST(test_auth_images_parsed_not_globbed)
+{
+	config *c = load("[client \"CN=alice\"]\nimages = python:* ecs*\n");
+	char *alice[] = { "SSL_CLIENT_VERIFY=SUCCESS", "SSL_CLIENT_S_DN=CN=alice", NULL };
+	const client_rule *r;
+	auth_result a;
+
+	auth_check(&a, c, alice);
+	ck_assert_int_eq(auth_authorize_image(&r, c, &a, "python:3"), 1);
+	ck_assert_int_eq(auth_authorize_image(&r, c, &a, "python:5000/evil/x:1"), 0);
+	ck_assert_int_eq(auth_authorize_image(&r, c, &a, "ecs.evil.io/x:1"), 0);
+	ck_assert_int_eq(auth_authorize_image(&r, c, &a, "docker.io/library/ecsy:1"), 1);
+	config_free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fcgi_auth");
@@ -182,6 +221,8 @@ int main(void)
 	tcase_add_test(tc, test_auth_none_lets_anyone_in);
 	tcase_add_test(tc, test_auth_images_without_map_allows_all);
 	tcase_add_test(tc, test_auth_images_by_subject_and_user);
+	tcase_add_test(tc, test_auth_remote_user_ignored_without_basic);
+	tcase_add_test(tc, test_auth_images_parsed_not_globbed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

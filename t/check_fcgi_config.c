@@ -193,7 +193,29 @@ START_TEST(test_config_cross_key_checks)
 {
 	bad("[ecs]\nallowed_networks = none\n", "2", "default_network 'bridge' is not in allowed_networks");
 	bad("[ecs]\ndefault_network = bridge\nallowed_networks = none\n", "2", "not in allowed_networks");
+	bad("[ecs]\nallowed_registries = \n", "2", "one or more registries");
+	bad("[ecs]\nallowed_registries = docker.io reg.io/x\n", "2", "'reg.io/x'");
+	bad("[ecs]\npublic_registries = bad_host\n", "2", "bad registry host");
 	bad("[ecs]\nmax_timeout = 30\ndefault_timeout = 60\n", "3", "exceeds max_timeout");
+}
+END_TEST
+
+START_TEST(test_config_registries)
+{
+	config *c = config_defaults();
+
+	ck_assert_uint_eq(c->allowed_registries_len, 1);
+	ck_assert_str_eq(c->allowed_registries[0], "docker.io");
+	ck_assert_uint_eq(c->public_registries_len, 1);
+	ck_assert_str_eq(c->public_registries[0], "docker.io");
+	config_free(c);
+	/* The hosts [client] patterns name literally are allowed with the list. */
+	c = good("[ecs]\nallowed_registries = docker.io 127.0.0.1:5000\npublic_registries =\n"
+			"[client \"CN=x\"]\nimages = reg.example.com/ci/*:* *.example.org/x:1 127.0.0.1:5000/a:1\n");
+	ck_assert_uint_eq(c->allowed_registries_len, 3);
+	ck_assert_str_eq(c->allowed_registries[2], "reg.example.com");
+	ck_assert_uint_eq(c->public_registries_len, 0);
+	config_free(c);
 }
 END_TEST
 
@@ -208,7 +230,7 @@ END_TEST
 
 START_TEST(test_config_clients)
 {
-	config *c = good("[ecs]\nmax_memory = 1G\n\n"
+	config *c = good("[ecs]\nmax_memory = 1G\nauth = basic\n"
 			"[client \"CN=alice,O=Example\"]\nimages = ecs/busybox:* registry.example.com/ci/*\nmax_memory = 256M\n\n"
 			"[client:bob]\nimages = ecs/*\n");
 	const client_rule *r;
@@ -234,7 +256,12 @@ START_TEST(test_config_bad_clients)
 {
 	bad("[ecs]\n[client:bob]\nmax_pids = 3\n", "2", "needs an 'images' key");
 	bad("[client:bob]\nimages = *\ncolour = red\n", "3", "unknown key 'colour' in [client:bob]");
-	bad("[ecs]\nmax_memory = 64M\n[client:bob]\nimages = *\nmax_memory = 128M\n", "3", "max_memory above the [ecs] cap");
+	bad("[ecs]\nmax_memory = 64M\nauth = basic\n[client:bob]\nimages = *\nmax_memory = 128M\n", "4", "max_memory above the [ecs] cap");
+	/* Without BASIC, REMOTE_USER is ignored: a [client:USER] could only be forged. */
+	bad("[ecs]\nauth = client-cert\n\n[client:bob]\nimages = *\n", "4", "auth has no basic");
+	bad("[client:bob]\nimages = *\n[ecs]\nauth = none\n", "1", "auth has no basic");
+	bad("[client \"CN=x\"]\nimages = ecs/x:1 ecs/Busybox:*\n", "2", "bad path segment");
+	bad("[client \"CN=x\"]\nimages = ecs/x@sha256\n", "2", "digest pattern");
 	bad("[client CN=x]\nimages = *\n", "1", "unknown section");
 	bad("[client:]\nimages = *\n", "1", "unknown section");
 	bad("[client:bob]\nimages = \n", "2", "image patterns");
@@ -289,6 +316,7 @@ int main(void)
 	tcase_add_test(tc, test_config_repeats);
 	tcase_add_test(tc, test_config_cross_key_checks);
 	tcase_add_test(tc, test_config_max_timeout_lowers_default);
+	tcase_add_test(tc, test_config_registries);
 	tcase_add_test(tc, test_config_clients);
 	tcase_add_test(tc, test_config_bad_clients);
 	tcase_add_test(tc, test_config_missing_file);

@@ -55,7 +55,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# write_config [extra lines...]: a config for tests (auth none unless overridden).
+# write_config [extra lines...]: a config for tests (auth none, and Docker
+# Hub plus the test registry allowed, unless overridden).
 write_config() {
 	{
 		echo "[ecs]"
@@ -63,6 +64,9 @@ write_config() {
 		echo "max_concurrent_executing_http_requests = 4"
 		echo "default_network = none"
 		echo "sweep_interval = 0"
+		case " $* " in *" allowed_registries ="*) ;;
+		*) echo "allowed_registries = docker.io ${ECS_TEST_REGISTRY:-127.0.0.1:5000}" ;;
+		esac
 		for line in "$@"; do echo "$line"; done
 	} > "$T/ecs.conf"
 	grep -q '^auth' "$T/ecs.conf" || echo "auth = none" >> "$T/ecs.conf"
