@@ -32,6 +32,10 @@
 #   ECS_AUTH         client-cert+basic (default) | client-cert: BASIC auth on
 #                    top of the client certificate, in nginx and in ecs-fcgi;
 #                    the key and secret go to ecs.env as ECS_KEY/ECS_SECRET
+#   ECS_ALLOWED_REGISTRIES  allowed_registries for the stack's ecs-fcgi when
+#                    the base config sets none (default: docker.io and the
+#                    test registry, ${ECS_TEST_REGISTRY:-127.0.0.1:5000}; the
+#                    packaged config allows Docker Hub only)
 #   ECS_FCGI_USER    run ecs-fcgi as this user (with its group and the docker
 #                    group); default: the caller
 #   ECS_HTTPS_LISTEN    127.0.0.1:8443
@@ -149,19 +153,24 @@ ensure_basic() {
     [ "$1" = root ] || [ "$(id -u)" -ne 0 ] || chgrp "$1" "$ECS_RUN/htpasswd"
 }
 
-# The responder's config: a copy of the base config with our auth mode.
+# The responder's config: a copy of the base config with our auth mode and,
+# unless the base names its own, the demo's registries (the test registry
+# too: the tests pull from it).
 write_fcgi_config() {
     base=${ECS_CONFIG:-$ECS_ROOT/packaging/ecs.conf}
+    regs="allowed_registries = ${ECS_ALLOWED_REGISTRIES:-docker.io ${ECS_TEST_REGISTRY:-127.0.0.1:5000}}"
     if [ -f "$base" ]; then
-        awk -v auth="$ECS_AUTH" '
-            /^[ \t]*\[/ { if (in_ecs && !done) { print "auth = " auth; done = 1 }
+        ! grep -q '^[[:space:]]*allowed_registries[[:space:]]*=' "$base" || regs=
+        awk -v auth="$ECS_AUTH" -v regs="$regs" '
+            function ours() { print "auth = " auth; if (regs != "") print regs; done = 1 }
+            /^[ \t]*\[/ { if (in_ecs && !done) ours()
                           in_ecs = ($0 ~ /^[ \t]*\[ecs\][ \t]*$/) }
-            in_ecs && /^[ \t]*auth[ \t]*=/ { if (!done) print "auth = " auth; done = 1; next }
+            in_ecs && /^[ \t]*auth[ \t]*=/ { if (!done) ours(); next }
             { print }
-            END { if (!done) { if (!in_ecs) print "[ecs]"; print "auth = " auth } }
+            END { if (!done) { if (!in_ecs) print "[ecs]"; ours() } }
         ' "$base" >"$ECS_RUN/ecs.conf"
     else
-        printf '[ecs]\nauth = %s\n' "$ECS_AUTH" >"$ECS_RUN/ecs.conf"
+        printf '[ecs]\nauth = %s\n%s\n' "$ECS_AUTH" "$regs" >"$ECS_RUN/ecs.conf"
     fi
 }
 

@@ -28,6 +28,11 @@ check "without CRL= there is no ssl_crl" \
     bash -c '! "$1" SSL_CERT=/a SSL_KEY=/b CLIENT_CA=/c | grep -q ssl_crl' _ "$R"
 check "without HTPASSWD= there is no auth_basic" \
     bash -c '! "$1" SSL_CERT=/a SSL_KEY=/b CLIENT_CA=/c | grep -q auth_basic' _ "$R"
+# nginx fills $remote_user from any Authorization header, auth_basic or not.
+check "without HTPASSWD= REMOTE_USER is never \$remote_user" \
+    bash -c '! "$1" SSL_CERT=/a SSL_KEY=/b CLIENT_CA=/c | grep -Eq "ecs_remote_user +.remote_user|REMOTE_USER +.remote_user"' _ "$R"
+check "with HTPASSWD= REMOTE_USER is the user auth_basic checked" \
+    bash -c '"$1" SSL_CERT=/a SSL_KEY=/b CLIENT_CA=/c HTPASSWD=/h | grep -q "set .ecs_remote_user .remote_user;"' _ "$R"
 
 # A free port on loopback for a throw-away nginx (modern profile).
 free_port() {
