@@ -33,17 +33,6 @@ void image_parts_clear(image_parts *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static char *dup_range(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-
-	if (p == NULL)
-		return NULL;
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
-
 static int is_wild(char c)
 {
 	return c == '*' || c == '?';
@@ -91,10 +80,10 @@ static int set_registry(image_parts *out, const char *s, size_t n, int pattern, 
 				break;
 		if (port_len == 0 || i < port_len)
 			BAD("bad registry port '%.*s'", (int)port_len, colon + 1);
-		if ((out->port = dup_range(colon + 1, port_len)) == NULL)
+		if ((out->port = strndup(colon + 1, port_len)) == NULL)
 			return -2;
 	}
-	if ((out->host = dup_range(s, host_len)) == NULL)
+	if ((out->host = strndup(s, host_len)) == NULL)
 		return -2;
 	for (i = 0; i < host_len; i++)
 		out->host[i] = (char)tolower((unsigned char)out->host[i]);
@@ -130,7 +119,7 @@ static int set_path(image_parts *out, const char *s, size_t n, int pattern, char
 		if (pattern && !chars_ok(s + start, i - start, 0, 1, "._-"))
 			BAD("bad path segment '%.*s' (lower-case letters, digits, '.', '_', '-', '*' and '?')",
 					(int)(i - start), s + start);
-		if ((out->path[k++] = dup_range(s + start, i - start)) == NULL)
+		if ((out->path[k++] = strndup(s + start, i - start)) == NULL)
 			return -2;
 		out->path_len = k;
 		start = i + 1;
@@ -201,7 +190,7 @@ int image_pattern_parse(image_parts *out, const char *pattern, char *why, size_t
 	if (tag != NULL) {
 		if (tag_len > TAG_PATTERN_MAX_LEN || !chars_ok(tag, tag_len, 1, 1, "_.-"))
 			BAD("bad tag pattern '%.*s' (letters, digits, '_', '.', '-', '*' and '?')", (int)tag_len, tag);
-		if ((out->tag = dup_range(tag, tag_len)) == NULL)
+		if ((out->tag = strndup(tag, tag_len)) == NULL)
 			return -2;
 	}
 	if (name_len == 0)

@@ -199,6 +199,8 @@ static int classify(long status, const char *message)
 {
 	if (status == 404)
 		return ECS_ENOTFOUND;
+	if (status == 401 || status == 403)
+		return ECS_EUNAUTHORIZED;
 	if (message != NULL) {
 		if (contains(message, "unauthorized") || contains(message, "authentication required") ||
 				contains(message, "no basic auth credentials") || contains(message, "denied"))
@@ -264,15 +266,53 @@ static int auth_header(char **out, const ecs_registry_auth *auth, const ecs_imag
 	return rc;
 }
 
+/*
+ * What a pull and a distribution inspect share: parse @image into @ref and,
+ * with @auth, put its X-Registry-Auth header in @req (held in @header, which
+ * the caller wipes and frees, and @slot). Errors say @what, never a secret.
+ */
+static int registry_request(ecs_http_request *req, ecs_image_ref *ref, char **header, const char **slot,
+		ecs_engine *engine, const char *what, const char *image, const ecs_registry_auth *auth)
+{
+	int rc = ecs_image_ref_parse(ref, image);
+
+	if (rc != ECS_OK)
+		return ecs_engine_fail(engine, rc, "%s %s: %s", what, image,
+				rc == ECS_ENOMEM ? "out of memory" : "not a valid image reference with a tag or digest");
+	if (auth == NULL)
+		return ECS_OK;
+	rc = auth_header(header, auth, ref);
+	if (rc != ECS_OK)
+		/* Say which field, never what it held. */
+		return ecs_engine_fail(engine, rc, "%s %s: %s", what, image,
+				rc == ECS_ENOMEM ? "out of memory" : "credentials need a username and a password");
+	*slot = *header;
+	req->headers = slot;
+	req->headers_len = 1;
+	return ECS_OK;
+}
+
+/* A non-2xx answer about @image: the engine's words, sorted by classify(). */
+static int registry_failure(ecs_engine *engine, const ecs_http_response *resp, const char *what, const char *image)
+{
+	json_object *answer = ecs_json_parse(resp->body, resp->len);
+	const char *message = answer != NULL ? ecs_json_engine_message(answer) : NULL;
+	int rc;
+
+	if (message == NULL)
+		message = resp->body != NULL && resp->len > 0 ? resp->body : "no message";
+	rc = ecs_engine_fail(engine, classify(resp->status, message), "%s %s: %s", what, image, message);
+	json_object_put(answer);
+	return rc;
+}
+
 int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_auth *auth, long timeout_ms)
 {
 	ecs_http_request req = { 0 };
 	ecs_http_response resp = { 0 };
 	ecs_image_ref ref = { NULL, NULL, NULL, NULL };
 	pull_progress progress = { NULL, 0, 0, NULL };
-	json_object *answer = NULL;
-	const char *headers[1];
-	const char *message;
+	const char *slot = NULL;
 	char *path = NULL, *header = NULL;
 	int rc;
 
@@ -283,28 +323,13 @@ int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_aut
 		return ecs_engine_fail(engine, ECS_EINVAL, "pull: no image reference");
 	if (timeout_ms < 0)
 		return ecs_engine_fail(engine, ECS_EINVAL, "pull %s: negative timeout", image);
-	rc = ecs_image_ref_parse(&ref, image);
-	if (rc != ECS_OK) {
-		rc = ecs_engine_fail(engine, rc, "pull %s: %s", image,
-				rc == ECS_ENOMEM ? "out of memory" : "not a valid image reference with a tag or digest");
+	rc = registry_request(&req, &ref, &header, &slot, engine, "pull", image, auth);
+	if (rc != ECS_OK)
 		goto out;
-	}
 	rc = pull_query(&path, &ref);
 	if (rc != ECS_OK) {
 		rc = ecs_engine_fail(engine, rc, "pull %s: out of memory", image);
 		goto out;
-	}
-	if (auth != NULL) {
-		rc = auth_header(&header, auth, &ref);
-		if (rc != ECS_OK) {
-			/* Say which field, never what it held. */
-			rc = ecs_engine_fail(engine, rc, "pull %s: %s", image,
-					rc == ECS_ENOMEM ? "out of memory" : "credentials need a username and a password");
-			goto out;
-		}
-		headers[0] = header;
-		req.headers = headers;
-		req.headers_len = 1;
 	}
 	req.method = "POST";
 	req.path = path;
@@ -315,11 +340,7 @@ int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_aut
 	if (rc != ECS_OK)
 		goto out;
 	if (!ecs_http_ok(&resp)) {
-		answer = ecs_json_parse(resp.body, resp.len);
-		message = answer != NULL ? ecs_json_engine_message(answer) : NULL;
-		if (message == NULL)
-			message = resp.body != NULL && resp.len > 0 ? resp.body : "no message";
-		rc = ecs_engine_fail(engine, classify(resp.status, message), "pull %s: %s", image, message);
+		rc = registry_failure(engine, &resp, "pull", image);
 		goto out;
 	}
 	/* A last line without a newline still counts. */
@@ -334,7 +355,6 @@ int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_aut
 	}
 	rc = ECS_OK;
 out:
-	json_object_put(answer);
 	ecs_http_response_clear(&resp);
 	if (header != NULL) {
 		explicit_bzero(header, strlen(header));
@@ -353,7 +373,7 @@ int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char
 	ecs_http_response resp = { 0 };
 	ecs_image_ref ref = { NULL, NULL, NULL, NULL };
 	json_object *answer = NULL, *desc;
-	const char *headers[1], *message, *d;
+	const char *slot = NULL, *d;
 	char *name = NULL, *path = NULL, *header = NULL;
 	int rc;
 
@@ -364,12 +384,9 @@ int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char
 	ecs_engine_clear_error(engine);
 	if (image == NULL)
 		return ecs_engine_fail(engine, ECS_EINVAL, "distribution inspect: no image reference");
-	rc = ecs_image_ref_parse(&ref, image);
-	if (rc != ECS_OK) {
-		rc = ecs_engine_fail(engine, rc, "distribution inspect %s: %s", image,
-				rc == ECS_ENOMEM ? "out of memory" : "not a valid image reference with a tag or digest");
+	rc = registry_request(&req, &ref, &header, &slot, engine, "distribution inspect", image, auth);
+	if (rc != ECS_OK)
 		goto out;
-	}
 	/* Escaped whole ('/' too): the engine decodes the path before routing on it. */
 	name = ecs_http_escape(image);
 	if (name == NULL || asprintf(&path, "/distribution/%s/json", name) < 0) {
@@ -377,32 +394,17 @@ int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char
 		rc = ecs_engine_fail(engine, ECS_ENOMEM, "distribution inspect %s: out of memory", image);
 		goto out;
 	}
-	if (auth != NULL) {
-		rc = auth_header(&header, auth, &ref);
-		if (rc != ECS_OK) {
-			rc = ecs_engine_fail(engine, rc, "distribution inspect %s: %s", image,
-					rc == ECS_ENOMEM ? "out of memory" : "credentials need a username and a password");
-			goto out;
-		}
-		headers[0] = header;
-		req.headers = headers;
-		req.headers_len = 1;
-	}
 	req.method = "GET";
 	req.path = path;
 	rc = ecs_http_do(engine, &req, &resp);
 	if (rc != ECS_OK)
 		goto out;
-	answer = ecs_json_parse(resp.body, resp.len);
+	/* 401 for refused credentials, 500 "no basic auth credentials" for none. */
 	if (!ecs_http_ok(&resp)) {
-		message = answer != NULL ? ecs_json_engine_message(answer) : NULL;
-		if (message == NULL)
-			message = resp.body != NULL && resp.len > 0 ? resp.body : "no message";
-		/* 401 for refused credentials, 500 "no basic auth credentials" for none. */
-		rc = ecs_engine_fail(engine, resp.status == 401 || resp.status == 403 ? ECS_EUNAUTHORIZED :
-				classify(resp.status, message), "distribution inspect %s: %s", image, message);
+		rc = registry_failure(engine, &resp, "distribution inspect", image);
 		goto out;
 	}
+	answer = ecs_json_parse(resp.body, resp.len);
 	desc = answer != NULL ? ecs_json_get_object(answer, "Descriptor") : NULL;
 	d = desc != NULL ? ecs_json_get_string(desc, "digest") : NULL;
 	if (d == NULL) {

@@ -22,19 +22,7 @@ task() { # task IMAGE [curl args...]: POST a task running `echo authz`
 }
 
 # ---- the demo stack: registries ----------------------------------------------
-python3 -c '
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(16)
-open(sys.argv[2] + ".ready", "w").close()
-while True:
-    c, _ = s.accept()
-    with open(sys.argv[2], "a") as f:
-        f.write("connection\n")
-    c.close()
-' "$listen_port" "$E2E_TMP/conns" 2>"$E2E_TMP/listener.log" &
+python3 "$E2E_REPO/t/tcp_listener.py" "$listen_port" "$E2E_TMP/conns" 2>"$E2E_TMP/listener.log" &
 listener=$!
 e2e_on_exit "kill $listener 2>/dev/null"
 wait_for 10 test -f "$E2E_TMP/conns.ready" || { say "listener did not start: $(cat "$E2E_TMP/listener.log")"; exit 1; }

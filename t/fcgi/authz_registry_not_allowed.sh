@@ -14,19 +14,7 @@ stop_listener() {
 	LISTENER_PID=
 }
 trap 'stop_listener; cleanup' EXIT
-python3 -c '
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(16)
-open(sys.argv[2] + ".ready", "w").close()
-while True:
-    c, _ = s.accept()
-    with open(sys.argv[2], "a") as f:
-        f.write("connection\n")
-    c.close()
-' "$PORT" "$T/conns" 2>>"$T/listener.log" &
+python3 "$(dirname "$0")/../tcp_listener.py" "$PORT" "$T/conns" 2>>"$T/listener.log" &
 LISTENER_PID=$!
 wait_for test -f "$T/conns.ready" || fail "the listener on 127.0.0.1:$PORT did not start: $(cat "$T/listener.log")"
 conns() { [ -f "$T/conns" ] && wc -l < "$T/conns" || echo 0; }
