@@ -43,6 +43,7 @@ typedef struct {
 	char **images;      /* image patterns (image_match.h), validated at load */
 	size_t images_len;
 	limit_caps caps;    /* 0 members inherit the [ecs] cap */
+	int max_tasks;      /* max_client_tasks; -1 inherits the [ecs] value, 0 = no cap */
 	int line;           /* where the section starts, for messages */
 } client_rule;
 
@@ -56,6 +57,7 @@ typedef struct {
 	long connect_timeout_ms;    /* docker_remote_api_connect_timeout */
 	long request_timeout_ms;    /* docker_remote_api_request_timeout */
 	int workers;                /* max_concurrent_executing_http_requests */
+	int max_client_tasks;       /* tasks one client may have in flight; 0 = no cap */
 	auth_mode auth;
 	int trusted_probe;          /* honour ECS_TRUSTED_PROBE=1 for the quick health check */
 	size_t body_limit;
@@ -104,6 +106,9 @@ void config_free(config *cfg);
  * Returns NULL when none matches.
  */
 const client_rule *config_find_client(const config *cfg, const char *dn, const char *user);
+
+/** config_client_task_limit - max_client_tasks for @rule (NULL: the [ecs] value). */
+int config_client_task_limit(const config *cfg, const client_rule *rule);
 
 /** config_network_allowed - 1 when @name is in allowed_networks. */
 int config_network_allowed(const config *cfg, const char *name);

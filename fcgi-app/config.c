@@ -334,6 +334,8 @@ config *config_defaults(void)
 	c->connect_timeout_ms = 5000;
 	c->request_timeout_ms = 30000;
 	c->workers = 64;
+	/* A quarter of the default pool: one client cannot hold every worker. */
+	c->max_client_tasks = 16;
 	c->auth = AUTH_MODE_CLIENT_CERT;
 	c->trusted_probe = 1;
 	c->body_limit = 5 * 1024;
@@ -393,6 +395,17 @@ static int set_str(char **dst, const char *v)
 		return -2;
 	free(*dst);
 	*dst = s;
+	return 0;
+}
+
+/* Shared by [ecs] and [client ...]: max_client_tasks. */
+static int parse_client_tasks(int *out, const char *v, char *why, size_t whylen)
+{
+	long long n;
+
+	if (config_parse_uint(&n, v, 0, 4096) != 0)
+		BAD("expected a number of tasks between 0 (no cap) and 4096");
+	*out = (int)n;
 	return 0;
 }
 
@@ -464,6 +477,8 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 		if (config_parse_uint(&n, v, 1, 4096) != 0)
 			BAD("expected a number of workers between 1 and 4096");
 		c->workers = (int)n;
+	} else if (strcmp(key, "max_client_tasks") == 0) {
+		return parse_client_tasks(&c->max_client_tasks, v, why, whylen);
 	} else if (strcmp(key, "auth") == 0) {
 		if (strcmp(v, "client-cert") == 0)
 			c->auth = AUTH_MODE_CLIENT_CERT;
@@ -598,6 +613,8 @@ static int apply_client(client_rule *r, const char *key, const char *v, char *wh
 			BAD("expected one or more image patterns such as ecs/busybox:*");
 		return check_patterns(r, why, whylen);
 	}
+	if (strcmp(key, "max_client_tasks") == 0)
+		return parse_client_tasks(&r->max_tasks, v, why, whylen);
 	return 1;
 }
 
@@ -714,6 +731,7 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 				memset(cur, 0, sizeof(*cur));
 				cur->name = name;
 				cur->by_user = by_user;
+				cur->max_tasks = -1;
 				cur->line = e->line;
 			}
 			continue;
@@ -825,6 +843,11 @@ const client_rule *config_find_client(const config *cfg, const char *dn, const c
 			if (cfg->clients[i].by_user && strcmp(cfg->clients[i].name, user) == 0)
 				return &cfg->clients[i];
 	return NULL;
+}
+
+int config_client_task_limit(const config *cfg, const client_rule *rule)
+{
+	return rule != NULL && rule->max_tasks >= 0 ? rule->max_tasks : cfg->max_client_tasks;
 }
 
 int config_network_allowed(const config *cfg, const char *name)

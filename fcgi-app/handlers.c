@@ -398,6 +398,9 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 			metrics_engine_error(rc);
 		if (rc == ECS_ENOTFOUND)
 			send_error(resp, req, status, code, "image '%.128s' not found", tb.image);
+		else if (rc == ECS_ECANCELED && ecs_cancel_is_triggered(ctx->client_gone))
+			/* Nobody reads this: it is for the log line and the metrics (nginx's 499). */
+			send_error(resp, req, 499, "CLIENT_CLOSED_REQUEST", "the client went away: the task was stopped and its container deleted");
 		else if (rc == ECS_ECANCELED)
 			send_error(resp, req, status, code, "the service is shutting down: the task was stopped and its container deleted");
 		else
@@ -436,7 +439,7 @@ static int trusted_probe(const config *cfg, const handler_info *info, const requ
 	return rc >= 0 && quick;
 }
 
-void handler_handle(response *resp, handler_info *info, handler_ctx *ctx, request *req)
+handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ctx, request *req)
 {
 	memset(info, 0, sizeof(*info));
 	info->exit_code = -1;
@@ -454,34 +457,83 @@ void handler_handle(response *resp, handler_info *info, handler_ctx *ctx, reques
 	if (info->auth.status != 0) {
 		if (info->auth.basic_challenge)
 			response_add_header(resp, "WWW-Authenticate", "Basic realm=\"ecs\"");
-		return send_error(resp, req, info->auth.status, info->auth.code, "%s", info->auth.message);
+		send_error(resp, req, info->auth.status, info->auth.code, "%s", info->auth.message);
+		return HANDLER_DONE;
 	}
-	if (info->route.id == ROUTE_NONE)
-		return send_error(resp, req, 404, "NOT_FOUND", "no resource at '%.200s'", req->path);
+	if (info->route.id == ROUTE_NONE) {
+		send_error(resp, req, 404, "NOT_FOUND", "no resource at '%.200s'", req->path);
+		return HANDLER_DONE;
+	}
 	if (!info->route.method_allowed) {
 		response_add_header(resp, "Allow", info->route.allow);
-		return send_error(resp, req, 405, "METHOD_NOT_ALLOWED", "%.16s is not allowed here; use %s",
+		send_error(resp, req, 405, "METHOD_NOT_ALLOWED", "%.16s is not allowed here; use %s",
 				req->method, info->route.allow);
+		return HANDLER_DONE;
 	}
 	switch (info->route.id) {
 	case ROUTE_TASKS:
-		handle_tasks(resp, info, ctx, req);
-		break;
+		return HANDLER_TASK;
 	case ROUTE_VERSION:
 		handle_version(resp, req);
-		break;
+		return HANDLER_DONE;
 	case ROUTE_NOOP:
 		handle_noop(resp, req);
-		break;
-	case ROUTE_HEALTH:
+		return HANDLER_DONE;
+	case ROUTE_HEALTH: {
+		/* The quick check never touches the engine: answered here. */
+		char *v = NULL;
+		int quick = 1, rc = query_get(&v, req->query, "quick");
+
+		if (rc == 1 && query_parse_bool(&quick, v) != 0)
+			quick = 1;  /* handle_health answers the 400 */
+		free(v);
+		if (rc >= 0 && !quick)
+			return HANDLER_ENGINE;
 		handle_health(resp, ctx, req);
-		break;
+		return HANDLER_DONE;
+	}
 	case ROUTE_METRICS:
 		handle_metrics(resp, ctx, req);
-		break;
+		return HANDLER_DONE;
 	default:
 		send_error(resp, req, 404, "NOT_FOUND", "no resource at '%.200s'", req->path);
+		return HANDLER_DONE;
 	}
+}
+
+void handler_run(response *resp, handler_info *info, handler_ctx *ctx, request *req)
+{
+	if (info->route.id == ROUTE_TASKS)
+		handle_tasks(resp, info, ctx, req);
+	else
+		handle_health(resp, ctx, req);
+}
+
+void handler_handle(response *resp, handler_info *info, handler_ctx *ctx, request *req)
+{
+	if (handler_prepare(resp, info, ctx, req) != HANDLER_DONE)
+		handler_run(resp, info, ctx, req);
+}
+
+int handler_client_task_limit(const handler_ctx *ctx, const handler_info *info)
+{
+	const client_rule *rule = config_find_client(ctx->cfg, info->auth.subject, info->auth.user);
+
+	return config_client_task_limit(ctx->cfg, rule);
+}
+
+void handler_refuse(response *resp, const request *req, handler_refusal why, int limit)
+{
+	char secs[16];
+
+	snprintf(secs, sizeof(secs), "%d", HANDLER_RETRY_AFTER_S);
+	response_add_header(resp, "Retry-After", secs);
+	if (why == HANDLER_REFUSE_CLIENT_LIMIT)
+		send_error(resp, req, 429, "TOO_MANY_TASKS",
+				"this client already has %d task(s) running, its limit; retry when one has finished", limit);
+	else
+		send_error(resp, req, 503, "SERVICE_BUSY",
+				"every worker is busy and the queue is full; retry later");
 }
 
 void handler_finish(const handler_info *info, const request *req, const response *resp)

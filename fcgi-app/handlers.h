@@ -21,7 +21,8 @@ typedef struct {
 	const config *cfg;
 	ecs_engine *engine;    /* this worker's; NULL means no engine (503) */
 	ecs_reaper *reaper;    /* shared; NULL deletes containers before answering */
-	ecs_cancel *cancel;    /* this worker's; triggered at the end of the shutdown grace */
+	ecs_cancel *cancel;    /* this task's; triggered when its client goes or at the end of the shutdown grace */
+	ecs_cancel *client_gone; /* this task's; triggered (with @cancel) when its client went away; may be NULL */
 	int workers;           /* pool size, for the metrics */
 	cred_cache *creds;     /* shared; credentials the registry accepted lately (NULL: none kept) */
 } handler_ctx;
@@ -42,8 +43,40 @@ typedef struct {
 	char error[512];
 } handler_info;
 
-/** handler_handle - answer @req into @resp (response_init()ed by the caller). */
+/** What handler_prepare() left to do. */
+typedef enum {
+	HANDLER_DONE = 0,  /* @resp holds the answer */
+	HANDLER_TASK,      /* a task: handler_run() on a task worker, after admission */
+	HANDLER_ENGINE     /* other work that talks to the engine (the comprehensive health check) */
+} handler_next;
+
+/**
+ * handler_prepare - route and authenticate @req and answer everything that
+ * needs no engine (the quick health check, _noop, _version, _metrics and
+ * every refusal) into @resp (response_init()ed by the caller). Never blocks
+ * on the engine: ctx->engine may be NULL here.
+ */
+handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ctx, request *req);
+
+/** handler_run - finish what handler_prepare() returned HANDLER_TASK or HANDLER_ENGINE for. */
+void handler_run(response *resp, handler_info *info, handler_ctx *ctx, request *req);
+
+/** handler_handle - handler_prepare() then, if needed, handler_run() on the same thread. */
 void handler_handle(response *resp, handler_info *info, handler_ctx *ctx, request *req);
+
+/** handler_client_task_limit - max_client_tasks for the client handler_prepare() authenticated. */
+int handler_client_task_limit(const handler_ctx *ctx, const handler_info *info);
+
+/** Seconds a refused client is told to wait (Retry-After). */
+#define HANDLER_RETRY_AFTER_S 1
+
+typedef enum {
+	HANDLER_REFUSE_CLIENT_LIMIT,  /* 429 TOO_MANY_TASKS: the client is at max_client_tasks (@limit) */
+	HANDLER_REFUSE_BUSY           /* 503 SERVICE_BUSY: every worker busy and the queue full */
+} handler_refusal;
+
+/** handler_refuse - a refused task: the JSON error with a Retry-After header. */
+void handler_refuse(response *resp, const request *req, handler_refusal why, int limit);
 
 /** handler_log - the request's log line and metrics, once the response is out. */
 void handler_finish(const handler_info *info, const request *req, const response *resp);

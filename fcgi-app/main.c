@@ -1,17 +1,18 @@
 /*
  * main.c - ecs-fcgi: start-up, the worker pool, signals and shutdown.
  *
- * spawn-fcgi hands us the listening socket as file descriptor 0. Each worker
- * thread owns an ecs_engine and a cancel token and loops on FCGX_Accept_r;
- * a task holds its worker while the container runs, so the pool size
- * (max_concurrent_executing_http_requests) is the number of concurrent tasks.
+ * spawn-fcgi hands us the listening socket as file descriptor 0; workers.c
+ * accepts on it (acceptor threads for quick requests, a pool of
+ * max_concurrent_executing_http_requests task workers for containers).
  * One ecs_reaper is shared: containers are handed to it after the response
  * is finished, and its timer sweeps orphans.
  *
  * SIGTERM/SIGINT: the handler only writes to a pipe. The main thread then
- * stops the accept loops, gives running tasks shutdown_grace seconds, cancels
- * what still runs (libecs kills those containers and hands them to the
- * reaper), frees the reaper (which drains its queue) and exits 0.
+ * stops accepting, gives queued and running tasks what is left of
+ * shutdown_grace, cancels what still runs (libecs kills those containers,
+ * pulls included, and hands them to the reaper), lets the reaper drain its
+ * queue within the rest of the grace (what it cannot delete by then is left
+ * to the next start-up sweep, and logged) and exits 0.
  */
 #include <config.h>
 
@@ -33,24 +34,10 @@
 #include <ecs/ecs.h>
 
 #include "conf.h"
-#include "handlers.h"
 #include "log.h"
 #include "metrics.h"
+#include "workers.h"
 
-typedef struct {
-	pthread_t thread;
-	int index;
-	int started;
-	int exited;             /* under pool_lock */
-	int busy;               /* under pool_lock */
-	ecs_engine *engine;
-	ecs_cancel *cancel;
-	handler_ctx ctx;
-} worker;
-
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
-static volatile sig_atomic_t stopping;
 static int signal_pipe[2] = { -1, -1 };
 
 static void on_term(int sig)
@@ -78,139 +65,10 @@ static void libecs_log(ecs_log_level level, const char *message, void *userdata)
 	log_msg(level <= ECS_LOG_DEBUG ? map[level] : LOG_LEVEL_DEBUG, "libecs", "%s", message);
 }
 
-static int fcgx_read(void *ctx, char *buf, int n)
+/* The reaper's share of shutdown_grace, in milliseconds. */
+static unsigned int drain_ms(unsigned int grace_s)
 {
-	FCGX_Stream *in = ctx;
-	int got = FCGX_GetStr(buf, n, in);
-
-	if (got < n && FCGX_GetError(in) != 0)
-		return -1;
-	return got;
-}
-
-static void set_busy(worker *w, int busy)
-{
-	pthread_mutex_lock(&pool_lock);
-	w->busy = busy;
-	pthread_cond_broadcast(&pool_cond);
-	pthread_mutex_unlock(&pool_lock);
-	metrics_workers_busy_add(busy ? 1 : -1);
-}
-
-static void serve(worker *w, FCGX_Request *fr)
-{
-	request req;
-	response resp;
-	handler_info info;
-	char head[1024];
-	char scratch[4096];
-	int n, drained = 0;
-
-	response_init(&resp);
-	if (request_init(&req, fr->envp, fcgx_read, fr->in) != 0) {
-		response_set_error(&resp, 500, "INTERNAL_ERROR", "out of memory", "");
-		memset(&info, 0, sizeof(info));
-	} else {
-		handler_handle(&resp, &info, &w->ctx, &req);
-	}
-	/* Read what is left of a body we refused, up to a bound, so a client
-	 * still writing it sees our answer rather than a reset. */
-	while (drained < (1 << 20) && (n = FCGX_GetStr(scratch, sizeof(scratch), fr->in)) > 0)
-		drained += n;
-	n = response_head(head, sizeof(head), &resp);
-	if (n > 0) {
-		FCGX_PutStr(head, n, fr->out);
-		if (resp.body_len > 0)
-			FCGX_PutStr(resp.body, (int)resp.body_len, fr->out);
-	}
-	/* Finish first, then log: the client has its answer before we spend
-	 * anything more on it (the container is already with the reaper). */
-	FCGX_Finish_r(fr);
-	if (req.path != NULL) {
-		handler_finish(&info, &req, &resp);
-		request_clear(&req);
-	}
-	response_clear(&resp);
-}
-
-static void *worker_main(void *arg)
-{
-	worker *w = arg;
-	FCGX_Request fr;
-
-	if (FCGX_InitRequest(&fr, 0, 0) != 0) {
-		log_msg(LOG_LEVEL_ERROR, "worker", "worker %d: FCGX_InitRequest failed", w->index);
-		goto out;
-	}
-	while (!stopping) {
-		int rc = FCGX_Accept_r(&fr);
-
-		if (rc < 0) {
-			if (stopping)
-				break;
-			log_msg(LOG_LEVEL_ERROR, "worker", "worker %d: accept failed (%d); retrying", w->index, rc);
-			sleep(1);
-			continue;
-		}
-		set_busy(w, 1);
-		serve(w, &fr);
-		set_busy(w, 0);
-	}
-	FCGX_Free(&fr, 0);
-out:
-	pthread_mutex_lock(&pool_lock);
-	w->exited = 1;
-	pthread_cond_broadcast(&pool_cond);
-	pthread_mutex_unlock(&pool_lock);
-	return NULL;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Wake idle workers out of accept(2) until every one has left its loop.
- * Repeated, because a worker may be between its check of `stopping` and
- * accept(2) when the first wake-up arrives. */
-static void wait_workers(worker *ws, int n, double deadline, int cancel_at_deadline)
-{
-	int i, left, idle, cancelled = 0, closed = 0;
-
-	for (;;) {
-		left = idle = 0;
-		pthread_mutex_lock(&pool_lock);
-		for (i = 0; i < n; i++) {
-			if (!ws[i].started || ws[i].exited)
-				continue;
-			left++;
-			if (!ws[i].busy) {
-				idle++;
-				pthread_kill(ws[i].thread, SIGUSR1);
-			}
-		}
-		pthread_mutex_unlock(&pool_lock);
-		/* Once no worker can be in accept(2) (a busy one never returns
-		 * to it), close the listening socket: connections still in its
-		 * backlog are refused now rather than left waiting for us. */
-		if (idle == 0 && !closed) {
-			close(0);
-			closed = 1;
-			log_msg(LOG_LEVEL_INFO, "shutdown", "stopped accepting; %d task(s) still running", left);
-		}
-		if (left == 0)
-			return;
-		if (cancel_at_deadline && !cancelled && now_s() >= deadline) {
-			log_msg(LOG_LEVEL_WARNING, "shutdown", "grace period over: cancelling %d running task(s)", left);
-			for (i = 0; i < n; i++)
-				ecs_cancel_trigger(ws[i].cancel);
-			cancelled = 1;
-		}
-		usleep(50 * 1000);
-	}
+	return grace_s >= 4 ? grace_s * 250u : 1000u;
 }
 
 static void usage(FILE *f)
@@ -263,14 +121,16 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *config_path = NULL;
-	int check_only = 0, c, i, rc = 1;
+	int check_only = 0, c, rc = 1;
 	config *cfg = NULL;
 	ecs_engine_options eopts = ECS_ENGINE_OPTIONS_INIT;
 	ecs_reaper_options ropts = ECS_REAPER_OPTIONS_INIT;
 	ecs_engine *main_engine = NULL;
 	ecs_reaper *reaper = NULL;
 	cred_cache *creds = NULL;
-	worker *ws = NULL;
+	workers *pool = NULL;
+	ecs_reaper_stats rs;
+	double tasks_s;
 	struct sigaction sa;
 	sigset_t term, old;
 	struct stat st;
@@ -369,36 +229,19 @@ int main(int argc, char **argv)
 	ropts.engine = eopts;
 	ropts.sweep_interval_s = cfg->sweep_interval_s;
 	ropts.sweep_min_age_s = cfg->sweep_min_age_s;
-	ropts.drain_timeout_ms = 30000;
+	/* The last quarter of shutdown_grace (at least a second) is the reaper's,
+	 * to drain its queue; the tasks get the rest (see the stop below). */
+	ropts.drain_timeout_ms = drain_ms(cfg->shutdown_grace_s);
 	if (ecs_reaper_new(&reaper, &ropts) != 0) {
 		log_msg(LOG_LEVEL_ERROR, "startup", "cannot start the reaper");
 		goto out;
 	}
 
 	creds = cred_cache_new(CRED_CACHE_SIZE, CRED_CACHE_TTL_S);
-	ws = calloc((size_t)cfg->workers, sizeof(*ws));
-	if (ws == NULL || creds == NULL)
+	if (creds == NULL)
 		goto out;
-	for (i = 0; i < cfg->workers; i++) {
-		worker *w = &ws[i];
-
-		w->index = i;
-		if (ecs_engine_new(&w->engine, &eopts) != 0 || ecs_cancel_new(&w->cancel) != 0) {
-			log_msg(LOG_LEVEL_ERROR, "startup", "out of memory making worker %d", i);
-			goto stop;
-		}
-		w->ctx.cfg = cfg;
-		w->ctx.engine = w->engine;
-		w->ctx.reaper = reaper;
-		w->ctx.cancel = w->cancel;
-		w->ctx.workers = cfg->workers;
-		w->ctx.creds = creds;
-		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-			log_msg(LOG_LEVEL_ERROR, "startup", "cannot start worker %d", i);
-			goto stop;
-		}
-		w->started = 1;
-	}
+	if (workers_start(&pool, cfg, &eopts, reaper, creds) != 0)
+		goto stop;
 	log_msg(LOG_LEVEL_INFO, "startup", "ecs-fcgi %s ready: %d workers, engine %s, auth %s, config %s",
 			PACKAGE_VERSION, cfg->workers, cfg->endpoint, config_auth_name(cfg->auth),
 			cfg->path ? cfg->path : "built-in defaults");
@@ -417,21 +260,17 @@ int main(int argc, char **argv)
 	}
 	rc = 0;
 stop:
-	stopping = 1;
-	FCGX_ShutdownPending();
-	if (ws != NULL) {
-		wait_workers(ws, cfg->workers, now_s() + cfg->shutdown_grace_s, 1);
-		for (i = 0; i < cfg->workers; i++) {
-			if (ws[i].started)
-				pthread_join(ws[i].thread, NULL);
-			ecs_engine_free(ws[i].engine);
-			ecs_cancel_free(ws[i].cancel);
-		}
+	tasks_s = (double)cfg->shutdown_grace_s - drain_ms(cfg->shutdown_grace_s) / 1000.0;
+	workers_stop(pool, workers_now() + (tasks_s > 0 ? tasks_s : 0));
+	if (reaper != NULL) {
+		ecs_reaper_stats_get(reaper, &rs);
+		log_msg(LOG_LEVEL_INFO, "shutdown", "draining %llu queued deletion(s) within %.1f s; any left "
+				"are logged one by one and removed by the next start-up sweep",
+				(unsigned long long)rs.queued, drain_ms(cfg->shutdown_grace_s) / 1000.0);
 	}
 out:
 	ecs_reaper_free(reaper);  /* drains its queue */
 	cred_cache_free(creds);
-	free(ws);
 	ecs_engine_free(main_engine);
 	if (rc == 0)
 		log_msg(LOG_LEVEL_INFO, "shutdown", "stopped");

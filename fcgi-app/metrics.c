@@ -20,7 +20,7 @@ typedef struct {
 	double sum;
 } histogram;
 
-static const int statuses[] = { 200, 201, 400, 401, 403, 404, 405, 413, 415, 429, 500, 502, 503, 504 };
+static const int statuses[] = { 200, 201, 400, 401, 403, 404, 405, 413, 415, 429, 499, 500, 502, 503, 504 };
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
 
 static const char *const phases[] = { "pull", "create", "start", "run", "logs" };
@@ -38,6 +38,7 @@ static struct {
 	uint64_t engine_errors[NERRORS];
 	int64_t in_flight;
 	int64_t busy;
+	int64_t queued;
 	uint64_t swept_at_startup;
 } m;
 
@@ -122,6 +123,13 @@ void metrics_workers_busy_add(int delta)
 {
 	pthread_mutex_lock(&lock);
 	m.busy += delta;
+	pthread_mutex_unlock(&lock);
+}
+
+void metrics_tasks_queued_add(int delta)
+{
+	pthread_mutex_lock(&lock);
+	m.queued += delta;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -264,7 +272,9 @@ char *metrics_render(size_t *len, const ecs_reaper_stats *rs, int workers)
 	put(&s, "ecs_tasks_in_flight %lld\n", (long long)m.in_flight);
 	put(&s, "# HELP ecs_workers Worker threads (max_concurrent_executing_http_requests).\n# TYPE ecs_workers gauge\n");
 	put(&s, "ecs_workers %d\n", workers);
-	put(&s, "# HELP ecs_workers_busy Worker threads handling a request now.\n# TYPE ecs_workers_busy gauge\n");
+	put(&s, "# HELP ecs_tasks_queued Tasks admitted and waiting for a task worker.\n# TYPE ecs_tasks_queued gauge\n");
+	put(&s, "ecs_tasks_queued %lld\n", (long long)m.queued);
+	put(&s, "# HELP ecs_workers_busy Task workers handling a request now.\n# TYPE ecs_workers_busy gauge\n");
 	put(&s, "ecs_workers_busy %lld\n", (long long)m.busy);
 	put(&s, "# HELP ecs_engine_errors_total Failed calls to the Docker engine, by kind.\n");
 	put(&s, "# TYPE ecs_engine_errors_total counter\n");

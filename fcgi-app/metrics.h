@@ -36,6 +36,9 @@ void metrics_swept_add(size_t n);
 void metrics_tasks_in_flight_add(int delta);
 void metrics_workers_busy_add(int delta);
 
+/** metrics_tasks_queued_add - the gauge of tasks waiting for a task worker. */
+void metrics_tasks_queued_add(int delta);
+
 /** metrics_workers_busy - the current gauge value. */
 int metrics_workers_busy(void);
 

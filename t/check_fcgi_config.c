@@ -252,6 +252,25 @@ START_TEST(test_config_clients)
 }
 END_TEST
 
+START_TEST(test_config_client_task_limit)
+{
+	config *c = config_defaults();
+
+	ck_assert_int_eq(config_client_task_limit(c, NULL), 16);
+	config_free(c);
+	c = good("[ecs]\nmax_client_tasks = 3\n[client:alice]\nimages = *\n"
+		 "[client:bob]\nimages = *\nmax_client_tasks = 10\n[client:carol]\nimages = *\nmax_client_tasks = 0\n");
+	ck_assert_int_eq(c->max_client_tasks, 3);
+	ck_assert_int_eq(config_client_task_limit(c, NULL), 3);
+	ck_assert_int_eq(config_client_task_limit(c, config_find_client(c, NULL, "alice")), 3);
+	ck_assert_int_eq(config_client_task_limit(c, config_find_client(c, NULL, "bob")), 10);
+	ck_assert_int_eq(config_client_task_limit(c, config_find_client(c, NULL, "carol")), 0);
+	config_free(c);
+	bad("[ecs]\nmax_client_tasks = -1\n", "2", "max_client_tasks");
+	bad("[ecs]\n[client:a]\nimages = *\nmax_client_tasks = many\n", "4", "between 0 (no cap) and 4096");
+}
+END_TEST
+
 START_TEST(test_config_bad_clients)
 {
 	bad("[ecs]\n[client:bob]\nmax_pids = 3\n", "2", "needs an 'images' key");
@@ -318,6 +337,7 @@ int main(void)
 	tcase_add_test(tc, test_config_max_timeout_lowers_default);
 	tcase_add_test(tc, test_config_registries);
 	tcase_add_test(tc, test_config_clients);
+	tcase_add_test(tc, test_config_client_task_limit);
 	tcase_add_test(tc, test_config_bad_clients);
 	tcase_add_test(tc, test_config_missing_file);
 	tcase_add_test(tc, test_config_parse_size);

@@ -366,6 +366,77 @@ START_TEST(test_handlers_tasks_without_engine_503)
 }
 END_TEST
 
+/* What handler_prepare() answers itself and what it leaves to a task worker. */
+static handler_next prepare(response *r, handler_info *info, const char *method, const char *uri)
+{
+	char m[64], u[256];
+	char *env[] = { m, u, NULL };
+	mem_reader mr = { "", 0, 0 };
+	request req;
+	handler_next next;
+
+	snprintf(m, sizeof(m), "REQUEST_METHOD=%s", method);
+	snprintf(u, sizeof(u), "REQUEST_URI=%s", uri);
+	response_init(r);
+	ck_assert_int_eq(request_init(&req, env, mem_read, &mr), 0);
+	next = handler_prepare(r, info, &ctx, &req);
+	request_clear(&req);
+	return next;
+}
+
+START_TEST(test_handlers_prepare_splits_quick_from_engine_work)
+{
+	handler_info info;
+	response r;
+
+	ck_assert_int_eq(prepare(&r, &info, "GET", "/v1.1/_noop"), HANDLER_DONE);
+	ck_assert_int_eq(r.status, 200);
+	response_clear(&r);
+	ck_assert_int_eq(prepare(&r, &info, "GET", "/v1.1/_health"), HANDLER_DONE);
+	ck_assert_int_eq(r.status, 200);
+	response_clear(&r);
+	ck_assert_int_eq(prepare(&r, &info, "GET", "/v1.1/_health?quick=maybe"), HANDLER_DONE);
+	ck_assert_int_eq(r.status, 400);
+	response_clear(&r);
+	ck_assert_int_eq(prepare(&r, &info, "GET", "/v1.1/_health?quick=false"), HANDLER_ENGINE);
+	response_clear(&r);
+	ck_assert_int_eq(prepare(&r, &info, "POST", "/v1.1/tasks"), HANDLER_TASK);
+	ck_assert_str_eq(info.client, "-");
+	response_clear(&r);
+	ck_assert_int_eq(prepare(&r, &info, "GET", "/v1.1/tasks"), HANDLER_DONE);
+	ck_assert_int_eq(r.status, 405);
+	response_clear(&r);
+	/* unauthenticated tasks never reach a worker */
+	cfg->auth = AUTH_MODE_BASIC;
+	ck_assert_int_eq(prepare(&r, &info, "POST", "/v1.1/tasks"), HANDLER_DONE);
+	ck_assert_int_eq(r.status, 401);
+	response_clear(&r);
+}
+END_TEST
+
+START_TEST(test_handlers_refusals_carry_retry_after)
+{
+	char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/v1.1/tasks", NULL };
+	mem_reader mr = { "", 0, 0 };
+	request req;
+	response r;
+
+	ck_assert_int_eq(request_init(&req, env, mem_read, &mr), 0);
+	response_init(&r);
+	handler_refuse(&r, &req, HANDLER_REFUSE_CLIENT_LIMIT, 3);
+	assert_error(&r, 429, "TOO_MANY_TASKS");
+	ck_assert_ptr_nonnull(strstr(r.body, "3 task(s)"));
+	ck_assert_ptr_nonnull(strstr(r.headers, "Retry-After: 1\r\n"));
+	response_clear(&r);
+	response_init(&r);
+	handler_refuse(&r, &req, HANDLER_REFUSE_BUSY, 0);
+	assert_error(&r, 503, "SERVICE_BUSY");
+	ck_assert_ptr_nonnull(strstr(r.headers, "Retry-After: 1\r\n"));
+	response_clear(&r);
+	request_clear(&req);
+}
+END_TEST
+
 START_TEST(test_handlers_map_error)
 {
 	const char *code;
@@ -415,6 +486,8 @@ int main(void)
 	tcase_add_test(tc, test_handlers_tasks_403_outside_patterns);
 	tcase_add_test(tc, test_handlers_tasks_without_engine_503);
 	tcase_add_test(tc, test_handlers_map_error);
+	tcase_add_test(tc, test_handlers_prepare_splits_quick_from_engine_work);
+	tcase_add_test(tc, test_handlers_refusals_carry_retry_after);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -97,6 +97,7 @@ start_server() {
 
 # req METHOD URI [BODY] [NAME=VALUE...]: one request; sets STATUS, HEADERS
 # (file) and BODY (file). Params beyond the CGI basics come as NAME=VALUE.
+# With REQ_TIMEOUT=SECONDS set, a request not answered by then fails.
 req() {
 	method=$1 uri=$2 body=${3:-}
 	shift 2; [ $# -gt 0 ] && shift
@@ -108,7 +109,8 @@ req() {
 		SCRIPT_NAME="$path" QUERY_STRING="$query" SERVER_NAME=localhost SERVER_PORT=80 \
 		SERVER_PROTOCOL=HTTP/1.1 GATEWAY_INTERFACE=CGI/1.1 \
 		CONTENT_LENGTH="${#body}" "$@" \
-		cgi-fcgi -bind -connect "$SOCK" > "$out" 2>"$out.err" || fail "cgi-fcgi failed: $(cat "$out.err")"
+		${REQ_TIMEOUT:+timeout "$REQ_TIMEOUT"} cgi-fcgi -bind -connect "$SOCK" > "$out" 2>"$out.err" ||
+		fail "cgi-fcgi failed or timed out${REQ_TIMEOUT:+ (${REQ_TIMEOUT} s)}: $(cat "$out.err")"
 	HEADERS=$out.head
 	BODY=$out.body
 	awk 'BEGIN{h=1} h {sub(/\r$/, "")} h && /^$/ {h=0; next} h {print > "'"$HEADERS"'"; next} {print > "'"$BODY"'"}' "$out"

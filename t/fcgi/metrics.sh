@@ -18,7 +18,8 @@ grep -q '^ecs_http_requests_total{endpoint="tasks",status="201"} 1$' "$m" || fai
 grep -q '^ecs_task_duration_seconds_count 1$' "$m" || fail "task histogram"
 grep -q '^ecs_task_phase_duration_seconds_count{phase="run"} 1$' "$m" || fail "phase histogram"
 grep -q '^ecs_workers 4$' "$m" || fail "workers"
-grep -q '^ecs_workers_busy 1$' "$m" || fail "busy workers (this request)"
+grep -q '^ecs_workers_busy 0$' "$m" || fail "busy task workers (none: _metrics is answered by an acceptor)"
+grep -q '^ecs_tasks_queued 0$' "$m" || fail "queued tasks"
 grep -q '^ecs_tasks_in_flight 0$' "$m" || fail "in flight"
 grep -q '^ecs_reaper_queue_depth ' "$m" || fail "reaper queue"
 # The container goes to the reaper after the response: it shows up as deleted.

@@ -1,0 +1,435 @@
+/* workers.c - acceptors, the task queue and the task workers (see workers.h). */
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "admission.h"
+#include "handlers.h"
+#include "log.h"
+#include "metrics.h"
+#include "watch.h"
+#include "workers.h"
+
+/* One request from accept to answer; moves from an acceptor to a task worker. */
+typedef struct job {
+	struct job *next;       /* queue link, under the pool's mu */
+	FCGX_Request fr;
+	request req;
+	int req_ok;             /* request_init() succeeded */
+	response resp;
+	handler_info info;
+	ecs_cancel *cancel;     /* this task's: the client went, or the shutdown grace ran out */
+	ecs_cancel *gone;       /* triggered with @cancel when the client went */
+	watch_entry *watched;
+	int counted;            /* admitted against its client's max_client_tasks */
+} job;
+
+typedef struct {
+	pthread_t thread;
+	int index;
+	int started;
+	int exited;             /* under mu */
+	int in_accept;          /* under mu */
+	workers *pool;
+	handler_ctx ctx;        /* no engine: acceptors never touch it */
+} acceptor;
+
+typedef struct {
+	pthread_t thread;
+	int index;
+	int started;
+	int exited;             /* under mu */
+	job *current;           /* under mu */
+	workers *pool;
+	ecs_engine *engine;
+} task_worker;
+
+struct workers {
+	const config *cfg;
+	ecs_reaper *reaper;
+	cred_cache *creds;
+	admission *adm;
+	watch *watch;
+	atomic_int stopping;    /* read by every thread, set once by workers_stop() */
+	pthread_mutex_t mu;
+	pthread_cond_t cond;    /* the queue or the state changed */
+	int draining;           /* under mu: task workers leave once the queue is empty */
+	job *qhead, *qtail;     /* under mu */
+	int queued, qcap;       /* under mu */
+	acceptor acc[WORKERS_ACCEPTORS];
+	task_worker *tw;
+	int ntw;
+};
+
+double workers_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int fcgx_read(void *ctx, char *buf, int n)
+{
+	FCGX_Stream *in = ctx;
+	int got = FCGX_GetStr(buf, n, in);
+
+	if (got < n && FCGX_GetError(in) != 0)
+		return -1;
+	return got;
+}
+
+static job *job_new(void)
+{
+	job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return NULL;
+	if (FCGX_InitRequest(&j->fr, 0, 0) != 0) {
+		free(j);
+		return NULL;
+	}
+	response_init(&j->resp);
+	memset(&j->info, 0, sizeof(j->info));
+	return j;
+}
+
+/* Answer, finish the FastCGI request (closing its connection), log, free. */
+static void respond(workers *p, job *j)
+{
+	char head[1024], scratch[4096];
+	int n, drained = 0;
+
+	/* Before the connection closes: its fd number may be reused at once. */
+	watch_remove(p->watch, j->watched);
+	j->watched = NULL;
+	if (j->counted) {
+		admission_leave(p->adm, j->info.client);
+		j->counted = 0;
+	}
+	/* Read what is left of a body we refused, up to a bound, so a client
+	 * still writing it sees our answer rather than a reset. */
+	while (drained < (1 << 20) && (n = FCGX_GetStr(scratch, sizeof(scratch), j->fr.in)) > 0)
+		drained += n;
+	n = response_head(head, sizeof(head), &j->resp);
+	if (n > 0) {
+		FCGX_PutStr(head, n, j->fr.out);
+		if (j->resp.body_len > 0)
+			FCGX_PutStr(j->resp.body, (int)j->resp.body_len, j->fr.out);
+	}
+	/* Finish first, then log: the client has its answer before we spend
+	 * anything more on it (the container is already with the reaper). */
+	FCGX_Finish_r(&j->fr);
+	if (j->req_ok) {
+		handler_finish(&j->info, &j->req, &j->resp);
+		request_clear(&j->req);
+	}
+	response_clear(&j->resp);
+	ecs_cancel_free(j->cancel);
+	ecs_cancel_free(j->gone);
+	free(j);
+}
+
+static void oom(job *j)
+{
+	response_clear(&j->resp);
+	response_init(&j->resp);
+	response_set_error(&j->resp, 500, "INTERNAL_ERROR", "out of memory", j->req_ok ? j->req.request_id : "");
+}
+
+/* An acceptor's share of a request: answer it, or admit it to the queue. */
+static void dispatch(workers *p, acceptor *a, job *j)
+{
+	handler_next next;
+	int rc, limit = 0;
+
+	if (request_init(&j->req, j->fr.envp, fcgx_read, j->fr.in) != 0) {
+		oom(j);
+		return respond(p, j);
+	}
+	j->req_ok = 1;
+	next = handler_prepare(&j->resp, &j->info, &a->ctx, &j->req);
+	if (next == HANDLER_DONE)
+		return respond(p, j);
+	if (next == HANDLER_TASK) {
+		limit = handler_client_task_limit(&a->ctx, &j->info);
+		rc = admission_enter(p->adm, j->info.client, limit);
+		if (rc == 1) {
+			handler_refuse(&j->resp, &j->req, HANDLER_REFUSE_CLIENT_LIMIT, limit);
+			return respond(p, j);
+		}
+		if (rc != 0) {
+			oom(j);
+			return respond(p, j);
+		}
+		j->counted = 1;
+	}
+	if (ecs_cancel_new(&j->cancel) != 0 || ecs_cancel_new(&j->gone) != 0) {
+		oom(j);
+		return respond(p, j);
+	}
+	/* Watched from now on: a client that leaves while queued costs nothing. */
+	j->watched = watch_add(p->watch, j->fr.ipcFd, j->cancel, j->gone);
+	pthread_mutex_lock(&p->mu);
+	if (p->queued >= p->qcap) {
+		pthread_mutex_unlock(&p->mu);
+		handler_refuse(&j->resp, &j->req, HANDLER_REFUSE_BUSY, 0);
+		return respond(p, j);
+	}
+	if (p->qtail != NULL)
+		p->qtail->next = j;
+	else
+		p->qhead = j;
+	p->qtail = j;
+	p->queued++;
+	metrics_tasks_queued_add(1);
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void *acceptor_main(void *arg)
+{
+	acceptor *a = arg;
+	workers *p = a->pool;
+
+	while (!atomic_load(&p->stopping)) {
+		job *j = job_new();
+		int rc;
+
+		if (j == NULL) {
+			log_msg(LOG_LEVEL_ERROR, "worker", "acceptor %d: out of memory; retrying", a->index);
+			sleep(1);
+			continue;
+		}
+		pthread_mutex_lock(&p->mu);
+		a->in_accept = 1;
+		pthread_mutex_unlock(&p->mu);
+		rc = FCGX_Accept_r(&j->fr);
+		pthread_mutex_lock(&p->mu);
+		a->in_accept = 0;
+		pthread_mutex_unlock(&p->mu);
+		if (rc < 0) {
+			FCGX_Free(&j->fr, 0);
+			free(j);
+			if (atomic_load(&p->stopping))
+				break;
+			log_msg(LOG_LEVEL_ERROR, "worker", "acceptor %d: accept failed (%d); retrying", a->index, rc);
+			sleep(1);
+			continue;
+		}
+		dispatch(p, a, j);
+	}
+	pthread_mutex_lock(&p->mu);
+	a->exited = 1;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void *task_worker_main(void *arg)
+{
+	task_worker *t = arg;
+	workers *p = t->pool;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		handler_ctx ctx;
+		job *j;
+
+		while (p->qhead == NULL && !p->draining)
+			pthread_cond_wait(&p->cond, &p->mu);
+		if (p->qhead == NULL)
+			break;
+		j = p->qhead;
+		p->qhead = j->next;
+		if (p->qhead == NULL)
+			p->qtail = NULL;
+		j->next = NULL;
+		p->queued--;
+		t->current = j;
+		pthread_mutex_unlock(&p->mu);
+		metrics_tasks_queued_add(-1);
+		metrics_workers_busy_add(1);
+
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.cfg = p->cfg;
+		ctx.engine = t->engine;
+		ctx.reaper = p->reaper;
+		ctx.creds = p->creds;
+		ctx.cancel = j->cancel;
+		ctx.client_gone = j->gone;
+		ctx.workers = p->ntw;
+		handler_run(&j->resp, &j->info, &ctx, &j->req);
+
+		pthread_mutex_lock(&p->mu);
+		t->current = NULL;  /* its token is no longer the pool's to trigger */
+		pthread_mutex_unlock(&p->mu);
+		respond(p, j);
+		metrics_workers_busy_add(-1);
+		pthread_mutex_lock(&p->mu);
+	}
+	t->exited = 1;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+int workers_start(workers **out, const config *cfg, const ecs_engine_options *eopts, ecs_reaper *reaper,
+		  cred_cache *creds)
+{
+	workers *p = calloc(1, sizeof(*p));
+	int i;
+
+	*out = p;
+	if (p == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "startup", "out of memory");
+		return -1;
+	}
+	p->cfg = cfg;
+	p->reaper = reaper;
+	p->creds = creds;
+	/* Waiting room for as many tasks again as there are workers; past it a
+	 * task is refused at once (503) rather than left to nginx's timeout. */
+	p->qcap = cfg->workers;
+	atomic_init(&p->stopping, 0);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	if (admission_new(&p->adm) != 0 || watch_new(&p->watch) != 0) {
+		log_msg(LOG_LEVEL_ERROR, "startup", "cannot start the client watcher");
+		return -1;
+	}
+	p->tw = calloc((size_t)cfg->workers, sizeof(*p->tw));
+	if (p->tw == NULL) {
+		log_msg(LOG_LEVEL_ERROR, "startup", "out of memory");
+		return -1;
+	}
+	for (i = 0; i < cfg->workers; i++) {
+		task_worker *t = &p->tw[i];
+
+		t->index = i;
+		t->pool = p;
+		p->ntw = i + 1;
+		if (ecs_engine_new(&t->engine, eopts) != 0) {
+			log_msg(LOG_LEVEL_ERROR, "startup", "out of memory making worker %d", i);
+			return -1;
+		}
+		if (pthread_create(&t->thread, NULL, task_worker_main, t) != 0) {
+			log_msg(LOG_LEVEL_ERROR, "startup", "cannot start worker %d", i);
+			return -1;
+		}
+		t->started = 1;
+	}
+	for (i = 0; i < WORKERS_ACCEPTORS; i++) {
+		acceptor *a = &p->acc[i];
+
+		a->index = i;
+		a->pool = p;
+		a->ctx.cfg = cfg;
+		a->ctx.reaper = reaper;
+		a->ctx.creds = creds;
+		a->ctx.workers = cfg->workers;
+		if (pthread_create(&a->thread, NULL, acceptor_main, a) != 0) {
+			log_msg(LOG_LEVEL_ERROR, "startup", "cannot start acceptor %d", i);
+			return -1;
+		}
+		a->started = 1;
+	}
+	return 0;
+}
+
+/* Under mu: trigger the token of every queued and running task. */
+static int cancel_all(workers *p)
+{
+	int i, n = 0;
+	job *j;
+
+	for (j = p->qhead; j != NULL; j = j->next, n++)
+		ecs_cancel_trigger(j->cancel);
+	for (i = 0; i < p->ntw; i++) {
+		if (p->tw[i].current != NULL) {
+			ecs_cancel_trigger(p->tw[i].current->cancel);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * Wake acceptors out of accept(2) until every one has left its loop
+ * (repeated: one may be between its check of `stopping` and accept(2) when
+ * a wake-up arrives), then close the listening socket so what waits in its
+ * backlog is refused now; then let the task workers empty the queue,
+ * cancelling what is left at the deadline.
+ */
+void workers_stop(workers *p, double deadline)
+{
+	int i, closed = 0, cancelled = 0;
+
+	if (p == NULL)
+		return;
+	atomic_store(&p->stopping, 1);
+	FCGX_ShutdownPending();
+	for (;;) {
+		int acceptors = 0, tasks = 0, running = 0, queued;
+
+		pthread_mutex_lock(&p->mu);
+		for (i = 0; i < WORKERS_ACCEPTORS; i++) {
+			if (!p->acc[i].started || p->acc[i].exited)
+				continue;
+			acceptors++;
+			if (p->acc[i].in_accept)
+				pthread_kill(p->acc[i].thread, SIGUSR1);
+		}
+		for (i = 0; i < p->ntw; i++) {
+			if (p->tw[i].started && !p->tw[i].exited)
+				tasks++;
+			if (p->tw[i].current != NULL)
+				running++;
+		}
+		if (acceptors == 0 && !closed) {
+			p->draining = 1;
+			pthread_cond_broadcast(&p->cond);
+		}
+		queued = p->queued;
+		pthread_mutex_unlock(&p->mu);
+		if (acceptors == 0 && !closed) {
+			close(0);
+			closed = 1;
+			log_msg(LOG_LEVEL_INFO, "shutdown", "stopped accepting; %d task(s) running, %d queued",
+					running, queued);
+		}
+		if (closed && tasks == 0)
+			break;
+		if (!cancelled && workers_now() >= deadline) {
+			pthread_mutex_lock(&p->mu);
+			log_msg(LOG_LEVEL_WARNING, "shutdown", "grace period over: cancelling %d running task(s)",
+					cancel_all(p));
+			cancelled = 1;
+			pthread_mutex_unlock(&p->mu);
+		}
+		usleep(50 * 1000);
+	}
+	for (i = 0; i < WORKERS_ACCEPTORS; i++)
+		if (p->acc[i].started)
+			pthread_join(p->acc[i].thread, NULL);
+	for (i = 0; i < p->ntw; i++) {
+		if (p->tw[i].started)
+			pthread_join(p->tw[i].thread, NULL);
+		ecs_engine_free(p->tw[i].engine);
+	}
+	watch_free(p->watch);
+	admission_free(p->adm);
+	free(p->tw);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}

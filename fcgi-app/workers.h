@@ -1,0 +1,54 @@
+/*
+ * workers.h - who answers what: acceptor threads and a bounded task pool.
+ *
+ * A few acceptor threads loop on FCGX_Accept_r, route and authenticate each
+ * request and answer at once everything that needs no engine (the quick
+ * health check, _noop, _version, _metrics, every refusal). Tasks (and the
+ * comprehensive health check, which talks to the engine) go to a queue
+ * served by `max_concurrent_executing_http_requests` task workers, each with
+ * its own engine handle. So a load balancer's probe and _noop never wait
+ * behind containers, whatever the tasks do.
+ *
+ * Why threads in one process rather than two FastCGI sockets with nginx
+ * routing /v1.1/tasks to one: one spawn-fcgi, one socket, one config and one
+ * process whose /_metrics and per-client counts see everything; and the
+ * acceptor can refuse a task (429 over max_client_tasks, 503 when the queue
+ * is full) before it takes a worker.
+ *
+ * Each admitted task is counted against its client (admission.h) and its
+ * FastCGI connection is watched (watch.h): a client that goes away cancels
+ * its task, queued or running.
+ */
+#ifndef ECSFCGI_WORKERS_H
+#define ECSFCGI_WORKERS_H
+
+#include <ecs/ecs.h>
+
+#include "conf.h"
+#include "cred_cache.h"
+
+/** Acceptor threads: they only ever do quick work, so a few suffice. */
+#define WORKERS_ACCEPTORS 4
+
+typedef struct workers workers;
+
+/**
+ * workers_start - start the acceptors, the task workers and the watcher on
+ * the listening socket (file descriptor 0).
+ * @cfg, @reaper, @creds: shared, must outlive the pool. @eopts: for each worker's engine.
+ * Returns 0, or -1 (logged); on failure *out may still need workers_stop().
+ */
+int workers_start(workers **out, const config *cfg, const ecs_engine_options *eopts, ecs_reaper *reaper,
+		  cred_cache *creds);
+
+/**
+ * workers_stop - stop accepting (closing the listening socket), let queued
+ * and running tasks finish until @deadline (CLOCK_MONOTONIC seconds), cancel
+ * what is left then, wait for every thread and free the pool. NULL is allowed.
+ */
+void workers_stop(workers *w, double deadline);
+
+/** workers_now - CLOCK_MONOTONIC in seconds, the clock of @deadline. */
+double workers_now(void);
+
+#endif
