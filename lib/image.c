@@ -308,6 +308,12 @@ static int registry_failure(ecs_engine *engine, const ecs_http_response *resp, c
 
 int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_auth *auth, long timeout_ms)
 {
+	return ecs_image_pull_cancellable(engine, image, auth, timeout_ms, NULL);
+}
+
+int ecs_image_pull_cancellable(ecs_engine *engine, const char *image, const ecs_registry_auth *auth, long timeout_ms,
+			       ecs_cancel *cancel)
+{
 	ecs_http_request req = { 0 };
 	ecs_http_response resp = { 0 };
 	ecs_image_ref ref = { NULL, NULL, NULL, NULL };
@@ -336,6 +342,8 @@ int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_aut
 	req.timeout_ms = timeout_ms > 0 ? timeout_ms : PULL_DEFAULT_TIMEOUT_MS;
 	req.sink = progress_sink;
 	req.sink_userdata = &progress;
+	/* A pull can take minutes: a stop or a client that left must not wait for it. */
+	req.cancel = cancel;
 	rc = ecs_http_do(engine, &req, &resp);
 	if (rc != ECS_OK)
 		goto out;

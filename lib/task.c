@@ -135,7 +135,7 @@ static int ensure_image(ecs_task_result *result, ecs_engine *engine, const ecs_t
 		if (rc != ECS_ENOTFOUND || spec->pull_policy == ECS_PULL_NEVER)
 			return fail_engine(result, engine, "pull", rc);
 	}
-	rc = ecs_image_pull(engine, spec->image, spec->auth, pull_timeout);
+	rc = ecs_image_pull_cancellable(engine, spec->image, spec->auth, pull_timeout, spec->cancel);
 	if (rc != 0)
 		return fail_engine(result, engine, "pull", rc);
 	return 0;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -234,6 +235,51 @@ START_TEST(test_image_pull_unreachable_registry)
 	rc = ecs_image_pull(engine, "127.0.0.1:1/x:y", NULL, PULL_MS);
 	ck_assert_msg(rc == ECS_EENGINE, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
 	ck_assert_ptr_nonnull(strstr(ecs_engine_errmsg(engine), "127.0.0.1:1"));
+}
+END_TEST
+
+static void *trigger_soon(void *arg)
+{
+	struct timespec pause = { 0, 300 * 1000000L };
+
+	nanosleep(&pause, NULL);
+	ecs_cancel_trigger(arg);
+	return NULL;
+}
+
+/*
+ * A registry that accepts connections and never answers (a listening socket
+ * nobody accepts on) holds a pull for as long as the engine's own timeouts;
+ * the cancel token ends it. ECS_ECANCELED can only come from the token.
+ */
+START_TEST(test_image_pull_cancelled_while_registry_hangs)
+{
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
+	ecs_cancel *cancel = NULL;
+	pthread_t th;
+	char image[64];
+	int fd, rc;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 16), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &salen), 0);
+	snprintf(image, sizeof(image), "127.0.0.1:%d/ecs/hangs:1", ntohs(sa.sin_port));
+	ck_assert_int_eq(ecs_cancel_new(&cancel), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, trigger_soon, cancel), 0);
+	rc = ecs_image_pull_cancellable(engine, image, NULL, PULL_MS, cancel);
+	pthread_join(th, NULL);
+	ck_assert_msg(rc == ECS_ECANCELED, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+	/* A token triggered before the call stops it at once. */
+	rc = ecs_image_pull_cancellable(engine, image, NULL, PULL_MS, cancel);
+	ck_assert_msg(rc == ECS_ECANCELED, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+	ecs_cancel_free(cancel);
+	close(fd);
 }
 END_TEST
 
@@ -480,6 +526,7 @@ int main(void)
 	tcase_add_test(tc, test_image_pull_unreachable_registry);
 	tcase_add_test(tc, test_image_distribution_inspect);
 	tcase_add_test(tc, test_image_pull_rejects_bad_arguments);
+	tcase_add_test(tc, test_image_pull_cancelled_while_registry_hangs);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stream");

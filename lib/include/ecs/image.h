@@ -109,6 +109,16 @@ ECS_EXTERN int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_r
 ECS_EXTERN int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char *image,
 		const ecs_registry_auth *auth);
 
+/**
+ * ecs_image_pull_cancellable - ecs_image_pull() that another thread may stop.
+ * @cancel: optional (NULL is ecs_image_pull()); once triggered, the pull is
+ *    abandoned within about a second and the call returns ECS_ECANCELED (the
+ *    engine may still finish the download on its own).
+ * Otherwise the same parameters and return values as ecs_image_pull().
+ */
+ECS_EXTERN int ecs_image_pull_cancellable(ecs_engine *engine, const char *image, const ecs_registry_auth *auth,
+					  long timeout_ms, ecs_cancel *cancel);
+
 #ifdef __cplusplus
 }
 #endif
