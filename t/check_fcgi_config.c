@@ -258,7 +258,7 @@ START_TEST(test_config_client_task_limit)
 
 	ck_assert_int_eq(config_client_task_limit(c, NULL), 16);
 	config_free(c);
-	c = good("[ecs]\nmax_client_tasks = 3\n[client:alice]\nimages = *\n"
+	c = good("[ecs]\nauth = basic\nmax_client_tasks = 3\n[client:alice]\nimages = *\n"
 		 "[client:bob]\nimages = *\nmax_client_tasks = 10\n[client:carol]\nimages = *\nmax_client_tasks = 0\n");
 	ck_assert_int_eq(c->max_client_tasks, 3);
 	ck_assert_int_eq(config_client_task_limit(c, NULL), 3);
@@ -267,7 +267,7 @@ START_TEST(test_config_client_task_limit)
 	ck_assert_int_eq(config_client_task_limit(c, config_find_client(c, NULL, "carol")), 0);
 	config_free(c);
 	bad("[ecs]\nmax_client_tasks = -1\n", "2", "max_client_tasks");
-	bad("[ecs]\n[client:a]\nimages = *\nmax_client_tasks = many\n", "4", "between 0 (no cap) and 4096");
+	bad("[ecs]\nauth = basic\n[client:a]\nimages = *\nmax_client_tasks = many\n", "5", "between 0 (no cap) and 4096");
 }
 END_TEST
 
