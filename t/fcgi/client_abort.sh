@@ -7,10 +7,7 @@ start_server
 marker="sleep 43.$$"
 post_task "$(task_json sh -c "$marker")" > "$T/client.out" 2>&1 &
 client=$!
-find_container() {
-	docker_api '/containers/json?filters=%7B%22label%22%3A%5B%22ecs.managed%3Dtrue%22%5D%7D' |
-		jq -r --arg m "$marker" '.[] | select(.Command | contains($m)) | .Id' | grep .
-}
+find_container() { marker_containers "$marker"; }
 wait_for find_container || fail "the task's container never ran"
 id=$(find_container)
 # The client is a subshell running cgi-fcgi: end cgi-fcgi itself, so its

@@ -10,10 +10,7 @@ start_server
 marker="sleep 44.$$"
 post_task "$(task_json sh -c "$marker")" REMOTE_USER=alice > "$T/client.out" 2>&1 &
 client=$!
-find_container() {
-	docker_api '/containers/json?filters=%7B%22label%22%3A%5B%22ecs.managed%3Dtrue%22%5D%7D' |
-		jq -r --arg m "$marker" '.[] | select(.Command | contains($m)) | .Id' | grep .
-}
+find_container() { marker_containers "$marker"; }
 wait_for find_container || fail "alice's first task never ran"
 post_task "$(task_json echo second)" REMOTE_USER=alice
 expect_error 429 TOO_MANY_TASKS

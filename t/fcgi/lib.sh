@@ -147,6 +147,11 @@ expect_error() {
 
 # container_ids: every container the server's log says it ran.
 container_ids() { sed -n 's/.* container_id=\([0-9a-f]\{12,\}\).*/\1/p' "$T/server.log"; }
+# marker_containers MARKER: ids of the running ecs containers whose command has MARKER.
+marker_containers() {
+	docker_api '/containers/json?filters=%7B%22label%22%3A%5B%22ecs.managed%3Dtrue%22%5D%7D' |
+		jq -r --arg m "$1" '.[] | select(.Command | contains($m)) | .Id' | grep .
+}
 container_gone() { [ "$(docker_api "/containers/$1/json" | jq -r '.message // "exists"')" != exists ]; }
 
 # stop_server: SIGTERM and wait; sets SERVER_RC.

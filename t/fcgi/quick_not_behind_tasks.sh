@@ -12,11 +12,7 @@ for i in 1 2 3; do
 	post_task "$(task_json sh -c "$marker")" > "$T/client.$i" 2>&1 &
 	clients="${clients:-} $!"
 done
-running_tasks() {
-	n=$(docker_api '/containers/json?filters=%7B%22label%22%3A%5B%22ecs.managed%3Dtrue%22%5D%7D' |
-		jq --arg m "$marker" '[.[] | select(.Command | contains($m))] | length')
-	[ "$n" -eq 2 ]
-}
+running_tasks() { [ "$(marker_containers "$marker" | wc -l)" -eq 2 ]; }
 wait_for running_tasks || fail "the two task workers never both ran a task"
 REQ_TIMEOUT=5
 req GET /v1.1/_noop
