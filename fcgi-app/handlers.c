@@ -240,6 +240,8 @@ struct json_object *handler_task_json(const ecs_task_result *res)
 			add_b64(o, "stdout", &res->out) != 0 || add_b64(o, "stderr", &res->err) != 0 ||
 			put(o, "stdoutTruncated", json_object_new_boolean(res->out.truncated)) != 0 ||
 			put(o, "stderrTruncated", json_object_new_boolean(res->err.truncated)) != 0 ||
+			put(o, "stdoutBytes", json_object_new_int64((int64_t)res->stdout_bytes)) != 0 ||
+			put(o, "stderrBytes", json_object_new_int64((int64_t)res->stderr_bytes)) != 0 ||
 			put(o, "timedOut", json_object_new_boolean(res->timed_out)) != 0 ||
 			put(o, "oomKilled", json_object_new_boolean(res->oom_killed)) != 0 ||
 			(res->image_digest != NULL &&

@@ -1,10 +1,13 @@
 /*
- * Fuzzer: the log-stream demultiplexer (lib/demux.c).
+ * Fuzzer: the demultiplexer of the engine's multiplexed stream (lib/demux.c),
+ * the one both /logs and the live attach capture (lib/capture.c) feed.
  *
  * Input: 2 bytes stdout cap, 2 bytes stderr cap, 1 byte chunking seed, then
  * the stream. The stream is fed in pseudo-random chunks to one demuxer and
  * all at once to another; both must agree exactly, which checks that no
- * split point changes the result, and the buffers must honour their caps.
+ * split point changes the result, and the buffers must honour their caps:
+ * each keeps the head of its stream, its byte count covers what was
+ * dropped, and the truncated flag says exactly whether anything was.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +25,15 @@ static void check_buffer(const ecs_buffer *b, size_t cap)
 	if (b->data != NULL && b->data[b->len] != '\0')
 		abort();
 	if (b->data == NULL && b->len != 0)
+		abort();
+}
+
+/* What was kept is what fits: the count says how much there was. */
+static void check_count(const ecs_buffer *b, uint64_t bytes, size_t cap)
+{
+	uint64_t kept = bytes < cap ? bytes : cap;
+
+	if (b->len != kept || b->truncated != (bytes > cap))
 		abort();
 }
 
@@ -75,6 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_buffer(&whole.err, err_cap);
 	if (!same_buffer(&chunked.out, &whole.out) || !same_buffer(&chunked.err, &whole.err))
 		abort();
+	if (chunked.out_bytes != whole.out_bytes || chunked.err_bytes != whole.err_bytes)
+		abort();
+	if (rc_whole == 0) {
+		check_count(&whole.out, whole.out_bytes, out_cap);
+		check_count(&whole.err, whole.err_bytes, err_cap);
+	}
 
 	ecs_demux_clear(&chunked);
 	ecs_demux_clear(&whole);

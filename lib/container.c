@@ -176,8 +176,20 @@ static json_object *create_host_config(const ecs_container_spec *spec)
 		goto fail;
 
 	log = json_object_new_object();
+	if (log == NULL)
+		goto fail;
+	/* Output read live from the attach stream: the engine need not keep it. */
+	if (spec->attach_output) {
+		if (put_string(log, "Type", "none") != 0)
+			goto fail;
+		if (put(hc, "LogConfig", log) != 0) {
+			log = NULL;
+			goto fail;
+		}
+		return hc;
+	}
 	log_config = json_object_new_object();
-	if (log == NULL || log_config == NULL)
+	if (log_config == NULL)
 		goto fail;
 	if (put_string(log_config, "max-size", LOG_MAX_SIZE) != 0 ||
 			put_string(log_config, "max-file", LOG_MAX_FILE) != 0 ||
@@ -217,8 +229,8 @@ static json_object *create_body(const ecs_container_spec *spec)
 			put(body, "AttachStdin", json_object_new_boolean(in)) != 0 ||
 			put(body, "OpenStdin", json_object_new_boolean(in)) != 0 ||
 			put(body, "StdinOnce", json_object_new_boolean(in)) != 0 ||
-			put(body, "AttachStdout", json_object_new_boolean(0)) != 0 ||
-			put(body, "AttachStderr", json_object_new_boolean(0)) != 0 ||
+			put(body, "AttachStdout", json_object_new_boolean(spec->attach_output ? 1 : 0)) != 0 ||
+			put(body, "AttachStderr", json_object_new_boolean(spec->attach_output ? 1 : 0)) != 0 ||
 			put(body, "HostConfig", create_host_config(spec)) != 0) {
 		json_object_put(body);
 		return NULL;

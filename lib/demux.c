@@ -119,11 +119,13 @@ int ecs_demux_feed(ecs_demux *d, const void *data, size_t len)
 		}
 
 		n = d->frame_left < len ? d->frame_left : len;
-		if (d->frame_stream == 1)
+		if (d->frame_stream == 1) {
+			d->out_bytes += n;
 			rc = append(&d->out, d->out_cap, p, n);
-		else if (d->frame_stream == 2)
+		} else if (d->frame_stream == 2) {
+			d->err_bytes += n;
 			rc = append(&d->err, d->err_cap, p, n);
-		else
+		} else
 			rc = ECS_OK; /* stdin echoed back: not output */
 		if (rc != ECS_OK)
 			return rc;
@@ -140,6 +142,26 @@ int ecs_demux_finish(const ecs_demux *d)
 {
 	/* Any collected header byte means we stopped inside a header or a payload (or after a bad header). */
 	return d->header_have != 0 ? ECS_EPROTO : ECS_OK;
+}
+
+/* The ecs_buffer contract promises a NUL-terminated data pointer, even for no bytes. */
+static int ensure_data(ecs_buffer *b)
+{
+	if (b->data != NULL)
+		return 0;
+	b->data = calloc(1, 1);
+	return b->data != NULL ? 0 : -1;
+}
+
+int ecs_demux_take(ecs_demux *d, ecs_buffer *out, ecs_buffer *err)
+{
+	if (ensure_data(&d->out) != 0 || ensure_data(&d->err) != 0)
+		return ECS_ENOMEM;
+	*out = d->out;
+	*err = d->err;
+	memset(&d->out, 0, sizeof(d->out));
+	memset(&d->err, 0, sizeof(d->err));
+	return ECS_OK;
 }
 
 void ecs_demux_clear(ecs_demux *d)

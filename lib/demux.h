@@ -1,5 +1,6 @@
 /*
- * Private: the splitter for the engine's multiplexed log stream.
+ * Private: the one splitter for the engine's multiplexed stream (what
+ * /logs answers and what an attach stream carries without a TTY).
  * Each frame: 8-byte header [stream: 0 stdin, 1 stdout, 2 stderr; 0; 0; 0;
  * size as 4 bytes big-endian] then size bytes. Bytes arrive in arbitrary
  * chunks; frames may be split anywhere, including inside the header.
@@ -8,6 +9,7 @@
 #define ECS_DEMUX_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <ecs/common.h>
 
 typedef struct {
@@ -19,6 +21,8 @@ typedef struct {
 	ecs_buffer err;
 	size_t out_cap;
 	size_t err_cap;
+	uint64_t out_bytes;    /* every stdout payload byte seen, kept or not */
+	uint64_t err_bytes;
 } ecs_demux;
 
 /** Start a demultiplexer keeping at most @out_cap / @err_cap bytes of each stream. */
@@ -27,12 +31,19 @@ void ecs_demux_init(ecs_demux *d, size_t out_cap, size_t err_cap);
 /**
  * Feed bytes. Returns 0, ECS_EPROTO for a header whose stream is not 0/1/2
  * or whose three padding bytes are not zero (stdin frames are dropped), or
- * ECS_ENOMEM. Bytes beyond a cap are dropped and the buffer's truncated flag set.
+ * ECS_ENOMEM. Bytes beyond a cap are dropped and the buffer's truncated flag
+ * set; out_bytes/err_bytes count them all. The head of each stream is kept.
  */
 int ecs_demux_feed(ecs_demux *d, const void *data, size_t len);
 
 /** End of stream: ECS_EPROTO if it stopped inside a frame, else 0. */
 int ecs_demux_finish(const ecs_demux *d);
+
+/**
+ * Move both buffers out (their data never NULL: "" for no bytes); the
+ * demultiplexer keeps nothing. 0 or ECS_ENOMEM.
+ */
+int ecs_demux_take(ecs_demux *d, ecs_buffer *out, ecs_buffer *err);
 
 /** Free the buffers. */
 void ecs_demux_clear(ecs_demux *d);

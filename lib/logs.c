@@ -12,15 +12,6 @@
 #include "engine_private.h"
 #include "http.h"
 
-/* The ecs_buffer contract promises a NUL-terminated data pointer, even for no bytes. */
-static int ensure_data(ecs_buffer *b)
-{
-	if (b->data != NULL)
-		return 0;
-	b->data = calloc(1, 1);
-	return b->data != NULL ? 0 : -1;
-}
-
 static int demux_sink(const char *data, size_t len, void *userdata)
 {
 	return ecs_demux_feed(userdata, data, len);
@@ -73,15 +64,10 @@ int ecs_container_logs(ecs_buffer *out, ecs_buffer *err, ecs_engine *engine, con
 		rc = ecs_engine_fail(engine, rc, "container logs: the stream ended inside a frame");
 		goto out;
 	}
-	if (ensure_data(&demux.out) != 0 || ensure_data(&demux.err) != 0) {
+	if (ecs_demux_take(&demux, out, err) != ECS_OK) {
 		rc = ecs_engine_fail(engine, ECS_ENOMEM, "container logs: out of memory");
 		goto out;
 	}
-	/* Move the buffers out; the demux no longer owns them. */
-	*out = demux.out;
-	*err = demux.err;
-	memset(&demux.out, 0, sizeof(demux.out));
-	memset(&demux.err, 0, sizeof(demux.err));
 	rc = ECS_OK;
 out:
 	ecs_demux_clear(&demux);

@@ -13,7 +13,9 @@
 #include <openssl/rand.h>
 
 #include <ecs/ecs.h>
+#include "capture.h"
 #include "engine_private.h"
+#include "stream.h"
 
 #define PULL_DEFAULT_TIMEOUT_MS 300000L
 /* After a kill the process is gone at once; this only bounds a stuck engine. */
@@ -243,14 +245,21 @@ static int read_outcome(ecs_task_result *result, ecs_engine *engine)
 	return rc;
 }
 
-/* Read what the process wrote and what the engine saw (OOM kill, image id). */
-static int collect(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec)
+/*
+ * After the exit: the rest of the output (a killed task's stream ends at
+ * once), then what the engine saw (OOM kill, image id).
+ */
+static int collect(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap)
 {
-	size_t out_cap = spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP;
-	size_t err_cap = spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP;
 	int rc;
 
-	rc = ecs_container_logs(&result->out, &result->err, engine, result->container_id, out_cap, err_cap);
+	if (!ecs_capture_done(cap)) {
+		rc = ecs_capture_run(cap, NULL, 0, ecs_stream_now_ms() + KILL_WAIT_MS, NULL);
+		if (rc != 0)
+			ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: output after the kill lost (%s: %s)",
+				       result->task_id, result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+	}
+	rc = ecs_capture_take(cap, &result->out, &result->err, &result->stdout_bytes, &result->stderr_bytes);
 	if (rc == 0)
 		rc = read_outcome(result, engine);
 	if (rc != 0)
@@ -306,6 +315,25 @@ static int run_wait(ecs_task_result *result, ecs_engine *engine, const ecs_task_
 	return 0;
 }
 
+/*
+ * Write stdin and read the output as it comes until the stream ends, then
+ * wait for the exit status with what is left of the timeout (a process may
+ * close its output and run on). Past the timeout, or cancelled, run_wait()
+ * kills it. The timeout counts from the start request.
+ */
+static int run_attached(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec,
+			ecs_capture *cap, long timeout_ms, double started)
+{
+	long left = timeout_ms - (long)(now_ms() - started);
+	int rc;
+
+	rc = ecs_capture_run(cap, spec->stdin_data, spec->stdin_len, ecs_stream_now_ms() + (left > 0 ? left : 0),
+			     spec->cancel);
+	if (rc != 0 && rc != ECS_ETIMEDOUT && rc != ECS_ECANCELED)
+		return fail_engine(result, engine, "attach", rc);
+	return run_wait(result, engine, spec, timeout_ms, started);
+}
+
 static int cancelled(ecs_task_result *result, const ecs_task_spec *spec, const char *phase)
 {
 	if (!ecs_cancel_is_triggered(spec->cancel))
@@ -316,6 +344,7 @@ static int cancelled(ecs_task_result *result, const ecs_task_spec *spec, const c
 int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec)
 {
 	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
+	ecs_capture *cap = NULL;
 	double t0 = now_ms(), t;
 	long timeout_ms;
 	int missing_cmd = 0;
@@ -362,6 +391,7 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	cs.pids_limit = spec->pids_limit;
 	cs.network_mode = spec->network_mode;
 	cs.open_stdin = spec->stdin_len > 0;
+	cs.attach_output = 1;
 	t = now_ms();
 	rc = ecs_container_create(&result->container_id, engine, &cs);
 	if (rc == ECS_ENOTFOUND && spec->pull_policy != ECS_PULL_NEVER) {
@@ -390,10 +420,19 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	ecs_engine_log(engine, ECS_LOG_DEBUG, "task %s: container %.12s: created in %.1f ms", result->task_id,
 		       result->container_id, result->timings.create);
 
-	/* start (and stdin) */
+	/* attach (before start, so no byte of output is missed), then start */
 	if ((rc = cancelled(result, spec, "start")) != 0)
 		goto out;
 	t = now_ms();
+	rc = ecs_capture_attach(&cap, engine, result->container_id, spec->stdin_len > 0,
+				spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
+				spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
+				ecs_stream_now_ms() + engine->opts.request_timeout_ms);
+	if (rc != 0) {
+		rc = fail_engine(result, engine, "attach", rc);
+		result->timings.start = now_ms() - t;
+		goto out;
+	}
 	rc = ecs_container_start(engine, result->container_id);
 	if (rc != 0 && rc != ECS_ECANCELED && rc != ECS_ENOMEM && is_missing_command(ecs_engine_errmsg(engine))) {
 		missing_cmd = 1;
@@ -403,43 +442,28 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 			rc = fail(result, "start", rc, NULL);
 	} else if (rc != 0) {
 		rc = fail_engine(result, engine, "start", rc);
-	} else if (spec->stdin_len > 0) {
-		long left = timeout_ms - (long)(now_ms() - t);
-
-		rc = ecs_container_send_stdin(engine, result->container_id, spec->stdin_data, spec->stdin_len,
-					      left < 1 ? 1 : left);
-		if (rc == ECS_ETIMEDOUT) {
-			/* The process ran out its time without reading all its input:
-			 * that is the task's timeout, which the wait below enforces. */
-			ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: stdin not read within the timeout",
-				       result->task_id, result->container_id);
-			rc = 0;
-		} else if (rc != 0) {
-			rc = fail_engine(result, engine, "stdin", rc);
-		}
 	}
 	result->timings.start = now_ms() - t;
 	if (rc != 0)
 		goto out;
 
 	if (!missing_cmd) {
-		/* run: the timeout counts from the start request */
 		double t_run = now_ms();
 
-		rc = run_wait(result, engine, spec, timeout_ms, t);
+		rc = run_attached(result, engine, spec, cap, timeout_ms, t);
 		result->timings.run = now_ms() - t_run;
 		if (rc != 0)
 			goto out;
 
-		/* logs and inspect */
 		t = now_ms();
-		rc = collect(result, engine, spec);
+		rc = collect(result, engine, cap);
 		result->timings.logs = now_ms() - t;
 		if (rc != 0)
 			goto out;
 	} else {
 		/* best effort: the exit status and message are already the result */
 		(void)read_outcome(result, engine);
+		result->stderr_bytes = result->err.len;
 	}
 
 	ecs_engine_log(engine, ECS_LOG_INFO,
@@ -449,9 +473,11 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 		       result->timings.pull, result->timings.create, result->timings.start, result->timings.run,
 		       result->timings.logs);
 out:
+	ecs_capture_free(cap);
 	if (rc != 0) {
 		ecs_buffer_clear(&result->out);
 		ecs_buffer_clear(&result->err);
+		result->stdout_bytes = result->stderr_bytes = 0;
 		/* The caller's own mistakes are news, not trouble. */
 		int caller = rc == ECS_EINVAL || rc == ECS_ENOTFOUND || rc == ECS_EUNAUTHORIZED || rc == ECS_ECANCELED;
 

@@ -178,6 +178,9 @@ START_TEST(test_demux_cap_keeps_first_bytes)
 	ck_assert_int_eq(ecs_demux_finish(&x), 0);
 	assert_buffer(&x.out, "0123", 4, 1);
 	assert_buffer(&x.err, "abcdef", 6, 1);
+	/* The counts are what the process wrote, not what was kept. */
+	ck_assert_uint_eq(x.out_bytes, 14);
+	ck_assert_uint_eq(x.err_bytes, 8);
 	ecs_demux_clear(&x);
 }
 END_TEST
@@ -193,6 +196,8 @@ START_TEST(test_demux_cap_exact_not_truncated)
 	put_frame(buf, &n, 1, "", 0);
 	ck_assert_int_eq(ecs_demux_feed(&x, buf, n), 0);
 	assert_buffer(&x.out, "12345", 5, 0);
+	ck_assert_uint_eq(x.out_bytes, 5);
+	ck_assert_uint_eq(x.err_bytes, 0);
 	ecs_demux_clear(&x);
 }
 END_TEST

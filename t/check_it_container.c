@@ -194,6 +194,25 @@ START_TEST(test_container_create_sets_labels_and_limits)
 		ecs_buffer_clear(&err);
 		free(id2);
 	}
+	/* attach_output: the engine keeps no log (output comes from the attach stream). */
+	{
+		char *id3;
+		int b = 0;
+
+		spec.attach_output = 1;
+		rc = ecs_container_create(&id3, engine, &spec);
+		ck_assert_int_eq(rc, ECS_OK);
+		it_track_container(id3);
+		doc = raw_inspect(id3);
+		hc = ecs_json_get_object(doc, "HostConfig");
+		log = ecs_json_get_object(hc, "LogConfig");
+		ck_assert_str_eq(ecs_json_get_string(log, "Type"), "none");
+		config = ecs_json_get_object(doc, "Config");
+		ck_assert_int_eq(ecs_json_get_bool(config, "AttachStdout", &b), 0);
+		ck_assert_int_eq(b, 1);
+		json_object_put(doc);
+		free(id3);
+	}
 	free(id);
 	free(task_id);
 }

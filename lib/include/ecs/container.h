@@ -28,8 +28,12 @@ extern "C" {
  * @pids_limit: HostConfig.PidsLimit; 0 = engine default.
  * @network_mode: HostConfig.NetworkMode ("none", "bridge"...); NULL = "none".
  * @open_stdin: 1 to keep stdin open for one attach (OpenStdin + StdinOnce).
- * Always set: ECS_LABEL_MANAGED=true, no-new-privileges, the "local" log
- * driver (byte-exact logs), no TTY.
+ * @attach_output: 1 when the caller reads stdout and stderr from an attach
+ *    stream opened before start (what ecs_task_run() does): the log driver
+ *    is then "none", so the engine keeps no copy of the output on its disk
+ *    and ecs_container_logs() has nothing to read. 0: the "local" driver
+ *    (byte-exact, but it keeps only the last 10 MB).
+ * Always set: ECS_LABEL_MANAGED=true, no-new-privileges, no TTY.
  */
 typedef struct {
 	unsigned int version;
@@ -45,9 +49,10 @@ typedef struct {
 	int64_t pids_limit;
 	const char *network_mode;
 	int open_stdin;
+	int attach_output;
 } ecs_container_spec;
 
-#define ECS_CONTAINER_SPEC_INIT { ECS_CONTAINER_SPEC_VERSION, NULL, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, NULL, 0 }
+#define ECS_CONTAINER_SPEC_INIT { ECS_CONTAINER_SPEC_VERSION, NULL, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, NULL, 0, 0 }
 
 /**
  * ecs_container_create - POST /containers/create.

@@ -2,10 +2,13 @@
  * libecs: run one task from start to finish.
  *
  * ecs_task_run() makes sure the image is there (pulling it per the policy),
- * creates the container, starts it, feeds it stdin, waits for it (killing it
- * at the timeout), reads its stdout and stderr in one call and hands the
- * container to deletion on every path after create: to the reaper when one is
- * given (the caller gets the result first), or deleting it before returning.
+ * creates the container, attaches to it before it starts (one stream for
+ * stdin, stdout and stderr), starts it, writes its stdin and reads its
+ * output live as it arrives (capped per stream, the head kept, the totals
+ * counted; the engine keeps no log of it), waits for it (killing it at the
+ * timeout), and hands the container to deletion on every path after create:
+ * to the reaper when one is given (the caller gets the result first), or
+ * deleting it before returning.
  */
 #ifndef ECS_TASK_H
 #define ECS_TASK_H
@@ -76,9 +79,9 @@ typedef struct {
 typedef struct {
 	double pull;    /* inspect and, if needed, pull */
 	double create;
-	double start;   /* start and stdin */
-	double run;     /* wait until exit (or kill) */
-	double logs;    /* logs and inspect */
+	double start;   /* attach and start */
+	double run;     /* stdin, output and the wait until exit (or kill) */
+	double logs;    /* what follows the exit: the rest of the output after a kill, inspect */
 	double total;
 } ecs_task_timings;
 
@@ -91,9 +94,12 @@ typedef struct {
  *    returns 0 and the output so far).
  * @image_digest: the id of the image that ran ("sha256:...").
  * @error_phase: on failure, the phase that failed ("pull", "create", "start",
- *    "stdin", "wait", "logs"); NULL on success.
+ *    "attach", "wait", "logs"); NULL on success.
  * @error: on failure, a one-line message (the engine's words where it gave
  *    any; never credentials); "" on success.
+ * @stdout_bytes, @stderr_bytes: how many bytes the task wrote to each
+ *    stream, before any cap (out.len and err.len are what was kept: the
+ *    first bytes, up to the cap).
  */
 typedef struct {
 	char task_id[72];
@@ -107,6 +113,8 @@ typedef struct {
 	ecs_task_timings timings;
 	const char *error_phase;
 	char error[512];
+	uint64_t stdout_bytes;
+	uint64_t stderr_bytes;
 } ecs_task_result;
 
 /**

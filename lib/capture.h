@@ -1,0 +1,61 @@
+/*
+ * Private: live output capture, the one every way of running a task uses.
+ *
+ * An attach stream opened on a container BEFORE it starts carries all of its
+ * stdout and stderr, byte-exact and in time order (the log driver can then be
+ * "none": nothing is kept on the engine's disk). The capture demultiplexes
+ * it as bytes arrive into two capped buffers (the head of each stream is
+ * kept, the totals are counted), writes the task's stdin on the same
+ * connection and half-closes it, all on the calling thread: one poll loop
+ * watches the socket, the deadline and the cancel token.
+ *
+ * The pooled backend's agent speaks on the same kind of stream; it feeds the
+ * same demultiplexer (demux.h).
+ */
+#ifndef ECS_CAPTURE_H
+#define ECS_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <ecs/ecs.h>
+
+typedef struct ecs_capture ecs_capture;
+
+/**
+ * ecs_capture_attach - POST /containers/{id}/attach?stream=1&stdout=1&stderr=1
+ * (&stdin=1 with @with_stdin: the container must have OpenStdin and
+ * StdinOnce) with Upgrade: tcp. Call it before the container starts.
+ * @out_cap, @err_cap: bytes kept per stream (the rest is counted, not kept).
+ * @deadline_ms: ecs_stream_now_ms() bound on connecting and the answer.
+ * Returns 0 or the transport's error (ECS_ENOTFOUND for no such container).
+ */
+int ecs_capture_attach(ecs_capture **out, ecs_engine *engine, const char *id, int with_stdin,
+		size_t out_cap, size_t err_cap, long long deadline_ms);
+
+/**
+ * ecs_capture_run - move bytes until the stream ends: write @in (once: a
+ * second call writes nothing more) and half-close, read and demultiplex
+ * the output. May be called again after ECS_ETIMEDOUT/ECS_ECANCELED (say,
+ * after killing the container) to read the rest.
+ * @deadline_ms: when to give up (ecs_stream_now_ms() clock).
+ * @cancel: optional; checked at least every 50 ms.
+ * Returns 0 at end of stream (the process closed its stdout and stderr,
+ * usually by exiting), ECS_ETIMEDOUT, ECS_ECANCELED, ECS_EPROTO (a malformed
+ * stream), ECS_ENOMEM or ECS_EUNAVAILABLE. The handle's message says why.
+ */
+int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long deadline_ms, ecs_cancel *cancel);
+
+/** 1 once the stream ended. */
+int ecs_capture_done(const ecs_capture *c);
+
+/**
+ * ecs_capture_take - move the buffers out (NUL-terminated, never NULL data on
+ * success) with the byte counts of each stream. The capture keeps nothing.
+ * Returns 0 or ECS_ENOMEM.
+ */
+int ecs_capture_take(ecs_capture *c, ecs_buffer *out, ecs_buffer *err, uint64_t *out_bytes, uint64_t *err_bytes);
+
+/** ecs_capture_free - close the stream and free; NULL is allowed. Same thread as the attach. */
+void ecs_capture_free(ecs_capture *c);
+
+#endif
