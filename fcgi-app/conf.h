@@ -72,6 +72,7 @@ typedef struct {
 	size_t allowed_networks_len;
 	unsigned int sweep_interval_s;
 	unsigned int sweep_min_age_s;
+	char *instance_dir;        /* lock files of the live instances of this host (ecs/instance.h) */
 	unsigned int shutdown_grace_s;
 	client_rule *clients;
 	size_t clients_len;

@@ -351,6 +351,7 @@ config *config_defaults(void)
 	c->default_network = strdup("bridge");
 	c->sweep_interval_s = 300;
 	c->sweep_min_age_s = 60;
+	c->instance_dir = strdup(ECS_INSTANCE_DIR_DEFAULT);
 	c->shutdown_grace_s = 30;
 	if (c->endpoint == NULL || c->default_network == NULL ||
 	    split_words(&c->allowed_networks, &c->allowed_networks_len, "none bridge") != 0 ||
@@ -370,6 +371,7 @@ void config_free(config *c)
 	free(c->path);
 	free(c->endpoint);
 	free(c->engine_ca_file);
+	free(c->instance_dir);
 	free(c->engine_cert_file);
 	free(c->engine_key_file);
 	free(c->default_network);
@@ -561,6 +563,12 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 			c->sweep_min_age_s = (unsigned int)n;
 		else
 			c->shutdown_grace_s = (unsigned int)n;
+	} else if (strcmp(key, "instance_dir") == 0) {
+		if (v[0] != '/') {
+			snprintf(why, whylen, "expected an absolute directory");
+			return -1;
+		}
+		return set_str(&c->instance_dir, v);
 	} else if (strcmp(key, "engine_ca_file") == 0 || strcmp(key, "engine_cert_file") == 0 ||
 		   strcmp(key, "engine_key_file") == 0) {
 		char **dst = strcmp(key, "engine_ca_file") == 0 ? &c->engine_ca_file :

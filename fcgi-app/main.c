@@ -131,6 +131,7 @@ int main(int argc, char **argv)
 	workers *pool = NULL;
 	ecs_reaper_stats rs;
 	double tasks_s;
+	ecs_instance *instance = NULL;
 	struct sigaction sa;
 	sigset_t term, old;
 	struct stat st;
@@ -207,6 +208,17 @@ int main(int argc, char **argv)
 	eopts.connect_timeout_ms = cfg->connect_timeout_ms;
 	eopts.request_timeout_ms = cfg->request_timeout_ms;
 	eopts.log = libecs_log;
+	/*
+	 * This process's lock, held until it exits however it exits: a sibling's
+	 * sweep that can take it knows our containers have nobody left.
+	 */
+	if (ecs_instance_claim(&instance, cfg->instance_dir) != 0) {
+		log_msg(LOG_LEVEL_ERROR, "startup", "cannot hold an instance lock in '%s': %s", cfg->instance_dir,
+				strerror(errno));
+		goto out;
+	}
+	eopts.instance = ecs_instance_id(instance);
+	log_msg(LOG_LEVEL_INFO, "startup", "instance %s (lock in %s)", ecs_instance_id(instance), cfg->instance_dir);
 
 	if (ecs_engine_new(&main_engine, &eopts) != 0) {
 		log_msg(LOG_LEVEL_ERROR, "startup", "bad engine endpoint '%s'", cfg->endpoint);
@@ -218,6 +230,7 @@ int main(int argc, char **argv)
 		int src;
 
 		so.min_age_s = cfg->sweep_min_age_s;
+		so.instance_dir = cfg->instance_dir;
 		src = ecs_sweep(&swept, main_engine, &so);
 		if (src != 0)
 			log_msg(LOG_LEVEL_WARNING, "sweep", "start-up sweep failed: %s: %s", ecs_strerror(src),
@@ -232,6 +245,7 @@ int main(int argc, char **argv)
 	/* The last quarter of shutdown_grace (at least a second) is the reaper's,
 	 * to drain its queue; the tasks get the rest (see the stop below). */
 	ropts.drain_timeout_ms = drain_ms(cfg->shutdown_grace_s);
+	ropts.instance_dir = cfg->instance_dir;
 	if (ecs_reaper_new(&reaper, &ropts) != 0) {
 		log_msg(LOG_LEVEL_ERROR, "startup", "cannot start the reaper");
 		goto out;
@@ -272,6 +286,7 @@ out:
 	ecs_reaper_free(reaper);  /* drains its queue */
 	cred_cache_free(creds);
 	ecs_engine_free(main_engine);
+	ecs_instance_free(instance);  /* after the reaper: its drain still belongs to a live instance */
 	if (rc == 0)
 		log_msg(LOG_LEVEL_INFO, "shutdown", "stopped");
 	config_free(cfg);

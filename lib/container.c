@@ -128,7 +128,7 @@ static json_object *string_array(const char *const *items, size_t len)
 	return arr;
 }
 
-static json_object *create_labels(const ecs_container_spec *spec)
+static json_object *create_labels(const ecs_engine *engine, const ecs_container_spec *spec)
 {
 	json_object *labels = json_object_new_object();
 	char deadline[32];
@@ -137,6 +137,8 @@ static json_object *create_labels(const ecs_container_spec *spec)
 		return NULL;
 	if (put_string(labels, ECS_LABEL_MANAGED, "true") != 0 ||
 			put_string(labels, ECS_LABEL_TASK_ID, spec->task_id) != 0)
+		goto fail;
+	if (engine->instance != NULL && put_string(labels, ECS_LABEL_INSTANCE, engine->instance) != 0)
 		goto fail;
 	if (spec->deadline > 0) {
 		snprintf(deadline, sizeof(deadline), "%lld", (long long)spec->deadline);
@@ -213,7 +215,7 @@ fail:
 	return NULL;
 }
 
-static json_object *create_body(const ecs_container_spec *spec)
+static json_object *create_body(const ecs_engine *engine, const ecs_container_spec *spec)
 {
 	json_object *body = json_object_new_object();
 	int in = spec->open_stdin ? 1 : 0;
@@ -223,7 +225,7 @@ static json_object *create_body(const ecs_container_spec *spec)
 	if (put_string(body, "Image", spec->image) != 0 ||
 			put(body, "Cmd", string_array(spec->cmd, spec->cmd_len)) != 0 ||
 			put(body, "Env", string_array(spec->env, spec->env_len)) != 0 ||
-			put(body, "Labels", create_labels(spec)) != 0 ||
+			put(body, "Labels", create_labels(engine, spec)) != 0 ||
 			put(body, "Tty", json_object_new_boolean(0)) != 0 ||
 			/* StdinOnce: the engine closes the process's stdin when our one attach ends. */
 			put(body, "AttachStdin", json_object_new_boolean(in)) != 0 ||
@@ -255,7 +257,7 @@ int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_
 	if (rc != ECS_OK)
 		return rc;
 
-	body = create_body(spec);
+	body = create_body(engine, spec);
 	if (body == NULL) {
 		rc = ecs_engine_fail(engine, ECS_ENOMEM, "create: out of memory");
 		goto out;
@@ -429,6 +431,7 @@ void ecs_container_info_clear(ecs_container_info *info)
 	free(info->image_id);
 	free(info->status);
 	free(info->task_id);
+	free(info->instance);
 	memset(info, 0, sizeof(*info));
 }
 
@@ -472,6 +475,11 @@ static int read_labels(ecs_container_info *info, json_object *labels)
 			return -1;
 	}
 	info->deadline = parse_deadline(ecs_json_get_string(labels, ECS_LABEL_DEADLINE));
+	if (ecs_json_get_string(labels, ECS_LABEL_INSTANCE) != NULL) {
+		info->instance = strdup(ecs_json_get_string(labels, ECS_LABEL_INSTANCE));
+		if (info->instance == NULL)
+			return -1;
+	}
 	return 0;
 }
 

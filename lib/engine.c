@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,24 +73,31 @@ int ecs_engine_new(ecs_engine **out, const ecs_engine_options *opts)
 	*out = NULL;
 	if (opts == NULL)
 		opts = &defaults;
-	if (opts->version != ECS_ENGINE_OPTIONS_VERSION || opts->connect_timeout_ms < 0 ||
+	if (opts->version < 1 || opts->version > ECS_ENGINE_OPTIONS_VERSION || opts->connect_timeout_ms < 0 ||
 	    opts->request_timeout_ms < 0)
 		return ECS_EINVAL;
 
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return ECS_ENOMEM;
-	e->opts = *opts;
+	/* A version 1 caller's struct ends before instance: read only what it has. */
+	if (opts->version == 1)
+		memcpy(&e->opts, opts, offsetof(ecs_engine_options, instance));
+	else
+		e->opts = *opts;
+	e->opts.version = ECS_ENGINE_OPTIONS_VERSION;
 	if ((rc = dup_opt(&e->endpoint, opts->endpoint ? opts->endpoint : ECS_ENGINE_DEFAULT_ENDPOINT)) != 0 ||
 	    (rc = dup_opt(&e->ca_file, opts->ca_file)) != 0 ||
 	    (rc = dup_opt(&e->cert_file, opts->cert_file)) != 0 ||
 	    (rc = dup_opt(&e->key_file, opts->key_file)) != 0 ||
+	    (rc = dup_opt(&e->instance, e->opts.instance)) != 0 ||
 	    (rc = parse_endpoint(e, e->endpoint)) != 0)
 		goto fail;
 	e->opts.endpoint = e->endpoint;
 	e->opts.ca_file = e->ca_file;
 	e->opts.cert_file = e->cert_file;
 	e->opts.key_file = e->key_file;
+	e->opts.instance = e->instance;
 	if (e->opts.connect_timeout_ms == 0)
 		e->opts.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	if (e->opts.request_timeout_ms == 0)
@@ -111,6 +119,7 @@ void ecs_engine_free(ecs_engine *e)
 	free(e->ca_file);
 	free(e->cert_file);
 	free(e->key_file);
+	free(e->instance);
 	free(e->socket_path);
 	free(e->base_url);
 	free(e);

@@ -11,6 +11,7 @@ struct ecs_engine {
 	char *ca_file;
 	char *cert_file;
 	char *key_file;
+	char *instance;            /* ECS_LABEL_INSTANCE of what it creates; NULL for none */
 	char *socket_path;         /* unix endpoints only */
 	char *base_url;            /* "http://localhost" for unix, else scheme://host:port */
 	int tls;

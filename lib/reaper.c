@@ -60,6 +60,7 @@ struct ecs_reaper {
 	unsigned int max_attempts;
 	unsigned int retry_base_ms;
 	unsigned int drain_timeout_ms;
+	char *instance_dir;      /* for the timer's sweeps; NULL for none */
 
 	/* under mu */
 	struct fifo ready;       /* due now, in arrival order */
@@ -234,6 +235,7 @@ static void sweep_once(struct worker *w)
 	int rc;
 
 	so.min_age_s = r->sweep_min_age_s;
+	so.instance_dir = r->instance_dir;
 	r->inflight++;
 	r->sweeping = 1;
 	pthread_mutex_unlock(&r->mu);
@@ -342,6 +344,7 @@ static void destroy(ecs_reaper *r, int have_mu, int have_work, int have_idle)
 	for (unsigned int i = 0; r->workers != NULL && i < r->nworkers; i++)
 		ecs_engine_free(r->workers[i].engine);
 	free(r->workers);
+	free(r->instance_dir);
 	free(r);
 }
 
@@ -371,6 +374,7 @@ int ecs_reaper_new(ecs_reaper **out, const ecs_reaper_options *opts)
 		return ECS_EINVAL;
 	if (opts->version >= 2 && opts->workers != 0)
 		nworkers = opts->workers;
+	/* The engine options inside are whatever version the caller's say. */
 	if (nworkers > MAX_WORKERS)
 		return ECS_EINVAL;
 	r = calloc(1, sizeof(*r));
@@ -382,6 +386,12 @@ int ecs_reaper_new(ecs_reaper **out, const ecs_reaper_options *opts)
 		return ECS_ENOMEM;
 	}
 	r->nworkers = nworkers;
+	if (opts->version >= 2 && opts->instance_dir != NULL &&
+	    (r->instance_dir = strdup(opts->instance_dir)) == NULL) {
+		free(r->workers);
+		free(r);
+		return ECS_ENOMEM;
+	}
 	r->log = opts->engine.log;
 	r->log_userdata = opts->engine.log_userdata;
 	r->sweep_interval_s = opts->sweep_interval_s;

@@ -22,9 +22,15 @@ static int min_age_applies(const ecs_container_info *c, time_t now)
 }
 
 /* Why a container should go, or NULL to leave it alone. */
-static const char *sweep_reason(const ecs_container_info *c, time_t now, unsigned int min_age_s)
+static const char *sweep_reason(const ecs_container_info *c, time_t now, unsigned int min_age_s,
+				const char *instance_dir)
 {
 	const char *status = c->status ? c->status : "";
+
+	/* Nobody holds its instance's lock: no runner will ever read or delete it. */
+	if (instance_dir != NULL && c->instance != NULL &&
+	    ecs_instance_state(instance_dir, c->instance) == ECS_INSTANCE_DEAD)
+		return "its instance is dead";
 
 	/* Past its deadline its task is long over, whatever the engine says about it. */
 	if (c->deadline != 0 && c->deadline < now)
@@ -67,6 +73,7 @@ int ecs_sweep(size_t *deleted, ecs_engine *engine, const ecs_sweep_options *opts
 	ecs_sweep_options defaults = ECS_SWEEP_OPTIONS_INIT;
 	ecs_container_info *list = NULL;
 	size_t count = 0, n = 0;
+	const char *instance_dir;
 	time_t now;
 	int rc;
 
@@ -76,8 +83,11 @@ int ecs_sweep(size_t *deleted, ecs_engine *engine, const ecs_sweep_options *opts
 		return ECS_EINVAL;
 	if (opts == NULL)
 		opts = &defaults;
-	if (opts->version != ECS_SWEEP_OPTIONS_VERSION || (opts->labels_len > 0 && opts->labels == NULL))
+	if (opts->version < 1 || opts->version > ECS_SWEEP_OPTIONS_VERSION ||
+	    (opts->labels_len > 0 && opts->labels == NULL))
 		return ECS_EINVAL;
+	/* A version 1 caller's struct ends before instance_dir. */
+	instance_dir = opts->version >= 2 ? opts->instance_dir : NULL;
 	rc = ecs_container_list(&list, &count, engine, opts->labels, opts->labels_len);
 	if (rc != 0) {
 		ecs_engine_log(engine, ECS_LOG_WARN, "sweep: listing containers failed (%s: %s)", ecs_error_name(rc),
@@ -87,12 +97,12 @@ int ecs_sweep(size_t *deleted, ecs_engine *engine, const ecs_sweep_options *opts
 	now = opts->now ? opts->now : time(NULL);
 	for (size_t i = 0; i < count; i++) {
 		const ecs_container_info *c = &list[i];
-		const char *reason = sweep_reason(c, now, opts->min_age_s);
+		const char *reason = sweep_reason(c, now, opts->min_age_s, instance_dir);
 		const char *task = c->task_id ? c->task_id : "-";
 
 		if (reason == NULL || c->id == NULL)
 			continue;
-		if (min_age_applies(c, now) && opts->min_age_s > 0 &&
+		if (strcmp(reason, "its instance is dead") != 0 && min_age_applies(c, now) && opts->min_age_s > 0 &&
 		    finished_recently(engine, c->id, now, opts->min_age_s))
 			continue;
 		rc = ecs_container_delete(engine, c->id);

@@ -4,6 +4,8 @@
  * API directly, carrying a label unique to this run, so the sweeps here only
  * ever touch what this program planted.
  */
+#include <config.h>
+
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <json-c/json.h>
 
@@ -58,7 +61,7 @@ enum plant_state { PLANT_CREATED, PLANT_EXITED, PLANT_RUNNING, PLANT_EXITED_AFTE
  * the extra RUN_LABEL, and the sweep must be tested on what is really there.
  * @deadline: the ECS_LABEL_DEADLINE value (unix seconds).
  */
-static char *plant(enum plant_state state, time_t deadline)
+static char *plant_as(enum plant_state state, time_t deadline, const char *instance)
 {
 	static const char *const sleep_cmd[] = { "sleep", "300" };
 	static const char *const true_cmd[] = { "true" };
@@ -81,6 +84,8 @@ static char *plant(enum plant_state state, time_t deadline)
 	json_object_object_add(labels, ECS_LABEL_TASK_ID, json_object_new_string(task_id));
 	json_object_object_add(labels, ECS_LABEL_DEADLINE, json_object_new_string(deadline_s));
 	json_object_object_add(labels, RUN_LABEL, json_object_new_string(run_value));
+	if (instance != NULL)
+		json_object_object_add(labels, ECS_LABEL_INSTANCE, json_object_new_string(instance));
 	for (size_t i = 0; i < cmd_len; i++)
 		json_object_array_add(jcmd, json_object_new_string(cmd[i]));
 	json_object_object_add(logcfg, "Type", json_object_new_string("local"));
@@ -120,6 +125,11 @@ static char *plant(enum plant_state state, time_t deadline)
 		ck_assert_msg(rc == ECS_OK && code == 0, "plant wait: %s", ecs_error_name(rc));
 	}
 	return id;
+}
+
+static char *plant(enum plant_state state, time_t deadline)
+{
+	return plant_as(state, deadline, NULL);
 }
 
 static void reaper_options(ecs_reaper_options *ro)
@@ -503,6 +513,115 @@ START_TEST(test_reaper_sweep_now)
 }
 END_TEST
 
+/* The id of an instance that claimed its lock in @dir and died (a child process that exits). */
+static char *dead_instance(const char *dir)
+{
+	char id[64] = "";
+	int fds[2];
+	pid_t pid;
+	ssize_t n;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		ecs_instance *in = NULL;
+
+		close(fds[0]);
+		if (ecs_instance_claim(&in, dir) == ECS_OK)
+			(void)!write(fds[1], ecs_instance_id(in), strlen(ecs_instance_id(in)));
+		_exit(0);  /* like a kill -9: the lock file stays, the lock goes with the process */
+	}
+	close(fds[1]);
+	n = read(fds[0], id, sizeof(id) - 1);
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	ck_assert_int_gt(n, 0);
+	id[n] = '\0';
+	return strdup(id);
+}
+
+/*
+ * A sweep removes a dead instance's running containers at once, and never a
+ * live sibling's, nor one of an instance it cannot see (another host's).
+ */
+START_TEST(test_sweep_dead_instance_running_removed)
+{
+	const char *const filter[] = { run_filter };
+	ecs_sweep_options so = ECS_SWEEP_OPTIONS_INIT;
+	char dir[] = "/tmp/ecs-it-instances.XXXXXX";
+	time_t later = time(NULL) + 3600;
+	ecs_instance *me = NULL;
+	char *dead, *dead_c, *live_c, *remote_c, *lock;
+	size_t deleted = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(ecs_instance_claim(&me, dir), ECS_OK);
+	ck_assert_uint_eq(strlen(ecs_instance_id(me)), 32);
+	dead = dead_instance(dir);
+	ck_assert_int_eq(ecs_instance_state(dir, ecs_instance_id(me)), ECS_INSTANCE_ALIVE);
+	ck_assert_int_eq(ecs_instance_state(dir, dead), ECS_INSTANCE_DEAD);
+	ck_assert_int_eq(ecs_instance_state(dir, "0123456789abcdef"), ECS_INSTANCE_UNKNOWN);
+	ck_assert_int_eq(ecs_instance_state(dir, "../etc/passwd"), ECS_INSTANCE_UNKNOWN);
+
+	dead_c = plant_as(PLANT_RUNNING, later, dead);
+	live_c = plant_as(PLANT_RUNNING, later, ecs_instance_id(me));
+	remote_c = plant_as(PLANT_RUNNING, later, "0123456789abcdef");
+	so.labels = filter;
+	so.labels_len = 1;
+	so.min_age_s = 3600;  /* no age rule may explain what goes */
+	so.instance_dir = dir;
+	ck_assert_int_eq(ecs_sweep(&deleted, engine, &so), ECS_OK);
+	ck_assert_msg(!exists(dead_c), "the dead instance's running container survived the sweep");
+	ck_assert_msg(exists(live_c), "a live sibling's running container was removed");
+	ck_assert_msg(exists(remote_c), "an unknown instance's running container was removed");
+	ck_assert_uint_le(deleted, 1);
+
+	/* What a handle with an instance creates carries it. */
+	{
+		ecs_engine_options eo = *ecs_engine_options_get(engine);
+		static const char *const cmd[] = { "true" };
+		ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
+		ecs_container_info info;
+		ecs_engine *mine = NULL;
+		char *id = NULL, *task_id = it_task_id("inst");
+
+		eo.instance = ecs_instance_id(me);
+		ck_assert_int_eq(ecs_engine_new(&mine, &eo), ECS_OK);
+		cs.image = it_test_image();
+		cs.cmd = cmd;
+		cs.cmd_len = 1;
+		cs.task_id = task_id;
+		ck_assert_int_eq(ecs_container_create(&id, mine, &cs), ECS_OK);
+		it_track_container(id);
+		ck_assert_int_eq(ecs_container_inspect(&info, mine, id), ECS_OK);
+		ck_assert_str_eq(info.instance, ecs_instance_id(me));
+		ecs_container_info_clear(&info);
+		ck_assert_int_eq(ecs_container_delete(mine, id), ECS_OK);
+		ecs_engine_free(mine);
+		free(id);
+		free(task_id);
+	}
+
+	/* A clean stop removes the lock file: the instance is then unknown, not dead. */
+	ck_assert_int_eq(ecs_container_delete(engine, live_c), ECS_OK);
+	ck_assert_int_eq(ecs_container_delete(engine, remote_c), ECS_OK);
+	lock = NULL;
+	ck_assert_int_ge(asprintf(&lock, "%s/%s.lock", dir, ecs_instance_id(me)), 0);
+	ecs_instance_free(me);
+	ck_assert_int_ne(access(lock, F_OK), 0);
+	free(lock);
+	ck_assert_int_ge(asprintf(&lock, "%s/%s.lock", dir, dead), 0);
+	ck_assert_int_eq(unlink(lock), 0);
+	free(lock);
+	ck_assert_int_eq(rmdir(dir), 0);
+	free(dead);
+	free(dead_c);
+	free(live_c);
+	free(remote_c);
+}
+END_TEST
+
 static Suite *reaper_suite(void)
 {
 	Suite *s = suite_create("reaper");
@@ -528,6 +647,7 @@ static Suite *reaper_suite(void)
 	tcase_add_test(ts, test_sweep_min_age_counts_from_exit);
 	tcase_add_test(ts, test_sweep_options_checked);
 	tcase_add_test(ts, test_reaper_timer_sweeps);
+	tcase_add_test(ts, test_sweep_dead_instance_running_removed);
 	suite_add_tcase(s, ts);
 	return s;
 }

@@ -27,6 +27,7 @@ extern "C" {
 #define ECS_LABEL_MANAGED  "ecs.managed"    /* always "true" */
 #define ECS_LABEL_TASK_ID  "ecs.task-id"    /* the task's id */
 #define ECS_LABEL_DEADLINE "ecs.deadline"   /* unix seconds after which a sweep removes it, whatever its state */
+#define ECS_LABEL_INSTANCE "ecs.instance"   /* the responder instance that made it (see ecs/instance.h) */
 
 /**
  * Error codes. Each is a category a caller can map onto its own protocol

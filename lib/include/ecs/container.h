@@ -124,6 +124,7 @@ typedef struct {
 	char *task_id;       /* ECS_LABEL_TASK_ID, NULL if absent */
 	time_t deadline;     /* ECS_LABEL_DEADLINE, 0 if absent */
 	time_t finished;     /* unix seconds it stopped; 0 if it never did (inspect only, not list) */
+	char *instance;      /* ECS_LABEL_INSTANCE, NULL if absent */
 } ecs_container_info;
 
 /** ecs_container_info_clear - free the members and zero them. NULL is allowed. */
@@ -138,7 +139,7 @@ ECS_EXTERN int ecs_container_inspect(ecs_container_info *out, ecs_engine *engine
 /**
  * ecs_container_list - GET /containers/json?all=1 filtered by labels.
  * @out, @count: receive an array of @count entries (only id, status,
- *    created, task_id and deadline are filled: running is status=="running");
+ *    created, task_id, deadline and instance are filled: running is status=="running");
  *    free with ecs_container_list_free().
  * @labels, @labels_len: "key" or "key=value" filters, all of which must match;
  *    ECS_LABEL_MANAGED "=true" is always added.

@@ -11,6 +11,7 @@
 #include <ecs/common.h>
 #include <ecs/engine.h>
 #include <ecs/image.h>
+#include <ecs/instance.h>
 #include <ecs/container.h>
 #include <ecs/reaper.h>
 #include <ecs/task.h>

@@ -23,7 +23,7 @@ typedef struct ecs_engine ecs_engine;
 
 #define ECS_ENGINE_DEFAULT_ENDPOINT "unix:///var/run/docker.sock"
 
-#define ECS_ENGINE_OPTIONS_VERSION 1
+#define ECS_ENGINE_OPTIONS_VERSION 2
 
 /**
  * ecs_engine_options - how to reach an engine.
@@ -36,6 +36,10 @@ typedef struct ecs_engine ecs_engine;
  * @request_timeout_ms: bound on ordinary requests (not on container wait or
  *            image pull, which have their own); 0 means 30000.
  * @log, @log_userdata: optional log hook (see ecs_log_fn).
+ * @instance: since version 2: the responder instance (ecs_instance_id(),
+ *            see ecs/instance.h) every container this handle creates is
+ *            labelled with (ECS_LABEL_INSTANCE); NULL for none. A version 1
+ *            caller gets none.
  * The strings are copied by ecs_engine_new(); the caller keeps ownership.
  */
 typedef struct {
@@ -48,9 +52,10 @@ typedef struct {
 	long request_timeout_ms;
 	ecs_log_fn log;
 	void *log_userdata;
+	const char *instance;
 } ecs_engine_options;
 
-#define ECS_ENGINE_OPTIONS_INIT { ECS_ENGINE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL }
+#define ECS_ENGINE_OPTIONS_INIT { ECS_ENGINE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL }
 
 /**
  * ecs_engine_new - make an engine handle. Does no I/O: the endpoint is

@@ -23,7 +23,7 @@ extern "C" {
 
 typedef struct ecs_reaper ecs_reaper;
 
-#define ECS_SWEEP_OPTIONS_VERSION 1
+#define ECS_SWEEP_OPTIONS_VERSION 2
 
 /**
  * ecs_sweep_options - what a sweep removes.
@@ -32,6 +32,11 @@ typedef struct ecs_reaper ecs_reaper;
  * @labels, @labels_len: extra "key=value" filters (ECS_LABEL_MANAGED=true is
  *    always one); lets a test sweep only what it planted.
  * @now: the time to compare deadlines with; 0 means time(NULL).
+ * @instance_dir: since version 2: where live instances hold their locks
+ *    (see ecs/instance.h); NULL to ignore instances. A container whose
+ *    ECS_LABEL_INSTANCE is dead there (its lock file unheld) is deleted at
+ *    once, running or not, whatever its age; one whose instance is alive or
+ *    unknown (no lock file: maybe another host) is judged by the rules above.
  */
 typedef struct {
 	unsigned int version;
@@ -39,9 +44,10 @@ typedef struct {
 	const char *const *labels;
 	size_t labels_len;
 	time_t now;
+	const char *instance_dir;
 } ecs_sweep_options;
 
-#define ECS_SWEEP_OPTIONS_INIT { ECS_SWEEP_OPTIONS_VERSION, 0, NULL, 0, 0 }
+#define ECS_SWEEP_OPTIONS_INIT { ECS_SWEEP_OPTIONS_VERSION, 0, NULL, 0, 0, NULL }
 
 /**
  * ecs_sweep - delete orphaned ecs containers once, synchronously.
@@ -66,6 +72,8 @@ ECS_EXTERN int ecs_sweep(size_t *deleted, ecs_engine *engine, const ecs_sweep_op
  * @drain_timeout_ms: how long ecs_reaper_free() keeps working on the queue; 0 means 30000.
  * @workers: deleting threads, 1-64; 0 means 4 (since version 2: a caller
  *    built with version 1 gets 4).
+ * @instance_dir: since version 2: passed to the timer's sweeps (see
+ *    ecs_sweep_options); copied. NULL for none.
  */
 typedef struct {
 	unsigned int version;
@@ -76,9 +84,10 @@ typedef struct {
 	unsigned int retry_base_ms;
 	unsigned int drain_timeout_ms;
 	unsigned int workers;
+	const char *instance_dir;
 } ecs_reaper_options;
 
-#define ECS_REAPER_OPTIONS_INIT { ECS_REAPER_OPTIONS_VERSION, ECS_ENGINE_OPTIONS_INIT, 0, 0, 0, 0, 0, 0 }
+#define ECS_REAPER_OPTIONS_INIT { ECS_REAPER_OPTIONS_VERSION, ECS_ENGINE_OPTIONS_INIT, 0, 0, 0, 0, 0, 0, NULL }
 
 /**
  * ecs_reaper_new - start a reaper thread.
