@@ -4,7 +4,7 @@
 # Fault tests kill and stop a Docker engine, so they never touch the shared
 # one: each test starts a private dockerd of its own (own --data-root,
 # --exec-root, --pidfile, socket, containerd namespaces and cgroup parent,
-# --bridge=none and no iptables; under `unshare --mount` with private mounts
+# --bridge=none and no iptables; under `unshare --mount --net` with private mounts
 # over /run/containerd and /run/docker, whose paths dockerd and its shims
 # hard-code), loads the test image into it (docker save | docker load), and
 # puts a stack of its own in front (scripts/stack.sh: ecs-fcgi + nginx on
@@ -71,7 +71,10 @@ engine_start() {
     [ -f "$ENG/daemon.json" ] || echo "{\"deprecated-key-path\": \"$ENG/key.json\"}" >"$ENG/daemon.json"
     # setsid: its own process group, so the test's signals and job control
     # never reach it; mount -n: no /run/mount entries on the host.
-    setsid unshare --mount --propagation private -- sh -c "
+    # --net: a dockerd with --bridge=none deletes the interface docker0 of its
+    # network namespace at start (moby removeDefaultBridgeInterface), which in
+    # the host's namespace is the main engine's bridge.
+    setsid unshare --mount --net --propagation private -- sh -c "
         mount -n --bind '$ENG/shadow/containerd' /run/containerd
         mount -n --bind '$ENG/shadow/docker' /run/docker
         exec dockerd --data-root '$ENG/root' --exec-root '$ENG/exec' --pidfile '$ENG/dockerd.pid' \
