@@ -134,7 +134,7 @@ fault_setup() {
          ECS_NGINX_CLIENT_RATE=10000r/s ECS_NGINX_CLIENT_BURST=10000 ECS_NGINX_CLIENT_CONN=1000 \
          ECS_NGINX_IP_RATE=10000r/s ECS_NGINX_IP_BURST=10000 ECS_NGINX_IP_CONN=1000 \
          "$STACK" start >"$T/stack.log" 2>&1; then
-        say "the stack did not start"; cat "$T/stack.log"; exit 1
+        say "the stack did not start"; cat "$T/stack.log"; tail -n 20 "$RUN/ecs-fcgi.log" 2>/dev/null; exit 1
     fi
     # shellcheck source=/dev/null
     . "$RUN/ecs.env"
