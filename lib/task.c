@@ -144,14 +144,38 @@ static int ensure_image(ecs_task_result *result, ecs_engine *engine, const ecs_t
 }
 
 /*
- * The engine refuses to start a container whose command it cannot exec.
- * A shell (and `docker run`) reports that as exit status 127, and callers of
- * the original service saw the same, so it is a completed run, not an error.
+ * The exit status a shell gives a command the engine could not exec, or 0
+ * when the start failed for another reason (a mount, the working directory:
+ * the engine's error). runc says, after the command quoted Go-style:
+ *   ...unable to start container process: exec: "CMD": REASON: unknown
+ * REASON "executable file not found in $PATH", "stat CMD: no such file or
+ * directory" or "... not a directory" is a missing command: 127, as dash and
+ * busybox sh count ENOENT and ENOTDIR. "permission denied" (no exec bit, a
+ * directory), "is a directory" or "exec format error": it exists but cannot
+ * be executed: 126. A completed run either way, as the original service and
+ * `docker run` report it.
  */
-static int is_missing_command(const char *msg)
+static int start_failure_exit(const char *msg)
 {
-	return strstr(msg, "executable file not found") != NULL ||
-	       strstr(msg, "no such file or directory") != NULL;
+	static const char lead[] = "unable to start container process: exec: \"";
+	const char *p = strstr(msg, lead);
+
+	if (p == NULL)
+		return 0;
+	for (p += sizeof(lead) - 1; *p != '\0' && *p != '"'; p++)
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+	if (strncmp(p, "\": ", 3) != 0)
+		return 0;
+	p += 3;
+	if (strncmp(p, "executable file not found", 25) == 0 ||
+	    (strncmp(p, "stat ", 5) == 0 && (strstr(p, ": no such file or directory") != NULL ||
+					    strstr(p, ": not a directory") != NULL)))
+		return 127;
+	if (strncmp(p, "permission denied", 17) == 0 || strncmp(p, "is a directory", 14) == 0 ||
+	    strncmp(p, "exec format error", 17) == 0)
+		return 126;
+	return 0;
 }
 
 static int buffer_set(ecs_buffer *buf, const char *text)
@@ -434,9 +458,9 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 		goto out;
 	}
 	rc = ecs_container_start(engine, result->container_id);
-	if (rc != 0 && rc != ECS_ECANCELED && rc != ECS_ENOMEM && is_missing_command(ecs_engine_errmsg(engine))) {
+	if (rc != 0 && rc != ECS_ECANCELED && rc != ECS_ENOMEM && start_failure_exit(ecs_engine_errmsg(engine)) != 0) {
 		missing_cmd = 1;
-		result->exit_code = 127;
+		result->exit_code = start_failure_exit(ecs_engine_errmsg(engine));
 		rc = buffer_set(&result->err, ecs_engine_errmsg(engine));
 		if (rc != 0)
 			rc = fail(result, "start", rc, NULL);
