@@ -18,6 +18,7 @@
 #include "query.h"
 #include "registries.h"
 #include "task_body.h"
+#include "text.h"
 
 static void send_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -30,6 +31,7 @@ static void send_error(response *resp, const request *req, int status, const cha
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	text_cut(msg);
 	response_set_error(resp, status, code, msg, req->request_id);
 }
 
@@ -41,19 +43,24 @@ static void oom(response *resp, const request *req)
 /* {"links": {"self": {"href": URL}}} added to @o. */
 static int add_self_link(struct json_object *o, const request *req)
 {
-	char url[2048];
+	size_t size = request_self_url_size(req);
+	char *url = malloc(size);
 	struct json_object *links, *self;
 
-	if (request_self_url(url, sizeof(url), req) != 0)
-		snprintf(url, sizeof(url), "%s", req->path);
+	if (url == NULL || request_self_url(url, size, req) != 0) {
+		free(url);
+		return -1;
+	}
 	links = json_object_new_object();
 	self = json_object_new_object();
 	if (links == NULL || self == NULL) {
 		json_object_put(links);
 		json_object_put(self);
+		free(url);
 		return -1;
 	}
 	json_object_object_add(self, "href", json_object_new_string(url));
+	free(url);
 	json_object_object_add(links, "self", self);
 	return json_object_object_add(o, "links", links);
 }
@@ -102,7 +109,10 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 	if (rc == -1)
 		return send_error(resp, req, 400, "BAD_QUERY_PARAMETER", "the query string is malformed");
 	if (rc == 1 && query_parse_bool(&quick, v) != 0) {
-		send_error(resp, req, 400, "BAD_QUERY_PARAMETER", "quick must be true or false, not '%.64s'", v);
+		char q[80];
+
+		send_error(resp, req, 400, "BAD_QUERY_PARAMETER", "quick must be true or false, not '%s'",
+				text_quote(q, sizeof(q), v, 64));
 		free(v);
 		return;
 	}
@@ -329,7 +339,7 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 	limit_caps caps;
 	body_error berr;
 	task_body tb;
-	char why[256];
+	char why[256], q[144];
 	int rc;
 
 	if (cl == -2)
@@ -362,8 +372,9 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 		goto out;
 	}
 	if (!auth_authorize_image(&rule, cfg, &info->auth, tb.image)) {
-		send_error(resp, req, 403, "FORBIDDEN", "%s may not run the image '%.128s'",
-				rule ? "this client" : "a client without a [client] section", tb.image);
+		send_error(resp, req, 403, "FORBIDDEN", "%s may not run the image '%s'",
+				rule ? "this client" : "a client without a [client] section",
+				text_quote(q, sizeof(q), tb.image, 128));
 		goto out;
 	}
 	caps = rule ? lower_caps(&cfg->caps, &rule->caps) : cfg->caps;
@@ -399,7 +410,7 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND && rc != ECS_ECANCELED)
 			metrics_engine_error(rc);
 		if (rc == ECS_ENOTFOUND)
-			send_error(resp, req, status, code, "image '%.128s' not found", tb.image);
+			send_error(resp, req, status, code, "image '%s' not found", text_quote(q, sizeof(q), tb.image, 128));
 		else if (rc == ECS_ECANCELED && ecs_cancel_is_triggered(ctx->client_gone))
 			/* Nobody reads this: it is for the log line and the metrics (nginx's 499). */
 			send_error(resp, req, 499, "CLIENT_CLOSED_REQUEST", "the client went away: the task was stopped and its container deleted");
@@ -443,6 +454,8 @@ static int trusted_probe(const config *cfg, const handler_info *info, const requ
 
 handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ctx, request *req)
 {
+	char q[216];
+
 	memset(info, 0, sizeof(*info));
 	info->exit_code = -1;
 	router_match(&info->route, req->method, req->path);
@@ -463,13 +476,13 @@ handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ct
 		return HANDLER_DONE;
 	}
 	if (info->route.id == ROUTE_NONE) {
-		send_error(resp, req, 404, "NOT_FOUND", "no resource at '%.200s'", req->path);
+		send_error(resp, req, 404, "NOT_FOUND", "no resource at '%s'", text_quote(q, sizeof(q), req->path, 200));
 		return HANDLER_DONE;
 	}
 	if (!info->route.method_allowed) {
 		response_add_header(resp, "Allow", info->route.allow);
-		send_error(resp, req, 405, "METHOD_NOT_ALLOWED", "%.16s is not allowed here; use %s",
-				req->method, info->route.allow);
+		send_error(resp, req, 405, "METHOD_NOT_ALLOWED", "%s is not allowed here; use %s",
+				text_quote(q, sizeof(q), req->method, 16), info->route.allow);
 		return HANDLER_DONE;
 	}
 	switch (info->route.id) {
@@ -498,7 +511,7 @@ handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ct
 		handle_metrics(resp, ctx, req);
 		return HANDLER_DONE;
 	default:
-		send_error(resp, req, 404, "NOT_FOUND", "no resource at '%.200s'", req->path);
+		send_error(resp, req, 404, "NOT_FOUND", "no resource at '%s'", text_quote(q, sizeof(q), req->path, 200));
 		return HANDLER_DONE;
 	}
 }

@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "query.h"
 
@@ -92,11 +91,11 @@ int query_parse_bool(int *out, const char *value)
 {
 	if (value == NULL)
 		return -1;
-	if (strcasecmp(value, "true") == 0) {
+	if (strcmp(value, "true") == 0) {
 		*out = 1;
 		return 0;
 	}
-	if (strcasecmp(value, "false") == 0) {
+	if (strcmp(value, "false") == 0) {
 		*out = 0;
 		return 0;
 	}

@@ -13,7 +13,7 @@
 int query_get(char **value, const char *qs, const char *name);
 
 /**
- * query_parse_bool - "true"/"false" (any case) to 1/0.
+ * query_parse_bool - exactly "true" or "false" (as the API reference says) to 1/0.
  * Returns 0 and sets *out, or -1 for anything else (also "").
  */
 int query_parse_bool(int *out, const char *value);

@@ -202,8 +202,33 @@ int request_self_url(char *buf, size_t size, const request *r)
 	}
 	if (uri == NULL || *uri == '\0')
 		uri = r->path;
-	n = snprintf(buf, size, "%s://%s%s", secure ? "https" : "http", host, uri);
-	return n < 0 || (size_t)n >= size ? -1 : 0;
+	n = snprintf(buf, size, "%s://%s", secure ? "https" : "http", host);
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	/* The URI as it came, but as a URL: bytes that cannot appear in one
+	 * (controls, space, anything not ASCII) percent-encoded. */
+	for (; *uri != '\0'; uri++) {
+		unsigned char c = (unsigned char)*uri;
+		int w = c > 0x20 && c < 0x7f ? 1 : 3;
+
+		if ((size_t)n + (size_t)w >= size)
+			return -1;
+		if (w == 1)
+			buf[n] = (char)c;
+		else
+			snprintf(buf + n, 4, "%%%02X", c);
+		n += w;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+size_t request_self_url_size(const request *r)
+{
+	const char *uri = request_param(r->envp, "REQUEST_URI");
+
+	/* scheme, a host of at most 255 and a port; each URI byte at most 3 */
+	return sizeof("https://") + 300 + 3 * strlen(uri != NULL && *uri != '\0' ? uri : r->path);
 }
 
 double request_elapsed_ms(const request *r)

@@ -58,9 +58,13 @@ int request_read_body(request *r, size_t limit);
 /**
  * request_self_url - the URL that was requested: scheme from HTTPS ("on"
  * means https), host from HTTP_HOST (else SERVER_NAME[:SERVER_PORT]), then
- * REQUEST_URI. Returns 0, or -1 when it does not fit @size.
+ * REQUEST_URI with every byte outside '!'..'~' percent-encoded. Returns 0, or
+ * -1 when it does not fit @size (request_self_url_size() always does).
  */
 int request_self_url(char *buf, size_t size, const request *r);
+
+/** request_self_url_size - a buffer size request_self_url() always fits. */
+size_t request_self_url_size(const request *r);
 
 /** request_elapsed_ms - milliseconds since request_init(). */
 double request_elapsed_ms(const request *r);

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "response.h"
+#include "text.h"
 
 void response_init(response *r)
 {
@@ -60,18 +61,30 @@ void response_set_body(response *r, int status, const char *content_type, char *
 
 char *response_error_document(int status, const char *code, const char *message, const char *request_id)
 {
-	struct json_object *o = json_object_new_object();
-	char *s = NULL;
+	struct json_object *o;
+	char *s = NULL, *clean = NULL;
 	size_t len;
 
-	if (o == NULL)
+	/* The last guard: whatever a message carries, the document is UTF-8. */
+	if (message != NULL && text_utf8_prefix(message, strlen(message)) < strlen(message)) {
+		len = 4 * strlen(message) + 1;
+		clean = malloc(len);
+		if (clean == NULL)
+			return NULL;
+		message = text_quote(clean, len, message, len);
+	}
+	o = json_object_new_object();
+	if (o == NULL) {
+		free(clean);
 		return NULL;
+	}
 	if (json_object_object_add(o, "status", json_object_new_int(status)) == 0 &&
 	    json_object_object_add(o, "code", json_object_new_string(code ? code : "INTERNAL_ERROR")) == 0 &&
 	    json_object_object_add(o, "message", json_object_new_string(message ? message : "")) == 0 &&
 	    json_object_object_add(o, "requestId", json_object_new_string(request_id ? request_id : "")) == 0)
 		s = dump(o, &len);
 	json_object_put(o);
+	free(clean);
 	return s;
 }
 

@@ -11,7 +11,9 @@
 #include <json-c/json.h>
 
 #include "base64.h"
+#include "json_strict.h"
 #include "task_body.h"
+#include "text.h"
 
 #define MAX_CMD 4096
 #define MAX_ENV 1024
@@ -137,7 +139,9 @@ static int parse_limits(task_body *tb, struct json_object *limits, body_error *e
 			if (get_positive_int(&tb->pids, val, "limits.pids", err) != 0)
 				return -1;
 		} else {
-			return BODY_FAIL("unknown property 'limits.%.64s'", key);
+			char q[80];
+
+			return BODY_FAIL("unknown property 'limits.%s'", text_quote(q, sizeof(q), key, 64));
 		}
 	}
 	return 0;
@@ -153,9 +157,11 @@ static int parse_creds(task_body *tb, struct json_object *creds, body_error *err
 	if (!json_object_is_type(creds, json_type_object))
 		return BODY_FAIL("creds must be an object");
 	json_object_object_foreach(creds, key, val) {
+		char q[80];
+
 		(void)val;
 		if (strcmp(key, "username") != 0 && strcmp(key, "password") != 0 && strcmp(key, "email") != 0)
-			return BODY_FAIL("unknown property 'creds.%.64s'", key);
+			return BODY_FAIL("unknown property 'creds.%s'", text_quote(q, sizeof(q), key, 64));
 	}
 	for (i = 0; i < 3; i++) {
 		char what[32];
@@ -187,8 +193,11 @@ static int validate(task_body *tb, body_error *err)
 		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 			if (strcmp(key, known[i]) == 0)
 				break;
-		if (i == sizeof(known) / sizeof(known[0]))
-			return BODY_FAIL("unknown property '%.64s'", key);
+		if (i == sizeof(known) / sizeof(known[0])) {
+			char q[80];
+
+			return BODY_FAIL("unknown property '%s'", text_quote(q, sizeof(q), key, 64));
+		}
 	}
 
 	if (!json_object_object_get_ex(root, "docker_image", &v))
@@ -199,9 +208,13 @@ static int validate(task_body *tb, body_error *err)
 	ecs_image_ref_clear(&ref);
 	if (rc == ECS_ENOMEM)
 		return -2;
-	if (rc != 0)
+	if (rc != 0) {
+		char q[144];
+
 		return fail(err, "IMAGE_NAME_IS_INVALID",
-				"docker_image '%.128s' is not a valid image reference (name:tag or name@digest)", tb->image);
+				"docker_image '%s' is not a valid image reference (name:tag or name@digest)",
+				text_quote(q, sizeof(q), tb->image, 128));
+	}
 
 	if (!json_object_object_get_ex(root, "cmd", &v))
 		return BODY_FAIL("cmd is required");
@@ -258,6 +271,7 @@ static int validate(task_body *tb, body_error *err)
 int task_body_parse(task_body *out, const char *body, size_t len, body_error *err)
 {
 	struct json_tokener *tok;
+	char why[96];
 	size_t end;
 	int rc;
 
@@ -292,6 +306,11 @@ int task_body_parse(task_body *out, const char *body, size_t len, body_error *er
 		json_object_put(out->root);
 		out->root = NULL;
 		return BODY_FAIL("malformed JSON: trailing characters after the object");
+	}
+	if (json_strict_check(body, len, out->root, why, sizeof(why)) != 0) {
+		json_object_put(out->root);
+		out->root = NULL;
+		return BODY_FAIL("%s", why);
 	}
 	rc = validate(out, err);
 	if (rc != 0)

@@ -13,6 +13,7 @@
 
 #include "handlers.h"
 #include "metrics.h"
+#include "text.h"
 
 static config *cfg;
 static handler_ctx ctx;
@@ -70,6 +71,7 @@ static void assert_error(const response *r, int status, const char *code)
 
 	ck_assert_int_eq(r->status, status);
 	ck_assert_str_eq(r->content_type, "application/json; charset=utf-8");
+	ck_assert_msg(text_utf8_prefix(r->body, r->body_len) == r->body_len, "not UTF-8: %s", r->body);
 	o = json_tokener_parse(r->body);
 	ck_assert_ptr_nonnull(o);
 	ck_assert(json_object_object_get_ex(o, "status", &v));
@@ -189,7 +191,7 @@ END_TEST
 
 START_TEST(test_handlers_health_quick_variants)
 {
-	static const char *const qs[] = { "", "quick=true", "quick=TRUE" };
+	static const char *const qs[] = { "", "quick=true", "x=1&quick=true" };
 	size_t i;
 
 	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
@@ -216,6 +218,59 @@ START_TEST(test_handlers_health_quick_dave_400)
 	run(&r, &info, env, NULL);
 	assert_error(&r, 400, "BAD_QUERY_PARAMETER");
 	ck_assert_ptr_nonnull(strstr(r.body, "dave"));
+	response_clear(&r);
+}
+END_TEST
+
+/* Echoed input stays UTF-8 (the issue's %ff, a path of raw bytes); FALSE is not false. */
+START_TEST(test_handlers_echoes_stay_utf8)
+{
+	char *q1[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_health", "QUERY_STRING=quick=%ff", NULL };
+	char *q2[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/_health", "QUERY_STRING=quick=FALSE", NULL };
+	char *p1[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/\xff\xc3", NULL };
+	char *m1[] = { "REQUEST_METHOD=G\xe9T", "REQUEST_URI=/v1.1/_noop", NULL };
+	handler_info info;
+	response r;
+
+	run(&r, &info, q1, NULL);
+	assert_error(&r, 400, "BAD_QUERY_PARAMETER");
+	ck_assert_ptr_nonnull(strstr(r.body, "\\\\xFF"));
+	response_clear(&r);
+	run(&r, &info, q2, NULL);
+	assert_error(&r, 400, "BAD_QUERY_PARAMETER");
+	response_clear(&r);
+	run(&r, &info, p1, NULL);
+	assert_error(&r, 404, "NOT_FOUND");
+	response_clear(&r);
+	run(&r, &info, m1, NULL);
+	assert_error(&r, 405, "METHOD_NOT_ALLOWED");
+	response_clear(&r);
+}
+END_TEST
+
+/* The self link is absolute however long the URL (nginx takes URIs up to 8 KB). */
+START_TEST(test_handlers_long_url_absolute_self)
+{
+	static char uri[8200];
+	char *env[] = { "REQUEST_METHOD=GET", uri, "HTTP_HOST=h", "HTTPS=on", NULL };
+	struct json_object *o, *v;
+	handler_info info;
+	response r;
+	size_t n = strlen("REQUEST_URI=/v1.1/_noop?x=");
+
+	memcpy(uri, "REQUEST_URI=/v1.1/_noop?x=", n);
+	memset(uri + n, 'y', sizeof(uri) - n - 2);
+	uri[sizeof(uri) - 2] = '\xff';
+	run(&r, &info, env, NULL);
+	ck_assert_int_eq(r.status, 200);
+	o = json_tokener_parse(r.body);
+	ck_assert_ptr_nonnull(o);
+	ck_assert(json_object_object_get_ex(o, "links", &v));
+	ck_assert(json_object_object_get_ex(v, "self", &v));
+	ck_assert(json_object_object_get_ex(v, "href", &v));
+	ck_assert_int_eq(strncmp(json_object_get_string(v), "https://h/v1.1/_noop?x=yyy", 26), 0);
+	ck_assert_ptr_nonnull(strstr(json_object_get_string(v), "yyy%FF"));
+	json_object_put(o);
 	response_clear(&r);
 }
 END_TEST
@@ -477,6 +532,8 @@ int main(void)
 	tcase_add_test(tc, test_handlers_health_quick_variants);
 	tcase_add_test(tc, test_handlers_health_quick_dave_400);
 	tcase_add_test(tc, test_handlers_health_comprehensive_without_engine_is_red);
+	tcase_add_test(tc, test_handlers_echoes_stay_utf8);
+	tcase_add_test(tc, test_handlers_long_url_absolute_self);
 	tcase_add_test(tc, test_handlers_metrics_counts_requests);
 	tcase_add_test(tc, test_handlers_tasks_415);
 	tcase_add_test(tc, test_handlers_tasks_413_by_content_length);

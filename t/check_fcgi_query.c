@@ -86,8 +86,11 @@ START_TEST(test_query_parse_bool)
 
 	ck_assert_int_eq(query_parse_bool(&b, "true"), 0);
 	ck_assert_int_eq(b, 1);
-	ck_assert_int_eq(query_parse_bool(&b, "FALSE"), 0);
+	ck_assert_int_eq(query_parse_bool(&b, "false"), 0);
 	ck_assert_int_eq(b, 0);
+	/* Exactly the reference's words: no other case. */
+	ck_assert_int_eq(query_parse_bool(&b, "FALSE"), -1);
+	ck_assert_int_eq(query_parse_bool(&b, "True"), -1);
 	ck_assert_int_eq(query_parse_bool(&b, "dave"), -1);
 	ck_assert_int_eq(query_parse_bool(&b, ""), -1);
 	ck_assert_int_eq(query_parse_bool(&b, "1"), -1);

@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "task_body.h"
+#include "text.h"
 
 static int parse(task_body *tb, body_error *err, const char *body)
 {
@@ -123,6 +124,37 @@ START_TEST(test_task_body_nul_bytes)
 	ck_assert_ptr_nonnull(strstr(err.message, "NUL byte"));
 	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"ec\\u0000ho\"]}", "BAD_REQUEST_BODY", "NUL");
 	refused("{\"docker_image\":\"a:b\\u0000\",\"cmd\":[\"x\"]}", "BAD_REQUEST_BODY", "NUL");
+}
+END_TEST
+
+/* Not UTF-8, an unpaired surrogate, a key twice: refused, never run as
+ * something other than was sent. Echoed keys stay UTF-8 when cut. */
+START_TEST(test_task_body_strict_text)
+{
+	char key[200], body[300];
+	task_body tb;
+	body_error err;
+
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"echo\",\"\xff\"]}", "BAD_REQUEST_BODY", "not UTF-8");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"\xc0\xaf\"]}", "BAD_REQUEST_BODY", "not UTF-8");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"\xed\xa0\x80\"]}", "BAD_REQUEST_BODY", "not UTF-8");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"\\ud800\"]}", "BAD_REQUEST_BODY", "surrogate");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"cmd\":[\"y\"]}", "BAD_REQUEST_BODY", "same key twice");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"pids\":1,\"pids\":2}}",
+			"BAD_REQUEST_BODY", "same key twice");
+	accepted("{\"docker_image\":\"a:b\",\"cmd\":[\"caf\xc3\xa9\",\"\\ud83d\\ude00\",\"a:b\"]}");
+
+	memset(key, 'k', 63);
+	strcpy(key + 63, "\xc3\xa9");
+	snprintf(body, sizeof(body), "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"%s\":1}", key);
+	ck_assert_int_eq(parse(&tb, &err, body), -1);
+	ck_assert_uint_eq(text_utf8_prefix(err.message, strlen(err.message)), strlen(err.message));
+	memset(key, 'a', 127);
+	strcpy(key + 127, "\xc3\xa9\xc3\xa9:1");
+	snprintf(body, sizeof(body), "{\"docker_image\":\"%s\",\"cmd\":[\"x\"]}", key);
+	ck_assert_int_eq(parse(&tb, &err, body), -1);
+	ck_assert_str_eq(err.code, "IMAGE_NAME_IS_INVALID");
+	ck_assert_uint_eq(text_utf8_prefix(err.message, strlen(err.message)), strlen(err.message));
 }
 END_TEST
 
@@ -319,6 +351,7 @@ int main(void)
 	tcase_add_test(tc, test_task_body_wrong_types);
 	tcase_add_test(tc, test_task_body_empty_strings);
 	tcase_add_test(tc, test_task_body_nul_bytes);
+	tcase_add_test(tc, test_task_body_strict_text);
 	tcase_add_test(tc, test_task_body_unknown_properties);
 	tcase_add_test(tc, test_task_body_creds);
 	tcase_add_test(tc, test_task_body_timeout);

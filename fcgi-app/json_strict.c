@@ -1,0 +1,114 @@
+/* json_strict.c - UTF-8, surrogate escapes and duplicate keys in a parsed JSON text. */
+#include <config.h>
+
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "json_strict.h"
+#include "text.h"
+
+static long hex4(const char *s, size_t n)
+{
+	long v = 0;
+	size_t i;
+
+	if (n < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * One pass over the text: in valid JSON every ':' outside a string ends a
+ * key, so their count is the number of members written. Returns -1 at an
+ * escape of an unpaired surrogate.
+ */
+static int scan(const char *t, size_t len, size_t *members)
+{
+	size_t i, n = 0;
+	int in_str = 0;
+
+	for (i = 0; i < len; i++) {
+		long u;
+
+		if (!in_str) {
+			if (t[i] == '"')
+				in_str = 1;
+			else if (t[i] == ':')
+				n++;
+			continue;
+		}
+		if (t[i] == '"') {
+			in_str = 0;
+			continue;
+		}
+		if (t[i] != '\\' || i + 1 >= len)
+			continue;
+		if (t[++i] != 'u' || (u = hex4(t + i + 1, len - i - 1)) < 0)
+			continue;
+		i += 4;
+		if (u >= 0xdc00 && u <= 0xdfff)
+			return -1;
+		if (u >= 0xd800 && u <= 0xdbff) {
+			if (i + 2 >= len || t[i + 1] != '\\' || t[i + 2] != 'u')
+				return -1;
+			u = hex4(t + i + 3, len - i - 3);
+			if (u < 0xdc00 || u > 0xdfff)
+				return -1;
+			i += 6;
+		}
+	}
+	*members = n;
+	return 0;
+}
+
+/* The members json-c kept; depth is bounded by its tokener's (32). */
+static size_t kept(struct json_object *o)
+{
+	size_t n = 0, i, len;
+
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, val) {
+			(void)key;
+			n += 1 + kept(val);
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		len = json_object_array_length(o);
+		for (i = 0; i < len; i++)
+			n += kept(json_object_array_get_idx(o, i));
+	}
+	return n;
+}
+
+int json_strict_check(const char *text, size_t len, struct json_object *root, char *why, size_t whylen)
+{
+	size_t ok = text_utf8_prefix(text, len), written = 0;
+
+	if (ok < len) {
+		snprintf(why, whylen, "the body is not UTF-8 (byte %zu)", ok);
+		return -1;
+	}
+	if (scan(text, len, &written) != 0) {
+		snprintf(why, whylen, "a \\u escape is half of a surrogate pair");
+		return -1;
+	}
+	/* A duplicate replaces the first value, which takes its own members along. */
+	if (kept(root) < written) {
+		snprintf(why, whylen, "an object has the same key twice");
+		return -1;
+	}
+	return 0;
+}
