@@ -36,4 +36,9 @@ trap 'curl -sS --max-time 10 --unix-socket "$DOCKER_SOCK" -X DELETE "http://dock
 post_task "{\"docker_image\": \"$tag\", \"cmd\": [\"true\"], \"network\": \"none\"}"
 expect_error 502 ENGINE_ERROR
 jbody .message | grep -q 'no such file or directory' || fail "the message lacks the engine's words: $(cat "$BODY")"
+# Every container those tasks made is deleted (deferred: poll).
+for id in $(container_ids); do
+	wait_for container_gone "$id" || fail "container $id is left"
+done
+[ -n "$(container_ids)" ] || fail "the log names no container"
 pass
