@@ -99,6 +99,18 @@ req() {
         tries=$((tries + 1))
         sleep 0.25  # back off: the limiter refills at its rate
     done
+    e2e_strict_error_body
+}
+# Every error body any test receives must be strict UTF-8 JSON
+# (t/strict_json.py): a failure of its own, whatever the test checks next.
+e2e_strict_error_body() {
+    case $STATUS in
+    [45][0-9][0-9]) ;;
+    *) return 0 ;;
+    esac
+    [ -s "$E2E_TMP/body" ] || return 0
+    python3 "$E2E_REPO/t/strict_json.py" "$E2E_TMP/body" 2>"$E2E_TMP/strict.err" ||
+        not_ok "the $STATUS body is not strict UTF-8 JSON: $(cat "$E2E_TMP/strict.err")"
 }
 # api PATH [curl args...]: as req, with the client certificate and (when
 # set) BASIC credentials, against $ECS_ENDPOINT.

@@ -72,6 +72,48 @@ check "the request id goes to the client and the access log" \
 req -H 'Host: elsewhere.example' "$url/x.css"
 check "unknown host, a .css path: JSON 404 (not text/css)" expect_error 404 NOT_FOUND
 
+# Every status nginx itself can produce has its JSON document, and each
+# document parses (with a request id in place of $request_id) as the ecs
+# error document with the status it is answered with.
+errors_conf_ok() {
+    python3 - "$E2E_REPO/nginx-conf/ecs-errors.conf" <<'PY'
+import json, re, sys
+text = open(sys.argv[1]).read()
+pages = dict((int(a), (int(b) if b else int(a), u)) for a, b, u in
+             re.findall(r"^error_page (\d{3}) (?:=(\d{3}) )?(/\.ecs-error/\d{3});", text, re.M))
+docs = dict((u, (int(c), body)) for u, c, body in
+            re.findall(r"location = (/\.ecs-error/\d{3}) \{\s*return (\d{3}) '([^']*)';", text))
+bad = 0
+for s in (400, 401, 403, 404, 405, 408, 411, 413, 414, 421, 429, 494, 495, 496, 497, 500, 501, 502, 503, 504, 505):
+    to, uri = pages.get(s, (None, None))
+    code, body = docs.get(uri, (None, ""))
+    try:
+        doc = json.loads(body.replace("$request_id", "0123").replace("\\n", ""))
+        ok = code == to and doc["status"] == to and sorted(doc) == ["code", "message", "requestId", "status"]
+    except ValueError:
+        ok = False
+    if not ok:
+        print("  status %d: no JSON document (error_page %s, return %s %r)" % (s, uri, code, body))
+        bad = 1
+sys.exit(bad)
+PY
+}
+check "every status nginx produces has a JSON error document" errors_conf_ok
+
+# Client mistakes nginx refuses before any location: still the JSON document
+# (a named location there was nginx's HTML 500), never a 500.
+cert=(--cert "$certs/client.crt" --key "$certs/client.key")
+req "${cert[@]}" -X get "$url/v1.1/_noop"
+check "a lower-case method: JSON 400" expect_error 400 BAD_REQUEST
+req "${cert[@]}" -X OPTIONS --request-target '*' "$url/"
+check "OPTIONS *: JSON 400" expect_error 400 BAD_REQUEST
+req "${cert[@]}" --path-as-is "$url/../x"
+check "/../ above the root: JSON 400" expect_error 400 BAD_REQUEST
+req "${cert[@]}" "$url/v1.1/$(head -c 9000 /dev/zero | tr '\0' a)"
+check "a 9 KB URI: JSON 414" expect_error 414 URI_TOO_LONG
+req "${cert[@]}" -H 'Transfer-Encoding: gzip' -d x "$url/v1.1/tasks"
+check "Transfer-Encoding: gzip: JSON 501" expect_error 501 NOT_IMPLEMENTED
+
 if command -v systemd-analyze >/dev/null; then
     check "packaging/ecs-fcgi.service passes systemd-analyze verify" \
         bash -c 'cd "$1" && SYSTEMD_LOG_LEVEL=err systemd-analyze verify --man=no "$2"' \

@@ -27,7 +27,8 @@ fail() {
 }
 pass() { echo "PASS $TEST_NAME"; exit 0; }
 
-for tool in spawn-fcgi cgi-fcgi jq curl base64; do
+STRICT_JSON=$(cd "$(dirname "$0")/.." && pwd)/strict_json.py
+for tool in spawn-fcgi cgi-fcgi jq curl base64 python3; do
 	command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
 done
 [ -x "$ECS_FCGI" ] || skip "no ecs-fcgi at $ECS_FCGI"
@@ -117,6 +118,12 @@ req() {
 	touch "$BODY" "$HEADERS"
 	STATUS=$(sed -n 's/^Status: \([0-9]*\).*/\1/p' "$HEADERS" | head -n 1)
 	[ -n "$STATUS" ] || fail "no Status line in: $(cat "$out")"
+	# Every error body must be strict UTF-8 JSON, whatever the test checks next.
+	case $STATUS in
+	[45][0-9][0-9])
+		python3 "$STRICT_JSON" "$BODY" 2>"$out.strict" ||
+			fail "the $STATUS body is not strict UTF-8 JSON: $(cat "$out.strict")" ;;
+	esac
 }
 
 # post_task JSON [NAME=VALUE...]: POST /v1.1/tasks with a JSON content type.
