@@ -289,7 +289,7 @@ static int check_registry(response *resp, handler_info *info, handler_ctx *ctx, 
 		const task_body *tb)
 {
 	image_parts parts;
-	char reg[300];
+	char reg[300], q[144], q2[144];
 	int rc, checked = 0;
 
 	rc = image_parts_from_ref(&parts, tb->image);
@@ -298,12 +298,14 @@ static int check_registry(response *resp, handler_info *info, handler_ctx *ctx, 
 		return -1;
 	}
 	if (rc != 0) {
-		send_error(resp, req, 400, "IMAGE_NAME_IS_INVALID", "'%.128s' is not a valid image reference", tb->image);
+		send_error(resp, req, 400, "IMAGE_NAME_IS_INVALID", "'%s' is not a valid image reference",
+				text_quote(q, sizeof(q), tb->image, 128));
 		return -1;
 	}
 	image_parts_registry(reg, sizeof(reg), &parts);
 	if (!registries_allowed(ctx->cfg, &parts)) {
-		send_error(resp, req, 403, "REGISTRY_NOT_ALLOWED", "this service does not use the registry '%.128s'", reg);
+		send_error(resp, req, 403, "REGISTRY_NOT_ALLOWED", "this service does not use the registry '%s'",
+				text_quote(q, sizeof(q), reg, 128));
 		rc = -1;
 	} else if (ctx->engine != NULL) {
 		rc = private_image_check(&checked, ctx->creds, ctx->engine, ctx->cfg, info->client, tb->image,
@@ -317,9 +319,10 @@ static int check_registry(response *resp, handler_info *info, handler_ctx *ctx, 
 			if (rc != ECS_EUNAUTHORIZED && rc != ECS_ENOTFOUND)
 				metrics_engine_error(rc);
 			if (rc == ECS_EUNAUTHORIZED)
-				send_error(resp, req, status, code, "the registry '%.128s' did not accept %s for '%.128s'",
-						reg, tb->has_creds ? "these credentials" : "a request without credentials",
-						tb->image);
+				send_error(resp, req, status, code, "the registry '%s' did not accept %s for '%s'",
+						text_quote(q, sizeof(q), reg, 128),
+						tb->has_creds ? "these credentials" : "a request without credentials",
+						text_quote(q2, sizeof(q2), tb->image, 128));
 			else
 				send_error(resp, req, status, code, "%s", ecs_engine_errmsg(ctx->engine));
 			rc = -1;
