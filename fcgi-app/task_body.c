@@ -17,6 +17,9 @@
 
 #define MAX_CMD 4096
 #define MAX_ENV 1024
+/* The kernel's PID_MAX_LIMIT on 64-bit: pids.max refuses anything larger,
+ * and the engine would answer a 500 for what is the caller's mistake. */
+#define MAX_PIDS 4194304
 
 static int fail(body_error *err, const char *code, const char *fmt, ...)
 {
@@ -138,6 +141,8 @@ static int parse_limits(task_body *tb, struct json_object *limits, body_error *e
 		} else if (strcmp(key, "pids") == 0) {
 			if (get_positive_int(&tb->pids, val, "limits.pids", err) != 0)
 				return -1;
+			if (tb->pids > MAX_PIDS)
+				return BODY_FAIL("limits.pids must be at most %d", MAX_PIDS);
 		} else {
 			char q[80];
 

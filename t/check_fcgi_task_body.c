@@ -248,6 +248,8 @@ START_TEST(test_task_body_limits)
 	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"cpus\":0}}", "BAD_REQUEST_BODY", "limits.cpus");
 	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"cpus\":\"1\"}}", "BAD_REQUEST_BODY", "limits.cpus must be a number");
 	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"pids\":0}}", "BAD_REQUEST_BODY", "limits.pids");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"pids\":9223372036854775806}}", "BAD_REQUEST_BODY", "limits.pids");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"pids\":4194305}}", "BAD_REQUEST_BODY", "limits.pids");
 	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":[1]}", "BAD_REQUEST_BODY", "limits must be an object");
 }
 END_TEST
