@@ -302,13 +302,19 @@ int image_registry_match(const image_parts *registry, const image_parts *image)
 static int digest_match(const char *pattern, const char *digest)
 {
 	const char *pc = strchr(pattern, ':'), *dc = strchr(digest, ':');
-	char alg_p[64], alg_d[64];
+	char *alg_p, *alg_d;
+	int m;
 
-	if (pc == NULL || dc == NULL || (size_t)(pc - pattern) >= sizeof(alg_p) || (size_t)(dc - digest) >= sizeof(alg_d))
+	if (pc == NULL || dc == NULL)
 		return 0;
-	snprintf(alg_p, sizeof(alg_p), "%.*s", (int)(pc - pattern), pattern);
-	snprintf(alg_d, sizeof(alg_d), "%.*s", (int)(dc - digest), digest);
-	return part_match(alg_p, alg_d) && part_match(pc + 1, dc + 1);
+	/* Algorithms have no length bound of their own (the reference parser
+	 * takes any), so copy them whole: a fixed buffer refused long ones. */
+	alg_p = strndup(pattern, (size_t)(pc - pattern));
+	alg_d = strndup(digest, (size_t)(dc - digest));
+	m = alg_p != NULL && alg_d != NULL && part_match(alg_p, alg_d) && part_match(pc + 1, dc + 1);
+	free(alg_p);
+	free(alg_d);
+	return m;
 }
 
 int image_pattern_match(const image_parts *pattern, const image_parts *image)

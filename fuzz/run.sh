@@ -74,6 +74,7 @@ seed image_match host '*.example.com/ci/*:v?\nr1.example.com/ci/tool:v1'
 seed image_match digest 'ecs/tool:1@sha256:*\necs/tool:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
 seed image_match hub 'busybox:1\ndocker.io/library/busybox:1'
 seed image_match port '127.0.0.1:*/ecs/*\n127.0.0.1:5000/ecs/private-busybox:1.0'
+seed image_match longalg 'ecs/t0:o_@hvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvva5:72012346789abcdef0123564789abcdef0123456789abcdef0123456789abcdef'
 
 # agent_proto: first byte odd = a task header (prefix + body), even = the agent's frames
 seed agent_proto header '\001ECSA\001\000\000\000\000\000\000\040A\000\000\000\003sh\000A\000\000\000\003-c\000E\000\000\000\004X=1\000W\000\000\000\002/\000'
