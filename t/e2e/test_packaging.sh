@@ -86,6 +86,8 @@ cleanup() {
 	if any_installed; then
 		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=120 $PKGS >/dev/null 2>&1 || true
 	fi
+	# Give the instance lock directory back to root before user ecs goes.
+	[ -z "${INSTANCE_DIR_CHOWNED:-}" ] || chown root:root /run/ecs/instances 2>/dev/null || true
 	restore_user
 	rm -rf "$TMP"
 	exit $rc
@@ -176,6 +178,15 @@ if [ -z "$exec_start" ] || [ -z "$sock" ]; then
 fi
 mkdir -p "$TMP/run" && chmod 0755 "$TMP/run"
 SOCK=$TMP/run/ecs-fcgi.sock
+# What systemd does before ExecStart: the unit's ExecStartPre lines, word for
+# word (they give user ecs its instance lock directory, which root-run tests
+# may have made before). Root's own instances ignore the ownership.
+while IFS= read -r pre; do
+	[ -n "$pre" ] || continue
+	read -r -a precmd <<<"$pre"
+	"${precmd[@]}" || not_ok "the unit's ExecStartPre $pre"
+done < <(sed -n 's/^ExecStartPre=//p' "$UNIT")
+INSTANCE_DIR_CHOWNED=yes
 # The unit's command line, word for word, with our socket instead of /run/ecs's.
 read -r -a cmd <<<"${exec_start//$sock/$SOCK}"
 say "starting: ${cmd[*]}"
