@@ -8,12 +8,8 @@ start_server
 marker="sleep 43.$$"
 post_task "$(task_json sh -c "$marker")" > "$T/client.out" 2>&1 &
 client=$!
-find_container() {
-	docker_api '/containers/json?filters=%7B%22label%22%3A%5B%22ecs.managed%3Dtrue%22%5D%7D' |
-		jq -r --arg m "$marker" '.[] | select(.Command | contains($m)) | .Id' | grep .
-}
-wait_for find_container || fail "the task's container never ran"
-id=$(find_container)
+wait_for marker_containers "$marker" || fail "the task's container never ran"
+id=$(marker_containers "$marker")
 instance=$(docker_api "/containers/$id/json" | jq -r '.Config.Labels["ecs.instance"]')
 [ -f "$T/instances/$instance.lock" ] || fail "no lock file for instance '$instance': $(ls "$T/instances")"
 kill -KILL "$SERVER_PID"

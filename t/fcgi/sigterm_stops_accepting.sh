@@ -8,11 +8,7 @@ start_server
 marker="sleep 3.$$"
 post_task "$(task_json sh -c "$marker; echo finished")" > /dev/null 2>&1 &
 client=$!
-find_container() {
-	docker_api '/containers/json?filters=%7B%22label%22%3A%5B%22ecs.managed%3Dtrue%22%5D%7D' |
-		jq -r --arg m "$marker" '.[] | select(.Command | contains($m)) | .Id' | grep .
-}
-wait_for find_container || fail "the task never started"
+wait_for marker_containers "$marker" || fail "the task never started"
 kill -TERM "$SERVER_PID"
 wait_for grep -q 'stopped accepting' "$T/server.log" || fail "never stopped accepting"
 if printf '' | env -i REQUEST_METHOD=GET REQUEST_URI=/v1.1/_noop cgi-fcgi -bind -connect "$SOCK" 2>/dev/null | grep -q '^Status: 200'; then
