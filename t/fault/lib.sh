@@ -149,10 +149,29 @@ api() {
         ${ECS_KEY:+--user "$ECS_KEY:$ECS_SECRET"} "$@" "$ECS_ENDPOINT$p" 2>"$T/curl.err") || STATUS=000
 }
 jbody() { jq -r "$1" "$T/body" 2>/dev/null; }
+# bg_api NAME PATH [curl args...]: api in the background, in a directory of
+# its own ($T/bg/NAME: status, body, headers), so clients running at once
+# never share a file. Its pid is BG_PID (and in CLIENT_PIDS, for the cleanup).
+bg_api() {
+    bg_name=$1; shift
+    mkdir -p "$T/bg/$bg_name"
+    bg_run "$T/bg/$bg_name" "$@" &
+    BG_PID=$!
+    CLIENT_PIDS="$CLIENT_PIDS $BG_PID"
+}
+bg_run() { local T=$1; shift; api "$@"; echo "$STATUS" >"$T/status"; }
+# bg_result NAME: that client's answer becomes the last one (STATUS, $T/body).
+bg_result() {
+    STATUS=$(cat "$T/bg/$1/status" 2>/dev/null) || STATUS=000
+    cp "$T/bg/$1/body" "$T/body" 2>/dev/null || : >"$T/body"
+    cp "$T/bg/$1/curl.err" "$T/curl.err" 2>/dev/null || : >"$T/curl.err"
+}
 task_body() { # task_body ARG...: a task body running ARG... on the test image
     printf '%s\n' "$@" | jq -R . | jq -cs --arg img "$IMAGE" '{docker_image: $img, cmd: ., network: "none"}'
 }
 post_task() { api /v1.1/tasks -H 'Content-Type: application/json' --data-binary "$(task_body "$@")"; }
+# bg_task NAME ARG...: post_task in the background, as bg_api.
+bg_task() { bg_n=$1; shift; bg_api "$bg_n" /v1.1/tasks -H 'Content-Type: application/json' --data-binary "$(task_body "$@")"; }
 # is_json_error STATUS...: the last answer is an ecs JSON error with one of these statuses.
 is_json_error() {
     for s in "$@"; do
