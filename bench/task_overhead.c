@@ -70,7 +70,6 @@ static double bare(ecs_engine *e, const char *image, int with_delete, double *to
 	cs.cmd = cmd;
 	cs.cmd_len = 3;
 	cs.task_id = task_id;
-	cs.network_mode = "none";
 	if ((rc = ecs_container_create(&id, e, &cs)) != 0)
 		die("create", rc, e);
 	if ((rc = ecs_container_start(e, id)) != 0)
@@ -107,7 +106,6 @@ static double task(ecs_engine *e, ecs_reaper *reaper, const char *image)
 	spec.image = image;
 	spec.cmd = cmd;
 	spec.cmd_len = 3;
-	spec.network_mode = "none";
 	rc = ecs_task_run(&r, e, reaper, &spec);
 	t = now_ms() - t0;
 	if (rc != 0)

@@ -41,9 +41,17 @@ static void usage(FILE *f)
 	      "      --tlscert FILE      client certificate for an https engine\n"
 	      "      --tlskey FILE       client key for an https engine\n"
 	      "  -t, --timeout SECONDS   kill the task after SECONDS (decimals allowed; default 60)\n"
-	      "  -m, --memory BYTES      memory limit; k, m, g suffixes (powers of 1024)\n"
-	      "      --cpus N            CPU limit, e.g. 0.5\n"
-	      "      --pids N            process limit\n"
+	      "Sandbox (defaults: libecs's profile; LIMIT 'unlimited' lifts that limit):\n"
+	      "  -m, --memory BYTES      memory limit, no swap; k, m, g suffixes (default 512m)\n"
+	      "      --cpus N            CPU limit, e.g. 0.5 (default 1)\n"
+	      "      --pids N            process limit (default 256)\n"
+	      "      --nofile N          open-file limit (default 1024)\n"
+	      "      --tmp-size BYTES    size of the tmpfs on /tmp (default 64m)\n"
+	      "      --tmpfs PATH        another tmpfs of --tmp-size (repeatable)\n"
+	      "      --writable-root     a writable root filesystem (default read-only)\n"
+	      "      --cap-add CAP       give a capability back after dropping all (repeatable)\n"
+	      "      --user UID[:GID]    run as this user (default the image's)\n"
+	      "      --runtime NAME      engine runtime, e.g. runsc (default the engine's)\n"
 	      "      --network MODE      network mode (default none)\n"
 	      "  -e, --env KEY=VALUE     environment variable (repeatable)\n"
 	      "  -i, --stdin             read all of our stdin and feed it to the task\n"
@@ -110,6 +118,21 @@ static int parse_size(const char *s, int64_t *out)
 	if (*end != '\0' || v > (unsigned long long)INT64_MAX / mult)
 		return -1;
 	*out = (int64_t)(v * mult);
+	return 0;
+}
+
+/* A profile limit: a positive number (a size when @size), or "unlimited". */
+static int parse_limit(const char *s, int64_t *out, int size)
+{
+	int64_t v;
+
+	if (strcmp(s, "unlimited") == 0) {
+		*out = ECS_SANDBOX_UNLIMITED;
+		return 0;
+	}
+	if (parse_size(s, &v) != 0 || v == 0 || (!size && strpbrk(s, "kKmMgG") != NULL))
+		return -1;
+	*out = v;
 	return 0;
 }
 
@@ -255,7 +278,8 @@ static int write_all(FILE *f, const ecs_buffer *b)
 
 enum {
 	OPT_TLSCACERT = 256, OPT_TLSCERT, OPT_TLSKEY, OPT_CPUS, OPT_PIDS, OPT_NETWORK, OPT_PULL, OPT_CREDS,
-	OPT_OUTPUT_CAP, OPT_VERSION
+	OPT_OUTPUT_CAP, OPT_VERSION, OPT_NOFILE, OPT_TMP_SIZE, OPT_TMPFS, OPT_WRITABLE_ROOT, OPT_CAP_ADD,
+	OPT_USER, OPT_RUNTIME
 };
 
 static const struct option long_options[] = {
@@ -268,6 +292,13 @@ static const struct option long_options[] = {
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "pids", required_argument, NULL, OPT_PIDS },
 	{ "network", required_argument, NULL, OPT_NETWORK },
+	{ "nofile", required_argument, NULL, OPT_NOFILE },
+	{ "tmp-size", required_argument, NULL, OPT_TMP_SIZE },
+	{ "tmpfs", required_argument, NULL, OPT_TMPFS },
+	{ "writable-root", no_argument, NULL, OPT_WRITABLE_ROOT },
+	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "runtime", required_argument, NULL, OPT_RUNTIME },
 	{ "env", required_argument, NULL, 'e' },
 	{ "stdin", no_argument, NULL, 'i' },
 	{ "pull", required_argument, NULL, OPT_PULL },
@@ -283,12 +314,14 @@ int main(int argc, char **argv)
 {
 	ecs_engine_options eo = ECS_ENGINE_OPTIONS_INIT;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
 	ecs_task_result result;
 	struct creds creds;
 	struct sigaction sa;
 	char cert_paths[3][PATH_MAX];
-	const char **env = NULL;
-	size_t env_len = 0;
+	const char **env = NULL, **caps = NULL, **tmpfs = NULL;
+	size_t env_len = 0, caps_len = 0, tmpfs_len = 0;
+	char why[256];
 	const char *host = NULL, *creds_file = NULL;
 	char *env_endpoint = NULL;
 	unsigned char *stdin_data = NULL;
@@ -301,8 +334,12 @@ int main(int argc, char **argv)
 	memset(&creds, 0, sizeof(creds));
 	memset(&result, 0, sizeof(result));
 	env = calloc((size_t)argc, sizeof(*env));
-	if (env == NULL)
-		return die("setup", "out of memory");
+	caps = calloc((size_t)argc, sizeof(*caps));
+	tmpfs = calloc((size_t)argc, sizeof(*tmpfs));
+	if (env == NULL || caps == NULL || tmpfs == NULL) {
+		status = die("setup", "out of memory");
+		goto out;
+	}
 
 	/* '+' stops at the image: everything after it is the task's command. */
 	while ((opt = getopt_long(argc, argv, "+H:t:m:e:ivh", long_options, NULL)) != -1) {
@@ -321,27 +358,41 @@ int main(int argc, char **argv)
 				spec.timeout_ms = 1;
 			break;
 		case 'm':
-			if (parse_size(optarg, &v) != 0 || v == 0) {
+			if (parse_limit(optarg, &profile.memory, 1) != 0) {
 				status = die("options", "--memory: want bytes with an optional k/m/g suffix, got '%s'", optarg);
 				goto out;
 			}
-			spec.memory_bytes = v;
 			break;
 		case OPT_CPUS:
-			if (parse_double(optarg, &d) != 0 || d > 1024.0) {
+			if (strcmp(optarg, "unlimited") == 0) {
+				profile.nano_cpus = ECS_SANDBOX_UNLIMITED;
+			} else if (parse_double(optarg, &d) != 0 || d > 1024.0) {
 				status = die("options", "--cpus: want a positive number, got '%s'", optarg);
 				goto out;
+			} else {
+				profile.nano_cpus = (int64_t)(d * 1e9 + 0.5);
 			}
-			spec.nano_cpus = (int64_t)(d * 1e9 + 0.5);
 			break;
 		case OPT_PIDS:
-			if (parse_size(optarg, &v) != 0 || v == 0) {
-				status = die("options", "--pids: want a positive integer, got '%s'", optarg);
+		case OPT_NOFILE:
+			if (parse_limit(optarg, opt == OPT_PIDS ? &profile.pids : &profile.nofile, 0) != 0) {
+				status = die("options", "--%s: want a positive integer, got '%s'",
+					     opt == OPT_PIDS ? "pids" : "nofile", optarg);
 				goto out;
 			}
-			spec.pids_limit = v;
 			break;
-		case OPT_NETWORK: spec.network_mode = optarg; break;
+		case OPT_TMP_SIZE:
+			if (parse_limit(optarg, &profile.tmp_size, 1) != 0) {
+				status = die("options", "--tmp-size: want bytes with an optional k/m/g suffix, got '%s'", optarg);
+				goto out;
+			}
+			break;
+		case OPT_TMPFS: tmpfs[tmpfs_len++] = optarg; break;
+		case OPT_WRITABLE_ROOT: profile.writable_root = 1; break;
+		case OPT_CAP_ADD: caps[caps_len++] = optarg; break;
+		case OPT_USER: profile.user = optarg; break;
+		case OPT_RUNTIME: profile.runtime = optarg; break;
+		case OPT_NETWORK: profile.network = optarg; break;
 		case 'e':
 			if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
 				status = die("options", "--env: want KEY=VALUE, got '%s'", optarg);
@@ -393,8 +444,15 @@ int main(int argc, char **argv)
 	spec.cmd_len = (size_t)(argc - optind - 1);
 	spec.env = env;
 	spec.env_len = env_len;
-	if (spec.network_mode == NULL)
-		spec.network_mode = "none";
+	profile.cap_add = caps;
+	profile.cap_add_len = caps_len;
+	profile.tmpfs = tmpfs;
+	profile.tmpfs_len = tmpfs_len;
+	if (ecs_sandbox_profile_validate(&profile, why, sizeof(why)) != 0) {
+		status = die("options", "sandbox %s", why);
+		goto out;
+	}
+	spec.profile = &profile;
 
 	if (creds_file != NULL) {
 		if ((status = creds_load(&creds, creds_file)) != 0)
@@ -495,5 +553,7 @@ out:
 	free(stdin_data);
 	free(env_endpoint);
 	free(env);
+	free(caps);
+	free(tmpfs);
 	return status;
 }

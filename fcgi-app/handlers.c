@@ -163,6 +163,9 @@ int handler_map_error(int rc, const char **code)
 	case ECS_ENOTFOUND:
 		*code = "IMAGE_NOT_FOUND";
 		return 404;
+	case ECS_EDENIED:
+		*code = "FORBIDDEN";
+		return 403;
 	case ECS_EUNAUTHORIZED:
 		*code = "REGISTRY_UNAUTHORIZED";
 		return 401;
@@ -338,6 +341,7 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 	long long cl = request_content_length(req);
 	const client_rule *rule = NULL;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_sandbox_profile profile;
 	ecs_task_result res;
 	limit_caps caps;
 	body_error berr;
@@ -391,7 +395,7 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 		send_error(resp, req, 503, "ENGINE_UNAVAILABLE", "no engine");
 		goto out;
 	}
-	task_body_to_spec(&spec, &tb, cfg, &caps);
+	task_body_to_spec(&spec, &profile, &tb, cfg, &caps);
 	spec.cancel = ctx->cancel;
 
 	memset(&res, 0, sizeof(res));

@@ -348,7 +348,8 @@ int task_body_check_caps(const task_body *tb, const limit_caps *caps, char *why,
 
 /* An unset limit gets the cap, so a cap is a real bound, not only a ceiling
  * on what clients may ask for. */
-void task_body_to_spec(ecs_task_spec *spec, const task_body *tb, const config *cfg, const limit_caps *caps)
+void task_body_to_spec(ecs_task_spec *spec, ecs_sandbox_profile *profile, const task_body *tb, const config *cfg,
+		const limit_caps *caps)
 {
 	long timeout_s = tb->timeout_s ? tb->timeout_s : cfg->default_timeout_s;
 
@@ -363,10 +364,15 @@ void task_body_to_spec(ecs_task_spec *spec, const task_body *tb, const config *c
 	spec->stdin_data = tb->has_stdin ? tb->stdin_data : NULL;
 	spec->stdin_len = tb->has_stdin ? tb->stdin_len : 0;
 	spec->timeout_ms = timeout_s * 1000L;
-	spec->memory_bytes = tb->memory ? tb->memory : caps->max_memory;
-	spec->nano_cpus = (int64_t)((tb->cpus > 0 ? tb->cpus : caps->max_cpus) * 1e9 + 0.5);
-	spec->pids_limit = tb->pids ? tb->pids : caps->max_pids;
-	spec->network_mode = tb->network ? tb->network : cfg->default_network;
+	ecs_sandbox_profile_init(profile);
+	if (tb->memory || caps->max_memory)
+		profile->memory = tb->memory ? tb->memory : caps->max_memory;
+	if (tb->cpus > 0 || caps->max_cpus > 0)
+		profile->nano_cpus = (int64_t)((tb->cpus > 0 ? tb->cpus : caps->max_cpus) * 1e9 + 0.5);
+	if (tb->pids || caps->max_pids)
+		profile->pids = tb->pids ? tb->pids : caps->max_pids;
+	profile->network = tb->network ? tb->network : cfg->default_network;
+	spec->profile = profile;
 	spec->stdout_cap = cfg->stdout_cap;
 	spec->stderr_cap = cfg->stderr_cap;
 	spec->pull_policy = (ecs_pull_policy)cfg->pull_policy;

@@ -62,9 +62,11 @@ int task_body_check_caps(const task_body *tb, const limit_caps *caps, char *why,
 /**
  * task_body_to_spec - fill @spec (initialised with ECS_TASK_SPEC_INIT) from
  * @tb, the configuration's defaults and the caps that apply to this client
- * (@caps: what a limit the body left out gets). @spec points into @tb.
+ * (@caps: what a limit the body left out gets). @spec points into @tb and
+ * at @profile, which this fills.
  */
-void task_body_to_spec(ecs_task_spec *spec, const task_body *tb, const config *cfg, const limit_caps *caps);
+void task_body_to_spec(ecs_task_spec *spec, ecs_sandbox_profile *profile, const task_body *tb, const config *cfg,
+		const limit_caps *caps);
 
 /** task_body_clear - free what @tb holds. */
 void task_body_clear(task_body *tb);

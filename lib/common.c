@@ -10,7 +10,7 @@
 
 /*
  * One table so the name and the text of a code cannot drift apart; indexed
- * by -code, which the enum keeps dense from 0 to ECS_ETOOBIG.
+ * by -code, which the enum keeps dense from 0 to ECS_EDENIED.
  */
 static const struct {
 	const char *name;
@@ -29,6 +29,7 @@ static const struct {
 	{ "ECS_EVERSION", "no API version in common with the engine" },
 	{ "ECS_ECANCELED", "cancelled" },
 	{ "ECS_ETOOBIG", "value too big" },
+	{ "ECS_EDENIED", "not allowed by the sandbox profile" },
 };
 
 #define NERRORS (sizeof(errors) / sizeof(errors[0]))

@@ -16,6 +16,7 @@
 #include "engine_private.h"
 #include "http.h"
 #include "json_util.h"
+#include "profile_private.h"
 
 /*
  * The "local" driver keeps logs byte-exact (json-file replaces invalid UTF-8)
@@ -81,14 +82,12 @@ static int check_spec(ecs_engine *engine, const ecs_container_spec *spec)
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: no task id");
 	if (spec->deadline < 0)
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: negative deadline");
-	if (spec->memory_bytes < 0)
-		return ecs_engine_fail(engine, ECS_EINVAL, "create: negative memory limit");
-	if (spec->nano_cpus < 0)
-		return ecs_engine_fail(engine, ECS_EINVAL, "create: negative CPU limit");
-	if (spec->pids_limit < 0)
-		return ecs_engine_fail(engine, ECS_EINVAL, "create: negative pids limit");
-	if (spec->network_mode != NULL && spec->network_mode[0] == '\0')
-		return ecs_engine_fail(engine, ECS_EINVAL, "create: empty network mode");
+	if (spec->profile != NULL) {
+		char why[256];
+
+		if (ecs_sandbox_profile_validate(spec->profile, why, sizeof(why)) != 0)
+			return ecs_engine_fail(engine, ECS_EINVAL, "create: profile %s", why);
+	}
 	return ECS_OK;
 }
 
@@ -155,24 +154,9 @@ static json_object *create_host_config(const ecs_container_spec *spec)
 {
 	json_object *hc = json_object_new_object();
 	json_object *log = NULL, *log_config = NULL;
-	static const char *const security_opt[] = { "no-new-privileges" };
 
 	if (hc == NULL)
 		return NULL;
-	if (put_string(hc, "NetworkMode", spec->network_mode != NULL ? spec->network_mode : "none") != 0)
-		goto fail;
-	if (spec->memory_bytes > 0) {
-		/* MemorySwap is memory plus swap: equal to Memory means no swap at all. */
-		if (put(hc, "Memory", json_object_new_int64(spec->memory_bytes)) != 0 ||
-				put(hc, "MemorySwap", json_object_new_int64(spec->memory_bytes)) != 0)
-			goto fail;
-	}
-	if (spec->nano_cpus > 0 && put(hc, "NanoCpus", json_object_new_int64(spec->nano_cpus)) != 0)
-		goto fail;
-	if (spec->pids_limit > 0 && put(hc, "PidsLimit", json_object_new_int64(spec->pids_limit)) != 0)
-		goto fail;
-	if (put(hc, "SecurityOpt", string_array(security_opt, 1)) != 0)
-		goto fail;
 	/* The reaper deletes our containers; AutoRemove would race it and lose the logs. */
 	if (put(hc, "AutoRemove", json_object_new_boolean(0)) != 0)
 		goto fail;
@@ -215,14 +199,24 @@ fail:
 	return NULL;
 }
 
-static json_object *create_body(const ecs_engine *engine, const ecs_container_spec *spec)
+static json_object *create_body(ecs_engine *engine, const ecs_container_spec *spec, const char *working_dir)
 {
-	json_object *body = json_object_new_object();
+	const ecs_sandbox_profile defaults = ECS_SANDBOX_PROFILE_INIT;
+	const ecs_profile_context ctx = { engine, spec->task_id, working_dir };
+	json_object *body = json_object_new_object(), *hc = create_host_config(spec);
 	int in = spec->open_stdin ? 1 : 0;
 
-	if (body == NULL)
+	if (body == NULL || hc == NULL) {
+		json_object_put(hc);
+		json_object_put(body);
 		return NULL;
-	if (put_string(body, "Image", spec->image) != 0 ||
+	}
+	if (put(body, "HostConfig", hc) != 0) {  /* put() released hc */
+		json_object_put(body);
+		return NULL;
+	}
+	if (ecs_profile_apply(body, hc, spec->profile != NULL ? spec->profile : &defaults, &ctx) != 0 ||
+			put_string(body, "Image", spec->image) != 0 ||
 			put(body, "Cmd", string_array(spec->cmd, spec->cmd_len)) != 0 ||
 			put(body, "Env", string_array(spec->env, spec->env_len)) != 0 ||
 			put(body, "Labels", create_labels(engine, spec)) != 0 ||
@@ -232,8 +226,7 @@ static json_object *create_body(const ecs_engine *engine, const ecs_container_sp
 			put(body, "OpenStdin", json_object_new_boolean(in)) != 0 ||
 			put(body, "StdinOnce", json_object_new_boolean(in)) != 0 ||
 			put(body, "AttachStdout", json_object_new_boolean(spec->attach_output ? 1 : 0)) != 0 ||
-			put(body, "AttachStderr", json_object_new_boolean(spec->attach_output ? 1 : 0)) != 0 ||
-			put(body, "HostConfig", create_host_config(spec)) != 0) {
+			put(body, "AttachStderr", json_object_new_boolean(spec->attach_output ? 1 : 0)) != 0) {
 		json_object_put(body);
 		return NULL;
 	}
@@ -244,6 +237,7 @@ int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_
 {
 	ecs_http_request req = { 0 };
 	json_object *body = NULL, *answer = NULL;
+	ecs_image_info image = { NULL, NULL, NULL };
 	const char *text;
 	size_t text_len = 0;
 	char *id = NULL;
@@ -257,7 +251,13 @@ int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_
 	if (rc != ECS_OK)
 		return rc;
 
-	body = create_body(engine, spec);
+	if (spec->image_working_dir == NULL) {
+		/* The tmpfs mounts must not hide the image's WorkingDir (lib/profile.c). */
+		rc = ecs_image_inspect(engine, spec->image, &image);
+		if (rc != ECS_OK)
+			goto out;
+	}
+	body = create_body(engine, spec, spec->image_working_dir != NULL ? spec->image_working_dir : image.working_dir);
 	if (body == NULL) {
 		rc = ecs_engine_fail(engine, ECS_ENOMEM, "create: out of memory");
 		goto out;
@@ -292,6 +292,7 @@ int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_
 	rc = ECS_OK;
 out:
 	free(id);
+	ecs_image_info_clear(&image);
 	json_object_put(answer);
 	json_object_put(body);
 	return rc;

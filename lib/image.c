@@ -26,14 +26,16 @@ void ecs_image_info_clear(ecs_image_info *info)
 		return;
 	free(info->id);
 	free(info->repo_digest);
+	free(info->working_dir);
 	info->id = NULL;
 	info->repo_digest = NULL;
+	info->working_dir = NULL;
 }
 
 int ecs_image_inspect(ecs_engine *engine, const char *image, ecs_image_info *out)
 {
 	ecs_http_request req = { 0 };
-	ecs_image_info info = { NULL, NULL };
+	ecs_image_info info = { NULL, NULL, NULL };
 	json_object *answer = NULL, *digests;
 	char *name = NULL, *path = NULL;
 	int rc;
@@ -73,6 +75,15 @@ int ecs_image_inspect(ecs_engine *engine, const char *image, ecs_image_info *out
 				rc = ecs_engine_fail(engine, ECS_ENOMEM, "inspect image: out of memory");
 				goto out;
 			}
+		}
+	}
+	{
+		const char *wd = ecs_json_get_string(ecs_json_get_object(answer, "Config"), "WorkingDir");
+
+		info.working_dir = strdup(wd != NULL ? wd : "");
+		if (info.working_dir == NULL) {
+			rc = ecs_engine_fail(engine, ECS_ENOMEM, "inspect image: out of memory");
+			goto out;
 		}
 	}
 	*out = info;

@@ -22,12 +22,6 @@
 #define KILL_WAIT_MS 10000L
 /* Deleting before returning (no reaper): tries, 100 ms then 200 ms apart. */
 #define SYNC_DELETE_ATTEMPTS 3
-/* Bounds on what a caller may ask for, so a bad spec fails here, not in the engine. */
-#define MAX_CMD_LEN 4096u
-#define MAX_ENV_LEN 4096u
-#define MAX_TASK_ID 64u
-/* Far beyond any short-lived task; fits a 32-bit long and keeps the deadline in range. */
-#define MAX_TIMEOUT_MS (7L * 24 * 3600 * 1000)
 
 static double now_ms(void)
 {
@@ -41,7 +35,7 @@ static int task_id_valid(const char *id)
 {
 	size_t n = strlen(id);
 
-	if (n == 0 || n > MAX_TASK_ID)
+	if (n == 0 || n > ECS_TASK_MAX_ID)
 		return 0;
 	for (const char *p = id; *p; p++) {
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -88,7 +82,7 @@ static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 			    "invalid image reference (want name:tag, host:port/name:tag or name@sha256:...)");
 	if (spec->cmd == NULL || spec->cmd_len == 0)
 		return fail(result, "validate", ECS_EINVAL, "empty command");
-	if (spec->cmd_len > MAX_CMD_LEN)
+	if (spec->cmd_len > ECS_TASK_MAX_CMD)
 		return fail(result, "validate", ECS_EINVAL, "too many command arguments");
 	for (size_t i = 0; i < spec->cmd_len; i++) {
 		if (spec->cmd[i] == NULL)
@@ -98,7 +92,7 @@ static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 		return fail(result, "validate", ECS_EINVAL, "empty command name");
 	if (spec->env_len > 0 && spec->env == NULL)
 		return fail(result, "validate", ECS_EINVAL, "env_len without env");
-	if (spec->env_len > MAX_ENV_LEN)
+	if (spec->env_len > ECS_TASK_MAX_ENV)
 		return fail(result, "validate", ECS_EINVAL, "too many environment variables");
 	for (size_t i = 0; i < spec->env_len; i++) {
 		const char *eq = spec->env[i] ? strchr(spec->env[i], '=') : NULL;
@@ -110,12 +104,14 @@ static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 		return fail(result, "validate", ECS_EINVAL, "stdin_len without stdin_data");
 	if (spec->timeout_ms < 0 || spec->pull_timeout_ms < 0)
 		return fail(result, "validate", ECS_EINVAL, "negative timeout");
-	if (spec->timeout_ms > MAX_TIMEOUT_MS || spec->pull_timeout_ms > MAX_TIMEOUT_MS)
+	if (spec->timeout_ms > ECS_TASK_MAX_TIMEOUT_MS || spec->pull_timeout_ms > ECS_TASK_MAX_TIMEOUT_MS)
 		return fail(result, "validate", ECS_EINVAL, "timeout longer than 7 days");
-	if (spec->memory_bytes < 0 || spec->nano_cpus < 0 || spec->pids_limit < 0)
-		return fail(result, "validate", ECS_EINVAL, "negative limit");
-	if (spec->network_mode != NULL && spec->network_mode[0] == '\0')
-		return fail(result, "validate", ECS_EINVAL, "empty network mode");
+	if (spec->profile != NULL) {
+		char why[256];
+
+		if (ecs_sandbox_profile_validate(spec->profile, why, sizeof(why)) != 0)
+			return fail(result, "validate", ECS_EINVAL, why);
+	}
 	if ((unsigned)spec->pull_policy > ECS_PULL_NEVER)
 		return fail(result, "validate", ECS_EINVAL, "unknown pull policy");
 	if (spec->task_id != NULL && !task_id_valid(spec->task_id))
@@ -125,13 +121,15 @@ static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 	return 0;
 }
 
-static int ensure_image(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec)
+/* @image: what the inspect saw (its WorkingDir saves create an inspect); empty after a pull. */
+static int ensure_image(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec, ecs_image_info *image)
 {
 	long pull_timeout = spec->pull_timeout_ms ? spec->pull_timeout_ms : PULL_DEFAULT_TIMEOUT_MS;
 	int rc;
 
+	ecs_image_info_clear(image);
 	if (spec->pull_policy != ECS_PULL_ALWAYS) {
-		rc = ecs_image_inspect(engine, spec->image, NULL);
+		rc = ecs_image_inspect(engine, spec->image, image);
 		if (rc == 0)
 			return 0;
 		if (rc != ECS_ENOTFOUND || spec->pull_policy == ECS_PULL_NEVER)
@@ -228,7 +226,7 @@ static void dispose(ecs_engine *engine, ecs_reaper *reaper, const char *task_id,
  */
 static void dispose_unacknowledged(ecs_engine *engine, ecs_reaper *reaper, const char *task_id)
 {
-	char filter[sizeof(ECS_LABEL_TASK_ID) + MAX_TASK_ID + 8];
+	char filter[sizeof(ECS_LABEL_TASK_ID) + ECS_TASK_MAX_ID + 8];
 	const char *const labels[] = { filter };
 	ecs_container_info *list = NULL;
 	size_t n = 0;
@@ -369,6 +367,7 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 {
 	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
 	ecs_capture *cap = NULL;
+	ecs_image_info image = { NULL, NULL, NULL };
 	double t0 = now_ms(), t;
 	long timeout_ms;
 	int missing_cmd = 0;
@@ -395,7 +394,7 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	if ((rc = cancelled(result, spec, "pull")) != 0)
 		goto out;
 	t = now_ms();
-	rc = ensure_image(result, engine, spec);
+	rc = ensure_image(result, engine, spec, &image);
 	result->timings.pull = now_ms() - t;
 	if (rc != 0)
 		goto out;
@@ -410,10 +409,8 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	cs.env_len = spec->env_len;
 	cs.task_id = result->task_id;
 	cs.deadline = time(NULL) + (time_t)((timeout_ms + 999) / 1000) + ECS_TASK_DEADLINE_GRACE_S;
-	cs.memory_bytes = spec->memory_bytes;
-	cs.nano_cpus = spec->nano_cpus;
-	cs.pids_limit = spec->pids_limit;
-	cs.network_mode = spec->network_mode;
+	cs.profile = spec->profile;
+	cs.image_working_dir = image.working_dir;
 	cs.open_stdin = spec->stdin_len > 0;
 	cs.attach_output = 1;
 	t = now_ms();
@@ -422,11 +419,12 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 		/* The image went (another client removed it) between pull and create: once more. */
 		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: image %s gone before create; pulling again",
 			       result->task_id, spec->image);
-		rc = ensure_image(result, engine, spec);
+		rc = ensure_image(result, engine, spec, &image);
 		if (rc != 0) {
 			result->timings.create = now_ms() - t;
 			goto out;
 		}
+		cs.image_working_dir = image.working_dir;
 		rc = ecs_container_create(&result->container_id, engine, &cs);
 	}
 	result->timings.create = now_ms() - t;
@@ -511,6 +509,7 @@ out:
 	}
 	if (result->container_id != NULL)
 		dispose(engine, reaper, result->task_id, result->container_id);
+	ecs_image_info_clear(&image);
 	result->timings.total = now_ms() - t0;
 	return rc;
 }

@@ -304,17 +304,19 @@ START_TEST(test_task_body_to_spec_defaults)
 	config *cfg = config_defaults();
 	limit_caps caps = { 30, 64 * 1024 * 1024, 0.5, 16 };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_sandbox_profile profile;
 
 	ck_assert_ptr_nonnull(cfg);
 	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"]}"), 0);
-	task_body_to_spec(&spec, &tb, cfg, &caps);
+	task_body_to_spec(&spec, &profile, &tb, cfg, &caps);
 	ck_assert_str_eq(spec.image, "a:b");
 	ck_assert_uint_eq(spec.cmd_len, 1);
 	ck_assert_int_eq(spec.timeout_ms, 30000);  /* default 60 s, lowered to the cap */
-	ck_assert_int_eq(spec.memory_bytes, 64 * 1024 * 1024);
-	ck_assert_int_eq(spec.nano_cpus, 500000000);
-	ck_assert_int_eq(spec.pids_limit, 16);
-	ck_assert_str_eq(spec.network_mode, "bridge");
+	ck_assert_ptr_eq(spec.profile, &profile);
+	ck_assert_int_eq(profile.memory, 64 * 1024 * 1024);
+	ck_assert_int_eq(profile.nano_cpus, 500000000);
+	ck_assert_int_eq(profile.pids, 16);
+	ck_assert_str_eq(profile.network, "bridge");
 	ck_assert_ptr_null(spec.auth);
 	ck_assert_ptr_null(spec.stdin_data);
 	task_body_clear(&tb);

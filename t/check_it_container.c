@@ -103,9 +103,12 @@ START_TEST(test_container_create_sets_labels_and_limits)
 {
 	static const char *const cmd[] = { "sh", "-c", "exit 0" };
 	static const char *const env[] = { "GREETING=hello world", "EMPTY=" };
+	static const char *const caps[] = { "net_bind_service", "CAP_KILL" };
+	static const char *const tmpfs[] = { "/scratch" };
 	ecs_container_spec spec = ECS_CONTAINER_SPEC_INIT;
+	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
 	ecs_container_info info;
-	json_object *doc, *config, *labels, *hc, *log, *log_config, *sec;
+	json_object *doc, *config, *labels, *hc, *log, *log_config, *sec, *v;
 	char *task_id = it_task_id("labels");
 	char *id = NULL;
 	time_t deadline = time(NULL) + 3600;
@@ -118,9 +121,17 @@ START_TEST(test_container_create_sets_labels_and_limits)
 	spec.env_len = 2;
 	spec.task_id = task_id;
 	spec.deadline = deadline;
-	spec.memory_bytes = 64 << 20;
-	spec.nano_cpus = 500000000;
-	spec.pids_limit = 32;
+	profile.memory = 64 << 20;
+	profile.nano_cpus = 500000000;
+	profile.pids = 32;
+	profile.nofile = 100;
+	profile.tmp_size = 1 << 20;
+	profile.cap_add = caps;
+	profile.cap_add_len = 2;
+	profile.tmpfs = tmpfs;
+	profile.tmpfs_len = 1;
+	profile.user = "65534:65534";
+	spec.profile = &profile;
 	rc = ecs_container_create(&id, engine, &spec);
 	ck_assert_msg(rc == ECS_OK, "create: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
 	it_track_container(id);
@@ -163,6 +174,30 @@ START_TEST(test_container_create_sets_labels_and_limits)
 	ck_assert_int_eq(get_int(hc, "NanoCpus"), 500000000);
 	ck_assert_int_eq(get_int(hc, "PidsLimit"), 32);
 	ck_assert_str_eq(ecs_json_get_string(hc, "NetworkMode"), "none");
+	ck_assert_str_eq(ecs_json_get_string(config, "User"), "65534:65534");
+	{
+		int b = -1;
+
+		ck_assert_int_eq(ecs_json_get_bool(hc, "ReadonlyRootfs", &b), 0);
+		ck_assert_int_eq(b, 1);
+		ck_assert_int_eq(ecs_json_get_bool(hc, "Init", &b), 0);
+		ck_assert_int_eq(b, 1);
+	}
+	ck_assert(json_object_object_get_ex(hc, "CapDrop", &v));
+	ck_assert_int_eq(json_object_array_length(v), 1);
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(v, 0)), "ALL");
+	ck_assert(json_object_object_get_ex(hc, "CapAdd", &v));
+	ck_assert_int_eq(json_object_array_length(v), 2);
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(v, 0)), "CAP_NET_BIND_SERVICE");
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(v, 1)), "CAP_KILL");
+	v = ecs_json_get_object(hc, "Tmpfs");
+	ck_assert_str_eq(ecs_json_get_string(v, "/tmp"), "rw,exec,nosuid,nodev,size=1048576");
+	ck_assert_str_eq(ecs_json_get_string(v, "/scratch"), "rw,exec,nosuid,nodev,size=1048576");
+	ck_assert(json_object_object_get_ex(hc, "Ulimits", &v));
+	ck_assert_int_eq(json_object_array_length(v), 1);
+	ck_assert_str_eq(ecs_json_get_string(json_object_array_get_idx(v, 0), "Name"), "nofile");
+	ck_assert_int_eq(get_int(json_object_array_get_idx(v, 0), "Soft"), 100);
+	ck_assert_int_eq(get_int(json_object_array_get_idx(v, 0), "Hard"), 100);
 	ck_assert(json_object_object_get_ex(hc, "SecurityOpt", &sec));
 	ck_assert_int_eq(json_object_array_length(sec), 1);
 	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(sec, 0)), "no-new-privileges");
@@ -218,17 +253,27 @@ START_TEST(test_container_create_sets_labels_and_limits)
 }
 END_TEST
 
-START_TEST(test_container_create_defaults_leave_limits_unset)
+/* No profile is the safe default profile, not the engine's defaults. */
+START_TEST(test_container_create_defaults_are_the_safe_profile)
 {
 	static const char *const cmd[] = { "true" };
 	char *id = it_create(engine, cmd, 1, 1, NULL);
-	json_object *doc = raw_inspect(id), *hc, *config;
+	json_object *doc = raw_inspect(id), *hc, *config, *v;
 	int b = -1;
 
 	hc = ecs_json_get_object(doc, "HostConfig");
-	ck_assert_int_eq(get_int(hc, "Memory"), 0);
-	ck_assert_int_eq(get_int(hc, "NanoCpus"), 0);
+	ck_assert_int_eq(get_int(hc, "Memory"), ECS_SANDBOX_DEFAULT_MEMORY);
+	ck_assert_int_eq(get_int(hc, "MemorySwap"), ECS_SANDBOX_DEFAULT_MEMORY);
+	ck_assert_int_eq(get_int(hc, "NanoCpus"), ECS_SANDBOX_DEFAULT_NANO_CPUS);
+	ck_assert_int_eq(get_int(hc, "PidsLimit"), ECS_SANDBOX_DEFAULT_PIDS);
 	ck_assert_str_eq(ecs_json_get_string(hc, "NetworkMode"), "none");
+	ck_assert_int_eq(ecs_json_get_bool(hc, "ReadonlyRootfs", &b), 0);
+	ck_assert_int_eq(b, 1);
+	ck_assert_int_eq(ecs_json_get_bool(hc, "Init", &b), 0);
+	ck_assert_int_eq(b, 1);
+	ck_assert(json_object_object_get_ex(hc, "CapDrop", &v));
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(v, 0)), "ALL");
+	ck_assert_str_eq(ecs_json_get_string(ecs_json_get_object(hc, "Tmpfs"), "/tmp"), "rw,exec,nosuid,nodev,size=67108864");
 	config = ecs_json_get_object(doc, "Config");
 	ck_assert_int_eq(ecs_json_get_bool(config, "OpenStdin", &b), 0);
 	ck_assert_int_eq(b, 1);
@@ -273,9 +318,18 @@ START_TEST(test_container_create_rejects_bad_specs)
 	ck_assert_int_eq(ecs_container_create(&id, engine, &spec), ECS_EINVAL);
 	ck_assert_ptr_nonnull(strstr(ecs_engine_errmsg(engine), "command"));
 	REFUSED(task_id, NULL, "task id");
-	REFUSED(memory_bytes, -1, "memory");
-	REFUSED(nano_cpus, -5, "CPU");
-	REFUSED(pids_limit, -1, "pids");
+	{
+		ecs_sandbox_profile bad = ECS_SANDBOX_PROFILE_INIT;
+
+		bad.memory = 0;
+		REFUSED(profile, &bad, "memory");
+		bad = (ecs_sandbox_profile)ECS_SANDBOX_PROFILE_INIT;
+		bad.nano_cpus = -5;
+		REFUSED(profile, &bad, "nano_cpus");
+		bad = (ecs_sandbox_profile)ECS_SANDBOX_PROFILE_INIT;
+		bad.pids = ECS_SANDBOX_PIDS_MAX + 1;
+		REFUSED(profile, &bad, "pids");
+	}
 	REFUSED(env_len, 2, "env");
 	REFUSED(version, 99, "version");
 #undef REFUSED
@@ -315,16 +369,19 @@ START_TEST(test_container_create_bad_memory_is_einval)
 	char *id = NULL;
 	int rc;
 
-	/* Below the engine's 6 MB minimum: the engine answers 400. */
+	/* Below the engine's 6 MB minimum: refused by the profile's bounds, before the engine is asked. */
+	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
+
+	profile.memory = 1024;
 	spec.image = it_test_image();
 	spec.cmd = cmd;
 	spec.cmd_len = 1;
 	spec.task_id = never;
-	spec.memory_bytes = 1024;
+	spec.profile = &profile;
 	rc = ecs_container_create(&id, engine, &spec);
 	ck_assert_msg(rc == ECS_EINVAL, "create: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
 	ck_assert_ptr_null(id);
-	ck_assert_ptr_nonnull(strstr(ecs_engine_errmsg(engine), "6MB"));
+	ck_assert_ptr_nonnull(strstr(ecs_engine_errmsg(engine), "memory"));
 	assert_none_with_task(never);
 	free(never);
 }
@@ -346,27 +403,52 @@ START_TEST(test_container_exit_codes)
 }
 END_TEST
 
+/*
+ * Every profile runs an init (docker-init) as PID 1, which execs the command:
+ * a missing executable is its exit 127 and message, as from a shell. A start
+ * the engine itself refuses (a user the image lacks) is ECS_EENGINE.
+ */
 START_TEST(test_container_missing_executable_fails_start)
 {
 	static const char *const cmd[] = { "/bin/nosuchcmd" };
+	static const char *const true_cmd[] = { "true" };
+	ecs_container_spec spec = ECS_CONTAINER_SPEC_INIT;
+	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
 	ecs_container_info info;
+	ecs_buffer out, err;
+	char *task_id = it_task_id("nouser");
 	char *id = it_create(engine, cmd, 1, 0, NULL);
 	int code, rc;
 
+	ck_assert_int_eq(ecs_container_start(engine, id), ECS_OK);
+	code = -1;
+	ck_assert_int_eq(ecs_container_wait(&code, engine, id, WAIT_MS, NULL), ECS_OK);
+	ck_assert_int_eq(code, 127);
+	logs(id, &out, &err, BIG_CAP, BIG_CAP);
+	ck_assert_msg(err.data != NULL && strstr((char *)err.data, "nosuchcmd") != NULL, "stderr: %s",
+		      err.data ? (char *)err.data : "");
+	ecs_buffer_clear(&out);
+	ecs_buffer_clear(&err);
+	free(id);
+
+	profile.user = "nosuchuser";
+	spec.image = it_test_image();
+	spec.cmd = true_cmd;
+	spec.cmd_len = 1;
+	spec.task_id = task_id;
+	spec.profile = &profile;
+	id = NULL;
+	rc = ecs_container_create(&id, engine, &spec);
+	ck_assert_msg(rc == ECS_OK, "create: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+	it_track_container(id);
+	free(task_id);
 	rc = ecs_container_start(engine, id);
 	ck_assert_msg(rc == ECS_EENGINE, "start: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
-	ck_assert_msg(strstr(ecs_engine_errmsg(engine), "nosuchcmd") != NULL, "errmsg: %s", ecs_engine_errmsg(engine));
+	ck_assert_msg(strstr(ecs_engine_errmsg(engine), "nosuchuser") != NULL, "errmsg: %s", ecs_engine_errmsg(engine));
 	ck_assert_int_eq(ecs_container_inspect(&info, engine, id), ECS_OK);
 	ck_assert_int_eq(info.running, 0);
-	ck_assert_int_eq(info.exit_code, 127);
 	ck_assert_str_eq(info.status, "created");
 	ecs_container_info_clear(&info);
-	/* The engine's wait answers at once with 127 and the start error in Error.Message. */
-	code = -1;
-	rc = ecs_container_wait(&code, engine, id, WAIT_MS, NULL);
-	ck_assert_msg(rc == ECS_EENGINE, "wait: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
-	ck_assert_int_eq(code, 127);
-	ck_assert_ptr_nonnull(strstr(ecs_engine_errmsg(engine), "nosuchcmd"));
 	free(id);
 }
 END_TEST
@@ -791,7 +873,7 @@ int main(void)
 
 	tc = tcase("create");
 	tcase_add_test(tc, test_container_create_sets_labels_and_limits);
-	tcase_add_test(tc, test_container_create_defaults_leave_limits_unset);
+	tcase_add_test(tc, test_container_create_defaults_are_the_safe_profile);
 	tcase_add_test(tc, test_container_create_rejects_bad_specs);
 	tcase_add_test(tc, test_container_create_missing_image_is_not_found);
 	tcase_add_test(tc, test_container_create_bad_memory_is_einval);

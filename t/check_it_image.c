@@ -64,7 +64,7 @@ static void assert_no_secret(const char *secret)
 
 START_TEST(test_image_inspect_present)
 {
-	ecs_image_info info = { NULL, NULL };
+	ecs_image_info info = { NULL, NULL, NULL };
 	int rc;
 
 	rc = ecs_image_inspect(engine, it_test_image(), &info);
@@ -76,6 +76,8 @@ START_TEST(test_image_inspect_present)
 	 * test image is the same image pushed, and a pull of it gives this id one.
 	 */
 	ck_assert(info.repo_digest == NULL || strstr(info.repo_digest, "@sha256:") != NULL);
+	/* docker import sets no WorkingDir: "" rather than NULL. */
+	ck_assert_str_eq(info.working_dir, "");
 	ecs_image_info_clear(&info);
 	ck_assert_ptr_null(info.id);
 	ck_assert_int_eq(ecs_image_inspect(engine, it_test_image(), NULL), ECS_OK);
@@ -84,7 +86,7 @@ END_TEST
 
 START_TEST(test_image_inspect_missing)
 {
-	ecs_image_info info = { NULL, NULL };
+	ecs_image_info info = { NULL, NULL, NULL };
 	int rc;
 
 	rc = ecs_image_inspect(engine, "ecs/no-such-image:never", &info);
@@ -103,7 +105,7 @@ START_TEST(test_image_pull_private_with_credentials)
 {
 	const char *image = it_require_env("ECS_TEST_PRIVATE_IMAGE");
 	ecs_registry_auth auth = registry_auth();
-	ecs_image_info info = { NULL, NULL };
+	ecs_image_info info = { NULL, NULL, NULL };
 	char *by_digest = NULL;
 	const char *at;
 	int lock = it_lock_private_image();

@@ -75,8 +75,6 @@ static int run_spec(ecs_task_result *r, ecs_task_spec *spec, const char *what, c
 	spec->cmd = cmd;
 	spec->cmd_len = cmd_len;
 	spec->task_id = task_id;
-	if (spec->network_mode == NULL)
-		spec->network_mode = "none";
 	rc = ecs_task_run(r, engine, NULL, spec);
 	/* Without a reaper the container must be gone when the call returns. */
 	ck_assert_int_eq(count_task(task_id), 0);
@@ -381,18 +379,40 @@ START_TEST(test_task_timeout_kills)
 }
 END_TEST
 
-START_TEST(test_task_start_failure_deletes_container)
+START_TEST(test_task_exec_failure_is_126)
 {
-	/* A directory is not executable: the engine refuses the start, and the
-	 * runner reports it as a shell would (126), deleting the container. */
+	/* A directory is not executable: the init cannot exec it and answers
+	 * as a shell would (126); the container is deleted all the same. */
 	static const char *const cmd[] = { "/bin" };
 	ecs_task_result r;
-	int rc = run_cmd(&r, "startfail", cmd, N(cmd));
+	int rc = run_cmd(&r, "execfail", cmd, N(cmd));
 
 	assert_ok(rc, &r);
 	ck_assert_int_eq(r.exit_code, 126);
-	ck_assert_msg(r.err.len > 0 && strstr((const char *)r.err.data, "permission denied") != NULL,
-		      "stderr should carry the engine's message: %s", r.err.data ? (char *)r.err.data : "(none)");
+	ck_assert_msg(r.err.len > 0 && strcasestr((const char *)r.err.data, "permission denied") != NULL,
+		      "stderr should say why: %s", r.err.data ? (char *)r.err.data : "(none)");
+	ecs_task_result_clear(&r);
+}
+END_TEST
+
+START_TEST(test_task_start_failure_deletes_container)
+{
+	/* A user the image lacks: the engine refuses the start. (A command it
+	 * cannot exec is the init's exit 126/127, a completed run.) */
+	static const char *const cmd[] = { "true" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
+	ecs_task_result r;
+	int rc;
+
+	profile.user = "nosuchuser";
+	spec.profile = &profile;
+	rc = run_spec(&r, &spec, "startfail", cmd, N(cmd));
+
+	ck_assert_msg(rc != ECS_OK, "a user the image lacks should not run");
+	ck_assert_str_eq(r.error_phase, "start");
+	ck_assert_ptr_nonnull(r.container_id);
+	ck_assert(r.error[0] != '\0');
 	/* run_spec already checked that no container with the task id remains. */
 	ecs_task_result_clear(&r);
 }
@@ -502,10 +522,12 @@ START_TEST(test_task_memory_limit_set)
 	static const char *const cmd[] = { "sh", "-c",
 		"cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
 	ecs_task_result r;
 	int rc;
 
-	spec.memory_bytes = 8 * 1024 * 1024;
+	profile.memory = 8 * 1024 * 1024;
+	spec.profile = &profile;
 	rc = run_spec(&r, &spec, "memlimit", cmd, N(cmd));
 	assert_ok(rc, &r);
 	ck_assert_int_eq(r.exit_code, 0);
@@ -529,10 +551,12 @@ START_TEST(test_task_memory_limit_oom_killed)
 
 	for (int attempt = 0; attempt < 3 && !flagged; attempt++) {
 		ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+		ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
 		ecs_task_result r;
 		int rc;
 
-		spec.memory_bytes = 8 * 1024 * 1024;
+		profile.memory = 8 * 1024 * 1024;
+		spec.profile = &profile;
 		rc = run_spec(&r, &spec, "oom", cmd, N(cmd));
 		assert_ok(rc, &r);
 		ck_assert_msg(r.exit_code == 137, "exit %d stdout '%s'", r.exit_code, r.out.data ? (char *)r.out.data : "");
@@ -562,7 +586,6 @@ START_TEST(test_task_id_generated)
 	spec.image = it_test_image();
 	spec.cmd = cmd;
 	spec.cmd_len = 1;
-	spec.network_mode = "none";
 	rc = ecs_task_run(&r, engine, NULL, &spec);
 	assert_ok(rc, &r);
 	ck_assert_uint_eq(strlen(r.task_id), 32);
@@ -589,7 +612,6 @@ START_TEST(test_task_reaper_deletes_after_return)
 	spec.cmd = cmd;
 	spec.cmd_len = N(cmd);
 	spec.task_id = task_id;
-	spec.network_mode = "none";
 	rc = ecs_task_run(&r, engine, reaper, &spec);
 	assert_ok(rc, &r);
 	ck_assert_uint_eq(r.out.len, 7);
@@ -909,7 +931,6 @@ START_TEST(test_task_lost_create_answer_leaves_nothing)
 		spec.cmd = cmd;
 		spec.cmd_len = N(cmd);
 		spec.task_id = task_id;
-		spec.network_mode = "none";
 		rc = ecs_task_run(&r, proxied, NULL, &spec);
 	}
 	proxy_stop(&p);
@@ -951,6 +972,7 @@ static Suite *task_suite(void)
 	tcase_add_test(tc, test_task_private_image_right_credentials);
 	tcase_add_test(tc, test_task_private_image_wrong_credentials);
 	tcase_add_test(tc, test_task_timeout_kills);
+	tcase_add_test(tc, test_task_exec_failure_is_126);
 	tcase_add_test(tc, test_task_start_failure_deletes_container);
 	tcase_add_test(tc, test_task_cancel_kills_and_deletes);
 	tcase_add_test(tc, test_task_stdin_round_trip);

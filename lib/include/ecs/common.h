@@ -46,7 +46,8 @@ typedef enum {
 	ECS_EPROTO = -9,       /* the engine answered something unparseable (502) */
 	ECS_EVERSION = -10,    /* the engine's API version is outside what we support (502) */
 	ECS_ECANCELED = -11,   /* the operation was cancelled through an ecs_cancel token */
-	ECS_ETOOBIG = -12      /* a value exceeds a documented bound (400) */
+	ECS_ETOOBIG = -12,     /* a value exceeds a documented bound (400) */
+	ECS_EDENIED = -13      /* asks for more than the sandbox profile allows (403) */
 } ecs_error;
 
 /**

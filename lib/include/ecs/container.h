@@ -8,12 +8,13 @@
 #include <stdint.h>
 #include <time.h>
 #include <ecs/engine.h>
+#include <ecs/profile.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define ECS_CONTAINER_SPEC_VERSION 1
+#define ECS_CONTAINER_SPEC_VERSION 2
 
 /**
  * ecs_container_spec - what to create. Strings and arrays belong to the caller.
@@ -23,17 +24,22 @@ extern "C" {
  * @task_id: value of the ECS_LABEL_TASK_ID label (required).
  * @deadline: unix time after which a sweep may delete the container whatever
  *            its state (ECS_LABEL_DEADLINE); 0 means no deadline label.
- * @memory_bytes: HostConfig.Memory (and MemorySwap, so no swap); 0 = engine default.
- * @nano_cpus: HostConfig.NanoCpus (1e9 = one CPU); 0 = engine default.
- * @pids_limit: HostConfig.PidsLimit; 0 = engine default.
- * @network_mode: HostConfig.NetworkMode ("none", "bridge"...); NULL = "none".
+ * @profile: the sandbox (see <ecs/profile.h>); NULL for
+ *    ECS_SANDBOX_PROFILE_INIT, the safe defaults. Must be valid.
+ * @image_working_dir: the image's WorkingDir ("" for none) when the caller
+ *    already inspected the image; NULL to have create inspect it (a tmpfs
+ *    is never mounted over it).
  * @open_stdin: 1 to keep stdin open for one attach (OpenStdin + StdinOnce).
  * @attach_output: 1 when the caller reads stdout and stderr from an attach
  *    stream opened before start (what ecs_task_run() does): the log driver
  *    is then "none", so the engine keeps no copy of the output on its disk
  *    and ecs_container_logs() has nothing to read. 0: the "local" driver
  *    (byte-exact, but it keeps only the last 10 MB).
- * Always set: ECS_LABEL_MANAGED=true, no-new-privileges, no TTY.
+ * Always set: ECS_LABEL_MANAGED=true, no TTY, and what every profile gets
+ * (CapDrop ALL, no-new-privileges, Init).
+ *
+ * Version 2 replaced version 1's memory_bytes, nano_cpus, pids_limit and
+ * network_mode by @profile.
  */
 typedef struct {
 	unsigned int version;
@@ -44,20 +50,19 @@ typedef struct {
 	size_t env_len;
 	const char *task_id;
 	time_t deadline;
-	int64_t memory_bytes;
-	int64_t nano_cpus;
-	int64_t pids_limit;
-	const char *network_mode;
+	const ecs_sandbox_profile *profile;
+	const char *image_working_dir;
 	int open_stdin;
 	int attach_output;
 } ecs_container_spec;
 
-#define ECS_CONTAINER_SPEC_INIT { ECS_CONTAINER_SPEC_VERSION, NULL, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, NULL, 0, 0 }
+#define ECS_CONTAINER_SPEC_INIT { ECS_CONTAINER_SPEC_VERSION, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0, 0 }
 
 /**
  * ecs_container_create - POST /containers/create.
  * @id_out: receives the container id (free() it).
- * Returns 0, ECS_EINVAL (bad spec, or the engine refused it as bad),
+ * Returns 0, ECS_EINVAL (bad spec or profile, or the engine refused it as
+ * bad: an unknown runtime, a user the image lacks),
  * ECS_ENOTFOUND (no such image locally), or a transport/engine error.
  * Any failure but ECS_EINVAL and ECS_ENOTFOUND (ECS_ENOMEM included: the
  * answer may run out of memory after the engine made it) may leave a

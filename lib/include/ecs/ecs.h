@@ -12,6 +12,7 @@
 #include <ecs/engine.h>
 #include <ecs/image.h>
 #include <ecs/instance.h>
+#include <ecs/profile.h>
 #include <ecs/container.h>
 #include <ecs/reaper.h>
 #include <ecs/task.h>

@@ -63,6 +63,7 @@ ECS_EXTERN int ecs_registry_auth_encode(char **out, const ecs_registry_auth *aut
 typedef struct {
 	char *id;           /* "sha256:..." content-addressed image id */
 	char *repo_digest;  /* "name@sha256:..." when the image came from a registry, else NULL */
+	char *working_dir;  /* Config.WorkingDir; "" when the image sets none */
 } ecs_image_info;
 
 /** ecs_image_info_clear - free the members. NULL is allowed. */

@@ -27,11 +27,22 @@ typedef enum {
 	ECS_PULL_NEVER = 2           /* never pull: a missing image is ECS_ENOTFOUND */
 } ecs_pull_policy;
 
-#define ECS_TASK_SPEC_VERSION 1
+#define ECS_TASK_SPEC_VERSION 2
 #define ECS_TASK_DEFAULT_TIMEOUT_MS 60000L
 #define ECS_TASK_DEFAULT_OUTPUT_CAP (1024u * 1024u)
 /** Seconds added to the timeout for the deadline label (see ECS_LABEL_DEADLINE). */
 #define ECS_TASK_DEADLINE_GRACE_S 300
+
+/*
+ * The bounds ecs_task_run() checks a spec against, named once (the profile's
+ * own are in <ecs/profile.h>). A caller that validates earlier (an HTTP
+ * layer) uses these rather than numbers of its own.
+ */
+#define ECS_TASK_MAX_CMD 4096u      /* command arguments */
+#define ECS_TASK_MAX_ENV 4096u      /* environment entries */
+#define ECS_TASK_MAX_ID 64u         /* bytes of a task id */
+/* Far beyond any short-lived task; fits a 32-bit long and keeps the deadline in range. */
+#define ECS_TASK_MAX_TIMEOUT_MS (7L * 24 * 3600 * 1000)
 
 /**
  * ecs_task_spec - what to run. Everything belongs to the caller and must stay
@@ -44,11 +55,16 @@ typedef enum {
  * @stdin_data, @stdin_len: bytes for the process's stdin; NULL/0 for none
  *    (then stdin is empty).
  * @timeout_ms: how long the container may run; 0 = ECS_TASK_DEFAULT_TIMEOUT_MS.
- * @memory_bytes, @nano_cpus, @pids_limit, @network_mode: see ecs_container_spec.
+ * @profile: the sandbox (see <ecs/profile.h>); NULL for
+ *    ECS_SANDBOX_PROFILE_INIT, the safe defaults. An invalid one is ECS_EINVAL
+ *    in phase "validate".
  * @stdout_cap, @stderr_cap: bytes kept per stream; 0 = ECS_TASK_DEFAULT_OUTPUT_CAP.
  * @pull_policy: see ecs_pull_policy.
  * @pull_timeout_ms: 0 = 300000.
  * @cancel: optional; triggering it kills the container and ends the run with ECS_ECANCELED.
+ *
+ * Version 2 replaced version 1's memory_bytes, nano_cpus, pids_limit and
+ * network_mode by @profile.
  */
 typedef struct {
 	unsigned int version;
@@ -62,10 +78,7 @@ typedef struct {
 	const unsigned char *stdin_data;
 	size_t stdin_len;
 	long timeout_ms;
-	int64_t memory_bytes;
-	int64_t nano_cpus;
-	int64_t pids_limit;
-	const char *network_mode;
+	const ecs_sandbox_profile *profile;
 	size_t stdout_cap;
 	size_t stderr_cap;
 	ecs_pull_policy pull_policy;
@@ -73,7 +86,7 @@ typedef struct {
 	ecs_cancel *cancel;
 } ecs_task_spec;
 
-#define ECS_TASK_SPEC_INIT { ECS_TASK_SPEC_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0, 0, 0, 0, NULL, 0, 0, ECS_PULL_IF_NOT_PRESENT, 0, NULL }
+#define ECS_TASK_SPEC_INIT { ECS_TASK_SPEC_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0, 0, ECS_PULL_IF_NOT_PRESENT, 0, NULL }
 
 /** Milliseconds spent in each phase; 0 for a phase that did not happen. */
 typedef struct {

@@ -1,0 +1,532 @@
+/*
+ * libecs: the sandbox profile: defaults, validation, merge (operator ∩
+ * request), a stable key, and the mapping onto a container's create body.
+ * The mapping lives here, not in container.c, so another backend (a Swarm
+ * service spec) maps the same struct in one more function beside it.
+ */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+
+#include <ecs/ecs.h>
+#include "engine_private.h"
+#include "profile_private.h"
+
+/* The kernel's capability names (capability.h), without "CAP_". */
+static const char *const known_caps[] = {
+	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
+	"SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
+	"IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+	"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
+	"LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
+	"WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+};
+
+#define NCAPS (sizeof(known_caps) / sizeof(known_caps[0]))
+
+/* Mount options of every tmpfs: build steps may exec from /tmp. */
+#define TMPFS_OPTIONS "rw,exec,nosuid,nodev"
+
+void ecs_sandbox_profile_init(ecs_sandbox_profile *profile)
+{
+	const ecs_sandbox_profile init = ECS_SANDBOX_PROFILE_INIT;
+
+	if (profile != NULL)
+		*profile = init;
+}
+
+static int refuse(int code, char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int refuse(int code, char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && whylen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+/* The index of a capability in known_caps ("CAP_" optional, any case), or -1. */
+static int cap_index(const char *name)
+{
+	if (strncasecmp(name, "CAP_", 4) == 0)
+		name += 4;
+	for (size_t i = 0; i < NCAPS; i++)
+		if (strcasecmp(name, known_caps[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > ECS_SANDBOX_MAX_NAME)
+		return 0;
+	for (const char *p = s; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '.' || *p == '-'))
+			return 0;
+	}
+	return s[0] != '-' && s[0] != '.';
+}
+
+/* "user" or "user:group", each part a name (uids are names of digits). */
+static int user_ok(const char *s)
+{
+	const char *colon = strchr(s, ':');
+	char part[ECS_SANDBOX_MAX_NAME + 1];
+	size_t n;
+
+	if (strlen(s) > ECS_SANDBOX_MAX_NAME)
+		return 0;
+	if (colon == NULL)
+		return name_ok(s);
+	n = (size_t)(colon - s);
+	memcpy(part, s, n);
+	part[n] = '\0';
+	return name_ok(part) && name_ok(colon + 1);
+}
+
+/* Absolute, normalised (no "//", "/./", "/../", trailing "/"), not a kernel filesystem. */
+static int tmpfs_path_ok(const char *p)
+{
+	static const char *const kernel[] = { "/proc", "/sys", "/dev" };
+	size_t n = strlen(p);
+
+	if (n < 2 || n > ECS_SANDBOX_MAX_PATH || p[0] != '/' || p[n - 1] == '/')
+		return 0;
+	if (strstr(p, "//") != NULL || strstr(p, "/./") != NULL || strstr(p, "/../") != NULL ||
+	    strcmp(p + n - 2, "/.") == 0 || (n >= 3 && strcmp(p + n - 3, "/..") == 0))
+		return 0;
+	/* The engine's Tmpfs map takes options after the path; keep it to path characters. */
+	for (const char *c = p; *c; c++)
+		if (*c == ',' || *c == ':' || *c == ' ' || (unsigned char)*c < 0x20 || *c == 0x7f)
+			return 0;
+	for (size_t i = 0; i < sizeof(kernel) / sizeof(kernel[0]); i++) {
+		size_t k = strlen(kernel[i]);
+
+		if (strncmp(p, kernel[i], k) == 0 && (p[k] == '\0' || p[k] == '/'))
+			return 0;
+	}
+	return 1;
+}
+
+static int limit_ok(int64_t v, int64_t min, int64_t max)
+{
+	return v == ECS_SANDBOX_UNLIMITED || (v >= min && v <= max);
+}
+
+static int check_limit(const char *field, int64_t v, int64_t min, int64_t max, char *why, size_t whylen)
+{
+	if (v == 0)
+		return refuse(ECS_EINVAL, why, whylen, "%s: 0 is not a limit (use ECS_SANDBOX_UNLIMITED for none)",
+			      field);
+	if (!limit_ok(v, min, max))
+		return refuse(ECS_EINVAL, why, whylen, "%s: %lld is outside %lld..%lld", field, (long long)v,
+			      (long long)min, (long long)max);
+	return 0;
+}
+
+int ecs_sandbox_profile_validate(const ecs_sandbox_profile *p, char *why, size_t whylen)
+{
+	int rc;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (p == NULL)
+		return refuse(ECS_EINVAL, why, whylen, "no profile");
+	if (p->version != ECS_SANDBOX_PROFILE_VERSION)
+		return refuse(ECS_EINVAL, why, whylen, "profile version %u, expected %u", p->version,
+			      ECS_SANDBOX_PROFILE_VERSION);
+	if ((rc = check_limit("pids", p->pids, ECS_SANDBOX_PIDS_MIN, ECS_SANDBOX_PIDS_MAX, why, whylen)) != 0 ||
+	    (rc = check_limit("memory", p->memory, ECS_SANDBOX_MEMORY_MIN, ECS_SANDBOX_MEMORY_MAX, why, whylen)) != 0 ||
+	    (rc = check_limit("nano_cpus", p->nano_cpus, ECS_SANDBOX_NANO_CPUS_MIN, ECS_SANDBOX_NANO_CPUS_MAX,
+			      why, whylen)) != 0 ||
+	    (rc = check_limit("nofile", p->nofile, ECS_SANDBOX_NOFILE_MIN, ECS_SANDBOX_NOFILE_MAX, why, whylen)) != 0 ||
+	    (rc = check_limit("tmp_size", p->tmp_size, ECS_SANDBOX_TMP_SIZE_MIN, ECS_SANDBOX_TMP_SIZE_MAX,
+			      why, whylen)) != 0)
+		return rc;
+	if (p->writable_root != 0 && p->writable_root != 1)
+		return refuse(ECS_EINVAL, why, whylen, "writable_root must be 0 or 1");
+	if (p->cap_add_len > 0 && p->cap_add == NULL)
+		return refuse(ECS_EINVAL, why, whylen, "cap_add_len without cap_add");
+	if (p->cap_add_len > ECS_SANDBOX_MAX_CAPS)
+		return refuse(ECS_EINVAL, why, whylen, "cap_add: more than %u capabilities", ECS_SANDBOX_MAX_CAPS);
+	for (size_t i = 0; i < p->cap_add_len; i++) {
+		if (p->cap_add[i] == NULL || cap_index(p->cap_add[i]) < 0)
+			return refuse(ECS_EINVAL, why, whylen, "cap_add: unknown capability '%.64s'",
+				      p->cap_add[i] ? p->cap_add[i] : "(null)");
+	}
+	if (p->tmpfs_len > 0 && p->tmpfs == NULL)
+		return refuse(ECS_EINVAL, why, whylen, "tmpfs_len without tmpfs");
+	if (p->tmpfs_len > ECS_SANDBOX_MAX_TMPFS)
+		return refuse(ECS_EINVAL, why, whylen, "tmpfs: more than %u paths", ECS_SANDBOX_MAX_TMPFS);
+	for (size_t i = 0; i < p->tmpfs_len; i++) {
+		if (p->tmpfs[i] == NULL || !tmpfs_path_ok(p->tmpfs[i]))
+			return refuse(ECS_EINVAL, why, whylen,
+				      "tmpfs: '%.64s' is not a normalised absolute path outside /proc, /sys and /dev",
+				      p->tmpfs[i] ? p->tmpfs[i] : "(null)");
+		if (strcmp(p->tmpfs[i], "/tmp") == 0)
+			return refuse(ECS_EINVAL, why, whylen, "tmpfs: /tmp is always mounted (size: tmp_size)");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(p->tmpfs[i], p->tmpfs[j]) == 0)
+				return refuse(ECS_EINVAL, why, whylen, "tmpfs: '%.64s' listed twice", p->tmpfs[i]);
+	}
+	if (p->network == NULL || !name_ok(p->network))
+		return refuse(ECS_EINVAL, why, whylen, "network: want a name of [A-Za-z0-9_.-], at most %u bytes",
+			      ECS_SANDBOX_MAX_NAME);
+	if (strcmp(p->network, "host") == 0)
+		return refuse(ECS_EINVAL, why, whylen, "network: \"host\" is no sandbox");
+	if (p->user != NULL && !user_ok(p->user))
+		return refuse(ECS_EINVAL, why, whylen, "user: want uid[:gid] or name[:group]");
+	if (p->runtime != NULL && !name_ok(p->runtime))
+		return refuse(ECS_EINVAL, why, whylen, "runtime: want a name of [A-Za-z0-9_.-], at most %u bytes",
+			      ECS_SANDBOX_MAX_NAME);
+	return 0;
+}
+
+/* A limit the request may only lower. */
+static int merge_limit(int64_t *out, const char *field, int64_t allowed, int64_t asked, char *why, size_t whylen)
+{
+	if (asked == 0) {
+		*out = allowed;
+		return 0;
+	}
+	if (allowed != ECS_SANDBOX_UNLIMITED && (asked == ECS_SANDBOX_UNLIMITED || asked > allowed))
+		return refuse(ECS_EDENIED, why, whylen, "%s: %s asked, at most %lld allowed", field,
+			      asked == ECS_SANDBOX_UNLIMITED ? "unlimited" : "more", (long long)allowed);
+	*out = asked;
+	return 0;
+}
+
+static int in_caps(const char *cap, const char *const *list, size_t len)
+{
+	int k = cap_index(cap);
+
+	for (size_t i = 0; i < len; i++)
+		if (cap_index(list[i]) == k)
+			return 1;
+	return 0;
+}
+
+static int in_list(const char *s, const char *const *list, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int ecs_sandbox_profile_merge(ecs_sandbox_profile *out, const ecs_sandbox_profile *allowed,
+		const ecs_sandbox_profile *request, char *why, size_t whylen)
+{
+	ecs_sandbox_profile r;
+	int rc;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (out == NULL || request == NULL)
+		return refuse(ECS_EINVAL, why, whylen, "no profile");
+	rc = ecs_sandbox_profile_validate(allowed, why, whylen);
+	if (rc != 0)
+		return rc;
+	if (request->version != ECS_SANDBOX_PROFILE_VERSION)
+		return refuse(ECS_EINVAL, why, whylen, "request profile version %u, expected %u", request->version,
+			      ECS_SANDBOX_PROFILE_VERSION);
+	r = *allowed;
+	if ((rc = merge_limit(&r.pids, "pids", allowed->pids, request->pids, why, whylen)) != 0 ||
+	    (rc = merge_limit(&r.memory, "memory", allowed->memory, request->memory, why, whylen)) != 0 ||
+	    (rc = merge_limit(&r.nano_cpus, "nano_cpus", allowed->nano_cpus, request->nano_cpus, why, whylen)) != 0 ||
+	    (rc = merge_limit(&r.nofile, "nofile", allowed->nofile, request->nofile, why, whylen)) != 0 ||
+	    (rc = merge_limit(&r.tmp_size, "tmp_size", allowed->tmp_size, request->tmp_size, why, whylen)) != 0)
+		return rc;
+	if (request->cap_add != NULL) {
+		for (size_t i = 0; i < request->cap_add_len; i++)
+			if (request->cap_add[i] == NULL || !in_caps(request->cap_add[i], allowed->cap_add,
+								    allowed->cap_add_len))
+				return refuse(ECS_EDENIED, why, whylen, "cap_add: '%.64s' is not allowed",
+					      request->cap_add[i] ? request->cap_add[i] : "(null)");
+		r.cap_add = request->cap_add;
+		r.cap_add_len = request->cap_add_len;
+	}
+	if (request->tmpfs != NULL) {
+		for (size_t i = 0; i < request->tmpfs_len; i++)
+			if (request->tmpfs[i] == NULL || !in_list(request->tmpfs[i], allowed->tmpfs, allowed->tmpfs_len))
+				return refuse(ECS_EDENIED, why, whylen, "tmpfs: '%.64s' is not allowed",
+					      request->tmpfs[i] ? request->tmpfs[i] : "(null)");
+		r.tmpfs = request->tmpfs;
+		r.tmpfs_len = request->tmpfs_len;
+	}
+	if (request->writable_root && !allowed->writable_root)
+		return refuse(ECS_EDENIED, why, whylen, "writable_root: not allowed");
+	if (request->network != NULL) {
+		if (strcmp(request->network, "none") != 0 && strcmp(request->network, allowed->network) != 0)
+			return refuse(ECS_EDENIED, why, whylen, "network: \"%.64s\" is not allowed", request->network);
+		r.network = request->network;
+	}
+	if (request->user != NULL) {
+		if (allowed->user != NULL && strcmp(request->user, allowed->user) != 0)
+			return refuse(ECS_EDENIED, why, whylen, "user: only \"%s\" is allowed", allowed->user);
+		r.user = request->user;
+	}
+	if (request->runtime != NULL) {
+		if (allowed->runtime == NULL || strcmp(request->runtime, allowed->runtime) != 0)
+			return refuse(ECS_EDENIED, why, whylen, "runtime: \"%.64s\" is not allowed", request->runtime);
+		r.runtime = request->runtime;
+	}
+	rc = ecs_sandbox_profile_validate(&r, why, whylen);
+	if (rc != 0)
+		return rc;
+	*out = r;
+	return 0;
+}
+
+/* ---- key */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Append printf-style to a growing string; -1 on ENOMEM. */
+static int append(char **buf, size_t *len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int append(char **buf, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *more = NULL, *nb;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&more, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	nb = realloc(*buf, *len + (size_t)n + 1);
+	if (nb == NULL) {
+		free(more);
+		return -1;
+	}
+	memcpy(nb + *len, more, (size_t)n + 1);
+	*buf = nb;
+	*len += (size_t)n;
+	free(more);
+	return 0;
+}
+
+int ecs_sandbox_profile_key(char *buf, size_t size, const ecs_sandbox_profile *p)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int caps[ECS_SANDBOX_MAX_CAPS];
+	const char *paths[ECS_SANDBOX_MAX_TMPFS];
+	char *text = NULL;
+	size_t len = 0;
+	int rc = ECS_ENOMEM;
+
+	if (buf == NULL || size < ECS_SANDBOX_KEY_SIZE || ecs_sandbox_profile_validate(p, NULL, 0) != 0)
+		return ECS_EINVAL;
+	for (size_t i = 0; i < p->cap_add_len; i++)
+		caps[i] = cap_index(p->cap_add[i]);
+	qsort(caps, p->cap_add_len, sizeof(caps[0]), cmp_int);
+	for (size_t i = 0; i < p->tmpfs_len; i++)
+		paths[i] = p->tmpfs[i];
+	qsort(paths, p->tmpfs_len, sizeof(paths[0]), cmp_str);
+
+	/* Every field, in a fixed order, each list entry length-free but unambiguous (no ',' in a name or path). */
+	if (append(&text, &len, "v%u;pids=%lld;memory=%lld;nano_cpus=%lld;nofile=%lld;tmp_size=%lld;writable_root=%d;caps=",
+		   p->version, (long long)p->pids, (long long)p->memory, (long long)p->nano_cpus, (long long)p->nofile,
+		   (long long)p->tmp_size, p->writable_root) != 0)
+		goto out;
+	for (size_t i = 0; i < p->cap_add_len; i++)
+		if ((i == 0 || caps[i] != caps[i - 1]) && append(&text, &len, "%s,", known_caps[caps[i]]) != 0)
+			goto out;
+	if (append(&text, &len, ";tmpfs=") != 0)
+		goto out;
+	for (size_t i = 0; i < p->tmpfs_len; i++)
+		if (append(&text, &len, "%s,", paths[i]) != 0)
+			goto out;
+	if (append(&text, &len, ";network=%s;user=%s;runtime=%s", p->network, p->user ? p->user : "",
+		   p->runtime ? p->runtime : "") != 0)
+		goto out;
+	if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+		rc = ECS_ERROR;
+		goto out;
+	}
+	memcpy(buf, "v1-", 3);
+	for (unsigned int i = 0; i < mdlen; i++) {
+		buf[3 + 2 * i] = hex[md[i] >> 4];
+		buf[3 + 2 * i + 1] = hex[md[i] & 0xf];
+	}
+	buf[3 + 2 * mdlen] = '\0';
+	rc = 0;
+out:
+	free(text);
+	return rc;
+}
+
+/* ---- mapping onto a container */
+
+int ecs_profile_hides(const char *path, const char *working_dir)
+{
+	size_t n = strlen(path);
+
+	if (working_dir == NULL || working_dir[0] == '\0')
+		return 0;
+	return strncmp(working_dir, path, n) == 0 && (working_dir[n] == '\0' || working_dir[n] == '/');
+}
+
+static int put(json_object *obj, const char *key, json_object *value)
+{
+	if (value == NULL)
+		return -1;
+	if (json_object_object_add(obj, key, value) != 0) {
+		json_object_put(value);
+		return -1;
+	}
+	return 0;
+}
+
+static int array_add(json_object *arr, const char *s)
+{
+	json_object *v = json_object_new_string(s);
+
+	if (v == NULL || json_object_array_add(arr, v) != 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
+static json_object *one_string(const char *s)
+{
+	json_object *arr = json_object_new_array();
+
+	if (arr != NULL && array_add(arr, s) != 0) {
+		json_object_put(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+static json_object *cap_array(const ecs_sandbox_profile *p)
+{
+	json_object *arr = json_object_new_array();
+	char name[64];
+
+	if (arr == NULL)
+		return NULL;
+	for (size_t i = 0; i < p->cap_add_len; i++) {
+		snprintf(name, sizeof(name), "CAP_%s", known_caps[cap_index(p->cap_add[i])]);
+		if (array_add(arr, name) != 0) {
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static int add_tmpfs(json_object *tmpfs, const char *path, const ecs_sandbox_profile *p,
+		     const ecs_profile_context *ctx)
+{
+	char opts[96];
+
+	if (ecs_profile_hides(path, ctx->working_dir)) {
+		if (ctx->engine != NULL)
+			ecs_engine_log(ctx->engine, ECS_LOG_WARN,
+				       "task %s: tmpfs %s not mounted: it would hide the image's WorkingDir %s",
+				       ctx->task_id ? ctx->task_id : "-", path, ctx->working_dir);
+		return 0;
+	}
+	if (p->tmp_size == ECS_SANDBOX_UNLIMITED)
+		snprintf(opts, sizeof(opts), "%s", TMPFS_OPTIONS);
+	else
+		snprintf(opts, sizeof(opts), "%s,size=%lld", TMPFS_OPTIONS, (long long)p->tmp_size);
+	return put(tmpfs, path, json_object_new_string(opts));
+}
+
+static json_object *nofile_ulimits(int64_t n)
+{
+	json_object *arr = json_object_new_array(), *u = json_object_new_object();
+
+	if (arr == NULL || u == NULL)
+		goto fail;
+	if (put(u, "Name", json_object_new_string("nofile")) != 0 || put(u, "Soft", json_object_new_int64(n)) != 0 ||
+	    put(u, "Hard", json_object_new_int64(n)) != 0)
+		goto fail;
+	if (json_object_array_add(arr, u) != 0)
+		goto fail;
+	return arr;
+fail:
+	json_object_put(u);
+	json_object_put(arr);
+	return NULL;
+}
+
+int ecs_profile_apply(json_object *config, json_object *host_config, const ecs_sandbox_profile *p,
+		      const ecs_profile_context *ctx)
+{
+	json_object *tmpfs = NULL;
+
+	if (put(host_config, "CapDrop", one_string("ALL")) != 0 || put(host_config, "CapAdd", cap_array(p)) != 0)
+		goto fail;
+	/* No seccomp option: the engine's default profile stays on. */
+	if (put(host_config, "SecurityOpt", one_string("no-new-privileges")) != 0)
+		goto fail;
+	tmpfs = json_object_new_object();
+	if (put(host_config, "ReadonlyRootfs", json_object_new_boolean(!p->writable_root)) != 0)
+		goto fail;
+	if (put(host_config, "ReadonlyRootfs", json_object_new_boolean(!p->writable_root)) != 0)
+		goto fail;
+	if (tmpfs == NULL || add_tmpfs(tmpfs, "/tmp", p, ctx) != 0)
+		goto fail;
+	for (size_t i = 0; i < p->tmpfs_len; i++)
+		if (add_tmpfs(tmpfs, p->tmpfs[i], p, ctx) != 0)
+			goto fail;
+	if (put(host_config, "Tmpfs", tmpfs) != 0) {
+		tmpfs = NULL;
+		goto fail;
+	}
+	tmpfs = NULL;
+	/* The engine reads a PidsLimit of -1 as unlimited, like ours. */
+	if (put(host_config, "PidsLimit", json_object_new_int64(p->pids)) != 0)
+		goto fail;
+	/* MemorySwap is memory plus swap: equal to Memory means no swap at all. */
+	if (p->memory != ECS_SANDBOX_UNLIMITED &&
+	    (put(host_config, "Memory", json_object_new_int64(p->memory)) != 0 ||
+	     put(host_config, "MemorySwap", json_object_new_int64(p->memory)) != 0))
+		goto fail;
+	if (p->nano_cpus != ECS_SANDBOX_UNLIMITED && put(host_config, "NanoCpus", json_object_new_int64(p->nano_cpus)) != 0)
+		goto fail;
+	if (p->nofile != ECS_SANDBOX_UNLIMITED && put(host_config, "Ulimits", nofile_ulimits(p->nofile)) != 0)
+		goto fail;
+	if (put(host_config, "Init", json_object_new_boolean(1)) != 0 ||
+	    put(host_config, "NetworkMode", json_object_new_string(p->network)) != 0)
+		goto fail;
+	if (p->runtime != NULL && put(host_config, "Runtime", json_object_new_string(p->runtime)) != 0)
+		goto fail;
+	if (p->user != NULL && put(config, "User", json_object_new_string(p->user)) != 0)
+		goto fail;
+	return 0;
+fail:
+	json_object_put(tmpfs);
+	return -1;
+}

@@ -1,0 +1,30 @@
+/* Private: mapping a sandbox profile onto an engine spec (lib/profile.c). */
+#ifndef ECS_PROFILE_PRIVATE_H
+#define ECS_PROFILE_PRIVATE_H
+
+#include <json-c/json.h>
+#include <ecs/ecs.h>
+
+/** What the mapping needs besides the profile: where to log, about whom, and the image. */
+typedef struct {
+	const ecs_engine *engine;  /* for the log hook; may be NULL */
+	const char *task_id;       /* for log lines; may be NULL */
+	const char *working_dir;   /* the image's WorkingDir; NULL or "" for none */
+} ecs_profile_context;
+
+/**
+ * ecs_profile_apply - add what @p says to a container create body: User to
+ * @config, the rest (CapDrop ALL, CapAdd, SecurityOpt no-new-privileges,
+ * ReadonlyRootfs, Tmpfs, PidsLimit, Memory/MemorySwap, NanoCpus, Ulimits,
+ * Init, NetworkMode, Runtime) to @host_config. @p must be valid
+ * (ecs_sandbox_profile_validate()). A tmpfs path that would hide the image's
+ * WorkingDir is skipped and logged. Returns 0, or -1 out of memory (the
+ * objects are then half-filled: drop them).
+ */
+int ecs_profile_apply(json_object *config, json_object *host_config, const ecs_sandbox_profile *p,
+		      const ecs_profile_context *ctx);
+
+/** ecs_profile_hides - 1 when a tmpfs on @path would hide @working_dir (the same path or a parent of it). */
+int ecs_profile_hides(const char *path, const char *working_dir);
+
+#endif
