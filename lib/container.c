@@ -94,13 +94,7 @@ static int check_spec(ecs_engine *engine, const ecs_container_spec *spec)
 /* Add @key: @value to @obj; -1 when json-c ran out of memory. */
 static int put(json_object *obj, const char *key, json_object *value)
 {
-	if (value == NULL)
-		return -1;
-	if (json_object_object_add(obj, key, value) != 0) {
-		json_object_put(value);
-		return -1;
-	}
-	return 0;
+	return ecs_json_put(obj, key, value);
 }
 
 static int put_string(json_object *obj, const char *key, const char *value)
@@ -110,21 +104,7 @@ static int put_string(json_object *obj, const char *key, const char *value)
 
 static json_object *string_array(const char *const *items, size_t len)
 {
-	json_object *arr = json_object_new_array_ext((int)len);
-	size_t i;
-
-	if (arr == NULL)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		json_object *s = json_object_new_string(items[i]);
-
-		if (s == NULL || json_object_array_add(arr, s) != 0) {
-			json_object_put(s);
-			json_object_put(arr);
-			return NULL;
-		}
-	}
-	return arr;
+	return ecs_json_string_array(items, len);
 }
 
 static json_object *create_labels(const ecs_engine *engine, const ecs_container_spec *spec)

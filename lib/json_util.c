@@ -334,3 +334,33 @@ long long ecs_json_parse_time(const char *s)
 		return -1;
 	return days_from_civil(year, mon, day) * 86400LL + hour * 3600LL + min * 60LL + sec - off;
 }
+
+int ecs_json_put(json_object *obj, const char *key, json_object *value)
+{
+	if (value == NULL)
+		return -1;
+	if (json_object_object_add(obj, key, value) != 0) {
+		json_object_put(value);
+		return -1;
+	}
+	return 0;
+}
+
+json_object *ecs_json_string_array(const char *const *items, size_t len)
+{
+	json_object *arr = json_object_new_array_ext((int)len);
+	size_t i;
+
+	if (arr == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		json_object *s = json_object_new_string(items[i]);
+
+		if (s == NULL || json_object_array_add(arr, s) != 0) {
+			json_object_put(s);
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}

@@ -23,6 +23,15 @@ json_object *ecs_json_get_object(json_object *obj, const char *key);
 /** strdup() of ecs_json_get_string(), or NULL. */
 char *ecs_json_dup_string(json_object *obj, const char *key);
 
+/**
+ * Add @key: @value to @obj, taking @value (released on failure, NULL allowed).
+ * Returns 0, or -1 when json-c ran out of memory (or @value was NULL).
+ */
+int ecs_json_put(json_object *obj, const char *key, json_object *value);
+
+/** A new array of @len strings; NULL when out of memory. */
+json_object *ecs_json_string_array(const char *const *items, size_t len);
+
 /** The "message" of an engine error body, or NULL. Borrowed from @obj. */
 const char *ecs_json_engine_message(json_object *obj);
 

@@ -17,16 +17,19 @@
 
 #include <ecs/ecs.h>
 #include "engine_private.h"
+#include "json_util.h"
 #include "profile_private.h"
 
-/* The kernel's capability names (capability.h), without "CAP_". */
+/* The kernel's capability names (capability.h), as the engine spells them. */
 static const char *const known_caps[] = {
-	"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-	"SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-	"IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-	"SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-	"LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-	"WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+	"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
+	"CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+	"CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+	"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 };
 
 #define NCAPS (sizeof(known_caps) / sizeof(known_caps[0]))
@@ -63,7 +66,7 @@ static int cap_index(const char *name)
 	if (strncasecmp(name, "CAP_", 4) == 0)
 		name += 4;
 	for (size_t i = 0; i < NCAPS; i++)
-		if (strcasecmp(name, known_caps[i]) == 0)
+		if (strcasecmp(name, known_caps[i] + 4) == 0)
 			return (int)i;
 	return -1;
 }
@@ -357,7 +360,7 @@ int ecs_sandbox_profile_key(char *buf, size_t size, const ecs_sandbox_profile *p
 		   (long long)p->tmp_size, p->writable_root) != 0)
 		goto out;
 	for (size_t i = 0; i < p->cap_add_len; i++)
-		if ((i == 0 || caps[i] != caps[i - 1]) && append(&text, &len, "%s,", known_caps[caps[i]]) != 0)
+		if ((i == 0 || caps[i] != caps[i - 1]) && append(&text, &len, "%s,", known_caps[caps[i]] + 4) != 0)
 			goto out;
 	if (append(&text, &len, ";tmpfs=") != 0)
 		goto out;
@@ -394,54 +397,20 @@ int ecs_profile_hides(const char *path, const char *working_dir)
 	return strncmp(working_dir, path, n) == 0 && (working_dir[n] == '\0' || working_dir[n] == '/');
 }
 
-static int put(json_object *obj, const char *key, json_object *value)
-{
-	if (value == NULL)
-		return -1;
-	if (json_object_object_add(obj, key, value) != 0) {
-		json_object_put(value);
-		return -1;
-	}
-	return 0;
-}
-
-static int array_add(json_object *arr, const char *s)
-{
-	json_object *v = json_object_new_string(s);
-
-	if (v == NULL || json_object_array_add(arr, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
+#define put ecs_json_put
 
 static json_object *one_string(const char *s)
 {
-	json_object *arr = json_object_new_array();
-
-	if (arr != NULL && array_add(arr, s) != 0) {
-		json_object_put(arr);
-		return NULL;
-	}
-	return arr;
+	return ecs_json_string_array(&s, 1);
 }
 
 static json_object *cap_array(const ecs_sandbox_profile *p)
 {
-	json_object *arr = json_object_new_array();
-	char name[64];
+	const char *names[ECS_SANDBOX_MAX_CAPS];
 
-	if (arr == NULL)
-		return NULL;
-	for (size_t i = 0; i < p->cap_add_len; i++) {
-		snprintf(name, sizeof(name), "CAP_%s", known_caps[cap_index(p->cap_add[i])]);
-		if (array_add(arr, name) != 0) {
-			json_object_put(arr);
-			return NULL;
-		}
-	}
-	return arr;
+	for (size_t i = 0; i < p->cap_add_len; i++)
+		names[i] = known_caps[cap_index(p->cap_add[i])];
+	return ecs_json_string_array(names, p->cap_add_len);
 }
 
 static int add_tmpfs(json_object *tmpfs, const char *path, const ecs_sandbox_profile *p,
