@@ -271,6 +271,28 @@ static int read_outcome(ecs_task_result *result, ecs_engine *engine)
  * After the exit: the rest of the output (a killed task's stream ends at
  * once), then what the engine saw (OOM kill, image id).
  */
+/*
+ * The init (docker-init, which is tini) exits 126 or 127 for a command it
+ * cannot exec, as a shell would, except for a path through a file (ENOTDIR):
+ * that is its exit 1, where a shell and ecs-agent say 127. Telling that exit
+ * 1 from the command's own by tini's one-line message is safe: a task that
+ * forges the message could as well have exited 127 itself.
+ */
+static void init_exec_failure_exit(ecs_task_result *result)
+{
+	static const char lead[] = "[FATAL tini (";
+	static const char tail[] = " failed: Not a directory\n";
+	const char *err = (const char *)result->err.data;
+	size_t n = result->err.len;
+
+	if (result->exit_code != 1 || err == NULL || n < sizeof(lead) + sizeof(tail) ||
+	    memcmp(err, lead, sizeof(lead) - 1) != 0 || memchr(err, '\n', n) != err + n - 1 ||
+	    memcmp(err + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1) != 0 ||
+	    memmem(err, n, ")] exec ", 8) == NULL)
+		return;
+	result->exit_code = 127;
+}
+
 static int collect(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap)
 {
 	int rc;
@@ -286,6 +308,7 @@ static int collect(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap
 		rc = read_outcome(result, engine);
 	if (rc != 0)
 		return fail_engine(result, engine, "logs", rc);
+	init_exec_failure_exit(result);
 	return 0;
 }
 

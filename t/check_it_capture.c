@@ -42,7 +42,6 @@ static void run(ecs_task_result *r, ecs_task_spec *spec, const char *what, const
 	spec->cmd = cmd;
 	spec->cmd_len = cmd_len;
 	spec->task_id = task_id;
-	spec->network_mode = "none";
 	rc = ecs_task_run(r, engine, NULL, spec);
 	ck_assert_msg(rc == ECS_OK, "ecs_task_run: %s in %s: %s", ecs_error_name(rc),
 		      r->error_phase ? r->error_phase : "?", r->error);

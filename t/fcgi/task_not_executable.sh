@@ -2,7 +2,7 @@
 # How a start failure is told: a command that exists but cannot be executed
 # (no exec bit, a directory) is exit status 126, a missing one (not in $PATH,
 # no such path, a path through a file) 127, as a shell reports them, each a
-# 201 with the engine's words on stderr. A failure that is not the command's
+# 201 with the words of the init (tini) or the engine on stderr. A failure that is not the command's
 # (here: the image's working directory cannot be made) is a 502 ENGINE_ERROR
 # with the engine's words, never an exit status.
 . "$(dirname "$0")/lib.sh"
@@ -12,7 +12,7 @@ for c in /etc/passwd / /etc; do
 	post_task "$(task_json "$c")"
 	expect_status 201
 	expect_json .exitCode 126
-	b64 .stderr | grep -q 'permission denied' || fail "$c: stderr lacks the engine's words: $(b64 .stderr)"
+	b64 .stderr | grep -qi 'permission denied' || fail "$c: stderr lacks the engine's words: $(b64 .stderr)"
 done
 for c in nosuchcmd /no/such/command /etc/passwd/x; do
 	post_task "$(task_json "$c")"
