@@ -169,6 +169,7 @@ char *it_create(ecs_engine *engine, const char *const *cmd, size_t cmd_len, int 
 		char **task_id_out)
 {
 	ecs_container_spec spec = ECS_CONTAINER_SPEC_INIT;
+	ecs_sandbox_profile profile;
 	char *task_id = it_task_id("c");
 	char *id = NULL;
 	int rc;
@@ -178,6 +179,7 @@ char *it_create(ecs_engine *engine, const char *const *cmd, size_t cmd_len, int 
 	spec.cmd_len = cmd_len;
 	spec.task_id = task_id;
 	spec.open_stdin = open_stdin;
+	spec.profile = it_profile(&profile, NULL);
 	rc = ecs_container_create(&id, engine, &spec);
 	ck_assert_msg(rc == ECS_OK, "create: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
 	it_track_container(id);
@@ -240,4 +242,29 @@ void it_unlock_private_image(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+const char *it_test_runtime(void)
+{
+	return env_or_null("ECS_TEST_RUNTIME");
+}
+
+const ecs_sandbox_profile *it_profile(ecs_sandbox_profile *buf, const ecs_sandbox_profile *given)
+{
+	static const ecs_sandbox_profile defaults = ECS_SANDBOX_PROFILE_INIT;
+
+	*buf = given != NULL ? *given : defaults;
+	if (buf->runtime == NULL)
+		buf->runtime = it_test_runtime();
+	return buf;
+}
+
+int it_skip_under_runsc(const char *test, const char *why)
+{
+	const char *rt = it_test_runtime();
+
+	if (rt == NULL || strcmp(rt, "runsc") != 0)
+		return 0;
+	fprintf(stderr, "SKIP %s under runsc: %s\n", test, why);
+	return 1;
 }

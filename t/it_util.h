@@ -7,6 +7,8 @@
  *   ECS_TEST_IMAGE      local image the tests run (default ecs/busybox:latest)
  *   ECS_TEST_REGISTRY, ECS_TEST_PRIVATE_IMAGE, ECS_TEST_REGISTRY_USER,
  *   ECS_TEST_REGISTRY_PASSWORD   the private registry (only ./bootstrap test sets them)
+ *   ECS_TEST_RUNTIME    the runtime every test's task runs under (e.g. runsc);
+ *                       unset: the engine's default (see it_profile())
  *
  * Every container a test makes gets a task id from it_task_id(), which starts
  * with a prefix unique to the test program's run ("it-<pid>-"), so
@@ -100,5 +102,23 @@ int it_lock_private_image(void);
 
 /** Release what it_lock_private_image() took. */
 void it_unlock_private_image(int fd);
+
+/** ECS_TEST_RUNTIME, or NULL (the engine's default runtime). Environment string. */
+const char *it_test_runtime(void);
+
+/**
+ * The sandbox profile a test's task gets: a copy of @given (NULL: the
+ * defaults, ECS_SANDBOX_PROFILE_INIT) into @buf, with it_test_runtime() as
+ * its runtime unless @given names one of its own. Returns @buf, for
+ * `spec.profile = it_profile(&buf, spec.profile)`.
+ */
+const ecs_sandbox_profile *it_profile(ecs_sandbox_profile *buf, const ecs_sandbox_profile *given);
+
+/**
+ * Under ECS_TEST_RUNTIME=runsc, a test that cannot hold under gVisor calls
+ * this first: it prints "SKIP <test> under runsc: <why>" to stderr and
+ * returns 1 (the test then returns). Returns 0 under any other runtime.
+ */
+int it_skip_under_runsc(const char *test, const char *why);
 
 #endif
