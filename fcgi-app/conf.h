@@ -66,6 +66,7 @@ typedef struct {
 	size_t stdout_cap;
 	size_t stderr_cap;
 	int pull_policy;            /* an ecs_pull_policy */
+	int backend;                /* an ecs_task_backend: where tasks execute */
 	long pull_timeout_s;
 	char *default_network;
 	char **allowed_networks;

@@ -347,6 +347,7 @@ config *config_defaults(void)
 	c->stdout_cap = 1024 * 1024;
 	c->stderr_cap = 1024 * 1024;
 	c->pull_policy = ECS_PULL_IF_NOT_PRESENT;
+	c->backend = ECS_TASK_BACKEND_LOCAL;
 	c->pull_timeout_s = 300;
 	c->default_network = strdup("bridge");
 	c->sweep_interval_s = 300;
@@ -523,6 +524,11 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 			c->pull_policy = ECS_PULL_NEVER;
 		else
 			BAD("expected if-not-present, always or never");
+	} else if (strcmp(key, "backend") == 0) {
+		if (strcmp(v, "local") == 0)
+			c->backend = ECS_TASK_BACKEND_LOCAL;
+		else
+			BAD("expected local");
 	} else if (strcmp(key, "pull_timeout") == 0) {
 		if (config_parse_uint(&n, v, 1, 86400) != 0)
 			BAD("expected whole seconds between 1 and 86400");

@@ -376,6 +376,7 @@ void task_body_to_spec(ecs_task_spec *spec, ecs_sandbox_profile *profile, const 
 	spec->stdout_cap = cfg->stdout_cap;
 	spec->stderr_cap = cfg->stderr_cap;
 	spec->pull_policy = (ecs_pull_policy)cfg->pull_policy;
+	spec->backend = (ecs_task_backend)cfg->backend;
 	spec->pull_timeout_ms = cfg->pull_timeout_s * 1000L;
 }
 

@@ -6,6 +6,7 @@
 
 #include <check.h>
 
+#include <ecs/ecs.h>
 #include "conf.h"
 
 static char path[64];
@@ -119,6 +120,7 @@ START_TEST(test_config_our_keys)
 			"stdout_cap = 64K\n"
 			"stderr_cap = 1KiB\n"
 			"pull_policy = never\n"
+			"backend = local\n"
 			"pull_timeout = 60\n"
 			"default_network = none\n"
 			"allowed_networks = none\n"
@@ -137,6 +139,7 @@ START_TEST(test_config_our_keys)
 	ck_assert_uint_eq(c->stdout_cap, 65536);
 	ck_assert_uint_eq(c->stderr_cap, 1024);
 	ck_assert_int_eq(c->pull_policy, 2);
+	ck_assert_int_eq(c->backend, ECS_TASK_BACKEND_LOCAL);
 	ck_assert_int_eq(c->pull_timeout_s, 60);
 	ck_assert_str_eq(c->default_network, "none");
 	ck_assert_int_eq(config_network_allowed(c, "bridge"), 0);
@@ -164,6 +167,7 @@ START_TEST(test_config_bad_values_name_line)
 	bad("[ecs]\nmax_cpus = -1\n", "2", "max_cpus");
 	bad("[ecs]\nmax_memory = 1M\n", "2", "6M");
 	bad("[ecs]\npull_policy = sometimes\n", "2", "pull_policy");
+	bad("[ecs]\nbackend = elsewhere\n", "2", "backend");
 	bad("[ecs]\nallowed_networks = none host\n", "2", "allowed_networks");
 	bad("[ecs]\nshutdown_grace = -1\n", "2", "shutdown_grace");
 	bad("[ecs]\nsweep_min_age = 0\n", "2", "between 1 and 86400");

@@ -256,6 +256,15 @@ START_TEST(test_task_invalid_spec_touches_nothing)
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
 	ck_assert_ptr_null(r.container_id);
 	ecs_task_result_clear(&r);
+
+	spec.env = NULL;
+	spec.env_len = 0;
+	spec.backend = (ecs_task_backend)7;
+	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
+	ck_assert_str_eq(r.error_phase, "validate");
+	ck_assert_ptr_nonnull(strstr(r.error, "backend"));
+	ck_assert_ptr_null(r.container_id);
+	ecs_task_result_clear(&r);
 }
 END_TEST
 

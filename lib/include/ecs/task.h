@@ -27,7 +27,19 @@ typedef enum {
 	ECS_PULL_NEVER = 2           /* never pull: a missing image is ECS_ENOTFOUND */
 } ecs_pull_policy;
 
-#define ECS_TASK_SPEC_VERSION 2
+/**
+ * ecs_task_backend - where a task executes.
+ * @ECS_TASK_BACKEND_LOCAL: in a container of the engine the handle talks to
+ *    (a fresh one: create, start, wait).
+ * @ECS_TASK_BACKEND_SWARM: as a replicated-job service on the Swarm manager
+ *    the handle talks to; ECS_EINVAL ("validate") where this libecs has none.
+ */
+typedef enum {
+	ECS_TASK_BACKEND_LOCAL = 0,
+	ECS_TASK_BACKEND_SWARM = 1
+} ecs_task_backend;
+
+#define ECS_TASK_SPEC_VERSION 3
 #define ECS_TASK_DEFAULT_TIMEOUT_MS 60000L
 #define ECS_TASK_DEFAULT_OUTPUT_CAP (1024u * 1024u)
 /** Seconds added to the timeout for the deadline label (see ECS_LABEL_DEADLINE). */
@@ -62,9 +74,10 @@ typedef enum {
  * @pull_policy: see ecs_pull_policy.
  * @pull_timeout_ms: 0 = 300000.
  * @cancel: optional; triggering it kills the container and ends the run with ECS_ECANCELED.
+ * @backend: see ecs_task_backend; ECS_TASK_BACKEND_LOCAL (0) by default.
  *
  * Version 2 replaced version 1's memory_bytes, nano_cpus, pids_limit and
- * network_mode by @profile.
+ * network_mode by @profile; version 3 added @backend.
  */
 typedef struct {
 	unsigned int version;
@@ -84,9 +97,10 @@ typedef struct {
 	ecs_pull_policy pull_policy;
 	long pull_timeout_ms;
 	ecs_cancel *cancel;
+	ecs_task_backend backend;
 } ecs_task_spec;
 
-#define ECS_TASK_SPEC_INIT { ECS_TASK_SPEC_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0, 0, ECS_PULL_IF_NOT_PRESENT, 0, NULL }
+#define ECS_TASK_SPEC_INIT { ECS_TASK_SPEC_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0, 0, ECS_PULL_IF_NOT_PRESENT, 0, NULL, ECS_TASK_BACKEND_LOCAL }
 
 /** Milliseconds spent in each phase; 0 for a phase that did not happen. */
 typedef struct {

@@ -1,0 +1,92 @@
+/*
+ * Private: the seam between the task runner and the ways a task executes.
+ *
+ * ecs_task_run() (task.c) orchestrates: it validates the spec, gives the task
+ * its id, makes sure the image is there (inspect, pull per the policy and the
+ * credentials), picks a backend from the spec (ecs_task_spec.backend), calls
+ * its run(), logs the outcome and, on every path, hands the container the
+ * backend reported in result->container_id to deletion (the reaper, or a
+ * delete before returning). A backend executes: it creates or takes what runs
+ * the task, feeds it stdin, reads its output through the one capture
+ * (capture.h: attach stream, live caps, byte counts), learns the exit status,
+ * kills at the timeout or on cancel, and fills the result.
+ *
+ * Writing a backend (backend_cold.c is the reference):
+ * - Set result->container_id (malloc'ed) as soon as a container exists, so
+ *   task.c disposes of it whatever happens next. A backend whose resources
+ *   are not containers of @engine (a Swarm service) removes them itself
+ *   before returning, and may leave container_id NULL.
+ * - Fill exit_code, out/err (through ecs_capture_take(): data never NULL on
+ *   success), stdout_bytes/stderr_bytes, timed_out, oom_killed, image_digest
+ *   and timings.create/start/run/logs. task.c sets timings.pull and .total.
+ * - On failure return the ECS_E* code after ecs_task_fail() or
+ *   ecs_task_fail_engine() set error_phase and error; task.c clears the
+ *   output buffers of a failed result. A completed run (any exit code, a
+ *   timeout) returns 0.
+ * - Log with the task id and container id (ecs_engine_log()).
+ * - The engine handle is the calling thread's for the duration of run().
+ */
+#ifndef ECS_BACKEND_H
+#define ECS_BACKEND_H
+
+#include <ecs/ecs.h>
+
+/* After a kill the process is gone at once; this only bounds a stuck engine. */
+#define ECS_BACKEND_KILL_WAIT_MS 10000L
+
+/** What task.c hands a backend. Everything belongs to task.c and lives during run(). */
+typedef struct {
+	ecs_engine *engine;
+	ecs_reaper *reaper;          /* NULL: task.c deletes before returning; for extra containers */
+	const ecs_task_spec *spec;   /* validated: every bound of task.h holds */
+	ecs_image_info *image;       /* what the inspect saw; members NULL after a pull (re-fill with
+				      * ecs_task_image_ensure() if the image went) */
+	long timeout_ms;             /* resolved: never 0 */
+	ecs_cancel *cancel;          /* spec->cancel; may be NULL */
+} ecs_backend_task;
+
+typedef struct {
+	const char *name;            /* "cold", "pool", "swarm": for logs */
+	/*
+	 * Run @task to completion into @result (task_id already set; the rest
+	 * zero, exit_code -1). Returns 0 for a completed run, else an ECS_E*
+	 * code with result->error_phase/error set.
+	 */
+	int (*run)(ecs_task_result *result, const ecs_backend_task *task);
+} ecs_backend;
+
+/* A fresh container: create, attach, start, wait (backend_cold.c). */
+extern const ecs_backend ecs_backend_cold;
+
+/* ---- helpers task.c offers every backend */
+
+/** Milliseconds on the monotonic clock (for timings). */
+double ecs_task_now_ms(void);
+
+/**
+ * Record a failure: @phase (a static string) and @msg flattened to one line,
+ * or the code's text when @msg is NULL or empty. Returns @code.
+ */
+int ecs_task_fail(ecs_task_result *result, const char *phase, int code, const char *msg);
+
+/** ecs_task_fail() with the engine handle's last message. */
+int ecs_task_fail_engine(ecs_task_result *result, ecs_engine *engine, const char *phase, int code);
+
+/** ECS_ECANCELED (recorded in @phase) when @cancel was triggered, else 0. */
+int ecs_task_cancelled(ecs_task_result *result, ecs_cancel *cancel, const char *phase);
+
+/**
+ * Inspect the image and pull it per the spec's policy, as task.c does before
+ * run(); for a backend that finds the image gone. Fills @image (cleared first).
+ * Returns 0 or the failure (phase "pull").
+ */
+int ecs_task_image_ensure(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec,
+			  ecs_image_info *image);
+
+/**
+ * Hand container @id to @reaper, or (no reaper, or it refused) delete it now
+ * with a few retries. Never fails: what is left the sweep removes.
+ */
+void ecs_task_dispose(ecs_engine *engine, ecs_reaper *reaper, const char *task_id, const char *id);
+
+#endif

@@ -1,0 +1,338 @@
+/*
+ * libecs: the cold backend. A fresh container per task: create, attach
+ * (before start, so no byte of output is missed), start, write stdin and
+ * read the output live, wait for the exit (killing it at the timeout),
+ * inspect. See backend.h for what task.c does around it.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ecs/ecs.h>
+#include "backend.h"
+#include "capture.h"
+#include "engine_private.h"
+#include "stream.h"
+
+/*
+ * The exit status a shell gives a command the engine could not exec, or 0
+ * when the start failed for another reason (a mount, the working directory:
+ * the engine's error). runc says, after the command quoted Go-style:
+ *   ...unable to start container process: exec: "CMD": REASON: unknown
+ * REASON "executable file not found in $PATH", "stat CMD: no such file or
+ * directory" or "... not a directory" is a missing command: 127, as dash and
+ * busybox sh count ENOENT and ENOTDIR. "permission denied" (no exec bit, a
+ * directory), "is a directory" or "exec format error": it exists but cannot
+ * be executed: 126. A completed run either way, as the original service and
+ * `docker run` report it.
+ */
+static int start_failure_exit(const char *msg)
+{
+	static const char lead[] = "unable to start container process: exec: \"";
+	const char *p = strstr(msg, lead);
+
+	if (p == NULL)
+		return 0;
+	for (p += sizeof(lead) - 1; *p != '\0' && *p != '"'; p++)
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+	if (strncmp(p, "\": ", 3) != 0)
+		return 0;
+	p += 3;
+	if (strncmp(p, "executable file not found", 25) == 0 ||
+	    (strncmp(p, "stat ", 5) == 0 && (strstr(p, ": no such file or directory") != NULL ||
+					    strstr(p, ": not a directory") != NULL)))
+		return 127;
+	if (strncmp(p, "permission denied", 17) == 0 || strncmp(p, "is a directory", 14) == 0 ||
+	    strncmp(p, "exec format error", 17) == 0)
+		return 126;
+	return 0;
+}
+
+static int buffer_set(ecs_buffer *buf, const char *text)
+{
+	size_t n = strlen(text);
+
+	buf->data = malloc(n + 2);
+	if (buf->data == NULL)
+		return ECS_ENOMEM;
+	memcpy(buf->data, text, n);
+	buf->data[n] = '\n';
+	buf->data[n + 1] = '\0';
+	buf->len = n + 1;
+	buf->truncated = 0;
+	return 0;
+}
+
+/*
+ * A create whose answer never arrived (timeout, dropped connection, garbled
+ * reply) may still have made the container. The task id label finds it.
+ */
+static void dispose_unacknowledged(ecs_engine *engine, ecs_reaper *reaper, const char *task_id)
+{
+	char filter[sizeof(ECS_LABEL_TASK_ID) + ECS_TASK_MAX_ID + 8];
+	const char *const labels[] = { filter };
+	ecs_container_info *list = NULL;
+	size_t n = 0;
+	int rc;
+
+	snprintf(filter, sizeof(filter), "%s=%s", ECS_LABEL_TASK_ID, task_id);
+	rc = ecs_container_list(&list, &n, engine, labels, 1);
+	if (rc != 0) {
+		ecs_engine_log(engine, ECS_LOG_WARN,
+			       "task %s: cannot look for a container the failed create may have made (%s: %s); "
+			       "the sweep will remove it", task_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].id == NULL)
+			continue;
+		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: made by a create that failed; deleting",
+			       task_id, list[i].id);
+		ecs_task_dispose(engine, reaper, task_id, list[i].id);
+	}
+	ecs_container_list_free(list, n);
+}
+
+/* What the engine saw of the run: OOM kill, the image id. Errors go to the handle only. */
+static int read_outcome(ecs_task_result *result, ecs_engine *engine)
+{
+	ecs_container_info info;
+	int rc;
+
+	memset(&info, 0, sizeof(info));
+	rc = ecs_container_inspect(&info, engine, result->container_id);
+	if (rc == 0) {
+		result->oom_killed = info.oom_killed;
+		if (info.image_id != NULL && (result->image_digest = strdup(info.image_id)) == NULL)
+			rc = ecs_engine_fail(engine, ECS_ENOMEM, "out of memory");
+	}
+	ecs_container_info_clear(&info);
+	return rc;
+}
+
+/*
+ * After the exit: the rest of the output (a killed task's stream ends at
+ * once), then what the engine saw (OOM kill, image id).
+ */
+/*
+ * The init (docker-init, which is tini) exits 126 or 127 for a command it
+ * cannot exec, as a shell would, except for a path through a file (ENOTDIR):
+ * that is its exit 1, where a shell and ecs-agent say 127. Telling that exit
+ * 1 from the command's own by tini's one-line message is safe: a task that
+ * forges the message could as well have exited 127 itself.
+ */
+static void init_exec_failure_exit(ecs_task_result *result)
+{
+	static const char lead[] = "[FATAL tini (";
+	static const char tail[] = " failed: Not a directory\n";
+	const char *err = (const char *)result->err.data;
+	size_t n = result->err.len;
+
+	if (result->exit_code != 1 || err == NULL || n < sizeof(lead) + sizeof(tail) ||
+	    memcmp(err, lead, sizeof(lead) - 1) != 0 || memchr(err, '\n', n) != err + n - 1 ||
+	    memcmp(err + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1) != 0 ||
+	    memmem(err, n, ")] exec ", 8) == NULL)
+		return;
+	result->exit_code = 127;
+}
+
+static int collect(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap)
+{
+	int rc;
+
+	if (!ecs_capture_done(cap)) {
+		rc = ecs_capture_run(cap, NULL, 0, ecs_stream_now_ms() + ECS_BACKEND_KILL_WAIT_MS, NULL);
+		if (rc != 0)
+			ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: output after the kill lost (%s: %s)",
+				       result->task_id, result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+	}
+	rc = ecs_capture_take(cap, &result->out, &result->err, &result->stdout_bytes, &result->stderr_bytes);
+	if (rc == 0)
+		rc = read_outcome(result, engine);
+	if (rc != 0)
+		return ecs_task_fail_engine(result, engine, "logs", rc);
+	init_exec_failure_exit(result);
+	return 0;
+}
+
+/*
+ * Wait for the process with what is left of the timeout; past it, kill and
+ * take the exit status the kill produced. Cancellation kills too.
+ */
+static int run_wait(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec,
+		    long timeout_ms, double started)
+{
+	long left = timeout_ms - (long)(ecs_task_now_ms() - started);
+	int code = -1;
+	int rc;
+
+	if (left < 1)
+		left = 1;
+	rc = ecs_container_wait(&code, engine, result->container_id, left, spec->cancel);
+	if (rc == 0) {
+		result->exit_code = code;
+		return 0;
+	}
+	if (rc != ECS_ETIMEDOUT && rc != ECS_ECANCELED)
+		return ecs_task_fail_engine(result, engine, "wait", rc);
+
+	if (rc == ECS_ECANCELED)
+		ecs_task_fail(result, "wait", rc, "cancelled");
+	{
+		int krc = ecs_container_kill(engine, result->container_id, "SIGKILL");
+
+		if (krc != 0 && krc != ECS_ENOTFOUND)
+			ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: kill failed (%s: %s)",
+				       result->task_id, result->container_id, ecs_error_name(krc),
+				       ecs_engine_errmsg(engine));
+	}
+	if (rc == ECS_ECANCELED)
+		return rc;
+
+	result->timed_out = 1;
+	rc = ecs_container_wait(&code, engine, result->container_id, ECS_BACKEND_KILL_WAIT_MS, NULL);
+	if (rc != 0) {
+		/* The kill was sent; a process killed by SIGKILL exits with 137. */
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: wait after kill failed (%s: %s)",
+			       result->task_id, result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+		code = 137;
+	}
+	result->exit_code = code;
+	ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed after %ld ms timeout",
+		       result->task_id, result->container_id, timeout_ms);
+	return 0;
+}
+
+/*
+ * Write stdin and read the output as it comes until the stream ends, then
+ * wait for the exit status with what is left of the timeout (a process may
+ * close its output and run on). Past the timeout, or cancelled, run_wait()
+ * kills it. The timeout counts from the start request.
+ */
+static int run_attached(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec,
+			ecs_capture *cap, long timeout_ms, double started)
+{
+	long left = timeout_ms - (long)(ecs_task_now_ms() - started);
+	int rc;
+
+	rc = ecs_capture_run(cap, spec->stdin_data, spec->stdin_len, ecs_stream_now_ms() + (left > 0 ? left : 0),
+			     spec->cancel);
+	if (rc != 0 && rc != ECS_ETIMEDOUT && rc != ECS_ECANCELED)
+		return ecs_task_fail_engine(result, engine, "attach", rc);
+	return run_wait(result, engine, spec, timeout_ms, started);
+}
+
+
+
+static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
+{
+	ecs_engine *engine = task->engine;
+	ecs_reaper *reaper = task->reaper;
+	const ecs_task_spec *spec = task->spec;
+	long timeout_ms = task->timeout_ms;
+	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
+	ecs_capture *cap = NULL;
+	int missing_cmd = 0;
+	double t;
+	int rc;
+
+	/* create */
+	if ((rc = ecs_task_cancelled(result, task->cancel, "create")) != 0)
+		goto out;
+	cs.image = spec->image;
+	cs.cmd = spec->cmd;
+	cs.cmd_len = spec->cmd_len;
+	cs.env = spec->env;
+	cs.env_len = spec->env_len;
+	cs.task_id = result->task_id;
+	cs.deadline = time(NULL) + (time_t)((timeout_ms + 999) / 1000) + ECS_TASK_DEADLINE_GRACE_S;
+	cs.profile = spec->profile;
+	cs.image_working_dir = task->image->working_dir;
+	cs.open_stdin = spec->stdin_len > 0;
+	cs.attach_output = 1;
+	t = ecs_task_now_ms();
+	rc = ecs_container_create(&result->container_id, engine, &cs);
+	if (rc == ECS_ENOTFOUND && spec->pull_policy != ECS_PULL_NEVER) {
+		/* The image went (another client removed it) between pull and create: once more. */
+		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: image %s gone before create; pulling again",
+			       result->task_id, spec->image);
+		rc = ecs_task_image_ensure(result, engine, spec, task->image);
+		if (rc != 0) {
+			result->timings.create = ecs_task_now_ms() - t;
+			goto out;
+		}
+		cs.image_working_dir = task->image->working_dir;
+		rc = ecs_container_create(&result->container_id, engine, &cs);
+	}
+	result->timings.create = ecs_task_now_ms() - t;
+	if (rc != 0) {
+		rc = ecs_task_fail_engine(result, engine, "create", rc);
+		/*
+		 * The engine refused it (bad spec, no image): nothing was made.
+		 * Otherwise maybe, ENOMEM included: reading the answer can run out
+		 * of memory after the engine made the container.
+		 */
+		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND)
+			dispose_unacknowledged(engine, reaper, result->task_id);
+		goto out;
+	}
+	ecs_engine_log(engine, ECS_LOG_DEBUG, "task %s: container %.12s: created in %.1f ms", result->task_id,
+		       result->container_id, result->timings.create);
+
+	/* attach (before start, so no byte of output is missed), then start */
+	if ((rc = ecs_task_cancelled(result, task->cancel, "start")) != 0)
+		goto out;
+	t = ecs_task_now_ms();
+	rc = ecs_capture_attach(&cap, engine, result->container_id, spec->stdin_len > 0,
+				spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
+				spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
+				ecs_stream_now_ms() + engine->opts.request_timeout_ms);
+	if (rc != 0) {
+		rc = ecs_task_fail_engine(result, engine, "attach", rc);
+		result->timings.start = ecs_task_now_ms() - t;
+		goto out;
+	}
+	rc = ecs_container_start(engine, result->container_id);
+	if (rc != 0 && rc != ECS_ECANCELED && rc != ECS_ENOMEM && start_failure_exit(ecs_engine_errmsg(engine)) != 0) {
+		missing_cmd = 1;
+		result->exit_code = start_failure_exit(ecs_engine_errmsg(engine));
+		rc = buffer_set(&result->err, ecs_engine_errmsg(engine));
+		if (rc != 0)
+			rc = ecs_task_fail(result, "start", rc, NULL);
+	} else if (rc != 0) {
+		rc = ecs_task_fail_engine(result, engine, "start", rc);
+	}
+	result->timings.start = ecs_task_now_ms() - t;
+	if (rc != 0)
+		goto out;
+
+	if (!missing_cmd) {
+		double t_run = ecs_task_now_ms();
+
+		rc = run_attached(result, engine, spec, cap, timeout_ms, t);
+		result->timings.run = ecs_task_now_ms() - t_run;
+		if (rc != 0)
+			goto out;
+
+		t = ecs_task_now_ms();
+		rc = collect(result, engine, cap);
+		result->timings.logs = ecs_task_now_ms() - t;
+		if (rc != 0)
+			goto out;
+	} else {
+		/* best effort: the exit status and message are already the result */
+		(void)read_outcome(result, engine);
+		result->stderr_bytes = result->err.len;
+	}
+
+	rc = 0;
+out:
+	ecs_capture_free(cap);
+	return rc;
+}
+
+const ecs_backend ecs_backend_cold = { "cold", cold_run };
