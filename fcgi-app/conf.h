@@ -28,13 +28,42 @@ typedef enum {
 	LOG_LEVEL_DEBUG
 } log_level;
 
-/** Upper bounds on what a task body may ask for; 0 means "no cap". */
+/*
+ * Upper bounds on what a task body may ask for, which are also what a task
+ * that asks for nothing gets. 0 means "not set here" (a [client] inherits
+ * the [ecs] value; [ecs] starts from libecs's safe defaults, <ecs/profile.h>);
+ * LIMIT_UNLIMITED (ECS_SANDBOX_UNLIMITED, written "unlimited") is no limit.
+ * max_timeout_s has no "unlimited": 0 there is no cap, as before.
+ */
+#define LIMIT_UNLIMITED (-1)
 typedef struct {
 	long max_timeout_s;
 	int64_t max_memory;   /* bytes */
 	double max_cpus;
 	int64_t max_pids;
+	int64_t max_nofile;
 } limit_caps;
+
+/*
+ * The rest of the sandbox an operator sets in [ecs] or a [client] section
+ * (sandbox.h). In a [client], an unset member inherits the [ecs] one: the
+ * *_set flags say whether a list was written (an empty list is a choice).
+ */
+typedef struct {
+	char **cap_add;             /* capabilities given back after CapDrop ALL */
+	size_t cap_add_len;
+	int cap_add_set;
+	char **tmpfs;               /* further tmpfs paths */
+	size_t tmpfs_len;
+	int tmpfs_set;
+	int64_t tmp_size;           /* bytes of /tmp and each tmpfs; 0 not set */
+	int writable_root;          /* -1 not set, 0 read-only root, 1 writable */
+	char *user;                 /* NULL not set; in [ecs], NULL is the image's own */
+	char *default_runtime;      /* NULL not set; in [ecs], NULL is the engine's default */
+	char **allowed_runtimes;    /* runtimes a request may name */
+	size_t allowed_runtimes_len;
+	int allowed_runtimes_set;
+} sandbox_conf;
 
 /** One [client ...] section. */
 typedef struct {
@@ -43,6 +72,7 @@ typedef struct {
 	char **images;      /* image patterns (image_match.h), validated at load */
 	size_t images_len;
 	limit_caps caps;    /* 0 members inherit the [ecs] cap */
+	sandbox_conf sandbox;
 	int max_tasks;      /* max_client_tasks; -1 inherits the [ecs] value, 0 = no cap */
 	int line;           /* where the section starts, for messages */
 } client_rule;
@@ -63,6 +93,7 @@ typedef struct {
 	size_t body_limit;
 	long default_timeout_s;
 	limit_caps caps;
+	sandbox_conf sandbox;
 	size_t stdout_cap;
 	size_t stderr_cap;
 	int pull_policy;            /* an ecs_pull_policy */
@@ -114,6 +145,15 @@ int config_client_task_limit(const config *cfg, const client_rule *rule);
 
 /** config_network_allowed - 1 when @name is in allowed_networks. */
 int config_network_allowed(const config *cfg, const char *name);
+
+/**
+ * config_split_words - split @s on spaces and commas into a fresh array of
+ * fresh strings (free with config_free_words()). Returns 0 or -2.
+ */
+int config_split_words(char ***out, size_t *len, const char *s);
+
+/** config_free_words - free what config_split_words() made. */
+void config_free_words(char **v, size_t n);
 
 /** Value parsers, exposed for the tests. Each returns 0 or -1. */
 int config_parse_size(int64_t *out, const char *s);

@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "image_match.h"
 #include "registries.h"
+#include "sandbox.h"
 
 /* One "key = value" line (or section header, key NULL) as the scan saw it. */
 typedef struct {
@@ -267,7 +268,7 @@ static int parse_cpus(double *out, const char *s)
 }
 
 /* Split on spaces/commas into a fresh NULL-free array. */
-static int split_words(char ***out, size_t *len, const char *s)
+int config_split_words(char ***out, size_t *len, const char *s)
 {
 	char *copy = strdup(s), *save = NULL, *w;
 	char **v = NULL;
@@ -298,7 +299,7 @@ static int split_words(char ***out, size_t *len, const char *s)
 	return 0;
 }
 
-static void free_words(char **v, size_t n)
+void config_free_words(char **v, size_t n)
 {
 	while (n > 0)
 		free(v[--n]);
@@ -341,22 +342,27 @@ config *config_defaults(void)
 	c->body_limit = 5 * 1024;
 	c->default_timeout_s = 60;
 	c->caps.max_timeout_s = 600;
-	c->caps.max_memory = 0;
-	c->caps.max_cpus = 0;
-	c->caps.max_pids = 0;
+	/* Safe when nothing is configured: libecs's sandbox defaults. */
+	c->caps.max_memory = ECS_SANDBOX_DEFAULT_MEMORY;
+	c->caps.max_cpus = (double)ECS_SANDBOX_DEFAULT_NANO_CPUS / 1e9;
+	c->caps.max_pids = ECS_SANDBOX_DEFAULT_PIDS;
+	c->caps.max_nofile = ECS_SANDBOX_DEFAULT_NOFILE;
+	sandbox_conf_init(&c->sandbox);
 	c->stdout_cap = 1024 * 1024;
 	c->stderr_cap = 1024 * 1024;
 	c->pull_policy = ECS_PULL_IF_NOT_PRESENT;
 	c->backend = ECS_TASK_BACKEND_LOCAL;
 	c->pull_timeout_s = 300;
-	c->default_network = strdup("bridge");
+	c->default_network = strdup(ECS_SANDBOX_DEFAULT_NETWORK);
 	c->sweep_interval_s = 300;
 	c->sweep_min_age_s = 60;
 	c->instance_dir = strdup(ECS_INSTANCE_DIR_DEFAULT);
 	c->shutdown_grace_s = 30;
 	if (c->endpoint == NULL || c->default_network == NULL ||
-	    split_words(&c->allowed_networks, &c->allowed_networks_len, "none bridge") != 0 ||
-	    registries_defaults(c) != 0) {
+	    config_split_words(&c->allowed_networks, &c->allowed_networks_len, "none bridge") != 0 ||
+	    registries_defaults(c) != 0 ||
+	    /* gVisor is stricter than any default runtime: asking for it never loosens. */
+	    config_split_words(&c->sandbox.allowed_runtimes, &c->sandbox.allowed_runtimes_len, "runsc") != 0) {
 		config_free(c);
 		return NULL;
 	}
@@ -376,11 +382,13 @@ void config_free(config *c)
 	free(c->engine_cert_file);
 	free(c->engine_key_file);
 	free(c->default_network);
-	free_words(c->allowed_networks, c->allowed_networks_len);
+	config_free_words(c->allowed_networks, c->allowed_networks_len);
 	for (i = 0; i < c->clients_len; i++) {
 		free(c->clients[i].name);
-		free_words(c->clients[i].images, c->clients[i].images_len);
+		config_free_words(c->clients[i].images, c->clients[i].images_len);
+		sandbox_conf_clear(&c->clients[i].sandbox);
 	}
+	sandbox_conf_clear(&c->sandbox);
 	free(c->clients);
 	registries_free(c);
 	free(c);
@@ -412,29 +420,64 @@ static int parse_client_tasks(int *out, const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * A limit: a whole number or size within libecs's bounds, or "unlimited".
+ * 0 is refused: it meant "no cap" before limits had safe defaults, and
+ * reading it as a limit or as none would each surprise someone.
+ */
+static int parse_limit(int64_t *out, const char *v, int is_size, int64_t min, int64_t max, const char *range,
+		char *why, size_t whylen)
+{
+	long long n;
+	int64_t sz;
+
+	if (strcmp(v, "unlimited") == 0) {
+		*out = LIMIT_UNLIMITED;
+		return 0;
+	}
+	if (strcmp(v, "0") == 0)
+		BAD("0 is not a limit (it used to mean none): write unlimited, or leave the key out for the default");
+	if (is_size) {
+		if (config_parse_size(&sz, v) != 0 || sz < min || sz > max) {
+			snprintf(why, whylen, "expected a size %s, such as 512M, or unlimited", range);
+			return -1;
+		}
+		*out = sz;
+		return 0;
+	}
+	if (config_parse_uint(&n, v, min, max) != 0) {
+		snprintf(why, whylen, "expected a whole number %s, or unlimited", range);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
 /* Shared by [ecs] and [client ...]: the limit caps. 1 = not a cap key. */
 static int apply_cap(limit_caps *caps, const char *key, const char *v, char *why, size_t whylen)
 {
 	long long n;
-	int64_t sz;
 
 	if (strcmp(key, "max_timeout") == 0) {
 		if (config_parse_uint(&n, v, 1, 86400) != 0)
 			BAD("expected whole seconds between 1 and 86400");
 		caps->max_timeout_s = (long)n;
 	} else if (strcmp(key, "max_memory") == 0) {
-		if (config_parse_size(&sz, v) != 0)
-			BAD("expected a size such as 512M (0 for no cap)");
-		if (sz != 0 && sz < 6 * 1024 * 1024)
-			BAD("the engine needs at least 6M");
-		caps->max_memory = sz;
+		return parse_limit(&caps->max_memory, v, 1, ECS_SANDBOX_MEMORY_MIN, ECS_SANDBOX_MEMORY_MAX,
+				"from 6M (the engine's minimum) to 1P", why, whylen);
 	} else if (strcmp(key, "max_cpus") == 0) {
-		if (parse_cpus(&caps->max_cpus, v) != 0)
-			BAD("expected a number of CPUs such as 1.5 (0 for no cap)");
+		if (strcmp(v, "unlimited") == 0) {
+			caps->max_cpus = LIMIT_UNLIMITED;
+			return 0;
+		}
+		if (parse_cpus(&caps->max_cpus, v) != 0 || caps->max_cpus < 0.01)
+			BAD("expected a number of CPUs from 0.01 to 1024, such as 1.5, or unlimited");
 	} else if (strcmp(key, "max_pids") == 0) {
-		if (config_parse_uint(&n, v, 0, 4194304) != 0)
-			BAD("expected a whole number (0 for no cap)");
-		caps->max_pids = n;
+		return parse_limit(&caps->max_pids, v, 0, ECS_SANDBOX_PIDS_MIN, ECS_SANDBOX_PIDS_MAX,
+				"from 1 to 4194304", why, whylen);
+	} else if (strcmp(key, "max_nofile") == 0) {
+		return parse_limit(&caps->max_nofile, v, 0, ECS_SANDBOX_NOFILE_MIN, ECS_SANDBOX_NOFILE_MAX,
+				"from 16 to 1048576", why, whylen);
 	} else {
 		return 1;
 	}
@@ -448,6 +491,9 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 	int rc;
 
 	rc = apply_cap(&c->caps, key, v, why, whylen);
+	if (rc <= 0)
+		return rc;
+	rc = sandbox_conf_apply(&c->sandbox, key, v, why, whylen);
 	if (rc <= 0)
 		return rc;
 	rc = registries_apply(c, key, v, why, whylen);
@@ -541,16 +587,16 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 		char **w;
 		size_t wl, i;
 
-		if (split_words(&w, &wl, v) != 0)
+		if (config_split_words(&w, &wl, v) != 0)
 			return -2;
 		for (i = 0; i < wl; i++)
 			if (strcmp(w[i], "none") != 0 && strcmp(w[i], "bridge") != 0)
 				break;
 		if (wl == 0 || i < wl) {
-			free_words(w, wl);
+			config_free_words(w, wl);
 			BAD("expected a list of none and/or bridge");
 		}
-		free_words(c->allowed_networks, c->allowed_networks_len);
+		config_free_words(c->allowed_networks, c->allowed_networks_len);
 		c->allowed_networks = w;
 		c->allowed_networks_len = wl;
 	} else if (strcmp(key, "sweep_interval") == 0 || strcmp(key, "sweep_min_age") == 0 ||
@@ -619,9 +665,12 @@ static int apply_client(client_rule *r, const char *key, const char *v, char *wh
 
 	if (rc <= 0)
 		return rc;
+	rc = sandbox_conf_apply(&r->sandbox, key, v, why, whylen);
+	if (rc <= 0)
+		return rc;
 	if (strcmp(key, "images") == 0) {
-		free_words(r->images, r->images_len);
-		if (split_words(&r->images, &r->images_len, v) != 0)
+		config_free_words(r->images, r->images_len);
+		if (config_split_words(&r->images, &r->images_len, v) != 0)
 			return -2;
 		if (r->images_len == 0)
 			BAD("expected one or more image patterns such as ecs/busybox:*");
@@ -662,9 +711,12 @@ static int client_section(char **name, int *by_user, const char *section)
 	return *name ? 0 : -2;
 }
 
-static int cap_exceeds(double client, double global)
+/* A client's limit (set, 0 = not) above the [ecs] one; "unlimited" is above any number. */
+static int limit_exceeds(double client, double global)
 {
-	return global > 0 && (client == 0 || client > global);
+	if (client == 0 || global == LIMIT_UNLIMITED)
+		return 0;
+	return client == LIMIT_UNLIMITED || client > global;
 }
 
 int config_load(config **out, const char *path, char *err, size_t errlen)
@@ -747,6 +799,7 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 				cur->by_user = by_user;
 				cur->max_tasks = -1;
 				cur->line = e->line;
+				sandbox_conf_init(&cur->sandbox);
 			}
 			continue;
 		}
@@ -814,18 +867,24 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 			/* REMOTE_USER is not read without BASIC: such a section could
 			 * only be reached by a forged Authorization header. */
 			bad = "is a [client:USER] section, but auth has no basic (REMOTE_USER is ignored)";
-		else if (cap_exceeds((double)r->caps.max_timeout_s, (double)c->caps.max_timeout_s) && r->caps.max_timeout_s)
+		else if (c->caps.max_timeout_s > 0 && r->caps.max_timeout_s > c->caps.max_timeout_s)
 			bad = "max_timeout above the [ecs] cap";
-		else if (cap_exceeds((double)r->caps.max_memory, (double)c->caps.max_memory) && r->caps.max_memory)
+		else if (limit_exceeds((double)r->caps.max_memory, (double)c->caps.max_memory))
 			bad = "max_memory above the [ecs] cap";
-		else if (cap_exceeds(r->caps.max_cpus, c->caps.max_cpus) && r->caps.max_cpus > 0)
+		else if (limit_exceeds(r->caps.max_cpus, c->caps.max_cpus))
 			bad = "max_cpus above the [ecs] cap";
-		else if (cap_exceeds((double)r->caps.max_pids, (double)c->caps.max_pids) && r->caps.max_pids)
+		else if (limit_exceeds((double)r->caps.max_pids, (double)c->caps.max_pids))
 			bad = "max_pids above the [ecs] cap";
+		else if (limit_exceeds((double)r->caps.max_nofile, (double)c->caps.max_nofile))
+			bad = "max_nofile above the [ecs] cap";
 		if (bad != NULL) {
 			snprintf(err, errlen, "%s:%d: client '%s' %s", path, r->line, r->name, bad);
 			goto out;
 		}
+	}
+	if (sandbox_check(c, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		goto out;
 	}
 	if (registries_finish(c) != 0) {
 		rc = -2;

@@ -17,6 +17,7 @@
 #include "private_image.h"
 #include "query.h"
 #include "registries.h"
+#include "sandbox.h"
 #include "task_body.h"
 #include "text.h"
 
@@ -267,21 +268,6 @@ struct json_object *handler_task_json(const ecs_task_result *res)
 	return o;
 }
 
-static limit_caps lower_caps(const limit_caps *g, const limit_caps *c)
-{
-	limit_caps r = *g;
-
-	if (c->max_timeout_s > 0 && (r.max_timeout_s == 0 || c->max_timeout_s < r.max_timeout_s))
-		r.max_timeout_s = c->max_timeout_s;
-	if (c->max_memory > 0 && (r.max_memory == 0 || c->max_memory < r.max_memory))
-		r.max_memory = c->max_memory;
-	if (c->max_cpus > 0 && (r.max_cpus == 0 || c->max_cpus < r.max_cpus))
-		r.max_cpus = c->max_cpus;
-	if (c->max_pids > 0 && (r.max_pids == 0 || c->max_pids < r.max_pids))
-		r.max_pids = c->max_pids;
-	return r;
-}
-
 /*
  * Where the image comes from, before the engine is asked anything: an
  * allowed registry (else any client could point the engine at any address),
@@ -347,7 +333,8 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 	body_error berr;
 	task_body tb;
 	char why[256], q[144];
-	int rc;
+	const char *deny_code = NULL;
+	int rc, deny_status = 0;
 
 	if (cl == -2)
 		return send_error(resp, req, 400, "BAD_REQUEST", "CONTENT_LENGTH is not a number");
@@ -384,7 +371,7 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 				text_quote(q, sizeof(q), tb.image, 128));
 		goto out;
 	}
-	caps = rule ? lower_caps(&cfg->caps, &rule->caps) : cfg->caps;
+	caps = sandbox_caps(cfg, rule);
 	if (rule != NULL && task_body_check_caps(&tb, &caps, why, sizeof(why)) != 0) {
 		send_error(resp, req, 403, "FORBIDDEN", "%s for this client", why);
 		goto out;
@@ -395,7 +382,17 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 		send_error(resp, req, 503, "ENGINE_UNAVAILABLE", "no engine");
 		goto out;
 	}
-	task_body_to_spec(&spec, &profile, &tb, cfg, &caps);
+	rc = sandbox_for_request(&profile, cfg, rule, &caps, &tb, &deny_status, &deny_code, why, sizeof(why));
+	if (rc == -2) {
+		oom(resp, req);
+		goto out;
+	}
+	if (rc != 0) {
+		send_error(resp, req, deny_status, deny_code, "%s", why);
+		goto out;
+	}
+	task_body_to_spec(&spec, &tb, cfg, &caps);
+	spec.profile = &profile;
 	spec.cancel = ctx->cancel;
 
 	memset(&res, 0, sizeof(res));

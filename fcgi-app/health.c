@@ -16,16 +16,45 @@ static const char *color(int ok)
 }
 
 /*
- * The runtimes the configuration lets a task use, which the engine must
- * have. Empty until ecs.conf names runtimes: a task then gets the engine's
- * own default, which the engine has by definition.
+ * The runtimes every task of some section runs on (default_runtime of
+ * [ecs] and of each [client]), which the engine must have: without one,
+ * each of those tasks fails. None configured: the engine's own default,
+ * which it has by definition.
  */
 static size_t configured_runtimes(const char **out, size_t max, const config *cfg)
 {
-	(void)out;
-	(void)max;
-	(void)cfg;
-	return 0;
+	size_t n = 0, i;
+
+	if (cfg->sandbox.default_runtime != NULL && n < max)
+		out[n++] = cfg->sandbox.default_runtime;
+	for (i = 0; i < cfg->clients_len && n < max; i++)
+		if (cfg->clients[i].sandbox.default_runtime != NULL)
+			out[n++] = cfg->clients[i].sandbox.default_runtime;
+	return n;
+}
+
+/*
+ * The runtimes a request may name (allowed_runtimes), shown as "allowed":
+ * present or absent. An absent one does not make the service red: only the
+ * requests naming it fail, with a 400 in the engine's words.
+ */
+static void add_allowed(struct json_object *runtimes, const ecs_engine_runtimes *have, const config *cfg)
+{
+	struct json_object *allowed = json_object_new_object();
+	const sandbox_conf *lists[65];
+	size_t n = 0, i, j;
+
+	if (allowed == NULL)
+		return;
+	lists[n++] = &cfg->sandbox;
+	for (i = 0; i < cfg->clients_len && n < sizeof(lists) / sizeof(lists[0]); i++)
+		if (cfg->clients[i].sandbox.allowed_runtimes_set)
+			lists[n++] = &cfg->clients[i].sandbox;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < lists[i]->allowed_runtimes_len; j++)
+			json_object_object_add(allowed, lists[i]->allowed_runtimes[j], json_object_new_string(
+					ecs_engine_runtimes_has(have, lists[i]->allowed_runtimes[j]) ? "present" : "absent"));
+	json_object_object_add(runtimes, "allowed", allowed);
 }
 
 struct json_object *health_runtimes_component(int *green, const ecs_engine_runtimes *have,
@@ -143,6 +172,7 @@ struct json_object *health_details(int *green, ecs_engine *engine, const config 
 		runtimes = health_runtimes_component(&runtimes_green, &rt, wanted, wanted_len);
 		if (runtimes == NULL)
 			goto oom;
+		add_allowed(runtimes, &rt, cfg);
 		json_object_object_add(details, "runtimes", runtimes);
 	}
 	ecs_engine_runtimes_clear(&rt);

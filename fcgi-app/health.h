@@ -17,8 +17,10 @@ struct json_object;
 /**
  * health_details - ask @engine (NULL: no engine, red) and build the
  * "details" object: "engine" (connectivity, API version, the engine's
- * runtimes and default runtime) and "runtimes" (each runtime @cfg names,
- * green when the engine has it). Sets *green to 1 when every component is
+ * runtimes and default runtime) and "runtimes" ("configured": each
+ * default_runtime @cfg names, green when the engine has it, red otherwise,
+ * which makes the whole check red; "allowed": each runtime a request may
+ * name, "present" or "absent", which does not). Sets *green to 1 when every component is
  * green, else 0. Returns the object (json_object_put() it), NULL when out of
  * memory. Uses @engine on the calling thread only.
  */

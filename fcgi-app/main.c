@@ -35,6 +35,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "sandbox.h"
 #include "metrics.h"
 #include "workers.h"
 
@@ -163,11 +164,18 @@ int main(int argc, char **argv)
 	if (load_config(&cfg, config_path) != 0)
 		return 1;
 	if (check_only) {
+		/* Valid, but looser than the defaults: said, not refused. */
+		(void)sandbox_warn_unlimited(cfg, stderr);
 		printf("%s: OK\n", cfg->path ? cfg->path : "built-in defaults");
 		config_free(cfg);
 		return 0;
 	}
 	log_set_level(cfg->log_level);
+	rc = sandbox_warn_unlimited(cfg, NULL);
+	if (rc > 0)
+		log_msg(LOG_LEVEL_WARNING, "config", "%d sandbox setting(s) looser than the defaults "
+				"(unlimited or a writable root); ecs-fcgi --check-config lists them", rc);
+	rc = 1;
 	if (fstat(0, &st) != 0 || !S_ISSOCK(st.st_mode)) {
 		log_msg(LOG_LEVEL_ERROR, "startup", "file descriptor 0 is not a listening socket: start ecs-fcgi under spawn-fcgi");
 		config_free(cfg);

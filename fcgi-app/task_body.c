@@ -19,7 +19,6 @@
 #define MAX_ENV 1024
 /* The kernel's PID_MAX_LIMIT on 64-bit: pids.max refuses anything larger,
  * and the engine would answer a 500 for what is the caller's mistake. */
-#define MAX_PIDS 4194304
 
 static int fail(body_error *err, const char *code, const char *fmt, ...)
 {
@@ -127,8 +126,10 @@ static int parse_limits(task_body *tb, struct json_object *limits, body_error *e
 			} else if (get_positive_int(&tb->memory, val, "limits.memory", err) != 0) {
 				return -1;
 			}
-			if (tb->memory < 6 * 1024 * 1024)
+			if (tb->memory < ECS_SANDBOX_MEMORY_MIN)
 				return BODY_FAIL("limits.memory must be at least 6M (the engine's minimum)");
+			if (tb->memory > ECS_SANDBOX_MEMORY_MAX)
+				return BODY_FAIL("limits.memory must be at most 1P");
 		} else if (strcmp(key, "cpus") == 0) {
 			double d;
 
@@ -141,8 +142,8 @@ static int parse_limits(task_body *tb, struct json_object *limits, body_error *e
 		} else if (strcmp(key, "pids") == 0) {
 			if (get_positive_int(&tb->pids, val, "limits.pids", err) != 0)
 				return -1;
-			if (tb->pids > MAX_PIDS)
-				return BODY_FAIL("limits.pids must be at most %d", MAX_PIDS);
+			if (tb->pids > ECS_SANDBOX_PIDS_MAX)
+				return BODY_FAIL("limits.pids must be at most %lld", (long long)ECS_SANDBOX_PIDS_MAX);
 		} else {
 			char q[80];
 
@@ -181,6 +182,25 @@ static int parse_creds(task_body *tb, struct json_object *creds, body_error *err
 	return 0;
 }
 
+/* A user ("uid[:gid]" or a name, so ':' once) or a runtime name, echoed in
+ * errors: plain characters only, within libecs's bound. */
+static int name_ok(const char *s, int is_user)
+{
+	size_t n = strlen(s), i, colons = 0;
+
+	if (n == 0 || n > ECS_SANDBOX_MAX_NAME || s[0] == '-' || s[0] == ':')
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == ':' && is_user && ++colons == 1 && s[i + 1] != '\0')
+			continue;
+		if (!isalnum(c) && c != '_' && c != '.' && c != '-')
+			return 0;
+	}
+	return 1;
+}
+
 static int validate(task_body *tb, body_error *err)
 {
 	struct json_object *root = tb->root, *v;
@@ -191,7 +211,7 @@ static int validate(task_body *tb, body_error *err)
 		return BODY_FAIL("the body must be a JSON object");
 	json_object_object_foreach(root, key, val) {
 		static const char *const known[] = { "docker_image", "cmd", "creds", "timeout", "env",
-			"stdin", "limits", "network" };
+			"stdin", "limits", "network", "user", "runtime" };
 		size_t i;
 
 		(void)val;
@@ -270,6 +290,20 @@ static int validate(task_body *tb, body_error *err)
 		if (strcmp(tb->network, "none") != 0 && strcmp(tb->network, "bridge") != 0)
 			return BODY_FAIL("network must be \"none\" or \"bridge\"");
 	}
+	if (json_object_object_get_ex(root, "user", &v)) {
+		if (get_string(&tb->user, v, "user", 0, err) != 0)
+			return -1;
+		if (!name_ok(tb->user, 1))
+			return BODY_FAIL("user must be uid[:gid] or a user name (letters, digits, '_', '.', '-'; "
+					"at most %u bytes)", ECS_SANDBOX_MAX_NAME);
+	}
+	if (json_object_object_get_ex(root, "runtime", &v)) {
+		if (get_string(&tb->runtime, v, "runtime", 0, err) != 0)
+			return -1;
+		if (!name_ok(tb->runtime, 0))
+			return BODY_FAIL("runtime must be an engine runtime's name such as \"runsc\" (letters, "
+					"digits, '_', '.', '-'; at most %u bytes)", ECS_SANDBOX_MAX_NAME);
+	}
 	return 0;
 }
 
@@ -346,10 +380,9 @@ int task_body_check_caps(const task_body *tb, const limit_caps *caps, char *why,
 	return 0;
 }
 
-/* An unset limit gets the cap, so a cap is a real bound, not only a ceiling
- * on what clients may ask for. */
-void task_body_to_spec(ecs_task_spec *spec, ecs_sandbox_profile *profile, const task_body *tb, const config *cfg,
-		const limit_caps *caps)
+/* The profile (sandbox.h) is the caller's: a limit the body left out gets
+ * the cap there, so a cap is a real bound, not only a ceiling on requests. */
+void task_body_to_spec(ecs_task_spec *spec, const task_body *tb, const config *cfg, const limit_caps *caps)
 {
 	long timeout_s = tb->timeout_s ? tb->timeout_s : cfg->default_timeout_s;
 
@@ -364,15 +397,6 @@ void task_body_to_spec(ecs_task_spec *spec, ecs_sandbox_profile *profile, const 
 	spec->stdin_data = tb->has_stdin ? tb->stdin_data : NULL;
 	spec->stdin_len = tb->has_stdin ? tb->stdin_len : 0;
 	spec->timeout_ms = timeout_s * 1000L;
-	ecs_sandbox_profile_init(profile);
-	if (tb->memory || caps->max_memory)
-		profile->memory = tb->memory ? tb->memory : caps->max_memory;
-	if (tb->cpus > 0 || caps->max_cpus > 0)
-		profile->nano_cpus = (int64_t)((tb->cpus > 0 ? tb->cpus : caps->max_cpus) * 1e9 + 0.5);
-	if (tb->pids || caps->max_pids)
-		profile->pids = tb->pids ? tb->pids : caps->max_pids;
-	profile->network = tb->network ? tb->network : cfg->default_network;
-	spec->profile = profile;
 	spec->stdout_cap = cfg->stdout_cap;
 	spec->stderr_cap = cfg->stderr_cap;
 	spec->pull_policy = (ecs_pull_policy)cfg->pull_policy;

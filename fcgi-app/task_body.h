@@ -5,8 +5,9 @@
  * digest), cmd (array of one or more non-empty strings), optional creds
  * {username, password, email} (all three, non-empty). Our optional
  * extensions: timeout (whole seconds), env (["K=V"...]), stdin (base64),
- * limits {memory, cpus, pids}, network ("none" | "bridge"). Anything else is
- * refused. No string may contain a NUL byte.
+ * limits {memory, cpus, pids}, network ("none" | "bridge"), user
+ * ("uid[:gid]" or a name), runtime (an engine runtime's name). Anything else
+ * is refused. No string may contain a NUL byte.
  */
 #ifndef ECSFCGI_TASK_BODY_H
 #define ECSFCGI_TASK_BODY_H
@@ -37,6 +38,8 @@ typedef struct {
 	double cpus;                  /* 0 = not given */
 	int64_t pids;                 /* 0 = not given */
 	const char *network;          /* NULL = not given */
+	const char *user;             /* NULL = not given */
+	const char *runtime;          /* NULL = not given */
 } task_body;
 
 typedef struct {
@@ -55,18 +58,17 @@ int task_body_parse(task_body *out, const char *body, size_t len, body_error *er
 
 /**
  * task_body_check_caps - are the requested timeout and limits within @caps
- * (0 members are no cap)? Returns 0, or -1 with @why naming the first one over.
+ * (0 and LIMIT_UNLIMITED members are no cap)? Returns 0, or -1 with @why naming the first one over.
  */
 int task_body_check_caps(const task_body *tb, const limit_caps *caps, char *why, size_t whylen);
 
 /**
  * task_body_to_spec - fill @spec (initialised with ECS_TASK_SPEC_INIT) from
  * @tb, the configuration's defaults and the caps that apply to this client
- * (@caps: what a limit the body left out gets). @spec points into @tb and
- * at @profile, which this fills.
+ * (@caps: the timeout a body without one gets). @spec points into @tb. The
+ * sandbox profile is sandbox_for_request()'s, set by the caller.
  */
-void task_body_to_spec(ecs_task_spec *spec, ecs_sandbox_profile *profile, const task_body *tb, const config *cfg,
-		const limit_caps *caps);
+void task_body_to_spec(ecs_task_spec *spec, const task_body *tb, const config *cfg, const limit_caps *caps);
 
 /** task_body_clear - free what @tb holds. */
 void task_body_clear(task_body *tb);

@@ -69,7 +69,9 @@ START_TEST(test_config_defaults)
 	ck_assert_int_eq(c->workers, 64);
 	ck_assert_int_eq(c->auth, AUTH_MODE_CLIENT_CERT);
 	ck_assert_uint_eq(c->body_limit, 5120);
-	ck_assert_str_eq(c->default_network, "bridge");
+	ck_assert_str_eq(c->default_network, "none");
+	ck_assert_int_eq(c->caps.max_pids, 256);  /* safe when nothing is configured */
+	ck_assert_int_eq(c->caps.max_memory, 512 * 1024 * 1024);
 	ck_assert_int_eq(config_network_allowed(c, "none"), 1);
 	ck_assert_int_eq(config_network_allowed(c, "host"), 0);
 	ck_assert_uint_eq(c->shutdown_grace_s, 30);
@@ -195,7 +197,7 @@ END_TEST
 
 START_TEST(test_config_cross_key_checks)
 {
-	bad("[ecs]\nallowed_networks = none\n", "2", "default_network 'bridge' is not in allowed_networks");
+	bad("[ecs]\nallowed_networks = bridge\n", "2", "default_network 'none' is not in allowed_networks");
 	bad("[ecs]\ndefault_network = bridge\nallowed_networks = none\n", "2", "not in allowed_networks");
 	bad("[ecs]\nallowed_registries = \n", "2", "one or more registries");
 	bad("[ecs]\nallowed_registries = docker.io reg.io/x\n", "2", "'reg.io/x'");

@@ -268,12 +268,35 @@ START_TEST(test_task_body_network)
 }
 END_TEST
 
+START_TEST(test_task_body_user_and_runtime)
+{
+	task_body tb;
+	body_error err;
+
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":\"65534:65534\",\"runtime\":\"runsc\"}"), 0);
+	ck_assert_str_eq(tb.user, "65534:65534");
+	ck_assert_str_eq(tb.runtime, "runsc");
+	task_body_clear(&tb);
+	accepted("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":\"nobody\"}");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":\"\"}", "BAD_REQUEST_BODY", "user must not be empty");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":\"1:2:3\"}", "BAD_REQUEST_BODY", "user must be uid");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":\"1:\"}", "BAD_REQUEST_BODY", "user must be uid");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":\"a b\"}", "BAD_REQUEST_BODY", "user must be uid");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":0}", "BAD_REQUEST_BODY", "user must be a string");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"runtime\":\"run:sc\"}", "BAD_REQUEST_BODY", "runtime must be");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"runtime\":\"-x\"}", "BAD_REQUEST_BODY", "runtime must be");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"runtime\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		"BAD_REQUEST_BODY", "runtime must be");
+}
+END_TEST
+
 START_TEST(test_task_body_caps)
 {
 	task_body tb;
 	body_error err;
-	limit_caps caps = { 60, 128 * 1024 * 1024, 1.0, 64 };
-	limit_caps none = { 0, 0, 0, 0 };
+	limit_caps caps = { 60, 128 * 1024 * 1024, 1.0, 64, 1024 };
+	limit_caps none = { 0, 0, 0, 0, 0 };
+	limit_caps unlimited = { 0, LIMIT_UNLIMITED, LIMIT_UNLIMITED, LIMIT_UNLIMITED, LIMIT_UNLIMITED };
 	char why[256];
 
 	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"timeout\":61}"), 0);
@@ -290,6 +313,7 @@ START_TEST(test_task_body_caps)
 	task_body_clear(&tb);
 	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"pids\":65}}"), 0);
 	ck_assert_int_eq(task_body_check_caps(&tb, &caps, why, sizeof(why)), -1);
+	ck_assert_int_eq(task_body_check_caps(&tb, &unlimited, why, sizeof(why)), 0);
 	task_body_clear(&tb);
 	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"timeout\":60,\"limits\":{\"pids\":64,\"cpus\":1}}"), 0);
 	ck_assert_int_eq(task_body_check_caps(&tb, &caps, why, sizeof(why)), 0);
@@ -302,21 +326,16 @@ START_TEST(test_task_body_to_spec_defaults)
 	task_body tb;
 	body_error err;
 	config *cfg = config_defaults();
-	limit_caps caps = { 30, 64 * 1024 * 1024, 0.5, 16 };
+	limit_caps caps = { 30, 64 * 1024 * 1024, 0.5, 16, 0 };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_sandbox_profile profile;
 
 	ck_assert_ptr_nonnull(cfg);
 	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"]}"), 0);
-	task_body_to_spec(&spec, &profile, &tb, cfg, &caps);
+	task_body_to_spec(&spec, &tb, cfg, &caps);
 	ck_assert_str_eq(spec.image, "a:b");
 	ck_assert_uint_eq(spec.cmd_len, 1);
 	ck_assert_int_eq(spec.timeout_ms, 30000);  /* default 60 s, lowered to the cap */
-	ck_assert_ptr_eq(spec.profile, &profile);
-	ck_assert_int_eq(profile.memory, 64 * 1024 * 1024);
-	ck_assert_int_eq(profile.nano_cpus, 500000000);
-	ck_assert_int_eq(profile.pids, 16);
-	ck_assert_str_eq(profile.network, "bridge");
+	ck_assert_ptr_null(spec.profile);  /* sandbox_for_request()'s (check_fcgi_sandbox) */
 	ck_assert_ptr_null(spec.auth);
 	ck_assert_ptr_null(spec.stdin_data);
 	task_body_clear(&tb);
@@ -363,6 +382,7 @@ int main(void)
 	tcase_add_test(tc, test_task_body_stdin);
 	tcase_add_test(tc, test_task_body_limits);
 	tcase_add_test(tc, test_task_body_network);
+	tcase_add_test(tc, test_task_body_user_and_runtime);
 	tcase_add_test(tc, test_task_body_caps);
 	tcase_add_test(tc, test_task_body_to_spec_defaults);
 	tcase_add_test(tc, test_task_body_three_kib_cmd);
