@@ -27,29 +27,33 @@ static void teardown(void)
 	unlink(path);
 }
 
-static config *load(const char *text)
+/* config_load() of @text; its message in @err. */
+static int load_text(config **c, const char *text, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "w");
-	config *c = NULL;
-	char err[512];
 
 	ck_assert_ptr_nonnull(f);
 	fputs(text, f);
 	fclose(f);
-	ck_assert_msg(config_load(&c, path, err, sizeof(err)) == 0, "config_load: %s", err);
+	*c = NULL;
+	return config_load(c, path, err, errlen);
+}
+
+static config *load(const char *text)
+{
+	config *c;
+	char err[512];
+
+	ck_assert_msg(load_text(&c, text, err, sizeof(err)) == 0, "config_load: %s", err);
 	return c;
 }
 
 static void refused(const char *text, const char *needle)
 {
-	FILE *f = fopen(path, "w");
-	config *c = NULL;
+	config *c;
 	char err[512];
 
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-	ck_assert_int_eq(config_load(&c, path, err, sizeof(err)), -1);
+	ck_assert_int_eq(load_text(&c, text, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, needle) != NULL, "'%s' lacks '%s'", err, needle);
 }
 
