@@ -15,8 +15,6 @@
 #include "task_body.h"
 #include "text.h"
 
-#define MAX_CMD 4096
-#define MAX_ENV 1024
 /* The kernel's PID_MAX_LIMIT on 64-bit: pids.max refuses anything larger,
  * and the engine would answer a 500 for what is the caller's mistake. */
 
@@ -136,7 +134,8 @@ static int parse_limits(task_body *tb, struct json_object *limits, body_error *e
 			if (!json_object_is_type(val, json_type_double) && !json_object_is_type(val, json_type_int))
 				return BODY_FAIL("limits.cpus must be a number");
 			d = json_object_get_double(val);
-			if (!isfinite(d) || d < 0.01 || d > 1024)
+			if (!isfinite(d) || d * 1e9 < (double)ECS_SANDBOX_NANO_CPUS_MIN ||
+			    d * 1e9 > (double)ECS_SANDBOX_NANO_CPUS_MAX)
 				return BODY_FAIL("limits.cpus must be between 0.01 and 1024");
 			tb->cpus = d;
 		} else if (strcmp(key, "pids") == 0) {
@@ -243,7 +242,7 @@ static int validate(task_body *tb, body_error *err)
 
 	if (!json_object_object_get_ex(root, "cmd", &v))
 		return BODY_FAIL("cmd is required");
-	rc = get_string_array(&tb->cmd, &tb->cmd_len, v, "cmd", MAX_CMD, err);
+	rc = get_string_array(&tb->cmd, &tb->cmd_len, v, "cmd", ECS_TASK_MAX_CMD, err);
 	if (rc != 0)
 		return rc;
 	if (tb->cmd_len == 0)
@@ -264,7 +263,7 @@ static int validate(task_body *tb, body_error *err)
 	if (json_object_object_get_ex(root, "env", &v)) {
 		size_t i;
 
-		rc = get_string_array(&tb->env, &tb->env_len, v, "env", MAX_ENV, err);
+		rc = get_string_array(&tb->env, &tb->env_len, v, "env", ECS_TASK_MAX_ENV, err);
 		if (rc != 0)
 			return rc;
 		for (i = 0; i < tb->env_len; i++)
