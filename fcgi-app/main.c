@@ -35,6 +35,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "memory.h"
 #include "sandbox.h"
 #include "metrics.h"
 #include "workers.h"
@@ -170,6 +171,7 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 0;
 	}
+	memory_setup();  /* before any thread: the allocator's knobs are process-wide */
 	log_set_level(cfg->log_level);
 	rc = sandbox_warn_unlimited(cfg, NULL);
 	if (rc > 0)

@@ -15,6 +15,7 @@
 #include "admission.h"
 #include "handlers.h"
 #include "log.h"
+#include "memory.h"
 #include "metrics.h"
 #include "watch.h"
 #include "workers.h"
@@ -107,6 +108,7 @@ static job *job_new(void)
 static void respond(workers *p, job *j)
 {
 	char head[1024], scratch[4096];
+	size_t body_len = j->resp.body_len;
 	int n, drained = 0;
 
 	/* Before the connection closes: its fd number may be reused at once. */
@@ -137,6 +139,7 @@ static void respond(workers *p, job *j)
 	ecs_cancel_free(j->cancel);
 	ecs_cancel_free(j->gone);
 	free(j);
+	memory_release(body_len);  /* the output's buffers are all free by now */
 }
 
 static void oom(job *j)
