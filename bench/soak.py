@@ -35,11 +35,12 @@ import http.client
 import json
 import os
 import re
-import ssl
 import sys
 import threading
 import time
-import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import loadgen  # noqa: E402 (bench/loadgen.py, beside this file)
 
 METRIC_RE = re.compile(r'^ecs_http_requests_total\{endpoint="([^"]+)",status="([^"]+)"\} (\d+)$')
 
@@ -68,24 +69,15 @@ def slope(points):
     return sum((p[0] - mx) * (p[1] - my) for p in points) / sxx
 
 
-class Client:
-    def __init__(self, a):
-        u = urllib.parse.urlsplit(a.endpoint)
-        if u.hostname not in ("127.0.0.1", "localhost", "::1"):
-            sys.exit("soak: the endpoint must be on loopback")
-        self.host, self.port = u.hostname, u.port or 443
-        self.ctx = ssl.create_default_context(cafile=a.ca)
-        self.ctx.load_cert_chain(a.cert, a.key)
-        self.ctx.check_hostname = False
-        self.headers = {}
-        if a.user:
-            self.headers["Authorization"] = "Basic " + base64.b64encode(a.user.encode()).decode()
-        self.timeout = a.request_timeout
+class Client(loadgen.EcsClient):
+    """loadgen's client (loopback only, certificate, BASIC), for any request."""
 
     def request(self, method, path, body=None, ctype="application/json"):
         """(status, headers dict (lower-case names), body bytes); status 0 on a transport error."""
         h = dict(self.headers)
-        if body is not None:
+        if body is None:
+            h.pop("Content-Type", None)
+        else:
             h["Content-Type"] = ctype
         c = http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=self.timeout)
         try:
