@@ -44,12 +44,15 @@ typedef struct {
 	handler_ctx ctx;        /* no engine: acceptors never touch it */
 } acceptor;
 
-typedef struct {
+typedef struct task_worker {
 	pthread_t thread;
 	int index;
 	int started;
 	int exited;             /* under mu */
 	job *current;           /* under mu */
+	int idle;               /* under mu: on the pool's idle stack */
+	struct task_worker *next_idle;  /* under mu */
+	pthread_cond_t wake;    /* signalled when it is taken off the idle stack */
 	workers *pool;
 	ecs_engine *engine;
 } task_worker;
@@ -62,10 +65,16 @@ struct workers {
 	watch *watch;
 	atomic_int stopping;    /* read by every thread, set once by workers_stop() */
 	pthread_mutex_t mu;
-	pthread_cond_t cond;    /* the queue or the state changed */
 	int draining;           /* under mu: task workers leave once the queue is empty */
 	job *qhead, *qtail;     /* under mu */
 	int queued, qcap;       /* under mu */
+	/*
+	 * Under mu: idle task workers, the last to finish on top. A task wakes
+	 * the top one, so a light load keeps reusing the same few workers and
+	 * only they hold an engine connection and curl's buffers; waking them
+	 * in turn (one shared condition variable) warmed all 64 for any load.
+	 */
+	struct task_worker *idle_top;
 	acceptor acc[WORKERS_ACCEPTORS];
 	task_worker *tw;
 	int ntw;
@@ -195,7 +204,14 @@ static void dispatch(workers *p, acceptor *a, job *j)
 	p->qtail = j;
 	p->queued++;
 	metrics_tasks_queued_add(1);
-	pthread_cond_signal(&p->cond);
+	if (p->idle_top != NULL) {
+		task_worker *t = p->idle_top;
+
+		p->idle_top = t->next_idle;
+		t->next_idle = NULL;
+		t->idle = 0;
+		pthread_cond_signal(&t->wake);
+	}
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -233,9 +249,23 @@ static void *acceptor_main(void *arg)
 	}
 	pthread_mutex_lock(&p->mu);
 	a->exited = 1;
-	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
+}
+
+/* Under mu: take @t off the idle stack, wherever it is on it. */
+static void idle_unlink(workers *p, task_worker *t)
+{
+	task_worker **link;
+
+	for (link = &p->idle_top; *link != NULL; link = &(*link)->next_idle) {
+		if (*link == t) {
+			*link = t->next_idle;
+			break;
+		}
+	}
+	t->next_idle = NULL;
+	t->idle = 0;
 }
 
 static void *task_worker_main(void *arg)
@@ -248,8 +278,18 @@ static void *task_worker_main(void *arg)
 		handler_ctx ctx;
 		job *j;
 
-		while (p->qhead == NULL && !p->draining)
-			pthread_cond_wait(&p->cond, &p->mu);
+		while (p->qhead == NULL && !p->draining) {
+			if (!t->idle) {
+				t->idle = 1;
+				t->next_idle = p->idle_top;
+				p->idle_top = t;
+			}
+			pthread_cond_wait(&t->wake, &p->mu);
+		}
+		/* Still on the stack (the queue filled while another was woken, or
+		 * the pool drains): off it, or a task could wake a busy worker. */
+		if (t->idle)
+			idle_unlink(p, t);
 		if (p->qhead == NULL)
 			break;
 		j = p->qhead;
@@ -281,7 +321,6 @@ static void *task_worker_main(void *arg)
 		pthread_mutex_lock(&p->mu);
 	}
 	t->exited = 1;
-	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
@@ -305,7 +344,6 @@ int workers_start(workers **out, const config *cfg, const ecs_engine_options *eo
 	p->qcap = cfg->workers;
 	atomic_init(&p->stopping, 0);
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cond, NULL);
 	if (admission_new(&p->adm) != 0 || watch_new(&p->watch) != 0) {
 		log_msg(LOG_LEVEL_ERROR, "startup", "cannot start the client watcher");
 		return -1;
@@ -320,6 +358,7 @@ int workers_start(workers **out, const config *cfg, const ecs_engine_options *eo
 
 		t->index = i;
 		t->pool = p;
+		pthread_cond_init(&t->wake, NULL);
 		p->ntw = i + 1;
 		if (ecs_engine_new(&t->engine, eopts) != 0) {
 			log_msg(LOG_LEVEL_ERROR, "startup", "out of memory making worker %d", i);
@@ -400,7 +439,8 @@ void workers_stop(workers *p, double deadline)
 		}
 		if (acceptors == 0 && !closed) {
 			p->draining = 1;
-			pthread_cond_broadcast(&p->cond);
+			for (i = 0; i < p->ntw; i++)
+				pthread_cond_signal(&p->tw[i].wake);
 		}
 		queued = p->queued;
 		pthread_mutex_unlock(&p->mu);
@@ -427,12 +467,12 @@ void workers_stop(workers *p, double deadline)
 	for (i = 0; i < p->ntw; i++) {
 		if (p->tw[i].started)
 			pthread_join(p->tw[i].thread, NULL);
+		pthread_cond_destroy(&p->tw[i].wake);
 		ecs_engine_free(p->tw[i].engine);
 	}
 	watch_free(p->watch);
 	admission_free(p->adm);
 	free(p->tw);
-	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
