@@ -529,36 +529,10 @@ out:
 /* The filters query value: {"label": ["ecs.managed=true", labels...]}, escaped. NULL on ENOMEM. */
 static char *list_filters(const char *const *labels, size_t labels_len)
 {
-	json_object *filters = json_object_new_object();
-	json_object *arr = json_object_new_array();
-	json_object *s;
-	const char *text;
-	char *escaped = NULL;
-	size_t i;
+	char *text = ecs_json_label_filters(labels, labels_len);
+	char *escaped = text != NULL ? ecs_http_escape(text) : NULL;
 
-	if (filters == NULL || arr == NULL)
-		goto out;
-	s = json_object_new_string(ECS_LABEL_MANAGED "=true");
-	if (s == NULL || json_object_array_add(arr, s) != 0) {
-		json_object_put(s);
-		goto out;
-	}
-	for (i = 0; i < labels_len; i++) {
-		s = json_object_new_string(labels[i]);
-		if (s == NULL || json_object_array_add(arr, s) != 0) {
-			json_object_put(s);
-			goto out;
-		}
-	}
-	if (json_object_object_add(filters, "label", arr) != 0)
-		goto out;
-	arr = NULL;  /* filters owns it now */
-	text = json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN);
-	if (text != NULL)
-		escaped = ecs_http_escape(text);
-out:
-	json_object_put(arr);
-	json_object_put(filters);
+	free(text);
 	return escaped;
 }
 

@@ -106,7 +106,7 @@ int ecs_demux_feed(ecs_demux *d, const void *data, size_t len)
 			len -= n;
 			if (d->header_have < HEADER_SIZE)
 				break;
-			if (d->header[0] > 2 || d->header[1] != 0 || d->header[2] != 0 || d->header[3] != 0) {
+			if (d->header[0] > (d->sys_cap != 0 ? 3 : 2) || d->header[1] != 0 || d->header[2] != 0 || d->header[3] != 0) {
 				d->frame_stream = -1;
 				return ECS_EPROTO;
 			}
@@ -125,6 +125,8 @@ int ecs_demux_feed(ecs_demux *d, const void *data, size_t len)
 		} else if (d->frame_stream == 2) {
 			d->err_bytes += n;
 			rc = append(&d->err, d->err_cap, p, n);
+		} else if (d->frame_stream == 3) {
+			rc = append(&d->sys, d->sys_cap, p, n);
 		} else
 			rc = ECS_OK; /* stdin echoed back: not output */
 		if (rc != ECS_OK)
@@ -170,5 +172,6 @@ void ecs_demux_clear(ecs_demux *d)
 		return;
 	ecs_buffer_clear(&d->out);
 	ecs_buffer_clear(&d->err);
+	ecs_buffer_clear(&d->sys);
 	memset(d, 0, sizeof(*d));
 }

@@ -23,6 +23,13 @@ typedef struct {
 	size_t err_cap;
 	uint64_t out_bytes;    /* every stdout payload byte seen, kept or not */
 	uint64_t err_bytes;
+	/*
+	 * Stream 3 (what a Swarm task's /logs sends when it cannot read the
+	 * node's logs): kept up to @sys_cap bytes when @sys_cap is not 0, else
+	 * a header naming it is ECS_EPROTO. Set @sys_cap after ecs_demux_init().
+	 */
+	ecs_buffer sys;
+	size_t sys_cap;
 } ecs_demux;
 
 /** Start a demultiplexer keeping at most @out_cap / @err_cap bytes of each stream. */

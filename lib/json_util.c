@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ecs/common.h>
 #include "json_util.h"
 
 static int is_json_space(char c)
@@ -363,4 +364,38 @@ json_object *ecs_json_string_array(const char *const *items, size_t len)
 		}
 	}
 	return arr;
+}
+
+char *ecs_json_label_filters(const char *const *labels, size_t labels_len)
+{
+	json_object *filters = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	json_object *s;
+	const char *text;
+	char *out = NULL;
+
+	if (filters == NULL || arr == NULL)
+		goto out;
+	s = json_object_new_string(ECS_LABEL_MANAGED "=true");
+	if (s == NULL || json_object_array_add(arr, s) != 0) {
+		json_object_put(s);
+		goto out;
+	}
+	for (size_t i = 0; i < labels_len; i++) {
+		s = json_object_new_string(labels[i]);
+		if (s == NULL || json_object_array_add(arr, s) != 0) {
+			json_object_put(s);
+			goto out;
+		}
+	}
+	if (json_object_object_add(filters, "label", arr) != 0)
+		goto out;
+	arr = NULL;  /* filters owns it now */
+	text = json_object_to_json_string_ext(filters, JSON_C_TO_STRING_PLAIN);
+	if (text != NULL)
+		out = strdup(text);
+out:
+	json_object_put(arr);
+	json_object_put(filters);
+	return out;
 }

@@ -41,4 +41,10 @@ const char *ecs_json_engine_message(json_object *obj);
  */
 long long ecs_json_parse_time(const char *s);
 
+/**
+ * The engine's label filter {"label": ["ecs.managed=true", @labels...]} as
+ * JSON text (not yet URL-escaped); free() it. NULL on ENOMEM.
+ */
+char *ecs_json_label_filters(const char *const *labels, size_t labels_len);
+
 #endif

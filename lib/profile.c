@@ -499,3 +499,120 @@ fail:
 	json_object_put(tmpfs);
 	return -1;
 }
+
+/* ---- mapping onto a Swarm service */
+
+static json_object *tmpfs_mount(const char *path, const ecs_sandbox_profile *p)
+{
+	json_object *m = json_object_new_object(), *opts = json_object_new_object();
+
+	if (m == NULL || opts == NULL)
+		goto fail;
+	if (p->tmp_size != ECS_SANDBOX_UNLIMITED && put(opts, "SizeBytes", json_object_new_int64(p->tmp_size)) != 0)
+		goto fail;
+	if (put(m, "Type", json_object_new_string("tmpfs")) != 0 || put(m, "Target", json_object_new_string(path)) != 0 ||
+	    put(m, "ReadOnly", json_object_new_boolean(0)) != 0)
+		goto fail;
+	if (put(m, "TmpfsOptions", opts) != 0) {
+		opts = NULL;
+		goto fail;
+	}
+	return m;
+fail:
+	json_object_put(opts);
+	json_object_put(m);
+	return NULL;
+}
+
+static int add_tmpfs_mount(json_object *mounts, const char *path, const ecs_sandbox_profile *p,
+			   const ecs_profile_context *ctx)
+{
+	json_object *m;
+
+	if (ecs_profile_hides(path, ctx->working_dir)) {
+		if (ctx->engine != NULL)
+			ecs_engine_log(ctx->engine, ECS_LOG_WARN,
+				       "task %s: tmpfs %s not mounted: it would hide the image's WorkingDir %s",
+				       ctx->task_id ? ctx->task_id : "-", path, ctx->working_dir);
+		return 0;
+	}
+	m = tmpfs_mount(path, p);
+	if (m == NULL || json_object_array_add(mounts, m) != 0) {
+		json_object_put(m);
+		return -1;
+	}
+	return 0;
+}
+
+static json_object *network_attachments(const char *target)
+{
+	json_object *arr = json_object_new_array(), *n = json_object_new_object();
+
+	if (arr == NULL || n == NULL || put(n, "Target", json_object_new_string(target)) != 0 ||
+	    json_object_array_add(arr, n) != 0) {
+		json_object_put(n);
+		json_object_put(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+int ecs_profile_apply_service(json_object *container_spec, json_object *task_template, const ecs_sandbox_profile *p,
+			      const ecs_profile_context *ctx, const char *isolated_network)
+{
+	json_object *mounts = NULL, *resources = NULL, *limits = NULL;
+
+	if (p->runtime != NULL)
+		return -2;
+	/* The same confinement as ecs_profile_apply(), in the service spec's words (API 1.41). */
+	if (put(container_spec, "CapabilityDrop", one_string("ALL")) != 0 ||
+	    put(container_spec, "CapabilityAdd", cap_array(p)) != 0 ||
+	    put(container_spec, "ReadOnly", json_object_new_boolean(!p->writable_root)) != 0 ||
+	    put(container_spec, "Init", json_object_new_boolean(1)) != 0)
+		goto fail;
+	if (p->nofile != ECS_SANDBOX_UNLIMITED && put(container_spec, "Ulimits", nofile_ulimits(p->nofile)) != 0)
+		goto fail;
+	if (p->user != NULL && put(container_spec, "User", json_object_new_string(p->user)) != 0)
+		goto fail;
+	mounts = json_object_new_array();
+	if (mounts == NULL || add_tmpfs_mount(mounts, "/tmp", p, ctx) != 0)
+		goto fail;
+	for (size_t i = 0; i < p->tmpfs_len; i++)
+		if (add_tmpfs_mount(mounts, p->tmpfs[i], p, ctx) != 0)
+			goto fail;
+	if (put(container_spec, "Mounts", mounts) != 0) {
+		mounts = NULL;
+		goto fail;
+	}
+	mounts = NULL;
+	resources = json_object_new_object();
+	limits = json_object_new_object();
+	if (resources == NULL || limits == NULL)
+		goto fail;
+	if (p->pids != ECS_SANDBOX_UNLIMITED && put(limits, "Pids", json_object_new_int64(p->pids)) != 0)
+		goto fail;
+	if (p->memory != ECS_SANDBOX_UNLIMITED && put(limits, "MemoryBytes", json_object_new_int64(p->memory)) != 0)
+		goto fail;
+	if (p->nano_cpus != ECS_SANDBOX_UNLIMITED && put(limits, "NanoCPUs", json_object_new_int64(p->nano_cpus)) != 0)
+		goto fail;
+	if (put(resources, "Limits", limits) != 0) {
+		limits = NULL;
+		goto fail;
+	}
+	limits = NULL;
+	if (put(task_template, "Resources", resources) != 0) {
+		resources = NULL;
+		goto fail;
+	}
+	resources = NULL;
+	/* Swarm has no "none" network: "none" is an internal network of ecs's own (no route out). */
+	if (put(task_template, "Networks",
+		network_attachments(strcmp(p->network, "none") == 0 ? isolated_network : p->network)) != 0)
+		goto fail;
+	return 0;
+fail:
+	json_object_put(limits);
+	json_object_put(resources);
+	json_object_put(mounts);
+	return -1;
+}

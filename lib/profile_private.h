@@ -24,6 +24,21 @@ typedef struct {
 int ecs_profile_apply(json_object *config, json_object *host_config, const ecs_sandbox_profile *p,
 		      const ecs_profile_context *ctx);
 
+/**
+ * ecs_profile_apply_service - the same profile onto a Swarm service spec (API
+ * 1.41): CapabilityDrop ALL, CapabilityAdd, ReadOnly, Init, Ulimits, User and
+ * tmpfs Mounts (/tmp and @p's paths, the WorkingDir rule as above) to
+ * @container_spec; Resources.Limits (Pids, MemoryBytes, NanoCPUs) and
+ * Networks to @task_template. Network "none" attaches @isolated_network (an
+ * internal overlay: Swarm has no "none"); another name attaches that network.
+ * What a service spec of API 1.41 cannot say: no-new-privileges, a swap
+ * limit, tmpfs exec (Swarm mounts tmpfs noexec), the runtime. Returns 0; -1
+ * out of memory (drop the half-filled objects); -2 when @p names a runtime
+ * (a service cannot choose one: make it the nodes' default-runtime).
+ */
+int ecs_profile_apply_service(json_object *container_spec, json_object *task_template, const ecs_sandbox_profile *p,
+			      const ecs_profile_context *ctx, const char *isolated_network);
+
 /** ecs_profile_hides - 1 when a tmpfs on @path would hide @working_dir (the same path or a parent of it). */
 int ecs_profile_hides(const char *path, const char *working_dir);
 

@@ -16,6 +16,7 @@
 
 #include <ecs/ecs.h>
 #include "engine_private.h"
+#include "swarm.h"
 
 #define DEFAULT_MIN_AGE_S 60u
 #define DEFAULT_MAX_ATTEMPTS 8u
@@ -174,6 +175,19 @@ static void signal_idle_if(ecs_reaper *r)
 		pthread_cond_broadcast(&r->idle);
 }
 
+/* A container, or a Swarm service or config by its prefix (ecs/reaper.h). */
+static int delete_object(ecs_engine *engine, const char *id)
+{
+	static const size_t ns = sizeof(ECS_SWARM_REAP_SERVICE) - 1, nc = sizeof(ECS_SWARM_REAP_CONFIG) - 1;
+
+	if (strncmp(id, ECS_SWARM_REAP_SERVICE, ns) == 0)
+		return ecs_swarm_service_remove(engine, id + ns);
+	/* A config stays in use until its service's task is gone: 400 until then, retried. */
+	if (strncmp(id, ECS_SWARM_REAP_CONFIG, nc) == 0)
+		return ecs_swarm_config_remove(engine, id + nc);
+	return ecs_container_delete(engine, id);
+}
+
 /* Called with mu held; drops it around the engine call. */
 static void delete_one(struct worker *w, struct item *it)
 {
@@ -185,7 +199,7 @@ static void delete_one(struct worker *w, struct item *it)
 	r->inflight++;
 	pthread_mutex_unlock(&r->mu);
 	t0 = mono_now();
-	rc = ecs_container_delete(w->engine, it->id);
+	rc = delete_object(w->engine, it->id);
 	t1 = mono_now();
 	it->attempts++;
 	if (rc == 0) {

@@ -262,6 +262,7 @@ void ecs_task_result_clear(ecs_task_result *result)
 		return;
 	free(result->container_id);
 	free(result->image_digest);
+	free(result->node);
 	ecs_buffer_clear(&result->out);
 	ecs_buffer_clear(&result->err);
 	memset(result, 0, sizeof(*result));

@@ -127,6 +127,8 @@ typedef struct {
  * @stdout_bytes, @stderr_bytes: how many bytes the task wrote to each
  *    stream, before any cap (out.len and err.len are what was kept: the
  *    first bytes, up to the cap).
+ * @node: the Swarm node that ran the task (its hostname) under the Swarm
+ *    backend; NULL on the local engine.
  */
 typedef struct {
 	char task_id[72];
@@ -142,6 +144,7 @@ typedef struct {
 	char error[512];
 	uint64_t stdout_bytes;
 	uint64_t stderr_bytes;
+	char *node;
 } ecs_task_result;
 
 /**

@@ -1,0 +1,328 @@
+/*
+ * libecs: the Swarm backend. One task is one service on a Swarm manager
+ * (lib/swarm.c): the stdin config, the service, a poll of its one task
+ * until it ends (the timeout kept here: Swarm has none), its logs, the node
+ * that ran it, and the service and config handed to deferred deletion.
+ * A node lost while the task ran is an error naming it (ECS_EUNAVAILABLE);
+ * lost before anything started, the task runs once more elsewhere.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ecs/ecs.h>
+#include "backend_swarm.h"
+#include "demux.h"
+#include "engine_private.h"
+#include "stream.h"
+#include "swarm.h"
+
+/* Polls of the task: fast at first (most tasks are short), then gentler on the manager. */
+#define POLL_FIRST_MS 25L
+#define POLL_MAX_MS 200L
+/* How often the node of a running task is asked for (a lost node is seen by the manager in 3-15 s). */
+#define NODE_CHECK_MS 1000L
+/* Bytes of the logs' stream 3 (the manager's own error) kept. */
+#define SYS_CAP 512u
+/* Runs of a task whose node was lost before it started. */
+#define MAX_RUNS 2
+
+static int fail(ecs_task_result *result, const char *phase, int code, const char *msg)
+{
+	result->error_phase = phase;
+	/* @msg may be result->error itself, already written. */
+	if (msg != result->error)
+		snprintf(result->error, sizeof(result->error), "%s", msg != NULL && msg[0] ? msg : ecs_strerror(code));
+	for (char *p = result->error; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return code;
+}
+
+static int fail_engine(ecs_task_result *result, ecs_engine *engine, const char *phase, int code)
+{
+	return fail(result, phase, code, ecs_engine_errmsg(engine));
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* To the reaper ("service:ID", "config:ID"), or removed now. */
+static void dispose(ecs_engine *engine, ecs_reaper *reaper, const char *task_id, const char *prefix, const char *id)
+{
+	char item[160];
+	int rc;
+
+	if (id == NULL)
+		return;
+	snprintf(item, sizeof(item), "%s%s", prefix, id);
+	if (reaper != NULL && ecs_reaper_enqueue(reaper, item) == 0)
+		return;
+	rc = strcmp(prefix, ECS_SWARM_REAP_SERVICE) == 0 ? ecs_swarm_service_remove(engine, id)
+							 : ecs_swarm_config_remove(engine, id);
+	if (rc != 0)
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: %s%.25s: remove failed (%s: %s); the sweep will remove it",
+			       task_id, prefix, id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+}
+
+/* A create whose answer never came may have made the service: its task id label finds it. */
+static void dispose_unacknowledged(ecs_engine *engine, ecs_reaper *reaper, const char *task_id)
+{
+	char filter[sizeof(ECS_LABEL_TASK_ID) + ECS_TASK_MAX_ID + 8];
+	const char *const labels[] = { filter };
+	ecs_swarm_service_info *list = NULL;
+	size_t n = 0;
+
+	snprintf(filter, sizeof(filter), "%s=%s", ECS_LABEL_TASK_ID, task_id);
+	if (ecs_swarm_service_list(&list, &n, engine, labels, 1) != 0) {
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: cannot look for a service the failed create may have made "
+			       "(%s); the sweep will remove it", task_id, ecs_engine_errmsg(engine));
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		dispose(engine, reaper, task_id, ECS_SWARM_REAP_SERVICE, list[i].id);
+	ecs_swarm_service_list_free(list, n);
+}
+
+typedef enum { WAIT_DONE, WAIT_TIMED_OUT, WAIT_NODE_LOST_UNSTARTED } wait_outcome;
+
+/*
+ * Poll the service's task until it ends, the deadline passes or its node is
+ * lost. @task holds the last state seen; @node the node's hostname.
+ */
+static int wait_task(wait_outcome *outcome, ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec,
+		     const char *service_id, long long deadline, ecs_swarm_task *task, char **node)
+{
+	long long now, next_node_check = 0;
+	long poll = POLL_FIRST_MS;
+	char *node_of = NULL;
+	int rc;
+
+	for (;;) {
+		ecs_swarm_task_clear(task);
+		rc = ecs_swarm_task_get(task, engine, service_id);
+		if (rc != 0 && rc != ECS_ENOTFOUND) {
+			rc = fail_engine(result, engine, "wait", rc);
+			break;
+		}
+		rc = 0;
+		if (task->state != NULL && ecs_swarm_state_terminal(task->state)) {
+			*outcome = WAIT_DONE;
+			break;
+		}
+		now = ecs_stream_now_ms();
+		if (task->node_id != NULL && task->node_id[0] != '\0' &&
+		    (now >= next_node_check || node_of == NULL || strcmp(node_of, task->node_id) != 0)) {
+			int lost = 0;
+
+			free(*node);
+			*node = NULL;
+			rc = ecs_swarm_node_get(node, &lost, engine, task->node_id);
+			if (rc != 0) {
+				rc = fail_engine(result, engine, "wait", rc);
+				break;
+			}
+			free(node_of);
+			if ((node_of = strdup(task->node_id)) == NULL) {
+				rc = fail(result, "wait", ECS_ENOMEM, NULL);
+				break;
+			}
+			next_node_check = now + NODE_CHECK_MS;
+			if (lost && !ecs_swarm_state_started(task->state)) {
+				*outcome = WAIT_NODE_LOST_UNSTARTED;
+				break;
+			}
+			if (lost) {
+				char msg[sizeof(result->error)];
+
+				snprintf(msg, sizeof(msg), "swarm node %s was lost while the task ran (task state %s); "
+					 "its outcome is unknown", *node, task->state);
+				rc = fail(result, "run", ECS_EUNAVAILABLE, msg);
+				break;
+			}
+		}
+		if (now >= deadline) {
+			*outcome = WAIT_TIMED_OUT;
+			break;
+		}
+		if (ecs_cancel_is_triggered(spec->cancel)) {
+			rc = fail(result, "wait", ECS_ECANCELED, "cancelled");
+			break;
+		}
+		pause_ms(deadline - now < poll ? (long)(deadline - now) : poll);
+		if (poll < POLL_MAX_MS)
+			poll *= 2;
+	}
+	free(node_of);
+	return rc;
+}
+
+/* The logs, demultiplexed under the caps. */
+static int read_logs(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec, const char *task_id)
+{
+	ecs_demux d;
+	int rc;
+
+	ecs_demux_init(&d, spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
+		       spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP);
+	d.sys_cap = SYS_CAP;
+	rc = ecs_swarm_task_logs(&d, engine, task_id);
+	if (rc == 0 && d.sys.len > 0) {
+		/* The manager could not read the node's logs: say so rather than answer with no output. */
+		char msg[sizeof(result->error)];
+
+		snprintf(msg, sizeof(msg), "swarm: the task's logs: %.*s", (int)d.sys.len, (const char *)d.sys.data);
+		rc = fail(result, "logs", ECS_EUNAVAILABLE, msg);
+	} else if (rc != 0) {
+		rc = fail_engine(result, engine, "logs", rc);
+	}
+	if (rc == 0) {
+		result->stdout_bytes = d.out_bytes;
+		result->stderr_bytes = d.err_bytes;
+		if (ecs_demux_take(&d, &result->out, &result->err) != 0)
+			rc = fail(result, "logs", ECS_ENOMEM, NULL);
+	}
+	ecs_demux_clear(&d);
+	return rc;
+}
+
+/* One run: service made, waited for, read. *@rerun when its node was lost before it started. */
+static int run_once(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec,
+		    const ecs_swarm_service_spec *ss, long timeout_ms, int *rerun)
+{
+	ecs_swarm_task task = { NULL, NULL, NULL, NULL, NULL, -1 };
+	wait_outcome outcome = WAIT_DONE;
+	char *service_id = NULL;
+	long long t0, t;
+	int rc;
+
+	*rerun = 0;
+	t0 = ecs_stream_now_ms();
+	rc = ecs_swarm_service_create(&service_id, engine, ss);
+	result->timings.create += (double)(ecs_stream_now_ms() - t0);
+	if (rc != 0) {
+		rc = fail_engine(result, engine, "create", rc);
+		if (rc != ECS_EINVAL)
+			dispose_unacknowledged(engine, reaper, result->task_id);
+		return rc;
+	}
+	ecs_engine_log(engine, ECS_LOG_DEBUG, "task %s: service %.25s: created in %lld ms", result->task_id, service_id,
+		       ecs_stream_now_ms() - t0);
+	/* The timeout counts from the create: Swarm's scheduling is part of the run. */
+	t = ecs_stream_now_ms();
+	rc = wait_task(&outcome, result, engine, spec, service_id, t + timeout_ms, &task, &result->node);
+	result->timings.run += (double)(ecs_stream_now_ms() - t);
+	if (rc != 0)
+		goto out;
+	if (outcome == WAIT_NODE_LOST_UNSTARTED) {
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: service %.25s: node %s lost before the task started (%s); "
+			       "running it again", result->task_id, service_id, result->node ? result->node : "?",
+			       task.state ? task.state : "?");
+		*rerun = 1;
+		goto out;
+	}
+	if (outcome == WAIT_DONE && task.container_id == NULL &&
+	    (strcmp(task.state, "rejected") == 0 || strcmp(task.state, "failed") == 0)) {
+		/* Never ran: the node refused it (no such image there, a bad mount...). */
+		snprintf(result->error, sizeof(result->error), "swarm task %s on %s: %s", task.state,
+			 result->node ? result->node : "?", task.err ? task.err : "no reason given");
+		rc = fail(result, "start", ECS_EENGINE, result->error);
+		goto out;
+	}
+	if (task.container_id != NULL && (result->container_id = strdup(task.container_id)) == NULL) {
+		rc = fail(result, "logs", ECS_ENOMEM, NULL);
+		goto out;
+	}
+	t = ecs_stream_now_ms();
+	if (outcome == WAIT_TIMED_OUT) {
+		/* What it wrote so far; then the removal stops it (SIGTERM, SIGKILL after the grace). */
+		result->timed_out = 1;
+		result->exit_code = 137;
+		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: service %.25s: stopped after %ld ms timeout",
+			       result->task_id, service_id, timeout_ms);
+	} else {
+		result->exit_code = task.exit_code >= 0 ? task.exit_code : (strcmp(task.state, "complete") == 0 ? 0 : -1);
+	}
+	rc = task.id != NULL ? read_logs(result, engine, spec, task.id) : 0;
+	result->timings.logs += (double)(ecs_stream_now_ms() - t);
+	if (rc == 0 && result->exit_code < 0) {
+		snprintf(result->error, sizeof(result->error), "swarm task %s on %s without an exit code: %s", task.state,
+			 result->node ? result->node : "?", task.err ? task.err : "no reason given");
+		rc = fail(result, "wait", ECS_EENGINE, result->error);
+	}
+out:
+	ecs_swarm_task_clear(&task);
+	dispose(engine, reaper, result->task_id, ECS_SWARM_REAP_SERVICE, service_id);
+	free(service_id);
+	return rc;
+}
+
+int ecs_backend_swarm_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec,
+			  const ecs_swarm_input *in)
+{
+	ecs_swarm_service_spec ss = { 0 };
+	const ecs_sandbox_profile *p = spec->profile;
+	char *config_id = NULL, *config_name = NULL;
+	long long t;
+	int rerun = 0;
+	int rc;
+
+	ss.task_id = result->task_id;
+	ss.image = in->image_id;
+	ss.cmd = spec->cmd;
+	ss.cmd_len = spec->cmd_len;
+	ss.env = spec->env;
+	ss.env_len = spec->env_len;
+	ss.profile = p;
+	ss.working_dir = in->working_dir;
+	ss.deadline = in->deadline;
+	t = ecs_stream_now_ms();
+	if (p == NULL || strcmp(p->network, "none") == 0) {
+		rc = ecs_swarm_network_ensure(engine);
+		if (rc != 0) {
+			result->timings.create = (double)(ecs_stream_now_ms() - t);
+			return fail_engine(result, engine, "create", rc);
+		}
+	}
+	if (spec->stdin_len > 0) {
+		rc = ecs_swarm_config_create(&config_id, &config_name, engine, result->task_id, spec->stdin_data,
+					     spec->stdin_len, in->deadline);
+		if (rc != 0) {
+			result->timings.create = (double)(ecs_stream_now_ms() - t);
+			return fail_engine(result, engine, "create", rc);
+		}
+		ss.config_id = config_id;
+		ss.config_name = config_name;
+	}
+	result->timings.create = (double)(ecs_stream_now_ms() - t);
+	for (int run = 1; run <= MAX_RUNS; run++) {
+		rc = run_once(result, engine, reaper, spec, &ss, in->timeout_ms, &rerun);
+		if (rc != 0 || !rerun)
+			break;
+		if (run == MAX_RUNS) {
+			snprintf(result->error, sizeof(result->error),
+				 "swarm: the task's node was lost before it started, %d times", MAX_RUNS);
+			rc = fail(result, "start", ECS_EUNAVAILABLE, result->error);
+		}
+		free(result->node);
+		result->node = NULL;
+	}
+	if (rc == 0)
+		ecs_engine_log(engine, ECS_LOG_INFO,
+			       "task %s: swarm node %s: container %.12s: exit %d%s; create %.1f run %.1f logs %.1f ms",
+			       result->task_id, result->node ? result->node : "?",
+			       result->container_id ? result->container_id : "-", result->exit_code,
+			       result->timed_out ? " (timed out)" : "", result->timings.create, result->timings.run,
+			       result->timings.logs);
+	dispose(engine, reaper, result->task_id, ECS_SWARM_REAP_CONFIG, config_id);
+	free(config_id);
+	free(config_name);
+	return rc;
+}
