@@ -573,8 +573,10 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 	} else if (strcmp(key, "backend") == 0) {
 		if (strcmp(v, "local") == 0)
 			c->backend = ECS_TASK_BACKEND_LOCAL;
+		else if (strcmp(v, "swarm") == 0)
+			c->backend = ECS_TASK_BACKEND_SWARM;
 		else
-			BAD("expected local");
+			BAD("expected local or swarm");
 	} else if (strcmp(key, "pull_timeout") == 0) {
 		if (config_parse_uint(&n, v, 1, 86400) != 0)
 			BAD("expected whole seconds between 1 and 86400");

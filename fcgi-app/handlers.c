@@ -261,6 +261,7 @@ struct json_object *handler_task_json(const ecs_task_result *res)
 			(res->image_digest != NULL &&
 			 put(o, "imageDigest", json_object_new_string(res->image_digest)) != 0) ||
 			put(o, "taskId", json_object_new_string(res->task_id)) != 0 ||
+			(res->node != NULL && put(o, "node", json_object_new_string(res->node)) != 0) ||
 			add_timings(o, &res->timings) != 0) {
 		json_object_put(o);
 		return NULL;

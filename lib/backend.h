@@ -58,6 +58,9 @@ typedef struct {
 /* A fresh container: create, attach, start, wait (backend_cold.c). */
 extern const ecs_backend ecs_backend_cold;
 
+/* A one-replica service on a Swarm manager, polled to its end, its logs read after (backend_swarm.c). */
+extern const ecs_backend ecs_backend_swarm;
+
 /* ---- helpers task.c offers every backend */
 
 /** Milliseconds on the monotonic clock (for timings). */

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include <ecs/ecs.h>
-#include "backend_swarm.h"
+#include "backend.h"
 #include "demux.h"
 #include "engine_private.h"
 #include "stream.h"
@@ -29,23 +29,6 @@
 #define SYS_CAP 512u
 /* Runs of a task whose node was lost before it started. */
 #define MAX_RUNS 2
-
-static int fail(ecs_task_result *result, const char *phase, int code, const char *msg)
-{
-	result->error_phase = phase;
-	/* @msg may be result->error itself, already written. */
-	if (msg != result->error)
-		snprintf(result->error, sizeof(result->error), "%s", msg != NULL && msg[0] ? msg : ecs_strerror(code));
-	for (char *p = result->error; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	return code;
-}
-
-static int fail_engine(ecs_task_result *result, ecs_engine *engine, const char *phase, int code)
-{
-	return fail(result, phase, code, ecs_engine_errmsg(engine));
-}
 
 static void pause_ms(long ms)
 {
@@ -77,18 +60,18 @@ static void dispose_unacknowledged(ecs_engine *engine, ecs_reaper *reaper, const
 {
 	char filter[sizeof(ECS_LABEL_TASK_ID) + ECS_TASK_MAX_ID + 8];
 	const char *const labels[] = { filter };
-	ecs_swarm_service_info *list = NULL;
+	ecs_swarm_object *list = NULL;
 	size_t n = 0;
 
 	snprintf(filter, sizeof(filter), "%s=%s", ECS_LABEL_TASK_ID, task_id);
-	if (ecs_swarm_service_list(&list, &n, engine, labels, 1) != 0) {
+	if (ecs_swarm_list(&list, &n, engine, "services", labels, 1) != 0) {
 		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: cannot look for a service the failed create may have made "
 			       "(%s); the sweep will remove it", task_id, ecs_engine_errmsg(engine));
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
 		dispose(engine, reaper, task_id, ECS_SWARM_REAP_SERVICE, list[i].id);
-	ecs_swarm_service_list_free(list, n);
+	ecs_swarm_list_free(list, n);
 }
 
 typedef enum { WAIT_DONE, WAIT_TIMED_OUT, WAIT_NODE_LOST_UNSTARTED } wait_outcome;
@@ -109,7 +92,7 @@ static int wait_task(wait_outcome *outcome, ecs_task_result *result, ecs_engine 
 		ecs_swarm_task_clear(task);
 		rc = ecs_swarm_task_get(task, engine, service_id);
 		if (rc != 0 && rc != ECS_ENOTFOUND) {
-			rc = fail_engine(result, engine, "wait", rc);
+			rc = ecs_task_fail_engine(result, engine, "wait", rc);
 			break;
 		}
 		rc = 0;
@@ -126,12 +109,12 @@ static int wait_task(wait_outcome *outcome, ecs_task_result *result, ecs_engine 
 			*node = NULL;
 			rc = ecs_swarm_node_get(node, &lost, engine, task->node_id);
 			if (rc != 0) {
-				rc = fail_engine(result, engine, "wait", rc);
+				rc = ecs_task_fail_engine(result, engine, "wait", rc);
 				break;
 			}
 			free(node_of);
 			if ((node_of = strdup(task->node_id)) == NULL) {
-				rc = fail(result, "wait", ECS_ENOMEM, NULL);
+				rc = ecs_task_fail(result, "wait", ECS_ENOMEM, NULL);
 				break;
 			}
 			next_node_check = now + NODE_CHECK_MS;
@@ -144,7 +127,7 @@ static int wait_task(wait_outcome *outcome, ecs_task_result *result, ecs_engine 
 
 				snprintf(msg, sizeof(msg), "swarm node %s was lost while the task ran (task state %s); "
 					 "its outcome is unknown", *node, task->state);
-				rc = fail(result, "run", ECS_EUNAVAILABLE, msg);
+				rc = ecs_task_fail(result, "run", ECS_EUNAVAILABLE, msg);
 				break;
 			}
 		}
@@ -153,7 +136,7 @@ static int wait_task(wait_outcome *outcome, ecs_task_result *result, ecs_engine 
 			break;
 		}
 		if (ecs_cancel_is_triggered(spec->cancel)) {
-			rc = fail(result, "wait", ECS_ECANCELED, "cancelled");
+			rc = ecs_task_fail(result, "wait", ECS_ECANCELED, "cancelled");
 			break;
 		}
 		pause_ms(deadline - now < poll ? (long)(deadline - now) : poll);
@@ -179,15 +162,15 @@ static int read_logs(ecs_task_result *result, ecs_engine *engine, const ecs_task
 		char msg[sizeof(result->error)];
 
 		snprintf(msg, sizeof(msg), "swarm: the task's logs: %.*s", (int)d.sys.len, (const char *)d.sys.data);
-		rc = fail(result, "logs", ECS_EUNAVAILABLE, msg);
+		rc = ecs_task_fail(result, "logs", ECS_EUNAVAILABLE, msg);
 	} else if (rc != 0) {
-		rc = fail_engine(result, engine, "logs", rc);
+		rc = ecs_task_fail_engine(result, engine, "logs", rc);
 	}
 	if (rc == 0) {
 		result->stdout_bytes = d.out_bytes;
 		result->stderr_bytes = d.err_bytes;
 		if (ecs_demux_take(&d, &result->out, &result->err) != 0)
-			rc = fail(result, "logs", ECS_ENOMEM, NULL);
+			rc = ecs_task_fail(result, "logs", ECS_ENOMEM, NULL);
 	}
 	ecs_demux_clear(&d);
 	return rc;
@@ -195,9 +178,9 @@ static int read_logs(ecs_task_result *result, ecs_engine *engine, const ecs_task
 
 /* One run: service made, waited for, read. *@rerun when its node was lost before it started. */
 static int run_once(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec,
-		    const ecs_swarm_service_spec *ss, long timeout_ms, int *rerun)
+		    const ecs_swarm_service_spec *ss, long timeout_ms, int *rerun, char *container, size_t container_len)
 {
-	ecs_swarm_task task = { NULL, NULL, NULL, NULL, NULL, -1 };
+	ecs_swarm_task task = { NULL, NULL, NULL, NULL, NULL, -1, 0 };
 	wait_outcome outcome = WAIT_DONE;
 	char *service_id = NULL;
 	long long t0, t;
@@ -208,7 +191,7 @@ static int run_once(ecs_task_result *result, ecs_engine *engine, ecs_reaper *rea
 	rc = ecs_swarm_service_create(&service_id, engine, ss);
 	result->timings.create += (double)(ecs_stream_now_ms() - t0);
 	if (rc != 0) {
-		rc = fail_engine(result, engine, "create", rc);
+		rc = ecs_task_fail_engine(result, engine, "create", rc);
 		if (rc != ECS_EINVAL)
 			dispose_unacknowledged(engine, reaper, result->task_id);
 		return rc;
@@ -230,16 +213,20 @@ static int run_once(ecs_task_result *result, ecs_engine *engine, ecs_reaper *rea
 	}
 	if (outcome == WAIT_DONE && task.container_id == NULL &&
 	    (strcmp(task.state, "rejected") == 0 || strcmp(task.state, "failed") == 0)) {
+		char msg[sizeof(result->error)];
+
 		/* Never ran: the node refused it (no such image there, a bad mount...). */
-		snprintf(result->error, sizeof(result->error), "swarm task %s on %s: %s", task.state,
-			 result->node ? result->node : "?", task.err ? task.err : "no reason given");
-		rc = fail(result, "start", ECS_EENGINE, result->error);
+		snprintf(msg, sizeof(msg), "swarm task %s on %s: %s", task.state, result->node ? result->node : "?",
+			 task.err ? task.err : "no reason given");
+		rc = ecs_task_fail(result, "start", ECS_EENGINE, msg);
 		goto out;
 	}
-	if (task.container_id != NULL && (result->container_id = strdup(task.container_id)) == NULL) {
-		rc = fail(result, "logs", ECS_ENOMEM, NULL);
-		goto out;
-	}
+	/*
+	 * Its container is on its node, beyond this engine: result->container_id
+	 * stays NULL (task.c would delete it here); the service's removal removes it.
+	 */
+	if (task.container_id != NULL)
+		snprintf(container, container_len, "%s", task.container_id);
 	t = ecs_stream_now_ms();
 	if (outcome == WAIT_TIMED_OUT) {
 		/* What it wrote so far; then the removal stops it (SIGTERM, SIGKILL after the grace). */
@@ -253,9 +240,11 @@ static int run_once(ecs_task_result *result, ecs_engine *engine, ecs_reaper *rea
 	rc = task.id != NULL ? read_logs(result, engine, spec, task.id) : 0;
 	result->timings.logs += (double)(ecs_stream_now_ms() - t);
 	if (rc == 0 && result->exit_code < 0) {
-		snprintf(result->error, sizeof(result->error), "swarm task %s on %s without an exit code: %s", task.state,
+		char msg[sizeof(result->error)];
+
+		snprintf(msg, sizeof(msg), "swarm task %s on %s without an exit code: %s", task.state,
 			 result->node ? result->node : "?", task.err ? task.err : "no reason given");
-		rc = fail(result, "wait", ECS_EENGINE, result->error);
+		rc = ecs_task_fail(result, "wait", ECS_EENGINE, msg);
 	}
 out:
 	ecs_swarm_task_clear(&task);
@@ -264,65 +253,74 @@ out:
 	return rc;
 }
 
-int ecs_backend_swarm_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec,
-			  const ecs_swarm_input *in)
+static int swarm_run(ecs_task_result *result, const ecs_backend_task *bt)
 {
-	ecs_swarm_service_spec ss = { 0 };
+	ecs_engine *engine = bt->engine;
+	const ecs_task_spec *spec = bt->spec;
 	const ecs_sandbox_profile *p = spec->profile;
+	ecs_swarm_service_spec ss = { 0 };
 	char *config_id = NULL, *config_name = NULL;
+	char container[80] = "-";
 	long long t;
 	int rerun = 0;
 	int rc;
 
+	/* Pinned by the id the manager has: every node runs the same bytes, none asks a registry for a tag. */
+	if (bt->image->id == NULL && (rc = ecs_task_image_ensure(result, engine, spec, bt->image)) != 0)
+		return rc;
+	if (bt->image->id == NULL)
+		return ecs_task_fail(result, "pull", ECS_EPROTO, "the image has no id");
+	if ((result->image_digest = strdup(bt->image->id)) == NULL)
+		return ecs_task_fail(result, "pull", ECS_ENOMEM, NULL);
 	ss.task_id = result->task_id;
-	ss.image = in->image_id;
+	ss.image = bt->image->id;
 	ss.cmd = spec->cmd;
 	ss.cmd_len = spec->cmd_len;
 	ss.env = spec->env;
 	ss.env_len = spec->env_len;
 	ss.profile = p;
-	ss.working_dir = in->working_dir;
-	ss.deadline = in->deadline;
+	ss.working_dir = bt->image->working_dir;
+	ss.deadline = time(NULL) + (time_t)((bt->timeout_ms + 999) / 1000) + ECS_TASK_DEADLINE_GRACE_S;
 	t = ecs_stream_now_ms();
 	if (p == NULL || strcmp(p->network, "none") == 0) {
 		rc = ecs_swarm_network_ensure(engine);
 		if (rc != 0) {
 			result->timings.create = (double)(ecs_stream_now_ms() - t);
-			return fail_engine(result, engine, "create", rc);
+			return ecs_task_fail_engine(result, engine, "create", rc);
 		}
 	}
 	if (spec->stdin_len > 0) {
 		rc = ecs_swarm_config_create(&config_id, &config_name, engine, result->task_id, spec->stdin_data,
-					     spec->stdin_len, in->deadline);
+					     spec->stdin_len, ss.deadline);
 		if (rc != 0) {
 			result->timings.create = (double)(ecs_stream_now_ms() - t);
-			return fail_engine(result, engine, "create", rc);
+			return ecs_task_fail_engine(result, engine, "create", rc);
 		}
 		ss.config_id = config_id;
 		ss.config_name = config_name;
 	}
 	result->timings.create = (double)(ecs_stream_now_ms() - t);
 	for (int run = 1; run <= MAX_RUNS; run++) {
-		rc = run_once(result, engine, reaper, spec, &ss, in->timeout_ms, &rerun);
+		rc = run_once(result, engine, bt->reaper, spec, &ss, bt->timeout_ms, &rerun, container, sizeof(container));
 		if (rc != 0 || !rerun)
 			break;
 		if (run == MAX_RUNS) {
-			snprintf(result->error, sizeof(result->error),
-				 "swarm: the task's node was lost before it started, %d times", MAX_RUNS);
-			rc = fail(result, "start", ECS_EUNAVAILABLE, result->error);
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "swarm: the task's node was lost before it started, %d times", MAX_RUNS);
+			rc = ecs_task_fail(result, "start", ECS_EUNAVAILABLE, msg);
 		}
 		free(result->node);
 		result->node = NULL;
 	}
 	if (rc == 0)
-		ecs_engine_log(engine, ECS_LOG_INFO,
-			       "task %s: swarm node %s: container %.12s: exit %d%s; create %.1f run %.1f logs %.1f ms",
-			       result->task_id, result->node ? result->node : "?",
-			       result->container_id ? result->container_id : "-", result->exit_code,
-			       result->timed_out ? " (timed out)" : "", result->timings.create, result->timings.run,
-			       result->timings.logs);
-	dispose(engine, reaper, result->task_id, ECS_SWARM_REAP_CONFIG, config_id);
+		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: swarm node %s: container %.12s: exit %d%s",
+			       result->task_id, result->node ? result->node : "?", container, result->exit_code,
+			       result->timed_out ? " (timed out)" : "");
+	dispose(engine, bt->reaper, result->task_id, ECS_SWARM_REAP_CONFIG, config_id);
 	free(config_id);
 	free(config_name);
 	return rc;
 }
+
+const ecs_backend ecs_backend_swarm = { "swarm", swarm_run };

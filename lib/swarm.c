@@ -443,26 +443,26 @@ out:
 	return rc;
 }
 
-int ecs_swarm_service_list(ecs_swarm_service_info **out, size_t *n, ecs_engine *engine,
-			   const char *const *labels, size_t labels_len)
+int ecs_swarm_list(ecs_swarm_object **out, size_t *n, ecs_engine *engine, const char *what,
+		   const char *const *labels, size_t labels_len)
 {
 	json_object *answer = NULL;
-	ecs_swarm_service_info *list = NULL;
+	ecs_swarm_object *list = NULL;
 	size_t count = 0;
 	int rc;
 
-	if (out == NULL || n == NULL)
+	if (out == NULL || n == NULL || what == NULL)
 		return ECS_EINVAL;
 	*out = NULL;
 	*n = 0;
-	rc = list_labelled(&answer, engine, "services", labels, labels_len);
+	rc = list_labelled(&answer, engine, what, labels, labels_len);
 	if (rc != 0)
 		return rc;
 	count = json_object_array_length(answer);
 	list = calloc(count ? count : 1, sizeof(*list));
 	if (list == NULL) {
 		json_object_put(answer);
-		return ecs_engine_fail(engine, ECS_ENOMEM, "list services: out of memory");
+		return ecs_engine_fail(engine, ECS_ENOMEM, "list %s: out of memory", what);
 	}
 	for (size_t i = 0; i < count; i++) {
 		json_object *s = json_object_array_get_idx(answer, i);
@@ -475,20 +475,22 @@ int ecs_swarm_service_list(ecs_swarm_service_info **out, size_t *n, ecs_engine *
 		list[i].instance = ecs_json_dup_string(l, ECS_LABEL_INSTANCE);
 		list[i].deadline = d != NULL ? (time_t)strtoll(d, NULL, 10) : 0;
 		list[i].created = t > 0 ? (time_t)t : 0;
-		if (list[i].id == NULL && ecs_json_get_string(s, "ID") != NULL)
+		if ((list[i].id == NULL && ecs_json_get_string(s, "ID") != NULL) ||
+		    (list[i].task_id == NULL && ecs_json_get_string(l, ECS_LABEL_TASK_ID) != NULL) ||
+		    (list[i].instance == NULL && ecs_json_get_string(l, ECS_LABEL_INSTANCE) != NULL))
 			rc = ECS_ENOMEM;
 	}
 	json_object_put(answer);
 	if (rc != 0) {
-		ecs_swarm_service_list_free(list, count);
-		return ecs_engine_fail(engine, rc, "list services: out of memory");
+		ecs_swarm_list_free(list, count);
+		return ecs_engine_fail(engine, rc, "list %s: out of memory", what);
 	}
 	*out = list;
 	*n = count;
 	return 0;
 }
 
-void ecs_swarm_service_list_free(ecs_swarm_service_info *list, size_t n)
+void ecs_swarm_list_free(ecs_swarm_object *list, size_t n)
 {
 	if (list == NULL)
 		return;
@@ -498,50 +500,6 @@ void ecs_swarm_service_list_free(ecs_swarm_service_info *list, size_t n)
 		free(list[i].instance);
 	}
 	free(list);
-}
-
-int ecs_swarm_config_list(char ***ids, size_t *n, ecs_engine *engine, const char *const *labels, size_t labels_len)
-{
-	json_object *answer = NULL;
-	char **list;
-	size_t count, k = 0;
-	int rc;
-
-	if (ids == NULL || n == NULL)
-		return ECS_EINVAL;
-	*ids = NULL;
-	*n = 0;
-	rc = list_labelled(&answer, engine, "configs", labels, labels_len);
-	if (rc != 0)
-		return rc;
-	count = json_object_array_length(answer);
-	list = calloc(count ? count : 1, sizeof(*list));
-	if (list == NULL) {
-		json_object_put(answer);
-		return ecs_engine_fail(engine, ECS_ENOMEM, "list configs: out of memory");
-	}
-	for (size_t i = 0; i < count; i++) {
-		const char *id = ecs_json_get_string(json_object_array_get_idx(answer, i), "ID");
-
-		if (id != NULL && (list[k++] = strdup(id)) == NULL) {
-			json_object_put(answer);
-			ecs_swarm_ids_free(list, k);
-			return ecs_engine_fail(engine, ECS_ENOMEM, "list configs: out of memory");
-		}
-	}
-	json_object_put(answer);
-	*ids = list;
-	*n = k;
-	return 0;
-}
-
-void ecs_swarm_ids_free(char **ids, size_t n)
-{
-	if (ids == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
 }
 
 /* ---- tasks and nodes */
@@ -642,6 +600,8 @@ int ecs_swarm_task_get(ecs_swarm_task *out, ecs_engine *engine, const char *serv
 	out->container_id = ecs_json_dup_string(cstat, "ContainerID");
 	if (ecs_json_get_int64(cstat, "ExitCode", &v) == 0 && v >= 0 && v <= 255)
 		out->exit_code = (int)v;
+	v = ecs_json_parse_time(ecs_json_get_string(status, "Timestamp"));
+	out->updated = v > 0 ? (time_t)v : 0;
 	if (out->id == NULL || out->state == NULL)
 		rc = ecs_engine_fail(engine, ECS_EPROTO, "list tasks: a task without ID or Status.State");
 out:

@@ -88,27 +88,24 @@ int ecs_swarm_service_create(char **id_out, ecs_engine *engine, const ecs_swarm_
 /** ecs_swarm_service_remove - DELETE /services/ID; an absent one is 0. */
 int ecs_swarm_service_remove(ecs_engine *engine, const char *id);
 
-/** A service ecs made, as the sweep sees it. */
+/** A service or config ecs made, as the sweep sees it. */
 typedef struct {
 	char *id;
 	char *task_id;       /* ECS_LABEL_TASK_ID, NULL if absent */
 	char *instance;      /* ECS_LABEL_INSTANCE, NULL if absent */
 	time_t deadline;     /* ECS_LABEL_DEADLINE, 0 if absent */
 	time_t created;      /* CreatedAt, unix seconds; 0 if unreadable */
-} ecs_swarm_service_info;
+} ecs_swarm_object;
 
 /**
- * ecs_swarm_service_list - the services labelled ECS_LABEL_MANAGED=true and
- * every "key=value" of @labels. Returns 0; ECS_EENGINE when the engine is no
- * swarm manager (its 503); others. Free with ecs_swarm_service_list_free().
+ * ecs_swarm_list - the services (@what "services") or configs ("configs")
+ * labelled ECS_LABEL_MANAGED=true and every "key=value" of @labels. Returns
+ * 0; ECS_EENGINE when the engine is no swarm manager (its 503); others.
+ * Free with ecs_swarm_list_free().
  */
-int ecs_swarm_service_list(ecs_swarm_service_info **out, size_t *n, ecs_engine *engine,
-			   const char *const *labels, size_t labels_len);
-void ecs_swarm_service_list_free(ecs_swarm_service_info *list, size_t n);
-
-/** ecs_swarm_config_list - ids of the configs labelled ECS_LABEL_MANAGED=true (and @labels). */
-int ecs_swarm_config_list(char ***ids, size_t *n, ecs_engine *engine, const char *const *labels, size_t labels_len);
-void ecs_swarm_ids_free(char **ids, size_t n);
+int ecs_swarm_list(ecs_swarm_object **out, size_t *n, ecs_engine *engine, const char *what,
+		   const char *const *labels, size_t labels_len);
+void ecs_swarm_list_free(ecs_swarm_object *list, size_t n);
 
 /** The one task of a service, as the manager last heard of it. Strings malloc'd, NULL when absent. */
 typedef struct {
@@ -118,6 +115,7 @@ typedef struct {
 	char *err;            /* Status.Err */
 	char *container_id;   /* Status.ContainerStatus.ContainerID */
 	int exit_code;        /* Status.ContainerStatus.ExitCode; -1 when absent */
+	time_t updated;       /* Status.Timestamp (the last change of state), unix seconds; 0 if unreadable */
 } ecs_swarm_task;
 
 /**

@@ -10,6 +10,7 @@
 
 #include <ecs/ecs.h>
 #include "engine_private.h"
+#include "swarm.h"
 
 /* Exited or dead, and not past its deadline (which overrides every age rule). */
 static int min_age_applies(const ecs_container_info *c, time_t now)
@@ -68,6 +69,87 @@ static int finished_recently(ecs_engine *engine, const char *id, time_t now, uns
 	return recent;
 }
 
+/*
+ * Why a Swarm service or config should go, or NULL. @task_ended: for a
+ * service, the unix time its task reached a final state (or 1 when it has
+ * none), 0 while it runs; configs pass 1 (the engine refuses one in use).
+ */
+static const char *swarm_reason(const ecs_swarm_object *o, time_t now, unsigned int min_age_s,
+				const char *instance_dir, time_t task_ended)
+{
+	if (instance_dir != NULL && o->instance != NULL &&
+	    ecs_instance_state(instance_dir, o->instance) == ECS_INSTANCE_DEAD)
+		return "its instance is dead";
+	if (o->deadline != 0 && o->deadline < now)
+		return "past its deadline";
+	if (o->created + (time_t)min_age_s > now || task_ended == 0 || task_ended + (time_t)min_age_s > now)
+		return NULL;
+	return "its task ended";
+}
+
+/* The ended time swarm_reason() wants for a service: 0 while its task may still run. */
+static time_t service_task_ended(ecs_engine *engine, const char *id)
+{
+	ecs_swarm_task t;
+	time_t ended = 0;
+	int rc = ecs_swarm_task_get(&t, engine, id);
+
+	if (rc == ECS_ENOTFOUND)
+		ended = 1;
+	else if (rc == 0 && ecs_swarm_state_terminal(t.state))
+		ended = t.updated > 0 ? t.updated : 1;
+	ecs_swarm_task_clear(&t);
+	return ended;
+}
+
+/*
+ * The Swarm side: on a manager, the services and stdin configs the Swarm
+ * backend made (removing a service removes its task's container on its
+ * node). On an engine outside a swarm the listing fails: nothing to do.
+ */
+static size_t sweep_swarm(ecs_engine *engine, const ecs_sweep_options *opts, const char *instance_dir, time_t now)
+{
+	static const char *const kinds[] = { "services", "configs" };
+	size_t n = 0;
+
+	for (size_t k = 0; k < 2; k++) {
+		ecs_swarm_object *list = NULL;
+		size_t count = 0;
+		int rc = ecs_swarm_list(&list, &count, engine, kinds[k], opts->labels, opts->labels_len);
+
+		if (rc != 0) {
+			ecs_engine_log(engine, ECS_LOG_DEBUG, "sweep: no %s listed (%s: %s)", kinds[k], ecs_error_name(rc),
+				       ecs_engine_errmsg(engine));
+			break;
+		}
+		for (size_t i = 0; i < count; i++) {
+			const ecs_swarm_object *o = &list[i];
+			const char *reason;
+
+			if (o->id == NULL)
+				continue;
+			reason = swarm_reason(o, now, opts->min_age_s, instance_dir,
+					      k == 0 ? service_task_ended(engine, o->id) : 1);
+			if (reason == NULL)
+				continue;
+			rc = k == 0 ? ecs_swarm_service_remove(engine, o->id) : ecs_swarm_config_remove(engine, o->id);
+			if (rc == 0) {
+				n++;
+				ecs_engine_log(engine, ECS_LOG_INFO, "sweep: task %s: %.7s %.25s removed (%s)",
+					       o->task_id ? o->task_id : "-", kinds[k], o->id, reason);
+			} else {
+				/* A config still in use by its service: the next sweep. */
+				ecs_engine_log(engine, k == 0 ? ECS_LOG_WARN : ECS_LOG_DEBUG,
+					       "sweep: task %s: %.7s %.25s: remove failed (%s: %s)",
+					       o->task_id ? o->task_id : "-", kinds[k], o->id, ecs_error_name(rc),
+					       ecs_engine_errmsg(engine));
+			}
+		}
+		ecs_swarm_list_free(list, count);
+	}
+	return n;
+}
+
 int ecs_sweep(size_t *deleted, ecs_engine *engine, const ecs_sweep_options *opts)
 {
 	ecs_sweep_options defaults = ECS_SWEEP_OPTIONS_INIT;
@@ -120,6 +202,7 @@ int ecs_sweep(size_t *deleted, ecs_engine *engine, const ecs_sweep_options *opts
 		}
 	}
 	ecs_container_list_free(list, count);
+	n += sweep_swarm(engine, opts, instance_dir, now);
 	if (deleted != NULL)
 		*deleted = n;
 	return 0;

@@ -22,7 +22,7 @@
 /* Indexed by ecs_task_backend; NULL where this build has none. */
 static const ecs_backend *const backends[] = {
 	[ECS_TASK_BACKEND_LOCAL] = &ecs_backend_cold,
-	[ECS_TASK_BACKEND_SWARM] = NULL,
+	[ECS_TASK_BACKEND_SWARM] = &ecs_backend_swarm,
 };
 /* Deleting before returning (no reaper): tries, 100 ms then 200 ms apart. */
 #define SYNC_DELETE_ATTEMPTS 3
@@ -233,7 +233,7 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 
 	ecs_engine_log(engine, ECS_LOG_INFO,
 		       "task %s: container %.12s: exit %d%s%s; pull %.1f create %.1f start %.1f run %.1f logs %.1f ms",
-		       result->task_id, result->container_id, result->exit_code,
+		       result->task_id, result->container_id ? result->container_id : "-", result->exit_code,
 		       result->timed_out ? " (timed out)" : "", result->oom_killed ? " (OOM killed)" : "",
 		       result->timings.pull, result->timings.create, result->timings.start, result->timings.run,
 		       result->timings.logs);

@@ -50,7 +50,11 @@ typedef struct {
 #define ECS_SWEEP_OPTIONS_INIT { ECS_SWEEP_OPTIONS_VERSION, 0, NULL, 0, 0, NULL }
 
 /**
- * ecs_sweep - delete orphaned ecs containers once, synchronously.
+ * ecs_sweep - delete orphaned ecs containers once, synchronously. On a Swarm
+ * manager also the Swarm backend's services (and with them their tasks'
+ * containers on every node) and stdin configs, by the same rules: instance
+ * dead, past the deadline, or (older than the minimum age) a service whose
+ * task ended at least the minimum age ago. @deleted counts them too.
  * @deleted: receives how many were deleted (may be NULL).
  * @engine: the handle to use (this thread's).
  * @opts: NULL for the defaults.

@@ -31,8 +31,16 @@ typedef enum {
  * ecs_task_backend - where a task executes.
  * @ECS_TASK_BACKEND_LOCAL: in a container of the engine the handle talks to
  *    (a fresh one: create, start, wait).
- * @ECS_TASK_BACKEND_SWARM: as a replicated-job service on the Swarm manager
- *    the handle talks to; ECS_EINVAL ("validate") where this libecs has none.
+ * @ECS_TASK_BACKEND_SWARM: as a one-replica, never-restarted service on the
+ *    Swarm manager the handle talks to; the swarm picks the node and
+ *    result->node names it. The image is pinned by the id the manager has
+ *    (every node must hold the same image: load it, or pull by digest);
+ *    stdin travels as a config object and needs /bin/sh in the image; the
+ *    profile may not name a runtime (ECS_EINVAL: make runsc the nodes'
+ *    default-runtime); network "none" is an internal overlay network
+ *    ("ecs-isolated", no route out); output is read from the node's log
+ *    after the exit. A node lost while the task ran is ECS_EUNAVAILABLE;
+ *    lost before it started, the task runs once more.
  */
 typedef enum {
 	ECS_TASK_BACKEND_LOCAL = 0,
