@@ -230,6 +230,26 @@ START_TEST(test_demux_unknown_stream)
 }
 END_TEST
 
+/* A Swarm task's logs: stream 3 is the manager's own error, kept apart (capped) when asked for. */
+START_TEST(test_demux_system_stream)
+{
+	unsigned char buf[256];
+	size_t off = 0;
+
+	d.sys_cap = 8;
+	put_frame(buf, &off, 1, "out", 3);
+	put_frame(buf, &off, 3, "node is down", 12);
+	put_frame(buf, &off, 2, "err", 3);
+	ck_assert_int_eq(ecs_demux_feed(&d, buf, off), ECS_OK);
+	ck_assert_int_eq(ecs_demux_finish(&d), ECS_OK);
+	assert_buffer(&d.out, "out", 3, 0);
+	assert_buffer(&d.err, "err", 3, 0);
+	assert_buffer(&d.sys, "node is ", 8, 1);
+	ck_assert_int_eq(d.out_bytes, 3);
+	ck_assert_int_eq(d.err_bytes, 3);
+}
+END_TEST
+
 START_TEST(test_demux_unknown_stream_ff)
 {
 	static const unsigned char hdr[8] = { 0xff, 0, 0, 0, 0, 0, 0, 0 };
@@ -387,6 +407,7 @@ static Suite *demux_suite(void)
 	tcase_add_test(tc, test_demux_empty_frames);
 	tcase_add_test(tc, test_demux_stdin_dropped);
 	tcase_add_test(tc, test_demux_cap_keeps_first_bytes);
+	tcase_add_test(tc, test_demux_system_stream);
 	tcase_add_test(tc, test_demux_cap_exact_not_truncated);
 	tcase_add_test(tc, test_demux_cap_zero);
 	tcase_add_test(tc, test_demux_unknown_stream);

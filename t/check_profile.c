@@ -475,6 +475,93 @@ START_TEST(test_profile_apply_unlimited_and_options)
 }
 END_TEST
 
+/* The same profile onto a Swarm service spec: the same confinement, in its words. */
+START_TEST(test_profile_apply_service_defaults)
+{
+	ecs_sandbox_profile p = dflt();
+	const ecs_profile_context ctx = { NULL, "t", "" };
+	json_object *cs = json_object_new_object(), *tt = json_object_new_object(), *m, *lim, *u;
+	long long n = 0;
+	int b = -1;
+
+	ck_assert_int_eq(ecs_profile_apply_service(cs, tt, &p, &ctx, "isolated-net"), 0);
+	ck_assert_str_eq(array_item(cs, "CapabilityDrop", 0), "ALL");
+	ck_assert_ptr_null(array_item(cs, "CapabilityAdd", 0));
+	ck_assert_int_eq(ecs_json_get_bool(cs, "ReadOnly", &b), 0);
+	ck_assert_int_eq(b, 1);
+	ck_assert_int_eq(ecs_json_get_bool(cs, "Init", &b), 0);
+	ck_assert_int_eq(b, 1);
+	ck_assert_int_eq(json_object_object_get_ex(cs, "Mounts", &m), 1);
+	ck_assert_int_eq(json_object_array_length(m), 1);
+	m = json_object_array_get_idx(m, 0);
+	ck_assert_str_eq(ecs_json_get_string(m, "Type"), "tmpfs");
+	ck_assert_str_eq(ecs_json_get_string(m, "Target"), "/tmp");
+	ck_assert_int_eq(ecs_json_get_int64(ecs_json_get_object(m, "TmpfsOptions"), "SizeBytes", &n), 0);
+	ck_assert_int_eq(n, 64LL << 20);
+	ck_assert_int_eq(json_object_object_get_ex(cs, "Ulimits", &u), 1);
+	u = json_object_array_get_idx(u, 0);
+	ck_assert_str_eq(ecs_json_get_string(u, "Name"), "nofile");
+	ck_assert_int_eq(ecs_json_get_int64(u, "Hard", &n), 0);
+	ck_assert_int_eq(n, 1024);
+	lim = ecs_json_get_object(ecs_json_get_object(tt, "Resources"), "Limits");
+	ck_assert_int_eq(ecs_json_get_int64(lim, "Pids", &n), 0);
+	ck_assert_int_eq(n, 256);
+	ck_assert_int_eq(ecs_json_get_int64(lim, "MemoryBytes", &n), 0);
+	ck_assert_int_eq(n, 512LL << 20);
+	ck_assert_int_eq(ecs_json_get_int64(lim, "NanoCPUs", &n), 0);
+	ck_assert_int_eq(n, 1000000000LL);
+	/* Swarm has no "none": the isolated network stands in for it. */
+	ck_assert_int_eq(json_object_object_get_ex(tt, "Networks", &m), 1);
+	ck_assert_str_eq(ecs_json_get_string(json_object_array_get_idx(m, 0), "Target"), "isolated-net");
+	ck_assert_ptr_null(ecs_json_get_string(cs, "User"));
+	json_object_put(cs);
+	json_object_put(tt);
+}
+END_TEST
+
+START_TEST(test_profile_apply_service_options_and_refusal)
+{
+	static const char *const caps[] = { "net_bind_service" };
+	static const char *const paths[] = { "/work", "/var/cache" };
+	ecs_sandbox_profile p = dflt();
+	const ecs_profile_context ctx = { NULL, "t", "/work/src" };
+	json_object *cs = json_object_new_object(), *tt = json_object_new_object(), *m, *lim;
+
+	p.cap_add = caps;
+	p.cap_add_len = 1;
+	p.tmpfs = paths;
+	p.tmpfs_len = 2;
+	p.tmp_size = ECS_SANDBOX_UNLIMITED;
+	p.memory = ECS_SANDBOX_UNLIMITED;
+	p.network = "bridge";
+	p.user = "1000:1000";
+	ck_assert_int_eq(ecs_profile_apply_service(cs, tt, &p, &ctx, "isolated-net"), 0);
+	ck_assert_str_eq(array_item(cs, "CapabilityAdd", 0), "CAP_NET_BIND_SERVICE");
+	ck_assert_str_eq(ecs_json_get_string(cs, "User"), "1000:1000");
+	/* /work would hide the WorkingDir: skipped, as for a container. */
+	ck_assert_int_eq(json_object_object_get_ex(cs, "Mounts", &m), 1);
+	ck_assert_int_eq(json_object_array_length(m), 2);
+	ck_assert_str_eq(ecs_json_get_string(json_object_array_get_idx(m, 1), "Target"), "/var/cache");
+	/* tmp_size unlimited: no SizeBytes (the kernel's default size). */
+	ck_assert_int_eq(json_object_object_get_ex(ecs_json_get_object(json_object_array_get_idx(m, 1), "TmpfsOptions"),
+						   "SizeBytes", NULL), 0);
+	lim = ecs_json_get_object(ecs_json_get_object(tt, "Resources"), "Limits");
+	ck_assert_int_eq(json_object_object_get_ex(lim, "MemoryBytes", NULL), 0);
+	ck_assert_int_eq(json_object_object_get_ex(tt, "Networks", &m), 1);
+	ck_assert_str_eq(ecs_json_get_string(json_object_array_get_idx(m, 0), "Target"), "bridge");
+	json_object_put(cs);
+	json_object_put(tt);
+
+	/* A service cannot choose its runtime. */
+	p.runtime = "runsc";
+	cs = json_object_new_object();
+	tt = json_object_new_object();
+	ck_assert_int_eq(ecs_profile_apply_service(cs, tt, &p, &ctx, "isolated-net"), -2);
+	json_object_put(cs);
+	json_object_put(tt);
+}
+END_TEST
+
 START_TEST(test_profile_hides_working_dir)
 {
 	ck_assert_int_eq(ecs_profile_hides("/tmp", "/tmp"), 1);
@@ -500,6 +587,8 @@ static Suite *profile_suite(void)
 	tcase_add_test(tc, test_profile_apply_defaults);
 	tcase_add_test(tc, test_profile_apply_unlimited_and_options);
 	tcase_add_test(tc, test_profile_hides_working_dir);
+	tcase_add_test(tc, test_profile_apply_service_defaults);
+	tcase_add_test(tc, test_profile_apply_service_options_and_refusal);
 	suite_add_tcase(s, tc);
 	return s;
 }
