@@ -413,18 +413,25 @@ static json_object *cap_array(const ecs_sandbox_profile *p)
 	return ecs_json_string_array(names, p->cap_add_len);
 }
 
+/* 1 (and logged) when a tmpfs on @path would hide the image's WorkingDir: container and service alike skip it. */
+static int tmpfs_skipped(const char *path, const ecs_profile_context *ctx)
+{
+	if (!ecs_profile_hides(path, ctx->working_dir))
+		return 0;
+	if (ctx->engine != NULL)
+		ecs_engine_log(ctx->engine, ECS_LOG_WARN,
+			       "task %s: tmpfs %s not mounted: it would hide the image's WorkingDir %s",
+			       ctx->task_id ? ctx->task_id : "-", path, ctx->working_dir);
+	return 1;
+}
+
 static int add_tmpfs(json_object *tmpfs, const char *path, const ecs_sandbox_profile *p,
 		     const ecs_profile_context *ctx)
 {
 	char opts[96];
 
-	if (ecs_profile_hides(path, ctx->working_dir)) {
-		if (ctx->engine != NULL)
-			ecs_engine_log(ctx->engine, ECS_LOG_WARN,
-				       "task %s: tmpfs %s not mounted: it would hide the image's WorkingDir %s",
-				       ctx->task_id ? ctx->task_id : "-", path, ctx->working_dir);
+	if (tmpfs_skipped(path, ctx))
 		return 0;
-	}
 	if (p->tmp_size == ECS_SANDBOX_UNLIMITED)
 		snprintf(opts, sizeof(opts), "%s", TMPFS_OPTIONS);
 	else
@@ -461,8 +468,6 @@ int ecs_profile_apply(json_object *config, json_object *host_config, const ecs_s
 	if (put(host_config, "SecurityOpt", one_string("no-new-privileges")) != 0)
 		goto fail;
 	tmpfs = json_object_new_object();
-	if (put(host_config, "ReadonlyRootfs", json_object_new_boolean(!p->writable_root)) != 0)
-		goto fail;
 	if (put(host_config, "ReadonlyRootfs", json_object_new_boolean(!p->writable_root)) != 0)
 		goto fail;
 	if (tmpfs == NULL || add_tmpfs(tmpfs, "/tmp", p, ctx) != 0)
@@ -529,13 +534,8 @@ static int add_tmpfs_mount(json_object *mounts, const char *path, const ecs_sand
 {
 	json_object *m;
 
-	if (ecs_profile_hides(path, ctx->working_dir)) {
-		if (ctx->engine != NULL)
-			ecs_engine_log(ctx->engine, ECS_LOG_WARN,
-				       "task %s: tmpfs %s not mounted: it would hide the image's WorkingDir %s",
-				       ctx->task_id ? ctx->task_id : "-", path, ctx->working_dir);
+	if (tmpfs_skipped(path, ctx))
 		return 0;
-	}
 	m = tmpfs_mount(path, p);
 	if (m == NULL || json_object_array_add(mounts, m) != 0) {
 		json_object_put(m);

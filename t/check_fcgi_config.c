@@ -152,6 +152,15 @@ START_TEST(test_config_our_keys)
 }
 END_TEST
 
+START_TEST(test_config_backend_swarm)
+{
+	config *c = good("[ecs]\nbackend = swarm\n");
+
+	ck_assert_int_eq(c->backend, ECS_TASK_BACKEND_SWARM);
+	config_free(c);
+}
+END_TEST
+
 START_TEST(test_config_unknown_key_names_line)
 {
 	bad("[ecs]\nlog_level = info\n\n# comment\nfoo = bar\n", "5", "unknown key 'foo' in [ecs]");
@@ -335,6 +344,7 @@ int main(void)
 	tcase_add_test(tc, test_config_empty_file_is_defaults);
 	tcase_add_test(tc, test_config_original_keys);
 	tcase_add_test(tc, test_config_our_keys);
+	tcase_add_test(tc, test_config_backend_swarm);
 	tcase_add_test(tc, test_config_unknown_key_names_line);
 	tcase_add_test(tc, test_config_bad_values_name_line);
 	tcase_add_test(tc, test_config_syntax_errors);
