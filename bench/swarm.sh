@@ -66,8 +66,12 @@ trap 'exit 130' INT TERM
 
 sw_use_fixture || exit 1
 mkdir -p "$DIR"
+# One set of credentials for all three stacks (as the fleet's nodes share theirs).
+"$ROOT/scripts/make-certs.sh" demo "$DIR/certs" >/dev/null
+(umask 077 && openssl rand -hex 16 >"$DIR/basic.secret")
 for t in $TARGETS; do
 	mkdir -p "$DIR/$t"
+	cp -a "$DIR/certs" "$DIR/basic.secret" "$DIR/$t/"
 	{
 		echo "[ecs]"
 		echo "docker_remote_api = unix://$(sw_sock 1)"

@@ -728,7 +728,7 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 	config *c = NULL;
 	client_rule *cur = NULL;
 	const char *section = NULL;
-	int rc = -1, line_default_network = 0, line_allowed = 0, line_default_timeout = 0;
+	int rc = -1, line_default_network = 0, line_allowed = 0, line_default_timeout = 0, line_backend = 0;
 	size_t i, j;
 	char why[256];
 
@@ -843,12 +843,27 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 			line_allowed = e->line;
 		else if (strcmp(e->key, "default_timeout") == 0 && cur == NULL)
 			line_default_timeout = e->line;
+		else if (strcmp(e->key, "backend") == 0 && cur == NULL)
+			line_backend = e->line;
 	}
 	/* Checks across keys name the line of the key that broke them. */
 	if (!config_network_allowed(c, c->default_network)) {
 		snprintf(err, errlen, "%s:%d: default_network '%s' is not in allowed_networks", path,
 				line_default_network ? line_default_network : line_allowed, c->default_network);
 		goto out;
+	}
+	/* A Swarm service cannot choose its runtime (API 1.41): every task would be refused. */
+	if (c->backend == ECS_TASK_BACKEND_SWARM) {
+		const char *rt = c->sandbox.default_runtime;
+
+		for (i = 0; rt == NULL && i < c->clients_len; i++)
+			rt = c->clients[i].sandbox.default_runtime;
+		if (rt != NULL) {
+			snprintf(err, errlen, "%s:%d: backend = swarm with default_runtime '%s': a service cannot "
+				 "choose its runtime; make it the nodes' default-runtime and leave default_runtime unset",
+				 path, line_backend, rt);
+			goto out;
+		}
 	}
 	/* A lowered max_timeout lowers the built-in default with it; only a
 	 * default_timeout written above max_timeout is a contradiction. */

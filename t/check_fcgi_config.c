@@ -158,6 +158,8 @@ START_TEST(test_config_backend_swarm)
 
 	ck_assert_int_eq(c->backend, ECS_TASK_BACKEND_SWARM);
 	config_free(c);
+	/* A service cannot choose its runtime: a default one would refuse every task. */
+	bad("[ecs]\nbackend = swarm\ndefault_runtime = runsc\n", "2", "default-runtime");
 }
 END_TEST
 

@@ -1,10 +1,12 @@
 /*
  * Integration tests of the Swarm client (lib/swarm.c) and backend
- * (lib/backend_swarm.c), through ecs_task_run() with ECS_TASK_BACKEND_SWARM, against the three-node fixture (t/swarm/fixture.sh):
- * exit code, stdout and stderr apart, stdin through a config, the node
- * named, limits and the isolated network on the task's container, the
- * timeout kept by ecs, caps with honest byte counts, a runtime refused, and
- * nothing left anywhere (services, configs, containers on every node).
+ * (lib/backend_swarm.c), through ecs_task_run() with ECS_TASK_BACKEND_SWARM,
+ * against the three-node fixture (t/swarm/fixture.sh): exit code, stdout
+ * and stderr apart, stdin through a config, the node named, limits and the
+ * isolated network on the task's container, the timeout kept by ecs, caps
+ * with honest byte counts, a runtime refused, the sweep removing an
+ * orphaned service and its config, and nothing left anywhere (services,
+ * configs, containers on every node).
  * Skipped (exit 77) when no fixture answers: ECS_SWARM_MANAGER and
  * ECS_SWARM_NODE_1..3 (`t/swarm/fixture.sh env`), else the fixture's
  * default sockets under run/swarm.
@@ -235,6 +237,61 @@ START_TEST(test_swarm_missing_command_is_127)
 }
 END_TEST
 
+/* An orphan (its runner gone): past its deadline, the sweep removes the service, its config and its container. */
+START_TEST(test_swarm_sweep_removes_orphans)
+{
+	const char *const cmd[] = { "sleep", "60" };
+	ecs_swarm_service_spec ss = { 0 };
+	ecs_swarm_task t;
+	char *task_id = it_task_id("sw-orphan");
+	char *service = NULL, *config = NULL, *config_name = NULL;
+	ecs_sweep_options so = ECS_SWEEP_OPTIONS_INIT;
+	char label[160];
+	const char *const labels[] = { label };
+	size_t deleted = 0;
+	int left = -1, started = 0;
+
+	/* Only this test's: other tasks may be running on the fixture. */
+	snprintf(label, sizeof(label), "%s=%s", ECS_LABEL_TASK_ID, task_id);
+	so.labels = labels;
+	so.labels_len = 1;
+
+	ss.task_id = task_id;
+	ss.image = image_id;
+	ss.cmd = cmd;
+	ss.cmd_len = N(cmd);
+	ss.deadline = time(NULL) + 3;
+	ck_assert_int_eq(ecs_swarm_config_create(&config, &config_name, engine, task_id, "x", 1, ss.deadline), ECS_OK);
+	ss.config_id = config;
+	ss.config_name = config_name;
+	ck_assert_int_eq(ecs_swarm_network_ensure(engine), ECS_OK);
+	ck_assert_int_eq(ecs_swarm_service_create(&service, engine, &ss), ECS_OK);
+	/* Running (a container on some node), then left behind as a crash would. */
+	for (int i = 0; i < 300 && !started; i++) {
+		(void)ecs_swarm_task_get(&t, engine, service);  /* ECS_ENOTFOUND until the task exists */
+		started = t.state != NULL && strcmp(t.state, "running") == 0;
+		ecs_swarm_task_clear(&t);
+		if (!started)
+			usleep(100000);
+	}
+	ck_assert_msg(started, "the orphan's task never ran");
+	while (time(NULL) <= ss.deadline)
+		usleep(200000);
+	ck_assert_int_eq(ecs_sweep(&deleted, engine, &so), ECS_OK);
+	ck_assert_msg(deleted >= 1, "the sweep removed %zu", deleted);
+	/* The config goes once the service's task is gone: a later sweep, as the reaper's timer would run. */
+	for (int i = 0; i < 100 && (left = leftovers(task_id)) != 0; i++) {
+		usleep(200000);
+		ck_assert_int_eq(ecs_sweep(NULL, engine, &so), ECS_OK);
+	}
+	ck_assert_msg(left == 0, "task %s: %d service(s)/config(s)/container(s) left after the sweep", task_id, left);
+	free(service);
+	free(config);
+	free(config_name);
+	free(task_id);
+}
+END_TEST
+
 /* The fixture's sockets: from `t/swarm/fixture.sh env`, else its default state dir. */
 static void endpoints(void)
 {
@@ -304,6 +361,7 @@ int main(void)
 	tcase_add_test(tc, test_swarm_caps_count_everything);
 	tcase_add_test(tc, test_swarm_runtime_refused);
 	tcase_add_test(tc, test_swarm_missing_command_is_127);
+	tcase_add_test(tc, test_swarm_sweep_removes_orphans);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
