@@ -43,7 +43,15 @@ typedef struct {
 				      * ecs_task_image_ensure() if the image went) */
 	long timeout_ms;             /* resolved: never 0 */
 	ecs_cancel *cancel;          /* spec->cancel; may be NULL */
+	ecs_pool *pool;              /* spec->pool; may be NULL */
 } ecs_backend_task;
+
+/*
+ * What a backend's run() returns when it did nothing of the task and another
+ * backend should run it (a pool without a warm container: task.c runs it
+ * cold). Positive, so never an ECS_E* code.
+ */
+#define ECS_BACKEND_MISS 1
 
 typedef struct {
 	const char *name;            /* "cold", "pool", "swarm": for logs */
@@ -57,6 +65,8 @@ typedef struct {
 
 /* A fresh container: create, attach, start, wait (backend_cold.c). */
 extern const ecs_backend ecs_backend_cold;
+/* A warm container of spec->pool whose ecs-agent runs the task (backend_pool.c); may miss. */
+extern const ecs_backend ecs_backend_pool;
 
 /* A one-replica service on a Swarm manager, polled to its end, its logs read after (backend_swarm.c). */
 extern const ecs_backend ecs_backend_swarm;

@@ -12,6 +12,7 @@
 #include <ecs/ecs.h>
 #include "capture.h"
 #include "demux.h"
+#include "proto.h"
 #include "engine_private.h"
 #include "http.h"
 #include "stream.h"
@@ -22,6 +23,8 @@
 #define READ_CHUNK 65536
 /* Reads per wake-up before the loop looks at the clock and stdin again. */
 #define READS_PER_WAKE 16
+/* Bytes of the agent's own messages kept (why a task did not run). */
+#define AGENT_MSG_CAP 1024
 
 struct ecs_capture {
 	ecs_engine *engine;
@@ -29,10 +32,96 @@ struct ecs_capture {
 	ecs_demux demux;
 	const unsigned char *in;     /* stdin still to write (the caller's bytes) */
 	size_t in_left;
+	const unsigned char *pre;    /* written before @in (the agent's task header); the caller's */
+	size_t pre_left;
 	int stdin_started;           /* the first run took @in */
 	int stdin_done;              /* all written (or nobody reads) and half-closed */
 	int eof;
+	/* ecs-agent mode: engine stream 1 carries the agent's frames (agent/PROTOCOL.md) */
+	int agent;
+	ecs_agent_decoder dec;
+	int started, exited;         /* START and EXIT seen */
+	ecs_agent_exit exit;
+	char msg[AGENT_MSG_CAP];     /* MESSAGE frames, NUL-terminated */
+	size_t msg_len;
+	uint64_t agent_stderr;       /* bytes on engine stream 2: the agent writes none */
 };
+
+/* The agent's frames, as the engine's stream 1 delivers them: task output into the capped buffers. */
+static int agent_sink(void *arg, int stream, const unsigned char *p, size_t n)
+{
+	ecs_capture *c = arg;
+
+	if (stream != 1) {
+		c->agent_stderr += n;
+		return ECS_OK;
+	}
+	for (;;) {
+		ecs_agent_event ev;
+		int rc = ecs_agent_decode(&c->dec, &p, &n, &ev);
+
+		if (rc != 0)
+			return ecs_engine_fail(c->engine, ECS_EPROTO, "agent: %s", ecs_agent_strerror(rc));
+		switch (ev.type) {
+		case ECS_AGENT_EV_NONE:
+			return ECS_OK;
+		case ECS_AGENT_EV_START:
+			c->started = 1;
+			break;
+		case ECS_AGENT_EV_EXIT:
+			c->exited = 1;
+			c->exit = ev.exit;
+			break;
+		case ECS_AGENT_EV_DATA:
+			if (ev.stream == ECS_AGENT_FRAME_MESSAGE) {
+				size_t k = sizeof(c->msg) - 1 - c->msg_len;
+
+				if (k > ev.len)
+					k = ev.len;
+				memcpy(c->msg + c->msg_len, ev.data, k);
+				c->msg_len += k;
+				c->msg[c->msg_len] = '\0';
+			} else {
+				rc = ecs_demux_append(&c->demux, ev.stream == ECS_AGENT_FRAME_STDOUT ? 1 : 2, ev.data,
+						      ev.len);
+				if (rc != ECS_OK)
+					return rc;
+			}
+			break;
+		}
+	}
+	return ECS_OK;
+}
+
+int ecs_capture_attach_agent(ecs_capture **out, ecs_engine *engine, const char *id, size_t out_cap,
+			     size_t err_cap, long long deadline_ms)
+{
+	int rc = ecs_capture_attach(out, engine, id, 1, out_cap, err_cap, deadline_ms);
+
+	if (rc != ECS_OK)
+		return rc;
+	(*out)->agent = 1;
+	ecs_agent_decoder_init(&(*out)->dec);
+	ecs_demux_set_sink(&(*out)->demux, agent_sink, *out);
+	return ECS_OK;
+}
+
+void ecs_capture_prefix(ecs_capture *c, const void *pre, size_t len)
+{
+	c->pre = pre;
+	c->pre_left = len;
+}
+
+int ecs_capture_agent_exit(const ecs_capture *c, ecs_agent_exit *exit, const char **msg)
+{
+	if (msg != NULL)
+		*msg = c->msg;
+	if (!c->exited)
+		return 0;
+	if (exit != NULL)
+		*exit = c->exit;
+	return 1;
+}
 
 int ecs_capture_attach(ecs_capture **out, ecs_engine *engine, const char *id, int with_stdin,
 		size_t out_cap, size_t err_cap, long long deadline_ms)
@@ -72,7 +161,7 @@ static int read_ready(ecs_capture *c)
 {
 	unsigned char buf[READ_CHUNK];
 
-	for (int i = 0; i < READS_PER_WAKE && !c->eof; i++) {
+	for (int i = 0; i < READS_PER_WAKE && !c->eof && !c->exited; i++) {
 		size_t n = 0;
 		int rc = ecs_stream_recv(c->stream, buf, sizeof(buf), &n);
 
@@ -82,6 +171,7 @@ static int read_ready(ecs_capture *c)
 			return rc;
 		if (n == 0) {
 			c->eof = 1;
+			/* An agent that ended without EXIT: the caller asks the engine (ecs_capture_agent_exit() is 0). */
 			if (ecs_demux_finish(&c->demux) != ECS_OK)
 				return ecs_engine_fail(c->engine, ECS_EPROTO, "attach: the stream ended inside a frame");
 			return ECS_OK;
@@ -98,6 +188,21 @@ static int read_ready(ecs_capture *c)
 /* Write what the socket takes; half-close once all is written or nobody reads any more. */
 static int write_ready(ecs_capture *c)
 {
+	while (c->pre_left > 0) {
+		size_t n = 0;
+		int rc = ecs_stream_send(c->stream, c->pre, c->pre_left, &n);
+
+		if (rc == ECS_STREAM_AGAIN)
+			return ECS_OK;
+		if (rc < 0)
+			return rc;
+		if (ecs_stream_hung_up(c->stream)) {
+			c->pre_left = c->in_left = 0;
+			break;
+		}
+		c->pre += n;
+		c->pre_left -= n;
+	}
 	while (c->in_left > 0) {
 		size_t n = 0;
 		int rc = ecs_stream_send(c->stream, c->in, c->in_left, &n);
@@ -127,7 +232,7 @@ int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long dea
 		c->in = in;
 		c->in_left = in != NULL ? in_len : 0;
 	}
-	while (!c->eof) {
+	while (!c->eof && !c->exited) {
 		long long left = deadline_ms - ecs_stream_now_ms();
 		short events = POLLIN | POLLRDHUP;
 		int ready;
@@ -146,7 +251,7 @@ int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long dea
 			if (rc != ECS_OK)
 				return rc;
 		}
-		if (!c->stdin_done && !c->eof && (ready & (POLLOUT | POLLHUP | POLLERR))) {
+		if (!c->stdin_done && !c->eof && !c->exited && (ready & (POLLOUT | POLLHUP | POLLERR))) {
 			rc = write_ready(c);
 			if (rc != ECS_OK)
 				return rc;
@@ -157,7 +262,7 @@ int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long dea
 
 int ecs_capture_done(const ecs_capture *c)
 {
-	return c->eof;
+	return c->eof || c->exited;
 }
 
 int ecs_capture_take(ecs_capture *c, ecs_buffer *out, ecs_buffer *err, uint64_t *out_bytes, uint64_t *err_bytes)

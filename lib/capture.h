@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <ecs/ecs.h>
+#include "proto.h"
 
 typedef struct ecs_capture ecs_capture;
 
@@ -45,7 +46,28 @@ int ecs_capture_attach(ecs_capture **out, ecs_engine *engine, const char *id, in
  */
 int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long deadline_ms, ecs_cancel *cancel);
 
-/** 1 once the stream ended. */
+/**
+ * ecs_capture_attach_agent - ecs_capture_attach() with stdin, to a started
+ * container whose PID 1 is ecs-agent (agent/PROTOCOL.md): the engine's
+ * stream 1 is then the agent's frames, whose task stdout and stderr go into
+ * the capped buffers as they arrive; the run ends at the EXIT frame (or the
+ * end of the stream, when the agent died). Write the task header with
+ * ecs_capture_prefix() before the first run.
+ */
+int ecs_capture_attach_agent(ecs_capture **out, ecs_engine *engine, const char *id, size_t out_cap,
+			     size_t err_cap, long long deadline_ms);
+
+/** Bytes written before the stdin of the first run; the caller keeps them alive until the run ends. */
+void ecs_capture_prefix(ecs_capture *c, const void *pre, size_t len);
+
+/**
+ * ecs_capture_agent_exit - 1 with @exit filled when the agent's EXIT frame
+ * came, else 0. @msg (may be NULL) gets the agent's MESSAGE text ("" for
+ * none), valid until ecs_capture_free().
+ */
+int ecs_capture_agent_exit(const ecs_capture *c, ecs_agent_exit *exit, const char **msg);
+
+/** 1 once the stream ended (or, from an agent, its EXIT frame came). */
 int ecs_capture_done(const ecs_capture *c);
 
 /**

@@ -14,6 +14,7 @@
 
 #include <ecs/ecs.h>
 #include "engine_private.h"
+#include "container_private.h"
 #include "http.h"
 #include "json_util.h"
 #include "profile_private.h"
@@ -57,7 +58,7 @@ static int check_id(ecs_engine *engine, const char *id, const char *what)
  * Reject a spec the engine would misread rather than refuse: a missing
  * command or task id would create an unlabelled or image-default container.
  */
-static int check_spec(ecs_engine *engine, const ecs_container_spec *spec)
+static int check_spec(ecs_engine *engine, const ecs_container_spec *spec, int need_cmd)
 {
 	size_t i;
 
@@ -68,14 +69,14 @@ static int check_spec(ecs_engine *engine, const ecs_container_spec *spec)
 				spec->version, ECS_CONTAINER_SPEC_VERSION);
 	if (spec->image == NULL || spec->image[0] == '\0')
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: no image");
-	if (spec->cmd == NULL || spec->cmd_len == 0)
+	if (need_cmd && (spec->cmd == NULL || spec->cmd_len == 0))
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: no command");
-	for (i = 0; i < spec->cmd_len; i++)
+	for (i = 0; need_cmd && i < spec->cmd_len; i++)
 		if (spec->cmd[i] == NULL)
 			return ecs_engine_fail(engine, ECS_EINVAL, "create: command argument %zu is NULL", i);
-	if (spec->env_len > 0 && spec->env == NULL)
+	if (need_cmd && spec->env_len > 0 && spec->env == NULL)
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: env_len is %zu but env is NULL", spec->env_len);
-	for (i = 0; i < spec->env_len; i++)
+	for (i = 0; need_cmd && i < spec->env_len; i++)
 		if (spec->env[i] == NULL || strchr(spec->env[i], '=') == NULL || spec->env[i][0] == '=')
 			return ecs_engine_fail(engine, ECS_EINVAL, "create: env entry %zu is not KEY=VALUE", i);
 	if (spec->task_id == NULL || spec->task_id[0] == '\0')
@@ -107,7 +108,8 @@ static json_object *string_array(const char *const *items, size_t len)
 	return ecs_json_string_array(items, len);
 }
 
-static json_object *create_labels(const ecs_engine *engine, const ecs_container_spec *spec)
+static json_object *create_labels(const ecs_engine *engine, const ecs_container_spec *spec,
+				  const ecs_container_agent *agent)
 {
 	json_object *labels = json_object_new_object();
 	char deadline[32];
@@ -118,6 +120,8 @@ static json_object *create_labels(const ecs_engine *engine, const ecs_container_
 			put_string(labels, ECS_LABEL_TASK_ID, spec->task_id) != 0)
 		goto fail;
 	if (engine->instance != NULL && put_string(labels, ECS_LABEL_INSTANCE, engine->instance) != 0)
+		goto fail;
+	if (agent != NULL && put_string(labels, ECS_LABEL_POOL, agent->pool_label) != 0)
 		goto fail;
 	if (spec->deadline > 0) {
 		snprintf(deadline, sizeof(deadline), "%lld", (long long)spec->deadline);
@@ -179,7 +183,25 @@ fail:
 	return NULL;
 }
 
-static json_object *create_body(ecs_engine *engine, const ecs_container_spec *spec, const char *working_dir)
+/* The agent as entrypoint (no arguments, not the image's Cmd), read-only, and PID 1 itself. */
+static int agent_config(json_object *body, json_object *hc, const ecs_container_agent *agent)
+{
+	static const char *const entry[] = { ECS_AGENT_MOUNT };
+	char *bind = NULL;
+	const char *binds[1];
+	int rc;
+
+	if (asprintf(&bind, "%s:%s:ro", agent->agent_path, ECS_AGENT_MOUNT) < 0)
+		return -1;
+	binds[0] = bind;
+	rc = put(body, "Entrypoint", string_array(entry, 1)) != 0 || put(body, "Cmd", string_array(NULL, 0)) != 0 ||
+	     put(hc, "Binds", string_array(binds, 1)) != 0 || put(hc, "Init", json_object_new_boolean(0)) != 0;
+	free(bind);
+	return rc ? -1 : 0;
+}
+
+static json_object *create_body(ecs_engine *engine, const ecs_container_spec *spec, const char *working_dir,
+				const ecs_container_agent *agent)
 {
 	const ecs_sandbox_profile defaults = ECS_SANDBOX_PROFILE_INIT;
 	const ecs_profile_context ctx = { engine, spec->task_id, working_dir };
@@ -197,9 +219,10 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 	}
 	if (ecs_profile_apply(body, hc, spec->profile != NULL ? spec->profile : &defaults, &ctx) != 0 ||
 			put_string(body, "Image", spec->image) != 0 ||
-			put(body, "Cmd", string_array(spec->cmd, spec->cmd_len)) != 0 ||
-			put(body, "Env", string_array(spec->env, spec->env_len)) != 0 ||
-			put(body, "Labels", create_labels(engine, spec)) != 0 ||
+			(agent == NULL && put(body, "Cmd", string_array(spec->cmd, spec->cmd_len)) != 0) ||
+			(agent == NULL && put(body, "Env", string_array(spec->env, spec->env_len)) != 0) ||
+			(agent != NULL && agent_config(body, hc, agent) != 0) ||
+			put(body, "Labels", create_labels(engine, spec, agent)) != 0 ||
 			put(body, "Tty", json_object_new_boolean(0)) != 0 ||
 			/* StdinOnce: the engine closes the process's stdin when our one attach ends. */
 			put(body, "AttachStdin", json_object_new_boolean(in)) != 0 ||
@@ -213,7 +236,7 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 	return body;
 }
 
-int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_spec *spec)
+static int create(char **id_out, ecs_engine *engine, const ecs_container_spec *spec, const ecs_container_agent *agent)
 {
 	ecs_http_request req = { 0 };
 	json_object *body = NULL, *answer = NULL;
@@ -227,9 +250,11 @@ int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_
 		return ECS_EINVAL;
 	*id_out = NULL;
 	ecs_engine_clear_error(engine);
-	rc = check_spec(engine, spec);
+	rc = check_spec(engine, spec, agent == NULL);
 	if (rc != ECS_OK)
 		return rc;
+	if (agent != NULL && (agent->agent_path == NULL || agent->agent_path[0] != '/' || agent->pool_label == NULL))
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: the agent needs an absolute path and a pool label");
 
 	if (spec->image_working_dir == NULL) {
 		/* The tmpfs mounts must not hide the image's WorkingDir (lib/profile.c). */
@@ -237,7 +262,8 @@ int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_
 		if (rc != ECS_OK)
 			goto out;
 	}
-	body = create_body(engine, spec, spec->image_working_dir != NULL ? spec->image_working_dir : image.working_dir);
+	body = create_body(engine, spec, spec->image_working_dir != NULL ? spec->image_working_dir : image.working_dir,
+			   agent);
 	if (body == NULL) {
 		rc = ecs_engine_fail(engine, ECS_ENOMEM, "create: out of memory");
 		goto out;
@@ -276,6 +302,19 @@ out:
 	json_object_put(answer);
 	json_object_put(body);
 	return rc;
+}
+
+int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_spec *spec)
+{
+	return create(id_out, engine, spec, NULL);
+}
+
+int ecs_container_create_agent(char **id_out, ecs_engine *engine, const ecs_container_spec *spec,
+			       const ecs_container_agent *agent)
+{
+	if (agent == NULL)
+		return ECS_EINVAL;
+	return create(id_out, engine, spec, agent);
 }
 
 /*

@@ -82,6 +82,25 @@ static int append(ecs_buffer *buf, size_t cap, const unsigned char *data, size_t
 	return ECS_OK;
 }
 
+void ecs_demux_set_sink(ecs_demux *d, ecs_demux_sink sink, void *arg)
+{
+	d->sink = sink;
+	d->sink_arg = arg;
+}
+
+int ecs_demux_append(ecs_demux *d, int stream, const void *data, size_t len)
+{
+	if (stream == 1) {
+		d->out_bytes += len;
+		return append(&d->out, d->out_cap, data, len);
+	}
+	if (stream == 2) {
+		d->err_bytes += len;
+		return append(&d->err, d->err_cap, data, len);
+	}
+	return ECS_EINVAL;
+}
+
 int ecs_demux_feed(ecs_demux *d, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -119,15 +138,13 @@ int ecs_demux_feed(ecs_demux *d, const void *data, size_t len)
 		}
 
 		n = d->frame_left < len ? d->frame_left : len;
-		if (d->frame_stream == 1) {
-			d->out_bytes += n;
-			rc = append(&d->out, d->out_cap, p, n);
-		} else if (d->frame_stream == 2) {
-			d->err_bytes += n;
-			rc = append(&d->err, d->err_cap, p, n);
-		} else if (d->frame_stream == 3) {
+		if ((d->frame_stream == 1 || d->frame_stream == 2) && d->sink != NULL)
+			rc = d->sink(d->sink_arg, d->frame_stream, p, n);
+		else if (d->frame_stream == 1 || d->frame_stream == 2)
+			rc = ecs_demux_append(d, d->frame_stream, p, n);
+		else if (d->frame_stream == 3)
 			rc = append(&d->sys, d->sys_cap, p, n);
-		} else
+		else
 			rc = ECS_OK; /* stdin echoed back: not output */
 		if (rc != ECS_OK)
 			return rc;

@@ -12,6 +12,12 @@
 #include <stdint.h>
 #include <ecs/common.h>
 
+/*
+ * Where payload goes instead of the buffers (ecs_demux_set_sink): stream 1 or
+ * 2 and the bytes. Returns 0 or an ECS_E* code, which the feed returns.
+ */
+typedef int (*ecs_demux_sink)(void *arg, int stream, const unsigned char *data, size_t len);
+
 typedef struct {
 	unsigned char header[8];
 	size_t header_have;    /* header bytes collected so far */
@@ -30,6 +36,8 @@ typedef struct {
 	 */
 	ecs_buffer sys;
 	size_t sys_cap;
+	ecs_demux_sink sink;   /* NULL: payload goes to out/err */
+	void *sink_arg;
 } ecs_demux;
 
 /** Start a demultiplexer keeping at most @out_cap / @err_cap bytes of each stream. */
@@ -42,6 +50,20 @@ void ecs_demux_init(ecs_demux *d, size_t out_cap, size_t err_cap);
  * set; out_bytes/err_bytes count them all. The head of each stream is kept.
  */
 int ecs_demux_feed(ecs_demux *d, const void *data, size_t len);
+
+/**
+ * Send every later payload byte to @sink instead of the buffers (a stream
+ * that carries another framing inside, like ecs-agent's); the sink may put
+ * bytes into the buffers with ecs_demux_append().
+ */
+void ecs_demux_set_sink(ecs_demux *d, ecs_demux_sink sink, void *arg);
+
+/**
+ * Append @len bytes to stream @stream's (1 stdout, 2 stderr) buffer, capped
+ * and counted exactly as a frame's payload would be. Returns 0, ECS_EINVAL
+ * (another stream) or ECS_ENOMEM.
+ */
+int ecs_demux_append(ecs_demux *d, int stream, const void *data, size_t len);
 
 /** End of stream: ECS_EPROTO if it stopped inside a frame, else 0. */
 int ecs_demux_finish(const ecs_demux *d);

@@ -226,14 +226,20 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	bt.image = &image;
 	bt.timeout_ms = timeout_ms;
 	bt.cancel = spec->cancel;
+	bt.pool = spec->pool;
 	backend = backends[spec->backend];
-	rc = backend->run(result, &bt);
+	rc = ECS_BACKEND_MISS;
+	if (spec->pool != NULL && spec->backend == ECS_TASK_BACKEND_LOCAL)
+		rc = ecs_backend_pool.run(result, &bt);
+	if (rc == ECS_BACKEND_MISS)
+		rc = backend->run(result, &bt);
 	if (rc != 0)
 		goto out;
 
 	ecs_engine_log(engine, ECS_LOG_INFO,
-		       "task %s: container %.12s: exit %d%s%s; pull %.1f create %.1f start %.1f run %.1f logs %.1f ms",
+		       "task %s: container %.12s: exit %d%s%s%s; pull %.1f create %.1f start %.1f run %.1f logs %.1f ms",
 		       result->task_id, result->container_id ? result->container_id : "-", result->exit_code,
+		       result->pooled ? " (pooled)" : "",
 		       result->timed_out ? " (timed out)" : "", result->oom_killed ? " (OOM killed)" : "",
 		       result->timings.pull, result->timings.create, result->timings.start, result->timings.run,
 		       result->timings.logs);

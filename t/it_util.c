@@ -268,3 +268,53 @@ int it_skip_under_runsc(const char *test, const char *why)
 	fprintf(stderr, "SKIP %s under runsc: %s\n", test, why);
 	return 1;
 }
+
+int it_test_pooled(void)
+{
+	const char *v = env_or_null("ECS_TEST_POOL");
+
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
+const char *it_agent_path(void)
+{
+	return ECS_AGENT_BUILT;
+}
+
+ecs_pool *it_pool_warm(ecs_engine *engine, const char *image, const ecs_sandbox_profile *profile, unsigned int size,
+		       int *warm)
+{
+	ecs_pool_options po = ECS_POOL_OPTIONS_INIT;
+	ecs_pool *pool = NULL;
+	double until = it_now_ms() + 60000;
+	ecs_pool_stats st;
+	int rc;
+
+	po.engine = *ecs_engine_options_get(engine);
+	po.agent_path = it_agent_path();
+	rc = ecs_pool_new(&pool, &po);
+	ck_assert_msg(rc == 0, "ecs_pool_new: %s", ecs_error_name(rc));
+	rc = ecs_pool_set_size(pool, image, profile, size);
+	ck_assert_msg(rc == 0, "ecs_pool_set_size: %s", ecs_error_name(rc));
+	for (;;) {
+		struct timespec pause = { 0, 20 * 1000000L };
+		ecs_pool_entry *list = NULL;
+		size_t n = 0;
+		char why[512] = "";
+
+		ecs_pool_stats_get(pool, &st);
+		*warm = st.warm >= size;
+		if (*warm)
+			return pool;
+		if (ecs_pool_list(&list, &n, pool) == 0 && n > 0 && list[0].last_error != NULL)
+			snprintf(why, sizeof(why), "%s", list[0].last_error);
+		ecs_pool_list_free(list, n);
+		if (why[0] != '\0')
+			return pool;
+		if (it_now_ms() > until) {
+			ck_abort_msg("no warm container in 60 s (%u warm, %llu refill failures): %s", st.warm,
+				     (unsigned long long)st.refill_failures, why);
+		}
+		nanosleep(&pause, NULL);
+	}
+}

@@ -9,6 +9,8 @@
  *   ECS_TEST_REGISTRY_PASSWORD   the private registry (only ./bootstrap test sets them)
  *   ECS_TEST_RUNTIME    the runtime every test's task runs under (e.g. runsc);
  *                       unset: the engine's default (see it_profile())
+ *   ECS_TEST_POOL       1: every test task that runs through it_pool_warm()
+ *                       takes a warm pooled container (the pooled backend)
  *
  * Every container a test makes gets a task id from it_task_id(), which starts
  * with a prefix unique to the test program's run ("it-<pid>-"), so
@@ -120,5 +122,22 @@ const ecs_sandbox_profile *it_profile(ecs_sandbox_profile *buf, const ecs_sandbo
  * returns 1 (the test then returns). Returns 0 under any other runtime.
  */
 int it_skip_under_runsc(const char *test, const char *why);
+
+/** 1 when ECS_TEST_POOL=1: test tasks go through a warm pool. */
+int it_test_pooled(void);
+
+/** The ecs-agent the pools of the tests mount: the one the build made. Static string. */
+const char *it_agent_path(void);
+
+/**
+ * A pool (reaching the engine as @engine does, mounting it_agent_path())
+ * holding @size warm containers for @image under @profile. Returns when they
+ * are warm (*@warm = 1), or when the pool reports it cannot make one (no such
+ * image, a profile the engine refuses: *@warm = 0, and a task then runs
+ * cold, as it would anyway); fails the test after 60 s of neither.
+ * ecs_pool_free() it: that deletes what is left.
+ */
+ecs_pool *it_pool_warm(ecs_engine *engine, const char *image, const ecs_sandbox_profile *profile, unsigned int size,
+		       int *warm);
 
 #endif

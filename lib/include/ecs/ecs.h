@@ -15,6 +15,7 @@
 #include <ecs/profile.h>
 #include <ecs/container.h>
 #include <ecs/reaper.h>
+#include <ecs/pool.h>
 #include <ecs/task.h>
 
 #endif

@@ -15,6 +15,7 @@
 
 #include <ecs/container.h>
 #include <ecs/image.h>
+#include <ecs/pool.h>
 #include <ecs/reaper.h>
 
 #ifdef __cplusplus
@@ -47,7 +48,7 @@ typedef enum {
 	ECS_TASK_BACKEND_SWARM = 1
 } ecs_task_backend;
 
-#define ECS_TASK_SPEC_VERSION 3
+#define ECS_TASK_SPEC_VERSION 4
 #define ECS_TASK_DEFAULT_TIMEOUT_MS 60000L
 #define ECS_TASK_DEFAULT_OUTPUT_CAP (1024u * 1024u)
 /** Seconds added to the timeout for the deadline label (see ECS_LABEL_DEADLINE). */
@@ -83,9 +84,12 @@ typedef enum {
  * @pull_timeout_ms: 0 = 300000.
  * @cancel: optional; triggering it kills the container and ends the run with ECS_ECANCELED.
  * @backend: see ecs_task_backend; ECS_TASK_BACKEND_LOCAL (0) by default.
+ * @pool: a warm pool (<ecs/pool.h>) to take the container from, local
+ *    backend only; NULL for none. A task its pool has no warm container for
+ *    (image id and profile) runs cold; result->pooled tells which.
  *
  * Version 2 replaced version 1's memory_bytes, nano_cpus, pids_limit and
- * network_mode by @profile; version 3 added @backend.
+ * network_mode by @profile; version 3 added @backend, version 4 @pool.
  */
 typedef struct {
 	unsigned int version;
@@ -106,9 +110,10 @@ typedef struct {
 	long pull_timeout_ms;
 	ecs_cancel *cancel;
 	ecs_task_backend backend;
+	ecs_pool *pool;
 } ecs_task_spec;
 
-#define ECS_TASK_SPEC_INIT { ECS_TASK_SPEC_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0, 0, ECS_PULL_IF_NOT_PRESENT, 0, NULL, ECS_TASK_BACKEND_LOCAL }
+#define ECS_TASK_SPEC_INIT { ECS_TASK_SPEC_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0, 0, ECS_PULL_IF_NOT_PRESENT, 0, NULL, ECS_TASK_BACKEND_LOCAL, NULL }
 
 /** Milliseconds spent in each phase; 0 for a phase that did not happen. */
 typedef struct {
@@ -137,6 +142,8 @@ typedef struct {
  *    first bytes, up to the cap).
  * @node: the Swarm node that ran the task (its hostname) under the Swarm
  *    backend; NULL on the local engine.
+ * @pooled: 1 when a warm container of spec->pool ran the task, 0 when a
+ *    fresh one did. Nothing else differs.
  */
 typedef struct {
 	char task_id[72];
@@ -153,6 +160,7 @@ typedef struct {
 	uint64_t stdout_bytes;
 	uint64_t stderr_bytes;
 	char *node;
+	int pooled;
 } ecs_task_result;
 
 /**

@@ -1,0 +1,199 @@
+/*
+ * libecs: the pooled backend. A warm container of the task's key (pool.c),
+ * whose PID 1 is ecs-agent, gets the task on its attach stream: the header
+ * (argv from the image's Entrypoint and the task's command, the task's env),
+ * then stdin; the agent's frames come back through the one capture
+ * (capture.h), output capped as it arrives, and end with the exit record.
+ * No create, no start, no wait: the engine's ~0.5 s become milliseconds.
+ * The container then goes to deletion like any other (task.c).
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ecs/ecs.h>
+#include "backend.h"
+#include "capture.h"
+#include "engine_private.h"
+#include "pool_private.h"
+#include "proto.h"
+#include "stream.h"
+
+/* The task header for the agent: argv = Entrypoint + cmd (what the engine would run), env. */
+static int header(unsigned char **out, size_t *len, const ecs_pool_lease *lease, const ecs_task_spec *spec)
+{
+	ecs_agent_task t = { 0 };
+	size_t n = lease->entrypoint_len + spec->cmd_len;
+	int rc;
+
+	*out = NULL;
+	t.argv = calloc(n, sizeof(char *));
+	if (t.argv == NULL)
+		return ECS_ENOMEM;
+	for (size_t i = 0; i < lease->entrypoint_len; i++)
+		t.argv[t.argc++] = lease->entrypoint[i];
+	for (size_t i = 0; i < spec->cmd_len; i++)
+		t.argv[t.argc++] = (char *)spec->cmd[i];
+	t.env = (char **)spec->env;
+	t.envc = spec->env_len;
+	rc = ecs_agent_header_encode(NULL, 0, len, &t);
+	if (rc == ECS_AGENT_ETOOBIG && *len > 0 && (*out = malloc(*len)) != NULL)
+		rc = ecs_agent_header_encode(*out, *len, len, &t);
+	else if (rc == ECS_AGENT_ETOOBIG && *len > 0)
+		rc = ECS_ENOMEM;
+	free(t.argv);
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* The agent did not report (it died, or the container was killed): the engine's view. */
+static void engine_outcome(ecs_task_result *result, ecs_engine *engine, int *code)
+{
+	ecs_container_info info;
+	int rc = ecs_container_wait(code, engine, result->container_id, ECS_BACKEND_KILL_WAIT_MS, NULL);
+
+	if (rc != 0) {
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: wait after the agent's end failed (%s: %s)",
+			       result->task_id, result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+		*code = 137;
+	}
+	memset(&info, 0, sizeof(info));
+	if (ecs_container_inspect(&info, engine, result->container_id) == 0)
+		result->oom_killed = info.oom_killed;
+	ecs_container_info_clear(&info);
+}
+
+static void kill_it(ecs_task_result *result, ecs_engine *engine)
+{
+	int rc = ecs_container_kill(engine, result->container_id, "SIGKILL");
+
+	if (rc != 0 && rc != ECS_ENOTFOUND)
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: kill failed (%s: %s)", result->task_id,
+			       result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+}
+
+/* The run ended (EXIT, end of stream, timeout or cancel): the exit status and the OOM flag. */
+static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap, int run_rc, long timeout_ms)
+{
+	ecs_agent_exit x;
+	const char *msg;
+	int code = -1;
+
+	if (run_rc == ECS_ETIMEDOUT || run_rc == ECS_ECANCELED) {
+		kill_it(result, engine);
+		/* the output written before the kill: the stream ends as the container dies */
+		(void)ecs_capture_run(cap, NULL, 0, ecs_stream_now_ms() + ECS_BACKEND_KILL_WAIT_MS, NULL);
+		if (run_rc == ECS_ECANCELED)
+			return ecs_task_fail(result, "wait", run_rc, "cancelled");
+		result->timed_out = 1;
+		result->exit_code = 137;
+		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed after %ld ms timeout",
+			       result->task_id, result->container_id, timeout_ms);
+		return 0;
+	}
+	if (run_rc != 0)
+		return ecs_task_fail_engine(result, engine, "attach", run_rc);
+	if (!ecs_capture_agent_exit(cap, &x, &msg)) {
+		engine_outcome(result, engine, &code);
+		result->exit_code = code;
+		return 0;
+	}
+	if (x.kind == ECS_AGENT_FAILED) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "ecs-agent: the task did not run (%s)%s%s", strerror(x.code), msg[0] ? ": " : "",
+			 msg);
+		return ecs_task_fail(result, "start", ECS_EENGINE, why);
+	}
+	result->exit_code = x.code;
+	result->oom_killed = (x.flags & ECS_AGENT_EXIT_OOM) != 0;
+	if (x.flags & ECS_AGENT_EXIT_OOM_UNKNOWN)
+		engine_outcome(result, engine, &code); /* runsc: the engine knows */
+	return 0;
+}
+
+/*
+ * Returns ECS_BACKEND_MISS (nothing of the task happened: task.c runs it
+ * cold) when no warm container of the key is there, or the one taken cannot
+ * be attached to.
+ */
+static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
+{
+	ecs_engine *engine = task->engine;
+	const ecs_task_spec *spec = task->spec;
+	ecs_pool_lease lease;
+	ecs_capture *cap = NULL;
+	ecs_image_info fresh = { NULL, NULL, NULL };
+	const char *image_id = task->image->id;
+	unsigned char *hdr = NULL;
+	size_t hdr_len = 0;
+	double t;
+	int rc;
+
+	if (image_id == NULL) {
+		/* after a pull: which id the tag names now */
+		if (ecs_image_inspect(engine, spec->image, &fresh) != 0 || fresh.id == NULL) {
+			ecs_image_info_clear(&fresh);
+			return ECS_BACKEND_MISS;
+		}
+		image_id = fresh.id;
+	}
+	rc = ecs_pool_take(&lease, task->pool, spec->image, image_id, spec->profile);
+	ecs_image_info_clear(&fresh);
+	if (rc != 0)
+		return ECS_BACKEND_MISS;
+	if ((rc = header(&hdr, &hdr_len, &lease, spec)) != 0) {
+		ecs_pool_lease_clear(&lease);
+		return ecs_task_fail(result, "validate", rc == ECS_AGENT_ENOMEM ? ECS_ENOMEM : ECS_EINVAL,
+				     "the command or environment cannot be sent to the agent");
+	}
+	/* From here task.c disposes of it whatever happens. */
+	result->container_id = lease.container_id;
+	lease.container_id = NULL;
+	result->image_digest = lease.image_id;
+	lease.image_id = NULL;
+
+	t = ecs_task_now_ms();
+	rc = ecs_capture_attach_agent(&cap, engine, result->container_id,
+				      spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
+				      spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
+				      ecs_stream_now_ms() + engine->opts.request_timeout_ms);
+	result->timings.start = ecs_task_now_ms() - t;
+	if (rc != 0) {
+		/* A warm container that went away (killed, swept): nothing ran; cold it is. */
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: pooled attach failed (%s: %s); running cold",
+			       result->task_id, result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+		ecs_task_dispose(engine, task->reaper, result->task_id, result->container_id);
+		free(result->container_id);
+		free(result->image_digest);
+		result->container_id = result->image_digest = NULL;
+		rc = ECS_BACKEND_MISS;
+		goto out;
+	}
+	result->pooled = 1;
+	ecs_capture_prefix(cap, hdr, hdr_len);
+	/* The timeout counts from when the task is handed to the agent. */
+	t = ecs_task_now_ms();
+	rc = ecs_capture_run(cap, spec->stdin_data, spec->stdin_len, ecs_stream_now_ms() + task->timeout_ms,
+			     task->cancel);
+	rc = outcome(result, engine, cap, rc, task->timeout_ms);
+	result->timings.run = ecs_task_now_ms() - t;
+	if (rc == 0) {
+		rc = ecs_capture_take(cap, &result->out, &result->err, &result->stdout_bytes, &result->stderr_bytes);
+		if (rc != 0)
+			rc = ecs_task_fail_engine(result, engine, "logs", rc);
+	}
+out:
+	ecs_capture_free(cap);
+	free(hdr);
+	ecs_pool_lease_clear(&lease);
+	return rc;
+}
+
+const ecs_backend ecs_backend_pool = { "pool", pool_run };

@@ -1,0 +1,27 @@
+/* Private: containers made for the warm pool (lib/pool.c). */
+#ifndef ECS_CONTAINER_PRIVATE_H
+#define ECS_CONTAINER_PRIVATE_H
+
+#include <ecs/ecs.h>
+
+/* Where ecs-agent appears inside a pooled container (agent/PROTOCOL.md). */
+#define ECS_AGENT_MOUNT "/.ecs/agent"
+
+/** What makes a container a pooled one. */
+typedef struct {
+	const char *agent_path;   /* ecs-agent on the engine's host, bind-mounted read-only at ECS_AGENT_MOUNT */
+	const char *pool_label;   /* the value of ECS_LABEL_POOL */
+} ecs_container_agent;
+
+/**
+ * ecs_container_create_agent - ecs_container_create() for a pooled container:
+ * @spec as for a task (image, profile, task id label, working dir; @cmd and
+ * @env are ignored: the task comes later on stdin), but the entrypoint is
+ * ecs-agent with no arguments, Init is off (the agent is PID 1), stdin is
+ * open for one attach, output goes to an attach stream (log driver none),
+ * and the labels add ECS_LABEL_POOL. Same returns as ecs_container_create().
+ */
+int ecs_container_create_agent(char **id_out, ecs_engine *engine, const ecs_container_spec *spec,
+			       const ecs_container_agent *agent);
+
+#endif

@@ -1,0 +1,812 @@
+/*
+ * libecs: the warm pool (see <ecs/pool.h>). One mutex guards a list of
+ * pools (entries); refill threads, each with its own engine handle, pick the
+ * entry most in need, create and start one container outside the lock, and
+ * put it on the entry's warm list. Tasks take from the warm lists (pool_take).
+ */
+#include <config.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include <ecs/ecs.h>
+#include "container_private.h"
+#include "engine_private.h"
+#include "http.h"
+#include "json_util.h"
+#include "pool_private.h"
+
+/* A fixed pool's reference is inspected again this often: a moved tag shows. */
+#define RESOLVE_EVERY_MS 5000.0
+/* After a failed refill, an entry waits this long, doubling up to the max. */
+#define BACKOFF_MIN_MS 500.0
+#define BACKOFF_MAX_MS 30000.0
+/* The refill threads look at TTLs and resolutions at least this often. */
+#define TICK_MS 1000L
+/* Hex digits of the profile key in ECS_LABEL_POOL (after its "v1-"). */
+#define POOL_LABEL_DIGITS 16
+
+/* A deep copy of a profile: the public struct borrows its strings. */
+typedef struct {
+	ecs_sandbox_profile p;
+	char **caps;
+	char **tmpfs;
+	char *network, *user, *runtime;
+} owned_profile;
+
+typedef struct entry {
+	struct entry *next;
+	char *image;              /* reference it was set or missed by */
+	char *image_id;           /* resolved id; NULL until then */
+	char **entrypoint;
+	size_t entrypoint_len;
+	char *working_dir;
+	owned_profile prof;
+	char key[ECS_SANDBOX_KEY_SIZE];
+	char label[POOL_LABEL_DIGITS + 1];
+	int fixed;
+	unsigned int target;
+	char **warm;              /* container ids, oldest first */
+	unsigned int nwarm, capwarm;
+	unsigned int starting;
+	int resolving;
+	double next_resolve, next_try, backoff;
+	uint64_t hits, misses;
+	time_t last_used;
+	char *last_error;
+} entry;
+
+struct ecs_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	ecs_engine *engine;       /* holds the options copy; used by ecs_pool_free() */
+	char *agent_path;
+	unsigned int budget, concurrency, adaptive_size, idle_ttl_s;
+	ecs_reaper *reaper;
+	entry *entries;
+	int stopping;
+	pthread_t *threads;
+	unsigned int nthreads;
+	ecs_pool_stats stats;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- profiles */
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int strv_dup(char ***out, const char *const *in, size_t n)
+{
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	if ((*out = calloc(n, sizeof(char *))) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (((*out)[i] = strdup(in[i])) == NULL)
+			return -1;
+	return 0;
+}
+
+static int str_dup(char **out, const char *s)
+{
+	*out = NULL;
+	return s != NULL && (*out = strdup(s)) == NULL ? -1 : 0;
+}
+
+static void profile_clear(owned_profile *o)
+{
+	strv_free(o->caps, o->p.cap_add_len);
+	strv_free(o->tmpfs, o->p.tmpfs_len);
+	free(o->network);
+	free(o->user);
+	free(o->runtime);
+	memset(o, 0, sizeof(*o));
+}
+
+static int profile_copy(owned_profile *o, const ecs_sandbox_profile *p)
+{
+	memset(o, 0, sizeof(*o));
+	o->p = *p;
+	if (strv_dup(&o->caps, p->cap_add, p->cap_add_len) != 0 || strv_dup(&o->tmpfs, p->tmpfs, p->tmpfs_len) != 0 ||
+	    str_dup(&o->network, p->network) != 0 || str_dup(&o->user, p->user) != 0 ||
+	    str_dup(&o->runtime, p->runtime) != 0) {
+		o->p.cap_add_len = o->caps ? p->cap_add_len : 0;
+		o->p.tmpfs_len = o->tmpfs ? p->tmpfs_len : 0;
+		profile_clear(o);
+		return ECS_ENOMEM;
+	}
+	o->p.cap_add = (const char *const *)o->caps;
+	o->p.tmpfs = (const char *const *)o->tmpfs;
+	o->p.network = o->network;
+	o->p.user = o->user;
+	o->p.runtime = o->runtime;
+	return 0;
+}
+
+/* The key and label of @profile (NULL: the defaults). */
+static int profile_key(char key[ECS_SANDBOX_KEY_SIZE], const ecs_sandbox_profile *profile)
+{
+	const ecs_sandbox_profile defaults = ECS_SANDBOX_PROFILE_INIT;
+
+	return ecs_sandbox_profile_key(key, ECS_SANDBOX_KEY_SIZE, profile != NULL ? profile : &defaults);
+}
+
+/* ---- entries (all under the mutex) */
+
+static void entry_free(entry *e)
+{
+	free(e->image);
+	free(e->image_id);
+	strv_free(e->entrypoint, e->entrypoint_len);
+	free(e->working_dir);
+	profile_clear(&e->prof);
+	strv_free(e->warm, e->nwarm);
+	free(e->last_error);
+	free(e);
+}
+
+static entry *entry_new(const char *image, const char *image_id, const ecs_sandbox_profile *profile,
+			const char key[ECS_SANDBOX_KEY_SIZE])
+{
+	const ecs_sandbox_profile defaults = ECS_SANDBOX_PROFILE_INIT;
+	entry *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	if (str_dup(&e->image, image) != 0 || str_dup(&e->image_id, image_id) != 0 ||
+	    profile_copy(&e->prof, profile != NULL ? profile : &defaults) != 0) {
+		entry_free(e);
+		return NULL;
+	}
+	memcpy(e->key, key, ECS_SANDBOX_KEY_SIZE);
+	/* "v1-" then hex */
+	snprintf(e->label, sizeof(e->label), "%.*s", POOL_LABEL_DIGITS, strchr(key, '-') ? strchr(key, '-') + 1 : key);
+	e->backoff = BACKOFF_MIN_MS;
+	return e;
+}
+
+static unsigned int total_held(const ecs_pool *pool)
+{
+	unsigned int n = 0;
+
+	for (const entry *e = pool->entries; e != NULL; e = e->next)
+		n += e->nwarm + e->starting;
+	return n;
+}
+
+/* Move the warm containers out of @e (to be deleted outside the lock). */
+static void retire_warm(ecs_pool *pool, entry *e, char ***ids, size_t *nids)
+{
+	char **grown;
+
+	if (e->nwarm == 0)
+		return;
+	grown = realloc(*ids, (*nids + e->nwarm) * sizeof(char *));
+	if (grown == NULL)
+		return; /* keep them warm; the next round tries again */
+	*ids = grown;
+	for (unsigned int i = 0; i < e->nwarm; i++)
+		(*ids)[(*nids)++] = e->warm[i];
+	pool->stats.retired += e->nwarm;
+	pool->stats.warm -= e->nwarm;
+	e->nwarm = 0;
+}
+
+/* Keep no more warm than the target. */
+static void trim_warm(ecs_pool *pool, entry *e, char ***ids, size_t *nids)
+{
+	while (e->nwarm > e->target) {
+		char **grown = realloc(*ids, (*nids + 1) * sizeof(char *));
+
+		if (grown == NULL)
+			return;
+		*ids = grown;
+		(*ids)[(*nids)++] = e->warm[--e->nwarm];
+		pool->stats.retired++;
+		pool->stats.warm--;
+	}
+}
+
+static void set_error(entry *e, const char *msg)
+{
+	free(e->last_error);
+	e->last_error = strdup(msg != NULL && msg[0] ? msg : "failed");
+}
+
+/* Forget what is empty and unwanted; count the pools. */
+static void collect(ecs_pool *pool, char ***ids, size_t *nids)
+{
+	entry **pp = &pool->entries;
+	time_t now = time(NULL);
+	unsigned int n = 0;
+
+	while (*pp != NULL) {
+		entry *e = *pp;
+
+		if (!e->fixed && e->target > 0 && e->starting == 0 && e->last_used + (time_t)pool->idle_ttl_s < now)
+			e->target = 0;
+		trim_warm(pool, e, ids, nids);
+		if (e->target == 0 && e->nwarm == 0 && e->starting == 0 && !e->resolving) {
+			*pp = e->next;
+			entry_free(e);
+			continue;
+		}
+		n++;
+		pp = &e->next;
+	}
+	pool->stats.pools = n;
+}
+
+/* ---- engine work (outside the lock) */
+
+/* Hand a container to the reaper, or delete it now. */
+static void drop(ecs_pool *pool, ecs_engine *engine, const char *id)
+{
+	int rc;
+
+	if (pool->reaper != NULL && ecs_reaper_enqueue(pool->reaper, id) == 0)
+		return;
+	rc = ecs_container_delete(engine, id);
+	if (rc != 0 && rc != ECS_ENOTFOUND)
+		ecs_engine_log(engine, ECS_LOG_WARN, "pool: container %.12s: delete failed (%s: %s); the sweep will remove it",
+			       id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+}
+
+static void drop_all(ecs_pool *pool, ecs_engine *engine, char **ids, size_t n, const char *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		ecs_engine_log(engine, ECS_LOG_INFO, "pool: container %.12s: retired (%s)", ids[i], why);
+		drop(pool, engine, ids[i]);
+		free(ids[i]);
+	}
+	free(ids);
+}
+
+/* What the engine would take from the image for a fresh container: its id, Entrypoint and WorkingDir. */
+static int resolve(ecs_engine *engine, const char *image, char **id, char ***entrypoint, size_t *entrypoint_len,
+		   char **working_dir)
+{
+	ecs_http_request req = { 0 };
+	json_object *answer = NULL, *config = NULL, *ep = NULL;
+	char *esc = ecs_http_escape(image), *path = NULL;
+	const char *wd;
+	int rc;
+
+	*id = *working_dir = NULL;
+	*entrypoint = NULL;
+	*entrypoint_len = 0;
+	if (esc == NULL || asprintf(&path, "/images/%s/json", esc) < 0) {
+		free(esc);
+		return ecs_engine_fail(engine, ECS_ENOMEM, "pool: out of memory");
+	}
+	free(esc);
+	req.method = "GET";
+	req.path = path;
+	rc = ecs_http_json(engine, &req, "inspect image", &answer);
+	free(path);
+	if (rc != 0)
+		return rc;
+	rc = ECS_ENOMEM;
+	if ((*id = ecs_json_dup_string(answer, "Id")) == NULL) {
+		rc = ecs_engine_fail(engine, ECS_EPROTO, "inspect image: no Id");
+		goto out;
+	}
+	json_object_object_get_ex(answer, "Config", &config);
+	wd = config != NULL ? ecs_json_get_string(config, "WorkingDir") : NULL;
+	if ((*working_dir = strdup(wd != NULL ? wd : "")) == NULL)
+		goto out;
+	if (config != NULL && json_object_object_get_ex(config, "Entrypoint", &ep) &&
+	    json_object_is_type(ep, json_type_array) && json_object_array_length(ep) > 0) {
+		size_t n = json_object_array_length(ep);
+
+		if ((*entrypoint = calloc(n, sizeof(char *))) == NULL)
+			goto out;
+		for (size_t i = 0; i < n; i++) {
+			const char *s = json_object_get_string(json_object_array_get_idx(ep, i));
+
+			if (((*entrypoint)[i] = strdup(s != NULL ? s : "")) == NULL) {
+				*entrypoint_len = i;
+				goto out;
+			}
+		}
+		*entrypoint_len = n;
+	}
+	rc = 0;
+out:
+	if (rc != 0) {
+		if (rc == ECS_ENOMEM)
+			ecs_engine_fail(engine, rc, "pool: out of memory");
+		free(*id);
+		free(*working_dir);
+		strv_free(*entrypoint, *entrypoint_len);
+		*id = *working_dir = NULL;
+		*entrypoint = NULL;
+		*entrypoint_len = 0;
+	}
+	json_object_put(answer);
+	return rc;
+}
+
+/* Create and start one pooled container; its id or NULL (the handle says why). */
+static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const char *image_id)
+{
+	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
+	ecs_container_agent agent = { pool->agent_path, e->label };
+	char task_id[40] = "pool-";
+	char *id = NULL;
+	int rc;
+
+	if (ecs_task_id_generate(task_id + 5, sizeof(task_id) - 5) != 0) {
+		ecs_engine_fail(engine, ECS_ERROR, "pool: cannot generate an id");
+		return NULL;
+	}
+	cs.image = image_id;
+	cs.task_id = task_id;
+	cs.profile = &e->prof.p;
+	cs.image_working_dir = e->working_dir;
+	cs.open_stdin = 1;
+	cs.attach_output = 1;
+	rc = ecs_container_create_agent(&id, engine, &cs, &agent);
+	if (rc != 0)
+		return NULL;
+	rc = ecs_container_start(engine, id);
+	if (rc != 0) {
+		char msg[sizeof(engine->errmsg)];
+
+		snprintf(msg, sizeof(msg), "%s", ecs_engine_errmsg(engine));
+		drop(pool, engine, id);
+		free(id);
+		ecs_engine_fail(engine, rc, "%s", msg);
+		return NULL;
+	}
+	return id;
+}
+
+/* Never resolved, or a fixed pool whose tag may have moved since. */
+static int resolve_due(const entry *e, double now)
+{
+	return e->working_dir == NULL || (e->fixed && e->next_resolve <= now);
+}
+
+/* The entry most in need of a container (fixed first), or one due a resolution; NULL for none. */
+static entry *pick(ecs_pool *pool, double now, int *resolve_it)
+{
+	unsigned int held = total_held(pool);
+
+	*resolve_it = 0;
+	for (int fixed = 1; fixed >= 0; fixed--) {
+		for (entry *e = pool->entries; e != NULL; e = e->next) {
+			if (e->fixed != fixed || e->resolving || e->target == 0 || e->next_try > now)
+				continue;
+			if (resolve_due(e, now)) {
+				*resolve_it = 1;
+				return e;
+			}
+			if (e->nwarm + e->starting < e->target && held < pool->budget)
+				return e;
+		}
+	}
+	return NULL;
+}
+
+static void resolve_entry(ecs_pool *pool, ecs_engine *engine, entry *e, char ***ids, size_t *nids)
+{
+	/* a fixed pool follows its reference; an adaptive one is pinned to the id that missed */
+	const char *what = e->fixed || e->image_id == NULL ? e->image : e->image_id;
+	char *ref = strdup(what), *id, *wd, **ep;
+	size_t eplen;
+	int rc;
+
+	e->resolving = 1;
+	pthread_mutex_unlock(&pool->mu);
+	rc = ref != NULL ? resolve(engine, ref, &id, &ep, &eplen, &wd) : ECS_ENOMEM;
+	pthread_mutex_lock(&pool->mu);
+	e->resolving = 0;
+	if (rc != 0) {
+		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): cannot inspect the image (%s: %s)", e->label, ref,
+			       ecs_error_name(rc), ecs_engine_errmsg(engine));
+		set_error(e, ecs_engine_errmsg(engine));
+		e->next_try = now_ms() + e->backoff;
+		e->backoff = e->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff * 2;
+		free(ref);
+		return;
+	}
+	free(ref);
+	e->next_resolve = now_ms() + RESOLVE_EVERY_MS;
+	if (e->image_id != NULL && strcmp(e->image_id, id) != 0) {
+		ecs_engine_log(engine, ECS_LOG_INFO, "pool %s (%s): the image moved from %.19s to %.19s; retiring %u",
+			       e->label, e->image, e->image_id, id, e->nwarm);
+		retire_warm(pool, e, ids, nids);
+	}
+	free(e->image_id);
+	free(e->working_dir);
+	strv_free(e->entrypoint, e->entrypoint_len);
+	e->image_id = id;
+	e->working_dir = wd;
+	e->entrypoint = ep;
+	e->entrypoint_len = eplen;
+}
+
+static int push_warm(ecs_pool *pool, entry *e, char *id)
+{
+	if (e->nwarm == e->capwarm) {
+		unsigned int cap = e->capwarm ? e->capwarm * 2 : 4;
+		char **grown = realloc(e->warm, cap * sizeof(char *));
+
+		if (grown == NULL)
+			return -1;
+		e->warm = grown;
+		e->capwarm = cap;
+	}
+	e->warm[e->nwarm++] = id;
+	pool->stats.warm++;
+	return 0;
+}
+
+static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
+{
+	char *image_id = strdup(e->image_id);
+	double t0 = now_ms(), ms;
+	char *id;
+
+	e->starting++;
+	pool->stats.starting++;
+	pthread_mutex_unlock(&pool->mu);
+	id = image_id != NULL ? make_one(pool, engine, e, image_id) : NULL;
+	ms = now_ms() - t0;
+	pthread_mutex_lock(&pool->mu);
+	e->starting--;
+	pool->stats.starting--;
+	if (id == NULL) {
+		pool->stats.refill_failures++;
+		set_error(e, ecs_engine_errmsg(engine));
+		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): refill failed after %.1f ms: %s", e->label, e->image,
+			       ms, ecs_engine_errmsg(engine));
+		e->next_try = now_ms() + e->backoff;
+		e->backoff = e->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff * 2;
+	} else if (e->image_id == NULL || strcmp(e->image_id, image_id) != 0 || e->nwarm >= e->target ||
+		   push_warm(pool, e, id) != 0) {
+		/* the image moved or the target fell while it started: not wanted any more */
+		pool->stats.retired++;
+		pthread_mutex_unlock(&pool->mu);
+		drop(pool, engine, id);
+		free(id);
+		pthread_mutex_lock(&pool->mu);
+	} else {
+		/* an adaptive pool's idle time counts from its last take, or from when it got ready */
+		if (!e->fixed && e->hits == 0)
+			e->last_used = time(NULL);
+		pool->stats.refills++;
+		pool->stats.refill_ms_sum += ms;
+		if (ms > pool->stats.refill_ms_max)
+			pool->stats.refill_ms_max = ms;
+		e->backoff = BACKOFF_MIN_MS;
+		ecs_engine_log(engine, ECS_LOG_DEBUG, "pool %s (%s): container %.12s warm in %.1f ms (%u/%u)", e->label,
+			       e->image, id, ms, e->nwarm, e->target);
+	}
+	free(image_id);
+}
+
+static void *refill_thread(void *arg)
+{
+	ecs_pool *pool = arg;
+	ecs_engine *engine = NULL;
+
+	if (ecs_engine_new(&engine, ecs_engine_options_get(pool->engine)) != 0)
+		return NULL;
+	pthread_mutex_lock(&pool->mu);
+	while (!pool->stopping) {
+		char **ids = NULL;
+		size_t nids = 0;
+		int resolve_it;
+		entry *e;
+
+		collect(pool, &ids, &nids);
+		e = pick(pool, now_ms(), &resolve_it);
+		if (e != NULL && resolve_it)
+			resolve_entry(pool, engine, e, &ids, &nids);
+		else if (e != NULL)
+			refill_entry(pool, engine, e);
+		if (nids > 0) {
+			pthread_mutex_unlock(&pool->mu);
+			drop_all(pool, engine, ids, nids, "not wanted");
+			pthread_mutex_lock(&pool->mu);
+		} else {
+			free(ids);
+		}
+		if (e == NULL && !pool->stopping) {
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += TICK_MS / 1000;
+			pthread_cond_timedwait(&pool->cond, &pool->mu, &until);
+		}
+	}
+	pthread_mutex_unlock(&pool->mu);
+	ecs_engine_free(engine);
+	return NULL;
+}
+
+/* ---- the public calls */
+
+int ecs_pool_new(ecs_pool **out, const ecs_pool_options *opts)
+{
+	ecs_pool *pool;
+	int rc;
+
+	if (out == NULL)
+		return ECS_EINVAL;
+	*out = NULL;
+	if (opts == NULL || opts->version != ECS_POOL_OPTIONS_VERSION || opts->budget > ECS_POOL_MAX_SIZE ||
+	    opts->adaptive_size > ECS_POOL_MAX_SIZE || opts->concurrency > 64 ||
+	    (opts->agent_path != NULL && opts->agent_path[0] != '/'))
+		return ECS_EINVAL;
+	if ((pool = calloc(1, sizeof(*pool))) == NULL)
+		return ECS_ENOMEM;
+	pthread_mutex_init(&pool->mu, NULL);
+	pthread_cond_init(&pool->cond, NULL);
+	pool->budget = opts->budget ? opts->budget : ECS_POOL_DEFAULT_BUDGET;
+	pool->concurrency = opts->concurrency ? opts->concurrency : ECS_POOL_DEFAULT_CONCURRENCY;
+	pool->adaptive_size = opts->adaptive_size;
+	pool->idle_ttl_s = opts->idle_ttl_s ? opts->idle_ttl_s : ECS_POOL_DEFAULT_IDLE_TTL_S;
+	pool->reaper = opts->reaper;
+	rc = ecs_engine_new(&pool->engine, &opts->engine);
+	if (rc != 0)
+		goto fail;
+	rc = ECS_ENOMEM;
+	pool->agent_path = strdup(opts->agent_path != NULL ? opts->agent_path : ECS_POOL_AGENT_DEFAULT);
+	pool->threads = calloc(pool->concurrency, sizeof(pthread_t));
+	if (pool->agent_path == NULL || pool->threads == NULL)
+		goto fail;
+	for (; pool->nthreads < pool->concurrency; pool->nthreads++) {
+		if (pthread_create(&pool->threads[pool->nthreads], NULL, refill_thread, pool) != 0) {
+			rc = ECS_ERROR;
+			goto fail;
+		}
+	}
+	*out = pool;
+	return 0;
+fail:
+	ecs_pool_free(pool);
+	return rc;
+}
+
+static entry *find_fixed(ecs_pool *pool, const char *image, const char *key)
+{
+	for (entry *e = pool->entries; e != NULL; e = e->next)
+		if (e->fixed && strcmp(e->image, image) == 0 && strcmp(e->key, key) == 0)
+			return e;
+	return NULL;
+}
+
+int ecs_pool_set_size(ecs_pool *pool, const char *image, const ecs_sandbox_profile *profile, unsigned int size)
+{
+	char key[ECS_SANDBOX_KEY_SIZE];
+	ecs_image_ref ref;
+	entry *e;
+	int rc;
+
+	if (pool == NULL || image == NULL || size > ECS_POOL_MAX_SIZE)
+		return ECS_EINVAL;
+	rc = ecs_image_ref_parse(&ref, image);
+	ecs_image_ref_clear(&ref);
+	if (rc != 0)
+		return rc == ECS_ENOMEM ? rc : ECS_EINVAL;
+	if ((rc = profile_key(key, profile)) != 0)
+		return rc;
+	pthread_mutex_lock(&pool->mu);
+	e = find_fixed(pool, image, key);
+	if (e == NULL && size > 0) {
+		if ((e = entry_new(image, NULL, profile, key)) == NULL) {
+			pthread_mutex_unlock(&pool->mu);
+			return ECS_ENOMEM;
+		}
+		e->fixed = 1;
+		e->next = pool->entries;
+		pool->entries = e;
+	}
+	if (e != NULL) {
+		e->target = size;
+		if (size == 0)
+			e->fixed = 0; /* forgotten by the next round once empty */
+		e->next_try = 0;
+	}
+	pthread_cond_broadcast(&pool->cond);
+	pthread_mutex_unlock(&pool->mu);
+	return 0;
+}
+
+int ecs_pool_take(ecs_pool_lease *out, ecs_pool *pool, const char *image_ref, const char *image_id,
+		  const ecs_sandbox_profile *profile)
+{
+	char key[ECS_SANDBOX_KEY_SIZE];
+	entry *match = NULL, *seen = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = profile_key(key, profile)) != 0)
+		return rc;
+	pthread_mutex_lock(&pool->mu);
+	for (entry *e = pool->entries; e != NULL; e = e->next) {
+		int same_id = e->image_id != NULL && strcmp(e->image_id, image_id) == 0;
+
+		if (strcmp(e->key, key) != 0)
+			continue;
+		if (e->fixed && strcmp(e->image, image_ref) == 0 && e->image_id != NULL && !same_id) {
+			/* The task saw the tag at another image: resolve now (that retires the old ones). */
+			e->next_resolve = 0;
+			seen = e;
+		} else if (same_id && e->working_dir != NULL) {
+			if (match == NULL || e->nwarm > match->nwarm)
+				match = e;
+		} else if (same_id || (e->fixed && strcmp(e->image, image_ref) == 0)) {
+			seen = e; /* not resolved yet */
+		}
+	}
+	if (match == NULL)
+		match = seen;
+	if (match != NULL && match->nwarm > 0 && match != seen) {
+		rc = ECS_ENOMEM;
+		if ((out->image_id = strdup(match->image_id)) == NULL ||
+		    strv_dup(&out->entrypoint, (const char *const *)match->entrypoint, match->entrypoint_len) != 0)
+			goto out;
+		out->entrypoint_len = match->entrypoint_len;
+		out->container_id = match->warm[0];
+		memmove(match->warm, match->warm + 1, (match->nwarm - 1) * sizeof(char *));
+		match->nwarm--;
+		pool->stats.warm--;
+		match->hits++;
+		match->last_used = time(NULL);
+		pool->stats.hits++;
+		rc = 0;
+		goto out;
+	}
+	rc = ECS_ENOTFOUND;
+	pool->stats.misses++;
+	if (match != NULL) {
+		match->misses++;
+		match->last_used = time(NULL);
+	} else if (pool->adaptive_size > 0) {
+		entry *e = entry_new(image_ref, image_id, profile, key);
+
+		if (e != NULL) {
+			e->target = pool->adaptive_size;
+			e->misses = 1;
+			e->last_used = time(NULL);
+			e->next = pool->entries;
+			pool->entries = e;
+		}
+	}
+out:
+	pthread_cond_broadcast(&pool->cond);
+	pthread_mutex_unlock(&pool->mu);
+	if (rc == ECS_ENOMEM)
+		ecs_pool_lease_clear(out);
+	return rc;
+}
+
+void ecs_pool_lease_clear(ecs_pool_lease *lease)
+{
+	if (lease == NULL)
+		return;
+	free(lease->container_id);
+	free(lease->image_id);
+	strv_free(lease->entrypoint, lease->entrypoint_len);
+	memset(lease, 0, sizeof(*lease));
+}
+
+void ecs_pool_stats_get(ecs_pool *pool, ecs_pool_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (pool == NULL)
+		return;
+	pthread_mutex_lock(&pool->mu);
+	*out = pool->stats;
+	pthread_mutex_unlock(&pool->mu);
+}
+
+int ecs_pool_list(ecs_pool_entry **out, size_t *count, ecs_pool *pool)
+{
+	size_t n = 0, i = 0;
+	ecs_pool_entry *list;
+
+	if (out == NULL || count == NULL || pool == NULL)
+		return ECS_EINVAL;
+	*out = NULL;
+	*count = 0;
+	pthread_mutex_lock(&pool->mu);
+	for (entry *e = pool->entries; e != NULL; e = e->next)
+		n++;
+	list = calloc(n ? n : 1, sizeof(*list));
+	for (entry *e = pool->entries; list != NULL && e != NULL; e = e->next, i++) {
+		ecs_pool_entry *l = &list[i];
+
+		if (str_dup(&l->image, e->image) != 0 || str_dup(&l->image_id, e->image_id) != 0 ||
+		    str_dup(&l->last_error, e->last_error) != 0) {
+			ecs_pool_list_free(list, i + 1);
+			list = NULL;
+			break;
+		}
+		memcpy(l->key, e->key, sizeof(l->key));
+		l->fixed = e->fixed;
+		l->target = e->target;
+		l->warm = e->nwarm;
+		l->starting = e->starting;
+		l->hits = e->hits;
+		l->misses = e->misses;
+		l->last_used = e->last_used;
+	}
+	pthread_mutex_unlock(&pool->mu);
+	if (list == NULL)
+		return ECS_ENOMEM;
+	*out = list;
+	*count = n;
+	return 0;
+}
+
+void ecs_pool_list_free(ecs_pool_entry *list, size_t count)
+{
+	for (size_t i = 0; list != NULL && i < count; i++) {
+		free(list[i].image);
+		free(list[i].image_id);
+		free(list[i].last_error);
+	}
+	free(list);
+}
+
+void ecs_pool_free(ecs_pool *pool)
+{
+	size_t n = 0;
+
+	if (pool == NULL)
+		return;
+	pthread_mutex_lock(&pool->mu);
+	pool->stopping = 1;
+	pthread_cond_broadcast(&pool->cond);
+	pthread_mutex_unlock(&pool->mu);
+	for (unsigned int i = 0; i < pool->nthreads; i++)
+		pthread_join(pool->threads[i], NULL);
+	/* A clean stop leaves no pooled container: delete them now, not through a reaper about to stop. */
+	while (pool->entries != NULL) {
+		entry *e = pool->entries;
+
+		pool->entries = e->next;
+		for (unsigned int i = 0; i < e->nwarm && pool->engine != NULL; i++) {
+			int rc = ecs_container_delete(pool->engine, e->warm[i]);
+
+			if (rc == 0)
+				n++;
+			else if (rc != ECS_ENOTFOUND)
+				ecs_engine_log(pool->engine, ECS_LOG_WARN,
+					       "pool: container %.12s: delete failed (%s: %s); the sweep will remove it",
+					       e->warm[i], ecs_error_name(rc), ecs_engine_errmsg(pool->engine));
+		}
+		entry_free(e);
+	}
+	if (pool->engine != NULL && n > 0)
+		ecs_engine_log(pool->engine, ECS_LOG_INFO, "pool: stopped, %zu warm containers deleted", n);
+	ecs_engine_free(pool->engine);
+	free(pool->threads);
+	free(pool->agent_path);
+	pthread_cond_destroy(&pool->cond);
+	pthread_mutex_destroy(&pool->mu);
+	free(pool);
+}

@@ -1,0 +1,436 @@
+/*
+ * Integration tests of the warm pool (ecs_pool, the pooled backend) against
+ * the real engine: a pool hit and a cold run of the same request give the
+ * same answer; the image's Entrypoint, WorkingDir and Env apply as to a fresh
+ * container; timeouts kill; a miss runs cold; adaptive pools grow after a
+ * miss and shrink by TTL; a moved tag retires the old containers; pooled
+ * containers carry their labels and ecs_pool_free() leaves none.
+ */
+#include <config.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ecs/ecs.h>
+#include "http.h"
+#include "it_util.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static ecs_engine *engine;
+
+static void log_to_stderr(ecs_log_level level, const char *message, void *userdata)
+{
+	(void)userdata;
+	if (level <= ECS_LOG_WARN)
+		fprintf(stderr, "libecs: %s\n", message);
+}
+
+static void setup(void)
+{
+	ecs_engine *base = it_engine_new();
+	ecs_engine_options opts = *ecs_engine_options_get(base);
+	int rc;
+
+	opts.log = log_to_stderr;
+	rc = ecs_engine_new(&engine, &opts);
+	ecs_engine_free(base);
+	ck_assert_int_eq(rc, ECS_OK);
+}
+
+static void teardown(void)
+{
+	ecs_engine_free(engine);
+	engine = NULL;
+}
+
+static ecs_pool *pool_new(unsigned int adaptive, unsigned int ttl, const char *instance)
+{
+	ecs_pool_options po = ECS_POOL_OPTIONS_INIT;
+	ecs_pool *pool = NULL;
+
+	po.engine = *ecs_engine_options_get(engine);
+	po.engine.instance = instance;
+	po.agent_path = it_agent_path();
+	po.adaptive_size = adaptive;
+	po.idle_ttl_s = ttl;
+	ck_assert_int_eq(ecs_pool_new(&pool, &po), ECS_OK);
+	return pool;
+}
+
+/* Readiness, not timing: poll the pool's counters until @cond holds or 60 s pass. */
+#define WAIT_FOR(pool, st, cond)                                                                          \
+	do {                                                                                              \
+		double until_ = it_now_ms() + 60000;                                                      \
+		for (;;) {                                                                                \
+			struct timespec pause_ = { 0, 20 * 1000000L };                                    \
+			ecs_pool_stats_get((pool), &(st));                                                \
+			if (cond)                                                                         \
+				break;                                                                    \
+			ck_assert_msg(it_now_ms() < until_, "timed out waiting for %s (pools %u warm %u starting %u retired %llu refills %llu failures %llu)", #cond, (st).pools, (st).warm, (st).starting, (unsigned long long)(st).retired, (unsigned long long)(st).refills, (unsigned long long)(st).refill_failures); \
+			nanosleep(&pause_, NULL);                                                         \
+		}                                                                                         \
+	} while (0)
+
+static int run(ecs_task_result *r, ecs_task_spec *spec, ecs_pool *pool, const char *what)
+{
+	ecs_sandbox_profile profile;
+	const ecs_sandbox_profile *given = spec->profile;
+	char *task_id = it_task_id(what);
+	int rc;
+
+	if (spec->image == NULL)
+		spec->image = it_test_image();
+	spec->task_id = task_id;
+	spec->profile = it_profile(&profile, given);
+	spec->pool = pool;
+	rc = ecs_task_run(r, engine, NULL, spec);
+	spec->profile = given;
+	spec->task_id = NULL;
+	spec->pool = NULL;
+	free(task_id);
+	return rc;
+}
+
+static void assert_same(const ecs_task_result *cold, const ecs_task_result *hot, int same_stderr)
+{
+	ck_assert_int_eq(cold->pooled, 0);
+	ck_assert_int_eq(hot->pooled, 1);
+	ck_assert_int_eq(hot->exit_code, cold->exit_code);
+	ck_assert_int_eq(hot->timed_out, cold->timed_out);
+	ck_assert_int_eq(hot->oom_killed, cold->oom_killed);
+	ck_assert_uint_eq(hot->out.len, cold->out.len);
+	ck_assert_mem_eq(hot->out.data, cold->out.data, cold->out.len);
+	ck_assert_int_eq(hot->out.truncated, cold->out.truncated);
+	ck_assert_uint_eq(hot->stdout_bytes, cold->stdout_bytes);
+	ck_assert_ptr_nonnull(hot->err.data);
+	if (same_stderr) {
+		ck_assert_uint_eq(hot->err.len, cold->err.len);
+		ck_assert_mem_eq(hot->err.data, cold->err.data, cold->err.len);
+		ck_assert_uint_eq(hot->stderr_bytes, cold->stderr_bytes);
+		ck_assert_int_eq(hot->err.truncated, cold->err.truncated);
+	}
+	ck_assert_str_eq(hot->image_digest, cold->image_digest);
+}
+
+/* One request, cold then from a warm container of @pool; both must succeed and agree. */
+static void parity(ecs_pool *pool, ecs_task_spec *spec, const char *what, int same_stderr)
+{
+	ecs_task_result cold, hot;
+	ecs_pool_stats st;
+	int rc;
+
+	rc = run(&cold, spec, NULL, what);
+	ck_assert_msg(rc == 0, "cold %s: %s: %s", what, ecs_error_name(rc), cold.error);
+	WAIT_FOR(pool, st, st.warm >= 1);
+	rc = run(&hot, spec, pool, what);
+	ck_assert_msg(rc == 0, "pooled %s: %s: %s", what, ecs_error_name(rc), hot.error);
+	assert_same(&cold, &hot, same_stderr);
+	if (!same_stderr) /* the words of the init and the agent differ; what they name does not */
+		ck_assert_ptr_nonnull(memmem(hot.err.data, hot.err.len, "nosuch", 6));
+	ecs_task_result_clear(&cold);
+	ecs_task_result_clear(&hot);
+}
+
+START_TEST(test_pool_hit_equals_cold)
+{
+	static const char *const echo[] = { "echo", "hello", "world" };
+	static const char *const binary[] = { "sh", "-c",
+		"printf 'a\\000\\377\\n'; printf 'b\\001\\376' >&2; printf 'c\\n'; printf 'd\\n' >&2" };
+	static const char *const codes[] = { "sh", "-c", "echo out; echo err >&2; exit 3" };
+	static const char *const missing[] = { "nosuch-command" };
+	static const char *const selfkill[] = { "sh", "-c", "echo before; kill -9 $$" };
+	static const char *const cat[] = { "sh", "-c", "cat; echo \"$FOO\"" };
+	static const char *const big[] = { "sh", "-c", "yes | head -c 200000; yes e | head -c 5000 >&2" };
+	static const char *const env[] = { "FOO=bar baz", "PATH=/bin" };
+	static const unsigned char input[] = "in\000put\377\n";
+	ecs_sandbox_profile profile;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_pool *pool = pool_new(0, 0, NULL);
+
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 1), 0);
+	spec.cmd = echo, spec.cmd_len = N(echo);
+	parity(pool, &spec, "echo", 1);
+	spec.cmd = binary, spec.cmd_len = N(binary);
+	parity(pool, &spec, "binary", 1);
+	spec.cmd = codes, spec.cmd_len = N(codes);
+	parity(pool, &spec, "codes", 1);
+	spec.cmd = missing, spec.cmd_len = N(missing);
+	parity(pool, &spec, "missing", 0);
+	spec.cmd = selfkill, spec.cmd_len = N(selfkill);
+	parity(pool, &spec, "selfkill", 1);
+	spec.cmd = cat, spec.cmd_len = N(cat);
+	spec.env = env, spec.env_len = N(env);
+	spec.stdin_data = input, spec.stdin_len = sizeof(input) - 1;
+	parity(pool, &spec, "stdin-env", 1);
+	spec.env = NULL, spec.env_len = 0, spec.stdin_data = NULL, spec.stdin_len = 0;
+	spec.cmd = big, spec.cmd_len = N(big);
+	spec.stdout_cap = 1000, spec.stderr_cap = 100;
+	parity(pool, &spec, "caps", 1);
+	ecs_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_pool_timeout_kills)
+{
+	static const char *const cmd[] = { "sh", "-c", "echo started; sleep 30" };
+	ecs_sandbox_profile profile;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_pool *pool = pool_new(0, 0, NULL);
+	ecs_task_result r;
+	ecs_pool_stats st;
+	double t0;
+	int rc;
+
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 1), 0);
+	WAIT_FOR(pool, st, st.warm >= 1);
+	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	spec.timeout_ms = 1000;
+	t0 = it_now_ms();
+	rc = run(&r, &spec, pool, "timeout");
+	ck_assert_msg(rc == 0, "%s: %s", ecs_error_name(rc), r.error);
+	ck_assert_int_eq(r.pooled, 1);
+	ck_assert_int_eq(r.timed_out, 1);
+	ck_assert_int_eq(r.exit_code, 137);
+	ck_assert_str_eq((const char *)r.out.data, "started\n");
+	ck_assert_msg(it_now_ms() - t0 < 20000, "the kill took %.0f ms", it_now_ms() - t0);
+	ecs_task_result_clear(&r);
+	ecs_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_pool_miss_runs_cold)
+{
+	static const char *const cmd[] = { "echo", "cold" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_pool *pool = pool_new(0, 0, NULL);
+	ecs_task_result r;
+	ecs_pool_stats st;
+	int rc;
+
+	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	rc = run(&r, &spec, pool, "miss");
+	ck_assert_msg(rc == 0, "%s: %s", ecs_error_name(rc), r.error);
+	ck_assert_int_eq(r.pooled, 0);
+	ck_assert_str_eq((const char *)r.out.data, "cold\n");
+	ecs_pool_stats_get(pool, &st);
+	ck_assert_uint_eq(st.misses, 1);
+	ck_assert_uint_eq(st.hits, 0);
+	ck_assert_uint_eq(st.pools, 0); /* adaptive pools are off */
+	ecs_task_result_clear(&r);
+	ecs_pool_free(pool);
+}
+END_TEST
+
+START_TEST(test_pool_adaptive_grows_and_shrinks)
+{
+	static const char *const cmd[] = { "true" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_pool *pool = pool_new(1, 3, NULL);
+	ecs_task_result r;
+	ecs_pool_stats st;
+	int rc;
+
+	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	rc = run(&r, &spec, pool, "adaptive1");
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(r.pooled, 0);
+	ecs_task_result_clear(&r);
+	WAIT_FOR(pool, st, st.warm == 1 && st.pools == 1);
+	rc = run(&r, &spec, pool, "adaptive2");
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(r.pooled, 1);
+	ecs_task_result_clear(&r);
+	/* unused for the TTL (3 s): it empties and is forgotten */
+	WAIT_FOR(pool, st, st.pools == 0 && st.warm == 0 && st.starting == 0);
+	ck_assert_uint_ge(st.retired, 1);
+	ecs_pool_free(pool);
+}
+END_TEST
+
+static int http(const char *method, const char *path, const char *body, char **answer)
+{
+	ecs_http_request req = { 0 };
+	ecs_http_response resp = { 0 };
+	int rc;
+
+	req.method = method;
+	req.path = path;
+	req.body = body;
+	req.body_len = body ? strlen(body) : 0;
+	rc = ecs_http_do(engine, &req, &resp);
+	ck_assert_msg(rc == 0, "%s %s: %s", method, path, ecs_engine_errmsg(engine));
+	rc = (int)resp.status;
+	if (answer != NULL)
+		*answer = resp.body ? strdup(resp.body) : NULL;
+	ecs_http_response_clear(&resp);
+	return rc;
+}
+
+/* An image of the test image with an Entrypoint, a WorkingDir and an Env of its own. */
+static char *commit_image(const char *repo, const char *tag)
+{
+	static const char *const cmd[] = { "true" };
+	char path[512], *answer = NULL, *id = NULL, *p;
+	char *cid = it_create(engine, cmd, 1, 0, NULL);
+	int st;
+
+	snprintf(path, sizeof(path), "/commit?container=%s&repo=%s&tag=%s", cid, repo, tag);
+	st = http("POST", path,
+		  "{\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"WorkingDir\":\"/bin\",\"Env\":[\"IMG=from-image\",\"PATH=/bin\"],"
+		  "\"Cmd\":[\"echo image-cmd\"]}", &answer);
+	ck_assert_msg(st == 201, "commit: %d %s", st, answer ? answer : "");
+	p = strstr(answer, "\"Id\":\"");
+	ck_assert_ptr_nonnull(p);
+	id = strndup(p + 6, 71);
+	free(answer);
+	ck_assert_int_eq(ecs_container_delete(engine, cid), 0);
+	free(cid);
+	return id;
+}
+
+START_TEST(test_pool_image_entrypoint_workdir_env)
+{
+	static const char *const cmd[] = { "pwd; echo \"$IMG $TASKV\"; id -u" };
+	static const char *const env[] = { "TASKV=from-task" };
+	char image[96], *id;
+	ecs_sandbox_profile profile;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result cold, hot;
+	ecs_pool_stats st;
+	ecs_pool *pool = pool_new(0, 0, NULL);
+
+	snprintf(image, sizeof(image), "ecs/it-pool-ep:%d", (int)getpid());
+	id = commit_image("ecs/it-pool-ep", strchr(image, ':') + 1);
+	ck_assert_int_eq(ecs_pool_set_size(pool, image, it_profile(&profile, NULL), 1), 0);
+	spec.image = image;
+	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	spec.env = env, spec.env_len = N(env);
+	ck_assert_int_eq(run(&cold, &spec, NULL, "ep-cold"), 0);
+	ck_assert_msg(strncmp((const char *)cold.out.data, "/bin\nfrom-image from-task\n", 26) == 0, "cold: %s",
+		      (const char *)cold.out.data);
+	WAIT_FOR(pool, st, st.warm >= 1);
+	ck_assert_int_eq(run(&hot, &spec, pool, "ep-hot"), 0);
+	assert_same(&cold, &hot, 1);
+	ck_assert_str_eq(hot.image_digest, id);
+	ecs_task_result_clear(&cold);
+	ecs_task_result_clear(&hot);
+	ecs_pool_free(pool);
+	{
+		char path[128];
+
+		snprintf(path, sizeof(path), "/images/%s?force=1", image);
+		http("DELETE", path, NULL, NULL);
+	}
+	free(id);
+}
+END_TEST
+
+START_TEST(test_pool_moved_tag_retires)
+{
+	/* the image the tag moves to has Entrypoint sh -c: one string */
+	static const char *const cmd[] = { "echo moved" };
+	char image[96], tag[32], path[256], *moved_id;
+	ecs_sandbox_profile profile;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_pool *pool = pool_new(0, 0, NULL);
+	ecs_pool_entry *list = NULL;
+	ecs_task_result r;
+	ecs_pool_stats st;
+	size_t n = 0;
+	char *first_id;
+
+	snprintf(tag, sizeof(tag), "%d", (int)getpid());
+	snprintf(image, sizeof(image), "ecs/it-pool-moved:%s", tag);
+	snprintf(path, sizeof(path), "/images/%s/tag?repo=ecs/it-pool-moved&tag=%s", it_test_image(), tag);
+	ck_assert_int_eq(http("POST", path, NULL, NULL), 201);
+	ck_assert_int_eq(ecs_pool_set_size(pool, image, it_profile(&profile, NULL), 1), 0);
+	WAIT_FOR(pool, st, st.warm >= 1);
+	ck_assert_int_eq(ecs_pool_list(&list, &n, pool), 0);
+	ck_assert_uint_eq(n, 1);
+	first_id = strdup(list[0].image_id);
+	ecs_pool_list_free(list, n);
+
+	/* the tag moves to another image: the warm container of the old one goes, a new one comes */
+	moved_id = commit_image("ecs/it-pool-moved", tag);
+	ck_assert_str_ne(moved_id, first_id);
+	WAIT_FOR(pool, st, st.retired >= 1 && st.warm >= 1);
+	spec.image = image;
+	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	ck_assert_int_eq(run(&r, &spec, pool, "moved"), 0);
+	ck_assert_int_eq(r.pooled, 1);
+	ck_assert_str_eq(r.image_digest, moved_id);
+	ck_assert_str_eq((const char *)r.out.data, "moved\n");
+	ecs_task_result_clear(&r);
+	ecs_pool_free(pool);
+	snprintf(path, sizeof(path), "/images/%s?force=1", image);
+	http("DELETE", path, NULL, NULL);
+	free(first_id);
+	free(moved_id);
+}
+END_TEST
+
+START_TEST(test_pool_labels_and_free_leaves_none)
+{
+	char instance[64], label[128];
+	ecs_sandbox_profile profile;
+	ecs_pool *pool;
+	ecs_pool_stats st;
+
+	snprintf(instance, sizeof(instance), "%spool", it_run_prefix());
+	snprintf(label, sizeof(label), "%s=%s", ECS_LABEL_INSTANCE, instance);
+	pool = pool_new(0, 0, instance);
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 2), 0);
+	WAIT_FOR(pool, st, st.warm == 2);
+	ck_assert_int_eq(it_count_labelled(engine, label), 2);
+	{
+		ecs_container_info *list = NULL;
+		size_t n = 0;
+		const char *const filters[] = { label, ECS_LABEL_POOL };
+
+		ck_assert_int_eq(ecs_container_list(&list, &n, engine, filters, 2), 0);
+		ck_assert_uint_eq(n, 2);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_str_eq(list[i].status, "running");
+		ecs_container_list_free(list, n);
+	}
+	ecs_pool_free(pool);
+	ck_assert_int_eq(it_count_labelled(engine, label), 0);
+}
+END_TEST
+
+static Suite *pool_suite(void)
+{
+	Suite *s = suite_create("pool");
+	TCase *tc = tcase_create("pool");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_pool_hit_equals_cold);
+	tcase_add_test(tc, test_pool_timeout_kills);
+	tcase_add_test(tc, test_pool_miss_runs_cold);
+	tcase_add_test(tc, test_pool_adaptive_grows_and_shrinks);
+	tcase_add_test(tc, test_pool_image_entrypoint_workdir_env);
+	tcase_add_test(tc, test_pool_moved_tag_retires);
+	tcase_add_test(tc, test_pool_labels_and_free_leaves_none);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	it_global_init();
+	sr = srunner_create(pool_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	it_cleanup_run();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
