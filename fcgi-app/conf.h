@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pool_config.h"
+
 #define CONFIG_DEFAULT_PATH "/etc/ecs/ecs.conf"
 
 typedef enum {
@@ -98,6 +100,7 @@ typedef struct {
 	size_t stderr_cap;
 	int pull_policy;            /* an ecs_pull_policy */
 	int backend;                /* an ecs_task_backend: where tasks execute */
+	pool_conf pool;             /* the warm pool (pool_config.h) */
 	long pull_timeout_s;
 	char *default_network;
 	char **allowed_networks;

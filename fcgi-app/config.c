@@ -348,6 +348,10 @@ config *config_defaults(void)
 	c->caps.max_pids = ECS_SANDBOX_DEFAULT_PIDS;
 	c->caps.max_nofile = ECS_SANDBOX_DEFAULT_NOFILE;
 	sandbox_conf_init(&c->sandbox);
+	if (pool_conf_init(&c->pool) != 0) {
+		config_free(c);
+		return NULL;
+	}
 	c->stdout_cap = 1024 * 1024;
 	c->stderr_cap = 1024 * 1024;
 	c->pull_policy = ECS_PULL_IF_NOT_PRESENT;
@@ -389,6 +393,7 @@ void config_free(config *c)
 		sandbox_conf_clear(&c->clients[i].sandbox);
 	}
 	sandbox_conf_clear(&c->sandbox);
+	pool_conf_clear(&c->pool);
 	free(c->clients);
 	registries_free(c);
 	free(c);
@@ -490,6 +495,12 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 	int64_t sz;
 	int rc;
 
+	{
+		int pr = pool_conf_apply_ecs(&c->pool, key, v, why, whylen);
+
+		if (pr <= 0)
+			return pr;
+	}
 	rc = apply_cap(&c->caps, key, v, why, whylen);
 	if (rc <= 0)
 		return rc;
@@ -727,6 +738,7 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 	dictionary *d = NULL;
 	config *c = NULL;
 	client_rule *cur = NULL;
+	pool_fixed *cur_pool = NULL;
 	const char *section = NULL;
 	int rc = -1, line_default_network = 0, line_allowed = 0, line_default_timeout = 0, line_backend = 0;
 	size_t i, j;
@@ -766,6 +778,7 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 
 			section = e->section;
 			cur = NULL;
+			cur_pool = NULL;
 			/* A section may appear only once: iniparser would merge them. */
 			for (j = 0; j < i; j++) {
 				if (scan.v[j].key == NULL && strcasecmp(scan.v[j].section, e->section) == 0) {
@@ -776,13 +789,24 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 			}
 			if (strcasecmp(section, "ecs") == 0)
 				continue;
+			r = pool_conf_section(&c->pool, section, e->line, &cur_pool, why, sizeof(why));
+			if (r == -2) {
+				rc = -2;
+				goto out;
+			}
+			if (r == -1) {
+				snprintf(err, errlen, "%s:%d: bad section [%s]: %s", path, e->line, section, why);
+				goto out;
+			}
+			if (r == 0)
+				continue;
 			r = client_section(&name, &by_user, section);
 			if (r == -2) {
 				rc = -2;
 				goto out;
 			}
 			if (r != 0) {
-				snprintf(err, errlen, "%s:%d: unknown section [%s] (expected [ecs], [client \"SUBJECT DN\"] or [client:USER])",
+				snprintf(err, errlen, "%s:%d: unknown section [%s] (expected [ecs], [client \"SUBJECT DN\"], [client:USER] or [pool \"IMAGE\"])",
 						path, e->line, section);
 				goto out;
 			}
@@ -820,7 +844,9 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 			goto out;
 		}
 		why[0] = '\0';
-		if (cur == NULL)
+		if (cur_pool != NULL)
+			r = pool_conf_apply_fixed(cur_pool, e->key, v, why, sizeof(why));
+		else if (cur == NULL)
 			r = apply_ecs(c, e->key, v, why, sizeof(why));
 		else
 			r = apply_client(cur, e->key, v, why, sizeof(why));

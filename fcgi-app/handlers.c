@@ -10,6 +10,7 @@
 
 #include "base64.h"
 #include "handlers.h"
+#include "warm.h"
 #include "health.h"
 #include "image_match.h"
 #include "log.h"
@@ -129,6 +130,7 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 			return oom(resp, req);
 		}
 		json_object_object_add(o, "status", json_object_new_string(green ? "green" : "red"));
+		json_object_object_add(details, "pool", warm_health());
 		json_object_object_add(o, "details", details);
 	} else {
 		json_object_object_add(o, "status", json_object_new_string("green"));
@@ -151,6 +153,21 @@ static void handle_metrics(response *resp, handler_ctx *ctx, const request *req)
 	text = metrics_render(&len, ctx->reaper ? &rs : NULL, ctx->workers);
 	if (text == NULL)
 		return oom(resp, req);
+	{
+		size_t plen = 0;
+		char *pool_text = warm_metrics_render(&plen), *both;
+
+		both = pool_text != NULL ? realloc(text, len + plen + 1) : NULL;
+		if (both == NULL) {
+			free(pool_text);
+			free(text);
+			return oom(resp, req);
+		}
+		memcpy(both + len, pool_text, plen + 1);
+		free(pool_text);
+		text = both;
+		len += plen;
+	}
 	response_set_body(resp, 200, METRICS_CONTENT_TYPE, text, len);
 }
 
@@ -258,6 +275,7 @@ struct json_object *handler_task_json(const ecs_task_result *res)
 			put(o, "stderrBytes", json_object_new_int64((int64_t)res->stderr_bytes)) != 0 ||
 			put(o, "timedOut", json_object_new_boolean(res->timed_out)) != 0 ||
 			put(o, "oomKilled", json_object_new_boolean(res->oom_killed)) != 0 ||
+			put(o, "pooled", json_object_new_boolean(res->pooled)) != 0 ||
 			(res->image_digest != NULL &&
 			 put(o, "imageDigest", json_object_new_string(res->image_digest)) != 0) ||
 			put(o, "taskId", json_object_new_string(res->task_id)) != 0 ||
@@ -395,6 +413,7 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 	task_body_to_spec(&spec, &tb, cfg, &caps);
 	spec.profile = &profile;
 	spec.cancel = ctx->cancel;
+	spec.pool = warm_pool();
 
 	memset(&res, 0, sizeof(res));
 	metrics_tasks_in_flight_add(1);

@@ -39,6 +39,7 @@
 #include "sandbox.h"
 #include "metrics.h"
 #include "workers.h"
+#include "warm.h"
 
 static int signal_pipe[2] = { -1, -1 };
 
@@ -261,6 +262,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	/* The sweep above removed what a crashed instance's pool left; now our own. */
+	if (warm_start(cfg, &eopts, reaper) != 0)
+		goto out;
 	creds = cred_cache_new(CRED_CACHE_SIZE, CRED_CACHE_TTL_S);
 	if (creds == NULL)
 		goto out;
@@ -293,6 +297,7 @@ stop:
 				(unsigned long long)rs.queued, drain_ms(cfg->shutdown_grace_s) / 1000.0);
 	}
 out:
+	warm_stop();  /* its warm containers go now; the reaper drains what it was handed */
 	ecs_reaper_free(reaper);  /* drains its queue */
 	cred_cache_free(creds);
 	ecs_engine_free(main_engine);

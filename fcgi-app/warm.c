@@ -1,0 +1,185 @@
+/*
+ * warm.c - ecs-fcgi's warm pool (see warm.h).
+ */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <ecs/ecs.h>
+
+#include "log.h"
+#include "sandbox.h"
+#include "warm.h"
+
+static ecs_pool *pool;
+
+int warm_start(const config *cfg, const ecs_engine_options *eopts, ecs_reaper *reaper)
+{
+	ecs_pool_options po = ECS_POOL_OPTIONS_INIT;
+	const pool_conf *pc = &cfg->pool;
+	ecs_sandbox_profile profile;
+	limit_caps caps;
+	int rc;
+
+	if (pc->budget == 0) {
+		log_msg(LOG_LEVEL_INFO, "pool", "pool_budget is 0: every task runs cold");
+		return 0;
+	}
+	po.engine = *eopts;
+	po.agent_path = pc->agent;
+	po.budget = pc->budget;
+	po.concurrency = pc->concurrency;
+	po.adaptive_size = pc->adaptive ? pc->adaptive_size : 0;
+	po.idle_ttl_s = pc->idle_ttl_s;
+	po.reaper = reaper;
+	rc = ecs_pool_new(&pool, &po);
+	if (rc != 0) {
+		log_msg(LOG_LEVEL_ERROR, "pool", "cannot start the warm pool: %s", ecs_strerror(rc));
+		return -1;
+	}
+	caps = sandbox_caps(cfg, NULL);
+	sandbox_allowed(&profile, cfg, NULL, &caps);
+	for (size_t i = 0; i < pc->fixed_len; i++) {
+		rc = ecs_pool_set_size(pool, pc->fixed[i].image, &profile, pc->fixed[i].size);
+		if (rc != 0) {
+			log_msg(LOG_LEVEL_ERROR, "pool", "[pool \"%s\"]: %s", pc->fixed[i].image, ecs_strerror(rc));
+			return -1;
+		}
+	}
+	log_msg(LOG_LEVEL_INFO, "pool", "warm pool: budget %u, %zu fixed pool(s), adaptive %s, agent %s", pc->budget,
+		pc->fixed_len, pc->adaptive ? "on" : "off", pc->agent);
+	return 0;
+}
+
+ecs_pool *warm_pool(void)
+{
+	return pool;
+}
+
+void warm_stop(void)
+{
+	ecs_pool_free(pool);
+	pool = NULL;
+}
+
+typedef struct {
+	char *buf;
+	size_t len, cap;
+	int oom;
+} text;
+
+static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->oom = 1;
+			return;
+		}
+		if ((size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		{
+			char *grown = realloc(t->buf, t->cap * 2 + (size_t)n);
+
+			if (grown == NULL) {
+				t->oom = 1;
+				return;
+			}
+			t->buf = grown;
+			t->cap = t->cap * 2 + (size_t)n;
+		}
+	}
+}
+
+char *warm_metrics_render(size_t *len)
+{
+	text t = { malloc(2048), 0, 2048, 0 };
+	ecs_pool_stats st;
+
+	if (t.buf == NULL)
+		return NULL;
+	t.buf[0] = '\0';
+	if (pool != NULL) {
+		ecs_pool_stats_get(pool, &st);
+		put(&t, "# HELP ecs_pool_containers Warm pooled containers, waiting for a task.\n# TYPE ecs_pool_containers gauge\n");
+		put(&t, "ecs_pool_containers %u\n", st.warm);
+		put(&t, "# HELP ecs_pool_starting Pooled containers being created and started.\n# TYPE ecs_pool_starting gauge\n");
+		put(&t, "ecs_pool_starting %u\n", st.starting);
+		put(&t, "# HELP ecs_pools Keys (image id, sandbox profile) with a pool.\n# TYPE ecs_pools gauge\n");
+		put(&t, "ecs_pools %u\n", st.pools);
+		put(&t, "# HELP ecs_pool_hits_total Tasks that took a warm container.\n# TYPE ecs_pool_hits_total counter\n");
+		put(&t, "ecs_pool_hits_total %llu\n", (unsigned long long)st.hits);
+		put(&t, "# HELP ecs_pool_misses_total Tasks that found no warm container and ran cold.\n"
+			"# TYPE ecs_pool_misses_total counter\n");
+		put(&t, "ecs_pool_misses_total %llu\n", (unsigned long long)st.misses);
+		put(&t, "# HELP ecs_pool_refill_failures_total Pooled containers that could not be created or started.\n"
+			"# TYPE ecs_pool_refill_failures_total counter\n");
+		put(&t, "ecs_pool_refill_failures_total %llu\n", (unsigned long long)st.refill_failures);
+		put(&t, "# HELP ecs_pool_retired_total Warm containers removed unused (moved tag, TTL, lower size).\n"
+			"# TYPE ecs_pool_retired_total counter\n");
+		put(&t, "ecs_pool_retired_total %llu\n", (unsigned long long)st.retired);
+		put(&t, "# HELP ecs_pool_refill_seconds Create and start of a pooled container.\n"
+			"# TYPE ecs_pool_refill_seconds summary\n");
+		put(&t, "ecs_pool_refill_seconds_sum %.6f\n", st.refill_ms_sum / 1000.0);
+		put(&t, "ecs_pool_refill_seconds_count %llu\n", (unsigned long long)st.refills);
+		put(&t, "# HELP ecs_pool_refill_seconds_max The longest refill so far.\n# TYPE ecs_pool_refill_seconds_max gauge\n");
+		put(&t, "ecs_pool_refill_seconds_max %.6f\n", st.refill_ms_max / 1000.0);
+	}
+	if (t.oom) {
+		free(t.buf);
+		return NULL;
+	}
+	*len = t.len;
+	return t.buf;
+}
+
+struct json_object *warm_health(void)
+{
+	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+	ecs_pool_entry *list = NULL;
+	size_t n = 0;
+
+	if (o == NULL || arr == NULL || (pool != NULL && ecs_pool_list(&list, &n, pool) != 0)) {
+		json_object_put(o);
+		json_object_put(arr);
+		return NULL;
+	}
+	json_object_object_add(o, "status", json_object_new_string("green"));
+	json_object_object_add(o, "enabled", json_object_new_boolean(pool != NULL));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_new_object();
+
+		if (e == NULL)
+			break;
+		json_object_object_add(e, "image", json_object_new_string(list[i].image ? list[i].image : ""));
+		if (list[i].image_id != NULL)
+			json_object_object_add(e, "imageId", json_object_new_string(list[i].image_id));
+		json_object_object_add(e, "profileKey", json_object_new_string(list[i].key));
+		json_object_object_add(e, "mode", json_object_new_string(list[i].fixed ? "fixed" : "adaptive"));
+		json_object_object_add(e, "target", json_object_new_int((int)list[i].target));
+		json_object_object_add(e, "warm", json_object_new_int((int)list[i].warm));
+		json_object_object_add(e, "starting", json_object_new_int((int)list[i].starting));
+		json_object_object_add(e, "hits", json_object_new_int64((int64_t)list[i].hits));
+		json_object_object_add(e, "misses", json_object_new_int64((int64_t)list[i].misses));
+		if (list[i].last_error != NULL)
+			json_object_object_add(e, "lastError", json_object_new_string(list[i].last_error));
+		json_object_array_add(arr, e);
+	}
+	ecs_pool_list_free(list, n);
+	json_object_object_add(o, "pools", arr);
+	return o;
+}
