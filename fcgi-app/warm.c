@@ -4,6 +4,8 @@
 #include <config.h>
 
 #include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,20 @@ int warm_start(const config *cfg, const ecs_engine_options *eopts, ecs_reaper *r
 	if (pc->budget == 0) {
 		log_msg(LOG_LEVEL_INFO, "pool", "pool_budget is 0: every task runs cold");
 		return 0;
+	}
+	/*
+	 * A local engine bind-mounts the agent from this host: without the file
+	 * it would make an empty directory in its place. (A remote engine's
+	 * host is its own business: see ecs.conf(5).)
+	 */
+	if (strncmp(cfg->endpoint, "unix://", 7) == 0) {
+		struct stat st;
+
+		if (stat(pc->agent, &st) != 0 || !S_ISREG(st.st_mode) || access(pc->agent, X_OK) != 0) {
+			log_msg(LOG_LEVEL_WARNING, "pool", "no executable ecs-agent at %s (pool_agent): the warm pool "
+				"is off, every task runs cold", pc->agent);
+			return 0;
+		}
 	}
 	po.engine = *eopts;
 	po.agent_path = pc->agent;

@@ -7,6 +7,7 @@
 #include <config.h>
 
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,6 +355,18 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 	char *id = NULL;
 	int rc;
 
+	/*
+	 * A local engine bind-mounts the agent from this host, and makes an
+	 * empty directory where the file is missing: never ask it to.
+	 */
+	if (engine->socket_path != NULL) {
+		struct stat st;
+
+		if (stat(pool->agent_path, &st) != 0 || !S_ISREG(st.st_mode)) {
+			ecs_engine_fail(engine, ECS_EINVAL, "pool: no ecs-agent at %s", pool->agent_path);
+			return NULL;
+		}
+	}
 	if (ecs_task_id_generate(task_id + 5, sizeof(task_id) - 5) != 0) {
 		ecs_engine_fail(engine, ECS_ERROR, "pool: cannot generate an id");
 		return NULL;

@@ -159,10 +159,15 @@ ensure_basic() {
 write_fcgi_config() {
     base=${ECS_CONFIG:-$ECS_ROOT/packaging/ecs.conf}
     regs="allowed_registries = ${ECS_ALLOWED_REGISTRIES:-docker.io ${ECS_TEST_REGISTRY:-127.0.0.1:5000}}"
+    # the warm pool's ecs-agent: the installed one, else the one this build made
+    agent=
+    [ -x /usr/libexec/ecs/ecs-agent ] || [ ! -x "$ECS_BUILD/agent/ecs-agent" ] ||
+        agent="pool_agent = $(cd "$ECS_BUILD/agent" && pwd)/ecs-agent"
     if [ -f "$base" ]; then
         ! grep -q '^[[:space:]]*allowed_registries[[:space:]]*=' "$base" || regs=
-        awk -v auth="$ECS_AUTH" -v regs="$regs" '
-            function ours() { print "auth = " auth; if (regs != "") print regs; done = 1 }
+        ! grep -q '^[[:space:]]*pool_agent[[:space:]]*=' "$base" || agent=
+        awk -v auth="$ECS_AUTH" -v regs="$regs" -v agent="$agent" '
+            function ours() { print "auth = " auth; if (regs != "") print regs; if (agent != "") print agent; done = 1 }
             /^[ \t]*\[/ { if (in_ecs && !done) ours()
                           in_ecs = ($0 ~ /^[ \t]*\[ecs\][ \t]*$/) }
             in_ecs && /^[ \t]*auth[ \t]*=/ { if (!done) ours(); next }
@@ -170,7 +175,7 @@ write_fcgi_config() {
             END { if (!done) { if (!in_ecs) print "[ecs]"; ours() } }
         ' "$base" >"$ECS_RUN/ecs.conf"
     else
-        printf '[ecs]\nauth = %s\n%s\n' "$ECS_AUTH" "$regs" >"$ECS_RUN/ecs.conf"
+        printf '[ecs]\nauth = %s\n%s\n%s\n' "$ECS_AUTH" "$regs" "$agent" >"$ECS_RUN/ecs.conf"
     fi
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -403,6 +404,41 @@ START_TEST(test_pool_labels_and_free_leaves_none)
 }
 END_TEST
 
+START_TEST(test_pool_missing_agent_makes_nothing)
+{
+	static const char *const cmd[] = { "echo", "cold" };
+	char missing[128];
+	ecs_pool_options po = ECS_POOL_OPTIONS_INIT;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_pool_entry *list = NULL;
+	ecs_pool *pool = NULL;
+	ecs_task_result r;
+	ecs_pool_stats st;
+	struct stat sb;
+	size_t n = 0;
+
+	snprintf(missing, sizeof(missing), "/tmp/%sno-agent/ecs-agent", it_run_prefix());
+	po.engine = *ecs_engine_options_get(engine);
+	po.agent_path = missing;
+	ck_assert_int_eq(ecs_pool_new(&pool, &po), ECS_OK);
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), NULL, 1), 0);
+	WAIT_FOR(pool, st, st.refill_failures >= 1);
+	ck_assert_int_eq(ecs_pool_list(&list, &n, pool), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_ptr_nonnull(list[0].last_error);
+	ck_assert_ptr_nonnull(strstr(list[0].last_error, "no ecs-agent"));
+	ecs_pool_list_free(list, n);
+	/* the engine was never asked to mount it: it would have made a directory there */
+	ck_assert_int_ne(stat(missing, &sb), 0);
+	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	ck_assert_int_eq(run(&r, &spec, pool, "no-agent"), 0);
+	ck_assert_int_eq(r.pooled, 0);
+	ck_assert_str_eq((const char *)r.out.data, "cold\n");
+	ecs_task_result_clear(&r);
+	ecs_pool_free(pool);
+}
+END_TEST
+
 static Suite *pool_suite(void)
 {
 	Suite *s = suite_create("pool");
@@ -417,6 +453,7 @@ static Suite *pool_suite(void)
 	tcase_add_test(tc, test_pool_image_entrypoint_workdir_env);
 	tcase_add_test(tc, test_pool_moved_tag_retires);
 	tcase_add_test(tc, test_pool_labels_and_free_leaves_none);
+	tcase_add_test(tc, test_pool_missing_agent_makes_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Warm pool benchmark (bench/pool.sh starts the stack): cold vs pooled vs the
+bare engine vs `docker run`, interleaved in one run, one client, then a burst
+of 8 at once. Through nginx + TLS on a kept-alive connection (one per client
+thread). Measures; asserts nothing. Prints a markdown table."""
+import base64, http.client, json, os, socket, ssl, statistics, subprocess, sys, threading, time
+
+ENV = {}
+for line in open(sys.argv[1]):
+    if "=" in line and not line.startswith("#"):
+        k, v = line.strip().split("=", 1)
+        ENV[k] = v.strip("'\"")
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+IMAGE = os.environ.get("ECS_BENCH_IMAGE", "ecs/busybox:latest")
+host, port = ENV["ECS_ENDPOINT"].split("//")[1].split(":")
+ctx = ssl.create_default_context(cafile=ENV["ECS_CA_CERT"])
+ctx.load_cert_chain(ENV["ECS_CLIENT_CERT"], ENV["ECS_CLIENT_KEY"])
+auth = {}
+if ENV.get("ECS_KEY"):
+    auth["Authorization"] = "Basic " + base64.b64encode((ENV["ECS_KEY"] + ":" + ENV.get("ECS_SECRET", "")).encode()).decode()
+POOLED = json.dumps({"docker_image": IMAGE, "cmd": ["echo", "hello", "world"], "network": "none"})
+# another sandbox profile (a pids limit of its own): a key with no pool, so cold
+COLD = json.dumps({"docker_image": IMAGE, "cmd": ["echo", "hello", "world"], "network": "none", "limits": {"pids": 99}})
+
+
+class Client:
+    def __init__(self):
+        self.c = http.client.HTTPSConnection(host, int(port), context=ctx)
+
+    def task(self, body):
+        t = time.perf_counter()
+        self.c.request("POST", "/v1.1/tasks", body, {"Content-Type": "application/json", **auth})
+        r = self.c.getresponse()
+        doc = json.loads(r.read())
+        ms = (time.perf_counter() - t) * 1000
+        assert r.status == 201 and base64.b64decode(doc["stdout"]) == b"hello world\n", doc
+        return ms, doc.get("pooled")
+
+
+class Unix(http.client.HTTPConnection):
+    def __init__(self):
+        super().__init__("docker")
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect("/var/run/docker.sock")
+
+
+def bare(u):
+    """The engine's own create + attach-less start + wait + logs (delete excluded), as ecs's cold path does."""
+    def call(m, p, b=None):
+        u.request(m, p, b, {"Content-Type": "application/json"} if b else {})
+        r = u.getresponse()
+        return r.status, r.read()
+    t = time.perf_counter()
+    st, b = call("POST", "/v1.41/containers/create", json.dumps({"Image": IMAGE, "Cmd": ["echo", "hello", "world"],
+        "Labels": {"ecs.bench": "pool"}, "HostConfig": {"NetworkMode": "none"}}))
+    cid = json.loads(b)["Id"]
+    call("POST", "/v1.41/containers/%s/start" % cid)
+    call("POST", "/v1.41/containers/%s/wait" % cid)
+    call("GET", "/v1.41/containers/%s/logs?stdout=1&stderr=1" % cid)
+    ms = (time.perf_counter() - t) * 1000
+    call("DELETE", "/v1.41/containers/%s?force=1" % cid)
+    return ms
+
+
+def docker_run():
+    t = time.perf_counter()
+    subprocess.run(["docker", "run", "--rm", "--network", "none", IMAGE, "echo", "hello", "world"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return (time.perf_counter() - t) * 1000
+
+
+def wait_warm(cl, want):
+    """Readiness: _metrics says the pool holds @want warm containers."""
+    for _ in range(600):
+        cl.c.request("GET", "/v1.1/_metrics", headers=auth)
+        text = cl.c.getresponse().read().decode()
+        for line in text.splitlines():
+            if line.startswith("ecs_pool_containers ") and int(line.split()[1]) >= want:
+                return
+        time.sleep(0.05)
+    sys.exit("the pool never held %d warm containers" % want)
+
+
+def p50(v):
+    return statistics.median(v)
+
+
+cl, u = Client(), Unix()
+res = {"cold (ecs, TLS)": [], "pooled (ecs, TLS)": [], "bare engine sequence": [], "docker run --rm": []}
+notpooled = 0
+for i in range(N):
+    wait_warm(cl, 1)
+    ms, pooled = cl.task(POOLED)
+    res["pooled (ecs, TLS)"].append(ms)
+    notpooled += not pooled
+    ms, pooled = cl.task(COLD)
+    res["cold (ecs, TLS)"].append(ms)
+    res["bare engine sequence"].append(bare(u))
+    res["docker run --rm"].append(docker_run())
+
+burst = {}
+for name, body in (("pooled", POOLED), ("cold", COLD)):
+    if name == "pooled":
+        wait_warm(cl, 8)
+    clients = [Client() for _ in range(8)]
+    for c in clients:  # TLS handshakes before the clock starts
+        c.c.connect()
+    out = [None] * 8
+    threads = [threading.Thread(target=lambda k: out.__setitem__(k, clients[k].task(body)), args=(k,)) for k in range(8)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    burst[name] = ((time.perf_counter() - t0) * 1000, [o[0] for o in out], sum(1 for o in out if o[1]))
+
+bare50 = p50(res["bare engine sequence"])
+print("| path (busybox `echo hello world`, %d interleaved rounds) | p50 ms | min ms | max ms | p50 / bare engine |" % N)
+print("| --- | --- | --- | --- | --- |")
+for k, v in res.items():
+    print("| %s | %.1f | %.1f | %.1f | %.3f |" % (k, p50(v), min(v), max(v), p50(v) / bare50))
+print()
+print("| burst of 8 at once | wall ms | p50 ms | max ms | pooled |")
+print("| --- | --- | --- | --- | --- |")
+for k, (wall, v, n) in burst.items():
+    print("| %s | %.0f | %.1f | %.1f | %d of 8 |" % (k, wall, p50(v), max(v), n))
+print()
+print("single-client pooled requests that ran cold: %d of %d" % (notpooled, N))
