@@ -149,7 +149,7 @@ static void handle_metrics(response *resp, handler_ctx *ctx, const request *req)
 	char *text;
 
 	if (ctx->reaper != NULL)
-		ecs_reaper_stats_get(ctx->reaper, &rs);
+		ecs_reaper_stats_get(&rs, ctx->reaper);
 	text = metrics_render(&len, ctx->reaper ? &rs : NULL, ctx->workers);
 	if (text == NULL)
 		return oom(resp, req);

@@ -138,7 +138,7 @@ struct json_object *health_details(int *green, ecs_engine *engine, const config 
 		rc = ecs_engine_ping(engine);
 		conn_ok = rc == 0;
 		if (conn_ok) {
-			rc = ecs_engine_version_get(engine, &ver);
+			rc = ecs_engine_version_get(&ver, engine);
 			api_ok = rc == 0;
 		}
 		if (api_ok) {

@@ -291,7 +291,7 @@ stop:
 	tasks_s = (double)cfg->shutdown_grace_s - drain_ms(cfg->shutdown_grace_s) / 1000.0;
 	workers_stop(pool, workers_now() + (tasks_s > 0 ? tasks_s : 0));
 	if (reaper != NULL) {
-		ecs_reaper_stats_get(reaper, &rs);
+		ecs_reaper_stats_get(&rs, reaper);
 		log_msg(LOG_LEVEL_INFO, "shutdown", "draining %llu queued deletion(s) within %.1f s; any left "
 				"are logged one by one and removed by the next start-up sweep",
 				(unsigned long long)rs.queued, drain_ms(cfg->shutdown_grace_s) / 1000.0);

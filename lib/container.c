@@ -258,7 +258,7 @@ static int create(char **id_out, ecs_engine *engine, const ecs_container_spec *s
 
 	if (spec->image_working_dir == NULL) {
 		/* The tmpfs mounts must not hide the image's WorkingDir (lib/profile.c). */
-		rc = ecs_image_inspect(engine, spec->image, &image);
+		rc = ecs_image_inspect(&image, engine, spec->image);
 		if (rc != ECS_OK)
 			goto out;
 	}

@@ -169,7 +169,7 @@ int ecs_http_negotiate(ecs_engine *e)
 
 	if (e->api_version[0] != '\0')
 		return ECS_OK;
-	return ecs_engine_version_get(e, &v);
+	return ecs_engine_version_get(&v, e);
 }
 
 int ecs_http_do(ecs_engine *e, const ecs_http_request *req, ecs_http_response *resp)
@@ -428,7 +428,7 @@ static void copy_field(char *dst, size_t size, json_object *obj, const char *key
 	snprintf(dst, size, "%s", v ? v : "");
 }
 
-int ecs_engine_version_get(ecs_engine *e, ecs_engine_version *out)
+int ecs_engine_version_get(ecs_engine_version *out, ecs_engine *e)
 {
 	ecs_http_request req = { .method = "GET", .path = "/version", .unversioned = 1 };
 	ecs_engine_version v;

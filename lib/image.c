@@ -32,7 +32,7 @@ void ecs_image_info_clear(ecs_image_info *info)
 	info->working_dir = NULL;
 }
 
-int ecs_image_inspect(ecs_engine *engine, const char *image, ecs_image_info *out)
+int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const char *image)
 {
 	ecs_http_request req = { 0 };
 	ecs_image_info info = { NULL, NULL, NULL };

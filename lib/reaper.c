@@ -492,7 +492,7 @@ void ecs_reaper_sweep_now(ecs_reaper *reaper)
 	pthread_mutex_unlock(&reaper->mu);
 }
 
-void ecs_reaper_stats_get(ecs_reaper *reaper, ecs_reaper_stats *out)
+void ecs_reaper_stats_get(ecs_reaper_stats *out, ecs_reaper *reaper)
 {
 	if (out == NULL)
 		return;

@@ -136,7 +136,7 @@ int ecs_task_image_ensure(ecs_task_result *result, ecs_engine *engine, const ecs
 
 	ecs_image_info_clear(image);
 	if (spec->pull_policy != ECS_PULL_ALWAYS) {
-		rc = ecs_image_inspect(engine, spec->image, image);
+		rc = ecs_image_inspect(image, engine, spec->image);
 		if (rc == 0)
 			return 0;
 		if (rc != ECS_ENOTFOUND || spec->pull_policy == ECS_PULL_NEVER)

@@ -63,7 +63,7 @@ START_TEST(test_engine_version_negotiates)
 	int rc;
 
 	memset(&v, 0x55, sizeof(v));
-	rc = ecs_engine_version_get(engine, &v);
+	rc = ecs_engine_version_get(&v, engine);
 	ck_assert_msg(rc == ECS_OK, "version: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
 	ck_assert_msg(v.version[0] != '\0', "no engine version");
 	ck_assert_str_eq(v.os, "linux");
@@ -89,8 +89,8 @@ START_TEST(test_engine_negotiates_on_first_use)
 	rc = ecs_container_list(&list, &count, fresh, NULL, 0);
 	ck_assert_msg(rc == ECS_OK, "list: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(fresh));
 	ecs_container_list_free(list, count);
-	ck_assert_int_eq(ecs_image_inspect(fresh, it_test_image(), NULL), ECS_OK);
-	ck_assert_int_eq(ecs_engine_version_get(fresh, &v), ECS_OK);
+	ck_assert_int_eq(ecs_image_inspect(NULL, fresh, it_test_image()), ECS_OK);
+	ck_assert_int_eq(ecs_engine_version_get(&v, fresh), ECS_OK);
 	ck_assert_msg(v.negotiated[0] == '1' && v.negotiated[1] == '.', "negotiated \"%s\"", v.negotiated);
 	ecs_engine_free(fresh);
 }
@@ -109,7 +109,7 @@ START_TEST(test_engine_missing_socket_is_unavailable)
 	ck_assert_msg(rc == ECS_EUNAVAILABLE, "ping: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
 	ck_assert_msg(strstr(ecs_engine_errmsg(e), "/nonexistent/ecs-test/docker.sock") != NULL,
 			"errmsg does not name the endpoint: %s", ecs_engine_errmsg(e));
-	ck_assert_int_eq(ecs_engine_version_get(e, &v), ECS_EUNAVAILABLE);
+	ck_assert_int_eq(ecs_engine_version_get(&v, e), ECS_EUNAVAILABLE);
 	/* A versioned call fails the same way (through the negotiation). */
 	ck_assert_int_eq(ecs_container_list(&list, &count, e, NULL, 0), ECS_EUNAVAILABLE);
 	ck_assert_int_eq(ecs_image_pull(e, "127.0.0.1:1/x:y", NULL, 0), ECS_EUNAVAILABLE);
@@ -206,7 +206,7 @@ START_TEST(test_engine_not_an_engine)
 	e = engine_at(endpoint, 0, 0);
 	rc = ecs_engine_ping(e);
 	ck_assert_msg(rc == ECS_EENGINE, "ping: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
-	rc = ecs_engine_version_get(e, &v);
+	rc = ecs_engine_version_get(&v, e);
 	ck_assert_msg(rc == ECS_EENGINE, "version: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
 	ecs_engine_free(e);
 	/* The listener thread dies with this test's process. */

@@ -53,7 +53,7 @@ static void forget(const char *image)
 
 	ck_assert_msg(rc == ECS_OK || rc == ECS_ENOTFOUND, "remove %s: %s: %s", image, ecs_error_name(rc),
 			ecs_engine_errmsg(engine));
-	ck_assert_int_eq(ecs_image_inspect(engine, image, NULL), ECS_ENOTFOUND);
+	ck_assert_int_eq(ecs_image_inspect(NULL, engine, image), ECS_ENOTFOUND);
 }
 
 /* The password must never reach an error message. */
@@ -67,7 +67,7 @@ START_TEST(test_image_inspect_present)
 	ecs_image_info info = { NULL, NULL, NULL };
 	int rc;
 
-	rc = ecs_image_inspect(engine, it_test_image(), &info);
+	rc = ecs_image_inspect(&info, engine, it_test_image());
 	ck_assert_msg(rc == ECS_OK, "inspect %s: %s: %s", it_test_image(), ecs_error_name(rc), ecs_engine_errmsg(engine));
 	ck_assert_ptr_nonnull(info.id);
 	ck_assert_int_eq(strncmp(info.id, "sha256:", 7), 0);
@@ -80,7 +80,7 @@ START_TEST(test_image_inspect_present)
 	ck_assert_str_eq(info.working_dir, "");
 	ecs_image_info_clear(&info);
 	ck_assert_ptr_null(info.id);
-	ck_assert_int_eq(ecs_image_inspect(engine, it_test_image(), NULL), ECS_OK);
+	ck_assert_int_eq(ecs_image_inspect(NULL, engine, it_test_image()), ECS_OK);
 }
 END_TEST
 
@@ -89,14 +89,14 @@ START_TEST(test_image_inspect_missing)
 	ecs_image_info info = { NULL, NULL, NULL };
 	int rc;
 
-	rc = ecs_image_inspect(engine, "ecs/no-such-image:never", &info);
+	rc = ecs_image_inspect(&info, engine, "ecs/no-such-image:never");
 	ck_assert_msg(rc == ECS_ENOTFOUND, "inspect: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
 	ck_assert_ptr_null(info.id);
 	ck_assert_ptr_nonnull(strstr(ecs_engine_errmsg(engine), "no-such-image"));
-	ck_assert_int_eq(ecs_image_inspect(engine, "", &info), ECS_EINVAL);
-	ck_assert_int_eq(ecs_image_inspect(engine, NULL, NULL), ECS_EINVAL);
+	ck_assert_int_eq(ecs_image_inspect(&info, engine, ""), ECS_EINVAL);
+	ck_assert_int_eq(ecs_image_inspect(NULL, engine, NULL), ECS_EINVAL);
 	/* Characters that mean something in a URL stay part of the name, which the engine then refuses. */
-	ck_assert_int_eq(ecs_image_inspect(engine, "x?y=1&z#w", NULL), ECS_EINVAL);
+	ck_assert_int_eq(ecs_image_inspect(NULL, engine, "x?y=1&z#w"), ECS_EINVAL);
 	ck_assert_ptr_nonnull(strstr(ecs_engine_errmsg(engine), "x?y=1&z#w"));
 }
 END_TEST
@@ -114,7 +114,7 @@ START_TEST(test_image_pull_private_with_credentials)
 	forget(image);
 	rc = ecs_image_pull(engine, image, &auth, PULL_MS);
 	ck_assert_msg(rc == ECS_OK, "pull %s: %s: %s", image, ecs_error_name(rc), ecs_engine_errmsg(engine));
-	rc = ecs_image_inspect(engine, image, &info);
+	rc = ecs_image_inspect(&info, engine, image);
 	ck_assert_msg(rc == ECS_OK, "inspect after pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
 	ck_assert_int_eq(strncmp(info.id, "sha256:", 7), 0);
 	ck_assert_ptr_nonnull(info.repo_digest);
@@ -128,7 +128,7 @@ START_TEST(test_image_pull_private_with_credentials)
 	forget(by_digest);
 	rc = ecs_image_pull(engine, by_digest, &auth, 0);
 	ck_assert_msg(rc == ECS_OK, "pull %s: %s: %s", by_digest, ecs_error_name(rc), ecs_engine_errmsg(engine));
-	ck_assert_int_eq(ecs_image_inspect(engine, by_digest, NULL), ECS_OK);
+	ck_assert_int_eq(ecs_image_inspect(NULL, engine, by_digest), ECS_OK);
 
 	/* Leave the engine as we found it, so the next run pulls again. */
 	forget(by_digest);
@@ -200,7 +200,7 @@ START_TEST(test_image_distribution_inspect)
 	ecs_registry_auth auth = registry_auth();
 	static const char wrong[] = "not-the-password-4711";
 	char *digest = NULL, *missing = NULL;
-	int present = ecs_image_inspect(engine, image, NULL) == ECS_OK, rc;
+	int present = ecs_image_inspect(NULL, engine, image) == ECS_OK, rc;
 
 	rc = ecs_image_distribution_inspect(&digest, engine, image, &auth);
 	ck_assert_msg(rc == ECS_OK, "%s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
@@ -208,7 +208,7 @@ START_TEST(test_image_distribution_inspect)
 	ck_assert_msg(strncmp(digest, "sha256:", 7) == 0 && strlen(digest) == 71, "digest %s", digest);
 	free(digest);
 	if (!present)
-		ck_assert_int_eq(ecs_image_inspect(engine, image, NULL), ECS_ENOTFOUND);
+		ck_assert_int_eq(ecs_image_inspect(NULL, engine, image), ECS_ENOTFOUND);
 
 	auth.password = wrong;
 	rc = ecs_image_distribution_inspect(&digest, engine, image, &auth);

@@ -160,7 +160,7 @@ START_TEST(test_reaper_enqueue_deletes)
 	ck_assert_int_eq(ecs_reaper_enqueue(reaper, id), ECS_OK);
 	ck_assert_int_eq(ecs_reaper_wait_idle(reaper, 20000), ECS_OK);
 	ck_assert(!exists(id));
-	ecs_reaper_stats_get(reaper, &st);
+	ecs_reaper_stats_get(&st, reaper);
 	ck_assert_uint_eq(st.deleted, 1);
 	ck_assert_uint_eq(st.queued, 0);
 	ck_assert_uint_eq(st.failed, 0);
@@ -183,7 +183,7 @@ START_TEST(test_reaper_missing_container_counts_as_done)
 	ck_assert_int_eq(ecs_reaper_enqueue(reaper, ""), ECS_EINVAL);
 	ck_assert_int_eq(ecs_reaper_enqueue(reaper, NULL), ECS_EINVAL);
 	ck_assert_int_eq(ecs_reaper_wait_idle(reaper, 20000), ECS_OK);
-	ecs_reaper_stats_get(reaper, &st);
+	ecs_reaper_stats_get(&st, reaper);
 	ck_assert_uint_eq(st.deleted, 1);
 	ck_assert_uint_eq(st.retries, 0);
 	ck_assert_uint_eq(st.failed, 0);
@@ -200,7 +200,7 @@ START_TEST(test_reaper_stats_and_wait_idle)
 
 	reaper_options(&ro);
 	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
-	ecs_reaper_stats_get(reaper, &st);
+	ecs_reaper_stats_get(&st, reaper);
 	ck_assert_uint_eq(st.queued + st.deleted + st.failed + st.retries + st.swept + st.sweeps, 0);
 	/* An idle reaper is idle at once, whatever the timeout. */
 	ck_assert_int_eq(ecs_reaper_wait_idle(reaper, 0), ECS_OK);
@@ -208,11 +208,11 @@ START_TEST(test_reaper_stats_and_wait_idle)
 		ids[i] = create_container();
 	for (size_t i = 0; i < N(ids); i++)
 		ck_assert_int_eq(ecs_reaper_enqueue(reaper, ids[i]), ECS_OK);
-	ecs_reaper_stats_get(reaper, &st);
+	ecs_reaper_stats_get(&st, reaper);
 	ck_assert_uint_le(st.queued, N(ids));
 	ck_assert_uint_eq(st.queued + st.deleted, N(ids));
 	ck_assert_int_eq(ecs_reaper_wait_idle(reaper, 20000), ECS_OK);
-	ecs_reaper_stats_get(reaper, &st);
+	ecs_reaper_stats_get(&st, reaper);
 	ck_assert_uint_eq(st.queued, 0);
 	ck_assert_uint_eq(st.deleted, N(ids));
 	for (size_t i = 0; i < N(ids); i++) {
@@ -314,7 +314,7 @@ START_TEST(test_reaper_burst_keeps_up)
 		ids[i] = it_create(engine, cmd, N(cmd), 0, &task_ids[i]);
 	reaper_options(&ro);
 	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
-	ecs_reaper_stats_get(reaper, &st);
+	ecs_reaper_stats_get(&st, reaper);
 	ck_assert_uint_eq(st.workers, 4);
 	for (size_t i = 0; i < N(ids); i++)
 		ck_assert_int_eq(ecs_reaper_enqueue(reaper, ids[i]), ECS_OK);
@@ -326,7 +326,7 @@ START_TEST(test_reaper_burst_keeps_up)
 		free(ids[i]);
 		free(task_ids[i]);
 	}
-	ecs_reaper_stats_get(reaper, &st);
+	ecs_reaper_stats_get(&st, reaper);
 	ck_assert_uint_eq(st.deleted, N(ids));
 	ck_assert_uint_eq(st.queued, 0);
 	ck_assert_uint_eq(st.deleting, 0);
@@ -480,7 +480,7 @@ START_TEST(test_reaper_timer_sweeps)
 	/* And it keeps sweeping on its interval. */
 	t0 = it_now_ms();
 	do {
-		ecs_reaper_stats_get(reaper, &st);
+		ecs_reaper_stats_get(&st, reaper);
 		if (st.sweeps >= 2)
 			break;
 		usleep(100 * 1000);
@@ -503,7 +503,7 @@ START_TEST(test_reaper_sweep_now)
 	ecs_reaper_sweep_now(reaper);
 	t0 = it_now_ms();
 	do {
-		ecs_reaper_stats_get(reaper, &st);
+		ecs_reaper_stats_get(&st, reaper);
 		if (st.sweeps >= 1)
 			break;
 		usleep(50 * 1000);

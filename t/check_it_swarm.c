@@ -50,7 +50,7 @@ static void setup(void)
 	engine = engine_at(manager_ep);
 	for (int i = 0; i < NODES; i++)
 		nodes[i] = engine_at(node_ep[i]);
-	ck_assert_int_eq(ecs_image_inspect(engine, it_test_image(), &info), ECS_OK);
+	ck_assert_int_eq(ecs_image_inspect(&info, engine, it_test_image()), ECS_OK);
 	snprintf(image_id, sizeof(image_id), "%s", info.id);
 	ecs_image_info_clear(&info);
 }

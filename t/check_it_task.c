@@ -688,7 +688,7 @@ START_TEST(test_task_reaper_deletes_after_return)
 	ck_assert_mem_eq(r.out.data, "reaped\n", 7);
 	ck_assert_int_eq(ecs_reaper_wait_idle(reaper, 20000), ECS_OK);
 	ck_assert_int_eq(count_task(task_id), 0);
-	ecs_reaper_stats_get(reaper, &st);
+	ecs_reaper_stats_get(&st, reaper);
 	ck_assert_uint_eq(st.deleted, 1);
 	ck_assert_uint_eq(st.queued, 0);
 	ck_assert_uint_eq(st.failed, 0);

@@ -107,7 +107,7 @@ typedef struct {
  * Returns 0, ECS_EUNAVAILABLE, ECS_ETIMEDOUT, ECS_EPROTO, or ECS_EVERSION when
  * there is no common version (@out is still filled with what the engine said).
  */
-ECS_EXTERN int ecs_engine_version_get(ecs_engine *engine, ecs_engine_version *out);
+ECS_EXTERN int ecs_engine_version_get(ecs_engine_version *out, ecs_engine *engine);
 
 /**
  * ecs_engine_runtimes - the OCI runtimes an engine can run a container with,

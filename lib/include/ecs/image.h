@@ -74,7 +74,7 @@ ECS_EXTERN void ecs_image_info_clear(ecs_image_info *info);
  * @out: filled on success (may be NULL to only test existence).
  * Returns 0, ECS_ENOTFOUND when the engine has no such image, or a transport error.
  */
-ECS_EXTERN int ecs_image_inspect(ecs_engine *engine, const char *image, ecs_image_info *out);
+ECS_EXTERN int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const char *image);
 
 /**
  * ecs_image_pull - POST /images/create, reading the streamed progress to its

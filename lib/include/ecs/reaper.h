@@ -133,7 +133,7 @@ typedef struct {
 } ecs_reaper_stats;
 
 /** ecs_reaper_stats_get - read the counters. Thread-safe. */
-ECS_EXTERN void ecs_reaper_stats_get(ecs_reaper *reaper, ecs_reaper_stats *out);
+ECS_EXTERN void ecs_reaper_stats_get(ecs_reaper_stats *out, ecs_reaper *reaper);
 
 /**
  * ecs_reaper_wait_idle - block until the queue is empty or @timeout_ms passes.
