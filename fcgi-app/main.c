@@ -268,7 +268,7 @@ int main(int argc, char **argv)
 	creds = cred_cache_new(CRED_CACHE_SIZE, CRED_CACHE_TTL_S);
 	if (creds == NULL)
 		goto out;
-	if (workers_start(&pool, cfg, &eopts, reaper, creds) != 0)
+	if (workers_start(&pool, cfg, main_engine, reaper, creds) != 0)
 		goto stop;
 	log_msg(LOG_LEVEL_INFO, "startup", "ecs-fcgi %s ready: %d workers, engine %s, auth %s, config %s",
 			PACKAGE_VERSION, cfg->workers, cfg->endpoint, config_auth_name(cfg->auth),

@@ -325,7 +325,7 @@ static void *task_worker_main(void *arg)
 	return NULL;
 }
 
-int workers_start(workers **out, const config *cfg, const ecs_engine_options *eopts, ecs_reaper *reaper,
+int workers_start(workers **out, const config *cfg, const ecs_engine *proto, ecs_reaper *reaper,
 		  cred_cache *creds)
 {
 	workers *p = calloc(1, sizeof(*p));
@@ -360,7 +360,7 @@ int workers_start(workers **out, const config *cfg, const ecs_engine_options *eo
 		t->pool = p;
 		pthread_cond_init(&t->wake, NULL);
 		p->ntw = i + 1;
-		if (ecs_engine_new(&t->engine, eopts) != 0) {
+		if (ecs_engine_dup(&t->engine, proto) != 0) {
 			log_msg(LOG_LEVEL_ERROR, "startup", "out of memory making worker %d", i);
 			return -1;
 		}

@@ -38,10 +38,12 @@ typedef struct workers workers;
 /**
  * workers_start - start the acceptors, the task workers and the watcher on
  * the listening socket (file descriptor 0).
- * @cfg, @reaper, @creds: shared, must outlive the pool. @eopts: for each worker's engine.
+ * @cfg, @reaper, @creds: shared, must outlive the pool. @proto: each worker's
+ * engine is an ecs_engine_dup() of it (the version it negotiated, no
+ * round trip per worker); only read, during the call.
  * Returns 0, or -1 (logged); on failure *out may still need workers_stop().
  */
-int workers_start(workers **out, const config *cfg, const ecs_engine_options *eopts, ecs_reaper *reaper,
+int workers_start(workers **out, const config *cfg, const ecs_engine *proto, ecs_reaper *reaper,
 		  cred_cache *creds);
 
 /**

@@ -109,6 +109,23 @@ fail:
 	return rc;
 }
 
+int ecs_engine_dup(ecs_engine **out, const ecs_engine *engine)
+{
+	int rc;
+
+	if (out == NULL)
+		return ECS_EINVAL;
+	*out = NULL;
+	if (engine == NULL)
+		return ECS_EINVAL;
+	rc = ecs_engine_new(out, &engine->opts);
+	if (rc != 0)
+		return rc;
+	/* What the first handle learnt from GET /version holds for the same endpoint. */
+	memcpy((*out)->api_version, engine->api_version, sizeof((*out)->api_version));
+	return 0;
+}
+
 void ecs_engine_free(ecs_engine *e)
 {
 	if (e == NULL)

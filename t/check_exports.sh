@@ -1,5 +1,7 @@
-#!/bin/sh
-# libecs exports only ecs_* symbols, and every public prototype is exported.
+#!/bin/bash
+# libecs exports only ecs_* symbols, every public prototype is exported, and
+# the Debian symbols file lists exactly what is exported (so an addition
+# cannot land without it).
 set -eu
 so=$(ls ../lib/.libs/libecs.so.* 2>/dev/null | head -n 1)
 [ -n "$so" ] || { echo "libecs.so not built"; exit 1; }
@@ -11,4 +13,10 @@ for f in $(grep -ho '^ECS_EXTERN [^(]*(' "${srcdir:-.}"/../lib/include/ecs/*.h |
 	echo "$syms" | grep -qx "$f" || { echo "not exported: $f"; missing=1; }
 done
 [ $missing -eq 0 ] || exit 1
+symfile="${srcdir:-.}"/../packaging/debian/libecs2.symbols
+listed=$(sed -n 's/^ \(ecs_[a-z0-9_]*\)@LIBECS_2 .*/\1/p' "$symfile" | sort)
+diffs=$(diff <(echo "$syms" | sort) <(echo "$listed") || true)
+if [ -n "$diffs" ]; then
+	echo "exports (<) and packaging/debian/libecs2.symbols (>) differ:"; echo "$diffs"; exit 1
+fi
 echo "1 passed, 0 failed"

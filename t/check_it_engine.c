@@ -96,6 +96,29 @@ START_TEST(test_engine_negotiates_on_first_use)
 }
 END_TEST
 
+START_TEST(test_engine_dup_works_without_its_original)
+{
+	ecs_engine *orig = it_engine_new(), *copy = NULL;
+	ecs_container_info *list = NULL;
+	ecs_engine_version v;
+	size_t count = 0;
+	char negotiated[16];
+	int rc;
+
+	ck_assert_int_eq(ecs_engine_version_get(&v, orig), ECS_OK);
+	snprintf(negotiated, sizeof(negotiated), "%s", orig->api_version);
+	ck_assert_int_eq(ecs_engine_dup(&copy, orig), ECS_OK);
+	ecs_engine_free(orig);
+	/* The copy starts with the version, and its own connection works alone. */
+	ck_assert_str_eq(copy->api_version, negotiated);
+	rc = ecs_container_list(&list, &count, copy, NULL, 0);
+	ck_assert_msg(rc == ECS_OK, "list: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(copy));
+	ecs_container_list_free(list, count);
+	ck_assert_int_eq(ecs_image_inspect(NULL, copy, it_test_image()), ECS_OK);
+	ecs_engine_free(copy);
+}
+END_TEST
+
 START_TEST(test_engine_missing_socket_is_unavailable)
 {
 	ecs_engine *e = engine_at("unix:///nonexistent/ecs-test/docker.sock", 0, 0);
@@ -372,6 +395,7 @@ int main(void)
 	tcase_add_test(tc, test_engine_ping);
 	tcase_add_test(tc, test_engine_version_negotiates);
 	tcase_add_test(tc, test_engine_negotiates_on_first_use);
+	tcase_add_test(tc, test_engine_dup_works_without_its_original);
 	tcase_add_test(tc, test_engine_missing_socket_is_unavailable);
 	tcase_add_test(tc, test_engine_refused_port_is_unavailable);
 	tcase_add_test(tc, test_engine_not_an_engine);

@@ -2,8 +2,9 @@
  * libecs: a connection to a Docker engine.
  *
  * Threads: an ecs_engine is used by one thread at a time (like a libcurl easy
- * handle, which it wraps). Make one per thread; they are cheap, and each keeps
- * its own connection alive between calls. ecs_engine_errmsg() belongs to the
+ * handle, which it wraps). Make one per thread (ecs_engine_dup() of a handle
+ * that already talked to the engine skips the version negotiation); they are
+ * cheap, and each keeps its own connection alive between calls. ecs_engine_errmsg() belongs to the
  * handle, so read it on the thread that made the failing call.
  */
 #ifndef ECS_ENGINE_H
@@ -65,6 +66,19 @@ typedef struct {
  * Returns 0, ECS_EINVAL (bad endpoint or options version) or ECS_ENOMEM.
  */
 ECS_EXTERN int ecs_engine_new(ecs_engine **out, const ecs_engine_options *opts);
+
+/**
+ * ecs_engine_dup - another handle to the same engine, for another thread:
+ * the same options (copied) and the API version @engine already negotiated,
+ * so the new handle makes no GET /version of its own (one made before
+ * @engine negotiated negotiates on first use, as ecs_engine_new() does).
+ * It has a connection of its own and an empty ecs_engine_errmsg().
+ * @out: receives the handle, freed with ecs_engine_free() (independently
+ *    of @engine: either may be freed first).
+ * @engine: only read; no other thread may be making a call on it meanwhile.
+ * Returns 0, ECS_EINVAL (NULL argument) or ECS_ENOMEM. Does no I/O.
+ */
+ECS_EXTERN int ecs_engine_dup(ecs_engine **out, const ecs_engine *engine);
 
 /** ecs_engine_free - close the connection and free the handle. NULL is allowed. */
 ECS_EXTERN void ecs_engine_free(ecs_engine *engine);

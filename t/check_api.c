@@ -1,0 +1,94 @@
+/*
+ * Unit tests: the API conventions every caller (and every binding) relies
+ * on, without an engine: ecs_engine_dup() copies a handle with what it
+ * negotiated, the _init() functions match their _INIT macros, and a struct
+ * of an older or newer version is taken or refused as the rules say.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ecs/ecs.h>
+#include "engine_private.h"
+
+START_TEST(test_engine_dup_copies_options_and_version)
+{
+	ecs_engine_options o = ECS_ENGINE_OPTIONS_INIT;
+	ecs_engine *a = NULL, *b = NULL;
+	const ecs_engine_options *bo;
+
+	o.endpoint = "unix:///nonexistent/ecs-api-test.sock";
+	o.ca_file = "/nonexistent/ca.pem";
+	o.connect_timeout_ms = 1234;
+	o.request_timeout_ms = 5678;
+	o.instance = "inst-1";
+	ck_assert_int_eq(ecs_engine_new(&a, &o), ECS_OK);
+	/* As if a call had negotiated, and failed afterwards. */
+	snprintf(a->api_version, sizeof(a->api_version), "1.41");
+	ecs_engine_fail(a, ECS_EENGINE, "a previous failure");
+	ck_assert_int_eq(ecs_engine_dup(&b, a), ECS_OK);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(b->api_version, "1.41");
+	ck_assert_str_eq(ecs_engine_errmsg(b), "");
+	ck_assert_ptr_null(b->transport);
+	bo = ecs_engine_options_get(b);
+	ck_assert_str_eq(bo->endpoint, o.endpoint);
+	ck_assert_str_eq(bo->ca_file, o.ca_file);
+	ck_assert_ptr_null(bo->cert_file);
+	ck_assert_str_eq(bo->instance, "inst-1");
+	ck_assert_int_eq(bo->connect_timeout_ms, 1234);
+	ck_assert_int_eq(bo->request_timeout_ms, 5678);
+	/* Copies of its own: the original may go first. */
+	ck_assert_ptr_ne(bo->endpoint, ecs_engine_options_get(a)->endpoint);
+	ecs_engine_free(a);
+	ck_assert_str_eq(ecs_engine_options_get(b)->endpoint, "unix:///nonexistent/ecs-api-test.sock");
+	ecs_engine_free(b);
+}
+END_TEST
+
+START_TEST(test_engine_dup_of_fresh_handle_negotiates_later)
+{
+	ecs_engine *a = NULL, *b = NULL;
+
+	ck_assert_int_eq(ecs_engine_new(&a, NULL), ECS_OK);
+	ck_assert_int_eq(ecs_engine_dup(&b, a), ECS_OK);
+	ck_assert_str_eq(b->api_version, "");
+	ck_assert_str_eq(ecs_engine_options_get(b)->endpoint, ECS_ENGINE_DEFAULT_ENDPOINT);
+	ecs_engine_free(b);
+	ecs_engine_free(a);
+}
+END_TEST
+
+START_TEST(test_engine_dup_null)
+{
+	ecs_engine *b = (ecs_engine *)&b;
+
+	ck_assert_int_eq(ecs_engine_dup(NULL, NULL), ECS_EINVAL);
+	ck_assert_int_eq(ecs_engine_dup(&b, NULL), ECS_EINVAL);
+	ck_assert_ptr_null(b);
+}
+END_TEST
+
+static Suite *api_suite(void)
+{
+	Suite *s = suite_create("api");
+	TCase *tc = tcase_create("engine_dup");
+
+	tcase_add_test(tc, test_engine_dup_copies_options_and_version);
+	tcase_add_test(tc, test_engine_dup_of_fresh_handle_negotiates_later);
+	tcase_add_test(tc, test_engine_dup_null);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(api_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
