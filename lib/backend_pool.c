@@ -138,7 +138,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 
 	if (image_id == NULL) {
 		/* after a pull: which id the tag names now */
-		if (ecs_image_inspect(engine, spec->image, &fresh) != 0 || fresh.id == NULL) {
+		if (ecs_image_inspect(&fresh, engine, spec->image) != 0 || fresh.id == NULL) {
 			ecs_image_info_clear(&fresh);
 			return ECS_BACKEND_MISS;
 		}
