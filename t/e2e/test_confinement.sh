@@ -41,7 +41,7 @@ saw "no capabilities, no new privileges, seccomp filtering" \
 run_sh 'tr "\0" " " </proc/1/cmdline; echo; echo $$'
 pid1=$(head -n1 <<<"$OUT")
 case $pid1 in
-*init* | *tini* | */ecs-agent*) ok "PID 1 is an init ($pid1)" ;;  # ecs-agent: a pooled task's (issue 9)
+*init* | *tini* | */.ecs/agent* | *ecs-agent*) ok "PID 1 is an init ($pid1)" ;;  # ecs-agent: a pooled task's (issue 9)
 *) not_ok "PID 1 is '$pid1', not an init (the task's sh is pid $(tail -n1 <<<"$OUT"))" ;;
 esac
 
