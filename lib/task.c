@@ -199,6 +199,8 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	result->exit_code = -1;
 	if (engine == NULL || spec == NULL)
 		return ecs_task_fail(result, "validate", ECS_EINVAL, "NULL engine or spec");
+	/* A refused spec must not leave an earlier call's message on the handle. */
+	ecs_engine_clear_error(engine);
 	rc = validate(result, spec);
 	if (rc != 0)
 		goto out;
@@ -258,6 +260,15 @@ out:
 	if (result->container_id != NULL)
 		ecs_task_dispose(engine, reaper, result->task_id, result->container_id);
 	ecs_image_info_clear(&image);
+	/*
+	 * The handle tells what the result tells: the steps after the failure
+	 * (dispose, its retries) and a success's own recovered failures leave
+	 * messages of their own that are not the call's.
+	 */
+	if (rc != 0)
+		ecs_engine_fail(engine, rc, "%s", result->error);
+	else
+		ecs_engine_clear_error(engine);
 	result->timings.total = ecs_task_now_ms() - t0;
 	return rc;
 }

@@ -70,6 +70,34 @@ START_TEST(test_engine_dup_null)
 }
 END_TEST
 
+/* A refused spec (no I/O) after a failed call: the handle must say what the result says. */
+START_TEST(test_task_run_validate_failure_sets_errmsg)
+{
+	const char *cmd[] = { "true" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result r;
+	ecs_engine *e = NULL;
+
+	ck_assert_int_eq(ecs_engine_new(&e, NULL), ECS_OK);
+	ecs_engine_fail(e, ECS_EENGINE, "a previous failure");
+	spec.image = "not a reference";
+	spec.cmd = cmd;
+	spec.cmd_len = 1;
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(ecs_task_run(&r, e, NULL, &spec), ECS_EINVAL);
+	ck_assert_str_eq(r.error_phase, "validate");
+	ck_assert_str_ne(r.error, "");
+	ck_assert_str_eq(ecs_engine_errmsg(e), r.error);
+	ecs_task_result_clear(&r);
+
+	spec.image = NULL;
+	ck_assert_int_eq(ecs_task_run(&r, e, NULL, &spec), ECS_EINVAL);
+	ck_assert_str_eq(ecs_engine_errmsg(e), r.error);
+	ecs_task_result_clear(&r);
+	ecs_engine_free(e);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
 	Suite *s = suite_create("api");
@@ -78,6 +106,9 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_engine_dup_copies_options_and_version);
 	tcase_add_test(tc, test_engine_dup_of_fresh_handle_negotiates_later);
 	tcase_add_test(tc, test_engine_dup_null);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("task_errmsg");
+	tcase_add_test(tc, test_task_run_validate_failure_sets_errmsg);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -180,7 +180,9 @@ typedef struct {
  * (no such image), ECS_EUNAUTHORIZED (registry refused), ECS_EUNAVAILABLE,
  * ECS_ETIMEDOUT (the engine did not answer in time), ECS_ECANCELED,
  * ECS_EENGINE, ECS_EPROTO or ECS_ENOMEM, with result->error_phase and
- * result->error telling where and why.
+ * result->error telling where and why. The engine handle's
+ * ecs_engine_errmsg() is then result->error (also for a refused spec), and
+ * "" after a run that returned 0.
  */
 ECS_EXTERN int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec);
 
