@@ -86,7 +86,7 @@ static double task(ecs_engine *e, ecs_reaper *reaper, const char *image)
 	rc = ecs_task_run(&r, e, reaper, &spec);
 	t = now_ms() - t0;
 	if (rc != 0)
-		die(r.error_phase ? r.error_phase : "task", rc, e);
+		die(ecs_task_phase_name(r.error_phase) ? ecs_task_phase_name(r.error_phase) : "task", rc, e);
 	if (r.exit_code != 0 || r.out.len != 12)
 		die("unexpected output", ECS_ERROR, NULL);
 	if (ph_pull != NULL) {

@@ -518,7 +518,9 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	if (rc != 0) {
-		status = die(result.error_phase ? result.error_phase : "run", "%s (%s)",
+		const char *phase = ecs_task_phase_name(result.error_phase);
+
+		status = die(phase ? phase : "run", "%s (%s)",
 			     result.error[0] ? result.error : ecs_strerror(rc), ecs_error_name(rc));
 		goto cleanup;
 	}

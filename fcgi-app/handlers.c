@@ -429,7 +429,7 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 		const char *code;
 		int status = handler_map_error(rc, &code);
 
-		info->error_phase = res.error_phase;
+		info->error_phase = ecs_task_phase_name(res.error_phase);
 		snprintf(info->error, sizeof(info->error), "%s", res.error);
 		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND && rc != ECS_ECANCELED)
 			metrics_engine_error(rc);
@@ -441,8 +441,8 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 		else if (rc == ECS_ECANCELED)
 			send_error(resp, req, status, code, "the service is shutting down: the task was stopped and its container deleted");
 		else
-			send_error(resp, req, status, code, "%s%s%s", res.error_phase ? res.error_phase : "",
-					res.error_phase ? ": " : "", res.error[0] ? res.error : ecs_strerror(rc));
+			send_error(resp, req, status, code, "%s%s%s", info->error_phase ? info->error_phase : "",
+					info->error_phase ? ": " : "", res.error[0] ? res.error : ecs_strerror(rc));
 	} else {
 		metrics_observe_task(&res.timings, res.timed_out, res.exit_code);
 		send_json(resp, req, 201, handler_task_json(&res));

@@ -77,21 +77,21 @@ extern const ecs_backend ecs_backend_swarm;
 double ecs_task_now_ms(void);
 
 /**
- * Record a failure: @phase (a static string) and @msg flattened to one line,
+ * Record a failure: @phase and @msg flattened to one line,
  * or the code's text when @msg is NULL or empty. Returns @code.
  */
-int ecs_task_fail(ecs_task_result *result, const char *phase, int code, const char *msg);
+int ecs_task_fail(ecs_task_result *result, ecs_task_phase phase, int code, const char *msg);
 
 /** ecs_task_fail() with the engine handle's last message. */
-int ecs_task_fail_engine(ecs_task_result *result, ecs_engine *engine, const char *phase, int code);
+int ecs_task_fail_engine(ecs_task_result *result, ecs_engine *engine, ecs_task_phase phase, int code);
 
 /** ECS_ECANCELED (recorded in @phase) when @cancel was triggered, else 0. */
-int ecs_task_cancelled(ecs_task_result *result, ecs_cancel *cancel, const char *phase);
+int ecs_task_cancelled(ecs_task_result *result, ecs_cancel *cancel, ecs_task_phase phase);
 
 /**
  * Inspect the image and pull it per the spec's policy, as task.c does before
  * run(); for a backend that finds the image gone. Fills @image (cleared first).
- * Returns 0 or the failure (phase "pull").
+ * Returns 0 or the failure (phase ECS_TASK_PHASE_PULL).
  */
 int ecs_task_image_ensure(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec,
 			  ecs_image_info *image);

@@ -90,7 +90,7 @@ static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap
 		/* the output written before the kill: the stream ends as the container dies */
 		(void)ecs_capture_run(cap, NULL, 0, ecs_stream_now_ms() + ECS_BACKEND_KILL_WAIT_MS, NULL);
 		if (run_rc == ECS_ECANCELED)
-			return ecs_task_fail(result, "wait", run_rc, "cancelled");
+			return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, run_rc, "cancelled");
 		result->timed_out = 1;
 		result->exit_code = 137;
 		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed after %ld ms timeout",
@@ -98,7 +98,7 @@ static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap
 		return 0;
 	}
 	if (run_rc != 0)
-		return ecs_task_fail_engine(result, engine, "attach", run_rc);
+		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, run_rc);
 	if (!ecs_capture_agent_exit(cap, &x, &msg)) {
 		engine_outcome(result, engine, &code);
 		result->exit_code = code;
@@ -109,7 +109,7 @@ static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap
 
 		snprintf(why, sizeof(why), "ecs-agent: the task did not run (%s)%s%s", strerror(x.code), msg[0] ? ": " : "",
 			 msg);
-		return ecs_task_fail(result, "start", ECS_EENGINE, why);
+		return ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EENGINE, why);
 	}
 	result->exit_code = x.code;
 	result->oom_killed = (x.flags & ECS_AGENT_EXIT_OOM) != 0;
@@ -150,7 +150,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 		return ECS_BACKEND_MISS;
 	if ((rc = header(&hdr, &hdr_len, &lease, spec)) != 0) {
 		ecs_pool_lease_clear(&lease);
-		return ecs_task_fail(result, "validate", rc == ECS_AGENT_ENOMEM ? ECS_ENOMEM : ECS_EINVAL,
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc == ECS_AGENT_ENOMEM ? ECS_ENOMEM : ECS_EINVAL,
 				     "the command or environment cannot be sent to the agent");
 	}
 	/* From here task.c disposes of it whatever happens. */
@@ -187,7 +187,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	if (rc == 0) {
 		rc = ecs_capture_take(cap, &result->out, &result->err, &result->stdout_bytes, &result->stderr_bytes);
 		if (rc != 0)
-			rc = ecs_task_fail_engine(result, engine, "logs", rc);
+			rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_LOGS, rc);
 	}
 out:
 	ecs_capture_free(cap);

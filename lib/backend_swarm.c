@@ -92,7 +92,7 @@ static int wait_task(wait_outcome *outcome, ecs_task_result *result, ecs_engine 
 		ecs_swarm_task_clear(task);
 		rc = ecs_swarm_task_get(task, engine, service_id);
 		if (rc != 0 && rc != ECS_ENOTFOUND) {
-			rc = ecs_task_fail_engine(result, engine, "wait", rc);
+			rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, rc);
 			break;
 		}
 		rc = 0;
@@ -109,12 +109,12 @@ static int wait_task(wait_outcome *outcome, ecs_task_result *result, ecs_engine 
 			*node = NULL;
 			rc = ecs_swarm_node_get(node, &lost, engine, task->node_id);
 			if (rc != 0) {
-				rc = ecs_task_fail_engine(result, engine, "wait", rc);
+				rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, rc);
 				break;
 			}
 			free(node_of);
 			if ((node_of = strdup(task->node_id)) == NULL) {
-				rc = ecs_task_fail(result, "wait", ECS_ENOMEM, NULL);
+				rc = ecs_task_fail(result, ECS_TASK_PHASE_WAIT, ECS_ENOMEM, NULL);
 				break;
 			}
 			next_node_check = now + NODE_CHECK_MS;
@@ -127,7 +127,7 @@ static int wait_task(wait_outcome *outcome, ecs_task_result *result, ecs_engine 
 
 				snprintf(msg, sizeof(msg), "swarm node %s was lost while the task ran (task state %s); "
 					 "its outcome is unknown", *node, task->state);
-				rc = ecs_task_fail(result, "run", ECS_EUNAVAILABLE, msg);
+				rc = ecs_task_fail(result, ECS_TASK_PHASE_RUN, ECS_EUNAVAILABLE, msg);
 				break;
 			}
 		}
@@ -136,7 +136,7 @@ static int wait_task(wait_outcome *outcome, ecs_task_result *result, ecs_engine 
 			break;
 		}
 		if (ecs_cancel_is_triggered(spec->cancel)) {
-			rc = ecs_task_fail(result, "wait", ECS_ECANCELED, "cancelled");
+			rc = ecs_task_fail(result, ECS_TASK_PHASE_WAIT, ECS_ECANCELED, "cancelled");
 			break;
 		}
 		pause_ms(deadline - now < poll ? (long)(deadline - now) : poll);
@@ -162,15 +162,15 @@ static int read_logs(ecs_task_result *result, ecs_engine *engine, const ecs_task
 		char msg[sizeof(result->error)];
 
 		snprintf(msg, sizeof(msg), "swarm: the task's logs: %.*s", (int)d.sys.len, (const char *)d.sys.data);
-		rc = ecs_task_fail(result, "logs", ECS_EUNAVAILABLE, msg);
+		rc = ecs_task_fail(result, ECS_TASK_PHASE_LOGS, ECS_EUNAVAILABLE, msg);
 	} else if (rc != 0) {
-		rc = ecs_task_fail_engine(result, engine, "logs", rc);
+		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_LOGS, rc);
 	}
 	if (rc == 0) {
 		result->stdout_bytes = d.out_bytes;
 		result->stderr_bytes = d.err_bytes;
 		if (ecs_demux_take(&d, &result->out, &result->err) != 0)
-			rc = ecs_task_fail(result, "logs", ECS_ENOMEM, NULL);
+			rc = ecs_task_fail(result, ECS_TASK_PHASE_LOGS, ECS_ENOMEM, NULL);
 	}
 	ecs_demux_clear(&d);
 	return rc;
@@ -191,7 +191,7 @@ static int run_once(ecs_task_result *result, ecs_engine *engine, ecs_reaper *rea
 	rc = ecs_swarm_service_create(&service_id, engine, ss);
 	result->timings.create += (double)(ecs_stream_now_ms() - t0);
 	if (rc != 0) {
-		rc = ecs_task_fail_engine(result, engine, "create", rc);
+		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_CREATE, rc);
 		if (rc != ECS_EINVAL)
 			dispose_unacknowledged(engine, reaper, result->task_id);
 		return rc;
@@ -218,7 +218,7 @@ static int run_once(ecs_task_result *result, ecs_engine *engine, ecs_reaper *rea
 		/* Never ran: the node refused it (no such image there, a bad mount...). */
 		snprintf(msg, sizeof(msg), "swarm task %s on %s: %s", task.state, result->node ? result->node : "?",
 			 task.err ? task.err : "no reason given");
-		rc = ecs_task_fail(result, "start", ECS_EENGINE, msg);
+		rc = ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EENGINE, msg);
 		goto out;
 	}
 	/*
@@ -244,7 +244,7 @@ static int run_once(ecs_task_result *result, ecs_engine *engine, ecs_reaper *rea
 
 		snprintf(msg, sizeof(msg), "swarm task %s on %s without an exit code: %s", task.state,
 			 result->node ? result->node : "?", task.err ? task.err : "no reason given");
-		rc = ecs_task_fail(result, "wait", ECS_EENGINE, msg);
+		rc = ecs_task_fail(result, ECS_TASK_PHASE_WAIT, ECS_EENGINE, msg);
 	}
 out:
 	ecs_swarm_task_clear(&task);
@@ -269,9 +269,9 @@ static int swarm_run(ecs_task_result *result, const ecs_backend_task *bt)
 	if (bt->image->id == NULL && (rc = ecs_task_image_ensure(result, engine, spec, bt->image)) != 0)
 		return rc;
 	if (bt->image->id == NULL)
-		return ecs_task_fail(result, "pull", ECS_EPROTO, "the image has no id");
+		return ecs_task_fail(result, ECS_TASK_PHASE_PULL, ECS_EPROTO, "the image has no id");
 	if ((result->image_digest = strdup(bt->image->id)) == NULL)
-		return ecs_task_fail(result, "pull", ECS_ENOMEM, NULL);
+		return ecs_task_fail(result, ECS_TASK_PHASE_PULL, ECS_ENOMEM, NULL);
 	ss.task_id = result->task_id;
 	ss.image = bt->image->id;
 	ss.cmd = spec->cmd;
@@ -286,7 +286,7 @@ static int swarm_run(ecs_task_result *result, const ecs_backend_task *bt)
 		rc = ecs_swarm_network_ensure(engine);
 		if (rc != 0) {
 			result->timings.create = (double)(ecs_stream_now_ms() - t);
-			return ecs_task_fail_engine(result, engine, "create", rc);
+			return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_CREATE, rc);
 		}
 	}
 	if (spec->stdin_len > 0) {
@@ -294,7 +294,7 @@ static int swarm_run(ecs_task_result *result, const ecs_backend_task *bt)
 					     spec->stdin_len, ss.deadline);
 		if (rc != 0) {
 			result->timings.create = (double)(ecs_stream_now_ms() - t);
-			return ecs_task_fail_engine(result, engine, "create", rc);
+			return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_CREATE, rc);
 		}
 		ss.config_id = config_id;
 		ss.config_name = config_name;
@@ -308,7 +308,7 @@ static int swarm_run(ecs_task_result *result, const ecs_backend_task *bt)
 			char msg[128];
 
 			snprintf(msg, sizeof(msg), "swarm: the task's node was lost before it started, %d times", MAX_RUNS);
-			rc = ecs_task_fail(result, "start", ECS_EUNAVAILABLE, msg);
+			rc = ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EUNAVAILABLE, msg);
 		}
 		free(result->node);
 		result->node = NULL;

@@ -49,8 +49,27 @@ static int task_id_valid(const char *id)
 	return 1;
 }
 
+/* Indexed by ecs_task_phase: the names logs and the HTTP API have always printed. */
+static const char *const phase_names[] = {
+	[ECS_TASK_PHASE_VALIDATE] = "validate",
+	[ECS_TASK_PHASE_PULL] = "pull",
+	[ECS_TASK_PHASE_CREATE] = "create",
+	[ECS_TASK_PHASE_START] = "start",
+	[ECS_TASK_PHASE_ATTACH] = "attach",
+	[ECS_TASK_PHASE_RUN] = "run",
+	[ECS_TASK_PHASE_WAIT] = "wait",
+	[ECS_TASK_PHASE_LOGS] = "logs",
+};
+
+const char *ecs_task_phase_name(ecs_task_phase phase)
+{
+	if ((unsigned)phase >= sizeof(phase_names) / sizeof(phase_names[0]))
+		return NULL;
+	return phase_names[phase];
+}
+
 /* Record a failure: the phase, and the handle's message (one line) or the code's text. */
-int ecs_task_fail(ecs_task_result *result, const char *phase, int code, const char *msg)
+int ecs_task_fail(ecs_task_result *result, ecs_task_phase phase, int code, const char *msg)
 {
 	result->error_phase = phase;
 	if (msg == NULL || msg[0] == '\0')
@@ -63,7 +82,7 @@ int ecs_task_fail(ecs_task_result *result, const char *phase, int code, const ch
 	return code;
 }
 
-int ecs_task_fail_engine(ecs_task_result *result, ecs_engine *engine, const char *phase, int code)
+int ecs_task_fail_engine(ecs_task_result *result, ecs_engine *engine, ecs_task_phase phase, int code)
 {
 	return ecs_task_fail(result, phase, code, ecs_engine_errmsg(engine));
 }
@@ -74,56 +93,56 @@ static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 	int rc;
 
 	if (spec->version != ECS_TASK_SPEC_VERSION)
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "unsupported task spec version");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "unsupported task spec version");
 	if (spec->image == NULL)
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "no image");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "no image");
 	rc = ecs_image_ref_parse(&ref, spec->image);
 	ecs_image_ref_clear(&ref);
 	if (rc == ECS_ENOMEM)
-		return ecs_task_fail(result, "validate", rc, NULL);
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc, NULL);
 	if (rc != 0)
-		return ecs_task_fail(result, "validate", ECS_EINVAL,
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL,
 			    "invalid image reference (want name:tag, host:port/name:tag or name@sha256:...)");
 	if (spec->cmd == NULL || spec->cmd_len == 0)
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "empty command");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "empty command");
 	if (spec->cmd_len > ECS_TASK_MAX_CMD)
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "too many command arguments");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "too many command arguments");
 	for (size_t i = 0; i < spec->cmd_len; i++) {
 		if (spec->cmd[i] == NULL)
-			return ecs_task_fail(result, "validate", ECS_EINVAL, "NULL command argument");
+			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "NULL command argument");
 	}
 	if (spec->cmd[0][0] == '\0')
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "empty command name");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "empty command name");
 	if (spec->env_len > 0 && spec->env == NULL)
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "env_len without env");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "env_len without env");
 	if (spec->env_len > ECS_TASK_MAX_ENV)
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "too many environment variables");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "too many environment variables");
 	for (size_t i = 0; i < spec->env_len; i++) {
 		const char *eq = spec->env[i] ? strchr(spec->env[i], '=') : NULL;
 
 		if (eq == NULL || eq == spec->env[i])
-			return ecs_task_fail(result, "validate", ECS_EINVAL, "environment entries must be KEY=VALUE");
+			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "environment entries must be KEY=VALUE");
 	}
 	if (spec->stdin_len > 0 && spec->stdin_data == NULL)
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "stdin_len without stdin_data");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "stdin_len without stdin_data");
 	if (spec->timeout_ms < 0 || spec->pull_timeout_ms < 0)
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "negative timeout");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "negative timeout");
 	if (spec->timeout_ms > ECS_TASK_MAX_TIMEOUT_MS || spec->pull_timeout_ms > ECS_TASK_MAX_TIMEOUT_MS)
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "timeout longer than 7 days");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "timeout longer than 7 days");
 	if (spec->profile != NULL) {
 		char why[256];
 
 		if (ecs_sandbox_profile_validate(spec->profile, why, sizeof(why)) != 0)
-			return ecs_task_fail(result, "validate", ECS_EINVAL, why);
+			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, why);
 	}
 	if ((unsigned)spec->pull_policy > ECS_PULL_NEVER)
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "unknown pull policy");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "unknown pull policy");
 	if (spec->task_id != NULL && !task_id_valid(spec->task_id))
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "task id must be 1-64 of [A-Za-z0-9_.-]");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "task id must be 1-64 of [A-Za-z0-9_.-]");
 	if (spec->auth != NULL && (spec->auth->username == NULL || spec->auth->password == NULL))
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "credentials need a username and a password");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "credentials need a username and a password");
 	if ((unsigned)spec->backend >= sizeof(backends) / sizeof(backends[0]) || backends[spec->backend] == NULL)
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "no such backend in this libecs");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "no such backend in this libecs");
 	return 0;
 }
 
@@ -140,11 +159,11 @@ int ecs_task_image_ensure(ecs_task_result *result, ecs_engine *engine, const ecs
 		if (rc == 0)
 			return 0;
 		if (rc != ECS_ENOTFOUND || spec->pull_policy == ECS_PULL_NEVER)
-			return ecs_task_fail_engine(result, engine, "pull", rc);
+			return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_PULL, rc);
 	}
 	rc = ecs_image_pull_cancellable(engine, spec->image, spec->auth, pull_timeout, spec->cancel);
 	if (rc != 0)
-		return ecs_task_fail_engine(result, engine, "pull", rc);
+		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_PULL, rc);
 	return 0;
 }
 
@@ -177,7 +196,7 @@ void ecs_task_dispose(ecs_engine *engine, ecs_reaper *reaper, const char *task_i
 			       task_id, id, ecs_error_name(rc), ecs_engine_errmsg(engine));
 }
 
-int ecs_task_cancelled(ecs_task_result *result, ecs_cancel *cancel, const char *phase)
+int ecs_task_cancelled(ecs_task_result *result, ecs_cancel *cancel, ecs_task_phase phase)
 {
 	if (!ecs_cancel_is_triggered(cancel))
 		return 0;
@@ -198,7 +217,7 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	memset(result, 0, sizeof(*result));
 	result->exit_code = -1;
 	if (engine == NULL || spec == NULL)
-		return ecs_task_fail(result, "validate", ECS_EINVAL, "NULL engine or spec");
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "NULL engine or spec");
 	/* A refused spec must not leave an earlier call's message on the handle. */
 	ecs_engine_clear_error(engine);
 	rc = validate(result, spec);
@@ -207,13 +226,13 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	if (spec->task_id != NULL)
 		snprintf(result->task_id, sizeof(result->task_id), "%s", spec->task_id);
 	else if (ecs_task_id_generate(result->task_id, sizeof(result->task_id)) != 0) {
-		rc = ecs_task_fail(result, "validate", ECS_ERROR, "cannot generate a task id");
+		rc = ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_ERROR, "cannot generate a task id");
 		goto out;
 	}
 	timeout_ms = spec->timeout_ms ? spec->timeout_ms : ECS_TASK_DEFAULT_TIMEOUT_MS;
 
 	/* pull */
-	if ((rc = ecs_task_cancelled(result, spec->cancel, "pull")) != 0)
+	if ((rc = ecs_task_cancelled(result, spec->cancel, ECS_TASK_PHASE_PULL)) != 0)
 		goto out;
 	t = ecs_task_now_ms();
 	rc = ecs_task_image_ensure(result, engine, spec, &image);
@@ -255,7 +274,8 @@ out:
 
 		ecs_engine_log(engine, caller ? ECS_LOG_INFO : ECS_LOG_WARN, "task %s: container %.12s: %s failed: %s",
 				       result->task_id, result->container_id ? result->container_id : "-",
-				       result->error_phase ? result->error_phase : "?", result->error);
+				       ecs_task_phase_name(result->error_phase) ? ecs_task_phase_name(result->error_phase) : "?",
+				       result->error);
 	}
 	if (result->container_id != NULL)
 		ecs_task_dispose(engine, reaper, result->task_id, result->container_id);

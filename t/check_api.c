@@ -85,7 +85,7 @@ START_TEST(test_task_run_validate_failure_sets_errmsg)
 	spec.cmd_len = 1;
 	memset(&r, 0, sizeof(r));
 	ck_assert_int_eq(ecs_task_run(&r, e, NULL, &spec), ECS_EINVAL);
-	ck_assert_str_eq(r.error_phase, "validate");
+	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_VALIDATE);
 	ck_assert_str_ne(r.error, "");
 	ck_assert_str_eq(ecs_engine_errmsg(e), r.error);
 	ecs_task_result_clear(&r);
@@ -95,6 +95,23 @@ START_TEST(test_task_run_validate_failure_sets_errmsg)
 	ck_assert_str_eq(ecs_engine_errmsg(e), r.error);
 	ecs_task_result_clear(&r);
 	ecs_engine_free(e);
+}
+END_TEST
+
+/* The names are the HTTP API's and ecs-run's: they never change. */
+START_TEST(test_task_phase_name_keeps_the_old_strings)
+{
+	ck_assert_ptr_null(ecs_task_phase_name(ECS_TASK_PHASE_NONE));
+	ck_assert_str_eq(ecs_task_phase_name(ECS_TASK_PHASE_VALIDATE), "validate");
+	ck_assert_str_eq(ecs_task_phase_name(ECS_TASK_PHASE_PULL), "pull");
+	ck_assert_str_eq(ecs_task_phase_name(ECS_TASK_PHASE_CREATE), "create");
+	ck_assert_str_eq(ecs_task_phase_name(ECS_TASK_PHASE_START), "start");
+	ck_assert_str_eq(ecs_task_phase_name(ECS_TASK_PHASE_ATTACH), "attach");
+	ck_assert_str_eq(ecs_task_phase_name(ECS_TASK_PHASE_RUN), "run");
+	ck_assert_str_eq(ecs_task_phase_name(ECS_TASK_PHASE_WAIT), "wait");
+	ck_assert_str_eq(ecs_task_phase_name(ECS_TASK_PHASE_LOGS), "logs");
+	ck_assert_ptr_null(ecs_task_phase_name((ecs_task_phase)(ECS_TASK_PHASE_LOGS + 1)));
+	ck_assert_ptr_null(ecs_task_phase_name((ecs_task_phase)-1));
 }
 END_TEST
 
@@ -109,6 +126,7 @@ static Suite *api_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("task_errmsg");
 	tcase_add_test(tc, test_task_run_validate_failure_sets_errmsg);
+	tcase_add_test(tc, test_task_phase_name_keeps_the_old_strings);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -44,7 +44,7 @@ static void run(ecs_task_result *r, ecs_task_spec *spec, const char *what, const
 	spec->task_id = task_id;
 	rc = ecs_task_run(r, engine, NULL, spec);
 	ck_assert_msg(rc == ECS_OK, "ecs_task_run: %s in %s: %s", ecs_error_name(rc),
-		      r->error_phase ? r->error_phase : "?", r->error);
+		      ecs_task_phase_name(r->error_phase) ? ecs_task_phase_name(r->error_phase) : "?", r->error);
 	snprintf(label, sizeof(label), "%s=%s", ECS_LABEL_TASK_ID, task_id);
 	ck_assert_int_eq(it_count_labelled(engine, label), 0);
 	free(task_id);

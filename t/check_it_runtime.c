@@ -53,7 +53,7 @@ static int run_dmesg(ecs_task_result *r, const char *runtime, const char *what)
 static void assert_ran(int rc, const ecs_task_result *r)
 {
 	ck_assert_msg(rc == ECS_OK, "ecs_task_run: %s in %s: %s", ecs_error_name(rc),
-		      r->error_phase ? r->error_phase : "?", r->error);
+		      ecs_task_phase_name(r->error_phase) ? ecs_task_phase_name(r->error_phase) : "?", r->error);
 	ck_assert_int_eq(r->exit_code, 0);
 }
 
@@ -76,7 +76,7 @@ START_TEST(test_runtime_runc_is_not_gvisor)
 
 	/* The runtime is per task, not the engine's: runc in the same run is the host's kernel. */
 	ck_assert_msg(rc == ECS_OK, "ecs_task_run: %s in %s: %s", ecs_error_name(rc),
-		      r.error_phase ? r.error_phase : "?", r.error);
+		      ecs_task_phase_name(r.error_phase) ? ecs_task_phase_name(r.error_phase) : "?", r.error);
 	ck_assert_msg(r.out.data == NULL || strstr((const char *)r.out.data, GVISOR_BANNER) == NULL,
 		      "runc task reports gVisor: '%s'", (char *)r.out.data);
 	ecs_task_result_clear(&r);

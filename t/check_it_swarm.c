@@ -113,7 +113,7 @@ static int run(ecs_task_result *r, ecs_task_spec *spec, const ecs_sandbox_profil
 static void assert_ran(int rc, const ecs_task_result *r)
 {
 	ck_assert_msg(rc == ECS_OK, "swarm run: %s in %s: %s", ecs_error_name(rc),
-		      r->error_phase ? r->error_phase : "?", r->error);
+		      ecs_task_phase_name(r->error_phase) ? ecs_task_phase_name(r->error_phase) : "?", r->error);
 }
 
 START_TEST(test_swarm_exit_code_streams_stdin_node)
@@ -217,7 +217,7 @@ START_TEST(test_swarm_runtime_refused)
 	p.runtime = "runsc";
 	rc = run(&r, &spec, &p, "sw-runtime", cmd, N(cmd), 60000);
 	ck_assert_int_eq(rc, ECS_EINVAL);
-	ck_assert_str_eq(r.error_phase, "create");
+	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_CREATE);
 	ck_assert_ptr_nonnull(strstr(r.error, "default-runtime"));
 	ecs_task_result_clear(&r);
 }

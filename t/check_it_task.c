@@ -111,8 +111,8 @@ static int run_cmd(ecs_task_result *r, const char *what, const char *const *cmd,
 static void assert_ok(int rc, const ecs_task_result *r)
 {
 	ck_assert_msg(rc == ECS_OK, "ecs_task_run: %s in %s: %s", ecs_error_name(rc),
-		      r->error_phase ? r->error_phase : "?", r->error);
-	ck_assert_ptr_null(r->error_phase);
+		      ecs_task_phase_name(r->error_phase) ? ecs_task_phase_name(r->error_phase) : "?", r->error);
+	ck_assert_int_eq(r->error_phase, ECS_TASK_PHASE_NONE);
 	ck_assert_str_eq(r->error, "");
 }
 
@@ -240,7 +240,7 @@ START_TEST(test_task_invalid_spec_touches_nothing)
 	spec.cmd_len = 1;
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
 	ck_assert_ptr_null(r.container_id);
-	ck_assert_str_eq(r.error_phase, "validate");
+	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_VALIDATE);
 	ck_assert(r.error[0] != '\0');
 	ecs_task_result_clear(&r);
 
@@ -273,7 +273,7 @@ START_TEST(test_task_invalid_spec_touches_nothing)
 	spec.env_len = 0;
 	spec.backend = (ecs_task_backend)7;
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
-	ck_assert_str_eq(r.error_phase, "validate");
+	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_VALIDATE);
 	ck_assert_ptr_nonnull(strstr(r.error, "backend"));
 	ck_assert_ptr_null(r.container_id);
 	ecs_task_result_clear(&r);
@@ -291,7 +291,7 @@ START_TEST(test_task_unknown_tag_pull_never)
 	spec.pull_policy = ECS_PULL_NEVER;
 	rc = run_spec(&r, &spec, "notag", cmd, N(cmd));
 	ck_assert_msg(rc == ECS_ENOTFOUND, "got %s: %s", ecs_error_name(rc), r.error);
-	ck_assert_str_eq(r.error_phase, "pull");
+	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_PULL);
 	ck_assert_ptr_null(r.container_id);
 	ck_assert_int_eq(r.exit_code, -1);
 	ecs_task_result_clear(&r);
@@ -323,7 +323,7 @@ START_TEST(test_task_unknown_repo_in_registry)
 	spec.pull_policy = ECS_PULL_IF_NOT_PRESENT;
 	rc = run_spec(&r, &spec, "norepo", cmd, N(cmd));
 	ck_assert_msg(rc == ECS_ENOTFOUND, "got %s: %s", ecs_error_name(rc), r.error);
-	ck_assert_str_eq(r.error_phase, "pull");
+	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_PULL);
 	ck_assert_ptr_null(r.container_id);
 	ecs_task_result_clear(&r);
 }
@@ -374,7 +374,7 @@ START_TEST(test_task_private_image_wrong_credentials)
 	spec.pull_policy = ECS_PULL_ALWAYS;
 	rc = run_spec(&r, &spec, "badcreds", cmd, N(cmd));
 	ck_assert_msg(rc == ECS_EUNAUTHORIZED, "got %s: %s", ecs_error_name(rc), r.error);
-	ck_assert_str_eq(r.error_phase, "pull");
+	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_PULL);
 	ck_assert_ptr_null(strstr(r.error, "not-the-password"));
 	ck_assert_ptr_null(r.container_id);
 	ecs_task_result_clear(&r);
@@ -435,7 +435,7 @@ START_TEST(test_task_start_failure_deletes_container)
 	rc = run_spec(&r, &spec, "startfail", cmd, N(cmd));
 
 	ck_assert_msg(rc != ECS_OK, "a user the image lacks should not run");
-	ck_assert_str_eq(r.error_phase, "start");
+	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_START);
 	ck_assert_ptr_nonnull(r.container_id);
 	ck_assert(r.error[0] != '\0');
 	/* run_spec already checked that no container with the task id remains. */
@@ -481,7 +481,7 @@ START_TEST(test_task_cancel_kills_and_deletes)
 	rc = run_spec(&r, &spec, "cancel", cmd, N(cmd));
 	pthread_join(th, NULL);
 	ck_assert_msg(rc == ECS_ECANCELED, "got %s: %s", ecs_error_name(rc), r.error);
-	ck_assert_ptr_nonnull(r.error_phase);
+	ck_assert_int_ne(r.error_phase, ECS_TASK_PHASE_NONE);
 	ck_assert_ptr_nonnull(r.container_id);
 	ck_assert_msg(it_now_ms() - t0 < 10000, "cancel took %.0f ms", it_now_ms() - t0);
 	ecs_task_result_clear(&r);
@@ -624,9 +624,9 @@ START_TEST(test_task_unknown_runtime_is_einval)
 	profile.runtime = "nosuch";
 	spec.profile = &profile;
 	rc = run_spec(&r, &spec, "noruntime", cmd, N(cmd));
-	ck_assert_msg(rc == ECS_EINVAL, "got %s in %s: %s", ecs_error_name(rc), r.error_phase ? r.error_phase : "?",
+	ck_assert_msg(rc == ECS_EINVAL, "got %s in %s: %s", ecs_error_name(rc), ecs_task_phase_name(r.error_phase) ? ecs_task_phase_name(r.error_phase) : "?",
 		      r.error);
-	ck_assert_str_eq(r.error_phase, "create");
+	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_CREATE);
 	ck_assert_ptr_null(r.container_id);
 	ck_assert_msg(strstr(r.error, "nosuch") != NULL && strstr(r.error, "runtime") != NULL,
 		      "the engine's words are missing: %s", r.error);
@@ -1014,8 +1014,8 @@ START_TEST(test_task_lost_create_answer_leaves_nothing)
 	/* A create goes out on a connection of its own, which libcurl never resends on. */
 	ck_assert_msg(p.creates_seen == 1, "the engine got the create %u times", p.creates_seen);
 	ck_assert_msg(rc == ECS_EUNAVAILABLE || rc == ECS_EPROTO, "got %s in %s: %s", ecs_error_name(rc),
-		      r.error_phase ? r.error_phase : "?", r.error);
-	ck_assert_str_eq(r.error_phase, "create");
+		      ecs_task_phase_name(r.error_phase) ? ecs_task_phase_name(r.error_phase) : "?", r.error);
+	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_CREATE);
 	ck_assert_ptr_null(r.container_id);
 	/* Through the direct handle: the engine made the container(s), the runner must have deleted them. */
 	ck_assert_msg(count_task(task_id) == 0,

@@ -295,7 +295,7 @@ int main(int argc, char **argv)
 		if (rc == 0)
 			fwrite(res.out.data, 1, res.out.len, stdout);
 		else
-			fprintf(stderr, "%s: %s (%s)\n", res.error_phase ? res.error_phase : "-", res.error, ecs_strerror(rc));
+			fprintf(stderr, "%s: %s (%s)\n", ecs_task_phase_name(res.error_phase) ? ecs_task_phase_name(res.error_phase) : "-", res.error, ecs_strerror(rc));
 		ecs_task_result_clear(&res);
 	}
 	ecs_engine_free(engine);

@@ -115,6 +115,42 @@ typedef struct {
 
 #define ECS_TASK_SPEC_INIT { ECS_TASK_SPEC_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0, 0, ECS_PULL_IF_NOT_PRESENT, 0, NULL, ECS_TASK_BACKEND_LOCAL, NULL }
 
+/**
+ * ecs_task_phase - the step of ecs_task_run() that failed (result->error_phase).
+ * @ECS_TASK_PHASE_NONE: no failure (0, what a successful run leaves).
+ * @ECS_TASK_PHASE_VALIDATE: the spec was refused before any I/O (nothing was
+ *    created), or the task id could not be generated; the pool backend's agent
+ *    refusing the task's command or environment too.
+ * @ECS_TASK_PHASE_PULL: the image inspect or pull, per the pull policy.
+ * @ECS_TASK_PHASE_CREATE: creating the container (or the Swarm service).
+ * @ECS_TASK_PHASE_START: starting it, or handing the task to a warm container.
+ * @ECS_TASK_PHASE_ATTACH: the stream that carries stdin, stdout and stderr.
+ * @ECS_TASK_PHASE_RUN: the Swarm node was lost while the task ran.
+ * @ECS_TASK_PHASE_WAIT: waiting for the exit (a cancel is recorded here).
+ * @ECS_TASK_PHASE_LOGS: what follows the exit: the rest of the output, the
+ *    container's inspect, the Swarm node's log.
+ * New phases are added at the end.
+ */
+typedef enum {
+	ECS_TASK_PHASE_NONE = 0,
+	ECS_TASK_PHASE_VALIDATE = 1,
+	ECS_TASK_PHASE_PULL = 2,
+	ECS_TASK_PHASE_CREATE = 3,
+	ECS_TASK_PHASE_START = 4,
+	ECS_TASK_PHASE_ATTACH = 5,
+	ECS_TASK_PHASE_RUN = 6,
+	ECS_TASK_PHASE_WAIT = 7,
+	ECS_TASK_PHASE_LOGS = 8
+} ecs_task_phase;
+
+/**
+ * ecs_task_phase_name - the phase's name as logs and the HTTP API print it:
+ * "validate", "pull", "create", "start", "attach", "run", "wait", "logs".
+ * Returns a static string; NULL for ECS_TASK_PHASE_NONE and for a value this
+ * library does not know.
+ */
+ECS_EXTERN const char *ecs_task_phase_name(ecs_task_phase phase);
+
 /** Milliseconds spent in each phase; 0 for a phase that did not happen. */
 typedef struct {
 	double pull;    /* inspect and, if needed, pull */
@@ -133,8 +169,8 @@ typedef struct {
  * @timed_out: the task ran past its timeout and was killed (the call still
  *    returns 0 and the output so far).
  * @image_digest: the id of the image that ran ("sha256:...").
- * @error_phase: on failure, the phase that failed ("pull", "create", "start",
- *    "attach", "wait", "logs"); NULL on success.
+ * @error_phase: on failure, the phase that failed (see ecs_task_phase;
+ *    ecs_task_phase_name() gives its name); ECS_TASK_PHASE_NONE on success.
  * @error: on failure, a one-line message (the engine's words where it gave
  *    any; never credentials); "" on success.
  * @stdout_bytes, @stderr_bytes: how many bytes the task wrote to each
@@ -155,7 +191,7 @@ typedef struct {
 	int oom_killed;
 	char *image_digest;
 	ecs_task_timings timings;
-	const char *error_phase;
+	ecs_task_phase error_phase;
 	char error[512];
 	uint64_t stdout_bytes;
 	uint64_t stderr_bytes;
@@ -176,7 +212,7 @@ typedef struct {
  * and `docker run` report it; other start refusals are errors.
  * Returns 0 when the container ran (whatever its exit code, also when it
  * timed out); else ECS_EINVAL (bad spec: nothing was created, error_phase
- * "validate"; or the engine refused the container as invalid), ECS_ENOTFOUND
+ * ECS_TASK_PHASE_VALIDATE; or the engine refused the container as invalid), ECS_ENOTFOUND
  * (no such image), ECS_EUNAUTHORIZED (registry refused), ECS_EUNAVAILABLE,
  * ECS_ETIMEDOUT (the engine did not answer in time), ECS_ECANCELED,
  * ECS_EENGINE, ECS_EPROTO or ECS_ENOMEM, with result->error_phase and
