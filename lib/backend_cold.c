@@ -52,6 +52,17 @@ static int start_failure_exit(const char *msg)
 	return 0;
 }
 
+/* An empty stream's buffer, as ecs_capture_take() leaves it: "" (data never NULL on success). */
+static int buffer_empty(ecs_buffer *buf)
+{
+	buf->data = calloc(1, 1);
+	if (buf->data == NULL)
+		return ECS_ENOMEM;
+	buf->len = 0;
+	buf->truncated = 0;
+	return 0;
+}
+
 static int buffer_set(ecs_buffer *buf, const char *text)
 {
 	size_t n = strlen(text);
@@ -154,7 +165,7 @@ static int collect(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap
 	if (rc == 0)
 		rc = read_outcome(result, engine);
 	if (rc != 0)
-		return ecs_task_fail_engine(result, engine, "logs", rc);
+		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_LOGS, rc);
 	init_exec_failure_exit(result);
 	return 0;
 }
@@ -178,10 +189,10 @@ static int run_wait(ecs_task_result *result, ecs_engine *engine, const ecs_task_
 		return 0;
 	}
 	if (rc != ECS_ETIMEDOUT && rc != ECS_ECANCELED)
-		return ecs_task_fail_engine(result, engine, "wait", rc);
+		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, rc);
 
 	if (rc == ECS_ECANCELED)
-		ecs_task_fail(result, "wait", rc, "cancelled");
+		ecs_task_fail(result, ECS_TASK_PHASE_WAIT, rc, "cancelled");
 	{
 		int krc = ecs_container_kill(engine, result->container_id, "SIGKILL");
 
@@ -222,7 +233,7 @@ static int run_attached(ecs_task_result *result, ecs_engine *engine, const ecs_t
 	rc = ecs_capture_run(cap, spec->stdin_data, spec->stdin_len, ecs_stream_now_ms() + (left > 0 ? left : 0),
 			     spec->cancel);
 	if (rc != 0 && rc != ECS_ETIMEDOUT && rc != ECS_ECANCELED)
-		return ecs_task_fail_engine(result, engine, "attach", rc);
+		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
 	return run_wait(result, engine, spec, timeout_ms, started);
 }
 
@@ -241,7 +252,7 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 	int rc;
 
 	/* create */
-	if ((rc = ecs_task_cancelled(result, task->cancel, "create")) != 0)
+	if ((rc = ecs_task_cancelled(result, task->cancel, ECS_TASK_PHASE_CREATE)) != 0)
 		goto out;
 	cs.image = spec->image;
 	cs.cmd = spec->cmd;
@@ -270,7 +281,7 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 	}
 	result->timings.create = ecs_task_now_ms() - t;
 	if (rc != 0) {
-		rc = ecs_task_fail_engine(result, engine, "create", rc);
+		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_CREATE, rc);
 		/*
 		 * The engine refused it (bad spec, no image): nothing was made.
 		 * Otherwise maybe, ENOMEM included: reading the answer can run out
@@ -284,7 +295,7 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 		       result->container_id, result->timings.create);
 
 	/* attach (before start, so no byte of output is missed), then start */
-	if ((rc = ecs_task_cancelled(result, task->cancel, "start")) != 0)
+	if ((rc = ecs_task_cancelled(result, task->cancel, ECS_TASK_PHASE_START)) != 0)
 		goto out;
 	t = ecs_task_now_ms();
 	rc = ecs_capture_attach(&cap, engine, result->container_id, spec->stdin_len > 0,
@@ -292,7 +303,7 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 				spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
 				ecs_stream_now_ms() + engine->opts.request_timeout_ms);
 	if (rc != 0) {
-		rc = ecs_task_fail_engine(result, engine, "attach", rc);
+		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
 		result->timings.start = ecs_task_now_ms() - t;
 		goto out;
 	}
@@ -301,10 +312,12 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 		missing_cmd = 1;
 		result->exit_code = start_failure_exit(ecs_engine_errmsg(engine));
 		rc = buffer_set(&result->err, ecs_engine_errmsg(engine));
+		if (rc == 0)
+			rc = buffer_empty(&result->out);
 		if (rc != 0)
-			rc = ecs_task_fail(result, "start", rc, NULL);
+			rc = ecs_task_fail(result, ECS_TASK_PHASE_START, rc, NULL);
 	} else if (rc != 0) {
-		rc = ecs_task_fail_engine(result, engine, "start", rc);
+		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_START, rc);
 	}
 	result->timings.start = ecs_task_now_ms() - t;
 	if (rc != 0)

@@ -170,7 +170,11 @@ START_TEST(test_task_missing_command_is_127)
 
 	assert_ok(rc, &r);
 	ck_assert_int_eq(r.exit_code, 127);
+	/* "" like every other empty stream, never NULL: callers print it */
+	ck_assert_ptr_nonnull(r.out.data);
+	ck_assert_str_eq((const char *)r.out.data, "");
 	ck_assert_uint_eq(r.out.len, 0);
+	ck_assert_int_eq(r.out.truncated, 0);
 	ck_assert_msg(r.err.len > 0 && strstr((const char *)r.err.data, "nosuchcmd") != NULL,
 		      "stderr should carry the engine's message: %s", r.err.data ? (char *)r.err.data : "(none)");
 	ecs_task_result_clear(&r);
