@@ -504,9 +504,10 @@ int main(int argc, char **argv)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	if (verbose) {
-		fprintf(stderr, "ecs-run: task %s container %.12s image %s\n", result.task_id,
+		fprintf(stderr, "ecs-run: task %s container %.12s image %s%s%s\n", result.task_id,
 			result.container_id ? result.container_id : "-",
-			result.image_digest ? result.image_digest : "-");
+			result.image_id ? result.image_id : "-", result.repo_digest ? " " : "",
+			result.repo_digest ? result.repo_digest : "");
 		fprintf(stderr,
 			"ecs-run: timings ms: pull %.1f create %.1f start %.1f run %.1f logs %.1f total %.1f\n",
 			result.timings.pull, result.timings.create, result.timings.start, result.timings.run,

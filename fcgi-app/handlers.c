@@ -276,8 +276,12 @@ struct json_object *handler_task_json(const ecs_task_result *res)
 			put(o, "timedOut", json_object_new_boolean(res->timed_out)) != 0 ||
 			put(o, "oomKilled", json_object_new_boolean(res->oom_killed)) != 0 ||
 			put(o, "pooled", json_object_new_boolean(res->pooled)) != 0 ||
-			(res->image_digest != NULL &&
-			 put(o, "imageDigest", json_object_new_string(res->image_digest)) != 0) ||
+			/* imageDigest, deprecated, is the id it always was: clients rely on it */
+			(res->image_id != NULL &&
+			 (put(o, "imageDigest", json_object_new_string(res->image_id)) != 0 ||
+			  put(o, "imageId", json_object_new_string(res->image_id)) != 0)) ||
+			(res->repo_digest != NULL &&
+			 put(o, "repoDigest", json_object_new_string(res->repo_digest)) != 0) ||
 			put(o, "taskId", json_object_new_string(res->task_id)) != 0 ||
 			(res->node != NULL && put(o, "node", json_object_new_string(res->node)) != 0) ||
 			add_timings(o, &res->timings) != 0) {

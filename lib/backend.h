@@ -17,8 +17,9 @@
  *   are not containers of @engine (a Swarm service) removes them itself
  *   before returning, and may leave container_id NULL.
  * - Fill exit_code, out/err (through ecs_capture_take(): data never NULL on
- *   success), stdout_bytes/stderr_bytes, timed_out, oom_killed, image_digest
- *   and timings.create/start/run/logs. task.c sets timings.pull and .total.
+ *   success), stdout_bytes/stderr_bytes, timed_out, oom_killed, image_id
+ *   and timings.create/start/run/logs. task.c sets timings.pull and .total,
+ *   and repo_digest from image_id.
  * - On failure return the ECS_E* code after ecs_task_fail() or
  *   ecs_task_fail_engine() set error_phase and error; task.c clears the
  *   output buffers of a failed result. A completed run (any exit code, a

@@ -118,7 +118,7 @@ static int read_outcome(ecs_task_result *result, ecs_engine *engine)
 	rc = ecs_container_inspect(&info, engine, result->container_id);
 	if (rc == 0) {
 		result->oom_killed = info.oom_killed;
-		if (info.image_id != NULL && (result->image_digest = strdup(info.image_id)) == NULL)
+		if (info.image_id != NULL && (result->image_id = strdup(info.image_id)) == NULL)
 			rc = ecs_engine_fail(engine, ECS_ENOMEM, "out of memory");
 	}
 	ecs_container_info_clear(&info);

@@ -156,7 +156,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	/* From here task.c disposes of it whatever happens. */
 	result->container_id = lease.container_id;
 	lease.container_id = NULL;
-	result->image_digest = lease.image_id;
+	result->image_id = lease.image_id;
 	lease.image_id = NULL;
 
 	t = ecs_task_now_ms();
@@ -171,8 +171,8 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 			       result->task_id, result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
 		ecs_task_dispose(engine, task->reaper, result->task_id, result->container_id);
 		free(result->container_id);
-		free(result->image_digest);
-		result->container_id = result->image_digest = NULL;
+		free(result->image_id);
+		result->container_id = result->image_id = NULL;
 		rc = ECS_BACKEND_MISS;
 		goto out;
 	}

@@ -270,7 +270,7 @@ static int swarm_run(ecs_task_result *result, const ecs_backend_task *bt)
 		return rc;
 	if (bt->image->id == NULL)
 		return ecs_task_fail(result, ECS_TASK_PHASE_PULL, ECS_EPROTO, "the image has no id");
-	if ((result->image_digest = strdup(bt->image->id)) == NULL)
+	if ((result->image_id = strdup(bt->image->id)) == NULL)
 		return ecs_task_fail(result, ECS_TASK_PHASE_PULL, ECS_ENOMEM, NULL);
 	ss.task_id = result->task_id;
 	ss.image = bt->image->id;

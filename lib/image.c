@@ -13,6 +13,7 @@
 #include <ecs/ecs.h>
 #include "engine_private.h"
 #include "http.h"
+#include "image_private.h"
 #include "json_util.h"
 
 #define PULL_DEFAULT_TIMEOUT_MS 300000L
@@ -30,6 +31,56 @@ void ecs_image_info_clear(ecs_image_info *info)
 	info->id = NULL;
 	info->repo_digest = NULL;
 	info->working_dir = NULL;
+}
+
+/* Docker Hub's repository as the engine stores it: registry NULL, one-part paths under "library/". */
+static int hub_registry(const char *registry)
+{
+	return registry == NULL || strcmp(registry, "docker.io") == 0 || strcmp(registry, "index.docker.io") == 0 ||
+	       strcmp(registry, "registry-1.docker.io") == 0;
+}
+
+static const char *hub_path(const char *repository)
+{
+	return strncmp(repository, "library/", 8) == 0 && strchr(repository + 8, '/') == NULL ? repository + 8
+											       : repository;
+}
+
+int ecs_image_same_repository(const char *a, const char *b)
+{
+	ecs_image_ref ra, rb;
+	int same = 0;
+
+	if (ecs_image_ref_parse(&ra, a) != 0)
+		return 0;
+	if (ecs_image_ref_parse(&rb, b) == 0) {
+		if (hub_registry(ra.registry) && hub_registry(rb.registry))
+			same = strcmp(hub_path(ra.repository), hub_path(rb.repository)) == 0;
+		else if (ra.registry != NULL && rb.registry != NULL)
+			same = strcmp(ra.registry, rb.registry) == 0 && strcmp(ra.repository, rb.repository) == 0;
+	}
+	ecs_image_ref_clear(&rb);
+	ecs_image_ref_clear(&ra);
+	return same;
+}
+
+/*
+ * The RepoDigests entry of @image's own repository: an image pulled under
+ * one name and tagged under another (or pushed elsewhere) carries digests
+ * of other repositories, which do not pull as @image. NULL when none is.
+ */
+static const char *repo_digest_of(json_object *digests, const char *image)
+{
+	size_t n = json_object_array_length(digests);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *d = json_object_array_get_idx(digests, i);
+
+		if (json_object_is_type(d, json_type_string) &&
+		    ecs_image_same_repository(json_object_get_string(d), image))
+			return json_object_get_string(d);
+	}
+	return NULL;
 }
 
 int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const char *image)
@@ -65,16 +116,12 @@ int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const char *image
 		goto out;
 	}
 	if (json_object_object_get_ex(answer, "RepoDigests", &digests) &&
-			json_object_is_type(digests, json_type_array) &&
-			json_object_array_length(digests) > 0) {
-		json_object *first = json_object_array_get_idx(digests, 0);
+			json_object_is_type(digests, json_type_array)) {
+		const char *d = repo_digest_of(digests, image);
 
-		if (json_object_is_type(first, json_type_string)) {
-			info.repo_digest = strdup(json_object_get_string(first));
-			if (info.repo_digest == NULL) {
-				rc = ecs_engine_fail(engine, ECS_ENOMEM, "inspect image: out of memory");
-				goto out;
-			}
+		if (d != NULL && (info.repo_digest = strdup(d)) == NULL) {
+			rc = ecs_engine_fail(engine, ECS_ENOMEM, "inspect image: out of memory");
+			goto out;
 		}
 	}
 	{

@@ -16,6 +16,7 @@
 #include <ecs/ecs.h>
 #include "backend.h"
 #include "engine_private.h"
+#include "image_private.h"
 
 #define PULL_DEFAULT_TIMEOUT_MS 300000L
 
@@ -203,6 +204,33 @@ int ecs_task_cancelled(ecs_task_result *result, ecs_cancel *cancel, ecs_task_pha
 	return ecs_task_fail(result, phase, ECS_ECANCELED, "cancelled");
 }
 
+/*
+ * result->repo_digest from what the inspect before the run saw, when it saw
+ * the image that ran; after a pull (or a tag that moved meanwhile) from a
+ * fresh inspect. Only running out of memory fails: an image gone since, or
+ * an engine that does not answer, leaves it NULL (the run itself is done).
+ */
+static int repo_digest_fill(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec,
+			    const ecs_image_info *seen)
+{
+	ecs_image_info fresh = { NULL, NULL, NULL };
+	const ecs_image_info *info = seen;
+	int rc = 0;
+
+	if (result->image_id == NULL)
+		return 0;
+	if (info->id == NULL || strcmp(info->id, result->image_id) != 0) {
+		if (ecs_image_inspect(&fresh, engine, spec->image) == ECS_ENOMEM)
+			return ecs_task_fail(result, ECS_TASK_PHASE_LOGS, ECS_ENOMEM, NULL);
+		info = &fresh;
+	}
+	if (info->id != NULL && strcmp(info->id, result->image_id) == 0 && info->repo_digest != NULL &&
+	    (result->repo_digest = strdup(info->repo_digest)) == NULL)
+		rc = ecs_task_fail(result, ECS_TASK_PHASE_LOGS, ECS_ENOMEM, NULL);
+	ecs_image_info_clear(&fresh);
+	return rc;
+}
+
 int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec)
 {
 	ecs_image_info image = { NULL, NULL, NULL };
@@ -256,6 +284,8 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 		rc = backend->run(result, &bt);
 	if (rc != 0)
 		goto out;
+	if ((rc = repo_digest_fill(result, engine, spec, &image)) != 0)
+		goto out;
 
 	ecs_engine_log(engine, ECS_LOG_INFO,
 		       "task %s: container %.12s: exit %d%s%s%s; pull %.1f create %.1f start %.1f run %.1f logs %.1f ms",
@@ -298,7 +328,8 @@ void ecs_task_result_clear(ecs_task_result *result)
 	if (result == NULL)
 		return;
 	free(result->container_id);
-	free(result->image_digest);
+	free(result->image_id);
+	free(result->repo_digest);
 	free(result->node);
 	ecs_buffer_clear(&result->out);
 	ecs_buffer_clear(&result->err);

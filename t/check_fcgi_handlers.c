@@ -515,6 +515,37 @@ START_TEST(test_handlers_map_error)
 }
 END_TEST
 
+/* imageDigest stays the id (deprecated, relied on); imageId beside it; repoDigest only when there is one. */
+START_TEST(test_handlers_task_json_image_fields)
+{
+	static char id[] = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static char digest[] = "127.0.0.1:5000/ecs/x@sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+	ecs_task_result res;
+	struct json_object *o, *v;
+
+	memset(&res, 0, sizeof(res));
+	snprintf(res.task_id, sizeof(res.task_id), "t1");
+	res.out.data = (unsigned char *)"";
+	res.err.data = (unsigned char *)"";
+	res.image_id = id;
+	o = handler_task_json(&res);
+	ck_assert_ptr_nonnull(o);
+	ck_assert(json_object_object_get_ex(o, "imageDigest", &v));
+	ck_assert_str_eq(json_object_get_string(v), id);
+	ck_assert(json_object_object_get_ex(o, "imageId", &v));
+	ck_assert_str_eq(json_object_get_string(v), id);
+	ck_assert(!json_object_object_get_ex(o, "repoDigest", NULL));
+	json_object_put(o);
+
+	res.repo_digest = digest;
+	o = handler_task_json(&res);
+	ck_assert_ptr_nonnull(o);
+	ck_assert(json_object_object_get_ex(o, "repoDigest", &v));
+	ck_assert_str_eq(json_object_get_string(v), digest);
+	json_object_put(o);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fcgi_handlers");
@@ -545,6 +576,7 @@ int main(void)
 	tcase_add_test(tc, test_handlers_map_error);
 	tcase_add_test(tc, test_handlers_prepare_splits_quick_from_engine_work);
 	tcase_add_test(tc, test_handlers_refusals_carry_retry_after);
+	tcase_add_test(tc, test_handlers_task_json_image_fields);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

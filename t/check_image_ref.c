@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <ecs/ecs.h>
+#include "image_private.h"
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -243,6 +244,27 @@ START_TEST(test_image_ref_name_length)
 }
 END_TEST
 
+/* Which RepoDigests entry is the reference's own (image.c picks result->repo_digest by it). */
+START_TEST(test_image_same_repository)
+{
+	ck_assert(ecs_image_same_repository("busybox:1.36", "busybox@sha256:" HEX64));
+	ck_assert(ecs_image_same_repository("library/busybox:1", "busybox@sha256:" HEX64));
+	ck_assert(ecs_image_same_repository("docker.io/library/busybox:1", "busybox@sha256:" HEX64));
+	ck_assert(ecs_image_same_repository("ecs/busybox:latest", "docker.io/ecs/busybox@sha256:" HEX64));
+	ck_assert(ecs_image_same_repository("127.0.0.1:5000/ecs/private:v1", "127.0.0.1:5000/ecs/private@sha256:" HEX64));
+	/* another repository, another registry, the same path elsewhere */
+	ck_assert(!ecs_image_same_repository("ecs/busybox:latest", "127.0.0.1:5000/ecs/busybox@sha256:" HEX64));
+	ck_assert(!ecs_image_same_repository("ecs/busybox:latest", "busybox@sha256:" HEX64));
+	ck_assert(!ecs_image_same_repository("127.0.0.1:5000/ecs/private:v1", "127.0.0.1:5001/ecs/private@sha256:" HEX64));
+	ck_assert(!ecs_image_same_repository("ecs/library/x:1", "x@sha256:" HEX64));
+	/* not references */
+	ck_assert(!ecs_image_same_repository("sha256:" HEX64, "busybox@sha256:" HEX64));
+	ck_assert(!ecs_image_same_repository("busybox:1", ""));
+	/* the fixture parses something, for teardown */
+	ck_assert_int_eq(ecs_image_ref_parse(&ref, "x:1"), 0);
+}
+END_TEST
+
 static Suite *image_ref_suite(void)
 {
 	Suite *s = suite_create("image_ref");
@@ -265,6 +287,7 @@ static Suite *image_ref_suite(void)
 	tcase_add_test(tc, test_image_ref_bad_digest);
 	tcase_add_test(tc, test_image_ref_other_digest_algorithms);
 	tcase_add_test(tc, test_image_ref_name_length);
+	tcase_add_test(tc, test_image_same_repository);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -115,7 +115,10 @@ static void assert_same(const ecs_task_result *cold, const ecs_task_result *hot,
 		ck_assert_uint_eq(hot->stderr_bytes, cold->stderr_bytes);
 		ck_assert_int_eq(hot->err.truncated, cold->err.truncated);
 	}
-	ck_assert_str_eq(hot->image_digest, cold->image_digest);
+	ck_assert_str_eq(hot->image_id, cold->image_id);
+	ck_assert_int_eq(hot->repo_digest == NULL, cold->repo_digest == NULL);
+	if (cold->repo_digest != NULL)
+		ck_assert_str_eq(hot->repo_digest, cold->repo_digest);
 }
 
 /* One request, cold then from a warm container of @pool; both must succeed and agree. */
@@ -317,7 +320,7 @@ START_TEST(test_pool_image_entrypoint_workdir_env)
 	WAIT_FOR(pool, st, st.warm >= 1);
 	ck_assert_int_eq(run(&hot, &spec, pool, "ep-hot"), 0);
 	assert_same(&cold, &hot, 1);
-	ck_assert_str_eq(hot.image_digest, id);
+	ck_assert_str_eq(hot.image_id, id);
 	ecs_task_result_clear(&cold);
 	ecs_task_result_clear(&hot);
 	ecs_pool_free(pool);
@@ -364,7 +367,7 @@ START_TEST(test_pool_moved_tag_retires)
 	spec.cmd = cmd, spec.cmd_len = N(cmd);
 	ck_assert_int_eq(run(&r, &spec, pool, "moved"), 0);
 	ck_assert_int_eq(r.pooled, 1);
-	ck_assert_str_eq(r.image_digest, moved_id);
+	ck_assert_str_eq(r.image_id, moved_id);
 	ck_assert_str_eq((const char *)r.out.data, "moved\n");
 	ecs_task_result_clear(&r);
 	ecs_pool_free(pool);

@@ -138,7 +138,7 @@ START_TEST(test_swarm_exit_code_streams_stdin_node)
 	ck_assert_msg(strncmp(r.node, "ecs-sw-n", 8) == 0, "node %s", r.node);
 	/* Its container was on its node, not the manager's: task.c has none to delete. */
 	ck_assert_ptr_null(r.container_id);
-	ck_assert_str_eq(r.image_digest, image_id);
+	ck_assert_str_eq(r.image_id, image_id);
 	ecs_task_result_clear(&r);
 }
 END_TEST

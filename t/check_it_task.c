@@ -20,6 +20,7 @@
 
 #include <ecs/ecs.h>
 #include "it_util.h"
+#include "image_private.h"
 
 static ecs_engine *engine;
 
@@ -131,8 +132,14 @@ START_TEST(test_task_echo)
 	ck_assert_int_eq(r.timed_out, 0);
 	ck_assert_int_eq(r.oom_killed, 0);
 	ck_assert_ptr_nonnull(r.container_id);
-	ck_assert_ptr_nonnull(r.image_digest);
-	ck_assert_msg(strncmp(r.image_digest, "sha256:", 7) == 0, "image digest %s", r.image_digest);
+	ck_assert_ptr_nonnull(r.image_id);
+	ck_assert_msg(strncmp(r.image_id, "sha256:", 7) == 0, "image id %s", r.image_id);
+	/*
+	 * The test image is imported, never pulled as itself: the digest its
+	 * RepoDigests may hold is the private image's (the same bytes pushed),
+	 * which does not pull as this name.
+	 */
+	ck_assert_msg(r.repo_digest == NULL, "repo digest %s", r.repo_digest);
 	/* a pooled task has no create and reads its outcome from the agent, not the engine */
 	ck_assert(r.timings.pull >= 0 && (it_test_pooled() || r.timings.create > 0) && r.timings.start > 0);
 	ck_assert(r.timings.run > 0 && (it_test_pooled() || r.timings.logs > 0));
@@ -357,7 +364,11 @@ START_TEST(test_task_private_image_right_credentials)
 	ck_assert_uint_eq(r.out.len, 8);
 	ck_assert_mem_eq(r.out.data, "private\n", 8);
 	ck_assert_msg(r.timings.pull > 0, "pull phase %.1f ms", r.timings.pull);
-	ck_assert_ptr_nonnull(r.image_digest);
+	ck_assert_ptr_nonnull(r.image_id);
+	/* Pulled: the registry's digest of its own repository, found by an inspect after the pull. */
+	ck_assert_ptr_nonnull(r.repo_digest);
+	ck_assert_msg(strstr(r.repo_digest, "@sha256:") != NULL && ecs_image_same_repository(r.repo_digest, image),
+		      "repo digest %s of %s", r.repo_digest, image);
 	ecs_task_result_clear(&r);
 }
 END_TEST

@@ -62,7 +62,8 @@ ECS_EXTERN int ecs_registry_auth_encode(char **out, const ecs_registry_auth *aut
 /** What image inspect reports. Strings owned by the struct; see ecs_image_info_clear(). */
 typedef struct {
 	char *id;           /* "sha256:..." content-addressed image id */
-	char *repo_digest;  /* "name@sha256:..." when the image came from a registry, else NULL */
+	char *repo_digest;  /* "name@sha256:..." of the inspected reference's repository; NULL when
+			     * the image has none (built or imported locally, pulled under another name) */
 	char *working_dir;  /* Config.WorkingDir; "" when the image sets none */
 } ecs_image_info;
 

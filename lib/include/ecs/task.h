@@ -168,7 +168,11 @@ typedef struct {
  * @exit_code: the process's exit status (137 after a kill); -1 if it never ran.
  * @timed_out: the task ran past its timeout and was killed (the call still
  *    returns 0 and the output so far).
- * @image_digest: the id of the image that ran ("sha256:...").
+ * @image_id: the id of the image that ran ("sha256:..."), on every backend.
+ * @repo_digest: its repository digest, "name@sha256:..." (the image
+ *    inspect's RepoDigests entry of spec->image's repository), which pulls
+ *    the same image anywhere; NULL when the image has none (built or
+ *    imported locally, or pulled under another name and tagged as this one).
  * @error_phase: on failure, the phase that failed (see ecs_task_phase;
  *    ecs_task_phase_name() gives its name); ECS_TASK_PHASE_NONE on success.
  * @error: on failure, a one-line message (the engine's words where it gave
@@ -189,7 +193,8 @@ typedef struct {
 	ecs_buffer err;
 	int timed_out;
 	int oom_killed;
-	char *image_digest;
+	char *image_id;
+	char *repo_digest;
 	ecs_task_timings timings;
 	ecs_task_phase error_phase;
 	char error[512];
