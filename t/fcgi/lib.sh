@@ -7,8 +7,18 @@
 # from stdin), and cleans up with a trap. Readiness is polled, never slept.
 #
 # Environment: ECS_FCGI (the built binary; set by t/Makefile.am),
-# DOCKER_SOCK (default /var/run/docker.sock).
+# DOCKER_SOCK (default /var/run/docker.sock), ECS_TEST_POOL (1: pooled mode,
+# below).
 # Exit 77 (skipped) when spawn-fcgi, cgi-fcgi, jq or the engine is missing.
+#
+# Pooled mode (ECS_TEST_POOL=1, bootstrap's pooled phase): the same scripts
+# through a warm pool. write_config gives the responder a [pool "IMAGE"]
+# section: the [ecs] profile, the key of every task that asks for no limits,
+# network, user or runtime of its own (task_json's "network": "none" is the
+# default_network, so the same key). Each task request first waits until a
+# warm container is there (polled on _metrics), and a 201 must say "pooled":
+# true: a miss would silently test the cold path again. A request whose key
+# has no pool (limits of its own, another image) goes through unpooled.
 
 set -u
 
@@ -36,6 +46,15 @@ done
 docker_api() { curl -sS --max-time 10 --unix-socket "$DOCKER_SOCK" "http://docker$1"; }
 docker_api /_ping >/dev/null 2>&1 || skip "no Docker engine at $DOCKER_SOCK"
 docker_api "/images/$IMAGE/json" 2>/dev/null | jq -e .Id >/dev/null 2>&1 || skip "image $IMAGE is missing"
+
+POOLED=
+POOL_MISS_OK=
+POOL_SIZE=2
+AGENT=$(cd "$(dirname "$ECS_FCGI")/.." && pwd)/agent/ecs-agent
+if [ "${ECS_TEST_POOL:-}" = 1 ]; then
+	[ -x "$AGENT" ] || skip "ECS_TEST_POOL=1 but no built ecs-agent at $AGENT"
+	POOLED=1
+fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ecs-fcgi-it.XXXXXX")
 SOCK=$T/sock
@@ -68,9 +87,59 @@ write_config() {
 		case " $* " in *" allowed_registries ="*) ;;
 		*) echo "allowed_registries = docker.io ${ECS_TEST_REGISTRY:-127.0.0.1:5000}" ;;
 		esac
+		pooled_config_ecs "$@"
 		for line in "$@"; do echo "$line"; done
 	} > "$T/ecs.conf"
 	grep -q '^auth' "$T/ecs.conf" || echo "auth = none" >> "$T/ecs.conf"
+	pooled_config_section "$@" >> "$T/ecs.conf"
+}
+
+# pooled_config_ecs ARGS / pooled_config_section ARGS: in pooled mode, the
+# [ecs] keys and the [pool] section (unless the test writes a pool of its own).
+pooled_config_ecs() {
+	[ -n "$POOLED" ] || return 0
+	case " $* " in *"[pool "* | *" pool_agent ="*) return 0 ;; esac
+	echo "pool_agent = $AGENT"
+	echo "pool_adaptive = no"
+}
+pooled_config_section() {
+	[ -n "$POOLED" ] || return 0
+	case " $* " in *"[pool "* | *" pool_agent ="*) return 0 ;; esac
+	printf '\n[pool "%s"]\nsize = %s\n' "$IMAGE" "$POOL_SIZE"
+}
+
+# pool_warm_count [NAME=VALUE...]: the responder's warm containers (all
+# pools), from _metrics; the task request's identity params (REMOTE_USER,
+# SSL_*) go along, for a config whose auth wants them.
+pool_warm_count() {
+	ids=
+	for p in "$@"; do
+		case $p in REMOTE_USER=* | SSL_*=* | HTTP_AUTHORIZATION=*) ids="$ids $p" ;; esac
+	done
+	# shellcheck disable=SC2086 # one word per param: they hold no spaces here
+	printf '' | env -i PATH="$PATH" REQUEST_METHOD=GET REQUEST_URI=/v1.1/_metrics SCRIPT_NAME=/v1.1/_metrics \
+		QUERY_STRING= SERVER_NAME=localhost SERVER_PORT=80 SERVER_PROTOCOL=HTTP/1.1 GATEWAY_INTERFACE=CGI/1.1 \
+		$ids cgi-fcgi -bind -connect "$SOCK" 2>/dev/null | sed -n 's/^ecs_pool_containers \([0-9]*\).*/\1/p'
+}
+
+# pool_wait_warm [NAME=VALUE...]: until a warm container is there (up to
+# 60 s: the first fill inspects the image, creates and starts the pool's
+# containers).
+pool_wait_warm() {
+	for _ in $(seq 1 600); do
+		[ "$(pool_warm_count "$@")" -ge 1 ] 2>/dev/null && return 0
+		running "$SERVER_PID" || fail "ecs-fcgi exited while the pool filled"
+		sleep 0.1
+	done
+	fail "no warm container after 60 s: $(grep -i pool "$T/server.log" | tail -n 5)"
+}
+
+# unpooled CMD...: a task request whose key has no pool (limits of its own,
+# another image): it runs cold in either mode, so no "pooled" is asserted.
+unpooled() {
+	POOL_MISS_OK=1
+	"$@"
+	POOL_MISS_OK=
 }
 
 # wait_for CMD...: retry CMD for up to 10 s.
@@ -106,6 +175,9 @@ req() {
 	path=${uri%%\?*}
 	query=
 	case $uri in *\?*) query=${uri#*\?} ;; esac
+	is_task=
+	case $method:$path in POST:/v1.1/tasks | POST:/v1.1/tasks/) is_task=1 ;; esac
+	[ -z "$POOLED" ] || [ -z "$is_task" ] || [ -n "$POOL_MISS_OK" ] || pool_wait_warm "$@"
 	printf '%s' "$body" | env -i PATH="$PATH" REQUEST_METHOD="$method" REQUEST_URI="$uri" \
 		SCRIPT_NAME="$path" QUERY_STRING="$query" SERVER_NAME=localhost SERVER_PORT=80 \
 		SERVER_PROTOCOL=HTTP/1.1 GATEWAY_INTERFACE=CGI/1.1 \
@@ -124,6 +196,9 @@ req() {
 		python3 "$STRICT_JSON" "$BODY" 2>"$out.strict" ||
 			fail "the $STATUS body is not strict UTF-8 JSON: $(cat "$out.strict")" ;;
 	esac
+	if [ -n "$POOLED" ] && [ -n "$is_task" ] && [ -z "$POOL_MISS_OK" ] && [ "$STATUS" = 201 ]; then
+		[ "$(jq -r .pooled < "$BODY")" = true ] || fail "ECS_TEST_POOL=1 but the task ran cold: $(cat "$BODY")"
+	fi
 }
 
 # post_task JSON [NAME=VALUE...]: POST /v1.1/tasks with a JSON content type.
@@ -154,10 +229,20 @@ expect_error() {
 
 # container_ids: every container the server's log says it ran.
 container_ids() { sed -n 's/.* container_id=\([0-9a-f]\{12,\}\).*/\1/p' "$T/server.log"; }
-# marker_containers MARKER: ids of the running ecs containers whose command has MARKER.
+# marker_containers MARKER: ids of the running ecs containers whose command
+# has MARKER. A pooled container's command is ecs-agent, whatever its task:
+# there the task's processes (the engine's top) are searched.
 marker_containers() {
-	docker_api '/containers/json?filters=%7B%22label%22%3A%5B%22ecs.managed%3Dtrue%22%5D%7D' |
-		jq -r --arg m "$1" '.[] | select(.Command | contains($m)) | .Id' | grep .
+	list=$(docker_api '/containers/json?filters=%7B%22label%22%3A%5B%22ecs.managed%3Dtrue%22%5D%7D') || return 1
+	{
+		printf '%s' "$list" | jq -r --arg m "$1" '.[] | select(.Command | contains($m)) | .Id'
+		if [ -n "$POOLED" ]; then
+			for id in $(printf '%s' "$list" | jq -r '.[] | select(.Labels["ecs.pool"] != null) | .Id'); do
+				docker_api "/containers/$id/top" 2>/dev/null |
+					jq -e --arg m "$1" '[.Processes[]? | .[-1] | contains($m)] | any' >/dev/null 2>&1 && echo "$id"
+			done
+		fi
+	} | grep .
 }
 container_gone() { [ "$(docker_api "/containers/$1/json" | jq -r '.message // "exists"')" != exists ]; }
 

@@ -4,6 +4,9 @@
 # runs at once but never more than the 4 workers. (Counted on the engine, not
 # timed: how long a start takes depends on the machine.)
 . "$(dirname "$0")/lib.sh"
+# Pooled: 8 tasks at once outrun a pool of 2, so most run cold; the point
+# here is the workers, not the pool.
+POOL_MISS_OK=1
 start_server
 marker="ecs-concurrent-$$"
 for i in 1 2 3 4 5 6 7 8; do
