@@ -2,7 +2,8 @@
  * ecs-agent spawn: fork the task and exec it as a shell would: a command
  * without a slash is looked up in the task's PATH; exit 127 when it is not
  * found, 126 when it is found but cannot be executed, each with a message on
- * the task's stderr.
+ * the task's stderr: the line the engine's init (docker-init, which is tini)
+ * writes for a cold task, so a pooled run answers as a cold one (issue 9).
  */
 #include <config.h>
 
@@ -53,10 +54,11 @@ static const char *env_get(char **env, const char *name)
 	return NULL;
 }
 
-static void complain(const char *cmd, const char *what)
+/* tini's words; its pid is the process that failed to exec, this one. */
+static void complain(const char *cmd, int err)
 {
 	char buf[4200];
-	int n = snprintf(buf, sizeof(buf), "ecs-agent: %s: %s\n", cmd, what);
+	int n = snprintf(buf, sizeof(buf), "[FATAL tini (%d)] exec %s failed: %s\n", (int)getpid(), cmd, strerror(err));
 
 	if (n > 0)
 		(void)!write(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
@@ -76,9 +78,12 @@ static void exec_task(const ecs_agent_task *task, char **env)
 	int denied = 0;
 
 	if (strchr(cmd, '/') != NULL) {
+		int err;
+
 		execve(cmd, task->argv, env);
-		complain(cmd, errno == ENOENT ? "not found" : strerror(errno));
-		_exit(exit_for(errno));
+		err = errno;
+		complain(cmd, err);
+		_exit(exit_for(err));
 	}
 	if ((path = env_get(env, "PATH")) == NULL)
 		path = DEFAULT_PATH;
@@ -97,7 +102,7 @@ static void exec_task(const ecs_agent_task *task, char **env)
 			break;
 		p = end;
 	}
-	complain(cmd, denied ? strerror(denied) : "not found");
+	complain(cmd, denied ? denied : ENOENT);
 	_exit(denied ? 126 : 127);
 }
 

@@ -106,7 +106,7 @@ START_TEST(test_agent_missing_command)
 
 	run(argv, &r);
 	assert_exited(&r, 127);
-	ck_assert_ptr_nonnull(strstr((char *)r.err, "no-such-command: not found"));
+	ck_assert_ptr_nonnull(strstr((char *)r.err, "] exec no-such-command failed: No such file or directory\n"));
 	ita_result_clear(&r);
 }
 END_TEST
@@ -119,7 +119,7 @@ START_TEST(test_agent_not_executable)
 
 	run(argv, &r);
 	assert_exited(&r, 126);
-	ck_assert_ptr_nonnull(strstr((char *)r.err, "/bin: Permission denied"));
+	ck_assert_ptr_nonnull(strstr((char *)r.err, "] exec /bin failed: Permission denied\n"));
 	ita_result_clear(&r);
 }
 END_TEST
