@@ -259,6 +259,8 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 	cs.cmd_len = spec->cmd_len;
 	cs.env = spec->env;
 	cs.env_len = spec->env_len;
+	cs.labels = spec->labels;
+	cs.labels_len = spec->labels_len;
 	cs.task_id = result->task_id;
 	cs.deadline = time(NULL) + (time_t)((timeout_ms + 999) / 1000) + ECS_TASK_DEADLINE_GRACE_S;
 	cs.profile = spec->profile;

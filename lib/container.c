@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,9 @@
 #include "container_private.h"
 #include "http.h"
 #include "json_util.h"
+#include "labels.h"
 #include "profile_private.h"
+#include "versioned.h"
 
 /*
  * The "local" driver keeps logs byte-exact (json-file replaces invalid UTF-8)
@@ -64,9 +67,6 @@ static int check_spec(ecs_engine *engine, const ecs_container_spec *spec, int ne
 
 	if (spec == NULL)
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: no spec");
-	if (spec->version != ECS_CONTAINER_SPEC_VERSION)
-		return ecs_engine_fail(engine, ECS_EINVAL, "create: spec version %u, expected %u",
-				spec->version, ECS_CONTAINER_SPEC_VERSION);
 	if (spec->image == NULL || spec->image[0] == '\0')
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: no image");
 	if (need_cmd && (spec->cmd == NULL || spec->cmd_len == 0))
@@ -83,6 +83,12 @@ static int check_spec(ecs_engine *engine, const ecs_container_spec *spec, int ne
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: no task id");
 	if (spec->deadline < 0)
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: negative deadline");
+	{
+		char why[128];
+
+		if (ecs_labels_check(spec->labels, spec->labels_len, why, sizeof(why)) != 0)
+			return ecs_engine_fail(engine, ECS_EINVAL, "create: %s", why);
+	}
 	if (spec->profile != NULL) {
 		char why[256];
 
@@ -116,6 +122,9 @@ static json_object *create_labels(const ecs_engine *engine, const ecs_container_
 
 	if (labels == NULL)
 		return NULL;
+	/* The caller's first: checked to be outside ecs., so ours cannot be overwritten anyway. */
+	if (ecs_labels_put(labels, spec->labels, spec->labels_len) != 0)
+		goto fail;
 	if (put_string(labels, ECS_LABEL_MANAGED, "true") != 0 ||
 			put_string(labels, ECS_LABEL_TASK_ID, spec->task_id) != 0)
 		goto fail;
@@ -236,8 +245,16 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 	return body;
 }
 
+/* Bytes of each version of ecs_container_spec (version 1's profile-less layout is not taken). */
+static const size_t spec_sizes[] = {
+	[2] = offsetof(ecs_container_spec, labels),
+	[ECS_CONTAINER_SPEC_VERSION] = sizeof(ecs_container_spec),
+};
+
 static int create(char **id_out, ecs_engine *engine, const ecs_container_spec *spec, const ecs_container_agent *agent)
 {
+	static const ecs_container_spec defaults = ECS_CONTAINER_SPEC_INIT;
+	ecs_container_spec current;
 	ecs_http_request req = { 0 };
 	json_object *body = NULL, *answer = NULL;
 	ecs_image_info image = { NULL, NULL, NULL };
@@ -250,6 +267,13 @@ static int create(char **id_out, ecs_engine *engine, const ecs_container_spec *s
 		return ECS_EINVAL;
 	*id_out = NULL;
 	ecs_engine_clear_error(engine);
+	if (spec != NULL) {
+		if (ecs_versioned_copy(&current, sizeof(current), &defaults, spec, spec_sizes,
+				       sizeof(spec_sizes) / sizeof(spec_sizes[0])) != 0)
+			return ecs_engine_fail(engine, ECS_EINVAL, "create: spec version %u, expected 2 to %u",
+					       spec->version, ECS_CONTAINER_SPEC_VERSION);
+		spec = &current;
+	}
 	rc = check_spec(engine, spec, agent == NULL);
 	if (rc != ECS_OK)
 		return rc;

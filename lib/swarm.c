@@ -15,6 +15,7 @@
 #include "engine_private.h"
 #include "http.h"
 #include "json_util.h"
+#include "labels.h"
 #include "profile_private.h"
 #include "swarm.h"
 
@@ -99,12 +100,15 @@ static int delete_object(ecs_engine *engine, const char *what, const char *id, c
 	return rc;
 }
 
-static json_object *labels_for(const ecs_engine *engine, const char *task_id, time_t deadline)
+/* libecs's labels, after @own (the caller's, checked to be outside ecs.; NULL/0 for none). */
+static json_object *labels_for(const ecs_engine *engine, const char *task_id, time_t deadline,
+			       const char *const *own, size_t own_len)
 {
 	json_object *labels = json_object_new_object();
 	char text[32];
 
-	if (labels == NULL || put_string(labels, ECS_LABEL_MANAGED, "true") != 0 ||
+	if (labels == NULL || ecs_labels_put(labels, own, own_len) != 0 ||
+	    put_string(labels, ECS_LABEL_MANAGED, "true") != 0 ||
 	    put_string(labels, ECS_LABEL_TASK_ID, task_id) != 0)
 		goto fail;
 	if (engine->instance != NULL && put_string(labels, ECS_LABEL_INSTANCE, engine->instance) != 0)
@@ -226,7 +230,7 @@ int ecs_swarm_config_create(char **id_out, char **name_out, ecs_engine *engine, 
 	b64 = base64(data, len);
 	body = json_object_new_object();
 	if (b64 == NULL || body == NULL || put_string(body, "Name", name) != 0 || put_string(body, "Data", b64) != 0 ||
-	    put(body, "Labels", labels_for(engine, task_id, deadline)) != 0) {
+	    put(body, "Labels", labels_for(engine, task_id, deadline, NULL, 0)) != 0) {
 		rc = ecs_engine_fail(engine, ECS_ENOMEM, "create config: out of memory");
 		goto out;
 	}
@@ -345,7 +349,7 @@ static json_object *service_body(ecs_engine *engine, const ecs_swarm_service_spe
 	}
 	if (put_string(cs, "Image", spec->image) != 0 || put(cs, "Command", command(spec)) != 0 ||
 	    put(cs, "Env", ecs_json_string_array(spec->env, spec->env_len)) != 0 ||
-	    put(cs, "Labels", labels_for(engine, spec->task_id, spec->deadline)) != 0 ||
+	    put(cs, "Labels", labels_for(engine, spec->task_id, spec->deadline, spec->labels, spec->labels_len)) != 0 ||
 	    put(cs, "StopGracePeriod", json_object_new_int64(STOP_GRACE_NS)) != 0)
 		goto fail;
 	if (spec->config_id != NULL && put(cs, "Configs", config_refs(spec)) != 0)
@@ -368,7 +372,7 @@ static json_object *service_body(ecs_engine *engine, const ecs_swarm_service_spe
 	if (put(body, "Mode", one_member("Replicated", replicated)) != 0 ||
 	    /* No IPVS on some kernels: no virtual IP either, and no ports to publish. */
 	    put(body, "EndpointSpec", one_member("Mode", json_object_new_string("dnsrr"))) != 0 ||
-	    put(body, "Labels", labels_for(engine, spec->task_id, spec->deadline)) != 0)
+	    put(body, "Labels", labels_for(engine, spec->task_id, spec->deadline, spec->labels, spec->labels_len)) != 0)
 		goto fail;
 	return body;
 fail:

@@ -43,6 +43,8 @@
  *    NULL for no stdin.
  * @deadline: ECS_LABEL_DEADLINE; 0 for none.
  * @working_dir: the image's WorkingDir (tmpfs paths must not hide it).
+ * @labels, @labels_len: the caller's own (checked: labels.h), on the service
+ *    and its containers; NULL/0 for none.
  */
 typedef struct {
 	const char *task_id;
@@ -56,6 +58,8 @@ typedef struct {
 	const char *config_id;
 	const char *config_name;
 	time_t deadline;
+	const char *const *labels;
+	size_t labels_len;
 } ecs_swarm_service_spec;
 
 /**

@@ -6,6 +6,7 @@
  */
 #include <config.h>
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "backend.h"
 #include "engine_private.h"
 #include "image_private.h"
+#include "labels.h"
+#include "versioned.h"
 
 #define PULL_DEFAULT_TIMEOUT_MS 300000L
 
@@ -88,13 +91,23 @@ int ecs_task_fail_engine(ecs_task_result *result, ecs_engine *engine, ecs_task_p
 	return ecs_task_fail(result, phase, code, ecs_engine_errmsg(engine));
 }
 
+/*
+ * Bytes of each version of ecs_task_spec: each added members at its end
+ * (version 2 @profile's layout, 3 @backend, 4 @pool, 5 @labels); version 1
+ * had the limits where @profile is now, and is not taken.
+ */
+static const size_t spec_sizes[] = {
+	[2] = offsetof(ecs_task_spec, backend),
+	[3] = offsetof(ecs_task_spec, pool),
+	[4] = offsetof(ecs_task_spec, labels),
+	[ECS_TASK_SPEC_VERSION] = sizeof(ecs_task_spec),
+};
+
 static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 {
 	ecs_image_ref ref;
 	int rc;
 
-	if (spec->version != ECS_TASK_SPEC_VERSION)
-		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "unsupported task spec version");
 	if (spec->image == NULL)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "no image");
 	rc = ecs_image_ref_parse(&ref, spec->image);
@@ -134,6 +147,12 @@ static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 		char why[256];
 
 		if (ecs_sandbox_profile_validate(spec->profile, why, sizeof(why)) != 0)
+			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, why);
+	}
+	{
+		char why[128];
+
+		if (ecs_labels_check(spec->labels, spec->labels_len, why, sizeof(why)) != 0)
 			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, why);
 	}
 	if ((unsigned)spec->pull_policy > ECS_PULL_NEVER)
@@ -233,6 +252,8 @@ static int repo_digest_fill(ecs_task_result *result, ecs_engine *engine, const e
 
 int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec)
 {
+	static const ecs_task_spec defaults = ECS_TASK_SPEC_INIT;
+	ecs_task_spec current;
 	ecs_image_info image = { NULL, NULL, NULL };
 	const ecs_backend *backend;
 	ecs_backend_task bt;
@@ -248,6 +269,13 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "NULL engine or spec");
 	/* A refused spec must not leave an earlier call's message on the handle. */
 	ecs_engine_clear_error(engine);
+	/* From here on the current version: what the caller's lacks has its default. */
+	if (ecs_versioned_copy(&current, sizeof(current), &defaults, spec, spec_sizes,
+			       sizeof(spec_sizes) / sizeof(spec_sizes[0])) != 0) {
+		rc = ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "unsupported task spec version");
+		goto out;
+	}
+	spec = &current;
 	rc = validate(result, spec);
 	if (rc != 0)
 		goto out;
@@ -278,7 +306,8 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	bt.pool = spec->pool;
 	backend = backends[spec->backend];
 	rc = ECS_BACKEND_MISS;
-	if (spec->pool != NULL && spec->backend == ECS_TASK_BACKEND_LOCAL)
+	/* A warm container's labels were fixed when it was made: a task with labels of its own runs cold. */
+	if (spec->pool != NULL && spec->backend == ECS_TASK_BACKEND_LOCAL && spec->labels_len == 0)
 		rc = ecs_backend_pool.run(result, &bt);
 	if (rc == ECS_BACKEND_MISS)
 		rc = backend->run(result, &bt);

@@ -5,6 +5,7 @@
  * of an older or newer version is taken or refused as the rules say.
  */
 #include <check.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,120 @@ START_TEST(test_task_phase_name_keeps_the_old_strings)
 }
 END_TEST
 
+static ecs_engine *nowhere(void)
+{
+	ecs_engine_options o = ECS_ENGINE_OPTIONS_INIT;
+	ecs_engine *e = NULL;
+
+	o.endpoint = "unix:///nonexistent/ecs-api-test.sock";
+	o.connect_timeout_ms = 200;
+	ck_assert_int_eq(ecs_engine_new(&e, &o), ECS_OK);
+	return e;
+}
+
+/* Run @spec against no engine: the phase tells whether validate let it through (to the pull). */
+static ecs_task_phase phase_of(const void *spec, int *rc, char *error, size_t size)
+{
+	ecs_engine *e = nowhere();
+	ecs_task_result r;
+	ecs_task_phase p;
+
+	memset(&r, 0, sizeof(r));
+	*rc = ecs_task_run(&r, e, NULL, spec);
+	p = r.error_phase;
+	snprintf(error, size, "%s", r.error);
+	ecs_task_result_clear(&r);
+	ecs_engine_free(e);
+	return p;
+}
+
+START_TEST(test_task_labels_checked_in_validate)
+{
+	static const char *const cmd[] = { "true" };
+	static const char *const ok[] = { "team=api", "empty=", "dotted.key=x=y" };
+	static const char *const reserved[] = { "team=api", "ecs.managed=false" };
+	static const char *const reserved2[] = { "ecs.anything=1" };
+	static const char *const no_value[] = { "team" };
+	static const char *const no_key[] = { "=x" };
+	static const char *const twice[] = { "a=1", "b=2", "a=3" };
+	static const char *many[ECS_LABELS_MAX + 1];
+	char long_label[ECS_LABEL_MAX + 8], error[512];
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	int rc;
+
+	spec.image = "ecs/busybox:latest";
+	spec.cmd = cmd;
+	spec.cmd_len = 1;
+	spec.labels = ok;
+	spec.labels_len = 3;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_PULL);
+	spec.labels = reserved;
+	spec.labels_len = 2;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	ck_assert_int_eq(rc, ECS_EINVAL);
+	ck_assert_msg(strstr(error, "ecs.") != NULL, "%s", error);
+	spec.labels = reserved2;
+	spec.labels_len = 1;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	spec.labels = no_value;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	spec.labels = no_key;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	spec.labels = twice;
+	spec.labels_len = 3;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	spec.labels = NULL;
+	spec.labels_len = 1;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	for (size_t i = 0; i < ECS_LABELS_MAX + 1; i++)
+		many[i] = "k=v";
+	spec.labels = many;
+	spec.labels_len = ECS_LABELS_MAX + 1;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	memset(long_label, 'v', sizeof(long_label) - 1);
+	long_label[sizeof(long_label) - 1] = '\0';
+	long_label[0] = 'k';
+	long_label[1] = '=';
+	many[0] = long_label;
+	spec.labels_len = 1;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	ck_assert_msg(strstr(error, "longer") != NULL, "%s", error);
+}
+END_TEST
+
+/*
+ * A version-4 spec (no labels) from an older caller: only its own bytes are
+ * read (what follows is garbage here), the labels take their default.
+ */
+START_TEST(test_task_spec_older_version_taken)
+{
+	static const char *const cmd[] = { "true" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	unsigned char old[sizeof(ecs_task_spec)];
+	char error[512];
+	int rc;
+
+	spec.image = "ecs/busybox:latest";
+	spec.cmd = cmd;
+	spec.cmd_len = 1;
+	spec.version = 4;
+	memset(old, 0x5a, sizeof(old));
+	memcpy(old, &spec, offsetof(ecs_task_spec, labels));
+	ck_assert_int_eq(phase_of(old, &rc, error, sizeof(error)), ECS_TASK_PHASE_PULL);
+	ck_assert_int_eq(rc, ECS_EUNAVAILABLE);
+	/* version 3: no pool either */
+	((ecs_task_spec *)(void *)old)->version = 3;
+	memset(old + offsetof(ecs_task_spec, pool), 0x5a, sizeof(old) - offsetof(ecs_task_spec, pool));
+	ck_assert_int_eq(phase_of(old, &rc, error, sizeof(error)), ECS_TASK_PHASE_PULL);
+	/* version 1's layout differs in the middle; a newer one is unknown */
+	spec.version = 1;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	spec.version = ECS_TASK_SPEC_VERSION + 1;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	ck_assert_str_eq(error, "unsupported task spec version");
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
 	Suite *s = suite_create("api");
@@ -127,6 +242,8 @@ static Suite *api_suite(void)
 	tc = tcase_create("task_errmsg");
 	tcase_add_test(tc, test_task_run_validate_failure_sets_errmsg);
 	tcase_add_test(tc, test_task_phase_name_keeps_the_old_strings);
+	tcase_add_test(tc, test_task_labels_checked_in_validate);
+	tcase_add_test(tc, test_task_spec_older_version_taken);
 	suite_add_tcase(s, tc);
 	return s;
 }

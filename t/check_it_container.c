@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,7 @@ START_TEST(test_container_create_sets_labels_and_limits)
 	static const char *const env[] = { "GREETING=hello world", "EMPTY=" };
 	static const char *const caps[] = { "net_bind_service", "CAP_KILL" };
 	static const char *const tmpfs[] = { "/scratch" };
+	static const char *const own[] = { "team=api", "note=a=b", "empty=" };
 	ecs_container_spec spec = ECS_CONTAINER_SPEC_INIT;
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
 	ecs_container_info info;
@@ -121,6 +123,8 @@ START_TEST(test_container_create_sets_labels_and_limits)
 	spec.env_len = 2;
 	spec.task_id = task_id;
 	spec.deadline = deadline;
+	spec.labels = own;
+	spec.labels_len = 3;
 	profile.memory = 64 << 20;
 	profile.nano_cpus = 500000000;
 	profile.pids = 32;
@@ -154,6 +158,9 @@ START_TEST(test_container_create_sets_labels_and_limits)
 	labels = ecs_json_get_object(config, "Labels");
 	ck_assert_str_eq(ecs_json_get_string(labels, ECS_LABEL_MANAGED), "true");
 	ck_assert_str_eq(ecs_json_get_string(labels, ECS_LABEL_TASK_ID), task_id);
+	ck_assert_str_eq(ecs_json_get_string(labels, "team"), "api");
+	ck_assert_str_eq(ecs_json_get_string(labels, "note"), "a=b");
+	ck_assert_str_eq(ecs_json_get_string(labels, "empty"), "");
 	{
 		char want[32];
 
@@ -332,11 +339,52 @@ START_TEST(test_container_create_rejects_bad_specs)
 	}
 	REFUSED(env_len, 2, "env");
 	REFUSED(version, 99, "version");
+	REFUSED(version, 1, "version");
+	{
+		static const char *const reserved[] = { "ecs.task-id=forged" };
+		static const char *const bare[] = { "team" };
+
+		good.labels_len = 1;
+		REFUSED(labels, reserved, "ecs.");
+		REFUSED(labels, bare, "key=value");
+		REFUSED(labels, NULL, "labels");
+		good.labels_len = 0;
+	}
 #undef REFUSED
 	ck_assert_int_eq(ecs_container_create(&id, engine, NULL), ECS_EINVAL);
 	ck_assert_int_eq(ecs_container_create(NULL, engine, &good), ECS_EINVAL);
 	assert_none_with_task(never);
 	free(never);
+}
+END_TEST
+
+/* A version-2 spec (before labels) from an older caller: its bytes only, no labels. */
+START_TEST(test_container_create_takes_version_2)
+{
+	static const char *const cmd[] = { "true" };
+	ecs_container_spec spec = ECS_CONTAINER_SPEC_INIT;
+	unsigned char old[sizeof(ecs_container_spec)];
+	char *task_id = it_task_id("v2");
+	char *id = NULL;
+	json_object *doc, *labels;
+	int rc;
+
+	spec.version = 2;
+	spec.image = it_test_image();
+	spec.cmd = cmd;
+	spec.cmd_len = 1;
+	spec.task_id = task_id;
+	memset(old, 0x5a, sizeof(old));
+	memcpy(old, &spec, offsetof(ecs_container_spec, labels));
+	rc = ecs_container_create(&id, engine, (const ecs_container_spec *)(const void *)old);
+	ck_assert_msg(rc == ECS_OK, "create: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+	it_track_container(id);
+	doc = raw_inspect(id);
+	labels = ecs_json_get_object(ecs_json_get_object(doc, "Config"), "Labels");
+	ck_assert_str_eq(ecs_json_get_string(labels, ECS_LABEL_TASK_ID), task_id);
+	ck_assert_int_eq(json_object_object_length(labels), 2);
+	json_object_put(doc);
+	free(task_id);
 }
 END_TEST
 
@@ -875,6 +923,7 @@ int main(void)
 	tcase_add_test(tc, test_container_create_sets_labels_and_limits);
 	tcase_add_test(tc, test_container_create_defaults_are_the_safe_profile);
 	tcase_add_test(tc, test_container_create_rejects_bad_specs);
+	tcase_add_test(tc, test_container_create_takes_version_2);
 	tcase_add_test(tc, test_container_create_missing_image_is_not_found);
 	tcase_add_test(tc, test_container_create_bad_memory_is_einval);
 	suite_add_tcase(s, tc);

@@ -230,6 +230,34 @@ START_TEST(test_pool_miss_runs_cold)
 }
 END_TEST
 
+/* A warm container's labels were fixed when it was made: a task with its own runs cold, the warm one stays. */
+START_TEST(test_pool_task_with_labels_runs_cold)
+{
+	static const char *const cmd[] = { "echo", "labelled" };
+	static const char *const labels[] = { "team=api" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_sandbox_profile profile;
+	ecs_pool *pool = pool_new(0, 0, NULL);
+	ecs_task_result r;
+	ecs_pool_stats st;
+	int rc;
+
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 1), 0);
+	WAIT_FOR(pool, st, st.warm >= 1);
+	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	spec.labels = labels, spec.labels_len = N(labels);
+	rc = run(&r, &spec, pool, "labelled");
+	ck_assert_msg(rc == 0, "%s: %s", ecs_error_name(rc), r.error);
+	ck_assert_int_eq(r.pooled, 0);
+	ck_assert_str_eq((const char *)r.out.data, "labelled\n");
+	ecs_pool_stats_get(pool, &st);
+	ck_assert_uint_eq(st.hits, 0);
+	ck_assert_uint_ge(st.warm, 1);
+	ecs_task_result_clear(&r);
+	ecs_pool_free(pool);
+}
+END_TEST
+
 START_TEST(test_pool_adaptive_grows_and_shrinks)
 {
 	static const char *const cmd[] = { "true" };
@@ -452,6 +480,7 @@ static Suite *pool_suite(void)
 	tcase_add_test(tc, test_pool_hit_equals_cold);
 	tcase_add_test(tc, test_pool_timeout_kills);
 	tcase_add_test(tc, test_pool_miss_runs_cold);
+	tcase_add_test(tc, test_pool_task_with_labels_runs_cold);
 	tcase_add_test(tc, test_pool_adaptive_grows_and_shrinks);
 	tcase_add_test(tc, test_pool_image_entrypoint_workdir_env);
 	tcase_add_test(tc, test_pool_moved_tag_retires);

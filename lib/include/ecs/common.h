@@ -29,6 +29,16 @@ extern "C" {
 #define ECS_LABEL_DEADLINE "ecs.deadline"   /* unix seconds after which a sweep removes it, whatever its state */
 #define ECS_LABEL_INSTANCE "ecs.instance"   /* the responder instance that made it (see ecs/instance.h) */
 
+/*
+ * A caller's own labels (ecs_task_spec.labels, ecs_container_spec.labels):
+ * "key=value" strings, at most ECS_LABELS_MAX of them, each at most
+ * ECS_LABEL_MAX bytes; a key is not empty and not in the ECS_LABEL_NAMESPACE
+ * that libecs's own labels (above) live in, which sweeps and reapers trust.
+ */
+#define ECS_LABEL_NAMESPACE "ecs."
+#define ECS_LABELS_MAX 64u
+#define ECS_LABEL_MAX 1024u
+
 /**
  * Error codes. Each is a category a caller can map onto its own protocol
  * (the comment names the HTTP status ecs-fcgi uses).

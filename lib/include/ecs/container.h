@@ -14,7 +14,7 @@
 extern "C" {
 #endif
 
-#define ECS_CONTAINER_SPEC_VERSION 2
+#define ECS_CONTAINER_SPEC_VERSION 3
 
 /**
  * ecs_container_spec - what to create. Strings and arrays belong to the caller.
@@ -35,11 +35,14 @@ extern "C" {
  *    is then "none", so the engine keeps no copy of the output on its disk
  *    and ecs_container_logs() has nothing to read. 0: the "local" driver
  *    (byte-exact, but it keeps only the last 10 MB).
+ * @labels, @labels_len: the caller's own labels, "key=value" (see
+ *    ECS_LABELS_MAX in <ecs/common.h>: keys in "ecs." are ECS_EINVAL);
+ *    NULL/0 for none.
  * Always set: ECS_LABEL_MANAGED=true, no TTY, and what every profile gets
  * (CapDrop ALL, no-new-privileges, Init).
  *
  * Version 2 replaced version 1's memory_bytes, nano_cpus, pids_limit and
- * network_mode by @profile.
+ * network_mode by @profile; version 3 added @labels.
  */
 typedef struct {
 	unsigned int version;
@@ -54,9 +57,11 @@ typedef struct {
 	const char *image_working_dir;
 	int open_stdin;
 	int attach_output;
+	const char *const *labels;
+	size_t labels_len;
 } ecs_container_spec;
 
-#define ECS_CONTAINER_SPEC_INIT { ECS_CONTAINER_SPEC_VERSION, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0, 0 }
+#define ECS_CONTAINER_SPEC_INIT { ECS_CONTAINER_SPEC_VERSION, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0 }
 
 /**
  * ecs_container_create - POST /containers/create.

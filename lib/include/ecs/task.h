@@ -48,7 +48,7 @@ typedef enum {
 	ECS_TASK_BACKEND_SWARM = 1
 } ecs_task_backend;
 
-#define ECS_TASK_SPEC_VERSION 4
+#define ECS_TASK_SPEC_VERSION 5
 #define ECS_TASK_DEFAULT_TIMEOUT_MS 60000L
 #define ECS_TASK_DEFAULT_OUTPUT_CAP (1024u * 1024u)
 /** Seconds added to the timeout for the deadline label (see ECS_LABEL_DEADLINE). */
@@ -87,9 +87,16 @@ typedef enum {
  * @pool: a warm pool (<ecs/pool.h>) to take the container from, local
  *    backend only; NULL for none. A task its pool has no warm container for
  *    (image id and profile) runs cold; result->pooled tells which.
+ * @labels, @labels_len: the caller's own labels, "key=value" strings, put on
+ *    the container (local backend) or the service (Swarm); NULL/0 for none.
+ *    At most ECS_LABELS_MAX of at most ECS_LABEL_MAX bytes each, keys not
+ *    empty, not repeated and not in ECS_LABEL_NAMESPACE ("ecs."): else
+ *    ECS_EINVAL in phase validate. A warm container's labels were set when
+ *    it was made, so a task with labels never takes one: it runs cold.
  *
  * Version 2 replaced version 1's memory_bytes, nano_cpus, pids_limit and
- * network_mode by @profile; version 3 added @backend, version 4 @pool.
+ * network_mode by @profile; version 3 added @backend, version 4 @pool,
+ * version 5 @labels.
  */
 typedef struct {
 	unsigned int version;
@@ -111,9 +118,12 @@ typedef struct {
 	ecs_cancel *cancel;
 	ecs_task_backend backend;
 	ecs_pool *pool;
+	const char *const *labels;
+	size_t labels_len;
 } ecs_task_spec;
 
-#define ECS_TASK_SPEC_INIT { ECS_TASK_SPEC_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0, 0, ECS_PULL_IF_NOT_PRESENT, 0, NULL, ECS_TASK_BACKEND_LOCAL, NULL }
+#define ECS_TASK_SPEC_INIT { ECS_TASK_SPEC_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0, 0, \
+	ECS_PULL_IF_NOT_PRESENT, 0, NULL, ECS_TASK_BACKEND_LOCAL, NULL, NULL, 0 }
 
 /**
  * ecs_task_phase - the step of ecs_task_run() that failed (result->error_phase).
