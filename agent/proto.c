@@ -9,7 +9,8 @@
 
 static const unsigned char magic[4] = { 'E', 'C', 'S', 'A' };
 
-enum { TAG_ARG = 'A', TAG_ENV = 'E', TAG_WORKDIR = 'W' };
+enum { TAG_ARG = 'A', TAG_ENV = 'E', TAG_WORKDIR = 'W', TAG_STDIN = 'S' };
+static const char stdin_null[] = "null"; /* the only value of TAG_STDIN */
 #define FIELD_HDR_LEN 5 /* tag, length as 4 bytes big-endian */
 
 static void put32(unsigned char *p, uint32_t v)
@@ -85,6 +86,8 @@ int ecs_agent_header_encode(unsigned char *buf, size_t cap, size_t *len, const e
 		if ((rc = field_size(&body, task->workdir)) != 0)
 			return rc;
 	}
+	if (task->stdin_null && (rc = field_size(&body, stdin_null)) != 0)
+		return rc;
 	*len = ECS_AGENT_PREFIX_LEN + body;
 	if (buf == NULL || cap < *len)
 		return ECS_AGENT_ETOOBIG;
@@ -99,7 +102,9 @@ int ecs_agent_header_encode(unsigned char *buf, size_t cap, size_t *len, const e
 	for (i = 0; i < task->envc; i++)
 		p = field_put(p, TAG_ENV, task->env[i]);
 	if (task->workdir != NULL)
-		field_put(p, TAG_WORKDIR, task->workdir);
+		p = field_put(p, TAG_WORKDIR, task->workdir);
+	if (task->stdin_null)
+		field_put(p, TAG_STDIN, stdin_null);
 	return 0;
 }
 
@@ -135,7 +140,7 @@ void ecs_agent_task_clear(ecs_agent_task *task)
 static int walk(ecs_agent_task *task, size_t *argc, size_t *envc, const unsigned char *body, size_t len)
 {
 	size_t off = 0, nargs = 0, nenv = 0;
-	int have_wd = 0;
+	int have_wd = 0, have_stdin = 0;
 
 	while (off < len) {
 		const char *s;
@@ -178,6 +183,12 @@ static int walk(ecs_agent_task *task, size_t *argc, size_t *envc, const unsigned
 				return ECS_AGENT_EPROTO;
 			have_wd = 1;
 			task->workdir = s;
+			break;
+		case TAG_STDIN:
+			if (have_stdin || strcmp(s, stdin_null) != 0)
+				return ECS_AGENT_EPROTO;
+			have_stdin = 1;
+			task->stdin_null = 1;
 			break;
 		default:
 			return ECS_AGENT_EPROTO;

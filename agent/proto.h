@@ -41,6 +41,7 @@ typedef struct {
 	char **env;       /* envc "NAME=value" strings plus a NULL: added to (or replacing) the container's */
 	size_t envc;
 	const char *workdir; /* absolute path, or NULL: the container's working directory */
+	int stdin_null;      /* 1: the task's stdin is /dev/null, not the agent's (a cold task given none has it) */
 } ecs_agent_task;
 
 /**

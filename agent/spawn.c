@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,21 @@ static void exec_task(const ecs_agent_task *task, char **env)
 	_exit(denied ? 126 : 127);
 }
 
+/* In the child: /dev/null as stdin, as the engine gives a cold task that has none. */
+static int null_stdin(void)
+{
+	int fd = open("/dev/null", O_RDONLY);
+
+	if (fd <= 0) /* 0: the agent had no stdin, and this is it now */
+		return fd;
+	if (dup2(fd, 0) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 pid_t spawn_task(const ecs_agent_task *task, int out_w, int err_w)
 {
 	char **env = task_env(task);
@@ -124,7 +140,7 @@ pid_t spawn_task(const ecs_agent_task *task, int out_w, int err_w)
 		signals_reset_child();
 		/* its own group: outside a PID namespace the agent ends the task's group, not all */
 		setpgid(0, 0);
-		if (dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+		if (dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0 || (task->stdin_null && null_stdin() != 0))
 			_exit(126);
 		exec_task(task, env);
 	}

@@ -39,6 +39,7 @@ static int header(unsigned char **out, size_t *len, const ecs_pool_lease *lease,
 		t.argv[t.argc++] = (char *)spec->cmd[i];
 	t.env = (char **)spec->env;
 	t.envc = spec->env_len;
+	t.stdin_null = spec->stdin_len == 0; /* as the cold path opens none */
 	rc = ecs_agent_header_encode(NULL, 0, len, &t);
 	if (rc == ECS_AGENT_ETOOBIG && *len > 0 && (*out = malloc(*len)) != NULL)
 		rc = ecs_agent_header_encode(*out, *len, len, &t);

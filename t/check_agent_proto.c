@@ -46,6 +46,7 @@ START_TEST(test_agent_proto_header_roundtrip)
 	ck_assert_str_eq(t.env[2], "A=b=c");
 	ck_assert_ptr_null(t.env[3]);
 	ck_assert_str_eq(t.workdir, "/tmp/w d");
+	ck_assert_int_eq(t.stdin_null, 0);
 	ecs_agent_task_clear(&t);
 	ck_assert_ptr_null(t.argv);
 	ecs_agent_task_clear(&t); /* twice is fine */
@@ -71,6 +72,26 @@ START_TEST(test_agent_proto_header_minimal)
 	ck_assert_ptr_null(t.workdir);
 	ecs_agent_task_clear(&t);
 	free(buf);
+}
+END_TEST
+
+START_TEST(test_agent_proto_header_stdin_null)
+{
+	char *argv[] = { "cat" };
+	ecs_agent_task t = { .argv = argv, .argc = 1, .stdin_null = 1 };
+	unsigned char buf[64];
+	size_t len, body_len;
+
+	ck_assert_int_eq(ecs_agent_header_encode(buf, sizeof(buf), &len, &t), 0);
+	/* after argv's field: tag 'S', length 5, "null\0" */
+	ck_assert_uint_eq(len, 12 + 9 + 10);
+	ck_assert_mem_eq(buf + 21, "S\000\000\000\005null\000", 10);
+	ck_assert_int_eq(ecs_agent_prefix_parse(&body_len, buf), 0);
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(ecs_agent_body_parse(&t, buf + 12, body_len), 0);
+	ck_assert_int_eq(t.stdin_null, 1);
+	ck_assert_str_eq(t.argv[0], "cat");
+	ecs_agent_task_clear(&t);
 }
 END_TEST
 
@@ -181,6 +202,9 @@ START_TEST(test_agent_proto_body_rejects)
 	ck_assert_int_eq(PARSE("A\000\000\000\002a\000W\000\000\000\002w\000"), ECS_AGENT_EPROTO); /* relative */
 	ck_assert_int_eq(PARSE("A\000\000\000\002a\000W\000\000\000\002/\000W\000\000\000\002/\000"),
 			 ECS_AGENT_EPROTO); /* two workdirs */
+	ck_assert_int_eq(PARSE("A\000\000\000\002a\000S\000\000\000\005none\000"), ECS_AGENT_EPROTO); /* not null */
+	ck_assert_int_eq(PARSE("A\000\000\000\002a\000S\000\000\000\005null\000S\000\000\000\005null\000"),
+			 ECS_AGENT_EPROTO); /* two */
 	ck_assert_int_eq(PARSE("E\000\000\000\004X=1\000"), ECS_AGENT_EPROTO);      /* env only */
 	/* order is free: env and workdir may come first, an empty later arg is fine */
 	ck_assert_int_eq(PARSE("W\000\000\000\002/\000E\000\000\000\004X=1\000A\000\000\000\002a\000A\000\000\000\001\000"),
@@ -406,6 +430,7 @@ static Suite *proto_suite(void)
 
 	tcase_add_test(tc, test_agent_proto_header_roundtrip);
 	tcase_add_test(tc, test_agent_proto_header_minimal);
+	tcase_add_test(tc, test_agent_proto_header_stdin_null);
 	tcase_add_test(tc, test_agent_proto_encode_rejects);
 	tcase_add_test(tc, test_agent_proto_bounds);
 	tcase_add_test(tc, test_agent_proto_prefix_rejects);
