@@ -101,12 +101,9 @@ run pooled
 echo "pooled: $n requests in $(($(date +%s) - t0)) s (the pool's first fill included)"
 stop_server
 
-# KNOWN: cases whose difference is a known bug, still open:
-#   stdin-none-fd: a task given no stdin reads /dev/null cold (the engine
-#   attaches none) but an empty pipe pooled (the agent's own stdin, after the
-#   header and EOF): the agent cannot tell "no stdin" from "empty stdin"
-#   without a flag in the task header.
-KNOWN=" stdin-none-fd "
+# KNOWN: the names of cases whose difference is a known bug, still open
+# (none now); say what differs and why beside each.
+KNOWN=" "
 bad=
 i=1
 while [ $i -le $n ]; do

@@ -1,7 +1,8 @@
 #!/bin/sh
 # stdin comes to the task byte-exact (every byte value, NULs included) and
-# closed after it, so cat ends; env entries come as given (an empty value, a
-# value with '=' and spaces, UTF-8), beside the image's own PATH.
+# closed after it, so cat ends, and a task given none reads /dev/null; env
+# entries come as given (an empty value, a value with '=' and spaces, UTF-8),
+# beside the image's own PATH.
 . "$(dirname "$0")/lib.sh"
 start_server
 python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 11)' > "$T/in"
@@ -22,4 +23,9 @@ post_task "$body"
 expect_status 201
 [ "$(b64 .stdout)" = "|a=b c|grüße|set|" ] || fail "env: $(b64 .stdout)"
 [ -n "$(b64 .stderr)" ] || fail "no PATH from the image"
+
+# No stdin is /dev/null (the engine attaches none), not an empty pipe.
+post_task "$(task_json sh -c 'ls -l /proc/self/fd/0 | sed "s/.*-> //"')"
+expect_status 201
+[ "$(b64 .stdout)" = /dev/null ] || fail "stdin without any: $(b64 .stdout)"
 pass
