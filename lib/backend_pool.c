@@ -22,6 +22,9 @@
 #include "proto.h"
 #include "stream.h"
 
+/* A warm container's agent starts a task at once; this late, look whether the container still runs. */
+#define START_PROBE_MS 500
+
 /* The task header for the agent: argv = Entrypoint + cmd (what the engine would run), env. */
 static int header(unsigned char **out, size_t *len, const ecs_pool_lease *lease, const ecs_task_spec *spec)
 {
@@ -120,6 +123,53 @@ static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap
 }
 
 /*
+ * Run the task: stdin in, frames out, until the EXIT frame, the end of the
+ * stream or the timeout. An attach to a container that no longer runs
+ * stays open, silent (the engine waits for a start that never comes), so a
+ * START frame that is late gets the container inspected: ECS_BACKEND_MISS
+ * when it does not run, then nothing of the task ran.
+ */
+static int run_checked(ecs_capture *cap, ecs_task_result *result, const ecs_backend_task *task)
+{
+	const ecs_task_spec *spec = task->spec;
+	long long end = ecs_stream_now_ms() + task->timeout_ms, probe = ecs_stream_now_ms() + START_PROBE_MS;
+	ecs_container_info info;
+	int rc, running;
+
+	rc = ecs_capture_run(cap, spec->stdin_data, spec->stdin_len, probe < end ? probe : end, task->cancel);
+	if (rc != ECS_ETIMEDOUT || ecs_stream_now_ms() >= end)
+		return rc;
+	if (!ecs_capture_agent_started(cap)) {
+		memset(&info, 0, sizeof(info));
+		rc = ecs_container_inspect(&info, task->engine, result->container_id);
+		running = rc == 0 && info.status != NULL && strcmp(info.status, "running") == 0;
+		ecs_container_info_clear(&info);
+		if (!running)
+			return ECS_BACKEND_MISS;
+	}
+	return ecs_capture_run(cap, NULL, 0, end, task->cancel);
+}
+
+/*
+ * Nothing of the task ran in the warm container taken: dispose of it, give
+ * the task back its own id and let task.c run it cold (ECS_BACKEND_MISS).
+ */
+static int give_up(ecs_task_result *result, const ecs_backend_task *task, const char *own_id, const char *why)
+{
+	ecs_engine *engine = task->engine;
+
+	ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: %s; running cold", own_id, result->container_id,
+		       why);
+	ecs_task_dispose(engine, task->reaper, result->task_id, result->container_id);
+	free(result->container_id);
+	free(result->image_id);
+	result->container_id = result->image_id = NULL;
+	result->timings.start = 0;
+	snprintf(result->task_id, sizeof(result->task_id), "%s", own_id);
+	return ECS_BACKEND_MISS;
+}
+
+/*
  * Returns ECS_BACKEND_MISS (nothing of the task happened: task.c runs it
  * cold) when no warm container of the key is there, or the one taken cannot
  * be attached to.
@@ -134,6 +184,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	const char *image_id = task->image->id;
 	unsigned char *hdr = NULL;
 	size_t hdr_len = 0;
+	char own_id[sizeof(result->task_id)];
 	double t;
 	int rc;
 
@@ -154,6 +205,13 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc == ECS_AGENT_ENOMEM ? ECS_ENOMEM : ECS_EINVAL,
 				     "the command or environment cannot be sent to the agent");
 	}
+	/*
+	 * A task that did not name itself takes the id the container was
+	 * labelled with, so it is found by ECS_LABEL_TASK_ID as a cold one is.
+	 */
+	memcpy(own_id, result->task_id, sizeof(own_id));
+	if (spec->task_id == NULL)
+		snprintf(result->task_id, sizeof(result->task_id), "%s", lease.task_id);
 	/* From here task.c disposes of it whatever happens. */
 	result->container_id = lease.container_id;
 	lease.container_id = NULL;
@@ -167,22 +225,22 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 				      ecs_stream_now_ms() + engine->opts.request_timeout_ms);
 	result->timings.start = ecs_task_now_ms() - t;
 	if (rc != 0) {
-		/* A warm container that went away (killed, swept): nothing ran; cold it is. */
-		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: pooled attach failed (%s: %s); running cold",
-			       result->task_id, result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
-		ecs_task_dispose(engine, task->reaper, result->task_id, result->container_id);
-		free(result->container_id);
-		free(result->image_id);
-		result->container_id = result->image_id = NULL;
-		rc = ECS_BACKEND_MISS;
+		char why[sizeof(engine->errmsg) + 64];
+
+		snprintf(why, sizeof(why), "pooled attach failed (%s: %s)", ecs_error_name(rc), ecs_engine_errmsg(engine));
+		rc = give_up(result, task, own_id, why);
 		goto out;
 	}
-	result->pooled = 1;
 	ecs_capture_prefix(cap, hdr, hdr_len);
 	/* The timeout counts from when the task is handed to the agent. */
 	t = ecs_task_now_ms();
-	rc = ecs_capture_run(cap, spec->stdin_data, spec->stdin_len, ecs_stream_now_ms() + task->timeout_ms,
-			     task->cancel);
+	rc = run_checked(cap, result, task);
+	if (rc == ECS_BACKEND_MISS) {
+		rc = give_up(result, task, own_id, "the warm container no longer runs");
+		ecs_pool_check_warm(task->pool);
+		goto out;
+	}
+	result->pooled = 1;
 	rc = outcome(result, engine, cap, rc, task->timeout_ms);
 	result->timings.run = ecs_task_now_ms() - t;
 	if (rc == 0) {

@@ -112,6 +112,11 @@ void ecs_capture_prefix(ecs_capture *c, const void *pre, size_t len)
 	c->pre_left = len;
 }
 
+int ecs_capture_agent_started(const ecs_capture *c)
+{
+	return c->started;
+}
+
 int ecs_capture_agent_exit(const ecs_capture *c, ecs_agent_exit *exit, const char **msg)
 {
 	if (msg != NULL)

@@ -67,6 +67,9 @@ void ecs_capture_prefix(ecs_capture *c, const void *pre, size_t len);
  */
 int ecs_capture_agent_exit(const ecs_capture *c, ecs_agent_exit *exit, const char **msg);
 
+/** 1 once the agent's START frame came: the task runs (or ran). */
+int ecs_capture_agent_started(const ecs_capture *c);
+
 /** 1 once the stream ended (or, from an agent, its EXIT frame came). */
 int ecs_capture_done(const ecs_capture *c);
 

@@ -32,6 +32,16 @@
 /* Hex digits of the profile key in ECS_LABEL_POOL (after its "v1-"). */
 #define POOL_LABEL_DIGITS 16
 
+/*
+ * A warm container and the task id it was made with: its ECS_LABEL_TASK_ID
+ * label, which the task that takes it adopts (labels cannot change later).
+ */
+typedef struct {
+	char *id;
+	char task_id[ECS_POOL_TASK_ID_SIZE];
+	double since;             /* when it got warm (now_ms()) */
+} warm_container;
+
 /* A deep copy of a profile: the public struct borrows its strings. */
 typedef struct {
 	ecs_sandbox_profile p;
@@ -52,7 +62,7 @@ typedef struct entry {
 	char label[POOL_LABEL_DIGITS + 1];
 	int fixed;
 	unsigned int target;
-	char **warm;              /* container ids, oldest first */
+	warm_container *warm;     /* oldest first */
 	unsigned int nwarm, capwarm;
 	unsigned int starting;
 	int resolving;
@@ -71,6 +81,7 @@ struct ecs_pool {
 	ecs_reaper *reaper;
 	entry *entries;
 	int stopping;
+	int check_warm;           /* a task found a warm container dead: look at them all */
 	pthread_t *threads;
 	unsigned int nthreads;
 	ecs_pool_stats stats;
@@ -159,7 +170,9 @@ static void entry_free(entry *e)
 	strv_free(e->entrypoint, e->entrypoint_len);
 	free(e->working_dir);
 	profile_clear(&e->prof);
-	strv_free(e->warm, e->nwarm);
+	for (unsigned int i = 0; i < e->nwarm; i++)
+		free(e->warm[i].id);
+	free(e->warm);
 	free(e->last_error);
 	free(e);
 }
@@ -205,7 +218,7 @@ static void retire_warm(ecs_pool *pool, entry *e, char ***ids, size_t *nids)
 		return; /* keep them warm; the next round tries again */
 	*ids = grown;
 	for (unsigned int i = 0; i < e->nwarm; i++)
-		(*ids)[(*nids)++] = e->warm[i];
+		(*ids)[(*nids)++] = e->warm[i].id;
 	pool->stats.retired += e->nwarm;
 	pool->stats.warm -= e->nwarm;
 	e->nwarm = 0;
@@ -220,7 +233,7 @@ static void trim_warm(ecs_pool *pool, entry *e, char ***ids, size_t *nids)
 		if (grown == NULL)
 			return;
 		*ids = grown;
-		(*ids)[(*nids)++] = e->warm[--e->nwarm];
+		(*ids)[(*nids)++] = e->warm[--e->nwarm].id;
 		pool->stats.retired++;
 		pool->stats.warm--;
 	}
@@ -346,12 +359,15 @@ out:
 	return rc;
 }
 
-/* Create and start one pooled container; its id or NULL (the handle says why). */
-static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const char *image_id)
+/*
+ * Create and start one pooled container labelled with the new task id
+ * @task_id; its id or NULL (the handle says why).
+ */
+static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const char *image_id,
+		      char task_id[ECS_POOL_TASK_ID_SIZE])
 {
 	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
 	ecs_container_agent agent = { pool->agent_path, e->label };
-	char task_id[40] = "pool-";
 	char *id = NULL;
 	int rc;
 
@@ -367,7 +383,7 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 			return NULL;
 		}
 	}
-	if (ecs_task_id_generate(task_id + 5, sizeof(task_id) - 5) != 0) {
+	if (ecs_task_id_generate(task_id, ECS_POOL_TASK_ID_SIZE) != 0) {
 		ecs_engine_fail(engine, ECS_ERROR, "pool: cannot generate an id");
 		return NULL;
 	}
@@ -458,18 +474,21 @@ static void resolve_entry(ecs_pool *pool, ecs_engine *engine, entry *e, char ***
 	e->entrypoint_len = eplen;
 }
 
-static int push_warm(ecs_pool *pool, entry *e, char *id)
+static int push_warm(ecs_pool *pool, entry *e, char *id, const char *task_id)
 {
 	if (e->nwarm == e->capwarm) {
 		unsigned int cap = e->capwarm ? e->capwarm * 2 : 4;
-		char **grown = realloc(e->warm, cap * sizeof(char *));
+		warm_container *grown = realloc(e->warm, cap * sizeof(*grown));
 
 		if (grown == NULL)
 			return -1;
 		e->warm = grown;
 		e->capwarm = cap;
 	}
-	e->warm[e->nwarm++] = id;
+	e->warm[e->nwarm].id = id;
+	e->warm[e->nwarm].since = now_ms();
+	snprintf(e->warm[e->nwarm].task_id, sizeof(e->warm[e->nwarm].task_id), "%s", task_id);
+	e->nwarm++;
 	pool->stats.warm++;
 	return 0;
 }
@@ -478,12 +497,13 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 {
 	char *image_id = strdup(e->image_id);
 	double t0 = now_ms(), ms;
+	char task_id[ECS_POOL_TASK_ID_SIZE] = "";
 	char *id;
 
 	e->starting++;
 	pool->stats.starting++;
 	pthread_mutex_unlock(&pool->mu);
-	id = image_id != NULL ? make_one(pool, engine, e, image_id) : NULL;
+	id = image_id != NULL ? make_one(pool, engine, e, image_id, task_id) : NULL;
 	ms = now_ms() - t0;
 	pthread_mutex_lock(&pool->mu);
 	e->starting--;
@@ -496,7 +516,7 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 		e->next_try = now_ms() + e->backoff;
 		e->backoff = e->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff * 2;
 	} else if (e->image_id == NULL || strcmp(e->image_id, image_id) != 0 || e->nwarm >= e->target ||
-		   push_warm(pool, e, id) != 0) {
+		   push_warm(pool, e, id, task_id) != 0) {
 		/* the image moved or the target fell while it started: not wanted any more */
 		pool->stats.retired++;
 		pthread_mutex_unlock(&pool->mu);
@@ -518,6 +538,68 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 	free(image_id);
 }
 
+static int listed_running(const ecs_container_info *list, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i].id, id) == 0)
+			return list[i].status != NULL && strcmp(list[i].status, "running") == 0;
+	return 0;
+}
+
+/*
+ * Retire the warm containers that no longer run (the engine restarted, or
+ * someone killed them), so that tasks stop taking them. One list call; what
+ * got warm while it ran is kept.
+ */
+static void check_warm(ecs_pool *pool, ecs_engine *engine, char ***ids, size_t *nids)
+{
+	const char *const filters[] = { ECS_LABEL_POOL };
+	ecs_container_info *list = NULL;
+	double t0 = now_ms();
+	unsigned int dead = 0;
+	size_t n = 0;
+	int rc;
+
+	pthread_mutex_unlock(&pool->mu);
+	rc = ecs_container_list(&list, &n, engine, filters, 1);
+	pthread_mutex_lock(&pool->mu);
+	if (rc != 0) {
+		ecs_engine_log(engine, ECS_LOG_WARN, "pool: cannot list the warm containers (%s: %s)", ecs_error_name(rc),
+			       ecs_engine_errmsg(engine));
+		return;
+	}
+	for (entry *e = pool->entries; e != NULL; e = e->next) {
+		unsigned int kept = 0;
+
+		for (unsigned int i = 0; i < e->nwarm; i++) {
+			char **grown;
+
+			if (e->warm[i].since >= t0 || listed_running(list, n, e->warm[i].id) ||
+			    (grown = realloc(*ids, (*nids + 1) * sizeof(char *))) == NULL) {
+				e->warm[kept++] = e->warm[i];
+				continue;
+			}
+			*ids = grown;
+			(*ids)[(*nids)++] = e->warm[i].id;
+			pool->stats.retired++;
+			pool->stats.warm--;
+			dead++;
+		}
+		e->nwarm = kept;
+	}
+	ecs_container_list_free(list, n);
+	if (dead > 0)
+		ecs_engine_log(engine, ECS_LOG_WARN, "pool: %u warm containers no longer ran; retired", dead);
+}
+
+void ecs_pool_check_warm(ecs_pool *pool)
+{
+	pthread_mutex_lock(&pool->mu);
+	pool->check_warm = 1;
+	pthread_cond_broadcast(&pool->cond);
+	pthread_mutex_unlock(&pool->mu);
+}
+
 static void *refill_thread(void *arg)
 {
 	ecs_pool *pool = arg;
@@ -532,6 +614,10 @@ static void *refill_thread(void *arg)
 		int resolve_it;
 		entry *e;
 
+		if (pool->check_warm) {
+			pool->check_warm = 0;
+			check_warm(pool, engine, &ids, &nids);
+		}
 		collect(pool, &ids, &nids);
 		e = pick(pool, now_ms(), &resolve_it);
 		if (e != NULL && resolve_it)
@@ -682,8 +768,9 @@ int ecs_pool_take(ecs_pool_lease *out, ecs_pool *pool, const char *image_ref, co
 		    strv_dup(&out->entrypoint, (const char *const *)match->entrypoint, match->entrypoint_len) != 0)
 			goto out;
 		out->entrypoint_len = match->entrypoint_len;
-		out->container_id = match->warm[0];
-		memmove(match->warm, match->warm + 1, (match->nwarm - 1) * sizeof(char *));
+		out->container_id = match->warm[0].id;
+		memcpy(out->task_id, match->warm[0].task_id, sizeof(out->task_id));
+		memmove(match->warm, match->warm + 1, (match->nwarm - 1) * sizeof(*match->warm));
 		match->nwarm--;
 		pool->stats.warm--;
 		match->hits++;
@@ -803,14 +890,14 @@ void ecs_pool_free(ecs_pool *pool)
 
 		pool->entries = e->next;
 		for (unsigned int i = 0; i < e->nwarm && pool->engine != NULL; i++) {
-			int rc = ecs_container_delete(pool->engine, e->warm[i]);
+			int rc = ecs_container_delete(pool->engine, e->warm[i].id);
 
 			if (rc == 0)
 				n++;
 			else if (rc != ECS_ENOTFOUND)
 				ecs_engine_log(pool->engine, ECS_LOG_WARN,
 					       "pool: container %.12s: delete failed (%s: %s); the sweep will remove it",
-					       e->warm[i], ecs_error_name(rc), ecs_engine_errmsg(pool->engine));
+					       e->warm[i].id, ecs_error_name(rc), ecs_engine_errmsg(pool->engine));
 		}
 		entry_free(e);
 	}

@@ -4,9 +4,13 @@
 
 #include <ecs/ecs.h>
 
+/* A generated task id (32 hex digits) and its NUL. */
+#define ECS_POOL_TASK_ID_SIZE 33
+
 /** A warm container handed to one task; everything owned, freed by ecs_pool_lease_clear(). */
 typedef struct {
 	char *container_id;
+	char task_id[ECS_POOL_TASK_ID_SIZE]; /* its ECS_LABEL_TASK_ID: the task's id unless it named its own */
 	char *image_id;
 	char **entrypoint;        /* the image's Config.Entrypoint; the task's argv is these, then its cmd */
 	size_t entrypoint_len;
@@ -23,5 +27,12 @@ int ecs_pool_take(ecs_pool_lease *out, ecs_pool *pool, const char *image_ref, co
 		  const ecs_sandbox_profile *profile);
 
 void ecs_pool_lease_clear(ecs_pool_lease *lease);
+
+/**
+ * ecs_pool_check_warm - a task found its warm container dead: have a refill
+ * thread look at all of them (one list call) and retire those that no longer
+ * run. Returns at once. Thread-safe.
+ */
+void ecs_pool_check_warm(ecs_pool *pool);
 
 #endif

@@ -470,6 +470,130 @@ START_TEST(test_pool_missing_agent_makes_nothing)
 }
 END_TEST
 
+/* The one warm container of a fixed pool of size 1: its id and task-id label (caller frees both). */
+static void the_warm_one(ecs_pool *pool, char **id, char **task_id)
+{
+	ecs_container_info *list = NULL;
+	ecs_pool_stats st;
+	size_t n = 0;
+	char label[128];
+	const char *filters[2] = { ECS_LABEL_POOL, label };
+
+	WAIT_FOR(pool, st, st.warm == 1);
+	snprintf(label, sizeof(label), "%s=%s", ECS_LABEL_INSTANCE, ecs_engine_options_get(engine)->instance);
+	ck_assert_int_eq(ecs_container_list(&list, &n, engine, filters, 2), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_ptr_nonnull(list[0].task_id);
+	*id = strdup(list[0].id);
+	*task_id = strdup(list[0].task_id);
+	ecs_container_list_free(list, n);
+}
+
+/*
+ * A task that names no id takes the one its warm container is labelled
+ * with, so `docker ps --filter label=ecs.task-id=ID` finds a pooled task's
+ * container as it finds a cold one's; a task that names its id keeps it.
+ */
+START_TEST(test_pool_task_takes_the_containers_id)
+{
+	static const char *const cmd[] = { "echo", "hi" };
+	char instance[64], *id, *label_id;
+	ecs_sandbox_profile profile;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_engine_options opts = *ecs_engine_options_get(engine);
+	ecs_engine *own = NULL;
+	ecs_task_result r;
+	ecs_pool *pool;
+
+	snprintf(instance, sizeof(instance), "%sids", it_run_prefix());
+	opts.instance = instance;
+	ck_assert_int_eq(ecs_engine_new(&own, &opts), 0);
+	ecs_engine_free(engine);
+	engine = own;
+	pool = pool_new(0, 0, instance);
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 1), 0);
+	the_warm_one(pool, &id, &label_id);
+	spec.image = it_test_image();
+	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	spec.profile = &profile;
+	spec.pool = pool;
+	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), 0);
+	ck_assert_int_eq(r.pooled, 1);
+	ck_assert_str_eq(r.container_id, id);
+	ck_assert_str_eq(r.task_id, label_id);
+	ecs_task_result_clear(&r);
+	free(id);
+	free(label_id);
+
+	the_warm_one(pool, &id, &label_id);
+	ck_assert_int_eq(run(&r, &spec, pool, "named"), 0);
+	spec.profile = &profile;
+	spec.pool = pool;
+	ck_assert_int_eq(r.pooled, 1);
+	ck_assert_str_eq(r.container_id, id);
+	ck_assert_str_ne(r.task_id, label_id);
+	ck_assert_ptr_nonnull(strstr(r.task_id, "named"));
+	ecs_task_result_clear(&r);
+	free(id);
+	free(label_id);
+	ecs_pool_free(pool);
+}
+END_TEST
+
+/*
+ * A warm container that died before its task (the engine restarted, or
+ * someone killed it) ran nothing: the task runs cold and says so, and never
+ * reports the dead container's exit status as its own.
+ */
+START_TEST(test_pool_dead_warm_container_runs_cold)
+{
+	static const char *const cmd[] = { "echo", "alive" };
+	char instance[64], label[128];
+	const char *filters[2] = { ECS_LABEL_POOL, label };
+	ecs_container_info *list = NULL;
+	ecs_sandbox_profile profile;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_engine_options opts = *ecs_engine_options_get(engine);
+	ecs_engine *own = NULL;
+	ecs_task_result r;
+	ecs_pool_stats st;
+	ecs_pool *pool;
+	size_t n = 0;
+
+	snprintf(instance, sizeof(instance), "%sdead", it_run_prefix());
+	snprintf(label, sizeof(label), "%s=%s", ECS_LABEL_INSTANCE, instance);
+	opts.instance = instance;
+	ck_assert_int_eq(ecs_engine_new(&own, &opts), 0);
+	ecs_engine_free(engine);
+	engine = own;
+	pool = pool_new(0, 0, instance);
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 2), 0);
+	WAIT_FOR(pool, st, st.warm == 2);
+	ck_assert_int_eq(ecs_container_list(&list, &n, engine, filters, 2), 0);
+	ck_assert_uint_eq(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		int code = -1;
+
+		ck_assert_int_eq(ecs_container_kill(engine, list[i].id, "SIGKILL"), 0);
+		ck_assert_int_eq(ecs_container_wait(&code, engine, list[i].id, 10000, NULL), 0);
+	}
+	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	ck_assert_int_eq(run(&r, &spec, pool, "dead"), 0);
+	ck_assert_msg(r.pooled == 0, "pooled: exit %d out '%s' err '%s'", r.exit_code, (const char *)r.out.data,
+		      (const char *)r.err.data);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_str_eq((const char *)r.out.data, "alive\n");
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_ne(r.container_id, list[i].id);
+	ecs_task_result_clear(&r);
+	/* the pool saw it too: the other dead one retired, two live ones in their place */
+	WAIT_FOR(pool, st, st.retired >= 1 && st.warm == 2);
+	ecs_container_list_free(list, n);
+	ecs_pool_free(pool);
+	ck_assert_int_eq(it_count_labelled(engine, label), 0);
+}
+END_TEST
+
 static Suite *pool_suite(void)
 {
 	Suite *s = suite_create("pool");
@@ -486,6 +610,8 @@ static Suite *pool_suite(void)
 	tcase_add_test(tc, test_pool_moved_tag_retires);
 	tcase_add_test(tc, test_pool_labels_and_free_leaves_none);
 	tcase_add_test(tc, test_pool_missing_agent_makes_nothing);
+	tcase_add_test(tc, test_pool_task_takes_the_containers_id);
+	tcase_add_test(tc, test_pool_dead_warm_container_runs_cold);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,7 +11,14 @@
  * as the engine would. A task whose spec names a pool (ecs_task_spec.pool)
  * takes a warm container of its key when there is one ("pooled" in the
  * result) and otherwise runs cold; either way the container serves that one
- * task and then goes to deletion.
+ * task and then goes to deletion. A pooled container is labelled with a task
+ * id of its own when it is made (ECS_LABEL_TASK_ID: labels cannot change
+ * later); a task that names no id (ecs_task_spec.task_id NULL) takes that
+ * one, so its container is found by its id as a cold one is. A task that
+ * names its id keeps it, and its pooled container carries the pool's.
+ * A warm container that stopped running (the engine restarted) runs nothing:
+ * the task that took it runs cold, and the pool retires every warm container
+ * that no longer runs.
  *
  * Background threads refill the pools, a bounded number of creates at once:
  * fixed pools (ecs_pool_set_size(), by image reference, which is resolved to
