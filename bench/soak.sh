@@ -36,6 +36,8 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/leftovers.sh
+. "$ROOT/scripts/leftovers.sh"
 DURATION=${1:-${SOAK_DURATION:-60}}
 CONCURRENCY=${2:-${SOAK_CONCURRENCY:-4}}
 IMAGE=${ECS_TEST_IMAGE:-ecs/busybox:latest}
@@ -47,6 +49,8 @@ log() { echo "soak: $*" >&2; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ecs-soak.XXXXXX")
 INSTANCE=
 ours() { [ -z "$INSTANCE" ] || "$DOCKER" ps -aq --filter "label=ecs.instance=$INSTANCE" 2>/dev/null; }
+# ours, but for the idle warm containers of its pools (those are meant to be there)
+left_over() { [ -z "$INSTANCE" ] || ecs_leftovers "$DOCKER" -- "label=ecs.instance=$INSTANCE"; }
 cleanup() {
     ECS_RUN=$WORK/run "$ROOT/scripts/stack.sh" stop >/dev/null 2>&1 || true
     ids=$(ours || true)
@@ -110,8 +114,8 @@ EOF
 
 # Nothing of this instance left (the reaper deletes after answering).
 i=0
-while [ -n "$(ours)" ] && [ $i -lt 150 ]; do i=$((i + 1)); sleep 0.2; done
-left=$(ours | wc -l)
+while [ -n "$(left_over)" ] && [ $i -lt 150 ]; do i=$((i + 1)); sleep 0.2; done
+left=$(left_over | wc -l)
 if [ "$left" -ne 0 ]; then
     log "FAIL: $left container(s) of instance $INSTANCE left after 30 s"
     rc=1

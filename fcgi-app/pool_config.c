@@ -23,9 +23,7 @@
 int pool_conf_init(pool_conf *p)
 {
 	memset(p, 0, sizeof(*p));
-	/* Off until a pooled task's container can be found by its task id as a
-	 * cold one can (tests and operators look for it); fixed pools work. */
-	p->adaptive = 0;
+	p->adaptive = 1;
 	p->budget = DEFAULT_BUDGET;
 	p->adaptive_size = DEFAULT_ADAPTIVE_SIZE;
 	p->idle_ttl_s = ECS_POOL_DEFAULT_IDLE_TTL_S;

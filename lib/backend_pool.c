@@ -56,21 +56,24 @@ static int header(unsigned char **out, size_t *len, const ecs_pool_lease *lease,
 	return rc;
 }
 
-/* The agent did not report (it died, or the container was killed): the engine's view. */
-static void engine_outcome(ecs_task_result *result, ecs_engine *engine, int *code)
+/*
+ * The agent did not report (it died, or the container was killed), or cannot
+ * know (runsc: no OOM counter): the engine's view. Without one (the engine
+ * went away with the stream) the outcome is unknown: an error, as on the
+ * cold path, never a made-up exit status.
+ */
+static int engine_outcome(ecs_task_result *result, ecs_engine *engine, int *code)
 {
 	ecs_container_info info;
 	int rc = ecs_container_wait(code, engine, result->container_id, ECS_BACKEND_KILL_WAIT_MS, NULL);
 
-	if (rc != 0) {
-		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: wait after the agent's end failed (%s: %s)",
-			       result->task_id, result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
-		*code = 137;
-	}
+	if (rc != 0)
+		return ecs_task_fail_engine(result, engine, "wait", rc);
 	memset(&info, 0, sizeof(info));
 	if (ecs_container_inspect(&info, engine, result->container_id) == 0)
 		result->oom_killed = info.oom_killed;
 	ecs_container_info_clear(&info);
+	return 0;
 }
 
 static void kill_it(ecs_task_result *result, ecs_engine *engine)
@@ -104,9 +107,11 @@ static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap
 	if (run_rc != 0)
 		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, run_rc);
 	if (!ecs_capture_agent_exit(cap, &x, &msg)) {
-		engine_outcome(result, engine, &code);
-		result->exit_code = code;
-		return 0;
+		int rc = engine_outcome(result, engine, &code);
+
+		if (rc == 0)
+			result->exit_code = code;
+		return rc;
 	}
 	if (x.kind == ECS_AGENT_FAILED) {
 		char why[300];
@@ -118,7 +123,7 @@ static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap
 	result->exit_code = x.code;
 	result->oom_killed = (x.flags & ECS_AGENT_EXIT_OOM) != 0;
 	if (x.flags & ECS_AGENT_EXIT_OOM_UNKNOWN)
-		engine_outcome(result, engine, &code); /* runsc: the engine knows */
+		return engine_outcome(result, engine, &code); /* runsc: the engine knows */
 	return 0;
 }
 

@@ -12,6 +12,10 @@ info() { printf '    %s\n' "$*"; }
 warn() { printf '==> WARNING: %s\n' "$*" >&2; }
 die()  { printf '==> ERROR: %s\n' "$*" >&2; exit 1; }
 
+# ecs_idle_warm, ecs_leftovers: what "nothing left" means with warm pools.
+# shellcheck source=scripts/leftovers.sh
+. "$(dirname "${BASH_SOURCE[0]}")/leftovers.sh"
+
 # wait_for SECONDS DESCRIPTION COMMAND [ARGS...]
 # Polls COMMAND every 0.2 s until it succeeds; fails after SECONDS.
 # Use this instead of a fixed sleep: it returns as soon as the thing is ready.

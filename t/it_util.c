@@ -139,7 +139,11 @@ int it_cleanup_run(void)
 	if (rc != ECS_OK)
 		goto out;
 	for (i = 0; i < count; i++) {
-		if (list[i].task_id == NULL || strncmp(list[i].task_id, run_prefix, strlen(run_prefix)) != 0)
+		/* a test's pools label their containers with an instance of the run's prefix */
+		int ours = (list[i].task_id != NULL && strncmp(list[i].task_id, run_prefix, strlen(run_prefix)) == 0) ||
+			   (list[i].instance != NULL && strncmp(list[i].instance, run_prefix, strlen(run_prefix)) == 0);
+
+		if (!ours)
 			continue;
 		found++;
 		rc = ecs_container_delete(e, list[i].id);

@@ -185,4 +185,13 @@ task_gone() {
 }
 # e2e_has_engine: this machine's Docker engine answers (we can look for
 # leftovers only then).
+# task_containers MARKER: ids of the running ecs containers with a process
+# whose command line has MARKER (a pooled container's own command is
+# ecs-agent, the task its child: look at the processes, not the Cmd).
+task_containers() {
+    local id
+    for id in $(docker ps -q --no-trunc --filter label=ecs.managed=true --filter status=running 2>/dev/null); do
+        docker top "$id" -o pid,args 2>/dev/null | grep -qF -- "$1" && echo "$id"
+    done | grep .
+}
 e2e_has_engine() { e2e_loopback && docker info >/dev/null 2>&1; }

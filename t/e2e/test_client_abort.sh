@@ -12,10 +12,7 @@ if ! e2e_has_engine; then
     finish
 fi
 marker="sleep 60.$$"
-find_container() {
-    docker ps --no-trunc --filter label=ecs.managed=true --format '{{.ID}} {{.Command}}' |
-        awk -v m="$marker" 'index($0, m) { print $1 }' | grep .
-}
+find_container() { task_containers "$marker"; }
 container_gone() { [ -z "$(docker ps -aq --filter "id=$1")" ]; }
 
 curl -sS -o /dev/null --max-time 90 --cacert "$ECS_CA_CERT" --cert "$ECS_CLIENT_CERT" --key "$ECS_CLIENT_KEY" \

@@ -17,26 +17,29 @@ e2e_on_exit restart
 
 check "service up before" up
 
+# Warm containers (adaptive pools are on by default: a task's miss gives its
+# key a pool) must not outlive a responder killed hard either: run a task so
+# that its key has a pool, and note the warm containers.
+warm=
+if e2e_has_engine; then
+    api /v1.1/tasks -H 'Content-Type: application/json' \
+        --data '{"docker_image": "'"$ECS_TEST_IMAGE"'", "cmd": ["true"]}'
+    check "a task runs before" expect_status 201
+    warm_ones() { warm=$(docker ps -q --no-trunc --filter label=ecs.managed=true --filter label=ecs.pool \
+        --filter status=running 2>/dev/null); [ -n "$warm" ]; }
+    check "its key has warm containers" wait_for 30 warm_ones
+fi
+
 # A task in flight when ecs-fcgi dies must not leave its container behind:
 # start one that sleeps, then kill the responder hard.
-t0=$(date +%s)
+marker="20.$$"
 api /v1.1/tasks -H 'Content-Type: application/json' --max-time 60 \
-    --data '{"docker_image": "'"$ECS_TEST_IMAGE"'", "cmd": ["sleep", "20"]}' \
+    --data '{"docker_image": "'"$ECS_TEST_IMAGE"'", "cmd": ["sleep", "'"$marker"'"]}' \
     >/dev/null 2>&1 &
 inflight=$!
 e2e_on_exit "kill $inflight 2>/dev/null || true"
 orphan=
-find_orphan() { # the sleeping task's container, created by this test
-    local id
-    for id in $(docker ps -q --filter label=ecs.managed=true --filter status=running 2>/dev/null); do
-        if [ "$(docker inspect --format '{{join .Config.Cmd " "}}' "$id" 2>/dev/null)" = "sleep 20" ] &&
-           [ "$(date -d "$(docker inspect --format '{{.Created}}' "$id")" +%s)" -ge "$t0" ]; then
-            orphan=$id
-            return 0
-        fi
-    done
-    return 1
-}
+find_orphan() { orphan=$(task_containers "sleep $marker" | head -n 1); [ -n "$orphan" ]; }
 if e2e_has_engine; then
     check "the task's container is running" wait_for 20 find_orphan
 fi
@@ -55,25 +58,11 @@ if [ -n "$ECS_HEALTH_URL" ]; then
     check "health listener reports it: JSON 502" expect_error_status 502
 fi
 
-# ecs-fcgi's start-up sweep removes what a crash left behind, but only
-# containers that were created, and (once exited) stopped, more than
-# sweep_min_age ago (60 s unless ecs.conf says otherwise: younger ones may
-# belong to another live responder on the same engine, which may be reading
-# their logs). Let the orphan finish its sleep and reach that age, then restart.
-if [ -n "$orphan" ]; then
-    min_age=$(sed -n 's/^[[:space:]]*sweep_min_age[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' \
-        "$ECS_RUN/ecs.conf" 2>/dev/null | tail -n 1)
-    min_age=${min_age:-60}
-    exited_long_ago() {
-        local finished
-        [ "$(docker inspect --format '{{.State.Status}}' "$orphan" 2>/dev/null)" = exited ] || return 1
-        finished=$(date -d "$(docker inspect --format '{{.State.FinishedAt}}' "$orphan")" +%s) || return 1
-        [ $(( $(date +%s) - finished )) -gt "$min_age" ]
-    }
-    say "waiting for the orphan ${orphan:0:12} to have exited more than ${min_age}s ago"
-    wait_for $(( min_age + 60 )) exited_long_ago || true
-fi
-
+# The killed responder's instance lock died with it: the next start-up sweep
+# removes its containers at once, the running orphan and the warm ones
+# included, whatever their age (sweep_min_age spares only the young
+# containers of instances it cannot prove dead).
+[ -z "$orphan" ] || check "the orphan still runs" bash -c '[ "$(docker inspect --format "{{.State.Status}}" "$1")" = running ]' _ "$orphan"
 check "ecs-fcgi starts again" "$ECS_STACK" start-fcgi
 check "service restored" wait_for 30 up
 
@@ -88,6 +77,11 @@ if e2e_has_engine; then
     if [ -n "$orphan" ]; then
         check "the task killed with ecs-fcgi left no container" wait_for 30 orphan_gone
     fi
+    warm_gone() {
+        local id
+        for id in $warm; do [ -z "$(docker ps -aq --filter "id=$id" 2>/dev/null)" ] || return 1; done
+    }
+    [ -z "$warm" ] || check "the killed responder's warm containers are gone" wait_for 30 warm_gone
 fi
 
 finish

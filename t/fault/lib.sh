@@ -23,6 +23,8 @@ FAULT_PORT=${FAULT_PORT:-8553}
 DOCKER=${DOCKER:-/usr/bin/docker}
 IMAGE=${ECS_TEST_IMAGE:-ecs/busybox:latest}
 STACK=$FAULT_REPO/scripts/stack.sh
+# shellcheck source=scripts/leftovers.sh
+. "$FAULT_REPO/scripts/leftovers.sh"
 PASSED=0 FAILED=0
 
 say() { printf '%s: %s\n' "$FAULT_NAME" "$*"; }
@@ -181,11 +183,14 @@ is_json_error() {
     say "  answer: HTTP $STATUS $(head -c 300 "$T/body" 2>/dev/null) $(cat "$T/curl.err" 2>/dev/null)"
     return 1
 }
-# ecs containers on the private engine (all of them are this test's).
-ecs_left() { edocker ps -aq --filter label=ecs.managed=true 2>/dev/null; }
+# ecs containers on the private engine (all of them are this test's), but for idle warm ones
+ecs_left() { ecs_leftovers edocker; }
 no_ecs_left() { engine_ping && [ -z "$(ecs_left)" ]; }
-running_marker() { # running_marker TEXT: a running container whose command has TEXT
-    edocker ps --no-trunc --format '{{.ID}} {{.Command}}' 2>/dev/null | awk -v m="$1" 'index($0, m) { print $1 }' | grep .
+running_marker() { # running_marker TEXT: a running container with a process whose command line has TEXT
+    local id # (processes, not Cmd: a pooled container's Cmd is ecs-agent, the task its child)
+    for id in $(edocker ps -q --no-trunc 2>/dev/null); do
+        edocker top "$id" -o pid,args 2>/dev/null | grep -qF -- "$1" && echo "$id"
+    done | grep .
 }
 health_is() { # health_is green|red: the comprehensive check says so
     MAX_TIME=20 api '/v1.1/_health?quick=false'

@@ -30,10 +30,6 @@ for c in $clients; do
 	for pid in $(ps -o pid= --ppid "$c"); do kill -KILL "$pid"; done
 done
 for c in $clients; do wait "$c" 2>/dev/null; done
-none_running() {
-	n=$(docker_api '/containers/json?all=1&filters=%7B%22label%22%3A%5B%22ecs.managed%3Dtrue%22%5D%7D' |
-		jq --arg m "$marker" '[.[] | select(.Command | contains($m))] | length')
-	[ "$n" -eq 0 ]
-}
+none_running() { [ "$(marker_containers "$marker" | wc -l)" -eq 0 ]; }
 wait_for none_running || fail "the cancelled tasks' containers are still there"
 pass

@@ -152,7 +152,7 @@ fi
 
 # ---- nothing left ----------------------------------------------------------------------------
 say "at ${SECONDS}s: nothing left"
-none_left() { local n; for n in $SW_NODES; do [ -z "$(sw_managed_ids "$n")" ] || return 1; done; }
+none_left() { local n; for n in $SW_NODES; do [ -z "$(ecs_leftovers swd "$n")" ] || return 1; done; } # idle warm pool containers belong there
 if wait_for 20 "no ecs.managed container on any node" none_left; then
 	ok "no container labelled ecs.managed=true left on any node"
 else
