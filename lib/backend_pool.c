@@ -68,7 +68,7 @@ static int engine_outcome(ecs_task_result *result, ecs_engine *engine, int *code
 	int rc = ecs_container_wait(code, engine, result->container_id, ECS_BACKEND_KILL_WAIT_MS, NULL);
 
 	if (rc != 0)
-		return ecs_task_fail_engine(result, engine, "wait", rc);
+		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, rc);
 	memset(&info, 0, sizeof(info));
 	if (ecs_container_inspect(&info, engine, result->container_id) == 0)
 		result->oom_killed = info.oom_killed;
