@@ -14,6 +14,7 @@
 #include <ecs/ecs.h>
 #include "backend.h"
 #include "capture.h"
+#include "container_private.h"
 #include "engine_private.h"
 #include "stream.h"
 
@@ -222,7 +223,9 @@ static int run_wait(ecs_task_result *result, ecs_engine *engine, const ecs_task_
  * Write stdin and read the output as it comes until the stream ends, then
  * wait for the exit status with what is left of the timeout (a process may
  * close its output and run on). Past the timeout, or cancelled, run_wait()
- * kills it. The timeout counts from the start request.
+ * kills it. The timeout counts from when the start answered: a start slow
+ * under load (seconds) must not eat the task's time; the start has a bound
+ * of its own (spec->start_timeout_ms).
  */
 static int run_attached(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec,
 			ecs_capture *cap, long timeout_ms, double started)
@@ -245,6 +248,7 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 	ecs_reaper *reaper = task->reaper;
 	const ecs_task_spec *spec = task->spec;
 	long timeout_ms = task->timeout_ms;
+	long start_timeout_ms = spec->start_timeout_ms ? spec->start_timeout_ms : ECS_TASK_DEFAULT_START_TIMEOUT_MS;
 	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
 	ecs_capture *cap = NULL;
 	int missing_cmd = 0;
@@ -262,7 +266,8 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 	cs.labels = spec->labels;
 	cs.labels_len = spec->labels_len;
 	cs.task_id = result->task_id;
-	cs.deadline = time(NULL) + (time_t)((timeout_ms + 999) / 1000) + ECS_TASK_DEADLINE_GRACE_S;
+	/* The run's timeout counts from after the start, which has its own bound. */
+	cs.deadline = time(NULL) + (time_t)((start_timeout_ms + timeout_ms + 999) / 1000) + ECS_TASK_DEADLINE_GRACE_S;
 	cs.profile = spec->profile;
 	cs.image_working_dir = task->image->working_dir;
 	cs.open_stdin = spec->stdin_len > 0;
@@ -309,8 +314,14 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 		result->timings.start = ecs_task_now_ms() - t;
 		goto out;
 	}
-	rc = ecs_container_start(engine, result->container_id);
-	if (rc != 0 && rc != ECS_ECANCELED && rc != ECS_ENOMEM && start_failure_exit(ecs_engine_errmsg(engine)) != 0) {
+	rc = ecs_container_start_within(engine, result->container_id, start_timeout_ms);
+	if (rc == ECS_ETIMEDOUT) {
+		/* The engine may still start it: task.c disposes of the container (a forced delete). */
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "the engine did not start the container within %ld ms", start_timeout_ms);
+		rc = ecs_task_fail(result, ECS_TASK_PHASE_START, rc, msg);
+	} else if (rc != 0 && rc != ECS_ECANCELED && rc != ECS_ENOMEM && start_failure_exit(ecs_engine_errmsg(engine)) != 0) {
 		missing_cmd = 1;
 		result->exit_code = start_failure_exit(ecs_engine_errmsg(engine));
 		rc = buffer_set(&result->err, ecs_engine_errmsg(engine));
@@ -328,7 +339,7 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 	if (!missing_cmd) {
 		double t_run = ecs_task_now_ms();
 
-		rc = run_attached(result, engine, spec, cap, timeout_ms, t);
+		rc = run_attached(result, engine, spec, cap, timeout_ms, t_run);
 		result->timings.run = ecs_task_now_ms() - t_run;
 		if (rc != 0)
 			goto out;

@@ -345,8 +345,9 @@ int ecs_container_create_agent(char **id_out, ecs_engine *engine, const ecs_cont
  * One bodiless request on a container. @ok_status is a non-2xx status that
  * also means success (0 for none); @ok_conflict makes a 409 success too.
  */
-static int simple_call(ecs_engine *engine, const char *method, const char *id, const char *suffix,
-		const char *what, long ok_status, int ok_conflict)
+/* @timeout_ms: 0 for the handle's request timeout. */
+static int simple_call_within(ecs_engine *engine, const char *method, const char *id, const char *suffix,
+		const char *what, long ok_status, int ok_conflict, long timeout_ms)
 {
 	ecs_http_request req = { 0 };
 	ecs_http_response resp = { 0 };
@@ -358,6 +359,7 @@ static int simple_call(ecs_engine *engine, const char *method, const char *id, c
 		return ecs_engine_fail(engine, ECS_ENOMEM, "%s: out of memory", what);
 	req.method = method;
 	req.path = path;
+	req.timeout_ms = timeout_ms;
 	rc = ecs_http_do(engine, &req, &resp);
 	if (rc != ECS_OK)
 		goto out;
@@ -372,14 +374,25 @@ out:
 	return rc;
 }
 
+static int simple_call(ecs_engine *engine, const char *method, const char *id, const char *suffix,
+		const char *what, long ok_status, int ok_conflict)
+{
+	return simple_call_within(engine, method, id, suffix, what, ok_status, ok_conflict, 0);
+}
+
 int ecs_container_start(ecs_engine *engine, const char *id)
+{
+	return ecs_container_start_within(engine, id, 0);
+}
+
+int ecs_container_start_within(ecs_engine *engine, const char *id, long timeout_ms)
 {
 	int rc = check_id(engine, id, "start container");
 
 	if (rc != ECS_OK)
 		return rc;
 	/* 304: it was already started, which is what the caller wanted. */
-	rc = simple_call(engine, "POST", id, "/start", "start container", 304, 0);
+	rc = simple_call_within(engine, "POST", id, "/start", "start container", 304, 0, timeout_ms);
 	/*
 	 * The engine answers 400 when the runtime cannot exec the command
 	 * ("executable file not found"): the spec was well-formed, the image

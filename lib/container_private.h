@@ -1,4 +1,4 @@
-/* Private: containers made for the warm pool (lib/pool.c). */
+/* Private: containers made for the warm pool (lib/pool.c), and a start the task runner bounds. */
 #ifndef ECS_CONTAINER_PRIVATE_H
 #define ECS_CONTAINER_PRIVATE_H
 
@@ -23,5 +23,14 @@ typedef struct {
  */
 int ecs_container_create_agent(char **id_out, ecs_engine *engine, const ecs_container_spec *spec,
 			       const ecs_container_agent *agent);
+
+/**
+ * ecs_container_start_within - ecs_container_start() bounded by @timeout_ms
+ * (0: the handle's request timeout) instead of the handle's: under load a
+ * start can take seconds, and the task runner bounds it on its own
+ * (ecs_task_spec.start_timeout_ms). ECS_ETIMEDOUT when the engine did not
+ * answer in time (it may still start the container). Same returns otherwise.
+ */
+int ecs_container_start_within(ecs_engine *engine, const char *id, long timeout_ms);
 
 #endif

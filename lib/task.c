@@ -139,9 +139,10 @@ static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 	}
 	if (spec->stdin_len > 0 && spec->stdin_data == NULL)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "stdin_len without stdin_data");
-	if (spec->timeout_ms < 0 || spec->pull_timeout_ms < 0)
+	if (spec->timeout_ms < 0 || spec->pull_timeout_ms < 0 || spec->start_timeout_ms < 0)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "negative timeout");
-	if (spec->timeout_ms > ECS_TASK_MAX_TIMEOUT_MS || spec->pull_timeout_ms > ECS_TASK_MAX_TIMEOUT_MS)
+	if (spec->timeout_ms > ECS_TASK_MAX_TIMEOUT_MS || spec->pull_timeout_ms > ECS_TASK_MAX_TIMEOUT_MS ||
+	    spec->start_timeout_ms > ECS_TASK_MAX_TIMEOUT_MS)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "timeout longer than 7 days");
 	if (spec->profile != NULL) {
 		char why[256];

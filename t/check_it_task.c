@@ -458,6 +458,29 @@ START_TEST(test_task_start_failure_deletes_container)
 }
 END_TEST
 
+/* A start past start_timeout_ms: ECS_ETIMEDOUT in phase start, and the container goes (run_spec checks). */
+START_TEST(test_task_start_timeout)
+{
+	static const char *const cmd[] = { "true" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result r;
+	int rc;
+
+	spec.start_timeout_ms = 1;
+	rc = run_spec(&r, &spec, "starttimeout", cmd, N(cmd));
+	if (r.pooled) {
+		/* a warm container was started long before: no start to bound */
+		assert_ok(rc, &r);
+	} else {
+		ck_assert_msg(rc == ECS_ETIMEDOUT, "got %s: %s", ecs_error_name(rc), r.error);
+		ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_START);
+		ck_assert_ptr_nonnull(r.container_id);
+		ck_assert_msg(strstr(r.error, "within 1 ms") != NULL, "%s", r.error);
+	}
+	ecs_task_result_clear(&r);
+}
+END_TEST
+
 struct canceller {
 	ecs_cancel *token;
 	unsigned int after_ms;
@@ -1061,6 +1084,7 @@ static Suite *task_suite(void)
 	tcase_add_test(tc, test_task_timeout_kills);
 	tcase_add_test(tc, test_task_exec_failure_is_126);
 	tcase_add_test(tc, test_task_start_failure_deletes_container);
+	tcase_add_test(tc, test_task_start_timeout);
 	tcase_add_test(tc, test_task_cancel_kills_and_deletes);
 	tcase_add_test(tc, test_task_stdin_round_trip);
 	tcase_add_test(tc, test_task_stdin_unread_times_out);

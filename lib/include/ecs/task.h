@@ -50,6 +50,7 @@ typedef enum {
 
 #define ECS_TASK_SPEC_VERSION 5
 #define ECS_TASK_DEFAULT_TIMEOUT_MS 60000L
+#define ECS_TASK_DEFAULT_START_TIMEOUT_MS 60000L
 #define ECS_TASK_DEFAULT_OUTPUT_CAP (1024u * 1024u)
 /** Seconds added to the timeout for the deadline label (see ECS_LABEL_DEADLINE). */
 #define ECS_TASK_DEADLINE_GRACE_S 300
@@ -75,7 +76,15 @@ typedef enum {
  * @auth: registry credentials for the pull; NULL for none.
  * @stdin_data, @stdin_len: bytes for the process's stdin; NULL/0 for none
  *    (then stdin is empty).
- * @timeout_ms: how long the container may run; 0 = ECS_TASK_DEFAULT_TIMEOUT_MS.
+ * @timeout_ms: how long the process may run, counted from when it runs (the
+ *    engine's start answered; for a warm container, the hand-over to its
+ *    agent), so a slow start does not eat into it; 0 =
+ *    ECS_TASK_DEFAULT_TIMEOUT_MS.
+ * @start_timeout_ms: bound on the engine's start of the container; 0 =
+ *    ECS_TASK_DEFAULT_START_TIMEOUT_MS. Past it the run fails with
+ *    ECS_ETIMEDOUT in phase start and the container is disposed of. Not used
+ *    by a warm container (started long before) nor by the Swarm backend
+ *    (its timeout counts from the service's creation).
  * @profile: the sandbox (see <ecs/profile.h>); NULL for
  *    ECS_SANDBOX_PROFILE_INIT, the safe defaults. An invalid one is ECS_EINVAL
  *    in phase "validate".
@@ -96,7 +105,7 @@ typedef enum {
  *
  * Version 2 replaced version 1's memory_bytes, nano_cpus, pids_limit and
  * network_mode by @profile; version 3 added @backend, version 4 @pool,
- * version 5 @labels.
+ * version 5 @labels and @start_timeout_ms.
  */
 typedef struct {
 	unsigned int version;
@@ -120,10 +129,11 @@ typedef struct {
 	ecs_pool *pool;
 	const char *const *labels;
 	size_t labels_len;
+	long start_timeout_ms;
 } ecs_task_spec;
 
 #define ECS_TASK_SPEC_INIT { ECS_TASK_SPEC_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0, 0, \
-	ECS_PULL_IF_NOT_PRESENT, 0, NULL, ECS_TASK_BACKEND_LOCAL, NULL, NULL, 0 }
+	ECS_PULL_IF_NOT_PRESENT, 0, NULL, ECS_TASK_BACKEND_LOCAL, NULL, NULL, 0, 0 }
 
 /**
  * ecs_task_phase - the step of ecs_task_run() that failed (result->error_phase).
@@ -229,7 +239,8 @@ typedef struct {
  * timed out); else ECS_EINVAL (bad spec: nothing was created, error_phase
  * ECS_TASK_PHASE_VALIDATE; or the engine refused the container as invalid), ECS_ENOTFOUND
  * (no such image), ECS_EUNAUTHORIZED (registry refused), ECS_EUNAVAILABLE,
- * ECS_ETIMEDOUT (the engine did not answer in time), ECS_ECANCELED,
+ * ECS_ETIMEDOUT (the engine did not answer in time; in phase start, the
+ * start took longer than start_timeout_ms), ECS_ECANCELED,
  * ECS_EENGINE, ECS_EPROTO or ECS_ENOMEM, with result->error_phase and
  * result->error telling where and why. The engine handle's
  * ecs_engine_errmsg() is then result->error (also for a refused spec), and
