@@ -28,13 +28,25 @@ class Client:
         self.c = http.client.HTTPSConnection(host, int(port), context=ctx)
 
     def task(self, body):
+        """(ms, pooled, None) or, for any other answer than the task's output, (ms, False, what it was)."""
         t = time.perf_counter()
         self.c.request("POST", "/v1.1/tasks", body, {"Content-Type": "application/json", **auth})
         r = self.c.getresponse()
-        doc = json.loads(r.read())
+        raw = r.read()
         ms = (time.perf_counter() - t) * 1000
-        assert r.status == 201 and base64.b64decode(doc["stdout"]) == b"hello world\n", doc
-        return ms, doc.get("pooled")
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            return ms, False, "HTTP %d, not JSON: %r" % (r.status, raw[:200])
+        if r.status != 201 or base64.b64decode(doc.get("stdout", "")) != b"hello world\n":
+            return ms, False, "HTTP %d %s: %s" % (r.status, doc.get("code", ""), doc.get("message", doc))
+        return ms, doc.get("pooled"), None
+
+    def task_ok(self, body):
+        ms, pooled, err = self.task(body)
+        if err:
+            sys.exit("bench/pool.py: a task failed: " + err)
+        return ms, pooled
 
 
 class Unix(http.client.HTTPConnection):
@@ -92,10 +104,10 @@ res = {"cold (ecs, TLS)": [], "pooled (ecs, TLS)": [], "bare engine sequence": [
 notpooled = 0
 for i in range(N):
     wait_warm(cl, 1)
-    ms, pooled = cl.task(POOLED)
+    ms, pooled = cl.task_ok(POOLED)
     res["pooled (ecs, TLS)"].append(ms)
     notpooled += not pooled
-    ms, pooled = cl.task(COLD)
+    ms, pooled = cl.task_ok(COLD)
     res["cold (ecs, TLS)"].append(ms)
     res["bare engine sequence"].append(bare(u))
     res["docker run --rm"].append(docker_run())
@@ -114,7 +126,12 @@ for name, body in (("pooled", POOLED), ("cold", COLD)):
         t.start()
     for t in threads:
         t.join()
-    burst[name] = ((time.perf_counter() - t0) * 1000, [o[0] for o in out], sum(1 for o in out if o[1]))
+    failed = [o[2] for o in out if o[2]]
+    for why in failed:
+        print("bench/pool.py: burst %s: %s" % (name, why), file=sys.stderr)
+    ok = [o for o in out if not o[2]]
+    burst[name] = ((time.perf_counter() - t0) * 1000, [o[0] for o in ok] or [0.0], sum(1 for o in ok if o[1]),
+                   len(failed))
 
 bare50 = p50(res["bare engine sequence"])
 print("| path (busybox `echo hello world`, %d interleaved rounds) | p50 ms | min ms | max ms | p50 / bare engine |" % N)
@@ -122,9 +139,9 @@ print("| --- | --- | --- | --- | --- |")
 for k, v in res.items():
     print("| %s | %.1f | %.1f | %.1f | %.3f |" % (k, p50(v), min(v), max(v), p50(v) / bare50))
 print()
-print("| burst of 8 at once | wall ms | p50 ms | max ms | pooled |")
-print("| --- | --- | --- | --- | --- |")
-for k, (wall, v, n) in burst.items():
-    print("| %s | %.0f | %.1f | %.1f | %d of 8 |" % (k, wall, p50(v), max(v), n))
+print("| burst of 8 at once | wall ms | p50 ms | max ms | pooled | failed |")
+print("| --- | --- | --- | --- | --- | --- |")
+for k, (wall, v, n, nfailed) in burst.items():
+    print("| %s | %.0f | %.1f | %.1f | %d of 8 | %d |" % (k, wall, p50(v), max(v), n, nfailed))
 print()
 print("single-client pooled requests that ran cold: %d of %d" % (notpooled, N))

@@ -19,6 +19,9 @@ trap 'ECS_RUN=$run "$src/scripts/stack.sh" stop >/dev/null 2>&1 || true; rm -rf 
 	echo "[pool \"ecs/busybox:latest\"]"
 	echo "size = 8"
 } | awk '/^\[ecs\]$/ { if (seen++) next } { print }' > "$conf"
+# nginx's per-client limits are for the internet, not for a burst from one bench client
+export ECS_NGINX_CLIENT_RATE=10000r/s ECS_NGINX_CLIENT_BURST=10000 ECS_NGINX_CLIENT_CONN=1000 \
+	ECS_NGINX_IP_RATE=10000r/s ECS_NGINX_IP_BURST=10000 ECS_NGINX_IP_CONN=1000
 ECS_RUN=$run ECS_CONFIG=$conf ECS_HTTPS_LISTEN=127.0.0.1:$port ECS_REDIRECT_LISTEN=127.0.0.1:$((port + 1)) \
 	ECS_HEALTH_LISTEN=127.0.0.1:$((port + 2)) "$src/scripts/stack.sh" start >/dev/null
 python3 "$src/bench/pool.py" "$run/ecs.env" "${1:-20}"
