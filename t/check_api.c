@@ -230,6 +230,32 @@ START_TEST(test_task_spec_older_version_taken)
 }
 END_TEST
 
+/* Each _init() gives what its macro gives, and refuses a version it does not know. */
+#define CHECK_INIT(type, fn, macro, ver)                                   \
+	do {                                                                   \
+		static const type a_ = macro;                                  \
+		type b_;                                                       \
+		memset(&b_, 0x5a, sizeof(b_));                                 \
+		ck_assert_int_eq(fn(&b_, ver), ECS_OK);                    \
+		ck_assert_uint_eq(b_.version, ver);                        \
+		ck_assert_mem_eq(&a_, &b_, sizeof(a_));                        \
+		memset(&b_, 0x5a, sizeof(b_));                                 \
+		ck_assert_int_eq(fn(&b_, (ver) + 1), ECS_EINVAL);          \
+		ck_assert_uint_eq(b_.version, 0x5a5a5a5au);                    \
+		ck_assert_int_eq(fn(NULL, ver), ECS_EINVAL);               \
+	} while (0)
+
+START_TEST(test_init_functions_match_macros)
+{
+	CHECK_INIT(ecs_task_spec, ecs_task_spec_init, ECS_TASK_SPEC_INIT, ECS_TASK_SPEC_VERSION);
+	CHECK_INIT(ecs_container_spec, ecs_container_spec_init, ECS_CONTAINER_SPEC_INIT, ECS_CONTAINER_SPEC_VERSION);
+	CHECK_INIT(ecs_engine_options, ecs_engine_options_init, ECS_ENGINE_OPTIONS_INIT, ECS_ENGINE_OPTIONS_VERSION);
+	CHECK_INIT(ecs_pool_options, ecs_pool_options_init, ECS_POOL_OPTIONS_INIT, ECS_POOL_OPTIONS_VERSION);
+	CHECK_INIT(ecs_reaper_options, ecs_reaper_options_init, ECS_REAPER_OPTIONS_INIT, ECS_REAPER_OPTIONS_VERSION);
+	CHECK_INIT(ecs_sweep_options, ecs_sweep_options_init, ECS_SWEEP_OPTIONS_INIT, ECS_SWEEP_OPTIONS_VERSION);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
 	Suite *s = suite_create("api");
@@ -244,6 +270,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_task_phase_name_keeps_the_old_strings);
 	tcase_add_test(tc, test_task_labels_checked_in_validate);
 	tcase_add_test(tc, test_task_spec_older_version_taken);
+	tcase_add_test(tc, test_init_functions_match_macros);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -64,6 +64,14 @@ typedef struct {
 #define ECS_CONTAINER_SPEC_INIT { ECS_CONTAINER_SPEC_VERSION, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0 }
 
 /**
+ * ecs_container_spec_init - set @out to ECS_CONTAINER_SPEC_INIT, for bindings that cannot use the macro.
+ * @version: ECS_CONTAINER_SPEC_VERSION of the header the caller was built with; another
+ *    is ECS_EINVAL (then @out is untouched).
+ * Returns 0 or ECS_EINVAL (also for a NULL @out). Thread-safe.
+ */
+ECS_EXTERN int ecs_container_spec_init(ecs_container_spec *out, unsigned int version);
+
+/**
  * ecs_container_create - POST /containers/create.
  * @id_out: receives the container id (free() it).
  * Returns 0, ECS_EINVAL (bad spec or profile, or the engine refused it as

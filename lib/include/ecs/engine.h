@@ -59,6 +59,14 @@ typedef struct {
 #define ECS_ENGINE_OPTIONS_INIT { ECS_ENGINE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL }
 
 /**
+ * ecs_engine_options_init - set @out to ECS_ENGINE_OPTIONS_INIT, for bindings that cannot use the macro.
+ * @version: ECS_ENGINE_OPTIONS_VERSION of the header the caller was built with; another
+ *    is ECS_EINVAL (then @out is untouched).
+ * Returns 0 or ECS_EINVAL (also for a NULL @out). Thread-safe.
+ */
+ECS_EXTERN int ecs_engine_options_init(ecs_engine_options *out, unsigned int version);
+
+/**
  * ecs_engine_new - make an engine handle. Does no I/O: the endpoint is
  * checked for form only; the API version is negotiated on first use.
  * @out: receives the handle, freed with ecs_engine_free().

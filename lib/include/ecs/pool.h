@@ -89,6 +89,14 @@ typedef struct {
 #define ECS_POOL_OPTIONS_INIT { ECS_POOL_OPTIONS_VERSION, ECS_ENGINE_OPTIONS_INIT, NULL, 0, 0, 0, 0, NULL }
 
 /**
+ * ecs_pool_options_init - set @out to ECS_POOL_OPTIONS_INIT, for bindings that cannot use the macro.
+ * @version: ECS_POOL_OPTIONS_VERSION of the header the caller was built with; another
+ *    is ECS_EINVAL (then @out is untouched).
+ * Returns 0 or ECS_EINVAL (also for a NULL @out). Thread-safe.
+ */
+ECS_EXTERN int ecs_pool_options_init(ecs_pool_options *out, unsigned int version);
+
+/**
  * ecs_pool_new - start a pool (its refill threads; nothing is created until
  * a size is set or, with adaptive pools, a task misses).
  * @out: receives the handle; free with ecs_pool_free().

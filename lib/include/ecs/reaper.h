@@ -50,6 +50,14 @@ typedef struct {
 #define ECS_SWEEP_OPTIONS_INIT { ECS_SWEEP_OPTIONS_VERSION, 0, NULL, 0, 0, NULL }
 
 /**
+ * ecs_sweep_options_init - set @out to ECS_SWEEP_OPTIONS_INIT, for bindings that cannot use the macro.
+ * @version: ECS_SWEEP_OPTIONS_VERSION of the header the caller was built with; another
+ *    is ECS_EINVAL (then @out is untouched).
+ * Returns 0 or ECS_EINVAL (also for a NULL @out). Thread-safe.
+ */
+ECS_EXTERN int ecs_sweep_options_init(ecs_sweep_options *out, unsigned int version);
+
+/**
  * ecs_sweep - delete orphaned ecs containers once, synchronously. On a Swarm
  * manager also the Swarm backend's services (and with them their tasks'
  * containers on every node) and stdin configs, by the same rules: instance
@@ -92,6 +100,14 @@ typedef struct {
 } ecs_reaper_options;
 
 #define ECS_REAPER_OPTIONS_INIT { ECS_REAPER_OPTIONS_VERSION, ECS_ENGINE_OPTIONS_INIT, 0, 0, 0, 0, 0, 0, NULL }
+
+/**
+ * ecs_reaper_options_init - set @out to ECS_REAPER_OPTIONS_INIT, for bindings that cannot use the macro.
+ * @version: ECS_REAPER_OPTIONS_VERSION of the header the caller was built with; another
+ *    is ECS_EINVAL (then @out is untouched).
+ * Returns 0 or ECS_EINVAL (also for a NULL @out). Thread-safe.
+ */
+ECS_EXTERN int ecs_reaper_options_init(ecs_reaper_options *out, unsigned int version);
 
 /**
  * ecs_reaper_new - start a reaper thread.

@@ -136,6 +136,14 @@ typedef struct {
 	ECS_PULL_IF_NOT_PRESENT, 0, NULL, ECS_TASK_BACKEND_LOCAL, NULL, NULL, 0, 0 }
 
 /**
+ * ecs_task_spec_init - set @out to ECS_TASK_SPEC_INIT, for bindings that cannot use the macro.
+ * @version: ECS_TASK_SPEC_VERSION of the header the caller was built with; another
+ *    is ECS_EINVAL (then @out is untouched).
+ * Returns 0 or ECS_EINVAL (also for a NULL @out). Thread-safe.
+ */
+ECS_EXTERN int ecs_task_spec_init(ecs_task_spec *out, unsigned int version);
+
+/**
  * ecs_task_phase - the step of ecs_task_run() that failed (result->error_phase).
  * @ECS_TASK_PHASE_NONE: no failure (0, what a successful run leaves).
  * @ECS_TASK_PHASE_VALIDATE: the spec was refused before any I/O (nothing was

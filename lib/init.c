@@ -1,0 +1,51 @@
+/*
+ * libecs: the function forms of the public _INIT macros, for bindings that
+ * cannot expand a C macro (libgit2's git_*_init_options): each fills the
+ * struct with its macro's defaults. The caller passes the version of the
+ * header it was built with, so a struct of another size is never written.
+ */
+#include <config.h>
+
+#include <string.h>
+
+#include <ecs/ecs.h>
+
+#define INIT_AS(type, macro, current)                  \
+	do {                                           \
+		/* static: its padding is zero too, so the bytes match the macro's */ \
+		static const type defaults_ = macro;   \
+		if (out == NULL || version != (current)) \
+			return ECS_EINVAL;             \
+		memcpy(out, &defaults_, sizeof(*out)); \
+		return ECS_OK;                         \
+	} while (0)
+
+int ecs_task_spec_init(ecs_task_spec *out, unsigned int version)
+{
+	INIT_AS(ecs_task_spec, ECS_TASK_SPEC_INIT, ECS_TASK_SPEC_VERSION);
+}
+
+int ecs_container_spec_init(ecs_container_spec *out, unsigned int version)
+{
+	INIT_AS(ecs_container_spec, ECS_CONTAINER_SPEC_INIT, ECS_CONTAINER_SPEC_VERSION);
+}
+
+int ecs_engine_options_init(ecs_engine_options *out, unsigned int version)
+{
+	INIT_AS(ecs_engine_options, ECS_ENGINE_OPTIONS_INIT, ECS_ENGINE_OPTIONS_VERSION);
+}
+
+int ecs_pool_options_init(ecs_pool_options *out, unsigned int version)
+{
+	INIT_AS(ecs_pool_options, ECS_POOL_OPTIONS_INIT, ECS_POOL_OPTIONS_VERSION);
+}
+
+int ecs_reaper_options_init(ecs_reaper_options *out, unsigned int version)
+{
+	INIT_AS(ecs_reaper_options, ECS_REAPER_OPTIONS_INIT, ECS_REAPER_OPTIONS_VERSION);
+}
+
+int ecs_sweep_options_init(ecs_sweep_options *out, unsigned int version)
+{
+	INIT_AS(ecs_sweep_options, ECS_SWEEP_OPTIONS_INIT, ECS_SWEEP_OPTIONS_VERSION);
+}
