@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # bench/soak.sh — a bounded soak: DURATION seconds of fixed-concurrency load
 # on an isolated stack of its own, good and bad requests mixed, every answer
 # checked, the responder's account (/v1.1/_metrics) checked against the
