@@ -384,6 +384,7 @@ START_TEST(test_container_create_takes_version_2)
 	ck_assert_str_eq(ecs_json_get_string(labels, ECS_LABEL_TASK_ID), task_id);
 	ck_assert_int_eq(json_object_object_length(labels), 2);
 	json_object_put(doc);
+	free(id);
 	free(task_id);
 }
 END_TEST
