@@ -11,8 +11,11 @@
 
 #include "image_match.h"
 
-/* The longest pattern we look at; a reference's name is at most 255. */
-#define PATTERN_MAX_LEN 512
+/*
+ * The longest pattern we look at: the longest valid reference (lib/image_ref.c:
+ * name 255, ":" tag 128, "@" digest 255), so every reference admits itself.
+ */
+#define PATTERN_MAX_LEN (255 + 1 + 128 + 1 + 255)
 #define TAG_PATTERN_MAX_LEN 128
 
 #define BAD(...) do { snprintf(why, whylen, __VA_ARGS__); rc = -1; goto out; } while (0)

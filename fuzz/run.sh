@@ -75,6 +75,8 @@ seed image_match digest 'ecs/tool:1@sha256:*\necs/tool:1@sha256:0123456789abcdef
 seed image_match hub 'busybox:1\ndocker.io/library/busybox:1'
 seed image_match port '127.0.0.1:*/ecs/*\n127.0.0.1:5000/ecs/private-busybox:1.0'
 seed image_match longalg 'ecs/t0:o_@hvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvva5:72012346789abcdef0123564789abcdef0123456789abcdef0123456789abcdef'
+# a 516-character reference, longer than the pattern bound was (found by fuzz_image_match)
+seed image_match longref '113.00ecs/t0:o_@hvvvrtry-0.d1.doistk-1.doke127.te-bregistroistr-1.doke1.d1.doistk-1.doke127.te-bregistroistr-1.doke127.te-bregistr-1.dokvvvvvvvvv-1.doke12327.te-bregistr-1.doke123.0-0te-bu127.0.0.1s.r127.0-0te-bu127.0u127.0.0.1s.rvvvvvvvvvv-1.doke1230o.847.0.0.5giregistr-1.dokse123.0-0te-bu127.0.0.1s.r127.0-0te-bu127.0u127.0.0.1s.rvvvvvvvvvv-1.doke12327.te-bregistr-1.doke123.0-0te-bu127.0.0.1s.r127.0-0te-bu127.0u127.0.0.1s.rvvvvvvvvvv-1.doke1230o.847.0.0.5giregistr-1.dokstry-va5:234678456788abcdef01234567cedba9f'
 
 # agent_proto: first byte odd = a task header (prefix + body), even = the agent's frames
 seed agent_proto header '\001ECSA\001\000\000\000\000\000\000\040A\000\000\000\003sh\000A\000\000\000\003-c\000E\000\000\000\004X=1\000W\000\000\000\002/\000'

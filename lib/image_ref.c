@@ -22,6 +22,9 @@
  * Digests: sha256, sha384 and sha512 need exactly 64, 96 and 128 lower-case
  * hex digits, as go-digest validates them; other algorithms pass with at
  * least 32 (the grammar's minimum) and are left for the engine to judge.
+ * A digest (algorithm, colon, hex) is at most 255 characters: the grammar
+ * sets no bound, but a request's reference must have one (image patterns
+ * hold the longest reference, name:tag@digest).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,7 @@
 
 #define NAME_MAX_LEN 255
 #define TAG_MAX_LEN 128
+#define DIGEST_MAX_LEN 255
 
 static int is_lower_alnum(char c)
 {
@@ -153,7 +157,7 @@ static int valid_digest(const char *s, size_t n)
 	size_t alg_len, hex_len;
 	const char *hex;
 
-	if (colon == NULL)
+	if (colon == NULL || n > DIGEST_MAX_LEN)
 		return 0;
 	alg_len = (size_t)(colon - s);
 	hex = colon + 1;

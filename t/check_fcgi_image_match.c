@@ -93,6 +93,32 @@ static const char *bad_patterns[] = {
 	"bad_host.io/x:1", "host.io:/x:1", "host.io:50a0/x:1", ":5000/x:1", "ecs/x:a b",
 };
 
+/*
+ * The longest valid reference (name 255, tag 128, digest 255) admits itself
+ * as a pattern (fuzz_image_match found a 516-character one that did not).
+ */
+START_TEST(test_image_match_longest_reference)
+{
+	char ref[255 + 1 + 128 + 1 + 255 + 1];
+	size_t n = 0;
+
+	memset(ref, 'a', 255);
+	n = 255;
+	ref[n++] = ':';
+	memset(ref + n, 't', 128);
+	n += 128;
+	ref[n++] = '@';
+	memset(ref + n, 'x', 255 - 33);
+	n += 255 - 33;
+	ref[n++] = ':';
+	memset(ref + n, 'f', 32);
+	n += 32;
+	ref[n] = '\0';
+	ck_assert_uint_eq(strlen(ref), sizeof(ref) - 1);
+	ck_assert_int_eq(image_match(ref, ref), 1);
+}
+END_TEST
+
 START_TEST(test_image_match_bad_patterns)
 {
 	image_parts p;
@@ -171,6 +197,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_image_match_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_loop_test(tc, test_image_match_bad_patterns, 0, (int)(sizeof(bad_patterns) / sizeof(bad_patterns[0])));
 	tcase_add_test(tc, test_image_match_parts);
+	tcase_add_test(tc, test_image_match_longest_reference);
 	tcase_add_test(tc, test_image_match_registries);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -223,6 +223,24 @@ START_TEST(test_image_ref_other_digest_algorithms)
 }
 END_TEST
 
+/* A digest of 255 characters is fine, 256 are not (the grammar has no bound; a request must). */
+START_TEST(test_image_ref_digest_length)
+{
+	char s[2 + 256 + 1];
+
+	memcpy(s, "a@", 2);
+	memset(s + 2, 'a', 255 - 33);
+	memcpy(s + 2 + 255 - 33, ":", 1);
+	memset(s + 2 + 255 - 32, 'f', 32);
+	s[2 + 255] = '\0';
+	assert_ref(s, NULL, "a", NULL, s + 2);
+	s[2] = 'b';
+	memmove(s + 3, s + 2, 255);
+	s[2 + 256] = '\0';
+	assert_bad(s);
+}
+END_TEST
+
 START_TEST(test_image_ref_name_length)
 {
 	char s[320], name[256];
@@ -272,6 +290,7 @@ static Suite *image_ref_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_image_ref_name_tag);
+	tcase_add_test(tc, test_image_ref_digest_length);
 	tcase_add_test(tc, test_image_ref_host_port);
 	tcase_add_test(tc, test_image_ref_localhost);
 	tcase_add_test(tc, test_image_ref_digest);

@@ -30,7 +30,7 @@ typedef struct {
  * engine does, and require a tag or a digest (a bare name is refused: it
  * would silently mean ":latest").
  * @out: filled on success; cleared (all NULL) on failure.
- * @reference: NUL-terminated; at most 255 characters for the name.
+ * @reference: NUL-terminated; at most 255 characters for the name, 128 for the tag and 255 for the digest.
  * Returns 0, ECS_EINVAL (empty, upper case in the path, bad characters,
  * missing tag, bad digest...) or ECS_ENOMEM.
  */
