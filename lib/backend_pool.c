@@ -76,13 +76,17 @@ static int engine_outcome(ecs_task_result *result, ecs_engine *engine, int *code
 	return 0;
 }
 
-static void kill_it(ecs_task_result *result, ecs_engine *engine)
+/* SIGKILL; 0 or the failure (ECS_ENOTFOUND counts as done), its message in @why. */
+static int kill_it(ecs_task_result *result, ecs_engine *engine, char *why, size_t why_size)
 {
 	int rc = ecs_container_kill(engine, result->container_id, "SIGKILL");
 
-	if (rc != 0 && rc != ECS_ENOTFOUND)
-		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: kill failed (%s: %s)", result->task_id,
-			       result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+	if (rc == 0 || rc == ECS_ENOTFOUND)
+		return 0;
+	snprintf(why, why_size, "kill after the timeout failed: %s", ecs_engine_errmsg(engine));
+	ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: kill failed (%s: %s)", result->task_id,
+		       result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+	return rc;
 }
 
 /* The run ended (EXIT, end of stream, timeout or cancel): the exit status and the OOM flag. */
@@ -93,11 +97,16 @@ static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap
 	int code = -1;
 
 	if (run_rc == ECS_ETIMEDOUT || run_rc == ECS_ECANCELED) {
-		kill_it(result, engine);
+		char why[sizeof(engine->errmsg) + 64];
+		int krc = kill_it(result, engine, why, sizeof(why));
+
 		/* the output written before the kill: the stream ends as the container dies */
 		(void)ecs_capture_run(cap, NULL, 0, ecs_stream_now_ms() + ECS_BACKEND_KILL_WAIT_MS, NULL);
 		if (run_rc == ECS_ECANCELED)
 			return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, run_rc, "cancelled");
+		/* Neither killed nor ended (the engine does not answer): nothing is known of the task. */
+		if (krc != 0 && !ecs_capture_done(cap))
+			return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, krc, why);
 		result->timed_out = 1;
 		result->exit_code = 137;
 		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed after %ld ms timeout",
