@@ -470,6 +470,23 @@ START_TEST(test_pool_missing_agent_makes_nothing)
 }
 END_TEST
 
+/*
+ * Name an instance for this test (@what after the run's prefix, into
+ * @instance) and make the test's engine handle one labelled with it, so its
+ * containers can be listed by ECS_LABEL_INSTANCE.
+ */
+static void use_instance(char *instance, size_t size, const char *what)
+{
+	ecs_engine_options opts = *ecs_engine_options_get(engine);
+	ecs_engine *own = NULL;
+
+	snprintf(instance, size, "%s%s", it_run_prefix(), what);
+	opts.instance = instance;
+	ck_assert_int_eq(ecs_engine_new(&own, &opts), 0);
+	ecs_engine_free(engine);
+	engine = own;
+}
+
 /* The one warm container of a fixed pool of size 1: its id and task-id label (caller frees both). */
 static void the_warm_one(ecs_pool *pool, char **id, char **task_id)
 {
@@ -500,16 +517,10 @@ START_TEST(test_pool_task_takes_the_containers_id)
 	char instance[64], *id, *label_id;
 	ecs_sandbox_profile profile;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_engine_options opts = *ecs_engine_options_get(engine);
-	ecs_engine *own = NULL;
 	ecs_task_result r;
 	ecs_pool *pool;
 
-	snprintf(instance, sizeof(instance), "%sids", it_run_prefix());
-	opts.instance = instance;
-	ck_assert_int_eq(ecs_engine_new(&own, &opts), 0);
-	ecs_engine_free(engine);
-	engine = own;
+	use_instance(instance, sizeof(instance), "ids");
 	pool = pool_new(0, 0, instance);
 	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 1), 0);
 	the_warm_one(pool, &id, &label_id);
@@ -553,19 +564,13 @@ START_TEST(test_pool_dead_warm_container_runs_cold)
 	ecs_container_info *list = NULL;
 	ecs_sandbox_profile profile;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_engine_options opts = *ecs_engine_options_get(engine);
-	ecs_engine *own = NULL;
 	ecs_task_result r;
 	ecs_pool_stats st;
 	ecs_pool *pool;
 	size_t n = 0;
 
-	snprintf(instance, sizeof(instance), "%sdead", it_run_prefix());
+	use_instance(instance, sizeof(instance), "dead");
 	snprintf(label, sizeof(label), "%s=%s", ECS_LABEL_INSTANCE, instance);
-	opts.instance = instance;
-	ck_assert_int_eq(ecs_engine_new(&own, &opts), 0);
-	ecs_engine_free(engine);
-	engine = own;
 	pool = pool_new(0, 0, instance);
 	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 2), 0);
 	WAIT_FOR(pool, st, st.warm == 2);
