@@ -17,6 +17,8 @@
 set -u
 
 E2E_REPO=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=scripts/leftovers.sh
+. "$E2E_REPO/scripts/leftovers.sh"
 E2E_NAME=$(basename "$0" .sh)
 E2E_PASSED=0
 E2E_FAILED=0
@@ -183,15 +185,9 @@ wait_for() {
 task_gone() {
     [ -z "$(docker ps -aq --filter "label=ecs.task-id=$1" 2>/dev/null)" ]
 }
+# task_containers MARKER: ids of the running ecs containers with a process
+# whose command line has MARKER (scripts/leftovers.sh).
+task_containers() { ecs_marker_containers docker -- "$1"; }
 # e2e_has_engine: this machine's Docker engine answers (we can look for
 # leftovers only then).
-# task_containers MARKER: ids of the running ecs containers with a process
-# whose command line has MARKER (a pooled container's own command is
-# ecs-agent, the task its child: look at the processes, not the Cmd).
-task_containers() {
-    local id
-    for id in $(docker ps -q --no-trunc --filter label=ecs.managed=true --filter status=running 2>/dev/null); do
-        docker top "$id" -o pid,args 2>/dev/null | grep -qF -- "$1" && echo "$id"
-    done | grep .
-}
 e2e_has_engine() { e2e_loopback && docker info >/dev/null 2>&1; }

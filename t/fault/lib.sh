@@ -196,12 +196,7 @@ is_json_error() {
 # ecs containers on the private engine (all of them are this test's), but for idle warm ones
 ecs_left() { ecs_leftovers edocker; }
 no_ecs_left() { engine_ping && [ -z "$(ecs_left)" ]; }
-running_marker() { # running_marker TEXT: a running container with a process whose command line has TEXT
-    local id # (processes, not Cmd: a pooled container's Cmd is ecs-agent, the task its child)
-    for id in $(edocker ps -q --no-trunc 2>/dev/null); do
-        edocker top "$id" -o pid,args 2>/dev/null | grep -qF -- "$1" && echo "$id"
-    done | grep .
-}
+running_marker() { ecs_marker_containers edocker -- "$1"; } # a running task container with a process whose command line has TEXT
 health_is() { # health_is green|red: the comprehensive check says so
     MAX_TIME=20 api '/v1.1/_health?quick=false'
     [ "$(jbody .status)" = "$1" ]
