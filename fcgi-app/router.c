@@ -18,6 +18,22 @@ static const struct {
 	{ ROUTE_METRICS, "/v1.1/_metrics", "GET", "_metrics" },
 };
 
+/*
+ * HEAD is GET without the body (RFC 9110 9.3.2), wherever GET is allowed:
+ * nginx lets HEAD through wherever it lets GET, and a load balancer that
+ * probes with HEAD must see what GET would. The body is dropped when the
+ * answer is written (workers.c), so every handler answers HEAD as GET.
+ */
+static int method_allowed(const char *method, const char *allowed)
+{
+	return strcmp(method, allowed) == 0 || (strcmp(allowed, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+static const char *allow_header(const char *allowed)
+{
+	return strcmp(allowed, "GET") == 0 ? "GET, HEAD" : allowed;
+}
+
 /* @path equals @want, or @want followed by a single '/'. */
 static int path_is(const char *path, const char *want)
 {
@@ -42,9 +58,9 @@ void router_match(route_match *out, const char *method, const char *path)
 		if (!path_is(path, routes[i].path))
 			continue;
 		out->id = routes[i].id;
-		out->allow = routes[i].method;
+		out->allow = allow_header(routes[i].method);
 		out->name = routes[i].name;
-		out->method_allowed = strcmp(method, routes[i].method) == 0;
+		out->method_allowed = method_allowed(method, routes[i].method);
 		return;
 	}
 }

@@ -21,7 +21,8 @@ typedef struct {
 
 /**
  * router_match - route @method and @path (the path only, no query string).
- * Every endpoint also answers with one trailing slash, as the original did.
+ * Every endpoint also answers with one trailing slash, as the original did;
+ * HEAD is allowed wherever GET is (Allow then says "GET, HEAD").
  * Always fills @out; unknown paths get ROUTE_NONE with name "other".
  */
 void router_match(route_match *out, const char *method, const char *path);

@@ -134,7 +134,8 @@ static void respond(workers *p, job *j)
 	n = response_head(head, sizeof(head), &j->resp);
 	if (n > 0) {
 		FCGX_PutStr(head, n, j->fr.out);
-		if (j->resp.body_len > 0)
+		/* HEAD: GET's head, Content-Length included, and no body (RFC 3875 4.3.3). */
+		if (j->resp.body_len > 0 && !(j->req_ok && strcmp(j->req.method, "HEAD") == 0))
 			FCGX_PutStr(j->resp.body, (int)j->resp.body_len, j->fr.out);
 	}
 	/* Finish first, then log: the client has its answer before we spend

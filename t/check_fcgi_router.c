@@ -47,8 +47,30 @@ START_TEST(test_router_wrong_method_gives_allow)
 	ck_assert_str_eq(m.allow, "POST");
 	router_match(&m, "POST", "/v1.1/_version");
 	ck_assert_int_eq(m.method_allowed, 0);
-	ck_assert_str_eq(m.allow, "GET");
+	ck_assert_str_eq(m.allow, "GET, HEAD");
+	router_match(&m, "HEAD", "/v1.1/tasks");
+	ck_assert_int_eq(m.method_allowed, 0);
+	ck_assert_str_eq(m.allow, "POST");
 	router_match(&m, "get", "/v1.1/_noop");
+	ck_assert_int_eq(m.method_allowed, 0);
+}
+END_TEST
+
+/* HEAD is GET without a body: allowed wherever GET is, and only there. */
+START_TEST(test_router_head_where_get_is)
+{
+	static const char *const paths[] = { "/v1.1/_version", "/v1.1/_noop", "/v1.1/_health",
+		"/v1.1/_health/", "/v1.1/_metrics" };
+	route_match m;
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		router_match(&m, "HEAD", paths[i]);
+		ck_assert_int_ne(m.id, ROUTE_NONE);
+		ck_assert_msg(m.method_allowed == 1, "HEAD %s refused", paths[i]);
+		ck_assert_str_eq(m.allow, "GET, HEAD");
+	}
+	router_match(&m, "head", "/v1.1/_health");
 	ck_assert_int_eq(m.method_allowed, 0);
 }
 END_TEST
@@ -87,6 +109,7 @@ int main(void)
 	tcase_add_test(tc, test_router_tasks_with_and_without_slash);
 	tcase_add_test(tc, test_router_get_endpoints);
 	tcase_add_test(tc, test_router_wrong_method_gives_allow);
+	tcase_add_test(tc, test_router_head_where_get_is);
 	tcase_add_test(tc, test_router_unknown_paths);
 	tcase_add_test(tc, test_router_names);
 	suite_add_tcase(s, tc);

@@ -9,7 +9,7 @@ expect_error 405 METHOD_NOT_ALLOWED
 expect_header Allow POST
 req DELETE /v1.1/_health
 expect_error 405 METHOD_NOT_ALLOWED
-expect_header Allow GET
+expect_header Allow 'GET, HEAD'
 req GET /v1.1/_noop "" REQUEST_ID=0123456789abcdef0123456789abcdef
 [ "$STATUS" = 200 ] || fail "noop $STATUS"
 req GET /nowhere "" REQUEST_ID=0123456789abcdef0123456789abcdef
