@@ -92,6 +92,7 @@ typedef struct {
 	int max_client_tasks;       /* tasks one client may have in flight; 0 = no cap */
 	auth_mode auth;
 	int trusted_probe;          /* honour ECS_TRUSTED_PROBE=1 for the quick health check */
+	unsigned int engine_check_interval_s; /* the background engine check (engine_watch.h); 0 = none */
 	size_t body_limit;
 	long default_timeout_s;
 	limit_caps caps;

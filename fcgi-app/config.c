@@ -339,6 +339,8 @@ config *config_defaults(void)
 	c->max_client_tasks = 16;
 	c->auth = AUTH_MODE_CLIENT_CERT;
 	c->trusted_probe = 1;
+	/* A dead engine takes the node out of a balancer within 4 s (two checks). */
+	c->engine_check_interval_s = 2;
 	c->body_limit = 5 * 1024;
 	c->default_timeout_s = 60;
 	c->caps.max_timeout_s = 600;
@@ -557,6 +559,10 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 			c->trusted_probe = 0;
 		else
 			BAD("expected yes or no");
+	} else if (strcmp(key, "engine_check_interval") == 0) {
+		if (config_parse_uint(&n, v, 0, 3600) != 0)
+			BAD("expected whole seconds between 0 (no background check) and 3600");
+		c->engine_check_interval_s = (unsigned int)n;
 	} else if (strcmp(key, "body_limit") == 0) {
 		if (config_parse_size(&sz, v) != 0 || sz < 64 || sz > 64 * 1024 * 1024)
 			BAD("expected a size between 64 and 64M, such as 5K");

@@ -104,6 +104,7 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 	char *v = NULL;
 	int quick = 1, rc, green = 1;
 	struct json_object *o;
+	engine_watch_state ews;
 
 	rc = query_get(&v, req->query, "quick");
 	if (rc == -2)
@@ -122,6 +123,8 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 	o = json_object_new_object();
 	if (o == NULL)
 		return oom(resp, req);
+	/* The background check's last result: a read, never a request to the engine. */
+	engine_watch_get(&ews, ctx->engine_watch);
 	if (!quick) {
 		struct json_object *details = health_details(&green, ctx->engine, ctx->cfg);
 
@@ -131,9 +134,21 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 		}
 		json_object_object_add(o, "status", json_object_new_string(green ? "green" : "red"));
 		json_object_object_add(details, "pool", warm_health());
+		if (ews.enabled)
+			json_object_object_add(details, "engineCheck", health_engine_check(&ews));
 		json_object_object_add(o, "details", details);
 	} else {
-		json_object_object_add(o, "status", json_object_new_string("green"));
+		/* Red once the engine failed its last background check, so a
+		 * balancer's probe takes this node out of rotation. */
+		green = engine_watch_healthy(&ews);
+		json_object_object_add(o, "status", json_object_new_string(green ? "green" : "red"));
+		if (!green) {
+			char reason[512];
+
+			health_quick_reason(reason, sizeof(reason), &ews);
+			text_cut(reason);
+			json_object_object_add(o, "reason", json_object_new_string(reason));
+		}
 	}
 	if (add_self_link(o, req) != 0) {
 		json_object_put(o);
@@ -142,32 +157,43 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 	send_json(resp, req, green ? 200 : 503, o);
 }
 
+/* Append @more (consumed; @more_len bytes, NUL-terminated) to *text (*len bytes). -1, *text freed, when out of memory. */
+static int append_text(char **text, size_t *len, char *more, size_t more_len)
+{
+	char *both = more != NULL ? realloc(*text, *len + more_len + 1) : NULL;
+
+	if (both == NULL) {
+		free(more);
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	memcpy(both + *len, more, more_len + 1);
+	free(more);
+	*text = both;
+	*len += more_len;
+	return 0;
+}
+
 static void handle_metrics(response *resp, handler_ctx *ctx, const request *req)
 {
 	ecs_reaper_stats rs;
-	size_t len = 0;
-	char *text;
+	engine_watch_state ews;
+	size_t len = 0, plen = 0, elen = 0;
+	char *text, *more;
 
 	if (ctx->reaper != NULL)
 		ecs_reaper_stats_get(&rs, ctx->reaper);
+	engine_watch_get(&ews, ctx->engine_watch);
 	text = metrics_render(&len, ctx->reaper ? &rs : NULL, ctx->workers);
 	if (text == NULL)
 		return oom(resp, req);
-	{
-		size_t plen = 0;
-		char *pool_text = warm_metrics_render(&plen), *both;
-
-		both = pool_text != NULL ? realloc(text, len + plen + 1) : NULL;
-		if (both == NULL) {
-			free(pool_text);
-			free(text);
-			return oom(resp, req);
-		}
-		memcpy(both + len, pool_text, plen + 1);
-		free(pool_text);
-		text = both;
-		len += plen;
-	}
+	more = warm_metrics_render(&plen);
+	if (append_text(&text, &len, more, plen) != 0)
+		return oom(resp, req);
+	more = metrics_render_engine_check(&elen, &ews);
+	if (append_text(&text, &len, more, elen) != 0)
+		return oom(resp, req);
 	response_set_body(resp, 200, METRICS_CONTENT_TYPE, text, len);
 }
 

@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "cred_cache.h"
+#include "engine_watch.h"
 #include "request.h"
 #include "response.h"
 #include "router.h"
@@ -25,6 +26,7 @@ typedef struct {
 	ecs_cancel *client_gone; /* this task's; triggered (with @cancel) when its client went away; may be NULL */
 	int workers;           /* pool size, for the metrics */
 	cred_cache *creds;     /* shared; credentials the registry accepted lately (NULL: none kept) */
+	engine_watch *engine_watch; /* shared; the background engine check the quick health check reads (NULL: none) */
 } handler_ctx;
 
 /** What happened, for the log line and the metrics. */

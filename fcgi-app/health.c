@@ -1,6 +1,7 @@
-/* health.c - the comprehensive health check: engine, API version, runtimes. */
+/* health.c - the comprehensive health check (engine, API version, runtimes) and the background check's view. */
 #include <config.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,4 +184,40 @@ oom:
 	json_object_put(details);
 	json_object_put(eng);
 	return NULL;
+}
+
+/* Seconds to 0.1, as a JSON number that prints as written. */
+static struct json_object *seconds(double s)
+{
+	char txt[32];
+
+	snprintf(txt, sizeof(txt), "%.1f", s);
+	return json_object_new_double_s(s, txt);
+}
+
+struct json_object *health_engine_check(const engine_watch_state *st)
+{
+	struct json_object *o = json_object_new_object();
+	int ok = engine_watch_healthy(st);
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "status", json_object_new_string(color(ok)));
+	json_object_object_add(o, "lastCheckAgeSeconds", seconds(st->age_s));
+	json_object_object_add(o, "intervalSeconds", json_object_new_int((int)st->interval_s));
+	json_object_object_add(o, "checks", json_object_new_int64((int64_t)st->checks));
+	json_object_object_add(o, "failures", json_object_new_int64((int64_t)st->failures));
+	json_object_object_add(o, "consecutiveFailures", json_object_new_int64((int64_t)st->consecutive));
+	if (!ok)
+		json_object_object_add(o, "message", json_object_new_string(st->message));
+	return o;
+}
+
+void health_quick_reason(char *buf, size_t size, const engine_watch_state *st)
+{
+	if (st->stale)
+		snprintf(buf, size, "the background engine check is stuck: %s", st->message);
+	else
+		snprintf(buf, size, "the engine failed its last health check, %.1f s ago (%lu in a row, one every "
+				"%u s): %s", st->age_s, st->consecutive, st->interval_s, st->message);
 }

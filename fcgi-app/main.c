@@ -34,6 +34,7 @@
 #include <ecs/ecs.h>
 
 #include "conf.h"
+#include "engine_watch.h"
 #include "log.h"
 #include "memory.h"
 #include "sandbox.h"
@@ -131,6 +132,7 @@ int main(int argc, char **argv)
 	ecs_engine *main_engine = NULL;
 	ecs_reaper *reaper = NULL;
 	cred_cache *creds = NULL;
+	engine_watch *ew = NULL;
 	workers *pool = NULL;
 	ecs_reaper_stats rs;
 	double tasks_s;
@@ -268,7 +270,13 @@ int main(int argc, char **argv)
 	creds = cred_cache_new(CRED_CACHE_SIZE, CRED_CACHE_TTL_S);
 	if (creds == NULL)
 		goto out;
-	if (workers_start(&pool, cfg, main_engine, reaper, creds) != 0)
+	/* Before the workers: the probe's first answer is already the engine's. */
+	if (cfg->engine_check_interval_s > 0 &&
+	    engine_watch_start(&ew, &eopts, cfg->engine_check_interval_s) != 0) {
+		log_msg(LOG_LEVEL_ERROR, "startup", "cannot start the background engine check");
+		goto out;
+	}
+	if (workers_start(&pool, cfg, main_engine, reaper, creds, ew) != 0)
 		goto stop;
 	log_msg(LOG_LEVEL_INFO, "startup", "ecs-fcgi %s ready: %d workers, engine %s, auth %s, config %s",
 			PACKAGE_VERSION, cfg->workers, cfg->endpoint, config_auth_name(cfg->auth),
@@ -297,6 +305,7 @@ stop:
 				(unsigned long long)rs.queued, drain_ms(cfg->shutdown_grace_s) / 1000.0);
 	}
 out:
+	engine_watch_stop(ew);  /* after the workers, which read it */
 	warm_stop();  /* its warm containers go now; the reaper drains what it was handed */
 	ecs_reaper_free(reaper);  /* drains its queue */
 	cred_cache_free(creds);

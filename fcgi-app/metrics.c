@@ -313,3 +313,34 @@ char *metrics_render(size_t *len, const ecs_reaper_stats *rs, int workers)
 	*len = s.len;
 	return s.buf;
 }
+
+char *metrics_render_engine_check(size_t *len, const engine_watch_state *st)
+{
+	sbuf s = { NULL, 0, 0, 0 };
+
+	s.cap = 1024;
+	s.buf = malloc(s.cap);
+	if (s.buf == NULL)
+		return NULL;
+	s.buf[0] = '\0';
+	if (st->enabled) {
+		put(&s, "# HELP ecs_engine_check_up Whether the engine passed its last background check (what the quick "
+				"health check and the load balancer's probe answer from).\n# TYPE ecs_engine_check_up gauge\n");
+		put(&s, "ecs_engine_check_up %d\n", engine_watch_healthy(st));
+		put(&s, "# HELP ecs_engine_check_age_seconds Seconds since the last background engine check finished.\n"
+				"# TYPE ecs_engine_check_age_seconds gauge\n");
+		put(&s, "ecs_engine_check_age_seconds %.3f\n", st->age_s);
+		put(&s, "# HELP ecs_engine_checks_total Background engine checks finished.\n"
+				"# TYPE ecs_engine_checks_total counter\n");
+		put(&s, "ecs_engine_checks_total %llu\n", st->checks);
+		put(&s, "# HELP ecs_engine_check_failures_total Background engine checks that failed.\n"
+				"# TYPE ecs_engine_check_failures_total counter\n");
+		put(&s, "ecs_engine_check_failures_total %llu\n", st->failures);
+	}
+	if (s.oom) {
+		free(s.buf);
+		return NULL;
+	}
+	*len = s.len;
+	return s.buf;
+}

@@ -10,6 +10,7 @@
 
 #include <ecs/ecs.h>
 
+#include "engine_watch.h"
 #include "router.h"
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -50,5 +51,14 @@ int metrics_workers_busy(void);
  * when out of memory.
  */
 char *metrics_render(size_t *len, const ecs_reaper_stats *rs, int workers);
+
+/**
+ * metrics_render_engine_check - the background engine check's gauges and
+ * counters (ecs_engine_check_up, ecs_engine_check_age_seconds,
+ * ecs_engine_checks_total, ecs_engine_check_failures_total) for @st; ""
+ * when the check is off. Returns a string the caller frees (its length in
+ * *len), NULL when out of memory. Pure.
+ */
+char *metrics_render_engine_check(size_t *len, const engine_watch_state *st);
 
 #endif

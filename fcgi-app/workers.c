@@ -61,6 +61,7 @@ struct workers {
 	const config *cfg;
 	ecs_reaper *reaper;
 	cred_cache *creds;
+	engine_watch *engine_watch;
 	admission *adm;
 	watch *watch;
 	atomic_int stopping;    /* read by every thread, set once by workers_stop() */
@@ -309,6 +310,7 @@ static void *task_worker_main(void *arg)
 		ctx.engine = t->engine;
 		ctx.reaper = p->reaper;
 		ctx.creds = p->creds;
+		ctx.engine_watch = p->engine_watch;
 		ctx.cancel = j->cancel;
 		ctx.client_gone = j->gone;
 		ctx.workers = p->ntw;
@@ -327,7 +329,7 @@ static void *task_worker_main(void *arg)
 }
 
 int workers_start(workers **out, const config *cfg, const ecs_engine *proto, ecs_reaper *reaper,
-		  cred_cache *creds)
+		  cred_cache *creds, engine_watch *ew)
 {
 	workers *p = calloc(1, sizeof(*p));
 	int i;
@@ -340,6 +342,7 @@ int workers_start(workers **out, const config *cfg, const ecs_engine *proto, ecs
 	p->cfg = cfg;
 	p->reaper = reaper;
 	p->creds = creds;
+	p->engine_watch = ew;
 	/* Waiting room for as many tasks again as there are workers; past it a
 	 * task is refused at once (503) rather than left to nginx's timeout. */
 	p->qcap = cfg->workers;
@@ -379,6 +382,7 @@ int workers_start(workers **out, const config *cfg, const ecs_engine *proto, ecs
 		a->ctx.cfg = cfg;
 		a->ctx.reaper = reaper;
 		a->ctx.creds = creds;
+		a->ctx.engine_watch = ew;
 		a->ctx.workers = cfg->workers;
 		if (pthread_create(&a->thread, NULL, acceptor_main, a) != 0) {
 			log_msg(LOG_LEVEL_ERROR, "startup", "cannot start acceptor %d", i);

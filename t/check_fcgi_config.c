@@ -75,6 +75,7 @@ START_TEST(test_config_defaults)
 	ck_assert_int_eq(config_network_allowed(c, "none"), 1);
 	ck_assert_int_eq(config_network_allowed(c, "host"), 0);
 	ck_assert_uint_eq(c->shutdown_grace_s, 30);
+	ck_assert_uint_eq(c->engine_check_interval_s, 2);  /* a dead engine leaves a balancer within 4 s */
 	ck_assert_int_eq(c->log_level, LOG_LEVEL_INFO);
 	config_free(c);
 }
@@ -113,6 +114,7 @@ START_TEST(test_config_our_keys)
 	config *c = good("[ecs]\n"
 			"auth = client-cert+basic\n"
 			"trusted_probe = no\n"
+			"engine_check_interval = 0\n"
 			"body_limit = 8K\n"
 			"default_timeout = 10\n"
 			"max_timeout = 120\n"
@@ -132,6 +134,7 @@ START_TEST(test_config_our_keys)
 
 	ck_assert_int_eq(c->auth, AUTH_MODE_CLIENT_CERT_BASIC);
 	ck_assert_int_eq(c->trusted_probe, 0);
+	ck_assert_uint_eq(c->engine_check_interval_s, 0);
 	ck_assert_uint_eq(c->body_limit, 8192);
 	ck_assert_int_eq(c->default_timeout_s, 10);
 	ck_assert_int_eq(c->caps.max_timeout_s, 120);
@@ -177,6 +180,8 @@ START_TEST(test_config_bad_values_name_line)
 	bad("[ecs]\ndocker_remote_api = tcp://x:1\n", "2", "docker_remote_api");
 	bad("[ecs]\nlog_level = loud\n", "2", "log_level");
 	bad("[ecs]\ntrusted_probe = maybe\n", "2", "yes or no");
+	bad("[ecs]\nengine_check_interval = 3601\n", "2", "between 0");
+	bad("[ecs]\nengine_check_interval = 1.5\n", "2", "between 0");
 	bad("[ecs]\nmax_cpus = -1\n", "2", "max_cpus");
 	bad("[ecs]\nmax_memory = 1M\n", "2", "6M");
 	bad("[ecs]\npull_policy = sometimes\n", "2", "pull_policy");

@@ -1,8 +1,11 @@
 /* check_fcgi_health.c - the comprehensive health check's pieces that need no
  * engine: the runtimes component (configured runtimes against the engine's)
- * and the answer when there is no engine at all. */
+ * and the answer when there is no engine at all; the background engine
+ * check's views (quick reason, engineCheck, metrics) and its thread against
+ * an engine that is not there. */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +140,107 @@ START_TEST(test_health_details_without_engine_is_red)
 }
 END_TEST
 
+/* A failed last check: red, with the check's message, in every view. */
+START_TEST(test_health_engine_check_failed_is_red_everywhere)
+{
+	engine_watch_state st;
+	struct json_object *o;
+	char reason[512];
+	size_t len = 0;
+	char *m;
+
+	memset(&st, 0, sizeof(st));
+	st.enabled = 1;
+	st.ok = 0;
+	st.age_s = 0.4;
+	st.interval_s = 2;
+	st.checks = 7;
+	st.failures = 3;
+	st.consecutive = 3;
+	snprintf(st.message, sizeof(st.message), "the engine cannot be reached: refused");
+	ck_assert_int_eq(engine_watch_healthy(&st), 0);
+	o = health_engine_check(&st);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(member(o, "status"), "red");
+	ck_assert_str_eq(member(o, "message"), "the engine cannot be reached: refused");
+	json_object_put(o);
+	health_quick_reason(reason, sizeof(reason), &st);
+	ck_assert_str_eq(reason, "the engine failed its last health check, 0.4 s ago (3 in a row, one every 2 s): "
+			"the engine cannot be reached: refused");
+	m = metrics_render_engine_check(&len, &st);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_nonnull(strstr(m, "\necs_engine_check_up 0\n"));
+	ck_assert_ptr_nonnull(strstr(m, "\necs_engine_check_failures_total 3\n"));
+	ck_assert_ptr_nonnull(strstr(m, "\necs_engine_checks_total 7\n"));
+	free(m);
+}
+END_TEST
+
+/* A passed check that is too old means a stuck checker: red too. No watch: green, no metrics. */
+START_TEST(test_health_engine_check_stale_red_disabled_green)
+{
+	engine_watch_state st;
+	struct json_object *o;
+	char reason[512];
+	size_t len = 1;
+	char *m;
+
+	memset(&st, 0, sizeof(st));
+	st.enabled = 1;
+	st.ok = 1;
+	st.stale = 1;
+	st.interval_s = 1;
+	snprintf(st.message, sizeof(st.message), "no engine check finished for 3.5 s");
+	ck_assert_int_eq(engine_watch_healthy(&st), 0);
+	health_quick_reason(reason, sizeof(reason), &st);
+	ck_assert_ptr_nonnull(strstr(reason, "stuck"));
+	st.stale = 0;
+	st.message[0] = '\0';
+	ck_assert_int_eq(engine_watch_healthy(&st), 1);
+	o = health_engine_check(&st);
+	ck_assert_str_eq(member(o, "status"), "green");
+	ck_assert_ptr_null(member(o, "message"));
+	json_object_put(o);
+
+	engine_watch_get(&st, NULL);
+	ck_assert_int_eq(st.enabled, 0);
+	ck_assert_int_eq(engine_watch_healthy(&st), 1);
+	m = metrics_render_engine_check(&len, &st);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(len, 0);
+	free(m);
+}
+END_TEST
+
+/*
+ * The real checker against an engine that is not there (a socket path
+ * nobody listens on): the first check happens before start returns, it
+ * fails, and stop is prompt even mid-wait.
+ */
+START_TEST(test_health_engine_watch_no_engine)
+{
+	ecs_engine_options eo = ECS_ENGINE_OPTIONS_INIT;
+	engine_watch *w = NULL;
+	engine_watch_state st;
+
+	eo.endpoint = "unix:///nonexistent/ecs-check-no-engine.sock";
+	ck_assert_int_eq(ecs_global_init(), 0);
+	ck_assert_int_eq(engine_watch_start(&w, &eo, 60), 0);
+	ck_assert_ptr_nonnull(w);
+	engine_watch_get(&st, w);
+	ck_assert_int_eq(st.enabled, 1);
+	ck_assert_int_eq(st.ok, 0);
+	ck_assert_int_eq(st.stale, 0);
+	ck_assert_uint_eq(st.checks, 1);
+	ck_assert_uint_eq(st.failures, 1);
+	ck_assert_uint_eq(st.interval_s, 60);
+	ck_assert_msg(st.message[0] != '\0', "no message");
+	ck_assert_int_eq(engine_watch_healthy(&st), 0);
+	engine_watch_stop(w);  /* the thread waits 60 s for its next check: stop wakes it */
+	ecs_global_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fcgi_health");
@@ -150,6 +254,9 @@ int main(void)
 	tcase_add_test(tc, test_health_runtimes_none_configured);
 	tcase_add_test(tc, test_health_runtimes_long_names_bounded);
 	tcase_add_test(tc, test_health_details_without_engine_is_red);
+	tcase_add_test(tc, test_health_engine_check_failed_is_red_everywhere);
+	tcase_add_test(tc, test_health_engine_check_stale_red_disabled_green);
+	tcase_add_test(tc, test_health_engine_watch_no_engine);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

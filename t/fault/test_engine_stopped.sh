@@ -5,8 +5,9 @@
 # configured timeouts (docker_remote_api_request_timeout, the task's own
 # timeout, libecs's bounded waits after a kill) with a JSON 502/503/504,
 # never hang. Quick requests answer meanwhile (their workers never touch
-# the engine); the comprehensive health check is red while the engine is
-# stopped and green after SIGCONT; every task worker comes back (none stays
+# the engine); the quick health check turns red within two background engine
+# checks, and the comprehensive one is red, while the engine is stopped,
+# both green after SIGCONT; every task worker comes back (none stays
 # stuck on a dead request), tasks run again without a restart, and the
 # reaper and the sweep leave no container behind.
 # Bounded: curl --max-time on every request, wait_for on every wait.
@@ -42,8 +43,14 @@ during_client=$BG_PID
 MAX_TIME=5 api /v1.1/_noop
 check "_noop answers while the engine is stopped" [ "$STATUS" = 200 ]
 MAX_TIME=5 api /v1.1/_health
-check "the quick health check is green while the engine is stopped" \
-    [ "$STATUS" = 200 ] && [ "$(jbody .status)" = green ]
+check "the quick health check answers at once while the engine is stopped (it never waits for it)" \
+    [ "$STATUS" = 200 -o "$STATUS" = 503 ]
+# It answers from ecs-fcgi's background engine check (engine_check_interval,
+# 2 s by default, each ping bounded by it): red within two intervals.
+quick_is() { MAX_TIME=5 api /v1.1/_health; [ "$(jbody .status)" = "$1" ]; }
+check "the quick health check turns red (503, with a reason) within two engine checks" \
+    wait_for 6 quick_is red
+check "  ... 503 with a reason" [ "$STATUS" = 503 -a -n "$(jbody '.reason // empty')" ]
 MAX_TIME=30 api '/v1.1/_health?quick=false'
 check "the comprehensive health check is red (503) while the engine is stopped" \
     [ "$STATUS" = 503 ] && [ "$(jbody .status)" = red ]
@@ -61,6 +68,7 @@ kill -CONT "$(engine_pid)"
 say "dockerd resumed after $(( $(date +%s) - t0 )) s"
 check "dockerd answers after SIGCONT" wait_for 30 engine_ping
 check "the comprehensive health check turns green" wait_for 30 health_is green
+check "the quick health check turns green again" wait_for 10 quick_is green
 idle_workers() {
     MAX_TIME=5 api /v1.1/_metrics
     grep -q '^ecs_workers_busy 0$' "$T/body" && grep -q '^ecs_tasks_in_flight 0$' "$T/body" &&
