@@ -14,6 +14,12 @@ FLEET_PORT=${FLEET_PORT:-8570}
 FLEET_DIR=${FLEET_DIR:-$SW_DIR/fleet}
 FLEET_STACK=$SW_REPO/scripts/stack.sh
 FLEET_ENDPOINT=https://127.0.0.1:$FLEET_PORT
+# Each node's background engine check (ecs.conf engine_check_interval, s),
+# and HAProxy's probe: every FLEET_INTER_MS, FLEET_FALL failures take a node
+# out. A node whose engine dies is out within 2 x the first plus fall x inter.
+FLEET_CHECK_INTERVAL=${FLEET_CHECK_INTERVAL:-1}
+FLEET_INTER_MS=${FLEET_INTER_MS:-500}
+FLEET_FALL=${FLEET_FALL:-2}
 
 fleet_https_port() { echo $((FLEET_PORT + 3 * $1 - 2)); }
 fleet_probe_port() { echo $((FLEET_PORT + 3 * $1)); }
@@ -47,6 +53,7 @@ fleet_prepare_node() {
 docker_remote_api = unix://$(sw_sock "$n")
 pull_policy = never
 default_network = none
+engine_check_interval = $FLEET_CHECK_INTERVAL
 EOF
 }
 
@@ -57,7 +64,8 @@ fleet_write_haproxy() {
 # Written by t/swarm/fleet_lib.sh. Layer 4: TLS passes through to each
 # node's nginx, which verifies the client certificate as it would alone.
 global
-    log stderr format raw local0 info
+    # iso: each state change stamped to the microsecond (test_fleet times the DOWN by it)
+    log stderr format iso local0 info
     stats socket $FLEET_DIR/haproxy.sock mode 600 level admin
     maxconn 1000
 
@@ -80,10 +88,12 @@ frontend ecs_tls
 backend ecs_nodes
     # A task holds its connection while it runs: the node with the fewest.
     balance leastconn
-    # The probe listener: plain HTTP, no credentials, the quick check only.
-    option httpchk GET /v1.1/_health
+    # The probe listener: plain HTTP, no credentials, the quick check only,
+    # which answers 503 once the node's engine failed its background check.
+    # HEAD, as many balancers probe: the same status as GET, no body.
+    option httpchk HEAD /v1.1/_health
     http-check expect status 200
-    default-server inter 500ms fall 2 rise 2
+    default-server inter ${FLEET_INTER_MS}ms fall $FLEET_FALL rise 2
 EOF
 		for n in $SW_NODES; do
 			echo "    server n$n 127.0.0.1:$(fleet_https_port "$n") check port $(fleet_probe_port "$n")"

@@ -9,6 +9,11 @@
 #    batch answers 201 or fails with a JSON error document (never a hang,
 #    never HTML), and a batch after it runs entirely on the other nodes;
 #  - the node comes back in when its ecs-fcgi does;
+#  - a node whose dockerd dies (ecs-fcgi and nginx still up) is taken out
+#    within two engine-check intervals plus HAProxy's fall x inter: its probe
+#    (HEAD, as HAProxy sends it) answers from ecs-fcgi's background engine
+#    check, 503 with a reason; tasks keep succeeding on the others and it
+#    gets no connection; once its dockerd answers again it is back in;
 #  - no ecs.managed container is left on any node.
 # Speed is not asserted (bench/fleet.sh measures it). Bounded: fixed counts,
 # each request --max-time 60, waits bounded. Uses the fixture if it runs,
@@ -148,6 +153,75 @@ if fleet_node_stack 2 start-fcgi 2>>"$FLEET_DIR/stacks.log"; then
 		wait_for 20 "node 2 UP in HAProxy" fleet_state_is 2 UP
 else
 	not_ok "node 2's ecs-fcgi restarts"
+fi
+
+# ---- node 2's dockerd dies -----------------------------------------------------------------
+# Its ecs-fcgi and nginx still run: only the probe's answer, from ecs-fcgi's
+# background engine check (engine_check_interval), can take it out. The
+# check must see the dead engine within two of its intervals
+# (FLEET_CHECK_INTERVAL): timed by the check's own log line on node 2. Then
+# HAProxy needs `fall` failed probes `inter` apart: the node must be DOWN
+# within both (timed by HAProxy's own log line), plus 0.5 s for a busy machine.
+say "at ${SECONDS}s: node 2's dockerd dies (its ecs-fcgi and nginx keep running)"
+probe_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 -I "http://127.0.0.1:$(fleet_probe_port "$1")/v1.1/_health"; }
+now_ms() { date +%s%3N; }
+# red_logged_ms N SINCE_MS: when node N's ecs-fcgi logged its engine failing its check after SINCE_MS ("" if not).
+red_logged_ms() {
+	local ts ms
+	for ts in $(sed -n 's/^ts=\([^ ]*\) .*event=engine_check msg="the engine failed.*/\1/p' "$(fleet_run "$1")/ecs-fcgi.log"); do
+		ms=$(date -d "$ts" +%s%3N)
+		[ "$ms" -lt "$2" ] || { echo "$ms"; return; }
+	done
+}
+# down_logged_ms N SINCE_MS: when HAProxy logged node N DOWN after SINCE_MS ("" if not).
+down_logged_ms() {
+	local ts ms
+	for ts in $(sed -n "s/^\\([0-9T:.+-]*\\) Server ecs_nodes\\/n$1 is DOWN.*/\\1/p" "$FLEET_DIR/haproxy.log"); do
+		ms=$(date -d "$ts" +%s%3N)
+		[ "$ms" -lt "$2" ] || { echo "$ms"; return; }
+	done
+}
+red_bound_ms=$((2 * FLEET_CHECK_INTERVAL * 1000 + 300))
+out_bound_ms=$((2 * FLEET_CHECK_INTERVAL * 1000 + FLEET_FALL * FLEET_INTER_MS + 500))
+t_kill=$(now_ms)
+if "$SW_REPO/t/swarm/fixture.sh" kill 2 >>"$FLEET_DIR/stacks.log" 2>&1; then
+	wait_for 20 "node 2 DOWN in HAProxy" fleet_state_is 2 DOWN
+	t_down=$(down_logged_ms 2 "$t_kill")
+	t_red=$(red_logged_ms 2 "$t_kill")
+	red_ms=$((${t_red:-$((t_kill + 999999))} - t_kill))
+	out_ms=$((${t_down:-$((t_kill + 999999))} - t_kill))
+	say "  after the kill: node 2's engine check failed at +$red_ms ms, HAProxy marked it DOWN at +$out_ms ms (their logs)"
+	check "node 2's ecs-fcgi saw its engine dead within two check intervals ($red_ms <= $red_bound_ms ms)" \
+		[ "$red_ms" -le $red_bound_ms ]
+	check "the balancer takes node 2 out (probe 503: DOWN) within $out_bound_ms ms ($out_ms)" \
+		[ "$out_ms" -le $out_bound_ms ]
+	down_stot=$(stot 2)
+	check "node 2's probe (HEAD, no credentials) answers 503" [ "$(probe_status 2)" = 503 ]
+	req "http://127.0.0.1:$(fleet_probe_port 2)/v1.1/_health"
+	check "node 2's probe (GET) says why: 503 red with a reason" \
+		[ "$STATUS" = 503 -a "$(jbody .status)" = red -a -n "$(jbody '.reason // empty')" ]
+	say "  reason: $(jbody .reason)"
+	B4=9
+	batch b4 $B4 0.2
+	check "batch 4 (node 2's engine dead): all $B4 tasks answered 201 ($OKS, errors:${ERRS:- none})" [ "$OKS" = $B4 ]
+	say "batch 4: $OKS tasks ran on $(node_count) nodes ($(per_node))"
+	check "node 2 got no connection while its engine was dead" [ -n "$down_stot" -a "$(stot 2)" = "$down_stot" ]
+	t_revive=$(now_ms)
+	if "$SW_REPO/t/swarm/fixture.sh" revive 2 >>"$FLEET_DIR/stacks.log" 2>&1; then
+		t_back=$(now_ms)
+		check "node 2 is back in the balancer once its dockerd answers (UP)" \
+			wait_for 20 "node 2 UP in HAProxy" fleet_state_is 2 UP
+		say "  node 2 UP $(($(now_ms) - t_back)) ms after fixture.sh revive returned (its engine answering, the node Ready), $(($(now_ms) - t_revive)) ms after the restart began"
+		B5=9
+		batch b5 $B5 0.2
+		check "batch 5 (node 2 back): all $B5 tasks answered 201 ($OKS)" [ "$OKS" = $B5 ]
+		say "batch 5: $OKS tasks ran on $(node_count) nodes ($(per_node))"
+		check "node 2 takes connections again" [ "$(stot 2)" != "$down_stot" ]
+	else
+		not_ok "node 2's dockerd restarts (fixture.sh revive 2)"
+	fi
+else
+	not_ok "node 2's dockerd is killed (fixture.sh kill 2)"
 fi
 
 # ---- nothing left ----------------------------------------------------------------------------
