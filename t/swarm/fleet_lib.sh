@@ -149,7 +149,7 @@ fleet_start() {
 	fleet_write_haproxy
 	haproxy -c -q -f "$FLEET_DIR/haproxy.cfg" || return 1
 	start_daemon "$FLEET_DIR/haproxy.pid" "$FLEET_DIR/haproxy.log" haproxy -db -f "$FLEET_DIR/haproxy.cfg"
-	wait_daemon 20 haproxy "$FLEET_DIR/haproxy.pid" "$FLEET_DIR/haproxy.log" fleet_all_up
+	wait_daemon 20 haproxy "$FLEET_DIR/haproxy.pid" "$FLEET_DIR/haproxy.log" fleet_all_up || return 1
 	sed "s|^ECS_ENDPOINT=.*|ECS_ENDPOINT='$FLEET_ENDPOINT'|" "$(fleet_run 1)/ecs.env" >"$FLEET_DIR/ecs.env"
 }
 
