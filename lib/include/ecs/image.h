@@ -118,7 +118,8 @@ ECS_EXTERN int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const 
  * @auth: NULL for an anonymous pull.
  * @timeout_ms: bound on the whole pull; 0 means 300000.
  * Returns 0; ECS_EINVAL for a bad reference; ECS_ENOTFOUND when the registry
- * has no such repository or tag; ECS_EUNAUTHORIZED when it refused the
+ * has no such repository or tag, and for an image id (ECS_IMAGE_REF_ID: no
+ * repository to pull from, nothing is asked); ECS_EUNAUTHORIZED when it refused the
  * credentials or wanted some; ECS_EENGINE for other failures (unreachable
  * registry...), ECS_ETIMEDOUT, ECS_EUNAVAILABLE.
  */
@@ -138,7 +139,8 @@ ECS_EXTERN int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_r
  * The handle is not shared between threads while this runs (as for every call).
  * Returns 0; ECS_EINVAL for a bad reference or credentials without username
  * or password; ECS_EUNAUTHORIZED when the registry refused the credentials
- * or wanted some; ECS_ENOTFOUND when it has no such repository or tag;
+ * or wanted some; ECS_ENOTFOUND when it has no such repository or tag, and
+ * for an image id (no registry is asked);
  * ECS_EENGINE for other failures (unreachable registry...), ECS_EPROTO,
  * ECS_ETIMEDOUT, ECS_EUNAVAILABLE, ECS_ENOMEM.
  */
