@@ -64,7 +64,10 @@ typedef struct {
  * Docker Hub repository named by 64 hex digits or by a digest algorithm
  * ("sha256:x" with a tag that is not hex), which the engine refuses or
  * mistakes for ids; digest algorithms other than sha256, sha384 and sha512
- * (go-digest's, which the engine refuses as unsupported).
+ * (go-digest's, which the engine refuses as unsupported); a first component
+ * that the engine's splitDockerDomain takes for a host (it has '.' or ':')
+ * but that is no valid host ("a_b.c/x:1": its Parse then reads the whole
+ * name as a path with no host).
  * Returns 0, ECS_EINVAL (empty, upper case in the path or host, bad
  * characters, missing tag, bad digest...) or ECS_ENOMEM.
  */
