@@ -82,8 +82,25 @@ expect_status 201
 [ "$(b64 .stdout)" = by-digest ] || fail "stdout: $(b64 .stdout)"
 ran_ok=$(container_ids | wc -l)
 
+stop_server
+
+# With [client] sections, whatever the patterns: the same 400, before them.
+alice="SSL_CLIENT_VERIFY=SUCCESS SSL_CLIENT_S_DN=CN=alice,O=Example"
+write_config "auth = client-cert" "pull_policy = if-not-present" \
+	"" '[client "CN=alice,O=Example"]' "images = * */* sha256:* library/sha256:*"
+start_server
+for img in sha256:2 "sha256:$(printf '%.12s' "$hex")" "$id" "$hex"; do
+	# shellcheck disable=SC2086
+	post_task "$(body "$img")" $alice
+	expect_error 400 IMAGE_ID_NOT_ALLOWED
+done
+# shellcheck disable=SC2086
+post_task "$(body "Docker.io/ecs/busybox:latest")" $alice
+expect_error 400 IMAGE_NAME_IS_INVALID
+
 [ -z "$holes" ] || fail "refusals missing (the attack succeeded or was answered otherwise):$holes"
 grep -q ran-by-id "$T/server.log" && fail "a task of the attack ran: $(grep ran-by-id "$T/server.log" | head -3)"
 # Only the two credentialed tasks ran.
+[ "$(container_ids | wc -l)" = "$ran_ok" ] || fail "a container ran under the [client] configuration: $(container_ids)"
 [ "$ran_ok" -le 2 ] || fail "$ran_ok containers ran, want at most the 2 credentialed tasks: $(container_ids)"
 pass
