@@ -318,6 +318,33 @@ struct json_object *handler_task_json(const ecs_task_result *res)
 }
 
 /*
+ * An image id ("sha256:<hex prefix>", a bare 64-hex id) names no registry
+ * and no repository: the engine resolves it against every cached image,
+ * private ones included, so neither the client's image patterns nor the
+ * registry lists nor the credential check could judge it. Refused before
+ * any of them, alike for every configuration. Returns 0 to go on, else
+ * answered.
+ */
+static int check_image_id(response *resp, const request *req, const task_body *tb)
+{
+	ecs_image_ref ref;
+	char q[144];
+	int rc = ecs_image_ref_parse(&ref, tb->image), id = rc == ECS_OK && ref.kind == ECS_IMAGE_REF_ID;
+
+	ecs_image_ref_clear(&ref);
+	if (rc == ECS_ENOMEM) {
+		oom(resp, req);
+		return -1;
+	}
+	if (!id)
+		return 0;
+	send_error(resp, req, 400, "IMAGE_ID_NOT_ALLOWED",
+			"'%s' is an image id; this service runs images by name (name:tag or name@digest) only",
+			text_quote(q, sizeof(q), tb->image, 128));
+	return -1;
+}
+
+/*
  * Where the image comes from, before the engine is asked anything: an
  * allowed registry (else any client could point the engine at any address),
  * and, for a private one, credentials that registry accepts (else a cached
@@ -414,6 +441,8 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 		send_error(resp, req, 400, "BAD_REQUEST_BODY", "%s", why);
 		goto out;
 	}
+	if (check_image_id(resp, req, &tb) != 0)
+		goto out;
 	if (!auth_authorize_image(&rule, cfg, &info->auth, tb.image)) {
 		send_error(resp, req, 403, "FORBIDDEN", "%s may not run the image '%s'",
 				rule ? "this client" : "a client without a [client] section",

@@ -59,7 +59,12 @@ static int chars_ok(const char *s, size_t n, int upper, int digits, const char *
 	return 1;
 }
 
-/* Set host (lowered) and port from "host[:port]" s[0..n); @pattern allows wildcards. */
+/*
+ * Set host and port from "host[:port]" s[0..n); @pattern allows wildcards.
+ * The host is lowered for patterns and registry lists an operator wrote; a
+ * reference's host is lower case already (ecs_image_ref_parse() refuses
+ * upper case there, as the engine would use it verbatim).
+ */
 static int set_registry(image_parts *out, const char *s, size_t n, int pattern, char *why, size_t whylen)
 {
 	const char *colon = memchr(s, ':', n);
@@ -90,11 +95,12 @@ static int set_registry(image_parts *out, const char *s, size_t n, int pattern, 
 		return -2;
 	for (i = 0; i < host_len; i++)
 		out->host[i] = (char)tolower((unsigned char)out->host[i]);
-	/* The engine's names for Docker Hub. */
-	if (strcmp(out->host, "index.docker.io") == 0 || strcmp(out->host, "registry-1.docker.io") == 0) {
-		if (out->port == NULL)
-			strcpy(out->host, "docker.io");
-	}
+	/* The engine's one other name for Docker Hub (splitDockerDomain). It
+	 * keeps registry-1.docker.io as written, a registry of its own, and so
+	 * do we: matching it as docker.io would admit what the engine treats
+	 * as another registry. */
+	if (strcmp(out->host, "index.docker.io") == 0 && out->port == NULL)
+		strcpy(out->host, "docker.io");
 out:
 	return rc;
 }
@@ -243,6 +249,11 @@ int image_parts_from_ref(image_parts *out, const char *reference)
 		return -2;
 	if (rc != ECS_OK)
 		return -1;
+	/* An id names no registry or repository: no pattern or list can admit it. */
+	if (ref.kind == ECS_IMAGE_REF_ID) {
+		ecs_image_ref_clear(&ref);
+		return -1;
+	}
 	if (ref.registry != NULL)
 		rc = set_registry(out, ref.registry, strlen(ref.registry), 0, why, sizeof(why));
 	else

@@ -7,8 +7,8 @@
  * pattern into the same parts, and each part is compared with its own glob.
  * `*` and `?` (fnmatch) never cross a part: not '/', ':' or '@', and in the
  * registry host not '.' either. Both sides are normalised the way the
- * engine names images: no registry is docker.io (index.docker.io and
- * registry-1.docker.io are docker.io too), and a one-segment Docker Hub name
+ * engine names images: no registry is docker.io (index.docker.io is
+ * docker.io too; registry-1.docker.io is not, to the engine), and a one-segment Docker Hub name
  * is library/NAME, so busybox:1, library/busybox:1 and
  * docker.io/library/busybox:1 are one image.
  *
@@ -39,7 +39,8 @@ typedef struct {
  * image_parts_from_ref - parse @reference as the engine would (via
  * ecs_image_ref_parse()) and normalise it.
  * @out: filled on success, all NULL on failure; free with image_parts_clear().
- * Returns 0, -1 when it is not a valid reference with a tag or digest,
+ * Returns 0, -1 when it is not a valid reference with a tag or digest or
+ * when it is an image id (ECS_IMAGE_REF_ID: no registry, nothing to match),
  * -2 out of memory.
  */
 int image_parts_from_ref(image_parts *out, const char *reference);

@@ -53,7 +53,7 @@ int ecs_image_same_repository(const char *a, const char *b)
 
 	if (ecs_image_ref_parse(&ra, a) != 0)
 		return 0;
-	if (ecs_image_ref_parse(&rb, b) == 0) {
+	if (ecs_image_ref_parse(&rb, b) == 0 && ra.kind == ECS_IMAGE_REF_NAME && rb.kind == ECS_IMAGE_REF_NAME) {
 		if (hub_registry(ra.registry) && hub_registry(rb.registry))
 			same = strcmp(hub_path(ra.repository), hub_path(rb.repository)) == 0;
 		else if (ra.registry != NULL && rb.registry != NULL)
@@ -337,6 +337,10 @@ static int registry_request(ecs_http_request *req, ecs_image_ref *ref, char **he
 	if (rc != ECS_OK)
 		return ecs_engine_fail(engine, rc, "%s %s: %s", what, image,
 				rc == ECS_ENOMEM ? "out of memory" : "not a valid image reference with a tag or digest");
+	/* An id names no repository: there is nothing to ask a registry for. */
+	if (ref->kind == ECS_IMAGE_REF_ID)
+		return ecs_engine_fail(engine, ECS_ENOTFOUND, "%s %s: an image id names no repository to pull from",
+				what, image);
 	if (auth == NULL)
 		return ECS_OK;
 	rc = auth_header(header, auth, ref);
@@ -374,7 +378,7 @@ int ecs_image_pull_cancellable(ecs_engine *engine, const char *image, const ecs_
 {
 	ecs_http_request req = { 0 };
 	ecs_http_response resp = { 0 };
-	ecs_image_ref ref = { NULL, NULL, NULL, NULL };
+	ecs_image_ref ref = { NULL, NULL, NULL, NULL, ECS_IMAGE_REF_NAME };
 	pull_progress progress = { NULL, 0, 0, NULL };
 	const char *slot = NULL;
 	char *path = NULL, *header = NULL;
@@ -437,7 +441,7 @@ int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char
 {
 	ecs_http_request req = { 0 };
 	ecs_http_response resp = { 0 };
-	ecs_image_ref ref = { NULL, NULL, NULL, NULL };
+	ecs_image_ref ref = { NULL, NULL, NULL, NULL, ECS_IMAGE_REF_NAME };
 	json_object *answer = NULL, *desc;
 	const char *slot = NULL, *d;
 	char *name = NULL, *path = NULL, *header = NULL;

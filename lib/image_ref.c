@@ -12,16 +12,36 @@
  *   separator        := [._] | "__" | "-"+
  *   tag              := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
  *   digest           := algorithm ":" hex
- *   algorithm        := [a-z0-9]+ ([+._-][a-z0-9]+)*
  *
  * The first component is a domain only when it contains "." or ":" or is
  * "localhost" and more components follow (Docker's splitDockerDomain), so
  * "localhost:5000" alone is the name "localhost" with the tag "5000".
  * The name, domain included, is at most 255 characters.
  *
- * Digests: sha256, sha384 and sha512 need exactly 64, 96 and 128 lower-case
- * hex digits, as go-digest validates them; other algorithms pass with at
- * least 32 (the grammar's minimum) and are left for the engine to judge.
+ * Digests are go-digest's, as the engine parses them (it refuses the rest
+ * as "unsupported digest algorithm" or a bad length): sha256, sha384 and
+ * sha512 with exactly 64, 96 and 128 lower-case hex digits.
+ *
+ * Image ids: before any of that, the engine (moby daemon/images GetImage,
+ * 20.10) reads a bare 64-hex string and "algorithm:hex" with a full-length
+ * hex as an id (ParseAnyReference), and, when a string names no local
+ * repository:tag, searches it as an id prefix (imageStore.Search), which
+ * matches "sha256:<1..64 hex>" (and a bare hex prefix, which has no tag, so
+ * we refuse it anyway). Read as name:tag, "sha256:2d" would be the public
+ * repository docker.io/library/sha256 and skip every registry rule while
+ * the engine ran whichever cached image's id starts with 2d. So these are
+ * returned as ECS_IMAGE_REF_ID, never as a name, and names that only look
+ * like them (a hub repository called sha256, or 64 hex digits) are refused.
+ *
+ * Registry hosts: the engine uses the host exactly as written (only
+ * "index.docker.io" becomes "docker.io"), so "Docker.io/x:1" is not Docker
+ * Hub to it but a registry of its own, reached over DNS (case-blind) with
+ * credentials and cache entries keyed by the string. Any matcher that
+ * lower-cased the host would admit it as docker.io, and one that did not
+ * would still hold two spellings of one server. Refusing upper case in a
+ * host is the safe reading: every host we accept means one thing to the
+ * engine, to DNS and to our allow-lists alike.
+ *
  * A digest (algorithm, colon, hex) is at most 255 characters: the grammar
  * sets no bound, but a request's reference must have one (image patterns
  * hold the longest reference, name:tag@digest).
@@ -99,7 +119,7 @@ static int valid_path(const char *s, size_t n)
 	return 1;
 }
 
-/* A host name or IPv4 address with an optional :port, s[0..n). */
+/* A host name or IPv4 address with an optional :port, s[0..n); lower case only (see the top). */
 static int valid_domain(const char *s, size_t n)
 {
 	const char *colon = memchr(s, ':', n);
@@ -120,10 +140,10 @@ static int valid_domain(const char *s, size_t n)
 			size_t len = i - start;
 			const char *c = s + start;
 
-			if (len == 0 || !is_alnum(c[0]) || !is_alnum(c[len - 1]))
+			if (len == 0 || !is_lower_alnum(c[0]) || !is_lower_alnum(c[len - 1]))
 				return 0;
 			for (size_t j = 1; j + 1 < len; j++)
-				if (!is_alnum(c[j]) && c[j] != '-')
+				if (!is_lower_alnum(c[j]) && c[j] != '-')
 					return 0;
 			start = i + 1;
 		}
@@ -143,43 +163,77 @@ static int valid_tag(const char *s, size_t n)
 	return 1;
 }
 
+/* go-digest's algorithms, with their hex lengths. */
+static const struct {
+	const char *name;
+	size_t hex_len;
+} algorithms[] = {
+	{ "sha256", 64 },
+	{ "sha384", 96 },
+	{ "sha512", 128 },
+};
+
+/* The hex length of the algorithm s[0..n) names, or 0 when it names none. */
+static size_t algorithm_hex_len(const char *s, size_t n)
+{
+	for (size_t k = 0; k < sizeof(algorithms) / sizeof(algorithms[0]); k++)
+		if (strlen(algorithms[k].name) == n && memcmp(algorithms[k].name, s, n) == 0)
+			return algorithms[k].hex_len;
+	return 0;
+}
+
+static int all_lower_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_lower_hex(s[i]))
+			return 0;
+	return 1;
+}
+
+/* "algorithm:hex", s[0..n): a known algorithm and its exact hex length. */
 static int valid_digest(const char *s, size_t n)
 {
-	static const struct {
-		const char *name;
-		size_t hex_len;
-	} known[] = {
-		{ "sha256", 64 },
-		{ "sha384", 96 },
-		{ "sha512", 128 },
-	};
 	const char *colon = memchr(s, ':', n);
-	size_t alg_len, hex_len;
-	const char *hex;
+	size_t want;
 
 	if (colon == NULL || n > DIGEST_MAX_LEN)
 		return 0;
-	alg_len = (size_t)(colon - s);
-	hex = colon + 1;
-	hex_len = n - alg_len - 1;
+	want = algorithm_hex_len(s, (size_t)(colon - s));
+	return want != 0 && n - (size_t)(colon - s) - 1 == want && all_lower_hex(colon + 1, want);
+}
 
-	/* Algorithm: runs of [a-z0-9] joined by single [+._-]. */
-	if (alg_len == 0 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[alg_len - 1]))
+/*
+ * An id reference, as the engine resolves it: a bare 64-hex id, or
+ * "algorithm:hex" with 1 to the algorithm's length of lower-case hex.
+ */
+static int id_reference(const char *s, size_t n)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t want, hex_len;
+
+	if (colon == NULL)
+		return n == 64 && all_lower_hex(s, n);
+	want = algorithm_hex_len(s, (size_t)(colon - s));
+	hex_len = n - (size_t)(colon - s) - 1;
+	return want != 0 && hex_len >= 1 && hex_len <= want && all_lower_hex(colon + 1, hex_len);
+}
+
+/*
+ * A Docker Hub repository (no registry written, or docker.io, or
+ * index.docker.io; "library/" or not) called by a digest algorithm or by
+ * 64 hex digits: the engine takes the one for an id and refuses the other
+ * ("cannot specify 64-byte hexadecimal strings").
+ */
+static int id_lookalike(const char *registry, size_t registry_len, const char *path, size_t path_len)
+{
+	if (registry != NULL && !(registry_len == 9 && memcmp(registry, "docker.io", 9) == 0) &&
+	    !(registry_len == 15 && memcmp(registry, "index.docker.io", 15) == 0))
 		return 0;
-	for (size_t i = 1; i < alg_len; i++) {
-		if (is_lower_alnum(s[i]))
-			continue;
-		if (strchr("+._-", s[i]) == NULL || !is_lower_alnum(s[i + 1]))
-			return 0;
+	if (path_len > 8 && memcmp(path, "library/", 8) == 0) {
+		path += 8;
+		path_len -= 8;
 	}
-
-	for (size_t i = 0; i < hex_len; i++)
-		if (!is_lower_hex(hex[i]))
-			return 0;
-	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-		if (strlen(known[k].name) == alg_len && memcmp(known[k].name, s, alg_len) == 0)
-			return hex_len == known[k].hex_len;
-	return hex_len >= 32;
+	return algorithm_hex_len(path, path_len) != 0 || (path_len == 64 && all_lower_hex(path, path_len));
 }
 
 static char *dup_range(const char *s, size_t n)
@@ -202,6 +256,7 @@ void ecs_image_ref_clear(ecs_image_ref *ref)
 	free(ref->tag);
 	free(ref->digest);
 	ref->registry = ref->repository = ref->tag = ref->digest = NULL;
+	ref->kind = ECS_IMAGE_REF_NAME;
 }
 
 int ecs_image_ref_parse(ecs_image_ref *out, const char *reference)
@@ -218,6 +273,18 @@ int ecs_image_ref_parse(ecs_image_ref *out, const char *reference)
 	if (reference == NULL || reference[0] == '\0')
 		return ECS_EINVAL;
 	total = strlen(reference);
+
+	if (id_reference(reference, total)) {
+		const char *prefix = memchr(reference, ':', total) == NULL ? "sha256:" : "";
+		size_t plen = strlen(prefix);
+
+		if ((out->digest = malloc(plen + total + 1)) == NULL)
+			return ECS_ENOMEM;
+		memcpy(out->digest, prefix, plen);
+		memcpy(out->digest + plen, reference, total + 1);
+		out->kind = ECS_IMAGE_REF_ID;
+		return ECS_OK;
+	}
 
 	/* Neither name nor tag may hold '@', so the first one starts the digest. */
 	at = strchr(reference, '@');
@@ -266,6 +333,8 @@ int ecs_image_ref_parse(ecs_image_ref *out, const char *reference)
 	path = is_domain ? reference + domain_len + 1 : reference;
 	path_len = name_len - (size_t)(path - reference);
 	if (!valid_path(path, path_len))
+		return ECS_EINVAL;
+	if (id_lookalike(is_domain ? reference : NULL, domain_len, path, path_len))
 		return ECS_EINVAL;
 
 	if ((is_domain && (out->registry = dup_range(reference, domain_len)) == NULL) ||

@@ -45,7 +45,14 @@ static const struct {
 	{ "*", "ecs/busybox:1", 0 },
 	/* registries: host, port, label by label */
 	{ "registry.example.com/ci/*", "registry.example.com/ci/tool:1", 1 },
-	{ "registry.example.com/ci/*", "REGISTRY.example.com/ci/tool:1", 1 },
+	/* an upper-case host is another registry to the engine: refused, never lowered into a match */
+	{ "registry.example.com/ci/*", "REGISTRY.example.com/ci/tool:1", 0 },
+	{ "docker.io/ecs/*", "Docker.io/ecs/busybox:latest", 0 },
+	{ "ecs/busybox:*", "Docker.io/ecs/busybox:latest", 0 },
+	{ "*/*/*:*", "Docker.io/ecs/busybox:latest", 0 },
+	/* registry-1.docker.io is not docker.io to the engine (only index.docker.io is) */
+	{ "busybox:1", "registry-1.docker.io/library/busybox:1", 0 },
+	{ "registry-1.docker.io/library/busybox:1", "registry-1.docker.io/library/busybox:1", 1 },
 	{ "registry.example.com/ci/*", "registry.example.com:5000/ci/tool:1", 0 },
 	{ "registry.example.com/ci/*", "registry.example.com.evil.io/ci/tool:1", 0 },
 	{ "registry.example.com/ci/*", "registry.example.com/ci/a/tool:1", 0 },
@@ -65,8 +72,9 @@ static const struct {
 	{ "ecs/tool@sha256:*", "ecs/tool@sha256:" D64, 1 },
 	{ "ecs/tool@sha256:*", "ecs/tool:1@sha256:" D64, 1 },
 	{ "ecs/tool@sha256:*", "ecs/tool:1", 0 },
-	/* an algorithm longer than any fixed buffer (found by fuzz_image_match) still admits itself */
-	{ "ecs/t0:o_@h" "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvva5:" D64, "ecs/t0:o_@h" "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvva5:" D64, 1 },
+	/* an algorithm the engine does not know is no reference (it was admitted before issue 22) */
+	{ "ecs/t0:o_@h" "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvva5:" D64, "ecs/t0:o_@h" "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvva5:" D64, 0 },
+	{ "ecs/tool@sha512:*", "ecs/tool@sha512:" D64 E64, 1 },
 	{ "ecs/tool@sha256:" D64, "ecs/tool@sha256:" E64, 0 },
 	{ "ecs/tool:1@sha256:*", "ecs/tool@sha256:" D64, 0 },
 	{ "ecs/tool:1@sha256:*", "ecs/tool:1@sha256:" D64, 1 },
@@ -76,6 +84,15 @@ static const struct {
 	{ "*", "BusyBox:1", 0 },
 	{ "*", "busybox", 0 },
 	{ "*/*", "a//b:1", 0 },
+	/* image ids name no repository: no pattern admits one (issue 22) */
+	{ "*", "sha256:2", 0 },
+	{ "sha256:*", "sha256:2", 0 },
+	{ "sha256", "sha256:2d", 0 },
+	{ "library/sha256:*", "sha256:" D64, 0 },
+	{ "*:*", D64, 0 },
+	{ "*@sha256:*", "sha256:" D64, 0 },
+	{ "*", "sha512:0", 0 },
+	{ "*:*", D64 ":latest", 0 },
 };
 
 START_TEST(test_image_match_table)
@@ -94,12 +111,13 @@ static const char *bad_patterns[] = {
 };
 
 /*
- * The longest valid reference (name 255, tag 128, digest 255) admits itself
- * as a pattern (fuzz_image_match found a 516-character one that did not).
+ * The longest valid reference (name 255, tag 128, digest sha512's 135)
+ * admits itself as a pattern (fuzz_image_match found a 516-character one
+ * that did not).
  */
 START_TEST(test_image_match_longest_reference)
 {
-	char ref[255 + 1 + 128 + 1 + 255 + 1];
+	char ref[255 + 1 + 128 + 1 + 135 + 1];
 	size_t n = 0;
 
 	memset(ref, 'a', 255);
@@ -107,12 +125,10 @@ START_TEST(test_image_match_longest_reference)
 	ref[n++] = ':';
 	memset(ref + n, 't', 128);
 	n += 128;
-	ref[n++] = '@';
-	memset(ref + n, 'x', 255 - 33);
-	n += 255 - 33;
-	ref[n++] = ':';
-	memset(ref + n, 'f', 32);
-	n += 32;
+	memcpy(ref + n, "@sha512:", 8);
+	n += 8;
+	memset(ref + n, 'f', 128);
+	n += 128;
 	ref[n] = '\0';
 	ck_assert_uint_eq(strlen(ref), sizeof(ref) - 1);
 	ck_assert_int_eq(image_match(ref, ref), 1);
@@ -159,6 +175,13 @@ START_TEST(test_image_match_parts)
 
 	ck_assert_int_eq(image_parts_from_ref(&p, "not a ref"), -1);
 	ck_assert_ptr_null(p.host);
+	/* an id is a valid reference, but names no registry or repository to match */
+	ck_assert_int_eq(image_parts_from_ref(&p, "sha256:2"), -1);
+	ck_assert_ptr_null(p.host);
+	ck_assert_int_eq(image_parts_from_ref(&p, D64), -1);
+	ck_assert_ptr_null(p.host);
+	ck_assert_int_eq(image_parts_from_ref(&p, "Docker.io/ecs/busybox:latest"), -1);
+	ck_assert_ptr_null(p.host);
 }
 END_TEST
 
@@ -173,6 +196,19 @@ START_TEST(test_image_match_registries)
 	image_parts_clear(&im);
 	ck_assert_int_eq(image_parts_from_ref(&im, "127.0.0.1:8521/x/y:1"), 0);
 	ck_assert_int_eq(image_registry_match(&r, &im), 0);
+	image_parts_clear(&im);
+	/* the engine's normalisations, and only those */
+	ck_assert_int_eq(image_parts_from_ref(&im, "index.docker.io/x/y:1"), 0);
+	ck_assert_int_eq(image_registry_match(&r, &im), 1);
+	image_parts_clear(&im);
+	ck_assert_int_eq(image_parts_from_ref(&im, "docker.io/y:1"), 0);
+	ck_assert_int_eq(image_registry_match(&r, &im), 1);
+	ck_assert_str_eq(im.path[0], "library");
+	image_parts_clear(&im);
+	ck_assert_int_eq(image_parts_from_ref(&im, "registry-1.docker.io/x/y:1"), 0);
+	ck_assert_int_eq(image_registry_match(&r, &im), 0);
+	image_parts_clear(&im);
+	ck_assert_int_eq(image_parts_from_ref(&im, "127.0.0.1:8521/x/y:1"), 0);
 	image_parts_clear(&r);
 	ck_assert_int_eq(image_registry_parse(&r, "127.0.0.1:5000", why, sizeof(why)), 0);
 	ck_assert_int_eq(image_registry_match(&r, &im), 0);

@@ -71,7 +71,24 @@ START_TEST(test_image_ref_host_port)
 	assert_ref("127.0.0.1:5000/x/y:tag", "127.0.0.1:5000", "x/y", "tag", NULL);
 	assert_ref("registry.example.com/team/app:v1.2.3", "registry.example.com", "team/app", "v1.2.3", NULL);
 	assert_ref("my-host:443/app:1", "my-host:443", "app", "1", NULL);
-	assert_ref("Registry.Example.COM/app:1", "Registry.Example.COM", "app", "1", NULL);
+}
+END_TEST
+
+/*
+ * The engine uses a registry host as written: "Docker.io" is not Docker
+ * Hub to it. Upper case in a host is refused, so no matcher can lower it
+ * into a registry the engine would not contact.
+ */
+START_TEST(test_image_ref_host_upper_case)
+{
+	assert_bad("Registry.Example.COM/app:1");
+	assert_bad("Docker.io/ecs/busybox:latest");
+	assert_bad("DOCKER.IO/library/busybox:1");
+	assert_bad("docker.IO/library/busybox:1");
+	assert_bad("Localhost:5000/x:1");
+	assert_bad("LOCALHOST/x:1");
+	assert_ref("docker.io/ecs/busybox:latest", "docker.io", "ecs/busybox", "latest", NULL);
+	assert_ref("index.docker.io/ecs/busybox:latest", "index.docker.io", "ecs/busybox", "latest", NULL);
 }
 END_TEST
 
@@ -214,30 +231,104 @@ START_TEST(test_image_ref_bad_digest)
 }
 END_TEST
 
+/* go-digest's algorithms only: the engine answers "unsupported digest algorithm" to the rest. */
 START_TEST(test_image_ref_other_digest_algorithms)
 {
 	assert_ref("a@sha512:" HEX64 HEX64, NULL, "a", NULL, "sha512:" HEX64 HEX64);
+	assert_ref("a@sha384:" HEX64 "0123456789abcdef0123456789abcdef", NULL, "a", NULL,
+			"sha384:" HEX64 "0123456789abcdef0123456789abcdef");
 	assert_bad("a@sha512:" HEX64);
-	assert_ref("a@multihash+base58:" HEX64, NULL, "a", NULL, "multihash+base58:" HEX64);
-	assert_bad("a@x:0123456789abcdef"); /* under 128 bits */
+	assert_bad("a@sha384:" HEX64);
+	assert_bad("a@multihash+base58:" HEX64);
+	assert_bad("a@sha256+b64:" HEX64);
+	assert_bad("a@foo:" HEX64);
+	assert_bad("a@x:0123456789abcdef");
 }
 END_TEST
 
-/* A digest of 255 characters is fine, 256 are not (the grammar has no bound; a request must). */
+/* The longest digest is sha512's, 135 characters. */
 START_TEST(test_image_ref_digest_length)
 {
-	char s[2 + 256 + 1];
+	assert_ref("a:1@sha512:" HEX64 HEX64, NULL, "a", "1", "sha512:" HEX64 HEX64);
+	assert_bad("a:1@sha512:" HEX64 HEX64 "0");
+}
+END_TEST
 
-	memcpy(s, "a@", 2);
-	memset(s + 2, 'a', 255 - 33);
-	memcpy(s + 2 + 255 - 33, ":", 1);
-	memset(s + 2 + 255 - 32, 'f', 32);
-	s[2 + 255] = '\0';
-	assert_ref(s, NULL, "a", NULL, s + 2);
-	s[2] = 'b';
-	memmove(s + 3, s + 2, 255);
-	s[2 + 256] = '\0';
-	assert_bad(s);
+/* Parse @s as an id reference whose digest is @digest. */
+static void assert_id(const char *s, const char *digest)
+{
+	ck_assert_msg(ecs_image_ref_parse(&ref, s) == 0, "refused: %s", s);
+	ck_assert_msg(ref.kind == ECS_IMAGE_REF_ID, "not an id: %s", s);
+	ck_assert_ptr_null(ref.registry);
+	ck_assert_ptr_null(ref.repository);
+	ck_assert_ptr_null(ref.tag);
+	ck_assert_str_eq(ref.digest, digest);
+	ecs_image_ref_clear(&ref);
+	ck_assert_int_eq(ref.kind, ECS_IMAGE_REF_NAME);
+	ck_assert_ptr_null(ref.digest);
+}
+
+/*
+ * What the engine resolves as an image id (by prefix): never a name. Read
+ * as name:tag, "sha256:2" was docker.io/library/sha256 and skipped every
+ * registry rule (issue 22).
+ */
+START_TEST(test_image_ref_id)
+{
+	char s[8 + 64 + 1];
+
+	for (const char *d = "0123456789abcdef"; *d != '\0'; d++) {
+		snprintf(s, sizeof(s), "sha256:%c", *d);
+		assert_id(s, s);
+	}
+	for (size_t n = 1; n <= 64; n++) {
+		snprintf(s, sizeof(s), "sha256:%.*s", (int)n, HEX64);
+		assert_id(s, s);
+	}
+	assert_id(HEX64, "sha256:" HEX64);
+	assert_id("sha512:" HEX64 HEX64, "sha512:" HEX64 HEX64);
+	assert_id("sha384:abc", "sha384:abc");
+	assert_id("sha512:0", "sha512:0");
+	/* Past the algorithm's length, upper case, or no hex: not an id, and
+	 * not a name either (a Docker Hub repository called sha256). */
+	assert_bad("sha256:" HEX64 "0");
+	assert_bad("sha256:" HEX64 "00");
+	assert_bad("sha256:ABC");
+	assert_bad("sha256:2D6B");
+	assert_bad("sha256:latest");
+	assert_bad("sha256:");
+	assert_bad("sha256:2:latest");
+	assert_bad("sha256:2@sha256:" HEX64);
+	assert_bad("sha256@sha256:" HEX64);
+	assert_bad("library/sha256:2");
+	assert_bad("docker.io/library/sha256:2");
+	assert_bad("index.docker.io/sha256:2");
+	assert_bad("sha512:x");
+	/* A bare hex prefix is resolved by the engine too, but has no tag. */
+	assert_bad("2d6b");
+	assert_bad("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde");
+	assert_bad(HEX64 "0");
+	/* Another registry's sha256 repository is a name to the engine. */
+	assert_ref("127.0.0.1:5000/sha256:2", "127.0.0.1:5000", "sha256", "2", NULL);
+	assert_ref("ecs/sha256:2", NULL, "ecs/sha256", "2", NULL);
+	/* Other "x:hex" are names: the engine's id search needs sha256. */
+	assert_ref("md5:2d", NULL, "md5", "2d", NULL);
+	assert_ref("a2d:2d", NULL, "a2d", "2d", NULL);
+}
+END_TEST
+
+/* A Docker Hub repository named by 64 hex digits: the engine refuses it ("cannot specify 64-byte hexadecimal strings"). */
+START_TEST(test_image_ref_hex_repository)
+{
+	assert_bad(HEX64 ":latest");
+	assert_bad(HEX64 "@sha256:" HEX64);
+	assert_bad("library/" HEX64 ":1");
+	assert_bad("docker.io/" HEX64 ":1");
+	assert_bad("docker.io/library/" HEX64 ":1");
+	assert_ref("ecs/" HEX64 ":1", NULL, "ecs/" HEX64, "1", NULL);
+	assert_ref("127.0.0.1:5000/" HEX64 ":1", "127.0.0.1:5000", HEX64, "1", NULL);
+	assert_ref("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde:1", NULL,
+			"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde", "1", NULL);
 }
 END_TEST
 
@@ -262,6 +353,19 @@ START_TEST(test_image_ref_name_length)
 }
 END_TEST
 
+/* A name keeps kind NAME; the garbage of the fixture never shows through. */
+START_TEST(test_image_ref_kind_name)
+{
+	ck_assert_int_eq(ecs_image_ref_parse(&ref, "busybox:1"), 0);
+	ck_assert_int_eq(ref.kind, ECS_IMAGE_REF_NAME);
+	ecs_image_ref_clear(&ref);
+	ck_assert_int_eq(ecs_image_ref_parse(&ref, "a b"), ECS_EINVAL);
+	ck_assert_int_eq(ref.kind, ECS_IMAGE_REF_NAME);
+	ck_assert_int_eq(ecs_image_ref_parse(&ref, "busybox@sha256:" HEX64), 0);
+	ck_assert_int_eq(ref.kind, ECS_IMAGE_REF_NAME);
+}
+END_TEST
+
 /* Which RepoDigests entry is the reference's own (image.c picks result->repo_digest by it). */
 START_TEST(test_image_same_repository)
 {
@@ -277,6 +381,8 @@ START_TEST(test_image_same_repository)
 	ck_assert(!ecs_image_same_repository("ecs/library/x:1", "x@sha256:" HEX64));
 	/* not references */
 	ck_assert(!ecs_image_same_repository("sha256:" HEX64, "busybox@sha256:" HEX64));
+	ck_assert(!ecs_image_same_repository("sha256:0", "sha256:0"));
+	ck_assert(!ecs_image_same_repository(HEX64, HEX64));
 	ck_assert(!ecs_image_same_repository("busybox:1", ""));
 	/* the fixture parses something, for teardown */
 	ck_assert_int_eq(ecs_image_ref_parse(&ref, "x:1"), 0);
@@ -292,6 +398,10 @@ static Suite *image_ref_suite(void)
 	tcase_add_test(tc, test_image_ref_name_tag);
 	tcase_add_test(tc, test_image_ref_digest_length);
 	tcase_add_test(tc, test_image_ref_host_port);
+	tcase_add_test(tc, test_image_ref_host_upper_case);
+	tcase_add_test(tc, test_image_ref_id);
+	tcase_add_test(tc, test_image_ref_hex_repository);
+	tcase_add_test(tc, test_image_ref_kind_name);
 	tcase_add_test(tc, test_image_ref_localhost);
 	tcase_add_test(tc, test_image_ref_digest);
 	tcase_add_test(tc, test_image_ref_tag_and_digest);

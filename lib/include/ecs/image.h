@@ -11,28 +11,65 @@ extern "C" {
 #endif
 
 /**
+ * ecs_image_ref_kind - what a reference names, by the engine's own rules.
+ * @ECS_IMAGE_REF_NAME: a repository, with a tag and/or a digest.
+ * @ECS_IMAGE_REF_ID: a local image id, which names no repository: the
+ *   engine resolves "sha256:<hex>" with 1 to 64 hex digits (and likewise
+ *   "sha384:" / "sha512:" with up to 96 / 128) and a bare 64-hex string
+ *   against every image in its cache, by id prefix (moby's GetImage:
+ *   ParseAnyReference, then imageStore.Search). No registry is involved, so
+ *   no registry rule can authorize it: a caller that authorizes images
+ *   must refuse it or resolve it first.
+ */
+typedef enum {
+	ECS_IMAGE_REF_NAME = 0,
+	ECS_IMAGE_REF_ID = 1,
+} ecs_image_ref_kind;
+
+/**
  * ecs_image_ref - a parsed image reference
- * "[registry[:port]/]path[:tag][@algorithm:hex]".
+ * "[registry[:port]/]path[:tag][@algorithm:hex]", or an image id.
  * Every member is owned by the struct and freed by ecs_image_ref_clear().
- * @registry: NULL when the reference names none (Docker Hub).
- * @repository: the path, without registry ("library/x" stays as written).
- * @tag, @digest: NULL when absent; at least one is set after a successful parse.
+ * @registry: NULL when the reference names none (Docker Hub), and for an id.
+ *   Always lower case: an upper-case host is refused (see ecs_image_ref_parse()).
+ * @repository: the path, without registry ("library/x" stays as written); NULL for an id.
+ * @tag: NULL when absent (always for an id).
+ * @digest: NULL when absent; for an id, "algorithm:hex" with the hex as
+ *   given (a prefix of the id, or all of it; "sha256:" added to a bare id).
+ *   A name has a tag or a digest (or both); an id has only the digest.
+ * @kind: ECS_IMAGE_REF_NAME or ECS_IMAGE_REF_ID.
  */
 typedef struct {
 	char *registry;
 	char *repository;
 	char *tag;
 	char *digest;
+	ecs_image_ref_kind kind;
 } ecs_image_ref;
 
 /**
  * ecs_image_ref_parse - parse and validate an image reference the way the
- * engine does, and require a tag or a digest (a bare name is refused: it
- * would silently mean ":latest").
- * @out: filled on success; cleared (all NULL) on failure.
+ * engine does (distribution/reference's grammar, go-digest's digests), and
+ * require a tag or a digest (a bare name is refused: it would silently
+ * mean ":latest").
+ * @out: filled on success; cleared (all NULL, kind NAME) on failure.
  * @reference: NUL-terminated; at most 255 characters for the name, 128 for the tag and 255 for the digest.
- * Returns 0, ECS_EINVAL (empty, upper case in the path, bad characters,
- * missing tag, bad digest...) or ECS_ENOMEM.
+ * An id reference ("sha256:<1 to 64 hex>", "sha384:"/"sha512:" likewise,
+ * a bare 64-hex id) succeeds with @out->kind ECS_IMAGE_REF_ID; it is never
+ * returned as a name.
+ * Refused beyond the engine's grammar, because the engine would read them
+ * as something other than what they look like: a registry host with upper
+ * case (the engine uses it as written, so "Docker.io" is another registry
+ * than "docker.io", and a lower-casing matcher would confuse them); a
+ * Docker Hub repository named by 64 hex digits or by a digest algorithm
+ * ("sha256:x" with a tag that is not hex), which the engine refuses or
+ * mistakes for ids; digest algorithms other than sha256, sha384 and sha512
+ * (go-digest's, which the engine refuses as unsupported); a first component
+ * that the engine's splitDockerDomain takes for a host (it has '.' or ':')
+ * but that is no valid host ("a_b.c/x:1": its Parse then reads the whole
+ * name as a path with no host).
+ * Returns 0, ECS_EINVAL (empty, upper case in the path or host, bad
+ * characters, missing tag, bad digest...) or ECS_ENOMEM.
  */
 ECS_EXTERN int ecs_image_ref_parse(ecs_image_ref *out, const char *reference);
 
@@ -84,7 +121,8 @@ ECS_EXTERN int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const 
  * @auth: NULL for an anonymous pull.
  * @timeout_ms: bound on the whole pull; 0 means 300000.
  * Returns 0; ECS_EINVAL for a bad reference; ECS_ENOTFOUND when the registry
- * has no such repository or tag; ECS_EUNAUTHORIZED when it refused the
+ * has no such repository or tag, and for an image id (ECS_IMAGE_REF_ID: no
+ * repository to pull from, nothing is asked); ECS_EUNAUTHORIZED when it refused the
  * credentials or wanted some; ECS_EENGINE for other failures (unreachable
  * registry...), ECS_ETIMEDOUT, ECS_EUNAVAILABLE.
  */
@@ -104,7 +142,8 @@ ECS_EXTERN int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_r
  * The handle is not shared between threads while this runs (as for every call).
  * Returns 0; ECS_EINVAL for a bad reference or credentials without username
  * or password; ECS_EUNAUTHORIZED when the registry refused the credentials
- * or wanted some; ECS_ENOTFOUND when it has no such repository or tag;
+ * or wanted some; ECS_ENOTFOUND when it has no such repository or tag, and
+ * for an image id (no registry is asked);
  * ECS_EENGINE for other failures (unreachable registry...), ECS_EPROTO,
  * ECS_ETIMEDOUT, ECS_EUNAVAILABLE, ECS_ENOMEM.
  */
