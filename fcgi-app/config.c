@@ -481,7 +481,7 @@ static int apply_cap(limit_caps *caps, const char *key, const char *v, char *why
 			BAD("expected a number of CPUs from 0.01 to 1024, such as 1.5, or unlimited");
 	} else if (strcmp(key, "max_pids") == 0) {
 		return parse_limit(&caps->max_pids, v, 0, ECS_SANDBOX_PIDS_MIN, ECS_SANDBOX_PIDS_MAX,
-				"from 1 to 4194304", why, whylen);
+				"from 2 (the container's init and the task) to 4194304", why, whylen);
 	} else if (strcmp(key, "max_nofile") == 0) {
 		return parse_limit(&caps->max_nofile, v, 0, ECS_SANDBOX_NOFILE_MIN, ECS_SANDBOX_NOFILE_MAX,
 				"from 16 to 1048576", why, whylen);

@@ -210,6 +210,9 @@ int handler_map_error(int rc, const char **code)
 	case ECS_EDENIED:
 		*code = "FORBIDDEN";
 		return 403;
+	case ECS_ENOUSER:
+		*code = "USER_NOT_FOUND";
+		return 400;
 	case ECS_EUNAUTHORIZED:
 		*code = "REGISTRY_UNAUTHORIZED";
 		return 401;
@@ -408,7 +411,7 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 	limit_caps caps;
 	body_error berr;
 	task_body tb;
-	char why[256], q[144];
+	char why[256], q[144], q2[144];
 	const char *deny_code = NULL;
 	int rc, deny_status = 0;
 
@@ -490,10 +493,14 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 
 		info->error_phase = ecs_task_phase_name(res.error_phase);
 		snprintf(info->error, sizeof(info->error), "%s", res.error);
-		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND && rc != ECS_ECANCELED)
+		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND && rc != ECS_ECANCELED && rc != ECS_ENOUSER)
 			metrics_engine_error(rc);
 		if (rc == ECS_ENOTFOUND)
 			send_error(resp, req, status, code, "image '%s' not found", text_quote(q, sizeof(q), tb.image, 128));
+		else if (rc == ECS_ENOUSER)
+			send_error(resp, req, status, code, "user '%s' is not known to the image '%s' (%s)",
+					text_quote(q, sizeof(q), profile.user ? profile.user : "", 64),
+					text_quote(q2, sizeof(q2), tb.image, 128), res.error);
 		else if (rc == ECS_ECANCELED && ecs_cancel_is_triggered(ctx->client_gone))
 			/* Nobody reads this: it is for the log line and the metrics (nginx's 499). */
 			send_error(resp, req, 499, "CLIENT_CLOSED_REQUEST", "the client went away: the task was stopped and its container deleted");

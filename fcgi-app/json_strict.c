@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
@@ -31,28 +32,51 @@ static long hex4(const char *s, size_t n)
 	return v;
 }
 
+/* A key's text, as the client wrote it between its quotes. */
+typedef struct {
+	size_t start, len;
+} span;
+
+/* After the string that ends just before @i, is the next token ':'? Then it was a key. */
+static int is_key(const char *t, size_t len, size_t i)
+{
+	while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+		i++;
+	return i < len && t[i] == ':';
+}
+
 /*
  * One pass over the text: in valid JSON every ':' outside a string ends a
  * key, so their count is the number of members written. Returns -1 at an
- * escape of an unpaired surrogate.
+ * escape of an unpaired surrogate, -2 (and the key in @nul_key) at a key
+ * with a \u0000 escape: json-c keeps keys as C strings, so "cmd\u0000x"
+ * would reach the validation as "cmd".
  */
-static int scan(const char *t, size_t len, size_t *members)
+static int scan(const char *t, size_t len, size_t *members, span *nul_key)
 {
-	size_t i, n = 0;
-	int in_str = 0;
+	size_t i, n = 0, start = 0;
+	int in_str = 0, has_nul = 0;
 
 	for (i = 0; i < len; i++) {
 		long u;
 
 		if (!in_str) {
-			if (t[i] == '"')
+			if (t[i] == '"') {
 				in_str = 1;
-			else if (t[i] == ':')
+				has_nul = 0;
+				start = i + 1;
+			} else if (t[i] == ':') {
 				n++;
+			}
 			continue;
 		}
 		if (t[i] == '"') {
 			in_str = 0;
+			if (has_nul && is_key(t, len, i + 1)) {
+				nul_key->start = start;
+				nul_key->len = i - start;
+				return -2;
+			}
 			continue;
 		}
 		if (t[i] != '\\' || i + 1 >= len)
@@ -60,6 +84,8 @@ static int scan(const char *t, size_t len, size_t *members)
 		if (t[++i] != 'u' || (u = hex4(t + i + 1, len - i - 1)) < 0)
 			continue;
 		i += 4;
+		if (u == 0)
+			has_nul = 1;
 		if (u >= 0xdc00 && u <= 0xdfff)
 			return -1;
 		if (u >= 0xd800 && u <= 0xdbff) {
@@ -96,12 +122,26 @@ static size_t kept(struct json_object *o)
 int json_strict_check(const char *text, size_t len, struct json_object *root, char *why, size_t whylen)
 {
 	size_t ok = text_utf8_prefix(text, len), written = 0;
+	span key = { 0, 0 };
+	int rc;
 
 	if (ok < len) {
 		snprintf(why, whylen, "the body is not UTF-8 (byte %zu)", ok);
 		return -1;
 	}
-	if (scan(text, len, &written) != 0) {
+	rc = scan(text, len, &written, &key);
+	if (rc == -2) {
+		/* Named as written (escapes and all): no known property has a NUL. */
+		char raw[72], q[80];
+		size_t n = key.len < sizeof(raw) - 1 ? key.len : sizeof(raw) - 1;
+
+		memcpy(raw, text + key.start, n);
+		raw[n] = '\0';
+		snprintf(why, whylen, "unknown property '%s'%s", text_quote(q, sizeof(q), text_cut(raw), 64),
+				n < key.len ? " (cut)" : "");
+		return -1;
+	}
+	if (rc != 0) {
 		snprintf(why, whylen, "a \\u escape is half of a surrogate pair");
 		return -1;
 	}

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "text.h"
 
 static log_level max_level = LOG_LEVEL_INFO;
 
@@ -48,8 +49,12 @@ static void append(log_line *l, const char *s, size_t n)
 {
 	size_t room = sizeof(l->buf) - 1 - l->len;
 
-	if (n > room)
+	/* A cut line stays UTF-8: never end inside a character. */
+	if (n > room) {
 		n = room;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
 	memcpy(l->buf + l->len, s, n);
 	l->len += n;
 	l->buf[l->len] = '\0';
@@ -68,41 +73,73 @@ void log_begin(log_line *l, log_level level, const char *event)
 	log_kv(l, "event", event);
 }
 
+/* Bytes of @v up to @n that are not well-formed UTF-8 become \xNN too. */
+static void append_escaped(log_line *l, const char *v, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t ok = i + text_utf8_prefix(v + i, n - i), run;
+
+		for (; i < ok; i += run) {
+			unsigned char c = (unsigned char)v[i];
+
+			run = 1;
+			if (c == '"' || c == '\\') {
+				char esc[2] = { '\\', (char)c };
+
+				append(l, esc, 2);
+			} else if (c < 0x20 || c == 0x7f) {
+				char esc[8];
+
+				snprintf(esc, sizeof(esc), "\\x%02x", c);
+				append(l, esc, 4);
+			} else {
+				/* A whole character at once, so a cut never splits it. */
+				while (i + run < ok && ((unsigned char)v[i + run] & 0xc0) == 0x80)
+					run++;
+				append(l, v + i, run);
+			}
+		}
+		if (i < n) {
+			char esc[8];
+
+			snprintf(esc, sizeof(esc), "\\x%02x", (unsigned char)v[i]);
+			append(l, esc, 4);
+			i++;
+		}
+	}
+}
+
+/*
+ * Client text reaches values (a path, a user agent, an engine message that
+ * quotes a request): quoted when it has anything a reader could misparse,
+ * and every byte that is not UTF-8 shown as \xNN, so the log stays UTF-8.
+ */
 void log_kv(log_line *l, const char *key, const char *value)
 {
 	const char *p;
+	size_t n;
 	int quote = 0;
 
 	if (value == NULL || *value == '\0')
 		value = "-";
+	n = strlen(value);
 	for (p = value; *p; p++)
 		if (*p == ' ' || *p == '"' || *p == '=' || *p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
 			quote = 1;
+	if (text_utf8_prefix(value, n) < n)
+		quote = 1;
 	if (l->len > 0)
 		append(l, " ", 1);
 	append(l, key, strlen(key));
 	append(l, "=", 1);
 	if (!quote) {
-		append(l, value, strlen(value));
+		append(l, value, n);
 		return;
 	}
 	append(l, "\"", 1);
-	for (p = value; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '"' || c == '\\') {
-			char esc[2] = { '\\', (char)c };
-
-			append(l, esc, 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			char esc[8];
-
-			snprintf(esc, sizeof(esc), "\\x%02x", c);
-			append(l, esc, 4);
-		} else {
-			append(l, p, 1);
-		}
-	}
+	append_escaped(l, value, n);
 	append(l, "\"", 1);
 }
 

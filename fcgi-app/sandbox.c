@@ -140,7 +140,7 @@ void sandbox_allowed(ecs_sandbox_profile *out, const config *cfg, const client_r
 	if (caps->max_cpus < 0)
 		out->nano_cpus = ECS_SANDBOX_UNLIMITED;
 	else if (caps->max_cpus > 0)
-		out->nano_cpus = (int64_t)(caps->max_cpus * 1e9 + 0.5);
+		out->nano_cpus = task_body_nano_cpus(caps->max_cpus);
 	l = PICK_LIST(g, c, cap_add);
 	out->cap_add = (const char *const *)l->cap_add;
 	out->cap_add_len = l->cap_add_len;
@@ -249,7 +249,7 @@ int sandbox_for_request(ecs_sandbox_profile *out, const config *cfg, const clien
 	asked.memory = tb->memory;
 	asked.pids = tb->pids;
 	if (tb->cpus > 0)
-		asked.nano_cpus = (int64_t)(tb->cpus * 1e9 + 0.5);
+		asked.nano_cpus = task_body_nano_cpus(tb->cpus);
 	asked.user = tb->user;
 	rc = ecs_sandbox_profile_merge(out, &allowed, &asked, why, whylen);
 	if (rc == 0)

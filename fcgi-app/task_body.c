@@ -141,6 +141,9 @@ static int parse_limits(task_body *tb, struct json_object *limits, body_error *e
 		} else if (strcmp(key, "pids") == 0) {
 			if (get_positive_int(&tb->pids, val, "limits.pids", err) != 0)
 				return -1;
+			if (tb->pids < ECS_SANDBOX_PIDS_MIN)
+				return BODY_FAIL("limits.pids must be at least %lld (the container's init and the task)",
+						(long long)ECS_SANDBOX_PIDS_MIN);
 			if (tb->pids > ECS_SANDBOX_PIDS_MAX)
 				return BODY_FAIL("limits.pids must be at most %lld", (long long)ECS_SANDBOX_PIDS_MAX);
 		} else {
@@ -196,6 +199,19 @@ static int name_ok(const char *s, int is_user)
 			continue;
 		if (!isalnum(c) && c != '_' && c != '.' && c != '-')
 			return 0;
+	}
+	return 1;
+}
+
+/* Each all-digit part of a user is an id the engine takes: 0..ECS_SANDBOX_ID_MAX. */
+static int user_ids_ok(const char *s)
+{
+	while (*s != '\0') {
+		size_t n = strcspn(s, ":"), digits = strspn(s, "0123456789");
+
+		if (digits == n && (n > 10 || strtoll(s, NULL, 10) > ECS_SANDBOX_ID_MAX))
+			return 0;
+		s += n + (s[n] == ':');
 	}
 	return 1;
 }
@@ -295,6 +311,8 @@ static int validate(task_body *tb, body_error *err)
 		if (!name_ok(tb->user, 1))
 			return BODY_FAIL("user must be uid[:gid] or a user name (letters, digits, '_', '.', '-'; "
 					"at most %u bytes)", ECS_SANDBOX_MAX_NAME);
+		if (!user_ids_ok(tb->user))
+			return BODY_FAIL("user: a uid or gid must be in 0..%lld", (long long)ECS_SANDBOX_ID_MAX);
 	}
 	if (json_object_object_get_ex(root, "runtime", &v)) {
 		if (get_string(&tb->runtime, v, "runtime", 0, err) != 0)
@@ -309,7 +327,7 @@ static int validate(task_body *tb, body_error *err)
 int task_body_parse(task_body *out, const char *body, size_t len, body_error *err)
 {
 	struct json_tokener *tok;
-	char why[96];
+	char why[128];
 	size_t end;
 	int rc;
 
@@ -356,6 +374,11 @@ int task_body_parse(task_body *out, const char *body, size_t len, body_error *er
 	return rc;
 }
 
+int64_t task_body_nano_cpus(double cpus)
+{
+	return (int64_t)(cpus * 1e9 + 0.5);
+}
+
 int task_body_check_caps(const task_body *tb, const limit_caps *caps, char *why, size_t whylen)
 {
 	if (caps->max_timeout_s > 0 && tb->timeout_s > caps->max_timeout_s) {
@@ -367,8 +390,12 @@ int task_body_check_caps(const task_body *tb, const limit_caps *caps, char *why,
 				(long long)tb->memory, (long long)caps->max_memory);
 		return -1;
 	}
-	if (caps->max_cpus > 0 && tb->cpus > caps->max_cpus) {
-		snprintf(why, whylen, "limits.cpus %g exceeds the cap of %g", tb->cpus, caps->max_cpus);
+	/* Compared as the engine will get them (NanoCpus, rounded as sandbox.c
+	 * does): shown both ways, as "1.0000001 exceeds 1" at %g read "1 > 1". */
+	if (caps->max_cpus > 0 && tb->cpus > 0 && task_body_nano_cpus(tb->cpus) > task_body_nano_cpus(caps->max_cpus)) {
+		snprintf(why, whylen, "limits.cpus %.10g (%lld NanoCpus) exceeds the cap of %.10g (%lld NanoCpus)",
+				tb->cpus, (long long)task_body_nano_cpus(tb->cpus), caps->max_cpus,
+				(long long)task_body_nano_cpus(caps->max_cpus));
 		return -1;
 	}
 	if (caps->max_pids > 0 && tb->pids > caps->max_pids) {

@@ -57,6 +57,13 @@ typedef struct {
 int task_body_parse(task_body *out, const char *body, size_t len, body_error *err);
 
 /**
+ * task_body_nano_cpus - @cpus as the engine's NanoCpus (rounded to the
+ * nearest): the one conversion, so a cap is compared at the precision the
+ * engine applies. Thread-safe.
+ */
+int64_t task_body_nano_cpus(double cpus);
+
+/**
  * task_body_check_caps - are the requested timeout and limits within @caps
  * (0 and LIMIT_UNLIMITED members are no cap)? Returns 0, or -1 with @why naming the first one over.
  */

@@ -84,6 +84,7 @@ seed json inspect '{"Id":"abc","Created":"2024-01-02T03:04:05.123456789Z","State
 seed json error '{"message":"No such container: abc"}'
 seed json pull '{"errorDetail":{"message":"unauthorized"},"error":"unauthorized"}'
 seed json misc '[1,-2.5e3,true,null,"caf\303\251 \\u00e9\\n"]'
+seed json nulkey '{"Id\\u0000x":"abc","State":{"ExitCode\\u0000":1},"message":"a\\u0000b"}'
 seed json time '2024-01-02T04:04:05.5+01:00'
 seed image_match attack 'python:*\npython:5000/evil/x:1'
 seed image_match host '*.example.com/ci/*:v?\nr1.example.com/ci/tool:v1'
@@ -102,6 +103,7 @@ seed agent_proto message '\006\004\000\000\000\000\000\000\004note\005\000\000\0
 seed strict task '{"docker_image":"ecs/busybox:latest","cmd":["echo","caf\303\251 \\ud83d\\ude00"],"limits":{"pids":10}}'
 seed strict dup '{"a":{"b":1,"b":[{"c":"x:y"}]},"\\u0061":2}'
 seed strict surrogate '["\\ud800\\u0041","\\udc00"]'
+seed strict nulkey '{"cmd\\u0000x":["true"],"timeout\\u0000":5,"\\u0000":{"pids\\u0000" :1},"v":"\\u0000"}'
 seed strict bytes '\177{"k\300\257":"\355\240\200\364\220\200\200\303"}'
 
 failed=0

@@ -53,6 +53,19 @@ static int start_failure_exit(const char *msg)
 	return 0;
 }
 
+/*
+ * A user or group name the image does not have: the engine's start fails
+ * with "unable to find user NAME: no matching entries in passwd file" (or
+ * "group ... group file"). The request's fault, not the engine's.
+ */
+static int start_failure_no_user(const char *msg)
+{
+	return (strstr(msg, "unable to find user ") != NULL &&
+		strstr(msg, ": no matching entries in passwd file") != NULL) ||
+	       (strstr(msg, "unable to find group ") != NULL &&
+		strstr(msg, ": no matching entries in group file") != NULL);
+}
+
 /* An empty stream's buffer, as ecs_capture_take() leaves it: "" (data never NULL on success). */
 static int buffer_empty(ecs_buffer *buf)
 {
@@ -330,6 +343,8 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 		if (rc != 0)
 			rc = ecs_task_fail(result, ECS_TASK_PHASE_START, rc, NULL);
 	} else if (rc != 0) {
+		if (rc == ECS_EENGINE && start_failure_no_user(ecs_engine_errmsg(engine)))
+			rc = ECS_ENOUSER;
 		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_START, rc);
 	}
 	result->timings.start = ecs_task_now_ms() - t;

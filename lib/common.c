@@ -10,7 +10,7 @@
 
 /*
  * One table so the name and the text of a code cannot drift apart; indexed
- * by -code, which the enum keeps dense from 0 to ECS_EDENIED.
+ * by -code, which the enum keeps dense from 0 to ECS_ENOUSER.
  */
 static const struct {
 	const char *name;
@@ -30,6 +30,7 @@ static const struct {
 	{ "ECS_ECANCELED", "cancelled" },
 	{ "ECS_ETOOBIG", "value too big" },
 	{ "ECS_EDENIED", "not allowed by the sandbox profile" },
+	{ "ECS_ENOUSER", "no such user or group in the image" },
 };
 
 #define NERRORS (sizeof(errors) / sizeof(errors[0]))

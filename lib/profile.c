@@ -85,7 +85,25 @@ static int name_ok(const char *s)
 	return s[0] != '-' && s[0] != '.';
 }
 
-/* "user" or "user:group", each part a name (uids are names of digits). */
+/* A part of user made only of digits is an id: within 0..ECS_SANDBOX_ID_MAX. */
+static int id_ok(const char *s)
+{
+	int64_t v = 0;
+
+	if (s[strspn(s, "0123456789")] != '\0')
+		return 1;
+	for (; *s; s++) {
+		v = v * 10 + (*s - '0');
+		if (v > ECS_SANDBOX_ID_MAX)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * "user" or "user:group", each part a name (uids are names of digits).
+ * Returns 1 when fine, 0 when malformed, -1 when an id is out of range.
+ */
 static int user_ok(const char *s)
 {
 	const char *colon = strchr(s, ':');
@@ -95,11 +113,13 @@ static int user_ok(const char *s)
 	if (strlen(s) > ECS_SANDBOX_MAX_NAME)
 		return 0;
 	if (colon == NULL)
-		return name_ok(s);
+		return name_ok(s) ? (id_ok(s) ? 1 : -1) : 0;
 	n = (size_t)(colon - s);
 	memcpy(part, s, n);
 	part[n] = '\0';
-	return name_ok(part) && name_ok(colon + 1);
+	if (!name_ok(part) || !name_ok(colon + 1))
+		return 0;
+	return id_ok(part) && id_ok(colon + 1) ? 1 : -1;
 }
 
 /* Absolute, normalised (no "//", "/./", "/../", trailing "/"), not a kernel filesystem. */
@@ -192,8 +212,10 @@ int ecs_sandbox_profile_validate(const ecs_sandbox_profile *p, char *why, size_t
 			      ECS_SANDBOX_MAX_NAME);
 	if (strcmp(p->network, "host") == 0)
 		return refuse(ECS_EINVAL, why, whylen, "network: \"host\" is no sandbox");
-	if (p->user != NULL && !user_ok(p->user))
-		return refuse(ECS_EINVAL, why, whylen, "user: want uid[:gid] or name[:group]");
+	if (p->user != NULL && (rc = user_ok(p->user)) != 1)
+		return rc == 0 ? refuse(ECS_EINVAL, why, whylen, "user: want uid[:gid] or name[:group]")
+			       : refuse(ECS_EINVAL, why, whylen, "user: a uid or gid must be in 0..%lld",
+					(long long)ECS_SANDBOX_ID_MAX);
 	if (p->runtime != NULL && !name_ok(p->runtime))
 		return refuse(ECS_EINVAL, why, whylen, "runtime: want a name of [A-Za-z0-9_.-], at most %u bytes",
 			      ECS_SANDBOX_MAX_NAME);

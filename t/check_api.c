@@ -99,6 +99,18 @@ START_TEST(test_task_run_validate_failure_sets_errmsg)
 }
 END_TEST
 
+/* Every code has a name and a text: the table in common.c is dense up to the last. */
+START_TEST(test_error_codes_named)
+{
+	for (int c = ECS_OK; c >= ECS_ENOUSER; c--) {
+		ck_assert_str_ne(ecs_error_name(c), "ECS_UNKNOWN");
+		ck_assert_str_ne(ecs_strerror(c), "unknown error");
+	}
+	ck_assert_str_eq(ecs_error_name(ECS_ENOUSER), "ECS_ENOUSER");
+	ck_assert_str_eq(ecs_error_name(ECS_ENOUSER - 1), "ECS_UNKNOWN");
+}
+END_TEST
+
 /* The names are the HTTP API's and ecs-run's: they never change. */
 START_TEST(test_task_phase_name_keeps_the_old_strings)
 {
@@ -262,6 +274,7 @@ static Suite *api_suite(void)
 	TCase *tc = tcase_create("engine_dup");
 
 	tcase_add_test(tc, test_engine_dup_copies_options_and_version);
+	tcase_add_test(tc, test_error_codes_named);
 	tcase_add_test(tc, test_engine_dup_of_fresh_handle_negotiates_later);
 	tcase_add_test(tc, test_engine_dup_null);
 	suite_add_tcase(s, tc);

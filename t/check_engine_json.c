@@ -395,7 +395,7 @@ START_TEST(test_common_error_names)
 		{ ECS_EUNAUTHORIZED, "ECS_EUNAUTHORIZED" }, { ECS_EUNAVAILABLE, "ECS_EUNAVAILABLE" },
 		{ ECS_EENGINE, "ECS_EENGINE" }, { ECS_ETIMEDOUT, "ECS_ETIMEDOUT" }, { ECS_EPROTO, "ECS_EPROTO" },
 		{ ECS_EVERSION, "ECS_EVERSION" }, { ECS_ECANCELED, "ECS_ECANCELED" }, { ECS_ETOOBIG, "ECS_ETOOBIG" },
-		{ ECS_EDENIED, "ECS_EDENIED" },
+		{ ECS_EDENIED, "ECS_EDENIED" }, { ECS_ENOUSER, "ECS_ENOUSER" },
 	};
 
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
@@ -410,7 +410,7 @@ END_TEST
 
 START_TEST(test_common_unknown_codes)
 {
-	static const int odd[] = { 1, 42, -14, -1000, -2147483647 - 1, 2147483647 };
+	static const int odd[] = { 1, 42, -15, -1000, -2147483647 - 1, 2147483647 };
 
 	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
 		ck_assert_str_eq(ecs_strerror(odd[i]), "unknown error");

@@ -184,6 +184,8 @@ START_TEST(test_config_bad_values_name_line)
 	bad("[ecs]\nengine_check_interval = 1.5\n", "2", "between 0");
 	bad("[ecs]\nmax_cpus = -1\n", "2", "max_cpus");
 	bad("[ecs]\nmax_memory = 1M\n", "2", "6M");
+	/* The container's init and the task: a cap of 1 pid runs nothing (issue 22). */
+	bad("[ecs]\nmax_pids = 1\n", "2", "from 2");
 	bad("[ecs]\npull_policy = sometimes\n", "2", "pull_policy");
 	bad("[ecs]\nbackend = elsewhere\n", "2", "backend");
 	bad("[ecs]\nallowed_networks = none host\n", "2", "allowed_networks");

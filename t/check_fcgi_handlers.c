@@ -504,6 +504,9 @@ START_TEST(test_handlers_map_error)
 	ck_assert_str_eq(code, "ENGINE_UNAVAILABLE");
 	ck_assert_int_eq(handler_map_error(ECS_EENGINE, &code), 502);
 	ck_assert_str_eq(code, "ENGINE_ERROR");
+	/* A user name the image lacks is the request's fault (issue 22: it was a 502). */
+	ck_assert_int_eq(handler_map_error(ECS_ENOUSER, &code), 400);
+	ck_assert_str_eq(code, "USER_NOT_FOUND");
 	ck_assert_int_eq(handler_map_error(ECS_EPROTO, &code), 502);
 	ck_assert_int_eq(handler_map_error(ECS_ETIMEDOUT, &code), 504);
 	ck_assert_str_eq(code, "ENGINE_TIMEOUT");

@@ -60,6 +60,42 @@ START_TEST(test_log_long_line_truncated_not_overflowed)
 }
 END_TEST
 
+/* Client text (a path with %ff decoded) must not make the log invalid UTF-8. */
+START_TEST(test_log_invalid_utf8_escaped)
+{
+	log_line l;
+
+	l.len = 0;
+	l.buf[0] = '\0';
+	log_kv(&l, "path", "/v1.1/\xff\xfe");
+	log_kv(&l, "ok", "caf\xc3\xa9");
+	log_kv(&l, "cut", "a\xc3");
+	log_kv(&l, "overlong", "\xc0\xaf");
+	ck_assert_str_eq(l.buf, "path=\"/v1.1/\\xff\\xfe\" ok=caf\xc3\xa9 cut=\"a\\xc3\" overlong=\"\\xc0\\xaf\"");
+}
+END_TEST
+
+/* A cut at the end of the buffer never leaves half a character. */
+START_TEST(test_log_truncation_keeps_utf8)
+{
+	log_line l;
+	char big[3000];
+	size_t i;
+
+	for (i = 0; i + 1 < sizeof(big); i += 2) {
+		big[i] = '\xc3';
+		big[i + 1] = '\xa9';
+	}
+	big[sizeof(big) - 1] = '\0';
+	l.len = 0;
+	l.buf[0] = '\0';
+	log_kv(&l, "v", "x");
+	log_kv(&l, "w", big);
+	ck_assert_uint_eq(strlen(l.buf), l.len);
+	ck_assert_uint_eq((unsigned char)l.buf[l.len - 1], 0xa9);
+}
+END_TEST
+
 START_TEST(test_log_levels)
 {
 	log_set_level(LOG_LEVEL_WARNING);
@@ -83,6 +119,8 @@ int main(void)
 	tcase_add_test(tc, test_log_begin_has_utc_timestamp);
 	tcase_add_test(tc, test_log_long_line_truncated_not_overflowed);
 	tcase_add_test(tc, test_log_levels);
+	tcase_add_test(tc, test_log_invalid_utf8_escaped);
+	tcase_add_test(tc, test_log_truncation_keeps_utf8);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

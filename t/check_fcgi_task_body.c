@@ -290,6 +290,78 @@ START_TEST(test_task_body_user_and_runtime)
 }
 END_TEST
 
+/* json-c keeps keys as C strings: "cmd\u0000x" would read as "cmd". */
+START_TEST(test_task_body_nul_in_keys)
+{
+	refused("{\"docker_image\":\"a:b\",\"cmd\\u0000x\":[\"true\"],\"cmd\":[\"x\"]}", "BAD_REQUEST_BODY",
+		"unknown property 'cmd\\u0000x'");
+	refused("{\"docker_image\":\"a:b\",\"cmd\\u0000x\":[\"true\"]}", "BAD_REQUEST_BODY",
+		"unknown property 'cmd\\u0000x'");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"timeout\\u0000\":5}", "BAD_REQUEST_BODY",
+		"unknown property 'timeout\\u0000'");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"pids\\u0000\":5}}", "BAD_REQUEST_BODY",
+		"unknown property 'pids\\u0000'");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"\\u0000\":5}", "BAD_REQUEST_BODY",
+		"unknown property '\\u0000'");
+	/* The key echoed stays UTF-8 and bounded whatever surrounds the NUL. */
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"\\u00e9\\u0000\\\"\":5}", "BAD_REQUEST_BODY",
+		"unknown property");
+	/* A NUL escape in a value is the value's business (get_string refuses it where it matters). */
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\\u0000y\"]}", "BAD_REQUEST_BODY", "NUL");
+	/* "\\u0000" spelled with an escaped backslash is no NUL: an unknown key like any other. */
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"a\\\\u0000\":5}", "BAD_REQUEST_BODY", "unknown property");
+	accepted("{\"docker_image\":\"a:b\",\"cmd\":[\"\\\\u0000\"]}");
+}
+END_TEST
+
+/* The engine refuses ids above 2^31-1 at start (a 502 before); (uid_t)-1 is no uid. */
+START_TEST(test_task_body_user_id_range)
+{
+	accepted("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":\"2147483647:2147483647\"}");
+	accepted("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":\"0:0\"}");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":\"4294967295\"}", "BAD_REQUEST_BODY",
+		"0..2147483647");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":\"99999999999\"}", "BAD_REQUEST_BODY",
+		"0..2147483647");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":\"2147483648\"}", "BAD_REQUEST_BODY",
+		"0..2147483647");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":\"1:4294967295\"}", "BAD_REQUEST_BODY",
+		"0..2147483647");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"user\":\"nobody:99999999999999999999999\"}",
+		"BAD_REQUEST_BODY", "0..2147483647");
+}
+END_TEST
+
+/* pids 1 leaves the container's init no room for the task: cold and pooled answered apart. */
+START_TEST(test_task_body_pids_minimum)
+{
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"pids\":1}}", "BAD_REQUEST_BODY",
+		"limits.pids must be at least 2");
+	accepted("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"pids\":2}}");
+}
+END_TEST
+
+/* The cap is compared as the engine will see it (NanoCpus), and the message says so. */
+START_TEST(test_task_body_cpus_cap_precision)
+{
+	task_body tb;
+	body_error err;
+	limit_caps caps = { 0, 0, 1.0, 0, 0 };
+	char why[256];
+
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"cpus\":1.0000001}}"), 0);
+	ck_assert_int_eq(task_body_check_caps(&tb, &caps, why, sizeof(why)), -1);
+	ck_assert_msg(strstr(why, "1.0000001") != NULL, "%s", why);
+	ck_assert_msg(strstr(why, "1000000100") != NULL, "%s", why);
+	ck_assert_msg(strstr(why, "1000000000") != NULL, "%s", why);
+	task_body_clear(&tb);
+	/* Below the engine's precision: the same NanoCpus as the cap, so not over it. */
+	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"limits\":{\"cpus\":1.0000000001}}"), 0);
+	ck_assert_int_eq(task_body_check_caps(&tb, &caps, why, sizeof(why)), 0);
+	task_body_clear(&tb);
+}
+END_TEST
+
 START_TEST(test_task_body_caps)
 {
 	task_body tb;
@@ -384,6 +456,10 @@ int main(void)
 	tcase_add_test(tc, test_task_body_network);
 	tcase_add_test(tc, test_task_body_user_and_runtime);
 	tcase_add_test(tc, test_task_body_caps);
+	tcase_add_test(tc, test_task_body_nul_in_keys);
+	tcase_add_test(tc, test_task_body_user_id_range);
+	tcase_add_test(tc, test_task_body_pids_minimum);
+	tcase_add_test(tc, test_task_body_cpus_cap_precision);
 	tcase_add_test(tc, test_task_body_to_spec_defaults);
 	tcase_add_test(tc, test_task_body_three_kib_cmd);
 	suite_add_tcase(s, tc);

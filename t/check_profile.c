@@ -101,6 +101,8 @@ START_TEST(test_profile_validate_bounds)
 	REFUSED(pids, ECS_SANDBOX_PIDS_MAX + 1, "pids");
 	ACCEPTED(pids, ECS_SANDBOX_PIDS_MAX);
 	ACCEPTED(pids, ECS_SANDBOX_PIDS_MIN);
+	/* The container's init and the task: one pid leaves the task none. */
+	REFUSED(pids, 1, "pids: 1 is outside 2..");
 	REFUSED(memory, ECS_SANDBOX_MEMORY_MIN - 1, "memory");
 	ACCEPTED(memory, ECS_SANDBOX_MEMORY_MIN);
 	REFUSED(memory, ECS_SANDBOX_MEMORY_MAX + 1, "memory");
@@ -180,6 +182,11 @@ START_TEST(test_profile_validate_names)
 	REFUSED(user, "1:", "user");
 	REFUSED(user, "1:2:3", "user");
 	REFUSED(user, "a b", "user");
+	/* The engine refuses ids above 2^31-1 at start; (uid_t)-1 is no uid. */
+	ACCEPTED(user, "2147483647:2147483647");
+	REFUSED(user, "4294967295", "0..2147483647");
+	REFUSED(user, "99999999999", "0..2147483647");
+	REFUSED(user, "nobody:2147483648", "0..2147483647");
 	ACCEPTED(runtime, "runsc");
 	REFUSED(runtime, "", "runtime");
 	REFUSED(runtime, "../x", "runtime");

@@ -7,7 +7,8 @@
 #  - capabilities: CapEff and CapBnd are 0; no new privileges; seccomp on
 #  - PID 1 is an init (docker-init, or ecs-agent in a pooled container), not the task
 #  - network: only a loopback interface
-#  - read-only root; /tmp writable and bounded (64 MiB)
+#  - read-only root; /tmp writable and bounded (64 MiB); /dev and /dev/shm
+#    the engine's own tmpfs, writable and bounded (64 MiB each), as documented
 #  - a fork flood stops at the pids limit (256); the host is untouched
 #  - memory: 512 MiB and no swap, a task over it is OOM-killed
 #  - open files: 1024
@@ -53,6 +54,11 @@ saw "the root filesystem is read-only and /tmp writable" "$(printf 'read-only\nt
 
 run_sh 'df -k /tmp | awk "NR == 2 { print \$2 }"; head -c 70000000 /dev/zero >/tmp/fill 2>/dev/null && echo unbounded || echo full'
 saw "/tmp is a 64 MiB tmpfs, and filling past it fails" "$(printf '65536\nfull')"
+
+# The engine mounts /dev and /dev/shm as tmpfs of 64 MiB each (not ours to
+# size: ShmSize's default); operations.md and the API reference say so.
+run_sh 'for d in /dev /dev/shm; do df -k $d | awk "NR == 2 { print \$2 }"; head -c 70000000 /dev/zero >$d/fill 2>/dev/null && echo unbounded || echo full; done'
+saw "/dev and /dev/shm are 64 MiB tmpfs each, and filling past them fails" "$(printf '65536\nfull\n65536\nfull')"
 
 run_sh 'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max'
 saw "pids.max is 256" 256

@@ -57,7 +57,8 @@ typedef enum {
 	ECS_EVERSION = -10,    /* the engine's API version is outside what we support (502) */
 	ECS_ECANCELED = -11,   /* the operation was cancelled through an ecs_cancel token */
 	ECS_ETOOBIG = -12,     /* a value exceeds a documented bound (400) */
-	ECS_EDENIED = -13      /* asks for more than the sandbox profile allows (403) */
+	ECS_EDENIED = -13,     /* asks for more than the sandbox profile allows (403) */
+	ECS_ENOUSER = -14      /* the task's user or group is not in the image (400) */
 } ecs_error;
 
 /**

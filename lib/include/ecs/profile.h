@@ -53,8 +53,13 @@ extern "C" {
  * PIDS_MAX is the kernel's PID_MAX_LIMIT (pids.max refuses more); MEMORY_MIN
  * is the engine's minimum; NOFILE_MAX is the kernel's default fs.nr_open
  * (setrlimit refuses more); NANO_CPUS_MIN is the engine's 0.01 CPU.
+ * PIDS_MIN is the container's init (tini, or ecs-agent in a warm container)
+ * plus the task: with 1, a cold task failed in tini's fork (201, exit 1)
+ * and a pooled one in the agent's (502). ID_MAX bounds a numeric uid or gid
+ * in user: the engine refuses more at start ("uids and gids must be in
+ * range 0-2147483647"), and (uid_t)-1 is no uid for the kernel either.
  */
-#define ECS_SANDBOX_PIDS_MIN       INT64_C(1)
+#define ECS_SANDBOX_PIDS_MIN       INT64_C(2)
 #define ECS_SANDBOX_PIDS_MAX       INT64_C(4194304)
 #define ECS_SANDBOX_MEMORY_MIN     (INT64_C(6) * 1024 * 1024)
 #define ECS_SANDBOX_MEMORY_MAX     (INT64_C(1) << 50)            /* 1 PiB */
@@ -68,6 +73,7 @@ extern "C" {
 #define ECS_SANDBOX_MAX_TMPFS      16u   /* entries in tmpfs */
 #define ECS_SANDBOX_MAX_PATH       255u  /* bytes of a tmpfs path */
 #define ECS_SANDBOX_MAX_NAME       64u   /* bytes of network, user, runtime */
+#define ECS_SANDBOX_ID_MAX         INT64_C(2147483647)  /* a numeric uid or gid */
 
 /**
  * ecs_sandbox_profile - what confines a container. Strings and arrays are
