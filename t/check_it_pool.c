@@ -599,6 +599,89 @@ START_TEST(test_pool_dead_warm_container_runs_cold)
 }
 END_TEST
 
+/*
+ * Issue 22: a pooled task attacks its agent (PID 1) through /proc/1: it
+ * writes a forged STDOUT frame and a forged EXIT frame (code 42) to the
+ * agent's stdout and stderr, opens /proc/1/mem, raises /proc/1/oom_score_adj
+ * and kills PID 1. The answer must be the task's own: exit 3, stdout
+ * exactly "own\n", the agent alive to report it, oom_score_adj unchanged.
+ * Under runsc too, where gVisor ignores non-dumpable for /proc/PID/fd; and
+ * as the image's default user (root) and as a profile's user.
+ */
+#define FORGED_FRAMES                                                  \
+	"\\001\\000\\000\\000\\000\\000\\000\\006forged"               \
+	"\\005\\000\\000\\000\\000\\000\\000\\014\\000\\000\\000\\000\\000\\000\\000\\052\\000\\000\\000\\000"
+static const char *const attack[] = { "sh", "-c",
+	"a=$(cat /proc/1/oom_score_adj 2>/dev/null); "
+	"printf '" FORGED_FRAMES "' 2>/dev/null >/proc/1/fd/1 && echo wrote-fd1 >&2; "
+	"printf '" FORGED_FRAMES "' 2>/dev/null >/proc/1/fd/2 && echo wrote-fd2 >&2; "
+	"cat /proc/1/environ >/dev/null 2>&1 && echo read-environ >&2; "
+	"(exec 3</proc/1/mem) 2>/dev/null && echo opened-mem >&2; "
+	"echo 1000 2>/dev/null >/proc/1/oom_score_adj && echo wrote-oom >&2; "
+	"b=$(cat /proc/1/oom_score_adj 2>/dev/null); [ \"$a\" = \"$b\" ] || echo raised-oom >&2; "
+	"kill -9 1 2>/dev/null && echo killed-1 >&2; "
+	"sleep 1; echo own; exit 3" };
+
+static void attack_case(const char *user)
+{
+	ecs_sandbox_profile given = ECS_SANDBOX_PROFILE_INIT, profile;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_pool *pool = pool_new(0, 0, NULL);
+	const char *rt = it_test_runtime();
+	int runsc = rt != NULL && strcmp(rt, "runsc") == 0;
+	ecs_task_result r;
+	ecs_pool_stats st;
+	const char *err;
+	int rc;
+
+	given.user = user;
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, &given), 1), 0);
+	WAIT_FOR(pool, st, st.warm >= 1);
+	spec.profile = &given;
+	spec.cmd = attack, spec.cmd_len = N(attack);
+	rc = run(&r, &spec, pool, "attack");
+	err = r.err.data != NULL ? (const char *)r.err.data : "";
+	ck_assert_msg(rc == 0, "user %s: %s: %s", user ? user : "(image)", ecs_error_name(rc), r.error);
+	/*
+	 * gVisor lets a root task without capabilities open another uid's
+	 * /proc/1/fd/1 (measured): the agent's probe sees it and refuses, and
+	 * the task runs cold. Every other case runs pooled.
+	 */
+	if (runsc && user == NULL) {
+		/* cold: tini is PID 1 and the result is the engine's (a task may end its own container) */
+		ck_assert_int_eq(r.pooled, 0);
+		ecs_task_result_clear(&r);
+		ecs_pool_free(pool);
+		return;
+	}
+	ck_assert_int_eq(r.pooled, 1);
+	ck_assert_msg(r.exit_code == 3, "user %s: exit %d, stderr: %s", user ? user : "(image)", r.exit_code, err);
+	ck_assert_uint_eq(r.out.len, 4);
+	ck_assert_mem_eq(r.out.data, "own\n", 4);
+	ck_assert_uint_eq(r.stdout_bytes, 4);
+	ck_assert_msg(strstr(err, "wrote-fd") == NULL, "the task wrote the agent's fds: %s", err);
+	ck_assert_msg(strstr(err, "opened-mem") == NULL, "the task opened the agent's memory: %s", err);
+	ck_assert_msg(strstr(err, "oom") == NULL, "the task raised the agent's oom_score_adj: %s", err);
+	ck_assert_msg(strstr(err, "killed-1") == NULL, "the task killed the agent: %s", err);
+	/* gVisor lets another uid read /proc/1/environ: nothing secret lives there (agent/PROTOCOL.md) */
+	if (!runsc)
+		ck_assert_msg(strstr(err, "read-environ") == NULL, "the task read the agent's environ: %s", err);
+	ecs_task_result_clear(&r);
+	ecs_pool_free(pool);
+}
+
+START_TEST(test_pool_task_cannot_reach_agent_as_root)
+{
+	attack_case(NULL);
+}
+END_TEST
+
+START_TEST(test_pool_task_cannot_reach_agent_as_user)
+{
+	attack_case("65534:65534");
+}
+END_TEST
+
 static Suite *pool_suite(void)
 {
 	Suite *s = suite_create("pool");
@@ -617,6 +700,13 @@ static Suite *pool_suite(void)
 	tcase_add_test(tc, test_pool_missing_agent_makes_nothing);
 	tcase_add_test(tc, test_pool_task_takes_the_containers_id);
 	tcase_add_test(tc, test_pool_dead_warm_container_runs_cold);
+	suite_add_tcase(s, tc);
+	/* its own case, so that it runs alone: CK_RUN_CASE=attack */
+	tc = tcase_create("attack");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_pool_task_cannot_reach_agent_as_root);
+	tcase_add_test(tc, test_pool_task_cannot_reach_agent_as_user);
 	suite_add_tcase(s, tc);
 	return s;
 }
