@@ -126,12 +126,13 @@ static int member(const fields *f, const char *name, size_t name_len)
 
 static void set_home(agent_user *out, const char *passwd, size_t passwd_len)
 {
-	const char *pos = passwd, *end = passwd + passwd_len;
+	const char *pos = passwd, *end;
 	fields f;
 
 	snprintf(out->home, sizeof(out->home), "/");
 	if (passwd == NULL)
 		return;
+	end = passwd + passwd_len;
 	while (next_line(&pos, end, &f)) {
 		if (f.p[2] != NULL && field_num(f.p[2], f.n[2]) == (long long)out->uid) {
 			if (f.p[5] != NULL && f.n[5] > 0 && f.n[5] < sizeof(out->home)) {
