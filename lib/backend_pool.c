@@ -265,6 +265,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	}
 	if (rc == 0 && agent_refused(cap)) {
 		/* the agent cannot give this task a uid of its own (agent/PROTOCOL.md): nothing ran; cold */
+		ecs_pool_refused(task->pool, engine, result->image_id, spec->profile);
 		rc = give_up(result, task, own_id, "ecs-agent cannot run the task apart from itself");
 		goto out;
 	}

@@ -64,6 +64,7 @@ typedef struct entry {
 	char key[ECS_SANDBOX_KEY_SIZE];
 	char label[POOL_LABEL_DIGITS + 1];
 	int fixed;
+	int refused;              /* its agents refuse its tasks (ecs_pool_refused): never refilled */
 	unsigned int target;
 	warm_container *warm;     /* oldest first */
 	unsigned int nwarm, capwarm;
@@ -458,7 +459,7 @@ static entry *pick(ecs_pool *pool, double now, int *resolve_it)
 	*resolve_it = 0;
 	for (int fixed = 1; fixed >= 0; fixed--) {
 		for (entry *e = pool->entries; e != NULL; e = e->next) {
-			if (e->fixed != fixed || e->resolving || e->target == 0 || e->next_try > now)
+			if (e->fixed != fixed || e->resolving || e->target == 0 || e->next_try > now || e->refused)
 				continue;
 			if (resolve_due(e, now)) {
 				*resolve_it = 1;
@@ -554,9 +555,9 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 			       ms, ecs_engine_errmsg(engine));
 		e->next_try = now_ms() + e->backoff;
 		e->backoff = e->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff * 2;
-	} else if (e->image_id == NULL || strcmp(e->image_id, image_id) != 0 || e->nwarm >= e->target ||
-		   push_warm(pool, e, id, task_id) != 0) {
-		/* the image moved or the target fell while it started: not wanted any more */
+	} else if (e->refused || e->image_id == NULL || strcmp(e->image_id, image_id) != 0 ||
+		   e->nwarm >= e->target || push_warm(pool, e, id, task_id) != 0) {
+		/* refused, the image moved or the target fell while it started: not wanted any more */
 		pool->stats.retired++;
 		pthread_mutex_unlock(&pool->mu);
 		drop(pool, engine, id);
@@ -769,6 +770,7 @@ int ecs_pool_set_size(ecs_pool *pool, const char *image, const ecs_sandbox_profi
 	}
 	if (e != NULL) {
 		e->target = size;
+		e->refused = 0; /* set again: try again (an agent of a newer ecs may take its tasks) */
 		if (size == 0)
 			e->fixed = 0; /* forgotten by the next round once empty */
 		e->next_try = 0;
@@ -849,6 +851,30 @@ out:
 	if (rc == ECS_ENOMEM)
 		ecs_pool_lease_clear(out);
 	return rc;
+}
+
+void ecs_pool_refused(ecs_pool *pool, ecs_engine *engine, const char *image_id, const ecs_sandbox_profile *profile)
+{
+	char key[ECS_SANDBOX_KEY_SIZE];
+	char **ids = NULL;
+	size_t nids = 0;
+
+	if (profile_key(key, profile) != 0)
+		return;
+	pthread_mutex_lock(&pool->mu);
+	for (entry *e = pool->entries; e != NULL; e = e->next) {
+		if (e->image_id == NULL || strcmp(e->image_id, image_id) != 0 || strcmp(e->key, key) != 0)
+			continue;
+		if (!e->refused) {
+			e->refused = 1;
+			set_error(e, "ecs-agent refuses the tasks of this pool (agent/PROTOCOL.md): they run cold");
+			ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): its agents refuse its tasks; they run cold",
+				       e->label, e->image);
+		}
+		retire_warm(pool, e, &ids, &nids); /* one starting now is dropped when it is ready */
+	}
+	pthread_mutex_unlock(&pool->mu);
+	drop_all(pool, engine, ids, nids, "its agent refuses the tasks");
 }
 
 void ecs_pool_lease_clear(ecs_pool_lease *lease)
