@@ -11,6 +11,8 @@
  *   name) and there are no supplementary groups. Without one, the gid is the
  *   passwd entry's (0 when none) and the supplementary groups are those
  *   whose member list names the matched user, in file order.
+ * - The supplementary groups are the gid, then those (Docker's
+ *   AdditionalGids).
  * - Lines are trimmed; fields are ':'-separated, missing ones empty, a
  *   number that does not parse is 0.
  */
@@ -250,6 +252,12 @@ int agent_user_resolve(agent_user *out, const char *spec, const char *passwd, si
 			out->gid = (gid_t)gid_arg;
 		}
 	}
+	/* the engine's supplementary groups begin with the gid itself (Docker's getUser(): measured, `id` shows it) */
+	if (out->ngroups == AGENT_USER_MAX_GROUPS)
+		return AGENT_USER_ETOOMANY;
+	memmove(out->groups + 1, out->groups, out->ngroups * sizeof(out->groups[0]));
+	out->groups[0] = out->gid;
+	out->ngroups++;
 	set_home(out, passwd, passwd_len);
 	return 0;
 }

@@ -24,7 +24,7 @@
 typedef struct {
 	uid_t uid;
 	gid_t gid;
-	gid_t groups[AGENT_USER_MAX_GROUPS]; /* supplementary, in /etc/group order */
+	gid_t groups[AGENT_USER_MAX_GROUPS]; /* supplementary: gid, then the user's in /etc/group order */
 	size_t ngroups;
 	char home[AGENT_USER_MAX_HOME];      /* the passwd entry of uid's home, "/" when none */
 } agent_user;

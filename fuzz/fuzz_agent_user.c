@@ -4,7 +4,8 @@
  *
  * Input: the user spec, a NUL, the passwd file, a NUL, the group file (a
  * missing part is a missing file). Checks: no crash or overread; a result
- * is the same when asked twice; ids are in the engine's range; HOME is
+ * is the same when asked twice; ids are in the engine's range; the groups
+ * begin with the gid, as the engine's do; HOME is
  * non-empty and NUL-terminated; without a passwd file, a spec of a uid in
  * range always resolves.
  */
@@ -53,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if ((unsigned long)a.uid > AGENT_USER_MAX_ID || (unsigned long)a.gid > AGENT_USER_MAX_ID ||
-	    a.ngroups > AGENT_USER_MAX_GROUPS || a.home[0] == '\0' || memchr(a.home, '\0', sizeof(a.home)) == NULL)
+	    a.ngroups < 1 || a.ngroups > AGENT_USER_MAX_GROUPS || a.groups[0] != a.gid || a.home[0] == '\0' || memchr(a.home, '\0', sizeof(a.home)) == NULL)
 		abort();
 	for (size_t i = 0; i < a.ngroups; i++)
 		if ((unsigned long)a.groups[i] > AGENT_USER_MAX_ID)

@@ -47,8 +47,9 @@ START_TEST(test_agent_user_default_is_root)
 
 	ck_assert_uint_eq(u.uid, 0);
 	ck_assert_uint_eq(u.gid, 0);
-	ck_assert_uint_eq(u.ngroups, 1); /* "wheel" lists root */
-	ck_assert_uint_eq(u.groups[0], 10);
+	ck_assert_uint_eq(u.ngroups, 2); /* the gid, then "wheel", which lists root */
+	ck_assert_uint_eq(u.groups[0], 0);
+	ck_assert_uint_eq(u.groups[1], 10);
 	ck_assert_str_eq(u.home, "/root");
 }
 END_TEST
@@ -59,9 +60,10 @@ START_TEST(test_agent_user_names_and_groups)
 
 	ck_assert_uint_eq(u.uid, 1000);
 	ck_assert_uint_eq(u.gid, 1000);
-	ck_assert_uint_eq(u.ngroups, 2); /* file order */
-	ck_assert_uint_eq(u.groups[0], 50);
-	ck_assert_uint_eq(u.groups[1], 29);
+	ck_assert_uint_eq(u.ngroups, 3); /* the gid, then file order */
+	ck_assert_uint_eq(u.groups[0], 1000);
+	ck_assert_uint_eq(u.groups[1], 50);
+	ck_assert_uint_eq(u.groups[2], 29);
 	ck_assert_str_eq(u.home, "/home/app");
 	/* a trimmed line still matches */
 	u = resolve_ok("nobody");
@@ -70,10 +72,11 @@ START_TEST(test_agent_user_names_and_groups)
 	/* an explicit group: its gid, no supplementary groups */
 	u = resolve_ok("app:staff");
 	ck_assert_uint_eq(u.gid, 50);
-	ck_assert_uint_eq(u.ngroups, 0);
+	ck_assert_uint_eq(u.ngroups, 1);
+	ck_assert_uint_eq(u.groups[0], 50);
 	u = resolve_ok("app:4242");
 	ck_assert_uint_eq(u.gid, 4242);
-	ck_assert_uint_eq(u.ngroups, 0);
+	ck_assert_uint_eq(u.ngroups, 1);
 }
 END_TEST
 
@@ -83,13 +86,14 @@ START_TEST(test_agent_user_numeric)
 	agent_user u = resolve_ok("1000");
 
 	ck_assert_uint_eq(u.gid, 1000);
-	ck_assert_uint_eq(u.ngroups, 2);
+	ck_assert_uint_eq(u.ngroups, 3);
 	ck_assert_str_eq(u.home, "/home/app");
-	/* not in passwd: stands alone, gid 0, no groups, HOME "/" */
+	/* not in passwd: stands alone, gid 0, only that group, HOME "/" */
 	u = resolve_ok("4000");
 	ck_assert_uint_eq(u.uid, 4000);
 	ck_assert_uint_eq(u.gid, 0);
-	ck_assert_uint_eq(u.ngroups, 0);
+	ck_assert_uint_eq(u.ngroups, 1);
+	ck_assert_uint_eq(u.groups[0], 0);
 	ck_assert_str_eq(u.home, "/");
 	u = resolve_ok("4000:4001");
 	ck_assert_uint_eq(u.gid, 4001);
