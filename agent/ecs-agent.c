@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -47,7 +48,7 @@ static int header_errno(int rc)
 	return rc == ECS_AGENT_ENOMEM ? ENOMEM : rc == ECS_AGENT_ETOOBIG ? E2BIG : EPROTO;
 }
 
-static int run(agent *a)
+static int run(agent *a, const agent_creds *creds, const char *home)
 {
 	ecs_agent_task task = { 0 };
 	ecs_agent_exit x = { 0 };
@@ -81,6 +82,11 @@ static int run(agent *a)
 		rc = report(a, &x);
 		goto out;
 	}
+	if (!creds->ok) {
+		/* EPERM: the reader runs the task cold (PROTOCOL.md, "Why a task cannot forge an exit record") */
+		rc = not_run(a, EPERM, creds->why);
+		goto out;
+	}
 	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
 		rc = not_run(a, errno, "cannot make the output pipes");
 		goto out;
@@ -88,7 +94,7 @@ static int run(agent *a)
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	fcntl(err[0], F_SETFL, O_NONBLOCK);
 	oom_before = oom_kills();
-	pid = spawn_task(&task, out[1], err[1]);
+	pid = spawn_task(&task, creds, home, out[1], err[1]);
 	if (pid < 0) {
 		rc = not_run(a, (int)-pid, "cannot start the task");
 		goto out;
@@ -132,15 +138,90 @@ out:
 	return rc;
 }
 
-int main(void)
+/* The whole of a small file (/etc/passwd, /etc/group), or NULL when there is none. */
+static char *slurp(const char *path, size_t *len)
+{
+	size_t cap = 1u << 20, have = 0;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*len = 0;
+	if (fd < 0)
+		return NULL;
+	if ((buf = malloc(cap + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (have < cap) {
+		ssize_t n = read(fd, buf + have, cap - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	close(fd);
+	buf[have] = '\0';
+	*len = have;
+	return buf;
+}
+
+/*
+ * Arguments (set by libecs, agent/PROTOCOL.md): -u SPEC, the task's user as
+ * the engine would take it (the profile's user, else the image's, "" for
+ * root); -h: the image sets no HOME, so the task gets its user's (as the
+ * engine's runtime sets it). Resolve the user, then leave root for AGENT_ID.
+ */
+static void setup_creds(agent_creds *c, int argc, char **argv, char *home, size_t home_size)
+{
+	const char *spec = NULL;
+	char *passwd, *group;
+	size_t plen, glen;
+	agent_user u;
+	int set_home = 0, rc;
+
+	home[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-u") == 0 && i + 1 < argc) {
+			spec = argv[++i];
+		} else if (strcmp(argv[i], "-h") == 0) {
+			set_home = 1;
+		} else {
+			snprintf(c->why, sizeof(c->why), "unknown argument %.64s", argv[i]);
+			return;
+		}
+	}
+	if (spec == NULL) {
+		snprintf(c->why, sizeof(c->why), "started without the task's user (-u)");
+		return;
+	}
+	passwd = slurp("/etc/passwd", &plen);
+	group = slurp("/etc/group", &glen);
+	rc = agent_user_resolve(&u, spec, passwd, plen, group, glen);
+	free(passwd);
+	free(group);
+	if (rc != 0) {
+		snprintf(c->why, sizeof(c->why), "unable to find user %.64s: %s", spec, agent_user_strerror(rc));
+		return;
+	}
+	if (creds_become_agent(c, &u) == 0 && creds_probe(c) == 0 && set_home)
+		snprintf(home, home_size, "HOME=%s", u.home);
+}
+
+int main(int argc, char **argv)
 {
 	agent a = { .sigfd = -1 };
+	agent_creds creds;
+	char home[AGENT_USER_MAX_HOME + 8];
 
-	/* not dumpable: a task running as the same user cannot ptrace the agent
-	 * or open /proc/1/fd/1, so it cannot write frames of its own */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	memset(&creds, 0, sizeof(creds));
+	setup_creds(&creds, argc, argv, home, sizeof(home));
+	/* without a uid of its own no task runs; non-dumpable then, as before (creds.c says why it is dumpable otherwise) */
+	if (!creds.ok)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (signals_setup(&a) != 0)
 		return EXIT_NOT_RUN;
 	fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
-	return run(&a);
+	return run(&a, &creds, home[0] ? home : NULL);
 }

@@ -20,28 +20,38 @@ extern char **environ;
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* The container's environment with @task's entries added, a same-named one replaced. */
-static char **task_env(const ecs_agent_task *task)
+/* Put @e ("NAME=value") into @env of @n entries, replacing a same-named one. */
+static void env_put(char **env, size_t *n, char *e)
 {
-	size_t n = 0, i, j;
+	size_t klen = (size_t)(strchr(e, '=') - e) + 1, j; /* the name and its '=' */
+
+	for (j = 0; j < *n; j++)
+		if (strncmp(env[j], e, klen) == 0)
+			break;
+	env[j] = e;
+	if (j == *n)
+		(*n)++;
+}
+
+/*
+ * The container's environment, HOME=@home when the engine would have set
+ * it for the task's user (the image sets none), then @task's entries, each
+ * replacing a same-named one.
+ */
+static char **task_env(const ecs_agent_task *task, char *home)
+{
+	size_t n = 0, i;
 	char **env;
 
 	while (environ[n] != NULL)
 		n++;
-	if ((env = calloc(n + task->envc + 1, sizeof(char *))) == NULL)
+	if ((env = calloc(n + task->envc + 2, sizeof(char *))) == NULL)
 		return NULL;
 	memcpy(env, environ, n * sizeof(char *));
-	for (i = 0; i < task->envc; i++) {
-		const char *e = task->env[i];
-		size_t klen = (size_t)(strchr(e, '=') - e) + 1; /* the name and its '=' */
-
-		for (j = 0; j < n; j++)
-			if (strncmp(env[j], e, klen) == 0)
-				break;
-		env[j] = task->env[i];
-		if (j == n)
-			n++;
-	}
+	if (home != NULL)
+		env_put(env, &n, home);
+	for (i = 0; i < task->envc; i++)
+		env_put(env, &n, task->env[i]);
 	return env;
 }
 
@@ -122,9 +132,9 @@ static int null_stdin(void)
 	return 0;
 }
 
-pid_t spawn_task(const ecs_agent_task *task, int out_w, int err_w)
+pid_t spawn_task(const ecs_agent_task *task, const agent_creds *creds, const char *home, int out_w, int err_w)
 {
-	char **env = task_env(task);
+	char **env = task_env(task, (char *)home);
 	pid_t pid;
 
 	if (env == NULL)
@@ -142,6 +152,13 @@ pid_t spawn_task(const ecs_agent_task *task, int out_w, int err_w)
 		setpgid(0, 0);
 		if (dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0 || (task->stdin_null && null_stdin() != 0))
 			_exit(126);
+		/* never the agent's uid or capabilities (creds.c); the check before fork makes this one rare */
+		if (creds_become_task(creds) != 0) {
+			static const char msg[] = "ecs-agent: cannot switch to the task's user\n";
+
+			(void)!write(2, msg, sizeof(msg) - 1);
+			_exit(126);
+		}
 		exec_task(task, env);
 	}
 	free(env);

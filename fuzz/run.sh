@@ -43,6 +43,8 @@ build fuzz_agent_proto "$root/agent/proto.c"
 # autotools writes; an empty one is enough for this file.
 : >"$work/config.h"
 build fuzz_image_match -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/image_match.c" "$root/lib/image_ref.c"
+# ecs-agent's resolution of the task's user from the image's passwd and group files
+build fuzz_agent_user -I"$work" "$root/agent/user.c"
 # ecs-fcgi's parsers of caller bytes (the same empty config.h).
 build fuzz_strict -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/text.c" "$root/fcgi-app/json_strict.c" $JSONC
 
@@ -100,6 +102,11 @@ seed agent_proto header '\001ECSA\001\000\000\000\000\000\000\040A\000\000\000\0
 seed agent_proto frames '\000\003\000\000\000\000\000\000\010\001\000\000\000\000\000\000\007\001\000\000\000\000\000\000\003hi\n\002\000\000\000\000\000\000\002\377\376\005\000\000\000\000\000\000\014\001\001\000\000\000\000\000\211\000\000\000\011'
 seed agent_proto message '\006\004\000\000\000\000\000\000\004note\005\000\000\000\000\000\000\014\002\000\000\000\000\000\000\002\000\000\000\000'
 
+# agent_user: spec NUL passwd NUL group
+seed agent_user root '\000root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n\000root:x:0:\nstaff:x:50:nobody,root\nnogroup:x:65534:\n'
+seed agent_user named 'nobody\000root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/home/n:/bin/false\n\000a:x:7:nobody\nb:x:8:x,nobody,y\n'
+seed agent_user group '1000:staff\000  u:x:1000:1000:::\n\n\000staff:x:50:\n'
+seed agent_user range '4294967295\000\000'
 seed strict task '{"docker_image":"ecs/busybox:latest","cmd":["echo","caf\303\251 \\ud83d\\ude00"],"limits":{"pids":10}}'
 seed strict dup '{"a":{"b":1,"b":[{"c":"x:y"}]},"\\u0061":2}'
 seed strict surrogate '["\\ud800\\u0041","\\udc00"]'
@@ -107,7 +114,7 @@ seed strict nulkey '{"cmd\\u0000x":["true"],"timeout\\u0000":5,"\\u0000":{"pids\
 seed strict bytes '\177{"k\300\257":"\355\240\200\364\220\200\200\303"}'
 
 failed=0
-for name in demux image_ref image_match json agent_proto strict; do
+for name in demux image_ref image_match json agent_proto agent_user strict; do
 	mkdir -p "$work/corpus_$name"
 	echo "fuzz: fuzz_$name for ${duration}s"
 	if ! (cd "$work" && "./fuzz_$name" -max_total_time="$duration" -timeout=10 -rss_limit_mb=2048 \

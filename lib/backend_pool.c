@@ -164,6 +164,15 @@ static int run_checked(ecs_capture *cap, ecs_task_result *result, const ecs_back
 	return ecs_capture_run(cap, NULL, 0, end, task->cancel);
 }
 
+/* The agent said EXIT FAILED EPERM: it would not run the task (its user is the agent's, or no separate uid). */
+static int agent_refused(ecs_capture *cap)
+{
+	ecs_agent_exit x;
+	const char *msg;
+
+	return ecs_capture_agent_exit(cap, &x, &msg) && x.kind == ECS_AGENT_FAILED && x.code == EPERM;
+}
+
 /*
  * Nothing of the task ran in the warm container taken: dispose of it, give
  * the task back its own id and let task.c run it cold (ECS_BACKEND_MISS).
@@ -252,6 +261,12 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	if (rc == ECS_BACKEND_MISS) {
 		rc = give_up(result, task, own_id, "the warm container no longer runs");
 		ecs_pool_check_warm(task->pool);
+		goto out;
+	}
+	if (rc == 0 && agent_refused(cap)) {
+		/* the agent cannot give this task a uid of its own (agent/PROTOCOL.md): nothing ran; cold */
+		ecs_pool_refused(task->pool, engine, result->image_id, spec->profile);
+		rc = give_up(result, task, own_id, "ecs-agent cannot run the task apart from itself");
 		goto out;
 	}
 	result->pooled = 1;

@@ -192,18 +192,26 @@ fail:
 	return NULL;
 }
 
-/* The agent as entrypoint (no arguments, not the image's Cmd), read-only, and PID 1 itself. */
+/*
+ * The agent as entrypoint (its arguments name the task's user, not the
+ * image's Cmd), read-only, PID 1 itself, started as root to move to a uid
+ * of its own (agent/PROTOCOL.md).
+ */
 static int agent_config(json_object *body, json_object *hc, const ecs_container_agent *agent)
 {
 	static const char *const entry[] = { ECS_AGENT_MOUNT };
+	const char *args[3] = { "-u", agent->task_user != NULL ? agent->task_user : "", "-h" };
 	char *bind = NULL;
 	const char *binds[1];
 	int rc;
 
+	if (ecs_profile_apply_agent(body, hc) != 0)
+		return -1;
 	if (asprintf(&bind, "%s:%s:ro", agent->agent_path, ECS_AGENT_MOUNT) < 0)
 		return -1;
 	binds[0] = bind;
-	rc = put(body, "Entrypoint", string_array(entry, 1)) != 0 || put(body, "Cmd", string_array(NULL, 0)) != 0 ||
+	rc = put(body, "Entrypoint", string_array(entry, 1)) != 0 ||
+	     put(body, "Cmd", string_array(args, agent->set_home ? 3 : 2)) != 0 ||
 	     put(hc, "Binds", string_array(binds, 1)) != 0 || put(hc, "Init", json_object_new_boolean(0)) != 0;
 	free(bind);
 	return rc ? -1 : 0;

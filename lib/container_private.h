@@ -11,13 +11,16 @@
 typedef struct {
 	const char *agent_path;   /* ecs-agent on the engine's host, bind-mounted read-only at ECS_AGENT_MOUNT */
 	const char *pool_label;   /* the value of ECS_LABEL_POOL */
+	const char *task_user;    /* the task's user as the engine would take it (profile's, else image's; "" root) */
+	int set_home;             /* the image's Env has no HOME: the agent gives the task its user's */
 } ecs_container_agent;
 
 /**
  * ecs_container_create_agent - ecs_container_create() for a pooled container:
  * @spec as for a task (image, profile, task id label, working dir; @cmd and
  * @env are ignored: the task comes later on stdin), but the entrypoint is
- * ecs-agent with no arguments, Init is off (the agent is PID 1), stdin is
+ * ecs-agent with "-u TASK_USER" (and "-h" with @set_home), started as root
+ * with the agent's capabilities added (ecs_profile_apply_agent()), Init is off (the agent is PID 1), stdin is
  * open for one attach, output goes to an attach stream (log driver none),
  * and the labels add ECS_LABEL_POOL. Same returns as ecs_container_create().
  */

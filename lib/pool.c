@@ -21,6 +21,7 @@
 #include "http.h"
 #include "json_util.h"
 #include "pool_private.h"
+#include "profile_private.h"
 
 /* A fixed pool's reference is inspected again this often: a moved tag shows. */
 #define RESOLVE_EVERY_MS 5000.0
@@ -57,10 +58,13 @@ typedef struct entry {
 	char **entrypoint;
 	size_t entrypoint_len;
 	char *working_dir;
+	char *image_user;         /* the image's User ("" for none); with working_dir */
+	int image_has_home;       /* the image's Env sets HOME */
 	owned_profile prof;
 	char key[ECS_SANDBOX_KEY_SIZE];
 	char label[POOL_LABEL_DIGITS + 1];
 	int fixed;
+	int refused;              /* its agents refuse its tasks (ecs_pool_refused): never refilled */
 	unsigned int target;
 	warm_container *warm;     /* oldest first */
 	unsigned int nwarm, capwarm;
@@ -169,6 +173,7 @@ static void entry_free(entry *e)
 	free(e->image_id);
 	strv_free(e->entrypoint, e->entrypoint_len);
 	free(e->working_dir);
+	free(e->image_user);
 	profile_clear(&e->prof);
 	for (unsigned int i = 0; i < e->nwarm; i++)
 		free(e->warm[i].id);
@@ -294,9 +299,30 @@ static void drop_all(ecs_pool *pool, ecs_engine *engine, char **ids, size_t n, c
 	free(ids);
 }
 
-/* What the engine would take from the image for a fresh container: its id, Entrypoint and WorkingDir. */
+/* What the image gives a fresh container besides its id, Entrypoint and WorkingDir. */
+typedef struct {
+	char *user;   /* Config.User, "" for none */
+	int has_home; /* Config.Env has HOME */
+} image_extra;
+
+static int env_has_home(json_object *config)
+{
+	json_object *env = NULL;
+
+	if (config == NULL || !json_object_object_get_ex(config, "Env", &env) || !json_object_is_type(env, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(env); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(env, i));
+
+		if (s != NULL && strncmp(s, "HOME=", 5) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* What the engine would take from the image for a fresh container: its id, Entrypoint, WorkingDir, User, HOME. */
 static int resolve(ecs_engine *engine, const char *image, char **id, char ***entrypoint, size_t *entrypoint_len,
-		   char **working_dir)
+		   char **working_dir, image_extra *extra)
 {
 	ecs_http_request req = { 0 };
 	json_object *answer = NULL, *config = NULL, *ep = NULL;
@@ -307,6 +333,8 @@ static int resolve(ecs_engine *engine, const char *image, char **id, char ***ent
 	*id = *working_dir = NULL;
 	*entrypoint = NULL;
 	*entrypoint_len = 0;
+	extra->user = NULL;
+	extra->has_home = 0;
 	if (esc == NULL || asprintf(&path, "/images/%s/json", esc) < 0) {
 		free(esc);
 		return ecs_engine_fail(engine, ECS_ENOMEM, "pool: out of memory");
@@ -327,6 +355,10 @@ static int resolve(ecs_engine *engine, const char *image, char **id, char ***ent
 	wd = config != NULL ? ecs_json_get_string(config, "WorkingDir") : NULL;
 	if ((*working_dir = strdup(wd != NULL ? wd : "")) == NULL)
 		goto out;
+	wd = config != NULL ? ecs_json_get_string(config, "User") : NULL;
+	if ((extra->user = strdup(wd != NULL ? wd : "")) == NULL)
+		goto out;
+	extra->has_home = env_has_home(config);
 	if (config != NULL && json_object_object_get_ex(config, "Entrypoint", &ep) &&
 	    json_object_is_type(ep, json_type_array) && json_object_array_length(ep) > 0) {
 		size_t n = json_object_array_length(ep);
@@ -350,6 +382,8 @@ out:
 			ecs_engine_fail(engine, rc, "pool: out of memory");
 		free(*id);
 		free(*working_dir);
+		free(extra->user);
+		extra->user = NULL;
 		strv_free(*entrypoint, *entrypoint_len);
 		*id = *working_dir = NULL;
 		*entrypoint = NULL;
@@ -367,7 +401,9 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 		      char task_id[ECS_POOL_TASK_ID_SIZE])
 {
 	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
-	ecs_container_agent agent = { pool->agent_path, e->label };
+	/* the task's user as the engine would take it: the profile's, else the image's */
+	ecs_container_agent agent = { pool->agent_path, e->label,
+				      e->prof.p.user != NULL ? e->prof.p.user : e->image_user, !e->image_has_home };
 	char *id = NULL;
 	int rc;
 
@@ -423,7 +459,7 @@ static entry *pick(ecs_pool *pool, double now, int *resolve_it)
 	*resolve_it = 0;
 	for (int fixed = 1; fixed >= 0; fixed--) {
 		for (entry *e = pool->entries; e != NULL; e = e->next) {
-			if (e->fixed != fixed || e->resolving || e->target == 0 || e->next_try > now)
+			if (e->fixed != fixed || e->resolving || e->target == 0 || e->next_try > now || e->refused)
 				continue;
 			if (resolve_due(e, now)) {
 				*resolve_it = 1;
@@ -441,12 +477,13 @@ static void resolve_entry(ecs_pool *pool, ecs_engine *engine, entry *e, char ***
 	/* a fixed pool follows its reference; an adaptive one is pinned to the id that missed */
 	const char *what = e->fixed || e->image_id == NULL ? e->image : e->image_id;
 	char *ref = strdup(what), *id, *wd, **ep;
+	image_extra extra = { NULL, 0 };
 	size_t eplen;
 	int rc;
 
 	e->resolving = 1;
 	pthread_mutex_unlock(&pool->mu);
-	rc = ref != NULL ? resolve(engine, ref, &id, &ep, &eplen, &wd) : ECS_ENOMEM;
+	rc = ref != NULL ? resolve(engine, ref, &id, &ep, &eplen, &wd, &extra) : ECS_ENOMEM;
 	pthread_mutex_lock(&pool->mu);
 	e->resolving = 0;
 	if (rc != 0) {
@@ -467,9 +504,12 @@ static void resolve_entry(ecs_pool *pool, ecs_engine *engine, entry *e, char ***
 	}
 	free(e->image_id);
 	free(e->working_dir);
+	free(e->image_user);
 	strv_free(e->entrypoint, e->entrypoint_len);
 	e->image_id = id;
 	e->working_dir = wd;
+	e->image_user = extra.user;
+	e->image_has_home = extra.has_home;
 	e->entrypoint = ep;
 	e->entrypoint_len = eplen;
 }
@@ -515,9 +555,9 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 			       ms, ecs_engine_errmsg(engine));
 		e->next_try = now_ms() + e->backoff;
 		e->backoff = e->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff * 2;
-	} else if (e->image_id == NULL || strcmp(e->image_id, image_id) != 0 || e->nwarm >= e->target ||
-		   push_warm(pool, e, id, task_id) != 0) {
-		/* the image moved or the target fell while it started: not wanted any more */
+	} else if (e->refused || e->image_id == NULL || strcmp(e->image_id, image_id) != 0 ||
+		   e->nwarm >= e->target || push_warm(pool, e, id, task_id) != 0) {
+		/* refused, the image moved or the target fell while it started: not wanted any more */
 		pool->stats.retired++;
 		pthread_mutex_unlock(&pool->mu);
 		drop(pool, engine, id);
@@ -711,6 +751,12 @@ int ecs_pool_set_size(ecs_pool *pool, const char *image, const ecs_sandbox_profi
 		return rc == ECS_ENOMEM ? rc : ECS_EINVAL;
 	if ((rc = profile_key(key, profile)) != 0)
 		return rc;
+	if (profile != NULL && !ecs_profile_poolable(profile)) {
+		ecs_engine_log(pool->engine, ECS_LOG_WARN,
+			       "pool %s: no warm containers: the profile's capabilities would let a task reach ecs-agent; "
+			       "its tasks run cold", image);
+		return 0;
+	}
 	pthread_mutex_lock(&pool->mu);
 	e = find_fixed(pool, image, key);
 	if (e == NULL && size > 0) {
@@ -724,6 +770,7 @@ int ecs_pool_set_size(ecs_pool *pool, const char *image, const ecs_sandbox_profi
 	}
 	if (e != NULL) {
 		e->target = size;
+		e->refused = 0; /* set again: try again (an agent of a newer ecs may take its tasks) */
 		if (size == 0)
 			e->fixed = 0; /* forgotten by the next round once empty */
 		e->next_try = 0;
@@ -743,6 +790,9 @@ int ecs_pool_take(ecs_pool_lease *out, ecs_pool *pool, const char *image_ref, co
 	memset(out, 0, sizeof(*out));
 	if ((rc = profile_key(key, profile)) != 0)
 		return rc;
+	/* a task whose capabilities reach the agent never meets one: cold, and no adaptive pool for it */
+	if (profile != NULL && !ecs_profile_poolable(profile))
+		return ECS_ENOTFOUND;
 	pthread_mutex_lock(&pool->mu);
 	for (entry *e = pool->entries; e != NULL; e = e->next) {
 		int same_id = e->image_id != NULL && strcmp(e->image_id, image_id) == 0;
@@ -801,6 +851,30 @@ out:
 	if (rc == ECS_ENOMEM)
 		ecs_pool_lease_clear(out);
 	return rc;
+}
+
+void ecs_pool_refused(ecs_pool *pool, ecs_engine *engine, const char *image_id, const ecs_sandbox_profile *profile)
+{
+	char key[ECS_SANDBOX_KEY_SIZE];
+	char **ids = NULL;
+	size_t nids = 0;
+
+	if (profile_key(key, profile) != 0)
+		return;
+	pthread_mutex_lock(&pool->mu);
+	for (entry *e = pool->entries; e != NULL; e = e->next) {
+		if (e->image_id == NULL || strcmp(e->image_id, image_id) != 0 || strcmp(e->key, key) != 0)
+			continue;
+		if (!e->refused) {
+			e->refused = 1;
+			set_error(e, "ecs-agent refuses the tasks of this pool (agent/PROTOCOL.md): they run cold");
+			ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): its agents refuse its tasks; they run cold",
+				       e->label, e->image);
+		}
+		retire_warm(pool, e, &ids, &nids); /* one starting now is dropped when it is ready */
+	}
+	pthread_mutex_unlock(&pool->mu);
+	drop_all(pool, engine, ids, nids, "its agent refuses the tasks");
 }
 
 void ecs_pool_lease_clear(ecs_pool_lease *lease)

@@ -29,6 +29,17 @@ int ecs_pool_take(ecs_pool_lease *out, ecs_pool *pool, const char *image_ref, co
 void ecs_pool_lease_clear(ecs_pool_lease *lease);
 
 /**
+ * ecs_pool_refused - the agent of a warm container of (@image_id, @profile's
+ * key) refused its task (EXIT FAILED EPERM: under this runtime the task's
+ * user could reach the agent, or it is the agent's own, or unknown), which
+ * every container of the key would: its warm containers are retired, it is
+ * refilled no more, and its tasks miss (run cold) without making a new
+ * adaptive pool, until it idles out (fixed: until ecs_pool_set_size()).
+ * @engine is the caller's handle (for the deletes and the log). Thread-safe.
+ */
+void ecs_pool_refused(ecs_pool *pool, ecs_engine *engine, const char *image_id, const ecs_sandbox_profile *profile);
+
+/**
  * ecs_pool_check_warm - a task found its warm container dead: have a refill
  * thread look at all of them (one list call) and retire those that no longer
  * run. Returns at once. Thread-safe.

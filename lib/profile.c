@@ -527,6 +527,48 @@ fail:
 	return -1;
 }
 
+/* ---- the warm container's extra config (lib/pool.c, agent/PROTOCOL.md) */
+
+/*
+ * Capabilities a pooled task may hold: none of them reaches a process of
+ * another uid or its /proc files (agent/creds.c keeps the same list).
+ */
+static const char *const pool_safe_caps[] = {
+	"CAP_FSETID", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_SYS_CHROOT",
+	"CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
+};
+
+/* What ecs-agent needs to leave root for a uid of its own and start the task as another (agent/creds.c). */
+static const char *const agent_caps[] = { "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL" };
+
+int ecs_profile_poolable(const ecs_sandbox_profile *p)
+{
+	for (size_t i = 0; i < p->cap_add_len; i++)
+		if (!in_caps(p->cap_add[i], pool_safe_caps, sizeof(pool_safe_caps) / sizeof(pool_safe_caps[0])))
+			return 0;
+	return 1;
+}
+
+int ecs_profile_apply_agent(json_object *config, json_object *host_config)
+{
+	json_object *add = NULL;
+
+	/* the agent starts as root and moves itself to its own uid; the task gets the profile's user */
+	if (put(config, "User", json_object_new_string("0:0")) != 0)
+		return -1;
+	if (!json_object_object_get_ex(host_config, "CapAdd", &add) || !json_object_is_type(add, json_type_array))
+		return -1;
+	for (size_t i = 0; i < sizeof(agent_caps) / sizeof(agent_caps[0]); i++) {
+		json_object *s = json_object_new_string(agent_caps[i]);
+
+		if (s == NULL || json_object_array_add(add, s) != 0) {
+			json_object_put(s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* ---- mapping onto a Swarm service */
 
 static json_object *tmpfs_mount(const char *path, const ecs_sandbox_profile *p)

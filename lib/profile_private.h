@@ -39,6 +39,23 @@ int ecs_profile_apply(json_object *config, json_object *host_config, const ecs_s
 int ecs_profile_apply_service(json_object *container_spec, json_object *task_template, const ecs_sandbox_profile *p,
 			      const ecs_profile_context *ctx, const char *isolated_network);
 
+/**
+ * ecs_profile_poolable - 1 when a task of @p may run in a warm container:
+ * none of its capabilities would let it reach ecs-agent (signal it, open its
+ * /proc files: CAP_KILL, CAP_SYS_PTRACE, CAP_DAC_*, CAP_FOWNER, CAP_CHOWN,
+ * CAP_SET*ID, CAP_SETPCAP, CAP_SYS_ADMIN, ...). 0: its tasks run cold.
+ */
+int ecs_profile_poolable(const ecs_sandbox_profile *p);
+
+/**
+ * ecs_profile_apply_agent - what a warm container adds to ecs_profile_apply()
+ * (call after it): User "0:0", so that ecs-agent starts as root and moves to
+ * its own uid, and CAP_SETUID, CAP_SETGID, CAP_SETPCAP and CAP_KILL added to
+ * CapAdd for the agent alone (the task never holds them: agent/creds.c).
+ * Returns 0, or -1 out of memory.
+ */
+int ecs_profile_apply_agent(json_object *config, json_object *host_config);
+
 /** ecs_profile_hides - 1 when a tmpfs on @path would hide @working_dir (the same path or a parent of it). */
 int ecs_profile_hides(const char *path, const char *working_dir);
 

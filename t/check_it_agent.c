@@ -24,11 +24,11 @@
 static char label[64];
 static const char *agent_path;
 
-static char *container(const char *runtime, const char *env)
+static char *container_as(const char *runtime, const char *env, const char *user)
 {
 	/* under runsc the sentry's threads count against the pids limit: at 64
 	 * the sandbox itself dies (exit 2) mid-task; 256 leaves it room */
-	ita_spec spec = { .agent = agent_path, .label = label, .runtime = runtime, .env = env,
+	ita_spec spec = { .agent = agent_path, .label = label, .runtime = runtime, .env = env, .user = user,
 			  .pids_limit = runtime != NULL && strcmp(runtime, "runsc") == 0 ? 256 : 64 };
 	char *id = ita_pool_container(&spec);
 
@@ -36,10 +36,15 @@ static char *container(const char *runtime, const char *env)
 	return id;
 }
 
-static void run_raw(const char *runtime, const unsigned char *hdr, size_t hdr_len, const void *in, size_t in_len,
-		    ita_result *r)
+static char *container(const char *runtime, const char *env)
 {
-	char *id = container(runtime, "ECS_IT_IMAGE_VAR=image");
+	return container_as(runtime, env, NULL);
+}
+
+static void run_raw_as(const char *runtime, const char *user, const unsigned char *hdr, size_t hdr_len,
+		       const void *in, size_t in_len, ita_result *r)
+{
+	char *id = container_as(runtime, "ECS_IT_IMAGE_VAR=image", user);
 	int fd = ita_attach(id);
 
 	ck_assert_msg(fd >= 0, "attach: %s", ita_error());
@@ -52,6 +57,22 @@ static void run_raw(const char *runtime, const unsigned char *hdr, size_t hdr_le
 	ck_assert_msg(r->exited, "no exit record");
 	ck_assert_int_eq(r->trailing, 0);
 	ck_assert_int_eq((long)r->raw_stderr, 0);
+}
+
+static void run_raw(const char *runtime, const unsigned char *hdr, size_t hdr_len, const void *in, size_t in_len,
+		    ita_result *r)
+{
+	run_raw_as(runtime, NULL, hdr, hdr_len, in, in_len, r);
+}
+
+static void run_as(const char *runtime, const char *user, const char *const *argv, ita_result *r)
+{
+	size_t len;
+	unsigned char *hdr = ita_header(&len, argv, NULL, NULL);
+
+	ck_assert_ptr_nonnull(hdr);
+	run_raw_as(runtime, user, hdr, len, NULL, 0, r);
+	free(hdr);
 }
 
 static void run_in(const char *runtime, const char *const *argv, const char *const *env, const char *workdir,
@@ -301,6 +322,62 @@ START_TEST(test_agent_oom)
 }
 END_TEST
 
+/*
+ * Issue 22: the task runs as its own user, never the agent's (2147483646),
+ * and cannot reach PID 1: not its fds, mem, oom_score_adj, nor a signal.
+ * Under runsc a root task could open the agent's fd 1: the agent refuses it
+ * (FAILED EPERM, the reader runs it cold).
+ */
+#define REACH_PID1                                                                                      \
+	"printf '" FORGED_EXIT "' 2>/dev/null >/proc/1/fd/1 && echo fd1; "                             \
+	"printf '" FORGED_EXIT "' 2>/dev/null >/proc/1/fd/2 && echo fd2; "                             \
+	"(exec 3</proc/1/mem) 2>/dev/null && echo mem; "                                                \
+	"echo 1000 2>/dev/null >/proc/1/oom_score_adj && echo oom; kill -9 1 2>/dev/null && echo kill; " \
+	"id -u; grep -E '^Cap(Prm|Eff)' /proc/self/status; exit 5"
+
+static void reach_case(const char *runtime, const char *user, const char *want_out)
+{
+	const char *argv[] = { "sh", "-c", REACH_PID1, NULL };
+	ita_result r;
+
+	run_as(runtime, user, argv, &r);
+	if (want_out == NULL) {
+		ck_assert_uint_eq(r.exit.kind, ECS_AGENT_FAILED);
+		ck_assert_int_eq(r.exit.code, EPERM);
+		ck_assert_msg(!r.started, "the task did not run");
+		ck_assert_msg(r.msg != NULL && strstr((char *)r.msg, "runs cold") != NULL, "message: %s",
+			      r.msg ? (char *)r.msg : "");
+	} else {
+		assert_exited(&r, 5);
+		ck_assert_str_eq((char *)r.out, want_out);
+	}
+	ita_result_clear(&r);
+}
+
+#define NO_CAPS "CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
+
+START_TEST(test_agent_task_cannot_reach_pid1)
+{
+	const char *argv[] = { "true", NULL };
+	ita_result r;
+
+	reach_case(NULL, "65534:65534", "65534\n" NO_CAPS);
+	reach_case(NULL, "", "0\n" NO_CAPS);
+	reach_case(NULL, "nobody", "65534\n" NO_CAPS);
+	/* the agent's own uid is never the task's */
+	run_as(NULL, "2147483646", argv, &r);
+	ck_assert_uint_eq(r.exit.kind, ECS_AGENT_FAILED);
+	ck_assert_int_eq(r.exit.code, EPERM);
+	ck_assert_msg(strstr((char *)r.msg, "agent's own") != NULL, "message: %s", (char *)r.msg);
+	ita_result_clear(&r);
+	run_as(NULL, "nosuchuser", argv, &r);
+	ck_assert_uint_eq(r.exit.kind, ECS_AGENT_FAILED);
+	ck_assert_int_eq(r.exit.code, EPERM);
+	ck_assert_msg(strstr((char *)r.msg, "unable to find user nosuchuser") != NULL, "message: %s", (char *)r.msg);
+	ita_result_clear(&r);
+}
+END_TEST
+
 typedef struct {
 	const char *id;
 	int status;
@@ -377,6 +454,8 @@ START_TEST(test_agent_runsc)
 	ck_assert_msg(strstr((char *)r.out, "gVisor") != NULL, "under gVisor: %s", r.out ? (char *)r.out : "");
 	ita_result_clear(&r);
 	binary_case("runsc");
+	reach_case("runsc", "65534:65534", "65534\n" NO_CAPS);
+	reach_case("runsc", "", NULL);
 }
 END_TEST
 
@@ -399,6 +478,7 @@ static Suite *agent_suite(void)
 	tcase_add_test(tc, test_agent_orphans);
 	tcase_add_test(tc, test_agent_cannot_forge_exit);
 	tcase_add_test(tc, test_agent_oom);
+	tcase_add_test(tc, test_agent_task_cannot_reach_pid1);
 	tcase_add_test(tc, test_agent_forwards_sigterm);
 	tcase_add_test(tc, test_agent_stop_while_waiting);
 	tcase_add_test(tc, test_agent_runsc);

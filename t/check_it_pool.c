@@ -77,6 +77,21 @@ static ecs_pool *pool_new(unsigned int adaptive, unsigned int ttl, const char *i
 		}                                                                                         \
 	} while (0)
 
+/*
+ * it_profile(), but under runsc as uid 65534 when no user is given: gVisor
+ * lets a root task reach its agent, so a root task runs cold there
+ * (agent/PROTOCOL.md); these tests are about the pool, not about root.
+ */
+static const ecs_sandbox_profile *pool_profile(ecs_sandbox_profile *buf, const ecs_sandbox_profile *given)
+{
+	const char *rt = it_test_runtime();
+
+	it_profile(buf, given);
+	if (buf->user == NULL && rt != NULL && strcmp(rt, "runsc") == 0)
+		buf->user = "65534:65534";
+	return buf;
+}
+
 static int run(ecs_task_result *r, ecs_task_spec *spec, ecs_pool *pool, const char *what)
 {
 	ecs_sandbox_profile profile;
@@ -87,7 +102,7 @@ static int run(ecs_task_result *r, ecs_task_spec *spec, ecs_pool *pool, const ch
 	if (spec->image == NULL)
 		spec->image = it_test_image();
 	spec->task_id = task_id;
-	spec->profile = it_profile(&profile, given);
+	spec->profile = pool_profile(&profile, given);
 	spec->pool = pool;
 	rc = ecs_task_run(r, engine, NULL, spec);
 	spec->profile = given;
@@ -156,7 +171,7 @@ START_TEST(test_pool_hit_equals_cold)
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_pool *pool = pool_new(0, 0, NULL);
 
-	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 1), 0);
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 1), 0);
 	spec.cmd = echo, spec.cmd_len = N(echo);
 	parity(pool, &spec, "echo", 1);
 	spec.cmd = binary, spec.cmd_len = N(binary);
@@ -190,7 +205,7 @@ START_TEST(test_pool_timeout_kills)
 	double t0;
 	int rc;
 
-	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 1), 0);
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 1), 0);
 	WAIT_FOR(pool, st, st.warm >= 1);
 	spec.cmd = cmd, spec.cmd_len = N(cmd);
 	spec.timeout_ms = 1000;
@@ -242,7 +257,7 @@ START_TEST(test_pool_task_with_labels_runs_cold)
 	ecs_pool_stats st;
 	int rc;
 
-	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 1), 0);
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 1), 0);
 	WAIT_FOR(pool, st, st.warm >= 1);
 	spec.cmd = cmd, spec.cmd_len = N(cmd);
 	spec.labels = labels, spec.labels_len = N(labels);
@@ -338,7 +353,7 @@ START_TEST(test_pool_image_entrypoint_workdir_env)
 
 	snprintf(image, sizeof(image), "ecs/it-pool-ep:%d", (int)getpid());
 	id = commit_image("ecs/it-pool-ep", strchr(image, ':') + 1);
-	ck_assert_int_eq(ecs_pool_set_size(pool, image, it_profile(&profile, NULL), 1), 0);
+	ck_assert_int_eq(ecs_pool_set_size(pool, image, pool_profile(&profile, NULL), 1), 0);
 	spec.image = image;
 	spec.cmd = cmd, spec.cmd_len = N(cmd);
 	spec.env = env, spec.env_len = N(env);
@@ -380,7 +395,7 @@ START_TEST(test_pool_moved_tag_retires)
 	snprintf(image, sizeof(image), "ecs/it-pool-moved:%s", tag);
 	snprintf(path, sizeof(path), "/images/%s/tag?repo=ecs/it-pool-moved&tag=%s", it_test_image(), tag);
 	ck_assert_int_eq(http("POST", path, NULL, NULL), 201);
-	ck_assert_int_eq(ecs_pool_set_size(pool, image, it_profile(&profile, NULL), 1), 0);
+	ck_assert_int_eq(ecs_pool_set_size(pool, image, pool_profile(&profile, NULL), 1), 0);
 	WAIT_FOR(pool, st, st.warm >= 1);
 	ck_assert_int_eq(ecs_pool_list(&list, &n, pool), 0);
 	ck_assert_uint_eq(n, 1);
@@ -416,7 +431,7 @@ START_TEST(test_pool_labels_and_free_leaves_none)
 	snprintf(instance, sizeof(instance), "%spool", it_run_prefix());
 	snprintf(label, sizeof(label), "%s=%s", ECS_LABEL_INSTANCE, instance);
 	pool = pool_new(0, 0, instance);
-	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 2), 0);
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 2), 0);
 	WAIT_FOR(pool, st, st.warm == 2);
 	ck_assert_int_eq(it_count_labelled(engine, label), 2);
 	{
@@ -522,7 +537,7 @@ START_TEST(test_pool_task_takes_the_containers_id)
 
 	use_instance(instance, sizeof(instance), "ids");
 	pool = pool_new(0, 0, instance);
-	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 1), 0);
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 1), 0);
 	the_warm_one(pool, &id, &label_id);
 	spec.image = it_test_image();
 	spec.cmd = cmd, spec.cmd_len = N(cmd);
@@ -572,7 +587,7 @@ START_TEST(test_pool_dead_warm_container_runs_cold)
 	use_instance(instance, sizeof(instance), "dead");
 	snprintf(label, sizeof(label), "%s=%s", ECS_LABEL_INSTANCE, instance);
 	pool = pool_new(0, 0, instance);
-	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, NULL), 2), 0);
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 2), 0);
 	WAIT_FOR(pool, st, st.warm == 2);
 	ck_assert_int_eq(ecs_container_list(&list, &n, engine, filters, 2), 0);
 	ck_assert_uint_eq(n, 2);
@@ -599,6 +614,106 @@ START_TEST(test_pool_dead_warm_container_runs_cold)
 }
 END_TEST
 
+/*
+ * Issue 22: a pooled task attacks its agent (PID 1) through /proc/1: it
+ * writes a forged STDOUT frame and a forged EXIT frame (code 42) to the
+ * agent's stdout and stderr, opens /proc/1/mem, raises /proc/1/oom_score_adj
+ * and kills PID 1. The answer must be the task's own: exit 3, stdout
+ * exactly "own\n", the agent alive to report it, oom_score_adj unchanged.
+ * Under runsc too, where gVisor ignores non-dumpable for /proc/PID/fd; and
+ * as the image's default user (root) and as a profile's user.
+ */
+#define FORGED_FRAMES                                                  \
+	"\\001\\000\\000\\000\\000\\000\\000\\006forged"               \
+	"\\005\\000\\000\\000\\000\\000\\000\\014\\000\\000\\000\\000\\000\\000\\000\\052\\000\\000\\000\\000"
+static const char *const attack[] = { "sh", "-c",
+	"a=$(cat /proc/1/oom_score_adj 2>/dev/null); "
+	"printf '" FORGED_FRAMES "' 2>/dev/null >/proc/1/fd/1 && echo wrote-fd1 >&2; "
+	"printf '" FORGED_FRAMES "' 2>/dev/null >/proc/1/fd/2 && echo wrote-fd2 >&2; "
+	"cat /proc/1/environ >/dev/null 2>&1 && echo read-environ >&2; "
+	"(exec 3</proc/1/mem) 2>/dev/null && echo opened-mem >&2; "
+	"echo 1000 2>/dev/null >/proc/1/oom_score_adj && echo wrote-oom >&2; "
+	"b=$(cat /proc/1/oom_score_adj 2>/dev/null); [ \"$a\" = \"$b\" ] || echo raised-oom >&2; "
+	"kill -9 1 2>/dev/null && echo killed-1 >&2; "
+	"sleep 1; echo own; exit 3" };
+
+static void attack_case(const char *user)
+{
+	ecs_sandbox_profile given = ECS_SANDBOX_PROFILE_INIT, profile;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_pool *pool = pool_new(0, 0, NULL);
+	const char *rt = it_test_runtime();
+	int runsc = rt != NULL && strcmp(rt, "runsc") == 0;
+	ecs_task_result r;
+	ecs_pool_stats st;
+	const char *err;
+	int rc;
+
+	char *task_id = it_task_id("attack");
+
+	given.user = user; /* NULL: the image's, root */
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, &given), 1), 0);
+	WAIT_FOR(pool, st, st.warm >= 1);
+	spec.image = it_test_image();
+	spec.task_id = task_id;
+	spec.profile = &profile;
+	spec.pool = pool;
+	spec.cmd = attack, spec.cmd_len = N(attack);
+	rc = ecs_task_run(&r, engine, NULL, &spec);
+	free(task_id);
+	err = r.err.data != NULL ? (const char *)r.err.data : "";
+	ck_assert_msg(rc == 0, "user %s: %s: %s", user ? user : "(image)", ecs_error_name(rc), r.error);
+	/*
+	 * gVisor lets a root task without capabilities open another uid's
+	 * /proc/1/fd/1 (measured): the agent's probe sees it and refuses, and
+	 * the task runs cold. Every other case runs pooled.
+	 */
+	if (runsc && user == NULL) {
+		ecs_pool_entry *list = NULL;
+		size_t n = 0;
+
+		/* cold: tini is PID 1 and the result is the engine's (a task may end its own container) */
+		ck_assert_int_eq(r.pooled, 0);
+		ecs_task_result_clear(&r);
+		/* every agent of the key would refuse: the pool is emptied and refilled no more */
+		WAIT_FOR(pool, st, st.warm == 0 && st.starting == 0);
+		ck_assert_int_eq(ecs_pool_list(&list, &n, pool), 0);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_uint_eq(list[0].target, 1);
+		ck_assert_msg(list[0].last_error != NULL && strstr(list[0].last_error, "refuses") != NULL,
+			      "last error: %s", list[0].last_error ? list[0].last_error : "(none)");
+		ecs_pool_list_free(list, n);
+		ecs_pool_free(pool);
+		return;
+	}
+	ck_assert_int_eq(r.pooled, 1);
+	ck_assert_msg(r.exit_code == 3, "user %s: exit %d, stderr: %s", user ? user : "(image)", r.exit_code, err);
+	ck_assert_uint_eq(r.out.len, 4);
+	ck_assert_mem_eq(r.out.data, "own\n", 4);
+	ck_assert_uint_eq(r.stdout_bytes, 4);
+	ck_assert_msg(strstr(err, "wrote-fd") == NULL, "the task wrote the agent's fds: %s", err);
+	ck_assert_msg(strstr(err, "opened-mem") == NULL, "the task opened the agent's memory: %s", err);
+	ck_assert_msg(strstr(err, "oom") == NULL, "the task raised the agent's oom_score_adj: %s", err);
+	ck_assert_msg(strstr(err, "killed-1") == NULL, "the task killed the agent: %s", err);
+	/* gVisor lets another uid read /proc/1/environ: nothing secret lives there (agent/PROTOCOL.md) */
+	if (!runsc)
+		ck_assert_msg(strstr(err, "read-environ") == NULL, "the task read the agent's environ: %s", err);
+	ecs_task_result_clear(&r);
+	ecs_pool_free(pool);
+}
+
+START_TEST(test_pool_task_cannot_reach_agent_as_root)
+{
+	attack_case(NULL);
+}
+END_TEST
+
+START_TEST(test_pool_task_cannot_reach_agent_as_user)
+{
+	attack_case("65534:65534");
+}
+END_TEST
+
 static Suite *pool_suite(void)
 {
 	Suite *s = suite_create("pool");
@@ -617,6 +732,13 @@ static Suite *pool_suite(void)
 	tcase_add_test(tc, test_pool_missing_agent_makes_nothing);
 	tcase_add_test(tc, test_pool_task_takes_the_containers_id);
 	tcase_add_test(tc, test_pool_dead_warm_container_runs_cold);
+	suite_add_tcase(s, tc);
+	/* its own case, so that it runs alone: CK_RUN_CASE=attack */
+	tc = tcase_create("attack");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_pool_task_cannot_reach_agent_as_root);
+	tcase_add_test(tc, test_pool_task_cannot_reach_agent_as_user);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -230,8 +230,10 @@ char *ita_pool_container(const ita_spec *spec)
 	snprintf(bind, sizeof(bind), "%s:/.ecs/agent:ro", spec->agent);
 	cat(body, sizeof(body), "{\"Image\":");
 	json_str(body, sizeof(body), image);
-	cat(body, sizeof(body), ",\"Entrypoint\":[\"/.ecs/agent\"],\"Cmd\":[],\"User\":");
+	/* as lib/pool.c makes them: the agent starts as root, the task's user is its argument */
+	cat(body, sizeof(body), ",\"Entrypoint\":[\"/.ecs/agent\"],\"Cmd\":[\"-u\",");
 	json_str(body, sizeof(body), spec->user ? spec->user : "65534:65534");
+	cat(body, sizeof(body), ",\"-h\"],\"User\":\"0:0\"");
 	cat(body, sizeof(body), ",\"OpenStdin\":true,\"StdinOnce\":true,\"AttachStdin\":true,"
 				"\"AttachStdout\":true,\"AttachStderr\":true,\"Tty\":false,\"Env\":[");
 	if (spec->env)
@@ -245,7 +247,8 @@ char *ita_pool_container(const ita_spec *spec)
 	}
 	cat(body, sizeof(body), "},\"HostConfig\":{\"Binds\":[");
 	json_str(body, sizeof(body), bind);
-	cat(body, sizeof(body), "],\"ReadonlyRootfs\":true,\"CapDrop\":[\"ALL\"],\"NetworkMode\":\"none\","
+	cat(body, sizeof(body), "],\"ReadonlyRootfs\":true,\"CapDrop\":[\"ALL\"],"
+				"\"CapAdd\":[\"CAP_SETUID\",\"CAP_SETGID\",\"CAP_SETPCAP\",\"CAP_KILL\"],\"NetworkMode\":\"none\","
 				"\"SecurityOpt\":[\"no-new-privileges\"],\"LogConfig\":{\"Type\":\"none\"},"
 				"\"Memory\":67108864,\"MemorySwap\":67108864,\"Init\":false");
 	snprintf(path, sizeof(path), ",\"PidsLimit\":%d", spec->pids_limit > 0 ? spec->pids_limit : 64);

@@ -22,7 +22,7 @@ typedef struct {
 	const char *agent;   /* host path of ecs-agent (required) */
 	const char *label;   /* "key=value" test label, besides ecs.managed=true */
 	const char *runtime; /* e.g. "runsc"; NULL: the engine's default */
-	const char *user;    /* default "65534:65534" */
+	const char *user;    /* the task's user (the agent's -u), default "65534:65534"; the agent starts as root */
 	const char *env;     /* one container-level "NAME=value", or NULL */
 	int pids_limit;      /* default 64; under runsc the sandbox's own threads count too (64 is too few) */
 } ita_spec;

@@ -109,7 +109,9 @@ ECS_EXTERN int ecs_pool_new(ecs_pool **out, const ecs_pool_options *opts);
  * ecs_pool_set_size - keep @size warm containers of @image (a reference the
  * engine has or a task pulls; resolved to its id in the background) under
  * @profile (NULL for ECS_SANDBOX_PROFILE_INIT; copied). 0 removes the fixed
- * pool. Setting it again replaces the size.
+ * pool. Setting it again replaces the size. A @profile whose cap_add holds
+ * a capability that would let a task reach ecs-agent (ecs_pool(3)) gets no
+ * containers: 0 is returned, a warning logged, and its tasks run cold.
  * Returns 0, ECS_EINVAL (bad reference or profile, @size over
  * ECS_POOL_MAX_SIZE) or ECS_ENOMEM. Thread-safe.
  */
