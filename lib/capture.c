@@ -11,6 +11,7 @@
 
 #include <ecs/ecs.h>
 #include "capture.h"
+#include "container_private.h"
 #include "demux.h"
 #include "proto.h"
 #include "engine_private.h"
@@ -45,6 +46,8 @@ struct ecs_capture {
 	char msg[AGENT_MSG_CAP];     /* MESSAGE frames, NUL-terminated */
 	size_t msg_len;
 	uint64_t agent_stderr;       /* bytes on engine stream 2: the agent writes none */
+	int more;                    /* the last read_ready() stopped with bytes maybe still there */
+	int broken;                  /* reading after a kill failed (its code): read no more */
 };
 
 /* The agent's frames, as the engine's stream 1 delivers them: task output into the capped buffers. */
@@ -166,12 +169,15 @@ static int read_ready(ecs_capture *c)
 {
 	unsigned char buf[READ_CHUNK];
 
+	c->more = 1;
 	for (int i = 0; i < READS_PER_WAKE && !c->eof && !c->exited; i++) {
 		size_t n = 0;
 		int rc = ecs_stream_recv(c->stream, buf, sizeof(buf), &n);
 
-		if (rc == ECS_STREAM_AGAIN)
+		if (rc == ECS_STREAM_AGAIN) {
+			c->more = 0;
 			return ECS_OK;
+		}
 		if (rc < 0)
 			return rc;
 		if (n == 0) {
@@ -263,6 +269,101 @@ int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long dea
 		}
 	}
 	return ECS_OK;
+}
+
+/*
+ * Read the output (no more stdin: the task is being stopped) while @side,
+ * a request to the engine, is in flight, until @side ends (without one:
+ * until the stream does) or @deadline. The engine completes a kill only
+ * once its attach writer can hand over what the dying process wrote, so
+ * the reading must never wait for the request. Returns 0, or
+ * ECS_ETIMEDOUT at @deadline. A stream that fails to read is left alone
+ * (c->broken) while @side goes on.
+ */
+static int pump(ecs_capture *c, ecs_http_async *side, long long deadline)
+{
+	for (;;) {
+		int reading = !c->eof && !c->exited && !c->broken;
+		long long left = deadline - ecs_stream_now_ms();
+		long wait_ms;
+		int rc;
+
+		if (side != NULL ? ecs_http_async_done(side) : !reading)
+			return ECS_OK;
+		if (left <= 0)
+			return ECS_ETIMEDOUT;
+		/* bytes already there (buffered, or more than one wake-up's reads) need no waiting */
+		wait_ms = reading && c->more ? 0 : (left < CANCEL_POLL_MS ? (long)left : CANCEL_POLL_MS);
+		if (side != NULL)
+			rc = ecs_http_async_wait(side, reading ? ecs_stream_fd(c->stream) : -1, wait_ms);
+		else
+			rc = ecs_stream_wait(c->stream, POLLIN | POLLRDHUP, wait_ms) < 0 ? ECS_ERROR : ECS_OK;
+		if (rc != ECS_OK)
+			return rc;
+		/* whatever woke us: recv never blocks, and tells end of stream and errors apart */
+		if (reading && (rc = read_ready(c)) != ECS_OK)
+			c->broken = rc;
+	}
+}
+
+int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_capture_stop *st)
+{
+	ecs_engine *e = c->engine;
+	long long t0 = ecs_stream_now_ms(), end = t0 + ECS_CAPTURE_STOP_MS, t1;
+	ecs_http_async *a = NULL;
+	char why[sizeof(e->errmsg)];
+	int rc, not_running = 0;
+
+	memset(st, 0, sizeof(*st));
+	rc = ecs_container_kill_begin(&a, e, id, ECS_CAPTURE_KILL_MS);
+	if (rc == ECS_OK) {
+		(void)pump(c, a, end);
+		rc = ecs_container_kill_end(e, a, &not_running);
+	}
+	st->kill_ms = (double)(ecs_stream_now_ms() - t0);
+	if (rc == ECS_OK || rc == ECS_ENOTFOUND) {
+		st->landed = 1;
+		st->not_running = not_running || rc == ECS_ENOTFOUND;
+		ecs_engine_log(e, ECS_LOG_INFO, "task %s: container %.12s: kill took %.0f ms%s", task_id, id,
+			       st->kill_ms, st->not_running ? " (it was no longer running)" : "");
+	} else {
+		long long left;
+
+		/* Not in time, or refused: the engine's force removal kills it as well, and we need it gone. */
+		snprintf(why, sizeof(why), "%s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
+		t1 = ecs_stream_now_ms();
+		left = end - t1 > ECS_CAPTURE_REMOVE_MS ? end - t1 : ECS_CAPTURE_REMOVE_MS;
+		rc = ecs_container_remove_begin(&a, e, id, (long)left);
+		if (rc == ECS_OK) {
+			(void)pump(c, a, t1 + left);
+			rc = ecs_container_remove_end(e, a);
+		}
+		if (rc == ECS_OK || rc == ECS_ENOTFOUND) {
+			st->landed = st->force_removed = 1;
+			ecs_engine_log(e, ECS_LOG_WARN, "task %s: container %.12s: kill did not land in %.0f ms (%s): "
+				       "force-removed in %.0f ms", task_id, id, st->kill_ms, why,
+				       (double)(ecs_stream_now_ms() - t1));
+		} else {
+			char msg[sizeof(why) + sizeof(e->errmsg) + 160];
+
+			snprintf(msg, sizeof(msg), "kill did not land in %.0f ms (%s), nor the force removal in %.0f ms "
+				 "(%s: %s)", st->kill_ms, why, (double)(ecs_stream_now_ms() - t1), ecs_error_name(rc),
+				 ecs_engine_errmsg(e));
+			ecs_engine_log(e, ECS_LOG_WARN, "task %s: container %.12s: %s", task_id, id, msg);
+			ecs_engine_fail(e, rc, "%s", msg);
+		}
+	}
+	/* The rest of the output: a killed container's stream ends at once. */
+	t1 = ecs_stream_now_ms();
+	if (pump(c, NULL, end > t1 + ECS_CAPTURE_EOF_MS ? end : t1 + ECS_CAPTURE_EOF_MS) != ECS_OK)
+		ecs_engine_log(e, ECS_LOG_WARN, "task %s: container %.12s: the output did not end within %.0f ms "
+			       "of the kill; what came until then is kept", task_id, id,
+			       (double)(ecs_stream_now_ms() - t0));
+	else if (c->broken)
+		ecs_engine_log(e, ECS_LOG_WARN, "task %s: container %.12s: output after the kill lost (%s)", task_id,
+			       id, ecs_error_name(c->broken));
+	/* the handle's message is the kill's and the removal's, set above */
+	return st->landed ? ECS_OK : rc;
 }
 
 int ecs_capture_done(const ecs_capture *c)

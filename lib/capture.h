@@ -70,6 +70,40 @@ int ecs_capture_agent_exit(const ecs_capture *c, ecs_agent_exit *exit, const cha
 /** 1 once the agent's START frame came: the task runs (or ran). */
 int ecs_capture_agent_started(const ecs_capture *c);
 
+/*
+ * The kill at a timeout or a cancel (ecs_capture_kill()). A task answers
+ * within its timeout plus 2 s (docs/operations.md): these bounds, and the
+ * backends' look at the exit status after them (ECS_BACKEND_EXIT_MS), fit
+ * in that.
+ */
+#define ECS_CAPTURE_KILL_MS 1000L   /* the engine takes the kill in this long, or we remove instead */
+#define ECS_CAPTURE_REMOVE_MS 500L  /* the force removal's bound, at least */
+#define ECS_CAPTURE_STOP_MS 1500L   /* kill and removal together, unless the removal needs its least */
+#define ECS_CAPTURE_EOF_MS 250L     /* after those, for the stream to end (a dead container's does at once) */
+
+/** What ecs_capture_kill() did. */
+typedef struct {
+	double kill_ms;     /* from sending the kill to its answer (or to giving up on it) */
+	int landed;         /* the kill, or the force removal, took effect */
+	int not_running;    /* the engine found the container already stopped (it ended by itself) or gone */
+	int force_removed;  /* the kill did not land in time; the force removal did: the container is gone */
+} ecs_capture_stop;
+
+/**
+ * ecs_capture_kill - SIGKILL container @id, whose stream @c is, while its
+ * output keeps draining into the capped buffers with every byte counted
+ * (the engine finishes a kill only once its attach writer can hand over
+ * what the process wrote: a kill sent while nobody reads stalls until the
+ * request's timeout). The kill has ECS_CAPTURE_KILL_MS to land; a kill that
+ * does not (or is refused) gives way to the engine's force removal. Then
+ * the rest of the stream is read (ECS_CAPTURE_EOF_MS at least). Logs what
+ * happened with @task_id, @id and the durations. No stdin is written any
+ * more. Fills @st. Returns 0 when the kill or the removal landed, else the
+ * failure (ECS_ETIMEDOUT, ECS_EUNAVAILABLE...) with the handle's message
+ * saying both; ecs_capture_done() tells whether the stream ended anyway.
+ */
+int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_capture_stop *st);
+
 /** 1 once the stream ended (or, from an agent, its EXIT frame came). */
 int ecs_capture_done(const ecs_capture *c);
 
