@@ -186,7 +186,8 @@ static int exit_after_kill(ecs_task_result *result, ecs_engine *engine, const ec
 	int code = 137;
 	int rc;
 
-	if (stop->force_removed)
+	/* removed, or (st->sent) not yet killed: nothing final to read */
+	if (stop->force_removed || !stop->landed)
 		return code;
 	memset(&info, 0, sizeof(info));
 	rc = ecs_container_inspect_within(&info, engine, result->container_id, ECS_BACKEND_EXIT_MS);

@@ -76,9 +76,9 @@ int ecs_capture_agent_started(const ecs_capture *c);
  * backends' look at the exit status after them (ECS_BACKEND_EXIT_MS), fit
  * in that.
  */
-#define ECS_CAPTURE_KILL_MS 1000L   /* the engine takes the kill in this long, or we remove instead */
-#define ECS_CAPTURE_REMOVE_MS 500L  /* the force removal's bound, at least */
-#define ECS_CAPTURE_STOP_MS 1500L   /* kill and removal together, unless the removal needs its least */
+#define ECS_CAPTURE_KILL_MS 750L    /* the engine takes the kill in this long, or the removal goes out too */
+#define ECS_CAPTURE_STOP_MS 1750L   /* kill and removal together: the first to land ends it */
+#define ECS_CAPTURE_REMOVE_MS 500L  /* the force removal's bound, at least (a kill refused late) */
 #define ECS_CAPTURE_EOF_MS 250L     /* after those, for the stream to end (a dead container's does at once) */
 
 /** What ecs_capture_kill() did. */
@@ -87,6 +87,7 @@ typedef struct {
 	int landed;         /* the kill, or the force removal, took effect */
 	int not_running;    /* the engine found the container already stopped (it ended by itself) or gone */
 	int force_removed;  /* the kill did not land in time; the force removal did: the container is gone */
+	int sent;           /* neither landed in time, but the engine kept sending output: alive, and has both */
 } ecs_capture_stop;
 
 /**
@@ -94,13 +95,17 @@ typedef struct {
  * output keeps draining into the capped buffers with every byte counted
  * (the engine finishes a kill only once its attach writer can hand over
  * what the process wrote: a kill sent while nobody reads stalls until the
- * request's timeout). The kill has ECS_CAPTURE_KILL_MS to land; a kill that
- * does not (or is refused) gives way to the engine's force removal. Then
- * the rest of the stream is read (ECS_CAPTURE_EOF_MS at least). Logs what
+ * request's timeout). A kill not answered in ECS_CAPTURE_KILL_MS (or
+ * refused) gets the engine's force removal beside it; whichever lands
+ * first, within ECS_CAPTURE_STOP_MS, ends it. Then the rest of the stream
+ * is read (ECS_CAPTURE_EOF_MS at least). Logs what
  * happened with @task_id, @id and the durations. No stdin is written any
- * more. Fills @st. Returns 0 when the kill or the removal landed, else the
- * failure (ECS_ETIMEDOUT, ECS_EUNAVAILABLE...) with the handle's message
- * saying both; ecs_capture_done() tells whether the stream ended anyway.
+ * more. Fills @st. Returns 0 when the kill or the removal landed, or when
+ * neither did in time but the engine kept sending output meanwhile (@st->sent:
+ * alive, only slow; it carries out both, and the task's answer is due);
+ * else the failure (ECS_ETIMEDOUT, ECS_EUNAVAILABLE...) with the handle's
+ * message saying both; ecs_capture_done() tells whether the stream ended
+ * anyway.
  */
 int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_capture_stop *st);
 

@@ -28,7 +28,7 @@ static ecs_engine *engine;
 static void log_to_stderr(ecs_log_level level, const char *message, void *userdata)
 {
 	(void)userdata;
-	if (level <= ECS_LOG_INFO)
+	if (level <= (getenv("IT_LOG_INFO") ? ECS_LOG_INFO : ECS_LOG_WARN))
 		fprintf(stderr, "libecs: %s\n", message);
 }
 
