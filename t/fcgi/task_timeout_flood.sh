@@ -95,4 +95,6 @@ wait_for no_flood || fail "flooding containers still running: $(marker_container
 for id in $(container_ids); do
 	wait_for container_gone "$id" || fail "container $id was not deleted"
 done
+# how the kills went, for the record
+grep -o 'container [0-9a-f]*: \(kill took\|kill did not\|neither\)[^"(]*' "$T/server.log"
 pass
