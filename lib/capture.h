@@ -74,10 +74,11 @@ int ecs_capture_agent_started(const ecs_capture *c);
  * The kill at a timeout or a cancel (ecs_capture_kill()). A task answers
  * within its timeout plus 2 s (docs/operations.md): these bounds, and the
  * backends' look at the exit status after them (ECS_BACKEND_EXIT_MS), take
- * at most 1.75 s of that, leaving the rest to the responder's own work.
+ * at most 1.5 s of that, leaving the rest to the responder's own work and
+ * to a loaded machine's scheduling.
  */
-#define ECS_CAPTURE_KILL_MS 500L    /* the engine takes the kill in this long, or the removal goes out too */
-#define ECS_CAPTURE_STOP_MS 1250L   /* kill and removal together: the first to land ends it */
+#define ECS_CAPTURE_KILL_MS 400L    /* the engine takes the kill in this long, or the removal goes out too */
+#define ECS_CAPTURE_STOP_MS 1000L   /* kill and removal together: the first to land ends it */
 #define ECS_CAPTURE_REMOVE_MS 500L  /* the force removal's bound, at least (a kill refused late) */
 #define ECS_CAPTURE_EOF_MS 250L     /* after those, for the stream to end (a dead container's does at once) */
 
