@@ -401,7 +401,11 @@ int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_ca
 		 * An engine that kept sending the task's output meanwhile is
 		 * alive, only slow (load): it has both requests and carries them
 		 * out; the answer is due. One that sent nothing may be stopped or
-		 * gone: then nothing is known of the task.
+		 * gone: then nothing is known of the task. (Counted from the
+		 * kill: a dying task's last output comes at once, and then the
+		 * stream of an engine slow to note the exit is as silent as a
+		 * stopped one's; what a stopped engine left in our socket was
+		 * read before the timeout, unless it stopped just then.)
 		 */
 		st->sent = c->received > received;
 		ecs_engine_log(e, ECS_LOG_WARN, "task %s: container %.12s: %s%s", task_id, id, msg,
