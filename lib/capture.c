@@ -341,7 +341,7 @@ int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_ca
 
 	memset(st, 0, sizeof(*st));
 	snprintf(why, sizeof(why), "ECS_ETIMEDOUT: no answer");
-	snprintf(rwhy, sizeof(rwhy), "not sent");
+	snprintf(rwhy, sizeof(rwhy), "ECS_ETIMEDOUT: no answer");
 	/* The kill may take the whole stop time: a late answer still counts. */
 	rc = ecs_container_kill_begin(&k, e, id, ECS_CAPTURE_STOP_MS);
 	if (rc != ECS_OK)
