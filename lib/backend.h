@@ -32,8 +32,14 @@
 
 #include <ecs/ecs.h>
 
-/* After a kill the process is gone at once; this only bounds a stuck engine. */
+/* The exit status of a process that ended without a kill; this only bounds a stuck engine. */
 #define ECS_BACKEND_KILL_WAIT_MS 10000L
+/*
+ * After a kill at the timeout (ecs_capture_kill(), capture.h), each look at
+ * what the engine saw (exit status, state): the answer is due within the
+ * timeout plus 2 s, so a slow one is skipped (a killed task exits 137).
+ */
+#define ECS_BACKEND_EXIT_MS 250L
 
 /** What task.c hands a backend. Everything belongs to task.c and lives during run(). */
 typedef struct {

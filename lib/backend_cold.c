@@ -122,14 +122,17 @@ static void dispose_unacknowledged(ecs_engine *engine, ecs_reaper *reaper, const
 	ecs_container_list_free(list, n);
 }
 
-/* What the engine saw of the run: OOM kill, the image id. Errors go to the handle only. */
-static int read_outcome(ecs_task_result *result, ecs_engine *engine)
+/*
+ * What the engine saw of the run: OOM kill, the image id. @timeout_ms: 0
+ * for the handle's request timeout. Errors go to the handle only.
+ */
+static int read_outcome(ecs_task_result *result, ecs_engine *engine, long timeout_ms)
 {
 	ecs_container_info info;
 	int rc;
 
 	memset(&info, 0, sizeof(info));
-	rc = ecs_container_inspect(&info, engine, result->container_id);
+	rc = ecs_container_inspect_within(&info, engine, result->container_id, timeout_ms);
 	if (rc == 0) {
 		result->oom_killed = info.oom_killed;
 		if (info.image_id != NULL && (result->image_id = strdup(info.image_id)) == NULL)
@@ -139,10 +142,6 @@ static int read_outcome(ecs_task_result *result, ecs_engine *engine)
 	return rc;
 }
 
-/*
- * After the exit: the rest of the output (a killed task's stream ends at
- * once), then what the engine saw (OOM kill, image id).
- */
 /*
  * The init (docker-init, which is tini) exits 126 or 127 for a command it
  * cannot exec, as a shell would, except for a path through a file (ENOTDIR):
@@ -165,68 +164,89 @@ static void init_exec_failure_exit(ecs_task_result *result)
 	result->exit_code = 127;
 }
 
-static int collect(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap)
+/*
+ * After the exit: the output (all of it: the stream ended, or the kill read
+ * what was left), then what the engine saw (OOM kill, image id), which
+ * stop_run() already read after a kill (@stopped).
+ */
+static int collect(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap, const ecs_image_info *image,
+		   int stopped)
 {
 	int rc;
 
-	if (!ecs_capture_done(cap)) {
-		rc = ecs_capture_run(cap, NULL, 0, ecs_stream_now_ms() + ECS_BACKEND_KILL_WAIT_MS, NULL);
-		if (rc != 0)
-			ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: output after the kill lost (%s: %s)",
-				       result->task_id, result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
-	}
 	rc = ecs_capture_take(cap, &result->out, &result->err, &result->stdout_bytes, &result->stderr_bytes);
-	if (rc == 0)
-		rc = read_outcome(result, engine);
+	if (rc == 0 && !stopped)
+		rc = read_outcome(result, engine, 0);
 	if (rc != 0)
 		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_LOGS, rc);
+	/* no look after the kill: the image the container was made from is what the inspect would say */
+	if (result->image_id == NULL && image->id != NULL && (result->image_id = strdup(image->id)) == NULL)
+		return ecs_task_fail(result, ECS_TASK_PHASE_LOGS, ECS_ENOMEM, NULL);
 	init_exec_failure_exit(result);
 	return 0;
 }
 
 /*
- * Wait for the process with what is left of the timeout; past it, kill and
- * take the exit status the kill produced. Cancellation kills too.
+ * How a container ended after ecs_capture_kill() (@stop): its exit status,
+ * OOM flag and image, in one bounded look (the answer is due). A SIGKILL
+ * the engine answered is done (the engine waits for the stop), so the
+ * state is final; one that found the process already gone may come before
+ * the engine noted the exit: then its wait says. Unknown: 137, the kill's.
  */
-static int run_wait(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec,
-		    long timeout_ms, double started)
+static int exit_after_kill(ecs_task_result *result, ecs_engine *engine, const ecs_capture_stop *stop)
 {
-	long left = timeout_ms - (long)(ecs_task_now_ms() - started);
-	int code = -1;
+	ecs_container_info info;
+	int code = 137;
 	int rc;
 
-	if (left < 1)
-		left = 1;
-	rc = ecs_container_wait(&code, engine, result->container_id, left, spec->cancel);
-	if (rc == 0) {
-		result->exit_code = code;
+	/* removed, or (st->sent) not yet killed: nothing final to read */
+	if (stop->force_removed || !stop->landed)
+		return code;
+	memset(&info, 0, sizeof(info));
+	rc = ecs_container_inspect_within(&info, engine, result->container_id, ECS_BACKEND_EXIT_MS);
+	if (rc == 0 && !info.running) {
+		code = info.exit_code;
+		result->oom_killed = info.oom_killed;
+		if (info.image_id != NULL)
+			result->image_id = strdup(info.image_id); /* NULL on ENOMEM: collect() falls back */
+	} else if (rc == 0) {
+		rc = ecs_container_wait(&code, engine, result->container_id, ECS_BACKEND_EXIT_MS, NULL);
+		if (rc != 0)
+			code = 137;
+	}
+	if (rc != 0)
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: no exit status after the kill (%s: %s); "
+			       "137, the kill's", result->task_id, result->container_id, ecs_error_name(rc),
+			       ecs_engine_errmsg(engine));
+	ecs_container_info_clear(&info);
+	return code;
+}
+
+/*
+ * Past the timeout, or cancelled: kill it while the output keeps draining
+ * (ecs_capture_kill()), then learn how it ended. A process that exited by
+ * itself before the kill landed keeps its own exit status and did not time
+ * out (tini, killed, exits 137).
+ */
+static int stop_run(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap, int why, long timeout_ms)
+{
+	ecs_capture_stop stop;
+	int krc;
+
+	krc = ecs_capture_kill(cap, result->task_id, result->container_id, &stop);
+	if (why == ECS_ECANCELED)
+		return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, why, "cancelled");
+	/* Neither killed nor ended (the engine does not answer): nothing is known of the task. */
+	if (krc != 0 && !ecs_capture_done(cap))
+		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, krc);
+	result->exit_code = exit_after_kill(result, engine, &stop);
+	if (result->exit_code != 137) {
+		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: exited by itself (%d) at the %ld ms "
+			       "timeout, before the kill landed", result->task_id, result->container_id,
+			       result->exit_code, timeout_ms);
 		return 0;
 	}
-	if (rc != ECS_ETIMEDOUT && rc != ECS_ECANCELED)
-		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, rc);
-
-	if (rc == ECS_ECANCELED)
-		ecs_task_fail(result, ECS_TASK_PHASE_WAIT, rc, "cancelled");
-	{
-		int krc = ecs_container_kill(engine, result->container_id, "SIGKILL");
-
-		if (krc != 0 && krc != ECS_ENOTFOUND)
-			ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: kill failed (%s: %s)",
-				       result->task_id, result->container_id, ecs_error_name(krc),
-				       ecs_engine_errmsg(engine));
-	}
-	if (rc == ECS_ECANCELED)
-		return rc;
-
 	result->timed_out = 1;
-	rc = ecs_container_wait(&code, engine, result->container_id, ECS_BACKEND_KILL_WAIT_MS, NULL);
-	if (rc != 0) {
-		/* The kill was sent; a process killed by SIGKILL exits with 137. */
-		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: wait after kill failed (%s: %s)",
-			       result->task_id, result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
-		code = 137;
-	}
-	result->exit_code = code;
 	ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed after %ld ms timeout",
 		       result->task_id, result->container_id, timeout_ms);
 	return 0;
@@ -235,25 +255,37 @@ static int run_wait(ecs_task_result *result, ecs_engine *engine, const ecs_task_
 /*
  * Write stdin and read the output as it comes until the stream ends, then
  * wait for the exit status with what is left of the timeout (a process may
- * close its output and run on). Past the timeout, or cancelled, run_wait()
- * kills it. The timeout counts from when the start answered: a start slow
- * under load (seconds) must not eat the task's time; the start has a bound
- * of its own (spec->start_timeout_ms).
+ * close its output and run on). Past the timeout, or cancelled, stop_run()
+ * kills it; *@stopped then says how. The timeout counts from when the
+ * start answered: a start slow under load (seconds) must not eat the
+ * task's time; the start has a bound of its own (spec->start_timeout_ms).
  */
 static int run_attached(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec,
-			ecs_capture *cap, long timeout_ms, double started)
+			ecs_capture *cap, long timeout_ms, double started, int *stopped)
 {
 	long left = timeout_ms - (long)(ecs_task_now_ms() - started);
+	int code = -1;
 	int rc;
 
+	*stopped = 0;
 	rc = ecs_capture_run(cap, spec->stdin_data, spec->stdin_len, ecs_stream_now_ms() + (left > 0 ? left : 0),
 			     spec->cancel);
 	if (rc != 0 && rc != ECS_ETIMEDOUT && rc != ECS_ECANCELED)
 		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
-	return run_wait(result, engine, spec, timeout_ms, started);
+	if (rc == 0) {
+		/* The output ended: the process exits now, or closed it and runs on. */
+		left = timeout_ms - (long)(ecs_task_now_ms() - started);
+		rc = ecs_container_wait(&code, engine, result->container_id, left > 1 ? left : 1, spec->cancel);
+		if (rc == 0) {
+			result->exit_code = code;
+			return 0;
+		}
+		if (rc != ECS_ETIMEDOUT && rc != ECS_ECANCELED)
+			return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, rc);
+	}
+	*stopped = 1;
+	return stop_run(result, engine, cap, rc, timeout_ms);
 }
-
-
 
 static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 {
@@ -353,20 +385,21 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 
 	if (!missing_cmd) {
 		double t_run = ecs_task_now_ms();
+		int stopped = 0;
 
-		rc = run_attached(result, engine, spec, cap, timeout_ms, t_run);
+		rc = run_attached(result, engine, spec, cap, timeout_ms, t_run, &stopped);
 		result->timings.run = ecs_task_now_ms() - t_run;
 		if (rc != 0)
 			goto out;
 
 		t = ecs_task_now_ms();
-		rc = collect(result, engine, cap);
+		rc = collect(result, engine, cap, task->image, stopped);
 		result->timings.logs = ecs_task_now_ms() - t;
 		if (rc != 0)
 			goto out;
 	} else {
 		/* best effort: the exit status and message are already the result */
-		(void)read_outcome(result, engine);
+		(void)read_outcome(result, engine, 0);
 		result->stderr_bytes = result->err.len;
 	}
 

@@ -17,6 +17,7 @@
 #include <ecs/ecs.h>
 #include "backend.h"
 #include "capture.h"
+#include "container_private.h"
 #include "engine_private.h"
 #include "pool_private.h"
 #include "proto.h"
@@ -76,42 +77,39 @@ static int engine_outcome(ecs_task_result *result, ecs_engine *engine, int *code
 	return 0;
 }
 
-/* SIGKILL; 0 or the failure (ECS_ENOTFOUND counts as done), its message in @why. */
-static int kill_it(ecs_task_result *result, ecs_engine *engine, char *why, size_t why_size)
-{
-	int rc = ecs_container_kill(engine, result->container_id, "SIGKILL");
-
-	if (rc == 0 || rc == ECS_ENOTFOUND)
-		return 0;
-	snprintf(why, why_size, "kill after the timeout failed: %s", ecs_engine_errmsg(engine));
-	ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: kill failed (%s: %s)", result->task_id,
-		       result->container_id, ecs_error_name(rc), ecs_engine_errmsg(engine));
-	return rc;
-}
-
-/* The run ended (EXIT, end of stream, timeout or cancel): the exit status and the OOM flag. */
+/*
+ * The run ended (EXIT, end of stream, timeout or cancel): the exit status
+ * and the OOM flag. Past the timeout, or cancelled, the container is killed
+ * while its stream keeps draining (ecs_capture_kill()); an EXIT frame that
+ * came before the kill landed is the task's own end: its status, not timed
+ * out.
+ */
 static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap, int run_rc, long timeout_ms)
 {
+	ecs_capture_stop stop = { 0 };
 	ecs_agent_exit x;
 	const char *msg;
-	int code = -1;
+	int code = -1, killed = 0;
 
 	if (run_rc == ECS_ETIMEDOUT || run_rc == ECS_ECANCELED) {
-		char why[sizeof(engine->errmsg) + 64];
-		int krc = kill_it(result, engine, why, sizeof(why));
+		int krc = ecs_capture_kill(cap, result->task_id, result->container_id, &stop);
 
-		/* the output written before the kill: the stream ends as the container dies */
-		(void)ecs_capture_run(cap, NULL, 0, ecs_stream_now_ms() + ECS_BACKEND_KILL_WAIT_MS, NULL);
 		if (run_rc == ECS_ECANCELED)
 			return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, run_rc, "cancelled");
-		/* Neither killed nor ended (the engine does not answer): nothing is known of the task. */
-		if (krc != 0 && !ecs_capture_done(cap))
-			return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, krc, why);
-		result->timed_out = 1;
-		result->exit_code = 137;
-		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed after %ld ms timeout",
-			       result->task_id, result->container_id, timeout_ms);
-		return 0;
+		if (!ecs_capture_agent_exit(cap, NULL, NULL)) {
+			/* Neither killed nor ended (the engine does not answer): nothing is known of the task. */
+			if (krc != 0 && !ecs_capture_done(cap))
+				return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, krc);
+			result->timed_out = 1;
+			result->exit_code = 137;
+			ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed after %ld ms timeout",
+				       result->task_id, result->container_id, timeout_ms);
+			return 0;
+		}
+		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: exited by itself at the %ld ms "
+			       "timeout, before the kill landed", result->task_id, result->container_id, timeout_ms);
+		run_rc = 0;
+		killed = 1;
 	}
 	if (run_rc != 0)
 		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, run_rc);
@@ -131,8 +129,18 @@ static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap
 	}
 	result->exit_code = x.code;
 	result->oom_killed = (x.flags & ECS_AGENT_EXIT_OOM) != 0;
-	if (x.flags & ECS_AGENT_EXIT_OOM_UNKNOWN)
+	if ((x.flags & ECS_AGENT_EXIT_OOM_UNKNOWN) && killed) {
+		/* runsc: the engine knows; after the kill only a quick look, and none at a removed container */
+		ecs_container_info info;
+
+		memset(&info, 0, sizeof(info));
+		if (!stop.force_removed &&
+		    ecs_container_inspect_within(&info, engine, result->container_id, ECS_BACKEND_EXIT_MS) == 0)
+			result->oom_killed = info.oom_killed;
+		ecs_container_info_clear(&info);
+	} else if (x.flags & ECS_AGENT_EXIT_OOM_UNKNOWN) {
 		return engine_outcome(result, engine, &code); /* runsc: the engine knows */
+	}
 	return 0;
 }
 

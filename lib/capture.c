@@ -11,6 +11,7 @@
 
 #include <ecs/ecs.h>
 #include "capture.h"
+#include "container_private.h"
 #include "demux.h"
 #include "proto.h"
 #include "engine_private.h"
@@ -23,6 +24,8 @@
 #define READ_CHUNK 65536
 /* Reads per wake-up before the loop looks at the clock and stdin again. */
 #define READS_PER_WAKE 16
+/* With two requests in flight beside the stream, how often the second is looked at. */
+#define PUMP_SECOND_MS 10
 /* Bytes of the agent's own messages kept (why a task did not run). */
 #define AGENT_MSG_CAP 1024
 
@@ -45,6 +48,9 @@ struct ecs_capture {
 	char msg[AGENT_MSG_CAP];     /* MESSAGE frames, NUL-terminated */
 	size_t msg_len;
 	uint64_t agent_stderr;       /* bytes on engine stream 2: the agent writes none */
+	uint64_t received;           /* bytes the engine sent on the stream: it is alive while they come */
+	int more;                    /* the last read_ready() stopped with bytes maybe still there */
+	int broken;                  /* reading after a kill failed (its code): read no more */
 };
 
 /* The agent's frames, as the engine's stream 1 delivers them: task output into the capped buffers. */
@@ -166,12 +172,15 @@ static int read_ready(ecs_capture *c)
 {
 	unsigned char buf[READ_CHUNK];
 
+	c->more = 1;
 	for (int i = 0; i < READS_PER_WAKE && !c->eof && !c->exited; i++) {
 		size_t n = 0;
 		int rc = ecs_stream_recv(c->stream, buf, sizeof(buf), &n);
 
-		if (rc == ECS_STREAM_AGAIN)
+		if (rc == ECS_STREAM_AGAIN) {
+			c->more = 0;
 			return ECS_OK;
+		}
 		if (rc < 0)
 			return rc;
 		if (n == 0) {
@@ -181,6 +190,7 @@ static int read_ready(ecs_capture *c)
 				return ecs_engine_fail(c->engine, ECS_EPROTO, "attach: the stream ended inside a frame");
 			return ECS_OK;
 		}
+		c->received += n;
 		rc = ecs_demux_feed(&c->demux, buf, n);
 		if (rc == ECS_ENOMEM)
 			return ecs_engine_fail(c->engine, rc, "attach: out of memory");
@@ -263,6 +273,159 @@ int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long dea
 		}
 	}
 	return ECS_OK;
+}
+
+/*
+ * Read the output (no more stdin: the task is being stopped) while the
+ * requests @a and @b (either may be NULL) are in flight, until one of them
+ * ends (without any: until the stream does) or @deadline. The engine
+ * completes a kill only once its attach writer can hand over what the
+ * dying process wrote, so the reading must never wait for a request.
+ * Returns 0, or ECS_ETIMEDOUT at @deadline. A stream that fails to read is
+ * left alone (c->broken) while the requests go on.
+ */
+static int pump(ecs_capture *c, ecs_http_async *a, ecs_http_async *b, long long deadline)
+{
+	for (;;) {
+		int reading = !c->eof && !c->exited && !c->broken;
+		long long left = deadline - ecs_stream_now_ms();
+		ecs_http_async *wait_on = a != NULL ? a : b;
+		long wait_ms;
+		int rc;
+
+		if ((a != NULL && ecs_http_async_done(a)) || (b != NULL && ecs_http_async_done(b)) ||
+		    (wait_on == NULL && !reading))
+			return ECS_OK;
+		if (left <= 0)
+			return ECS_ETIMEDOUT;
+		/* bytes already there (buffered, or more than one wake-up's reads) need no waiting */
+		wait_ms = reading && c->more ? 0 : (left < CANCEL_POLL_MS ? (long)left : CANCEL_POLL_MS);
+		/* two requests: sleep on one and the stream, look at the other often */
+		if (a != NULL && b != NULL && wait_ms > PUMP_SECOND_MS)
+			wait_ms = PUMP_SECOND_MS;
+		if (wait_on != NULL)
+			rc = ecs_http_async_wait(wait_on, reading ? ecs_stream_fd(c->stream) : -1, wait_ms);
+		else
+			rc = ecs_stream_wait(c->stream, POLLIN | POLLRDHUP, wait_ms) < 0 ? ECS_ERROR : ECS_OK;
+		if (rc == ECS_OK && a != NULL && b != NULL)
+			rc = ecs_http_async_wait(b, -1, 0);
+		if (rc != ECS_OK)
+			return rc;
+		/* whatever woke us: recv never blocks, and tells end of stream and errors apart */
+		if (reading && (rc = read_ready(c)) != ECS_OK)
+			c->broken = rc;
+	}
+}
+
+/* A finished kill: 1 when it landed (*@not_running set), else 0 with its failure in @why. */
+static int kill_landed(ecs_capture *c, ecs_http_async *k, int *not_running, char *why, size_t why_size)
+{
+	int rc = ecs_container_kill_end(c->engine, k, not_running);
+
+	if (rc == ECS_OK || rc == ECS_ENOTFOUND) {
+		*not_running = *not_running || rc == ECS_ENOTFOUND;
+		return 1;
+	}
+	snprintf(why, why_size, "%s: %s", ecs_error_name(rc), ecs_engine_errmsg(c->engine));
+	return 0;
+}
+
+int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_capture_stop *st)
+{
+	ecs_engine *e = c->engine;
+	long long t0 = ecs_stream_now_ms(), end = t0 + ECS_CAPTURE_STOP_MS, t1 = 0;
+	ecs_http_async *k = NULL, *r = NULL;
+	char why[sizeof(e->errmsg) + 64], rwhy[sizeof(e->errmsg) + 64];
+	int rc, not_running = 0, rc_remove = ECS_ETIMEDOUT;
+	uint64_t received = c->received;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(why, sizeof(why), "ECS_ETIMEDOUT: no answer");
+	snprintf(rwhy, sizeof(rwhy), "ECS_ETIMEDOUT: no answer");
+	/* The kill may take the whole stop time: a late answer still counts. */
+	rc = ecs_container_kill_begin(&k, e, id, ECS_CAPTURE_STOP_MS);
+	if (rc != ECS_OK)
+		snprintf(why, sizeof(why), "%s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
+	else
+		(void)pump(c, k, NULL, t0 + ECS_CAPTURE_KILL_MS);
+	if (k != NULL && ecs_http_async_done(k)) {
+		st->landed = kill_landed(c, k, &not_running, why, sizeof(why));
+		k = NULL;
+	}
+	if (!st->landed) {
+		/*
+		 * Not in time, or refused: the engine's force removal kills it as
+		 * well, and we need it gone. The kill stays in flight beside it.
+		 */
+		long long left;
+
+		t1 = ecs_stream_now_ms();
+		left = end - t1 > ECS_CAPTURE_REMOVE_MS ? end - t1 : ECS_CAPTURE_REMOVE_MS;
+		rc = ecs_container_remove_begin(&r, e, id, (long)left);
+		if (rc != ECS_OK)
+			snprintf(rwhy, sizeof(rwhy), "%s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
+		while (!st->landed && (k != NULL || r != NULL)) {
+			if ((rc = pump(c, k, r, t1 + left)) != ECS_OK && rc != ECS_ETIMEDOUT)
+				break;  /* cannot poll: give up on both */
+			if (k != NULL && ecs_http_async_done(k)) {
+				st->landed = kill_landed(c, k, &not_running, why, sizeof(why));
+				k = NULL;
+			} else if (r != NULL && ecs_http_async_done(r)) {
+				rc_remove = ecs_container_remove_end(e, r);
+				r = NULL;
+				st->landed = st->force_removed = rc_remove == ECS_OK || rc_remove == ECS_ENOTFOUND;
+				if (!st->landed)
+					snprintf(rwhy, sizeof(rwhy), "%s: %s", ecs_error_name(rc_remove), ecs_engine_errmsg(e));
+			} else if (ecs_stream_now_ms() >= t1 + left) {
+				break;
+			}
+		}
+	}
+	st->kill_ms = (double)(ecs_stream_now_ms() - t0);
+	/* what is still in flight is abandoned: its connection closes, the engine goes on with it */
+	ecs_http_async_free(k);
+	ecs_http_async_free(r);
+	st->not_running = st->landed && !st->force_removed && not_running;
+	if (st->landed && !st->force_removed)
+		ecs_engine_log(e, ECS_LOG_INFO, "task %s: container %.12s: kill took %.0f ms%s", task_id, id,
+			       st->kill_ms, st->not_running ? " (it was no longer running)" : "");
+	else if (st->landed)
+		ecs_engine_log(e, ECS_LOG_WARN, "task %s: container %.12s: kill did not land in %.0f ms (%s): "
+			       "force-removed after %.0f ms", task_id, id, (double)(t1 - t0), why, st->kill_ms);
+	else {
+		char msg[sizeof(why) + sizeof(rwhy) + 160];
+
+		snprintf(msg, sizeof(msg), "neither the kill nor the force removal landed in %.0f ms (kill: %s; "
+			 "removal: %s)", st->kill_ms, why, rwhy);
+		/*
+		 * An engine that kept sending the task's output meanwhile is
+		 * alive, only slow (load): it has both requests and carries them
+		 * out; the answer is due. One that sent nothing may be stopped or
+		 * gone: then nothing is known of the task. (Counted from the
+		 * kill: a dying task's last output comes at once, and then the
+		 * stream of an engine slow to note the exit is as silent as a
+		 * stopped one's; what a stopped engine left in our socket was
+		 * read before the timeout, unless it stopped just then.)
+		 */
+		st->sent = c->received > received;
+		ecs_engine_log(e, ECS_LOG_WARN, "task %s: container %.12s: %s%s", task_id, id, msg,
+			       st->sent ? "; the engine is alive (the output still came): counted as killed" : "");
+		ecs_engine_fail(e, rc_remove != ECS_OK && rc_remove != ECS_ENOTFOUND ? rc_remove : ECS_ETIMEDOUT, "%s",
+				msg);
+	}
+	/* The rest of the output: a killed container's stream ends at once. */
+	t1 = ecs_stream_now_ms();
+	if (pump(c, NULL, NULL, end > t1 + ECS_CAPTURE_EOF_MS ? end : t1 + ECS_CAPTURE_EOF_MS) != ECS_OK)
+		ecs_engine_log(e, ECS_LOG_WARN, "task %s: container %.12s: the output did not end within %.0f ms "
+			       "of the kill; what came until then is kept", task_id, id,
+			       (double)(ecs_stream_now_ms() - t0));
+	else if (c->broken)
+		ecs_engine_log(e, ECS_LOG_WARN, "task %s: container %.12s: output after the kill lost (%s)", task_id,
+			       id, ecs_error_name(c->broken));
+	if (st->landed || st->sent)
+		return ECS_OK;
+	/* the handle's message says both, set above */
+	return rc_remove != ECS_OK && rc_remove != ECS_ENOTFOUND ? rc_remove : ECS_ETIMEDOUT;
 }
 
 int ecs_capture_done(const ecs_capture *c)

@@ -70,6 +70,46 @@ int ecs_capture_agent_exit(const ecs_capture *c, ecs_agent_exit *exit, const cha
 /** 1 once the agent's START frame came: the task runs (or ran). */
 int ecs_capture_agent_started(const ecs_capture *c);
 
+/*
+ * The kill at a timeout or a cancel (ecs_capture_kill()). A task answers
+ * within its timeout plus 2 s (docs/operations.md): these bounds, and the
+ * backends' look at the exit status after them (ECS_BACKEND_EXIT_MS), take
+ * at most 1.5 s of that, leaving the rest to the responder's own work and
+ * to a loaded machine's scheduling.
+ */
+#define ECS_CAPTURE_KILL_MS 400L    /* the engine takes the kill in this long, or the removal goes out too */
+#define ECS_CAPTURE_STOP_MS 1000L   /* kill and removal together: the first to land ends it */
+#define ECS_CAPTURE_REMOVE_MS 500L  /* the force removal's bound, at least (a kill refused late) */
+#define ECS_CAPTURE_EOF_MS 250L     /* after those, for the stream to end (a dead container's does at once) */
+
+/** What ecs_capture_kill() did. */
+typedef struct {
+	double kill_ms;     /* from sending the kill to its answer (or to giving up on it) */
+	int landed;         /* the kill, or the force removal, took effect */
+	int not_running;    /* the engine found the container already stopped (it ended by itself) or gone */
+	int force_removed;  /* the kill did not land in time; the force removal did: the container is gone */
+	int sent;           /* neither landed in time, but the engine kept sending output: alive, and has both */
+} ecs_capture_stop;
+
+/**
+ * ecs_capture_kill - SIGKILL container @id, whose stream @c is, while its
+ * output keeps draining into the capped buffers with every byte counted
+ * (the engine finishes a kill only once its attach writer can hand over
+ * what the process wrote: a kill sent while nobody reads stalls until the
+ * request's timeout). A kill not answered in ECS_CAPTURE_KILL_MS (or
+ * refused) gets the engine's force removal beside it; whichever lands
+ * first, within ECS_CAPTURE_STOP_MS, ends it. Then the rest of the stream
+ * is read (ECS_CAPTURE_EOF_MS at least). Logs what
+ * happened with @task_id, @id and the durations. No stdin is written any
+ * more. Fills @st. Returns 0 when the kill or the removal landed, or when
+ * neither did in time but the engine kept sending output meanwhile (@st->sent:
+ * alive, only slow; it carries out both, and the task's answer is due);
+ * else the failure (ECS_ETIMEDOUT, ECS_EUNAVAILABLE...) with the handle's
+ * message saying both; ecs_capture_done() tells whether the stream ended
+ * anyway.
+ */
+int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_capture_stop *st);
+
 /** 1 once the stream ended (or, from an agent, its EXIT frame came). */
 int ecs_capture_done(const ecs_capture *c);
 

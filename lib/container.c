@@ -432,6 +432,69 @@ out:
 	return rc;
 }
 
+/* A bodiless request on container @id as an asynchronous transfer bounded by @timeout_ms. */
+static int begin_call(ecs_http_async **out, ecs_engine *engine, const char *method, const char *id,
+		      const char *suffix, const char *what, long timeout_ms)
+{
+	ecs_http_request req = { 0 };
+	char *path;
+	int rc = check_id(engine, id, what);
+
+	*out = NULL;
+	if (rc != ECS_OK)
+		return rc;
+	path = container_path(id, suffix);
+	if (path == NULL)
+		return ecs_engine_fail(engine, ECS_ENOMEM, "%s: out of memory", what);
+	req.method = method;
+	req.path = path;
+	req.timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
+	rc = ecs_http_async_start(out, engine, &req);
+	free(path);
+	return rc;
+}
+
+/* The end of begin_call()'s transfer: 0 for a 2xx, else the failure; the status in *@status (0: none). */
+static int end_call(ecs_engine *engine, ecs_http_async *a, const char *what, long *status)
+{
+	ecs_http_response resp;
+	int rc = ecs_http_async_finish(a, &resp);
+
+	*status = resp.status;
+	/* a transport failure's message names the request's path already */
+	if (rc == ECS_OK && !ecs_http_ok(&resp))
+		rc = ecs_http_fail(engine, &resp, what);
+	ecs_http_response_clear(&resp);
+	ecs_http_async_free(a);
+	return rc;
+}
+
+int ecs_container_kill_begin(ecs_http_async **out, ecs_engine *engine, const char *id, long timeout_ms)
+{
+	return begin_call(out, engine, "POST", id, "/kill?signal=SIGKILL", "kill container", timeout_ms);
+}
+
+int ecs_container_kill_end(ecs_engine *engine, ecs_http_async *a, int *not_running)
+{
+	long status = 0;
+	int rc = end_call(engine, a, "kill container", &status);
+
+	*not_running = status == 409;
+	return status == 409 ? ECS_OK : rc;
+}
+
+int ecs_container_remove_begin(ecs_http_async **out, ecs_engine *engine, const char *id, long timeout_ms)
+{
+	return begin_call(out, engine, "DELETE", id, "?force=1&v=1", "force-remove container", timeout_ms);
+}
+
+int ecs_container_remove_end(ecs_engine *engine, ecs_http_async *a)
+{
+	long status = 0;
+
+	return end_call(engine, a, "force-remove container", &status);
+}
+
 int ecs_container_delete(ecs_engine *engine, const char *id)
 {
 	int rc = check_id(engine, id, "delete container");
@@ -550,6 +613,11 @@ static int read_labels(ecs_container_info *info, json_object *labels)
 
 int ecs_container_inspect(ecs_container_info *out, ecs_engine *engine, const char *id)
 {
+	return ecs_container_inspect_within(out, engine, id, 0);
+}
+
+int ecs_container_inspect_within(ecs_container_info *out, ecs_engine *engine, const char *id, long timeout_ms)
+{
 	ecs_http_request req = { 0 };
 	ecs_container_info info;
 	json_object *answer = NULL, *state, *config;
@@ -569,6 +637,7 @@ int ecs_container_inspect(ecs_container_info *out, ecs_engine *engine, const cha
 		return ecs_engine_fail(engine, ECS_ENOMEM, "inspect container: out of memory");
 	req.method = "GET";
 	req.path = path;
+	req.timeout_ms = timeout_ms;
 	rc = ecs_http_json(engine, &req, "inspect container", &answer);
 	if (rc != ECS_OK)
 		goto out;

@@ -7,6 +7,8 @@
  */
 #include <config.h>
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,12 +60,17 @@ void ecs_http_setup(ecs_engine *e, CURL *c, long connect_timeout_ms)
 	curl_easy_setopt(c, CURLOPT_MAXCONNECTS, MAX_IDLE_CONNECTIONS);
 }
 
+/* One request on one easy handle: what its callbacks need and what must outlive the transfer. */
 struct transfer {
 	ecs_engine *engine;
 	const ecs_http_request *req;
 	ecs_http_response *resp;
+	CURL *curl;
 	size_t max_body;
 	int sink_rc;      /* what a sink or the body cap asked to stop with */
+	struct curl_slist *headers;
+	char *url;
+	char errbuf[CURL_ERROR_SIZE];
 };
 
 static int append(ecs_http_response *resp, const char *data, size_t len)
@@ -93,7 +100,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
 	size_t len = size * nmemb;
 	long status = 0;
 
-	curl_easy_getinfo(t->engine->transport, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
 	t->resp->status = status;
 	if (t->req->sink != NULL && status >= 200 && status < 300) {
 		t->sink_rc = t->req->sink(data, len, t->req->sink_userdata);
@@ -134,7 +141,7 @@ static int map_curl_error(ecs_engine *e, CURLcode cc, struct transfer *t, const 
 	case CURLE_OPERATION_TIMEDOUT:
 		/* nothing sent means we never got through to the engine
 		 * (CURLINFO_CONNECT_TIME stays 0 on unix sockets either way) */
-		curl_easy_getinfo(e->transport, CURLINFO_REQUEST_SIZE, &request_size);
+		curl_easy_getinfo(t->curl, CURLINFO_REQUEST_SIZE, &request_size);
 		if (request_size <= 0)
 			return ecs_engine_fail(e, ECS_EUNAVAILABLE, "%s: cannot connect to the engine at %s: %s",
 					url_path, e->endpoint, curl_msg);
@@ -172,55 +179,49 @@ int ecs_http_negotiate(ecs_engine *e)
 	return ecs_engine_version_get(&v, e);
 }
 
-int ecs_http_do(ecs_engine *e, const ecs_http_request *req, ecs_http_response *resp)
+/* Requests a caller may make: a method and a versioned or unversioned absolute path. */
+static int request_valid(const ecs_engine *e, const ecs_http_request *req)
 {
-	struct transfer t;
-	struct curl_slist *headers = NULL, *grown;
-	char errbuf[CURL_ERROR_SIZE];
+	return e != NULL && req != NULL && req->method != NULL && req->path != NULL && req->path[0] == '/';
+}
+
+/*
+ * Set @c up for @req (reset first: a reused handle keeps its connections,
+ * not its options) and fill @t; transfer_clear() releases what it made,
+ * whatever this returned.
+ */
+static int transfer_prepare(struct transfer *t, ecs_engine *e, CURL *c, const ecs_http_request *req,
+			    ecs_http_response *resp)
+{
+	struct curl_slist *grown;
 	char header[256];
-	char *url = NULL;
 	size_t url_len, i;
 	long timeout;
-	CURLcode cc;
-	CURL *c;
-	int rc = 0;
 
-	if (resp == NULL)
-		return ECS_EINVAL;
-	memset(resp, 0, sizeof(*resp));
-	if (e == NULL || req == NULL || req->method == NULL || req->path == NULL || req->path[0] != '/')
-		return ECS_EINVAL;
-	ecs_engine_clear_error(e);
-	if (!req->unversioned && (rc = ecs_http_negotiate(e)) != 0)
-		return rc;
-	c = easy(e);
-	if (c == NULL)
-		return ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
+	memset(t, 0, sizeof(*t));
+	t->engine = e;
+	t->req = req;
+	t->resp = resp;
+	t->curl = c;
+	t->max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY;
 
 	url_len = strlen(e->base_url) + strlen(req->path) + sizeof(e->api_version) + 4;
-	url = malloc(url_len);
-	if (url == NULL)
+	t->url = malloc(url_len);
+	if (t->url == NULL)
 		return ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
 	if (req->unversioned)
-		snprintf(url, url_len, "%s%s", e->base_url, req->path);
+		snprintf(t->url, url_len, "%s%s", e->base_url, req->path);
 	else
-		snprintf(url, url_len, "%s/v%s%s", e->base_url, e->api_version, req->path);
-
-	memset(&t, 0, sizeof(t));
-	t.engine = e;
-	t.req = req;
-	t.resp = resp;
-	t.max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY;
+		snprintf(t->url, url_len, "%s/v%s%s", e->base_url, e->api_version, req->path);
 
 	curl_easy_reset(c);
-	errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(c, CURLOPT_URL, t->url);
 	ecs_http_setup(e, c, 0);
 	timeout = req->timeout_ms == 0 ? e->opts.request_timeout_ms : (req->timeout_ms < 0 ? 0 : req->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
 	/*
 	 * When a kept-alive connection turns out dead, libcurl silently sends
 	 * the request again on a new one. For a request that is not idempotent
@@ -231,7 +232,7 @@ int ecs_http_do(ecs_engine *e, const ecs_http_request *req, ecs_http_response *r
 		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	if (req->cancel) {
 		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
 		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	}
 
@@ -242,42 +243,218 @@ int ecs_http_do(ecs_engine *e, const ecs_http_request *req, ecs_http_response *r
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? (const char *)req->body : "");
 		snprintf(header, sizeof(header), "Content-Type: %s", req->content_type ? req->content_type : "application/json");
-		if ((grown = curl_slist_append(headers, header)) == NULL)
-			goto nomem;
-		headers = grown;
+		if ((grown = curl_slist_append(t->headers, header)) == NULL)
+			return ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
+		t->headers = grown;
 	} else {
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	}
 	/* no "Expect: 100-continue" round trip for our small bodies */
-	if ((grown = curl_slist_append(headers, "Expect:")) == NULL)
-		goto nomem;
-	headers = grown;
+	if ((grown = curl_slist_append(t->headers, "Expect:")) == NULL)
+		return ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
+	t->headers = grown;
 	for (i = 0; i < req->headers_len; i++) {
-		if ((grown = curl_slist_append(headers, req->headers[i])) == NULL)
-			goto nomem;
-		headers = grown;
+		if ((grown = curl_slist_append(t->headers, req->headers[i])) == NULL)
+			return ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
+		t->headers = grown;
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->headers);
+	return ECS_OK;
+}
 
-	cc = curl_easy_perform(c);
-	if (cc != CURLE_OK) {
-		rc = map_curl_error(e, cc, &t, req->path, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-	} else {
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-		/* callers may always read body as a string */
-		if (resp->body == NULL && (resp->body = calloc(1, 1)) == NULL)
-			rc = ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
+/* What the transfer's end (@cc) means: ecs_http_do()'s return, with the status in the response. */
+static int transfer_conclude(struct transfer *t, CURLcode cc)
+{
+	if (cc != CURLE_OK)
+		return map_curl_error(t->engine, cc, t, t->req->path,
+				      t->errbuf[0] ? t->errbuf : curl_easy_strerror(cc));
+	curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->resp->status);
+	/* callers may always read body as a string */
+	if (t->resp->body == NULL && (t->resp->body = calloc(1, 1)) == NULL)
+		return ecs_engine_fail(t->engine, ECS_ENOMEM, "out of memory");
+	return ECS_OK;
+}
+
+static void transfer_clear(struct transfer *t)
+{
+	/* the header list, URL and error buffer must outlive the transfer, not the handle */
+	if (t->curl != NULL) {
+		curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, NULL);
+		curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, NULL);
 	}
-	goto out;
-nomem:
-	rc = ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
-out:
-	/* the header list and URL must outlive the transfer, not the handle */
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
-	curl_slist_free_all(headers);
-	free(url);
+	curl_slist_free_all(t->headers);
+	free(t->url);
+	t->headers = NULL;
+	t->url = NULL;
+}
+
+int ecs_http_do(ecs_engine *e, const ecs_http_request *req, ecs_http_response *resp)
+{
+	struct transfer t;
+	CURL *c;
+	int rc;
+
+	if (resp == NULL)
+		return ECS_EINVAL;
+	memset(resp, 0, sizeof(*resp));
+	if (!request_valid(e, req))
+		return ECS_EINVAL;
+	ecs_engine_clear_error(e);
+	if (!req->unversioned && (rc = ecs_http_negotiate(e)) != 0)
+		return rc;
+	c = easy(e);
+	if (c == NULL)
+		return ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
+	rc = transfer_prepare(&t, e, c, req, resp);
+	if (rc == ECS_OK)
+		rc = transfer_conclude(&t, curl_easy_perform(c));
+	transfer_clear(&t);
 	return rc;
+}
+
+/*
+ * An asynchronous request: its own easy handle (so its own connection: the
+ * handle's kept-alive one stays free) in a multi handle of its own, which
+ * ecs_http_async_wait() moves on while the caller watches another socket.
+ */
+struct ecs_http_async {
+	struct transfer t;
+	ecs_http_request req;        /* the caller's, with @path copied */
+	char *path;
+	ecs_http_response resp;
+	CURLM *multi;
+	CURL *curl;
+	int added;                   /* @curl is in @multi */
+	int done;
+	CURLcode cc;
+};
+
+/* Collect the transfer's end, if it came. */
+static void async_check(ecs_http_async *a)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(a->multi, &left)) != NULL) {
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == a->curl) {
+			a->done = 1;
+			a->cc = msg->data.result;
+		}
+	}
+}
+
+static int async_perform(ecs_http_async *a)
+{
+	int running = 0;
+	CURLMcode mc = curl_multi_perform(a->multi, &running);
+
+	if (mc != CURLM_OK) {
+		/* the transfer cannot go on: count it as ended by that error */
+		a->done = 1;
+		a->cc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_SEND_ERROR;
+		return ECS_OK;
+	}
+	async_check(a);
+	return ECS_OK;
+}
+
+int ecs_http_async_start(ecs_http_async **out, ecs_engine *e, const ecs_http_request *req)
+{
+	ecs_http_async *a;
+	int rc;
+
+	if (out == NULL)
+		return ECS_EINVAL;
+	*out = NULL;
+	if (!request_valid(e, req) || req->sink != NULL)
+		return ECS_EINVAL;
+	ecs_engine_clear_error(e);
+	if (!req->unversioned && (rc = ecs_http_negotiate(e)) != 0)
+		return rc;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
+	a->req = *req;
+	a->path = strdup(req->path);
+	a->req.path = a->path;
+	a->curl = curl_easy_init();
+	a->multi = curl_multi_init();
+	if (a->path == NULL || a->curl == NULL || a->multi == NULL) {
+		rc = ecs_engine_fail(e, ECS_ENOMEM, "out of memory");
+		goto fail;
+	}
+	rc = transfer_prepare(&a->t, e, a->curl, &a->req, &a->resp);
+	if (rc != ECS_OK)
+		goto fail;
+	if (curl_multi_add_handle(a->multi, a->curl) != CURLM_OK) {
+		rc = ecs_engine_fail(e, ECS_ENOMEM, "%s: cannot start the request", a->path);
+		goto fail;
+	}
+	a->added = 1;
+	/* connect and send now: the engine acts while the caller goes on */
+	async_perform(a);
+	*out = a;
+	return ECS_OK;
+fail:
+	ecs_http_async_free(a);
+	return rc;
+}
+
+int ecs_http_async_wait(ecs_http_async *a, int fd, long timeout_ms)
+{
+	struct curl_waitfd extra = { 0 };
+	CURLMcode mc;
+
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	if (a->done) {
+		/* nothing of ours in flight: only @fd, if any */
+		struct pollfd p = { .fd = fd, .events = POLLIN, .revents = 0 };
+
+		if (fd >= 0 && poll(&p, 1, (int)timeout_ms) < 0 && errno != EINTR)
+			return ecs_engine_fail(a->t.engine, ECS_ERROR, "poll: %s", strerror(errno));
+		return ECS_OK;
+	}
+	extra.fd = fd;
+	extra.events = CURL_WAIT_POLLIN;
+	mc = curl_multi_poll(a->multi, fd >= 0 ? &extra : NULL, fd >= 0 ? 1 : 0, (int)timeout_ms, NULL);
+	if (mc != CURLM_OK)
+		return ecs_engine_fail(a->t.engine, ECS_ERROR, "%s: waiting for the engine: %s", a->path,
+				       curl_multi_strerror(mc));
+	return async_perform(a);
+}
+
+int ecs_http_async_done(const ecs_http_async *a)
+{
+	return a->done;
+}
+
+int ecs_http_async_finish(ecs_http_async *a, ecs_http_response *resp)
+{
+	int rc;
+
+	memset(resp, 0, sizeof(*resp));
+	if (!a->done)
+		return ecs_engine_fail(a->t.engine, ECS_ETIMEDOUT, "%s: the engine did not answer in time", a->path);
+	rc = transfer_conclude(&a->t, a->cc);
+	*resp = a->resp;
+	memset(&a->resp, 0, sizeof(a->resp));
+	return rc;
+}
+
+void ecs_http_async_free(ecs_http_async *a)
+{
+	if (a == NULL)
+		return;
+	if (a->added)
+		curl_multi_remove_handle(a->multi, a->curl);
+	transfer_clear(&a->t);
+	/* an unfinished transfer's connection closes here: the engine sees the client gone */
+	curl_easy_cleanup(a->curl);
+	curl_multi_cleanup(a->multi);
+	ecs_http_response_clear(&a->resp);
+	free(a->path);
+	free(a);
 }
 
 void ecs_http_response_clear(ecs_http_response *resp)

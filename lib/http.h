@@ -54,6 +54,47 @@ int ecs_http_do(ecs_engine *engine, const ecs_http_request *req, ecs_http_respon
 
 void ecs_http_response_clear(ecs_http_response *resp);
 
+/*
+ * An asynchronous request: sent at once, then moved on by
+ * ecs_http_async_wait() while the caller keeps another socket busy. What it
+ * is for: the kill of a container whose attach stream must keep draining,
+ * since the engine finishes that kill only once its attach writer is free
+ * (a blocking ecs_http_do() there stalls both until the request timeout).
+ * One thread's, as the engine handle it was started on; that handle's
+ * own requests may go on meanwhile (this one has a connection of its own).
+ */
+typedef struct ecs_http_async ecs_http_async;
+
+/**
+ * ecs_http_async_start - connect and send @req (not @req->sink: bodies are
+ * collected; @req->timeout_ms bounds the whole exchange as in
+ * ecs_http_do()). @req is copied, its path included; @req->body and
+ * @req->headers must outlive the request. Returns 0 with *@out to
+ * ecs_http_async_free(), or EINVAL, ENOMEM, the API negotiation's error.
+ */
+int ecs_http_async_start(ecs_http_async **out, ecs_engine *engine, const ecs_http_request *req);
+
+/**
+ * ecs_http_async_wait - wait up to @timeout_ms for the request's sockets or
+ * @fd (-1: none) to be readable, then move the request on. Returns 0 (look
+ * at ecs_http_async_done()), or ECS_ERROR when polling failed. Returns at
+ * once when @fd is readable: the caller reads it and calls again.
+ */
+int ecs_http_async_wait(ecs_http_async *a, int fd, long timeout_ms);
+
+/** 1 once the request ended (answered, failed or past its timeout). */
+int ecs_http_async_done(const ecs_http_async *a);
+
+/**
+ * ecs_http_async_finish - the request's outcome, as ecs_http_do() returns
+ * it, the response moved into @resp (ecs_http_response_clear() it);
+ * ECS_ETIMEDOUT when it has not ended yet. Sets the handle's message.
+ */
+int ecs_http_async_finish(ecs_http_async *a, ecs_http_response *resp);
+
+/** Free; a request still in flight is abandoned (its connection closed). NULL is allowed. */
+void ecs_http_async_free(ecs_http_async *a);
+
 /**
  * Turn a non-2xx response into an error code and set the handle's message to
  * "@what: <engine's message>" (the "message" member of the JSON body, or the

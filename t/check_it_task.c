@@ -28,7 +28,7 @@ static ecs_engine *engine;
 static void log_to_stderr(ecs_log_level level, const char *message, void *userdata)
 {
 	(void)userdata;
-	if (level <= ECS_LOG_WARN)
+	if (level <= (getenv("IT_LOG_INFO") ? ECS_LOG_INFO : ECS_LOG_WARN))
 		fprintf(stderr, "libecs: %s\n", message);
 }
 
@@ -431,6 +431,161 @@ START_TEST(test_task_timeout_kills)
 	ck_assert_msg(r.timings.start + r.timings.run >= 950, "start %.0f + run %.0f ms", r.timings.start,
 		      r.timings.run);
 	ecs_task_result_clear(&r);
+}
+END_TEST
+
+/*
+ * Issue 22, finding 3: six concurrent tasks flooding both streams past a
+ * 3 s timeout. The old runners stopped reading the attach stream to send
+ * the kill; the engine's attach writer then blocked, the kill stalled
+ * behind it, and answers came 30 s and more late. The contract: each
+ * answers within its timeout plus 2 s of its process starting (the create
+ * and start, slow under load, do not count: see the API reference), timed
+ * out and killed (137), the kept output capped while every byte is
+ * counted, and no container left once the reaper (which deletes after the
+ * answer, as in ecs-fcgi) is idle. Pooled (ECS_TEST_POOL=1) through six
+ * warm containers.
+ */
+#define FLOOD_TASKS 6
+#define FLOOD_TIMEOUT_MS 3000L
+#define FLOOD_CAP 65536u
+
+struct flood {
+	ecs_engine *engine;          /* this thread's: a handle is one thread's */
+	ecs_reaper *reaper;          /* shared: the container goes after the answer, as in ecs-fcgi */
+	ecs_task_spec spec;
+	ecs_sandbox_profile profile;
+	const char *cmd[3];
+	char *task_id;
+	ecs_task_result r;
+	int rc;
+	double elapsed;              /* ms from the call to its return */
+};
+
+static void *flood_run(void *arg)
+{
+	struct flood *f = arg;
+	double t0 = it_now_ms();
+
+	f->rc = ecs_task_run(&f->r, f->engine, f->reaper, &f->spec);
+	f->elapsed = it_now_ms() - t0;
+	return NULL;
+}
+
+/* The kept bytes of a stream: min(count, cap), all the task's zeros, truncated iff over the cap. */
+static void assert_flood_stream(int i, const char *name, const ecs_buffer *b, uint64_t count)
+{
+	size_t want = count < FLOOD_CAP ? (size_t)count : FLOOD_CAP;
+
+	ck_assert_msg(count > 0, "task %d: no %s counted", i, name);
+	ck_assert_msg(b->len == want, "task %d: %zu bytes of %s kept, want %zu (%llu counted, cap %u)", i, b->len,
+		      name, want, (unsigned long long)count, FLOOD_CAP);
+	for (size_t k = 0; k < b->len; k++)
+		ck_assert_msg(b->data[k] == 0, "task %d: %s byte %zu is %d, not the task's", i, name, k, b->data[k]);
+	ck_assert_int_eq(b->truncated, count > FLOOD_CAP);
+}
+
+START_TEST(test_task_timeout_flood_answers_in_time)
+{
+	static struct flood f[FLOOD_TASKS];
+	ecs_reaper_options ro = ECS_REAPER_OPTIONS_INIT;
+	ecs_sandbox_profile profile;
+	ecs_reaper *reaper = NULL;
+	ecs_pool *pool = NULL;
+	pthread_t th[FLOOD_TASKS];
+	int warm = 0;
+
+	ro.engine = *ecs_engine_options_get(engine);
+	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
+	if (it_test_pooled())
+		pool = it_pool_warm(engine, it_test_image(), it_profile(&profile, NULL), FLOOD_TASKS, &warm);
+	for (int i = 0; i < FLOOD_TASKS; i++) {
+		ck_assert_int_eq(ecs_engine_new(&f[i].engine, ecs_engine_options_get(engine)), ECS_OK);
+		f[i].reaper = reaper;
+		f[i].task_id = it_task_id("flood");
+		f[i].cmd[0] = "sh";
+		f[i].cmd[1] = "-c";
+		f[i].cmd[2] = "cat /dev/zero & cat /dev/zero >&2";
+		f[i].spec = (ecs_task_spec)ECS_TASK_SPEC_INIT;
+		f[i].spec.image = it_test_image();
+		f[i].spec.cmd = f[i].cmd;
+		f[i].spec.cmd_len = 3;
+		f[i].spec.task_id = f[i].task_id;
+		f[i].spec.profile = it_profile(&f[i].profile, NULL);
+		f[i].spec.timeout_ms = FLOOD_TIMEOUT_MS;
+		f[i].spec.stdout_cap = FLOOD_CAP;
+		f[i].spec.stderr_cap = FLOOD_CAP;
+		f[i].spec.pool = pool;
+	}
+	for (int i = 0; i < FLOOD_TASKS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, flood_run, &f[i]), 0);
+	for (int i = 0; i < FLOOD_TASKS; i++)
+		pthread_join(th[i], NULL);
+	ecs_pool_free(pool);
+	ck_assert_int_eq(ecs_reaper_wait_idle(reaper, 30000), ECS_OK);
+	ecs_reaper_free(reaper);
+
+	for (int i = 0; i < FLOOD_TASKS; i++) {
+		ecs_task_result *r = &f[i].r;
+
+		fprintf(stderr, "flood task %d: %.0f ms (pull %.0f create %.0f start %.0f run %.0f logs %.0f), "
+			"exit %d, timed out %d, pooled %d, %llu/%llu bytes\n", i, f[i].elapsed, r->timings.pull,
+			r->timings.create, r->timings.start, r->timings.run, r->timings.logs, r->exit_code,
+			r->timed_out, r->pooled, (unsigned long long)r->stdout_bytes,
+			(unsigned long long)r->stderr_bytes);
+	}
+	for (int i = 0; i < FLOOD_TASKS; i++) {
+		ecs_task_result *r = &f[i].r;
+		double before = r->timings.pull + r->timings.create + r->timings.start;
+
+		assert_ok(f[i].rc, r);
+		ck_assert_int_eq(r->timed_out, 1);
+		ck_assert_int_eq(r->exit_code, 137);
+		ck_assert_msg(f[i].elapsed - before <= FLOOD_TIMEOUT_MS + 2000,
+			      "task %d answered %.0f ms after the call, %.0f of them before its process ran: "
+			      "over the timeout (%ld ms) + 2 s", i, f[i].elapsed, before, FLOOD_TIMEOUT_MS);
+		ck_assert_int_eq(r->pooled, warm);
+		assert_flood_stream(i, "stdout", &r->out, r->stdout_bytes);
+		assert_flood_stream(i, "stderr", &r->err, r->stderr_bytes);
+		ck_assert_int_eq(count_task(f[i].task_id), 0);
+		ecs_task_result_clear(r);
+		free(f[i].task_id);
+		ecs_engine_free(f[i].engine);
+	}
+}
+END_TEST
+
+/*
+ * A process that ends by itself at its timeout reports its own exit, not a
+ * kill: either it was killed (timed out, 137) or it exited (not timed out,
+ * 3, "done"), never its own exit status with timedOut (the old runners
+ * said 3 and timed out). Several tries land on both sides of the deadline.
+ * ("done" with a kill can be right: the kill may land between the echo and
+ * the exit, or, on an engine too slow to take the kill, the force removal
+ * leaves no exit status to read.)
+ */
+START_TEST(test_task_exit_at_timeout_is_its_own)
+{
+	static const char *const cmd[] = { "sh", "-c", "sleep 1; echo done; exit 3" };
+
+	for (int i = 0; i < 4; i++) {
+		ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+		ecs_task_result r;
+		int rc;
+
+		spec.timeout_ms = 1000;
+		rc = run_spec(&r, &spec, "attimeout", cmd, N(cmd));
+		assert_ok(rc, &r);
+		fprintf(stderr, "exit at timeout, try %d: exit %d, timed out %d, stdout \"%s\", run %.0f ms\n", i,
+			r.exit_code, r.timed_out, (const char *)r.out.data, r.timings.run);
+		if (r.timed_out) {
+			ck_assert_int_eq(r.exit_code, 137);
+		} else {
+			ck_assert_int_eq(r.exit_code, 3);
+			ck_assert_str_eq((const char *)r.out.data, "done\n");
+		}
+		ecs_task_result_clear(&r);
+	}
 }
 END_TEST
 
@@ -1110,6 +1265,13 @@ static Suite *task_suite(void)
 	tcase_add_test(tc, test_task_id_generated);
 	tcase_add_test(tc, test_task_reaper_deletes_after_return);
 	tcase_add_test(tc, test_task_lost_create_answer_leaves_nothing);
+	suite_add_tcase(s, tc);
+	/* the kill at the timeout (CK_RUN_CASE=kill runs these alone) */
+	tc = tcase_create("kill");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_task_timeout_flood_answers_in_time);
+	tcase_add_test(tc, test_task_exit_at_timeout_is_its_own);
 	suite_add_tcase(s, tc);
 	return s;
 }
