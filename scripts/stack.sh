@@ -91,6 +91,7 @@ FCGI_COMM=$(basename "$ECS_FCGI" | cut -c1-15)
 log() { echo "stack: $*" >&2; }
 die() { log "$*"; exit 1; }
 
+# shellcheck disable=SC2086 # split the listen list into words
 first_addr() { set -- $1; echo "$1"; }
 HTTPS_ADDR=$(first_addr "$HTTPS_LISTEN")
 case $HTTPS_ADDR in *:*) ;; *) HTTPS_ADDR=127.0.0.1:$HTTPS_ADDR ;; esac
