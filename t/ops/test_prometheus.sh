@@ -99,8 +99,11 @@ check_moved "the reaper's queue drained" '1 - clamp_max(ecs_reaper_queue_depth{j
 curl -fsS --cacert "$ECS_CA_CERT" --cert "$ECS_CLIENT_CERT" --key "$ECS_CLIENT_KEY" \
 	-u "$ECS_KEY:$ECS_SECRET" "$ECS_ENDPOINT/v1.1/_metrics" >"$TMP/scrape.txt"
 if out=$(promtool check metrics <"$TMP/scrape.txt" 2>&1); then ok "promtool check metrics: clean"; else bad "promtool check metrics: $out"; fi
-grep -q '^# TYPE ecs_task_duration_seconds histogram$' "$TMP/scrape.txt" &&
-	ok "ecs_task_duration_seconds is a histogram" || bad "ecs_task_duration_seconds is not a histogram"
+if grep -q '^# TYPE ecs_task_duration_seconds histogram$' "$TMP/scrape.txt"; then
+	ok "ecs_task_duration_seconds is a histogram"
+else
+	bad "ecs_task_duration_seconds is not a histogram"
+fi
 
 # The dashboard: a Grafana model (docs/grafana/check.py), and every panel's
 # query, with Grafana's variables given this test's values, evaluates and

@@ -126,11 +126,13 @@ ln -sf ../sites-available/ecs "$M/etc/nginx/sites-enabled/ecs"
 rm -f "$M/etc/nginx/sites-enabled/default"
 # The engine is the host's: it bind-mounts pool_agent from the host's file
 # system, where this machine's /usr/libexec/ecs/ecs-agent is $M/usr/libexec/...
-printf '\n[ecs]\npool_agent = %s/usr/libexec/ecs/ecs-agent\n' "$M" >>"$M/etc/ecs/ecs.conf"
+# (the machine sees the same path: --bind-ro below).
+sed -i "s|^\[ecs\][[:space:]]*$|[ecs]\npool_agent = $M/usr/libexec/ecs/ecs-agent|" "$M/etc/ecs/ecs.conf"
+grep -q "^pool_agent = $M/" "$M/etc/ecs/ecs.conf" || { echo "test_systemd: no [ecs] section in ecs.conf" >&2; exit 1; }
 
 # ---- boot ----------------------------------------------------------------------
 timeout 900 systemd-nspawn -D "$M" --boot --register=no --keep-unit --console=read-only \
-	--private-network --machine=ecs-systemd-test --bind=/var/run/docker.sock:/run/docker.sock \
+	--private-network --machine=ecs-systemd-test --bind=/var/run/docker.sock:/run/docker.sock --bind-ro="$M/usr/libexec/ecs:$M/usr/libexec/ecs" \
 	</dev/null >"$DIR/boot.log" 2>&1 &
 NSPAWN_PID=$!
 wait_for 60 "the machine's systemd" machine_pid || { tail -30 "$DIR/boot.log" >&2; exit 1; }
@@ -146,11 +148,12 @@ for u in ecs-fcgi nginx; do
 	e=$(in_m systemctl is-enabled "$u" 2>&1 || true)
 	a=$(in_m systemctl is-active "$u" 2>&1 || true)
 	if [ "$e" = enabled ] && [ "$a" = active ]; then ok "$u.service enabled and active"; else
-		bad "$u.service: $e, $a"; in_m systemctl status --no-pager "$u" >&2 || true; fi
+		bad "$u.service: $e, $a"; in_m journalctl -u "$u" --no-pager -n 30 >&2 || true; fi
 done
 instance() { in_m sh -c 'ls -t /run/ecs/instances' 2>/dev/null | sed -n 's/^\([0-9a-f]\{32\}\).*/\1/p' | head -n1 || true; }
 INSTANCE=$(instance)
-[ -n "$INSTANCE" ] && ok "ecs-fcgi's instance: $INSTANCE" || bad "no instance lock in /run/ecs/instances"
+FIRST=$INSTANCE
+if [ -n "$INSTANCE" ]; then ok "ecs-fcgi's instance: $INSTANCE"; else bad "no instance lock in /run/ecs/instances"; fi
 
 # api [CURL ARGS...]: a request to the packaged site, from inside the machine.
 api() {
@@ -167,7 +170,7 @@ else
 fi
 
 # ---- restart with a task in flight -----------------------------------------------
-api -o /dev/stdout -w '\n%{http_code}' -H 'Content-Type: application/json' \
+api -w '\n%{http_code}' -H 'Content-Type: application/json' \
 	--data "$(task_json 'sleep 3; echo survived')" https://api.ecs.test/v1.1/tasks >"$DIR/inflight.out" 2>&1 &
 inflight=$!
 in_flight() { [ "$(api https://api.ecs.test/v1.1/_metrics | sed -n 's/^ecs_tasks_in_flight \([0-9]*\)$/\1/p')" -ge 1 ]; }
@@ -179,19 +182,20 @@ body=$(head -n1 "$DIR/inflight.out")
 if [ "$code" = 201 ] && [ "$(jq -r .stdout <<<"$body" | base64 -d)" = survived ]; then
 	ok "restart with a task in flight: it finished (201, its stdout)"
 elif jq -e '.status and .code and .message' <<<"$body" >/dev/null 2>&1; then
-	ok "restart with a task in flight: refused with JSON ($code $(jq -r .code <<<"$body"))"
+	ok "restart with a task in flight: refused with JSON ($code $(jq -r .code <<<"$body"): $(jq -r .message <<<"$body"))"
 else
 	bad "restart with a task in flight: lost ($code: $(head -c 300 "$DIR/inflight.out"))"
 fi
 a=$(in_m systemctl is-active ecs-fcgi || true)
-[ "$a" = active ] && ok "ecs-fcgi active again after the restart" || bad "ecs-fcgi after restart: $a"
+if [ "$a" = active ]; then ok "ecs-fcgi active again after the restart"; else bad "ecs-fcgi after restart: $a"; fi
 INSTANCE=$(instance)
 
 # ---- stop: nothing left ----------------------------------------------------------
 api -o /dev/null -H 'Content-Type: application/json' --data "$(task_json true)" https://api.ecs.test/v1.1/tasks || true
 in_m systemctl stop ecs-fcgi || bad "systemctl stop ecs-fcgi failed"
-left=$("$DOCKER" ps -aq --filter label=ecs.managed=true --filter "label=ecs.instance=$INSTANCE")
-if [ -n "$INSTANCE" ] && [ -z "$left" ]; then ok "systemctl stop ecs-fcgi: no container of instance $INSTANCE left"; else
+# (and none of the instance the restart stopped)
+left=$(for i in $FIRST $INSTANCE; do "$DOCKER" ps -aq --filter label=ecs.managed=true --filter "label=ecs.instance=$i"; done)
+if [ -n "$INSTANCE" ] && [ -z "$left" ]; then ok "systemctl stop ecs-fcgi: no container of instance $INSTANCE (nor $FIRST, before the restart) left"; else
 	bad "systemctl stop left containers: $(tr '\n' ' ' <<<"$left")"; fi
 
 # ---- purge -----------------------------------------------------------------------
@@ -203,6 +207,6 @@ for what in "user ecs:getent passwd ecs" "group ecs:getent group ecs" "/etc/ecs:
 	if in_m sh -c "${what#*:}" >/dev/null 2>&1; then bad "purge left ${what%%:*}"; else ok "purge removed ${what%%:*}"; fi
 done
 u=$(in_m systemctl show -p LoadState --value ecs-fcgi 2>/dev/null || true)
-[ "$u" = not-found ] && ok "systemd no longer knows ecs-fcgi.service" || bad "ecs-fcgi.service LoadState after purge: $u"
+if [ "$u" = not-found ]; then ok "systemd no longer knows ecs-fcgi.service"; else bad "ecs-fcgi.service LoadState after purge: $u"; fi
 
 exit "$fail"
