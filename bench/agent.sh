@@ -19,6 +19,7 @@ label=ecs.bench=agent-$$
 out=$(mktemp -d)
 cleanup() {
 	ids=$("$DOCKER" ps -aq --filter "label=$label")
+	# shellcheck disable=SC2086 # one container id per word
 	[ -z "$ids" ] || "$DOCKER" rm -f $ids >/dev/null
 	rm -rf "$out"
 }

@@ -35,8 +35,10 @@ build() {
 	# shellcheck disable=SC2086
 	$CC $CFLAGS -o "$work/$name" "$root/fuzz/$name.c" "$@"
 }
+# shellcheck disable=SC2086 # pkg-config flags, one per word
 build fuzz_demux "$root/lib/demux.c" "$root/lib/common.c" $CURL
 build fuzz_image_ref "$root/lib/image_ref.c"
+# shellcheck disable=SC2086 # pkg-config flags, one per word
 build fuzz_json "$root/lib/json_util.c" $JSONC -lm
 build fuzz_agent_proto "$root/agent/proto.c"
 # ecs-fcgi's image patterns: its sources include <config.h>, which only
@@ -46,11 +48,13 @@ build fuzz_image_match -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/image_match.
 # ecs-agent's resolution of the task's user from the image's passwd and group files
 build fuzz_agent_user -I"$work" "$root/agent/user.c"
 # ecs-fcgi's parsers of caller bytes (the same empty config.h).
+# shellcheck disable=SC2086 # pkg-config flags, one per word
 build fuzz_strict -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/text.c" "$root/fcgi-app/json_strict.c" $JSONC
 
 # ---- seed corpora, written here so nothing is downloaded
 seed() { # seed DIR NAME PRINTF-FORMAT
 	mkdir -p "$work/seed_$1"
+	# shellcheck disable=SC2059 # the seed is a printf format: its escapes make its bytes
 	printf "$3" >"$work/seed_$1/$2"
 }
 # demux: 2-byte caps, chunk seed, then frames [stream 0 0 0 size32be] payload

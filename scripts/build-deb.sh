@@ -11,7 +11,7 @@
 # Never builds inside the work tree. --lintian runs lintian on the result and
 # fails on any error-level tag.
 #
-# Needs: dpkg-dev, debhelper, fakeroot (not with Rules-Requires-Root: no) and
+# Needs: node and npm for scripts/api-docs.sh (the API reference page), dpkg-dev, debhelper, fakeroot (not with Rules-Requires-Root: no) and
 # the Build-Depends of packaging/debian/control (dpkg-checkbuilddeps names any
 # that are missing).
 set -euo pipefail
@@ -50,6 +50,11 @@ else
 	# Not a git checkout (e.g. an unpacked release): copy it, minus build output.
 	tar -C "$ROOT" --exclude=./build-deb --exclude=./run --exclude=./.git -c . | tar -x -C "$SRC"
 fi
+
+# The API reference page is built (Redocly CLI, from npm: not in Debian), not
+# committed: build it here, into the exported tree, where ecs-fcgi.install
+# takes it from.
+"$ROOT/scripts/api-docs.sh" build "$SRC/docs/api"
 
 rm -rf "$SRC/debian"
 cp -a "$SRC/packaging/debian" "$SRC/debian"

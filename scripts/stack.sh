@@ -42,7 +42,9 @@
 #   ECS_REDIRECT_LISTEN 127.0.0.1:8081   (plain HTTP -> HTTPS)
 #   ECS_HEALTH_LISTEN   127.0.0.1:8082   (load-balancer probe, no credentials)
 #   ECS_TLS_PROFILE  intermediate | modern
-#   ECS_DOCS_ROOT    what the docs host serves (default $ECS_ROOT/docs/api)
+#   ECS_DOCS_ROOT    what the docs host serves (default $ECS_BUILD/docs/api,
+#                    the page scripts/api-docs.sh builds; $ECS_ROOT/docs/api,
+#                    the bare openapi.yaml, when it was not built)
 #   ECS_NGINX_<NAME> any nginx-conf/render parameter (see render --help); it
 #                    wins over the stack's own choice, except PREFIX and
 #                    FCGI_SOCKET (e.g. ECS_NGINX_IP_CONN=50 for a load test)
@@ -89,6 +91,7 @@ FCGI_COMM=$(basename "$ECS_FCGI" | cut -c1-15)
 log() { echo "stack: $*" >&2; }
 die() { log "$*"; exit 1; }
 
+# shellcheck disable=SC2086 # split the listen list into words
 first_addr() { set -- $1; echo "$1"; }
 HTTPS_ADDR=$(first_addr "$HTTPS_LISTEN")
 case $HTTPS_ADDR in *:*) ;; *) HTTPS_ADDR=127.0.0.1:$HTTPS_ADDR ;; esac
@@ -186,7 +189,9 @@ render_nginx() {
     [ -s "$ECS_RUN/dhparam.pem" ] ||
         openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 \
             -out "$ECS_RUN/dhparam.pem" 2>/dev/null || true
-    docs=${ECS_DOCS_ROOT:-$ECS_ROOT/docs/api}
+    docs=$ECS_ROOT/docs/api
+    [ ! -f "$ECS_BUILD/docs/api/index.html" ] || docs=$ECS_BUILD/docs/api
+    docs=${ECS_DOCS_ROOT:-$docs}
     [ -d "$docs" ] || { mkdir -p "$ECS_RUN/docs"; docs=$ECS_RUN/docs; }
     # The stack's own layout always; everything else only where the caller
     # set no ECS_NGINX_<NAME> of their own (render reads those itself).

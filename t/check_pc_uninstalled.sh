@@ -35,9 +35,12 @@ case $flags in *"$BUILD_LIB/.libs"*) ;; *) echo "FAIL: pkg-config gave '$flags',
 # A sanitizer build's library needs its runtime first in the program too.
 san=
 if nm -D "$BUILD_LIB"/.libs/libecs.so | grep ' U __asan_' >/dev/null; then san="-fsanitize=address,undefined"; fi
+# shellcheck disable=SC2086 # sanitizer and pkg-config flags, one per word
 ${CC:-cc} $san -Wall -Werror -o "$dir/prog" "$dir/prog.c" $flags
 out=$(env -u LD_LIBRARY_PATH "$dir/prog")
+# shellcheck disable=SC2086 # the program prints three words
 set -- $out
+# shellcheck disable=SC2015 # both are tests: the || branch runs exactly when one fails
 [ "$1" = "$2" ] && [ "$3" = ECS_OK ] || { echo "FAIL: the program said '$out'"; exit 1; }
 # It ran against the build tree's library, not an installed one.
 libs=$(ldd "$dir/prog")

@@ -4,8 +4,11 @@
 #  - `mandoc -T lint -W warning` is silent on every page;
 #  - every function declared ECS_EXTERN in a public header has a page
 #    (its own, or a .so link to its module's page that names it in NAME);
-#  - every page's cross-references to our own pages resolve.
-# Needs mandoc. Exit 1 on any problem.
+#  - every page's cross-references to our own pages resolve;
+#  - quoting.py: what lint lets through and a reader trips on (a literal
+#    quote that closes a macro argument, parentheses that do not balance in
+#    the rendered text, a Qq that swallowed its line, a .Dl mandoc wraps).
+# Needs mandoc and python3. Exit 1 on any problem.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -52,6 +55,8 @@ grep -ho '^\.Xr [a-z_.-]* [0-9]' "$HERE"/*.[0-9] | sort -u | while read -r _ nam
 	ecs*|libecs) [ -f "$HERE/$name.$sec" ] || { echo "check.sh: .Xr $name $sec: no such page" >&2; exit 1; } ;;
 	esac
 done || fail=1
+
+"$HERE/quoting.py" "$HERE"/*.[0-9] || fail=1
 
 count=$(echo "$funcs" | wc -l)
 if [ "$fail" = 0 ]; then

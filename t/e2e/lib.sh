@@ -97,6 +97,7 @@ req() {
         STATUS=$(curl -sS -o "$E2E_TMP/body" -D "$E2E_TMP/headers" -w '%{http_code}' \
             --max-time "${E2E_MAX_TIME:-120}" --cacert "$ECS_CA_CERT" "$@" 2>"$E2E_TMP/curl.err") \
             || STATUS=000
+        # shellcheck disable=SC2015 # all tests: break exactly when one fails
         [ "$STATUS" = 429 ] && [ -z "${E2E_NO_RETRY:-}" ] && [ $tries -lt 40 ] || break
         tries=$((tries + 1))
         sleep 0.25  # back off: the limiter refills at its rate
@@ -123,7 +124,7 @@ api() {
 }
 body() { cat "$E2E_TMP/body"; }
 header() { # header NAME: its value in the last response (first match)
-    tr -d '\r' <"$E2E_TMP/headers" | awk -v n="$(echo "$1" | tr 'A-Z' 'a-z')" '
+    tr -d '\r' <"$E2E_TMP/headers" | awk -v n="$(echo "$1" | tr '[:upper:]' '[:lower:]')" '
         { split($0, kv, ":"); if (tolower(kv[1]) == n) { sub(/^[^:]*:[ \t]*/, ""); print; exit } }'
 }
 jbody() { jq -r "$1" "$E2E_TMP/body" 2>/dev/null; }

@@ -53,6 +53,7 @@ check "false: exitCode 1" json_is '.exitCode == 1'
 
 # "Not found" needs a registry that answers: the bootstrap's test registry
 # (run/test.env) or ECS_TEST_REGISTRY; Docker Hub is not reachable everywhere.
+# shellcheck source=/dev/null # written at run time
 [ -n "${ECS_TEST_REGISTRY:-}" ] || [ ! -r "${ECS_RUN:-$E2E_REPO/run}/test.env" ] ||
     . "${ECS_RUN:-$E2E_REPO/run}/test.env"
 if [ -n "${ECS_TEST_REGISTRY:-}" ]; then

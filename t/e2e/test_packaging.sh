@@ -84,13 +84,14 @@ cleanup() {
 		"$DOCKER" ps -aq --filter "label=ecs.task-id=$id" | xargs -r "$DOCKER" rm -f >/dev/null 2>&1
 	done
 	if any_installed; then
+		# shellcheck disable=SC2086 # one package per word
 		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=120 $PKGS >/dev/null 2>&1 || true
 	fi
 	# Give the instance lock directory back to root before user ecs goes.
 	[ -z "${INSTANCE_DIR_CHOWNED:-}" ] || chown root:root /run/ecs/instances 2>/dev/null || true
 	restore_user
 	rm -rf "$TMP"
-	exit $rc
+	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -115,6 +116,7 @@ for c in dpkg-buildpackage dh lintian nginx openssl pkg-config cc; do
 done
 if any_installed; then
 	say "removing ecs packages left by an earlier run"
+	# shellcheck disable=SC2086 # one package per word
 	DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=120 $PKGS >/dev/null 2>&1
 fi
 
@@ -334,6 +336,7 @@ no_task_containers() {
 check "no container of this test's tasks is left" wait_for 10 no_task_containers
 
 # ---- purge ----------------------------------------------------------------------
+# shellcheck disable=SC2086 # one package per word
 if DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=120 $PKGS >"$TMP/purge.log" 2>&1; then
 	ok "apt-get purge ecs-fcgi libecs-dev libecs4"
 else

@@ -45,6 +45,7 @@ stop_server
 write_config "allowed_registries = docker.io 127.0.0.1:$PORT"
 start_server
 post_task "$evil"
+# shellcheck disable=SC2015 # both are tests: fail exactly when one fails
 [ "$STATUS" != 201 ] && [ "$STATUS" != 403 ] || fail "status $STATUS from a registry that is a bare TCP listener"
 wait_for sh -c "[ -s '$T/conns' ]" || fail "control: the engine never connected to the allowed 127.0.0.1:$PORT"
 pass

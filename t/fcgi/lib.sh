@@ -270,6 +270,7 @@ task_json() {
 
 # need_registry: skip unless ./bootstrap's test registry is described (run/test.env).
 need_registry() {
+	# shellcheck disable=SC2015 # both are tests
 	[ -n "${ECS_TEST_REGISTRY:-}" ] && [ -n "${ECS_TEST_PRIVATE_IMAGE:-}" ] ||
 		skip "ECS_TEST_REGISTRY/ECS_TEST_PRIVATE_IMAGE not set (run under ./bootstrap test)"
 }

@@ -27,6 +27,7 @@ tag=ecs-test/bad-workdir:strict-$$
 cid=$(curl -sS --max-time 10 --unix-socket "$DOCKER_SOCK" -H 'Content-Type: application/json' \
 	-d "{\"Image\": \"$IMAGE\", \"Cmd\": [\"true\"], \"Labels\": {\"ecs.test\": \"$TEST_NAME\"}}" \
 	http://docker/containers/create | jq -r .Id)
+# shellcheck disable=SC2015 # both are tests: fail exactly when one fails
 [ -n "$cid" ] && [ "$cid" != null ] || fail "could not create the container to commit"
 curl -sS --max-time 10 --unix-socket "$DOCKER_SOCK" -X POST \
 	"http://docker/commit?container=$cid&repo=${tag%:*}&tag=${tag#*:}&changes=WORKDIR%20/proc/ecs-no-such/x" \

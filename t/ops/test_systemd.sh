@@ -1,0 +1,212 @@
+#!/bin/bash
+# The systemd phase: the .debs (scripts/build-deb.sh, from HEAD) installed
+# in a Debian 12 root and booted by systemd 252 under systemd-nspawn --boot,
+# with a network of its own (--private-network: the packaged nginx binds 80,
+# 443 and 8082 in there, colliding with nothing) and the host's engine socket
+# bind-mounted. Checks: ecs-fcgi and nginx enabled and active, no failed
+# unit; a task through the packaged nginx site with a client certificate;
+# `systemctl restart ecs-fcgi` loses no task in flight (it finishes, or is
+# refused with JSON); `systemctl stop ecs-fcgi` leaves no container of its
+# instance; purge removes the user, /etc/ecs, the unit and its enablement.
+#
+# The root (debootstrap --variant=minbase bookworm, plus the packages' runtime
+# dependencies from Debian's archive) is cached in build/systemd/base; each
+# run works on a copy (build/systemd/machine). Root only; needs debootstrap and systemd-container.
+# (The host has no systemd and no system bus: nspawn runs with --register=no
+# --keep-unit; see /work/shared/engine-notes.md.)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROOT/scripts/lib.sh"
+BUILD=${ECS_BUILD:-$ROOT/build}
+DIR=$BUILD/systemd
+BASE=$DIR/base
+M=$DIR/machine
+DOCKER=${DOCKER:-/usr/bin/docker}
+IMG=${ECS_TEST_IMAGE:-ecs/busybox:latest}
+MIRROR=${ECS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The runtime dependencies of the packages (packaging/debian/control and
+# their shlibs), cached in the base root so a run installs the .debs offline.
+DEPS="adduser spawn-fcgi docker.io nginx-light libcurl4 libjson-c5 libssl3
+	libiniparser1 libfcgi0ldbl curl ca-certificates jq"
+NSPAWN_PID=
+fail=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*" >&2; fail=1; }
+
+[ "$(id -u)" = 0 ] || { echo "test_systemd: needs root" >&2; exit 1; }
+
+# in_root CMD...: CMD in the chroot, services kept from starting.
+in_root() { chroot "$1" /usr/bin/env DEBIAN_FRONTEND=noninteractive "${@:2}"; }
+
+# ---- the cached base root ------------------------------------------------------
+if [ ! -f "$BASE/.ecs-base-ready" ]; then
+	rm -rf "$BASE.tmp"
+	mkdir -p "$DIR"
+	echo "test_systemd: debootstrap bookworm into $BASE (cached afterwards)"
+	debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus bookworm "$BASE.tmp" "$MIRROR" \
+		>"$DIR/debootstrap.log" 2>&1 || { tail -20 "$DIR/debootstrap.log" >&2; exit 1; }
+	printf '#!/bin/sh\nexit 101\n' >"$BASE.tmp/usr/sbin/policy-rc.d"
+	chmod 755 "$BASE.tmp/usr/sbin/policy-rc.d"
+	cp /etc/resolv.conf "$BASE.tmp/etc/resolv.conf"
+	mount -t proc proc "$BASE.tmp/proc"
+	# shellcheck disable=SC2086 # one word per package
+	{ in_root "$BASE.tmp" apt-get update -q && in_root "$BASE.tmp" apt-get install -y -q --no-install-recommends $DEPS &&
+		in_root "$BASE.tmp" apt-get clean; } >"$DIR/deps.log" 2>&1 || { umount "$BASE.tmp/proc"; tail -20 "$DIR/deps.log" >&2; exit 1; }
+	umount "$BASE.tmp/proc"
+	rm -f "$BASE.tmp/usr/sbin/policy-rc.d"
+	touch "$BASE.tmp/.ecs-base-ready"
+	rm -rf "$BASE"
+	mv "$BASE.tmp" "$BASE"
+fi
+
+# ---- the packages --------------------------------------------------------------
+# (ECS_TEST_DEBS=DIR: install the .debs already in DIR instead of building)
+if [ -n "${ECS_TEST_DEBS:-}" ]; then
+	rm -rf "$DIR/debs"
+	mkdir -p "$DIR/debs"
+	cp "$ECS_TEST_DEBS"/*.deb "$DIR/debs/"
+else
+	DEB_BUILD_OPTIONS="nocheck parallel=2" "$ROOT/scripts/build-deb.sh" "$DIR/debs" >"$DIR/build-deb.log" 2>&1 ||
+		{ tail -30 "$DIR/build-deb.log" >&2; exit 1; }
+fi
+ok "scripts/build-deb.sh: $(cd "$DIR/debs" && echo *.deb)"
+
+# ---- a machine from the base ---------------------------------------------------
+machine_pid() { # the container's systemd: the child of nspawn's child
+	local c
+	c=$(pgrep -P "$NSPAWN_PID" | head -n1) && [ -n "$c" ] && pgrep -P "$c" -x systemd | head -n1
+}
+INSTANCE=
+cleanup() {
+	local pid
+	if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
+		pid=$(machine_pid || true)
+		[ -z "$pid" ] || nsenter -a -t "$pid" systemctl poweroff >/dev/null 2>&1 || true
+		wait_for 30 "the machine to power off" bash -c "! kill -0 $NSPAWN_PID" || kill -KILL "$NSPAWN_PID" 2>/dev/null || true
+		wait "$NSPAWN_PID" 2>/dev/null || true
+	fi
+	# Whatever a failed check left: the containers of the machine's instance.
+	if [ -n "$INSTANCE" ]; then
+		"$DOCKER" ps -aq --filter "label=ecs.instance=$INSTANCE" | xargs -r "$DOCKER" rm -f >/dev/null 2>&1 || true
+	fi
+	umount "$M/proc" 2>/dev/null || true
+	rm -rf "$M"
+}
+trap cleanup EXIT
+rm -rf "$M"
+cp -a "$BASE" "$M"
+
+# The bind-mounted engine socket keeps the host's group: the root's docker
+# group must have the host's gid, as on any host where the engine runs.
+host_gid=$(stat -c %g /var/run/docker.sock)
+in_root "$M" groupmod -g "$host_gid" docker
+# and the engine is the host's: the root's own (docker.io is a dependency)
+# must not start.
+for u in docker.service docker.socket containerd.service; do ln -sf /dev/null "$M/etc/systemd/system/$u"; done
+
+printf '#!/bin/sh\nexit 101\n' >"$M/usr/sbin/policy-rc.d"
+chmod 755 "$M/usr/sbin/policy-rc.d"
+mkdir -p "$M/tmp/debs"
+cp "$DIR"/debs/libecs3_*.deb "$DIR"/debs/ecs-fcgi_*.deb "$M/tmp/debs/"
+mount -t proc proc "$M/proc"
+in_root "$M" sh -c 'dpkg -i /tmp/debs/*.deb' >"$DIR/install.log" 2>&1 || { cat "$DIR/install.log" >&2; exit 1; }
+umount "$M/proc"
+rm -f "$M/usr/sbin/policy-rc.d"
+ok "dpkg -i libecs3 ecs-fcgi: installed offline over the base root"
+
+# The operator's part (docs/operations.md): certificates, the nginx site from
+# the packaged render, the warm pool's agent where the engine can see it.
+# (not under /etc/ecs: what the operator put there is not the package's to purge)
+"$ROOT/scripts/make-certs.sh" demo "$M/etc/ecs-test-certs" >/dev/null
+in_root "$M" /usr/share/ecs/nginx/render --check --out /etc/nginx/sites-available/ecs \
+	API_DOMAIN=api.ecs.test DOCS_DOMAIN=docs.ecs.test SSL_CERT=/etc/ecs-test-certs/server.crt \
+	SSL_KEY=/etc/ecs-test-certs/server.key CLIENT_CA=/etc/ecs-test-certs/ca.crt CRL=/etc/ecs-test-certs/crl.pem \
+	HEALTH_LISTEN=127.0.0.1:8082 >"$DIR/render.log" 2>&1 || { cat "$DIR/render.log" >&2; exit 1; }
+ln -sf ../sites-available/ecs "$M/etc/nginx/sites-enabled/ecs"
+rm -f "$M/etc/nginx/sites-enabled/default"
+# The engine is the host's: it bind-mounts pool_agent from the host's file
+# system, where this machine's /usr/libexec/ecs/ecs-agent is $M/usr/libexec/...
+# (the machine sees the same path: --bind-ro below).
+sed -i "s|^\[ecs\][[:space:]]*$|[ecs]\npool_agent = $M/usr/libexec/ecs/ecs-agent|" "$M/etc/ecs/ecs.conf"
+grep -q "^pool_agent = $M/" "$M/etc/ecs/ecs.conf" || { echo "test_systemd: no [ecs] section in ecs.conf" >&2; exit 1; }
+
+# ---- boot ----------------------------------------------------------------------
+timeout 900 systemd-nspawn -D "$M" --boot --register=no --keep-unit --console=read-only \
+	--private-network --machine=ecs-systemd-test --bind=/var/run/docker.sock:/run/docker.sock --bind-ro="$M/usr/libexec/ecs:$M/usr/libexec/ecs" \
+	</dev/null >"$DIR/boot.log" 2>&1 &
+NSPAWN_PID=$!
+wait_for 60 "the machine's systemd" machine_pid || { tail -30 "$DIR/boot.log" >&2; exit 1; }
+PID=$(machine_pid)
+in_m() { nsenter -a -t "$PID" "$@"; }
+# (systemctl answers once PID 1 has its private socket)
+wait_for 60 "systemctl in the machine" in_m systemctl show -p Version --value || { tail -30 "$DIR/boot.log" >&2; exit 1; }
+state=$(in_m timeout 120 systemctl is-system-running --wait 2>/dev/null || true)
+if [ "$state" = running ]; then ok "systemd boots: is-system-running says running"; else
+	bad "is-system-running: $state; failed: $(in_m systemctl --failed --no-legend --plain | tr '\n' ' ')"; fi
+
+for u in ecs-fcgi nginx; do
+	e=$(in_m systemctl is-enabled "$u" 2>&1 || true)
+	a=$(in_m systemctl is-active "$u" 2>&1 || true)
+	if [ "$e" = enabled ] && [ "$a" = active ]; then ok "$u.service enabled and active"; else
+		bad "$u.service: $e, $a"; in_m journalctl -u "$u" --no-pager -n 30 >&2 || true; fi
+done
+instance() { in_m sh -c 'ls -t /run/ecs/instances' 2>/dev/null | sed -n 's/^\([0-9a-f]\{32\}\).*/\1/p' | head -n1 || true; }
+INSTANCE=$(instance)
+FIRST=$INSTANCE
+if [ -n "$INSTANCE" ]; then ok "ecs-fcgi's instance: $INSTANCE"; else bad "no instance lock in /run/ecs/instances"; fi
+
+# api [CURL ARGS...]: a request to the packaged site, from inside the machine.
+api() {
+	in_m curl -sS --max-time 60 --resolve api.ecs.test:443:127.0.0.1 --cacert /etc/ecs-test-certs/ca.crt \
+		--cert /etc/ecs-test-certs/client.crt --key /etc/ecs-test-certs/client.key "$@"
+}
+task_json() { printf '{"docker_image": "%s", "cmd": ["sh", "-c", "%s"], "network": "none"}' "$IMG" "$1"; }
+out=$(api -w '\n%{http_code}' -H 'Content-Type: application/json' --data "$(task_json 'echo hello from systemd')" \
+	https://api.ecs.test/v1.1/tasks || true)
+if [ "$(tail -n1 <<<"$out")" = 201 ] && [ "$(head -n1 <<<"$out" | jq -r .stdout | base64 -d)" = "hello from systemd" ]; then
+	ok "a task through the packaged nginx site: 201, its stdout"
+else
+	bad "task through nginx: $out"
+fi
+
+# ---- restart with a task in flight -----------------------------------------------
+api -w '\n%{http_code}' -H 'Content-Type: application/json' \
+	--data "$(task_json 'sleep 3; echo survived')" https://api.ecs.test/v1.1/tasks >"$DIR/inflight.out" 2>&1 &
+inflight=$!
+in_flight() { [ "$(api https://api.ecs.test/v1.1/_metrics | sed -n 's/^ecs_tasks_in_flight \([0-9]*\)$/\1/p')" -ge 1 ]; }
+wait_for 20 "the task in flight" in_flight || bad "the task never showed in ecs_tasks_in_flight"
+in_m systemctl restart ecs-fcgi || bad "systemctl restart ecs-fcgi failed"
+wait "$inflight" || true
+code=$(tail -n1 "$DIR/inflight.out")
+body=$(head -n1 "$DIR/inflight.out")
+if [ "$code" = 201 ] && [ "$(jq -r .stdout <<<"$body" | base64 -d)" = survived ]; then
+	ok "restart with a task in flight: it finished (201, its stdout)"
+elif jq -e '.status and .code and .message' <<<"$body" >/dev/null 2>&1; then
+	ok "restart with a task in flight: refused with JSON ($code $(jq -r .code <<<"$body"): $(jq -r .message <<<"$body"))"
+else
+	bad "restart with a task in flight: lost ($code: $(head -c 300 "$DIR/inflight.out"))"
+fi
+a=$(in_m systemctl is-active ecs-fcgi || true)
+if [ "$a" = active ]; then ok "ecs-fcgi active again after the restart"; else bad "ecs-fcgi after restart: $a"; fi
+INSTANCE=$(instance)
+
+# ---- stop: nothing left ----------------------------------------------------------
+api -o /dev/null -H 'Content-Type: application/json' --data "$(task_json true)" https://api.ecs.test/v1.1/tasks || true
+in_m systemctl stop ecs-fcgi || bad "systemctl stop ecs-fcgi failed"
+# (and none of the instance the restart stopped)
+left=$(for i in $FIRST $INSTANCE; do "$DOCKER" ps -aq --filter label=ecs.managed=true --filter "label=ecs.instance=$i"; done)
+if [ -n "$INSTANCE" ] && [ -z "$left" ]; then ok "systemctl stop ecs-fcgi: no container of instance $INSTANCE (nor $FIRST, before the restart) left"; else
+	bad "systemctl stop left containers: $(tr '\n' ' ' <<<"$left")"; fi
+
+# ---- purge -----------------------------------------------------------------------
+in_m env DEBIAN_FRONTEND=noninteractive dpkg --purge ecs-fcgi >"$DIR/purge.log" 2>&1 || { bad "dpkg --purge ecs-fcgi"; cat "$DIR/purge.log" >&2; }
+for what in "user ecs:getent passwd ecs" "group ecs:getent group ecs" "/etc/ecs:test -e /etc/ecs" \
+	"the unit:test -e /lib/systemd/system/ecs-fcgi.service" \
+	"the enablement:test -e /etc/systemd/system/multi-user.target.wants/ecs-fcgi.service" \
+	"/usr/sbin/ecs-fcgi:test -e /usr/sbin/ecs-fcgi"; do
+	if in_m sh -c "${what#*:}" >/dev/null 2>&1; then bad "purge left ${what%%:*}"; else ok "purge removed ${what%%:*}"; fi
+done
+u=$(in_m systemctl show -p LoadState --value ecs-fcgi 2>/dev/null || true)
+if [ "$u" = not-found ]; then ok "systemd no longer knows ecs-fcgi.service"; else bad "ecs-fcgi.service LoadState after purge: $u"; fi
+
+exit "$fail"
