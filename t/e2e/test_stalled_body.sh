@@ -60,7 +60,7 @@ api /v1.1/_noop
 check "another request is answered while a body stalls" expect_status 200
 
 wait "$client"
-cat "$E2E_TMP/stall.out" | sed "s/^/$E2E_NAME: client: /"
+sed "s/^/$E2E_NAME: client: /" "$E2E_TMP/stall.out"
 check "the stalled client got no response at all (connection closed)" grep -qx 'bytes 0' "$E2E_TMP/stall.out"
 secs=$(sed -n 's/^seconds //p' "$E2E_TMP/stall.out")
 closed_at_timeout() { [ "${secs:-0}" -ge 55 ] && [ "${secs:-0}" -le 90 ]; }

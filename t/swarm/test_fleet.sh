@@ -168,18 +168,18 @@ now_ms() { date +%s%3N; }
 # red_logged_ms N SINCE_MS: when node N's ecs-fcgi logged its engine failing its check after SINCE_MS ("" if not).
 red_logged_ms() {
 	local ts ms
-	for ts in $(sed -n 's/^ts=\([^ ]*\) .*event=engine_check msg="the engine failed.*/\1/p' "$(fleet_run "$1")/ecs-fcgi.log"); do
+	while read -r ts; do
 		ms=$(date -d "$ts" +%s%3N)
 		[ "$ms" -lt "$2" ] || { echo "$ms"; return; }
-	done
+	done < <(sed -n 's/^ts=\([^ ]*\) .*event=engine_check msg="the engine failed.*/\1/p' "$(fleet_run "$1")/ecs-fcgi.log")
 }
 # down_logged_ms N SINCE_MS: when HAProxy logged node N DOWN after SINCE_MS ("" if not).
 down_logged_ms() {
 	local ts ms
-	for ts in $(sed -n "s/^\\([0-9T:.+-]*\\) Server ecs_nodes\\/n$1 is DOWN.*/\\1/p" "$FLEET_DIR/haproxy.log"); do
+	while read -r ts; do
 		ms=$(date -d "$ts" +%s%3N)
 		[ "$ms" -lt "$2" ] || { echo "$ms"; return; }
-	done
+	done < <(sed -n "s/^\\([0-9T:.+-]*\\) Server ecs_nodes\\/n$1 is DOWN.*/\\1/p" "$FLEET_DIR/haproxy.log")
 }
 red_bound_ms=$((2 * FLEET_CHECK_INTERVAL * 1000 + 300))
 out_bound_ms=$((2 * FLEET_CHECK_INTERVAL * 1000 + FLEET_FALL * FLEET_INTER_MS + 500))
