@@ -330,16 +330,9 @@ struct json_object *handler_task_json(const ecs_task_result *res)
  */
 static int check_image_id(response *resp, const request *req, const task_body *tb)
 {
-	ecs_image_ref ref;
 	char q[144];
-	int rc = ecs_image_ref_parse(&ref, tb->image), id = rc == ECS_OK && ref.kind == ECS_IMAGE_REF_ID;
 
-	ecs_image_ref_clear(&ref);
-	if (rc == ECS_ENOMEM) {
-		oom(resp, req);
-		return -1;
-	}
-	if (!id)
+	if (!tb->image_is_id)
 		return 0;
 	send_error(resp, req, 400, "IMAGE_ID_NOT_ALLOWED",
 			"'%s' is an image id; this service runs images by name (name:tag or name@digest) only",

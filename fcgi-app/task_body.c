@@ -245,6 +245,7 @@ static int validate(task_body *tb, body_error *err)
 	if (get_string(&tb->image, v, "docker_image", 0, err) != 0)
 		return -1;
 	rc = ecs_image_ref_parse(&ref, tb->image);
+	tb->image_is_id = rc == ECS_OK && ref.kind == ECS_IMAGE_REF_ID;
 	ecs_image_ref_clear(&ref);
 	if (rc == ECS_ENOMEM)
 		return -2;

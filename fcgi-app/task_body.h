@@ -24,6 +24,7 @@ struct json_object;
 typedef struct {
 	struct json_object *root;     /* owns the strings below */
 	const char *image;
+	int image_is_id;              /* an image id (sha256:<hex>...), not a name: ecs_image_ref's kind */
 	const char **cmd;
 	size_t cmd_len;
 	const char **env;
