@@ -12,16 +12,7 @@
 # authorized as its name: the private one still needs credentials.
 . "$(dirname "$0")/lib.sh"
 need_registry
-enc=$(printf '%s' "$ECS_TEST_PRIVATE_IMAGE" | jq -sRr @uri)
-present() { docker_api "/images/$enc/json" 2>/dev/null | jq -e .Id >/dev/null 2>&1; }
-was_present=0
-present && was_present=1
-forget() {
-	[ "$was_present" = 1 ] && return 0
-	for c in $(container_ids); do wait_for container_gone "$c"; done
-	curl -sS --max-time 30 --unix-socket "$DOCKER_SOCK" -X DELETE "http://docker/images/$enc" >/dev/null 2>&1
-}
-trap 'forget; cleanup' EXIT
+private_image_tracked
 
 # body IMAGE: a task that would print a marker if it ran.
 body() { jq -cn --arg img "$1" '{docker_image: $img, cmd: ["echo", "ran-by-id"], network: "none"}'; }
@@ -67,9 +58,9 @@ attack
 post_task "$(creds_json "$ECS_TEST_PRIVATE_IMAGE" "$ECS_TEST_REGISTRY_PASSWORD" echo private)"
 expect_status 201
 [ "$(b64 .stdout)" = private ] || fail "stdout: $(b64 .stdout)"
-present || fail "the private image is not cached after a pull"
+private_image_present || fail "the private image is not cached after a pull"
 pid=$(id_of "$ECS_TEST_PRIVATE_IMAGE")
-digest=$(docker_api "/images/$enc/json" | jq -r '.RepoDigests[0] // empty')
+digest=$(docker_api "/images/$private_enc/json" | jq -r '.RepoDigests[0] // empty')
 [ -n "$digest" ] || fail "the pulled private image has no RepoDigests"
 # ...and a client without credentials tries its id again, every form.
 attack

@@ -7,16 +7,7 @@
 # end when it was not here at the start.
 . "$(dirname "$0")/lib.sh"
 need_registry
-enc=$(printf '%s' "$ECS_TEST_PRIVATE_IMAGE" | jq -sRr @uri)
-present() { docker_api "/images/$enc/json" 2>/dev/null | jq -e .Id >/dev/null 2>&1; }
-was_present=0
-present && was_present=1
-forget() {
-	[ "$was_present" = 1 ] && return 0
-	for c in $(container_ids); do wait_for container_gone "$c"; done
-	curl -sS --max-time 30 --unix-socket "$DOCKER_SOCK" -X DELETE "http://docker/images/$enc" >/dev/null 2>&1
-}
-trap 'forget; cleanup' EXIT
+private_image_tracked
 nocreds=$(jq -cn --arg img "$ECS_TEST_PRIVATE_IMAGE" '{docker_image: $img, cmd: ["echo", "private"], network: "none"}')
 
 write_config "pull_policy = if-not-present"
@@ -24,7 +15,7 @@ start_server
 post_task "$(creds_json "$ECS_TEST_PRIVATE_IMAGE" "$ECS_TEST_REGISTRY_PASSWORD" echo private)"
 expect_status 201
 [ "$(b64 .stdout)" = private ] || fail "stdout: $(b64 .stdout)"
-present || fail "the image is not cached after a pull"
+private_image_present || fail "the image is not cached after a pull"
 
 post_task "$(creds_json "$ECS_TEST_PRIVATE_IMAGE" wrong-password-4711 echo private)"
 expect_error 401 REGISTRY_UNAUTHORIZED

@@ -275,6 +275,24 @@ need_registry() {
 		skip "ECS_TEST_REGISTRY/ECS_TEST_PRIVATE_IMAGE not set (run under ./bootstrap test)"
 }
 
+# private_image_tracked: the private test image is removed again on exit
+# (after the server's containers are gone) when it was not in the engine's
+# cache at the start; sets the EXIT trap (cleanup included). For the tests
+# that pull it.
+private_image_tracked() {
+	private_enc=$(printf '%s' "$ECS_TEST_PRIVATE_IMAGE" | jq -sRr @uri)
+	private_was_present=0
+	private_image_present && private_was_present=1
+	trap 'private_image_forget; cleanup' EXIT
+}
+# private_image_present: the private test image is in the engine's cache.
+private_image_present() { docker_api "/images/$private_enc/json" 2>/dev/null | jq -e .Id >/dev/null 2>&1; }
+private_image_forget() {
+	[ "$private_was_present" = 1 ] && return 0
+	for c in $(container_ids); do wait_for container_gone "$c"; done
+	curl -sS --max-time 30 --unix-socket "$DOCKER_SOCK" -X DELETE "http://docker/images/$private_enc" >/dev/null 2>&1
+}
+
 # creds_json IMAGE PASSWORD ARG...: a task body with registry credentials.
 creds_json() {
 	img=$1 pw=$2; shift 2
