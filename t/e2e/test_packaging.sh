@@ -182,9 +182,12 @@ mkdir -p "$TMP/run" && chmod 0755 "$TMP/run"
 SOCK=$TMP/run/ecs-fcgi.sock
 # What systemd does before ExecStart: the unit's ExecStartPre lines, word for
 # word (they give user ecs its instance lock directory, which root-run tests
-# may have made before). Root's own instances ignore the ownership.
+# may have made before). Root's own instances ignore the ownership. systemd's
+# prefixes before the executable ("+": with full privileges, as this test
+# runs anyway; "-", "@", ":", "!") are not part of the command.
 while IFS= read -r pre; do
 	[ -n "$pre" ] || continue
+	pre=${pre#"${pre%%[!@:+!-]*}"}
 	read -r -a precmd <<<"$pre"
 	"${precmd[@]}" || not_ok "the unit's ExecStartPre $pre"
 done < <(sed -n 's/^ExecStartPre=//p' "$UNIT")
