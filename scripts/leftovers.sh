@@ -27,7 +27,7 @@ ecs_marker_containers() {
 }
 
 # ecs_idle_warm DOCKER-COMMAND... ID: ID is a warm pool container waiting for
-# its task: running, labelled ecs.pool, its only process ecs-agent. Such
+# its task: running, labelled ecs.pool, its only process ecs-agent (with its arguments). Such
 # containers belong to a live responder's pool, by design; a pooled container
 # that served its task runs that task as a second process, or has exited.
 ecs_idle_warm() {
@@ -36,7 +36,8 @@ ecs_idle_warm() {
 	"true "?*) ;;
 	*) return 1 ;;
 	esac
-	[ "$(ecs_processes "$@")" = /.ecs/agent ]
+	# (the agent's own arguments, -u USER [-h], follow its name)
+	[ "$(ecs_processes "$@" | awk '{ print $1 }')" = /.ecs/agent ]
 }
 
 # ecs_leftovers DOCKER-COMMAND... [-- FILTER...]: ids of the containers labelled
