@@ -330,6 +330,23 @@ static int kill_landed(ecs_capture *c, ecs_http_async *k, int *not_running, char
 	return 0;
 }
 
+/*
+ * The engine answers GET /_ping within ECS_CAPTURE_PING_MS: alive, only slow
+ * to carry out a kill (container operations queue behind each other under
+ * load; a ping does not). A stopped or dead engine does not answer.
+ */
+static int engine_answers(ecs_engine *e)
+{
+	ecs_http_request req = { .method = "GET", .path = "/_ping", .unversioned = 1,
+				 .timeout_ms = ECS_CAPTURE_PING_MS };
+	ecs_http_response resp;
+	int alive;
+
+	alive = ecs_http_do(e, &req, &resp) == ECS_OK && ecs_http_ok(&resp);
+	ecs_http_response_clear(&resp);
+	return alive;
+}
+
 int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_capture_stop *st)
 {
 	ecs_engine *e = c->engine;
@@ -408,8 +425,11 @@ int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_ca
 		 * read before the timeout, unless it stopped just then.)
 		 */
 		st->sent = c->received > received;
+		if (!st->sent && engine_answers(e))
+			st->sent = 2;
 		ecs_engine_log(e, ECS_LOG_WARN, "task %s: container %.12s: %s%s", task_id, id, msg,
-			       st->sent ? "; the engine is alive (the output still came): counted as killed" : "");
+			       st->sent == 1 ? "; the engine is alive (the output still came): counted as killed" :
+			       st->sent == 2 ? "; the engine is alive (it answers a ping): counted as killed" : "");
 		ecs_engine_fail(e, rc_remove != ECS_OK && rc_remove != ECS_ENOTFOUND ? rc_remove : ECS_ETIMEDOUT, "%s",
 				msg);
 	}

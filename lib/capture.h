@@ -81,6 +81,7 @@ int ecs_capture_agent_started(const ecs_capture *c);
 #define ECS_CAPTURE_STOP_MS 1000L   /* kill and removal together: the first to land ends it */
 #define ECS_CAPTURE_REMOVE_MS 500L  /* the force removal's bound, at least (a kill refused late) */
 #define ECS_CAPTURE_EOF_MS 250L     /* after those, for the stream to end (a dead container's does at once) */
+#define ECS_CAPTURE_PING_MS 300L    /* neither landed, no output came: alive if it answers a ping this fast */
 
 /** What ecs_capture_kill() did. */
 typedef struct {
@@ -88,7 +89,8 @@ typedef struct {
 	int landed;         /* the kill, or the force removal, took effect */
 	int not_running;    /* the engine found the container already stopped (it ended by itself) or gone */
 	int force_removed;  /* the kill did not land in time; the force removal did: the container is gone */
-	int sent;           /* neither landed in time, but the engine kept sending output: alive, and has both */
+	int sent;           /* neither landed in time, but the engine is alive and has both: 1 it kept sending
+	                       output, 2 it answered a ping (ECS_CAPTURE_PING_MS) */
 } ecs_capture_stop;
 
 /**
@@ -102,8 +104,9 @@ typedef struct {
  * is read (ECS_CAPTURE_EOF_MS at least). Logs what
  * happened with @task_id, @id and the durations. No stdin is written any
  * more. Fills @st. Returns 0 when the kill or the removal landed, or when
- * neither did in time but the engine kept sending output meanwhile (@st->sent:
- * alive, only slow; it carries out both, and the task's answer is due);
+ * neither did in time but the engine is alive, only slow (@st->sent: it kept
+ * sending output meanwhile, or it answers a ping within ECS_CAPTURE_PING_MS);
+ * it carries out both, and the task's answer is due;
  * else the failure (ECS_ETIMEDOUT, ECS_EUNAVAILABLE...) with the handle's
  * message saying both; ecs_capture_done() tells whether the stream ended
  * anyway.
