@@ -188,7 +188,10 @@ else
 fi
 a=$(in_m systemctl is-active ecs-fcgi || true)
 if [ "$a" = active ]; then ok "ecs-fcgi active again after the restart"; else bad "ecs-fcgi after restart: $a"; fi
-INSTANCE=$(instance)
+# systemd says active once spawn-fcgi runs; the new ecs-fcgi takes its
+# instance lock a moment later (after its first engine check): wait for it.
+new_instance() { INSTANCE=$(instance); [ -n "$INSTANCE" ] && [ "$INSTANCE" != "$FIRST" ]; }
+wait_for 30 "the restarted ecs-fcgi's instance lock" new_instance || bad "no new instance lock after the restart"
 
 # ---- stop: nothing left ----------------------------------------------------------
 api -o /dev/null -H 'Content-Type: application/json' --data "$(task_json true)" https://api.ecs.test/v1.1/tasks || true
