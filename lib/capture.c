@@ -337,14 +337,7 @@ static int kill_landed(ecs_capture *c, ecs_http_async *k, int *not_running, char
  */
 static int engine_answers(ecs_engine *e)
 {
-	ecs_http_request req = { .method = "GET", .path = "/_ping", .unversioned = 1,
-				 .timeout_ms = ECS_CAPTURE_PING_MS };
-	ecs_http_response resp;
-	int alive;
-
-	alive = ecs_http_do(e, &req, &resp) == ECS_OK && ecs_http_ok(&resp);
-	ecs_http_response_clear(&resp);
-	return alive;
+	return ecs_http_ping(e, ECS_CAPTURE_PING_MS) == ECS_OK;
 }
 
 int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_capture_stop *st)

@@ -581,7 +581,12 @@ int ecs_api_version_pick(char *out, size_t size, const char *engine_max, const c
 
 int ecs_engine_ping(ecs_engine *e)
 {
-	ecs_http_request req = { .method = "GET", .path = "/_ping", .unversioned = 1 };
+	return ecs_http_ping(e, 0);
+}
+
+int ecs_http_ping(ecs_engine *e, long timeout_ms)
+{
+	ecs_http_request req = { .method = "GET", .path = "/_ping", .unversioned = 1, .timeout_ms = timeout_ms };
 	ecs_http_response resp;
 	int rc;
 

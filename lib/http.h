@@ -116,6 +116,12 @@ int ecs_http_json(ecs_engine *engine, const ecs_http_request *req, const char *w
 int ecs_http_ok(const ecs_http_response *resp);
 
 /**
+ * ecs_http_ping - GET /_ping bounded by @timeout_ms (0: the handle's request
+ * timeout), as ecs_engine_ping() answers: 0 when the engine says OK.
+ */
+int ecs_http_ping(ecs_engine *engine, long timeout_ms);
+
+/**
  * Apply the handle's endpoint (unix socket or host), TLS files, allowed
  * protocol, connect timeout (@connect_timeout_ms, or the handle's when 0)
  * and idle-connection bound to @c. For an easy handle of one's own, such as
