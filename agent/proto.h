@@ -17,7 +17,7 @@
 
 #define ECS_AGENT_PROTO_VERSION 1
 
-/* Error values (equal to ECS_ENOMEM, ECS_EINVAL, ECS_EPROTO, ECS_ETOOBIG). */
+/* Error values: equal to ECS_ENOMEM, ECS_EINVAL, ECS_EPROTO, ECS_ETOOBIG (lib/agent_proto.h asserts it). */
 #define ECS_AGENT_ENOMEM (-2)
 #define ECS_AGENT_EINVAL (-3)  /* encoder: the task cannot be encoded (empty argv, NUL in a string, bad env) */
 #define ECS_AGENT_EPROTO (-9)  /* bytes that break the protocol */

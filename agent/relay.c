@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "clock.h"
 
 #define DRAIN_MS 2000 /* after the kill: a process stuck in the kernel cannot hold the exit record */
 
@@ -38,14 +39,6 @@ static void pump(agent *a, int *fd, unsigned type)
 	}
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void kill_rest(agent *a)
 {
 	/* as PID 1, kill(-1) reaches every other process of the container */
@@ -58,7 +51,7 @@ static void kill_rest(agent *a)
 void relay_run(agent *a, int out_r, int err_r)
 {
 	int fds[2] = { out_r, err_r };
-	long deadline = 0;
+	long long deadline = 0;
 
 	for (;;) {
 		struct pollfd p[3];
@@ -66,10 +59,10 @@ void relay_run(agent *a, int out_r, int err_r)
 
 		if (a->child_done && deadline == 0) {
 			kill_rest(a);
-			deadline = now_ms() + DRAIN_MS;
+			deadline = ecs_clock_ms() + DRAIN_MS;
 		}
 		if (deadline != 0) {
-			long left = deadline - now_ms();
+			long long left = deadline - ecs_clock_ms();
 
 			if ((fds[0] < 0 && fds[1] < 0) || left <= 0)
 				break;

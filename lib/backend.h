@@ -80,9 +80,6 @@ extern const ecs_backend ecs_backend_swarm;
 
 /* ---- helpers task.c offers every backend */
 
-/** Milliseconds on the monotonic clock (for timings). */
-double ecs_task_now_ms(void);
-
 /**
  * Record a failure: @phase and @msg flattened to one line,
  * or the code's text when @msg is NULL or empty. Returns @code.

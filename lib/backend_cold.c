@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <ecs/ecs.h>
+#include "clock.h"
 #include "backend.h"
 #include "capture.h"
 #include "container_private.h"
@@ -263,18 +264,18 @@ static int stop_run(ecs_task_result *result, ecs_engine *engine, ecs_capture *ca
 static int run_attached(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec,
 			ecs_capture *cap, long timeout_ms, double started, int *stopped)
 {
-	long left = timeout_ms - (long)(ecs_task_now_ms() - started);
+	long left = timeout_ms - (long)(ecs_clock_ms_f() - started);
 	int code = -1;
 	int rc;
 
 	*stopped = 0;
-	rc = ecs_capture_run(cap, spec->stdin_data, spec->stdin_len, ecs_stream_now_ms() + (left > 0 ? left : 0),
+	rc = ecs_capture_run(cap, spec->stdin_data, spec->stdin_len, ecs_clock_ms() + (left > 0 ? left : 0),
 			     spec->cancel);
 	if (rc != 0 && rc != ECS_ETIMEDOUT && rc != ECS_ECANCELED)
 		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
 	if (rc == 0) {
 		/* The output ended: the process exits now, or closed it and runs on. */
-		left = timeout_ms - (long)(ecs_task_now_ms() - started);
+		left = timeout_ms - (long)(ecs_clock_ms_f() - started);
 		rc = ecs_container_wait(&code, engine, result->container_id, left > 1 ? left : 1, spec->cancel);
 		if (rc == 0) {
 			result->exit_code = code;
@@ -317,7 +318,7 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 	cs.image_working_dir = task->image->working_dir;
 	cs.open_stdin = spec->stdin_len > 0;
 	cs.attach_output = 1;
-	t = ecs_task_now_ms();
+	t = ecs_clock_ms_f();
 	rc = ecs_container_create(&result->container_id, engine, &cs);
 	if (rc == ECS_ENOTFOUND && spec->pull_policy != ECS_PULL_NEVER) {
 		/* The image went (another client removed it) between pull and create: once more. */
@@ -325,13 +326,13 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 			       result->task_id, spec->image);
 		rc = ecs_task_image_ensure(result, engine, spec, task->image);
 		if (rc != 0) {
-			result->timings.create = ecs_task_now_ms() - t;
+			result->timings.create = ecs_clock_ms_f() - t;
 			goto out;
 		}
 		cs.image_working_dir = task->image->working_dir;
 		rc = ecs_container_create(&result->container_id, engine, &cs);
 	}
-	result->timings.create = ecs_task_now_ms() - t;
+	result->timings.create = ecs_clock_ms_f() - t;
 	if (rc != 0) {
 		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_CREATE, rc);
 		/*
@@ -349,14 +350,14 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 	/* attach (before start, so no byte of output is missed), then start */
 	if ((rc = ecs_task_cancelled(result, task->cancel, ECS_TASK_PHASE_START)) != 0)
 		goto out;
-	t = ecs_task_now_ms();
+	t = ecs_clock_ms_f();
 	rc = ecs_capture_attach(&cap, engine, result->container_id, spec->stdin_len > 0,
 				spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
 				spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
-				ecs_stream_now_ms() + engine->opts.request_timeout_ms);
+				ecs_clock_ms() + engine->opts.request_timeout_ms);
 	if (rc != 0) {
 		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
-		result->timings.start = ecs_task_now_ms() - t;
+		result->timings.start = ecs_clock_ms_f() - t;
 		goto out;
 	}
 	rc = ecs_container_start_within(engine, result->container_id, start_timeout_ms);
@@ -379,22 +380,22 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 			rc = ECS_ENOUSER;
 		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_START, rc);
 	}
-	result->timings.start = ecs_task_now_ms() - t;
+	result->timings.start = ecs_clock_ms_f() - t;
 	if (rc != 0)
 		goto out;
 
 	if (!missing_cmd) {
-		double t_run = ecs_task_now_ms();
+		double t_run = ecs_clock_ms_f();
 		int stopped = 0;
 
 		rc = run_attached(result, engine, spec, cap, timeout_ms, t_run, &stopped);
-		result->timings.run = ecs_task_now_ms() - t_run;
+		result->timings.run = ecs_clock_ms_f() - t_run;
 		if (rc != 0)
 			goto out;
 
-		t = ecs_task_now_ms();
+		t = ecs_clock_ms_f();
 		rc = collect(result, engine, cap, task->image, stopped);
-		result->timings.logs = ecs_task_now_ms() - t;
+		result->timings.logs = ecs_clock_ms_f() - t;
 		if (rc != 0)
 			goto out;
 	} else {

@@ -15,12 +15,13 @@
 #include <string.h>
 
 #include <ecs/ecs.h>
+#include "clock.h"
 #include "backend.h"
 #include "capture.h"
 #include "container_private.h"
 #include "engine_private.h"
 #include "pool_private.h"
-#include "proto.h"
+#include "agent_proto.h"
 #include "stream.h"
 
 /* A warm container's agent starts a task at once; this late, look whether the container still runs. */
@@ -154,12 +155,12 @@ static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap
 static int run_checked(ecs_capture *cap, ecs_task_result *result, const ecs_backend_task *task)
 {
 	const ecs_task_spec *spec = task->spec;
-	long long end = ecs_stream_now_ms() + task->timeout_ms, probe = ecs_stream_now_ms() + START_PROBE_MS;
+	long long end = ecs_clock_ms() + task->timeout_ms, probe = ecs_clock_ms() + START_PROBE_MS;
 	ecs_container_info info;
 	int rc, running;
 
 	rc = ecs_capture_run(cap, spec->stdin_data, spec->stdin_len, probe < end ? probe : end, task->cancel);
-	if (rc != ECS_ETIMEDOUT || ecs_stream_now_ms() >= end)
+	if (rc != ECS_ETIMEDOUT || ecs_clock_ms() >= end)
 		return rc;
 	if (!ecs_capture_agent_started(cap)) {
 		memset(&info, 0, sizeof(info));
@@ -249,12 +250,12 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	result->image_id = lease.image_id;
 	lease.image_id = NULL;
 
-	t = ecs_task_now_ms();
+	t = ecs_clock_ms_f();
 	rc = ecs_capture_attach_agent(&cap, engine, result->container_id,
 				      spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
 				      spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
-				      ecs_stream_now_ms() + engine->opts.request_timeout_ms);
-	result->timings.start = ecs_task_now_ms() - t;
+				      ecs_clock_ms() + engine->opts.request_timeout_ms);
+	result->timings.start = ecs_clock_ms_f() - t;
 	if (rc != 0) {
 		char why[sizeof(engine->errmsg) + 64];
 
@@ -264,7 +265,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	}
 	ecs_capture_prefix(cap, hdr, hdr_len);
 	/* The timeout counts from when the task is handed to the agent. */
-	t = ecs_task_now_ms();
+	t = ecs_clock_ms_f();
 	rc = run_checked(cap, result, task);
 	if (rc == ECS_BACKEND_MISS) {
 		rc = give_up(result, task, own_id, "the warm container no longer runs");
@@ -279,7 +280,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	}
 	result->pooled = 1;
 	rc = outcome(result, engine, cap, rc, task->timeout_ms);
-	result->timings.run = ecs_task_now_ms() - t;
+	result->timings.run = ecs_clock_ms_f() - t;
 	if (rc == 0) {
 		rc = ecs_capture_take(cap, &result->out, &result->err, &result->stdout_bytes, &result->stderr_bytes);
 		if (rc != 0)

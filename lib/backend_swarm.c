@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <ecs/ecs.h>
+#include "clock.h"
 #include "backend.h"
 #include "demux.h"
 #include "engine_private.h"
@@ -100,7 +101,7 @@ static int wait_task(wait_outcome *outcome, ecs_task_result *result, ecs_engine 
 			*outcome = WAIT_DONE;
 			break;
 		}
-		now = ecs_stream_now_ms();
+		now = ecs_clock_ms();
 		if (task->node_id != NULL && task->node_id[0] != '\0' &&
 		    (now >= next_node_check || node_of == NULL || strcmp(node_of, task->node_id) != 0)) {
 			int lost = 0;
@@ -187,9 +188,9 @@ static int run_once(ecs_task_result *result, ecs_engine *engine, ecs_reaper *rea
 	int rc;
 
 	*rerun = 0;
-	t0 = ecs_stream_now_ms();
+	t0 = ecs_clock_ms();
 	rc = ecs_swarm_service_create(&service_id, engine, ss);
-	result->timings.create += (double)(ecs_stream_now_ms() - t0);
+	result->timings.create += (double)(ecs_clock_ms() - t0);
 	if (rc != 0) {
 		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_CREATE, rc);
 		if (rc != ECS_EINVAL)
@@ -197,11 +198,11 @@ static int run_once(ecs_task_result *result, ecs_engine *engine, ecs_reaper *rea
 		return rc;
 	}
 	ecs_engine_log(engine, ECS_LOG_DEBUG, "task %s: service %.25s: created in %lld ms", result->task_id, service_id,
-		       ecs_stream_now_ms() - t0);
+		       ecs_clock_ms() - t0);
 	/* The timeout counts from the create: Swarm's scheduling is part of the run. */
-	t = ecs_stream_now_ms();
+	t = ecs_clock_ms();
 	rc = wait_task(&outcome, result, engine, spec, service_id, t + timeout_ms, &task, &result->node);
-	result->timings.run += (double)(ecs_stream_now_ms() - t);
+	result->timings.run += (double)(ecs_clock_ms() - t);
 	if (rc != 0)
 		goto out;
 	if (outcome == WAIT_NODE_LOST_UNSTARTED) {
@@ -227,7 +228,7 @@ static int run_once(ecs_task_result *result, ecs_engine *engine, ecs_reaper *rea
 	 */
 	if (task.container_id != NULL)
 		snprintf(container, container_len, "%s", task.container_id);
-	t = ecs_stream_now_ms();
+	t = ecs_clock_ms();
 	if (outcome == WAIT_TIMED_OUT) {
 		/* What it wrote so far; then the removal stops it (SIGTERM, SIGKILL after the grace). */
 		result->timed_out = 1;
@@ -238,7 +239,7 @@ static int run_once(ecs_task_result *result, ecs_engine *engine, ecs_reaper *rea
 		result->exit_code = task.exit_code >= 0 ? task.exit_code : (strcmp(task.state, "complete") == 0 ? 0 : -1);
 	}
 	rc = task.id != NULL ? read_logs(result, engine, spec, task.id) : 0;
-	result->timings.logs += (double)(ecs_stream_now_ms() - t);
+	result->timings.logs += (double)(ecs_clock_ms() - t);
 	if (rc == 0 && result->exit_code < 0) {
 		char msg[sizeof(result->error)];
 
@@ -283,11 +284,11 @@ static int swarm_run(ecs_task_result *result, const ecs_backend_task *bt)
 	ss.profile = p;
 	ss.working_dir = bt->image->working_dir;
 	ss.deadline = time(NULL) + (time_t)((bt->timeout_ms + 999) / 1000) + ECS_TASK_DEADLINE_GRACE_S;
-	t = ecs_stream_now_ms();
+	t = ecs_clock_ms();
 	if (p == NULL || strcmp(p->network, "none") == 0) {
 		rc = ecs_swarm_network_ensure(engine);
 		if (rc != 0) {
-			result->timings.create = (double)(ecs_stream_now_ms() - t);
+			result->timings.create = (double)(ecs_clock_ms() - t);
 			return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_CREATE, rc);
 		}
 	}
@@ -295,13 +296,13 @@ static int swarm_run(ecs_task_result *result, const ecs_backend_task *bt)
 		rc = ecs_swarm_config_create(&config_id, &config_name, engine, result->task_id, spec->stdin_data,
 					     spec->stdin_len, ss.deadline);
 		if (rc != 0) {
-			result->timings.create = (double)(ecs_stream_now_ms() - t);
+			result->timings.create = (double)(ecs_clock_ms() - t);
 			return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_CREATE, rc);
 		}
 		ss.config_id = config_id;
 		ss.config_name = config_name;
 	}
-	result->timings.create = (double)(ecs_stream_now_ms() - t);
+	result->timings.create = (double)(ecs_clock_ms() - t);
 	for (int run = 1; run <= MAX_RUNS; run++) {
 		rc = run_once(result, engine, bt->reaper, spec, &ss, bt->timeout_ms, &rerun, container, sizeof(container));
 		if (rc != 0 || !rerun)

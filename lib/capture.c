@@ -10,10 +10,11 @@
 #include <string.h>
 
 #include <ecs/ecs.h>
+#include "clock.h"
 #include "capture.h"
 #include "container_private.h"
 #include "demux.h"
-#include "proto.h"
+#include "agent_proto.h"
 #include "engine_private.h"
 #include "http.h"
 #include "stream.h"
@@ -248,7 +249,7 @@ int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long dea
 		c->in_left = in != NULL ? in_len : 0;
 	}
 	while (!c->eof && !c->exited) {
-		long long left = deadline_ms - ecs_stream_now_ms();
+		long long left = deadline_ms - ecs_clock_ms();
 		short events = POLLIN | POLLRDHUP;
 		int ready;
 
@@ -288,7 +289,7 @@ static int pump(ecs_capture *c, ecs_http_async *a, ecs_http_async *b, long long 
 {
 	for (;;) {
 		int reading = !c->eof && !c->exited && !c->broken;
-		long long left = deadline - ecs_stream_now_ms();
+		long long left = deadline - ecs_clock_ms();
 		ecs_http_async *wait_on = a != NULL ? a : b;
 		long wait_ms;
 		int rc;
@@ -343,7 +344,7 @@ static int engine_answers(ecs_engine *e)
 int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_capture_stop *st)
 {
 	ecs_engine *e = c->engine;
-	long long t0 = ecs_stream_now_ms(), end = t0 + ECS_CAPTURE_STOP_MS, t1 = 0;
+	long long t0 = ecs_clock_ms(), end = t0 + ECS_CAPTURE_STOP_MS, t1 = 0;
 	ecs_http_async *k = NULL, *r = NULL;
 	char why[sizeof(e->errmsg) + 64], rwhy[sizeof(e->errmsg) + 64];
 	int rc, not_running = 0, rc_remove = ECS_ETIMEDOUT;
@@ -369,7 +370,7 @@ int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_ca
 		 */
 		long long left;
 
-		t1 = ecs_stream_now_ms();
+		t1 = ecs_clock_ms();
 		left = end - t1 > ECS_CAPTURE_REMOVE_MS ? end - t1 : ECS_CAPTURE_REMOVE_MS;
 		rc = ecs_container_remove_begin(&r, e, id, (long)left);
 		if (rc != ECS_OK)
@@ -386,12 +387,12 @@ int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_ca
 				st->landed = st->force_removed = rc_remove == ECS_OK || rc_remove == ECS_ENOTFOUND;
 				if (!st->landed)
 					snprintf(rwhy, sizeof(rwhy), "%s: %s", ecs_error_name(rc_remove), ecs_engine_errmsg(e));
-			} else if (ecs_stream_now_ms() >= t1 + left) {
+			} else if (ecs_clock_ms() >= t1 + left) {
 				break;
 			}
 		}
 	}
-	st->kill_ms = (double)(ecs_stream_now_ms() - t0);
+	st->kill_ms = (double)(ecs_clock_ms() - t0);
 	/* what is still in flight is abandoned: its connection closes, the engine goes on with it */
 	ecs_http_async_free(k);
 	ecs_http_async_free(r);
@@ -427,11 +428,11 @@ int ecs_capture_kill(ecs_capture *c, const char *task_id, const char *id, ecs_ca
 				msg);
 	}
 	/* The rest of the output: a killed container's stream ends at once. */
-	t1 = ecs_stream_now_ms();
+	t1 = ecs_clock_ms();
 	if (pump(c, NULL, NULL, end > t1 + ECS_CAPTURE_EOF_MS ? end : t1 + ECS_CAPTURE_EOF_MS) != ECS_OK)
 		ecs_engine_log(e, ECS_LOG_WARN, "task %s: container %.12s: the output did not end within %.0f ms "
 			       "of the kill; what came until then is kept", task_id, id,
-			       (double)(ecs_stream_now_ms() - t0));
+			       (double)(ecs_clock_ms() - t0));
 	else if (c->broken)
 		ecs_engine_log(e, ECS_LOG_WARN, "task %s: container %.12s: output after the kill lost (%s)", task_id,
 			       id, ecs_error_name(c->broken));

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <ecs/ecs.h>
-#include "proto.h"
+#include "agent_proto.h"
 
 typedef struct ecs_capture ecs_capture;
 
@@ -27,7 +27,7 @@ typedef struct ecs_capture ecs_capture;
  * (&stdin=1 with @with_stdin: the container must have OpenStdin and
  * StdinOnce) with Upgrade: tcp. Call it before the container starts.
  * @out_cap, @err_cap: bytes kept per stream (the rest is counted, not kept).
- * @deadline_ms: ecs_stream_now_ms() bound on connecting and the answer.
+ * @deadline_ms: ecs_clock_ms() bound on connecting and the answer.
  * Returns 0 or the transport's error (ECS_ENOTFOUND for no such container).
  */
 int ecs_capture_attach(ecs_capture **out, ecs_engine *engine, const char *id, int with_stdin,
@@ -38,7 +38,7 @@ int ecs_capture_attach(ecs_capture **out, ecs_engine *engine, const char *id, in
  * second call writes nothing more) and half-close, read and demultiplex
  * the output. May be called again after ECS_ETIMEDOUT/ECS_ECANCELED (say,
  * after killing the container) to read the rest.
- * @deadline_ms: when to give up (ecs_stream_now_ms() clock).
+ * @deadline_ms: when to give up (ecs_clock_ms() clock).
  * @cancel: optional; checked at least every 50 ms.
  * Returns 0 at end of stream (the process closed its stdout and stderr,
  * usually by exiting), ECS_ETIMEDOUT, ECS_ECANCELED, ECS_EPROTO (a malformed

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include <ecs/ecs.h>
+#include "clock.h"
 #include "container_private.h"
 #include "engine_private.h"
 #include "http.h"
@@ -40,7 +41,7 @@
 typedef struct {
 	char *id;
 	char task_id[ECS_POOL_TASK_ID_SIZE];
-	double since;             /* when it got warm (now_ms()) */
+	double since;             /* when it got warm (ecs_clock_ms_f()) */
 } warm_container;
 
 /* A deep copy of a profile: the public struct borrows its strings. */
@@ -90,14 +91,6 @@ struct ecs_pool {
 	unsigned int nthreads;
 	ecs_pool_stats stats;
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
 
 /* ---- profiles */
 
@@ -490,13 +483,13 @@ static void resolve_entry(ecs_pool *pool, ecs_engine *engine, entry *e, char ***
 		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): cannot inspect the image (%s: %s)", e->label, ref,
 			       ecs_error_name(rc), ecs_engine_errmsg(engine));
 		set_error(e, ecs_engine_errmsg(engine));
-		e->next_try = now_ms() + e->backoff;
+		e->next_try = ecs_clock_ms_f() + e->backoff;
 		e->backoff = e->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff * 2;
 		free(ref);
 		return;
 	}
 	free(ref);
-	e->next_resolve = now_ms() + RESOLVE_EVERY_MS;
+	e->next_resolve = ecs_clock_ms_f() + RESOLVE_EVERY_MS;
 	if (e->image_id != NULL && strcmp(e->image_id, id) != 0) {
 		ecs_engine_log(engine, ECS_LOG_INFO, "pool %s (%s): the image moved from %.19s to %.19s; retiring %u",
 			       e->label, e->image, e->image_id, id, e->nwarm);
@@ -526,7 +519,7 @@ static int push_warm(ecs_pool *pool, entry *e, char *id, const char *task_id)
 		e->capwarm = cap;
 	}
 	e->warm[e->nwarm].id = id;
-	e->warm[e->nwarm].since = now_ms();
+	e->warm[e->nwarm].since = ecs_clock_ms_f();
 	snprintf(e->warm[e->nwarm].task_id, sizeof(e->warm[e->nwarm].task_id), "%s", task_id);
 	e->nwarm++;
 	pool->stats.warm++;
@@ -536,7 +529,7 @@ static int push_warm(ecs_pool *pool, entry *e, char *id, const char *task_id)
 static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 {
 	char *image_id = strdup(e->image_id);
-	double t0 = now_ms(), ms;
+	double t0 = ecs_clock_ms_f(), ms;
 	char task_id[ECS_POOL_TASK_ID_SIZE] = "";
 	char *id;
 
@@ -544,7 +537,7 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 	pool->stats.starting++;
 	pthread_mutex_unlock(&pool->mu);
 	id = image_id != NULL ? make_one(pool, engine, e, image_id, task_id) : NULL;
-	ms = now_ms() - t0;
+	ms = ecs_clock_ms_f() - t0;
 	pthread_mutex_lock(&pool->mu);
 	e->starting--;
 	pool->stats.starting--;
@@ -553,7 +546,7 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 		set_error(e, ecs_engine_errmsg(engine));
 		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): refill failed after %.1f ms: %s", e->label, e->image,
 			       ms, ecs_engine_errmsg(engine));
-		e->next_try = now_ms() + e->backoff;
+		e->next_try = ecs_clock_ms_f() + e->backoff;
 		e->backoff = e->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff * 2;
 	} else if (e->refused || e->image_id == NULL || strcmp(e->image_id, image_id) != 0 ||
 		   e->nwarm >= e->target || push_warm(pool, e, id, task_id) != 0) {
@@ -595,7 +588,7 @@ static void check_warm(ecs_pool *pool, ecs_engine *engine, char ***ids, size_t *
 {
 	const char *const filters[] = { ECS_LABEL_POOL };
 	ecs_container_info *list = NULL;
-	double t0 = now_ms();
+	double t0 = ecs_clock_ms_f();
 	unsigned int dead = 0;
 	size_t n = 0;
 	int rc;
@@ -659,7 +652,7 @@ static void *refill_thread(void *arg)
 			check_warm(pool, engine, &ids, &nids);
 		}
 		collect(pool, &ids, &nids);
-		e = pick(pool, now_ms(), &resolve_it);
+		e = pick(pool, ecs_clock_ms_f(), &resolve_it);
 		if (e != NULL && resolve_it)
 			resolve_entry(pool, engine, e, &ids, &nids);
 		else if (e != NULL)

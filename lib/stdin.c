@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <ecs/ecs.h>
+#include "clock.h"
 #include "engine_private.h"
 #include "http.h"
 #include "stream.h"
@@ -44,14 +45,14 @@ static void check_stopped(attach *a)
 	ecs_container_info info;
 	int rc;
 
-	if (ecs_stream_now_ms() < a->next_state_check)
+	if (ecs_clock_ms() < a->next_state_check)
 		return;
 	rc = ecs_container_inspect(&info, a->engine, a->id);
 	/* "created" will still run (a caller attaching before start): keep waiting for it. */
 	if (rc == ECS_ENOTFOUND || (rc == ECS_OK && !info.running && strcmp(info.status, "created") != 0))
 		a->peer_closed = 1;
 	ecs_container_info_clear(&info);
-	a->next_state_check = ecs_stream_now_ms() + STALL_CHECK_MS;
+	a->next_state_check = ecs_clock_ms() + STALL_CHECK_MS;
 }
 
 /*
@@ -72,7 +73,7 @@ static void check_peer(attach *a)
 /* Wait for @events, at most @cap_ms and never past the deadline: revents, 0, or -1. */
 static int wait_for(attach *a, short events, long cap_ms)
 {
-	long long left = a->deadline - ecs_stream_now_ms();
+	long long left = a->deadline - ecs_clock_ms();
 
 	if (left <= 0)
 		return 0;
@@ -100,7 +101,7 @@ static int send_all(attach *a, const unsigned char *p, size_t len)
 		if (ready < 0)
 			return ecs_engine_fail(a->engine, ECS_ERROR, "attach stdin: poll: %s", strerror(errno));
 		if (ready == 0) {
-			if (a->deadline - ecs_stream_now_ms() <= 0)
+			if (a->deadline - ecs_clock_ms() <= 0)
 				return ecs_engine_fail(a->engine, ECS_ETIMEDOUT, "attach stdin: timed out writing stdin");
 			check_stopped(a);
 			continue;
@@ -130,7 +131,7 @@ static int drain(attach *a)
 				return ECS_OK;
 			continue;
 		}
-		if (a->deadline - ecs_stream_now_ms() <= 0)
+		if (a->deadline - ecs_clock_ms() <= 0)
 			return ecs_engine_fail(a->engine, ECS_ETIMEDOUT,
 					"attach stdin: timed out: the process did not read all of its stdin");
 		check_stopped(a);
@@ -161,9 +162,9 @@ int ecs_container_send_stdin(ecs_engine *engine, const char *id, const void *dat
 	memset(&a, 0, sizeof(a));
 	a.engine = engine;
 	a.id = id;
-	a.deadline = ecs_stream_now_ms() + timeout_ms;
+	a.deadline = ecs_clock_ms() + timeout_ms;
 	/* Only a stall that outlasts the first check period is worth a request. */
-	a.next_state_check = ecs_stream_now_ms() + STALL_CHECK_MS;
+	a.next_state_check = ecs_clock_ms() + STALL_CHECK_MS;
 	esc = ecs_http_escape(id);
 	if (esc == NULL || asprintf(&path, "/containers/%s/attach?stream=1&stdin=1", esc) < 0) {
 		path = NULL;

@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 
 #include <ecs/ecs.h>
+#include "clock.h"
 #include "engine_private.h"
 #include "http.h"
 #include "stream.h"
@@ -47,14 +48,6 @@ struct ecs_stream {
 	sigset_t old_set;
 };
 
-long long ecs_stream_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int ecs_stream_fd(const ecs_stream *s)
 {
 	return (int)s->fd;
@@ -68,12 +61,12 @@ int ecs_stream_hung_up(const ecs_stream *s)
 int ecs_stream_wait(ecs_stream *s, short events, long timeout_ms)
 {
 	struct pollfd p = { .fd = s->fd, .events = events, .revents = 0 };
-	long long deadline = ecs_stream_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	long long deadline = ecs_clock_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
 	if ((events & POLLIN) && s->pending_off < s->pending_end)
 		return POLLIN;
 	for (;;) {
-		long long left = deadline - ecs_stream_now_ms();
+		long long left = deadline - ecs_clock_ms();
 		int n = poll(&p, 1, left > 0 ? (int)left : 0);
 
 		if (n > 0)
@@ -164,7 +157,7 @@ static int send_all(ecs_stream *s, const char *data, size_t len, long long deadl
 	while (len > 0) {
 		size_t n = 0;
 		int rc = ecs_stream_send(s, data, len, &n);
-		long long left = deadline - ecs_stream_now_ms();
+		long long left = deadline - ecs_clock_ms();
 
 		if (rc < 0)
 			return rc;
@@ -197,7 +190,7 @@ static long recv_some(ecs_stream *s, char *dst, size_t room, long long deadline)
 			return (long)n;
 		if (rc < 0)
 			return rc;
-		left = deadline - ecs_stream_now_ms();
+		left = deadline - ecs_clock_ms();
 		if (left <= 0)
 			return ecs_engine_fail(s->engine, ECS_ETIMEDOUT, "%s: timed out waiting for the engine", s->what);
 		ready = ecs_stream_wait(s, POLLIN | POLLRDHUP, (long)left);
@@ -286,7 +279,7 @@ static int read_answer(ecs_stream *s, long long deadline)
 static int connect_only(ecs_stream *s, long long deadline)
 {
 	ecs_engine *e = s->engine;
-	long long left = deadline - ecs_stream_now_ms();
+	long long left = deadline - ecs_clock_ms();
 	long connect_ms = e->opts.connect_timeout_ms;
 	CURLcode cc;
 

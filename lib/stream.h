@@ -20,9 +20,6 @@ typedef struct ecs_stream ecs_stream;
 /** ecs_stream_recv()/ecs_stream_send(): nothing can move now; poll and try again. */
 #define ECS_STREAM_AGAIN 1
 
-/** Monotonic milliseconds, the clock of every deadline here. */
-long long ecs_stream_now_ms(void);
-
 /**
  * ecs_stream_open - connect with the handle's settings (ecs_http_setup()),
  * negotiate the API version if nothing did yet, send
@@ -30,7 +27,7 @@ long long ecs_stream_now_ms(void);
  * the answer's headers. Bytes that came after the headers are kept for the
  * first ecs_stream_recv().
  * @path: "/containers/<escaped id>/attach?..." (unversioned).
- * @deadline_ms: ecs_stream_now_ms() value bounding the connect and the answer.
+ * @deadline_ms: ecs_clock_ms() value (clock.h) bounding the connect and the answer.
  * @what: names the exchange in error messages ("attach").
  * SIGPIPE is blocked on the calling thread until ecs_stream_close().
  * Returns 0; a refused upgrade as ecs_http_fail() maps its status

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <openssl/rand.h>
+#include "clock.h"
 
 #include <ecs/ecs.h>
 #include "backend.h"
@@ -30,14 +31,6 @@ static const ecs_backend *const backends[] = {
 };
 /* Deleting before returning (no reaper): tries, 100 ms then 200 ms apart. */
 #define SYNC_DELETE_ATTEMPTS 3
-
-double ecs_task_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
 
 static int task_id_valid(const char *id)
 {
@@ -258,7 +251,7 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	ecs_image_info image = { NULL, NULL, NULL };
 	const ecs_backend *backend;
 	ecs_backend_task bt;
-	double t0 = ecs_task_now_ms(), t;
+	double t0 = ecs_clock_ms_f(), t;
 	long timeout_ms;
 	int rc;
 
@@ -291,9 +284,9 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	/* pull */
 	if ((rc = ecs_task_cancelled(result, spec->cancel, ECS_TASK_PHASE_PULL)) != 0)
 		goto out;
-	t = ecs_task_now_ms();
+	t = ecs_clock_ms_f();
 	rc = ecs_task_image_ensure(result, engine, spec, &image);
-	result->timings.pull = ecs_task_now_ms() - t;
+	result->timings.pull = ecs_clock_ms_f() - t;
 	if (rc != 0)
 		goto out;
 
@@ -349,7 +342,7 @@ out:
 		ecs_engine_fail(engine, rc, "%s", result->error);
 	else
 		ecs_engine_clear_error(engine);
-	result->timings.total = ecs_task_now_ms() - t0;
+	result->timings.total = ecs_clock_ms_f() - t0;
 	return rc;
 }
 
