@@ -13,27 +13,20 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "ids.h"
 
 #define MAX_ID 64u
 
 struct ecs_instance {
-	char id[40];
+	char id[ECS_ID_SIZE];
 	char *path;
 	int fd;
 };
 
+/* An id names a file in the instance directory: never "." or "..". */
 static int id_valid(const char *id)
 {
-	size_t n = id != NULL ? strlen(id) : 0;
-
-	if (n == 0 || n > MAX_ID)
-		return 0;
-	for (const char *p = id; *p; p++) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '_' || *p == '.' || *p == '-'))
-			return 0;
-	}
-	return strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
+	return ecs_id_chars_ok(id, MAX_ID) && strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
 }
 
 static char *lock_path(const char *dir, const char *id)
@@ -84,7 +77,7 @@ int ecs_instance_claim(ecs_instance **out, const char *dir)
 	if (in == NULL)
 		return ECS_ENOMEM;
 	in->fd = -1;
-	if (ecs_task_id_generate(in->id, sizeof(in->id)) != 0)
+	if (ecs_id_generate(in->id, sizeof(in->id)) != 0)
 		goto fail;
 	in->path = lock_path(dir, in->id);
 	if (in->path == NULL) {

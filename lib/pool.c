@@ -20,9 +20,11 @@
 #include "container_private.h"
 #include "engine_private.h"
 #include "http.h"
+#include "ids.h"
 #include "json_util.h"
 #include "pool_private.h"
 #include "profile_private.h"
+#include "strvec.h"
 
 /* A fixed pool's reference is inspected again this often: a moved tag shows. */
 #define RESOLVE_EVERY_MS 5000.0
@@ -94,26 +96,6 @@ struct ecs_pool {
 
 /* ---- profiles */
 
-static void strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; v != NULL && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static int strv_dup(char ***out, const char *const *in, size_t n)
-{
-	*out = NULL;
-	if (n == 0)
-		return 0;
-	if ((*out = calloc(n, sizeof(char *))) == NULL)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (((*out)[i] = strdup(in[i])) == NULL)
-			return -1;
-	return 0;
-}
-
 static int str_dup(char **out, const char *s)
 {
 	*out = NULL;
@@ -122,8 +104,8 @@ static int str_dup(char **out, const char *s)
 
 static void profile_clear(owned_profile *o)
 {
-	strv_free(o->caps, o->p.cap_add_len);
-	strv_free(o->tmpfs, o->p.tmpfs_len);
+	ecs_strv_free(o->caps, o->p.cap_add_len);
+	ecs_strv_free(o->tmpfs, o->p.tmpfs_len);
 	free(o->network);
 	free(o->user);
 	free(o->runtime);
@@ -134,7 +116,7 @@ static int profile_copy(owned_profile *o, const ecs_sandbox_profile *p)
 {
 	memset(o, 0, sizeof(*o));
 	o->p = *p;
-	if (strv_dup(&o->caps, p->cap_add, p->cap_add_len) != 0 || strv_dup(&o->tmpfs, p->tmpfs, p->tmpfs_len) != 0 ||
+	if (ecs_strv_dup(&o->caps, p->cap_add, p->cap_add_len) != 0 || ecs_strv_dup(&o->tmpfs, p->tmpfs, p->tmpfs_len) != 0 ||
 	    str_dup(&o->network, p->network) != 0 || str_dup(&o->user, p->user) != 0 ||
 	    str_dup(&o->runtime, p->runtime) != 0) {
 		o->p.cap_add_len = o->caps ? p->cap_add_len : 0;
@@ -164,7 +146,7 @@ static void entry_free(entry *e)
 {
 	free(e->image);
 	free(e->image_id);
-	strv_free(e->entrypoint, e->entrypoint_len);
+	ecs_strv_free(e->entrypoint, e->entrypoint_len);
 	free(e->working_dir);
 	free(e->image_user);
 	profile_clear(&e->prof);
@@ -205,33 +187,27 @@ static unsigned int total_held(const ecs_pool *pool)
 }
 
 /* Move the warm containers out of @e (to be deleted outside the lock). */
-static void retire_warm(ecs_pool *pool, entry *e, char ***ids, size_t *nids)
+static void retire_warm(ecs_pool *pool, entry *e, ecs_strvec *ids)
 {
-	char **grown;
+	unsigned int moved = 0;
 
-	if (e->nwarm == 0)
-		return;
-	grown = realloc(*ids, (*nids + e->nwarm) * sizeof(char *));
-	if (grown == NULL)
-		return; /* keep them warm; the next round tries again */
-	*ids = grown;
-	for (unsigned int i = 0; i < e->nwarm; i++)
-		(*ids)[(*nids)++] = e->warm[i].id;
-	pool->stats.retired += e->nwarm;
-	pool->stats.warm -= e->nwarm;
-	e->nwarm = 0;
+	while (moved < e->nwarm && ecs_strvec_push(ids, e->warm[moved].id) == 0)
+		moved++;
+	/* out of memory: the rest stay warm; the next round tries again */
+	if (moved > 0 && moved < e->nwarm)
+		memmove(e->warm, e->warm + moved, (e->nwarm - moved) * sizeof(*e->warm));
+	e->nwarm -= moved;
+	pool->stats.retired += moved;
+	pool->stats.warm -= moved;
 }
 
 /* Keep no more warm than the target. */
-static void trim_warm(ecs_pool *pool, entry *e, char ***ids, size_t *nids)
+static void trim_warm(ecs_pool *pool, entry *e, ecs_strvec *ids)
 {
 	while (e->nwarm > e->target) {
-		char **grown = realloc(*ids, (*nids + 1) * sizeof(char *));
-
-		if (grown == NULL)
+		if (ecs_strvec_push(ids, e->warm[e->nwarm - 1].id) != 0)
 			return;
-		*ids = grown;
-		(*ids)[(*nids)++] = e->warm[--e->nwarm].id;
+		e->nwarm--;
 		pool->stats.retired++;
 		pool->stats.warm--;
 	}
@@ -244,7 +220,7 @@ static void set_error(entry *e, const char *msg)
 }
 
 /* Forget what is empty and unwanted; count the pools. */
-static void collect(ecs_pool *pool, char ***ids, size_t *nids)
+static void collect(ecs_pool *pool, ecs_strvec *ids)
 {
 	entry **pp = &pool->entries;
 	time_t now = time(NULL);
@@ -255,7 +231,7 @@ static void collect(ecs_pool *pool, char ***ids, size_t *nids)
 
 		if (!e->fixed && e->target > 0 && e->starting == 0 && e->last_used + (time_t)pool->idle_ttl_s < now)
 			e->target = 0;
-		trim_warm(pool, e, ids, nids);
+		trim_warm(pool, e, ids);
 		if (e->target == 0 && e->nwarm == 0 && e->starting == 0 && !e->resolving) {
 			*pp = e->next;
 			entry_free(e);
@@ -282,14 +258,13 @@ static void drop(ecs_pool *pool, ecs_engine *engine, const char *id)
 			       id, ecs_error_name(rc), ecs_engine_errmsg(engine));
 }
 
-static void drop_all(ecs_pool *pool, ecs_engine *engine, char **ids, size_t n, const char *why)
+static void drop_all(ecs_pool *pool, ecs_engine *engine, ecs_strvec *ids, const char *why)
 {
-	for (size_t i = 0; i < n; i++) {
-		ecs_engine_log(engine, ECS_LOG_INFO, "pool: container %.12s: retired (%s)", ids[i], why);
-		drop(pool, engine, ids[i]);
-		free(ids[i]);
+	for (size_t i = 0; i < ids->n; i++) {
+		ecs_engine_log(engine, ECS_LOG_INFO, "pool: container %.12s: retired (%s)", ids->v[i], why);
+		drop(pool, engine, ids->v[i]);
 	}
-	free(ids);
+	ecs_strvec_clear(ids);
 }
 
 /* What the image gives a fresh container besides its id, Entrypoint and WorkingDir. */
@@ -355,18 +330,17 @@ static int resolve(ecs_engine *engine, const char *image, char **id, char ***ent
 	if (config != NULL && json_object_object_get_ex(config, "Entrypoint", &ep) &&
 	    json_object_is_type(ep, json_type_array) && json_object_array_length(ep) > 0) {
 		size_t n = json_object_array_length(ep);
+		ecs_strvec v = ECS_STRVEC_INIT;
 
-		if ((*entrypoint = calloc(n, sizeof(char *))) == NULL)
-			goto out;
 		for (size_t i = 0; i < n; i++) {
 			const char *s = json_object_get_string(json_object_array_get_idx(ep, i));
 
-			if (((*entrypoint)[i] = strdup(s != NULL ? s : "")) == NULL) {
-				*entrypoint_len = i;
+			if (ecs_strvec_push_dup(&v, s != NULL ? s : "") != 0) {
+				ecs_strvec_clear(&v);
 				goto out;
 			}
 		}
-		*entrypoint_len = n;
+		ecs_strvec_take(&v, entrypoint, entrypoint_len);
 	}
 	rc = 0;
 out:
@@ -377,7 +351,7 @@ out:
 		free(*working_dir);
 		free(extra->user);
 		extra->user = NULL;
-		strv_free(*entrypoint, *entrypoint_len);
+		ecs_strv_free(*entrypoint, *entrypoint_len);
 		*id = *working_dir = NULL;
 		*entrypoint = NULL;
 		*entrypoint_len = 0;
@@ -412,7 +386,7 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 			return NULL;
 		}
 	}
-	if (ecs_task_id_generate(task_id, ECS_POOL_TASK_ID_SIZE) != 0) {
+	if (ecs_id_generate(task_id, ECS_POOL_TASK_ID_SIZE) != 0) {
 		ecs_engine_fail(engine, ECS_ERROR, "pool: cannot generate an id");
 		return NULL;
 	}
@@ -465,7 +439,7 @@ static entry *pick(ecs_pool *pool, double now, int *resolve_it)
 	return NULL;
 }
 
-static void resolve_entry(ecs_pool *pool, ecs_engine *engine, entry *e, char ***ids, size_t *nids)
+static void resolve_entry(ecs_pool *pool, ecs_engine *engine, entry *e, ecs_strvec *ids)
 {
 	/* a fixed pool follows its reference; an adaptive one is pinned to the id that missed */
 	const char *what = e->fixed || e->image_id == NULL ? e->image : e->image_id;
@@ -493,12 +467,12 @@ static void resolve_entry(ecs_pool *pool, ecs_engine *engine, entry *e, char ***
 	if (e->image_id != NULL && strcmp(e->image_id, id) != 0) {
 		ecs_engine_log(engine, ECS_LOG_INFO, "pool %s (%s): the image moved from %.19s to %.19s; retiring %u",
 			       e->label, e->image, e->image_id, id, e->nwarm);
-		retire_warm(pool, e, ids, nids);
+		retire_warm(pool, e, ids);
 	}
 	free(e->image_id);
 	free(e->working_dir);
 	free(e->image_user);
-	strv_free(e->entrypoint, e->entrypoint_len);
+	ecs_strv_free(e->entrypoint, e->entrypoint_len);
 	e->image_id = id;
 	e->working_dir = wd;
 	e->image_user = extra.user;
@@ -584,7 +558,7 @@ static int listed_running(const ecs_container_info *list, size_t n, const char *
  * someone killed them), so that tasks stop taking them. One list call; what
  * got warm while it ran is kept.
  */
-static void check_warm(ecs_pool *pool, ecs_engine *engine, char ***ids, size_t *nids)
+static void check_warm(ecs_pool *pool, ecs_engine *engine, ecs_strvec *ids)
 {
 	const char *const filters[] = { ECS_LABEL_POOL };
 	ecs_container_info *list = NULL;
@@ -605,15 +579,11 @@ static void check_warm(ecs_pool *pool, ecs_engine *engine, char ***ids, size_t *
 		unsigned int kept = 0;
 
 		for (unsigned int i = 0; i < e->nwarm; i++) {
-			char **grown;
-
 			if (e->warm[i].since >= t0 || listed_running(list, n, e->warm[i].id) ||
-			    (grown = realloc(*ids, (*nids + 1) * sizeof(char *))) == NULL) {
+			    ecs_strvec_push(ids, e->warm[i].id) != 0) {
 				e->warm[kept++] = e->warm[i];
 				continue;
 			}
-			*ids = grown;
-			(*ids)[(*nids)++] = e->warm[i].id;
 			pool->stats.retired++;
 			pool->stats.warm--;
 			dead++;
@@ -642,27 +612,26 @@ static void *refill_thread(void *arg)
 		return NULL;
 	pthread_mutex_lock(&pool->mu);
 	while (!pool->stopping) {
-		char **ids = NULL;
-		size_t nids = 0;
+		ecs_strvec ids = ECS_STRVEC_INIT;
 		int resolve_it;
 		entry *e;
 
 		if (pool->check_warm) {
 			pool->check_warm = 0;
-			check_warm(pool, engine, &ids, &nids);
+			check_warm(pool, engine, &ids);
 		}
-		collect(pool, &ids, &nids);
+		collect(pool, &ids);
 		e = pick(pool, ecs_clock_ms_f(), &resolve_it);
 		if (e != NULL && resolve_it)
-			resolve_entry(pool, engine, e, &ids, &nids);
+			resolve_entry(pool, engine, e, &ids);
 		else if (e != NULL)
 			refill_entry(pool, engine, e);
-		if (nids > 0) {
+		if (ids.n > 0) {
 			pthread_mutex_unlock(&pool->mu);
-			drop_all(pool, engine, ids, nids, "not wanted");
+			drop_all(pool, engine, &ids, "not wanted");
 			pthread_mutex_lock(&pool->mu);
 		} else {
-			free(ids);
+			ecs_strvec_clear(&ids);
 		}
 		if (e == NULL && !pool->stopping) {
 			struct timespec until;
@@ -808,7 +777,7 @@ int ecs_pool_take(ecs_pool_lease *out, ecs_pool *pool, const char *image_ref, co
 	if (match != NULL && match->nwarm > 0 && match != seen) {
 		rc = ECS_ENOMEM;
 		if ((out->image_id = strdup(match->image_id)) == NULL ||
-		    strv_dup(&out->entrypoint, (const char *const *)match->entrypoint, match->entrypoint_len) != 0)
+		    ecs_strv_dup(&out->entrypoint, (const char *const *)match->entrypoint, match->entrypoint_len) != 0)
 			goto out;
 		out->entrypoint_len = match->entrypoint_len;
 		out->container_id = match->warm[0].id;
@@ -849,8 +818,7 @@ out:
 void ecs_pool_refused(ecs_pool *pool, ecs_engine *engine, const char *image_id, const ecs_sandbox_profile *profile)
 {
 	char key[ECS_SANDBOX_KEY_SIZE];
-	char **ids = NULL;
-	size_t nids = 0;
+	ecs_strvec ids = ECS_STRVEC_INIT;
 
 	if (profile_key(key, profile) != 0)
 		return;
@@ -864,10 +832,10 @@ void ecs_pool_refused(ecs_pool *pool, ecs_engine *engine, const char *image_id, 
 			ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): its agents refuse its tasks; they run cold",
 				       e->label, e->image);
 		}
-		retire_warm(pool, e, &ids, &nids); /* one starting now is dropped when it is ready */
+		retire_warm(pool, e, &ids); /* one starting now is dropped when it is ready */
 	}
 	pthread_mutex_unlock(&pool->mu);
-	drop_all(pool, engine, ids, nids, "its agent refuses the tasks");
+	drop_all(pool, engine, &ids, "its agent refuses the tasks");
 }
 
 void ecs_pool_lease_clear(ecs_pool_lease *lease)
@@ -876,7 +844,7 @@ void ecs_pool_lease_clear(ecs_pool_lease *lease)
 		return;
 	free(lease->container_id);
 	free(lease->image_id);
-	strv_free(lease->entrypoint, lease->entrypoint_len);
+	ecs_strv_free(lease->entrypoint, lease->entrypoint_len);
 	memset(lease, 0, sizeof(*lease));
 }
 

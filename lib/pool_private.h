@@ -3,9 +3,10 @@
 #define ECS_POOL_PRIVATE_H
 
 #include <ecs/ecs.h>
+#include "ids.h"
 
 /* A generated task id (32 hex digits) and its NUL. */
-#define ECS_POOL_TASK_ID_SIZE 33
+#define ECS_POOL_TASK_ID_SIZE ECS_ID_SIZE
 
 /** A warm container handed to one task; everything owned, freed by ecs_pool_lease_clear(). */
 typedef struct {

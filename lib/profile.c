@@ -17,6 +17,7 @@
 
 #include <ecs/ecs.h>
 #include "engine_private.h"
+#include "ids.h"
 #include "json_util.h"
 #include "profile_private.h"
 
@@ -71,18 +72,10 @@ static int cap_index(const char *name)
 	return -1;
 }
 
+/* A user, group, network or runtime name: the id alphabet, not starting with '-' or '.'. */
 static int name_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n == 0 || n > ECS_SANDBOX_MAX_NAME)
-		return 0;
-	for (const char *p = s; *p; p++) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '_' || *p == '.' || *p == '-'))
-			return 0;
-	}
-	return s[0] != '-' && s[0] != '.';
+	return ecs_id_chars_ok(s, ECS_SANDBOX_MAX_NAME) && s[0] != '-' && s[0] != '.';
 }
 
 /* A part of user made only of digits is an id: within 0..ECS_SANDBOX_ID_MAX. */

@@ -10,6 +10,7 @@
 #include "engine_private.h"
 #include "http.h"
 #include "json_util.h"
+#include "strvec.h"
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -19,39 +20,34 @@ static int cmp_names(const void *a, const void *b)
 int ecs_engine_runtimes_from_info(ecs_engine_runtimes *out, json_object *info)
 {
 	ecs_engine_runtimes rt = { NULL, 0, NULL };
+	ecs_strvec names = ECS_STRVEC_INIT;
 	json_object *runtimes;
 	const char *def;
-	size_t n;
 	int rc = ECS_ENOMEM;
 
 	memset(out, 0, sizeof(*out));
 	runtimes = ecs_json_get_object(info, "Runtimes");
 	if (runtimes == NULL)
 		return ECS_EPROTO;
-	n = (size_t)json_object_object_length(runtimes);
-	if (n > 0) {
-		rt.names = calloc(n, sizeof(*rt.names));
-		if (rt.names == NULL)
-			goto fail;
-	}
 	json_object_object_foreach(runtimes, key, val) {
 		(void)val;
 		if (key[0] == '\0') {
 			rc = ECS_EPROTO;
 			goto fail;
 		}
-		if ((rt.names[rt.count] = strdup(key)) == NULL)
+		if (ecs_strvec_push_dup(&names, key) != 0)
 			goto fail;
-		rt.count++;
 	}
-	if (rt.count > 1)
-		qsort(rt.names, rt.count, sizeof(*rt.names), cmp_names);
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(*names.v), cmp_names);
+	ecs_strvec_take(&names, &rt.names, &rt.count);
 	def = ecs_json_get_string(info, "DefaultRuntime");
 	if ((rt.default_runtime = strdup(def != NULL ? def : "")) == NULL)
 		goto fail;
 	*out = rt;
 	return 0;
 fail:
+	ecs_strvec_clear(&names);
 	ecs_engine_runtimes_clear(&rt);
 	return rc;
 }
@@ -95,13 +91,9 @@ int ecs_engine_runtimes_has(const ecs_engine_runtimes *rt, const char *name)
 
 void ecs_engine_runtimes_clear(ecs_engine_runtimes *rt)
 {
-	size_t i;
-
 	if (rt == NULL)
 		return;
-	for (i = 0; i < rt->count; i++)
-		free(rt->names[i]);
-	free(rt->names);
+	ecs_strv_free(rt->names, rt->count);
 	free(rt->default_runtime);
 	memset(rt, 0, sizeof(*rt));
 }

@@ -14,6 +14,7 @@
 #include <ecs/ecs.h>
 #include "engine_private.h"
 #include "http.h"
+#include "ids.h"
 #include "json_util.h"
 #include "labels.h"
 #include "profile_private.h"
@@ -215,7 +216,7 @@ int ecs_swarm_config_create(char **id_out, char **name_out, ecs_engine *engine, 
 			    const void *data, size_t len, time_t deadline)
 {
 	json_object *body = NULL;
-	char suffix[33], name[64];
+	char suffix[ECS_ID_SIZE], name[64];
 	char *b64 = NULL;
 	int rc;
 
@@ -224,7 +225,7 @@ int ecs_swarm_config_create(char **id_out, char **name_out, ecs_engine *engine, 
 	*id_out = *name_out = NULL;
 	ecs_engine_clear_error(engine);
 	/* Names are unique in a swarm; a task id may be reused, so a fresh suffix. */
-	if (ecs_task_id_generate(suffix, sizeof(suffix)) != 0)
+	if (ecs_id_generate(suffix, sizeof(suffix)) != 0)
 		return ecs_engine_fail(engine, ECS_ERROR, "create config: no random bytes");
 	snprintf(name, sizeof(name), "ecs-stdin-%s", suffix);
 	b64 = base64(data, len);

@@ -12,12 +12,11 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/rand.h>
-#include "clock.h"
-
 #include <ecs/ecs.h>
+#include "clock.h"
 #include "backend.h"
 #include "engine_private.h"
+#include "ids.h"
 #include "image_private.h"
 #include "labels.h"
 #include "versioned.h"
@@ -31,20 +30,6 @@ static const ecs_backend *const backends[] = {
 };
 /* Deleting before returning (no reaper): tries, 100 ms then 200 ms apart. */
 #define SYNC_DELETE_ATTEMPTS 3
-
-static int task_id_valid(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n == 0 || n > ECS_TASK_MAX_ID)
-		return 0;
-	for (const char *p = id; *p; p++) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '_' || *p == '.' || *p == '-'))
-			return 0;
-	}
-	return 1;
-}
 
 /* Indexed by ecs_task_phase: the names logs and the HTTP API have always printed. */
 static const char *const phase_names[] = {
@@ -151,7 +136,7 @@ static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 	}
 	if ((unsigned)spec->pull_policy > ECS_PULL_NEVER)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "unknown pull policy");
-	if (spec->task_id != NULL && !task_id_valid(spec->task_id))
+	if (spec->task_id != NULL && !ecs_id_chars_ok(spec->task_id, ECS_TASK_MAX_ID))
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "task id must be 1-64 of [A-Za-z0-9_.-]");
 	if (spec->auth != NULL && (spec->auth->username == NULL || spec->auth->password == NULL))
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "credentials need a username and a password");
@@ -275,7 +260,7 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 		goto out;
 	if (spec->task_id != NULL)
 		snprintf(result->task_id, sizeof(result->task_id), "%s", spec->task_id);
-	else if (ecs_task_id_generate(result->task_id, sizeof(result->task_id)) != 0) {
+	else if (ecs_id_generate(result->task_id, sizeof(result->task_id)) != 0) {
 		rc = ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_ERROR, "cannot generate a task id");
 		goto out;
 	}
@@ -359,19 +344,8 @@ void ecs_task_result_clear(ecs_task_result *result)
 	memset(result, 0, sizeof(*result));
 }
 
+/* The public name of the ground floor's generator (ids.h). */
 int ecs_task_id_generate(char *buf, size_t size)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[16];
-
-	if (buf == NULL || size < 2 * sizeof(raw) + 1)
-		return ECS_ERROR;
-	if (RAND_bytes(raw, (int)sizeof(raw)) != 1)
-		return ECS_ERROR;
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		buf[2 * i] = hex[raw[i] >> 4];
-		buf[2 * i + 1] = hex[raw[i] & 0xf];
-	}
-	buf[2 * sizeof(raw)] = '\0';
-	return 0;
+	return ecs_id_generate(buf, size);
 }
