@@ -139,7 +139,7 @@ int ecs_capture_attach(ecs_capture **out, ecs_engine *engine, const char *id, in
 		size_t out_cap, size_t err_cap, long long deadline_ms)
 {
 	ecs_capture *c;
-	char *esc = NULL, *path = NULL;
+	char *path = NULL;
 	int rc;
 
 	*out = NULL;
@@ -149,17 +149,15 @@ int ecs_capture_attach(ecs_capture **out, ecs_engine *engine, const char *id, in
 	c->engine = engine;
 	ecs_demux_init(&c->demux, out_cap, err_cap);
 	c->stdin_done = !with_stdin;
-	esc = ecs_http_escape(id);
-	if (esc == NULL || asprintf(&path, "/containers/%s/attach?stream=1&stdout=1&stderr=1%s", esc,
-			with_stdin ? "&stdin=1" : "") < 0) {
-		path = NULL;
+	path = ecs_http_path("containers", id, with_stdin ? "/attach?stream=1&stdout=1&stderr=1&stdin=1"
+							 : "/attach?stream=1&stdout=1&stderr=1");
+	if (path == NULL) {
 		rc = ecs_engine_fail(engine, ECS_ENOMEM, "attach: out of memory");
 		goto out;
 	}
 	rc = ecs_stream_open(&c->stream, engine, path, deadline_ms, "attach");
 out:
 	free(path);
-	free(esc);
 	if (rc != ECS_OK) {
 		ecs_capture_free(c);
 		return rc;

@@ -32,20 +32,6 @@
 /* The engine refuses compression (the driver's default) with a single file. */
 #define LOG_COMPRESS "false"
 
-/* Build "/containers/<escaped id><suffix>"; NULL on ENOMEM. */
-static char *container_path(const char *id, const char *suffix)
-{
-	char *esc = ecs_http_escape(id);
-	char *path = NULL;
-
-	if (esc == NULL)
-		return NULL;
-	if (asprintf(&path, "/containers/%s%s", esc, suffix) < 0)
-		path = NULL;
-	free(esc);
-	return path;
-}
-
 /* Common argument check for the calls that take a container id. */
 static int check_id(ecs_engine *engine, const char *id, const char *what)
 {
@@ -55,6 +41,24 @@ static int check_id(ecs_engine *engine, const char *id, const char *what)
 	if (id == NULL || id[0] == '\0')
 		return ecs_engine_fail(engine, ECS_EINVAL, "%s: no container id", what);
 	return ECS_OK;
+}
+
+/*
+ * The bodiless request on container @id that every call below makes:
+ * "/containers/<escaped id><suffix>" into *@path (the caller frees it;
+ * @req borrows it). 0, or ECS_EINVAL / ECS_ENOMEM with the handle's message.
+ */
+static int container_request(ecs_http_request *req, char **path, ecs_engine *engine, const char *method,
+			     const char *id, const char *suffix, const char *what, long timeout_ms)
+{
+	int rc = check_id(engine, id, what);
+
+	*path = NULL;
+	if (rc == ECS_OK)
+		rc = ecs_http_object_request(req, path, engine, method, "containers", id, suffix, what);
+	if (rc == ECS_OK)
+		req->timeout_ms = timeout_ms;
+	return rc;
 }
 
 /*
@@ -357,17 +361,13 @@ int ecs_container_create_agent(char **id_out, ecs_engine *engine, const ecs_cont
 static int simple_call_within(ecs_engine *engine, const char *method, const char *id, const char *suffix,
 		const char *what, long ok_status, int ok_conflict, long timeout_ms)
 {
-	ecs_http_request req = { 0 };
+	ecs_http_request req;
 	ecs_http_response resp = { 0 };
 	char *path;
-	int rc;
+	int rc = container_request(&req, &path, engine, method, id, suffix, what, timeout_ms);
 
-	path = container_path(id, suffix);
-	if (path == NULL)
-		return ecs_engine_fail(engine, ECS_ENOMEM, "%s: out of memory", what);
-	req.method = method;
-	req.path = path;
-	req.timeout_ms = timeout_ms;
+	if (rc != ECS_OK)
+		return rc;
 	rc = ecs_http_do(engine, &req, &resp);
 	if (rc != ECS_OK)
 		goto out;
@@ -436,19 +436,13 @@ out:
 static int begin_call(ecs_http_async **out, ecs_engine *engine, const char *method, const char *id,
 		      const char *suffix, const char *what, long timeout_ms)
 {
-	ecs_http_request req = { 0 };
+	ecs_http_request req;
 	char *path;
-	int rc = check_id(engine, id, what);
+	int rc = container_request(&req, &path, engine, method, id, suffix, what, timeout_ms > 0 ? timeout_ms : 1);
 
 	*out = NULL;
 	if (rc != ECS_OK)
 		return rc;
-	path = container_path(id, suffix);
-	if (path == NULL)
-		return ecs_engine_fail(engine, ECS_ENOMEM, "%s: out of memory", what);
-	req.method = method;
-	req.path = path;
-	req.timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
 	rc = ecs_http_async_start(out, engine, &req);
 	free(path);
 	return rc;
@@ -507,7 +501,7 @@ int ecs_container_delete(ecs_engine *engine, const char *id)
 
 int ecs_container_wait(int *exit_code, ecs_engine *engine, const char *id, long timeout_ms, ecs_cancel *cancel)
 {
-	ecs_http_request req = { 0 };
+	ecs_http_request req;
 	json_object *answer = NULL, *error;
 	const char *message;
 	long long status;
@@ -522,13 +516,11 @@ int ecs_container_wait(int *exit_code, ecs_engine *engine, const char *id, long 
 		return rc;
 	if (timeout_ms < 0)
 		return ecs_engine_fail(engine, ECS_EINVAL, "wait for container: negative timeout");
-	path = container_path(id, "/wait");
-	if (path == NULL)
-		return ecs_engine_fail(engine, ECS_ENOMEM, "wait for container: out of memory");
-	req.method = "POST";
-	req.path = path;
 	/* One long request rather than polling; the transport turns the bound into ECS_ETIMEDOUT. */
-	req.timeout_ms = timeout_ms > 0 ? timeout_ms : -1;
+	rc = container_request(&req, &path, engine, "POST", id, "/wait", "wait for container",
+			       timeout_ms > 0 ? timeout_ms : -1);
+	if (rc != ECS_OK)
+		return rc;
 	req.cancel = cancel;
 	rc = ecs_http_json(engine, &req, "wait for container", &answer);
 	if (rc != ECS_OK)
@@ -629,15 +621,9 @@ int ecs_container_inspect_within(ecs_container_info *out, ecs_engine *engine, co
 		return ECS_EINVAL;
 	memset(out, 0, sizeof(*out));
 	memset(&info, 0, sizeof(info));
-	rc = check_id(engine, id, "inspect container");
+	rc = container_request(&req, &path, engine, "GET", id, "/json", "inspect container", timeout_ms);
 	if (rc != ECS_OK)
 		return rc;
-	path = container_path(id, "/json");
-	if (path == NULL)
-		return ecs_engine_fail(engine, ECS_ENOMEM, "inspect container: out of memory");
-	req.method = "GET";
-	req.path = path;
-	req.timeout_ms = timeout_ms;
 	rc = ecs_http_json(engine, &req, "inspect container", &answer);
 	if (rc != ECS_OK)
 		goto out;

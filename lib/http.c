@@ -528,6 +528,31 @@ char *ecs_http_escape(const char *s)
 	return copy;
 }
 
+char *ecs_http_path(const char *collection, const char *id, const char *suffix)
+{
+	char *esc = ecs_http_escape(id);
+	char *path = NULL;
+
+	if (esc == NULL)
+		return NULL;
+	if (asprintf(&path, "/%s/%s%s", collection, esc, suffix) < 0)
+		path = NULL;
+	free(esc);
+	return path;
+}
+
+int ecs_http_object_request(ecs_http_request *req, char **path, ecs_engine *engine, const char *method,
+			    const char *collection, const char *id, const char *suffix, const char *what)
+{
+	memset(req, 0, sizeof(*req));
+	*path = ecs_http_path(collection, id, suffix);
+	if (*path == NULL)
+		return ecs_engine_fail(engine, ECS_ENOMEM, "%s: out of memory", what);
+	req->method = method;
+	req->path = *path;
+	return 0;
+}
+
 /* "1.41" -> major 1, minor 41; -1 for anything else. */
 static int parse_api_version(const char *s, long *major, long *minor)
 {

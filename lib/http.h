@@ -138,4 +138,22 @@ int ecs_http_negotiate(ecs_engine *engine);
 /** URL-escape a path segment or query value; free() the result. NULL on ENOMEM. */
 char *ecs_http_escape(const char *s);
 
+/**
+ * The path of one engine object: "/<collection>/<escaped id><suffix>", e.g.
+ * ("containers", id, "/json"). The id is escaped whole ('/' too: the engine
+ * decodes the path before routing on it); @suffix is taken as it is.
+ * free() the result; NULL on ENOMEM.
+ */
+char *ecs_http_path(const char *collection, const char *id, const char *suffix);
+
+/**
+ * ecs_http_object_request - set @req up (zeroed first) as a bodiless
+ * @method on one object's path, ecs_http_path(@collection, @id, @suffix),
+ * which goes to *@path: @req borrows it, the caller frees it after the
+ * request. The caller sets whatever else the request needs (timeout, sink).
+ * Returns 0, or ECS_ENOMEM with "@what: out of memory" on the handle.
+ */
+int ecs_http_object_request(ecs_http_request *req, char **path, ecs_engine *engine, const char *method,
+			    const char *collection, const char *id, const char *suffix, const char *what);
+
 #endif

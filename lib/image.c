@@ -88,7 +88,7 @@ int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const char *image
 	ecs_http_request req = { 0 };
 	ecs_image_info info = { NULL, NULL, NULL };
 	json_object *answer = NULL, *digests;
-	char *name = NULL, *path = NULL;
+	char *path = NULL;
 	int rc;
 
 	if (out != NULL)
@@ -98,15 +98,9 @@ int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const char *image
 	ecs_engine_clear_error(engine);
 	if (image == NULL || image[0] == '\0')
 		return ecs_engine_fail(engine, ECS_EINVAL, "inspect image: no image name");
-	/* Escaped whole ('/' too): the engine decodes the path before routing on it. */
-	name = ecs_http_escape(image);
-	if (name == NULL || asprintf(&path, "/images/%s/json", name) < 0) {
-		path = NULL;
-		rc = ecs_engine_fail(engine, ECS_ENOMEM, "inspect image: out of memory");
+	rc = ecs_http_object_request(&req, &path, engine, "GET", "images", image, "/json", "inspect image");
+	if (rc != ECS_OK)
 		goto out;
-	}
-	req.method = "GET";
-	req.path = path;
 	rc = ecs_http_json(engine, &req, "inspect image", &answer);
 	if (rc != ECS_OK || out == NULL)
 		goto out;
@@ -140,7 +134,6 @@ out:
 	ecs_image_info_clear(&info);
 	json_object_put(answer);
 	free(path);
-	free(name);
 	return rc;
 }
 
@@ -444,7 +437,7 @@ int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char
 	ecs_image_ref ref = { NULL, NULL, NULL, NULL, ECS_IMAGE_REF_NAME };
 	json_object *answer = NULL, *desc;
 	const char *slot = NULL, *d;
-	char *name = NULL, *path = NULL, *header = NULL;
+	char *path = NULL, *header = NULL;
 	int rc;
 
 	if (digest != NULL)
@@ -457,10 +450,8 @@ int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char
 	rc = registry_request(&req, &ref, &header, &slot, engine, "distribution inspect", image, auth);
 	if (rc != ECS_OK)
 		goto out;
-	/* Escaped whole ('/' too): the engine decodes the path before routing on it. */
-	name = ecs_http_escape(image);
-	if (name == NULL || asprintf(&path, "/distribution/%s/json", name) < 0) {
-		path = NULL;
+	path = ecs_http_path("distribution", image, "/json");
+	if (path == NULL) {
 		rc = ecs_engine_fail(engine, ECS_ENOMEM, "distribution inspect %s: out of memory", image);
 		goto out;
 	}
@@ -495,7 +486,6 @@ out:
 		free(header);
 	}
 	free(path);
-	free(name);
 	ecs_image_ref_clear(&ref);
 	return rc;
 }

@@ -23,7 +23,7 @@ int ecs_container_logs(ecs_buffer *out, ecs_buffer *err, ecs_engine *engine, con
 	ecs_http_request req = { 0 };
 	ecs_http_response resp = { 0 };
 	ecs_demux demux;
-	char *esc = NULL, *path = NULL;
+	char *path = NULL;
 	int rc;
 
 	if (out == NULL || err == NULL)
@@ -37,14 +37,10 @@ int ecs_container_logs(ecs_buffer *out, ecs_buffer *err, ecs_engine *engine, con
 		return ecs_engine_fail(engine, ECS_EINVAL, "container logs: no container id");
 
 	ecs_demux_init(&demux, out_cap, err_cap);
-	esc = ecs_http_escape(id);
-	if (esc == NULL || asprintf(&path, "/containers/%s/logs?stdout=1&stderr=1", esc) < 0) {
-		path = NULL;
-		rc = ecs_engine_fail(engine, ECS_ENOMEM, "container logs: out of memory");
+	rc = ecs_http_object_request(&req, &path, engine, "GET", "containers", id, "/logs?stdout=1&stderr=1",
+				     "container logs");
+	if (rc != ECS_OK)
 		goto out;
-	}
-	req.method = "GET";
-	req.path = path;
 	/* Streamed through the splitter so a big log never sits in memory past the caps. */
 	req.sink = demux_sink;
 	req.sink_userdata = &demux;
@@ -73,6 +69,5 @@ out:
 	ecs_demux_clear(&demux);
 	ecs_http_response_clear(&resp);
 	free(path);
-	free(esc);
 	return rc;
 }

@@ -292,9 +292,9 @@ static int env_has_home(json_object *config)
 static int resolve(ecs_engine *engine, const char *image, char **id, char ***entrypoint, size_t *entrypoint_len,
 		   char **working_dir, image_extra *extra)
 {
-	ecs_http_request req = { 0 };
+	ecs_http_request req;
 	json_object *answer = NULL, *config = NULL, *ep = NULL;
-	char *esc = ecs_http_escape(image), *path = NULL;
+	char *path;
 	const char *wd;
 	int rc;
 
@@ -303,13 +303,9 @@ static int resolve(ecs_engine *engine, const char *image, char **id, char ***ent
 	*entrypoint_len = 0;
 	extra->user = NULL;
 	extra->has_home = 0;
-	if (esc == NULL || asprintf(&path, "/images/%s/json", esc) < 0) {
-		free(esc);
-		return ecs_engine_fail(engine, ECS_ENOMEM, "pool: out of memory");
-	}
-	free(esc);
-	req.method = "GET";
-	req.path = path;
+	rc = ecs_http_object_request(&req, &path, engine, "GET", "images", image, "/json", "pool");
+	if (rc != 0)
+		return rc;
 	rc = ecs_http_json(engine, &req, "inspect image", &answer);
 	free(path);
 	if (rc != 0)

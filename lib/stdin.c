@@ -144,7 +144,7 @@ static int drain(attach *a)
 int ecs_container_send_stdin(ecs_engine *engine, const char *id, const void *data, size_t len, long timeout_ms)
 {
 	attach a;
-	char *esc = NULL, *path = NULL;
+	char *path = NULL;
 	int rc;
 
 	if (engine == NULL)
@@ -165,9 +165,8 @@ int ecs_container_send_stdin(ecs_engine *engine, const char *id, const void *dat
 	a.deadline = ecs_clock_ms() + timeout_ms;
 	/* Only a stall that outlasts the first check period is worth a request. */
 	a.next_state_check = ecs_clock_ms() + STALL_CHECK_MS;
-	esc = ecs_http_escape(id);
-	if (esc == NULL || asprintf(&path, "/containers/%s/attach?stream=1&stdin=1", esc) < 0) {
-		path = NULL;
+	path = ecs_http_path("containers", id, "/attach?stream=1&stdin=1");
+	if (path == NULL) {
 		rc = ecs_engine_fail(engine, ECS_ENOMEM, "attach stdin: out of memory");
 		goto out;
 	}
@@ -183,6 +182,5 @@ int ecs_container_send_stdin(ecs_engine *engine, const char *id, const void *dat
 out:
 	ecs_stream_close(a.stream);
 	free(path);
-	free(esc);
 	return rc;
 }

@@ -33,20 +33,6 @@ static int put_string(json_object *obj, const char *key, const char *value)
 	return put(obj, key, json_object_new_string(value));
 }
 
-/* "/<what>/<escaped id><suffix>"; NULL on ENOMEM. */
-static char *object_path(const char *what, const char *id, const char *suffix)
-{
-	char *esc = ecs_http_escape(id);
-	char *path = NULL;
-
-	if (esc == NULL)
-		return NULL;
-	if (asprintf(&path, "/%s/%s%s", what, esc, suffix) < 0)
-		path = NULL;
-	free(esc);
-	return path;
-}
-
 /* Send a JSON @body; the answer's @key (malloc'd) into *@out. */
 static int post_for_id(char **out, ecs_engine *engine, const char *path, json_object *body, const char *key,
 		       const char *what)
@@ -80,7 +66,7 @@ static int post_for_id(char **out, ecs_engine *engine, const char *path, json_ob
 
 static int delete_object(ecs_engine *engine, const char *what, const char *id, const char *msg)
 {
-	ecs_http_request req = { 0 };
+	ecs_http_request req;
 	ecs_http_response resp = { 0 };
 	char *path;
 	int rc;
@@ -88,11 +74,9 @@ static int delete_object(ecs_engine *engine, const char *what, const char *id, c
 	if (engine == NULL || id == NULL || id[0] == '\0')
 		return ECS_EINVAL;
 	ecs_engine_clear_error(engine);
-	path = object_path(what, id, "");
-	if (path == NULL)
-		return ecs_engine_fail(engine, ECS_ENOMEM, "%s: out of memory", msg);
-	req.method = "DELETE";
-	req.path = path;
+	rc = ecs_http_object_request(&req, &path, engine, "DELETE", what, id, "", msg);
+	if (rc != 0)
+		return rc;
 	rc = ecs_http_do(engine, &req, &resp);
 	if (rc == 0 && !ecs_http_ok(&resp) && resp.status != 404)
 		rc = ecs_http_fail(engine, &resp, msg);
@@ -619,7 +603,7 @@ out:
 
 int ecs_swarm_node_get(char **hostname, int *lost, ecs_engine *engine, const char *node_id)
 {
-	ecs_http_request req = { 0 };
+	ecs_http_request req;
 	json_object *answer = NULL;
 	const char *state;
 	char *path;
@@ -630,11 +614,9 @@ int ecs_swarm_node_get(char **hostname, int *lost, ecs_engine *engine, const cha
 	*hostname = NULL;
 	*lost = 0;
 	ecs_engine_clear_error(engine);
-	path = object_path("nodes", node_id, "");
-	if (path == NULL)
-		return ecs_engine_fail(engine, ECS_ENOMEM, "inspect node: out of memory");
-	req.method = "GET";
-	req.path = path;
+	rc = ecs_http_object_request(&req, &path, engine, "GET", "nodes", node_id, "", "inspect node");
+	if (rc != 0)
+		return rc;
 	rc = ecs_http_json(engine, &req, "inspect node", &answer);
 	free(path);
 	if (rc != 0)
@@ -655,7 +637,7 @@ static int logs_sink(const char *data, size_t len, void *userdata)
 
 int ecs_swarm_task_logs(ecs_demux *d, ecs_engine *engine, const char *task_id)
 {
-	ecs_http_request req = { 0 };
+	ecs_http_request req;
 	ecs_http_response resp = { 0 };
 	char *path;
 	int rc;
@@ -664,11 +646,10 @@ int ecs_swarm_task_logs(ecs_demux *d, ecs_engine *engine, const char *task_id)
 		return ECS_EINVAL;
 	ecs_engine_clear_error(engine);
 	/* Never follow=1: on a finished task it may never end (engine-notes). */
-	path = object_path("tasks", task_id, "/logs?stdout=1&stderr=1&follow=0&timestamps=0");
-	if (path == NULL)
-		return ecs_engine_fail(engine, ECS_ENOMEM, "task logs: out of memory");
-	req.method = "GET";
-	req.path = path;
+	rc = ecs_http_object_request(&req, &path, engine, "GET", "tasks", task_id,
+				     "/logs?stdout=1&stderr=1&follow=0&timestamps=0", "task logs");
+	if (rc != 0)
+		return rc;
 	req.sink = logs_sink;
 	req.sink_userdata = d;
 	rc = ecs_http_do(engine, &req, &resp);
