@@ -38,22 +38,20 @@ static void pause_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* To the reaper ("service:ID", "config:ID"), or removed now. */
-static void dispose(ecs_engine *engine, ecs_reaper *reaper, const char *task_id, const char *prefix, const char *id)
+/* To the reaper, or removed now. */
+static void dispose(ecs_engine *engine, ecs_reaper *reaper, const char *task_id, const ecs_reap_kind *kind,
+		    const char *id)
 {
-	char item[160];
 	int rc;
 
 	if (id == NULL)
 		return;
-	snprintf(item, sizeof(item), "%s%s", prefix, id);
-	if (reaper != NULL && ecs_reaper_enqueue(reaper, item) == 0)
+	if (reaper != NULL && ecs_reaper_enqueue_kind(reaper, kind, id) == 0)
 		return;
-	rc = strcmp(prefix, ECS_SWARM_REAP_SERVICE) == 0 ? ecs_swarm_service_remove(engine, id)
-							 : ecs_swarm_config_remove(engine, id);
+	rc = kind->remove(engine, id);
 	if (rc != 0)
-		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: %s%.25s: remove failed (%s: %s); the sweep will remove it",
-			       task_id, prefix, id, ecs_error_name(rc), ecs_engine_errmsg(engine));
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: %s:%.25s: remove failed (%s: %s); the sweep will remove it",
+			       task_id, kind->name, id, ecs_error_name(rc), ecs_engine_errmsg(engine));
 }
 
 /* A create whose answer never came may have made the service: its task id label finds it. */
@@ -71,7 +69,7 @@ static void dispose_unacknowledged(ecs_engine *engine, ecs_reaper *reaper, const
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		dispose(engine, reaper, task_id, ECS_SWARM_REAP_SERVICE, list[i].id);
+		dispose(engine, reaper, task_id, &ecs_swarm_reap_service, list[i].id);
 	ecs_swarm_list_free(list, n);
 }
 
@@ -249,7 +247,7 @@ static int run_once(ecs_task_result *result, ecs_engine *engine, ecs_reaper *rea
 	}
 out:
 	ecs_swarm_task_clear(&task);
-	dispose(engine, reaper, result->task_id, ECS_SWARM_REAP_SERVICE, service_id);
+	dispose(engine, reaper, result->task_id, &ecs_swarm_reap_service, service_id);
 	free(service_id);
 	return rc;
 }
@@ -320,7 +318,7 @@ static int swarm_run(ecs_task_result *result, const ecs_backend_task *bt)
 		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: swarm node %s: container %.12s: exit %d%s",
 			       result->task_id, result->node ? result->node : "?", container, result->exit_code,
 			       result->timed_out ? " (timed out)" : "");
-	dispose(engine, bt->reaper, result->task_id, ECS_SWARM_REAP_CONFIG, config_id);
+	dispose(engine, bt->reaper, result->task_id, &ecs_swarm_reap_config, config_id);
 	free(config_id);
 	free(config_name);
 	return rc;

@@ -15,8 +15,9 @@
 #include <time.h>
 
 #include <ecs/ecs.h>
+#include "clock.h"
 #include "engine_private.h"
-#include "swarm.h"
+#include "reaper_private.h"
 
 #define DEFAULT_MIN_AGE_S 60u
 #define DEFAULT_MAX_ATTEMPTS 8u
@@ -28,6 +29,7 @@
 #define RETRY_CAP_MS 10000L
 
 struct item {
+	const ecs_reap_kind *kind;
 	char *id;
 	unsigned int attempts;
 	struct timespec enqueued;
@@ -77,34 +79,7 @@ struct ecs_reaper {
 	ecs_reaper_stats stats;
 };
 
-static struct timespec mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts;
-}
-
-static struct timespec ts_add_ms(struct timespec ts, long ms)
-{
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
-static int ts_before(struct timespec a, struct timespec b)
-{
-	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
-}
-
-static double ms_between(struct timespec a, struct timespec b)
-{
-	return (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
-}
+const ecs_reap_kind ecs_reap_container = { "container", ecs_container_delete };
 
 static long backoff_ms(const ecs_reaper *r, unsigned int attempts)
 {
@@ -151,7 +126,7 @@ static void delayed_insert(ecs_reaper *r, struct item *it)
 {
 	struct item **pp = &r->delayed.head;
 
-	while (*pp != NULL && !ts_before(it->next_try, (*pp)->next_try))
+	while (*pp != NULL && !ecs_clock_before(it->next_try, (*pp)->next_try))
 		pp = &(*pp)->next;
 	it->next = *pp;
 	*pp = it;
@@ -164,7 +139,7 @@ static struct item *take_due(ecs_reaper *r, struct timespec now)
 {
 	struct item *it = fifo_pop(&r->ready);
 
-	if (it == NULL && r->delayed.head != NULL && !ts_before(now, r->delayed.head->next_try))
+	if (it == NULL && r->delayed.head != NULL && !ecs_clock_before(now, r->delayed.head->next_try))
 		it = fifo_pop(&r->delayed);
 	return it;
 }
@@ -173,19 +148,6 @@ static void signal_idle_if(ecs_reaper *r)
 {
 	if (r->queued == 0 && r->inflight == 0)
 		pthread_cond_broadcast(&r->idle);
-}
-
-/* A container, or a Swarm service or config by its prefix (ecs/reaper.h). */
-static int delete_object(ecs_engine *engine, const char *id)
-{
-	static const size_t ns = sizeof(ECS_SWARM_REAP_SERVICE) - 1, nc = sizeof(ECS_SWARM_REAP_CONFIG) - 1;
-
-	if (strncmp(id, ECS_SWARM_REAP_SERVICE, ns) == 0)
-		return ecs_swarm_service_remove(engine, id + ns);
-	/* A config stays in use until its service's task is gone: 400 until then, retried. */
-	if (strncmp(id, ECS_SWARM_REAP_CONFIG, nc) == 0)
-		return ecs_swarm_config_remove(engine, id + nc);
-	return ecs_container_delete(engine, id);
 }
 
 /* Called with mu held; drops it around the engine call. */
@@ -198,29 +160,31 @@ static void delete_one(struct worker *w, struct item *it)
 
 	r->inflight++;
 	pthread_mutex_unlock(&r->mu);
-	t0 = mono_now();
-	rc = delete_object(w->engine, it->id);
-	t1 = mono_now();
+	t0 = ecs_clock_now();
+	rc = it->kind->remove(w->engine, it->id);
+	t1 = ecs_clock_now();
 	it->attempts++;
 	if (rc == 0) {
 		ecs_log_to(r->log, r->log_userdata, ECS_LOG_DEBUG,
-			   "reaper: container %.12s deleted in %.1f ms (%.1f ms after it was handed over)",
-			   it->id, ms_between(t0, t1), ms_between(it->enqueued, t1));
+			   "reaper: %s %.12s deleted in %.1f ms (%.1f ms after it was handed over)", it->kind->name,
+			   it->id, ecs_clock_ms_between(t0, t1), ecs_clock_ms_between(it->enqueued, t1));
 	} else if (rc == ECS_ENOTFOUND) {
-		ecs_log_to(r->log, r->log_userdata, ECS_LOG_DEBUG, "reaper: container %.12s already gone", it->id);
+		ecs_log_to(r->log, r->log_userdata, ECS_LOG_DEBUG, "reaper: %s %.12s already gone", it->kind->name,
+			   it->id);
 	} else if (it->attempts >= r->max_attempts) {
 		ecs_log_to(r->log, r->log_userdata, ECS_LOG_ERROR,
-			   "reaper: container %.12s: giving up after %u attempts (%s: %s); the sweep will find it",
-			   it->id, it->attempts, ecs_error_name(rc), ecs_engine_errmsg(w->engine));
+			   "reaper: %s %.12s: giving up after %u attempts (%s: %s); the sweep will find it",
+			   it->kind->name, it->id, it->attempts, ecs_error_name(rc), ecs_engine_errmsg(w->engine));
 	} else {
 		ecs_log_to(r->log, r->log_userdata, ECS_LOG_WARN,
-			   "reaper: container %.12s: delete attempt %u failed (%s: %s); retrying in %ld ms", it->id,
-			   it->attempts, ecs_error_name(rc), ecs_engine_errmsg(w->engine), backoff_ms(r, it->attempts));
+			   "reaper: %s %.12s: delete attempt %u failed (%s: %s); retrying in %ld ms", it->kind->name,
+			   it->id, it->attempts, ecs_error_name(rc), ecs_engine_errmsg(w->engine),
+			   backoff_ms(r, it->attempts));
 	}
 	pthread_mutex_lock(&r->mu);
 	r->inflight--;
 	if (rc == 0 || rc == ECS_ENOTFOUND) {
-		latency = ms_between(it->enqueued, t1);
+		latency = ecs_clock_ms_between(it->enqueued, t1);
 		r->queued--;
 		r->stats.deleted++;
 		r->stats.latency_ms_sum += latency;
@@ -233,7 +197,7 @@ static void delete_one(struct worker *w, struct item *it)
 		item_free(it);
 	} else {
 		r->stats.retries++;
-		it->next_try = ts_add_ms(mono_now(), backoff_ms(r, it->attempts));
+		it->next_try = ecs_clock_add_ms(ecs_clock_now(), backoff_ms(r, it->attempts));
 		delayed_insert(r, it);
 		pthread_cond_signal(&r->work);  /* a sleeper may need an earlier wake-up */
 	}
@@ -262,14 +226,14 @@ static void sweep_once(struct worker *w)
 	r->stats.sweeps++;
 	r->stats.swept += n;
 	if (r->sweep_interval_s > 0)
-		r->next_sweep = ts_add_ms(mono_now(), (long)r->sweep_interval_s * 1000L);
+		r->next_sweep = ecs_clock_add_ms(ecs_clock_now(), (long)r->sweep_interval_s * 1000L);
 	signal_idle_if(r);
 }
 
 static int sweep_due(const ecs_reaper *r, struct timespec now)
 {
 	return !r->stopping && !r->sweeping &&
-	       (r->sweep_requested || (r->sweep_interval_s > 0 && !ts_before(now, r->next_sweep)));
+	       (r->sweep_requested || (r->sweep_interval_s > 0 && !ecs_clock_before(now, r->next_sweep)));
 }
 
 static void *reaper_main(void *arg)
@@ -279,13 +243,13 @@ static void *reaper_main(void *arg)
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		struct timespec now = mono_now(), wake;
+		struct timespec now = ecs_clock_now(), wake;
 		int have_wake = 0;
 		struct item *it;
 
 		/* Items another thread is deleting are that thread's to finish. */
 		if (r->stopping && ((r->ready.head == NULL && r->delayed.head == NULL) ||
-				    !ts_before(now, r->drain_deadline)))
+				    !ecs_clock_before(now, r->drain_deadline)))
 			break;
 		if (sweep_due(r, now)) {
 			r->sweep_requested = 0;
@@ -302,11 +266,11 @@ static void *reaper_main(void *arg)
 			have_wake = 1;
 		}
 		if (r->stopping) {
-			if (!have_wake || ts_before(r->drain_deadline, wake))
+			if (!have_wake || ecs_clock_before(r->drain_deadline, wake))
 				wake = r->drain_deadline;
 			have_wake = 1;
 		} else if (r->sweep_interval_s > 0 && !r->sweeping) {
-			if (!have_wake || ts_before(r->next_sweep, wake))
+			if (!have_wake || ecs_clock_before(r->next_sweep, wake))
 				wake = r->next_sweep;
 			have_wake = 1;
 		}
@@ -323,7 +287,7 @@ static void *reaper_main(void *arg)
 			r->queued--;
 			r->stats.failed++;
 			ecs_log_to(r->log, r->log_userdata, ECS_LOG_ERROR,
-				   "reaper: container %.12s left behind at shutdown (drain timed out)", it->id);
+				   "reaper: %s %.12s left behind at shutdown (drain timed out)", it->kind->name, it->id);
 			item_free(it);
 		}
 	}
@@ -366,7 +330,7 @@ static void stop_and_join(ecs_reaper *r, long drain_ms)
 {
 	pthread_mutex_lock(&r->mu);
 	r->stopping = 1;
-	r->drain_deadline = ts_add_ms(mono_now(), drain_ms);
+	r->drain_deadline = ecs_clock_add_ms(ecs_clock_now(), drain_ms);
 	pthread_cond_broadcast(&r->work);
 	pthread_mutex_unlock(&r->mu);
 	for (unsigned int i = 0; i < r->nworkers; i++)
@@ -430,7 +394,7 @@ int ecs_reaper_new(ecs_reaper **out, const ecs_reaper_options *opts)
 		goto fail;
 	have_idle = 1;
 	/* The start-up sweep is the caller's (ecs_sweep before any task runs). */
-	r->next_sweep = ts_add_ms(mono_now(), (long)r->sweep_interval_s * 1000L);
+	r->next_sweep = ecs_clock_add_ms(ecs_clock_now(), (long)r->sweep_interval_s * 1000L);
 	for (unsigned int i = 0; i < nworkers; i++) {
 		pthread_mutex_lock(&r->mu);
 		r->running++;
@@ -453,19 +417,25 @@ fail:
 
 int ecs_reaper_enqueue(ecs_reaper *reaper, const char *container_id)
 {
+	return ecs_reaper_enqueue_kind(reaper, &ecs_reap_container, container_id);
+}
+
+int ecs_reaper_enqueue_kind(ecs_reaper *reaper, const ecs_reap_kind *kind, const char *id)
+{
 	struct item *it;
 
-	if (reaper == NULL || container_id == NULL || container_id[0] == '\0')
+	if (reaper == NULL || kind == NULL || id == NULL || id[0] == '\0')
 		return ECS_EINVAL;
 	it = calloc(1, sizeof(*it));
 	if (it == NULL)
 		return ECS_ENOMEM;
-	it->id = strdup(container_id);
+	it->kind = kind;
+	it->id = strdup(id);
 	if (it->id == NULL) {
 		free(it);
 		return ECS_ENOMEM;
 	}
-	it->enqueued = mono_now();
+	it->enqueued = ecs_clock_now();
 	it->next_try = it->enqueued;
 	pthread_mutex_lock(&reaper->mu);
 	if (reaper->stopping) {
@@ -514,7 +484,7 @@ int ecs_reaper_wait_idle(ecs_reaper *reaper, long timeout_ms)
 
 	if (reaper == NULL)
 		return 0;
-	deadline = ts_add_ms(mono_now(), timeout_ms > 0 ? timeout_ms : 0);
+	deadline = ecs_clock_add_ms(ecs_clock_now(), timeout_ms > 0 ? timeout_ms : 0);
 	pthread_mutex_lock(&reaper->mu);
 	while (reaper->queued > 0 || reaper->inflight > 0) {
 		if (pthread_cond_timedwait(&reaper->idle, &reaper->mu, &deadline) == ETIMEDOUT) {

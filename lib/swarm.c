@@ -196,6 +196,9 @@ static char *base64(const unsigned char *data, size_t len)
 	return out;
 }
 
+const ecs_reap_kind ecs_swarm_reap_service = { "service", ecs_swarm_service_remove };
+const ecs_reap_kind ecs_swarm_reap_config = { "config", ecs_swarm_config_remove };
+
 int ecs_swarm_config_create(char **id_out, char **name_out, ecs_engine *engine, const char *task_id,
 			    const void *data, size_t len, time_t deadline)
 {

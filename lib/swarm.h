@@ -23,6 +23,7 @@
 #include <ecs/ecs.h>
 
 #include "demux.h"
+#include "reaper_private.h"
 
 /* Where a task's stdin is mounted (a config object, read-only, mode 0444). */
 #define ECS_SWARM_STDIN_PATH "/ecs-stdin"
@@ -31,9 +32,13 @@
  * overlay network (no gateway, no route out), made on first use.
  */
 #define ECS_SWARM_ISOLATED_NETWORK "ecs-isolated"
-/* Prefixes ecs_reaper_enqueue() takes for a Swarm service or config (see ecs/reaper.h). */
-#define ECS_SWARM_REAP_SERVICE "service:"
-#define ECS_SWARM_REAP_CONFIG "config:"
+/*
+ * What the reaper deletes for the Swarm backend (ecs_reaper_enqueue_kind()):
+ * services, and stdin configs (which stay in use, and are refused, until
+ * their service's task is gone: retried with the reaper's backoff).
+ */
+extern const ecs_reap_kind ecs_swarm_reap_service;
+extern const ecs_reap_kind ecs_swarm_reap_config;
 
 /**
  * What the service runs. Everything is borrowed.

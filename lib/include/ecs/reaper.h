@@ -119,8 +119,6 @@ ECS_EXTERN int ecs_reaper_new(ecs_reaper **out, const ecs_reaper_options *opts);
 
 /**
  * ecs_reaper_enqueue - hand a container over for deletion (the id is copied).
- * "service:ID" and "config:ID" name a Swarm service or config on the
- * reaper's engine (a manager) instead: the Swarm backend's deferred deletion.
  * Thread-safe. Returns 0, ECS_ENOMEM, or ECS_ECANCELED when the reaper is
  * shutting down (the caller should then delete it itself).
  */
