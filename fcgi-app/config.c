@@ -23,6 +23,7 @@
 #include <ecs/ecs.h>
 
 #include "conf.h"
+#include "value.h"
 #include "image_match.h"
 #include "registries.h"
 #include "sandbox.h"
@@ -204,108 +205,6 @@ static int ini_error(const char *fmt, ...)
 	return n;
 }
 
-/* ---- value parsers */
-
-int config_parse_uint(long long *out, const char *s, long long min, long long max)
-{
-	char *end;
-	long long v;
-
-	if (s == NULL || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int config_parse_size(int64_t *out, const char *s)
-{
-	static const struct { const char *suffix; int64_t mult; } units[] = {
-		{ "", 1 }, { "b", 1 },
-		{ "k", 1024 }, { "kb", 1024 }, { "kib", 1024 },
-		{ "m", 1024 * 1024 }, { "mb", 1024 * 1024 }, { "mib", 1024 * 1024 },
-		{ "g", 1024LL * 1024 * 1024 }, { "gb", 1024LL * 1024 * 1024 }, { "gib", 1024LL * 1024 * 1024 },
-	};
-	char *end;
-	long long v;
-	size_t i;
-
-	if (s == NULL || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || v < 0)
-		return -1;
-	while (*end == ' ')
-		end++;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcasecmp(end, units[i].suffix) == 0) {
-			if (v > INT64_MAX / units[i].mult)
-				return -1;
-			*out = (int64_t)v * units[i].mult;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int parse_cpus(double *out, const char *s)
-{
-	char *end;
-	double v;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || !(v >= 0.0) || v > 1024.0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* Split on spaces/commas into a fresh NULL-free array. */
-int config_split_words(char ***out, size_t *len, const char *s)
-{
-	char *copy = strdup(s), *save = NULL, *w;
-	char **v = NULL;
-	size_t n = 0;
-
-	*out = NULL;
-	*len = 0;
-	if (copy == NULL)
-		return -2;
-	for (w = strtok_r(copy, " \t,", &save); w != NULL; w = strtok_r(NULL, " \t,", &save)) {
-		char **nv = realloc(v, (n + 1) * sizeof(*v));
-
-		if (nv == NULL || (nv[n] = strdup(w)) == NULL) {
-			if (nv != NULL)
-				v = nv;
-			while (n > 0)
-				free(v[--n]);
-			free(v);
-			free(copy);
-			return -2;
-		}
-		v = nv;
-		n++;
-	}
-	free(copy);
-	*out = v;
-	*len = n;
-	return 0;
-}
-
-void config_free_words(char **v, size_t n)
-{
-	while (n > 0)
-		free(v[--n]);
-	free(v);
-}
-
 const char *config_auth_name(auth_mode m)
 {
 	switch (m) {
@@ -365,10 +264,10 @@ config *config_defaults(void)
 	c->instance_dir = strdup(ECS_INSTANCE_DIR_DEFAULT);
 	c->shutdown_grace_s = 30;
 	if (c->endpoint == NULL || c->default_network == NULL ||
-	    config_split_words(&c->allowed_networks, &c->allowed_networks_len, "none bridge") != 0 ||
-	    registries_defaults(c) != 0 ||
+	    value_split_words(&c->allowed_networks, &c->allowed_networks_len, "none bridge") != 0 ||
+	    registries_defaults(c) != 0 || registries_finish(c) != 0 ||
 	    /* gVisor is stricter than any default runtime: asking for it never loosens. */
-	    config_split_words(&c->sandbox.allowed_runtimes, &c->sandbox.allowed_runtimes_len, "runsc") != 0) {
+	    value_split_words(&c->sandbox.allowed_runtimes, &c->sandbox.allowed_runtimes_len, "runsc") != 0) {
 		config_free(c);
 		return NULL;
 	}
@@ -388,10 +287,11 @@ void config_free(config *c)
 	free(c->engine_cert_file);
 	free(c->engine_key_file);
 	free(c->default_network);
-	config_free_words(c->allowed_networks, c->allowed_networks_len);
+	value_free_words(c->allowed_networks, c->allowed_networks_len);
 	for (i = 0; i < c->clients_len; i++) {
 		free(c->clients[i].name);
-		config_free_words(c->clients[i].images, c->clients[i].images_len);
+		image_parts_free_array(c->clients[i].patterns, c->clients[i].images_len);
+		value_free_words(c->clients[i].images, c->clients[i].images_len);
 		sandbox_conf_clear(&c->clients[i].sandbox);
 	}
 	sandbox_conf_clear(&c->sandbox);
@@ -421,7 +321,7 @@ static int parse_client_tasks(int *out, const char *v, char *why, size_t whylen)
 {
 	long long n;
 
-	if (config_parse_uint(&n, v, 0, 4096) != 0)
+	if (value_parse_uint(&n, v, 0, 4096) != 0)
 		BAD("expected a number of tasks between 0 (no cap) and 4096");
 	*out = (int)n;
 	return 0;
@@ -445,14 +345,14 @@ static int parse_limit(int64_t *out, const char *v, int is_size, int64_t min, in
 	if (strcmp(v, "0") == 0)
 		BAD("0 is not a limit (it used to mean none): write unlimited, or leave the key out for the default");
 	if (is_size) {
-		if (config_parse_size(&sz, v) != 0 || sz < min || sz > max) {
+		if (value_parse_size(&sz, v) != 0 || sz < min || sz > max) {
 			snprintf(why, whylen, "expected a size %s, such as 512M, or unlimited", range);
 			return -1;
 		}
 		*out = sz;
 		return 0;
 	}
-	if (config_parse_uint(&n, v, min, max) != 0) {
+	if (value_parse_uint(&n, v, min, max) != 0) {
 		snprintf(why, whylen, "expected a whole number %s, or unlimited", range);
 		return -1;
 	}
@@ -466,7 +366,7 @@ static int apply_cap(limit_caps *caps, const char *key, const char *v, char *why
 	long long n;
 
 	if (strcmp(key, "max_timeout") == 0) {
-		if (config_parse_uint(&n, v, 1, 86400) != 0)
+		if (value_parse_uint(&n, v, 1, 86400) != 0)
 			BAD("expected whole seconds between 1 and 86400");
 		caps->max_timeout_s = (long)n;
 	} else if (strcmp(key, "max_memory") == 0) {
@@ -477,7 +377,7 @@ static int apply_cap(limit_caps *caps, const char *key, const char *v, char *why
 			caps->max_cpus = LIMIT_UNLIMITED;
 			return 0;
 		}
-		if (parse_cpus(&caps->max_cpus, v) != 0 || caps->max_cpus < 0.01)
+		if (value_parse_cpus(&caps->max_cpus, v) != 0 || caps->max_cpus < 0.01)
 			BAD("expected a number of CPUs from 0.01 to 1024, such as 1.5, or unlimited");
 	} else if (strcmp(key, "max_pids") == 0) {
 		return parse_limit(&caps->max_pids, v, 0, ECS_SANDBOX_PIDS_MIN, ECS_SANDBOX_PIDS_MAX,
@@ -528,15 +428,15 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 			BAD("expected unix:///path, http://host:port or https://host:port");
 		return set_str(&c->endpoint, v);
 	} else if (strcmp(key, "docker_remote_api_connect_timeout") == 0) {
-		if (config_parse_uint(&n, v, 1, 600000) != 0)
+		if (value_parse_uint(&n, v, 1, 600000) != 0)
 			BAD("expected milliseconds between 1 and 600000");
 		c->connect_timeout_ms = (long)n;
 	} else if (strcmp(key, "docker_remote_api_request_timeout") == 0) {
-		if (config_parse_uint(&n, v, 1, 3600000) != 0)
+		if (value_parse_uint(&n, v, 1, 3600000) != 0)
 			BAD("expected milliseconds between 1 and 3600000");
 		c->request_timeout_ms = (long)n;
 	} else if (strcmp(key, "max_concurrent_executing_http_requests") == 0) {
-		if (config_parse_uint(&n, v, 1, 4096) != 0)
+		if (value_parse_uint(&n, v, 1, 4096) != 0)
 			BAD("expected a number of workers between 1 and 4096");
 		c->workers = (int)n;
 	} else if (strcmp(key, "max_client_tasks") == 0) {
@@ -553,26 +453,22 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 		else
 			BAD("expected client-cert, basic, client-cert+basic or none");
 	} else if (strcmp(key, "trusted_probe") == 0) {
-		if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0 || strcasecmp(v, "true") == 0)
-			c->trusted_probe = 1;
-		else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "off") == 0 || strcasecmp(v, "false") == 0)
-			c->trusted_probe = 0;
-		else
+		if (value_parse_bool(&c->trusted_probe, v) != 0)
 			BAD("expected yes or no");
 	} else if (strcmp(key, "engine_check_interval") == 0) {
-		if (config_parse_uint(&n, v, 0, 3600) != 0)
+		if (value_parse_uint(&n, v, 0, 3600) != 0)
 			BAD("expected whole seconds between 0 (no background check) and 3600");
 		c->engine_check_interval_s = (unsigned int)n;
 	} else if (strcmp(key, "body_limit") == 0) {
-		if (config_parse_size(&sz, v) != 0 || sz < 64 || sz > 64 * 1024 * 1024)
+		if (value_parse_size(&sz, v) != 0 || sz < 64 || sz > 64 * 1024 * 1024)
 			BAD("expected a size between 64 and 64M, such as 5K");
 		c->body_limit = (size_t)sz;
 	} else if (strcmp(key, "default_timeout") == 0) {
-		if (config_parse_uint(&n, v, 1, 86400) != 0)
+		if (value_parse_uint(&n, v, 1, 86400) != 0)
 			BAD("expected whole seconds between 1 and 86400");
 		c->default_timeout_s = (long)n;
 	} else if (strcmp(key, "stdout_cap") == 0 || strcmp(key, "stderr_cap") == 0) {
-		if (config_parse_size(&sz, v) != 0 || sz < 1 || sz > 256 * 1024 * 1024)
+		if (value_parse_size(&sz, v) != 0 || sz < 1 || sz > 256 * 1024 * 1024)
 			BAD("expected a size between 1 and 256M, such as 1M");
 		if (key[3] == 'o')
 			c->stdout_cap = (size_t)sz;
@@ -595,7 +491,7 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 		else
 			BAD("expected local or swarm");
 	} else if (strcmp(key, "pull_timeout") == 0) {
-		if (config_parse_uint(&n, v, 1, 86400) != 0)
+		if (value_parse_uint(&n, v, 1, 86400) != 0)
 			BAD("expected whole seconds between 1 and 86400");
 		c->pull_timeout_s = (long)n;
 	} else if (strcmp(key, "default_network") == 0) {
@@ -606,16 +502,16 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 		char **w;
 		size_t wl, i;
 
-		if (config_split_words(&w, &wl, v) != 0)
+		if (value_split_words(&w, &wl, v) != 0)
 			return -2;
 		for (i = 0; i < wl; i++)
 			if (strcmp(w[i], "none") != 0 && strcmp(w[i], "bridge") != 0)
 				break;
 		if (wl == 0 || i < wl) {
-			config_free_words(w, wl);
+			value_free_words(w, wl);
 			BAD("expected a list of none and/or bridge");
 		}
-		config_free_words(c->allowed_networks, c->allowed_networks_len);
+		value_free_words(c->allowed_networks, c->allowed_networks_len);
 		c->allowed_networks = w;
 		c->allowed_networks_len = wl;
 	} else if (strcmp(key, "sweep_interval") == 0 || strcmp(key, "sweep_min_age") == 0 ||
@@ -624,7 +520,7 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 		 * minimum" to the start-up sweep: refuse it for sweep_min_age. */
 		long long min = strcmp(key, "sweep_min_age") == 0 ? 1 : 0;
 
-		if (config_parse_uint(&n, v, min, 86400) != 0) {
+		if (value_parse_uint(&n, v, min, 86400) != 0) {
 			snprintf(why, whylen, "expected whole seconds between %lld and 86400", min);
 			return -1;
 		}
@@ -657,17 +553,20 @@ static int apply_ecs(config *c, const char *key, const char *v, char *why, size_
 	return 0;
 }
 
-/* Each pattern parses (image_match.h), so a typo stops start-up. */
-static int check_patterns(const client_rule *r, char *why, size_t whylen)
+/* Each pattern parses (image_match.h), so a typo stops start-up; kept
+ * parsed, so a request is matched without parsing a pattern again. */
+static int parse_patterns(client_rule *r, char *why, size_t whylen)
 {
 	size_t i;
 
+	image_parts_free_array(r->patterns, r->images_len);
+	r->patterns = calloc(r->images_len, sizeof(*r->patterns));
+	if (r->patterns == NULL)
+		return -2;
 	for (i = 0; i < r->images_len; i++) {
-		image_parts p;
 		char inner[200];
-		int rc = image_pattern_parse(&p, r->images[i], inner, sizeof(inner));
+		int rc = image_pattern_parse(&r->patterns[i], r->images[i], inner, sizeof(inner));
 
-		image_parts_clear(&p);
 		if (rc == -2)
 			return -2;
 		if (rc != 0) {
@@ -688,12 +587,14 @@ static int apply_client(client_rule *r, const char *key, const char *v, char *wh
 	if (rc <= 0)
 		return rc;
 	if (strcmp(key, "images") == 0) {
-		config_free_words(r->images, r->images_len);
-		if (config_split_words(&r->images, &r->images_len, v) != 0)
+		image_parts_free_array(r->patterns, r->images_len);
+		r->patterns = NULL;
+		value_free_words(r->images, r->images_len);
+		if (value_split_words(&r->images, &r->images_len, v) != 0)
 			return -2;
 		if (r->images_len == 0)
 			BAD("expected one or more image patterns such as ecs/busybox:*");
-		return check_patterns(r, why, whylen);
+		return parse_patterns(r, why, whylen);
 	}
 	if (strcmp(key, "max_client_tasks") == 0)
 		return parse_client_tasks(&r->max_tasks, v, why, whylen);

@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "image_match.h"
 #include "pool_config.h"
+#include "value.h"
 
 #define DEFAULT_BUDGET 8u
 #define DEFAULT_ADAPTIVE_SIZE 2u
@@ -45,7 +46,7 @@ static int parse_count(unsigned int *out, const char *v, long long min, long lon
 {
 	long long n;
 
-	if (config_parse_uint(&n, v, min, max) != 0)
+	if (value_parse_uint(&n, v, min, max) != 0)
 		return -1;
 	*out = (unsigned int)n;
 	return 0;
@@ -54,11 +55,7 @@ static int parse_count(unsigned int *out, const char *v, long long min, long lon
 int pool_conf_apply_ecs(pool_conf *p, const char *key, const char *v, char *why, size_t whylen)
 {
 	if (strcmp(key, "pool_adaptive") == 0) {
-		if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
-			p->adaptive = 1;
-		else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
-			p->adaptive = 0;
-		else
+		if (value_parse_bool(&p->adaptive, v) != 0)
 			BAD("expected yes or no");
 	} else if (strcmp(key, "pool_budget") == 0) {
 		if (parse_count(&p->budget, v, 0, ECS_POOL_MAX_SIZE) != 0)

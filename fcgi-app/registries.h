@@ -37,8 +37,10 @@ void registries_free(config *c);
 int registries_apply(config *c, const char *key, const char *value, char *why, size_t whylen);
 
 /**
- * registries_finish - after the whole file: add the hosts [client] patterns
- * name literally to allowed_registries. Returns 0 or -2.
+ * registries_finish - after the whole file (and for the built-in
+ * defaults): add the hosts [client] patterns name literally to
+ * allowed_registries, and parse both lists once for the matches below.
+ * Returns 0 or -2.
  */
 int registries_finish(config *c);
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "sandbox.h"
+#include "value.h"
 
 #define BAD(...) do { snprintf(why, whylen, __VA_ARGS__); return -1; } while (0)
 
@@ -19,9 +20,9 @@ void sandbox_conf_init(sandbox_conf *s)
 
 void sandbox_conf_clear(sandbox_conf *s)
 {
-	config_free_words(s->cap_add, s->cap_add_len);
-	config_free_words(s->tmpfs, s->tmpfs_len);
-	config_free_words(s->allowed_runtimes, s->allowed_runtimes_len);
+	value_free_words(s->cap_add, s->cap_add_len);
+	value_free_words(s->tmpfs, s->tmpfs_len);
+	value_free_words(s->allowed_runtimes, s->allowed_runtimes_len);
 	free(s->user);
 	free(s->default_runtime);
 	sandbox_conf_init(s);
@@ -44,7 +45,7 @@ static int set_list(char ***list, size_t *len, int *set, const char *value, int 
 	char **w;
 	size_t n, i;
 
-	if (config_split_words(&w, &n, value) != 0)
+	if (value_split_words(&w, &n, value) != 0)
 		return -2;
 	if (which == 0) {
 		p.cap_add = (const char *const *)w;
@@ -59,10 +60,10 @@ static int set_list(char ***list, size_t *len, int *set, const char *value, int 
 			break;
 	}
 	if ((which == 2 && i < n) || (which != 2 && check_one(&p, why, whylen) != 0)) {
-		config_free_words(w, n);
+		value_free_words(w, n);
 		return -1;
 	}
-	config_free_words(*list, *len);
+	value_free_words(*list, *len);
 	*list = w;
 	*len = n;
 	*set = 1;
@@ -102,11 +103,7 @@ int sandbox_conf_apply(sandbox_conf *s, const char *key, const char *value, char
 	if (strcmp(key, "default_runtime") == 0)
 		return set_name(&s->default_runtime, value, 0, why, whylen);
 	if (strcmp(key, "writable_root") == 0) {
-		if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "on") == 0 || strcasecmp(value, "true") == 0)
-			s->writable_root = 1;
-		else if (strcasecmp(value, "no") == 0 || strcasecmp(value, "off") == 0 || strcasecmp(value, "false") == 0)
-			s->writable_root = 0;
-		else
+		if (value_parse_bool(&s->writable_root, value) != 0)
 			BAD("expected yes or no");
 		return 0;
 	}
@@ -115,7 +112,7 @@ int sandbox_conf_apply(sandbox_conf *s, const char *key, const char *value, char
 
 		if (strcmp(value, "unlimited") == 0)
 			p.tmp_size = ECS_SANDBOX_UNLIMITED;
-		else if (config_parse_size(&p.tmp_size, value) != 0 || p.tmp_size == 0)
+		else if (value_parse_size(&p.tmp_size, value) != 0 || p.tmp_size == 0)
 			BAD("expected a size such as 64M, or unlimited");
 		if (check_one(&p, why, whylen) != 0)
 			return -1;
@@ -140,7 +137,7 @@ void sandbox_allowed(ecs_sandbox_profile *out, const config *cfg, const client_r
 	if (caps->max_cpus < 0)
 		out->nano_cpus = ECS_SANDBOX_UNLIMITED;
 	else if (caps->max_cpus > 0)
-		out->nano_cpus = task_body_nano_cpus(caps->max_cpus);
+		out->nano_cpus = value_nano_cpus(caps->max_cpus);
 	l = PICK_LIST(g, c, cap_add);
 	out->cap_add = (const char *const *)l->cap_add;
 	out->cap_add_len = l->cap_add_len;
@@ -249,7 +246,7 @@ int sandbox_for_request(ecs_sandbox_profile *out, const config *cfg, const clien
 	asked.memory = tb->memory;
 	asked.pids = tb->pids;
 	if (tb->cpus > 0)
-		asked.nano_cpus = task_body_nano_cpus(tb->cpus);
+		asked.nano_cpus = value_nano_cpus(tb->cpus);
 	asked.user = tb->user;
 	rc = ecs_sandbox_profile_merge(out, &allowed, &asked, why, whylen);
 	if (rc == 0)

@@ -8,6 +8,7 @@
 
 #include <ecs/ecs.h>
 #include "conf.h"
+#include "value.h"
 
 static char path[64];
 
@@ -326,18 +327,18 @@ START_TEST(test_config_parse_size)
 {
 	int64_t v;
 
-	ck_assert_int_eq(config_parse_size(&v, "5K"), 0);
+	ck_assert_int_eq(value_parse_size(&v, "5K"), 0);
 	ck_assert_int_eq(v, 5120);
-	ck_assert_int_eq(config_parse_size(&v, "2 MiB"), 0);
+	ck_assert_int_eq(value_parse_size(&v, "2 MiB"), 0);
 	ck_assert_int_eq(v, 2 * 1024 * 1024);
-	ck_assert_int_eq(config_parse_size(&v, "1g"), 0);
+	ck_assert_int_eq(value_parse_size(&v, "1g"), 0);
 	ck_assert_int_eq(v, 1024LL * 1024 * 1024);
-	ck_assert_int_eq(config_parse_size(&v, "100"), 0);
+	ck_assert_int_eq(value_parse_size(&v, "100"), 0);
 	ck_assert_int_eq(v, 100);
-	ck_assert_int_eq(config_parse_size(&v, "-1"), -1);
-	ck_assert_int_eq(config_parse_size(&v, "K"), -1);
-	ck_assert_int_eq(config_parse_size(&v, "5T"), -1);
-	ck_assert_int_eq(config_parse_size(&v, "99999999999999999G"), -1);
+	ck_assert_int_eq(value_parse_size(&v, "-1"), -1);
+	ck_assert_int_eq(value_parse_size(&v, "K"), -1);
+	ck_assert_int_eq(value_parse_size(&v, "5T"), -1);
+	ck_assert_int_eq(value_parse_size(&v, "99999999999999999G"), -1);
 }
 END_TEST
 

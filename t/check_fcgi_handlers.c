@@ -496,24 +496,24 @@ START_TEST(test_handlers_map_error)
 {
 	const char *code;
 
-	ck_assert_int_eq(handler_map_error(ECS_ENOTFOUND, &code), 404);
+	ck_assert_int_eq(response_map_error(ECS_ENOTFOUND, &code), 404);
 	ck_assert_str_eq(code, "IMAGE_NOT_FOUND");
-	ck_assert_int_eq(handler_map_error(ECS_EUNAUTHORIZED, &code), 401);
+	ck_assert_int_eq(response_map_error(ECS_EUNAUTHORIZED, &code), 401);
 	ck_assert_str_eq(code, "REGISTRY_UNAUTHORIZED");
-	ck_assert_int_eq(handler_map_error(ECS_EUNAVAILABLE, &code), 503);
+	ck_assert_int_eq(response_map_error(ECS_EUNAVAILABLE, &code), 503);
 	ck_assert_str_eq(code, "ENGINE_UNAVAILABLE");
-	ck_assert_int_eq(handler_map_error(ECS_EENGINE, &code), 502);
+	ck_assert_int_eq(response_map_error(ECS_EENGINE, &code), 502);
 	ck_assert_str_eq(code, "ENGINE_ERROR");
 	/* A user name the image lacks is the request's fault (issue 22: it was a 502). */
-	ck_assert_int_eq(handler_map_error(ECS_ENOUSER, &code), 400);
+	ck_assert_int_eq(response_map_error(ECS_ENOUSER, &code), 400);
 	ck_assert_str_eq(code, "USER_NOT_FOUND");
-	ck_assert_int_eq(handler_map_error(ECS_EPROTO, &code), 502);
-	ck_assert_int_eq(handler_map_error(ECS_ETIMEDOUT, &code), 504);
+	ck_assert_int_eq(response_map_error(ECS_EPROTO, &code), 502);
+	ck_assert_int_eq(response_map_error(ECS_ETIMEDOUT, &code), 504);
 	ck_assert_str_eq(code, "ENGINE_TIMEOUT");
-	ck_assert_int_eq(handler_map_error(ECS_EINVAL, &code), 400);
-	ck_assert_int_eq(handler_map_error(ECS_ECANCELED, &code), 503);
+	ck_assert_int_eq(response_map_error(ECS_EINVAL, &code), 400);
+	ck_assert_int_eq(response_map_error(ECS_ECANCELED, &code), 503);
 	ck_assert_str_eq(code, "SHUTTING_DOWN");
-	ck_assert_int_eq(handler_map_error(ECS_ENOMEM, &code), 500);
+	ck_assert_int_eq(response_map_error(ECS_ENOMEM, &code), 500);
 	ck_assert_str_eq(code, "INTERNAL_ERROR");
 }
 END_TEST
