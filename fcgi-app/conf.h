@@ -1,5 +1,6 @@
 /*
- * conf.h - the ecs-fcgi configuration: an INI file read with iniparser.
+ * conf.h - the ecs-fcgi configuration: an INI file (ini.h), its keys read by
+ * the tables of each concern (conf_key.h).
  *
  * [ecs] holds the service settings (the original service's keys where they
  * still mean something, plus ours); [client "SUBJECT DN"] and [client:USER]

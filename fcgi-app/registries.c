@@ -75,30 +75,42 @@ static int parse_list(char ***out, size_t *len, const char *value, int allow_emp
 	return 0;
 }
 
-int registries_apply(config *c, const char *key, const char *value, char *why, size_t whylen)
+/* No public registry at all is a choice (check every image); no allowed one is not. */
+static int set_registries(config *c, int allowed, const char *value, char *why, size_t whylen)
 {
+	char ***list = allowed ? &c->allowed_registries : &c->public_registries;
+	size_t *len = allowed ? &c->allowed_registries_len : &c->public_registries_len;
 	char **v = NULL;
 	size_t n = 0;
-	int rc, allowed = strcmp(key, "allowed_registries") == 0;
+	int rc;
 
-	if (!allowed && strcmp(key, "public_registries") != 0)
-		return 1;
 	drop_parts(c);
-	/* No public registry at all is a choice: check every image. */
 	rc = parse_list(&v, &n, value, !allowed, why, whylen);
 	if (rc != 0)
 		return rc;
-	if (allowed) {
-		value_free_words(c->allowed_registries, c->allowed_registries_len);
-		c->allowed_registries = v;
-		c->allowed_registries_len = n;
-	} else {
-		value_free_words(c->public_registries, c->public_registries_len);
-		c->public_registries = v;
-		c->public_registries_len = n;
-	}
+	value_free_words(*list, *len);
+	*list = v;
+	*len = n;
 	return 0;
 }
+
+static int set_allowed(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
+{
+	(void)k;
+	return set_registries(t, 1, value, why, whylen);
+}
+
+static int set_public(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
+{
+	(void)k;
+	return set_registries(t, 0, value, why, whylen);
+}
+
+const conf_key registries_keys[] = {
+	CONF_FN("allowed_registries", set_allowed),
+	CONF_FN("public_registries", set_public),
+	CONF_KEYS_END
+};
 
 /* Each registry of a list parsed, once, into *@out (validated when the key was read). */
 static int parse_parts(image_parts **out, char *const *list, size_t n)

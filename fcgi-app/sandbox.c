@@ -89,38 +89,68 @@ static int set_name(char **dst, const char *value, int is_user, char *why, size_
 	return 0;
 }
 
-int sandbox_conf_apply(sandbox_conf *s, const char *key, const char *value, char *why, size_t whylen)
+static int set_cap_add(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
 {
-	if (strcmp(key, "cap_add") == 0)
-		return set_list(&s->cap_add, &s->cap_add_len, &s->cap_add_set, value, 0, why, whylen);
-	if (strcmp(key, "tmpfs") == 0)
-		return set_list(&s->tmpfs, &s->tmpfs_len, &s->tmpfs_set, value, 1, why, whylen);
-	if (strcmp(key, "allowed_runtimes") == 0)
-		return set_list(&s->allowed_runtimes, &s->allowed_runtimes_len, &s->allowed_runtimes_set, value, 2,
-				why, whylen);
-	if (strcmp(key, "user") == 0)
-		return set_name(&s->user, value, 1, why, whylen);
-	if (strcmp(key, "default_runtime") == 0)
-		return set_name(&s->default_runtime, value, 0, why, whylen);
-	if (strcmp(key, "writable_root") == 0) {
-		if (value_parse_bool(&s->writable_root, value) != 0)
-			BAD("expected yes or no");
-		return 0;
-	}
-	if (strcmp(key, "tmp_size") == 0) {
-		ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
+	sandbox_conf *s = t;
 
-		if (strcmp(value, "unlimited") == 0)
-			p.tmp_size = ECS_SANDBOX_UNLIMITED;
-		else if (value_parse_size(&p.tmp_size, value) != 0 || p.tmp_size == 0)
-			BAD("expected a size such as 64M, or unlimited");
-		if (check_one(&p, why, whylen) != 0)
-			return -1;
-		s->tmp_size = p.tmp_size;
-		return 0;
-	}
-	return 1;
+	(void)k;
+	return set_list(&s->cap_add, &s->cap_add_len, &s->cap_add_set, value, 0, why, whylen);
 }
+
+static int set_tmpfs(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
+{
+	sandbox_conf *s = t;
+
+	(void)k;
+	return set_list(&s->tmpfs, &s->tmpfs_len, &s->tmpfs_set, value, 1, why, whylen);
+}
+
+static int set_allowed_runtimes(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
+{
+	sandbox_conf *s = t;
+
+	(void)k;
+	return set_list(&s->allowed_runtimes, &s->allowed_runtimes_len, &s->allowed_runtimes_set, value, 2,
+			why, whylen);
+}
+
+static int set_user(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
+{
+	(void)k;
+	return set_name(&((sandbox_conf *)t)->user, value, 1, why, whylen);
+}
+
+static int set_default_runtime(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
+{
+	(void)k;
+	return set_name(&((sandbox_conf *)t)->default_runtime, value, 0, why, whylen);
+}
+
+static int set_tmp_size(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
+{
+	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
+
+	(void)k;
+	if (strcmp(value, "unlimited") == 0)
+		p.tmp_size = ECS_SANDBOX_UNLIMITED;
+	else if (value_parse_size(&p.tmp_size, value) != 0 || p.tmp_size == 0)
+		BAD("expected a size such as 64M, or unlimited");
+	if (check_one(&p, why, whylen) != 0)
+		return -1;
+	((sandbox_conf *)t)->tmp_size = p.tmp_size;
+	return 0;
+}
+
+const conf_key sandbox_keys[] = {
+	CONF_FN("cap_add", set_cap_add),
+	CONF_FN("tmpfs", set_tmpfs),
+	CONF_FN("allowed_runtimes", set_allowed_runtimes),
+	CONF_FN("user", set_user),
+	CONF_FN("default_runtime", set_default_runtime),
+	CONF_BOOL("writable_root", sandbox_conf, writable_root),
+	CONF_FN("tmp_size", set_tmp_size),
+	CONF_KEYS_END
+};
 
 /* The [client]'s value where it set one, else the [ecs] one. */
 #define PICK_LIST(g, c, m) ((c) != NULL && (c)->m##_set ? (c) : (g))
