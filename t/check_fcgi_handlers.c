@@ -421,6 +421,32 @@ START_TEST(test_handlers_tasks_without_engine_503)
 }
 END_TEST
 
+/* Intake's refusals before the engine, in its order: an image id, a registry
+ * not allowed, a name outside libecs's one grammar (a leading '.'). */
+START_TEST(test_handlers_tasks_intake_refusals)
+{
+	char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/v1.1/tasks", "CONTENT_TYPE=application/json", NULL };
+	handler_info info;
+	response r;
+
+	run(&r, &info, env, "{\"docker_image\":\"sha256:2d6b\",\"cmd\":[\"true\"]}");
+	assert_error(&r, 400, "IMAGE_ID_NOT_ALLOWED");
+	response_clear(&r);
+	run(&r, &info, env, "{\"docker_image\":\"127.0.0.1:5000/x/y:1\",\"cmd\":[\"true\"]}");
+	assert_error(&r, 403, "REGISTRY_NOT_ALLOWED");
+	ck_assert_ptr_nonnull(strstr(r.body, "127.0.0.1:5000"));
+	response_clear(&r);
+	run(&r, &info, env, "{\"docker_image\":\"ecs/busybox:latest\",\"cmd\":[\"true\"],\"user\":\".x\"}");
+	assert_error(&r, 400, "BAD_REQUEST_BODY");
+	ck_assert_ptr_nonnull(strstr(r.body, "user must be"));
+	response_clear(&r);
+	run(&r, &info, env, "{\"docker_image\":\"ecs/busybox:latest\",\"cmd\":[\"true\"],\"runtime\":\".x\"}");
+	assert_error(&r, 400, "BAD_REQUEST_BODY");
+	ck_assert_ptr_nonnull(strstr(r.body, "runtime must be"));
+	response_clear(&r);
+}
+END_TEST
+
 /* What handler_prepare() answers itself and what it leaves to a task worker. */
 static handler_next prepare(response *r, handler_info *info, const char *method, const char *uri)
 {
@@ -576,6 +602,7 @@ int main(void)
 	tcase_add_test(tc, test_handlers_tasks_400_network_not_allowed);
 	tcase_add_test(tc, test_handlers_tasks_403_outside_patterns);
 	tcase_add_test(tc, test_handlers_tasks_without_engine_503);
+	tcase_add_test(tc, test_handlers_tasks_intake_refusals);
 	tcase_add_test(tc, test_handlers_map_error);
 	tcase_add_test(tc, test_handlers_prepare_splits_quick_from_engine_work);
 	tcase_add_test(tc, test_handlers_refusals_carry_retry_after);
