@@ -425,25 +425,26 @@ END_TEST
  * not allowed, a name outside libecs's one grammar (a leading '.'). */
 START_TEST(test_handlers_tasks_intake_refusals)
 {
+	static const struct { const char *body; int status; const char *code, *says; } cases[] = {
+		{ "{\"docker_image\":\"sha256:2d6b\",\"cmd\":[\"true\"]}", 400, "IMAGE_ID_NOT_ALLOWED", "image id" },
+		{ "{\"docker_image\":\"127.0.0.1:5000/x/y:1\",\"cmd\":[\"true\"]}", 403, "REGISTRY_NOT_ALLOWED",
+		  "127.0.0.1:5000" },
+		{ "{\"docker_image\":\"ecs/busybox:latest\",\"cmd\":[\"true\"],\"user\":\".x\"}", 400, "BAD_REQUEST_BODY",
+		  "user must be" },
+		{ "{\"docker_image\":\"ecs/busybox:latest\",\"cmd\":[\"true\"],\"runtime\":\".x\"}", 400,
+		  "BAD_REQUEST_BODY", "runtime must be" },
+	};
 	char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/v1.1/tasks", "CONTENT_TYPE=application/json", NULL };
 	handler_info info;
 	response r;
+	size_t i;
 
-	run(&r, &info, env, "{\"docker_image\":\"sha256:2d6b\",\"cmd\":[\"true\"]}");
-	assert_error(&r, 400, "IMAGE_ID_NOT_ALLOWED");
-	response_clear(&r);
-	run(&r, &info, env, "{\"docker_image\":\"127.0.0.1:5000/x/y:1\",\"cmd\":[\"true\"]}");
-	assert_error(&r, 403, "REGISTRY_NOT_ALLOWED");
-	ck_assert_ptr_nonnull(strstr(r.body, "127.0.0.1:5000"));
-	response_clear(&r);
-	run(&r, &info, env, "{\"docker_image\":\"ecs/busybox:latest\",\"cmd\":[\"true\"],\"user\":\".x\"}");
-	assert_error(&r, 400, "BAD_REQUEST_BODY");
-	ck_assert_ptr_nonnull(strstr(r.body, "user must be"));
-	response_clear(&r);
-	run(&r, &info, env, "{\"docker_image\":\"ecs/busybox:latest\",\"cmd\":[\"true\"],\"runtime\":\".x\"}");
-	assert_error(&r, 400, "BAD_REQUEST_BODY");
-	ck_assert_ptr_nonnull(strstr(r.body, "runtime must be"));
-	response_clear(&r);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run(&r, &info, env, cases[i].body);
+		assert_error(&r, cases[i].status, cases[i].code);
+		ck_assert_msg(strstr(r.body, cases[i].says) != NULL, "%s lacks '%s'", r.body, cases[i].says);
+		response_clear(&r);
+	}
 }
 END_TEST
 
