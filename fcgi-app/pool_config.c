@@ -10,8 +10,6 @@
 
 #include <ecs/ecs.h>
 
-#include "conf.h"
-#include "image_match.h"
 #include "pool_config.h"
 #include "value.h"
 
