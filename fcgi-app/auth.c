@@ -48,7 +48,7 @@ const char *auth_identity(const auth_result *a)
 	return "-";
 }
 
-int auth_authorize_image(const client_rule **rule, const config *cfg, const auth_result *a, const char *image)
+int auth_authorize_image(const client_rule **rule, const config *cfg, const auth_result *a, const image_parts *image)
 {
 	const client_rule *r;
 	size_t i;
@@ -61,7 +61,7 @@ int auth_authorize_image(const client_rule **rule, const config *cfg, const auth
 		return 0;
 	*rule = r;
 	for (i = 0; i < r->images_len; i++)
-		if (image_match(r->images[i], image) == 1)
+		if (image_pattern_match(&r->patterns[i], image))
 			return 1;
 	return 0;
 }

@@ -34,13 +34,15 @@ void auth_check(auth_result *out, const config *cfg, char *const *envp);
 const char *auth_identity(const auth_result *a);
 
 /**
- * auth_authorize_image - may this client run @image?
+ * auth_authorize_image - may this client run @image (the request's
+ * reference, parsed once: image_parts_from_image_ref())?
  * With no [client] sections every authenticated client may run anything.
  * With some, a client needs a section (matched by subject, then by user)
- * whose images patterns match @image, part by part (image_match.h).
+ * whose images patterns (parsed at load) match @image, part by part
+ * (image_match.h).
  * @rule: receives the client's section, or NULL.
  * Returns 1 allowed, 0 refused (403).
  */
-int auth_authorize_image(const client_rule **rule, const config *cfg, const auth_result *a, const char *image);
+int auth_authorize_image(const client_rule **rule, const config *cfg, const auth_result *a, const image_parts *image);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * conf.h - the ecs-fcgi configuration: an INI file read with iniparser.
+ * conf.h - the ecs-fcgi configuration: an INI file (ini.h), its keys read by
+ * the tables of each concern (conf_key.h).
  *
  * [ecs] holds the service settings (the original service's keys where they
  * still mean something, plus ours); [client "SUBJECT DN"] and [client:USER]
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image_match.h"
 #include "pool_config.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/ecs/ecs.conf"
@@ -71,7 +73,8 @@ typedef struct {
 typedef struct {
 	char *name;         /* the subject DN or BASIC user, exactly as written */
 	int by_user;        /* 1 for [client:USER], 0 for [client "DN"] */
-	char **images;      /* image patterns (image_match.h), validated at load */
+	char **images;      /* image patterns (image_match.h), as written */
+	image_parts *patterns; /* the same, parsed at load: images_len of them */
 	size_t images_len;
 	limit_caps caps;    /* 0 members inherit the [ecs] cap */
 	sandbox_conf sandbox;
@@ -114,8 +117,10 @@ typedef struct {
 	size_t clients_len;
 	/* registries.h: where images may come from, and which need no credentials check */
 	char **allowed_registries;
+	image_parts *allowed_registry_parts; /* parsed at load (registries_finish()): _len of them */
 	size_t allowed_registries_len;
 	char **public_registries;
+	image_parts *public_registry_parts;
 	size_t public_registries_len;
 } config;
 
@@ -149,19 +154,6 @@ int config_client_task_limit(const config *cfg, const client_rule *rule);
 
 /** config_network_allowed - 1 when @name is in allowed_networks. */
 int config_network_allowed(const config *cfg, const char *name);
-
-/**
- * config_split_words - split @s on spaces and commas into a fresh array of
- * fresh strings (free with config_free_words()). Returns 0 or -2.
- */
-int config_split_words(char ***out, size_t *len, const char *s);
-
-/** config_free_words - free what config_split_words() made. */
-void config_free_words(char **v, size_t n);
-
-/** Value parsers, exposed for the tests. Each returns 0 or -1. */
-int config_parse_size(int64_t *out, const char *s);
-int config_parse_uint(long long *out, const char *s, long long min, long long max);
 
 const char *config_auth_name(auth_mode m);
 

@@ -12,14 +12,10 @@
 #include "handlers.h"
 #include "warm.h"
 #include "health.h"
-#include "image_match.h"
+#include "intake.h"
 #include "log.h"
 #include "metrics.h"
-#include "private_image.h"
 #include "query.h"
-#include "registries.h"
-#include "sandbox.h"
-#include "task_body.h"
 #include "text.h"
 
 static void send_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
@@ -133,7 +129,7 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 			return oom(resp, req);
 		}
 		json_object_object_add(o, "status", json_object_new_string(green ? "green" : "red"));
-		json_object_object_add(details, "pool", warm_health());
+		json_object_object_add(details, "pool", warm_health(ctx->pool));
 		if (ews.enabled)
 			json_object_object_add(details, "engineCheck", health_engine_check(&ews));
 		json_object_object_add(o, "details", details);
@@ -188,52 +184,13 @@ static void handle_metrics(response *resp, handler_ctx *ctx, const request *req)
 	text = metrics_render(&len, ctx->reaper ? &rs : NULL, ctx->workers);
 	if (text == NULL)
 		return oom(resp, req);
-	more = warm_metrics_render(&plen);
+	more = warm_metrics_render(&plen, ctx->pool);
 	if (append_text(&text, &len, more, plen) != 0)
 		return oom(resp, req);
 	more = metrics_render_engine_check(&elen, &ews);
 	if (append_text(&text, &len, more, elen) != 0)
 		return oom(resp, req);
 	response_set_body(resp, 200, METRICS_CONTENT_TYPE, text, len);
-}
-
-int handler_map_error(int rc, const char **code)
-{
-	switch (rc) {
-	case ECS_EINVAL:
-	case ECS_ETOOBIG:
-		*code = "BAD_REQUEST_BODY";
-		return 400;
-	case ECS_ENOTFOUND:
-		*code = "IMAGE_NOT_FOUND";
-		return 404;
-	case ECS_EDENIED:
-		*code = "FORBIDDEN";
-		return 403;
-	case ECS_ENOUSER:
-		*code = "USER_NOT_FOUND";
-		return 400;
-	case ECS_EUNAUTHORIZED:
-		*code = "REGISTRY_UNAUTHORIZED";
-		return 401;
-	case ECS_EUNAVAILABLE:
-		*code = "ENGINE_UNAVAILABLE";
-		return 503;
-	case ECS_ECANCELED:
-		*code = "SHUTTING_DOWN";
-		return 503;
-	case ECS_ETIMEDOUT:
-		*code = "ENGINE_TIMEOUT";
-		return 504;
-	case ECS_EENGINE:
-	case ECS_EPROTO:
-	case ECS_EVERSION:
-		*code = "ENGINE_ERROR";
-		return 502;
-	default:
-		*code = "INTERNAL_ERROR";
-		return 500;
-	}
 }
 
 /* Add @key: @value to @o; -1 (and @value released) when json-c ran out of memory. */
@@ -321,179 +278,40 @@ struct json_object *handler_task_json(const ecs_task_result *res)
 }
 
 /*
- * An image id ("sha256:<hex prefix>", a bare 64-hex id) names no registry
- * and no repository: the engine resolves it against every cached image,
- * private ones included, so neither the client's image patterns nor the
- * registry lists nor the credential check could judge it. Refused before
- * any of them, alike for every configuration. Returns 0 to go on, else
- * answered.
+ * The task's answer from what libecs returned: the one place that reads a
+ * task result, for the log line (@info), the metrics and the response.
  */
-static int check_image_id(response *resp, const request *req, const task_body *tb)
+static void answer_task(response *resp, handler_info *info, const handler_ctx *ctx, const request *req,
+		const intake_task *t, int rc, const ecs_task_result *res)
 {
-	char q[144];
+	const char *image = t->body.image, *user = t->profile.user;
+	char q[144], q2[144];
 
-	if (!tb->image_is_id)
-		return 0;
-	send_error(resp, req, 400, "IMAGE_ID_NOT_ALLOWED",
-			"'%s' is an image id; this service runs images by name (name:tag or name@digest) only",
-			text_quote(q, sizeof(q), tb->image, 128));
-	return -1;
-}
-
-/*
- * Where the image comes from, before the engine is asked anything: an
- * allowed registry (else any client could point the engine at any address),
- * and, for a private one, credentials that registry accepts (else a cached
- * private image would run for anyone). Returns 0 to go on, else answered.
- */
-static int check_registry(response *resp, handler_info *info, handler_ctx *ctx, const request *req,
-		const task_body *tb)
-{
-	image_parts parts;
-	char reg[300], q[144], q2[144];
-	int rc, checked = 0;
-
-	rc = image_parts_from_ref(&parts, tb->image);
-	if (rc == -2) {
-		oom(resp, req);
-		return -1;
-	}
-	if (rc != 0) {
-		send_error(resp, req, 400, "IMAGE_NAME_IS_INVALID", "'%s' is not a valid image reference",
-				text_quote(q, sizeof(q), tb->image, 128));
-		return -1;
-	}
-	image_parts_registry(reg, sizeof(reg), &parts);
-	if (!registries_allowed(ctx->cfg, &parts)) {
-		send_error(resp, req, 403, "REGISTRY_NOT_ALLOWED", "this service does not use the registry '%s'",
-				text_quote(q, sizeof(q), reg, 128));
-		rc = -1;
-	} else if (ctx->engine != NULL) {
-		rc = private_image_check(&checked, ctx->creds, ctx->engine, ctx->cfg, info->client, tb->image,
-				&parts, tb->has_creds ? &tb->creds : NULL);
-		if (rc != 0) {
-			const char *code;
-			int status = handler_map_error(rc, &code);
-
-			info->error_phase = "authorize";
-			snprintf(info->error, sizeof(info->error), "%s", ecs_engine_errmsg(ctx->engine));
-			if (rc != ECS_EUNAUTHORIZED && rc != ECS_ENOTFOUND)
-				metrics_engine_error(rc);
-			if (rc == ECS_EUNAUTHORIZED)
-				send_error(resp, req, status, code, "the registry '%s' did not accept %s for '%s'",
-						text_quote(q, sizeof(q), reg, 128),
-						tb->has_creds ? "these credentials" : "a request without credentials",
-						text_quote(q2, sizeof(q2), tb->image, 128));
-			else
-				send_error(resp, req, status, code, "%s", ecs_engine_errmsg(ctx->engine));
-			rc = -1;
-		}
-	}
-	image_parts_clear(&parts);
-	return rc;
-}
-
-static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, request *req)
-{
-	const config *cfg = ctx->cfg;
-	long long cl = request_content_length(req);
-	const client_rule *rule = NULL;
-	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_sandbox_profile profile;
-	ecs_task_result res;
-	limit_caps caps;
-	body_error berr;
-	task_body tb;
-	char why[256], q[144], q2[144];
-	const char *deny_code = NULL;
-	int rc, deny_status = 0;
-
-	if (cl == -2)
-		return send_error(resp, req, 400, "BAD_REQUEST", "CONTENT_LENGTH is not a number");
-	if (cl > (long long)cfg->body_limit)
-		return send_error(resp, req, 413, "PAYLOAD_TOO_LARGE", "the body is %lld bytes; the limit is %zu",
-				cl, cfg->body_limit);
-	if (!request_is_json(request_param(req->envp, "CONTENT_TYPE")))
-		return send_error(resp, req, 415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json");
-	rc = request_read_body(req, cfg->body_limit);
-	if (rc == 1)
-		return send_error(resp, req, 413, "PAYLOAD_TOO_LARGE", "the body is over the limit of %zu bytes",
-				cfg->body_limit);
-	if (rc == -2)
-		return oom(resp, req);
-	if (rc != 0)
-		return send_error(resp, req, 400, "BAD_REQUEST", "the body could not be read");
-
-	rc = task_body_parse(&tb, req->body, req->body_len, &berr);
-	if (rc == -2)
-		return oom(resp, req);
-	if (rc != 0)
-		return send_error(resp, req, berr.status, berr.code, "%s", berr.message);
-	if (tb.network != NULL && !config_network_allowed(cfg, tb.network)) {
-		send_error(resp, req, 400, "BAD_REQUEST_BODY", "network \"%s\" is not allowed by this service", tb.network);
-		goto out;
-	}
-	if (task_body_check_caps(&tb, &cfg->caps, why, sizeof(why)) != 0) {
-		send_error(resp, req, 400, "BAD_REQUEST_BODY", "%s", why);
-		goto out;
-	}
-	if (check_image_id(resp, req, &tb) != 0)
-		goto out;
-	if (!auth_authorize_image(&rule, cfg, &info->auth, tb.image)) {
-		send_error(resp, req, 403, "FORBIDDEN", "%s may not run the image '%s'",
-				rule ? "this client" : "a client without a [client] section",
-				text_quote(q, sizeof(q), tb.image, 128));
-		goto out;
-	}
-	caps = sandbox_caps(cfg, rule);
-	if (rule != NULL && task_body_check_caps(&tb, &caps, why, sizeof(why)) != 0) {
-		send_error(resp, req, 403, "FORBIDDEN", "%s for this client", why);
-		goto out;
-	}
-	if (check_registry(resp, info, ctx, req, &tb) != 0)
-		goto out;
-	if (ctx->engine == NULL) {
-		send_error(resp, req, 503, "ENGINE_UNAVAILABLE", "no engine");
-		goto out;
-	}
-	rc = sandbox_for_request(&profile, cfg, rule, &caps, &tb, &deny_status, &deny_code, why, sizeof(why));
-	if (rc == -2) {
-		oom(resp, req);
-		goto out;
-	}
-	if (rc != 0) {
-		send_error(resp, req, deny_status, deny_code, "%s", why);
-		goto out;
-	}
-	task_body_to_spec(&spec, &tb, cfg, &caps);
-	spec.profile = &profile;
-	spec.cancel = ctx->cancel;
-	spec.pool = warm_pool();
-
-	memset(&res, 0, sizeof(res));
-	metrics_tasks_in_flight_add(1);
-	rc = ecs_task_run(&res, ctx->engine, ctx->reaper, &spec);
-	metrics_tasks_in_flight_add(-1);
 	info->ran_task = 1;
-	snprintf(info->task_id, sizeof(info->task_id), "%s", res.task_id);
-	snprintf(info->container_id, sizeof(info->container_id), "%s", res.container_id ? res.container_id : "");
-	info->timings = res.timings;
-	info->exit_code = res.exit_code;
-	info->timed_out = res.timed_out;
-	if (rc != 0) {
+	snprintf(info->task_id, sizeof(info->task_id), "%s", res->task_id);
+	snprintf(info->container_id, sizeof(info->container_id), "%s", res->container_id ? res->container_id : "");
+	info->timings = res->timings;
+	info->exit_code = res->exit_code;
+	info->timed_out = res->timed_out;
+	if (rc == 0) {
+		metrics_observe_task(&res->timings, res->timed_out, res->exit_code);
+		send_json(resp, req, 201, handler_task_json(res));
+		return;
+	}
+	{
 		const char *code;
-		int status = handler_map_error(rc, &code);
+		int status = response_map_error(rc, &code);
 
-		info->error_phase = ecs_task_phase_name(res.error_phase);
-		snprintf(info->error, sizeof(info->error), "%s", res.error);
+		info->error_phase = ecs_task_phase_name(res->error_phase);
+		snprintf(info->error, sizeof(info->error), "%s", res->error);
 		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND && rc != ECS_ECANCELED && rc != ECS_ENOUSER)
 			metrics_engine_error(rc);
 		if (rc == ECS_ENOTFOUND)
-			send_error(resp, req, status, code, "image '%s' not found", text_quote(q, sizeof(q), tb.image, 128));
+			send_error(resp, req, status, code, "image '%s' not found", text_quote(q, sizeof(q), image, 128));
 		else if (rc == ECS_ENOUSER)
 			send_error(resp, req, status, code, "user '%s' is not known to the image '%s' (%s)",
-					text_quote(q, sizeof(q), profile.user ? profile.user : "", 64),
-					text_quote(q2, sizeof(q2), tb.image, 128), res.error);
+					text_quote(q, sizeof(q), user ? user : "", 64),
+					text_quote(q2, sizeof(q2), image, 128), res->error);
 		else if (rc == ECS_ECANCELED && ecs_cancel_is_triggered(ctx->client_gone))
 			/* Nobody reads this: it is for the log line and the metrics (nginx's 499). */
 			send_error(resp, req, 499, "CLIENT_CLOSED_REQUEST", "the client went away: the task was stopped and its container deleted");
@@ -501,14 +319,36 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 			send_error(resp, req, status, code, "the service is shutting down: the task was stopped and its container deleted");
 		else
 			send_error(resp, req, status, code, "%s%s%s", info->error_phase ? info->error_phase : "",
-					info->error_phase ? ": " : "", res.error[0] ? res.error : ecs_strerror(rc));
-	} else {
-		metrics_observe_task(&res.timings, res.timed_out, res.exit_code);
-		send_json(resp, req, 201, handler_task_json(&res));
+					info->error_phase ? ": " : "", res->error[0] ? res->error : ecs_strerror(rc));
 	}
+}
+
+/* Admitted once (intake.h), run, answered. */
+static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, request *req)
+{
+	intake_deps deps = { ctx->cfg, ctx->engine, ctx->creds, &info->auth, info->client };
+	intake_refusal why;
+	intake_task t;
+	ecs_task_spec spec;
+	ecs_task_result res;
+	int rc;
+
+	if (intake_take(&t, &why, &deps, req) != 0) {
+		if (why.phase != NULL) {
+			info->error_phase = why.phase;
+			snprintf(info->error, sizeof(info->error), "%s", why.detail);
+		}
+		response_set_error(resp, why.status, why.code, why.message, req->request_id);
+		return;
+	}
+	intake_spec(&spec, &t, ctx->cfg, ctx->cancel, ctx->pool);
+	memset(&res, 0, sizeof(res));
+	metrics_tasks_in_flight_add(1);
+	rc = ecs_task_run(&res, ctx->engine, ctx->reaper, &spec);
+	metrics_tasks_in_flight_add(-1);
+	answer_task(resp, info, ctx, req, &t, rc, &res);
 	ecs_task_result_clear(&res);
-out:
-	task_body_clear(&tb);
+	intake_clear(&t);
 }
 
 /*

@@ -27,6 +27,7 @@ typedef struct {
 	int workers;           /* pool size, for the metrics */
 	cred_cache *creds;     /* shared; credentials the registry accepted lately (NULL: none kept) */
 	engine_watch *engine_watch; /* shared; the background engine check the quick health check reads (NULL: none) */
+	ecs_pool *pool;        /* shared; the warm pool (warm.h); NULL: every task runs cold */
 } handler_ctx;
 
 /** What happened, for the log line and the metrics. */
@@ -89,8 +90,5 @@ void handler_finish(const handler_info *info, const request *req, const response
  * a document with a member missing or null. The caller json_object_put()s it.
  */
 struct json_object *handler_task_json(const ecs_task_result *res);
-
-/** handler_map_error - the HTTP status and code for an ecs_error from a task run. */
-int handler_map_error(int ecs_rc, const char **code);
 
 #endif

@@ -237,10 +237,35 @@ int image_registry_parse(image_parts *out, const char *registry, char *why, size
 	return rc;
 }
 
+int image_parts_from_image_ref(image_parts *out, const ecs_image_ref *ref)
+{
+	char why[160];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* An id names no registry or repository: no pattern or list can admit it. */
+	if (ref->kind == ECS_IMAGE_REF_ID)
+		return -1;
+	if (ref->registry != NULL)
+		rc = set_registry(out, ref->registry, strlen(ref->registry), 0, why, sizeof(why));
+	else
+		rc = (out->host = strdup("docker.io")) != NULL ? 0 : -2;
+	if (rc == 0)
+		rc = set_path(out, ref->repository, strlen(ref->repository), 0, why, sizeof(why));
+	if (rc == 0 && ref->tag != NULL && (out->tag = strdup(ref->tag)) == NULL)
+		rc = -2;
+	if (rc == 0 && ref->digest != NULL && (out->digest = strdup(ref->digest)) == NULL)
+		rc = -2;
+	if (rc != 0) {
+		image_parts_clear(out);
+		return rc == -2 ? -2 : -1;
+	}
+	return 0;
+}
+
 int image_parts_from_ref(image_parts *out, const char *reference)
 {
 	ecs_image_ref ref;
-	char why[160];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -249,27 +274,18 @@ int image_parts_from_ref(image_parts *out, const char *reference)
 		return -2;
 	if (rc != ECS_OK)
 		return -1;
-	/* An id names no registry or repository: no pattern or list can admit it. */
-	if (ref.kind == ECS_IMAGE_REF_ID) {
-		ecs_image_ref_clear(&ref);
-		return -1;
-	}
-	if (ref.registry != NULL)
-		rc = set_registry(out, ref.registry, strlen(ref.registry), 0, why, sizeof(why));
-	else
-		rc = (out->host = strdup("docker.io")) != NULL ? 0 : -2;
-	if (rc == 0)
-		rc = set_path(out, ref.repository, strlen(ref.repository), 0, why, sizeof(why));
-	if (rc == 0 && ref.tag != NULL && (out->tag = strdup(ref.tag)) == NULL)
-		rc = -2;
-	if (rc == 0 && ref.digest != NULL && (out->digest = strdup(ref.digest)) == NULL)
-		rc = -2;
+	rc = image_parts_from_image_ref(out, &ref);
 	ecs_image_ref_clear(&ref);
-	if (rc != 0) {
-		image_parts_clear(out);
-		return rc == -2 ? -2 : -1;
-	}
-	return 0;
+	return rc;
+}
+
+void image_parts_free_array(image_parts *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		image_parts_clear(&v[i]);
+	free(v);
 }
 
 /* One part against its glob: the parts hold no separator, so fnmatch cannot cross one. */

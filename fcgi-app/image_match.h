@@ -25,6 +25,8 @@
 
 #include <stddef.h>
 
+#include <ecs/ecs.h>
+
 /** The parts of a reference or a pattern; every string owned by the struct. */
 typedef struct {
 	char *host;       /* lower case; "docker.io" when the reference names no registry */
@@ -36,8 +38,18 @@ typedef struct {
 } image_parts;
 
 /**
+ * image_parts_from_image_ref - normalise @ref (parsed by
+ * ecs_image_ref_parse()) into its parts: nothing is parsed again.
+ * @out: filled on success, all NULL on failure; free with image_parts_clear().
+ * Returns 0, -1 for an image id (ECS_IMAGE_REF_ID: no registry, nothing to
+ * match), -2 out of memory.
+ */
+int image_parts_from_image_ref(image_parts *out, const ecs_image_ref *ref);
+
+/**
  * image_parts_from_ref - parse @reference as the engine would (via
- * ecs_image_ref_parse()) and normalise it.
+ * ecs_image_ref_parse()) and normalise it (for tests and the fuzzer: the
+ * responder parses a request's reference once, in task_body.c).
  * @out: filled on success, all NULL on failure; free with image_parts_clear().
  * Returns 0, -1 when it is not a valid reference with a tag or digest or
  * when it is an image id (ECS_IMAGE_REF_ID: no registry, nothing to match),
@@ -61,6 +73,9 @@ int image_registry_parse(image_parts *out, const char *registry, char *why, size
 
 /** image_parts_clear - free the members and set them to NULL. NULL is allowed. */
 void image_parts_clear(image_parts *p);
+
+/** image_parts_free_array - image_parts_clear() each of the @n parts of @v, then free @v. NULL is allowed. */
+void image_parts_free_array(image_parts *v, size_t n);
 
 /** image_pattern_match - 1 when the parsed @pattern admits the parsed @image, else 0. */
 int image_pattern_match(const image_parts *pattern, const image_parts *image);

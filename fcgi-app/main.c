@@ -133,6 +133,8 @@ int main(int argc, char **argv)
 	ecs_reaper *reaper = NULL;
 	cred_cache *creds = NULL;
 	engine_watch *ew = NULL;
+	ecs_pool *warm = NULL;
+	handler_ctx shared;
 	workers *pool = NULL;
 	ecs_reaper_stats rs;
 	double tasks_s;
@@ -265,7 +267,7 @@ int main(int argc, char **argv)
 	}
 
 	/* The sweep above removed what a crashed instance's pool left; now our own. */
-	if (warm_start(cfg, &eopts, reaper) != 0)
+	if (warm_start(&warm, cfg, &eopts, reaper) != 0)
 		goto out;
 	creds = cred_cache_new(CRED_CACHE_SIZE, CRED_CACHE_TTL_S);
 	if (creds == NULL)
@@ -276,7 +278,13 @@ int main(int argc, char **argv)
 		log_msg(LOG_LEVEL_ERROR, "startup", "cannot start the background engine check");
 		goto out;
 	}
-	if (workers_start(&pool, cfg, main_engine, reaper, creds, ew) != 0)
+	memset(&shared, 0, sizeof(shared));
+	shared.cfg = cfg;
+	shared.reaper = reaper;
+	shared.creds = creds;
+	shared.engine_watch = ew;
+	shared.pool = warm;
+	if (workers_start(&pool, &shared, main_engine) != 0)
 		goto stop;
 	log_msg(LOG_LEVEL_INFO, "startup", "ecs-fcgi %s ready: %d workers, engine %s, auth %s, config %s",
 			PACKAGE_VERSION, cfg->workers, cfg->endpoint, config_auth_name(cfg->auth),
@@ -306,7 +314,7 @@ stop:
 	}
 out:
 	engine_watch_stop(ew);  /* after the workers, which read it */
-	warm_stop();  /* its warm containers go now; the reaper drains what it was handed */
+	ecs_pool_free(warm);  /* its warm containers go now; the reaper drains what it was handed */
 	ecs_reaper_free(reaper);  /* drains its queue */
 	cred_cache_free(creds);
 	ecs_engine_free(main_engine);

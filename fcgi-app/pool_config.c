@@ -10,13 +10,18 @@
 
 #include <ecs/ecs.h>
 
-#include "conf.h"
-#include "image_match.h"
 #include "pool_config.h"
+#include "value.h"
 
 #define DEFAULT_BUDGET 8u
 #define DEFAULT_ADAPTIVE_SIZE 2u
 #define MAX_CONCURRENCY 16
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* libecs's bound, spelt so that the messages can name it. */
+#define POOL_MAX 1024
+_Static_assert(POOL_MAX == ECS_POOL_MAX_SIZE, "POOL_MAX is libecs's ECS_POOL_MAX_SIZE");
+#define COUNT_FROM(min) "expected a count between " #min " and " STR(POOL_MAX)
 
 #define BAD(...) do { snprintf(why, whylen, __VA_ARGS__); return -1; } while (0)
 
@@ -41,51 +46,31 @@ void pool_conf_clear(pool_conf *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int parse_count(unsigned int *out, const char *v, long long min, long long max)
+static int set_agent(void *t, const conf_key *k, const char *v, char *why, size_t whylen)
 {
-	long long n;
+	pool_conf *p = t;
+	char *a;
 
-	if (config_parse_uint(&n, v, min, max) != 0)
-		return -1;
-	*out = (unsigned int)n;
+	(void)k;
+	if (v[0] != '/')
+		BAD("expected an absolute path");
+	if ((a = strdup(v)) == NULL)
+		return -2;
+	free(p->agent);
+	p->agent = a;
 	return 0;
 }
 
-int pool_conf_apply_ecs(pool_conf *p, const char *key, const char *v, char *why, size_t whylen)
-{
-	if (strcmp(key, "pool_adaptive") == 0) {
-		if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
-			p->adaptive = 1;
-		else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
-			p->adaptive = 0;
-		else
-			BAD("expected yes or no");
-	} else if (strcmp(key, "pool_budget") == 0) {
-		if (parse_count(&p->budget, v, 0, ECS_POOL_MAX_SIZE) != 0)
-			BAD("expected a count between 0 and %u", ECS_POOL_MAX_SIZE);
-	} else if (strcmp(key, "pool_adaptive_size") == 0) {
-		if (parse_count(&p->adaptive_size, v, 1, ECS_POOL_MAX_SIZE) != 0)
-			BAD("expected a count between 1 and %u", ECS_POOL_MAX_SIZE);
-	} else if (strcmp(key, "pool_idle_ttl") == 0) {
-		if (parse_count(&p->idle_ttl_s, v, 1, 86400) != 0)
-			BAD("expected whole seconds between 1 and 86400");
-	} else if (strcmp(key, "pool_refill_concurrency") == 0) {
-		if (parse_count(&p->concurrency, v, 1, MAX_CONCURRENCY) != 0)
-			BAD("expected a count between 1 and %d", MAX_CONCURRENCY);
-	} else if (strcmp(key, "pool_agent") == 0) {
-		char *a;
-
-		if (v[0] != '/')
-			BAD("expected an absolute path");
-		if ((a = strdup(v)) == NULL)
-			return -2;
-		free(p->agent);
-		p->agent = a;
-	} else {
-		return 1;
-	}
-	return 0;
-}
+const conf_key pool_conf_keys[] = {
+	CONF_BOOL("pool_adaptive", pool_conf, adaptive),
+	CONF_UINT("pool_budget", pool_conf, budget, 0, POOL_MAX, COUNT_FROM(0)),
+	CONF_UINT("pool_adaptive_size", pool_conf, adaptive_size, 1, POOL_MAX, COUNT_FROM(1)),
+	CONF_UINT("pool_idle_ttl", pool_conf, idle_ttl_s, 1, 86400, "expected whole seconds between 1 and 86400"),
+	CONF_UINT("pool_refill_concurrency", pool_conf, concurrency, 1, MAX_CONCURRENCY,
+		  "expected a count between 1 and " STR(MAX_CONCURRENCY)),
+	CONF_FN("pool_agent", set_agent),
+	CONF_KEYS_END
+};
 
 int pool_conf_section(pool_conf *p, const char *section, int line, pool_fixed **cur, char *why, size_t whylen)
 {
@@ -127,11 +112,7 @@ int pool_conf_section(pool_conf *p, const char *section, int line, pool_fixed **
 	return 0;
 }
 
-int pool_conf_apply_fixed(pool_fixed *f, const char *key, const char *v, char *why, size_t whylen)
-{
-	if (strcmp(key, "size") != 0)
-		return 1;
-	if (parse_count(&f->size, v, 0, ECS_POOL_MAX_SIZE) != 0)
-		BAD("expected a count between 0 and %u", ECS_POOL_MAX_SIZE);
-	return 0;
-}
+const conf_key pool_fixed_keys[] = {
+	CONF_UINT("size", pool_fixed, size, 0, POOL_MAX, COUNT_FROM(0)),
+	CONF_KEYS_END
+};

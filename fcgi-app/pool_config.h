@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "conf_key.h"
+
 typedef struct {
 	char *image;           /* as written between the quotes */
 	unsigned int size;
@@ -32,11 +34,8 @@ int pool_conf_init(pool_conf *p);
 /** pool_conf_clear - free what @p holds. */
 void pool_conf_clear(pool_conf *p);
 
-/**
- * pool_conf_apply_ecs - one key of [ecs], if it is ours.
- * Returns 0 applied, 1 not our key, -1 bad value (reason in @why), -2 out of memory.
- */
-int pool_conf_apply_ecs(pool_conf *p, const char *key, const char *value, char *why, size_t whylen);
+/** pool_conf_keys - the pool's keys of [ecs]; their target is a pool_conf. */
+extern const conf_key pool_conf_keys[];
 
 /**
  * pool_conf_section - a section header: [pool "IMAGE"] adds a fixed pool
@@ -46,7 +45,7 @@ int pool_conf_apply_ecs(pool_conf *p, const char *key, const char *value, char *
  */
 int pool_conf_section(pool_conf *p, const char *section, int line, pool_fixed **cur, char *why, size_t whylen);
 
-/** pool_conf_apply_fixed - a key of a [pool "IMAGE"] section; same returns as pool_conf_apply_ecs(). */
-int pool_conf_apply_fixed(pool_fixed *f, const char *key, const char *value, char *why, size_t whylen);
+/** pool_fixed_keys - the keys of a [pool "IMAGE"] section (size); their target is a pool_fixed. */
+extern const conf_key pool_fixed_keys[];
 
 #endif

@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "conf_key.h"
 #include "image_match.h"
 
 /** registries_defaults - set both lists to docker.io. Returns 0 or -2 (out of memory). */
@@ -30,15 +31,14 @@ int registries_defaults(config *c);
 /** registries_free - free both lists (config_free() calls it). */
 void registries_free(config *c);
 
-/**
- * registries_apply - one [ecs] key, if it is ours.
- * Returns 0 applied, 1 not our key, -1 bad value (reason in @why), -2 out of memory.
- */
-int registries_apply(config *c, const char *key, const char *value, char *why, size_t whylen);
+/** registries_keys - allowed_registries and public_registries in [ecs]; their target is the config. */
+extern const conf_key registries_keys[];
 
 /**
- * registries_finish - after the whole file: add the hosts [client] patterns
- * name literally to allowed_registries. Returns 0 or -2.
+ * registries_finish - after the whole file (and for the built-in
+ * defaults): add the hosts [client] patterns name literally to
+ * allowed_registries, and parse both lists once for the matches below.
+ * Returns 0 or -2.
  */
 int registries_finish(config *c);
 

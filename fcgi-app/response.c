@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <ecs/ecs.h>
 
 #include "response.h"
 #include "text.h"
@@ -157,4 +158,43 @@ int response_head(char *buf, size_t size, const response *r)
 	if (n < 0 || (size_t)n >= size)
 		return -1;
 	return n;
+}
+
+int response_map_error(int rc, const char **code)
+{
+	switch (rc) {
+	case ECS_EINVAL:
+	case ECS_ETOOBIG:
+		*code = "BAD_REQUEST_BODY";
+		return 400;
+	case ECS_ENOTFOUND:
+		*code = "IMAGE_NOT_FOUND";
+		return 404;
+	case ECS_EDENIED:
+		*code = "FORBIDDEN";
+		return 403;
+	case ECS_ENOUSER:
+		*code = "USER_NOT_FOUND";
+		return 400;
+	case ECS_EUNAUTHORIZED:
+		*code = "REGISTRY_UNAUTHORIZED";
+		return 401;
+	case ECS_EUNAVAILABLE:
+		*code = "ENGINE_UNAVAILABLE";
+		return 503;
+	case ECS_ECANCELED:
+		*code = "SHUTTING_DOWN";
+		return 503;
+	case ECS_ETIMEDOUT:
+		*code = "ENGINE_TIMEOUT";
+		return 504;
+	case ECS_EENGINE:
+	case ECS_EPROTO:
+	case ECS_EVERSION:
+		*code = "ENGINE_ERROR";
+		return 502;
+	default:
+		*code = "INTERNAL_ERROR";
+		return 500;
+	}
 }

@@ -64,6 +64,13 @@ int response_add_header(response *r, const char *name, const char *value);
 const char *response_reason(int status);
 
 /**
+ * response_map_error - the HTTP status (returned) and error code (*@code,
+ * static) for an ecs_error from libecs: one mapping for the task run and
+ * the credentials check alike.
+ */
+int response_map_error(int ecs_rc, const char **code);
+
+/**
  * response_head - the header block (Status, Content-Type, Content-Length,
  * extra headers, blank line) into @buf. Returns its length, or -1 when it
  * does not fit.

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "sandbox.h"
+#include "value.h"
 
 #define BAD(...) do { snprintf(why, whylen, __VA_ARGS__); return -1; } while (0)
 
@@ -19,9 +20,9 @@ void sandbox_conf_init(sandbox_conf *s)
 
 void sandbox_conf_clear(sandbox_conf *s)
 {
-	config_free_words(s->cap_add, s->cap_add_len);
-	config_free_words(s->tmpfs, s->tmpfs_len);
-	config_free_words(s->allowed_runtimes, s->allowed_runtimes_len);
+	value_free_words(s->cap_add, s->cap_add_len);
+	value_free_words(s->tmpfs, s->tmpfs_len);
+	value_free_words(s->allowed_runtimes, s->allowed_runtimes_len);
 	free(s->user);
 	free(s->default_runtime);
 	sandbox_conf_init(s);
@@ -44,7 +45,7 @@ static int set_list(char ***list, size_t *len, int *set, const char *value, int 
 	char **w;
 	size_t n, i;
 
-	if (config_split_words(&w, &n, value) != 0)
+	if (value_split_words(&w, &n, value) != 0)
 		return -2;
 	if (which == 0) {
 		p.cap_add = (const char *const *)w;
@@ -59,10 +60,10 @@ static int set_list(char ***list, size_t *len, int *set, const char *value, int 
 			break;
 	}
 	if ((which == 2 && i < n) || (which != 2 && check_one(&p, why, whylen) != 0)) {
-		config_free_words(w, n);
+		value_free_words(w, n);
 		return -1;
 	}
-	config_free_words(*list, *len);
+	value_free_words(*list, *len);
 	*list = w;
 	*len = n;
 	*set = 1;
@@ -88,42 +89,68 @@ static int set_name(char **dst, const char *value, int is_user, char *why, size_
 	return 0;
 }
 
-int sandbox_conf_apply(sandbox_conf *s, const char *key, const char *value, char *why, size_t whylen)
+static int set_cap_add(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
 {
-	if (strcmp(key, "cap_add") == 0)
-		return set_list(&s->cap_add, &s->cap_add_len, &s->cap_add_set, value, 0, why, whylen);
-	if (strcmp(key, "tmpfs") == 0)
-		return set_list(&s->tmpfs, &s->tmpfs_len, &s->tmpfs_set, value, 1, why, whylen);
-	if (strcmp(key, "allowed_runtimes") == 0)
-		return set_list(&s->allowed_runtimes, &s->allowed_runtimes_len, &s->allowed_runtimes_set, value, 2,
-				why, whylen);
-	if (strcmp(key, "user") == 0)
-		return set_name(&s->user, value, 1, why, whylen);
-	if (strcmp(key, "default_runtime") == 0)
-		return set_name(&s->default_runtime, value, 0, why, whylen);
-	if (strcmp(key, "writable_root") == 0) {
-		if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "on") == 0 || strcasecmp(value, "true") == 0)
-			s->writable_root = 1;
-		else if (strcasecmp(value, "no") == 0 || strcasecmp(value, "off") == 0 || strcasecmp(value, "false") == 0)
-			s->writable_root = 0;
-		else
-			BAD("expected yes or no");
-		return 0;
-	}
-	if (strcmp(key, "tmp_size") == 0) {
-		ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
+	sandbox_conf *s = t;
 
-		if (strcmp(value, "unlimited") == 0)
-			p.tmp_size = ECS_SANDBOX_UNLIMITED;
-		else if (config_parse_size(&p.tmp_size, value) != 0 || p.tmp_size == 0)
-			BAD("expected a size such as 64M, or unlimited");
-		if (check_one(&p, why, whylen) != 0)
-			return -1;
-		s->tmp_size = p.tmp_size;
-		return 0;
-	}
-	return 1;
+	(void)k;
+	return set_list(&s->cap_add, &s->cap_add_len, &s->cap_add_set, value, 0, why, whylen);
 }
+
+static int set_tmpfs(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
+{
+	sandbox_conf *s = t;
+
+	(void)k;
+	return set_list(&s->tmpfs, &s->tmpfs_len, &s->tmpfs_set, value, 1, why, whylen);
+}
+
+static int set_allowed_runtimes(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
+{
+	sandbox_conf *s = t;
+
+	(void)k;
+	return set_list(&s->allowed_runtimes, &s->allowed_runtimes_len, &s->allowed_runtimes_set, value, 2,
+			why, whylen);
+}
+
+static int set_user(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
+{
+	(void)k;
+	return set_name(&((sandbox_conf *)t)->user, value, 1, why, whylen);
+}
+
+static int set_default_runtime(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
+{
+	(void)k;
+	return set_name(&((sandbox_conf *)t)->default_runtime, value, 0, why, whylen);
+}
+
+static int set_tmp_size(void *t, const conf_key *k, const char *value, char *why, size_t whylen)
+{
+	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
+
+	(void)k;
+	if (strcmp(value, "unlimited") == 0)
+		p.tmp_size = ECS_SANDBOX_UNLIMITED;
+	else if (value_parse_size(&p.tmp_size, value) != 0 || p.tmp_size == 0)
+		BAD("expected a size such as 64M, or unlimited");
+	if (check_one(&p, why, whylen) != 0)
+		return -1;
+	((sandbox_conf *)t)->tmp_size = p.tmp_size;
+	return 0;
+}
+
+const conf_key sandbox_keys[] = {
+	CONF_FN("cap_add", set_cap_add),
+	CONF_FN("tmpfs", set_tmpfs),
+	CONF_FN("allowed_runtimes", set_allowed_runtimes),
+	CONF_FN("user", set_user),
+	CONF_FN("default_runtime", set_default_runtime),
+	CONF_BOOL("writable_root", sandbox_conf, writable_root),
+	CONF_FN("tmp_size", set_tmp_size),
+	CONF_KEYS_END
+};
 
 /* The [client]'s value where it set one, else the [ecs] one. */
 #define PICK_LIST(g, c, m) ((c) != NULL && (c)->m##_set ? (c) : (g))
@@ -140,7 +167,7 @@ void sandbox_allowed(ecs_sandbox_profile *out, const config *cfg, const client_r
 	if (caps->max_cpus < 0)
 		out->nano_cpus = ECS_SANDBOX_UNLIMITED;
 	else if (caps->max_cpus > 0)
-		out->nano_cpus = task_body_nano_cpus(caps->max_cpus);
+		out->nano_cpus = value_nano_cpus(caps->max_cpus);
 	l = PICK_LIST(g, c, cap_add);
 	out->cap_add = (const char *const *)l->cap_add;
 	out->cap_add_len = l->cap_add_len;
@@ -249,7 +276,7 @@ int sandbox_for_request(ecs_sandbox_profile *out, const config *cfg, const clien
 	asked.memory = tb->memory;
 	asked.pids = tb->pids;
 	if (tb->cpus > 0)
-		asked.nano_cpus = task_body_nano_cpus(tb->cpus);
+		asked.nano_cpus = value_nano_cpus(tb->cpus);
 	asked.user = tb->user;
 	rc = ecs_sandbox_profile_merge(out, &allowed, &asked, why, whylen);
 	if (rc == 0)

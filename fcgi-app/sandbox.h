@@ -23,6 +23,7 @@
 #include <ecs/ecs.h>
 
 #include "conf.h"
+#include "conf_key.h"
 #include "task_body.h"
 
 /** sandbox_conf_init - every member "not set". */
@@ -31,11 +32,8 @@ void sandbox_conf_init(sandbox_conf *s);
 /** sandbox_conf_clear - free what @s holds and set it to "not set". */
 void sandbox_conf_clear(sandbox_conf *s);
 
-/**
- * sandbox_conf_apply - one key of [ecs] or a [client], if it is ours.
- * Returns 0 applied, 1 not our key, -1 bad value (reason in @why), -2 out of memory.
- */
-int sandbox_conf_apply(sandbox_conf *s, const char *key, const char *value, char *why, size_t whylen);
+/** sandbox_keys - the sandbox's keys of [ecs] and of a [client]; their target is a sandbox_conf. */
+extern const conf_key sandbox_keys[];
 
 /**
  * sandbox_allowed - the profile the operator allows @rule (NULL: a client

@@ -13,6 +13,7 @@
 #include "base64.h"
 #include "json_strict.h"
 #include "task_body.h"
+#include "value.h"
 #include "text.h"
 
 /* The kernel's PID_MAX_LIMIT on 64-bit: pids.max refuses anything larger,
@@ -119,7 +120,7 @@ static int parse_limits(task_body *tb, struct json_object *limits, body_error *e
 
 				if (get_string(&s, val, "limits.memory", 0, err) != 0)
 					return -1;
-				if (config_parse_size(&tb->memory, s) != 0 || tb->memory < 1)
+				if (value_parse_size(&tb->memory, s) != 0 || tb->memory < 1)
 					return BODY_FAIL("limits.memory must be bytes or a size such as \"256M\"");
 			} else if (get_positive_int(&tb->memory, val, "limits.memory", err) != 0) {
 				return -1;
@@ -184,42 +185,24 @@ static int parse_creds(task_body *tb, struct json_object *creds, body_error *err
 	return 0;
 }
 
-/* A user ("uid[:gid]" or a name, so ':' once) or a runtime name, echoed in
- * errors: plain characters only, within libecs's bound. */
-static int name_ok(const char *s, int is_user)
+/*
+ * A user or a runtime, judged by libecs's one grammar for names (the one
+ * every profile passes): @why gets libecs's reason. Returns 1 fine, 0 not.
+ */
+static int sandbox_name_ok(const char *s, int is_user, char *why, size_t whylen)
 {
-	size_t n = strlen(s), i, colons = 0;
+	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
 
-	if (n == 0 || n > ECS_SANDBOX_MAX_NAME || s[0] == '-' || s[0] == ':')
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == ':' && is_user && ++colons == 1 && s[i + 1] != '\0')
-			continue;
-		if (!isalnum(c) && c != '_' && c != '.' && c != '-')
-			return 0;
-	}
-	return 1;
-}
-
-/* Each all-digit part of a user is an id the engine takes: 0..ECS_SANDBOX_ID_MAX. */
-static int user_ids_ok(const char *s)
-{
-	while (*s != '\0') {
-		size_t n = strcspn(s, ":"), digits = strspn(s, "0123456789");
-
-		if (digits == n && (n > 10 || strtoll(s, NULL, 10) > ECS_SANDBOX_ID_MAX))
-			return 0;
-		s += n + (s[n] == ':');
-	}
-	return 1;
+	if (is_user)
+		p.user = s;
+	else
+		p.runtime = s;
+	return ecs_sandbox_profile_validate(&p, why, whylen) == 0;
 }
 
 static int validate(task_body *tb, body_error *err)
 {
 	struct json_object *root = tb->root, *v;
-	ecs_image_ref ref;
 	int rc;
 
 	if (!json_object_is_type(root, json_type_object))
@@ -244,9 +227,8 @@ static int validate(task_body *tb, body_error *err)
 		return BODY_FAIL("docker_image is required");
 	if (get_string(&tb->image, v, "docker_image", 0, err) != 0)
 		return -1;
-	rc = ecs_image_ref_parse(&ref, tb->image);
-	tb->image_is_id = rc == ECS_OK && ref.kind == ECS_IMAGE_REF_ID;
-	ecs_image_ref_clear(&ref);
+	rc = ecs_image_ref_parse(&tb->ref, tb->image);
+	tb->image_is_id = rc == ECS_OK && tb->ref.kind == ECS_IMAGE_REF_ID;
 	if (rc == ECS_ENOMEM)
 		return -2;
 	if (rc != 0) {
@@ -307,18 +289,22 @@ static int validate(task_body *tb, body_error *err)
 			return BODY_FAIL("network must be \"none\" or \"bridge\"");
 	}
 	if (json_object_object_get_ex(root, "user", &v)) {
+		char why[128];
+
 		if (get_string(&tb->user, v, "user", 0, err) != 0)
 			return -1;
-		if (!name_ok(tb->user, 1))
-			return BODY_FAIL("user must be uid[:gid] or a user name (letters, digits, '_', '.', '-'; "
+		/* An id out of range is libecs's own sentence; any other flaw, the name's grammar. */
+		if (!sandbox_name_ok(tb->user, 1, why, sizeof(why)))
+			return strstr(why, "uid or gid") != NULL ? BODY_FAIL("%s", why) :
+				BODY_FAIL("user must be uid[:gid] or a user name (letters, digits, '_', '.', '-'; "
 					"at most %u bytes)", ECS_SANDBOX_MAX_NAME);
-		if (!user_ids_ok(tb->user))
-			return BODY_FAIL("user: a uid or gid must be in 0..%lld", (long long)ECS_SANDBOX_ID_MAX);
 	}
 	if (json_object_object_get_ex(root, "runtime", &v)) {
+		char why[128];
+
 		if (get_string(&tb->runtime, v, "runtime", 0, err) != 0)
 			return -1;
-		if (!name_ok(tb->runtime, 0))
+		if (!sandbox_name_ok(tb->runtime, 0, why, sizeof(why)))
 			return BODY_FAIL("runtime must be an engine runtime's name such as \"runsc\" (letters, "
 					"digits, '_', '.', '-'; at most %u bytes)", ECS_SANDBOX_MAX_NAME);
 	}
@@ -375,11 +361,6 @@ int task_body_parse(task_body *out, const char *body, size_t len, body_error *er
 	return rc;
 }
 
-int64_t task_body_nano_cpus(double cpus)
-{
-	return (int64_t)(cpus * 1e9 + 0.5);
-}
-
 int task_body_check_caps(const task_body *tb, const limit_caps *caps, char *why, size_t whylen)
 {
 	if (caps->max_timeout_s > 0 && tb->timeout_s > caps->max_timeout_s) {
@@ -393,10 +374,10 @@ int task_body_check_caps(const task_body *tb, const limit_caps *caps, char *why,
 	}
 	/* Compared as the engine will get them (NanoCpus, rounded as sandbox.c
 	 * does): shown both ways, as "1.0000001 exceeds 1" at %g read "1 > 1". */
-	if (caps->max_cpus > 0 && tb->cpus > 0 && task_body_nano_cpus(tb->cpus) > task_body_nano_cpus(caps->max_cpus)) {
+	if (caps->max_cpus > 0 && tb->cpus > 0 && value_nano_cpus(tb->cpus) > value_nano_cpus(caps->max_cpus)) {
 		snprintf(why, whylen, "limits.cpus %.10g (%lld NanoCpus) exceeds the cap of %.10g (%lld NanoCpus)",
-				tb->cpus, (long long)task_body_nano_cpus(tb->cpus), caps->max_cpus,
-				(long long)task_body_nano_cpus(caps->max_cpus));
+				tb->cpus, (long long)value_nano_cpus(tb->cpus), caps->max_cpus,
+				(long long)value_nano_cpus(caps->max_cpus));
 		return -1;
 	}
 	if (caps->max_pids > 0 && tb->pids > caps->max_pids) {
@@ -407,34 +388,11 @@ int task_body_check_caps(const task_body *tb, const limit_caps *caps, char *why,
 	return 0;
 }
 
-/* The profile (sandbox.h) is the caller's: a limit the body left out gets
- * the cap there, so a cap is a real bound, not only a ceiling on requests. */
-void task_body_to_spec(ecs_task_spec *spec, const task_body *tb, const config *cfg, const limit_caps *caps)
-{
-	long timeout_s = tb->timeout_s ? tb->timeout_s : cfg->default_timeout_s;
-
-	if (!tb->timeout_s && caps->max_timeout_s > 0 && timeout_s > caps->max_timeout_s)
-		timeout_s = caps->max_timeout_s;
-	spec->image = tb->image;
-	spec->cmd = tb->cmd;
-	spec->cmd_len = tb->cmd_len;
-	spec->env = tb->env_len ? tb->env : NULL;
-	spec->env_len = tb->env_len;
-	spec->auth = tb->has_creds ? &tb->creds : NULL;
-	spec->stdin_data = tb->has_stdin ? tb->stdin_data : NULL;
-	spec->stdin_len = tb->has_stdin ? tb->stdin_len : 0;
-	spec->timeout_ms = timeout_s * 1000L;
-	spec->stdout_cap = cfg->stdout_cap;
-	spec->stderr_cap = cfg->stderr_cap;
-	spec->pull_policy = (ecs_pull_policy)cfg->pull_policy;
-	spec->backend = (ecs_task_backend)cfg->backend;
-	spec->pull_timeout_ms = cfg->pull_timeout_s * 1000L;
-}
-
 void task_body_clear(task_body *tb)
 {
 	if (tb->root != NULL)
 		json_object_put(tb->root);
+	ecs_image_ref_clear(&tb->ref);
 	free(tb->cmd);
 	free(tb->env);
 	free(tb->stdin_data);

@@ -23,8 +23,9 @@ struct json_object;
 
 typedef struct {
 	struct json_object *root;     /* owns the strings below */
-	const char *image;
-	int image_is_id;              /* an image id (sha256:<hex>...), not a name: ecs_image_ref's kind */
+	const char *image;            /* as written, for messages and the engine */
+	ecs_image_ref ref;            /* the same, parsed: the one parse of a request's image (owned) */
+	int image_is_id;              /* an image id (sha256:<hex>...), not a name: ref.kind */
 	const char **cmd;
 	size_t cmd_len;
 	const char **env;
@@ -58,25 +59,10 @@ typedef struct {
 int task_body_parse(task_body *out, const char *body, size_t len, body_error *err);
 
 /**
- * task_body_nano_cpus - @cpus as the engine's NanoCpus (rounded to the
- * nearest): the one conversion, so a cap is compared at the precision the
- * engine applies. Thread-safe.
- */
-int64_t task_body_nano_cpus(double cpus);
-
-/**
  * task_body_check_caps - are the requested timeout and limits within @caps
  * (0 and LIMIT_UNLIMITED members are no cap)? Returns 0, or -1 with @why naming the first one over.
  */
 int task_body_check_caps(const task_body *tb, const limit_caps *caps, char *why, size_t whylen);
-
-/**
- * task_body_to_spec - fill @spec (initialised with ECS_TASK_SPEC_INIT) from
- * @tb, the configuration's defaults and the caps that apply to this client
- * (@caps: the timeout a body without one gets). @spec points into @tb. The
- * sandbox profile is sandbox_for_request()'s, set by the caller.
- */
-void task_body_to_spec(ecs_task_spec *spec, const task_body *tb, const config *cfg, const limit_caps *caps);
 
 /** task_body_clear - free what @tb holds. */
 void task_body_clear(task_body *tb);

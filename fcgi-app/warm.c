@@ -17,16 +17,16 @@
 #include "sandbox.h"
 #include "warm.h"
 
-static ecs_pool *pool;
-
-int warm_start(const config *cfg, const ecs_engine_options *eopts, ecs_reaper *reaper)
+int warm_start(ecs_pool **out, const config *cfg, const ecs_engine_options *eopts, ecs_reaper *reaper)
 {
+	ecs_pool *pool = NULL;
 	ecs_pool_options po = ECS_POOL_OPTIONS_INIT;
 	const pool_conf *pc = &cfg->pool;
 	ecs_sandbox_profile profile;
 	limit_caps caps;
 	int rc;
 
+	*out = NULL;
 	if (pc->budget == 0) {
 		log_msg(LOG_LEVEL_INFO, "pool", "pool_budget is 0: every task runs cold");
 		return 0;
@@ -63,23 +63,14 @@ int warm_start(const config *cfg, const ecs_engine_options *eopts, ecs_reaper *r
 		rc = ecs_pool_set_size(pool, pc->fixed[i].image, &profile, pc->fixed[i].size);
 		if (rc != 0) {
 			log_msg(LOG_LEVEL_ERROR, "pool", "[pool \"%s\"]: %s", pc->fixed[i].image, ecs_strerror(rc));
+			ecs_pool_free(pool);
 			return -1;
 		}
 	}
 	log_msg(LOG_LEVEL_INFO, "pool", "warm pool: budget %u, %zu fixed pool(s), adaptive %s, agent %s", pc->budget,
 		pc->fixed_len, pc->adaptive ? "on" : "off", pc->agent);
+	*out = pool;
 	return 0;
-}
-
-ecs_pool *warm_pool(void)
-{
-	return pool;
-}
-
-void warm_stop(void)
-{
-	ecs_pool_free(pool);
-	pool = NULL;
 }
 
 typedef struct {
@@ -121,7 +112,7 @@ static void put(text *t, const char *fmt, ...)
 	}
 }
 
-char *warm_metrics_render(size_t *len)
+char *warm_metrics_render(size_t *len, ecs_pool *pool)
 {
 	text t = { malloc(2048), 0, 2048, 0 };
 	ecs_pool_stats st;
@@ -163,7 +154,7 @@ char *warm_metrics_render(size_t *len)
 	return t.buf;
 }
 
-struct json_object *warm_health(void)
+struct json_object *warm_health(ecs_pool *pool)
 {
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	ecs_pool_entry *list = NULL;

@@ -59,9 +59,7 @@ typedef struct task_worker {
 
 struct workers {
 	const config *cfg;
-	ecs_reaper *reaper;
-	cred_cache *creds;
-	engine_watch *engine_watch;
+	handler_ctx shared;     /* what every handler shares: each task's ctx starts from it */
 	admission *adm;
 	watch *watch;
 	atomic_int stopping;    /* read by every thread, set once by workers_stop() */
@@ -305,12 +303,8 @@ static void *task_worker_main(void *arg)
 		metrics_tasks_queued_add(-1);
 		metrics_workers_busy_add(1);
 
-		memset(&ctx, 0, sizeof(ctx));
-		ctx.cfg = p->cfg;
+		ctx = p->shared;
 		ctx.engine = t->engine;
-		ctx.reaper = p->reaper;
-		ctx.creds = p->creds;
-		ctx.engine_watch = p->engine_watch;
 		ctx.cancel = j->cancel;
 		ctx.client_gone = j->gone;
 		ctx.workers = p->ntw;
@@ -328,10 +322,10 @@ static void *task_worker_main(void *arg)
 	return NULL;
 }
 
-int workers_start(workers **out, const config *cfg, const ecs_engine *proto, ecs_reaper *reaper,
-		  cred_cache *creds, engine_watch *ew)
+int workers_start(workers **out, const handler_ctx *shared, const ecs_engine *proto)
 {
 	workers *p = calloc(1, sizeof(*p));
+	const config *cfg = shared->cfg;
 	int i;
 
 	*out = p;
@@ -340,9 +334,11 @@ int workers_start(workers **out, const config *cfg, const ecs_engine *proto, ecs
 		return -1;
 	}
 	p->cfg = cfg;
-	p->reaper = reaper;
-	p->creds = creds;
-	p->engine_watch = ew;
+	p->shared = *shared;
+	p->shared.engine = NULL;
+	p->shared.cancel = NULL;
+	p->shared.client_gone = NULL;
+	p->shared.workers = cfg->workers;
 	/* Waiting room for as many tasks again as there are workers; past it a
 	 * task is refused at once (503) rather than left to nginx's timeout. */
 	p->qcap = cfg->workers;
@@ -379,11 +375,7 @@ int workers_start(workers **out, const config *cfg, const ecs_engine *proto, ecs
 
 		a->index = i;
 		a->pool = p;
-		a->ctx.cfg = cfg;
-		a->ctx.reaper = reaper;
-		a->ctx.creds = creds;
-		a->ctx.engine_watch = ew;
-		a->ctx.workers = cfg->workers;
+		a->ctx = p->shared;
 		if (pthread_create(&a->thread, NULL, acceptor_main, a) != 0) {
 			log_msg(LOG_LEVEL_ERROR, "startup", "cannot start acceptor %d", i);
 			return -1;

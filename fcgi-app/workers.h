@@ -30,6 +30,7 @@
 #include "conf.h"
 #include "cred_cache.h"
 #include "engine_watch.h"
+#include "handlers.h"
 
 /** Acceptor threads: they only ever do quick work, so a few suffice. */
 #define WORKERS_ACCEPTORS 4
@@ -39,14 +40,14 @@ typedef struct workers workers;
 /**
  * workers_start - start the acceptors, the task workers and the watcher on
  * the listening socket (file descriptor 0).
- * @cfg, @reaper, @creds, @ew (the background engine check the quick health
- * check reads; NULL: none): shared, must outlive the pool. @proto: each worker's
+ * @shared: what every handler shares (cfg, reaper, creds, engine_watch,
+ * pool; its engine, cancel and client_gone are the workers' own, ignored
+ * here): copied, what it points to must outlive the workers. @proto: each worker's
  * engine is an ecs_engine_dup() of it (the version it negotiated, no
  * round trip per worker); only read, during the call.
  * Returns 0, or -1 (logged); on failure *out may still need workers_stop().
  */
-int workers_start(workers **out, const config *cfg, const ecs_engine *proto, ecs_reaper *reaper,
-		  cred_cache *creds, engine_watch *ew);
+int workers_start(workers **out, const handler_ctx *shared, const ecs_engine *proto);
 
 /**
  * workers_stop - stop accepting (closing the listening socket), let queued

@@ -8,6 +8,7 @@
 
 #include <ecs/ecs.h>
 #include "conf.h"
+#include "value.h"
 
 static char path[64];
 
@@ -322,22 +323,44 @@ START_TEST(test_config_missing_file)
 }
 END_TEST
 
+/* Values read as iniparser read them (the files were written for it): quotes
+ * kept what lies between them, an inline comment ends an unquoted value. */
+START_TEST(test_config_values_quoted_and_commented)
+{
+	char longline[1200];
+	config *c = good("[ecs]\ninstance_dir = \"/tmp/a b;#c\" ; comment\n"
+			"pool_agent = '/x/y'\n"
+			"default_network = none # comment\n"
+			"log_level = \\\n  debug\n");
+
+	ck_assert_str_eq(c->instance_dir, "/tmp/a b;#c");
+	ck_assert_str_eq(c->pool.agent, "/x/y");
+	ck_assert_str_eq(c->default_network, "none");
+	ck_assert_int_eq(c->log_level, LOG_LEVEL_DEBUG);
+	config_free(c);
+	memset(longline, 'x', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	memcpy(longline, "[ecs]\nauth = ", 13);
+	bad(longline, "2", "too long");
+}
+END_TEST
+
 START_TEST(test_config_parse_size)
 {
 	int64_t v;
 
-	ck_assert_int_eq(config_parse_size(&v, "5K"), 0);
+	ck_assert_int_eq(value_parse_size(&v, "5K"), 0);
 	ck_assert_int_eq(v, 5120);
-	ck_assert_int_eq(config_parse_size(&v, "2 MiB"), 0);
+	ck_assert_int_eq(value_parse_size(&v, "2 MiB"), 0);
 	ck_assert_int_eq(v, 2 * 1024 * 1024);
-	ck_assert_int_eq(config_parse_size(&v, "1g"), 0);
+	ck_assert_int_eq(value_parse_size(&v, "1g"), 0);
 	ck_assert_int_eq(v, 1024LL * 1024 * 1024);
-	ck_assert_int_eq(config_parse_size(&v, "100"), 0);
+	ck_assert_int_eq(value_parse_size(&v, "100"), 0);
 	ck_assert_int_eq(v, 100);
-	ck_assert_int_eq(config_parse_size(&v, "-1"), -1);
-	ck_assert_int_eq(config_parse_size(&v, "K"), -1);
-	ck_assert_int_eq(config_parse_size(&v, "5T"), -1);
-	ck_assert_int_eq(config_parse_size(&v, "99999999999999999G"), -1);
+	ck_assert_int_eq(value_parse_size(&v, "-1"), -1);
+	ck_assert_int_eq(value_parse_size(&v, "K"), -1);
+	ck_assert_int_eq(value_parse_size(&v, "5T"), -1);
+	ck_assert_int_eq(value_parse_size(&v, "99999999999999999G"), -1);
 }
 END_TEST
 
@@ -365,6 +388,7 @@ int main(void)
 	tcase_add_test(tc, test_config_client_task_limit);
 	tcase_add_test(tc, test_config_bad_clients);
 	tcase_add_test(tc, test_config_missing_file);
+	tcase_add_test(tc, test_config_values_quoted_and_commented);
 	tcase_add_test(tc, test_config_parse_size);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

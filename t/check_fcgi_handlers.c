@@ -421,6 +421,33 @@ START_TEST(test_handlers_tasks_without_engine_503)
 }
 END_TEST
 
+/* Intake's refusals before the engine, in its order: an image id, a registry
+ * not allowed, a name outside libecs's one grammar (a leading '.'). */
+START_TEST(test_handlers_tasks_intake_refusals)
+{
+	static const struct { const char *body; int status; const char *code, *says; } cases[] = {
+		{ "{\"docker_image\":\"sha256:2d6b\",\"cmd\":[\"true\"]}", 400, "IMAGE_ID_NOT_ALLOWED", "image id" },
+		{ "{\"docker_image\":\"127.0.0.1:5000/x/y:1\",\"cmd\":[\"true\"]}", 403, "REGISTRY_NOT_ALLOWED",
+		  "127.0.0.1:5000" },
+		{ "{\"docker_image\":\"ecs/busybox:latest\",\"cmd\":[\"true\"],\"user\":\".x\"}", 400, "BAD_REQUEST_BODY",
+		  "user must be" },
+		{ "{\"docker_image\":\"ecs/busybox:latest\",\"cmd\":[\"true\"],\"runtime\":\".x\"}", 400,
+		  "BAD_REQUEST_BODY", "runtime must be" },
+	};
+	char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/v1.1/tasks", "CONTENT_TYPE=application/json", NULL };
+	handler_info info;
+	response r;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run(&r, &info, env, cases[i].body);
+		assert_error(&r, cases[i].status, cases[i].code);
+		ck_assert_msg(strstr(r.body, cases[i].says) != NULL, "%s lacks '%s'", r.body, cases[i].says);
+		response_clear(&r);
+	}
+}
+END_TEST
+
 /* What handler_prepare() answers itself and what it leaves to a task worker. */
 static handler_next prepare(response *r, handler_info *info, const char *method, const char *uri)
 {
@@ -496,24 +523,24 @@ START_TEST(test_handlers_map_error)
 {
 	const char *code;
 
-	ck_assert_int_eq(handler_map_error(ECS_ENOTFOUND, &code), 404);
+	ck_assert_int_eq(response_map_error(ECS_ENOTFOUND, &code), 404);
 	ck_assert_str_eq(code, "IMAGE_NOT_FOUND");
-	ck_assert_int_eq(handler_map_error(ECS_EUNAUTHORIZED, &code), 401);
+	ck_assert_int_eq(response_map_error(ECS_EUNAUTHORIZED, &code), 401);
 	ck_assert_str_eq(code, "REGISTRY_UNAUTHORIZED");
-	ck_assert_int_eq(handler_map_error(ECS_EUNAVAILABLE, &code), 503);
+	ck_assert_int_eq(response_map_error(ECS_EUNAVAILABLE, &code), 503);
 	ck_assert_str_eq(code, "ENGINE_UNAVAILABLE");
-	ck_assert_int_eq(handler_map_error(ECS_EENGINE, &code), 502);
+	ck_assert_int_eq(response_map_error(ECS_EENGINE, &code), 502);
 	ck_assert_str_eq(code, "ENGINE_ERROR");
 	/* A user name the image lacks is the request's fault (issue 22: it was a 502). */
-	ck_assert_int_eq(handler_map_error(ECS_ENOUSER, &code), 400);
+	ck_assert_int_eq(response_map_error(ECS_ENOUSER, &code), 400);
 	ck_assert_str_eq(code, "USER_NOT_FOUND");
-	ck_assert_int_eq(handler_map_error(ECS_EPROTO, &code), 502);
-	ck_assert_int_eq(handler_map_error(ECS_ETIMEDOUT, &code), 504);
+	ck_assert_int_eq(response_map_error(ECS_EPROTO, &code), 502);
+	ck_assert_int_eq(response_map_error(ECS_ETIMEDOUT, &code), 504);
 	ck_assert_str_eq(code, "ENGINE_TIMEOUT");
-	ck_assert_int_eq(handler_map_error(ECS_EINVAL, &code), 400);
-	ck_assert_int_eq(handler_map_error(ECS_ECANCELED, &code), 503);
+	ck_assert_int_eq(response_map_error(ECS_EINVAL, &code), 400);
+	ck_assert_int_eq(response_map_error(ECS_ECANCELED, &code), 503);
 	ck_assert_str_eq(code, "SHUTTING_DOWN");
-	ck_assert_int_eq(handler_map_error(ECS_ENOMEM, &code), 500);
+	ck_assert_int_eq(response_map_error(ECS_ENOMEM, &code), 500);
 	ck_assert_str_eq(code, "INTERNAL_ERROR");
 }
 END_TEST
@@ -576,6 +603,7 @@ int main(void)
 	tcase_add_test(tc, test_handlers_tasks_400_network_not_allowed);
 	tcase_add_test(tc, test_handlers_tasks_403_outside_patterns);
 	tcase_add_test(tc, test_handlers_tasks_without_engine_503);
+	tcase_add_test(tc, test_handlers_tasks_intake_refusals);
 	tcase_add_test(tc, test_handlers_map_error);
 	tcase_add_test(tc, test_handlers_prepare_splits_quick_from_engine_work);
 	tcase_add_test(tc, test_handlers_refusals_carry_retry_after);

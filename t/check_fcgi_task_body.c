@@ -6,6 +6,7 @@
 #include <check.h>
 
 #include "conf.h"
+#include "intake.h"
 #include "task_body.h"
 #include "text.h"
 
@@ -395,22 +396,24 @@ END_TEST
 
 START_TEST(test_task_body_to_spec_defaults)
 {
-	task_body tb;
+	intake_task t;
 	body_error err;
 	config *cfg = config_defaults();
 	limit_caps caps = { 30, 64 * 1024 * 1024, 0.5, 16, 0 };
-	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_spec spec;
 
 	ck_assert_ptr_nonnull(cfg);
-	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"]}"), 0);
-	task_body_to_spec(&spec, &tb, cfg, &caps);
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(parse(&t.body, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"]}"), 0);
+	t.caps = caps;
+	intake_spec(&spec, &t, cfg, NULL, NULL);
 	ck_assert_str_eq(spec.image, "a:b");
 	ck_assert_uint_eq(spec.cmd_len, 1);
 	ck_assert_int_eq(spec.timeout_ms, 30000);  /* default 60 s, lowered to the cap */
-	ck_assert_ptr_null(spec.profile);  /* sandbox_for_request()'s (check_fcgi_sandbox) */
+	ck_assert_ptr_eq(spec.profile, &t.profile);  /* sandbox_for_request()'s (check_fcgi_sandbox) */
 	ck_assert_ptr_null(spec.auth);
 	ck_assert_ptr_null(spec.stdin_data);
-	task_body_clear(&tb);
+	intake_clear(&t);
 	config_free(cfg);
 }
 END_TEST

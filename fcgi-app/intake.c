@@ -1,0 +1,222 @@
+/* intake.c - a task request becomes an admitted task or a typed refusal. See intake.h. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "intake.h"
+#include "metrics.h"
+#include "private_image.h"
+#include "registries.h"
+#include "response.h"
+#include "sandbox.h"
+#include "text.h"
+
+static int refuse(intake_refusal *why, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Fill @why; always -1, so a check ends with `return refuse(...)`. */
+static int refuse(intake_refusal *why, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	why->status = status;
+	why->code = code;
+	va_start(ap, fmt);
+	vsnprintf(why->message, sizeof(why->message), fmt, ap);
+	va_end(ap);
+	text_cut(why->message);
+	return -1;
+}
+
+static int out_of_memory(intake_refusal *why)
+{
+	return refuse(why, 500, "INTERNAL_ERROR", "out of memory");
+}
+
+/* The body: its announced length, its type, then read and validated (the image parsed, once). */
+static int take_body(task_body *tb, intake_refusal *why, const config *cfg, request *req)
+{
+	long long cl = request_content_length(req);
+	body_error berr;
+	int rc;
+
+	if (cl == -2)
+		return refuse(why, 400, "BAD_REQUEST", "CONTENT_LENGTH is not a number");
+	if (cl > (long long)cfg->body_limit)
+		return refuse(why, 413, "PAYLOAD_TOO_LARGE", "the body is %lld bytes; the limit is %zu",
+				cl, cfg->body_limit);
+	if (!request_is_json(request_param(req->envp, "CONTENT_TYPE")))
+		return refuse(why, 415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json");
+	rc = request_read_body(req, cfg->body_limit);
+	if (rc == 1)
+		return refuse(why, 413, "PAYLOAD_TOO_LARGE", "the body is over the limit of %zu bytes",
+				cfg->body_limit);
+	if (rc == -2)
+		return out_of_memory(why);
+	if (rc != 0)
+		return refuse(why, 400, "BAD_REQUEST", "the body could not be read");
+	rc = task_body_parse(tb, req->body, req->body_len, &berr);
+	if (rc == -2)
+		return out_of_memory(why);
+	if (rc != 0)
+		return refuse(why, berr.status, berr.code, "%s", berr.message);
+	return 0;
+}
+
+/*
+ * An image id ("sha256:<hex prefix>", a bare 64-hex id) names no registry
+ * and no repository: the engine resolves it against every cached image,
+ * private ones included, so neither the client's image patterns nor the
+ * registry lists nor the credential check could judge it. Refused before
+ * any of them, alike for every configuration. Otherwise the reference's
+ * parts, for every match that follows.
+ */
+static int take_image(image_parts *out, intake_refusal *why, const task_body *tb)
+{
+	char q[144];
+	int rc;
+
+	if (tb->image_is_id)
+		return refuse(why, 400, "IMAGE_ID_NOT_ALLOWED",
+				"'%s' is an image id; this service runs images by name (name:tag or name@digest) only",
+				text_quote(q, sizeof(q), tb->image, 128));
+	rc = image_parts_from_image_ref(out, &tb->ref);
+	if (rc == -2)
+		return out_of_memory(why);
+	if (rc != 0)
+		return refuse(why, 400, "IMAGE_NAME_IS_INVALID", "'%s' is not a valid image reference",
+				text_quote(q, sizeof(q), tb->image, 128));
+	return 0;
+}
+
+/*
+ * Where the image comes from, before the engine is asked anything: an
+ * allowed registry (else any client could point the engine at any address),
+ * and, for a private one, credentials that registry accepts (else a cached
+ * private image would run for anyone).
+ */
+static int take_registry(intake_refusal *why, const intake_deps *deps, const intake_task *t)
+{
+	const task_body *tb = &t->body;
+	char reg[300], q[144], q2[144];
+	int rc, checked = 0;
+
+	image_parts_registry(reg, sizeof(reg), &t->image);
+	if (!registries_allowed(deps->cfg, &t->image))
+		return refuse(why, 403, "REGISTRY_NOT_ALLOWED", "this service does not use the registry '%s'",
+				text_quote(q, sizeof(q), reg, 128));
+	if (deps->engine == NULL)
+		return 0;
+	rc = private_image_check(&checked, deps->creds, deps->engine, deps->cfg, deps->client, tb->image,
+			&t->image, tb->has_creds ? &tb->creds : NULL);
+	if (rc == 0)
+		return 0;
+	{
+		const char *code;
+		int status = response_map_error(rc, &code);
+
+		why->phase = "authorize";
+		snprintf(why->detail, sizeof(why->detail), "%s", ecs_engine_errmsg(deps->engine));
+		if (rc != ECS_EUNAUTHORIZED && rc != ECS_ENOTFOUND)
+			metrics_engine_error(rc);
+		if (rc == ECS_EUNAUTHORIZED)
+			return refuse(why, status, code, "the registry '%s' did not accept %s for '%s'",
+					text_quote(q, sizeof(q), reg, 128),
+					tb->has_creds ? "these credentials" : "a request without credentials",
+					text_quote(q2, sizeof(q2), tb->image, 128));
+		return refuse(why, status, code, "%s", ecs_engine_errmsg(deps->engine));
+	}
+}
+
+/* What the client may ask for: the network, the caps, the image, then its own caps. */
+static int take_client(intake_task *t, intake_refusal *why, const intake_deps *deps)
+{
+	const config *cfg = deps->cfg;
+	const task_body *tb = &t->body;
+	char q[144], msg[256];
+
+	if (tb->network != NULL && !config_network_allowed(cfg, tb->network))
+		return refuse(why, 400, "BAD_REQUEST_BODY", "network \"%s\" is not allowed by this service", tb->network);
+	if (task_body_check_caps(tb, &cfg->caps, msg, sizeof(msg)) != 0)
+		return refuse(why, 400, "BAD_REQUEST_BODY", "%s", msg);
+	if (take_image(&t->image, why, tb) != 0)
+		return -1;
+	if (!auth_authorize_image(&t->rule, cfg, deps->auth, &t->image))
+		return refuse(why, 403, "FORBIDDEN", "%s may not run the image '%s'",
+				t->rule ? "this client" : "a client without a [client] section",
+				text_quote(q, sizeof(q), tb->image, 128));
+	t->caps = sandbox_caps(cfg, t->rule);
+	if (t->rule != NULL && task_body_check_caps(tb, &t->caps, msg, sizeof(msg)) != 0)
+		return refuse(why, 403, "FORBIDDEN", "%s for this client", msg);
+	return 0;
+}
+
+int intake_take(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req)
+{
+	const char *code = NULL;
+	char msg[256];
+	int rc, status = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(why, 0, sizeof(*why));
+	if (take_body(&out->body, why, deps->cfg, req) != 0 || take_client(out, why, deps) != 0 ||
+	    take_registry(why, deps, out) != 0)
+		goto refused;
+	if (deps->engine == NULL) {
+		refuse(why, 503, "ENGINE_UNAVAILABLE", "no engine");
+		goto refused;
+	}
+	rc = sandbox_for_request(&out->profile, deps->cfg, out->rule, &out->caps, &out->body, &status, &code,
+			msg, sizeof(msg));
+	if (rc == -2) {
+		out_of_memory(why);
+		goto refused;
+	}
+	if (rc != 0) {
+		refuse(why, status, code, "%s", msg);
+		goto refused;
+	}
+	return 0;
+refused:
+	intake_clear(out);
+	return -1;
+}
+
+/* The profile is sandbox_for_request()'s: a limit the body left out got
+ * the cap there, so a cap is a real bound, not only a ceiling on requests. */
+void intake_spec(ecs_task_spec *spec, const intake_task *t, const config *cfg, ecs_cancel *cancel, ecs_pool *pool)
+{
+	const task_body *tb = &t->body;
+	ecs_task_spec init = ECS_TASK_SPEC_INIT;
+	long timeout_s = tb->timeout_s ? tb->timeout_s : cfg->default_timeout_s;
+
+	if (!tb->timeout_s && t->caps.max_timeout_s > 0 && timeout_s > t->caps.max_timeout_s)
+		timeout_s = t->caps.max_timeout_s;
+	*spec = init;
+	spec->image = tb->image;
+	spec->cmd = tb->cmd;
+	spec->cmd_len = tb->cmd_len;
+	spec->env = tb->env_len ? tb->env : NULL;
+	spec->env_len = tb->env_len;
+	spec->auth = tb->has_creds ? &tb->creds : NULL;
+	spec->stdin_data = tb->has_stdin ? tb->stdin_data : NULL;
+	spec->stdin_len = tb->has_stdin ? tb->stdin_len : 0;
+	spec->timeout_ms = timeout_s * 1000L;
+	spec->stdout_cap = cfg->stdout_cap;
+	spec->stderr_cap = cfg->stderr_cap;
+	spec->pull_policy = (ecs_pull_policy)cfg->pull_policy;
+	spec->backend = (ecs_task_backend)cfg->backend;
+	spec->pull_timeout_ms = cfg->pull_timeout_s * 1000L;
+	spec->profile = &t->profile;
+	spec->cancel = cancel;
+	spec->pool = pool;
+}
+
+void intake_clear(intake_task *t)
+{
+	image_parts_clear(&t->image);
+	task_body_clear(&t->body);
+	memset(t, 0, sizeof(*t));
+}
