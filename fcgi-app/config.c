@@ -2,7 +2,7 @@
  * config.c - ecs.conf: read once by ini.h (lines, unknown keys and
  * duplicates as errors), then each entry handed to the concern whose key
  * table names it (conf_key.h): the service's own keys here, the limits
- * (limits.h), the sandbox (sandbox.h), the pool (pool_config.h) and the
+ * (limit_caps.h), the sandbox (sandbox.h), the pool (pool_config.h) and the
  * registries (registries.h). Checks across keys run once the whole file is
  * read, and name the line of the key that broke them.
  */
@@ -22,7 +22,7 @@
 #include "conf_key.h"
 #include "image_match.h"
 #include "ini.h"
-#include "limits.h"
+#include "limit_caps.h"
 #include "registries.h"
 #include "sandbox.h"
 #include "value.h"

@@ -1,4 +1,4 @@
-/* limits.c - the limit caps' keys. See limits.h. */
+/* limit_caps.c - the limit caps' keys. See limit_caps.h. */
 #include <config.h>
 
 #include <stddef.h>
@@ -7,7 +7,7 @@
 
 #include <ecs/ecs.h>
 
-#include "limits.h"
+#include "limit_caps.h"
 #include "value.h"
 
 /*

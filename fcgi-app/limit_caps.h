@@ -1,11 +1,11 @@
 /*
- * limits.h - the limit caps of [ecs] and of a [client] section
+ * limit_caps.h - the limit caps of [ecs] and of a [client] section
  * (max_timeout, max_memory, max_cpus, max_pids, max_nofile; conf.h's
  * limit_caps): upper bounds on what a task may ask for, and what a task
  * that asks for nothing gets.
  */
-#ifndef ECSFCGI_LIMITS_H
-#define ECSFCGI_LIMITS_H
+#ifndef ECSFCGI_LIMIT_CAPS_H
+#define ECSFCGI_LIMIT_CAPS_H
 
 #include "conf.h"
 #include "conf_key.h"
