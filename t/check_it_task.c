@@ -559,32 +559,85 @@ END_TEST
  * A process that ends by itself at its timeout reports its own exit, not a
  * kill: either it was killed (timed out, 137) or it exited (not timed out,
  * 3, "done"), never its own exit status with timedOut (the old runners
- * said 3 and timed out). Several tries land on both sides of the deadline.
+ * said 3 and timed out). Several tries land on both sides of the deadline;
+ * they run at once (a handle each, as in the flood above), so the test
+ * waits out one timeout, not one per try.
  * ("done" with a kill can be right: the kill may land between the echo and
  * the exit, or, on an engine too slow to take the kill, the force removal
  * leaves no exit status to read.)
  */
+#define AT_TIMEOUT_TRIES 4
+
+struct at_timeout {
+	ecs_engine *engine;          /* this thread's: a handle is one thread's */
+	ecs_task_spec spec;
+	ecs_sandbox_profile profile;
+	char *task_id;
+	ecs_task_result r;
+	int rc;
+};
+
+static void *at_timeout_run(void *arg)
+{
+	struct at_timeout *t = arg;
+
+	t->rc = ecs_task_run(&t->r, t->engine, NULL, &t->spec);
+	return NULL;
+}
+
 START_TEST(test_task_exit_at_timeout_is_its_own)
 {
 	static const char *const cmd[] = { "sh", "-c", "sleep 1; echo done; exit 3" };
+	static struct at_timeout t[AT_TIMEOUT_TRIES];
+	ecs_sandbox_profile profile;
+	ecs_pool *pool = NULL;
+	pthread_t th[AT_TIMEOUT_TRIES];
+	int warm = 1;
 
-	for (int i = 0; i < 4; i++) {
-		ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-		ecs_task_result r;
-		int rc;
+	/* ECS_TEST_POOL=1: the same tries through warm containers, as run_spec does */
+	if (it_test_pooled())
+		pool = it_pool_warm(engine, it_test_image(), it_profile(&profile, NULL), AT_TIMEOUT_TRIES, &warm);
+	for (int i = 0; i < AT_TIMEOUT_TRIES; i++) {
+		ck_assert_int_eq(ecs_engine_new(&t[i].engine, ecs_engine_options_get(engine)), ECS_OK);
+		t[i].task_id = it_task_id("attimeout");
+		t[i].spec = (ecs_task_spec)ECS_TASK_SPEC_INIT;
+		t[i].spec.image = it_test_image();
+		t[i].spec.cmd = cmd;
+		t[i].spec.cmd_len = N(cmd);
+		t[i].spec.task_id = t[i].task_id;
+		t[i].spec.profile = it_profile(&t[i].profile, NULL);
+		t[i].spec.timeout_ms = 1000;
+		t[i].spec.pool = pool;
+	}
+	for (int i = 0; i < AT_TIMEOUT_TRIES; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, at_timeout_run, &t[i]), 0);
+	for (int i = 0; i < AT_TIMEOUT_TRIES; i++)
+		pthread_join(th[i], NULL);
+	ecs_pool_free(pool);
 
-		spec.timeout_ms = 1000;
-		rc = run_spec(&r, &spec, "attimeout", cmd, N(cmd));
-		assert_ok(rc, &r);
+	for (int i = 0; i < AT_TIMEOUT_TRIES; i++) {
+		ecs_task_result *r = &t[i].r;
+
+		assert_ok(t[i].rc, r);
 		fprintf(stderr, "exit at timeout, try %d: exit %d, timed out %d, stdout \"%s\", run %.0f ms\n", i,
-			r.exit_code, r.timed_out, (const char *)r.out.data, r.timings.run);
-		if (r.timed_out) {
-			ck_assert_int_eq(r.exit_code, 137);
+			r->exit_code, r->timed_out, (const char *)r->out.data, r->timings.run);
+		if (pool != NULL)
+			ck_assert_msg(!warm || r->pooled || pool_refuses(t[i].spec.profile),
+				      "ECS_TEST_POOL=1 but the task ran cold");
+		else
+			ck_assert_int_eq(r->pooled, 0);
+		/* Without a reaper the container must be gone when the call returns. */
+		ck_assert_int_eq(count_task(t[i].task_id), 0);
+		ck_assert_str_eq(r->task_id, t[i].task_id);
+		if (r->timed_out) {
+			ck_assert_int_eq(r->exit_code, 137);
 		} else {
-			ck_assert_int_eq(r.exit_code, 3);
-			ck_assert_str_eq((const char *)r.out.data, "done\n");
+			ck_assert_int_eq(r->exit_code, 3);
+			ck_assert_str_eq((const char *)r->out.data, "done\n");
 		}
-		ecs_task_result_clear(&r);
+		ecs_task_result_clear(r);
+		free(t[i].task_id);
+		ecs_engine_free(t[i].engine);
 	}
 }
 END_TEST
