@@ -38,9 +38,13 @@ if [ -n "${ECS_TEST_PRIVATE_IMAGE:-}" ] && e2e_has_engine; then
     was_present=0
     docker image inspect "$ECS_TEST_PRIVATE_IMAGE" >/dev/null 2>&1 && was_present=1
     [ $was_present = 1 ] || e2e_on_exit 'docker rmi "$ECS_TEST_PRIVATE_IMAGE" >/dev/null 2>&1'
-    # the engine's containers of that image before ours (another stack's are no concern of ours)
-    private_containers() { docker ps -aq --no-trunc --filter "ancestor=$ECS_TEST_PRIVATE_IMAGE" --filter label=ecs.managed=true | sort; }
-    others=$(private_containers)
+    # ecs containers of that image but idle warm ones (a pool's, meant to
+    # stay), less those there before ours (another stack's are no concern of ours)
+    others=
+    private_left() {
+        ecs_leftovers docker -- "ancestor=$ECS_TEST_PRIVATE_IMAGE" | sort | comm -13 <(printf '%s\n' "$others") -
+    }
+    others=$(private_left)
     creds() { jq -cn --arg i "$ECS_TEST_PRIVATE_IMAGE" --arg u "$ECS_TEST_REGISTRY_USER" --arg p "$1" \
         '{docker_image: $i, cmd: ["echo", "authz"], network: "none", creds: {username: $u, password: $p, email: "ci@example.com"}}'; }
     api /v1.1/tasks -H 'Content-Type: application/json' --data "$(creds "$ECS_TEST_REGISTRY_PASSWORD")"
@@ -52,10 +56,10 @@ if [ -n "${ECS_TEST_PRIVATE_IMAGE:-}" ] && e2e_has_engine; then
     check "the cached private image without credentials: 401 REGISTRY_UNAUTHORIZED" \
         expect_error 401 REGISTRY_UNAUTHORIZED
     # The reaper deletes the task containers after answering: wait for ours
-    # (not for whatever else of that image the shared engine holds) before rmi.
-    for id in $(private_containers | comm -13 <(printf '%s\n' "$others") -); do
-        wait_for 20 bash -c "! docker inspect $id >/dev/null 2>&1" || true
-    done
+    # (not for a warm pool's, nor for whatever else of that image the shared
+    # engine holds) before rmi.
+    no_private_left() { [ -z "$(private_left)" ]; }
+    wait_for 20 no_private_left || true
 else
     skip "no ECS_TEST_PRIVATE_IMAGE or no local engine: the cached private image is not tried"
 fi
