@@ -1,6 +1,9 @@
 #!/bin/sh
 # Build the libecs fuzzers with clang and libFuzzer and run each for a while.
 #   fuzz/run.sh [SECONDS]     (default 10 per fuzzer)
+# FUZZ_JOBS (default: the number of CPUs, at most 4) fuzzers build and run
+# side by side, each on its own core for its full SECONDS: the same work per
+# fuzzer as one after another, in a fraction of the wall time.
 # Builds straight from lib/*.c (no autotools) into a temporary directory,
 # seeds each fuzzer with a small corpus written here, and exits non-zero if
 # any fuzzer finds a crash, leak or sanitizer error. On failure the temporary
@@ -20,7 +23,15 @@ cleanup() {
 	if [ $keep -eq 0 ]; then rm -rf "$work"; else echo "fuzz: kept $work"; fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+# An interrupted run stops its lanes (below) and their fuzzers too.
+lanes=
+stop_lanes() {
+	for pid in $lanes; do
+		pkill -TERM -P "$pid" 2>/dev/null || true
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+}
+trap 'stop_lanes; exit 130' INT TERM
 
 CC=${CC:-clang}
 CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -29,27 +40,28 @@ CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
 JSONC=$(pkg-config --cflags --libs json-c)
 CURL=$(pkg-config --cflags --libs libcurl)
 
-# fuzz_NAME, then the lib sources and libraries it needs.
+# build NAME: fuzz_NAME from its source and the lib sources and libraries it
+# needs. ecs-fcgi's and ecs-agent's sources include <config.h>, which only
+# autotools writes; an empty one ($work/config.h) is enough for them.
 build() {
-	name=$1; shift
-	# shellcheck disable=SC2086
+	name=fuzz_$1
+	# shellcheck disable=SC2086 # pkg-config flags, one per word
+	case $1 in
+	demux) set -- "$root/lib/demux.c" "$root/lib/common.c" $CURL ;;
+	image_ref) set -- "$root/lib/image_ref.c" ;;
+	json) set -- "$root/lib/json_util.c" $JSONC -lm ;;
+	agent_proto) set -- "$root/agent/proto.c" ;;
+	# ecs-fcgi's image patterns
+	image_match) set -- -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/image_match.c" "$root/lib/image_ref.c" ;;
+	# ecs-agent's resolution of the task's user from the image's passwd and group files
+	agent_user) set -- -I"$work" "$root/agent/user.c" ;;
+	# ecs-fcgi's parsers of caller bytes
+	strict) set -- -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/text.c" "$root/fcgi-app/json_strict.c" $JSONC ;;
+	esac
+	# shellcheck disable=SC2086 # CFLAGS, one per word
 	$CC $CFLAGS -o "$work/$name" "$root/fuzz/$name.c" "$@"
 }
-# shellcheck disable=SC2086 # pkg-config flags, one per word
-build fuzz_demux "$root/lib/demux.c" "$root/lib/common.c" $CURL
-build fuzz_image_ref "$root/lib/image_ref.c"
-# shellcheck disable=SC2086 # pkg-config flags, one per word
-build fuzz_json "$root/lib/json_util.c" $JSONC -lm
-build fuzz_agent_proto "$root/agent/proto.c"
-# ecs-fcgi's image patterns: its sources include <config.h>, which only
-# autotools writes; an empty one is enough for this file.
 : >"$work/config.h"
-build fuzz_image_match -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/image_match.c" "$root/lib/image_ref.c"
-# ecs-agent's resolution of the task's user from the image's passwd and group files
-build fuzz_agent_user -I"$work" "$root/agent/user.c"
-# ecs-fcgi's parsers of caller bytes (the same empty config.h).
-# shellcheck disable=SC2086 # pkg-config flags, one per word
-build fuzz_strict -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/text.c" "$root/fcgi-app/json_strict.c" $JSONC
 
 # ---- seed corpora, written here so nothing is downloaded
 seed() { # seed DIR NAME PRINTF-FORMAT
@@ -117,20 +129,64 @@ seed strict surrogate '["\\ud800\\u0041","\\udc00"]'
 seed strict nulkey '{"cmd\\u0000x":["true"],"timeout\\u0000":5,"\\u0000":{"pids\\u0000" :1},"v":"\\u0000"}'
 seed strict bytes '\177{"k\300\257":"\355\240\200\364\220\200\200\303"}'
 
-failed=0
-for name in demux image_ref image_match json agent_proto agent_user strict; do
-	mkdir -p "$work/corpus_$name"
-	echo "fuzz: fuzz_$name for ${duration}s"
-	if ! (cd "$work" && "./fuzz_$name" -max_total_time="$duration" -timeout=10 -rss_limit_mb=2048 \
+names="demux image_ref image_match json agent_proto agent_user strict"
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+case $jobs in ''|*[!0-9]*|0) jobs=1 ;; esac
+[ "$jobs" -le 4 ] || jobs=4
+
+# fuzz NAME: build fuzz_NAME and run it for $duration seconds; its log and
+# its verdict (fuzz_NAME.rc: build failed, run failed or ok) stay in $work.
+fuzz() {
+	if ! build "$1" >"$work/fuzz_$1.log" 2>&1; then
+		echo build >"$work/fuzz_$1.rc"
+		return
+	fi
+	mkdir -p "$work/corpus_$1"
+	if (cd "$work" && "./fuzz_$1" -max_total_time="$duration" -timeout=10 -rss_limit_mb=2048 \
 			-max_len=4096 -print_final_stats=1 -artifact_prefix="$work/" \
-			"corpus_$name" "seed_$name" >"$work/fuzz_$name.log" 2>&1); then
+			"corpus_$1" "seed_$1" >>"$work/fuzz_$1.log" 2>&1); then
+		echo ok >"$work/fuzz_$1.rc"
+	else
+		echo run >"$work/fuzz_$1.rc"
+	fi
+}
+
+# $jobs lanes, each taking every $jobs-th fuzzer in turn.
+# shellcheck disable=SC2086 # count the names
+echo "fuzz: $(echo $names | wc -w) fuzzers for ${duration}s each, $jobs at a time"
+lanes=
+lane=0
+while [ $lane -lt "$jobs" ]; do
+	(
+		i=0
+		for name in $names; do
+			[ $((i % jobs)) -ne $lane ] || fuzz "$name"
+			i=$((i + 1))
+		done
+	) &
+	lanes="$lanes $!"
+	lane=$((lane + 1))
+done
+# shellcheck disable=SC2086 # the lanes' pids, one per word
+wait $lanes || true
+
+failed=0
+for name in $names; do
+	rc=$(cat "$work/fuzz_$name.rc" 2>/dev/null || echo lost)
+	case $rc in
+	ok)
+		printf 'fuzz: fuzz_%s: ' "$name"
+		grep -E '^stat::number_of_executed_units|^stat::new_units_added' "$work/fuzz_$name.log" | tr '\n' ' '
+		echo ;;
+	build)
+		echo "fuzz: fuzz_$name did not build"
+		cat "$work/fuzz_$name.log"
+		failed=1 ;;
+	*)
 		echo "fuzz: fuzz_$name FAILED; log: $work/fuzz_$name.log"
 		tail -n 40 "$work/fuzz_$name.log"
-		failed=1
-	else
-		grep -E '^stat::number_of_executed_units|^stat::new_units_added' "$work/fuzz_$name.log" | tr '\n' ' '
-		echo
-	fi
+		failed=1 ;;
+	esac
 done
 
 if [ $failed -ne 0 ]; then

@@ -472,6 +472,44 @@ static void *flood_run(void *arg)
 	return NULL;
 }
 
+/* Fill @f for `sh -c @script` in the test image: a handle and a task id of its own, the test profile. */
+static void flood_init(struct flood *f, const char *what, const char *script, long timeout_ms, ecs_pool *pool)
+{
+	ck_assert_int_eq(ecs_engine_new(&f->engine, ecs_engine_options_get(engine)), ECS_OK);
+	f->task_id = it_task_id(what);
+	f->cmd[0] = "sh";
+	f->cmd[1] = "-c";
+	f->cmd[2] = script;
+	f->spec = (ecs_task_spec)ECS_TASK_SPEC_INIT;
+	f->spec.image = it_test_image();
+	f->spec.cmd = f->cmd;
+	f->spec.cmd_len = 3;
+	f->spec.task_id = f->task_id;
+	f->spec.profile = it_profile(&f->profile, NULL);
+	f->spec.timeout_ms = timeout_ms;
+	f->spec.pool = pool;
+}
+
+/* Run the @n tasks of @f at once, a thread each, and wait for them all. */
+static void flood_all(struct flood *f, int n)
+{
+	pthread_t th[FLOOD_TASKS];
+
+	ck_assert_int_le(n, FLOOD_TASKS);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, flood_run, &f[i]), 0);
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+}
+
+/* What flood_init() took: the result, the task id, the handle. */
+static void flood_clear(struct flood *f)
+{
+	ecs_task_result_clear(&f->r);
+	free(f->task_id);
+	ecs_engine_free(f->engine);
+}
+
 /* The kept bytes of a stream: min(count, cap), all the task's zeros, truncated iff over the cap. */
 static void assert_flood_stream(int i, const char *name, const ecs_buffer *b, uint64_t count)
 {
@@ -492,7 +530,6 @@ START_TEST(test_task_timeout_flood_answers_in_time)
 	ecs_sandbox_profile profile;
 	ecs_reaper *reaper = NULL;
 	ecs_pool *pool = NULL;
-	pthread_t th[FLOOD_TASKS];
 	int warm = 0;
 
 	ro.engine = *ecs_engine_options_get(engine);
@@ -500,27 +537,12 @@ START_TEST(test_task_timeout_flood_answers_in_time)
 	if (it_test_pooled())
 		pool = it_pool_warm(engine, it_test_image(), it_profile(&profile, NULL), FLOOD_TASKS, &warm);
 	for (int i = 0; i < FLOOD_TASKS; i++) {
-		ck_assert_int_eq(ecs_engine_new(&f[i].engine, ecs_engine_options_get(engine)), ECS_OK);
+		flood_init(&f[i], "flood", "cat /dev/zero & cat /dev/zero >&2", FLOOD_TIMEOUT_MS, pool);
 		f[i].reaper = reaper;
-		f[i].task_id = it_task_id("flood");
-		f[i].cmd[0] = "sh";
-		f[i].cmd[1] = "-c";
-		f[i].cmd[2] = "cat /dev/zero & cat /dev/zero >&2";
-		f[i].spec = (ecs_task_spec)ECS_TASK_SPEC_INIT;
-		f[i].spec.image = it_test_image();
-		f[i].spec.cmd = f[i].cmd;
-		f[i].spec.cmd_len = 3;
-		f[i].spec.task_id = f[i].task_id;
-		f[i].spec.profile = it_profile(&f[i].profile, NULL);
-		f[i].spec.timeout_ms = FLOOD_TIMEOUT_MS;
 		f[i].spec.stdout_cap = FLOOD_CAP;
 		f[i].spec.stderr_cap = FLOOD_CAP;
-		f[i].spec.pool = pool;
 	}
-	for (int i = 0; i < FLOOD_TASKS; i++)
-		ck_assert_int_eq(pthread_create(&th[i], NULL, flood_run, &f[i]), 0);
-	for (int i = 0; i < FLOOD_TASKS; i++)
-		pthread_join(th[i], NULL);
+	flood_all(f, FLOOD_TASKS);
 	ecs_pool_free(pool);
 	ck_assert_int_eq(ecs_reaper_wait_idle(reaper, 30000), ECS_OK);
 	ecs_reaper_free(reaper);
@@ -548,9 +570,7 @@ START_TEST(test_task_timeout_flood_answers_in_time)
 		assert_flood_stream(i, "stdout", &r->out, r->stdout_bytes);
 		assert_flood_stream(i, "stderr", &r->err, r->stderr_bytes);
 		ck_assert_int_eq(count_task(f[i].task_id), 0);
-		ecs_task_result_clear(r);
-		free(f[i].task_id);
-		ecs_engine_free(f[i].engine);
+		flood_clear(&f[i]);
 	}
 }
 END_TEST
@@ -559,32 +579,51 @@ END_TEST
  * A process that ends by itself at its timeout reports its own exit, not a
  * kill: either it was killed (timed out, 137) or it exited (not timed out,
  * 3, "done"), never its own exit status with timedOut (the old runners
- * said 3 and timed out). Several tries land on both sides of the deadline.
+ * said 3 and timed out). Several tries land on both sides of the deadline;
+ * they run at once (flood_all, a handle each), so the test waits out
+ * one timeout, not one per try.
  * ("done" with a kill can be right: the kill may land between the echo and
  * the exit, or, on an engine too slow to take the kill, the force removal
  * leaves no exit status to read.)
  */
+#define AT_TIMEOUT_TRIES 4
+
 START_TEST(test_task_exit_at_timeout_is_its_own)
 {
-	static const char *const cmd[] = { "sh", "-c", "sleep 1; echo done; exit 3" };
+	static struct flood t[AT_TIMEOUT_TRIES];
+	ecs_sandbox_profile profile;
+	ecs_pool *pool = NULL;
+	int warm = 1;
 
-	for (int i = 0; i < 4; i++) {
-		ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-		ecs_task_result r;
-		int rc;
+	/* ECS_TEST_POOL=1: the same tries through warm containers, as run_spec does */
+	if (it_test_pooled())
+		pool = it_pool_warm(engine, it_test_image(), it_profile(&profile, NULL), AT_TIMEOUT_TRIES, &warm);
+	for (int i = 0; i < AT_TIMEOUT_TRIES; i++)
+		flood_init(&t[i], "attimeout", "sleep 1; echo done; exit 3", 1000, pool);
+	flood_all(t, AT_TIMEOUT_TRIES);
+	ecs_pool_free(pool);
 
-		spec.timeout_ms = 1000;
-		rc = run_spec(&r, &spec, "attimeout", cmd, N(cmd));
-		assert_ok(rc, &r);
+	for (int i = 0; i < AT_TIMEOUT_TRIES; i++) {
+		ecs_task_result *r = &t[i].r;
+
+		assert_ok(t[i].rc, r);
 		fprintf(stderr, "exit at timeout, try %d: exit %d, timed out %d, stdout \"%s\", run %.0f ms\n", i,
-			r.exit_code, r.timed_out, (const char *)r.out.data, r.timings.run);
-		if (r.timed_out) {
-			ck_assert_int_eq(r.exit_code, 137);
+			r->exit_code, r->timed_out, (const char *)r->out.data, r->timings.run);
+		if (pool != NULL)
+			ck_assert_msg(!warm || r->pooled || pool_refuses(t[i].spec.profile),
+				      "ECS_TEST_POOL=1 but the task ran cold");
+		else
+			ck_assert_int_eq(r->pooled, 0);
+		/* Without a reaper the container must be gone when the call returns. */
+		ck_assert_int_eq(count_task(t[i].task_id), 0);
+		ck_assert_str_eq(r->task_id, t[i].task_id);
+		if (r->timed_out) {
+			ck_assert_int_eq(r->exit_code, 137);
 		} else {
-			ck_assert_int_eq(r.exit_code, 3);
-			ck_assert_str_eq((const char *)r.out.data, "done\n");
+			ck_assert_int_eq(r->exit_code, 3);
+			ck_assert_str_eq((const char *)r->out.data, "done\n");
 		}
-		ecs_task_result_clear(&r);
+		flood_clear(&t[i]);
 	}
 }
 END_TEST

@@ -106,13 +106,17 @@ req() {
 }
 # Every error body any test receives must be strict UTF-8 JSON
 # (t/strict_json.py): a failure of its own, whatever the test checks next.
+# Debian's python3 when there is one: a python3 earlier in PATH may be a
+# pyenv shim, about a second a call, and this runs for every error body.
+E2E_PYTHON3=/usr/bin/python3
+[ -x "$E2E_PYTHON3" ] || E2E_PYTHON3=python3
 e2e_strict_error_body() {
     case $STATUS in
     [45][0-9][0-9]) ;;
     *) return 0 ;;
     esac
     [ -s "$E2E_TMP/body" ] || return 0
-    python3 "$E2E_REPO/t/strict_json.py" "$E2E_TMP/body" 2>"$E2E_TMP/strict.err" ||
+    "$E2E_PYTHON3" "$E2E_REPO/t/strict_json.py" "$E2E_TMP/body" 2>"$E2E_TMP/strict.err" ||
         not_ok "the $STATUS body is not strict UTF-8 JSON: $(cat "$E2E_TMP/strict.err")"
 }
 # api PATH [curl args...]: as req, with the client certificate and (when

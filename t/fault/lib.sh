@@ -82,7 +82,7 @@ engine_start() {
         exec dockerd --data-root '$ENG/root' --exec-root '$ENG/exec' --pidfile '$ENG/dockerd.pid' \
             -H 'unix://$SOCK' --config-file '$ENG/daemon.json' \
             --bridge=none --iptables=false --ip-masq=false --ip-forward=false \
-            --containerd-namespace ecsfault --containerd-plugins-namespace ecsfaultp \
+            --containerd-namespace ecsfault$$ --containerd-plugins-namespace ecsfaultp$$ \
             --cgroup-parent /ecs-fault-$$" </dev/null >>"$ENG/dockerd.log" 2>&1 &
     ENGINE_PID=$!
     wait_for 60 engine_ping || { say "private dockerd did not answer"; tail -n 20 "$ENG/dockerd.log"; return 1; }

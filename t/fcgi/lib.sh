@@ -38,6 +38,10 @@ fail() {
 pass() { echo "PASS $TEST_NAME"; exit 0; }
 
 STRICT_JSON=$(cd "$(dirname "$0")/.." && pwd)/strict_json.py
+# Debian's python3 when there is one: a python3 earlier in PATH may be a
+# pyenv shim, about a second a call, and req calls it for every error body.
+PYTHON3=/usr/bin/python3
+[ -x "$PYTHON3" ] || PYTHON3=python3
 for tool in spawn-fcgi cgi-fcgi jq curl base64 python3; do
 	command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
 done
@@ -195,7 +199,7 @@ req() {
 	case $method:$STATUS in
 	HEAD:*) ;;
 	*:[45][0-9][0-9])
-		python3 "$STRICT_JSON" "$BODY" 2>"$out.strict" ||
+		"$PYTHON3" "$STRICT_JSON" "$BODY" 2>"$out.strict" ||
 			fail "the $STATUS body is not strict UTF-8 JSON: $(cat "$out.strict")" ;;
 	esac
 	if [ -n "$POOLED" ] && [ -n "$is_task" ] && [ -z "$POOL_MISS_OK" ] && [ "$STATUS" = 201 ]; then
