@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "container_private.h"
+#include "task_private.h"
 
 #include "stats.h"
 

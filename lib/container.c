@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include <ecs/ecs.h>
+#include "image_private.h"
 #include "engine_private.h"
 #include "container_private.h"
 #include "http.h"

@@ -368,13 +368,8 @@ static int registry_failure(ecs_engine *engine, const ecs_http_response *resp, c
 	return rc;
 }
 
-int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_auth *auth, long timeout_ms)
-{
-	return ecs_image_pull_cancellable(engine, image, auth, timeout_ms, NULL);
-}
-
-int ecs_image_pull_cancellable(ecs_engine *engine, const char *image, const ecs_registry_auth *auth, long timeout_ms,
-			       ecs_cancel *cancel)
+int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_auth *auth, long timeout_ms,
+		   ecs_cancel *cancel)
 {
 	ecs_http_request req = { 0 };
 	ecs_http_response resp = { 0 };

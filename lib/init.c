@@ -25,11 +25,6 @@ int ecs_task_spec_init(ecs_task_spec *out, unsigned int version)
 	INIT_AS(ecs_task_spec, ECS_TASK_SPEC_INIT, ECS_TASK_SPEC_VERSION);
 }
 
-int ecs_container_spec_init(ecs_container_spec *out, unsigned int version)
-{
-	INIT_AS(ecs_container_spec, ECS_CONTAINER_SPEC_INIT, ECS_CONTAINER_SPEC_VERSION);
-}
-
 int ecs_engine_options_init(ecs_engine_options *out, unsigned int version)
 {
 	INIT_AS(ecs_engine_options, ECS_ENGINE_OPTIONS_INIT, ECS_ENGINE_OPTIONS_VERSION);

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "instance_private.h"
+#include "task_private.h"
 
 #define MAX_ID 64u
 

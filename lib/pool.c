@@ -22,6 +22,7 @@
 #include "json_util.h"
 #include "pool_private.h"
 #include "profile_private.h"
+#include "task_private.h"
 
 /* A fixed pool's reference is inspected again this often: a moved tag shows. */
 #define RESOLVE_EVERY_MS 5000.0

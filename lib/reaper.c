@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <ecs/ecs.h>
+#include "container_private.h"
 #include "engine_private.h"
 #include "swarm.h"
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <ecs/ecs.h>
+#include "container_private.h"
 #include "engine_private.h"
 #include "http.h"
 #include "stream.h"

@@ -18,6 +18,7 @@
 #include "labels.h"
 #include "profile_private.h"
 #include "swarm.h"
+#include "task_private.h"
 
 /* As for containers (container.c): byte-exact logs, bounded on the node's disk. */
 #define LOG_DRIVER "local"

@@ -182,7 +182,7 @@ int ecs_task_image_ensure(ecs_task_result *result, ecs_engine *engine, const ecs
 		if (rc != ECS_ENOTFOUND || spec->pull_policy == ECS_PULL_NEVER)
 			return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_PULL, rc);
 	}
-	rc = ecs_image_pull_cancellable(engine, spec->image, spec->auth, pull_timeout, spec->cancel);
+	rc = ecs_image_pull(engine, spec->image, spec->auth, pull_timeout, spec->cancel);
 	if (rc != 0)
 		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_PULL, rc);
 	return 0;

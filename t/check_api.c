@@ -260,7 +260,6 @@ END_TEST
 START_TEST(test_init_functions_match_macros)
 {
 	CHECK_INIT(ecs_task_spec, ecs_task_spec_init, ECS_TASK_SPEC_INIT, ECS_TASK_SPEC_VERSION);
-	CHECK_INIT(ecs_container_spec, ecs_container_spec_init, ECS_CONTAINER_SPEC_INIT, ECS_CONTAINER_SPEC_VERSION);
 	CHECK_INIT(ecs_engine_options, ecs_engine_options_init, ECS_ENGINE_OPTIONS_INIT, ECS_ENGINE_OPTIONS_VERSION);
 	CHECK_INIT(ecs_pool_options, ecs_pool_options_init, ECS_POOL_OPTIONS_INIT, ECS_POOL_OPTIONS_VERSION);
 	CHECK_INIT(ecs_reaper_options, ecs_reaper_options_init, ECS_REAPER_OPTIONS_INIT, ECS_REAPER_OPTIONS_VERSION);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "container_private.h"
 #include "http.h"
 #include "json_util.h"
 #include "it_util.h"

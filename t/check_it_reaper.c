@@ -18,6 +18,10 @@
 #include <json-c/json.h>
 
 #include <ecs/ecs.h>
+#include "task_private.h"
+#include "instance_private.h"
+#include "engine_private.h"
+#include "container_private.h"
 #include "http.h"
 #include "it_util.h"
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "image_private.h"
 #include "it_util.h"
 #include "swarm.h"
 

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "task_private.h"
+#include "engine_private.h"
 #include "it_util.h"
 #include "image_private.h"
 

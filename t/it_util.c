@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "engine_private.h"
+#include "container_private.h"
 #include "http.h"
 #include "it_util.h"
 

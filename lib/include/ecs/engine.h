@@ -92,13 +92,6 @@ ECS_EXTERN int ecs_engine_dup(ecs_engine **out, const ecs_engine *engine);
 ECS_EXTERN void ecs_engine_free(ecs_engine *engine);
 
 /**
- * ecs_engine_options_get - the options the handle was made with (its own
- * copies, valid as long as the handle). Use it to make another handle for
- * another thread.
- */
-ECS_EXTERN const ecs_engine_options *ecs_engine_options_get(const ecs_engine *engine);
-
-/**
  * ecs_engine_errmsg - detail of the last failed call on this handle: the
  * engine's own message or the transport error. Never NULL ("" when none).
  * Valid until the next call on the handle.

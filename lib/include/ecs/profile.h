@@ -171,17 +171,6 @@ ECS_EXTERN int ecs_sandbox_profile_merge(ecs_sandbox_profile *out, const ecs_san
 /** Bytes ecs_sandbox_profile_key() writes, the NUL included. */
 #define ECS_SANDBOX_KEY_SIZE 68
 
-/**
- * ecs_sandbox_profile_key - a stable key of the whole profile, for pools of
- * containers made to one profile: "v1-" and the SHA-256 (hex) of a canonical
- * form (capability names upper case without "CAP_", lists sorted), so two
- * profiles that confine alike have the same key.
- * @buf: at least ECS_SANDBOX_KEY_SIZE bytes.
- * Returns 0, ECS_EINVAL (invalid profile or short buffer) or ECS_ENOMEM.
- * Thread-safe.
- */
-ECS_EXTERN int ecs_sandbox_profile_key(char *buf, size_t size, const ecs_sandbox_profile *profile);
-
 #ifdef __cplusplus
 }
 #endif

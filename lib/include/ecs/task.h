@@ -13,7 +13,6 @@
 #ifndef ECS_TASK_H
 #define ECS_TASK_H
 
-#include <ecs/container.h>
 #include <ecs/image.h>
 #include <ecs/pool.h>
 #include <ecs/reaper.h>
@@ -258,12 +257,6 @@ ECS_EXTERN int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_rea
 
 /** ecs_task_result_clear - free what a result holds and zero it. NULL is allowed. */
 ECS_EXTERN void ecs_task_result_clear(ecs_task_result *result);
-
-/**
- * ecs_task_id_generate - 32 random hex digits (OpenSSL RAND_bytes) and a NUL.
- * @buf: at least 33 bytes. Returns 0 or ECS_ERROR.
- */
-ECS_EXTERN int ecs_task_id_generate(char *buf, size_t size);
 
 #ifdef __cplusplus
 }
