@@ -52,7 +52,7 @@ static void task(ecs_engine *e, ecs_reaper *reaper, const char *image, const cha
 {
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	double t0 = now_ms(), t;
 	int rc;
 

@@ -78,7 +78,7 @@ static size_t ph_n;
 static double task(ecs_engine *e, ecs_reaper *reaper, const char *image)
 {
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	double t0 = now_ms(), t;
 	int rc;
 

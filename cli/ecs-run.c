@@ -315,7 +315,7 @@ int main(int argc, char **argv)
 	ecs_engine_options eo = ECS_ENGINE_OPTIONS_INIT;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
-	ecs_task_result result;
+	ecs_task_result result = ECS_TASK_RESULT_INIT;
 	struct creds creds;
 	struct sigaction sa;
 	char cert_paths[3][PATH_MAX];
@@ -332,7 +332,6 @@ int main(int argc, char **argv)
 	double d;
 
 	memset(&creds, 0, sizeof(creds));
-	memset(&result, 0, sizeof(result));
 	env = calloc((size_t)argc, sizeof(*env));
 	caps = calloc((size_t)argc, sizeof(*caps));
 	tmpfs = calloc((size_t)argc, sizeof(*tmpfs));

@@ -400,7 +400,7 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 	const client_rule *rule = NULL;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile;
-	ecs_task_result res;
+	ecs_task_result res = ECS_TASK_RESULT_INIT;
 	limit_caps caps;
 	body_error berr;
 	task_body tb;
@@ -470,7 +470,6 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 	spec.cancel = ctx->cancel;
 	spec.pool = warm_pool();
 
-	memset(&res, 0, sizeof(res));
 	metrics_tasks_in_flight_add(1);
 	rc = ecs_task_run(&res, ctx->engine, ctx->reaper, &spec);
 	metrics_tasks_in_flight_add(-1);

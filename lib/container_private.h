@@ -61,7 +61,7 @@ typedef struct {
 	size_t labels_len;
 } ecs_container_spec;
 
-#define ECS_CONTAINER_SPEC_INIT { ECS_CONTAINER_SPEC_VERSION, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0 }
+#define ECS_CONTAINER_SPEC_INIT { .version = ECS_CONTAINER_SPEC_VERSION }
 
 /**
  * ecs_container_create - POST /containers/create.

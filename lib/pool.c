@@ -888,7 +888,7 @@ void ecs_pool_lease_clear(ecs_pool_lease *lease)
 	memset(lease, 0, sizeof(*lease));
 }
 
-void ecs_pool_stats_get(ecs_pool *pool, ecs_pool_stats *out)
+void ecs_pool_stats_get(ecs_pool_stats *out, ecs_pool *pool)
 {
 	memset(out, 0, sizeof(*out));
 	if (pool == NULL)

@@ -251,6 +251,16 @@ static int repo_digest_fill(ecs_task_result *result, ecs_engine *engine, const e
 	return rc;
 }
 
+/* ECS_TASK_RESULT_INIT of the caller's version (what it held is not freed). */
+static void result_empty(ecs_task_result *result)
+{
+	unsigned int version = result->version;
+
+	memset(result, 0, sizeof(*result));
+	result->version = version;
+	result->exit_code = -1;
+}
+
 int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec)
 {
 	static const ecs_task_spec defaults = ECS_TASK_SPEC_INIT;
@@ -262,10 +272,17 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	long timeout_ms;
 	int rc;
 
-	if (result == NULL)
+	/*
+	 * Only version 1 exists. A later one appends members: this is where the
+	 * library learns how many of them the caller's struct has.
+	 */
+	if (result == NULL || result->version != ECS_TASK_RESULT_VERSION) {
+		if (engine != NULL)
+			ecs_engine_fail(engine, ECS_EINVAL, "task result version %u, expected %u",
+					result != NULL ? result->version : 0, ECS_TASK_RESULT_VERSION);
 		return ECS_EINVAL;
-	memset(result, 0, sizeof(*result));
-	result->exit_code = -1;
+	}
+	result_empty(result);
 	if (engine == NULL || spec == NULL)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "NULL engine or spec");
 	/* A refused spec must not leave an earlier call's message on the handle. */
@@ -363,7 +380,7 @@ void ecs_task_result_clear(ecs_task_result *result)
 	free(result->node);
 	ecs_buffer_clear(&result->out);
 	ecs_buffer_clear(&result->err);
-	memset(result, 0, sizeof(*result));
+	result_empty(result);
 }
 
 int ecs_task_id_generate(char *buf, size_t size)

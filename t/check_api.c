@@ -76,7 +76,7 @@ START_TEST(test_task_run_validate_failure_sets_errmsg)
 {
 	const char *cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_engine *e = NULL;
 
 	ck_assert_int_eq(ecs_engine_new(&e, NULL), ECS_OK);
@@ -84,7 +84,6 @@ START_TEST(test_task_run_validate_failure_sets_errmsg)
 	spec.image = "not a reference";
 	spec.cmd = cmd;
 	spec.cmd_len = 1;
-	memset(&r, 0, sizeof(r));
 	ck_assert_int_eq(ecs_task_run(&r, e, NULL, &spec), ECS_EINVAL);
 	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_VALIDATE);
 	ck_assert_str_ne(r.error, "");
@@ -143,10 +142,9 @@ static ecs_engine *nowhere(void)
 static ecs_task_phase phase_of(const void *spec, int *rc, char *error, size_t size)
 {
 	ecs_engine *e = nowhere();
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_task_phase p;
 
-	memset(&r, 0, sizeof(r));
 	*rc = ecs_task_run(&r, e, NULL, spec);
 	p = r.error_phase;
 	snprintf(error, size, "%s", r.error);
@@ -260,6 +258,8 @@ END_TEST
 START_TEST(test_init_functions_match_macros)
 {
 	CHECK_INIT(ecs_task_spec, ecs_task_spec_init, ECS_TASK_SPEC_INIT, ECS_TASK_SPEC_VERSION);
+	CHECK_INIT(ecs_sandbox_profile, ecs_sandbox_profile_init, ECS_SANDBOX_PROFILE_INIT, ECS_SANDBOX_PROFILE_VERSION);
+	CHECK_INIT(ecs_task_result, ecs_task_result_init, ECS_TASK_RESULT_INIT, ECS_TASK_RESULT_VERSION);
 	CHECK_INIT(ecs_engine_options, ecs_engine_options_init, ECS_ENGINE_OPTIONS_INIT, ECS_ENGINE_OPTIONS_VERSION);
 	CHECK_INIT(ecs_pool_options, ecs_pool_options_init, ECS_POOL_OPTIONS_INIT, ECS_POOL_OPTIONS_VERSION);
 	CHECK_INIT(ecs_reaper_options, ecs_reaper_options_init, ECS_REAPER_OPTIONS_INIT, ECS_REAPER_OPTIONS_VERSION);

@@ -71,7 +71,7 @@ static ecs_pool *pool_new(unsigned int adaptive, unsigned int ttl, const char *i
 		double until_ = it_now_ms() + 60000;                                                      \
 		for (;;) {                                                                                \
 			struct timespec pause_ = { 0, 20 * 1000000L };                                    \
-			ecs_pool_stats_get((pool), &(st));                                                \
+			ecs_pool_stats_get(&(st), (pool));                                                \
 			if (cond)                                                                         \
 				break;                                                                    \
 			ck_assert_msg(it_now_ms() < until_, "timed out waiting for %s (pools %u warm %u starting %u retired %llu refills %llu failures %llu)", #cond, (st).pools, (st).warm, (st).starting, (unsigned long long)(st).retired, (unsigned long long)(st).refills, (unsigned long long)(st).refill_failures); \
@@ -141,7 +141,7 @@ static void assert_same(const ecs_task_result *cold, const ecs_task_result *hot,
 /* One request, cold then from a warm container of @pool; both must succeed and agree. */
 static void parity(ecs_pool *pool, ecs_task_spec *spec, const char *what, int same_stderr)
 {
-	ecs_task_result cold, hot;
+	ecs_task_result cold = ECS_TASK_RESULT_INIT, hot = ECS_TASK_RESULT_INIT;
 	ecs_pool_stats st;
 	int rc;
 
@@ -202,7 +202,7 @@ START_TEST(test_pool_timeout_kills)
 	ecs_sandbox_profile profile;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_pool *pool = pool_new(0, 0, NULL);
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_pool_stats st;
 	double t0;
 	int rc;
@@ -229,7 +229,7 @@ START_TEST(test_pool_miss_runs_cold)
 	static const char *const cmd[] = { "echo", "cold" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_pool *pool = pool_new(0, 0, NULL);
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_pool_stats st;
 	int rc;
 
@@ -238,7 +238,7 @@ START_TEST(test_pool_miss_runs_cold)
 	ck_assert_msg(rc == 0, "%s: %s", ecs_error_name(rc), r.error);
 	ck_assert_int_eq(r.pooled, 0);
 	ck_assert_str_eq((const char *)r.out.data, "cold\n");
-	ecs_pool_stats_get(pool, &st);
+	ecs_pool_stats_get(&st, pool);
 	ck_assert_uint_eq(st.misses, 1);
 	ck_assert_uint_eq(st.hits, 0);
 	ck_assert_uint_eq(st.pools, 0); /* adaptive pools are off */
@@ -255,7 +255,7 @@ START_TEST(test_pool_task_with_labels_runs_cold)
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile;
 	ecs_pool *pool = pool_new(0, 0, NULL);
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_pool_stats st;
 	int rc;
 
@@ -267,7 +267,7 @@ START_TEST(test_pool_task_with_labels_runs_cold)
 	ck_assert_msg(rc == 0, "%s: %s", ecs_error_name(rc), r.error);
 	ck_assert_int_eq(r.pooled, 0);
 	ck_assert_str_eq((const char *)r.out.data, "labelled\n");
-	ecs_pool_stats_get(pool, &st);
+	ecs_pool_stats_get(&st, pool);
 	ck_assert_uint_eq(st.hits, 0);
 	ck_assert_uint_ge(st.warm, 1);
 	ecs_task_result_clear(&r);
@@ -280,7 +280,7 @@ START_TEST(test_pool_adaptive_grows_and_shrinks)
 	static const char *const cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_pool *pool = pool_new(1, 3, NULL);
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_pool_stats st;
 	int rc;
 
@@ -349,7 +349,7 @@ START_TEST(test_pool_image_entrypoint_workdir_env)
 	char image[96], *id;
 	ecs_sandbox_profile profile;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result cold, hot;
+	ecs_task_result cold = ECS_TASK_RESULT_INIT, hot = ECS_TASK_RESULT_INIT;
 	ecs_pool_stats st;
 	ecs_pool *pool = pool_new(0, 0, NULL);
 
@@ -388,7 +388,7 @@ START_TEST(test_pool_moved_tag_retires)
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_pool *pool = pool_new(0, 0, NULL);
 	ecs_pool_entry *list = NULL;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_pool_stats st;
 	size_t n = 0;
 	char *first_id;
@@ -460,7 +460,7 @@ START_TEST(test_pool_missing_agent_makes_nothing)
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_pool_entry *list = NULL;
 	ecs_pool *pool = NULL;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_pool_stats st;
 	struct stat sb;
 	size_t n = 0;
@@ -534,7 +534,7 @@ START_TEST(test_pool_task_takes_the_containers_id)
 	char instance[64], *id, *label_id;
 	ecs_sandbox_profile profile;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_pool *pool;
 
 	use_instance(instance, sizeof(instance), "ids");
@@ -581,7 +581,7 @@ START_TEST(test_pool_dead_warm_container_runs_cold)
 	ecs_container_info *list = NULL;
 	ecs_sandbox_profile profile;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_pool_stats st;
 	ecs_pool *pool;
 	size_t n = 0;
@@ -646,7 +646,7 @@ static void attack_case(const char *user)
 	ecs_pool *pool = pool_new(0, 0, NULL);
 	const char *rt = it_test_runtime();
 	int runsc = rt != NULL && strcmp(rt, "runsc") == 0;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_pool_stats st;
 	const char *err;
 	int rc;

@@ -122,7 +122,7 @@ START_TEST(test_swarm_exit_code_streams_stdin_node)
 	static const char in[] = "from stdin\n";
 	const char *const cmd[] = { "sh", "-c", "cat; echo to-err >&2; exit 3" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	spec.stdin_data = (const unsigned char *)in;
@@ -153,7 +153,7 @@ START_TEST(test_swarm_limits_and_isolation)
 		"cut -f2 /proc/net/route | grep -c '^00000000$'; ulimit -n; echo ok > /tmp/t && cat /tmp/t" };
 	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	p.memory = 64 * 1024 * 1024;
@@ -171,7 +171,7 @@ START_TEST(test_swarm_timeout_kept_by_ecs)
 {
 	const char *const cmd[] = { "sh", "-c", "echo before; sleep 30; echo after" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	double t0 = it_now_ms();
 	int rc;
 
@@ -190,7 +190,7 @@ START_TEST(test_swarm_caps_count_everything)
 {
 	const char *const cmd[] = { "sh", "-c", "yes 0123456789 | head -c 100000; yes e | head -c 3000 >&2" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	spec.stdout_cap = 1000;
@@ -212,7 +212,7 @@ START_TEST(test_swarm_runtime_refused)
 	const char *const cmd[] = { "true" };
 	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	p.runtime = "runsc";
@@ -228,7 +228,7 @@ START_TEST(test_swarm_missing_command_is_127)
 {
 	const char *const cmd[] = { "/no/such/command" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	rc = run(&r, &spec, NULL, "sw-missing", cmd, N(cmd), 60000);

@@ -137,7 +137,7 @@ static void assert_ok(int rc, const ecs_task_result *r)
 START_TEST(test_task_echo)
 {
 	static const char *const cmd[] = { "echo", "hello", "world" };
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc = run_cmd(&r, "echo", cmd, N(cmd));
 
 	assert_ok(rc, &r);
@@ -176,7 +176,7 @@ START_TEST(test_task_exit_codes)
 	static const int codes[] = { 0, 1, 127 };
 
 	for (size_t i = 0; i < N(cmds); i++) {
-		ecs_task_result r;
+		ecs_task_result r = ECS_TASK_RESULT_INIT;
 		int rc = run_cmd(&r, "exit", cmds[i], 3);
 
 		assert_ok(rc, &r);
@@ -189,7 +189,7 @@ END_TEST
 START_TEST(test_task_missing_command_is_127)
 {
 	static const char *const cmd[] = { "nosuchcmd", "arg" };
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc = run_cmd(&r, "nocmd", cmd, N(cmd));
 
 	assert_ok(rc, &r);
@@ -208,7 +208,7 @@ END_TEST
 START_TEST(test_task_stdout_stderr_apart)
 {
 	static const char *const cmd[] = { "sh", "-c", "echo out1; echo err1 >&2; echo out2; echo err2 >&2" };
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc = run_cmd(&r, "streams", cmd, N(cmd));
 
 	assert_ok(rc, &r);
@@ -223,7 +223,7 @@ END_TEST
 START_TEST(test_task_binary_output_exact)
 {
 	static const char *const cmd[] = { "sh", "-c", "printf '\\377\\376\\000\\001'; printf '\\000\\200\\377' >&2" };
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc = run_cmd(&r, "binary", cmd, N(cmd));
 
 	assert_ok(rc, &r);
@@ -239,7 +239,7 @@ START_TEST(test_task_output_cap_truncates)
 {
 	static const char *const cmd[] = { "sh", "-c", "yes | head -c 200000; echo small >&2" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	spec.stdout_cap = 1000;
@@ -261,7 +261,7 @@ START_TEST(test_task_invalid_spec_touches_nothing)
 	static const char *const cmd[] = { "true" };
 	static const char *const bad_env[] = { "NOEQUALS" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 
 	spec.image = "ecs/busybox"; /* no tag */
 	spec.cmd = cmd;
@@ -312,7 +312,7 @@ START_TEST(test_task_unknown_tag_pull_never)
 {
 	static const char *const cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	spec.image = "ecs/busybox:no-such-tag";
@@ -341,7 +341,7 @@ START_TEST(test_task_unknown_repo_in_registry)
 	const char *registry = it_require_env("ECS_TEST_REGISTRY");
 	ecs_registry_auth auth = registry_auth(NULL);
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	char image[256];
 	int rc;
 
@@ -363,7 +363,7 @@ START_TEST(test_task_private_image_right_credentials)
 	const char *image = it_require_env("ECS_TEST_PRIVATE_IMAGE");
 	ecs_registry_auth auth = registry_auth(NULL);
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	rc = it_image_remove(engine, image);
@@ -396,7 +396,7 @@ START_TEST(test_task_private_image_wrong_credentials)
 	const char *image = it_require_env("ECS_TEST_PRIVATE_IMAGE");
 	ecs_registry_auth auth = registry_auth("not-the-password");
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	rc = it_image_remove(engine, image);
@@ -417,7 +417,7 @@ START_TEST(test_task_timeout_kills)
 {
 	static const char *const cmd[] = { "sleep", "30" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	double t0 = it_now_ms(), elapsed;
 	int rc;
 
@@ -509,6 +509,7 @@ START_TEST(test_task_timeout_flood_answers_in_time)
 		f[i].cmd[1] = "-c";
 		f[i].cmd[2] = "cat /dev/zero & cat /dev/zero >&2";
 		f[i].spec = (ecs_task_spec)ECS_TASK_SPEC_INIT;
+		f[i].r = (ecs_task_result)ECS_TASK_RESULT_INIT;
 		f[i].spec.image = it_test_image();
 		f[i].spec.cmd = f[i].cmd;
 		f[i].spec.cmd_len = 3;
@@ -572,7 +573,7 @@ START_TEST(test_task_exit_at_timeout_is_its_own)
 
 	for (int i = 0; i < 4; i++) {
 		ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-		ecs_task_result r;
+		ecs_task_result r = ECS_TASK_RESULT_INIT;
 		int rc;
 
 		spec.timeout_ms = 1000;
@@ -596,7 +597,7 @@ START_TEST(test_task_exec_failure_is_126)
 	/* A directory is not executable: the init cannot exec it and answers
 	 * as a shell would (126); the container is deleted all the same. */
 	static const char *const cmd[] = { "/bin" };
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc = run_cmd(&r, "execfail", cmd, N(cmd));
 
 	assert_ok(rc, &r);
@@ -614,7 +615,7 @@ START_TEST(test_task_start_failure_deletes_container)
 	static const char *const cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	profile.user = "nosuchuser";
@@ -635,7 +636,7 @@ START_TEST(test_task_start_timeout)
 {
 	static const char *const cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	spec.start_timeout_ms = 1;
@@ -672,7 +673,7 @@ START_TEST(test_task_cancel_kills_and_deletes)
 	static const char *const cmd[] = { "sleep", "30" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	struct canceller c = { NULL, 1500 };
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	pthread_t th;
 	double t0 = it_now_ms();
 	int rc;
@@ -704,7 +705,7 @@ START_TEST(test_task_stdin_round_trip)
 	static const char *const cmd[] = { "cat" };
 	static const unsigned char input[] = "line one\nbinary \000\001\377 end\n";
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	spec.stdin_data = input;
@@ -723,7 +724,7 @@ START_TEST(test_task_stdin_unread_times_out)
 {
 	static const char *const cmd[] = { "sleep", "30" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	unsigned char *input = calloc(1, 512 * 1024); /* more than the pipe and socket buffers hold */
 	int rc;
 
@@ -745,7 +746,7 @@ START_TEST(test_task_env_passed)
 	static const char *const cmd[] = { "sh", "-c", "echo \"$GREETING|$EMPTY|$SPACES\"" };
 	static const char *const env[] = { "GREETING=hello=world", "EMPTY=", "SPACES=a b" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	spec.env = env;
@@ -765,7 +766,7 @@ START_TEST(test_task_memory_limit_set)
 		"cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	if (it_skip_under_runsc("test_task_memory_limit_set", "gVisor shows the task no /sys/fs/cgroup, and 8 MiB "
@@ -806,7 +807,7 @@ START_TEST(test_task_memory_limit_oom_killed)
 	for (int attempt = 0; attempt < 3 && !flagged; attempt++) {
 		ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 		ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
-		ecs_task_result r;
+		ecs_task_result r = ECS_TASK_RESULT_INIT;
 		int rc;
 
 		profile.memory = limit;
@@ -828,7 +829,7 @@ START_TEST(test_task_unknown_runtime_is_einval)
 	static const char *const cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	profile.runtime = "nosuch";
@@ -849,7 +850,7 @@ START_TEST(test_task_id_generated)
 	static const char *const cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	char id[33], id2[33];
 	int rc;
 
@@ -881,7 +882,7 @@ START_TEST(test_task_reaper_deletes_after_return)
 	ecs_sandbox_profile profile;
 	ecs_reaper *reaper = NULL;
 	ecs_reaper_stats st;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	char *task_id = it_task_id("reaper");
 	int rc;
 
@@ -1188,14 +1189,13 @@ START_TEST(test_task_lost_create_answer_leaves_nothing)
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile;
 	ecs_engine *proxied = NULL;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	struct proxy p;
 	const char *what = NULL;
 	char endpoint[192];
 	char *task_id = it_task_id("lost-create");
 	int rc = ECS_ERROR, erc, prc;
 
-	memset(&r, 0, sizeof(r));
 	ck_assert_msg(strncmp(opts.endpoint, "unix://", 7) == 0,
 		      "this test puts a proxy in front of a unix-socket engine; the endpoint is %s", opts.endpoint);
 	prc = proxy_start(&p, opts.endpoint + 7, &what);

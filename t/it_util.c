@@ -308,7 +308,7 @@ ecs_pool *it_pool_warm(ecs_engine *engine, const char *image, const ecs_sandbox_
 		size_t n = 0;
 		char why[512] = "";
 
-		ecs_pool_stats_get(pool, &st);
+		ecs_pool_stats_get(&st, pool);
 		*warm = st.warm >= size;
 		if (*warm)
 			return pool;

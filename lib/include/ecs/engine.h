@@ -56,7 +56,7 @@ typedef struct {
 	const char *instance;
 } ecs_engine_options;
 
-#define ECS_ENGINE_OPTIONS_INIT { ECS_ENGINE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL }
+#define ECS_ENGINE_OPTIONS_INIT { .version = ECS_ENGINE_OPTIONS_VERSION }
 
 /**
  * ecs_engine_options_init - set @out to ECS_ENGINE_OPTIONS_INIT, for bindings that cannot use the macro.

@@ -86,7 +86,7 @@ typedef struct {
 	ecs_reaper *reaper;
 } ecs_pool_options;
 
-#define ECS_POOL_OPTIONS_INIT { ECS_POOL_OPTIONS_VERSION, ECS_ENGINE_OPTIONS_INIT, NULL, 0, 0, 0, 0, NULL }
+#define ECS_POOL_OPTIONS_INIT { .version = ECS_POOL_OPTIONS_VERSION, .engine = ECS_ENGINE_OPTIONS_INIT }
 
 /**
  * ecs_pool_options_init - set @out to ECS_POOL_OPTIONS_INIT, for bindings that cannot use the macro.
@@ -133,7 +133,7 @@ typedef struct {
 } ecs_pool_stats;
 
 /** ecs_pool_stats_get - a consistent copy of the counters. Thread-safe. */
-ECS_EXTERN void ecs_pool_stats_get(ecs_pool *pool, ecs_pool_stats *out);
+ECS_EXTERN void ecs_pool_stats_get(ecs_pool_stats *out, ecs_pool *pool);
 
 /** One pool, as ecs_pool_list() reports it. */
 typedef struct {

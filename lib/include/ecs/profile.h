@@ -121,15 +121,24 @@ typedef struct {
 	const char *runtime;
 } ecs_sandbox_profile;
 
-#define ECS_SANDBOX_PROFILE_INIT { ECS_SANDBOX_PROFILE_VERSION, NULL, 0, 0, ECS_SANDBOX_DEFAULT_TMP_SIZE, \
-	NULL, 0, ECS_SANDBOX_DEFAULT_PIDS, ECS_SANDBOX_DEFAULT_MEMORY, ECS_SANDBOX_DEFAULT_NANO_CPUS, \
-	ECS_SANDBOX_DEFAULT_NOFILE, ECS_SANDBOX_DEFAULT_NETWORK, NULL, NULL }
+/* The defaults are not 0 (0 is no limit, and invalid): each is named. */
+#define ECS_SANDBOX_PROFILE_INIT {                     \
+	.version = ECS_SANDBOX_PROFILE_VERSION,         \
+	.tmp_size = ECS_SANDBOX_DEFAULT_TMP_SIZE,       \
+	.pids = ECS_SANDBOX_DEFAULT_PIDS,               \
+	.memory = ECS_SANDBOX_DEFAULT_MEMORY,           \
+	.nano_cpus = ECS_SANDBOX_DEFAULT_NANO_CPUS,     \
+	.nofile = ECS_SANDBOX_DEFAULT_NOFILE,           \
+	.network = ECS_SANDBOX_DEFAULT_NETWORK,         \
+}
 
 /**
- * ecs_sandbox_profile_init - set @profile to ECS_SANDBOX_PROFILE_INIT (for
- * bindings that cannot use the macro). NULL is allowed. Thread-safe.
+ * ecs_sandbox_profile_init - set @out to ECS_SANDBOX_PROFILE_INIT, for bindings that cannot use the macro.
+ * @version: ECS_SANDBOX_PROFILE_VERSION of the header the caller was built with; another
+ *    is ECS_EINVAL (then @out is untouched).
+ * Returns 0 or ECS_EINVAL (also for a NULL @out). Thread-safe.
  */
-ECS_EXTERN void ecs_sandbox_profile_init(ecs_sandbox_profile *profile);
+ECS_EXTERN int ecs_sandbox_profile_init(ecs_sandbox_profile *out, unsigned int version);
 
 /**
  * ecs_sandbox_profile_validate - check every field against the bounds above.

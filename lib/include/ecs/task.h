@@ -131,8 +131,8 @@ typedef struct {
 	long start_timeout_ms;
 } ecs_task_spec;
 
-#define ECS_TASK_SPEC_INIT { ECS_TASK_SPEC_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0, 0, \
-	ECS_PULL_IF_NOT_PRESENT, 0, NULL, ECS_TASK_BACKEND_LOCAL, NULL, NULL, 0, 0 }
+/* Everything not named is 0: the defaults (ECS_PULL_IF_NOT_PRESENT, ECS_TASK_BACKEND_LOCAL). */
+#define ECS_TASK_SPEC_INIT { .version = ECS_TASK_SPEC_VERSION }
 
 /**
  * ecs_task_spec_init - set @out to ECS_TASK_SPEC_INIT, for bindings that cannot use the macro.
@@ -188,9 +188,21 @@ typedef struct {
 	double total;
 } ecs_task_timings;
 
+#define ECS_TASK_RESULT_VERSION 1
+/** Bytes of ecs_task_result.task_id and .error, fixed for every version. */
+#define ECS_TASK_RESULT_ID_SIZE 72
+#define ECS_TASK_RESULT_ERROR_SIZE 512
+
 /**
- * ecs_task_result - what happened. Owned by the caller; ecs_task_run() fills
- * it and ecs_task_result_clear() frees what it holds.
+ * ecs_task_result - what happened. Owned by the caller, who sets @version
+ * (start from ECS_TASK_RESULT_INIT); ecs_task_run() fills it and
+ * ecs_task_result_clear() frees what it holds.
+ * @version: ECS_TASK_RESULT_VERSION of the header the caller was built
+ *    with. Later versions only append members, and the library writes only
+ *    the members the caller's version has, so a program built against an
+ *    older header keeps working with a newer libecs.
+ * @task_id: the task's id (the spec's, or the generated one); "" before
+ *    validation passed.
  * @container_id: NULL if it failed before create.
  * @exit_code: the process's exit status (137 after a kill); -1 if it never ran.
  * @timed_out: the task ran past its timeout and was killed (the call still
@@ -213,7 +225,8 @@ typedef struct {
  *    fresh one did. Nothing else differs.
  */
 typedef struct {
-	char task_id[72];
+	unsigned int version;
+	char task_id[ECS_TASK_RESULT_ID_SIZE];
 	char *container_id;
 	int exit_code;
 	ecs_buffer out;
@@ -224,16 +237,28 @@ typedef struct {
 	char *repo_digest;
 	ecs_task_timings timings;
 	ecs_task_phase error_phase;
-	char error[512];
+	char error[ECS_TASK_RESULT_ERROR_SIZE];
 	uint64_t stdout_bytes;
 	uint64_t stderr_bytes;
 	char *node;
 	int pooled;
 } ecs_task_result;
 
+#define ECS_TASK_RESULT_INIT { .version = ECS_TASK_RESULT_VERSION, .exit_code = -1 }
+
+/**
+ * ecs_task_result_init - set @out to ECS_TASK_RESULT_INIT, for bindings that cannot use the macro.
+ * @version: ECS_TASK_RESULT_VERSION of the header the caller was built with; another
+ *    is ECS_EINVAL (then @out is untouched).
+ * Returns 0 or ECS_EINVAL (also for a NULL @out). Thread-safe.
+ */
+ECS_EXTERN int ecs_task_result_init(ecs_task_result *out, unsigned int version);
+
 /**
  * ecs_task_run - run one task to completion.
- * @result: filled in all cases (zero it first or pass one that was cleared).
+ * @result: filled in all cases; its version set (ECS_TASK_RESULT_INIT, or a
+ *    result that ecs_task_result_clear() emptied). A result of a version this
+ *    library does not know is ECS_EINVAL, and nothing is written to it.
  * @engine: used by this thread only for the duration of the call.
  * @reaper: where the container goes after the run; NULL to delete it before
  *    returning. Thread-safe: many threads may share one reaper.
@@ -255,7 +280,11 @@ typedef struct {
  */
 ECS_EXTERN int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec);
 
-/** ecs_task_result_clear - free what a result holds and zero it. NULL is allowed. */
+/**
+ * ecs_task_result_clear - free what a result holds and empty it as
+ * ECS_TASK_RESULT_INIT does, keeping its version, so it can be passed to
+ * ecs_task_run() again. NULL is allowed.
+ */
 ECS_EXTERN void ecs_task_result_clear(ecs_task_result *result);
 
 #ifdef __cplusplus
