@@ -63,9 +63,9 @@ static void task(ecs_engine *e, ecs_reaper *reaper, const char *image, const cha
 	} else {
 		profile.runtime = runtime;
 	}
-	spec.image = image;
-	spec.cmd = cmd;
-	spec.cmd_len = 3;
+	spec.run.image = image;
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 3;
 	spec.profile = &profile;
 	rc = ecs_task_run(&r, e, reaper, &spec);
 	t = now_ms() - t0;

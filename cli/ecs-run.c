@@ -438,11 +438,11 @@ int main(int argc, char **argv)
 		fputs("ecs-run: options: want IMAGE and CMD; try 'ecs-run --help'\n", stderr);
 		goto out;
 	}
-	spec.image = argv[optind];
-	spec.cmd = (const char *const *)&argv[optind + 1];
-	spec.cmd_len = (size_t)(argc - optind - 1);
-	spec.env = env;
-	spec.env_len = env_len;
+	spec.run.image = argv[optind];
+	spec.run.cmd = (const char *const *)&argv[optind + 1];
+	spec.run.cmd_len = (size_t)(argc - optind - 1);
+	spec.run.env = env;
+	spec.run.env_len = env_len;
 	profile.cap_add = caps;
 	profile.cap_add_len = caps_len;
 	profile.tmpfs = tmpfs;

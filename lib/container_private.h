@@ -14,13 +14,13 @@
 #include <time.h>
 #include "http.h"
 
-#define ECS_CONTAINER_SPEC_VERSION 3
+#define ECS_CONTAINER_SPEC_VERSION 4
 
 /**
  * ecs_container_spec - what to create. Strings and arrays belong to the caller.
- * @image: image reference (must exist locally).
- * @cmd, @cmd_len: the command, at least one element.
- * @env, @env_len: "KEY=VALUE" strings; may be NULL/0.
+ * @run: what runs (<ecs/task.h>); its image must exist locally, its
+ *    command has at least one element, and its labels are checked (keys in
+ *    "ecs." are ECS_EINVAL).
  * @task_id: value of the ECS_LABEL_TASK_ID label (required).
  * @deadline: unix time after which a sweep may delete the container whatever
  *            its state (ECS_LABEL_DEADLINE); 0 means no deadline label.
@@ -35,30 +35,20 @@
  *    is then "none", so the engine keeps no copy of the output on its disk
  *    and ecs_container_logs() has nothing to read. 0: the "local" driver
  *    (byte-exact, but it keeps only the last 10 MB).
- * @labels, @labels_len: the caller's own labels, "key=value" (see
- *    ECS_LABELS_MAX in <ecs/common.h>: keys in "ecs." are ECS_EINVAL);
- *    NULL/0 for none.
  * Always set: ECS_LABEL_MANAGED=true, no TTY, and what every profile gets
  * (CapDrop ALL, no-new-privileges, Init).
  *
- * Version 2 replaced version 1's memory_bytes, nano_cpus, pids_limit and
- * network_mode by @profile; version 3 added @labels.
+ * Version 4 gathered what runs into @run (ecs_workload).
  */
 typedef struct {
 	unsigned int version;
-	const char *image;
-	const char *const *cmd;
-	size_t cmd_len;
-	const char *const *env;
-	size_t env_len;
+	ecs_workload run;
 	const char *task_id;
 	time_t deadline;
 	const ecs_sandbox_profile *profile;
 	const char *image_working_dir;
 	int open_stdin;
 	int attach_output;
-	const char *const *labels;
-	size_t labels_len;
 } ecs_container_spec;
 
 #define ECS_CONTAINER_SPEC_INIT { .version = ECS_CONTAINER_SPEC_VERSION }

@@ -35,6 +35,20 @@ void ecs_image_info_clear(ecs_image_info *info);
 int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const char *image);
 
 /**
+ * ecs_image_inspect_ref - ecs_image_inspect() with @image's parts already
+ * parsed (@ref, which picks the repo digest); @ref NULL for none (no repo
+ * digest is then reported).
+ */
+int ecs_image_inspect_ref(ecs_image_info *out, ecs_engine *engine, const char *image, const ecs_image_ref *ref);
+
+/**
+ * ecs_image_ref_format - the text of a parsed reference, as the engine
+ * reads it: "[registry/]repository[:tag][@digest]", or the digest of an id.
+ * @out: malloc'd. Returns 0, ECS_EINVAL (an empty ref) or ECS_ENOMEM.
+ */
+int ecs_image_ref_format(char **out, const ecs_image_ref *ref);
+
+/**
  * ecs_image_pull - POST /images/create, reading the streamed progress to its
  * end (an error can arrive inside a 200 stream).
  * @image: a reference that ecs_image_ref_parse() accepts.
@@ -51,6 +65,14 @@ int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const char *image
  */
 int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_auth *auth, long timeout_ms,
 		   ecs_cancel *cancel);
+
+/**
+ * ecs_image_pull_ref - ecs_image_pull() of a reference already parsed
+ * (@ref; @image is its text, for messages): the task runner parses a
+ * task's image once and passes the parts down.
+ */
+int ecs_image_pull_ref(ecs_engine *engine, const ecs_image_ref *ref, const char *image,
+		       const ecs_registry_auth *auth, long timeout_ms, ecs_cancel *cancel);
 
 /**
  * 1 when references @a and @b name the same repository of the same registry

@@ -424,7 +424,7 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 		ecs_engine_fail(engine, ECS_ERROR, "pool: cannot generate an id");
 		return NULL;
 	}
-	cs.image = image_id;
+	cs.run.image = image_id;
 	cs.task_id = task_id;
 	cs.profile = &e->prof.p;
 	cs.image_working_dir = e->working_dir;

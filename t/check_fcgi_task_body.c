@@ -404,8 +404,8 @@ START_TEST(test_task_body_to_spec_defaults)
 	ck_assert_ptr_nonnull(cfg);
 	ck_assert_int_eq(parse(&tb, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"]}"), 0);
 	task_body_to_spec(&spec, &tb, cfg, &caps);
-	ck_assert_str_eq(spec.image, "a:b");
-	ck_assert_uint_eq(spec.cmd_len, 1);
+	ck_assert_str_eq(spec.run.image, "a:b");
+	ck_assert_uint_eq(spec.run.cmd_len, 1);
 	ck_assert_int_eq(spec.timeout_ms, 30000);  /* default 60 s, lowered to the cap */
 	ck_assert_ptr_null(spec.profile);  /* sandbox_for_request()'s (check_fcgi_sandbox) */
 	ck_assert_ptr_null(spec.auth);

@@ -38,9 +38,9 @@ static void run(ecs_task_result *r, ecs_task_spec *spec, const char *what, const
 	char label[160];
 	int rc;
 
-	spec->image = it_test_image();
-	spec->cmd = cmd;
-	spec->cmd_len = cmd_len;
+	spec->run.image = it_test_image();
+	spec->run.cmd = cmd;
+	spec->run.cmd_len = cmd_len;
 	spec->task_id = task_id;
 	rc = ecs_task_run(r, engine, NULL, spec);
 	ck_assert_msg(rc == ECS_OK, "ecs_task_run: %s in %s: %s", ecs_error_name(rc),

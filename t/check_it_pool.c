@@ -101,8 +101,8 @@ static int run(ecs_task_result *r, ecs_task_spec *spec, ecs_pool *pool, const ch
 	char *task_id = it_task_id(what);
 	int rc;
 
-	if (spec->image == NULL)
-		spec->image = it_test_image();
+	if (spec->run.image == NULL)
+		spec->run.image = it_test_image();
 	spec->task_id = task_id;
 	spec->profile = pool_profile(&profile, given);
 	spec->pool = pool;
@@ -174,22 +174,22 @@ START_TEST(test_pool_hit_equals_cold)
 	ecs_pool *pool = pool_new(0, 0, NULL);
 
 	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 1), 0);
-	spec.cmd = echo, spec.cmd_len = N(echo);
+	spec.run.cmd = echo, spec.run.cmd_len = N(echo);
 	parity(pool, &spec, "echo", 1);
-	spec.cmd = binary, spec.cmd_len = N(binary);
+	spec.run.cmd = binary, spec.run.cmd_len = N(binary);
 	parity(pool, &spec, "binary", 1);
-	spec.cmd = codes, spec.cmd_len = N(codes);
+	spec.run.cmd = codes, spec.run.cmd_len = N(codes);
 	parity(pool, &spec, "codes", 1);
-	spec.cmd = missing, spec.cmd_len = N(missing);
+	spec.run.cmd = missing, spec.run.cmd_len = N(missing);
 	parity(pool, &spec, "missing", 0);
-	spec.cmd = selfkill, spec.cmd_len = N(selfkill);
+	spec.run.cmd = selfkill, spec.run.cmd_len = N(selfkill);
 	parity(pool, &spec, "selfkill", 1);
-	spec.cmd = cat, spec.cmd_len = N(cat);
-	spec.env = env, spec.env_len = N(env);
+	spec.run.cmd = cat, spec.run.cmd_len = N(cat);
+	spec.run.env = env, spec.run.env_len = N(env);
 	spec.stdin_data = input, spec.stdin_len = sizeof(input) - 1;
 	parity(pool, &spec, "stdin-env", 1);
-	spec.env = NULL, spec.env_len = 0, spec.stdin_data = NULL, spec.stdin_len = 0;
-	spec.cmd = big, spec.cmd_len = N(big);
+	spec.run.env = NULL, spec.run.env_len = 0, spec.stdin_data = NULL, spec.stdin_len = 0;
+	spec.run.cmd = big, spec.run.cmd_len = N(big);
 	spec.stdout_cap = 1000, spec.stderr_cap = 100;
 	parity(pool, &spec, "caps", 1);
 	ecs_pool_free(pool);
@@ -209,7 +209,7 @@ START_TEST(test_pool_timeout_kills)
 
 	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 1), 0);
 	WAIT_FOR(pool, st, st.warm >= 1);
-	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	spec.run.cmd = cmd, spec.run.cmd_len = N(cmd);
 	spec.timeout_ms = 1000;
 	t0 = it_now_ms();
 	rc = run(&r, &spec, pool, "timeout");
@@ -233,7 +233,7 @@ START_TEST(test_pool_miss_runs_cold)
 	ecs_pool_stats st;
 	int rc;
 
-	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	spec.run.cmd = cmd, spec.run.cmd_len = N(cmd);
 	rc = run(&r, &spec, pool, "miss");
 	ck_assert_msg(rc == 0, "%s: %s", ecs_error_name(rc), r.error);
 	ck_assert_int_eq(r.pooled, 0);
@@ -261,8 +261,8 @@ START_TEST(test_pool_task_with_labels_runs_cold)
 
 	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 1), 0);
 	WAIT_FOR(pool, st, st.warm >= 1);
-	spec.cmd = cmd, spec.cmd_len = N(cmd);
-	spec.labels = labels, spec.labels_len = N(labels);
+	spec.run.cmd = cmd, spec.run.cmd_len = N(cmd);
+	spec.run.labels = labels, spec.run.labels_len = N(labels);
 	rc = run(&r, &spec, pool, "labelled");
 	ck_assert_msg(rc == 0, "%s: %s", ecs_error_name(rc), r.error);
 	ck_assert_int_eq(r.pooled, 0);
@@ -284,7 +284,7 @@ START_TEST(test_pool_adaptive_grows_and_shrinks)
 	ecs_pool_stats st;
 	int rc;
 
-	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	spec.run.cmd = cmd, spec.run.cmd_len = N(cmd);
 	rc = run(&r, &spec, pool, "adaptive1");
 	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(r.pooled, 0);
@@ -356,9 +356,9 @@ START_TEST(test_pool_image_entrypoint_workdir_env)
 	snprintf(image, sizeof(image), "ecs/it-pool-ep:%d", (int)getpid());
 	id = commit_image("ecs/it-pool-ep", strchr(image, ':') + 1);
 	ck_assert_int_eq(ecs_pool_set_size(pool, image, pool_profile(&profile, NULL), 1), 0);
-	spec.image = image;
-	spec.cmd = cmd, spec.cmd_len = N(cmd);
-	spec.env = env, spec.env_len = N(env);
+	spec.run.image = image;
+	spec.run.cmd = cmd, spec.run.cmd_len = N(cmd);
+	spec.run.env = env, spec.run.env_len = N(env);
 	ck_assert_int_eq(run(&cold, &spec, NULL, "ep-cold"), 0);
 	ck_assert_msg(strncmp((const char *)cold.out.data, "/bin\nfrom-image from-task\n", 26) == 0, "cold: %s",
 		      (const char *)cold.out.data);
@@ -408,8 +408,8 @@ START_TEST(test_pool_moved_tag_retires)
 	moved_id = commit_image("ecs/it-pool-moved", tag);
 	ck_assert_str_ne(moved_id, first_id);
 	WAIT_FOR(pool, st, st.retired >= 1 && st.warm >= 1);
-	spec.image = image;
-	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	spec.run.image = image;
+	spec.run.cmd = cmd, spec.run.cmd_len = N(cmd);
 	ck_assert_int_eq(run(&r, &spec, pool, "moved"), 0);
 	ck_assert_int_eq(r.pooled, 1);
 	ck_assert_str_eq(r.image_id, moved_id);
@@ -478,7 +478,7 @@ START_TEST(test_pool_missing_agent_makes_nothing)
 	ecs_pool_list_free(list, n);
 	/* the engine was never asked to mount it: it would have made a directory there */
 	ck_assert_int_ne(stat(missing, &sb), 0);
-	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	spec.run.cmd = cmd, spec.run.cmd_len = N(cmd);
 	ck_assert_int_eq(run(&r, &spec, pool, "no-agent"), 0);
 	ck_assert_int_eq(r.pooled, 0);
 	ck_assert_str_eq((const char *)r.out.data, "cold\n");
@@ -541,8 +541,8 @@ START_TEST(test_pool_task_takes_the_containers_id)
 	pool = pool_new(0, 0, instance);
 	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 1), 0);
 	the_warm_one(pool, &id, &label_id);
-	spec.image = it_test_image();
-	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd, spec.run.cmd_len = N(cmd);
 	spec.profile = &profile;
 	spec.pool = pool;
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), 0);
@@ -599,7 +599,7 @@ START_TEST(test_pool_dead_warm_container_runs_cold)
 		ck_assert_int_eq(ecs_container_kill(engine, list[i].id, "SIGKILL"), 0);
 		ck_assert_int_eq(ecs_container_wait(&code, engine, list[i].id, 10000, NULL), 0);
 	}
-	spec.cmd = cmd, spec.cmd_len = N(cmd);
+	spec.run.cmd = cmd, spec.run.cmd_len = N(cmd);
 	ck_assert_int_eq(run(&r, &spec, pool, "dead"), 0);
 	ck_assert_msg(r.pooled == 0, "pooled: exit %d out '%s' err '%s'", r.exit_code, (const char *)r.out.data,
 		      (const char *)r.err.data);
@@ -656,11 +656,11 @@ static void attack_case(const char *user)
 	given.user = user; /* NULL: the image's, root */
 	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), it_profile(&profile, &given), 1), 0);
 	WAIT_FOR(pool, st, st.warm >= 1);
-	spec.image = it_test_image();
+	spec.run.image = it_test_image();
 	spec.task_id = task_id;
 	spec.profile = &profile;
 	spec.pool = pool;
-	spec.cmd = attack, spec.cmd_len = N(attack);
+	spec.run.cmd = attack, spec.run.cmd_len = N(attack);
 	rc = ecs_task_run(&r, engine, NULL, &spec);
 	free(task_id);
 	err = r.err.data != NULL ? (const char *)r.err.data : "";

@@ -592,9 +592,9 @@ START_TEST(test_sweep_dead_instance_running_removed)
 
 		eo.instance = ecs_instance_id(me);
 		ck_assert_int_eq(ecs_engine_new(&mine, &eo), ECS_OK);
-		cs.image = it_test_image();
-		cs.cmd = cmd;
-		cs.cmd_len = 1;
+		cs.run.image = it_test_image();
+		cs.run.cmd = cmd;
+		cs.run.cmd_len = 1;
 		cs.task_id = task_id;
 		ck_assert_int_eq(ecs_container_create(&id, mine, &cs), ECS_OK);
 		it_track_container(id);

@@ -40,9 +40,9 @@ static int run_dmesg(ecs_task_result *r, const char *runtime, const char *what)
 	int rc;
 
 	base.runtime = runtime;
-	spec.image = it_test_image();
-	spec.cmd = cmd;
-	spec.cmd_len = 3;
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 3;
 	spec.task_id = task_id;
 	spec.profile = it_profile(&profile, &base);
 	rc = ecs_task_run(r, engine, NULL, &spec);

@@ -94,9 +94,9 @@ static int run(ecs_task_result *r, ecs_task_spec *spec, const ecs_sandbox_profil
 	char *task_id = it_task_id(what);
 	int rc, left = -1;
 
-	spec->image = it_test_image();
-	spec->cmd = cmd;
-	spec->cmd_len = cmd_len;
+	spec->run.image = it_test_image();
+	spec->run.cmd = cmd;
+	spec->run.cmd_len = cmd_len;
 	spec->task_id = task_id;
 	spec->profile = p != NULL ? p : &def;
 	spec->timeout_ms = timeout_ms;
@@ -258,9 +258,9 @@ START_TEST(test_swarm_sweep_removes_orphans)
 	so.labels_len = 1;
 
 	ss.task_id = task_id;
-	ss.image = image_id;
-	ss.cmd = cmd;
-	ss.cmd_len = N(cmd);
+	ss.run.image = image_id;
+	ss.run.cmd = cmd;
+	ss.run.cmd_len = N(cmd);
 	ss.deadline = time(NULL) + 3;
 	ck_assert_int_eq(ecs_swarm_config_create(&config, &config_name, engine, task_id, "x", 1, ss.deadline), ECS_OK);
 	ss.config_id = config;

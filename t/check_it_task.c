@@ -90,15 +90,15 @@ static int run_spec(ecs_task_result *r, ecs_task_spec *spec, const char *what, c
 	int warm = 1;
 	int rc;
 
-	if (spec->image == NULL)
-		spec->image = it_test_image();
-	spec->cmd = cmd;
-	spec->cmd_len = cmd_len;
+	if (spec->run.image == NULL)
+		spec->run.image = it_test_image();
+	spec->run.cmd = cmd;
+	spec->run.cmd_len = cmd_len;
 	spec->task_id = task_id;
 	spec->profile = it_profile(&profile, given);
 	/* ECS_TEST_POOL=1: the same test through a warm container (the pooled backend) */
 	if (it_test_pooled() && spec->pool == NULL)
-		spec->pool = it_pool_warm(engine, spec->image, spec->profile, 1, &warm);
+		spec->pool = it_pool_warm(engine, spec->run.image, spec->profile, 1, &warm);
 	rc = ecs_task_run(r, engine, NULL, spec);
 	if (spec->pool != NULL) {
 		ck_assert_msg(rc != 0 || !warm || r->pooled || pool_refuses(spec->profile),
@@ -186,6 +186,45 @@ START_TEST(test_task_exit_codes)
 }
 END_TEST
 
+/*
+ * A caller that parsed the image at its edge passes the parts
+ * (spec.image_ref) and no text: the task runs that image, and the result
+ * names it as when the text was given.
+ */
+START_TEST(test_task_parsed_image_ref)
+{
+	static const char *const cmd[] = { "echo", "parsed" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result r = ECS_TASK_RESULT_INIT, by_text = ECS_TASK_RESULT_INIT;
+	ecs_image_ref ref;
+	char *task_id = it_task_id("imgref");
+	int rc;
+
+	ck_assert_int_eq(ecs_image_ref_parse(&ref, it_test_image()), ECS_OK);
+	spec.image_ref = &ref;
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = N(cmd);
+	spec.task_id = task_id;
+	rc = ecs_task_run(&r, engine, NULL, &spec);
+	assert_ok(rc, &r);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_uint_eq(r.out.len, 7);
+	ck_assert_mem_eq(r.out.data, "parsed\n", 7);
+	ck_assert_ptr_nonnull(r.image_id);
+	ck_assert_int_eq(count_task(task_id), 0);
+	/* the same image as its text names */
+	spec.image_ref = NULL;
+	spec.run.image = it_test_image();
+	spec.task_id = NULL;
+	assert_ok(ecs_task_run(&by_text, engine, NULL, &spec), &by_text);
+	ck_assert_str_eq(by_text.image_id, r.image_id);
+	ecs_task_result_clear(&by_text);
+	ecs_task_result_clear(&r);
+	ecs_image_ref_clear(&ref);
+	free(task_id);
+}
+END_TEST
+
 START_TEST(test_task_missing_command_is_127)
 {
 	static const char *const cmd[] = { "nosuchcmd", "arg" };
@@ -263,21 +302,21 @@ START_TEST(test_task_invalid_spec_touches_nothing)
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_task_result r = ECS_TASK_RESULT_INIT;
 
-	spec.image = "ecs/busybox"; /* no tag */
-	spec.cmd = cmd;
-	spec.cmd_len = 1;
+	spec.run.image = "ecs/busybox"; /* no tag */
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 1;
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
 	ck_assert_ptr_null(r.container_id);
 	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_VALIDATE);
 	ck_assert(r.error[0] != '\0');
 	ecs_task_result_clear(&r);
 
-	spec.image = it_test_image();
-	spec.cmd_len = 0;
+	spec.run.image = it_test_image();
+	spec.run.cmd_len = 0;
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
 	ecs_task_result_clear(&r);
 
-	spec.cmd_len = 1;
+	spec.run.cmd_len = 1;
 	spec.task_id = "bad id with spaces";
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
 	ecs_task_result_clear(&r);
@@ -291,14 +330,14 @@ START_TEST(test_task_invalid_spec_touches_nothing)
 	ecs_task_result_clear(&r);
 
 	spec.timeout_ms = 0;
-	spec.env = bad_env;
-	spec.env_len = 1;
+	spec.run.env = bad_env;
+	spec.run.env_len = 1;
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
 	ck_assert_ptr_null(r.container_id);
 	ecs_task_result_clear(&r);
 
-	spec.env = NULL;
-	spec.env_len = 0;
+	spec.run.env = NULL;
+	spec.run.env_len = 0;
 	spec.backend = (ecs_task_backend)7;
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
 	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_VALIDATE);
@@ -315,7 +354,7 @@ START_TEST(test_task_unknown_tag_pull_never)
 	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
-	spec.image = "ecs/busybox:no-such-tag";
+	spec.run.image = "ecs/busybox:no-such-tag";
 	spec.pull_policy = ECS_PULL_NEVER;
 	rc = run_spec(&r, &spec, "notag", cmd, N(cmd));
 	ck_assert_msg(rc == ECS_ENOTFOUND, "got %s: %s", ecs_error_name(rc), r.error);
@@ -346,7 +385,7 @@ START_TEST(test_task_unknown_repo_in_registry)
 	int rc;
 
 	snprintf(image, sizeof(image), "%s/ecs/nope:1", registry);
-	spec.image = image;
+	spec.run.image = image;
 	spec.auth = &auth;
 	spec.pull_policy = ECS_PULL_IF_NOT_PRESENT;
 	rc = run_spec(&r, &spec, "norepo", cmd, N(cmd));
@@ -373,7 +412,7 @@ START_TEST(test_task_private_image_right_credentials)
 	 * Not asserted gone or present around the run: check_it_image removes and
 	 * pulls the same image and may run at the same time.
 	 */
-	spec.image = image;
+	spec.run.image = image;
 	spec.auth = &auth;
 	rc = run_spec(&r, &spec, "private", cmd, N(cmd));
 	assert_ok(rc, &r);
@@ -401,7 +440,7 @@ START_TEST(test_task_private_image_wrong_credentials)
 
 	rc = it_image_remove(engine, image);
 	ck_assert_msg(rc == ECS_OK || rc == ECS_ENOTFOUND, "removing %s: %s", image, ecs_error_name(rc));
-	spec.image = image;
+	spec.run.image = image;
 	spec.auth = &auth;
 	spec.pull_policy = ECS_PULL_ALWAYS;
 	rc = run_spec(&r, &spec, "badcreds", cmd, N(cmd));
@@ -510,9 +549,9 @@ START_TEST(test_task_timeout_flood_answers_in_time)
 		f[i].cmd[2] = "cat /dev/zero & cat /dev/zero >&2";
 		f[i].spec = (ecs_task_spec)ECS_TASK_SPEC_INIT;
 		f[i].r = (ecs_task_result)ECS_TASK_RESULT_INIT;
-		f[i].spec.image = it_test_image();
-		f[i].spec.cmd = f[i].cmd;
-		f[i].spec.cmd_len = 3;
+		f[i].spec.run.image = it_test_image();
+		f[i].spec.run.cmd = f[i].cmd;
+		f[i].spec.run.cmd_len = 3;
 		f[i].spec.task_id = f[i].task_id;
 		f[i].spec.profile = it_profile(&f[i].profile, NULL);
 		f[i].spec.timeout_ms = FLOOD_TIMEOUT_MS;
@@ -749,8 +788,8 @@ START_TEST(test_task_env_passed)
 	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
-	spec.env = env;
-	spec.env_len = N(env);
+	spec.run.env = env;
+	spec.run.env_len = N(env);
 	rc = run_spec(&r, &spec, "env", cmd, N(cmd));
 	assert_ok(rc, &r);
 	ck_assert_uint_eq(r.out.len, 17);
@@ -861,9 +900,9 @@ START_TEST(test_task_id_generated)
 	ck_assert_str_ne(id, id2);
 	ck_assert_int_eq(ecs_task_id_generate(id, 32), ECS_ERROR);
 
-	spec.image = it_test_image();
-	spec.cmd = cmd;
-	spec.cmd_len = 1;
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 1;
 	spec.profile = it_profile(&profile, NULL);
 	rc = ecs_task_run(&r, engine, NULL, &spec);
 	assert_ok(rc, &r);
@@ -888,9 +927,9 @@ START_TEST(test_task_reaper_deletes_after_return)
 
 	ro.engine = *ecs_engine_options_get(engine);
 	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
-	spec.image = it_test_image();
-	spec.cmd = cmd;
-	spec.cmd_len = N(cmd);
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = N(cmd);
 	spec.task_id = task_id;
 	spec.profile = it_profile(&profile, NULL);
 	rc = ecs_task_run(&r, engine, reaper, &spec);
@@ -1208,9 +1247,9 @@ START_TEST(test_task_lost_create_answer_leaves_nothing)
 	opts.request_timeout_ms = 10000;
 	erc = ecs_engine_new(&proxied, &opts);
 	if (erc == ECS_OK) {
-		spec.image = it_test_image();
-		spec.cmd = cmd;
-		spec.cmd_len = N(cmd);
+		spec.run.image = it_test_image();
+		spec.run.cmd = cmd;
+		spec.run.cmd_len = N(cmd);
 		spec.task_id = task_id;
 		spec.profile = it_profile(&profile, NULL);
 		rc = ecs_task_run(&r, proxied, NULL, &spec);
@@ -1245,6 +1284,7 @@ static Suite *task_suite(void)
 	tcase_add_test(tc, test_task_echo);
 	tcase_add_test(tc, test_task_exit_codes);
 	tcase_add_test(tc, test_task_missing_command_is_127);
+	tcase_add_test(tc, test_task_parsed_image_ref);
 	tcase_add_test(tc, test_task_stdout_stderr_apart);
 	tcase_add_test(tc, test_task_binary_output_exact);
 	tcase_add_test(tc, test_task_output_cap_truncates);

@@ -180,9 +180,9 @@ char *it_create(ecs_engine *engine, const char *const *cmd, size_t cmd_len, int 
 	char *id = NULL;
 	int rc;
 
-	spec.image = it_test_image();
-	spec.cmd = cmd;
-	spec.cmd_len = cmd_len;
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = cmd_len;
 	spec.task_id = task_id;
 	spec.open_stdin = open_stdin;
 	spec.profile = it_profile(&profile, NULL);

@@ -47,7 +47,7 @@ typedef enum {
 	ECS_TASK_BACKEND_SWARM = 1
 } ecs_task_backend;
 
-#define ECS_TASK_SPEC_VERSION 5
+#define ECS_TASK_SPEC_VERSION 6
 #define ECS_TASK_DEFAULT_TIMEOUT_MS 60000L
 #define ECS_TASK_DEFAULT_START_TIMEOUT_MS 60000L
 #define ECS_TASK_DEFAULT_OUTPUT_CAP (1024u * 1024u)
@@ -66,12 +66,41 @@ typedef enum {
 #define ECS_TASK_MAX_TIMEOUT_MS (7L * 24 * 3600 * 1000)
 
 /**
- * ecs_task_spec - what to run. Everything belongs to the caller and must stay
- * valid during ecs_task_run().
- * @task_id: NULL to have one generated (32 hex digits); else [A-Za-z0-9_.-]{1,64}.
- * @image: "name:tag", "host:port/name:tag" or "name@sha256:..." (a bare name is ECS_EINVAL).
+ * ecs_workload - what runs, the same for every way of running it (a task's
+ * container, a warm container, a Swarm service). Borrowed: everything
+ * belongs to the caller.
+ * @image: "name:tag", "host:port/name:tag" or "name@sha256:..." (a bare name
+ *    is ECS_EINVAL). May be NULL when the task spec gives @image_ref.
  * @cmd, @cmd_len: at least one string.
  * @env, @env_len: "KEY=VALUE" strings; may be NULL/0.
+ * @labels, @labels_len: the caller's own labels, "key=value" strings, put on
+ *    the container (local backend) or the service (Swarm); NULL/0 for none.
+ *    At most ECS_LABELS_MAX of at most ECS_LABEL_MAX bytes each, keys not
+ *    empty, not repeated and not in ECS_LABEL_NAMESPACE ("ecs."): else
+ *    ECS_EINVAL in phase validate. A warm container's labels were set when
+ *    it was made, so a task with labels never takes one: it runs cold.
+ */
+typedef struct {
+	const char *image;
+	const char *const *cmd;
+	size_t cmd_len;
+	const char *const *env;
+	size_t env_len;
+	const char *const *labels;
+	size_t labels_len;
+} ecs_workload;
+
+/**
+ * ecs_task_spec - a task: what runs, and how. Everything belongs to the
+ * caller and must stay valid during ecs_task_run().
+ * @task_id: NULL to have one generated (32 hex digits); else [A-Za-z0-9_.-]{1,64}.
+ * @run: the image, command, environment and labels (see ecs_workload).
+ * @image_ref: NULL, or @run.image already parsed by ecs_image_ref_parse()
+ *    (a caller that parsed it at its edge, to authorize it, passes it down
+ *    so the library does not parse it again). When set, it is the image
+ *    that runs and @run.image may be NULL (when both are set they must name
+ *    the same image: the library trusts @image_ref and uses @run.image for
+ *    messages only).
  * @auth: registry credentials for the pull; NULL for none.
  * @stdin_data, @stdin_len: bytes for the process's stdin; NULL/0 for none
  *    (then stdin is empty).
@@ -95,29 +124,20 @@ typedef enum {
  * @pool: a warm pool (<ecs/pool.h>) to take the container from, local
  *    backend only; NULL for none. A task its pool has no warm container for
  *    (image id and profile) runs cold; result->pooled tells which.
- * @labels, @labels_len: the caller's own labels, "key=value" strings, put on
- *    the container (local backend) or the service (Swarm); NULL/0 for none.
- *    At most ECS_LABELS_MAX of at most ECS_LABEL_MAX bytes each, keys not
- *    empty, not repeated and not in ECS_LABEL_NAMESPACE ("ecs."): else
- *    ECS_EINVAL in phase validate. A warm container's labels were set when
- *    it was made, so a task with labels never takes one: it runs cold.
  *
- * Version 2 replaced version 1's memory_bytes, nano_cpus, pids_limit and
- * network_mode by @profile; version 3 added @backend, version 4 @pool,
- * version 5 @labels and @start_timeout_ms.
+ * Version 6 (libecs.so.5) gathered what runs into @run and added
+ * @image_ref; later versions append members.
  */
 typedef struct {
 	unsigned int version;
 	const char *task_id;
-	const char *image;
-	const char *const *cmd;
-	size_t cmd_len;
-	const char *const *env;
-	size_t env_len;
+	ecs_workload run;
+	const ecs_image_ref *image_ref;
 	const ecs_registry_auth *auth;
 	const unsigned char *stdin_data;
 	size_t stdin_len;
 	long timeout_ms;
+	long start_timeout_ms;
 	const ecs_sandbox_profile *profile;
 	size_t stdout_cap;
 	size_t stderr_cap;
@@ -126,9 +146,6 @@ typedef struct {
 	ecs_cancel *cancel;
 	ecs_task_backend backend;
 	ecs_pool *pool;
-	const char *const *labels;
-	size_t labels_len;
-	long start_timeout_ms;
 } ecs_task_spec;
 
 /* Everything not named is 0: the defaults (ECS_PULL_IF_NOT_PRESENT, ECS_TASK_BACKEND_LOCAL). */
