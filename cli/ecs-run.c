@@ -480,7 +480,8 @@ int main(int argc, char **argv)
 	}
 	rc = ecs_engine_new(&engine, &eo);
 	if (rc != 0) {
-		status = die("engine", "%s: %s", host ? host : ECS_ENGINE_DEFAULT_ENDPOINT, ecs_strerror(rc));
+		status = die("engine", "%s: %s%s", host ? host : ECS_ENGINE_DEFAULT_ENDPOINT, ecs_strerror(rc),
+			     rc == ECS_EINVAL ? " (want unix:///path.sock, http://host:port or https://host:port)" : "");
 		goto cleanup;
 	}
 	if (ecs_cancel_new(&cancel_token) != 0) {

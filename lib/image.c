@@ -130,6 +130,9 @@ int ecs_image_inspect_ref(ecs_image_info *out, ecs_engine *engine, const char *i
 	req.method = "GET";
 	req.path = path;
 	rc = ecs_http_json(engine, &req, "inspect image", &answer);
+	/* The engine's 404 says it twice ("no such image: X: No such image: X"): once is news. */
+	if (rc == ECS_ENOTFOUND)
+		rc = ecs_engine_fail(engine, rc, "inspect image: no such image: %s", image);
 	if (rc != ECS_OK || out == NULL)
 		goto out;
 	info.id = ecs_json_dup_string(answer, "Id");

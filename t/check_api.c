@@ -61,6 +61,28 @@ START_TEST(test_engine_dup_of_fresh_handle_negotiates_later)
 }
 END_TEST
 
+static void keep_line(ecs_log_level level, const char *message, void *userdata)
+{
+	(void)level;
+	snprintf(userdata, 256, "%s", message);
+}
+
+/* An endpoint without its scheme is ECS_EINVAL, and the log hook says which forms are taken. */
+START_TEST(test_engine_bad_endpoint_says_why)
+{
+	ecs_engine_options o = ECS_ENGINE_OPTIONS_INIT;
+	ecs_engine *e = (ecs_engine *)&o;
+	char line[256] = "";
+
+	o.endpoint = "/var/run/docker.sock";
+	o.log = keep_line;
+	o.log_userdata = line;
+	ck_assert_int_eq(ecs_engine_new(&e, &o), ECS_EINVAL);
+	ck_assert_ptr_null(e);
+	ck_assert_msg(strstr(line, "\"/var/run/docker.sock\"") != NULL && strstr(line, "unix:///") != NULL, "%s", line);
+}
+END_TEST
+
 START_TEST(test_engine_dup_null)
 {
 	ecs_engine *b = (ecs_engine *)&b;
@@ -224,6 +246,9 @@ START_TEST(test_task_spec_older_version_refused)
 	spec.run.cmd_len = 1;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_PULL);
 	ck_assert_int_eq(rc, ECS_EUNAVAILABLE);
+	/* the socket that is missing, not curl's placeholder host */
+	ck_assert_msg(strstr(error, "socket /nonexistent/ecs-api-test.sock: No such file or directory") != NULL &&
+			      strstr(error, "port 80") == NULL, "%s", error);
 	for (unsigned int v = 1; v < ECS_TASK_SPEC_VERSION; v++) {
 		spec.version = v;
 		ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
@@ -271,6 +296,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_error_codes_named);
 	tcase_add_test(tc, test_engine_dup_of_fresh_handle_negotiates_later);
 	tcase_add_test(tc, test_engine_dup_null);
+	tcase_add_test(tc, test_engine_bad_endpoint_says_why);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("task_errmsg");
 	tcase_add_test(tc, test_task_run_validate_failure_sets_errmsg);

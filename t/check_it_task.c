@@ -361,6 +361,8 @@ START_TEST(test_task_unknown_tag_pull_never)
 	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_PULL);
 	ck_assert_ptr_null(r.container_id);
 	ck_assert_int_eq(r.exit_code, -1);
+	/* said once: the engine's own 404 repeats it ("no such image: X: No such image: X") */
+	ck_assert_str_eq(r.error, "inspect image: no such image: ecs/busybox:no-such-tag");
 	ecs_task_result_clear(&r);
 }
 END_TEST

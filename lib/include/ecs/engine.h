@@ -72,6 +72,9 @@ ECS_EXTERN int ecs_engine_options_init(ecs_engine_options *out, unsigned int ver
  * @out: receives the handle, freed with ecs_engine_free().
  * @opts: may be NULL for all defaults.
  * Returns 0, ECS_EINVAL (bad endpoint or options version) or ECS_ENOMEM.
+ * A bad endpoint (a bare path without "unix://", say) is also reported,
+ * with the forms that are taken, through @opts->log, since there is no
+ * handle to keep the message on.
  */
 ECS_EXTERN int ecs_engine_new(ecs_engine **out, const ecs_engine_options *opts);
 

@@ -113,7 +113,10 @@ ECS_EXTERN int ecs_pool_new(ecs_pool **out, const ecs_pool_options *opts);
  * a capability that would let a task reach ecs-agent (ecs_pool(3)) gets no
  * containers: 0 is returned, a warning logged, and its tasks run cold.
  * Returns 0, ECS_EINVAL (bad reference or profile, @size over
- * ECS_POOL_MAX_SIZE) or ECS_ENOMEM. Thread-safe.
+ * ECS_POOL_MAX_SIZE), ECS_ENOTFOUND (a @size above 0 while the engine is
+ * local, a unix:// endpoint, and there is no ecs-agent at the pool's
+ * agent_path: no warm container could start, and every task would run cold)
+ * or ECS_ENOMEM. Thread-safe.
  */
 ECS_EXTERN int ecs_pool_set_size(ecs_pool *pool, const char *image, const ecs_sandbox_profile *profile,
 		unsigned int size);
