@@ -359,15 +359,17 @@ int ecs_image_ref_format(char **out, const ecs_image_ref *ref)
 {
 	int n;
 
-	if (out == NULL)
+	if (out != NULL)
+		*out = NULL;
+	/* An id is its digest; a name has a repository and a tag or a digest. */
+	if (out == NULL || ref == NULL ||
+	    (ref->kind == ECS_IMAGE_REF_ID ? ref->digest == NULL
+					   : ref->repository == NULL || (ref->tag == NULL && ref->digest == NULL)))
 		return ECS_EINVAL;
-	*out = NULL;
-	if (ref == NULL)
-		return ECS_EINVAL;
-	if (ref->kind == ECS_IMAGE_REF_ID)
-		return ref->digest != NULL ? ((*out = strdup(ref->digest)) != NULL ? ECS_OK : ECS_ENOMEM) : ECS_EINVAL;
-	if (ref->repository == NULL || (ref->tag == NULL && ref->digest == NULL))
-		return ECS_EINVAL;
+	if (ref->kind == ECS_IMAGE_REF_ID) {
+		*out = strdup(ref->digest);
+		return *out != NULL ? ECS_OK : ECS_ENOMEM;
+	}
 	n = snprintf(NULL, 0, FORMAT_ARGS(ref));
 	if (n < 0 || (*out = malloc((size_t)n + 1)) == NULL)
 		return ECS_ENOMEM;
