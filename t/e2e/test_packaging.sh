@@ -284,17 +284,17 @@ int main(int argc, char **argv)
 {
 	const char *cmd[] = { "echo", "hello" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result res = { 0 };
+	ecs_task_result res = ECS_TASK_RESULT_INIT;
 	ecs_engine *engine = NULL;
 	int rc;
 
 	if (argc != 3 || ecs_global_init() != 0)
 		return 2;
 	if ((rc = ecs_engine_new(&engine, NULL)) == 0) {
-		spec.image = argv[1];
+		spec.run.image = argv[1];
 		spec.task_id = argv[2];
-		spec.cmd = cmd;
-		spec.cmd_len = 2;
+		spec.run.cmd = cmd;
+		spec.run.cmd_len = 2;
 		/* No reaper: the container is deleted before ecs_task_run returns. */
 		rc = ecs_task_run(&res, engine, NULL, &spec);
 		if (rc == 0)
