@@ -52,7 +52,7 @@ static void task(ecs_engine *e, ecs_reaper *reaper, const char *image, const cha
 {
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	double t0 = now_ms(), t;
 	int rc;
 
@@ -63,9 +63,9 @@ static void task(ecs_engine *e, ecs_reaper *reaper, const char *image, const cha
 	} else {
 		profile.runtime = runtime;
 	}
-	spec.image = image;
-	spec.cmd = cmd;
-	spec.cmd_len = 3;
+	spec.run.image = image;
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 3;
 	spec.profile = &profile;
 	rc = ecs_task_run(&r, e, reaper, &spec);
 	t = now_ms() - t0;

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "container_private.h"
+#include "ids.h"
 
 #include "stats.h"
 
@@ -42,10 +44,10 @@ static double bare(ecs_engine *e, const char *image, int with_delete, double *to
 	double t0 = now_ms(), t;
 	int code = -1, rc;
 
-	ecs_task_id_generate(task_id, sizeof(task_id));
-	cs.image = image;
-	cs.cmd = cmd;
-	cs.cmd_len = 3;
+	ecs_id_generate(task_id, sizeof(task_id));
+	cs.run.image = image;
+	cs.run.cmd = cmd;
+	cs.run.cmd_len = 3;
 	cs.task_id = task_id;
 	if ((rc = ecs_container_create(&id, e, &cs)) != 0)
 		die("create", rc, e);
@@ -76,13 +78,13 @@ static size_t ph_n;
 static double task(ecs_engine *e, ecs_reaper *reaper, const char *image)
 {
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	double t0 = now_ms(), t;
 	int rc;
 
-	spec.image = image;
-	spec.cmd = cmd;
-	spec.cmd_len = 3;
+	spec.run.image = image;
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 3;
 	rc = ecs_task_run(&r, e, reaper, &spec);
 	t = now_ms() - t0;
 	if (rc != 0)

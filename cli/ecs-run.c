@@ -315,7 +315,7 @@ int main(int argc, char **argv)
 	ecs_engine_options eo = ECS_ENGINE_OPTIONS_INIT;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
-	ecs_task_result result;
+	ecs_task_result result = ECS_TASK_RESULT_INIT;
 	struct creds creds;
 	struct sigaction sa;
 	char cert_paths[3][PATH_MAX];
@@ -332,7 +332,6 @@ int main(int argc, char **argv)
 	double d;
 
 	memset(&creds, 0, sizeof(creds));
-	memset(&result, 0, sizeof(result));
 	env = calloc((size_t)argc, sizeof(*env));
 	caps = calloc((size_t)argc, sizeof(*caps));
 	tmpfs = calloc((size_t)argc, sizeof(*tmpfs));
@@ -439,11 +438,11 @@ int main(int argc, char **argv)
 		fputs("ecs-run: options: want IMAGE and CMD; try 'ecs-run --help'\n", stderr);
 		goto out;
 	}
-	spec.image = argv[optind];
-	spec.cmd = (const char *const *)&argv[optind + 1];
-	spec.cmd_len = (size_t)(argc - optind - 1);
-	spec.env = env;
-	spec.env_len = env_len;
+	spec.run.image = argv[optind];
+	spec.run.cmd = (const char *const *)&argv[optind + 1];
+	spec.run.cmd_len = (size_t)(argc - optind - 1);
+	spec.run.env = env;
+	spec.run.env_len = env_len;
 	profile.cap_add = caps;
 	profile.cap_add_len = caps_len;
 	profile.tmpfs = tmpfs;
@@ -481,7 +480,8 @@ int main(int argc, char **argv)
 	}
 	rc = ecs_engine_new(&engine, &eo);
 	if (rc != 0) {
-		status = die("engine", "%s: %s", host ? host : ECS_ENGINE_DEFAULT_ENDPOINT, ecs_strerror(rc));
+		status = die("engine", "%s: %s%s", host ? host : ECS_ENGINE_DEFAULT_ENDPOINT, ecs_strerror(rc),
+			     rc == ECS_EINVAL ? " (want unix:///path.sock, http://host:port or https://host:port)" : "");
 		goto cleanup;
 	}
 	if (ecs_cancel_new(&cancel_token) != 0) {

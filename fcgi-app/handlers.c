@@ -342,7 +342,7 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 		return;
 	}
 	intake_spec(&spec, &t, ctx->cfg, ctx->cancel, ctx->pool);
-	memset(&res, 0, sizeof(res));
+	res = (ecs_task_result)ECS_TASK_RESULT_INIT;
 	metrics_tasks_in_flight_add(1);
 	rc = ecs_task_run(&res, ctx->engine, ctx->reaper, &spec);
 	metrics_tasks_in_flight_add(-1);

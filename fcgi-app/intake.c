@@ -195,11 +195,12 @@ void intake_spec(ecs_task_spec *spec, const intake_task *t, const config *cfg, e
 	if (!tb->timeout_s && t->caps.max_timeout_s > 0 && timeout_s > t->caps.max_timeout_s)
 		timeout_s = t->caps.max_timeout_s;
 	*spec = init;
-	spec->image = tb->image;
-	spec->cmd = tb->cmd;
-	spec->cmd_len = tb->cmd_len;
-	spec->env = tb->env_len ? tb->env : NULL;
-	spec->env_len = tb->env_len;
+	spec->run.image = tb->image;
+	spec->run.cmd = tb->cmd;
+	spec->run.cmd_len = tb->cmd_len;
+	spec->run.env = tb->env_len ? tb->env : NULL;
+	spec->run.env_len = tb->env_len;
+	spec->image_ref = &tb->ref; /* parsed once, in task_body_parse() */
 	spec->auth = tb->has_creds ? &tb->creds : NULL;
 	spec->stdin_data = tb->has_stdin ? tb->stdin_data : NULL;
 	spec->stdin_len = tb->has_stdin ? tb->stdin_len : 0;

@@ -160,7 +160,7 @@ void sandbox_allowed(ecs_sandbox_profile *out, const config *cfg, const client_r
 	const sandbox_conf *g = &cfg->sandbox, *c = rule != NULL ? &rule->sandbox : NULL;
 	const sandbox_conf *l;
 
-	ecs_sandbox_profile_init(out);
+	(void)ecs_sandbox_profile_init(out, ECS_SANDBOX_PROFILE_VERSION);
 	out->memory = caps->max_memory ? caps->max_memory : ECS_SANDBOX_DEFAULT_MEMORY;
 	out->pids = caps->max_pids ? caps->max_pids : ECS_SANDBOX_DEFAULT_PIDS;
 	out->nofile = caps->max_nofile ? caps->max_nofile : ECS_SANDBOX_DEFAULT_NOFILE;

@@ -121,7 +121,7 @@ char *warm_metrics_render(size_t *len, ecs_pool *pool)
 		return NULL;
 	t.buf[0] = '\0';
 	if (pool != NULL) {
-		ecs_pool_stats_get(pool, &st);
+		ecs_pool_stats_get(&st, pool);
 		put(&t, "# HELP ecs_pool_containers Warm pooled containers, waiting for a task.\n# TYPE ecs_pool_containers gauge\n");
 		put(&t, "ecs_pool_containers %u\n", st.warm);
 		put(&t, "# HELP ecs_pool_starting Pooled containers being created and started.\n# TYPE ecs_pool_starting gauge\n");

@@ -31,6 +31,8 @@
 #define ECS_BACKEND_H
 
 #include <ecs/ecs.h>
+#include "container_private.h"
+#include "image_private.h"
 
 /* The exit status of a process that ended without a kill; this only bounds a stuck engine. */
 #define ECS_BACKEND_KILL_WAIT_MS 10000L

@@ -304,13 +304,7 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 	/* create */
 	if ((rc = ecs_task_cancelled(result, task->cancel, ECS_TASK_PHASE_CREATE)) != 0)
 		goto out;
-	cs.image = spec->image;
-	cs.cmd = spec->cmd;
-	cs.cmd_len = spec->cmd_len;
-	cs.env = spec->env;
-	cs.env_len = spec->env_len;
-	cs.labels = spec->labels;
-	cs.labels_len = spec->labels_len;
+	cs.run = spec->run;
 	cs.task_id = result->task_id;
 	/* The run's timeout counts from after the start, which has its own bound. */
 	cs.deadline = time(NULL) + (time_t)((start_timeout_ms + timeout_ms + 999) / 1000) + ECS_TASK_DEADLINE_GRACE_S;
@@ -323,7 +317,7 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 	if (rc == ECS_ENOTFOUND && spec->pull_policy != ECS_PULL_NEVER) {
 		/* The image went (another client removed it) between pull and create: once more. */
 		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: image %s gone before create; pulling again",
-			       result->task_id, spec->image);
+			       result->task_id, spec->run.image);
 		rc = ecs_task_image_ensure(result, engine, spec, task->image);
 		if (rc != 0) {
 			result->timings.create = ecs_clock_ms_f() - t;

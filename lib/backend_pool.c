@@ -31,7 +31,7 @@
 static int header(unsigned char **out, size_t *len, const ecs_pool_lease *lease, const ecs_task_spec *spec)
 {
 	ecs_agent_task t = { 0 };
-	size_t n = lease->entrypoint_len + spec->cmd_len;
+	size_t n = lease->entrypoint_len + spec->run.cmd_len;
 	int rc;
 
 	*out = NULL;
@@ -40,10 +40,10 @@ static int header(unsigned char **out, size_t *len, const ecs_pool_lease *lease,
 		return ECS_ENOMEM;
 	for (size_t i = 0; i < lease->entrypoint_len; i++)
 		t.argv[t.argc++] = lease->entrypoint[i];
-	for (size_t i = 0; i < spec->cmd_len; i++)
-		t.argv[t.argc++] = (char *)spec->cmd[i];
-	t.env = (char **)spec->env;
-	t.envc = spec->env_len;
+	for (size_t i = 0; i < spec->run.cmd_len; i++)
+		t.argv[t.argc++] = (char *)spec->run.cmd[i];
+	t.env = (char **)spec->run.env;
+	t.envc = spec->run.env_len;
 	t.stdin_null = spec->stdin_len == 0; /* as the cold path opens none */
 	rc = ecs_agent_header_encode(NULL, 0, len, &t);
 	if (rc == ECS_AGENT_ETOOBIG && *len > 0 && (*out = malloc(*len)) != NULL)
@@ -222,13 +222,13 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 
 	if (image_id == NULL) {
 		/* after a pull: which id the tag names now */
-		if (ecs_image_inspect(&fresh, engine, spec->image) != 0 || fresh.id == NULL) {
+		if (ecs_image_inspect_ref(&fresh, engine, spec->run.image, spec->image_ref) != 0 || fresh.id == NULL) {
 			ecs_image_info_clear(&fresh);
 			return ECS_BACKEND_MISS;
 		}
 		image_id = fresh.id;
 	}
-	rc = ecs_pool_take(&lease, task->pool, spec->image, image_id, spec->profile);
+	rc = ecs_pool_take(&lease, task->pool, spec->run.image, image_id, spec->profile);
 	ecs_image_info_clear(&fresh);
 	if (rc != 0)
 		return ECS_BACKEND_MISS;

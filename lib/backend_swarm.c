@@ -272,13 +272,8 @@ static int swarm_run(ecs_task_result *result, const ecs_backend_task *bt)
 	if ((result->image_id = strdup(bt->image->id)) == NULL)
 		return ecs_task_fail(result, ECS_TASK_PHASE_PULL, ECS_ENOMEM, NULL);
 	ss.task_id = result->task_id;
-	ss.image = bt->image->id;
-	ss.cmd = spec->cmd;
-	ss.cmd_len = spec->cmd_len;
-	ss.env = spec->env;
-	ss.env_len = spec->env_len;
-	ss.labels = spec->labels;
-	ss.labels_len = spec->labels_len;
+	ss.run = spec->run;
+	ss.run.image = bt->image->id;
 	ss.profile = p;
 	ss.working_dir = bt->image->working_dir;
 	ss.deadline = time(NULL) + (time_t)((bt->timeout_ms + 999) / 1000) + ECS_TASK_DEADLINE_GRACE_S;

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include <ecs/ecs.h>
+#include "image_private.h"
 #include "engine_private.h"
 #include "container_private.h"
 #include "http.h"
@@ -71,17 +72,17 @@ static int check_spec(ecs_engine *engine, const ecs_container_spec *spec, int ne
 
 	if (spec == NULL)
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: no spec");
-	if (spec->image == NULL || spec->image[0] == '\0')
+	if (spec->run.image == NULL || spec->run.image[0] == '\0')
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: no image");
-	if (need_cmd && (spec->cmd == NULL || spec->cmd_len == 0))
+	if (need_cmd && (spec->run.cmd == NULL || spec->run.cmd_len == 0))
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: no command");
-	for (i = 0; need_cmd && i < spec->cmd_len; i++)
-		if (spec->cmd[i] == NULL)
+	for (i = 0; need_cmd && i < spec->run.cmd_len; i++)
+		if (spec->run.cmd[i] == NULL)
 			return ecs_engine_fail(engine, ECS_EINVAL, "create: command argument %zu is NULL", i);
-	if (need_cmd && spec->env_len > 0 && spec->env == NULL)
-		return ecs_engine_fail(engine, ECS_EINVAL, "create: env_len is %zu but env is NULL", spec->env_len);
-	for (i = 0; need_cmd && i < spec->env_len; i++)
-		if (spec->env[i] == NULL || strchr(spec->env[i], '=') == NULL || spec->env[i][0] == '=')
+	if (need_cmd && spec->run.env_len > 0 && spec->run.env == NULL)
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: env_len is %zu but env is NULL", spec->run.env_len);
+	for (i = 0; need_cmd && i < spec->run.env_len; i++)
+		if (spec->run.env[i] == NULL || strchr(spec->run.env[i], '=') == NULL || spec->run.env[i][0] == '=')
 			return ecs_engine_fail(engine, ECS_EINVAL, "create: env entry %zu is not KEY=VALUE", i);
 	if (spec->task_id == NULL || spec->task_id[0] == '\0')
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: no task id");
@@ -90,7 +91,7 @@ static int check_spec(ecs_engine *engine, const ecs_container_spec *spec, int ne
 	{
 		char why[128];
 
-		if (ecs_labels_check(spec->labels, spec->labels_len, why, sizeof(why)) != 0)
+		if (ecs_labels_check(spec->run.labels, spec->run.labels_len, why, sizeof(why)) != 0)
 			return ecs_engine_fail(engine, ECS_EINVAL, "create: %s", why);
 	}
 	if (spec->profile != NULL) {
@@ -127,7 +128,7 @@ static json_object *create_labels(const ecs_engine *engine, const ecs_container_
 	if (labels == NULL)
 		return NULL;
 	/* The caller's first: checked to be outside ecs., so ours cannot be overwritten anyway. */
-	if (ecs_labels_put(labels, spec->labels, spec->labels_len) != 0)
+	if (ecs_labels_put(labels, spec->run.labels, spec->run.labels_len) != 0)
 		goto fail;
 	if (put_string(labels, ECS_LABEL_MANAGED, "true") != 0 ||
 			put_string(labels, ECS_LABEL_TASK_ID, spec->task_id) != 0)
@@ -239,9 +240,9 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 		return NULL;
 	}
 	if (ecs_profile_apply(body, hc, spec->profile != NULL ? spec->profile : &defaults, &ctx) != 0 ||
-			put_string(body, "Image", spec->image) != 0 ||
-			(agent == NULL && put(body, "Cmd", string_array(spec->cmd, spec->cmd_len)) != 0) ||
-			(agent == NULL && put(body, "Env", string_array(spec->env, spec->env_len)) != 0) ||
+			put_string(body, "Image", spec->run.image) != 0 ||
+			(agent == NULL && put(body, "Cmd", string_array(spec->run.cmd, spec->run.cmd_len)) != 0) ||
+			(agent == NULL && put(body, "Env", string_array(spec->run.env, spec->run.env_len)) != 0) ||
 			(agent != NULL && agent_config(body, hc, agent) != 0) ||
 			put(body, "Labels", create_labels(engine, spec, agent)) != 0 ||
 			put(body, "Tty", json_object_new_boolean(0)) != 0 ||
@@ -257,16 +258,8 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 	return body;
 }
 
-/* Bytes of each version of ecs_container_spec (version 1's profile-less layout is not taken). */
-static const size_t spec_sizes[] = {
-	[2] = offsetof(ecs_container_spec, labels),
-	[ECS_CONTAINER_SPEC_VERSION] = sizeof(ecs_container_spec),
-};
-
 static int create(char **id_out, ecs_engine *engine, const ecs_container_spec *spec, const ecs_container_agent *agent)
 {
-	static const ecs_container_spec defaults = ECS_CONTAINER_SPEC_INIT;
-	ecs_container_spec current;
 	ecs_http_request req = { 0 };
 	json_object *body = NULL, *answer = NULL;
 	ecs_image_info image = { NULL, NULL, NULL };
@@ -279,13 +272,10 @@ static int create(char **id_out, ecs_engine *engine, const ecs_container_spec *s
 		return ECS_EINVAL;
 	*id_out = NULL;
 	ecs_engine_clear_error(engine);
-	if (spec != NULL) {
-		if (ecs_versioned_copy(&current, sizeof(current), &defaults, spec, spec_sizes,
-				       sizeof(spec_sizes) / sizeof(spec_sizes[0])) != 0)
-			return ecs_engine_fail(engine, ECS_EINVAL, "create: spec version %u, expected 2 to %u",
-					       spec->version, ECS_CONTAINER_SPEC_VERSION);
-		spec = &current;
-	}
+	/* Private and built with the library: only the current version exists. */
+	if (spec != NULL && spec->version != ECS_CONTAINER_SPEC_VERSION)
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: spec version %u, expected %u", spec->version,
+				       ECS_CONTAINER_SPEC_VERSION);
 	rc = check_spec(engine, spec, agent == NULL);
 	if (rc != ECS_OK)
 		return rc;
@@ -294,7 +284,7 @@ static int create(char **id_out, ecs_engine *engine, const ecs_container_spec *s
 
 	if (spec->image_working_dir == NULL) {
 		/* The tmpfs mounts must not hide the image's WorkingDir (lib/profile.c). */
-		rc = ecs_image_inspect(&image, engine, spec->image);
+		rc = ecs_image_inspect_ref(&image, engine, spec->run.image, NULL);
 		if (rc != ECS_OK)
 			goto out;
 	}

@@ -1,9 +1,162 @@
-/* Private: containers made for the warm pool (lib/pool.c), and a start the task runner bounds. */
+/*
+ * Private (never installed): one container's life, create, start, wait,
+ * logs, kill, delete, and listing the containers libecs made; the calls the
+ * task runner, the pool, the sweep and the tests build on. A program using
+ * the library runs tasks with ecs_task_run() (<ecs/task.h>) instead. Also
+ * the containers made for the warm pool (lib/pool.c), and a start the task
+ * runner bounds.
+ */
 #ifndef ECS_CONTAINER_PRIVATE_H
 #define ECS_CONTAINER_PRIVATE_H
 
 #include <ecs/ecs.h>
+#include <stdint.h>
+#include <time.h>
 #include "http.h"
+
+#define ECS_CONTAINER_SPEC_VERSION 4
+
+/**
+ * ecs_container_spec - what to create. Strings and arrays belong to the caller.
+ * @run: what runs (<ecs/task.h>); its image must exist locally, its
+ *    command has at least one element, and its labels are checked (keys in
+ *    "ecs." are ECS_EINVAL).
+ * @task_id: value of the ECS_LABEL_TASK_ID label (required).
+ * @deadline: unix time after which a sweep may delete the container whatever
+ *            its state (ECS_LABEL_DEADLINE); 0 means no deadline label.
+ * @profile: the sandbox (see <ecs/profile.h>); NULL for
+ *    ECS_SANDBOX_PROFILE_INIT, the safe defaults. Must be valid.
+ * @image_working_dir: the image's WorkingDir ("" for none) when the caller
+ *    already inspected the image; NULL to have create inspect it (a tmpfs
+ *    is never mounted over it).
+ * @open_stdin: 1 to keep stdin open for one attach (OpenStdin + StdinOnce).
+ * @attach_output: 1 when the caller reads stdout and stderr from an attach
+ *    stream opened before start (what ecs_task_run() does): the log driver
+ *    is then "none", so the engine keeps no copy of the output on its disk
+ *    and ecs_container_logs() has nothing to read. 0: the "local" driver
+ *    (byte-exact, but it keeps only the last 10 MB).
+ * Always set: ECS_LABEL_MANAGED=true, no TTY, and what every profile gets
+ * (CapDrop ALL, no-new-privileges, Init).
+ *
+ * Version 4 gathered what runs into @run (ecs_workload).
+ */
+typedef struct {
+	unsigned int version;
+	ecs_workload run;
+	const char *task_id;
+	time_t deadline;
+	const ecs_sandbox_profile *profile;
+	const char *image_working_dir;
+	int open_stdin;
+	int attach_output;
+} ecs_container_spec;
+
+#define ECS_CONTAINER_SPEC_INIT { .version = ECS_CONTAINER_SPEC_VERSION }
+
+/**
+ * ecs_container_create - POST /containers/create.
+ * @id_out: receives the container id (free() it).
+ * Returns 0, ECS_EINVAL (bad spec or profile, or the engine refused it as
+ * bad: an unknown runtime, a user the image lacks),
+ * ECS_ENOTFOUND (no such image locally), or a transport/engine error.
+ * Any failure but ECS_EINVAL and ECS_ENOTFOUND (ECS_ENOMEM included: the
+ * answer may run out of memory after the engine made it) may leave a
+ * container behind: find it by its ECS_LABEL_TASK_ID label.
+ */
+int ecs_container_create(char **id_out, ecs_engine *engine, const ecs_container_spec *spec);
+
+/**
+ * ecs_container_start - POST /containers/{id}/start. Returns 0 (also when it
+ * was already running), ECS_ENOTFOUND, ECS_EENGINE (e.g. the command does not
+ * exist in the image: the engine's message says so), or a transport error.
+ */
+int ecs_container_start(ecs_engine *engine, const char *id);
+
+/**
+ * ecs_container_wait - POST /containers/{id}/wait: block until the container
+ * stops (one request, no polling).
+ * @exit_code: receives the exit status.
+ * @timeout_ms: how long to wait; 0 waits without bound.
+ * @cancel: optional token; triggering it ends the wait with ECS_ECANCELED.
+ * Returns 0, ECS_ETIMEDOUT (the container is still running; nothing is
+ * killed), ECS_ECANCELED, ECS_ENOTFOUND, or a transport/engine error.
+ */
+int ecs_container_wait(int *exit_code, ecs_engine *engine, const char *id, long timeout_ms, ecs_cancel *cancel);
+
+/**
+ * ecs_container_logs - GET /containers/{id}/logs with stdout and stderr in
+ * one call, the multiplexed stream split back into the two streams.
+ * @out, @err: filled with at most @out_cap / @err_cap bytes each (their
+ *    truncated flags set when more was written); free with
+ *    ecs_buffer_clear(). Left empty on failure.
+ * Returns 0, ECS_ENOTFOUND, ECS_EPROTO (a malformed stream), or a
+ * transport/engine error.
+ */
+int ecs_container_logs(ecs_buffer *out, ecs_buffer *err, ecs_engine *engine, const char *id,
+		size_t out_cap, size_t err_cap);
+
+/**
+ * ecs_container_kill - POST /containers/{id}/kill.
+ * @signal: e.g. "SIGKILL"; NULL means SIGKILL.
+ * Returns 0 (also when it was not running), ECS_ENOTFOUND, or a transport/engine error.
+ */
+int ecs_container_kill(ecs_engine *engine, const char *id, const char *signal);
+
+/**
+ * ecs_container_delete - DELETE /containers/{id}?force=1&v=1.
+ * Returns 0, ECS_ENOTFOUND (already gone: callers usually treat it as done),
+ * or a transport/engine error (e.g. removal already in progress).
+ */
+int ecs_container_delete(ecs_engine *engine, const char *id);
+
+/** What container inspect reports. Strings owned by the struct; see ecs_container_info_clear(). */
+typedef struct {
+	char *id;
+	char *image_id;      /* "sha256:..." the image that ran */
+	char *status;        /* "created", "running", "exited", "dead"... */
+	int running;
+	int exit_code;
+	int oom_killed;
+	time_t created;      /* unix seconds */
+	char *task_id;       /* ECS_LABEL_TASK_ID, NULL if absent */
+	time_t deadline;     /* ECS_LABEL_DEADLINE, 0 if absent */
+	time_t finished;     /* unix seconds it stopped; 0 if it never did (inspect only, not list) */
+	char *instance;      /* ECS_LABEL_INSTANCE, NULL if absent */
+} ecs_container_info;
+
+/** ecs_container_info_clear - free the members and zero them. NULL is allowed. */
+void ecs_container_info_clear(ecs_container_info *info);
+
+/**
+ * ecs_container_inspect - GET /containers/{id}/json.
+ * Returns 0, ECS_ENOTFOUND, ECS_EPROTO, or a transport/engine error.
+ */
+int ecs_container_inspect(ecs_container_info *out, ecs_engine *engine, const char *id);
+
+/**
+ * ecs_container_list - GET /containers/json?all=1 filtered by labels.
+ * @out, @count: receive an array of @count entries (only id, status,
+ *    created, task_id, deadline and instance are filled: running is status=="running");
+ *    free with ecs_container_list_free().
+ * @labels, @labels_len: "key" or "key=value" filters, all of which must match;
+ *    ECS_LABEL_MANAGED "=true" is always added.
+ * Returns 0, or a transport/engine/protocol error.
+ */
+int ecs_container_list(ecs_container_info **out, size_t *count, ecs_engine *engine,
+		const char *const *labels, size_t labels_len);
+
+/** ecs_container_list_free - free what ecs_container_list() returned. NULL is allowed. */
+void ecs_container_list_free(ecs_container_info *list, size_t count);
+
+/**
+ * ecs_container_send_stdin - attach to a created (open_stdin) container's
+ * stdin, write @len bytes and close it, so the process sees end-of-file.
+ * Call after ecs_container_start(). Uses a connection of its own.
+ * @timeout_ms: bound on the whole exchange; 0 means the engine's request timeout.
+ * Returns 0 (also when the process exited without reading it all),
+ * ECS_ENOTFOUND, or a transport/engine error.
+ */
+int ecs_container_send_stdin(ecs_engine *engine, const char *id, const void *data, size_t len, long timeout_ms);
 
 /* Where ecs-agent appears inside a pooled container (agent/PROTOCOL.md). */
 #define ECS_AGENT_MOUNT "/.ecs/agent"

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ecs/container.h>
+#include "container_private.h"
 
 #include "demux.h"
 

@@ -105,6 +105,11 @@ int ecs_engine_new(ecs_engine **out, const ecs_engine_options *opts)
 	*out = e;
 	return 0;
 fail:
+	/* No handle to keep the message on: the log hook is the only place a reason can go. */
+	if (rc == ECS_EINVAL)
+		ecs_log_to(opts->log, opts->log_userdata, ECS_LOG_ERROR,
+			   "engine endpoint \"%s\": want unix:///absolute/path.sock, http://host:port, https://host:port "
+			   "or tcp://host:port", e->endpoint);
 	ecs_engine_free(e);
 	return rc;
 }

@@ -5,6 +5,13 @@
 #include <stdarg.h>
 #include <ecs/engine.h>
 
+/**
+ * ecs_engine_options_get - the options the handle was made with (its own
+ * copies, valid as long as the handle). Use it to make another handle for
+ * another thread.
+ */
+const ecs_engine_options *ecs_engine_options_get(const ecs_engine *engine);
+
 struct ecs_engine {
 	ecs_engine_options opts;   /* its strings point at the owned copies below */
 	char *endpoint;

@@ -149,6 +149,17 @@ static int map_curl_error(ecs_engine *e, CURLcode cc, struct transfer *t, const 
 	case CURLE_OUT_OF_MEMORY:
 		return ecs_engine_fail(e, ECS_ENOMEM, "%s: out of memory", url_path);
 	case CURLE_COULDNT_CONNECT:
+		/* curl names the placeholder host ("localhost port 80"); the socket is what failed. */
+		if (e->socket_path != NULL) {
+			long os_errno = 0;
+			char buf[128];
+
+			curl_easy_getinfo(t->curl, CURLINFO_OS_ERRNO, &os_errno);
+			return ecs_engine_fail(e, ECS_EUNAVAILABLE, "%s: cannot connect to the engine's socket %s: %s",
+					       url_path, e->socket_path,
+					       os_errno != 0 ? strerror_r((int)os_errno, buf, sizeof(buf)) : "refused");
+		}
+		/* fall through */
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_SEND_ERROR:

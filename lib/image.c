@@ -46,20 +46,30 @@ static const char *hub_path(const char *repository)
 											       : repository;
 }
 
+/* ecs_image_same_repository() with @ra already parsed. */
+static int same_repository(const ecs_image_ref *ra, const char *b)
+{
+	ecs_image_ref rb;
+	int same = 0;
+
+	if (ecs_image_ref_parse(&rb, b) == 0 && ra->kind == ECS_IMAGE_REF_NAME && rb.kind == ECS_IMAGE_REF_NAME) {
+		if (hub_registry(ra->registry) && hub_registry(rb.registry))
+			same = strcmp(hub_path(ra->repository), hub_path(rb.repository)) == 0;
+		else if (ra->registry != NULL && rb.registry != NULL)
+			same = strcmp(ra->registry, rb.registry) == 0 && strcmp(ra->repository, rb.repository) == 0;
+	}
+	ecs_image_ref_clear(&rb);
+	return same;
+}
+
 int ecs_image_same_repository(const char *a, const char *b)
 {
-	ecs_image_ref ra, rb;
-	int same = 0;
+	ecs_image_ref ra;
+	int same;
 
 	if (ecs_image_ref_parse(&ra, a) != 0)
 		return 0;
-	if (ecs_image_ref_parse(&rb, b) == 0 && ra.kind == ECS_IMAGE_REF_NAME && rb.kind == ECS_IMAGE_REF_NAME) {
-		if (hub_registry(ra.registry) && hub_registry(rb.registry))
-			same = strcmp(hub_path(ra.repository), hub_path(rb.repository)) == 0;
-		else if (ra.registry != NULL && rb.registry != NULL)
-			same = strcmp(ra.registry, rb.registry) == 0 && strcmp(ra.repository, rb.repository) == 0;
-	}
-	ecs_image_ref_clear(&rb);
+	same = same_repository(&ra, b);
 	ecs_image_ref_clear(&ra);
 	return same;
 }
@@ -69,21 +79,33 @@ int ecs_image_same_repository(const char *a, const char *b)
  * one name and tagged under another (or pushed elsewhere) carries digests
  * of other repositories, which do not pull as @image. NULL when none is.
  */
-static const char *repo_digest_of(json_object *digests, const char *image)
+static const char *repo_digest_of(json_object *digests, const ecs_image_ref *image)
 {
 	size_t n = json_object_array_length(digests);
 
 	for (size_t i = 0; i < n; i++) {
 		json_object *d = json_object_array_get_idx(digests, i);
 
-		if (json_object_is_type(d, json_type_string) &&
-		    ecs_image_same_repository(json_object_get_string(d), image))
+		if (json_object_is_type(d, json_type_string) && same_repository(image, json_object_get_string(d)))
 			return json_object_get_string(d);
 	}
 	return NULL;
 }
 
 int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const char *image)
+{
+	ecs_image_ref ref;
+	int rc;
+
+	/* Only the repo digest needs the parts; a name that does not parse has none of its own. */
+	if (image == NULL || ecs_image_ref_parse(&ref, image) != 0)
+		return ecs_image_inspect_ref(out, engine, image, NULL);
+	rc = ecs_image_inspect_ref(out, engine, image, &ref);
+	ecs_image_ref_clear(&ref);
+	return rc;
+}
+
+int ecs_image_inspect_ref(ecs_image_info *out, ecs_engine *engine, const char *image, const ecs_image_ref *ref)
 {
 	ecs_http_request req = { 0 };
 	ecs_image_info info = { NULL, NULL, NULL };
@@ -102,6 +124,9 @@ int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const char *image
 	if (rc != ECS_OK)
 		goto out;
 	rc = ecs_http_json(engine, &req, "inspect image", &answer);
+	/* The engine's 404 says it twice ("no such image: X: No such image: X"): once is news. */
+	if (rc == ECS_ENOTFOUND)
+		rc = ecs_engine_fail(engine, rc, "inspect image: no such image: %s", image);
 	if (rc != ECS_OK || out == NULL)
 		goto out;
 	info.id = ecs_json_dup_string(answer, "Id");
@@ -111,7 +136,7 @@ int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const char *image
 	}
 	if (json_object_object_get_ex(answer, "RepoDigests", &digests) &&
 			json_object_is_type(digests, json_type_array)) {
-		const char *d = repo_digest_of(digests, image);
+		const char *d = ref != NULL ? repo_digest_of(digests, ref) : NULL;
 
 		if (d != NULL && (info.repo_digest = strdup(d)) == NULL) {
 			rc = ecs_engine_fail(engine, ECS_ENOMEM, "inspect image: out of memory");
@@ -318,18 +343,29 @@ static int auth_header(char **out, const ecs_registry_auth *auth, const ecs_imag
 }
 
 /*
- * What a pull and a distribution inspect share: parse @image into @ref and,
- * with @auth, put its X-Registry-Auth header in @req (held in @header, which
- * the caller wipes and frees, and @slot). Errors say @what, never a secret.
+ * Parse @image into @ref for a pull or a distribution inspect; errors say
+ * @what about @image.
  */
-static int registry_request(ecs_http_request *req, ecs_image_ref *ref, char **header, const char **slot,
-		ecs_engine *engine, const char *what, const char *image, const ecs_registry_auth *auth)
+static int registry_ref(ecs_image_ref *ref, ecs_engine *engine, const char *what, const char *image)
 {
 	int rc = ecs_image_ref_parse(ref, image);
 
 	if (rc != ECS_OK)
 		return ecs_engine_fail(engine, rc, "%s %s: %s", what, image,
 				rc == ECS_ENOMEM ? "out of memory" : "not a valid image reference with a tag or digest");
+	return ECS_OK;
+}
+
+/*
+ * What a pull and a distribution inspect share: with @auth, put @ref's
+ * X-Registry-Auth header in @req (held in @header, which the caller wipes
+ * and frees, and @slot). Errors say @what about @image, never a secret.
+ */
+static int registry_request(ecs_http_request *req, const ecs_image_ref *ref, char **header, const char **slot,
+		ecs_engine *engine, const char *what, const char *image, const ecs_registry_auth *auth)
+{
+	int rc;
+
 	/* An id names no repository: there is nothing to ask a registry for. */
 	if (ref->kind == ECS_IMAGE_REF_ID)
 		return ecs_engine_fail(engine, ECS_ENOTFOUND, "%s %s: an image id names no repository to pull from",
@@ -361,20 +397,10 @@ static int registry_failure(ecs_engine *engine, const ecs_http_response *resp, c
 	return rc;
 }
 
-int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_auth *auth, long timeout_ms)
+int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_auth *auth, long timeout_ms,
+		   ecs_cancel *cancel)
 {
-	return ecs_image_pull_cancellable(engine, image, auth, timeout_ms, NULL);
-}
-
-int ecs_image_pull_cancellable(ecs_engine *engine, const char *image, const ecs_registry_auth *auth, long timeout_ms,
-			       ecs_cancel *cancel)
-{
-	ecs_http_request req = { 0 };
-	ecs_http_response resp = { 0 };
 	ecs_image_ref ref = { NULL, NULL, NULL, NULL, ECS_IMAGE_REF_NAME };
-	pull_progress progress = { NULL, 0, 0, NULL };
-	const char *slot = NULL;
-	char *path = NULL, *header = NULL;
 	int rc;
 
 	if (engine == NULL)
@@ -384,10 +410,32 @@ int ecs_image_pull_cancellable(ecs_engine *engine, const char *image, const ecs_
 		return ecs_engine_fail(engine, ECS_EINVAL, "pull: no image reference");
 	if (timeout_ms < 0)
 		return ecs_engine_fail(engine, ECS_EINVAL, "pull %s: negative timeout", image);
-	rc = registry_request(&req, &ref, &header, &slot, engine, "pull", image, auth);
+	rc = registry_ref(&ref, engine, "pull", image);
+	if (rc == ECS_OK)
+		rc = ecs_image_pull_ref(engine, &ref, image, auth, timeout_ms, cancel);
+	ecs_image_ref_clear(&ref);
+	return rc;
+}
+
+int ecs_image_pull_ref(ecs_engine *engine, const ecs_image_ref *ref, const char *image,
+		       const ecs_registry_auth *auth, long timeout_ms, ecs_cancel *cancel)
+{
+	ecs_http_request req = { 0 };
+	ecs_http_response resp = { 0 };
+	pull_progress progress = { NULL, 0, 0, NULL };
+	const char *slot = NULL;
+	char *path = NULL, *header = NULL;
+	int rc;
+
+	if (engine == NULL || ref == NULL || image == NULL)
+		return ECS_EINVAL;
+	ecs_engine_clear_error(engine);
+	if (timeout_ms < 0)
+		return ecs_engine_fail(engine, ECS_EINVAL, "pull %s: negative timeout", image);
+	rc = registry_request(&req, ref, &header, &slot, engine, "pull", image, auth);
 	if (rc != ECS_OK)
 		goto out;
-	rc = pull_query(&path, &ref);
+	rc = pull_query(&path, ref);
 	if (rc != ECS_OK) {
 		rc = ecs_engine_fail(engine, rc, "pull %s: out of memory", image);
 		goto out;
@@ -426,7 +474,6 @@ out:
 	free(progress.error);
 	free(progress.line);
 	free(path);
-	ecs_image_ref_clear(&ref);
 	return rc;
 }
 
@@ -447,7 +494,9 @@ int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char
 	ecs_engine_clear_error(engine);
 	if (image == NULL)
 		return ecs_engine_fail(engine, ECS_EINVAL, "distribution inspect: no image reference");
-	rc = registry_request(&req, &ref, &header, &slot, engine, "distribution inspect", image, auth);
+	rc = registry_ref(&ref, engine, "distribution inspect", image);
+	if (rc == ECS_OK)
+		rc = registry_request(&req, &ref, &header, &slot, engine, "distribution inspect", image, auth);
 	if (rc != ECS_OK)
 		goto out;
 	path = ecs_http_path("distribution", image, "/json");

@@ -46,10 +46,12 @@
  * sets no bound, but a request's reference must have one (image patterns
  * hold the longest reference, name:tag@digest).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <ecs/image.h>
+#include "image_private.h"
 
 #define NAME_MAX_LEN 255
 #define TAG_MAX_LEN 128
@@ -344,5 +346,33 @@ int ecs_image_ref_parse(ecs_image_ref *out, const char *reference)
 		ecs_image_ref_clear(out);
 		return ECS_ENOMEM;
 	}
+	return ECS_OK;
+}
+
+/* "[registry/]repository[:tag][@digest]" as printf arguments. */
+#define FORMAT_ARGS(r)                                                                                  \
+	"%s%s%s%s%s%s%s", (r)->registry != NULL ? (r)->registry : "", (r)->registry != NULL ? "/" : "",    \
+		(r)->repository, (r)->tag != NULL ? ":" : "", (r)->tag != NULL ? (r)->tag : "",             \
+		(r)->digest != NULL ? "@" : "", (r)->digest != NULL ? (r)->digest : ""
+
+int ecs_image_ref_format(char **out, const ecs_image_ref *ref)
+{
+	int n;
+
+	if (out != NULL)
+		*out = NULL;
+	/* An id is its digest; a name has a repository and a tag or a digest. */
+	if (out == NULL || ref == NULL ||
+	    (ref->kind == ECS_IMAGE_REF_ID ? ref->digest == NULL
+					   : ref->repository == NULL || (ref->tag == NULL && ref->digest == NULL)))
+		return ECS_EINVAL;
+	if (ref->kind == ECS_IMAGE_REF_ID) {
+		*out = strdup(ref->digest);
+		return *out != NULL ? ECS_OK : ECS_ENOMEM;
+	}
+	n = snprintf(NULL, 0, FORMAT_ARGS(ref));
+	if (n < 0 || (*out = malloc((size_t)n + 1)) == NULL)
+		return ECS_ENOMEM;
+	snprintf(*out, (size_t)n + 1, FORMAT_ARGS(ref));
 	return ECS_OK;
 }

@@ -25,9 +25,14 @@ int ecs_task_spec_init(ecs_task_spec *out, unsigned int version)
 	INIT_AS(ecs_task_spec, ECS_TASK_SPEC_INIT, ECS_TASK_SPEC_VERSION);
 }
 
-int ecs_container_spec_init(ecs_container_spec *out, unsigned int version)
+int ecs_sandbox_profile_init(ecs_sandbox_profile *out, unsigned int version)
 {
-	INIT_AS(ecs_container_spec, ECS_CONTAINER_SPEC_INIT, ECS_CONTAINER_SPEC_VERSION);
+	INIT_AS(ecs_sandbox_profile, ECS_SANDBOX_PROFILE_INIT, ECS_SANDBOX_PROFILE_VERSION);
+}
+
+int ecs_task_result_init(ecs_task_result *out, unsigned int version)
+{
+	INIT_AS(ecs_task_result, ECS_TASK_RESULT_INIT, ECS_TASK_RESULT_VERSION);
 }
 
 int ecs_engine_options_init(ecs_engine_options *out, unsigned int version)

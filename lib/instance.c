@@ -14,6 +14,7 @@
 
 #include <ecs/ecs.h>
 #include "ids.h"
+#include "instance_private.h"
 
 #define MAX_ID 64u
 

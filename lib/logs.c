@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <ecs/ecs.h>
+#include "container_private.h"
 #include "demux.h"
 #include "engine_private.h"
 #include "http.h"

@@ -357,6 +357,19 @@ out:
 }
 
 /*
+ * 1 when the agent file is not there on a local engine (@engine talks to a
+ * unix socket, so the engine's host is this one): the engine would
+ * bind-mount an empty directory in its place, and nothing could run in
+ * the pool. An engine elsewhere has its own files, which we cannot see.
+ */
+static int agent_missing(const ecs_pool *pool, const ecs_engine *engine)
+{
+	struct stat st;
+
+	return engine->socket_path != NULL && (stat(pool->agent_path, &st) != 0 || !S_ISREG(st.st_mode));
+}
+
+/*
  * Create and start one pooled container labelled with the new task id
  * @task_id; its id or NULL (the handle says why).
  */
@@ -370,23 +383,15 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 	char *id = NULL;
 	int rc;
 
-	/*
-	 * A local engine bind-mounts the agent from this host, and makes an
-	 * empty directory where the file is missing: never ask it to.
-	 */
-	if (engine->socket_path != NULL) {
-		struct stat st;
-
-		if (stat(pool->agent_path, &st) != 0 || !S_ISREG(st.st_mode)) {
-			ecs_engine_fail(engine, ECS_EINVAL, "pool: no ecs-agent at %s", pool->agent_path);
-			return NULL;
-		}
+	if (agent_missing(pool, engine)) {
+		ecs_engine_fail(engine, ECS_EINVAL, "pool: no ecs-agent at %s", pool->agent_path);
+		return NULL;
 	}
 	if (ecs_id_generate(task_id, ECS_POOL_TASK_ID_SIZE) != 0) {
 		ecs_engine_fail(engine, ECS_ERROR, "pool: cannot generate an id");
 		return NULL;
 	}
-	cs.image = image_id;
+	cs.run.image = image_id;
 	cs.task_id = task_id;
 	cs.profile = &e->prof.p;
 	cs.image_working_dir = e->working_dir;
@@ -709,6 +714,11 @@ int ecs_pool_set_size(ecs_pool *pool, const char *image, const ecs_sandbox_profi
 		return rc == ECS_ENOMEM ? rc : ECS_EINVAL;
 	if ((rc = profile_key(key, profile)) != 0)
 		return rc;
+	if (size > 0 && agent_missing(pool, pool->engine)) {
+		ecs_engine_log(pool->engine, ECS_LOG_ERROR, "pool %s: no ecs-agent at %s: no warm container can start",
+			       image, pool->agent_path);
+		return ECS_ENOTFOUND;
+	}
 	if (profile != NULL && !ecs_profile_poolable(profile)) {
 		ecs_engine_log(pool->engine, ECS_LOG_WARN,
 			       "pool %s: no warm containers: the profile's capabilities would let a task reach ecs-agent; "
@@ -844,7 +854,7 @@ void ecs_pool_lease_clear(ecs_pool_lease *lease)
 	memset(lease, 0, sizeof(*lease));
 }
 
-void ecs_pool_stats_get(ecs_pool *pool, ecs_pool_stats *out)
+void ecs_pool_stats_get(ecs_pool_stats *out, ecs_pool *pool)
 {
 	memset(out, 0, sizeof(*out));
 	if (pool == NULL)

@@ -38,14 +38,6 @@ static const char *const known_caps[] = {
 /* Mount options of every tmpfs: build steps may exec from /tmp. */
 #define TMPFS_OPTIONS "rw,exec,nosuid,nodev"
 
-void ecs_sandbox_profile_init(ecs_sandbox_profile *profile)
-{
-	const ecs_sandbox_profile init = ECS_SANDBOX_PROFILE_INIT;
-
-	if (profile != NULL)
-		*profile = init;
-}
-
 static int refuse(int code, char *why, size_t whylen, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

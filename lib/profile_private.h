@@ -5,6 +5,17 @@
 #include <json-c/json.h>
 #include <ecs/ecs.h>
 
+/**
+ * ecs_sandbox_profile_key - a stable key of the whole profile, for pools of
+ * containers made to one profile: "v1-" and the SHA-256 (hex) of a canonical
+ * form (capability names upper case without "CAP_", lists sorted), so two
+ * profiles that confine alike have the same key.
+ * @buf: at least ECS_SANDBOX_KEY_SIZE bytes.
+ * Returns 0, ECS_EINVAL (invalid profile or short buffer) or ECS_ENOMEM.
+ * Thread-safe.
+ */
+int ecs_sandbox_profile_key(char *buf, size_t size, const ecs_sandbox_profile *profile);
+
 /** What the mapping needs besides the profile: where to log, about whom, and the image. */
 typedef struct {
 	const ecs_engine *engine;  /* for the log hook; may be NULL */

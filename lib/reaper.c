@@ -16,6 +16,7 @@
 
 #include <ecs/ecs.h>
 #include "clock.h"
+#include "container_private.h"
 #include "engine_private.h"
 #include "reaper_private.h"
 

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include <ecs/image.h>
+#include "image_private.h"
 
 /* Add @key: @value to @obj unless @value is NULL. 0 or ECS_ENOMEM. */
 static int add_string(json_object *obj, const char *key, const char *value)

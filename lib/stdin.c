@@ -15,6 +15,7 @@
 
 #include <ecs/ecs.h>
 #include "clock.h"
+#include "container_private.h"
 #include "engine_private.h"
 #include "http.h"
 #include "stream.h"

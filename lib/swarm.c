@@ -274,16 +274,16 @@ static json_object *command(const ecs_swarm_service_spec *spec)
 	size_t n = 0;
 
 	if (spec->config_id == NULL)
-		return ecs_json_string_array(spec->cmd, spec->cmd_len);
-	argv = malloc((spec->cmd_len + 4) * sizeof(*argv));
+		return ecs_json_string_array(spec->run.cmd, spec->run.cmd_len);
+	argv = malloc((spec->run.cmd_len + 4) * sizeof(*argv));
 	if (argv == NULL)
 		return NULL;
 	argv[n++] = "/bin/sh";
 	argv[n++] = "-c";
 	argv[n++] = "exec \"$@\" <" ECS_SWARM_STDIN_PATH;
 	argv[n++] = "sh";
-	for (size_t i = 0; i < spec->cmd_len; i++)
-		argv[n++] = spec->cmd[i];
+	for (size_t i = 0; i < spec->run.cmd_len; i++)
+		argv[n++] = spec->run.cmd[i];
 	arr = ecs_json_string_array(argv, n);
 	free(argv);
 	return arr;
@@ -335,9 +335,9 @@ static json_object *service_body(ecs_engine *engine, const ecs_swarm_service_spe
 		*refused = rc == -2;
 		goto fail;
 	}
-	if (put_string(cs, "Image", spec->image) != 0 || put(cs, "Command", command(spec)) != 0 ||
-	    put(cs, "Env", ecs_json_string_array(spec->env, spec->env_len)) != 0 ||
-	    put(cs, "Labels", labels_for(engine, spec->task_id, spec->deadline, spec->labels, spec->labels_len)) != 0 ||
+	if (put_string(cs, "Image", spec->run.image) != 0 || put(cs, "Command", command(spec)) != 0 ||
+	    put(cs, "Env", ecs_json_string_array(spec->run.env, spec->run.env_len)) != 0 ||
+	    put(cs, "Labels", labels_for(engine, spec->task_id, spec->deadline, spec->run.labels, spec->run.labels_len)) != 0 ||
 	    put(cs, "StopGracePeriod", json_object_new_int64(STOP_GRACE_NS)) != 0)
 		goto fail;
 	if (spec->config_id != NULL && put(cs, "Configs", config_refs(spec)) != 0)
@@ -360,7 +360,7 @@ static json_object *service_body(ecs_engine *engine, const ecs_swarm_service_spe
 	if (put(body, "Mode", one_member("Replicated", replicated)) != 0 ||
 	    /* No IPVS on some kernels: no virtual IP either, and no ports to publish. */
 	    put(body, "EndpointSpec", one_member("Mode", json_object_new_string("dnsrr"))) != 0 ||
-	    put(body, "Labels", labels_for(engine, spec->task_id, spec->deadline, spec->labels, spec->labels_len)) != 0)
+	    put(body, "Labels", labels_for(engine, spec->task_id, spec->deadline, spec->run.labels, spec->run.labels_len)) != 0)
 		goto fail;
 	return body;
 fail:
@@ -380,8 +380,8 @@ int ecs_swarm_service_create(char **id_out, ecs_engine *engine, const ecs_swarm_
 		return ECS_EINVAL;
 	*id_out = NULL;
 	ecs_engine_clear_error(engine);
-	if (spec == NULL || spec->task_id == NULL || spec->image == NULL || spec->cmd == NULL || spec->cmd_len == 0 ||
-	    (spec->env_len > 0 && spec->env == NULL) || (spec->config_id == NULL) != (spec->config_name == NULL))
+	if (spec == NULL || spec->task_id == NULL || spec->run.image == NULL || spec->run.cmd == NULL || spec->run.cmd_len == 0 ||
+	    (spec->run.env_len > 0 && spec->run.env == NULL) || (spec->config_id == NULL) != (spec->config_name == NULL))
 		return ecs_engine_fail(engine, ECS_EINVAL, "create service: incomplete spec");
 	body = service_body(engine, spec, &refused);
 	if (body == NULL && refused)

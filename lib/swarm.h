@@ -42,29 +42,23 @@ extern const ecs_reap_kind ecs_swarm_reap_config;
 
 /**
  * What the service runs. Everything is borrowed.
- * @image: pinned: an image id ("sha256:...") or name@digest, so every node
- *    runs the same bytes and no node asks a registry for a tag.
+ * @run: what runs (<ecs/task.h>); its image pinned: an image id
+ *    ("sha256:...") or name@digest, so every node runs the same bytes and
+ *    no node asks a registry for a tag. Its labels (checked: labels.h) go on
+ *    the service and its containers.
  * @config_id, @config_name: the stdin config (ecs_swarm_config_create());
  *    NULL for no stdin.
  * @deadline: ECS_LABEL_DEADLINE; 0 for none.
  * @working_dir: the image's WorkingDir (tmpfs paths must not hide it).
- * @labels, @labels_len: the caller's own (checked: labels.h), on the service
- *    and its containers; NULL/0 for none.
  */
 typedef struct {
 	const char *task_id;
-	const char *image;
-	const char *const *cmd;
-	size_t cmd_len;
-	const char *const *env;
-	size_t env_len;
+	ecs_workload run;
 	const ecs_sandbox_profile *profile;
 	const char *working_dir;
 	const char *config_id;
 	const char *config_name;
 	time_t deadline;
-	const char *const *labels;
-	size_t labels_len;
 } ecs_swarm_service_spec;
 
 /**

@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include <ecs/ecs.h>
+#include "container_private.h"
 #include "engine_private.h"
+#include "instance_private.h"
 #include "swarm.h"
 
 /* Exited or dead, and not past its deadline (which overrides every age rule). */

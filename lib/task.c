@@ -70,49 +70,63 @@ int ecs_task_fail_engine(ecs_task_result *result, ecs_engine *engine, ecs_task_p
 }
 
 /*
- * Bytes of each version of ecs_task_spec: each added members at its end
- * (version 2 @profile's layout, 3 @backend, 4 @pool, 5 @labels); version 1
- * had the limits where @profile is now, and is not taken.
+ * Bytes of each version of ecs_task_spec a caller may pass. Version 6
+ * (libecs.so.5) is the first of this soname; later versions append members
+ * and get their own entry here.
  */
 static const size_t spec_sizes[] = {
-	[2] = offsetof(ecs_task_spec, backend),
-	[3] = offsetof(ecs_task_spec, pool),
-	[4] = offsetof(ecs_task_spec, labels),
 	[ECS_TASK_SPEC_VERSION] = sizeof(ecs_task_spec),
 };
 
-static int validate(ecs_task_result *result, const ecs_task_spec *spec)
+/*
+ * The one parse of the task's image, skipped when the caller passed the
+ * parts (spec->image_ref): from here on @spec (the run's own copy) carries
+ * the parts, and the text too when the caller gave only the parts (@text,
+ * freed by the caller). Nothing below parses the image string again.
+ */
+static int image_resolve(ecs_task_result *result, ecs_task_spec *spec, ecs_image_ref *parsed, char **text)
 {
-	ecs_image_ref ref;
+	static const char bad[] = "invalid image reference (want name:tag, host:port/name:tag or name@sha256:...)";
 	int rc;
 
-	if (spec->image == NULL)
-		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "no image");
-	rc = ecs_image_ref_parse(&ref, spec->image);
-	ecs_image_ref_clear(&ref);
-	if (rc == ECS_ENOMEM)
-		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc, NULL);
-	if (rc != 0)
-		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL,
-			    "invalid image reference (want name:tag, host:port/name:tag or name@sha256:...)");
-	if (spec->cmd == NULL || spec->cmd_len == 0)
+	if (spec->image_ref == NULL) {
+		if (spec->run.image == NULL)
+			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "no image");
+		rc = ecs_image_ref_parse(parsed, spec->run.image);
+		if (rc != 0)
+			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc == ECS_ENOMEM ? rc : ECS_EINVAL,
+					     rc == ECS_ENOMEM ? NULL : bad);
+		spec->image_ref = parsed;
+	} else if (spec->run.image == NULL) {
+		rc = ecs_image_ref_format(text, spec->image_ref);
+		if (rc != 0)
+			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc == ECS_ENOMEM ? rc : ECS_EINVAL,
+					     rc == ECS_ENOMEM ? NULL : bad);
+		spec->run.image = *text;
+	}
+	return 0;
+}
+
+static int validate(ecs_task_result *result, const ecs_task_spec *spec)
+{
+	if (spec->run.cmd == NULL || spec->run.cmd_len == 0)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "empty command");
-	if (spec->cmd_len > ECS_TASK_MAX_CMD)
+	if (spec->run.cmd_len > ECS_TASK_MAX_CMD)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "too many command arguments");
-	for (size_t i = 0; i < spec->cmd_len; i++) {
-		if (spec->cmd[i] == NULL)
+	for (size_t i = 0; i < spec->run.cmd_len; i++) {
+		if (spec->run.cmd[i] == NULL)
 			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "NULL command argument");
 	}
-	if (spec->cmd[0][0] == '\0')
+	if (spec->run.cmd[0][0] == '\0')
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "empty command name");
-	if (spec->env_len > 0 && spec->env == NULL)
+	if (spec->run.env_len > 0 && spec->run.env == NULL)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "env_len without env");
-	if (spec->env_len > ECS_TASK_MAX_ENV)
+	if (spec->run.env_len > ECS_TASK_MAX_ENV)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "too many environment variables");
-	for (size_t i = 0; i < spec->env_len; i++) {
-		const char *eq = spec->env[i] ? strchr(spec->env[i], '=') : NULL;
+	for (size_t i = 0; i < spec->run.env_len; i++) {
+		const char *eq = spec->run.env[i] ? strchr(spec->run.env[i], '=') : NULL;
 
-		if (eq == NULL || eq == spec->env[i])
+		if (eq == NULL || eq == spec->run.env[i])
 			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "environment entries must be KEY=VALUE");
 	}
 	if (spec->stdin_len > 0 && spec->stdin_data == NULL)
@@ -131,7 +145,7 @@ static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 	{
 		char why[128];
 
-		if (ecs_labels_check(spec->labels, spec->labels_len, why, sizeof(why)) != 0)
+		if (ecs_labels_check(spec->run.labels, spec->run.labels_len, why, sizeof(why)) != 0)
 			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, why);
 	}
 	if ((unsigned)spec->pull_policy > ECS_PULL_NEVER)
@@ -154,13 +168,13 @@ int ecs_task_image_ensure(ecs_task_result *result, ecs_engine *engine, const ecs
 
 	ecs_image_info_clear(image);
 	if (spec->pull_policy != ECS_PULL_ALWAYS) {
-		rc = ecs_image_inspect(image, engine, spec->image);
+		rc = ecs_image_inspect_ref(image, engine, spec->run.image, spec->image_ref);
 		if (rc == 0)
 			return 0;
 		if (rc != ECS_ENOTFOUND || spec->pull_policy == ECS_PULL_NEVER)
 			return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_PULL, rc);
 	}
-	rc = ecs_image_pull_cancellable(engine, spec->image, spec->auth, pull_timeout, spec->cancel);
+	rc = ecs_image_pull_ref(engine, spec->image_ref, spec->run.image, spec->auth, pull_timeout, spec->cancel);
 	if (rc != 0)
 		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_PULL, rc);
 	return 0;
@@ -218,7 +232,7 @@ static int repo_digest_fill(ecs_task_result *result, ecs_engine *engine, const e
 	if (result->image_id == NULL)
 		return 0;
 	if (info->id == NULL || strcmp(info->id, result->image_id) != 0) {
-		if (ecs_image_inspect(&fresh, engine, spec->image) == ECS_ENOMEM)
+		if (ecs_image_inspect_ref(&fresh, engine, spec->run.image, spec->image_ref) == ECS_ENOMEM)
 			return ecs_task_fail(result, ECS_TASK_PHASE_LOGS, ECS_ENOMEM, NULL);
 		info = &fresh;
 	}
@@ -229,21 +243,40 @@ static int repo_digest_fill(ecs_task_result *result, ecs_engine *engine, const e
 	return rc;
 }
 
+/* ECS_TASK_RESULT_INIT of the caller's version (what it held is not freed). */
+static void result_empty(ecs_task_result *result)
+{
+	unsigned int version = result->version;
+
+	memset(result, 0, sizeof(*result));
+	result->version = version;
+	result->exit_code = -1;
+}
+
 int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec)
 {
 	static const ecs_task_spec defaults = ECS_TASK_SPEC_INIT;
 	ecs_task_spec current;
 	ecs_image_info image = { NULL, NULL, NULL };
+	ecs_image_ref parsed = { NULL, NULL, NULL, NULL, ECS_IMAGE_REF_NAME };
+	char *image_text = NULL;
 	const ecs_backend *backend;
 	ecs_backend_task bt;
 	double t0 = ecs_clock_ms_f(), t;
 	long timeout_ms;
 	int rc;
 
-	if (result == NULL)
+	/*
+	 * Only version 1 exists. A later one appends members: this is where the
+	 * library learns how many of them the caller's struct has.
+	 */
+	if (result == NULL || result->version != ECS_TASK_RESULT_VERSION) {
+		if (engine != NULL)
+			ecs_engine_fail(engine, ECS_EINVAL, "task result version %u, expected %u",
+					result != NULL ? result->version : 0, ECS_TASK_RESULT_VERSION);
 		return ECS_EINVAL;
-	memset(result, 0, sizeof(*result));
-	result->exit_code = -1;
+	}
+	result_empty(result);
 	if (engine == NULL || spec == NULL)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "NULL engine or spec");
 	/* A refused spec must not leave an earlier call's message on the handle. */
@@ -255,7 +288,9 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 		goto out;
 	}
 	spec = &current;
-	rc = validate(result, spec);
+	rc = image_resolve(result, &current, &parsed, &image_text);
+	if (rc == 0)
+		rc = validate(result, spec);
 	if (rc != 0)
 		goto out;
 	if (spec->task_id != NULL)
@@ -286,7 +321,7 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	backend = backends[spec->backend];
 	rc = ECS_BACKEND_MISS;
 	/* A warm container's labels were fixed when it was made: a task with labels of its own runs cold. */
-	if (spec->pool != NULL && spec->backend == ECS_TASK_BACKEND_LOCAL && spec->labels_len == 0)
+	if (spec->pool != NULL && spec->backend == ECS_TASK_BACKEND_LOCAL && spec->run.labels_len == 0)
 		rc = ecs_backend_pool.run(result, &bt);
 	if (rc == ECS_BACKEND_MISS)
 		rc = backend->run(result, &bt);
@@ -318,6 +353,8 @@ out:
 	if (result->container_id != NULL)
 		ecs_task_dispose(engine, reaper, result->task_id, result->container_id);
 	ecs_image_info_clear(&image);
+	ecs_image_ref_clear(&parsed);
+	free(image_text);
 	/*
 	 * The handle tells what the result tells: the steps after the failure
 	 * (dispose, its retries) and a success's own recovered failures leave
@@ -341,11 +378,6 @@ void ecs_task_result_clear(ecs_task_result *result)
 	free(result->node);
 	ecs_buffer_clear(&result->out);
 	ecs_buffer_clear(&result->err);
-	memset(result, 0, sizeof(*result));
+	result_empty(result);
 }
 
-/* The public name of the ground floor's generator (ids.h). */
-int ecs_task_id_generate(char *buf, size_t size)
-{
-	return ecs_id_generate(buf, size);
-}

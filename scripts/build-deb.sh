@@ -1,5 +1,5 @@
 #!/bin/bash
-# Build the Debian packages (libecs4, libecs-dev, ecs-fcgi) from this tree.
+# Build the Debian packages (libecs5, libecs-dev, ecs-fcgi) from this tree.
 #
 #   scripts/build-deb.sh [--worktree] [--lintian] [OUTDIR]
 #

@@ -61,6 +61,28 @@ START_TEST(test_engine_dup_of_fresh_handle_negotiates_later)
 }
 END_TEST
 
+static void keep_line(ecs_log_level level, const char *message, void *userdata)
+{
+	(void)level;
+	snprintf(userdata, 256, "%s", message);
+}
+
+/* An endpoint without its scheme is ECS_EINVAL, and the log hook says which forms are taken. */
+START_TEST(test_engine_bad_endpoint_says_why)
+{
+	ecs_engine_options o = ECS_ENGINE_OPTIONS_INIT;
+	ecs_engine *e = (ecs_engine *)&o;
+	char line[256] = "";
+
+	o.endpoint = "/var/run/docker.sock";
+	o.log = keep_line;
+	o.log_userdata = line;
+	ck_assert_int_eq(ecs_engine_new(&e, &o), ECS_EINVAL);
+	ck_assert_ptr_null(e);
+	ck_assert_msg(strstr(line, "\"/var/run/docker.sock\"") != NULL && strstr(line, "unix:///") != NULL, "%s", line);
+}
+END_TEST
+
 START_TEST(test_engine_dup_null)
 {
 	ecs_engine *b = (ecs_engine *)&b;
@@ -76,22 +98,21 @@ START_TEST(test_task_run_validate_failure_sets_errmsg)
 {
 	const char *cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_engine *e = NULL;
 
 	ck_assert_int_eq(ecs_engine_new(&e, NULL), ECS_OK);
 	ecs_engine_fail(e, ECS_EENGINE, "a previous failure");
-	spec.image = "not a reference";
-	spec.cmd = cmd;
-	spec.cmd_len = 1;
-	memset(&r, 0, sizeof(r));
+	spec.run.image = "not a reference";
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 1;
 	ck_assert_int_eq(ecs_task_run(&r, e, NULL, &spec), ECS_EINVAL);
 	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_VALIDATE);
 	ck_assert_str_ne(r.error, "");
 	ck_assert_str_eq(ecs_engine_errmsg(e), r.error);
 	ecs_task_result_clear(&r);
 
-	spec.image = NULL;
+	spec.run.image = NULL;
 	ck_assert_int_eq(ecs_task_run(&r, e, NULL, &spec), ECS_EINVAL);
 	ck_assert_str_eq(ecs_engine_errmsg(e), r.error);
 	ecs_task_result_clear(&r);
@@ -143,10 +164,9 @@ static ecs_engine *nowhere(void)
 static ecs_task_phase phase_of(const void *spec, int *rc, char *error, size_t size)
 {
 	ecs_engine *e = nowhere();
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_task_phase p;
 
-	memset(&r, 0, sizeof(r));
 	*rc = ecs_task_run(&r, e, NULL, spec);
 	p = r.error_phase;
 	snprintf(error, size, "%s", r.error);
@@ -169,73 +189,71 @@ START_TEST(test_task_labels_checked_in_validate)
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	int rc;
 
-	spec.image = "ecs/busybox:latest";
-	spec.cmd = cmd;
-	spec.cmd_len = 1;
-	spec.labels = ok;
-	spec.labels_len = 3;
+	spec.run.image = "ecs/busybox:latest";
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 1;
+	spec.run.labels = ok;
+	spec.run.labels_len = 3;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_PULL);
-	spec.labels = reserved;
-	spec.labels_len = 2;
+	spec.run.labels = reserved;
+	spec.run.labels_len = 2;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
 	ck_assert_int_eq(rc, ECS_EINVAL);
 	ck_assert_msg(strstr(error, "ecs.") != NULL, "%s", error);
-	spec.labels = reserved2;
-	spec.labels_len = 1;
+	spec.run.labels = reserved2;
+	spec.run.labels_len = 1;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
-	spec.labels = no_value;
+	spec.run.labels = no_value;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
-	spec.labels = no_key;
+	spec.run.labels = no_key;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
-	spec.labels = twice;
-	spec.labels_len = 3;
+	spec.run.labels = twice;
+	spec.run.labels_len = 3;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
-	spec.labels = NULL;
-	spec.labels_len = 1;
+	spec.run.labels = NULL;
+	spec.run.labels_len = 1;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
 	for (size_t i = 0; i < ECS_LABELS_MAX + 1; i++)
 		many[i] = "k=v";
-	spec.labels = many;
-	spec.labels_len = ECS_LABELS_MAX + 1;
+	spec.run.labels = many;
+	spec.run.labels_len = ECS_LABELS_MAX + 1;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
 	memset(long_label, 'v', sizeof(long_label) - 1);
 	long_label[sizeof(long_label) - 1] = '\0';
 	long_label[0] = 'k';
 	long_label[1] = '=';
 	many[0] = long_label;
-	spec.labels_len = 1;
+	spec.run.labels_len = 1;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
 	ck_assert_msg(strstr(error, "longer") != NULL, "%s", error);
 }
 END_TEST
 
 /*
- * A version-4 spec (no labels) from an older caller: only its own bytes are
- * read (what follows is garbage here), the labels take their default.
+ * The spec versions of libecs.so.4 and before (1 to 5) had another layout:
+ * a program built with them cannot load libecs.so.5, and a struct claiming
+ * one is refused before any I/O, as is a version newer than this library.
  */
-START_TEST(test_task_spec_older_version_taken)
+START_TEST(test_task_spec_older_version_refused)
 {
 	static const char *const cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	unsigned char old[sizeof(ecs_task_spec)];
 	char error[512];
 	int rc;
 
-	spec.image = "ecs/busybox:latest";
-	spec.cmd = cmd;
-	spec.cmd_len = 1;
-	spec.version = 4;
-	memset(old, 0x5a, sizeof(old));
-	memcpy(old, &spec, offsetof(ecs_task_spec, labels));
-	ck_assert_int_eq(phase_of(old, &rc, error, sizeof(error)), ECS_TASK_PHASE_PULL);
+	spec.run.image = "ecs/busybox:latest";
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 1;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_PULL);
 	ck_assert_int_eq(rc, ECS_EUNAVAILABLE);
-	/* version 3: no pool either */
-	((ecs_task_spec *)(void *)old)->version = 3;
-	memset(old + offsetof(ecs_task_spec, pool), 0x5a, sizeof(old) - offsetof(ecs_task_spec, pool));
-	ck_assert_int_eq(phase_of(old, &rc, error, sizeof(error)), ECS_TASK_PHASE_PULL);
-	/* version 1's layout differs in the middle; a newer one is unknown */
-	spec.version = 1;
-	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	/* the socket that is missing, not curl's placeholder host */
+	ck_assert_msg(strstr(error, "socket /nonexistent/ecs-api-test.sock: No such file or directory") != NULL &&
+			      strstr(error, "port 80") == NULL, "%s", error);
+	for (unsigned int v = 1; v < ECS_TASK_SPEC_VERSION; v++) {
+		spec.version = v;
+		ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+		ck_assert_str_eq(error, "unsupported task spec version");
+	}
 	spec.version = ECS_TASK_SPEC_VERSION + 1;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
 	ck_assert_str_eq(error, "unsupported task spec version");
@@ -260,7 +278,8 @@ END_TEST
 START_TEST(test_init_functions_match_macros)
 {
 	CHECK_INIT(ecs_task_spec, ecs_task_spec_init, ECS_TASK_SPEC_INIT, ECS_TASK_SPEC_VERSION);
-	CHECK_INIT(ecs_container_spec, ecs_container_spec_init, ECS_CONTAINER_SPEC_INIT, ECS_CONTAINER_SPEC_VERSION);
+	CHECK_INIT(ecs_sandbox_profile, ecs_sandbox_profile_init, ECS_SANDBOX_PROFILE_INIT, ECS_SANDBOX_PROFILE_VERSION);
+	CHECK_INIT(ecs_task_result, ecs_task_result_init, ECS_TASK_RESULT_INIT, ECS_TASK_RESULT_VERSION);
 	CHECK_INIT(ecs_engine_options, ecs_engine_options_init, ECS_ENGINE_OPTIONS_INIT, ECS_ENGINE_OPTIONS_VERSION);
 	CHECK_INIT(ecs_pool_options, ecs_pool_options_init, ECS_POOL_OPTIONS_INIT, ECS_POOL_OPTIONS_VERSION);
 	CHECK_INIT(ecs_reaper_options, ecs_reaper_options_init, ECS_REAPER_OPTIONS_INIT, ECS_REAPER_OPTIONS_VERSION);
@@ -277,12 +296,13 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_error_codes_named);
 	tcase_add_test(tc, test_engine_dup_of_fresh_handle_negotiates_later);
 	tcase_add_test(tc, test_engine_dup_null);
+	tcase_add_test(tc, test_engine_bad_endpoint_says_why);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("task_errmsg");
 	tcase_add_test(tc, test_task_run_validate_failure_sets_errmsg);
 	tcase_add_test(tc, test_task_phase_name_keeps_the_old_strings);
 	tcase_add_test(tc, test_task_labels_checked_in_validate);
-	tcase_add_test(tc, test_task_spec_older_version_taken);
+	tcase_add_test(tc, test_task_spec_older_version_refused);
 	tcase_add_test(tc, test_init_functions_match_macros);
 	suite_add_tcase(s, tc);
 	return s;

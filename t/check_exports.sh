@@ -15,10 +15,10 @@ for f in $(grep -ho '^ECS_EXTERN [^(]*(' "${srcdir:-.}"/../lib/include/ecs/*.h |
 	echo "$syms" | grep -qx "$f" || { echo "not exported: $f"; missing=1; }
 done
 [ $missing -eq 0 ] || exit 1
-symfile="${srcdir:-.}"/../packaging/debian/libecs4.symbols
-listed=$(sed -n 's/^ \(ecs_[a-z0-9_]*\)@LIBECS_4 .*/\1/p' "$symfile" | sort)
+symfile="${srcdir:-.}"/../packaging/debian/libecs5.symbols
+listed=$(sed -n 's/^ \(ecs_[a-z0-9_]*\)@LIBECS_5 .*/\1/p' "$symfile" | sort)
 diffs=$(diff <(echo "$syms" | sort) <(echo "$listed") || true)
 if [ -n "$diffs" ]; then
-	echo "exports (<) and packaging/debian/libecs4.symbols (>) differ:"; echo "$diffs"; exit 1
+	echo "exports (<) and packaging/debian/libecs5.symbols (>) differ:"; echo "$diffs"; exit 1
 fi
 echo "1 passed, 0 failed"

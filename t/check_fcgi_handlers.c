@@ -550,10 +550,9 @@ START_TEST(test_handlers_task_json_image_fields)
 {
 	static char id[] = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 	static char digest[] = "127.0.0.1:5000/ecs/x@sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
-	ecs_task_result res;
+	ecs_task_result res = ECS_TASK_RESULT_INIT;
 	struct json_object *o, *v;
 
-	memset(&res, 0, sizeof(res));
 	snprintf(res.task_id, sizeof(res.task_id), "t1");
 	res.out.data = (unsigned char *)"";
 	res.err.data = (unsigned char *)"";

@@ -7,6 +7,7 @@
 #include <check.h>
 
 #include "conf.h"
+#include "profile_private.h"
 #include "sandbox.h"
 #include "task_body.h"
 

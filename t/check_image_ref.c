@@ -57,6 +57,34 @@ static void assert_bad(const char *s)
 	ck_assert_ptr_null(ref.digest);
 }
 
+/* The text of the parts reads back as the same parts. */
+START_TEST(test_image_ref_format_round_trip)
+{
+	static const char *const refs[] = {
+		"busybox:1", "127.0.0.1:5000/ecs/x:1.0", "a/b@sha256:0123456789012345678901234567890123456789012345678901234567890123",
+		"reg.example:443/a/b:t@sha256:0123456789012345678901234567890123456789012345678901234567890123",
+		"sha256:0123abcd",
+	};
+
+	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		char *text = NULL;
+
+		ck_assert_int_eq(ecs_image_ref_parse(&ref, refs[i]), ECS_OK);
+		ck_assert_int_eq(ecs_image_ref_format(&text, &ref), ECS_OK);
+		ck_assert_str_eq(text, refs[i]);
+		free(text);
+		ecs_image_ref_clear(&ref);
+	}
+	{
+		ecs_image_ref empty = { NULL, NULL, NULL, NULL, ECS_IMAGE_REF_NAME };
+		char *text = (char *)"untouched";
+
+		ck_assert_int_eq(ecs_image_ref_format(&text, &empty), ECS_EINVAL);
+		ck_assert_ptr_null(text);
+	}
+}
+END_TEST
+
 START_TEST(test_image_ref_name_tag)
 {
 	assert_ref("busybox:latest", NULL, "busybox", "latest", NULL);
@@ -396,6 +424,7 @@ static Suite *image_ref_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_image_ref_name_tag);
+	tcase_add_test(tc, test_image_ref_format_round_trip);
 	tcase_add_test(tc, test_image_ref_digest_length);
 	tcase_add_test(tc, test_image_ref_host_port);
 	tcase_add_test(tc, test_image_ref_host_upper_case);

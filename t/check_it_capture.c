@@ -38,9 +38,9 @@ static void run(ecs_task_result *r, ecs_task_spec *spec, const char *what, const
 	char label[160];
 	int rc;
 
-	spec->image = it_test_image();
-	spec->cmd = cmd;
-	spec->cmd_len = cmd_len;
+	spec->run.image = it_test_image();
+	spec->run.cmd = cmd;
+	spec->run.cmd_len = cmd_len;
 	spec->task_id = task_id;
 	rc = ecs_task_run(r, engine, NULL, spec);
 	ck_assert_msg(rc == ECS_OK, "ecs_task_run: %s in %s: %s", ecs_error_name(rc),
@@ -67,7 +67,7 @@ START_TEST(test_capture_head_kept_and_counted)
 {
 	static const char *const cmd[] = { "seq", "1", "2000000" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	char *want = seq_head(2000000, MIB);
 
 	spec.stdout_cap = MIB;
@@ -90,7 +90,7 @@ START_TEST(test_capture_long_line_keeps_newline)
 {
 	static const char *const cmd[] = { "sh", "-c", "head -c 16384 /dev/zero | tr '\\0' x; echo; echo next" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 
 	run(&r, &spec, "longline", cmd, N(cmd));
 	ck_assert_uint_eq(r.out.len, 16390);
@@ -109,7 +109,7 @@ START_TEST(test_capture_stderr_survives_large_stdout)
 	static const char *const cmd[] = { "sh", "-c",
 		"echo first >&2; head -c 20000000 /dev/zero; head -c 300000 /dev/zero | tr '\\0' e >&2; echo last >&2" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 
 	spec.stderr_cap = 200000;
 	run(&r, &spec, "bigout", cmd, N(cmd));
@@ -145,7 +145,7 @@ START_TEST(test_capture_binary_both_streams)
 	static const char *const cmd[] = { "sh", "-c",
 		"printf '\\377\\376\\000x\\000'; printf '\\000\\377\\376' >&2; printf '\\200' ; printf '\\000' >&2" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 
 	run(&r, &spec, "binary", cmd, N(cmd));
 	ck_assert_uint_eq(r.out.len, 6);
@@ -164,7 +164,7 @@ START_TEST(test_capture_interleaving_preserved)
 	static const char *const cmd[] = { "sh", "-c",
 		"i=0; while [ $i -lt 500 ]; do echo o$i; echo e$i >&2; i=$((i+1)); done" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	char want_out[8192], want_err[8192];
 	size_t no = 0, ne = 0;
 
@@ -186,7 +186,7 @@ START_TEST(test_capture_stdin_100k)
 {
 	static const char *const cmd[] = { "sh", "-c", "cat | wc -c" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	unsigned char *input = malloc(100000);
 
 	ck_assert_ptr_nonnull(input);
@@ -221,7 +221,7 @@ START_TEST(test_capture_closed_output_still_times_out)
 {
 	static const char *const cmd[] = { "sh", "-c", "echo bye; exec >&- 2>&-; sleep 30" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	double t0 = it_now_ms();
 
 	spec.timeout_ms = 1500;
@@ -240,7 +240,7 @@ START_TEST(test_capture_output_before_timeout_kept)
 {
 	static const char *const cmd[] = { "sh", "-c", "echo started; echo oops >&2; sleep 30" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 
 	spec.timeout_ms = 1500;
 	run(&r, &spec, "timeout-out", cmd, N(cmd));

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "container_private.h"
 #include "http.h"
 #include "json_util.h"
 #include "it_util.h"
@@ -116,15 +117,15 @@ START_TEST(test_container_create_sets_labels_and_limits)
 	time_t deadline = time(NULL) + 3600;
 	int rc;
 
-	spec.image = it_test_image();
-	spec.cmd = cmd;
-	spec.cmd_len = 3;
-	spec.env = env;
-	spec.env_len = 2;
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 3;
+	spec.run.env = env;
+	spec.run.env_len = 2;
 	spec.task_id = task_id;
 	spec.deadline = deadline;
-	spec.labels = own;
-	spec.labels_len = 3;
+	spec.run.labels = own;
+	spec.run.labels_len = 3;
 	profile.memory = 64 << 20;
 	profile.nano_cpus = 500000000;
 	profile.pids = 32;
@@ -222,8 +223,8 @@ START_TEST(test_container_create_sets_labels_and_limits)
 		int code = -1;
 		char *id2;
 
-		spec.cmd = show;
-		spec.cmd_len = 3;
+		spec.run.cmd = show;
+		spec.run.cmd_len = 3;
 		rc = ecs_container_create(&id2, engine, &spec);
 		ck_assert_int_eq(rc, ECS_OK);
 		it_track_container(id2);
@@ -301,9 +302,9 @@ START_TEST(test_container_create_rejects_bad_specs)
 	char *never = it_task_id("never");
 	char *id = (char *)"untouched";
 
-	good.image = it_test_image();
-	good.cmd = cmd;
-	good.cmd_len = 1;
+	good.run.image = it_test_image();
+	good.run.cmd = cmd;
+	good.run.cmd_len = 1;
 	good.task_id = never;
 
 #define REFUSED(field, value, words) do { \
@@ -315,13 +316,13 @@ START_TEST(test_container_create_rejects_bad_specs)
 				ecs_engine_errmsg(engine), words); \
 	} while (0)
 
-	REFUSED(image, NULL, "image");
-	REFUSED(image, "", "image");
-	REFUSED(cmd, NULL, "command");
-	REFUSED(cmd_len, 0, "command");
+	REFUSED(run.image, NULL, "image");
+	REFUSED(run.image, "", "image");
+	REFUSED(run.cmd, NULL, "command");
+	REFUSED(run.cmd_len, 0, "command");
 	spec = good;
-	spec.cmd = null_arg;
-	spec.cmd_len = 2;
+	spec.run.cmd = null_arg;
+	spec.run.cmd_len = 2;
 	ck_assert_int_eq(ecs_container_create(&id, engine, &spec), ECS_EINVAL);
 	ck_assert_ptr_nonnull(strstr(ecs_engine_errmsg(engine), "command"));
 	REFUSED(task_id, NULL, "task id");
@@ -337,55 +338,24 @@ START_TEST(test_container_create_rejects_bad_specs)
 		bad.pids = ECS_SANDBOX_PIDS_MAX + 1;
 		REFUSED(profile, &bad, "pids");
 	}
-	REFUSED(env_len, 2, "env");
+	REFUSED(run.env_len, 2, "env");
 	REFUSED(version, 99, "version");
 	REFUSED(version, 1, "version");
 	{
 		static const char *const reserved[] = { "ecs.task-id=forged" };
 		static const char *const bare[] = { "team" };
 
-		good.labels_len = 1;
-		REFUSED(labels, reserved, "ecs.");
-		REFUSED(labels, bare, "key=value");
-		REFUSED(labels, NULL, "labels");
-		good.labels_len = 0;
+		good.run.labels_len = 1;
+		REFUSED(run.labels, reserved, "ecs.");
+		REFUSED(run.labels, bare, "key=value");
+		REFUSED(run.labels, NULL, "labels");
+		good.run.labels_len = 0;
 	}
 #undef REFUSED
 	ck_assert_int_eq(ecs_container_create(&id, engine, NULL), ECS_EINVAL);
 	ck_assert_int_eq(ecs_container_create(NULL, engine, &good), ECS_EINVAL);
 	assert_none_with_task(never);
 	free(never);
-}
-END_TEST
-
-/* A version-2 spec (before labels) from an older caller: its bytes only, no labels. */
-START_TEST(test_container_create_takes_version_2)
-{
-	static const char *const cmd[] = { "true" };
-	ecs_container_spec spec = ECS_CONTAINER_SPEC_INIT;
-	unsigned char old[sizeof(ecs_container_spec)];
-	char *task_id = it_task_id("v2");
-	char *id = NULL;
-	json_object *doc, *labels;
-	int rc;
-
-	spec.version = 2;
-	spec.image = it_test_image();
-	spec.cmd = cmd;
-	spec.cmd_len = 1;
-	spec.task_id = task_id;
-	memset(old, 0x5a, sizeof(old));
-	memcpy(old, &spec, offsetof(ecs_container_spec, labels));
-	rc = ecs_container_create(&id, engine, (const ecs_container_spec *)(const void *)old);
-	ck_assert_msg(rc == ECS_OK, "create: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
-	it_track_container(id);
-	doc = raw_inspect(id);
-	labels = ecs_json_get_object(ecs_json_get_object(doc, "Config"), "Labels");
-	ck_assert_str_eq(ecs_json_get_string(labels, ECS_LABEL_TASK_ID), task_id);
-	ck_assert_int_eq(json_object_object_length(labels), 2);
-	json_object_put(doc);
-	free(id);
-	free(task_id);
 }
 END_TEST
 
@@ -397,9 +367,9 @@ START_TEST(test_container_create_missing_image_is_not_found)
 	char *id = NULL;
 	int rc;
 
-	spec.image = "ecs/no-such-image:never";
-	spec.cmd = cmd;
-	spec.cmd_len = 1;
+	spec.run.image = "ecs/no-such-image:never";
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 1;
 	spec.task_id = never;
 	rc = ecs_container_create(&id, engine, &spec);
 	ck_assert_msg(rc == ECS_ENOTFOUND, "create: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
@@ -422,9 +392,9 @@ START_TEST(test_container_create_bad_memory_is_einval)
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
 
 	profile.memory = 1024;
-	spec.image = it_test_image();
-	spec.cmd = cmd;
-	spec.cmd_len = 1;
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 1;
 	spec.task_id = never;
 	spec.profile = &profile;
 	rc = ecs_container_create(&id, engine, &spec);
@@ -481,9 +451,9 @@ START_TEST(test_container_missing_executable_fails_start)
 	free(id);
 
 	profile.user = "nosuchuser";
-	spec.image = it_test_image();
-	spec.cmd = true_cmd;
-	spec.cmd_len = 1;
+	spec.run.image = it_test_image();
+	spec.run.cmd = true_cmd;
+	spec.run.cmd_len = 1;
 	spec.task_id = task_id;
 	spec.profile = &profile;
 	id = NULL;
@@ -924,7 +894,6 @@ int main(void)
 	tcase_add_test(tc, test_container_create_sets_labels_and_limits);
 	tcase_add_test(tc, test_container_create_defaults_are_the_safe_profile);
 	tcase_add_test(tc, test_container_create_rejects_bad_specs);
-	tcase_add_test(tc, test_container_create_takes_version_2);
 	tcase_add_test(tc, test_container_create_missing_image_is_not_found);
 	tcase_add_test(tc, test_container_create_bad_memory_is_einval);
 	suite_add_tcase(s, tc);

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "image_private.h"
+#include "container_private.h"
 #include "engine_private.h"
 #include "it_util.h"
 
@@ -135,7 +137,7 @@ START_TEST(test_engine_missing_socket_is_unavailable)
 	ck_assert_int_eq(ecs_engine_version_get(&v, e), ECS_EUNAVAILABLE);
 	/* A versioned call fails the same way (through the negotiation). */
 	ck_assert_int_eq(ecs_container_list(&list, &count, e, NULL, 0), ECS_EUNAVAILABLE);
-	ck_assert_int_eq(ecs_image_pull(e, "127.0.0.1:1/x:y", NULL, 0), ECS_EUNAVAILABLE);
+	ck_assert_int_eq(ecs_image_pull(e, "127.0.0.1:1/x:y", NULL, 0, NULL), ECS_EUNAVAILABLE);
 	ck_assert_int_eq(ecs_container_send_stdin(e, "abc", "x", 1, 1000), ECS_EUNAVAILABLE);
 	ck_assert_msg(it_now_ms() - t0 < 2000, "failing took %.0f ms", it_now_ms() - t0);
 	ecs_engine_free(e);

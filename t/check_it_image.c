@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include <ecs/ecs.h>
+#include "image_private.h"
 #include "it_util.h"
 
 #define PULL_MS 120000L
@@ -112,7 +113,7 @@ START_TEST(test_image_pull_private_with_credentials)
 	int rc;
 
 	forget(image);
-	rc = ecs_image_pull(engine, image, &auth, PULL_MS);
+	rc = ecs_image_pull(engine, image, &auth, PULL_MS, NULL);
 	ck_assert_msg(rc == ECS_OK, "pull %s: %s: %s", image, ecs_error_name(rc), ecs_engine_errmsg(engine));
 	rc = ecs_image_inspect(&info, engine, image);
 	ck_assert_msg(rc == ECS_OK, "inspect after pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
@@ -126,7 +127,7 @@ START_TEST(test_image_pull_private_with_credentials)
 	ecs_image_info_clear(&info);
 	forget(image);
 	forget(by_digest);
-	rc = ecs_image_pull(engine, by_digest, &auth, 0);
+	rc = ecs_image_pull(engine, by_digest, &auth, 0, NULL);
 	ck_assert_msg(rc == ECS_OK, "pull %s: %s: %s", by_digest, ecs_error_name(rc), ecs_engine_errmsg(engine));
 	ck_assert_int_eq(ecs_image_inspect(NULL, engine, by_digest), ECS_OK);
 
@@ -145,7 +146,7 @@ START_TEST(test_image_pull_unknown_repository)
 	int rc;
 
 	ck_assert_int_ge(asprintf(&image, "%s/ecs/no-such-repository:1.0", registry), 0);
-	rc = ecs_image_pull(engine, image, &auth, PULL_MS);
+	rc = ecs_image_pull(engine, image, &auth, PULL_MS, NULL);
 	ck_assert_msg(rc == ECS_ENOTFOUND, "pull %s: %s: %s", image, ecs_error_name(rc), ecs_engine_errmsg(engine));
 	ck_assert_ptr_nonnull(strstr(ecs_engine_errmsg(engine), "no-such-repository"));
 	assert_no_secret(auth.password);
@@ -161,7 +162,7 @@ START_TEST(test_image_pull_unknown_tag)
 	int rc;
 
 	ck_assert_int_ge(asprintf(&image, "%s/ecs/private-busybox:no-such-tag", registry), 0);
-	rc = ecs_image_pull(engine, image, &auth, PULL_MS);
+	rc = ecs_image_pull(engine, image, &auth, PULL_MS, NULL);
 	ck_assert_msg(rc == ECS_ENOTFOUND, "pull %s: %s: %s", image, ecs_error_name(rc), ecs_engine_errmsg(engine));
 	free(image);
 }
@@ -175,7 +176,7 @@ START_TEST(test_image_pull_wrong_password)
 	int rc;
 
 	auth.password = wrong;
-	rc = ecs_image_pull(engine, image, &auth, PULL_MS);
+	rc = ecs_image_pull(engine, image, &auth, PULL_MS, NULL);
 	ck_assert_msg(rc == ECS_EUNAUTHORIZED, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
 	ck_assert_msg(ecs_engine_errmsg(engine)[0] != '\0', "no error message");
 	assert_no_secret(wrong);
@@ -187,7 +188,7 @@ START_TEST(test_image_pull_without_credentials)
 	const char *image = it_require_env("ECS_TEST_PRIVATE_IMAGE");
 	int rc;
 
-	rc = ecs_image_pull(engine, image, NULL, PULL_MS);
+	rc = ecs_image_pull(engine, image, NULL, PULL_MS, NULL);
 	ck_assert_msg(rc == ECS_EUNAUTHORIZED, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
 }
 END_TEST
@@ -234,7 +235,7 @@ START_TEST(test_image_pull_unreachable_registry)
 {
 	int rc;
 
-	rc = ecs_image_pull(engine, "127.0.0.1:1/x:y", NULL, PULL_MS);
+	rc = ecs_image_pull(engine, "127.0.0.1:1/x:y", NULL, PULL_MS, NULL);
 	ck_assert_msg(rc == ECS_EENGINE, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
 	ck_assert_ptr_nonnull(strstr(ecs_engine_errmsg(engine), "127.0.0.1:1"));
 }
@@ -274,11 +275,11 @@ START_TEST(test_image_pull_cancelled_while_registry_hangs)
 	snprintf(image, sizeof(image), "127.0.0.1:%d/ecs/hangs:1", ntohs(sa.sin_port));
 	ck_assert_int_eq(ecs_cancel_new(&cancel), 0);
 	ck_assert_int_eq(pthread_create(&th, NULL, trigger_soon, cancel), 0);
-	rc = ecs_image_pull_cancellable(engine, image, NULL, PULL_MS, cancel);
+	rc = ecs_image_pull(engine, image, NULL, PULL_MS, cancel);
 	pthread_join(th, NULL);
 	ck_assert_msg(rc == ECS_ECANCELED, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
 	/* A token triggered before the call stops it at once. */
-	rc = ecs_image_pull_cancellable(engine, image, NULL, PULL_MS, cancel);
+	rc = ecs_image_pull(engine, image, NULL, PULL_MS, cancel);
 	ck_assert_msg(rc == ECS_ECANCELED, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
 	ecs_cancel_free(cancel);
 	close(fd);
@@ -290,13 +291,13 @@ START_TEST(test_image_pull_rejects_bad_arguments)
 	ecs_registry_auth half = { "someone", NULL, NULL, NULL };
 
 	/* A bare name would silently mean ":latest". */
-	ck_assert_int_eq(ecs_image_pull(engine, "ecs/busybox", NULL, PULL_MS), ECS_EINVAL);
-	ck_assert_int_eq(ecs_image_pull(engine, "UPPER/case:1", NULL, PULL_MS), ECS_EINVAL);
-	ck_assert_int_eq(ecs_image_pull(engine, "", NULL, PULL_MS), ECS_EINVAL);
-	ck_assert_int_eq(ecs_image_pull(engine, NULL, NULL, PULL_MS), ECS_EINVAL);
-	ck_assert_int_eq(ecs_image_pull(engine, "ecs/busybox:latest", NULL, -1), ECS_EINVAL);
-	ck_assert_int_eq(ecs_image_pull(engine, "127.0.0.1:1/x:y", &half, PULL_MS), ECS_EINVAL);
-	ck_assert_int_eq(ecs_image_pull(NULL, "ecs/busybox:latest", NULL, PULL_MS), ECS_EINVAL);
+	ck_assert_int_eq(ecs_image_pull(engine, "ecs/busybox", NULL, PULL_MS, NULL), ECS_EINVAL);
+	ck_assert_int_eq(ecs_image_pull(engine, "UPPER/case:1", NULL, PULL_MS, NULL), ECS_EINVAL);
+	ck_assert_int_eq(ecs_image_pull(engine, "", NULL, PULL_MS, NULL), ECS_EINVAL);
+	ck_assert_int_eq(ecs_image_pull(engine, NULL, NULL, PULL_MS, NULL), ECS_EINVAL);
+	ck_assert_int_eq(ecs_image_pull(engine, "ecs/busybox:latest", NULL, -1, NULL), ECS_EINVAL);
+	ck_assert_int_eq(ecs_image_pull(engine, "127.0.0.1:1/x:y", &half, PULL_MS, NULL), ECS_EINVAL);
+	ck_assert_int_eq(ecs_image_pull(NULL, "ecs/busybox:latest", NULL, PULL_MS, NULL), ECS_EINVAL);
 }
 END_TEST
 
@@ -414,7 +415,7 @@ START_TEST(test_image_pull_error_inside_200_stream)
 	ecs_engine *e = fake_start(&f, "200 OK", parts);
 	int rc;
 
-	rc = ecs_image_pull(e, "127.0.0.1:5000/ecs/x:1.0", NULL, 10000);
+	rc = ecs_image_pull(e, "127.0.0.1:5000/ecs/x:1.0", NULL, 10000, NULL);
 	ck_assert_msg(rc == ECS_EUNAUTHORIZED, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
 	ck_assert_str_eq(ecs_engine_errmsg(e), "pull 127.0.0.1:5000/ecs/x:1.0: unauthorized: authentication required");
 	ecs_engine_free(e);
@@ -433,7 +434,7 @@ START_TEST(test_image_pull_error_on_last_line_without_newline)
 	int rc;
 
 	rc = ecs_image_pull(e, "127.0.0.1:5000/ecs/x@sha256:0123456789012345678901234567890123456789012345678901234567890123",
-			NULL, 10000);
+			NULL, 10000, NULL);
 	ck_assert_msg(rc == ECS_ENOTFOUND, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
 	/* A digest travels in the tag parameter, as the docker CLI sends it. */
 	pthread_mutex_lock(&f.lock);
@@ -460,7 +461,7 @@ START_TEST(test_image_pull_clean_stream_and_auth_header)
 	size_t i, len;
 	int rc, n;
 
-	rc = ecs_image_pull(e, "127.0.0.1:5000/ecs/x:1.0", &auth, 10000);
+	rc = ecs_image_pull(e, "127.0.0.1:5000/ecs/x:1.0", &auth, 10000, NULL);
 	ck_assert_msg(rc == ECS_OK, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
 	pthread_mutex_lock(&f.lock);
 	ck_assert_msg(strncmp(f.request, "POST /v1.41/images/create?fromImage=127.0.0.1%3A5000%2Fecs%2Fx&tag=1.0 ", 71) == 0,
@@ -494,7 +495,7 @@ START_TEST(test_image_pull_engine_error_status)
 	ecs_engine *e = fake_start(&f, "500 Internal Server Error", parts);
 	int rc;
 
-	rc = ecs_image_pull(e, "127.0.0.1:5000/ecs/x:1.0", NULL, 10000);
+	rc = ecs_image_pull(e, "127.0.0.1:5000/ecs/x:1.0", NULL, 10000, NULL);
 	ck_assert_msg(rc == ECS_EENGINE, "pull: %s: %s", ecs_error_name(rc), ecs_engine_errmsg(e));
 	ck_assert_ptr_nonnull(strstr(ecs_engine_errmsg(e), "no space left on device"));
 	ecs_engine_free(e);

@@ -18,6 +18,10 @@
 #include <json-c/json.h>
 
 #include <ecs/ecs.h>
+#include "ids.h"
+#include "instance_private.h"
+#include "engine_private.h"
+#include "container_private.h"
 #include "http.h"
 #include "it_util.h"
 
@@ -588,9 +592,9 @@ START_TEST(test_sweep_dead_instance_running_removed)
 
 		eo.instance = ecs_instance_id(me);
 		ck_assert_int_eq(ecs_engine_new(&mine, &eo), ECS_OK);
-		cs.image = it_test_image();
-		cs.cmd = cmd;
-		cs.cmd_len = 1;
+		cs.run.image = it_test_image();
+		cs.run.cmd = cmd;
+		cs.run.cmd_len = 1;
 		cs.task_id = task_id;
 		ck_assert_int_eq(ecs_container_create(&id, mine, &cs), ECS_OK);
 		it_track_container(id);
@@ -659,7 +663,7 @@ int main(void)
 	int failed, left;
 
 	it_global_init();
-	if (ecs_task_id_generate(rnd, sizeof(rnd)) != 0) {
+	if (ecs_id_generate(rnd, sizeof(rnd)) != 0) {
 		fprintf(stderr, "check_it_reaper: no random bytes\n");
 		return 1;
 	}

@@ -40,9 +40,9 @@ static int run_dmesg(ecs_task_result *r, const char *runtime, const char *what)
 	int rc;
 
 	base.runtime = runtime;
-	spec.image = it_test_image();
-	spec.cmd = cmd;
-	spec.cmd_len = 3;
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 3;
 	spec.task_id = task_id;
 	spec.profile = it_profile(&profile, &base);
 	rc = ecs_task_run(r, engine, NULL, &spec);
@@ -59,7 +59,7 @@ static void assert_ran(int rc, const ecs_task_result *r)
 
 START_TEST(test_runtime_runsc_is_gvisor)
 {
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc = run_dmesg(&r, "runsc", "runsc");
 
 	assert_ran(rc, &r);
@@ -71,7 +71,7 @@ END_TEST
 
 START_TEST(test_runtime_runc_is_not_gvisor)
 {
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc = run_dmesg(&r, "runc", "runc");
 
 	/* The runtime is per task, not the engine's: runc in the same run is the host's kernel. */
@@ -86,7 +86,7 @@ END_TEST
 START_TEST(test_runtime_test_runtime_applies)
 {
 	const char *want = it_test_runtime();
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	/* Under ECS_TEST_RUNTIME=runsc, a profile that names no runtime gets it (t/it_util.c). */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "image_private.h"
 #include "it_util.h"
 #include "swarm.h"
 
@@ -93,9 +94,9 @@ static int run(ecs_task_result *r, ecs_task_spec *spec, const ecs_sandbox_profil
 	char *task_id = it_task_id(what);
 	int rc, left = -1;
 
-	spec->image = it_test_image();
-	spec->cmd = cmd;
-	spec->cmd_len = cmd_len;
+	spec->run.image = it_test_image();
+	spec->run.cmd = cmd;
+	spec->run.cmd_len = cmd_len;
 	spec->task_id = task_id;
 	spec->profile = p != NULL ? p : &def;
 	spec->timeout_ms = timeout_ms;
@@ -121,7 +122,7 @@ START_TEST(test_swarm_exit_code_streams_stdin_node)
 	static const char in[] = "from stdin\n";
 	const char *const cmd[] = { "sh", "-c", "cat; echo to-err >&2; exit 3" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	spec.stdin_data = (const unsigned char *)in;
@@ -152,7 +153,7 @@ START_TEST(test_swarm_limits_and_isolation)
 		"cut -f2 /proc/net/route | grep -c '^00000000$'; ulimit -n; echo ok > /tmp/t && cat /tmp/t" };
 	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	p.memory = 64 * 1024 * 1024;
@@ -170,7 +171,7 @@ START_TEST(test_swarm_timeout_kept_by_ecs)
 {
 	const char *const cmd[] = { "sh", "-c", "echo before; sleep 30; echo after" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	double t0 = it_now_ms();
 	int rc;
 
@@ -189,7 +190,7 @@ START_TEST(test_swarm_caps_count_everything)
 {
 	const char *const cmd[] = { "sh", "-c", "yes 0123456789 | head -c 100000; yes e | head -c 3000 >&2" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	spec.stdout_cap = 1000;
@@ -211,7 +212,7 @@ START_TEST(test_swarm_runtime_refused)
 	const char *const cmd[] = { "true" };
 	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	p.runtime = "runsc";
@@ -227,7 +228,7 @@ START_TEST(test_swarm_missing_command_is_127)
 {
 	const char *const cmd[] = { "/no/such/command" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	rc = run(&r, &spec, NULL, "sw-missing", cmd, N(cmd), 60000);
@@ -257,9 +258,9 @@ START_TEST(test_swarm_sweep_removes_orphans)
 	so.labels_len = 1;
 
 	ss.task_id = task_id;
-	ss.image = image_id;
-	ss.cmd = cmd;
-	ss.cmd_len = N(cmd);
+	ss.run.image = image_id;
+	ss.run.cmd = cmd;
+	ss.run.cmd_len = N(cmd);
 	ss.deadline = time(NULL) + 3;
 	ck_assert_int_eq(ecs_swarm_config_create(&config, &config_name, engine, task_id, "x", 1, ss.deadline), ECS_OK);
 	ss.config_id = config;

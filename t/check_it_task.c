@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "ids.h"
+#include "engine_private.h"
 #include "it_util.h"
 #include "image_private.h"
 
@@ -88,15 +90,15 @@ static int run_spec(ecs_task_result *r, ecs_task_spec *spec, const char *what, c
 	int warm = 1;
 	int rc;
 
-	if (spec->image == NULL)
-		spec->image = it_test_image();
-	spec->cmd = cmd;
-	spec->cmd_len = cmd_len;
+	if (spec->run.image == NULL)
+		spec->run.image = it_test_image();
+	spec->run.cmd = cmd;
+	spec->run.cmd_len = cmd_len;
 	spec->task_id = task_id;
 	spec->profile = it_profile(&profile, given);
 	/* ECS_TEST_POOL=1: the same test through a warm container (the pooled backend) */
 	if (it_test_pooled() && spec->pool == NULL)
-		spec->pool = it_pool_warm(engine, spec->image, spec->profile, 1, &warm);
+		spec->pool = it_pool_warm(engine, spec->run.image, spec->profile, 1, &warm);
 	rc = ecs_task_run(r, engine, NULL, spec);
 	if (spec->pool != NULL) {
 		ck_assert_msg(rc != 0 || !warm || r->pooled || pool_refuses(spec->profile),
@@ -135,7 +137,7 @@ static void assert_ok(int rc, const ecs_task_result *r)
 START_TEST(test_task_echo)
 {
 	static const char *const cmd[] = { "echo", "hello", "world" };
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc = run_cmd(&r, "echo", cmd, N(cmd));
 
 	assert_ok(rc, &r);
@@ -174,7 +176,7 @@ START_TEST(test_task_exit_codes)
 	static const int codes[] = { 0, 1, 127 };
 
 	for (size_t i = 0; i < N(cmds); i++) {
-		ecs_task_result r;
+		ecs_task_result r = ECS_TASK_RESULT_INIT;
 		int rc = run_cmd(&r, "exit", cmds[i], 3);
 
 		assert_ok(rc, &r);
@@ -184,10 +186,49 @@ START_TEST(test_task_exit_codes)
 }
 END_TEST
 
+/*
+ * A caller that parsed the image at its edge passes the parts
+ * (spec.image_ref) and no text: the task runs that image, and the result
+ * names it as when the text was given.
+ */
+START_TEST(test_task_parsed_image_ref)
+{
+	static const char *const cmd[] = { "echo", "parsed" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result r = ECS_TASK_RESULT_INIT, by_text = ECS_TASK_RESULT_INIT;
+	ecs_image_ref ref;
+	char *task_id = it_task_id("imgref");
+	int rc;
+
+	ck_assert_int_eq(ecs_image_ref_parse(&ref, it_test_image()), ECS_OK);
+	spec.image_ref = &ref;
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = N(cmd);
+	spec.task_id = task_id;
+	rc = ecs_task_run(&r, engine, NULL, &spec);
+	assert_ok(rc, &r);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_uint_eq(r.out.len, 7);
+	ck_assert_mem_eq(r.out.data, "parsed\n", 7);
+	ck_assert_ptr_nonnull(r.image_id);
+	ck_assert_int_eq(count_task(task_id), 0);
+	/* the same image as its text names */
+	spec.image_ref = NULL;
+	spec.run.image = it_test_image();
+	spec.task_id = NULL;
+	assert_ok(ecs_task_run(&by_text, engine, NULL, &spec), &by_text);
+	ck_assert_str_eq(by_text.image_id, r.image_id);
+	ecs_task_result_clear(&by_text);
+	ecs_task_result_clear(&r);
+	ecs_image_ref_clear(&ref);
+	free(task_id);
+}
+END_TEST
+
 START_TEST(test_task_missing_command_is_127)
 {
 	static const char *const cmd[] = { "nosuchcmd", "arg" };
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc = run_cmd(&r, "nocmd", cmd, N(cmd));
 
 	assert_ok(rc, &r);
@@ -206,7 +247,7 @@ END_TEST
 START_TEST(test_task_stdout_stderr_apart)
 {
 	static const char *const cmd[] = { "sh", "-c", "echo out1; echo err1 >&2; echo out2; echo err2 >&2" };
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc = run_cmd(&r, "streams", cmd, N(cmd));
 
 	assert_ok(rc, &r);
@@ -221,7 +262,7 @@ END_TEST
 START_TEST(test_task_binary_output_exact)
 {
 	static const char *const cmd[] = { "sh", "-c", "printf '\\377\\376\\000\\001'; printf '\\000\\200\\377' >&2" };
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc = run_cmd(&r, "binary", cmd, N(cmd));
 
 	assert_ok(rc, &r);
@@ -237,7 +278,7 @@ START_TEST(test_task_output_cap_truncates)
 {
 	static const char *const cmd[] = { "sh", "-c", "yes | head -c 200000; echo small >&2" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	spec.stdout_cap = 1000;
@@ -259,23 +300,23 @@ START_TEST(test_task_invalid_spec_touches_nothing)
 	static const char *const cmd[] = { "true" };
 	static const char *const bad_env[] = { "NOEQUALS" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 
-	spec.image = "ecs/busybox"; /* no tag */
-	spec.cmd = cmd;
-	spec.cmd_len = 1;
+	spec.run.image = "ecs/busybox"; /* no tag */
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 1;
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
 	ck_assert_ptr_null(r.container_id);
 	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_VALIDATE);
 	ck_assert(r.error[0] != '\0');
 	ecs_task_result_clear(&r);
 
-	spec.image = it_test_image();
-	spec.cmd_len = 0;
+	spec.run.image = it_test_image();
+	spec.run.cmd_len = 0;
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
 	ecs_task_result_clear(&r);
 
-	spec.cmd_len = 1;
+	spec.run.cmd_len = 1;
 	spec.task_id = "bad id with spaces";
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
 	ecs_task_result_clear(&r);
@@ -289,14 +330,14 @@ START_TEST(test_task_invalid_spec_touches_nothing)
 	ecs_task_result_clear(&r);
 
 	spec.timeout_ms = 0;
-	spec.env = bad_env;
-	spec.env_len = 1;
+	spec.run.env = bad_env;
+	spec.run.env_len = 1;
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
 	ck_assert_ptr_null(r.container_id);
 	ecs_task_result_clear(&r);
 
-	spec.env = NULL;
-	spec.env_len = 0;
+	spec.run.env = NULL;
+	spec.run.env_len = 0;
 	spec.backend = (ecs_task_backend)7;
 	ck_assert_int_eq(ecs_task_run(&r, engine, NULL, &spec), ECS_EINVAL);
 	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_VALIDATE);
@@ -310,16 +351,18 @@ START_TEST(test_task_unknown_tag_pull_never)
 {
 	static const char *const cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
-	spec.image = "ecs/busybox:no-such-tag";
+	spec.run.image = "ecs/busybox:no-such-tag";
 	spec.pull_policy = ECS_PULL_NEVER;
 	rc = run_spec(&r, &spec, "notag", cmd, N(cmd));
 	ck_assert_msg(rc == ECS_ENOTFOUND, "got %s: %s", ecs_error_name(rc), r.error);
 	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_PULL);
 	ck_assert_ptr_null(r.container_id);
 	ck_assert_int_eq(r.exit_code, -1);
+	/* said once: the engine's own 404 repeats it ("no such image: X: No such image: X") */
+	ck_assert_str_eq(r.error, "inspect image: no such image: ecs/busybox:no-such-tag");
 	ecs_task_result_clear(&r);
 }
 END_TEST
@@ -339,12 +382,12 @@ START_TEST(test_task_unknown_repo_in_registry)
 	const char *registry = it_require_env("ECS_TEST_REGISTRY");
 	ecs_registry_auth auth = registry_auth(NULL);
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	char image[256];
 	int rc;
 
 	snprintf(image, sizeof(image), "%s/ecs/nope:1", registry);
-	spec.image = image;
+	spec.run.image = image;
 	spec.auth = &auth;
 	spec.pull_policy = ECS_PULL_IF_NOT_PRESENT;
 	rc = run_spec(&r, &spec, "norepo", cmd, N(cmd));
@@ -361,7 +404,7 @@ START_TEST(test_task_private_image_right_credentials)
 	const char *image = it_require_env("ECS_TEST_PRIVATE_IMAGE");
 	ecs_registry_auth auth = registry_auth(NULL);
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	rc = it_image_remove(engine, image);
@@ -371,7 +414,7 @@ START_TEST(test_task_private_image_right_credentials)
 	 * Not asserted gone or present around the run: check_it_image removes and
 	 * pulls the same image and may run at the same time.
 	 */
-	spec.image = image;
+	spec.run.image = image;
 	spec.auth = &auth;
 	rc = run_spec(&r, &spec, "private", cmd, N(cmd));
 	assert_ok(rc, &r);
@@ -394,12 +437,12 @@ START_TEST(test_task_private_image_wrong_credentials)
 	const char *image = it_require_env("ECS_TEST_PRIVATE_IMAGE");
 	ecs_registry_auth auth = registry_auth("not-the-password");
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	rc = it_image_remove(engine, image);
 	ck_assert_msg(rc == ECS_OK || rc == ECS_ENOTFOUND, "removing %s: %s", image, ecs_error_name(rc));
-	spec.image = image;
+	spec.run.image = image;
 	spec.auth = &auth;
 	spec.pull_policy = ECS_PULL_ALWAYS;
 	rc = run_spec(&r, &spec, "badcreds", cmd, N(cmd));
@@ -415,7 +458,7 @@ START_TEST(test_task_timeout_kills)
 {
 	static const char *const cmd[] = { "sleep", "30" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	double t0 = it_now_ms(), elapsed;
 	int rc;
 
@@ -481,9 +524,10 @@ static void flood_init(struct flood *f, const char *what, const char *script, lo
 	f->cmd[1] = "-c";
 	f->cmd[2] = script;
 	f->spec = (ecs_task_spec)ECS_TASK_SPEC_INIT;
-	f->spec.image = it_test_image();
-	f->spec.cmd = f->cmd;
-	f->spec.cmd_len = 3;
+	f->r = (ecs_task_result)ECS_TASK_RESULT_INIT;
+	f->spec.run.image = it_test_image();
+	f->spec.run.cmd = f->cmd;
+	f->spec.run.cmd_len = 3;
 	f->spec.task_id = f->task_id;
 	f->spec.profile = it_profile(&f->profile, NULL);
 	f->spec.timeout_ms = timeout_ms;
@@ -633,7 +677,7 @@ START_TEST(test_task_exec_failure_is_126)
 	/* A directory is not executable: the init cannot exec it and answers
 	 * as a shell would (126); the container is deleted all the same. */
 	static const char *const cmd[] = { "/bin" };
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc = run_cmd(&r, "execfail", cmd, N(cmd));
 
 	assert_ok(rc, &r);
@@ -651,7 +695,7 @@ START_TEST(test_task_start_failure_deletes_container)
 	static const char *const cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	profile.user = "nosuchuser";
@@ -672,7 +716,7 @@ START_TEST(test_task_start_timeout)
 {
 	static const char *const cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	spec.start_timeout_ms = 1;
@@ -709,7 +753,7 @@ START_TEST(test_task_cancel_kills_and_deletes)
 	static const char *const cmd[] = { "sleep", "30" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	struct canceller c = { NULL, 1500 };
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	pthread_t th;
 	double t0 = it_now_ms();
 	int rc;
@@ -741,7 +785,7 @@ START_TEST(test_task_stdin_round_trip)
 	static const char *const cmd[] = { "cat" };
 	static const unsigned char input[] = "line one\nbinary \000\001\377 end\n";
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	spec.stdin_data = input;
@@ -760,7 +804,7 @@ START_TEST(test_task_stdin_unread_times_out)
 {
 	static const char *const cmd[] = { "sleep", "30" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	unsigned char *input = calloc(1, 512 * 1024); /* more than the pipe and socket buffers hold */
 	int rc;
 
@@ -782,11 +826,11 @@ START_TEST(test_task_env_passed)
 	static const char *const cmd[] = { "sh", "-c", "echo \"$GREETING|$EMPTY|$SPACES\"" };
 	static const char *const env[] = { "GREETING=hello=world", "EMPTY=", "SPACES=a b" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
-	spec.env = env;
-	spec.env_len = N(env);
+	spec.run.env = env;
+	spec.run.env_len = N(env);
 	rc = run_spec(&r, &spec, "env", cmd, N(cmd));
 	assert_ok(rc, &r);
 	ck_assert_uint_eq(r.out.len, 17);
@@ -802,7 +846,7 @@ START_TEST(test_task_memory_limit_set)
 		"cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	if (it_skip_under_runsc("test_task_memory_limit_set", "gVisor shows the task no /sys/fs/cgroup, and 8 MiB "
@@ -843,7 +887,7 @@ START_TEST(test_task_memory_limit_oom_killed)
 	for (int attempt = 0; attempt < 3 && !flagged; attempt++) {
 		ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 		ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
-		ecs_task_result r;
+		ecs_task_result r = ECS_TASK_RESULT_INIT;
 		int rc;
 
 		profile.memory = limit;
@@ -865,7 +909,7 @@ START_TEST(test_task_unknown_runtime_is_einval)
 	static const char *const cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
 	profile.runtime = "nosuch";
@@ -886,20 +930,20 @@ START_TEST(test_task_id_generated)
 	static const char *const cmd[] = { "true" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	char id[33], id2[33];
 	int rc;
 
-	ck_assert_int_eq(ecs_task_id_generate(id, sizeof(id)), 0);
-	ck_assert_int_eq(ecs_task_id_generate(id2, sizeof(id2)), 0);
+	ck_assert_int_eq(ecs_id_generate(id, sizeof(id)), 0);
+	ck_assert_int_eq(ecs_id_generate(id2, sizeof(id2)), 0);
 	ck_assert_uint_eq(strlen(id), 32);
 	ck_assert_uint_eq(strspn(id, "0123456789abcdef"), 32);
 	ck_assert_str_ne(id, id2);
-	ck_assert_int_eq(ecs_task_id_generate(id, 32), ECS_ERROR);
+	ck_assert_int_eq(ecs_id_generate(id, 32), ECS_ERROR);
 
-	spec.image = it_test_image();
-	spec.cmd = cmd;
-	spec.cmd_len = 1;
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 1;
 	spec.profile = it_profile(&profile, NULL);
 	rc = ecs_task_run(&r, engine, NULL, &spec);
 	assert_ok(rc, &r);
@@ -918,15 +962,15 @@ START_TEST(test_task_reaper_deletes_after_return)
 	ecs_sandbox_profile profile;
 	ecs_reaper *reaper = NULL;
 	ecs_reaper_stats st;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	char *task_id = it_task_id("reaper");
 	int rc;
 
 	ro.engine = *ecs_engine_options_get(engine);
 	ck_assert_int_eq(ecs_reaper_new(&reaper, &ro), ECS_OK);
-	spec.image = it_test_image();
-	spec.cmd = cmd;
-	spec.cmd_len = N(cmd);
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = N(cmd);
 	spec.task_id = task_id;
 	spec.profile = it_profile(&profile, NULL);
 	rc = ecs_task_run(&r, engine, reaper, &spec);
@@ -1225,14 +1269,13 @@ START_TEST(test_task_lost_create_answer_leaves_nothing)
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile;
 	ecs_engine *proxied = NULL;
-	ecs_task_result r;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	struct proxy p;
 	const char *what = NULL;
 	char endpoint[192];
 	char *task_id = it_task_id("lost-create");
 	int rc = ECS_ERROR, erc, prc;
 
-	memset(&r, 0, sizeof(r));
 	ck_assert_msg(strncmp(opts.endpoint, "unix://", 7) == 0,
 		      "this test puts a proxy in front of a unix-socket engine; the endpoint is %s", opts.endpoint);
 	prc = proxy_start(&p, opts.endpoint + 7, &what);
@@ -1245,9 +1288,9 @@ START_TEST(test_task_lost_create_answer_leaves_nothing)
 	opts.request_timeout_ms = 10000;
 	erc = ecs_engine_new(&proxied, &opts);
 	if (erc == ECS_OK) {
-		spec.image = it_test_image();
-		spec.cmd = cmd;
-		spec.cmd_len = N(cmd);
+		spec.run.image = it_test_image();
+		spec.run.cmd = cmd;
+		spec.run.cmd_len = N(cmd);
 		spec.task_id = task_id;
 		spec.profile = it_profile(&profile, NULL);
 		rc = ecs_task_run(&r, proxied, NULL, &spec);
@@ -1282,6 +1325,7 @@ static Suite *task_suite(void)
 	tcase_add_test(tc, test_task_echo);
 	tcase_add_test(tc, test_task_exit_codes);
 	tcase_add_test(tc, test_task_missing_command_is_127);
+	tcase_add_test(tc, test_task_parsed_image_ref);
 	tcase_add_test(tc, test_task_stdout_stderr_apart);
 	tcase_add_test(tc, test_task_binary_output_exact);
 	tcase_add_test(tc, test_task_output_cap_truncates);

@@ -48,8 +48,8 @@ START_TEST(test_profile_defaults_are_safe)
 	char why[128];
 
 	memset(&p, 0xa5, sizeof(p));
-	ecs_sandbox_profile_init(&p);
-	ecs_sandbox_profile_init(NULL);
+	ck_assert_int_eq(ecs_sandbox_profile_init(&p, ECS_SANDBOX_PROFILE_VERSION), ECS_OK);
+	ck_assert_int_eq(ecs_sandbox_profile_init(NULL, ECS_SANDBOX_PROFILE_VERSION), ECS_EINVAL);
 	assert_same(&p, &q);
 	ck_assert_uint_eq(p.version, ECS_SANDBOX_PROFILE_VERSION);
 	ck_assert_int_eq(p.pids, 256);

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include <ecs/ecs.h>
+#include "image_private.h"
 
 static char *enc;
 

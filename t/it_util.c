@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "engine_private.h"
+#include "container_private.h"
 #include "http.h"
 #include "it_util.h"
 
@@ -178,9 +180,9 @@ char *it_create(ecs_engine *engine, const char *const *cmd, size_t cmd_len, int 
 	char *id = NULL;
 	int rc;
 
-	spec.image = it_test_image();
-	spec.cmd = cmd;
-	spec.cmd_len = cmd_len;
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = cmd_len;
 	spec.task_id = task_id;
 	spec.open_stdin = open_stdin;
 	spec.profile = it_profile(&profile, NULL);
@@ -306,7 +308,7 @@ ecs_pool *it_pool_warm(ecs_engine *engine, const char *image, const ecs_sandbox_
 		size_t n = 0;
 		char why[512] = "";
 
-		ecs_pool_stats_get(pool, &st);
+		ecs_pool_stats_get(&st, pool);
 		*warm = st.warm >= size;
 		if (*warm)
 			return pool;

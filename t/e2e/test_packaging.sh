@@ -21,7 +21,7 @@ NAME=test_packaging
 IMAGE=${ECS_TEST_IMAGE:-ecs/busybox:latest}
 DOCKER=${DOCKER:-/usr/bin/docker}
 PASSED=0 FAILED=0 SKIPPED=0
-PKGS="ecs-fcgi libecs-dev libecs4"
+PKGS="ecs-fcgi libecs-dev libecs5"
 
 say() { printf '%s: %s\n' "$NAME" "$*"; }
 ok() { PASSED=$((PASSED + 1)); say "ok - $*"; }
@@ -150,7 +150,7 @@ debs=()
 for p in $PKGS; do debs+=("$TMP/debs/${p}_${version}_$(dpkg --print-architecture).deb"); done
 if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=120 --no-install-recommends "${debs[@]}" \
 	>"$TMP/install.log" 2>&1; then
-	ok "apt-get install ./ecs-fcgi ./libecs-dev ./libecs4"
+	ok "apt-get install ./ecs-fcgi ./libecs-dev ./libecs5"
 else
 	tail -n 20 "$TMP/install.log"
 	not_ok "apt-get install of the packages"
@@ -284,17 +284,17 @@ int main(int argc, char **argv)
 {
 	const char *cmd[] = { "echo", "hello" };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	ecs_task_result res = { 0 };
+	ecs_task_result res = ECS_TASK_RESULT_INIT;
 	ecs_engine *engine = NULL;
 	int rc;
 
 	if (argc != 3 || ecs_global_init() != 0)
 		return 2;
 	if ((rc = ecs_engine_new(&engine, NULL)) == 0) {
-		spec.image = argv[1];
+		spec.run.image = argv[1];
 		spec.task_id = argv[2];
-		spec.cmd = cmd;
-		spec.cmd_len = 2;
+		spec.run.cmd = cmd;
+		spec.run.cmd_len = 2;
 		/* No reaper: the container is deleted before ecs_task_run returns. */
 		rc = ecs_task_run(&res, engine, NULL, &spec);
 		if (rc == 0)
@@ -311,7 +311,7 @@ EOF
 # shellcheck disable=SC2046 # pkg-config's output is meant to be split
 if cc -Wall -Werror -o "$TMP/hello" "$TMP/hello.c" $(pkg-config --cflags --libs libecs) 2>"$TMP/cc.log"; then
 	ok "a program compiles and links with \$(pkg-config --cflags --libs libecs)"
-	check "  it links the packaged libecs.so.4" bash -c 'ldd "$0" | grep -Eq "libecs.so.4 => (/usr)?/lib/"' "$TMP/hello"
+	check "  it links the packaged libecs.so.5" bash -c 'ldd "$0" | grep -Eq "libecs.so.5 => (/usr)?/lib/"' "$TMP/hello"
 	hid=pkg-test-$$-$RANDOM
 	TASK_IDS+=("$hid")
 	hout=$("$TMP/hello" "$IMAGE" "$hid" 2>"$TMP/hello.err")
@@ -341,7 +341,7 @@ check "no container of this test's tasks is left" wait_for 10 no_task_containers
 # ---- purge ----------------------------------------------------------------------
 # shellcheck disable=SC2086 # one package per word
 if DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=120 $PKGS >"$TMP/purge.log" 2>&1; then
-	ok "apt-get purge ecs-fcgi libecs-dev libecs4"
+	ok "apt-get purge ecs-fcgi libecs-dev libecs5"
 else
 	tail -n 20 "$TMP/purge.log"
 	not_ok "apt-get purge"

@@ -107,12 +107,12 @@ for u in docker.service docker.socket containerd.service; do ln -sf /dev/null "$
 printf '#!/bin/sh\nexit 101\n' >"$M/usr/sbin/policy-rc.d"
 chmod 755 "$M/usr/sbin/policy-rc.d"
 mkdir -p "$M/tmp/debs"
-cp "$DIR"/debs/libecs4_*.deb "$DIR"/debs/ecs-fcgi_*.deb "$M/tmp/debs/"
+cp "$DIR"/debs/libecs5_*.deb "$DIR"/debs/ecs-fcgi_*.deb "$M/tmp/debs/"
 mount -t proc proc "$M/proc"
 in_root "$M" sh -c 'dpkg -i /tmp/debs/*.deb' >"$DIR/install.log" 2>&1 || { cat "$DIR/install.log" >&2; exit 1; }
 umount "$M/proc"
 rm -f "$M/usr/sbin/policy-rc.d"
-ok "dpkg -i libecs4 ecs-fcgi: installed offline over the base root"
+ok "dpkg -i libecs5 ecs-fcgi: installed offline over the base root"
 
 # The operator's part (docs/operations.md): certificates, the nginx site from
 # the packaged render, the warm pool's agent where the engine can see it.

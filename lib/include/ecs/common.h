@@ -134,6 +134,9 @@ typedef struct {
 	int truncated;
 } ecs_buffer;
 
+/** ecs_buffer_clear - free a buffer's bytes and zero it. NULL is allowed. */
+ECS_EXTERN void ecs_buffer_clear(ecs_buffer *buf);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,7 +13,6 @@
 #include <ecs/image.h>
 #include <ecs/instance.h>
 #include <ecs/profile.h>
-#include <ecs/container.h>
 #include <ecs/reaper.h>
 #include <ecs/pool.h>
 #include <ecs/task.h>

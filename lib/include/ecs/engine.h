@@ -56,7 +56,7 @@ typedef struct {
 	const char *instance;
 } ecs_engine_options;
 
-#define ECS_ENGINE_OPTIONS_INIT { ECS_ENGINE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL }
+#define ECS_ENGINE_OPTIONS_INIT { .version = ECS_ENGINE_OPTIONS_VERSION }
 
 /**
  * ecs_engine_options_init - set @out to ECS_ENGINE_OPTIONS_INIT, for bindings that cannot use the macro.
@@ -72,6 +72,9 @@ ECS_EXTERN int ecs_engine_options_init(ecs_engine_options *out, unsigned int ver
  * @out: receives the handle, freed with ecs_engine_free().
  * @opts: may be NULL for all defaults.
  * Returns 0, ECS_EINVAL (bad endpoint or options version) or ECS_ENOMEM.
+ * A bad endpoint (a bare path without "unix://", say) is also reported,
+ * with the forms that are taken, through @opts->log, since there is no
+ * handle to keep the message on.
  */
 ECS_EXTERN int ecs_engine_new(ecs_engine **out, const ecs_engine_options *opts);
 
@@ -90,13 +93,6 @@ ECS_EXTERN int ecs_engine_dup(ecs_engine **out, const ecs_engine *engine);
 
 /** ecs_engine_free - close the connection and free the handle. NULL is allowed. */
 ECS_EXTERN void ecs_engine_free(ecs_engine *engine);
-
-/**
- * ecs_engine_options_get - the options the handle was made with (its own
- * copies, valid as long as the handle). Use it to make another handle for
- * another thread.
- */
-ECS_EXTERN const ecs_engine_options *ecs_engine_options_get(const ecs_engine *engine);
 
 /**
  * ecs_engine_errmsg - detail of the last failed call on this handle: the

@@ -89,46 +89,6 @@ typedef struct {
 } ecs_registry_auth;
 
 /**
- * ecs_registry_auth_encode - the X-Registry-Auth header value: base64url of
- * the JSON {"username","password","email","serveraddress"} (built with json-c).
- * @out: receives a NUL-terminated string the caller frees with free().
- * Returns 0, ECS_EINVAL (NULL auth or username/password) or ECS_ENOMEM.
- */
-ECS_EXTERN int ecs_registry_auth_encode(char **out, const ecs_registry_auth *auth);
-
-/** What image inspect reports. Strings owned by the struct; see ecs_image_info_clear(). */
-typedef struct {
-	char *id;           /* "sha256:..." content-addressed image id */
-	char *repo_digest;  /* "name@sha256:..." of the inspected reference's repository; NULL when
-			     * the image has none (built or imported locally, pulled under another name) */
-	char *working_dir;  /* Config.WorkingDir; "" when the image sets none */
-} ecs_image_info;
-
-/** ecs_image_info_clear - free the members. NULL is allowed. */
-ECS_EXTERN void ecs_image_info_clear(ecs_image_info *info);
-
-/**
- * ecs_image_inspect - GET /images/{name}/json.
- * @out: filled on success (may be NULL to only test existence).
- * Returns 0, ECS_ENOTFOUND when the engine has no such image, or a transport error.
- */
-ECS_EXTERN int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const char *image);
-
-/**
- * ecs_image_pull - POST /images/create, reading the streamed progress to its
- * end (an error can arrive inside a 200 stream).
- * @image: a reference that ecs_image_ref_parse() accepts.
- * @auth: NULL for an anonymous pull.
- * @timeout_ms: bound on the whole pull; 0 means 300000.
- * Returns 0; ECS_EINVAL for a bad reference; ECS_ENOTFOUND when the registry
- * has no such repository or tag, and for an image id (ECS_IMAGE_REF_ID: no
- * repository to pull from, nothing is asked); ECS_EUNAUTHORIZED when it refused the
- * credentials or wanted some; ECS_EENGINE for other failures (unreachable
- * registry...), ECS_ETIMEDOUT, ECS_EUNAVAILABLE.
- */
-ECS_EXTERN int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_registry_auth *auth, long timeout_ms);
-
-/**
  * ecs_image_distribution_inspect - GET /distribution/{name}/json: the
  * engine asks the registry for @image's manifest with @auth, and nothing is
  * downloaded. It tells whether these credentials may pull the image without
@@ -149,16 +109,6 @@ ECS_EXTERN int ecs_image_pull(ecs_engine *engine, const char *image, const ecs_r
  */
 ECS_EXTERN int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char *image,
 		const ecs_registry_auth *auth);
-
-/**
- * ecs_image_pull_cancellable - ecs_image_pull() that another thread may stop.
- * @cancel: optional (NULL is ecs_image_pull()); once triggered, the pull is
- *    abandoned within about a second and the call returns ECS_ECANCELED (the
- *    engine may still finish the download on its own).
- * Otherwise the same parameters and return values as ecs_image_pull().
- */
-ECS_EXTERN int ecs_image_pull_cancellable(ecs_engine *engine, const char *image, const ecs_registry_auth *auth,
-					  long timeout_ms, ecs_cancel *cancel);
 
 #ifdef __cplusplus
 }

@@ -51,20 +51,6 @@ ECS_EXTERN const char *ecs_instance_id(const ecs_instance *instance);
  */
 ECS_EXTERN void ecs_instance_free(ecs_instance *instance);
 
-/** What ecs_instance_state() found. */
-typedef enum {
-	ECS_INSTANCE_UNKNOWN = 0,  /* no lock file in the directory: maybe on another host */
-	ECS_INSTANCE_ALIVE = 1,    /* its lock is held */
-	ECS_INSTANCE_DEAD = 2      /* its lock file is there and nobody holds it */
-} ecs_instance_state_t;
-
-/**
- * ecs_instance_state - is instance @id, as seen from @dir, alive? Takes and
- * drops the lock without blocking. An @id that is not 1-64 of
- * [A-Za-z0-9_.-] is UNKNOWN. Thread-safe.
- */
-ECS_EXTERN ecs_instance_state_t ecs_instance_state(const char *dir, const char *id);
-
 #ifdef __cplusplus
 }
 #endif

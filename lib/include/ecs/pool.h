@@ -86,7 +86,7 @@ typedef struct {
 	ecs_reaper *reaper;
 } ecs_pool_options;
 
-#define ECS_POOL_OPTIONS_INIT { ECS_POOL_OPTIONS_VERSION, ECS_ENGINE_OPTIONS_INIT, NULL, 0, 0, 0, 0, NULL }
+#define ECS_POOL_OPTIONS_INIT { .version = ECS_POOL_OPTIONS_VERSION, .engine = ECS_ENGINE_OPTIONS_INIT }
 
 /**
  * ecs_pool_options_init - set @out to ECS_POOL_OPTIONS_INIT, for bindings that cannot use the macro.
@@ -113,7 +113,10 @@ ECS_EXTERN int ecs_pool_new(ecs_pool **out, const ecs_pool_options *opts);
  * a capability that would let a task reach ecs-agent (ecs_pool(3)) gets no
  * containers: 0 is returned, a warning logged, and its tasks run cold.
  * Returns 0, ECS_EINVAL (bad reference or profile, @size over
- * ECS_POOL_MAX_SIZE) or ECS_ENOMEM. Thread-safe.
+ * ECS_POOL_MAX_SIZE), ECS_ENOTFOUND (a @size above 0 while the engine is
+ * local, a unix:// endpoint, and there is no ecs-agent at the pool's
+ * agent_path: no warm container could start, and every task would run cold)
+ * or ECS_ENOMEM. Thread-safe.
  */
 ECS_EXTERN int ecs_pool_set_size(ecs_pool *pool, const char *image, const ecs_sandbox_profile *profile,
 		unsigned int size);
@@ -133,7 +136,7 @@ typedef struct {
 } ecs_pool_stats;
 
 /** ecs_pool_stats_get - a consistent copy of the counters. Thread-safe. */
-ECS_EXTERN void ecs_pool_stats_get(ecs_pool *pool, ecs_pool_stats *out);
+ECS_EXTERN void ecs_pool_stats_get(ecs_pool_stats *out, ecs_pool *pool);
 
 /** One pool, as ecs_pool_list() reports it. */
 typedef struct {

@@ -121,15 +121,24 @@ typedef struct {
 	const char *runtime;
 } ecs_sandbox_profile;
 
-#define ECS_SANDBOX_PROFILE_INIT { ECS_SANDBOX_PROFILE_VERSION, NULL, 0, 0, ECS_SANDBOX_DEFAULT_TMP_SIZE, \
-	NULL, 0, ECS_SANDBOX_DEFAULT_PIDS, ECS_SANDBOX_DEFAULT_MEMORY, ECS_SANDBOX_DEFAULT_NANO_CPUS, \
-	ECS_SANDBOX_DEFAULT_NOFILE, ECS_SANDBOX_DEFAULT_NETWORK, NULL, NULL }
+/* The defaults are not 0 (0 is no limit, and invalid): each is named. */
+#define ECS_SANDBOX_PROFILE_INIT {                     \
+	.version = ECS_SANDBOX_PROFILE_VERSION,         \
+	.tmp_size = ECS_SANDBOX_DEFAULT_TMP_SIZE,       \
+	.pids = ECS_SANDBOX_DEFAULT_PIDS,               \
+	.memory = ECS_SANDBOX_DEFAULT_MEMORY,           \
+	.nano_cpus = ECS_SANDBOX_DEFAULT_NANO_CPUS,     \
+	.nofile = ECS_SANDBOX_DEFAULT_NOFILE,           \
+	.network = ECS_SANDBOX_DEFAULT_NETWORK,         \
+}
 
 /**
- * ecs_sandbox_profile_init - set @profile to ECS_SANDBOX_PROFILE_INIT (for
- * bindings that cannot use the macro). NULL is allowed. Thread-safe.
+ * ecs_sandbox_profile_init - set @out to ECS_SANDBOX_PROFILE_INIT, for bindings that cannot use the macro.
+ * @version: ECS_SANDBOX_PROFILE_VERSION of the header the caller was built with; another
+ *    is ECS_EINVAL (then @out is untouched).
+ * Returns 0 or ECS_EINVAL (also for a NULL @out). Thread-safe.
  */
-ECS_EXTERN void ecs_sandbox_profile_init(ecs_sandbox_profile *profile);
+ECS_EXTERN int ecs_sandbox_profile_init(ecs_sandbox_profile *out, unsigned int version);
 
 /**
  * ecs_sandbox_profile_validate - check every field against the bounds above.
@@ -170,17 +179,6 @@ ECS_EXTERN int ecs_sandbox_profile_merge(ecs_sandbox_profile *out, const ecs_san
 
 /** Bytes ecs_sandbox_profile_key() writes, the NUL included. */
 #define ECS_SANDBOX_KEY_SIZE 68
-
-/**
- * ecs_sandbox_profile_key - a stable key of the whole profile, for pools of
- * containers made to one profile: "v1-" and the SHA-256 (hex) of a canonical
- * form (capability names upper case without "CAP_", lists sorted), so two
- * profiles that confine alike have the same key.
- * @buf: at least ECS_SANDBOX_KEY_SIZE bytes.
- * Returns 0, ECS_EINVAL (invalid profile or short buffer) or ECS_ENOMEM.
- * Thread-safe.
- */
-ECS_EXTERN int ecs_sandbox_profile_key(char *buf, size_t size, const ecs_sandbox_profile *profile);
 
 #ifdef __cplusplus
 }

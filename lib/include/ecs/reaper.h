@@ -47,7 +47,7 @@ typedef struct {
 	const char *instance_dir;
 } ecs_sweep_options;
 
-#define ECS_SWEEP_OPTIONS_INIT { ECS_SWEEP_OPTIONS_VERSION, 0, NULL, 0, 0, NULL }
+#define ECS_SWEEP_OPTIONS_INIT { .version = ECS_SWEEP_OPTIONS_VERSION }
 
 /**
  * ecs_sweep_options_init - set @out to ECS_SWEEP_OPTIONS_INIT, for bindings that cannot use the macro.
@@ -99,7 +99,7 @@ typedef struct {
 	const char *instance_dir;
 } ecs_reaper_options;
 
-#define ECS_REAPER_OPTIONS_INIT { ECS_REAPER_OPTIONS_VERSION, ECS_ENGINE_OPTIONS_INIT, 0, 0, 0, 0, 0, 0, NULL }
+#define ECS_REAPER_OPTIONS_INIT { .version = ECS_REAPER_OPTIONS_VERSION, .engine = ECS_ENGINE_OPTIONS_INIT }
 
 /**
  * ecs_reaper_options_init - set @out to ECS_REAPER_OPTIONS_INIT, for bindings that cannot use the macro.

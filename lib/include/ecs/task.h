@@ -13,7 +13,6 @@
 #ifndef ECS_TASK_H
 #define ECS_TASK_H
 
-#include <ecs/container.h>
 #include <ecs/image.h>
 #include <ecs/pool.h>
 #include <ecs/reaper.h>
@@ -48,7 +47,7 @@ typedef enum {
 	ECS_TASK_BACKEND_SWARM = 1
 } ecs_task_backend;
 
-#define ECS_TASK_SPEC_VERSION 5
+#define ECS_TASK_SPEC_VERSION 6
 #define ECS_TASK_DEFAULT_TIMEOUT_MS 60000L
 #define ECS_TASK_DEFAULT_START_TIMEOUT_MS 60000L
 #define ECS_TASK_DEFAULT_OUTPUT_CAP (1024u * 1024u)
@@ -67,12 +66,41 @@ typedef enum {
 #define ECS_TASK_MAX_TIMEOUT_MS (7L * 24 * 3600 * 1000)
 
 /**
- * ecs_task_spec - what to run. Everything belongs to the caller and must stay
- * valid during ecs_task_run().
- * @task_id: NULL to have one generated (32 hex digits); else [A-Za-z0-9_.-]{1,64}.
- * @image: "name:tag", "host:port/name:tag" or "name@sha256:..." (a bare name is ECS_EINVAL).
+ * ecs_workload - what runs, the same for every way of running it (a task's
+ * container, a warm container, a Swarm service). Borrowed: everything
+ * belongs to the caller.
+ * @image: "name:tag", "host:port/name:tag" or "name@sha256:..." (a bare name
+ *    is ECS_EINVAL). May be NULL when the task spec gives @image_ref.
  * @cmd, @cmd_len: at least one string.
  * @env, @env_len: "KEY=VALUE" strings; may be NULL/0.
+ * @labels, @labels_len: the caller's own labels, "key=value" strings, put on
+ *    the container (local backend) or the service (Swarm); NULL/0 for none.
+ *    At most ECS_LABELS_MAX of at most ECS_LABEL_MAX bytes each, keys not
+ *    empty, not repeated and not in ECS_LABEL_NAMESPACE ("ecs."): else
+ *    ECS_EINVAL in phase validate. A warm container's labels were set when
+ *    it was made, so a task with labels never takes one: it runs cold.
+ */
+typedef struct {
+	const char *image;
+	const char *const *cmd;
+	size_t cmd_len;
+	const char *const *env;
+	size_t env_len;
+	const char *const *labels;
+	size_t labels_len;
+} ecs_workload;
+
+/**
+ * ecs_task_spec - a task: what runs, and how. Everything belongs to the
+ * caller and must stay valid during ecs_task_run().
+ * @task_id: NULL to have one generated (32 hex digits); else [A-Za-z0-9_.-]{1,64}.
+ * @run: the image, command, environment and labels (see ecs_workload).
+ * @image_ref: NULL, or @run.image already parsed by ecs_image_ref_parse()
+ *    (a caller that parsed it at its edge, to authorize it, passes it down
+ *    so the library does not parse it again). When set, it is the image
+ *    that runs and @run.image may be NULL (when both are set they must name
+ *    the same image: the library trusts @image_ref and uses @run.image for
+ *    messages only).
  * @auth: registry credentials for the pull; NULL for none.
  * @stdin_data, @stdin_len: bytes for the process's stdin; NULL/0 for none
  *    (then stdin is empty).
@@ -96,29 +124,20 @@ typedef enum {
  * @pool: a warm pool (<ecs/pool.h>) to take the container from, local
  *    backend only; NULL for none. A task its pool has no warm container for
  *    (image id and profile) runs cold; result->pooled tells which.
- * @labels, @labels_len: the caller's own labels, "key=value" strings, put on
- *    the container (local backend) or the service (Swarm); NULL/0 for none.
- *    At most ECS_LABELS_MAX of at most ECS_LABEL_MAX bytes each, keys not
- *    empty, not repeated and not in ECS_LABEL_NAMESPACE ("ecs."): else
- *    ECS_EINVAL in phase validate. A warm container's labels were set when
- *    it was made, so a task with labels never takes one: it runs cold.
  *
- * Version 2 replaced version 1's memory_bytes, nano_cpus, pids_limit and
- * network_mode by @profile; version 3 added @backend, version 4 @pool,
- * version 5 @labels and @start_timeout_ms.
+ * Version 6 (libecs.so.5) gathered what runs into @run and added
+ * @image_ref; later versions append members.
  */
 typedef struct {
 	unsigned int version;
 	const char *task_id;
-	const char *image;
-	const char *const *cmd;
-	size_t cmd_len;
-	const char *const *env;
-	size_t env_len;
+	ecs_workload run;
+	const ecs_image_ref *image_ref;
 	const ecs_registry_auth *auth;
 	const unsigned char *stdin_data;
 	size_t stdin_len;
 	long timeout_ms;
+	long start_timeout_ms;
 	const ecs_sandbox_profile *profile;
 	size_t stdout_cap;
 	size_t stderr_cap;
@@ -127,13 +146,10 @@ typedef struct {
 	ecs_cancel *cancel;
 	ecs_task_backend backend;
 	ecs_pool *pool;
-	const char *const *labels;
-	size_t labels_len;
-	long start_timeout_ms;
 } ecs_task_spec;
 
-#define ECS_TASK_SPEC_INIT { ECS_TASK_SPEC_VERSION, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0, NULL, 0, 0, \
-	ECS_PULL_IF_NOT_PRESENT, 0, NULL, ECS_TASK_BACKEND_LOCAL, NULL, NULL, 0, 0 }
+/* Everything not named is 0: the defaults (ECS_PULL_IF_NOT_PRESENT, ECS_TASK_BACKEND_LOCAL). */
+#define ECS_TASK_SPEC_INIT { .version = ECS_TASK_SPEC_VERSION }
 
 /**
  * ecs_task_spec_init - set @out to ECS_TASK_SPEC_INIT, for bindings that cannot use the macro.
@@ -189,9 +205,21 @@ typedef struct {
 	double total;
 } ecs_task_timings;
 
+#define ECS_TASK_RESULT_VERSION 1
+/** Bytes of ecs_task_result.task_id and .error, fixed for every version. */
+#define ECS_TASK_RESULT_ID_SIZE 72
+#define ECS_TASK_RESULT_ERROR_SIZE 512
+
 /**
- * ecs_task_result - what happened. Owned by the caller; ecs_task_run() fills
- * it and ecs_task_result_clear() frees what it holds.
+ * ecs_task_result - what happened. Owned by the caller, who sets @version
+ * (start from ECS_TASK_RESULT_INIT); ecs_task_run() fills it and
+ * ecs_task_result_clear() frees what it holds.
+ * @version: ECS_TASK_RESULT_VERSION of the header the caller was built
+ *    with. Later versions only append members, and the library writes only
+ *    the members the caller's version has, so a program built against an
+ *    older header keeps working with a newer libecs.
+ * @task_id: the task's id (the spec's, or the generated one); "" before
+ *    validation passed.
  * @container_id: NULL if it failed before create.
  * @exit_code: the process's exit status (137 after a kill); -1 if it never ran.
  * @timed_out: the task ran past its timeout and was killed (the call still
@@ -214,7 +242,8 @@ typedef struct {
  *    fresh one did. Nothing else differs.
  */
 typedef struct {
-	char task_id[72];
+	unsigned int version;
+	char task_id[ECS_TASK_RESULT_ID_SIZE];
 	char *container_id;
 	int exit_code;
 	ecs_buffer out;
@@ -225,16 +254,28 @@ typedef struct {
 	char *repo_digest;
 	ecs_task_timings timings;
 	ecs_task_phase error_phase;
-	char error[512];
+	char error[ECS_TASK_RESULT_ERROR_SIZE];
 	uint64_t stdout_bytes;
 	uint64_t stderr_bytes;
 	char *node;
 	int pooled;
 } ecs_task_result;
 
+#define ECS_TASK_RESULT_INIT { .version = ECS_TASK_RESULT_VERSION, .exit_code = -1 }
+
+/**
+ * ecs_task_result_init - set @out to ECS_TASK_RESULT_INIT, for bindings that cannot use the macro.
+ * @version: ECS_TASK_RESULT_VERSION of the header the caller was built with; another
+ *    is ECS_EINVAL (then @out is untouched).
+ * Returns 0 or ECS_EINVAL (also for a NULL @out). Thread-safe.
+ */
+ECS_EXTERN int ecs_task_result_init(ecs_task_result *out, unsigned int version);
+
 /**
  * ecs_task_run - run one task to completion.
- * @result: filled in all cases (zero it first or pass one that was cleared).
+ * @result: filled in all cases; its version set (ECS_TASK_RESULT_INIT, or a
+ *    result that ecs_task_result_clear() emptied). A result of a version this
+ *    library does not know is ECS_EINVAL, and nothing is written to it.
  * @engine: used by this thread only for the duration of the call.
  * @reaper: where the container goes after the run; NULL to delete it before
  *    returning. Thread-safe: many threads may share one reaper.
@@ -256,14 +297,12 @@ typedef struct {
  */
 ECS_EXTERN int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec);
 
-/** ecs_task_result_clear - free what a result holds and zero it. NULL is allowed. */
-ECS_EXTERN void ecs_task_result_clear(ecs_task_result *result);
-
 /**
- * ecs_task_id_generate - 32 random hex digits (OpenSSL RAND_bytes) and a NUL.
- * @buf: at least 33 bytes. Returns 0 or ECS_ERROR.
+ * ecs_task_result_clear - free what a result holds and empty it as
+ * ECS_TASK_RESULT_INIT does, keeping its version, so it can be passed to
+ * ecs_task_run() again. NULL is allowed.
  */
-ECS_EXTERN int ecs_task_id_generate(char *buf, size_t size);
+ECS_EXTERN void ecs_task_result_clear(ecs_task_result *result);
 
 #ifdef __cplusplus
 }
