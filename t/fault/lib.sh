@@ -25,28 +25,18 @@ IMAGE=${ECS_TEST_IMAGE:-ecs/busybox:latest}
 STACK=$FAULT_REPO/scripts/stack.sh
 # shellcheck source=scripts/leftovers.sh
 . "$FAULT_REPO/scripts/leftovers.sh"
-PASSED=0 FAILED=0
+# say, ok, not_ok, check, wait_for, jbody (t/lib/test.sh)
+TEST_T=$FAULT_REPO/t
+TEST_NAME=$FAULT_NAME
+# shellcheck source=t/lib/test.sh
+. "$TEST_T/lib/test.sh"
 
-say() { printf '%s: %s\n' "$FAULT_NAME" "$*"; }
-ok() { PASSED=$((PASSED + 1)); say "ok - $*"; }
-not_ok() { FAILED=$((FAILED + 1)); say "FAIL - $*"; }
-check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 skip_all() { say "skip - $*"; exit 77; }
 finish() {
-    echo "$FAULT_NAME: $PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ] || { say "--- ecs-fcgi log (tail)"; tail -n 25 "$RUN/ecs-fcgi.log" 2>/dev/null; }
-    [ "$FAILED" -eq 0 ]
+    echo "$FAULT_NAME: $TEST_PASSED passed, $TEST_FAILED failed"
+    [ "$TEST_FAILED" -eq 0 ] || { say "--- ecs-fcgi log (tail)"; tail -n 25 "$RUN/ecs-fcgi.log" 2>/dev/null; }
+    [ "$TEST_FAILED" -eq 0 ]
     exit $?
-}
-# wait_for SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds.
-wait_for() {
-    limit=$(( $1 * 5 )); shift
-    n=0
-    until "$@" >/dev/null 2>&1; do
-        n=$((n + 1))
-        [ $n -lt $limit ] || return 1
-        sleep 0.2
-    done
 }
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (a private dockerd)"
@@ -58,6 +48,7 @@ done
 
 T=$(mktemp -d /tmp/ecs-fault.XXXXXX)
 RUN=$T/run
+BODY=$T/body  # the last response's body (api), for jbody
 ENG=$T/engine
 SOCK=$ENG/docker.sock
 ENGINE_PID=
@@ -160,7 +151,6 @@ api() {
         --cacert "$ECS_CA_CERT" --cert "${CERT:-$ECS_CLIENT_CERT}" --key "${KEY:-$ECS_CLIENT_KEY}" \
         ${ECS_KEY:+--user "$ECS_KEY:$ECS_SECRET"} "$@" "$ECS_ENDPOINT$p" 2>"$T/curl.err") || STATUS=000
 }
-jbody() { jq -r "$1" "$T/body" 2>/dev/null; }
 # bg_api NAME PATH [curl args...]: api in the background, in a directory of
 # its own ($T/bg/NAME: status, body, headers), so clients running at once
 # never share a file. Its pid is BG_PID (and in CLIENT_PIDS, for the cleanup).

@@ -1,6 +1,6 @@
 /*
  * A minimal engine client for the ecs-agent integration test and benchmark
- * (t/check_it_agent.c, bench/agent.c): plain sockets on the engine's unix
+ * (t/it/check_it_agent.c, bench/agent.c): plain sockets on the engine's unix
  * socket, no libecs, so the agent's protocol is exercised exactly as a
  * reader sees it: create a pooled container (the agent bind-mounted
  * read-only as its entrypoint), start it ahead, attach with an HTTP upgrade,
