@@ -4,7 +4,7 @@
 # itself): Debian packages, the build trees, the Docker engine, the local
 # test image, the private test registry and run/test.env, the stack.
 # Each function is idempotent; a test phase asks only for what it needs
-# (scripts/phases/README.md), the dispatcher calls these once.
+# (scripts/phases/NAME.sh, t/README.md), the dispatcher calls these once.
 # Needs ECS_ROOT set and scripts/lib.sh and scripts/runsc.sh sourced.
 
 # Everything the build, the tests, the fuzzers, the stack and the packaging
