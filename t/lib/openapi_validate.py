@@ -34,7 +34,7 @@ import jsonschema
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_SPEC = os.path.join(HERE, "..", "docs", "api", "openapi.yaml")
+DEFAULT_SPEC = os.path.join(HERE, "..", "..", "docs", "api", "openapi.yaml")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
