@@ -13,7 +13,8 @@
 #   check DESC COMMAND...     ok DESC when COMMAND succeeds, not_ok otherwise
 # Waiting, for everyone:
 #   wait_for SECONDS COMMAND...   poll COMMAND (its output discarded) every
-#                     0.1 s until it succeeds (0), or fail (1) after SECONDS.
+#                     0.1 s until it succeeds (0), or fail (1) once SECONDS
+#                     (by the clock, not by counting polls) have passed.
 #                     Use it instead of a sleep: it returns as soon as the
 #                     thing is ready. Say what timed out yourself:
 #                     `wait_for 30 ready || fail "not ready after 30 s"`.
@@ -38,11 +39,11 @@ check() { # check DESC COMMAND...
 }
 
 wait_for() { # wait_for SECONDS COMMAND...
-	_wait_n=$(($1 * 10))
+	# (a deadline, not a count of polls: a slow COMMAND does not stretch it)
+	_wait_end=$(($(date +%s) + $1))
 	shift
 	until "$@" >/dev/null 2>&1; do
-		_wait_n=$((_wait_n - 1))
-		[ "$_wait_n" -gt 0 ] || return 1
+		[ "$(date +%s)" -le "$_wait_end" ] || return 1
 		sleep 0.1
 	done
 }
