@@ -48,7 +48,6 @@ done
 
 T=$(mktemp -d /tmp/ecs-fault.XXXXXX)
 RUN=$T/run
-BODY=$T/body  # the last response's body (api), for jbody
 ENG=$T/engine
 SOCK=$ENG/docker.sock
 ENGINE_PID=
@@ -145,8 +144,10 @@ fault_setup() {
 }
 
 # api PATH [curl args...]: one authenticated request; STATUS, $T/body, $T/headers.
+# (BODY, for jbody, follows T: a client loop runs with a T of its own.)
 api() {
     p=$1; shift
+    BODY=$T/body
     STATUS=$(curl -sS -o "$T/body" -D "$T/headers" -w '%{http_code}' --max-time "${MAX_TIME:-60}" \
         --cacert "$ECS_CA_CERT" --cert "${CERT:-$ECS_CLIENT_CERT}" --key "${KEY:-$ECS_CLIENT_KEY}" \
         ${ECS_KEY:+--user "$ECS_KEY:$ECS_SECRET"} "$@" "$ECS_ENDPOINT$p" 2>"$T/curl.err") || STATUS=000
@@ -165,6 +166,7 @@ bg_run() { local T=$1; shift; api "$@"; echo "$STATUS" >"$T/status"; }
 # bg_result NAME: that client's answer becomes the last one (STATUS, $T/body).
 bg_result() {
     STATUS=$(cat "$T/bg/$1/status" 2>/dev/null) || STATUS=000
+    BODY=$T/body
     cp "$T/bg/$1/body" "$T/body" 2>/dev/null || : >"$T/body"
     cp "$T/bg/$1/curl.err" "$T/curl.err" 2>/dev/null || : >"$T/curl.err"
 }
