@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "it_agent.h"
+#include "raw_client.h"
 
 extern char **environ;
 

@@ -25,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-${CC:-cc} -O2 -Wall -Wextra -Werror -std=gnu11 -I"$build" -I"$src/agent" -I"$src/t" \
-	-o "$out/agent" "$src/bench/agent.c" "$src/t/it_agent.c" "$src/agent/proto.c"
+${CC:-cc} -O2 -Wall -Wextra -Werror -std=gnu11 -I"$build" -I"$src/agent" \
+	-o "$out/agent" "$src/bench/agent.c" "$src/agent/raw_client.c" "$src/agent/proto.c"
 "$DOCKER" image inspect "${ECS_TEST_IMAGE:-ecs/busybox:latest}" >/dev/null
 "$out/agent" "$agent" -l "$label" -d "$DOCKER" "$@"

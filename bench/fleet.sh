@@ -63,7 +63,7 @@ gen() { # gen TARGET ENDPOINT ARGS...: one loadgen run, its JSON tagged with TAR
 # Deletion runs after each answer: wait for every node to have deleted its
 # containers before the next measurement (polled, bounded).
 none_left() { local n; for n in $SW_NODES; do [ -z "$(sw_managed_ids "$n")" ] || return 1; done; }
-drain() { wait_for 60 "the nodes to delete their containers" none_left || true; }
+drain() { wait_for 60 none_left || true; }
 
 say "load average before: $(cut -d' ' -f1-3 /proc/loadavg); levels: $LEVELS; $COUNT tasks per level and target"
 gen fleet "$FLEET_ENDPOINT" --concurrency 3 --count 6 --time-limit 30 >/dev/null # warm-up

@@ -101,7 +101,7 @@ none_left() {
 	[ -z "$(services)" ] || return 1
 	for n in $SW_NODES; do [ -z "$(sw_managed_ids "$n")" ] || return 1; done
 }
-drain() { wait_for 90 "services and containers to be removed" none_left || true; }
+drain() { wait_for 90 none_left || true; }
 
 say "load average before: $(cut -d' ' -f1-3 /proc/loadavg); levels: $LEVELS; $COUNT tasks per level and target"
 for t in $TARGETS; do gen "$t" --concurrency 2 --count 2 --time-limit 60 >/dev/null; done # warm-up (makes ecs-isolated)

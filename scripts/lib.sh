@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shell helpers shared by ./bootstrap and the end-to-end tests (t/e2e/).
+# Shell helpers shared by ./bootstrap, scripts/, bench/ and the tests in t/.
 # Source it from bash:  . "$ECS_ROOT/scripts/lib.sh"
 # Nothing here starts or stops anything by itself.
 
@@ -16,21 +16,11 @@ die()  { printf '==> ERROR: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=scripts/leftovers.sh
 . "$(dirname "${BASH_SOURCE[0]}")/leftovers.sh"
 
-# wait_for SECONDS DESCRIPTION COMMAND [ARGS...]
-# Polls COMMAND every 0.2 s until it succeeds; fails after SECONDS.
-# Use this instead of a fixed sleep: it returns as soon as the thing is ready.
-wait_for() {
-	local secs=$1 what=$2 deadline
-	shift 2
-	deadline=$(( $(date +%s) + secs ))
-	until "$@" >/dev/null 2>&1; do
-		if [ "$(date +%s)" -ge "$deadline" ]; then
-			warn "timed out after ${secs}s waiting for $what"
-			return 1
-		fi
-		sleep 0.2
-	done
-}
+# wait_for SECONDS COMMAND [ARGS...] (poll instead of sleeping) and the
+# rest of the test helpers: the one shell library of them, t/lib/test.sh.
+TEST_T=${TEST_T:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../t" && pwd)}
+# shellcheck source=t/lib/test.sh
+. "$TEST_T/lib/test.sh"
 
 # proc_gone PID: the process has exited (a zombie counts as gone: our init
 # may be slow to reap it).
@@ -74,10 +64,10 @@ stop_daemon() {
 	pid=$(cat "$pidfile")
 	log "stopping $name (pid $pid)"
 	kill -TERM "$pid" 2>/dev/null || true
-	if ! wait_for "$secs" "$name to exit" proc_gone "$pid"; then
+	if ! wait_for "$secs" proc_gone "$pid"; then
 		warn "$name (pid $pid) did not exit, sending SIGKILL"
 		kill -KILL "$pid" 2>/dev/null || true
-		wait_for 10 "$name to die" proc_gone "$pid" || true
+		wait_for 10 proc_gone "$pid" || warn "$name (pid $pid) still there after SIGKILL"
 	fi
 	rm -f "$pidfile"
 }

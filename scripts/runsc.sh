@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Registering gVisor's runsc as a runtime of a Docker engine, for ./bootstrap
-# (and t/check_daemon_json.sh). Source it after scripts/lib.sh. Nothing here
+# (and t/unit/check_daemon_json.sh). Source it after scripts/lib.sh. Nothing here
 # runs by itself.
 #
 # The engine learns its runtimes from daemon.json ("runtimes"), reread on
@@ -94,7 +94,7 @@ runsc_register() {
 	}
 	log "registering runsc in $DAEMON_JSON ($state), SIGHUP to dockerd (pid $pid)"
 	kill -HUP "$pid" || true
-	if wait_for 30 "the engine to list runsc" engine_has_runtime runsc; then
+	if wait_for 30 engine_has_runtime runsc; then
 		info "engine runtimes: $(engine_runtimes | tr '\n' ' ')"
 	else
 		warn "dockerd (pid $pid) did not take the runsc runtime after SIGHUP; its log says:"

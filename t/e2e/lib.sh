@@ -19,12 +19,14 @@ set -u
 E2E_REPO=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=scripts/leftovers.sh
 . "$E2E_REPO/scripts/leftovers.sh"
-E2E_NAME=$(basename "$0" .sh)
-E2E_PASSED=0
-E2E_FAILED=0
-E2E_SKIPPED=0
+# say, ok, not_ok, skip, check, wait_for, jbody (t/lib/test.sh)
+TEST_T=$E2E_REPO/t
+# shellcheck source=t/lib/test.sh
+. "$TEST_T/lib/test.sh"
+E2E_NAME=$TEST_NAME
 
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ecs-e2e.XXXXXX")
+BODY=$E2E_TMP/body  # the last response's body (req), for jbody
 E2E_CLEANUPS=
 e2e_on_exit() { E2E_CLEANUPS="$1${E2E_CLEANUPS:+; $E2E_CLEANUPS}"; }
 e2e_exit() {
@@ -36,18 +38,10 @@ e2e_exit() {
 trap e2e_exit EXIT
 trap 'exit 130' INT TERM
 
-say() { printf '%s: %s\n' "$E2E_NAME" "$*"; }
-ok() { E2E_PASSED=$((E2E_PASSED + 1)); say "ok - $*"; }
-not_ok() { E2E_FAILED=$((E2E_FAILED + 1)); say "FAIL - $*"; }
-skip() { E2E_SKIPPED=$((E2E_SKIPPED + 1)); say "skip - $*"; }
-check() { # check DESCRIPTION COMMAND...
-    d=$1; shift
-    if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
 finish() {
-    echo "$E2E_NAME: $E2E_PASSED passed, $E2E_FAILED failed, $E2E_SKIPPED skipped"
-    echo "$E2E_PASSED passed, $E2E_FAILED failed, $E2E_SKIPPED skipped"
-    [ "$E2E_FAILED" -eq 0 ]
+    echo "$E2E_NAME: $TEST_PASSED passed, $TEST_FAILED failed, $TEST_SKIPPED skipped"
+    echo "$TEST_PASSED passed, $TEST_FAILED failed, $TEST_SKIPPED skipped"
+    [ "$TEST_FAILED" -eq 0 ]
     exit $?
 }
 
@@ -105,18 +99,14 @@ req() {
     e2e_strict_error_body
 }
 # Every error body any test receives must be strict UTF-8 JSON
-# (t/strict_json.py): a failure of its own, whatever the test checks next.
-# Debian's python3 when there is one: a python3 earlier in PATH may be a
-# pyenv shim, about a second a call, and this runs for every error body.
-E2E_PYTHON3=/usr/bin/python3
-[ -x "$E2E_PYTHON3" ] || E2E_PYTHON3=python3
+# (t/lib/strict_json.py): a failure of its own, whatever the test checks next.
 e2e_strict_error_body() {
     case $STATUS in
     [45][0-9][0-9]) ;;
     *) return 0 ;;
     esac
     [ -s "$E2E_TMP/body" ] || return 0
-    "$E2E_PYTHON3" "$E2E_REPO/t/strict_json.py" "$E2E_TMP/body" 2>"$E2E_TMP/strict.err" ||
+    strict_json_body "$E2E_TMP/body" 2>"$E2E_TMP/strict.err" ||
         not_ok "the $STATUS body is not strict UTF-8 JSON: $(cat "$E2E_TMP/strict.err")"
 }
 # api PATH [curl args...]: as req, with the client certificate and (when
@@ -131,7 +121,6 @@ header() { # header NAME: its value in the last response (first match)
     tr -d '\r' <"$E2E_TMP/headers" | awk -v n="$(echo "$1" | tr '[:upper:]' '[:lower:]')" '
         { split($0, kv, ":"); if (tolower(kv[1]) == n) { sub(/^[^:]*:[ \t]*/, ""); print; exit } }'
 }
-jbody() { jq -r "$1" "$E2E_TMP/body" 2>/dev/null; }
 
 # expect_status CODE: the last response had it (prints what it had if not).
 expect_status() {
@@ -171,17 +160,6 @@ expect_error_status() {
     ''|null|*[!A-Z_]*) say "  no SCREAMING_SNAKE code in: $(head -c 300 "$E2E_TMP/body")"; return 1 ;;
     esac
     expect_error "$1" "$code"
-}
-
-# wait_for SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds.
-wait_for() {
-    limit=$(( $1 * 5 )); shift
-    n=0
-    until "$@"; do
-        n=$((n + 1))
-        [ $n -lt $limit ] || return 1
-        sleep 0.2
-    done
 }
 
 # task_gone TASK_ID: no container of that task is left on this machine's

@@ -22,7 +22,7 @@ task() { # task IMAGE [curl args...]: POST a task running `echo authz`
 }
 
 # ---- the demo stack: registries ----------------------------------------------
-python3 "$E2E_REPO/t/tcp_listener.py" "$listen_port" "$E2E_TMP/conns" 2>"$E2E_TMP/listener.log" &
+python3 "$E2E_REPO/t/lib/tcp_listener.py" "$listen_port" "$E2E_TMP/conns" 2>"$E2E_TMP/listener.log" &
 listener=$!
 e2e_on_exit "kill $listener 2>/dev/null"
 wait_for 10 test -f "$E2E_TMP/conns.ready" || { say "listener did not start: $(cat "$E2E_TMP/listener.log")"; exit 1; }

@@ -11,11 +11,11 @@ export ECS_ENDPOINT ECS_CA_CERT ECS_CLIENT_CERT ECS_CLIENT_KEY ECS_KEY ECS_SECRE
 python3 "$E2E_REPO/t/e2e/corpus_replay.py" "$E2E_REPO/t/e2e/corpus.txt" >"$E2E_TMP/replay.out" 2>&1
 rc=$?
 sed "s/^/$E2E_NAME: /" "$E2E_TMP/replay.out"
-E2E_PASSED=$(grep -c '^ok - ' "$E2E_TMP/replay.out")
-E2E_FAILED=$(grep -c '^FAIL - ' "$E2E_TMP/replay.out")
-E2E_SKIPPED=$(grep -c '^skip - ' "$E2E_TMP/replay.out")
-if [ $rc -ne 0 ] && [ "$E2E_FAILED" -eq 0 ]; then
+TEST_PASSED=$(grep -c '^ok - ' "$E2E_TMP/replay.out")
+TEST_FAILED=$(grep -c '^FAIL - ' "$E2E_TMP/replay.out")
+TEST_SKIPPED=$(grep -c '^skip - ' "$E2E_TMP/replay.out")
+if [ $rc -ne 0 ] && [ "$TEST_FAILED" -eq 0 ]; then
     not_ok "the replay itself failed (exit $rc)"
 fi
-check "the corpus has cases" [ "$E2E_PASSED" -gt 40 ]
+check "the corpus has cases" [ "$TEST_PASSED" -gt 40 ]
 finish

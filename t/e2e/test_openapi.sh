@@ -2,7 +2,7 @@
 # The API reference cannot drift from the service: every response this test
 # provokes from the running deployment (every endpoint, every extension, the
 # error cases) is validated against docs/api/openapi.yaml with
-# t/openapi_validate.py, for its method, path and status, and its
+# t/lib/openapi_validate.py, for its method, path and status, and its
 # Content-Type must be the one the reference documents. Also: the
 # reference's own examples match its schemas (the page built from it is
 # checked by the redocly phase: scripts/api-docs.sh).
@@ -11,7 +11,7 @@
 # ECS_CLIENT_KEY (and ECS_KEY/ECS_SECRET) or run/ecs.env (see t/e2e/lib.sh).
 . "$(dirname "$0")/lib.sh"
 
-VALIDATE=$E2E_REPO/t/openapi_validate.py
+VALIDATE=$E2E_REPO/t/lib/openapi_validate.py
 IMG=$ECS_TEST_IMAGE
 TASK_IDS=()
 

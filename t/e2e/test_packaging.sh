@@ -20,35 +20,24 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 NAME=test_packaging
 IMAGE=${ECS_TEST_IMAGE:-ecs/busybox:latest}
 DOCKER=${DOCKER:-/usr/bin/docker}
-PASSED=0 FAILED=0 SKIPPED=0
 PKGS="ecs-fcgi libecs-dev libecs5"
 
-say() { printf '%s: %s\n' "$NAME" "$*"; }
-ok() { PASSED=$((PASSED + 1)); say "ok - $*"; }
-not_ok() { FAILED=$((FAILED + 1)); say "FAIL - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# say, ok, not_ok, check, wait_for (t/lib/test.sh)
+TEST_NAME=$NAME
+# shellcheck source=t/lib/test.sh
+. "$REPO/t/lib/test.sh"
 finish() {
-	echo "$NAME: $PASSED passed, $FAILED failed, $SKIPPED skipped"
-	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
-	[ "$FAILED" -eq 0 ]
+	echo "$NAME: $TEST_PASSED passed, $TEST_FAILED failed, $TEST_SKIPPED skipped"
+	echo "$TEST_PASSED passed, $TEST_FAILED failed, $TEST_SKIPPED skipped"
+	[ "$TEST_FAILED" -eq 0 ]
 	exit $?
-}
-# wait_for SECONDS COMMAND...: poll every 0.2 s.
-wait_for() {
-	local n=0 limit=$(($1 * 5))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		n=$((n + 1))
-		[ $n -lt $limit ] || return 1
-		sleep 0.2
-	done
 }
 gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 installed() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed; }
 any_installed() { local p; for p in $PKGS; do installed "$p" && return 0; done; return 1; }
 
 if [ "$(id -u)" -ne 0 ]; then
-	SKIPPED=1
+	TEST_SKIPPED=1
 	say "skip - installing packages needs root"
 	finish
 fi
@@ -257,7 +246,7 @@ check "nginx answers the packaged responder's health check over HTTPS" wait_for 
 
 # ---- a task through it -------------------------------------------------------------
 # network none: an engine may have no bridge (dockerd --bridge=none).
-validate() { "$REPO/t/openapi_validate.py" "$@" <"$TMP/body"; }
+validate() { "$REPO/t/lib/openapi_validate.py" "$@" <"$TMP/body"; }
 status=$(curl_api /v1.1/_version)
 check "GET /v1.1/_version: 200, version $version" \
 	bash -c '[ "$0" = 200 ] && grep -q "\"version\": *\"$1\"" "$2"' "$status" "$version" "$TMP/body"
@@ -273,7 +262,7 @@ check "  stdout decodes to 'hello from the package'" test "$out" = "hello from t
 check "  the body matches the OpenAPI schema" validate POST /v1.1/tasks "$status"
 status=$(curl -sS -o "$TMP/body" -w '%{http_code}' --max-time 10 --cacert "$TMP/ca.crt" "$ENDPOINT/v1.1/_noop" 2>/dev/null)
 check "no client certificate: a JSON 400 that matches the schema" \
-	bash -c '[ "$0" = 400 ] && "$1" GET /v1.1/_noop 400 <"$2"' "$status" "$REPO/t/openapi_validate.py" "$TMP/body"
+	bash -c '[ "$0" = 400 ] && "$1" GET /v1.1/_noop 400 <"$2"' "$status" "$REPO/t/lib/openapi_validate.py" "$TMP/body"
 
 # ---- a program against libecs-dev ---------------------------------------------
 cat >"$TMP/hello.c" <<'EOF'
@@ -356,6 +345,6 @@ if [ -z "$USER_BEFORE" ]; then
 	check "user and group ecs are gone" bash -c '! getent passwd ecs && ! getent group ecs'
 else
 	say "skip - user ecs existed before this test; put back"
-	SKIPPED=$((SKIPPED + 1))
+	TEST_SKIPPED=$((TEST_SKIPPED + 1))
 fi
 finish

@@ -25,28 +25,18 @@ IMAGE=${ECS_TEST_IMAGE:-ecs/busybox:latest}
 STACK=$FAULT_REPO/scripts/stack.sh
 # shellcheck source=scripts/leftovers.sh
 . "$FAULT_REPO/scripts/leftovers.sh"
-PASSED=0 FAILED=0
+# say, ok, not_ok, check, wait_for, jbody (t/lib/test.sh)
+TEST_T=$FAULT_REPO/t
+TEST_NAME=$FAULT_NAME
+# shellcheck source=t/lib/test.sh
+. "$TEST_T/lib/test.sh"
 
-say() { printf '%s: %s\n' "$FAULT_NAME" "$*"; }
-ok() { PASSED=$((PASSED + 1)); say "ok - $*"; }
-not_ok() { FAILED=$((FAILED + 1)); say "FAIL - $*"; }
-check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 skip_all() { say "skip - $*"; exit 77; }
 finish() {
-    echo "$FAULT_NAME: $PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ] || { say "--- ecs-fcgi log (tail)"; tail -n 25 "$RUN/ecs-fcgi.log" 2>/dev/null; }
-    [ "$FAILED" -eq 0 ]
+    echo "$FAULT_NAME: $TEST_PASSED passed, $TEST_FAILED failed"
+    [ "$TEST_FAILED" -eq 0 ] || { say "--- ecs-fcgi log (tail)"; tail -n 25 "$RUN/ecs-fcgi.log" 2>/dev/null; }
+    [ "$TEST_FAILED" -eq 0 ]
     exit $?
-}
-# wait_for SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds.
-wait_for() {
-    limit=$(( $1 * 5 )); shift
-    n=0
-    until "$@" >/dev/null 2>&1; do
-        n=$((n + 1))
-        [ $n -lt $limit ] || return 1
-        sleep 0.2
-    done
 }
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (a private dockerd)"
@@ -154,13 +144,14 @@ fault_setup() {
 }
 
 # api PATH [curl args...]: one authenticated request; STATUS, $T/body, $T/headers.
+# (BODY, for jbody, follows T: a client loop runs with a T of its own.)
 api() {
     p=$1; shift
+    BODY=$T/body
     STATUS=$(curl -sS -o "$T/body" -D "$T/headers" -w '%{http_code}' --max-time "${MAX_TIME:-60}" \
         --cacert "$ECS_CA_CERT" --cert "${CERT:-$ECS_CLIENT_CERT}" --key "${KEY:-$ECS_CLIENT_KEY}" \
         ${ECS_KEY:+--user "$ECS_KEY:$ECS_SECRET"} "$@" "$ECS_ENDPOINT$p" 2>"$T/curl.err") || STATUS=000
 }
-jbody() { jq -r "$1" "$T/body" 2>/dev/null; }
 # bg_api NAME PATH [curl args...]: api in the background, in a directory of
 # its own ($T/bg/NAME: status, body, headers), so clients running at once
 # never share a file. Its pid is BG_PID (and in CLIENT_PIDS, for the cleanup).
@@ -175,6 +166,7 @@ bg_run() { local T=$1; shift; api "$@"; echo "$STATUS" >"$T/status"; }
 # bg_result NAME: that client's answer becomes the last one (STATUS, $T/body).
 bg_result() {
     STATUS=$(cat "$T/bg/$1/status" 2>/dev/null) || STATUS=000
+    BODY=$T/body
     cp "$T/bg/$1/body" "$T/body" 2>/dev/null || : >"$T/body"
     cp "$T/bg/$1/curl.err" "$T/curl.err" 2>/dev/null || : >"$T/curl.err"
 }

@@ -14,9 +14,9 @@ stop_listener() {
 	LISTENER_PID=
 }
 trap 'stop_listener; cleanup' EXIT
-python3 "$(dirname "$0")/../tcp_listener.py" "$PORT" "$T/conns" 2>>"$T/listener.log" &
+python3 "$(dirname "$0")/../lib/tcp_listener.py" "$PORT" "$T/conns" 2>>"$T/listener.log" &
 LISTENER_PID=$!
-wait_for test -f "$T/conns.ready" || fail "the listener on 127.0.0.1:$PORT did not start: $(cat "$T/listener.log")"
+wait_for 10 test -f "$T/conns.ready" || fail "the listener on 127.0.0.1:$PORT did not start: $(cat "$T/listener.log")"
 conns() { [ -f "$T/conns" ] && wc -l < "$T/conns" || echo 0; }
 evil="{\"docker_image\": \"127.0.0.1:$PORT/x/y:1\", \"cmd\": [\"true\"], \"network\": \"none\"}"
 
@@ -47,5 +47,5 @@ start_server
 post_task "$evil"
 # shellcheck disable=SC2015 # both are tests: fail exactly when one fails
 [ "$STATUS" != 201 ] && [ "$STATUS" != 403 ] || fail "status $STATUS from a registry that is a bare TCP listener"
-wait_for sh -c "[ -s '$T/conns' ]" || fail "control: the engine never connected to the allowed 127.0.0.1:$PORT"
+wait_for 10 sh -c "[ -s '$T/conns' ]" || fail "control: the engine never connected to the allowed 127.0.0.1:$PORT"
 pass

@@ -11,7 +11,7 @@ marker="sleep 44.$$"
 post_task "$(task_json sh -c "$marker")" REMOTE_USER=alice > "$T/client.out" 2>&1 &
 client=$!
 find_container() { marker_containers "$marker"; }
-wait_for find_container || fail "alice's first task never ran"
+wait_for 10 find_container || fail "alice's first task never ran"
 post_task "$(task_json echo second)" REMOTE_USER=alice
 expect_error 429 TOO_MANY_TASKS
 expect_header Retry-After 1
@@ -23,7 +23,7 @@ expect_status 201
 for pid in $(ps -o pid= --ppid "$client"); do kill -KILL "$pid"; done
 wait "$client" 2>/dev/null
 id=$(find_container)
-wait_for container_gone "$id" || fail "alice's cancelled task is still there"
+wait_for 10 container_gone "$id" || fail "alice's cancelled task is still there"
 post_task "$(task_json echo again)" REMOTE_USER=alice
 expect_status 201
 [ "$(b64 .stdout)" = again ] || fail "alice's stdout: $(b64 .stdout)"

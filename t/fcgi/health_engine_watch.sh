@@ -63,7 +63,7 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
 	RELAY_PID=$!
-	wait_for curl -sf --max-time 2 --unix-socket "$RELAY" http://d/_ping || fail "the relay does not reach the engine"
+	wait_for 10 curl -sf --max-time 2 --unix-socket "$RELAY" http://d/_ping || fail "the relay does not reach the engine"
 }
 relay_kill() { kill -KILL "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null; RELAY_PID=; }
 cleanup_relay() {

@@ -3,7 +3,7 @@
 # engine's own GET /info does, with its default, and the document conforms to
 # docs/api/openapi.yaml.
 . "$(dirname "$0")/lib.sh"
-SPEC_CHECK=$(dirname "$0")/../openapi_validate.py
+SPEC_CHECK=$(dirname "$0")/../lib/openapi_validate.py
 start_server
 req GET '/v1.1/_health?quick=false'
 expect_status 200

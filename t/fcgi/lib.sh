@@ -26,6 +26,10 @@ ECS_FCGI=${ECS_FCGI:-$(cd "$(dirname "$0")/../.." && pwd)/fcgi-app/ecs-fcgi}
 DOCKER_SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 IMAGE=ecs/busybox:latest
 TEST_NAME=$(basename "$0" .sh)
+# wait_for, jbody, strict_json_body (t/lib/test.sh; skip below is ours: exit 77)
+TEST_T=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=t/lib/test.sh
+. "$TEST_T/lib/test.sh"
 
 skip() { echo "SKIP $TEST_NAME: $*"; exit 77; }
 fail() {
@@ -37,11 +41,6 @@ fail() {
 }
 pass() { echo "PASS $TEST_NAME"; exit 0; }
 
-STRICT_JSON=$(cd "$(dirname "$0")/.." && pwd)/strict_json.py
-# Debian's python3 when there is one: a python3 earlier in PATH may be a
-# pyenv shim, about a second a call, and req calls it for every error body.
-PYTHON3=/usr/bin/python3
-[ -x "$PYTHON3" ] || PYTHON3=python3
 for tool in spawn-fcgi cgi-fcgi jq curl base64 python3; do
 	command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
 done
@@ -146,15 +145,6 @@ unpooled() {
 	POOL_MISS_OK=
 }
 
-# wait_for CMD...: retry CMD for up to 10 s.
-wait_for() {
-	for _ in $(seq 1 100); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # start_server: spawn-fcgi -n execs ecs-fcgi, so $! is the responder itself.
 start_server() {
 	[ -f "$T/ecs.conf" ] || write_config
@@ -166,7 +156,7 @@ start_server() {
 		sleep 0.1
 	done
 	grep -q 'event=startup' "$T/server.log" || fail "ecs-fcgi did not start"
-	wait_for test -S "$SOCK" || fail "no socket"
+	wait_for 10 test -S "$SOCK" || fail "no socket"
 }
 
 # req METHOD URI [BODY] [NAME=VALUE...]: one request; sets STATUS, HEADERS
@@ -199,7 +189,7 @@ req() {
 	case $method:$STATUS in
 	HEAD:*) ;;
 	*:[45][0-9][0-9])
-		"$PYTHON3" "$STRICT_JSON" "$BODY" 2>"$out.strict" ||
+		strict_json_body "$BODY" 2>"$out.strict" ||
 			fail "the $STATUS body is not strict UTF-8 JSON: $(cat "$out.strict")" ;;
 	esac
 	if [ -n "$POOLED" ] && [ -n "$is_task" ] && [ -z "$POOL_MISS_OK" ] && [ "$STATUS" = 201 ]; then
@@ -214,7 +204,6 @@ post_task() {
 }
 
 expect_status() { [ "$STATUS" = "$1" ] || fail "status $STATUS, want $1: $(cat "$BODY")"; }
-jbody() { jq -r "$1" < "$BODY"; }
 expect_json() {
 	got=$(jbody "$1") || fail "body is not JSON: $(cat "$BODY")"
 	[ "$got" = "$2" ] || fail "$1 is '$got', want '$2' in $(cat "$BODY")"
@@ -293,7 +282,7 @@ private_image_tracked() {
 private_image_present() { docker_api "/images/$private_enc/json" 2>/dev/null | jq -e .Id >/dev/null 2>&1; }
 private_image_forget() {
 	[ "$private_was_present" = 1 ] && return 0
-	for c in $(container_ids); do wait_for container_gone "$c"; done
+	for c in $(container_ids); do wait_for 10 container_gone "$c"; done
 	curl -sS --max-time 30 --unix-socket "$DOCKER_SOCK" -X DELETE "http://docker/images/$private_enc" >/dev/null 2>&1
 }
 

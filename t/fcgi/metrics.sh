@@ -23,6 +23,6 @@ grep -q '^ecs_tasks_queued 0$' "$m" || fail "queued tasks"
 grep -q '^ecs_tasks_in_flight 0$' "$m" || fail "in flight"
 grep -q '^ecs_reaper_queue_depth ' "$m" || fail "reaper queue"
 # The container goes to the reaper after the response: it shows up as deleted.
-wait_for sh -c "printf '' | env -i REQUEST_METHOD=GET REQUEST_URI=/v1.1/_metrics cgi-fcgi -bind -connect $SOCK | grep -q '^ecs_containers_deleted_total 1'" \
+wait_for 10 sh -c "printf '' | env -i REQUEST_METHOD=GET REQUEST_URI=/v1.1/_metrics cgi-fcgi -bind -connect $SOCK | grep -q '^ecs_containers_deleted_total 1'" \
 	|| fail "container never counted as deleted"
 pass

@@ -18,7 +18,7 @@ pool_ids() {
 }
 one_warm() { [ "$(pool_ids "$1" | wc -l)" -eq 1 ]; }
 none_left() { ! pool_ids "$1"; }
-wait_long() { for _ in $(seq 1 6); do wait_for "$@" && return 0; done; return 1; }
+wait_long() { for _ in $(seq 1 6); do wait_for 10 "$@" && return 0; done; return 1; }
 
 start_server
 inst=$(instance_of)
@@ -51,7 +51,7 @@ wait "$SERVER_PID" 2>/dev/null
 SERVER_PID=
 [ "$(docker_api "/containers/$orphan/json" | jq -r .State.Running)" = true ] || fail "the orphan should still run"
 start_server
-wait_for container_gone "$orphan" || fail "the dead instance's pooled container $orphan is still there"
+wait_for 10 container_gone "$orphan" || fail "the dead instance's pooled container $orphan is still there"
 inst2=$(instance_of)
 [ "$inst2" != "$inst" ] || fail "same instance id after a restart"
 wait_long one_warm "$inst2" || fail "no warm container after the restart"

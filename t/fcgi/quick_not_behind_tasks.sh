@@ -13,7 +13,7 @@ for i in 1 2 3; do
 	clients="${clients:-} $!"
 done
 running_tasks() { [ "$(marker_containers "$marker" | wc -l)" -eq 2 ]; }
-wait_for running_tasks || fail "the two task workers never both ran a task"
+wait_for 10 running_tasks || fail "the two task workers never both ran a task"
 REQ_TIMEOUT=5
 req GET /v1.1/_noop
 expect_status 200
@@ -31,5 +31,5 @@ for c in $clients; do
 done
 for c in $clients; do wait "$c" 2>/dev/null; done
 none_running() { [ "$(marker_containers "$marker" | wc -l)" -eq 0 ]; }
-wait_for none_running || fail "the cancelled tasks' containers are still there"
+wait_for 10 none_running || fail "the cancelled tasks' containers are still there"
 pass

@@ -7,11 +7,11 @@ start_server
 marker="sleep 41.$$"
 post_task "$(task_json sh -c "$marker")" > "$T/client.out" 2>&1 &
 client=$!
-wait_for marker_containers "$marker" || fail "the task's container never ran"
+wait_for 10 marker_containers "$marker" || fail "the task's container never ran"
 id=$(marker_containers "$marker")
 stop_server
 [ "$SERVER_RC" = 0 ] || fail "exit status $SERVER_RC"
 wait $client
-wait_for container_gone "$id" || fail "container $id is still there"
+wait_for 10 container_gone "$id" || fail "container $id is still there"
 grep -q 'grace period over' "$T/server.log" || fail "no cancellation logged"
 pass

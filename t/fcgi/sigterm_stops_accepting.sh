@@ -8,9 +8,9 @@ start_server
 marker="sleep 3.$$"
 post_task "$(task_json sh -c "$marker; echo finished")" > /dev/null 2>&1 &
 client=$!
-wait_for marker_containers "$marker" || fail "the task never started"
+wait_for 10 marker_containers "$marker" || fail "the task never started"
 kill -TERM "$SERVER_PID"
-wait_for grep -q 'stopped accepting' "$T/server.log" || fail "never stopped accepting"
+wait_for 10 grep -q 'stopped accepting' "$T/server.log" || fail "never stopped accepting"
 if printf '' | env -i REQUEST_METHOD=GET REQUEST_URI=/v1.1/_noop cgi-fcgi -bind -connect "$SOCK" 2>/dev/null | grep -q '^Status: 200'; then
 	fail "a new request was served after SIGTERM"
 fi

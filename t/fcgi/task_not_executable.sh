@@ -39,7 +39,7 @@ expect_error 502 ENGINE_ERROR
 jbody .message | grep -q 'no such file or directory' || fail "the message lacks the engine's words: $(cat "$BODY")"
 # Every container those tasks made is deleted (deferred: poll).
 for id in $(container_ids); do
-	wait_for container_gone "$id" || fail "container $id is left"
+	wait_for 10 container_gone "$id" || fail "container $id is left"
 done
 [ -n "$(container_ids)" ] || fail "the log names no container"
 pass

@@ -91,9 +91,9 @@ for i in $(seq 1 $N); do
 done
 # The responder answers before the reaper deletes: wait for that, then none may be left.
 no_flood() { ! marker_containers "$marker" >/dev/null; }
-wait_for no_flood || fail "flooding containers still running: $(marker_containers "$marker" | tr '\n' ' ')"
+wait_for 10 no_flood || fail "flooding containers still running: $(marker_containers "$marker" | tr '\n' ' ')"
 for id in $(container_ids); do
-	wait_for container_gone "$id" || fail "container $id was not deleted"
+	wait_for 10 container_gone "$id" || fail "container $id was not deleted"
 done
 # how the kills went, for the record
 grep -o 'container [0-9a-f]*: \(kill took\|kill did not\|neither\)[^"(]*' "$T/server.log"

@@ -58,8 +58,8 @@ value() { q "$1" | jq -r '.[0].value[1] // empty'; }
 # at_least PROMQL N: the query's value is >= N.
 at_least() { local v; v=$(value "$1") && [ -n "$v" ] && awk -v v="$v" -v n="$2" 'BEGIN { exit !(v + 0 >= n + 0) }'; }
 
-wait_for 30 "Prometheus ready" curl -fsS "http://127.0.0.1:$PORT/-/ready" >/dev/null 2>&1 || { cat "$TMP/prometheus.log" >&2; exit 1; }
-if wait_for 30 "the ecs target up" at_least 'up{job="ecs"}' 1; then ok "Prometheus scrapes _metrics with the client certificate"; else
+wait_for 30 curl -fsS "http://127.0.0.1:$PORT/-/ready" >/dev/null 2>&1 || { cat "$TMP/prometheus.log" >&2; exit 1; }
+if wait_for 30 at_least 'up{job="ecs"}' 1; then ok "Prometheus scrapes _metrics with the client certificate"; else
 	bad "target not up: $(curl -s "$API/targets" | jq -c '.data.activeTargets[] | {health, lastError}')"; exit 1; fi
 
 task() { # task EXPECTED-STATUS JSON
@@ -78,7 +78,7 @@ task 400 '{"docker_image": "'"$IMG"'"}'
 task 401 '{"docker_image": "'"${ECS_TEST_REGISTRY:-127.0.0.1:5000}"'/ecs/none:1", "cmd": ["true"], "network": "none"}'
 
 check_moved() { # check_moved DESCRIPTION PROMQL N
-	if wait_for 20 "$2 >= $3" at_least "$2" "$3"; then ok "$1 ($2 = $(value "$2"))"; else bad "$1: $2 = '$(value "$2")', want >= $3"; fi
+	if wait_for 20 at_least "$2" "$3"; then ok "$1 ($2 = $(value "$2"))"; else bad "$1: $2 = '$(value "$2")', want >= $3"; fi
 }
 check_moved "tasks that ran, by outcome 201" 'sum(ecs_http_requests_total{job="ecs",endpoint="tasks",status="201"})' 5
 check_moved "tasks refused, by outcome 400" 'sum(ecs_http_requests_total{job="ecs",endpoint="tasks",status="400"})' 1

@@ -149,7 +149,7 @@ swarm_up() {
 		swd "$n" swarm join --listen-addr "$(sw_addr "$n"):2377" --advertise-addr "$(sw_addr "$n")" \
 			--token "$token" "$(sw_addr 1):2377" >/dev/null
 	done
-	wait_for 60 "3 swarm nodes Ready" sw_all_ready
+	wait_for 60 sw_all_ready || { warn "timed out after 60s waiting for 3 swarm nodes Ready"; false; }
 }
 
 # ---- what the fixture leaves when it stops or dies: find it, remove it --------
@@ -200,7 +200,7 @@ stop_dir_users() {
 	warn "fixture: still running from $1, stopping:$pids"
 	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in $pids; do
-		wait_for 15 "pid $p to exit" proc_gone "$p" || kill -KILL "$p" 2>/dev/null || true
+		wait_for 15 proc_gone "$p" || kill -KILL "$p" 2>/dev/null || true
 	done
 }
 
@@ -215,13 +215,13 @@ stop_engines() {
 	for n in $SW_NODES; do
 		# (it removes its pidfile as it exits)
 		p=$(cat "$dir/n$n/docker.pid" 2>/dev/null) || continue
-		wait_for 30 "dockerd of node $n to exit" proc_gone "$p" || true
+		wait_for 30 proc_gone "$p" || true
 	done
 	pids=$(our_pids | sort -u)
 	if [ -n "$pids" ]; then
 		warn "fixture: processes left after the engines stopped: SIGKILL $(tr '\n' ' ' <<<"$pids")"
 		for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
-		for p in $pids; do wait_for 10 "pid $p to die" proc_gone "$p" || true; done
+		for p in $pids; do wait_for 10 proc_gone "$p" || true; done
 	fi
 }
 
@@ -329,7 +329,7 @@ cmd_kill() {
 	node_arg "${1:-}"
 	pid_alive "$(sw_pidfile "$1")" dockerd || die "fixture: dockerd of node $1 is not running"
 	kill -KILL "$(cat "$(sw_pidfile "$1")")"
-	wait_for 10 "dockerd of node $1 to die" proc_gone "$(cat "$(sw_pidfile "$1")")"
+	wait_for 10 proc_gone "$(cat "$(sw_pidfile "$1")")" || { warn "timed out after 10s waiting for dockerd of node $1 to die"; false; }
 	log "fixture: node $1's dockerd killed"
 }
 
@@ -341,7 +341,7 @@ cmd_revive() {
 	# (its containerd and shims, if they outlived it, are taken over again)
 	start_node "$1"
 	wait_node "$1"
-	wait_for 60 "node $1 Ready" node_ready "$1"
+	wait_for 60 node_ready "$1" || { warn "timed out after 60s waiting for node $1 Ready"; false; }
 	log "fixture: node $1 is back"
 }
 

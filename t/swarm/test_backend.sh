@@ -118,7 +118,7 @@ node3_busy() {
 }
 fleet_batch "$E2E_TMP/b2" 12 6 "$ECS_ENDPOINT" 2 &
 batch=$!
-if wait_for 60 "a task running on node 3" node3_busy; then
+if wait_for 60 node3_busy; then
 	"$SW_REPO/t/swarm/fixture.sh" kill 3
 else
 	not_ok "a task of batch 2 ran on node 3 (nothing to kill it under)"
@@ -139,7 +139,7 @@ none_left() {
 	[ -z "$(services)" ] || return 1
 	for n in $SW_NODES; do [ -z "$(sw_managed_ids "$n")" ] || return 1; done
 }
-if wait_for 30 "no ecs service or container left" none_left; then
+if wait_for 30 none_left; then
 	ok "no service and no container labelled ecs.managed=true left"
 else
 	not_ok "no service and no container labelled ecs.managed=true left: removed $(remove_all)"

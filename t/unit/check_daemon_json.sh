@@ -9,14 +9,7 @@ ROOT=$(cd "${srcdir:-.}/.." && pwd)
 
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok; else bad "$what"; fi
-}
+# (ok, not_ok, check: t/lib/test.sh, through scripts/lib.sh)
 
 runsc_entry='{"path":"/usr/bin/runsc","runtimeArgs":["--platform=ptrace","--network=none"]}'
 
@@ -66,13 +59,13 @@ for content in '{"log-level": "warn",' '["runtimes"]' '{"runtimes": ["runsc"]}';
 	printf '%s\n' "$content" >"$f"
 	sum=$(sha256sum <"$f")
 	if daemon_json_add_runsc "$f" >/dev/null 2>&1; then
-		bad "accepted $content"
+		not_ok "accepted $content"
 	else
-		ok
+		ok "refused $content"
 	fi
 	check "left untouched: $content" [ "$(sha256sum <"$f")" = "$sum" ]
 done
 check "no temporary file left" [ -z "$(find "$dir" -name '.daemon.json.*')" ]
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+echo "$TEST_PASSED passed, $TEST_FAILED failed"
+[ "$TEST_FAILED" -eq 0 ]

@@ -89,7 +89,7 @@ START_TEST(test_runtime_test_runtime_applies)
 	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc;
 
-	/* Under ECS_TEST_RUNTIME=runsc, a profile that names no runtime gets it (t/it_util.c). */
+	/* Under ECS_TEST_RUNTIME=runsc, a profile that names no runtime gets it (t/lib/it_util.c). */
 	if (want == NULL || strcmp(want, "runsc") != 0) {
 		fprintf(stderr, "SKIP test_runtime_test_runtime_applies: ECS_TEST_RUNTIME is not runsc\n");
 		return;

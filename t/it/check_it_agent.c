@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "it_agent.h"
+#include "raw_client.h"
 
 #define TIMEOUT_MS 60000
 

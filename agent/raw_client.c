@@ -1,5 +1,5 @@
 /*
- * Minimal engine client for the ecs-agent tests and benchmark (see it_agent.h).
+ * Minimal engine client for the ecs-agent tests and benchmark (see raw_client.h).
  */
 #include <config.h>
 
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "it_agent.h"
+#include "raw_client.h"
 
 static char errbuf[512];
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# A program written from the man pages alone (t/api_program.c) builds
+# A program written from the man pages alone (t/it/api_program.c) builds
 # against the public headers and the shared library the way a user builds
 # it (pkg-config, here the build tree's libecs-uninstalled.pc), runs a task
 # on the real engine and reads its result through the public API only.
@@ -14,7 +14,7 @@ san=
 if nm -D "$BUILD_LIB"/.libs/libecs.so | grep ' U __asan_' >/dev/null; then san="-fsanitize=address,undefined"; fi
 # Only the public headers: the source tree's lib/ (private headers) is not on the path.
 # shellcheck disable=SC2086 # sanitizer and pkg-config flags, one per word
-${CC:-cc} $san -std=c11 -Wall -Wextra -Werror -o "$dir/api_program" "${srcdir:-.}/api_program.c" $flags
+${CC:-cc} $san -std=c11 -Wall -Wextra -Werror -o "$dir/api_program" "${srcdir:-.}/it/api_program.c" $flags
 rc=0
 out=$(env -u LD_LIBRARY_PATH "$dir/api_program" "${ECS_TEST_IMAGE:-ecs/busybox:latest}") || rc=$?
 fail=0

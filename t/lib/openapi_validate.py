@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Validate ecs API bodies against docs/api/openapi.yaml.
 
-    t/openapi_validate.py [--spec FILE] [--content-type TYPE] METHOD PATH STATUS < body
+    t/lib/openapi_validate.py [--spec FILE] [--content-type TYPE] METHOD PATH STATUS < body
         Validate a response body for (METHOD, PATH, STATUS). PATH may carry a
         query string and may be a full URL. An error status for a path or
         method the document does not have (404, 405) is checked against the
@@ -9,10 +9,10 @@
         the reason on stderr when it does not (or when the document has no
         such response), 2 on a usage error.
 
-    t/openapi_validate.py [--spec FILE] --request METHOD PATH < body
+    t/lib/openapi_validate.py [--spec FILE] --request METHOD PATH < body
         Validate a request body against the operation's request schema.
 
-    t/openapi_validate.py [--spec FILE] --check-examples
+    t/lib/openapi_validate.py [--spec FILE] --check-examples
         Validate every request and response example in the document against
         its own schema, so the reference's examples cannot drift either.
 
@@ -34,7 +34,7 @@ import jsonschema
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_SPEC = os.path.join(HERE, "..", "docs", "api", "openapi.yaml")
+DEFAULT_SPEC = os.path.join(HERE, "..", "..", "docs", "api", "openapi.yaml")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 

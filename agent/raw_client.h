@@ -1,6 +1,6 @@
 /*
  * A minimal engine client for the ecs-agent integration test and benchmark
- * (t/check_it_agent.c, bench/agent.c): plain sockets on the engine's unix
+ * (t/it/check_it_agent.c, bench/agent.c): plain sockets on the engine's unix
  * socket, no libecs, so the agent's protocol is exercised exactly as a
  * reader sees it: create a pooled container (the agent bind-mounted
  * read-only as its entrypoint), start it ahead, attach with an HTTP upgrade,
@@ -9,9 +9,12 @@
  *
  * The socket is ECS_TEST_ENDPOINT when it is unix://PATH, else
  * /var/run/docker.sock. Errors return -1 with a message in ita_error().
+ * Not part of ecs-agent (agent/Makefile.am): it lives beside the protocol
+ * so that the test and the benchmark share it without one including the
+ * other's tree.
  */
-#ifndef IT_AGENT_H
-#define IT_AGENT_H
+#ifndef ECS_AGENT_RAW_CLIENT_H
+#define ECS_AGENT_RAW_CLIENT_H
 
 #include <stddef.h>
 #include "proto.h"

@@ -1,0 +1,19 @@
+# shellcheck shell=bash
+# Phase runsc: the libecs task suite (check_it_task) once more with
+# ECS_TEST_RUNTIME=runsc, every task under gVisor (t/lib/it_util.c puts it
+# into each sandbox profile); the rest does not depend on the runtime.
+# Skipped, saying so, when the engine has no runsc runtime.
+# Needs: engine, registry, build.
+phase_needs runsc "engine registry build"
+
+RUNSC_TESTS="check_it_task"
+
+run_runsc() {
+	if ! built_or_skip "make check (runsc)"; then
+		return 0
+	elif ! engine_has_runtime runsc; then
+		skip_phase "make check (runsc)" "the engine has no runsc runtime (see the setup log)"
+	else
+		run_phase "make check (runsc)" 600 make_check_some "$BUILD" "$RUNSC_TESTS" ECS_TEST_RUNTIME=runsc
+	fi
+}

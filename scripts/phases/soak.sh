@@ -1,0 +1,12 @@
+# shellcheck shell=bash
+# Phase soak: bench/soak.sh 60 4, 60 s of mixed load on a stack of its own;
+# its JSON report goes to run/soak.json, the summary lines to the log.
+# Needs: engine, build.
+phase_needs soak "engine build"
+
+phase_soak() { SOAK_JSON=$RUN/soak.json "$ECS_ROOT/bench/soak.sh" 60 4 >/dev/null; }
+
+run_soak() {
+	built_or_skip soak || return 0
+	run_phase "soak (bench/soak.sh 60 4)" 300 phase_soak
+}

@@ -1,0 +1,156 @@
+# shellcheck shell=bash
+# scripts/runner.sh: how ./bootstrap test runs its phases (sourced by
+# ./bootstrap; starts nothing by itself).
+#
+# A phase is a file scripts/phases/NAME.sh that declares what it needs,
+#   phase_needs NAME "root engine registry build"   (any of them, or "")
+# and defines run_NAME, which runs its steps with run_phase (each step its
+# own process, its own time limit, one result line). The dispatcher sets up
+# the union of what the wanted phases need, once, then runs them in the
+# order of PHASE_PLAN. A plan entry with a '|' is a group of lanes run side
+# by side ("valgrind|fuzz redocly lint": one lane runs valgrind, another
+# fuzz then redocly then lint); a lane's output goes to one log per step,
+# printed whole when the step ends, so lanes never interleave their lines.
+#
+# Results are lines in $RESULTS_FILE (lanes are subshells: a variable would
+# not come back), read by summary.
+
+declare -A PHASE_NEEDS=()
+# phase_needs NAME "NEED...": a phase file declares itself (scripts/phases/).
+phase_needs() { PHASE_NEEDS[$1]=$2; }
+
+RESULTS_FILE=${RESULTS_FILE:-$RUN/test-results}
+PHASE_LOGS=$RUN/phase-logs
+
+record() { # record STATUS NAME DETAIL
+	printf '%-5s %-40s %s\n' "$1" "$2" "$3" >>"$RESULTS_FILE"
+}
+
+# say_whole FILE: print FILE in one piece (lanes take turns on the terminal).
+say_whole() {
+	(
+		flock 8
+		cat "$1"
+	) 8>>"$PHASE_LOGS/.print-lock"
+}
+
+# run_phase NAME SECONDS FUNCTION [ARGS...]: run FUNCTION in a fresh
+# `bootstrap __phase` process with errexit, bounded by timeout(1) (which
+# kills the whole process group: make, compilers, tests), and record the
+# result. The phase runs in the background so that Ctrl-C here stops it at
+# once. In a lane (IN_LANE=1) its output goes to a log of its own, printed
+# whole at its end. Returns 0 (the bootstrap runs with errexit) and leaves
+# the phase's status in PHASE_RC (0 passed); `passed` tests it.
+PHASE_PID=
+PHASE_RC=0
+run_phase() {
+	local name=$1 out slug
+	PHASE_RC=0
+	if [ -z "${IN_LANE:-}" ]; then
+		run_step "$@" || PHASE_RC=$?
+		return 0
+	fi
+	slug=$(tr -c 'A-Za-z0-9_.-' '_' <<<"$name")
+	out=$PHASE_LOGS/$slug.log
+	run_step "$@" >"$out" 2>&1 || PHASE_RC=$?
+	say_whole "$out"
+}
+passed() { [ "$PHASE_RC" = 0 ]; }
+run_step() {
+	local name=$1 secs=$2 t0 rc=0 dt
+	shift 2
+	log "[$name] start"
+	t0=$(date +%s)
+	timeout -k 10 "$secs" "$ECS_ROOT/bootstrap" __phase "$@" 9>&- &
+	PHASE_PID=$!
+	wait "$PHASE_PID" || rc=$?
+	PHASE_PID=
+	dt=$(($(date +%s) - t0))
+	if [ $rc -eq 0 ]; then
+		record PASS "$name" "${dt}s"
+		log "[$name] passed (${dt}s)"
+	elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+		record FAIL "$name" "${dt}s, timed out after ${secs}s"
+		log "[$name] FAILED: timed out after ${secs}s"
+	else
+		record FAIL "$name" "${dt}s, exit $rc"
+		log "[$name] FAILED (exit $rc, ${dt}s)"
+	fi
+	return $rc
+}
+
+skip_phase() { # skip_phase NAME REASON
+	record SKIP "$1" "$2"
+	log "[$1] skipped: $2"
+}
+
+# wanted NAME: NAME is one of the phases asked for.
+wanted() { [[ " $WANTED " == *" $1 "* ]]; }
+
+# needs_of PHASES...: the union of what they need, one word each.
+needs_of() {
+	local p n all=" "
+	for p in "$@"; do
+		for n in ${PHASE_NEEDS[$p]}; do
+			[[ $all == *" $n "* ]] || all="$all$n "
+		done
+	done
+	echo "$all"
+}
+
+# run_plan_entry ENTRY: one entry of PHASE_PLAN, its wanted phases only.
+run_plan_entry() {
+	local lane lanes=() p keep kept=()
+	IFS='|' read -r -a lanes <<<"$1"
+	for lane in "${lanes[@]}"; do
+		keep=
+		for p in $lane; do
+			! wanted "$p" || keep="$keep run_$p"
+		done
+		[ -z "$keep" ] || kept+=("$keep")
+	done
+	[ ${#kept[@]} -eq 0 ] || run_lanes "${kept[@]}"
+}
+
+# run_lanes LANE...: each LANE a list of functions, called in order; the
+# lanes side by side (one alone runs here), unless ECS_TEST_SERIAL=1 (for
+# measuring what running side by side wins).
+LANE_PIDS=
+run_lanes() {
+	local lane f pid pids=()
+	if [ $# -le 1 ] || [ "${ECS_TEST_SERIAL:-}" = 1 ]; then
+		for lane in "$@"; do
+			for f in $lane; do "$f"; done
+		done
+		return 0
+	fi
+	mkdir -p "$PHASE_LOGS"
+	log "side by side:$(printf ' [%s ]' "${@//run_/}") (each step's output whole when it ends)"
+	for lane in "$@"; do
+		(
+			IN_LANE=1
+			# (a lane's subshell forwards a stop to the step it runs)
+			trap '[ -z "$PHASE_PID" ] || kill -TERM "$PHASE_PID" 2>/dev/null; exit 130' INT TERM
+			for f in $lane; do "$f"; done
+		) &
+		pids+=($!)
+	done
+	# shellcheck disable=SC2034 # (./bootstrap's on_signal stops them)
+	LANE_PIDS=${pids[*]}
+	for pid in "${pids[@]}"; do wait "$pid" || true; done
+	# shellcheck disable=SC2034
+	LANE_PIDS=
+}
+
+# summary T0: one line per phase, then "N passed, N failed" alone as the
+# last line; exits non-zero when anything failed.
+summary() {
+	local passed failed
+	passed=$(grep -c '^PASS ' "$RESULTS_FILE" || true)
+	failed=$(grep -c '^FAIL ' "$RESULTS_FILE" || true)
+	log "summary ($(($(date +%s) - $1))s, load $(cut -d' ' -f1-3 /proc/loadavg)):"
+	sed 's/^/    /' "$RESULTS_FILE"
+	printf '%d passed, %d failed\n' "$passed" "$failed"
+	if [ "$failed" -ne 0 ]; then exit 1; fi
+	exit 0
+}
