@@ -110,7 +110,7 @@ static int take_registry(intake_refusal *why, const intake_deps *deps, const int
 	if (deps->engine == NULL)
 		return 0;
 	rc = private_image_check(&checked, deps->creds, deps->engine, deps->cfg, deps->client, tb->image,
-			&t->image, tb->has_creds ? &tb->creds : NULL);
+			&tb->ref, &t->image, tb->has_creds ? &tb->creds : NULL);
 	if (rc == 0)
 		return 0;
 	{

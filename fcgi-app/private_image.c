@@ -16,7 +16,8 @@ static double now_s(void)
 }
 
 int private_image_check(int *checked, cred_cache *cache, ecs_engine *engine, const config *cfg,
-		const char *identity, const char *image, const image_parts *parts, const ecs_registry_auth *auth)
+		const char *identity, const char *image, const ecs_image_ref *ref, const image_parts *parts,
+		const ecs_registry_auth *auth)
 {
 	unsigned char key[CRED_CACHE_KEY_LEN];
 	int keyed, rc;
@@ -28,7 +29,7 @@ int private_image_check(int *checked, cred_cache *cache, ecs_engine *engine, con
 	if (keyed && cred_cache_hit(cache, key, now_s()))
 		return ECS_OK;
 	*checked = 1;
-	rc = ecs_image_distribution_inspect(NULL, engine, image, auth);
+	rc = ecs_image_distribution_inspect_ref(NULL, engine, ref, image, auth);
 	if (rc == ECS_OK && keyed)
 		cred_cache_put(cache, key, now_s());
 	explicit_bzero(key, sizeof(key));

@@ -22,8 +22,8 @@
 #include "image_match.h"
 
 /**
- * private_image_check - may @identity use @image (parsed as @parts) with
- * @auth (NULL: the request has no creds)?
+ * private_image_check - may @identity use @image (parsed once at the edge as
+ * @ref, and normalised as @parts) with @auth (NULL: the request has no creds)?
  * @cache: may be NULL (no caching).
  * @checked: set to 1 when the registry was asked (for the log), else 0.
  * Returns 0 allowed; else the ecs_error of the check (ECS_EUNAUTHORIZED
@@ -31,6 +31,7 @@
  * with the detail in ecs_engine_errmsg(@engine).
  */
 int private_image_check(int *checked, cred_cache *cache, ecs_engine *engine, const config *cfg,
-		const char *identity, const char *image, const image_parts *parts, const ecs_registry_auth *auth);
+		const char *identity, const char *image, const ecs_image_ref *ref, const image_parts *parts,
+		const ecs_registry_auth *auth);
 
 #endif

@@ -479,12 +479,7 @@ out:
 
 int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char *image, const ecs_registry_auth *auth)
 {
-	ecs_http_request req = { 0 };
-	ecs_http_response resp = { 0 };
 	ecs_image_ref ref = { NULL, NULL, NULL, NULL, ECS_IMAGE_REF_NAME };
-	json_object *answer = NULL, *desc;
-	const char *slot = NULL, *d;
-	char *path = NULL, *header = NULL;
 	int rc;
 
 	if (digest != NULL)
@@ -496,7 +491,27 @@ int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char
 		return ecs_engine_fail(engine, ECS_EINVAL, "distribution inspect: no image reference");
 	rc = registry_ref(&ref, engine, "distribution inspect", image);
 	if (rc == ECS_OK)
-		rc = registry_request(&req, &ref, &header, &slot, engine, "distribution inspect", image, auth);
+		rc = ecs_image_distribution_inspect_ref(digest, engine, &ref, image, auth);
+	ecs_image_ref_clear(&ref);
+	return rc;
+}
+
+int ecs_image_distribution_inspect_ref(char **digest, ecs_engine *engine, const ecs_image_ref *ref, const char *image,
+		const ecs_registry_auth *auth)
+{
+	ecs_http_request req = { 0 };
+	ecs_http_response resp = { 0 };
+	json_object *answer = NULL, *desc;
+	const char *slot = NULL, *d;
+	char *path = NULL, *header = NULL;
+	int rc;
+
+	if (digest != NULL)
+		*digest = NULL;
+	if (engine == NULL || ref == NULL || image == NULL)
+		return ECS_EINVAL;
+	ecs_engine_clear_error(engine);
+	rc = registry_request(&req, ref, &header, &slot, engine, "distribution inspect", image, auth);
 	if (rc != ECS_OK)
 		goto out;
 	path = ecs_http_path("distribution", image, "/json");
@@ -535,6 +550,5 @@ out:
 		free(header);
 	}
 	free(path);
-	ecs_image_ref_clear(&ref);
 	return rc;
 }

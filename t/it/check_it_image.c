@@ -210,6 +210,23 @@ START_TEST(test_image_distribution_inspect)
 	free(digest);
 	if (!present)
 		ck_assert_int_eq(ecs_image_inspect(NULL, engine, image), ECS_ENOTFOUND);
+	{
+		/* the same question with the reference parsed by the caller (ecs-fcgi parses at its edge) */
+		ecs_image_ref ref;
+
+		ck_assert_int_eq(ecs_image_ref_parse(&ref, image), ECS_OK);
+		rc = ecs_image_distribution_inspect_ref(&digest, engine, &ref, image, &auth);
+		ck_assert_msg(rc == ECS_OK, "%s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+		ck_assert_msg(digest != NULL && strncmp(digest, "sha256:", 7) == 0, "digest %s", digest ? digest : "(null)");
+		free(digest);
+		digest = NULL;
+		auth.password = wrong;
+		rc = ecs_image_distribution_inspect_ref(NULL, engine, &ref, image, &auth);
+		ck_assert_msg(rc == ECS_EUNAUTHORIZED, "%s: %s", ecs_error_name(rc), ecs_engine_errmsg(engine));
+		auth = registry_auth();
+		ck_assert_int_eq(ecs_image_distribution_inspect_ref(NULL, engine, NULL, image, &auth), ECS_EINVAL);
+		ecs_image_ref_clear(&ref);
+	}
 
 	auth.password = wrong;
 	rc = ecs_image_distribution_inspect(&digest, engine, image, &auth);

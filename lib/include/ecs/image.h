@@ -110,6 +110,19 @@ typedef struct {
 ECS_EXTERN int ecs_image_distribution_inspect(char **digest, ecs_engine *engine, const char *image,
 		const ecs_registry_auth *auth);
 
+/**
+ * ecs_image_distribution_inspect_ref - ecs_image_distribution_inspect() of
+ * an image the caller parsed already, so a reference checked at the edge is
+ * not parsed again.
+ * @ref: @image as ecs_image_ref_parse() gave it (kind ECS_IMAGE_REF_NAME;
+ *   an id answers ECS_ENOTFOUND as above).
+ * @image: the same reference as text, for the engine's path and messages.
+ * Returns as ecs_image_distribution_inspect(); ECS_EINVAL when @ref or
+ * @image is NULL.
+ */
+ECS_EXTERN int ecs_image_distribution_inspect_ref(char **digest, ecs_engine *engine, const ecs_image_ref *ref,
+		const char *image, const ecs_registry_auth *auth);
+
 #ifdef __cplusplus
 }
 #endif
