@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "engine_watch.h"
 #include "log.h"
 
@@ -29,10 +30,7 @@ struct engine_watch {
 
 static double mono_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return ecs_clock_ms_f() / 1000.0;
 }
 
 /* One ping, stored. The mutex is not held during the ping: readers never wait for the engine. */
@@ -74,8 +72,7 @@ static void *watch_main(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += (time_t)w->interval_s;
+		until = ecs_clock_add_ms(ecs_clock_now(), (long)w->interval_s * 1000L);
 		while (!w->stopping) {
 			if (pthread_cond_timedwait(&w->wake, &w->mu, &until) == ETIMEDOUT)
 				break;

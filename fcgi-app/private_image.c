@@ -4,15 +4,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "private_image.h"
 #include "registries.h"
 
+/* The credential cache counts seconds on the monotonic clock. */
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return ecs_clock_ms_f() / 1000.0;
 }
 
 int private_image_check(int *checked, cred_cache *cache, ecs_engine *engine, const config *cfg,

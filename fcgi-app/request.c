@@ -10,6 +10,7 @@
 
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "request.h"
 
 const char *request_param(char *const *envp, const char *name)
@@ -59,7 +60,7 @@ int request_init(request *r, char **envp, request_read_fn rd, void *rd_ctx)
 	const char *uri, *q, *id, *m;
 
 	memset(r, 0, sizeof(*r));
-	clock_gettime(CLOCK_MONOTONIC, &r->started);
+	r->started = ecs_clock_now();
 	r->envp = envp;
 	r->read = rd;
 	r->read_ctx = rd_ctx;
@@ -233,9 +234,5 @@ size_t request_self_url_size(const request *r)
 
 double request_elapsed_ms(const request *r)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - r->started.tv_sec) * 1000.0 +
-	       (double)(now.tv_nsec - r->started.tv_nsec) / 1e6;
+	return ecs_clock_ms_between(r->started, ecs_clock_now());
 }

@@ -13,6 +13,7 @@
 #include <fcgiapp.h>
 
 #include "admission.h"
+#include "clock.h"
 #include "handlers.h"
 #include "log.h"
 #include "memory.h"
@@ -81,10 +82,7 @@ struct workers {
 
 double workers_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return ecs_clock_ms_f() / 1000.0;
 }
 
 static int fcgx_read(void *ctx, char *buf, int n)
