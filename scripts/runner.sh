@@ -56,6 +56,8 @@ run_phase() {
 	say_whole "$out"
 }
 passed() { [ "$PHASE_RC" = 0 ]; }
+# phase_script PATH: run one test script as a step (what most phases do).
+phase_script() { "$1"; }
 run_step() {
 	local name=$1 secs=$2 t0 rc=0 dt
 	shift 2

@@ -82,7 +82,7 @@ cleanup() {
 	if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
 		pid=$(machine_pid || true)
 		[ -z "$pid" ] || nsenter -a -t "$pid" systemctl poweroff >/dev/null 2>&1 || true
-		wait_for 30 "the machine to power off" bash -c "! kill -0 $NSPAWN_PID" || kill -KILL "$NSPAWN_PID" 2>/dev/null || true
+		wait_for 30 bash -c "! kill -0 $NSPAWN_PID" || kill -KILL "$NSPAWN_PID" 2>/dev/null || true
 		wait "$NSPAWN_PID" 2>/dev/null || true
 	fi
 	# Whatever a failed check left: the containers of the machine's instance.
@@ -135,11 +135,11 @@ timeout 900 systemd-nspawn -D "$M" --boot --register=no --keep-unit --console=re
 	--private-network --machine=ecs-systemd-test --bind=/var/run/docker.sock:/run/docker.sock --bind-ro="$M/usr/libexec/ecs:$M/usr/libexec/ecs" \
 	</dev/null >"$DIR/boot.log" 2>&1 &
 NSPAWN_PID=$!
-wait_for 60 "the machine's systemd" machine_pid || { tail -30 "$DIR/boot.log" >&2; exit 1; }
+wait_for 60 machine_pid || { echo "test_systemd: the machine's systemd did not come up in 60 s" >&2; tail -30 "$DIR/boot.log" >&2; exit 1; }
 PID=$(machine_pid)
 in_m() { nsenter -a -t "$PID" "$@"; }
 # (systemctl answers once PID 1 has its private socket)
-wait_for 60 "systemctl in the machine" in_m systemctl show -p Version --value || { tail -30 "$DIR/boot.log" >&2; exit 1; }
+wait_for 60 in_m systemctl show -p Version --value || { echo "test_systemd: no systemctl in the machine after 60 s" >&2; tail -30 "$DIR/boot.log" >&2; exit 1; }
 state=$(in_m timeout 120 systemctl is-system-running --wait 2>/dev/null || true)
 if [ "$state" = running ]; then ok "systemd boots: is-system-running says running"; else
 	bad "is-system-running: $state; failed: $(in_m systemctl --failed --no-legend --plain | tr '\n' ' ')"; fi
@@ -174,7 +174,7 @@ api -w '\n%{http_code}' -H 'Content-Type: application/json' \
 	--data "$(task_json 'sleep 3; echo survived')" https://api.ecs.test/v1.1/tasks >"$DIR/inflight.out" 2>&1 &
 inflight=$!
 in_flight() { [ "$(api https://api.ecs.test/v1.1/_metrics | sed -n 's/^ecs_tasks_in_flight \([0-9]*\)$/\1/p')" -ge 1 ]; }
-wait_for 20 "the task in flight" in_flight || bad "the task never showed in ecs_tasks_in_flight"
+wait_for 20 in_flight || bad "the task never showed in ecs_tasks_in_flight"
 in_m systemctl restart ecs-fcgi || bad "systemctl restart ecs-fcgi failed"
 wait "$inflight" || true
 code=$(tail -n1 "$DIR/inflight.out")
@@ -191,7 +191,7 @@ if [ "$a" = active ]; then ok "ecs-fcgi active again after the restart"; else ba
 # systemd says active once spawn-fcgi runs; the new ecs-fcgi takes its
 # instance lock a moment later (after its first engine check): wait for it.
 new_instance() { INSTANCE=$(instance); [ -n "$INSTANCE" ] && [ "$INSTANCE" != "$FIRST" ]; }
-wait_for 30 "the restarted ecs-fcgi's instance lock" new_instance || bad "no new instance lock after the restart"
+wait_for 30 new_instance || bad "no new instance lock after the restart"
 
 # ---- stop: nothing left ----------------------------------------------------------
 api -o /dev/null -H 'Content-Type: application/json' --data "$(task_json true)" https://api.ecs.test/v1.1/tasks || true
