@@ -28,11 +28,6 @@ struct engine_watch {
 	char message[256];
 };
 
-static double mono_now(void)
-{
-	return ecs_clock_ms_f() / 1000.0;
-}
-
 /* One ping, stored. The mutex is not held during the ping: readers never wait for the engine. */
 static void check_once(engine_watch *w)
 {
@@ -46,7 +41,7 @@ static void check_once(engine_watch *w)
 	pthread_mutex_lock(&w->mu);
 	was_ok = w->checks == 0 ? -1 : w->ok;
 	w->ok = rc == 0;
-	w->done_at = mono_now();
+	w->done_at = ecs_clock_s();
 	w->checks++;
 	if (rc != 0) {
 		w->failures++;
@@ -147,7 +142,7 @@ void engine_watch_get(engine_watch_state *out, engine_watch *w)
 	out->interval_s = w->interval_s;
 	pthread_mutex_lock(&w->mu);
 	out->ok = w->ok;
-	out->age_s = mono_now() - w->done_at;
+	out->age_s = ecs_clock_s() - w->done_at;
 	out->checks = w->checks;
 	out->failures = w->failures;
 	out->consecutive = w->consecutive;

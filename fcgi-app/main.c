@@ -33,6 +33,7 @@
 #include <fcgiapp.h>
 #include <ecs/ecs.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "engine_watch.h"
 #include "log.h"
@@ -305,7 +306,7 @@ int main(int argc, char **argv)
 	rc = 0;
 stop:
 	tasks_s = (double)cfg->shutdown_grace_s - drain_ms(cfg->shutdown_grace_s) / 1000.0;
-	workers_stop(pool, workers_now() + (tasks_s > 0 ? tasks_s : 0));
+	workers_stop(pool, ecs_clock_s() + (tasks_s > 0 ? tasks_s : 0));
 	if (reaper != NULL) {
 		ecs_reaper_stats_get(&rs, reaper);
 		log_msg(LOG_LEVEL_INFO, "shutdown", "draining %llu queued deletion(s) within %.1f s; any left "

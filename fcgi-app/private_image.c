@@ -8,12 +8,6 @@
 #include "private_image.h"
 #include "registries.h"
 
-/* The credential cache counts seconds on the monotonic clock. */
-static double now_s(void)
-{
-	return ecs_clock_ms_f() / 1000.0;
-}
-
 int private_image_check(int *checked, cred_cache *cache, ecs_engine *engine, const config *cfg,
 		const char *identity, const char *image, const ecs_image_ref *ref, const image_parts *parts,
 		const ecs_registry_auth *auth)
@@ -25,12 +19,12 @@ int private_image_check(int *checked, cred_cache *cache, ecs_engine *engine, con
 	if (cfg->pull_policy == ECS_PULL_ALWAYS || registries_public(cfg, parts))
 		return ECS_OK;
 	keyed = cache != NULL && cred_cache_key(key, cache, identity, image, auth) == 0;
-	if (keyed && cred_cache_hit(cache, key, now_s()))
+	if (keyed && cred_cache_hit(cache, key, ecs_clock_s()))
 		return ECS_OK;
 	*checked = 1;
 	rc = ecs_image_distribution_inspect_ref(NULL, engine, ref, image, auth);
 	if (rc == ECS_OK && keyed)
-		cred_cache_put(cache, key, now_s());
+		cred_cache_put(cache, key, ecs_clock_s());
 	explicit_bzero(key, sizeof(key));
 	return rc;
 }

@@ -80,11 +80,6 @@ struct workers {
 	int ntw;
 };
 
-double workers_now(void)
-{
-	return ecs_clock_ms_f() / 1000.0;
-}
-
 static int fcgx_read(void *ctx, char *buf, int n)
 {
 	FCGX_Stream *in = ctx;
@@ -447,7 +442,7 @@ void workers_stop(workers *p, double deadline)
 		}
 		if (closed && tasks == 0)
 			break;
-		if (!cancelled && workers_now() >= deadline) {
+		if (!cancelled && ecs_clock_s() >= deadline) {
 			pthread_mutex_lock(&p->mu);
 			log_msg(LOG_LEVEL_WARNING, "shutdown", "grace period over: cancelling %d running task(s)",
 					cancel_all(p));

@@ -51,12 +51,10 @@ int workers_start(workers **out, const handler_ctx *shared, const ecs_engine *pr
 
 /**
  * workers_stop - stop accepting (closing the listening socket), let queued
- * and running tasks finish until @deadline (CLOCK_MONOTONIC seconds), cancel
+ * and running tasks finish until @deadline (CLOCK_MONOTONIC seconds, ecs_clock_s()), cancel
  * what is left then, wait for every thread and free the pool. NULL is allowed.
  */
 void workers_stop(workers *w, double deadline);
 
-/** workers_now - CLOCK_MONOTONIC in seconds, the clock of @deadline. */
-double workers_now(void);
 
 #endif

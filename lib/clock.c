@@ -28,6 +28,11 @@ double ecs_clock_ms_f(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+double ecs_clock_s(void)
+{
+	return ecs_clock_ms_f() / 1000.0;
+}
+
 struct timespec ecs_clock_add_ms(struct timespec ts, long ms)
 {
 	ts.tv_sec += ms / 1000;

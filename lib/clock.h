@@ -20,6 +20,9 @@ long long ecs_clock_ms(void);
 /** ecs_clock_ms_f - CLOCK_MONOTONIC now in milliseconds with their fraction (for reported durations). */
 double ecs_clock_ms_f(void);
 
+/** ecs_clock_s - CLOCK_MONOTONIC now in seconds with their fraction (for deadlines and ages in seconds). */
+double ecs_clock_s(void);
+
 /** ecs_clock_add_ms - @ts plus @ms milliseconds (@ms >= 0), normalised. */
 struct timespec ecs_clock_add_ms(struct timespec ts, long ms);
 
