@@ -75,8 +75,29 @@ int ecs_task_fail_engine(ecs_task_result *result, ecs_engine *engine, ecs_task_p
  * and get their own entry here.
  */
 static const size_t spec_sizes[] = {
+	[6] = offsetof(ecs_task_spec, files),
 	[ECS_TASK_SPEC_VERSION] = sizeof(ecs_task_spec),
 };
+
+/* Bytes of each version of ecs_task_result a caller may hold. */
+static const size_t result_sizes[] = {
+	[1] = offsetof(ecs_task_result, artifacts),
+	[ECS_TASK_RESULT_VERSION] = sizeof(ecs_task_result),
+};
+
+static size_t result_size(unsigned int version)
+{
+	return version < sizeof(result_sizes) / sizeof(result_sizes[0]) ? result_sizes[version] : 0;
+}
+
+static void artifacts_free(ecs_artifact *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].path);
+		ecs_buffer_clear(&list[i].content);
+	}
+	free(list);
+}
 
 /*
  * The one parse of the task's image, skipped when the caller passed the
@@ -119,6 +140,10 @@ static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 	}
 	if (spec->run.cmd[0][0] == '\0')
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "empty command name");
+	/* Issue 17 lands these through the agent; until then a task that asks for them is refused, not half-run. */
+	if (spec->files_len > 0 || spec->artifacts_len > 0)
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL,
+				     "files and artifacts are not supported by this libecs yet");
 	if (spec->run.env_len > 0 && spec->run.env == NULL)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "env_len without env");
 	if (spec->run.env_len > ECS_TASK_MAX_ENV)
@@ -248,12 +273,13 @@ static void result_empty(ecs_task_result *result)
 {
 	unsigned int version = result->version;
 
-	memset(result, 0, sizeof(*result));
+	memset(result, 0, result_size(version));
 	result->version = version;
 	result->exit_code = -1;
 }
 
-int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec)
+/* ecs_task_run() into a result of the current version. */
+static int run_current(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec)
 {
 	static const ecs_task_spec defaults = ECS_TASK_SPEC_INIT;
 	ecs_task_spec current;
@@ -266,16 +292,6 @@ int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper
 	long timeout_ms;
 	int rc;
 
-	/*
-	 * Only version 1 exists. A later one appends members: this is where the
-	 * library learns how many of them the caller's struct has.
-	 */
-	if (result == NULL || result->version != ECS_TASK_RESULT_VERSION) {
-		if (engine != NULL)
-			ecs_engine_fail(engine, ECS_EINVAL, "task result version %u, expected %u",
-					result != NULL ? result->version : 0, ECS_TASK_RESULT_VERSION);
-		return ECS_EINVAL;
-	}
 	result_empty(result);
 	if (engine == NULL || spec == NULL)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "NULL engine or spec");
@@ -368,10 +384,35 @@ out:
 	return rc;
 }
 
+int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec)
+{
+	ecs_task_result full = ECS_TASK_RESULT_INIT;
+	int rc;
+
+	/* Later versions append members: the library writes only those the caller's struct has. */
+	if (result == NULL || result_size(result->version) == 0) {
+		if (engine != NULL)
+			ecs_engine_fail(engine, ECS_EINVAL, "task result version %u, expected 1 to %u",
+					result != NULL ? result->version : 0, ECS_TASK_RESULT_VERSION);
+		return ECS_EINVAL;
+	}
+	if (result->version == ECS_TASK_RESULT_VERSION)
+		return run_current(result, engine, reaper, spec);
+	rc = run_current(&full, engine, reaper, spec);
+	artifacts_free(full.artifacts, full.artifacts_len);
+	full.artifacts = NULL;
+	full.artifacts_len = 0;
+	full.version = result->version;
+	memcpy(result, &full, result_size(result->version));
+	return rc;
+}
+
 void ecs_task_result_clear(ecs_task_result *result)
 {
-	if (result == NULL)
+	if (result == NULL || result_size(result->version) == 0)
 		return;
+	if (result->version >= 2)
+		artifacts_free(result->artifacts, result->artifacts_len);
 	free(result->container_id);
 	free(result->image_id);
 	free(result->repo_digest);

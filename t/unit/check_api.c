@@ -249,7 +249,10 @@ START_TEST(test_task_spec_older_version_refused)
 	/* the socket that is missing, not curl's placeholder host */
 	ck_assert_msg(strstr(error, "socket /nonexistent/ecs-api-test.sock: No such file or directory") != NULL &&
 			      strstr(error, "port 80") == NULL, "%s", error);
-	for (unsigned int v = 1; v < ECS_TASK_SPEC_VERSION; v++) {
+	/* version 6 (the first of this soname) is a prefix of 7: still taken */
+	spec.version = 6;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_PULL);
+	for (unsigned int v = 1; v < 6; v++) {
 		spec.version = v;
 		ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
 		ck_assert_str_eq(error, "unsupported task spec version");

@@ -47,10 +47,12 @@ typedef enum {
 	ECS_TASK_BACKEND_SWARM = 1
 } ecs_task_backend;
 
-#define ECS_TASK_SPEC_VERSION 6
+#define ECS_TASK_SPEC_VERSION 7
 #define ECS_TASK_DEFAULT_TIMEOUT_MS 60000L
 #define ECS_TASK_DEFAULT_START_TIMEOUT_MS 60000L
 #define ECS_TASK_DEFAULT_OUTPUT_CAP (1024u * 1024u)
+/** Bytes of artifacts kept per task, all files together, when the spec says 0. */
+#define ECS_TASK_DEFAULT_ARTIFACTS_CAP (16u * 1024u * 1024u)
 /** Seconds added to the timeout for the deadline label (see ECS_LABEL_DEADLINE). */
 #define ECS_TASK_DEADLINE_GRACE_S 300
 
@@ -62,6 +64,8 @@ typedef enum {
 #define ECS_TASK_MAX_CMD 4096u      /* command arguments */
 #define ECS_TASK_MAX_ENV 4096u      /* environment entries */
 #define ECS_TASK_MAX_ID 64u         /* bytes of a task id */
+#define ECS_TASK_MAX_FILES 1024u    /* entries of files, and of artifacts */
+#define ECS_TASK_MAX_PATH 4096u     /* bytes of a file or artifact path */
 /* Far beyond any short-lived task; fits a 32-bit long and keeps the deadline in range. */
 #define ECS_TASK_MAX_TIMEOUT_MS (7L * 24 * 3600 * 1000)
 
@@ -89,6 +93,51 @@ typedef struct {
 	const char *const *labels;
 	size_t labels_len;
 } ecs_workload;
+
+/**
+ * ecs_file - one file written into the container before the command runs
+ * (ecs_task_spec.files). Borrowed: everything belongs to the caller.
+ * @path: absolute, under one of the container's writable mounts (the
+ *    profile's tmpfs paths and /tmp; anywhere with a writable root); no
+ *    "." or ".." component, no symlink on the way (ECS_EINVAL naming the
+ *    path otherwise). Missing parent directories are made (mode 0755).
+ * @data, @len: the bytes (may be NULL/0 for an empty file).
+ * @mode: permission bits (& 0777; 0 = 0644). Owned by the task's user.
+ */
+typedef struct {
+	const char *path;
+	const unsigned char *data;
+	size_t len;
+	unsigned int mode;
+} ecs_file;
+
+/**
+ * ecs_artifact - one file collected after the command exited
+ * (ecs_task_result.artifacts). Owned by the result.
+ * @path: the file's absolute path in the container.
+ * @content: its first bytes (content.truncated when the result's artifact
+ *    cap cut it, or left it out: len 0).
+ * @size: the file's size in the container.
+ */
+typedef struct {
+	char *path;
+	ecs_buffer content;
+	uint64_t size;
+} ecs_artifact;
+
+/** ECS_TASK_STDOUT / ECS_TASK_STDERR: the stream an ecs_output_fn is given. */
+#define ECS_TASK_STDOUT 1
+#define ECS_TASK_STDERR 2
+
+/**
+ * ecs_output_fn - live output (ecs_task_spec.on_output): called on the
+ * thread of ecs_task_run() with bytes of @stream (ECS_TASK_STDOUT or
+ * ECS_TASK_STDERR) as they arrive, in arrival order, before any cap (the
+ * result still keeps its capped copy). Return 0 to go on, non-zero to
+ * cancel the task (as the spec's cancel token would: a streaming client
+ * went away).
+ */
+typedef int (*ecs_output_fn)(int stream, const unsigned char *data, size_t len, void *arg);
 
 /**
  * ecs_task_spec - a task: what runs, and how. Everything belongs to the
@@ -125,8 +174,18 @@ typedef struct {
  *    backend only; NULL for none. A task its pool has no warm container for
  *    (image id and profile) runs cold; result->pooled tells which.
  *
+ * @files, @files_len: written before the command runs (see ecs_file); at
+ *    most ECS_TASK_MAX_FILES. NULL/0 for none.
+ * @artifacts, @artifacts_len: absolute paths of files or directories
+ *    (collected recursively) read after the command exited, into
+ *    result->artifacts; same path rules as ecs_file. NULL/0 for none.
+ * @artifacts_cap: bytes of artifact content kept in all; 0 =
+ *    ECS_TASK_DEFAULT_ARTIFACTS_CAP.
+ * @on_output, @on_output_arg: live output (see ecs_output_fn); NULL for none.
+ *
  * Version 6 (libecs.so.5) gathered what runs into @run and added
- * @image_ref; later versions append members.
+ * @image_ref; version 7 appended @files, @artifacts, @artifacts_cap and
+ * @on_output; later versions append members.
  */
 typedef struct {
 	unsigned int version;
@@ -146,6 +205,14 @@ typedef struct {
 	ecs_cancel *cancel;
 	ecs_task_backend backend;
 	ecs_pool *pool;
+	/* version 7 */
+	const ecs_file *files;
+	size_t files_len;
+	const char *const *artifacts;
+	size_t artifacts_len;
+	size_t artifacts_cap;
+	ecs_output_fn on_output;
+	void *on_output_arg;
 } ecs_task_spec;
 
 /* Everything not named is 0: the defaults (ECS_PULL_IF_NOT_PRESENT, ECS_TASK_BACKEND_LOCAL). */
@@ -205,7 +272,7 @@ typedef struct {
 	double total;
 } ecs_task_timings;
 
-#define ECS_TASK_RESULT_VERSION 1
+#define ECS_TASK_RESULT_VERSION 2
 /** Bytes of ecs_task_result.task_id and .error, fixed for every version. */
 #define ECS_TASK_RESULT_ID_SIZE 72
 #define ECS_TASK_RESULT_ERROR_SIZE 512
@@ -240,6 +307,9 @@ typedef struct {
  *    backend; NULL on the local engine.
  * @pooled: 1 when a warm container of spec->pool ran the task, 0 when a
  *    fresh one did. Nothing else differs.
+ * @artifacts, @artifacts_len: (version 2) what spec->artifacts collected,
+ *    one entry per file, in the order the paths were asked and, within a
+ *    directory, the order the agent read them; NULL/0 for none.
  */
 typedef struct {
 	unsigned int version;
@@ -259,6 +329,9 @@ typedef struct {
 	uint64_t stderr_bytes;
 	char *node;
 	int pooled;
+	/* version 2 */
+	ecs_artifact *artifacts;
+	size_t artifacts_len;
 } ecs_task_result;
 
 #define ECS_TASK_RESULT_INIT { .version = ECS_TASK_RESULT_VERSION, .exit_code = -1 }
