@@ -404,4 +404,4 @@ out:
 	return rc;
 }
 
-const ecs_backend ecs_backend_cold = { "cold", cold_run };
+const ecs_backend ecs_backend_cold = { "cold", cold_run, 0 };

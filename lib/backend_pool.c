@@ -293,4 +293,4 @@ out:
 	return rc;
 }
 
-const ecs_backend ecs_backend_pool = { "pool", pool_run };
+const ecs_backend ecs_backend_pool = { "pool", pool_run, 1 };

@@ -102,7 +102,8 @@ typedef struct {
  *    "." or ".." component, no symlink on the way (ECS_EINVAL naming the
  *    path otherwise). Missing parent directories are made (mode 0755).
  * @data, @len: the bytes (may be NULL/0 for an empty file).
- * @mode: permission bits (& 0777; 0 = 0644). Owned by the task's user.
+ * @mode: permission bits, at most 0777 (more, such as setuid, is ECS_EINVAL);
+ *    0 = 0644. Owned by the task's user.
  */
 typedef struct {
 	const char *path;
