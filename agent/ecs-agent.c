@@ -133,7 +133,7 @@ out:
 		if (err[i] >= 0)
 			close(err[i]);
 	}
-	ecs_agent_task_clear(&task);
+	ecs_agent_request_clear(&task);
 	free(body);
 	return rc;
 }

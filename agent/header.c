@@ -48,18 +48,19 @@ static int read_exact(agent *a, unsigned char *buf, size_t len)
 int header_read(agent *a, ecs_agent_task *task, unsigned char **body)
 {
 	unsigned char prefix[ECS_AGENT_PREFIX_LEN];
+	unsigned kind;
 	size_t len;
 	int rc;
 
 	*body = NULL;
 	if ((rc = read_exact(a, prefix, sizeof(prefix))) != 0)
 		return rc < 0 ? ECS_AGENT_EPROTO : rc;
-	if ((rc = ecs_agent_prefix_parse(&len, prefix)) != 0)
+	if ((rc = ecs_agent_prefix_parse(&kind, &len, prefix)) != 0)
 		return rc;
 	/* +1: a zero-length body is a valid read but malloc(0) may be NULL */
 	if ((*body = malloc(len + 1)) == NULL)
 		return ECS_AGENT_ENOMEM;
 	if ((rc = read_exact(a, *body, len)) != 0)
 		return rc < 0 ? ECS_AGENT_EPROTO : rc;
-	return ecs_agent_body_parse(task, *body, len);
+	return ecs_agent_body_parse(task, kind, *body, len);
 }
