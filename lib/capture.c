@@ -84,6 +84,9 @@ static int agent_sink(void *arg, int stream, const unsigned char *p, size_t n)
 		c->agent_stderr += n;
 		return ECS_OK;
 	}
+	/* requests go one at a time: after an answer's EXIT nothing may come until the next is sent */
+	if (c->exited && n > 0)
+		return ecs_engine_fail(c->engine, ECS_EPROTO, "agent: bytes after EXIT");
 	for (;;) {
 		ecs_agent_event ev;
 		int rc = ecs_agent_decode(&c->dec, &p, &n, &ev);
@@ -99,7 +102,6 @@ static int agent_sink(void *arg, int stream, const unsigned char *p, size_t n)
 		case ECS_AGENT_EV_EXIT:
 			c->exited = 1;
 			c->exit = ev.exit;
-			/* requests go one at a time: nothing may follow until the next is sent */
 			if (n > 0)
 				return ecs_engine_fail(c->engine, ECS_EPROTO, "agent: bytes after EXIT");
 			return ECS_OK;
