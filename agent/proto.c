@@ -403,7 +403,8 @@ enum {
 	RS_BODY,       /* inside a body */
 	RS_CHUNK_HDR,  /* between chunks (hdr_have bytes of a chunk header) */
 	RS_CHUNK_DATA, /* inside a chunk's payload */
-	RS_COMPLETE    /* the request is complete, its answer not done: only a cancel (EXEC) */
+	RS_COMPLETE,   /* the request is complete, its answer not done: only a cancel (EXEC) */
+	RS_LATE_CANCEL /* between requests: a cancel that crossed its EXEC's EXIT */
 };
 
 void ecs_agent_reader_init(ecs_agent_reader *r)
@@ -463,6 +464,10 @@ int ecs_agent_reader_feed(ecs_agent_reader *r, const unsigned char **buf, size_t
 		switch (r->state) {
 		case RS_IDLE:
 			r->hdr_have = 0;
+			if (**buf == CANCEL_TAG && r->prev_exec_open) {
+				r->state = RS_LATE_CANCEL;
+				break;
+			}
 			r->state = RS_PREFIX;
 			/* fall through */
 		case RS_PREFIX:
@@ -529,6 +534,15 @@ int ecs_agent_reader_feed(ecs_agent_reader *r, const unsigned char **buf, size_t
 			r->cancelled = 1;
 			ev->type = ECS_AGENT_REV_CANCEL;
 			return 0;
+		case RS_LATE_CANCEL:
+			if (!take_hdr(r, buf, len, ECS_AGENT_CHUNK_HDR_LEN))
+				return 0;
+			r->hdr_have = 0;
+			if (r->hdr[0] != CANCEL_TAG || r->hdr[1] || r->hdr[2] || r->hdr[3] || get32(r->hdr + 4) != 0)
+				return rfail(r, ECS_AGENT_EPROTO);
+			r->prev_exec_open = 0;
+			r->state = RS_IDLE;
+			break;
 		default:
 			return rfail(r, ECS_AGENT_EPROTO);
 		}
@@ -552,10 +566,11 @@ int ecs_agent_reader_complete(const ecs_agent_reader *r)
 
 void ecs_agent_reader_done(ecs_agent_reader *r)
 {
-	int err = r->error;
+	int err = r->error, open = r->req.kind == ECS_AGENT_REQ_EXEC && !r->cancelled;
 
 	ecs_agent_reader_clear(r);
 	r->error = err;
+	r->prev_exec_open = open;
 }
 
 /* ---- frame encoders */

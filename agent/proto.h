@@ -139,7 +139,8 @@ typedef struct {
 	unsigned char *body;     /* the current request's body (malloc'ed) */
 	size_t body_len, body_have;
 	uint32_t chunk_left;
-	int cancelled;
+	int cancelled;           /* the current EXEC had its cancel */
+	int prev_exec_open;      /* the last answer was an EXEC's that had no cancel: a late one is dropped */
 	ecs_agent_request req;   /* after REV_REQUEST */
 	int error;               /* sticky */
 } ecs_agent_reader;
@@ -156,7 +157,9 @@ void ecs_agent_reader_clear(ecs_agent_reader *r);
  * than REV_NONE. After REV_REQUEST of EXEC or PUT, REV_CHUNK events follow,
  * then REV_END; after that (and right after REV_REQUEST of GET or PING) the
  * request is complete: until ecs_agent_reader_done(), the only byte
- * sequence accepted is one cancel frame after an EXEC's END. Returns 0 with
+ * sequence accepted is one cancel frame after an EXEC's END. A cancel that
+ * crossed the EXEC's EXIT (it comes first between requests, after an EXEC
+ * that had none) is dropped without an event. Returns 0 with
  * @ev filled, or ECS_AGENT_EPROTO (a bad prefix, field, chunk header, chunk
  * of stdin after S null, a byte where none may come), ECS_AGENT_ETOOBIG or
  * ECS_AGENT_ENOMEM; errors are sticky.

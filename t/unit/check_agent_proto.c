@@ -580,6 +580,25 @@ START_TEST(test_agent_proto_reader_rejects)
 	memcpy(buf + m, "\021\000\000\000\000\000\000\001", 8);
 	ck_assert_int_eq(reader_all(buf, m + 8, &c, &r), ECS_AGENT_EPROTO);
 	ecs_agent_reader_clear(&r);
+	/* a cancel that crossed the EXIT: dropped once, between requests; a second is an error */
+	ck_assert_int_eq(reader_all(buf, m, &c, &r), 0);
+	ecs_agent_reader_done(&r);
+	ecs_agent_cancel_encode(buf + m);
+	{
+		ecs_agent_request ping = { .kind = ECS_AGENT_REQ_PING };
+
+		ck_assert_int_eq(ecs_agent_request_encode(buf + m + 8, sizeof(buf) - m - 8, &n, &ping), 0);
+		rfeed(&r, &c, buf + m, 8 + n);
+		ck_assert_int_eq(c.rc, 0);
+		ck_assert_int_eq(c.cancels, 0);
+		ck_assert_int_eq(c.requests, 2);
+		ck_assert_uint_eq(c.kind, ECS_AGENT_REQ_PING);
+		ecs_agent_reader_done(&r);
+		memset(buf + m + 8, 0, 4);
+		rfeed(&r, &c, buf + m, 12);
+		ck_assert_int_eq(c.rc, ECS_AGENT_EPROTO); /* after a PING: no cancel, it is a bad prefix */
+	}
+	ecs_agent_reader_clear(&r);
 	/* the next request before the answer was done */
 	ck_assert_int_eq(ecs_agent_request_encode(buf + m, sizeof(buf) - m, &n, &get), 0);
 	ck_assert_int_eq(reader_all(buf, m + n, &c, &r), ECS_AGENT_EPROTO);
