@@ -354,6 +354,27 @@ static int tar_add(wbuf *t, const char *name, const unsigned char *data, size_t 
 	return t->oom ? ECS_ENOMEM : ECS_OK;
 }
 
+/*
+ * The agent names the directory it refused (or the entry): a caller's
+ * message names the file it gave, so when none of this PUT's files
+ * (those in the directory of @first, from it on) is in @why, the first is put in front.
+ */
+static void name_file(char *why, size_t why_len, const ecs_file *files, size_t n, size_t first)
+{
+	size_t plen = parent_len(files[first].path);
+	char was[512];
+
+	if (why == NULL || why_len == 0)
+		return;
+	for (size_t j = first; j < n; j++) {
+		if (parent_len(files[j].path) == plen && strncmp(files[j].path, files[first].path, plen) == 0 &&
+		    strstr(why, files[j].path) != NULL)
+			return;
+	}
+	snprintf(was, sizeof(was), "%s", why);
+	snprintf(why, why_len, "file \"%.200s\": %s", files[first].path, was);
+}
+
 int ecs_agent_conn_put_files(ecs_agent_conn *c, const ecs_file *files, size_t n, char *why, size_t why_len,
 			     long long deadline_ms)
 {
@@ -390,8 +411,11 @@ int ecs_agent_conn_put_files(ecs_agent_conn *c, const ecs_file *files, size_t n,
 		wb_put(&tar, end, sizeof(end));
 		if (rc == ECS_OK && tar.oom)
 			rc = ecs_engine_fail(c->engine, ECS_ENOMEM, "agent: out of memory");
-		if (rc == ECS_OK)
+		if (rc == ECS_OK) {
 			rc = ecs_agent_conn_put_tar(c, dir, tar.p, tar.len, why, why_len, deadline_ms);
+			if (rc != ECS_OK)
+				name_file(why, why_len, files, n, i);
+		}
 		free(tar.p);
 		free(dir);
 	}

@@ -68,12 +68,30 @@ static void teardown(void)
 	engine = NULL;
 }
 
+/* Readiness, not timing: a warm container is there (the pool refills after each task), or the test fails. */
+static void wait_warm(void)
+{
+	double until = it_now_ms() + 60000;
+	ecs_pool_stats st;
+
+	for (;;) {
+		struct timespec pause = { 0, 20 * 1000000L };
+
+		ecs_pool_stats_get(&st, pool);
+		if (st.warm >= 1)
+			return;
+		ck_assert_msg(it_now_ms() < until, "no warm container after 60 s");
+		nanosleep(&pause, NULL);
+	}
+}
+
 /* Run @spec in a warm container of the pool; the container is deleted before it returns. */
 static int run(ecs_task_result *r, ecs_task_spec *spec, const char *what)
 {
 	char *task_id = it_task_id(what);
 	int rc;
 
+	wait_warm();
 	spec->run.image = it_test_image();
 	spec->task_id = task_id;
 	spec->profile = &profile;
@@ -351,6 +369,7 @@ START_TEST(test_conn_several_requests)
 	int truncated = 0, rc;
 	long long end = ecs_clock_ms() + 60000;
 
+	wait_warm();
 	ck_assert_int_eq(ecs_image_inspect(&image, engine, it_test_image()), 0);
 	ck_assert_int_eq(ecs_pool_take(&lease, pool, it_test_image(), image.id, &profile), 0);
 	ecs_image_info_clear(&image);
