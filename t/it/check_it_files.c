@@ -31,28 +31,16 @@ static ecs_engine *engine;
 static ecs_pool *pool;
 static ecs_sandbox_profile profile;
 
-static void log_to_stderr(ecs_log_level level, const char *message, void *userdata)
-{
-	(void)userdata;
-	if (level <= ECS_LOG_WARN)
-		fprintf(stderr, "libecs: %s\n", message);
-}
-
 /*
  * Under runsc as uid 65534: gVisor lets a root task reach its agent, so the
  * agent refuses root there (agent/PROTOCOL.md); these tests are about files.
  */
 static void setup(void)
 {
-	ecs_engine *base = it_engine_new();
-	ecs_engine_options opts = *ecs_engine_options_get(base);
 	const char *rt = it_test_runtime();
-	int warm = 0, rc;
+	int warm = 0;
 
-	opts.log = log_to_stderr;
-	rc = ecs_engine_new(&engine, &opts);
-	ecs_engine_free(base);
-	ck_assert_int_eq(rc, ECS_OK);
+	engine = it_engine_logged();
 	it_profile(&profile, NULL);
 	if (rt != NULL && strcmp(rt, "runsc") == 0)
 		profile.user = "65534:65534";
@@ -457,14 +445,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	it_global_init();
-	sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	it_cleanup_run();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return it_main(suite());
 }
