@@ -235,7 +235,9 @@ static void assert_refused(ecs_task_spec *spec, const char *what, const char *pa
 	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	int rc = run(&r, spec, what);
 
-	ck_assert_msg(rc == ECS_EINVAL, "%s: %s (%s), want ECS_EINVAL", what, ecs_error_name(rc), r.error);
+	ck_assert_msg(rc == ECS_EINVAL, "%s: %s (%s), want ECS_EINVAL; %zu artifacts%s%s", what, ecs_error_name(rc),
+		      r.error, r.artifacts_len, r.artifacts_len ? ", the first: " : "",
+		      r.artifacts_len ? r.artifacts[0].path : "");
 	ck_assert_int_eq(r.error_phase, phase);
 	ck_assert_msg(strstr(r.error, path) != NULL, "%s: the error does not name %s: %s", what, path, r.error);
 	ck_assert_uint_eq(r.artifacts_len, 0);
