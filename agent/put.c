@@ -83,19 +83,39 @@ static int entry(unpack *u, const ecs_tar_entry *e)
 		close(fd);
 		return 0;
 	}
-	/* O_NOFOLLOW: an existing symlink is refused, not followed; O_NONBLOCK: a fifo cannot hold us */
-	fd = openat(parent, last, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	/*
+	 * An existing symlink is refused before any open: a runtime that does
+	 * not honour O_NOFOLLOW must not get to create or truncate its target.
+	 * No O_TRUNC either until what was opened is proven (paths_same: under
+	 * gVisor O_NOFOLLOW with O_DIRECTORY followed a symlink). O_NONBLOCK: a
+	 * fifo cannot hold us.
+	 */
+	if (fstatat(parent, last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		close(parent);
+		return fail(u, ELOOP, u->name, "a symbolic link");
+	}
+	fd = openat(parent, last, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		int err = errno;
-		int lnk = fstatat(parent, last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
 
 		close(parent);
-		return fail(u, lnk ? ELOOP : err, u->name, lnk ? "a symbolic link" : NULL);
+		return fail(u, err == ELOOP ? ELOOP : err, u->name, err == ELOOP ? "a symbolic link" : NULL);
+	}
+	if (!paths_same(parent, last, fd)) {
+		close(fd);
+		close(parent);
+		return fail(u, ELOOP, u->name, "a symbolic link");
 	}
 	close(parent);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return fail(u, EINVAL, u->name, "not a regular file");
+	}
+	if (ftruncate(fd, 0) != 0) {
+		int err = errno;
+
+		close(fd);
+		return fail(u, err, u->name, NULL);
 	}
 	fcntl(fd, F_SETFL, 0);
 	if (fchmod(fd, e->mode & 0777) != 0) {
