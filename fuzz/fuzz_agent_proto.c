@@ -121,29 +121,42 @@ static void decode(ecs_agent_decoder *d, outcome *o, const uint8_t *p, size_t n)
 	}
 }
 
+/* One side of a comparison: a decoder or a reader, and what it produced. */
 typedef struct {
 	ecs_agent_decoder d;
+	ecs_agent_reader r;
 	outcome o;
-} decoding;
+	int done_early;
+} side;
+
+/* Feed the input to @c in pieces of 1 to @max bytes and to @w whole. */
+static void both(side *c, side *w, const uint8_t *p, size_t n, uint32_t rng, unsigned max,
+		 void (*piece)(void *, const uint8_t *, size_t), int done_early)
+{
+	memset(c, 0, sizeof(*c));
+	memset(w, 0, sizeof(*w));
+	ecs_agent_decoder_init(&c->d);
+	ecs_agent_decoder_init(&w->d);
+	ecs_agent_reader_init(&c->r);
+	ecs_agent_reader_init(&w->r);
+	c->done_early = w->done_early = done_early;
+	chunks_feed(p, n, rng, max, piece, c, &c->o.rc);
+	piece(w, p, n);
+}
 
 static void decode_piece(void *ctx, const uint8_t *p, size_t n)
 {
-	decoding *x = ctx;
+	side *x = ctx;
 
 	decode(&x->d, &x->o, p, n);
 }
 
 static void output(const uint8_t *p, size_t n, uint32_t rng)
 {
-	static decoding c, w;
+	static side c, w;
 	outcome a, b;
 
-	memset(&c, 0, sizeof(c));
-	memset(&w, 0, sizeof(w));
-	ecs_agent_decoder_init(&c.d);
-	ecs_agent_decoder_init(&w.d);
-	chunks_feed(p, n, rng, 19, decode_piece, &c, &c.o.rc);
-	decode_piece(&w, p, n);
+	both(&c, &w, p, n, rng, 19, decode_piece, 0);
 	a = c.o, b = w.o;
 	if (a.rc != b.rc || a.hash != b.hash || a.exits != b.exits || a.starts != b.starts ||
 	    memcmp(a.bytes, b.bytes, sizeof(a.bytes)) != 0)
@@ -199,31 +212,19 @@ static void read_in(ecs_agent_reader *r, outcome *o, const uint8_t *p, size_t n,
 	}
 }
 
-typedef struct {
-	ecs_agent_reader r;
-	outcome o;
-	int done_early;
-} reading;
-
 static void read_piece(void *ctx, const uint8_t *p, size_t n)
 {
-	reading *x = ctx;
+	side *x = ctx;
 
 	read_in(&x->r, &x->o, p, n, x->done_early);
 }
 
 static void input(const uint8_t *p, size_t n, uint32_t rng, int done_early)
 {
-	static reading c, w;
+	static side c, w;
 	outcome a, b;
 
-	memset(&c, 0, sizeof(c));
-	memset(&w, 0, sizeof(w));
-	ecs_agent_reader_init(&c.r);
-	ecs_agent_reader_init(&w.r);
-	c.done_early = w.done_early = done_early;
-	chunks_feed(p, n, rng, 23, read_piece, &c, &c.o.rc);
-	read_piece(&w, p, n);
+	both(&c, &w, p, n, rng, 23, read_piece, done_early);
 	a = c.o, b = w.o;
 	if (a.rc != b.rc || a.hash != b.hash || a.requests != b.requests || a.ends != b.ends || a.cancels != b.cancels)
 		abort();
