@@ -9,7 +9,6 @@
  */
 #include <config.h>
 
-#define _GNU_SOURCE 1 /* memmem */
 #include <check.h>
 #include <errno.h>
 #include <signal.h>
