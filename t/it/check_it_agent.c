@@ -751,6 +751,9 @@ static void v2_files_case(const char *runtime, const char *user)
 	tar_add(&t, "d", ECS_TAR_DIR, 0750, NULL, 0);
 	tar_add(&t, "d/bin", ECS_TAR_FILE, 0640, rnd, sizeof(rnd));
 	tar_add(&t, "d/x.sh", ECS_TAR_FILE, 04755, "echo from-put\n", 14);
+	/* a directory its owner may not write still takes its entries (its mode comes last) */
+	tar_add(&t, "ro", ECS_TAR_DIR, 0555, NULL, 0);
+	tar_add(&t, "ro/f", ECS_TAR_FILE, 0444, "r", 1);
 	tar_end(&t);
 	v2_open(&v, runtime, user);
 	/* PUT makes the missing target, as the task's user, modes & 0777 */
@@ -758,9 +761,9 @@ static void v2_files_case(const char *runtime, const char *user)
 	ck_assert_msg(r.exit.kind == ECS_AGENT_EXITED && r.exit.code == 0, "PUT: %u %d %s", r.exit.kind,
 		      (int)r.exit.code, r.msg ? (char *)r.msg : "");
 	ita_result_clear(&r);
-	v2_expect(&v, "stat -c '%a %u' /tmp/in/new/d; stat -c '%a %u %s' /tmp/in/new/d/bin /tmp/in/new/d/x.sh; "
-		      "sh /tmp/in/new/d/x.sh",
-		  "750 65534\n640 65534 1048576\n755 65534 14\nfrom-put\n");
+	v2_expect(&v, "stat -c '%a %u' /tmp/in/new/d /tmp/in/new/ro; "
+		      "stat -c '%a %u %s' /tmp/in/new/d/bin /tmp/in/new/d/x.sh /tmp/in/new/ro/f; sh /tmp/in/new/d/x.sh",
+		  "750 65534\n555 65534\n640 65534 1048576\n755 65534 14\n444 65534 1\nfrom-put\n");
 	/* the next exec's output then GET: byte-exact, 1 MiB of random bytes */
 	v2_get(&v, "/tmp/in/new/d/bin", ECS_AGENT_GET_LIMIT_DEFAULT, &r);
 	ck_assert_msg(r.exit.kind == ECS_AGENT_EXITED && r.exit.code == 0, "GET: %s", r.msg ? (char *)r.msg : "");
