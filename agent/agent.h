@@ -69,6 +69,8 @@ void signals_reset_child(void);
  * termination signal ends the agent (returns the signal number); else 0.
  */
 int signals_handle(agent *a);
+/* Reap what exited (the agent's children and the orphans it inherited); 1 while any remain, else 0. */
+int signals_children_left(agent *a);
 
 /* out.c: write one frame (header + payload) to fd 1, all of it. 0 or -1 (and a->out_broken). */
 int out_frame(agent *a, unsigned type, const void *payload, size_t len);
@@ -113,6 +115,11 @@ int roots_add(agent_roots *roots, const char *path);
  * the way, ENOENT, ENOTDIR, EACCES. @what gets a short reason.
  */
 int paths_open(const agent_roots *roots, const char *path, int create, int want_dir, const char **what);
+/*
+ * 1 when @fd is what @name under @dirfd is, and that is no symlink: the
+ * proof after an O_NOFOLLOW open (a runtime may not honour the flag).
+ */
+int paths_same(int dirfd, const char *name, int fd);
 /* Open or make directory @name under @dirfd, no symlink; an fd or -errno. */
 int paths_dir_at(int dirfd, const char *name, int create, unsigned mode);
 

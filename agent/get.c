@@ -133,7 +133,7 @@ static int dir(pack *g, int fd, int depth)
 			rc = fail(g, errno, NULL);
 			break;
 		}
-		if (fstat(cfd, &cst) == 0 && (S_ISREG(cst.st_mode) || S_ISDIR(cst.st_mode)))
+		if (paths_same(fd, de->d_name, cfd) && fstat(cfd, &cst) == 0 && (S_ISREG(cst.st_mode) || S_ISDIR(cst.st_mode)))
 			rc = tree(g, cfd, &cst, depth + 1);
 		close(cfd);
 		g->name[base] = '\0';

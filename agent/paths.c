@@ -19,26 +19,14 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "tar.h"
 
-/* Absolute; components neither empty, "." nor ".."; a trailing '/' only for "/" itself. */
+/* Absolute; components neither empty, "." nor ".." (tar.c's rule for names); a trailing '/' only for "/" itself. */
 static int clean(const char *path)
 {
-	size_t n = strlen(path), i = 1;
+	size_t n = strlen(path);
 
-	if (n == 0 || path[0] != '/' || n >= ECS_AGENT_PATH_MAX)
-		return 0;
-	if (n == 1)
-		return 1;
-	while (i <= n) {
-		size_t j = i;
-
-		while (j < n && path[j] != '/')
-			j++;
-		if (j == i || (j - i == 1 && path[i] == '.') || (j - i == 2 && path[i] == '.' && path[i + 1] == '.'))
-			return 0;
-		i = j + 1;
-	}
-	return 1;
+	return path[0] == '/' && (n == 1 || (path[n - 1] != '/' && ecs_tar_name_ok(path + 1)));
 }
 
 int roots_add(agent_roots *roots, const char *path)
@@ -75,6 +63,14 @@ static int walk_errno(int dirfd, const char *name, int err)
 	return err;
 }
 
+int paths_same(int dirfd, const char *name, int fd)
+{
+	struct stat l, f;
+
+	return fstatat(dirfd, name, &l, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISLNK(l.st_mode) && fstat(fd, &f) == 0 &&
+	       l.st_dev == f.st_dev && l.st_ino == f.st_ino;
+}
+
 int paths_dir_at(int dirfd, const char *name, int create, unsigned mode)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -84,7 +80,14 @@ int paths_dir_at(int dirfd, const char *name, int create, unsigned mode)
 			return -errno;
 		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
-	return fd < 0 ? -walk_errno(dirfd, name, errno) : fd;
+	if (fd < 0)
+		return -walk_errno(dirfd, name, errno);
+	/* gVisor (runsc 20221219) follows a symlink despite O_NOFOLLOW with O_DIRECTORY: check what was opened */
+	if (!paths_same(dirfd, name, fd)) {
+		close(fd);
+		return -ELOOP;
+	}
+	return fd;
 }
 
 int paths_open(const agent_roots *roots, const char *path, int create, int want_dir, const char **what)
@@ -125,6 +128,10 @@ int paths_open(const agent_roots *roots, const char *path, int create, int want_
 			} else {
 				next = openat(fd, comp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 				next = next < 0 ? -walk_errno(fd, comp, errno) : next;
+				if (next >= 0 && !paths_same(fd, comp, next)) {
+					close(next);
+					next = -ELOOP;
+				}
 			}
 		} else {
 			next = paths_dir_at(fd, comp, create, 0755);

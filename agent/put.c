@@ -20,11 +20,16 @@
 #include "agent.h"
 #include "tar.h"
 
+#define DEFER_MAX 64 /* directories whose mode waits for the end of the stream */
+
 typedef struct {
 	const put_job *job;
 	int dir;                /* the target directory */
 	int fd;                 /* the file being written, -1 */
 	char name[ECS_TAR_NAME_MAX + 1];
+	int defer_fd[DEFER_MAX]; /* directories the owner may not write: their entries come first (as tar does) */
+	unsigned defer_mode[DEFER_MAX];
+	size_t ndefer;
 } unpack;
 
 static int fail(const unpack *u, int err, const char *name, const char *what)
@@ -77,25 +82,51 @@ static int entry(unpack *u, const ecs_tar_entry *e)
 		close(parent);
 		if (fd < 0)
 			return fail(u, -fd, u->name, fd == -ELOOP ? "a symbolic link" : NULL);
+		/* a directory its owner may not write gets its mode at the end, so its entries can come in */
+		if ((e->mode & 0300) != 0300 && u->ndefer < DEFER_MAX) {
+			u->defer_fd[u->ndefer] = fd;
+			u->defer_mode[u->ndefer++] = e->mode & 0777;
+			return 0;
+		}
 		/* an existing directory that is not ours keeps its mode */
 		if (fchmod(fd, e->mode & 0777) != 0 && errno != EPERM)
 			return fail(u, errno, u->name, NULL);
 		close(fd);
 		return 0;
 	}
-	/* O_NOFOLLOW: an existing symlink is refused, not followed; O_NONBLOCK: a fifo cannot hold us */
-	fd = openat(parent, last, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	/*
+	 * An existing symlink is refused before any open: a runtime that does
+	 * not honour O_NOFOLLOW must not get to create or truncate its target.
+	 * No O_TRUNC either until what was opened is proven (paths_same: under
+	 * gVisor O_NOFOLLOW with O_DIRECTORY followed a symlink). O_NONBLOCK: a
+	 * fifo cannot hold us.
+	 */
+	if (fstatat(parent, last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		close(parent);
+		return fail(u, ELOOP, u->name, "a symbolic link");
+	}
+	fd = openat(parent, last, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		int err = errno;
-		int lnk = fstatat(parent, last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
 
 		close(parent);
-		return fail(u, lnk ? ELOOP : err, u->name, lnk ? "a symbolic link" : NULL);
+		return fail(u, err == ELOOP ? ELOOP : err, u->name, err == ELOOP ? "a symbolic link" : NULL);
+	}
+	if (!paths_same(parent, last, fd)) {
+		close(fd);
+		close(parent);
+		return fail(u, ELOOP, u->name, "a symbolic link");
 	}
 	close(parent);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return fail(u, EINVAL, u->name, "not a regular file");
+	}
+	if (ftruncate(fd, 0) != 0) {
+		int err = errno;
+
+		close(fd);
+		return fail(u, err, u->name, NULL);
 	}
 	fcntl(fd, F_SETFL, 0);
 	if (fchmod(fd, e->mode & 0777) != 0) {
@@ -132,17 +163,44 @@ static void refused_name(const ecs_tar_parser *p, char *out, size_t size)
 		snprintf(out, size, "%.100s", (const char *)p->block);
 }
 
+/* The modes that waited, last first (a child before its parent); also after a refusal. */
+static void defer_apply(unpack *u)
+{
+	while (u->ndefer > 0) {
+		u->ndefer--;
+		(void)fchmod(u->defer_fd[u->ndefer], u->defer_mode[u->ndefer]);
+		close(u->defer_fd[u->ndefer]);
+	}
+}
+
+static int unpack_stream(unpack *u);
+
+/* The worker's body: the target, the stream, the modes that waited, the report. */
 int put_unpack(void *arg)
 {
-	static unsigned char buf[65536];
-	static ecs_tar_parser p;
-	unpack u = { .job = arg, .fd = -1 };
+	static unpack u;
 	const char *what;
-	int rc = 0;
+	int rc;
 
+	memset(&u, 0, sizeof(u));
+	u.job = arg;
+	u.fd = -1;
 	u.dir = paths_open(u.job->roots, u.job->dir, 1, 1, &what);
 	if (u.dir < 0)
 		return fail(&u, -u.dir, "", what[0] ? what : NULL);
+	rc = unpack_stream(&u);
+	defer_apply(&u);
+	if (rc == 0)
+		worker_status(0, 0, "%s", "");
+	return rc;
+}
+
+static int unpack_stream(unpack *u)
+{
+	static unsigned char buf[65536];
+	static ecs_tar_parser p;
+	int rc = 0;
+
 	ecs_tar_parser_init(&p);
 	for (;;) {
 		ssize_t n = read(0, buf, sizeof(buf));
@@ -165,28 +223,27 @@ int put_unpack(void *arg)
 				worker_status(EINVAL, 0,
 					      "ecs-agent: PUT %s: tar entry \"%s\" refused: only regular files and "
 					      "directories with relative names, no '.', '..' or empty component (%s)",
-					      u.job->dir, raw, ecs_agent_strerror(prc));
+					      u->job->dir, raw, ecs_agent_strerror(prc));
 				return 1;
 			}
 			if (ev.type == ECS_TAR_EV_NONE)
 				break;
 			if (ev.type == ECS_TAR_EV_ENTRY)
-				rc = entry(&u, ev.entry);
+				rc = entry(u, ev.entry);
 			else if (ev.type == ECS_TAR_EV_DATA)
-				rc = content(&u, ev.data, ev.len);
-			else if (ev.type == ECS_TAR_EV_FILE_END && u.fd >= 0) {
-				if (close(u.fd) != 0)
-					rc = fail(&u, errno, u.name, NULL);
-				u.fd = -1;
+				rc = content(u, ev.data, ev.len);
+			else if (ev.type == ECS_TAR_EV_FILE_END && u->fd >= 0) {
+				if (close(u->fd) != 0)
+					rc = fail(u, errno, u->name, NULL);
+				u->fd = -1;
 			}
 		}
 		if (rc != 0)
 			return rc;
 	}
 	if (ecs_tar_parse_finish(&p) != 0) {
-		worker_status(EINVAL, 0, "ecs-agent: PUT %s: the tar stream ended before its end blocks", u.job->dir);
+		worker_status(EINVAL, 0, "ecs-agent: PUT %s: the tar stream ended before its end blocks", u->job->dir);
 		return 1;
 	}
-	worker_status(0, 0, "%s", "");
 	return 0;
 }

@@ -233,7 +233,8 @@ char *ita_pool_container(const ita_spec *spec)
 	/* as lib/pool.c makes them: the agent starts as root, the task's user is its argument */
 	cat(body, sizeof(body), ",\"Entrypoint\":[\"/.ecs/agent\"],\"Cmd\":[\"-u\",");
 	json_str(body, sizeof(body), spec->user ? spec->user : "65534:65534");
-	/* /tmp a tmpfs and the agent's one writable root, as the profile's tmpfs paths are (PUT, GET) */
+	/* /tmp a tmpfs and the agent's one writable root, as the profile's tmpfs paths are (PUT, GET);
+	 * /outside a tmpfs the task may write but PUT and GET may not reach (the confinement tests) */
 	cat(body, sizeof(body), ",\"-h\",\"-w\",\"/tmp\"],\"User\":\"0:0\"");
 	cat(body, sizeof(body), ",\"OpenStdin\":true,\"StdinOnce\":true,\"AttachStdin\":true,"
 				"\"AttachStdout\":true,\"AttachStderr\":true,\"Tty\":false,\"Env\":[");
@@ -252,7 +253,8 @@ char *ita_pool_container(const ita_spec *spec)
 				"\"CapAdd\":[\"CAP_SETUID\",\"CAP_SETGID\",\"CAP_SETPCAP\",\"CAP_KILL\"],\"NetworkMode\":\"none\","
 				"\"SecurityOpt\":[\"no-new-privileges\"],\"LogConfig\":{\"Type\":\"none\"},"
 				"\"Memory\":67108864,\"MemorySwap\":67108864,\"Init\":false,"
-				"\"Tmpfs\":{\"/tmp\":\"rw,nosuid,nodev,size=16m,mode=1777\"}");
+				"\"Tmpfs\":{\"/tmp\":\"rw,nosuid,nodev,size=16m,mode=1777\","
+				"\"/outside\":\"rw,nosuid,nodev,size=1m,mode=1777\"}");
 	snprintf(path, sizeof(path), ",\"PidsLimit\":%d", spec->pids_limit > 0 ? spec->pids_limit : 64);
 	cat(body, sizeof(body), path);
 	if (spec->runtime) {

@@ -161,7 +161,9 @@ void relay_run(agent *a, agent_in *in, relay_job *job, relay_outcome *o)
 		if (drain_until != 0) {
 			long long left = drain_until - now;
 
-			if ((job->src[0] < 0 && job->src[1] < 0) || left <= 0) {
+			/* drained, and every process the kill reached reaped: none is left for the next request to see */
+			if ((job->src[0] < 0 && job->src[1] < 0 && !(job->kill_rest && signals_children_left(a))) ||
+			    left <= 0) {
 				if (complete)
 					break;
 				timeout = -1; /* drained: only the rest of the request's chunks now */

@@ -50,7 +50,8 @@ void signals_reset_child(void)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
-static void reap(agent *a)
+/* Reap what exited; 1 while children remain, 0 when none is left. */
+static int reap(agent *a)
 {
 	for (;;) {
 		int st;
@@ -59,7 +60,7 @@ static void reap(agent *a)
 		if (p < 0 && errno == EINTR)
 			continue;
 		if (p <= 0)
-			return;
+			return p == 0;
 		if (p == a->child && !a->child_done) {
 			a->child_done = 1;
 			a->child_status = st;
@@ -85,4 +86,9 @@ int signals_handle(agent *a)
 	/* SIGCHLD coalesces and may be read in the same batch as others: always reap */
 	reap(a);
 	return ended;
+}
+
+int signals_children_left(agent *a)
+{
+	return reap(a);
 }

@@ -51,6 +51,8 @@ build() {
 	image_ref) set -- "$root/lib/image_ref.c" ;;
 	json) set -- "$root/lib/json_util.c" $JSONC -lm ;;
 	agent_proto) set -- "$root/agent/proto.c" ;;
+	# PUT's and GET's tar streams
+	agent_tar) set -- "$root/agent/tar.c" "$root/agent/proto.c" ;;
 	# ecs-fcgi's image patterns
 	image_match) set -- -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/image_match.c" "$root/lib/image_ref.c" ;;
 	# ecs-agent's resolution of the task's user from the image's passwd and group files
@@ -113,11 +115,20 @@ seed image_match longalg 'ecs/t0:o_@hvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv
 # a 516-character reference, longer than the pattern bound was (found by fuzz_image_match)
 seed image_match longref '113.00ecs/t0:o_@hvvvrtry-0.d1.doistk-1.doke127.te-bregistroistr-1.doke1.d1.doistk-1.doke127.te-bregistroistr-1.doke127.te-bregistr-1.dokvvvvvvvvv-1.doke12327.te-bregistr-1.doke123.0-0te-bu127.0.0.1s.r127.0-0te-bu127.0u127.0.0.1s.rvvvvvvvvvv-1.doke1230o.847.0.0.5giregistr-1.dokse123.0-0te-bu127.0.0.1s.r127.0-0te-bu127.0u127.0.0.1s.rvvvvvvvvvv-1.doke12327.te-bregistr-1.doke123.0-0te-bu127.0.0.1s.r127.0-0te-bu127.0u127.0.0.1s.rvvvvvvvvvv-1.doke1230o.847.0.0.5giregistr-1.dokstry-va5:234678456788abcdef01234567cedba9f'
 
-# agent_proto: first byte odd = a task header (prefix + body), even = the agent's frames
-seed agent_proto header '\001ECSA\001\000\000\000\000\000\000\040A\000\000\000\003sh\000A\000\000\000\003-c\000E\000\000\000\004X=1\000W\000\000\000\002/\000'
-seed agent_proto frames '\000\003\000\000\000\000\000\000\010\001\000\000\000\000\000\000\007\001\000\000\000\000\000\000\003hi\n\002\000\000\000\000\000\000\002\377\376\005\000\000\000\000\000\000\014\001\001\000\000\000\000\000\211\000\000\000\011'
-seed agent_proto message '\006\004\000\000\000\000\000\000\004note\005\000\000\000\000\000\000\014\002\000\000\000\000\000\000\002\000\000\000\000'
-
+# agent_proto: first byte & 3: 0 the agent's frames (answers), 1 its stdin (requests, chunks, cancel; & 4: answers done at once), 2-3 a body of kind byte 1
+seed agent_proto exec '\005ECSA\002\001\000\000\000\000\000\050A\000\000\000\003sh\000A\000\000\000\003-c\000E\000\000\000\004X=1\000W\000\000\000\002/\000T\000\000\000\0035\000\020\000\000\000\000\000\000\002hi\020\000\000\000\000\000\000\000\021\000\000\000\000\000\000\000'
+seed agent_proto sequence '\005ECSA\002\002\000\000\000\000\000\011P\000\000\000\004/tmp\000\020\000\000\000\000\000\000\001x\020\000\000\000\000\000\000\000ECSA\002\003\000\000\000\000\000\020P\000\000\000\004/tmp\000L\000\000\000\0021\000ECSA\002\004\000\000\000\000\000\000'
+seed agent_proto v1 '\001ECSA\001\000\000\000\000\000\000\007A\000\000\000\002a\000'
+seed agent_proto body_get '\002\003P\000\000\000\004/tmp\000L\000\000\000\00516777\000'
+seed agent_proto frames '\000\003\000\000\000\000\000\000\010\002\000\000\000\000\000\000\007\001\000\000\000\000\000\000\003hi\n\002\000\000\000\000\000\000\002\377\376\005\000\000\000\000\000\000\014\001\005\000\000\000\000\000\211\000\000\000\011\006\000\000\000\000\000\000\003tar\005\000\000\000\000\000\000\014\000\010\000\000\000\000\000\000\000\000\000\000'
+seed agent_proto message '\004\004\000\000\000\000\000\000\004note\005\000\000\000\000\000\000\014\002\000\000\000\000\000\000\002\000\000\000\000'
+# agent_tar: a chunking byte, then a tar stream; GNU tar's own (its "./" names, a long name) and a pax one
+mkdir -p "$work/seed_agent_tar" "$work/tarsrc/d/$(printf 'n%.0s' $(seq 120))"
+printf 'x' >"$work/tarsrc/d/f"
+printf 'y' >"$work/tarsrc/d/$(printf 'n%.0s' $(seq 120))/g"
+{ printf '\007'; tar -C "$work/tarsrc" -cf - .; } >"$work/seed_agent_tar/gnu"
+{ printf '\003'; tar --format=posix -C "$work/tarsrc" -cf - d; } >"$work/seed_agent_tar/pax"
+rm -rf "$work/tarsrc"
 # agent_user: spec NUL passwd NUL group
 seed agent_user root '\000root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n\000root:x:0:\nstaff:x:50:nobody,root\nnogroup:x:65534:\n'
 seed agent_user named 'nobody\000root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/home/n:/bin/false\n\000a:x:7:nobody\nb:x:8:x,nobody,y\n'
@@ -129,7 +140,7 @@ seed strict surrogate '["\\ud800\\u0041","\\udc00"]'
 seed strict nulkey '{"cmd\\u0000x":["true"],"timeout\\u0000":5,"\\u0000":{"pids\\u0000" :1},"v":"\\u0000"}'
 seed strict bytes '\177{"k\300\257":"\355\240\200\364\220\200\200\303"}'
 
-names="demux image_ref image_match json agent_proto agent_user strict"
+names="demux image_ref image_match json agent_proto agent_tar agent_user strict"
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 case $jobs in ''|*[!0-9]*|0) jobs=1 ;; esac
 [ "$jobs" -le 4 ] || jobs=4
