@@ -1,6 +1,7 @@
 /*
  * ecs-run: run one task in a container through libecs and behave like the
  * process that ran: its stdout and stderr on ours, its exit status as ours.
+ * With --endpoint the task goes to a running ecs service instead (remote.h).
  */
 #include <config.h>
 
@@ -18,14 +19,15 @@
 
 #include <ecs/ecs.h>
 
-/* Exit statuses of our own, the ones `timeout` and `docker run` use. */
-#define EXIT_TIMEDOUT 124
-#define EXIT_ECS 125
+#include "remote.h"
 
 #define STDIN_MAX (64u * 1024u * 1024u)
 
 static ecs_cancel *cancel_token;
 static volatile sig_atomic_t caught_signal;
+
+/* Options that only a local engine takes: refused with --endpoint. */
+#define LOCAL_ONLY_MAX 16
 
 static void usage(FILE *f)
 {
@@ -59,6 +61,18 @@ static void usage(FILE *f)
 	      "      --creds FILE        registry credentials, a JSON file:\n"
 	      "                          {\"username\": ..., \"password\": ..., \"email\": ...}\n"
 	      "      --output-cap BYTES  bytes kept per stream (default 1m); k, m, g suffixes\n"
+	      "Through a running ecs service instead of an engine (output appears as the\n"
+	      "task writes it):\n"
+	      "      --endpoint URL      the service, e.g. https://ecs.example:8443\n"
+	      "      --cacert FILE       its CA certificate (default $ECS_CA_CERT)\n"
+	      "      --cert FILE         our client certificate (default $ECS_CLIENT_CERT)\n"
+	      "      --key FILE          its key (default $ECS_CLIENT_KEY); BASIC credentials\n"
+	      "                          from $ECS_KEY and $ECS_SECRET when set\n"
+	      "      --file LOCAL:PATH   write the local file at PATH in the container first\n"
+	      "                          (repeatable)\n"
+	      "      --artifact PATH     fetch PATH (a file or a directory) after the exit into\n"
+	      "                          the artifact directory, by base name (repeatable)\n"
+	      "      --artifact-dir DIR  where artifacts go (default the current directory)\n"
 	      "  -v, --verbose           ids, phase timings and truncation notes on stderr\n"
 	      "      --version           print the version and exit\n"
 	      "  -h, --help              print this help and exit\n"
@@ -276,10 +290,45 @@ static int write_all(FILE *f, const ecs_buffer *b)
 	return fflush(f) == 0 ? 0 : -1;
 }
 
+/* --file LOCAL:PATH: PATH is absolute, so the split is at the first ":/". */
+static int parse_file(const char *arg, remote_file *f)
+{
+	const char *sep = strstr(arg, ":/");
+
+	if (sep == NULL || sep == arg)
+		return -1;
+	f->path = sep + 1;
+	f->local = strndup(arg, (size_t)(sep - arg));
+	return f->local != NULL ? 0 : -1;
+}
+
+/* The profile's limits as the service's body takes them; "unlimited" is the service's to decide. */
+static int remote_limits(remote_task *rt, const ecs_sandbox_profile *p)
+{
+	if (p->memory == ECS_SANDBOX_UNLIMITED || p->nano_cpus == ECS_SANDBOX_UNLIMITED || p->pids == ECS_SANDBOX_UNLIMITED)
+		return die("options", "'unlimited' is a local engine's limit: with --endpoint the service sets its caps");
+	rt->memory = p->memory;
+	rt->cpus = p->nano_cpus > 0 ? (double)p->nano_cpus / 1e9 : 0;
+	rt->pids = p->pids;
+	rt->network = p->network;
+	rt->user = p->user;
+	rt->runtime = p->runtime;
+	return 0;
+}
+
+/* An ECS_* variable of run/ecs.env, or NULL when unset or empty. */
+static const char *env_or_null(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
 enum {
 	OPT_TLSCACERT = 256, OPT_TLSCERT, OPT_TLSKEY, OPT_CPUS, OPT_PIDS, OPT_NETWORK, OPT_PULL, OPT_CREDS,
 	OPT_OUTPUT_CAP, OPT_VERSION, OPT_NOFILE, OPT_TMP_SIZE, OPT_TMPFS, OPT_WRITABLE_ROOT, OPT_CAP_ADD,
-	OPT_USER, OPT_RUNTIME
+	OPT_USER, OPT_RUNTIME, OPT_ENDPOINT, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_FILE, OPT_ARTIFACT,
+	OPT_ARTIFACT_DIR
 };
 
 static const struct option long_options[] = {
@@ -304,11 +353,27 @@ static const struct option long_options[] = {
 	{ "pull", required_argument, NULL, OPT_PULL },
 	{ "creds", required_argument, NULL, OPT_CREDS },
 	{ "output-cap", required_argument, NULL, OPT_OUTPUT_CAP },
+	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "file", required_argument, NULL, OPT_FILE },
+	{ "artifact", required_argument, NULL, OPT_ARTIFACT },
+	{ "artifact-dir", required_argument, NULL, OPT_ARTIFACT_DIR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* The long name of option @opt, for messages. */
+static const char *option_name(int opt)
+{
+	for (const struct option *o = long_options; o->name != NULL; o++)
+		if (o->val == opt)
+			return o->name;
+	return "?";
+}
 
 int main(int argc, char **argv)
 {
@@ -330,18 +395,35 @@ int main(int argc, char **argv)
 	ecs_engine *engine = NULL;
 	int64_t v;
 	double d;
+	remote_task rt;
+	remote_file *files = NULL;
+	const char **artifacts = NULL;
+	const char *local_only[LOCAL_ONLY_MAX];
+	size_t n_local_only = 0;
 
 	memset(&creds, 0, sizeof(creds));
+	memset(&rt, 0, sizeof(rt));
 	env = calloc((size_t)argc, sizeof(*env));
 	caps = calloc((size_t)argc, sizeof(*caps));
 	tmpfs = calloc((size_t)argc, sizeof(*tmpfs));
-	if (env == NULL || caps == NULL || tmpfs == NULL) {
+	files = calloc((size_t)argc, sizeof(*files));
+	artifacts = calloc((size_t)argc, sizeof(*artifacts));
+	if (env == NULL || caps == NULL || tmpfs == NULL || files == NULL || artifacts == NULL) {
 		status = die("setup", "out of memory");
 		goto out;
 	}
 
 	/* '+' stops at the image: everything after it is the task's command. */
 	while ((opt = getopt_long(argc, argv, "+H:t:m:e:ivh", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'H': case OPT_TLSCACERT: case OPT_TLSCERT: case OPT_TLSKEY: case OPT_NOFILE: case OPT_TMP_SIZE:
+		case OPT_TMPFS: case OPT_WRITABLE_ROOT: case OPT_CAP_ADD: case OPT_PULL: case OPT_OUTPUT_CAP:
+			if (n_local_only < LOCAL_ONLY_MAX)
+				local_only[n_local_only++] = option_name(opt);
+			break;
+		default:
+			break;
+		}
 		switch (opt) {
 		case 'H': host = optarg; break;
 		case OPT_TLSCACERT: eo.ca_file = optarg; break;
@@ -420,6 +502,19 @@ int main(int argc, char **argv)
 			}
 			spec.stdout_cap = spec.stderr_cap = (size_t)v;
 			break;
+		case OPT_ENDPOINT: rt.endpoint = optarg; break;
+		case OPT_CACERT: rt.cacert = optarg; break;
+		case OPT_CERT: rt.cert = optarg; break;
+		case OPT_KEY: rt.key = optarg; break;
+		case OPT_FILE:
+			if (parse_file(optarg, &files[rt.files_len]) != 0) {
+				status = die("options", "--file: want LOCAL:PATH with PATH absolute, got '%s'", optarg);
+				goto out;
+			}
+			rt.files_len++;
+			break;
+		case OPT_ARTIFACT: artifacts[rt.artifacts_len++] = optarg; break;
+		case OPT_ARTIFACT_DIR: rt.artifact_dir = optarg; break;
 		case 'v': verbose = 1; break;
 		case OPT_VERSION:
 			printf("ecs-run %s (libecs %s)\n", ECS_VERSION_STRING, ecs_version());
@@ -466,6 +561,55 @@ int main(int argc, char **argv)
 		}
 		spec.stdin_data = stdin_data;
 		spec.stdin_len = stdin_len;
+	}
+
+	if (rt.endpoint == NULL && (rt.files_len > 0 || rt.artifacts_len > 0 || rt.artifact_dir != NULL || rt.cacert != NULL ||
+				    rt.cert != NULL || rt.key != NULL)) {
+		status = die("options", "--file, --artifact, --artifact-dir, --cacert, --cert and --key need --endpoint");
+		goto out;
+	}
+	if (rt.endpoint != NULL) {
+		if (n_local_only > 0) {
+			status = die("options", "--%s is for a local engine; the service at --endpoint decides that itself",
+				     local_only[0]);
+			goto out;
+		}
+		if ((status = remote_limits(&rt, &profile)) != 0)
+			goto out;
+		rt.cacert = rt.cacert ? rt.cacert : env_or_null("ECS_CA_CERT");
+		rt.cert = rt.cert ? rt.cert : env_or_null("ECS_CLIENT_CERT");
+		rt.key = rt.key ? rt.key : env_or_null("ECS_CLIENT_KEY");
+		rt.basic_user = env_or_null("ECS_KEY");
+		rt.basic_secret = env_or_null("ECS_SECRET");
+		rt.image = spec.run.image;
+		rt.cmd = spec.run.cmd;
+		rt.cmd_len = spec.run.cmd_len;
+		rt.env = env;
+		rt.env_len = env_len;
+		rt.stdin_data = stdin_data;
+		rt.stdin_len = stdin_len;
+		rt.has_stdin = use_stdin;
+		/* the service counts whole seconds: never less than asked */
+		rt.timeout_s = spec.timeout_ms > 0 ? (spec.timeout_ms + 999) / 1000 : 0;
+		rt.creds_user = creds.auth.username;
+		rt.creds_password = creds.auth.password;
+		rt.creds_email = creds.auth.email;
+		rt.files = files;
+		rt.artifacts = artifacts;
+		rt.verbose = verbose;
+		if (ecs_global_init() != 0) {
+			status = die("setup", "libcurl initialisation failed");
+			goto out;
+		}
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		status = remote_run(&rt, &caught_signal);
+		ecs_global_cleanup();
+		goto out;
 	}
 
 	if (host == NULL)
@@ -553,6 +697,10 @@ cleanup:
 	ecs_global_cleanup();
 out:
 	json_object_put(creds.root);
+	for (size_t i = 0; files != NULL && i < rt.files_len; i++)
+		free((char *)files[i].local);
+	free(files);
+	free(artifacts);
 	free(stdin_data);
 	free(env_endpoint);
 	free(env);
