@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,17 +94,17 @@ static void on_signal(int sig)
 	ecs_cancel_trigger(cancel_token);
 }
 
-static int die(const char *phase, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int die(const char *phase, const char *fmt, ...)
+/* SIGINT and SIGTERM stop the task (on_signal); a closed stdout must not kill us before it is stopped. */
+static void catch_signals(void)
 {
-	va_list ap;
+	struct sigaction sa;
 
-	fprintf(stderr, "ecs-run: %s: ", phase);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_ECS;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /* "64m" -> 67108864. Refuses negatives, junk and overflow. */
@@ -224,16 +223,16 @@ static int creds_load(struct creds *c, const char *path)
 		const char *why = json_util_get_last_err();
 		size_t n = why ? strcspn(why, "\n") : 0;
 
-		return die("creds", "%s: cannot read it as JSON (%.*s)", path, (int)n, why ? why : "");
+		return cli_fail("creds", "%s: cannot read it as JSON (%.*s)", path, (int)n, why ? why : "");
 	}
 	if (!json_object_is_type(c->root, json_type_object))
-		return die("creds", "%s: not a JSON object", path);
+		return cli_fail("creds", "%s: not a JSON object", path);
 	c->auth.username = creds_member(c->root, "username");
 	c->auth.password = creds_member(c->root, "password");
 	c->auth.email = creds_member(c->root, "email");
 	c->auth.server_address = creds_member(c->root, "serveraddress");
 	if (c->auth.username == NULL || c->auth.password == NULL)
-		return die("creds", "%s: needs string members \"username\" and \"password\"", path);
+		return cli_fail("creds", "%s: needs string members \"username\" and \"password\"", path);
 	return 0;
 }
 
@@ -306,7 +305,7 @@ static int parse_file(const char *arg, remote_file *f)
 static int remote_limits(remote_task *rt, const ecs_sandbox_profile *p)
 {
 	if (p->memory == ECS_SANDBOX_UNLIMITED || p->nano_cpus == ECS_SANDBOX_UNLIMITED || p->pids == ECS_SANDBOX_UNLIMITED)
-		return die("options", "'unlimited' is a local engine's limit: with --endpoint the service sets its caps");
+		return cli_fail("options", "'unlimited' is a local engine's limit: with --endpoint the service sets its caps");
 	rt->memory = p->memory;
 	rt->cpus = p->nano_cpus > 0 ? (double)p->nano_cpus / 1e9 : 0;
 	rt->pids = p->pids;
@@ -382,7 +381,6 @@ int main(int argc, char **argv)
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
 	ecs_task_result result = ECS_TASK_RESULT_INIT;
 	struct creds creds;
-	struct sigaction sa;
 	char cert_paths[3][PATH_MAX];
 	const char **env = NULL, **caps = NULL, **tmpfs = NULL;
 	size_t env_len = 0, caps_len = 0, tmpfs_len = 0;
@@ -409,7 +407,7 @@ int main(int argc, char **argv)
 	files = calloc((size_t)argc, sizeof(*files));
 	artifacts = calloc((size_t)argc, sizeof(*artifacts));
 	if (env == NULL || caps == NULL || tmpfs == NULL || files == NULL || artifacts == NULL) {
-		status = die("setup", "out of memory");
+		status = cli_fail("setup", "out of memory");
 		goto out;
 	}
 
@@ -431,7 +429,7 @@ int main(int argc, char **argv)
 		case OPT_TLSKEY: eo.key_file = optarg; break;
 		case 't':
 			if (parse_double(optarg, &d) != 0 || d * 1000.0 > (double)LONG_MAX) {
-				status = die("options", "--timeout: want a positive number of seconds, got '%s'", optarg);
+				status = cli_fail("options", "--timeout: want a positive number of seconds, got '%s'", optarg);
 				goto out;
 			}
 			spec.timeout_ms = (long)(d * 1000.0 + 0.5);
@@ -440,7 +438,7 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			if (parse_limit(optarg, &profile.memory, 1) != 0) {
-				status = die("options", "--memory: want bytes with an optional k/m/g suffix, got '%s'", optarg);
+				status = cli_fail("options", "--memory: want bytes with an optional k/m/g suffix, got '%s'", optarg);
 				goto out;
 			}
 			break;
@@ -448,7 +446,7 @@ int main(int argc, char **argv)
 			if (strcmp(optarg, "unlimited") == 0) {
 				profile.nano_cpus = ECS_SANDBOX_UNLIMITED;
 			} else if (parse_double(optarg, &d) != 0 || d > 1024.0) {
-				status = die("options", "--cpus: want a positive number, got '%s'", optarg);
+				status = cli_fail("options", "--cpus: want a positive number, got '%s'", optarg);
 				goto out;
 			} else {
 				profile.nano_cpus = (int64_t)(d * 1e9 + 0.5);
@@ -457,14 +455,14 @@ int main(int argc, char **argv)
 		case OPT_PIDS:
 		case OPT_NOFILE:
 			if (parse_limit(optarg, opt == OPT_PIDS ? &profile.pids : &profile.nofile, 0) != 0) {
-				status = die("options", "--%s: want a positive integer, got '%s'",
+				status = cli_fail("options", "--%s: want a positive integer, got '%s'",
 					     opt == OPT_PIDS ? "pids" : "nofile", optarg);
 				goto out;
 			}
 			break;
 		case OPT_TMP_SIZE:
 			if (parse_limit(optarg, &profile.tmp_size, 1) != 0) {
-				status = die("options", "--tmp-size: want bytes with an optional k/m/g suffix, got '%s'", optarg);
+				status = cli_fail("options", "--tmp-size: want bytes with an optional k/m/g suffix, got '%s'", optarg);
 				goto out;
 			}
 			break;
@@ -476,7 +474,7 @@ int main(int argc, char **argv)
 		case OPT_NETWORK: profile.network = optarg; break;
 		case 'e':
 			if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
-				status = die("options", "--env: want KEY=VALUE, got '%s'", optarg);
+				status = cli_fail("options", "--env: want KEY=VALUE, got '%s'", optarg);
 				goto out;
 			}
 			env[env_len++] = optarg;
@@ -490,14 +488,14 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "never") == 0)
 				spec.pull_policy = ECS_PULL_NEVER;
 			else {
-				status = die("options", "--pull: want always, if-not-present or never, got '%s'", optarg);
+				status = cli_fail("options", "--pull: want always, if-not-present or never, got '%s'", optarg);
 				goto out;
 			}
 			break;
 		case OPT_CREDS: creds_file = optarg; break;
 		case OPT_OUTPUT_CAP:
 			if (parse_size(optarg, &v) != 0 || v == 0 || (uint64_t)v > SIZE_MAX) {
-				status = die("options", "--output-cap: want bytes with an optional k/m/g suffix, got '%s'", optarg);
+				status = cli_fail("options", "--output-cap: want bytes with an optional k/m/g suffix, got '%s'", optarg);
 				goto out;
 			}
 			spec.stdout_cap = spec.stderr_cap = (size_t)v;
@@ -508,7 +506,7 @@ int main(int argc, char **argv)
 		case OPT_KEY: rt.key = optarg; break;
 		case OPT_FILE:
 			if (parse_file(optarg, &files[rt.files_len]) != 0) {
-				status = die("options", "--file: want LOCAL:PATH with PATH absolute, got '%s'", optarg);
+				status = cli_fail("options", "--file: want LOCAL:PATH with PATH absolute, got '%s'", optarg);
 				goto out;
 			}
 			rt.files_len++;
@@ -543,7 +541,7 @@ int main(int argc, char **argv)
 	profile.tmpfs = tmpfs;
 	profile.tmpfs_len = tmpfs_len;
 	if (ecs_sandbox_profile_validate(&profile, why, sizeof(why)) != 0) {
-		status = die("options", "sandbox %s", why);
+		status = cli_fail("options", "sandbox %s", why);
 		goto out;
 	}
 	spec.profile = &profile;
@@ -556,7 +554,7 @@ int main(int argc, char **argv)
 	}
 	if (use_stdin) {
 		if (read_all(stdin, &stdin_data, &stdin_len) != 0) {
-			status = die("stdin", "reading our stdin: %s", strerror(errno));
+			status = cli_fail("stdin", "reading our stdin: %s", strerror(errno));
 			goto out;
 		}
 		spec.stdin_data = stdin_data;
@@ -565,12 +563,12 @@ int main(int argc, char **argv)
 
 	if (rt.endpoint == NULL && (rt.files_len > 0 || rt.artifacts_len > 0 || rt.artifact_dir != NULL || rt.cacert != NULL ||
 				    rt.cert != NULL || rt.key != NULL)) {
-		status = die("options", "--file, --artifact, --artifact-dir, --cacert, --cert and --key need --endpoint");
+		status = cli_fail("options", "--file, --artifact, --artifact-dir, --cacert, --cert and --key need --endpoint");
 		goto out;
 	}
 	if (rt.endpoint != NULL) {
 		if (n_local_only > 0) {
-			status = die("options", "--%s is for a local engine; the service at --endpoint decides that itself",
+			status = cli_fail("options", "--%s is for a local engine; the service at --endpoint decides that itself",
 				     local_only[0]);
 			goto out;
 		}
@@ -598,15 +596,10 @@ int main(int argc, char **argv)
 		rt.artifacts = artifacts;
 		rt.verbose = verbose;
 		if (ecs_global_init() != 0) {
-			status = die("setup", "libcurl initialisation failed");
+			status = cli_fail("setup", "libcurl initialisation failed");
 			goto out;
 		}
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		signal(SIGPIPE, SIG_IGN);
+		catch_signals();
 		status = remote_run(&rt, &caught_signal);
 		ecs_global_cleanup();
 		goto out;
@@ -619,27 +612,21 @@ int main(int argc, char **argv)
 		eo.log = verbose_log;
 
 	if (ecs_global_init() != 0) {
-		status = die("setup", "libcurl initialisation failed");
+		status = cli_fail("setup", "libcurl initialisation failed");
 		goto out;
 	}
 	rc = ecs_engine_new(&engine, &eo);
 	if (rc != 0) {
-		status = die("engine", "%s: %s%s", host ? host : ECS_ENGINE_DEFAULT_ENDPOINT, ecs_strerror(rc),
+		status = cli_fail("engine", "%s: %s%s", host ? host : ECS_ENGINE_DEFAULT_ENDPOINT, ecs_strerror(rc),
 			     rc == ECS_EINVAL ? " (want unix:///path.sock, http://host:port or https://host:port)" : "");
 		goto cleanup;
 	}
 	if (ecs_cancel_new(&cancel_token) != 0) {
-		status = die("setup", "out of memory");
+		status = cli_fail("setup", "out of memory");
 		goto cleanup;
 	}
 	spec.cancel = cancel_token;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* A closed stdout must not kill us before the container is deleted. */
-	signal(SIGPIPE, SIG_IGN);
+	catch_signals();
 
 	/* No reaper: ecs_task_run deletes the container before it returns. */
 	rc = ecs_task_run(&result, engine, NULL, &spec);
@@ -665,12 +652,12 @@ int main(int argc, char **argv)
 	if (rc != 0) {
 		const char *phase = ecs_task_phase_name(result.error_phase);
 
-		status = die(phase ? phase : "run", "%s (%s)",
+		status = cli_fail(phase ? phase : "run", "%s (%s)",
 			     result.error[0] ? result.error : ecs_strerror(rc), ecs_error_name(rc));
 		goto cleanup;
 	}
 	if (write_all(stdout, &result.out) != 0 || write_all(stderr, &result.err) != 0) {
-		status = die("output", "writing the task's output: %s", strerror(errno));
+		status = cli_fail("output", "writing the task's output: %s", strerror(errno));
 		goto cleanup;
 	}
 	if (verbose || result.out.truncated || result.err.truncated) {

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,19 +28,6 @@ typedef struct {
 	volatile sig_atomic_t *interrupted;
 	CURL *curl;
 } transfer;
-
-static int say(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int say(const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "ecs-run: %s: ", what);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_ECS;
-}
 
 /* The first bytes of the body decide how to read it: the status and the type are known by then. */
 static void decide(transfer *x)
@@ -105,7 +91,7 @@ static int report_error(json_object *doc, long status)
 
 	if (status == 0 && json_object_object_get_ex(doc, "status", &v))
 		status = (long)json_object_get_int64(v);
-	return say("service", "HTTP %ld %s: %s", status, code ? code : "?", msg ? msg : "(no message)");
+	return cli_fail("service", "HTTP %ld %s: %s", status, code ? code : "?", msg ? msg : "(no message)");
 }
 
 /* One artifact into @dirfd under the base name of its path; its own file, never through a link. */
@@ -118,16 +104,16 @@ static int write_artifact(int dirfd, const char *dir, json_object *a)
 	int fd, rc = 0;
 
 	if (path == NULL || content == NULL)
-		return say("artifacts", "an artifact without a path or content");
+		return cli_fail("artifacts", "an artifact without a path or content");
 	base = strrchr(path, '/');
 	base = base != NULL ? base + 1 : path;
 	if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
-		return say("artifacts", "%s: no file name to write it under", path);
+		return cli_fail("artifacts", "%s: no file name to write it under", path);
 	if (base64_decode(&bytes, &n, content, strlen(content)) != 0)
-		return say("artifacts", "%s: its content is not base64", path);
+		return cli_fail("artifacts", "%s: its content is not base64", path);
 	fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		rc = say("artifacts", "%s/%s: %s", dir, base, strerror(errno));
+		rc = cli_fail("artifacts", "%s/%s: %s", dir, base, strerror(errno));
 		goto out;
 	}
 	while (done < n) {
@@ -136,13 +122,13 @@ static int write_artifact(int dirfd, const char *dir, json_object *a)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			rc = say("artifacts", "%s/%s: %s", dir, base, strerror(errno));
+			rc = cli_fail("artifacts", "%s/%s: %s", dir, base, strerror(errno));
 			break;
 		}
 		done += (size_t)w;
 	}
 	if (close(fd) != 0 && rc == 0)
-		rc = say("artifacts", "%s/%s: %s", dir, base, strerror(errno));
+		rc = cli_fail("artifacts", "%s/%s: %s", dir, base, strerror(errno));
 	if (rc == 0 && json_object_object_get_ex(a, "truncated", &v) && json_object_get_boolean(v))
 		fprintf(stderr, "ecs-run: artifacts: %s: truncated to %zu bytes (the service's artifact cap)\n", path, n);
 out:
@@ -157,12 +143,12 @@ static int write_artifacts(const remote_task *t, json_object *result)
 	int dirfd, rc = 0;
 
 	if (!json_object_object_get_ex(result, "artifacts", &list))
-		return t->artifacts_len > 0 ? say("artifacts", "the service answered none (does it take artifacts?)") : 0;
+		return t->artifacts_len > 0 ? cli_fail("artifacts", "the service answered none (does it take artifacts?)") : 0;
 	if (!json_object_is_type(list, json_type_array))
-		return say("artifacts", "not a list");
+		return cli_fail("artifacts", "not a list");
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
-		return say("artifacts", "%s: %s", dir, strerror(errno));
+		return cli_fail("artifacts", "%s: %s", dir, strerror(errno));
 	for (size_t i = 0; rc == 0 && i < json_object_array_length(list); i++)
 		rc = write_artifact(dirfd, dir, json_object_array_get_idx(list, i));
 	close(dirfd);
@@ -219,14 +205,14 @@ int remote_run(const remote_task *t, volatile sig_atomic_t *interrupted)
 	x.interrupted = interrupted;
 	body = remote_body(t, why, sizeof(why));
 	if (body == NULL)
-		return say("files", "%s", why);
+		return cli_fail("files", "%s", why);
 	url = tasks_url(t->endpoint);
 	x.curl = curl_easy_init();
 	headers = curl_slist_append(headers, "Content-Type: application/json");
 	if (headers != NULL)
 		headers = curl_slist_append(headers, "Accept: application/x-ndjson");
 	if (url == NULL || x.curl == NULL || headers == NULL) {
-		rc = say("setup", "out of memory");
+		rc = cli_fail("setup", "out of memory");
 		goto out;
 	}
 	curl_easy_setopt(x.curl, CURLOPT_URL, url);
@@ -263,11 +249,11 @@ int remote_run(const remote_task *t, volatile sig_atomic_t *interrupted)
 		goto out;
 	}
 	if (x.streaming && x.answer.failed) {
-		rc = say("service", "the answer broke off: %s", x.answer.why);
+		rc = cli_fail("service", "the answer broke off: %s", x.answer.why);
 		goto out;
 	}
 	if (cc != CURLE_OK) {
-		rc = say("connection", "%s: %s", t->endpoint, err[0] ? err : curl_easy_strerror(cc));
+		rc = cli_fail("connection", "%s: %s", t->endpoint, err[0] ? err : curl_easy_strerror(cc));
 		goto out;
 	}
 	if (!x.decided)
@@ -278,13 +264,13 @@ int remote_run(const remote_task *t, volatile sig_atomic_t *interrupted)
 		if (doc != NULL && json_object_is_type(doc, json_type_object))
 			rc = report_error(doc, status);
 		else
-			rc = say("service", "HTTP %ld without the streamed answer%s%.200s", status,
+			rc = cli_fail("service", "HTTP %ld without the streamed answer%s%.200s", status,
 				 x.error_body ? ": " : "", x.error_body ? x.error_body : "");
 		json_object_put(doc);
 		goto out;
 	}
 	if (remote_answer_finish(&x.answer) != 0)
-		rc = say("service", "%s", x.answer.why);
+		rc = cli_fail("service", "%s", x.answer.why);
 	else if (x.answer.error != NULL)
 		rc = report_error(x.answer.error, 0);
 	else

@@ -11,9 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Exit statuses of our own, the ones `timeout` and `docker run` use. */
-#define EXIT_TIMEDOUT 124
-#define EXIT_ECS 125
+#include "fail.h"
 
 /** --file LOCAL:PATH: the local file's bytes written at PATH in the container. */
 typedef struct {

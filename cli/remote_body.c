@@ -17,16 +17,18 @@
 /* Files bigger than this are not sent: the service's body limit is far below it anyway. */
 #define FILE_MAX (64u * 1024u * 1024u)
 
-/* Add @key: @value (consumed) to @o; -1 when json-c ran out of memory. */
-static int put(json_object *o, const char *key, json_object *value)
+/*
+ * The body is built with one rule: a member that cannot be made or added
+ * marks the build bad (*@bad) and every later one is dropped, so the
+ * builder reads as the list of members and json-c's out-of-memory is
+ * checked once, at the end.
+ */
+static void add(json_object *o, const char *key, json_object *value, int *bad)
 {
-	if (value == NULL)
-		return -1;
-	if (json_object_object_add(o, key, value) != 0) {
+	if (*bad || value == NULL || json_object_object_add(o, key, value) != 0) {
 		json_object_put(value);
-		return -1;
+		*bad = 1;
 	}
-	return 0;
 }
 
 static json_object *strings(const char *const *v, size_t n)
@@ -114,60 +116,54 @@ static json_object *files(const remote_task *t, char *why, size_t why_len)
 		size_t len = 0;
 		unsigned mode = 0;
 		json_object *f = NULL;
+		int bad;
 
 		if (slurp(t->files[i].local, &data, &len, &mode, why, why_len) != 0) {
 			json_object_put(a);
 			return NULL;
 		}
-		f = json_object_new_object();
-		if (f == NULL || put(f, "path", json_object_new_string(t->files[i].path)) != 0 ||
-		    put(f, "content", b64(data, len)) != 0 || put(f, "mode", json_object_new_int((int)mode)) != 0 ||
-		    json_object_array_add(a, f) != 0) {
+		bad = (f = json_object_new_object()) == NULL;
+
+		add(f, "path", json_object_new_string(t->files[i].path), &bad);
+		add(f, "content", b64(data, len), &bad);
+		add(f, "mode", json_object_new_int((int)mode), &bad);
+		free(data);
+		if (bad || json_object_array_add(a, f) != 0) {
 			json_object_put(f);
 			json_object_put(a);
-			a = NULL;
 			snprintf(why, why_len, "out of memory");
+			return NULL;
 		}
-		free(data);
 	}
 	return a;
 }
 
-static int add_limits(json_object *o, const remote_task *t)
+static json_object *limits(const remote_task *t, int *bad)
 {
-	json_object *l;
+	json_object *l = json_object_new_object();
 
-	if (t->memory == 0 && t->cpus == 0 && t->pids == 0)
-		return 0;
-	l = json_object_new_object();
 	if (l == NULL)
-		return -1;
-	if ((t->memory != 0 && put(l, "memory", json_object_new_int64(t->memory)) != 0) ||
-	    (t->cpus != 0 && put(l, "cpus", json_object_new_double(t->cpus)) != 0) ||
-	    (t->pids != 0 && put(l, "pids", json_object_new_int64(t->pids)) != 0)) {
-		json_object_put(l);
-		return -1;
-	}
-	return put(o, "limits", l);
+		return NULL;
+	if (t->memory != 0)
+		add(l, "memory", json_object_new_int64(t->memory), bad);
+	if (t->cpus != 0)
+		add(l, "cpus", json_object_new_double(t->cpus), bad);
+	if (t->pids != 0)
+		add(l, "pids", json_object_new_int64(t->pids), bad);
+	return l;
 }
 
-static int add_creds(json_object *o, const remote_task *t)
+static json_object *creds(const remote_task *t, int *bad)
 {
-	json_object *c;
+	json_object *c = json_object_new_object();
 
-	if (t->creds_user == NULL)
-		return 0;
-	c = json_object_new_object();
 	if (c == NULL)
-		return -1;
+		return NULL;
 	/* the v1.1 body wants all three; an e-mail the registry ignores */
-	if (put(c, "username", json_object_new_string(t->creds_user)) != 0 ||
-	    put(c, "password", json_object_new_string(t->creds_password ? t->creds_password : "")) != 0 ||
-	    put(c, "email", json_object_new_string(t->creds_email ? t->creds_email : "")) != 0) {
-		json_object_put(c);
-		return -1;
-	}
-	return put(o, "creds", c);
+	add(c, "username", json_object_new_string(t->creds_user), bad);
+	add(c, "password", json_object_new_string(t->creds_password ? t->creds_password : ""), bad);
+	add(c, "email", json_object_new_string(t->creds_email ? t->creds_email : ""), bad);
+	return c;
 }
 
 char *remote_body(const remote_task *t, char *why, size_t why_len)
@@ -175,25 +171,34 @@ char *remote_body(const remote_task *t, char *why, size_t why_len)
 	json_object *o = json_object_new_object();
 	char *text = NULL;
 	const char *s;
-	int bad;
+	int bad = o == NULL;
 
 	snprintf(why, why_len, "out of memory");
-	if (o == NULL)
-		return NULL;
-	bad = put(o, "docker_image", json_object_new_string(t->image)) != 0 ||
-	      put(o, "cmd", strings(t->cmd, t->cmd_len)) != 0 ||
-	      (t->env_len > 0 && put(o, "env", strings(t->env, t->env_len)) != 0) ||
-	      (t->has_stdin && put(o, "stdin", b64(t->stdin_data, t->stdin_len)) != 0) ||
-	      (t->timeout_s > 0 && put(o, "timeout", json_object_new_int64(t->timeout_s)) != 0) ||
-	      add_limits(o, t) != 0 || add_creds(o, t) != 0 ||
-	      (t->network != NULL && put(o, "network", json_object_new_string(t->network)) != 0) ||
-	      (t->user != NULL && put(o, "user", json_object_new_string(t->user)) != 0) ||
-	      (t->runtime != NULL && put(o, "runtime", json_object_new_string(t->runtime)) != 0) ||
-	      (t->artifacts_len > 0 && put(o, "artifacts", strings(t->artifacts, t->artifacts_len)) != 0);
+	add(o, "docker_image", json_object_new_string(t->image), &bad);
+	add(o, "cmd", strings(t->cmd, t->cmd_len), &bad);
+	if (t->env_len > 0)
+		add(o, "env", strings(t->env, t->env_len), &bad);
+	if (t->has_stdin)
+		add(o, "stdin", b64(t->stdin_data, t->stdin_len), &bad);
+	if (t->timeout_s > 0)
+		add(o, "timeout", json_object_new_int64(t->timeout_s), &bad);
+	if (t->memory != 0 || t->cpus != 0 || t->pids != 0)
+		add(o, "limits", limits(t, &bad), &bad);
+	if (t->creds_user != NULL)
+		add(o, "creds", creds(t, &bad), &bad);
+	if (t->network != NULL)
+		add(o, "network", json_object_new_string(t->network), &bad);
+	if (t->user != NULL)
+		add(o, "user", json_object_new_string(t->user), &bad);
+	if (t->runtime != NULL)
+		add(o, "runtime", json_object_new_string(t->runtime), &bad);
+	if (t->artifacts_len > 0)
+		add(o, "artifacts", strings(t->artifacts, t->artifacts_len), &bad);
 	if (!bad && t->files_len > 0) {
 		json_object *f = files(t, why, why_len);
 
-		bad = f == NULL || put(o, "files", f) != 0;
+		bad = f == NULL;
+		add(o, "files", f, &bad);
 	}
 	if (!bad && (s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) != NULL)
 		text = strdup(s);
