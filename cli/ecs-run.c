@@ -18,9 +18,8 @@
 
 #include <ecs/ecs.h>
 
+#include "args.h"
 #include "remote.h"
-
-#define STDIN_MAX (64u * 1024u * 1024u)
 
 static ecs_cancel *cancel_token;
 static volatile sig_atomic_t caught_signal;
@@ -107,135 +106,6 @@ static void catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* "64m" -> 67108864. Refuses negatives, junk and overflow. */
-static int parse_size(const char *s, int64_t *out)
-{
-	char *end;
-	unsigned long long v, mult = 1;
-
-	if (s[0] == '-' || s[0] == '\0')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s)
-		return -1;
-	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': mult = 1024ULL; end++; break;
-	case 'm': case 'M': mult = 1024ULL * 1024; end++; break;
-	case 'g': case 'G': mult = 1024ULL * 1024 * 1024; end++; break;
-	default: return -1;
-	}
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end != '\0' || v > (unsigned long long)INT64_MAX / mult)
-		return -1;
-	*out = (int64_t)(v * mult);
-	return 0;
-}
-
-/* A profile limit: a positive number (a size when @size), or "unlimited". */
-static int parse_limit(const char *s, int64_t *out, int size)
-{
-	int64_t v;
-
-	if (strcmp(s, "unlimited") == 0) {
-		*out = ECS_SANDBOX_UNLIMITED;
-		return 0;
-	}
-	if (parse_size(s, &v) != 0 || v == 0 || (!size && strpbrk(s, "kKmMgG") != NULL))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_double(const char *s, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	return (errno != 0 || end == s || *end != '\0' || !(*out > 0)) ? -1 : 0;
-}
-
-/* Everything from @f, up to STDIN_MAX bytes. */
-static int read_all(FILE *f, unsigned char **data, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	unsigned char *buf = malloc(cap);
-
-	if (buf == NULL)
-		return -1;
-	for (;;) {
-		size_t got;
-
-		if (n == cap) {
-			unsigned char *nb;
-
-			if (cap >= STDIN_MAX) {
-				free(buf);
-				errno = EFBIG;
-				return -1;
-			}
-			nb = realloc(buf, cap * 2);
-			if (nb == NULL) {
-				free(buf);
-				return -1;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				free(buf);
-				return -1;
-			}
-			break;
-		}
-	}
-	*data = buf;
-	*len = n;
-	return 0;
-}
-
-/* The credentials file: a JSON object with username, password, optional email and serveraddress. */
-struct creds {
-	json_object *root;
-	ecs_registry_auth auth;
-};
-
-static const char *creds_member(json_object *root, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(root, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int creds_load(struct creds *c, const char *path)
-{
-	memset(c, 0, sizeof(*c));
-	c->root = json_object_from_file(path);
-	if (c->root == NULL) {
-		const char *why = json_util_get_last_err();
-		size_t n = why ? strcspn(why, "\n") : 0;
-
-		return cli_fail("creds", "%s: cannot read it as JSON (%.*s)", path, (int)n, why ? why : "");
-	}
-	if (!json_object_is_type(c->root, json_type_object))
-		return cli_fail("creds", "%s: not a JSON object", path);
-	c->auth.username = creds_member(c->root, "username");
-	c->auth.password = creds_member(c->root, "password");
-	c->auth.email = creds_member(c->root, "email");
-	c->auth.server_address = creds_member(c->root, "serveraddress");
-	if (c->auth.username == NULL || c->auth.password == NULL)
-		return cli_fail("creds", "%s: needs string members \"username\" and \"password\"", path);
-	return 0;
-}
-
 /* $DOCKER_HOST speaks tcp://; libecs wants http:// or https://. */
 static char *endpoint_from_env(const char **ca, const char **cert, const char **key, char paths[3][PATH_MAX])
 {
@@ -287,18 +157,6 @@ static int write_all(FILE *f, const ecs_buffer *b)
 	if (b->len > 0 && fwrite(b->data, 1, b->len, f) != b->len)
 		return -1;
 	return fflush(f) == 0 ? 0 : -1;
-}
-
-/* --file LOCAL:PATH: PATH is absolute, so the split is at the first ":/". */
-static int parse_file(const char *arg, remote_file *f)
-{
-	const char *sep = strstr(arg, ":/");
-
-	if (sep == NULL || sep == arg)
-		return -1;
-	f->path = sep + 1;
-	f->local = strndup(arg, (size_t)(sep - arg));
-	return f->local != NULL ? 0 : -1;
 }
 
 /* The profile's limits as the service's body takes them; "unlimited" is the service's to decide. */
@@ -380,7 +238,7 @@ int main(int argc, char **argv)
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
 	ecs_task_result result = ECS_TASK_RESULT_INIT;
-	struct creds creds;
+	args_creds creds;
 	char cert_paths[3][PATH_MAX];
 	const char **env = NULL, **caps = NULL, **tmpfs = NULL;
 	size_t env_len = 0, caps_len = 0, tmpfs_len = 0;
@@ -428,7 +286,7 @@ int main(int argc, char **argv)
 		case OPT_TLSCERT: eo.cert_file = optarg; break;
 		case OPT_TLSKEY: eo.key_file = optarg; break;
 		case 't':
-			if (parse_double(optarg, &d) != 0 || d * 1000.0 > (double)LONG_MAX) {
+			if (args_parse_double(optarg, &d) != 0 || d * 1000.0 > (double)LONG_MAX) {
 				status = cli_fail("options", "--timeout: want a positive number of seconds, got '%s'", optarg);
 				goto out;
 			}
@@ -437,7 +295,7 @@ int main(int argc, char **argv)
 				spec.timeout_ms = 1;
 			break;
 		case 'm':
-			if (parse_limit(optarg, &profile.memory, 1) != 0) {
+			if (args_parse_limit(optarg, &profile.memory, 1) != 0) {
 				status = cli_fail("options", "--memory: want bytes with an optional k/m/g suffix, got '%s'", optarg);
 				goto out;
 			}
@@ -445,7 +303,7 @@ int main(int argc, char **argv)
 		case OPT_CPUS:
 			if (strcmp(optarg, "unlimited") == 0) {
 				profile.nano_cpus = ECS_SANDBOX_UNLIMITED;
-			} else if (parse_double(optarg, &d) != 0 || d > 1024.0) {
+			} else if (args_parse_double(optarg, &d) != 0 || d > 1024.0) {
 				status = cli_fail("options", "--cpus: want a positive number, got '%s'", optarg);
 				goto out;
 			} else {
@@ -454,14 +312,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PIDS:
 		case OPT_NOFILE:
-			if (parse_limit(optarg, opt == OPT_PIDS ? &profile.pids : &profile.nofile, 0) != 0) {
+			if (args_parse_limit(optarg, opt == OPT_PIDS ? &profile.pids : &profile.nofile, 0) != 0) {
 				status = cli_fail("options", "--%s: want a positive integer, got '%s'",
 					     opt == OPT_PIDS ? "pids" : "nofile", optarg);
 				goto out;
 			}
 			break;
 		case OPT_TMP_SIZE:
-			if (parse_limit(optarg, &profile.tmp_size, 1) != 0) {
+			if (args_parse_limit(optarg, &profile.tmp_size, 1) != 0) {
 				status = cli_fail("options", "--tmp-size: want bytes with an optional k/m/g suffix, got '%s'", optarg);
 				goto out;
 			}
@@ -494,7 +352,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CREDS: creds_file = optarg; break;
 		case OPT_OUTPUT_CAP:
-			if (parse_size(optarg, &v) != 0 || v == 0 || (uint64_t)v > SIZE_MAX) {
+			if (args_parse_size(optarg, &v) != 0 || v == 0 || (uint64_t)v > SIZE_MAX) {
 				status = cli_fail("options", "--output-cap: want bytes with an optional k/m/g suffix, got '%s'", optarg);
 				goto out;
 			}
@@ -505,7 +363,7 @@ int main(int argc, char **argv)
 		case OPT_CERT: rt.cert = optarg; break;
 		case OPT_KEY: rt.key = optarg; break;
 		case OPT_FILE:
-			if (parse_file(optarg, &files[rt.files_len]) != 0) {
+			if (args_parse_file(optarg, &files[rt.files_len]) != 0) {
 				status = cli_fail("options", "--file: want LOCAL:PATH with PATH absolute, got '%s'", optarg);
 				goto out;
 			}
@@ -547,13 +405,13 @@ int main(int argc, char **argv)
 	spec.profile = &profile;
 
 	if (creds_file != NULL) {
-		if ((status = creds_load(&creds, creds_file)) != 0)
+		if ((status = args_creds_load(&creds, creds_file)) != 0)
 			goto out;
 		status = EXIT_ECS;
 		spec.auth = &creds.auth;
 	}
 	if (use_stdin) {
-		if (read_all(stdin, &stdin_data, &stdin_len) != 0) {
+		if (args_read_all(stdin, &stdin_data, &stdin_len) != 0) {
 			status = cli_fail("stdin", "reading our stdin: %s", strerror(errno));
 			goto out;
 		}
