@@ -16,15 +16,15 @@
 #include "remote_answer.h"
 #include "remote_body.h"
 
-/* An error answer (not streamed) is a short JSON document: keep this much of it. */
-#define ERROR_BODY_MAX 65536
+/* A whole answer (not streamed: an error, or a service that does not stream) is kept up to this. */
+#define WHOLE_BODY_MAX REMOTE_LINE_MAX
 
 typedef struct {
 	remote_answer answer;
-	int streaming;              /* 200 application/x-ndjson: lines; else an error document */
+	int streaming;              /* 200 application/x-ndjson: lines; else one JSON document */
 	int decided;
-	char *error_body;           /* the non-streamed answer (owned) */
-	size_t error_len;
+	char *whole;                /* the non-streamed answer (owned) */
+	size_t whole_len;
 	volatile sig_atomic_t *interrupted;
 	CURL *curl;
 } transfer;
@@ -51,17 +51,17 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 		decide(x);
 	if (x->streaming)
 		return remote_answer_feed(&x->answer, data, len) == 0 ? len : 0;
-	if (x->error_len + len > ERROR_BODY_MAX)
-		len = ERROR_BODY_MAX - x->error_len;  /* the rest is dropped, the transfer goes on */
+	if (x->whole_len + len > WHOLE_BODY_MAX)
+		len = WHOLE_BODY_MAX - x->whole_len;  /* the rest is dropped, the transfer goes on */
 	if (len > 0) {
-		char *p = realloc(x->error_body, x->error_len + len + 1);
+		char *p = realloc(x->whole, x->whole_len + len + 1);
 
 		if (p == NULL)
 			return 0;
-		memcpy(p + x->error_len, data, len);
-		x->error_len += len;
-		p[x->error_len] = '\0';
-		x->error_body = p;
+		memcpy(p + x->whole_len, data, len);
+		x->whole_len += len;
+		p[x->whole_len] = '\0';
+		x->whole = p;
 	}
 	return size * n;
 }
@@ -176,6 +176,37 @@ static int finish_result(const remote_task *t, json_object *result)
 	return code >= 0 && code <= 255 ? code : EXIT_ECS;
 }
 
+/* One member of a whole answer, base64, decoded onto @f. */
+static int write_member(json_object *doc, const char *key, FILE *f)
+{
+	const char *b64 = member_string(doc, key);
+	unsigned char *bytes = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (b64 == NULL || base64_decode(&bytes, &n, b64, strlen(b64)) != 0)
+		return cli_fail("service", "the answer's %s is not base64", key);
+	rc = (n > 0 && fwrite(bytes, 1, n, f) != n) || fflush(f) != 0;
+	free(bytes);
+	return rc ? cli_fail("output", "writing the task's %s: %s", key, strerror(errno)) : 0;
+}
+
+/*
+ * A service that does not stream (one older than live output, or a proxy
+ * that drops the Accept header) answers 201 with the one document: its
+ * output after the exit, then the same result.
+ */
+static int whole_answer(const remote_task *t, json_object *doc)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(doc, "exitCode", &v) || !json_object_is_type(v, json_type_int))
+		return cli_fail("service", "a 201 answer without an exit code");
+	if (write_member(doc, "stdout", stdout) != 0 || write_member(doc, "stderr", stderr) != 0)
+		return EXIT_ECS;
+	return finish_result(t, doc);
+}
+
 /* https://host:port + /v1.1/tasks, one slash between. */
 static char *tasks_url(const char *endpoint)
 {
@@ -259,13 +290,15 @@ int remote_run(const remote_task *t, volatile sig_atomic_t *interrupted)
 	if (!x.decided)
 		decide(&x);
 	if (!x.streaming) {
-		json_object *doc = x.error_body != NULL ? json_tokener_parse(x.error_body) : NULL;
+		json_object *doc = x.whole != NULL ? json_tokener_parse(x.whole) : NULL;
 
-		if (doc != NULL && json_object_is_type(doc, json_type_object))
+		if (status == 201 && doc != NULL && json_object_is_type(doc, json_type_object))
+			rc = whole_answer(t, doc);
+		else if (doc != NULL && json_object_is_type(doc, json_type_object))
 			rc = report_error(doc, status);
 		else
 			rc = cli_fail("service", "HTTP %ld without the streamed answer%s%.200s", status,
-				 x.error_body ? ": " : "", x.error_body ? x.error_body : "");
+				      x.whole ? ": " : "", x.whole ? x.whole : "");
 		json_object_put(doc);
 		goto out;
 	}
@@ -280,7 +313,7 @@ out:
 	curl_slist_free_all(headers);
 	if (x.curl != NULL)
 		curl_easy_cleanup(x.curl);
-	free(x.error_body);
+	free(x.whole);
 	free(url);
 	free(body);
 	return rc;
