@@ -77,9 +77,10 @@ static void usage(FILE *f)
 	      "\n"
 	      "Exit status: the task's own exit status (127 when CMD does not exist in\n"
 	      "the image, 137 when it was killed); 124 when it ran past --timeout and was\n"
-	      "killed; 125 when ecs-run or the engine failed (a line\n"
-	      "\"ecs-run: PHASE: MESSAGE\" on stderr says why); 130/143 when interrupted\n"
-	      "by SIGINT/SIGTERM (the container is killed and deleted).\n"
+	      "killed; 125 when ecs-run, the engine or the service failed or refused\n"
+	      "it (a line \"ecs-run: PHASE: MESSAGE\" on stderr says why); 130/143 when\n"
+	      "interrupted by SIGINT/SIGTERM (the container is killed and deleted; with\n"
+	      "--endpoint the service cancels the task).\n"
 	      "\n"
 	      "Example:\n"
 	      "  ecs-run ecs/busybox:latest sh -c 'echo out; echo err >&2; exit 3'\n",
