@@ -140,6 +140,8 @@ void ecs_capture_on_output(ecs_capture *c, ecs_output_fn fn, void *arg)
 {
 	c->on_output = fn;
 	c->on_output_arg = arg;
+	/* a new reader (or none): the last one's refusal no longer stops the runs */
+	c->refused = 0;
 	/* the agent's sink already delivers; the plain stream needs one to see the payload */
 	if (!c->agent)
 		ecs_demux_set_sink(&c->demux, fn != NULL ? plain_sink : NULL, c);

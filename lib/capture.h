@@ -68,6 +68,9 @@ int ecs_capture_attach_agent(ecs_capture **out, ecs_engine *engine, const char *
  * the calls for good and makes ecs_capture_run() return ECS_ECANCELED (the
  * caller then kills the container as on a cancel); the buffers keep
  * filling. @fn NULL: no calls. Set it after the attach, before the first run.
+ * Each call starts afresh: it clears an earlier refusal, so a conversation
+ * that goes on after one (reading the agent's EXIT after a CANCEL, the next
+ * request of a session) sets the next reader, or NULL, first.
  */
 void ecs_capture_on_output(ecs_capture *c, ecs_output_fn fn, void *arg);
 
