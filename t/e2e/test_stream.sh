@@ -42,7 +42,10 @@ order_check() {
     stream "$2" >"$E2E_TMP/status" &
     client=$!
     e2e_on_exit "kill $client 2>/dev/null || true"
-    if check "$w: the first output line arrives" wait_for 30 has_line "$A_LINE"; then
+    if ! wait_for 30 has_line "$A_LINE"; then
+        not_ok "$w: the first output line arrives"
+    else
+        ok "$w: the first output line arrives"
         t_a=$(now_ms)
         # The moment we see `a`: the task has 2 s of sleep left, its result cannot be here.
         check "$w: the result has not arrived when the first line did" lacks_line exitCode
@@ -74,7 +77,9 @@ ORDER_CMD="echo a; sleep 2; echo b"
 order_check "default" "$(task_json sh -c "$ORDER_CMD")"
 # A profile no warm pool holds yet (a pids limit of this run's own; an
 # adaptive pool warms a key only after it missed): a fresh container.
-order_check "cold" "$(task_json sh -c "$ORDER_CMD" | jq -c --argjson p $((100 + $$ % 800)) '.limits = {pids: $p}')"
+# (within the packaged caps: 256 processes, 512 MiB).
+order_check "cold" "$(task_json sh -c "$ORDER_CMD" |
+    jq -c --argjson p $((64 + $$ % 190)) --argjson m $((67108864 + ($$ % 16384) * 4096)) '.limits = {pids: $p, memory: $m}')"
 check "cold: it ran in a fresh container" jq_true '.pooled == false' "$E2E_TMP/line3"
 
 # ---- stderr and an exit code ------------------------------------------------------
