@@ -323,36 +323,14 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 	}
 }
 
-/*
- * A streamed task's end (@resp holds the ordinary answer answer_task()
- * made): once lines went out, the last line is the result without its
- * output (the lines carried every byte) or {"error": the error document}.
- * Before any line a success still streams (200, the one result line); a
- * failure keeps its ordinary status and JSON body.
- */
+/* A streamed task's end (ndjson_finish()): the lines carried the output, the last one has none. */
 static void answer_stream(response *resp, const handler_ctx *ctx, ndjson *nd, int rc, const ecs_task_result *res)
 {
-	static const char *const output[] = { "stdout", "stderr", "stdoutTruncated", "stderrTruncated" };
-	struct json_object *o;
-	size_t i;
+	static const char *const output[] = { "stdout", "stderr", "stdoutTruncated", "stderrTruncated", NULL };
+	struct json_object *o = rc == 0 ? handler_task_json(res) : NULL;
 
-	if (rc != 0 && !ndjson_started(nd))
-		return;
-	resp->streamed = 1;
-	if (rc != 0 && ecs_cancel_is_triggered(ctx->client_gone))
-		return;  /* nobody reads it: the 499 stays for the log line */
-	if (rc == 0 && (o = handler_task_json(res)) != NULL) {
-		for (i = 0; i < sizeof(output) / sizeof(output[0]); i++)
-			json_object_object_del(o, output[i]);
-		resp->status = 200;
-		resp->code = NULL;
-		(void)ndjson_object(nd, o);
-		json_object_put(o);
-		return;
-	}
-	/* the error document answer_task() made (or its out-of-memory one) */
-	(void)ndjson_error_line(nd, resp->body, resp->body_len);
-	resp->status = 200;
+	ndjson_finish(nd, resp, o, output, rc != 0 && ecs_cancel_is_triggered(ctx->client_gone));
+	json_object_put(o);
 }
 
 /* Admitted once (intake.h), run, answered. */

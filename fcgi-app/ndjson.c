@@ -169,3 +169,22 @@ int ndjson_error_line(ndjson *w, const char *doc, size_t len)
 		return -1;
 	return send_wrapped(w, "{\"error\":", doc, len, "}");
 }
+
+void ndjson_finish(ndjson *w, response *resp, struct json_object *result, const char *const *drop, int client_gone)
+{
+	if (result == NULL && !w->started)
+		return;
+	resp->streamed = 1;
+	if (client_gone)
+		return;
+	if (result != NULL) {
+		for (; drop != NULL && *drop != NULL; drop++)
+			json_object_object_del(result, *drop);
+		resp->status = 200;
+		resp->code = NULL;
+		(void)ndjson_object(w, result);
+		return;
+	}
+	(void)ndjson_error_line(w, resp->body, resp->body_len);
+	resp->status = 200;
+}

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "response.h"
+
 struct json_object;
 
 #define NDJSON_TYPE "application/x-ndjson"
@@ -80,5 +82,19 @@ int ndjson_object(ndjson *w, struct json_object *obj);
  * 0 or -1.
  */
 int ndjson_error_line(ndjson *w, const char *doc, size_t len);
+
+/**
+ * ndjson_finish - end a streamed answer. @resp holds its ordinary form, as
+ * the endpoint would answer without streaming (the result document, or the
+ * error document). @result: on success the result object (not consumed),
+ * whose members named in @drop (a NULL-terminated list: the output the
+ * lines carried) are removed first; NULL for a failure. @client_gone: the
+ * client went away (nothing more is written; the log keeps @resp's status).
+ * A failure before the first line leaves @resp as it is: its own status and
+ * JSON body go out as usual. Otherwise the last line is the result, or
+ * {"error": @resp's body}, and @resp is marked streamed with status 200 (an
+ * error's code stays, for the log line and the metrics).
+ */
+void ndjson_finish(ndjson *w, response *resp, struct json_object *result, const char *const *drop, int client_gone);
 
 #endif

@@ -27,42 +27,60 @@ stream() {
 line_count() { [ -f "$out" ] && wc -l <"$out" || echo 0; }
 has_line() { [ -f "$out" ] && grep -q "$1" "$out"; }
 lacks_line() { ! has_line "$1"; }
+jq_true() { jq -e "$1" "$2" >/dev/null; } # jq_true FILTER FILE: FILTER holds on FILE
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # The base64 of "a\n" and "b\n": the two output lines of the ordering task.
 A_LINE='"data":"YQo="'
 B_LINE='"data":"Ygo="'
 
 # ---- the first line arrives while the task still runs --------------------------
-stream "$(task_json sh -c 'echo a; sleep 2; echo b')" >"$E2E_TMP/status" &
-client=$!
-e2e_on_exit "kill $client 2>/dev/null || true"
-if check "the first output line arrives" wait_for 30 has_line "$A_LINE"; then
-    t_a=$(now_ms)
-    # The moment we see `a`: the task has 2 s of sleep left, its result cannot be here.
-    check "the result has not arrived when the first line did" lacks_line exitCode
-    check "nor the task's second line" lacks_line "$B_LINE"
-    wait_for 30 has_line exitCode
-    t_end=$(now_ms)
-    say "the a line came $((t_end - t_a)) ms before the last line (the issue asks for at least 1500; polled every 0.1 s)"
-fi
-wait "$client"
-STATUS=$(cat "$E2E_TMP/status")
-check "200" expect_status 200
-check "Content-Type application/x-ndjson" [ "$(header content-type)" = application/x-ndjson ]
-check "not gzipped" [ -z "$(header content-encoding)" ]
-check "three lines: a, b, the result" [ "$(line_count)" -eq 3 ]
-n=0 strict=1
-while IFS= read -r l; do
-    n=$((n + 1))
-    printf '%s' "$l" >"$E2E_TMP/line$n"
-    strict_json_body "$E2E_TMP/line$n" 2>"$E2E_TMP/strict.err" || { strict=0; say "  line $n: $(cat "$E2E_TMP/strict.err")"; }
-done <"$out"
-check "every line is one strict JSON document" [ "$strict" = 1 ]
-check "line 1: stdout a" [ "$(jq -r 'select(.stream == "stdout") | .data' "$E2E_TMP/line1" | base64 -d)" = a ]
-check "line 2: stdout b" [ "$(jq -r 'select(.stream == "stdout") | .data' "$E2E_TMP/line2" | base64 -d)" = b ]
-check "last line: the result, exit 0, 4 bytes of stdout, not timed out" \
-    jq -e '.exitCode == 0 and .stdoutBytes == 4 and .stderrBytes == 0 and .timedOut == false and (.taskId | length > 0)' "$E2E_TMP/line3" >/dev/null
-check "the result carries no output of its own" jq -e 'has("stdout") or has("stderr") | not' "$E2E_TMP/line3" >/dev/null
+# order_check WHAT BODY: BODY runs `sh -c 'echo a; sleep 2; echo b'`; its answer,
+# watched as it arrives, and then checked line by line.
+order_check() {
+    w=$1
+    rm -f "$out"
+    stream "$2" >"$E2E_TMP/status" &
+    client=$!
+    e2e_on_exit "kill $client 2>/dev/null || true"
+    if ! wait_for 30 has_line "$A_LINE"; then
+        not_ok "$w: the first output line arrives"
+    else
+        ok "$w: the first output line arrives"
+        t_a=$(now_ms)
+        # The moment we see `a`: the task has 2 s of sleep left, its result cannot be here.
+        check "$w: the result has not arrived when the first line did" lacks_line exitCode
+        check "$w: nor the task's second line" lacks_line "$B_LINE"
+        wait_for 30 has_line exitCode
+        t_end=$(now_ms)
+        say "$w: the a line came $((t_end - t_a)) ms before the last line (the issue asks for at least 1500; polled every 0.1 s)"
+    fi
+    wait "$client"
+    STATUS=$(cat "$E2E_TMP/status")
+    check "$w: 200" expect_status 200
+    check "$w: Content-Type application/x-ndjson" [ "$(header content-type)" = application/x-ndjson ]
+    check "$w: not gzipped" [ -z "$(header content-encoding)" ]
+    check "$w: three lines: a, b, the result" [ "$(line_count)" -eq 3 ]
+    n=0 strict=1
+    while IFS= read -r l; do
+        n=$((n + 1))
+        printf '%s' "$l" >"$E2E_TMP/line$n"
+        strict_json_body "$E2E_TMP/line$n" 2>"$E2E_TMP/strict.err" || { strict=0; say "  line $n: $(cat "$E2E_TMP/strict.err")"; }
+    done <"$out"
+    check "$w: every line is one strict JSON document" [ "$strict" = 1 ]
+    check "$w: line 1: stdout a" [ "$(jq -r 'select(.stream == "stdout") | .data' "$E2E_TMP/line1" | base64 -d)" = a ]
+    check "$w: line 2: stdout b" [ "$(jq -r 'select(.stream == "stdout") | .data' "$E2E_TMP/line2" | base64 -d)" = b ]
+    check "$w: last line: the result, exit 0, 4 bytes of stdout, not timed out" \
+        jq_true '.exitCode == 0 and .stdoutBytes == 4 and .stderrBytes == 0 and .timedOut == false and (.taskId | length > 0)' "$E2E_TMP/line3"
+    check "$w: the result carries no output of its own" jq_true 'has("stdout") or has("stderr") | not' "$E2E_TMP/line3"
+}
+ORDER_CMD="echo a; sleep 2; echo b"
+order_check "default" "$(task_json sh -c "$ORDER_CMD")"
+# A profile no warm pool holds yet (a pids limit of this run's own; an
+# adaptive pool warms a key only after it missed): a fresh container.
+# (within the packaged caps: 256 processes, 512 MiB).
+order_check "cold" "$(task_json sh -c "$ORDER_CMD" |
+    jq -c --argjson p $((64 + $$ % 190)) --argjson m $((67108864 + ($$ % 16384) * 4096)) '.limits = {pids: $p, memory: $m}')"
+check "cold: it ran in a fresh container" jq_true '.pooled == false' "$E2E_TMP/line3"
 
 # ---- stderr and an exit code ------------------------------------------------------
 STATUS=$(stream "$(task_json sh -c 'printf "\377e" >&2; exit 3')")

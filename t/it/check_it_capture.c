@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include <ecs/ecs.h>
+#include "capture.h"
+#include "clock.h"
+#include "container_private.h"
 #include "it_util.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -371,6 +374,46 @@ START_TEST(test_capture_live_all_bytes_before_caps)
 }
 END_TEST
 
+/*
+ * A refusal ends the run, not the conversation: once the next reader (or
+ * none) is set, the same capture reads on to the end of the stream, as a
+ * session's next request or the agent's EXIT after a CANCEL need. Without
+ * the reset every later run would stop at once, cancelled by a reader long
+ * gone.
+ */
+START_TEST(test_capture_live_refusal_then_next_reader)
+{
+	static const char *const cmd[] = { "sh", "-c", "echo a; sleep 1; echo b" };
+	live_seen seen = { .stop_at_first = 1 };
+	char *id = it_create(engine, cmd, N(cmd), 0, NULL);
+	ecs_capture *cap = NULL;
+	ecs_buffer out = { 0 }, err = { 0 };
+	uint64_t nout = 0, nerr = 0;
+	int rc;
+
+	rc = ecs_capture_attach(&cap, engine, id, 0, 1024, 1024, ecs_clock_ms() + 30000);
+	ck_assert_msg(rc == ECS_OK, "attach: %s", ecs_error_name(rc));
+	ecs_capture_on_output(cap, on_output, &seen);
+	ck_assert_int_eq(ecs_container_start(engine, id), ECS_OK);
+	rc = ecs_capture_run(cap, NULL, 0, ecs_clock_ms() + 30000, NULL);
+	ck_assert_msg(rc == ECS_ECANCELED, "the refusal did not end the run: %s", ecs_error_name(rc));
+	ck_assert_int_eq(ecs_capture_output_refused(cap), 1);
+	ecs_capture_on_output(cap, NULL, NULL);
+	ck_assert_int_eq(ecs_capture_output_refused(cap), 0);
+	rc = ecs_capture_run(cap, NULL, 0, ecs_clock_ms() + 30000, NULL);
+	ck_assert_msg(rc == ECS_OK, "the run after the refusal: %s", ecs_error_name(rc));
+	ck_assert_int_eq(ecs_capture_take(cap, &out, &err, &nout, &nerr), ECS_OK);
+	ck_assert_uint_eq(out.len, 4);
+	ck_assert_mem_eq(out.data, "a\nb\n", 4);
+	ck_assert_int_eq(seen.calls, 1);
+	ecs_buffer_clear(&out);
+	ecs_buffer_clear(&err);
+	ecs_capture_free(cap);
+	ck_assert_int_eq(ecs_container_delete(engine, id), ECS_OK);
+	free(id);
+}
+END_TEST
+
 static Suite *capture_suite(void)
 {
 	Suite *s = suite_create("capture");
@@ -393,6 +436,7 @@ static Suite *capture_suite(void)
 	tcase_add_test(tc, test_capture_live_first_line_while_running);
 	tcase_add_test(tc, test_capture_live_first_line_pooled);
 	tcase_add_test(tc, test_capture_live_all_bytes_before_caps);
+	tcase_add_test(tc, test_capture_live_refusal_then_next_reader);
 	suite_add_tcase(s, tc);
 	return s;
 }

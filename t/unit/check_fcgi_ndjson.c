@@ -32,16 +32,28 @@ static int mem_send(void *arg, const char *data, size_t len)
 	return 0;
 }
 
-/* The body after the head; checks the head is the streamed one. */
-static const char *body_of(const mem_sink *m)
+/* The writer under test and its sink: fresh for every test (start()). */
+static mem_sink sunk;
+static ndjson_sink sink = { mem_send, &sunk };
+static ndjson w;
+
+static void start(int fail_at)
 {
-	const char *end = strstr(m->buf, "\r\n\r\n");
+	memset(&sunk, 0, sizeof(sunk));
+	sunk.fail_at = fail_at;
+	ndjson_init(&w, &sink, "rid");
+}
+
+/* The body after the head; checks the head is the streamed one. */
+static const char *body_of(void)
+{
+	const char *end = strstr(sunk.buf, "\r\n\r\n");
 
 	ck_assert_ptr_nonnull(end);
-	ck_assert_msg(strncmp(m->buf, "Status: 200 OK\r\n", 16) == 0, "head: %s", m->buf);
-	ck_assert_ptr_nonnull(strstr(m->buf, "\r\nContent-Type: application/x-ndjson\r\n"));
-	ck_assert_ptr_nonnull(strstr(m->buf, "\r\nX-Accel-Buffering: no\r\n"));
-	ck_assert_ptr_null(strstr(m->buf, "Content-Length"));
+	ck_assert_msg(strncmp(sunk.buf, "Status: 200 OK\r\n", 16) == 0, "head: %s", sunk.buf);
+	ck_assert_ptr_nonnull(strstr(sunk.buf, "\r\nContent-Type: application/x-ndjson\r\n"));
+	ck_assert_ptr_nonnull(strstr(sunk.buf, "\r\nX-Accel-Buffering: no\r\n"));
+	ck_assert_ptr_null(strstr(sunk.buf, "Content-Length"));
 	return end + 4;
 }
 
@@ -69,56 +81,46 @@ END_TEST
 /* Nothing goes out before the first line: an early error keeps its own status. */
 START_TEST(test_ndjson_lazy_head)
 {
-	mem_sink m = { .fail_at = 0 };
-	ndjson_sink sink = { mem_send, &m };
-	ndjson w;
-
-	ndjson_init(&w, &sink, "rid");
+	start(0);
 	ck_assert_int_eq(ndjson_started(&w), 0);
-	ck_assert_int_eq(m.sends, 0);
+	ck_assert_int_eq(sunk.sends, 0);
 }
 END_TEST
 
 START_TEST(test_ndjson_lines)
 {
 	static const unsigned char bin[] = { 0xff, 0xfe, 0x00, '\n', '"' };
-	mem_sink m = { .fail_at = 0 };
-	ndjson_sink sink = { mem_send, &m };
 	struct json_object *res = json_object_new_object();
 	const char *body, *want;
-	ndjson w;
 
-	ndjson_init(&w, &sink, "rid");
+	start(0);
 	ck_assert_int_eq(ndjson_output(ECS_TASK_STDOUT, (const unsigned char *)"a\n", 2, &w), 0);
 	ck_assert_int_eq(ndjson_started(&w), 1);
 	ck_assert_int_eq(ndjson_output(ECS_TASK_STDERR, bin, sizeof(bin), &w), 0);
 	json_object_object_add(res, "exitCode", json_object_new_int(3));
 	ck_assert_int_eq(ndjson_object(&w, res), 0);
 	json_object_put(res);
-	body = body_of(&m);
+	body = body_of();
 	want = "{\"stream\":\"stdout\",\"data\":\"YQo=\"}\n"
 	       "{\"stream\":\"stderr\",\"data\":\"//4ACiI=\"}\n"
 	       "{\"exitCode\":3}\n";
 	ck_assert_str_eq(body, want);
 	ck_assert_uint_eq(w.lines, 3);
 	/* one send for the head, one a line: each pushed as it is made */
-	ck_assert_int_eq(m.sends, 4);
+	ck_assert_int_eq(sunk.sends, 4);
 }
 END_TEST
 
 START_TEST(test_ndjson_error_line)
 {
-	mem_sink m = { .fail_at = 0 };
-	ndjson_sink sink = { mem_send, &m };
 	char *doc = response_error_document(502, "ENGINE_ERROR", "wait: \"gone\"", "rid");
 	struct json_object *o, *e, *v;
 	const char *body;
-	ndjson w;
 
-	ndjson_init(&w, &sink, "rid");
+	start(0);
 	ck_assert_int_eq(ndjson_output(ECS_TASK_STDOUT, (const unsigned char *)"x", 1, &w), 0);
 	ck_assert_int_eq(ndjson_error_line(&w, doc, strlen(doc)), 0);
-	body = strchr(body_of(&m), '\n') + 1;
+	body = strchr(body_of(), '\n') + 1;
 	ck_assert_int_eq(body[strlen(body) - 1], '\n');
 	o = json_tokener_parse(body);
 	ck_assert_ptr_nonnull(o);
@@ -139,15 +141,11 @@ END_TEST
 /* A send that fails (the client went away) fails this and every later line: the task is cancelled. */
 START_TEST(test_ndjson_client_gone)
 {
-	mem_sink m = { .fail_at = 3 };
-	ndjson_sink sink = { mem_send, &m };
-	ndjson w;
-
-	ndjson_init(&w, &sink, "rid");
+	start(3);
 	ck_assert_int_eq(ndjson_output(ECS_TASK_STDOUT, (const unsigned char *)"1", 1, &w), 0);
 	ck_assert_int_eq(ndjson_output(ECS_TASK_STDOUT, (const unsigned char *)"2", 1, &w), -1);
 	ck_assert_int_eq(ndjson_output(ECS_TASK_STDOUT, (const unsigned char *)"3", 1, &w), -1);
-	ck_assert_int_eq(m.sends, 3);
+	ck_assert_int_eq(sunk.sends, 3);
 	ck_assert_uint_eq(w.lines, 1);
 }
 END_TEST
@@ -155,15 +153,93 @@ END_TEST
 /* The head itself cannot go: nothing more is tried. */
 START_TEST(test_ndjson_head_refused)
 {
-	mem_sink m = { .fail_at = 1 };
-	ndjson_sink sink = { mem_send, &m };
-	ndjson w;
-
-	ndjson_init(&w, &sink, "rid");
+	start(1);
 	ck_assert_int_eq(ndjson_output(ECS_TASK_STDERR, (const unsigned char *)"e", 1, &w), -1);
 	ck_assert_int_eq(ndjson_started(&w), 1);
 	ck_assert_int_eq(ndjson_output(ECS_TASK_STDERR, (const unsigned char *)"e", 1, &w), -1);
-	ck_assert_int_eq(m.sends, 1);
+	ck_assert_int_eq(sunk.sends, 1);
+}
+END_TEST
+
+/* The answer as the endpoint would give it without streaming: the error document in @r. */
+static void ordinary_error(response *r)
+{
+	response_init(r);
+	response_set_error(r, 502, "ENGINE_ERROR", "wait: gone", "rid");
+}
+
+/* A failure before any line: the ordinary answer goes out as it is (its status, its JSON). */
+START_TEST(test_ndjson_finish_error_before_first_line)
+{
+	response r;
+
+	start(0);
+	ordinary_error(&r);
+	ndjson_finish(&w, &r, NULL, NULL, 0);
+	ck_assert_int_eq(r.streamed, 0);
+	ck_assert_int_eq(r.status, 502);
+	ck_assert_int_eq(sunk.sends, 0);
+	response_clear(&r);
+}
+END_TEST
+
+/* A failure after a line: the last line is {"error": the document}, the answer stays 200. */
+START_TEST(test_ndjson_finish_error_after_first_line)
+{
+	const char *last;
+	response r;
+
+	start(0);
+	ck_assert_int_eq(ndjson_output(ECS_TASK_STDOUT, (const unsigned char *)"x", 1, &w), 0);
+	ordinary_error(&r);
+	ndjson_finish(&w, &r, NULL, NULL, 0);
+	ck_assert_int_eq(r.streamed, 1);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.code, "ENGINE_ERROR");
+	last = strchr(body_of(), '\n') + 1;
+	ck_assert_str_eq(last, "{\"error\":{\"status\":502,\"code\":\"ENGINE_ERROR\",\"message\":\"wait: gone\","
+			       "\"requestId\":\"rid\"}}\n");
+	response_clear(&r);
+}
+END_TEST
+
+/* Success streams even without output: the head and the result, its output members dropped. */
+START_TEST(test_ndjson_finish_result_drops_output)
+{
+	static const char *const drop[] = { "stdout", "stderr", NULL };
+	struct json_object *res = json_object_new_object();
+	response r;
+
+	start(0);
+	response_init(&r);
+	r.status = 201;
+	json_object_object_add(res, "exitCode", json_object_new_int(0));
+	json_object_object_add(res, "stdout", json_object_new_string(""));
+	json_object_object_add(res, "stderr", json_object_new_string(""));
+	json_object_object_add(res, "stdoutBytes", json_object_new_int(0));
+	ndjson_finish(&w, &r, res, drop, 0);
+	ck_assert_int_eq(r.streamed, 1);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(body_of(), "{\"exitCode\":0,\"stdoutBytes\":0}\n");
+	json_object_put(res);
+	response_clear(&r);
+}
+END_TEST
+
+/* The client went away mid-stream: nothing more is written, and nothing of the ordinary answer. */
+START_TEST(test_ndjson_finish_client_gone)
+{
+	response r;
+	int sends;
+
+	start(0);
+	ck_assert_int_eq(ndjson_output(ECS_TASK_STDOUT, (const unsigned char *)"x", 1, &w), 0);
+	sends = sunk.sends;
+	ordinary_error(&r);
+	ndjson_finish(&w, &r, NULL, NULL, 1);
+	ck_assert_int_eq(r.streamed, 1);
+	ck_assert_int_eq(sunk.sends, sends);
+	response_clear(&r);
 }
 END_TEST
 
@@ -180,6 +256,10 @@ int main(void)
 	tcase_add_test(tc, test_ndjson_error_line);
 	tcase_add_test(tc, test_ndjson_client_gone);
 	tcase_add_test(tc, test_ndjson_head_refused);
+	tcase_add_test(tc, test_ndjson_finish_error_before_first_line);
+	tcase_add_test(tc, test_ndjson_finish_error_after_first_line);
+	tcase_add_test(tc, test_ndjson_finish_result_drops_output);
+	tcase_add_test(tc, test_ndjson_finish_client_gone);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
