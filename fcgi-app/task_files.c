@@ -143,21 +143,34 @@ static int parse_file(ecs_file *f, struct json_object *o, size_t i, task_files_e
 	return 0;
 }
 
+/*
+ * @v is a list of at most ECS_TASK_MAX_FILES entries (of @of, for the
+ * message): *@n its length, *@out a zeroed array of as many @elem-byte
+ * entries (NULL for none).
+ */
+static int get_list(void **out, size_t elem, size_t *n, struct json_object *v, const char *what, const char *of,
+		task_files_error *err)
+{
+	if (!json_object_is_type(v, json_type_array))
+		return SHAPE("%s must be an array of %s", what, of);
+	*n = json_object_array_length(v);
+	if (*n > ECS_TASK_MAX_FILES)
+		return SHAPE("%s has more than %u elements", what, ECS_TASK_MAX_FILES);
+	if (*n == 0)
+		return 0;
+	*out = calloc(*n, elem);
+	return *out == NULL ? -2 : 0;
+}
+
 static int parse_files(task_files *tf, struct json_object *files, task_files_error *err)
 {
-	size_t n, i;
+	size_t n = 0, i;
 	int rc;
 
-	if (!json_object_is_type(files, json_type_array))
-		return SHAPE("files must be an array of {\"path\", \"content\", \"mode\"} objects");
-	n = json_object_array_length(files);
-	if (n > ECS_TASK_MAX_FILES)
-		return SHAPE("files has more than %u elements", ECS_TASK_MAX_FILES);
-	if (n == 0)
-		return 0;
-	tf->files = calloc(n, sizeof(*tf->files));
-	if (tf->files == NULL)
-		return -2;
+	rc = get_list((void **)&tf->files, sizeof(*tf->files), &n, files, "files",
+			"{\"path\", \"content\", \"mode\"} objects", err);
+	if (rc != 0)
+		return rc;
 	for (i = 0; i < n; i++) {
 		tf->files_len = i + 1; /* what parse_file() decoded is freed on every path */
 		rc = parse_file(&tf->files[i], json_object_array_get_idx(files, i), i, err);
@@ -170,19 +183,13 @@ static int parse_files(task_files *tf, struct json_object *files, task_files_err
 
 static int parse_artifacts(task_files *tf, struct json_object *artifacts, task_files_error *err)
 {
-	size_t n, i;
+	size_t n = 0, i;
+	int rc;
 
 	tf->has_artifacts = 1;
-	if (!json_object_is_type(artifacts, json_type_array))
-		return SHAPE("artifacts must be an array of absolute paths");
-	n = json_object_array_length(artifacts);
-	if (n > ECS_TASK_MAX_FILES)
-		return SHAPE("artifacts has more than %u elements", ECS_TASK_MAX_FILES);
-	if (n == 0)
-		return 0;
-	tf->artifacts = calloc(n, sizeof(*tf->artifacts));
-	if (tf->artifacts == NULL)
-		return -2;
+	rc = get_list((void **)&tf->artifacts, sizeof(*tf->artifacts), &n, artifacts, "artifacts", "absolute paths", err);
+	if (rc != 0)
+		return rc;
 	tf->artifacts_len = n;
 	for (i = 0; i < n; i++) {
 		char what[32];
