@@ -308,7 +308,7 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 		const intake_task *t, int rc, const ecs_task_result *res)
 {
 	const char *image = t->body.image, *user = t->profile.user;
-	char q[144], q2[144];
+	char q[144], q2[144], qe[416];
 
 	info->ran_task = 1;
 	snprintf(info->task_id, sizeof(info->task_id), "%s", res->task_id);
@@ -336,7 +336,13 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 		snprintf(info->error, sizeof(info->error), "%s", res->error);
 		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND && rc != ECS_ECANCELED && rc != ECS_ENOUSER)
 			metrics_engine_error(rc);
-		if (rc == ECS_ENOTFOUND)
+		/* The agent in the container refused a path (a symlink the command
+		 * planted, a mount the image hides), or an artifact is not there:
+		 * its words name the path. */
+		if ((rc == ECS_EINVAL || rc == ECS_ENOTFOUND) && res->error_phase != ECS_TASK_PHASE_PULL &&
+				task_files_named(&t->body.files, res->error))
+			send_error(resp, req, 400, "PATH_REFUSED", "%s", text_quote(qe, sizeof(qe), res->error, 400));
+		else if (rc == ECS_ENOTFOUND)
 			send_error(resp, req, status, code, "image '%s' not found", text_quote(q, sizeof(q), image, 128));
 		else if (rc == ECS_ENOUSER)
 			send_error(resp, req, status, code, "user '%s' is not known to the image '%s' (%s)",

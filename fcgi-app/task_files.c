@@ -297,6 +297,19 @@ int task_files_check(const task_files *tf, const ecs_sandbox_profile *profile, s
 	return 0;
 }
 
+int task_files_named(const task_files *tf, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < tf->files_len; i++)
+		if (strstr(text, tf->files[i].path) != NULL)
+			return 1;
+	for (i = 0; i < tf->artifacts_len; i++)
+		if (strstr(text, tf->artifacts[i]) != NULL)
+			return 1;
+	return 0;
+}
+
 void task_files_clear(task_files *tf)
 {
 	size_t i;

@@ -57,6 +57,13 @@ int task_files_parse(task_files *out, struct json_object *files, struct json_obj
 int task_files_check(const task_files *tf, const ecs_sandbox_profile *profile, size_t files_cap,
 		task_files_error *err);
 
+/**
+ * task_files_named - 1 when @text (a libecs error: the agent's words)
+ * names one of @tf's paths, so a failure is about the request's files or
+ * artifacts (a refused path, a missing artifact), 0 otherwise.
+ */
+int task_files_named(const task_files *tf, const char *text);
+
 /** task_files_clear - free what @tf holds. */
 void task_files_clear(task_files *tf);
 

@@ -227,6 +227,20 @@ START_TEST(test_task_files_cap)
 }
 END_TEST
 
+/* A libecs error that names one of the request's paths is about its files (the handler's PATH_REFUSED). */
+START_TEST(test_task_files_named)
+{
+	task_body tb;
+	body_error err;
+
+	ck_assert_int_eq(parse(&tb, &err, HEAD "\"files\":[{\"path\":\"/tmp/in\"}],\"artifacts\":[\"/tmp/d\"]}"), 0);
+	ck_assert_int_eq(task_files_named(&tb.files, "ecs-agent: /tmp/d/link: a symlink on the way (ELOOP)"), 1);
+	ck_assert_int_eq(task_files_named(&tb.files, "file \"/tmp/in\": no space"), 1);
+	ck_assert_int_eq(task_files_named(&tb.files, "pull: manifest unknown"), 0);
+	task_body_clear(&tb);
+}
+END_TEST
+
 /* intake_spec() hands the parsed files and the artifact cap to libecs. */
 START_TEST(test_task_files_to_spec)
 {
@@ -324,6 +338,7 @@ int main(void)
 	tcase_add_test(tc, test_task_files_too_many);
 	tcase_add_test(tc, test_task_files_mounts);
 	tcase_add_test(tc, test_task_files_cap);
+	tcase_add_test(tc, test_task_files_named);
 	tcase_add_test(tc, test_task_files_to_spec);
 	tcase_add_test(tc, test_task_files_render);
 	suite_add_tcase(s, tc);
