@@ -354,6 +354,7 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 		result->timings.start = ecs_clock_ms_f() - t;
 		goto out;
 	}
+	ecs_capture_on_output(cap, spec->on_output, spec->on_output_arg);
 	rc = ecs_container_start_within(engine, result->container_id, start_timeout_ms);
 	if (rc == ECS_ETIMEDOUT) {
 		/* The engine may still start it: task.c disposes of the container (a forced delete). */
@@ -404,4 +405,4 @@ out:
 	return rc;
 }
 
-const ecs_backend ecs_backend_cold = { "cold", cold_run };
+const ecs_backend ecs_backend_cold = { "cold", cold_run, 0 };

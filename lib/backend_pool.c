@@ -1,9 +1,11 @@
 /*
  * libecs: the pooled backend. A warm container of the task's key (pool.c),
- * whose PID 1 is ecs-agent, gets the task on its attach stream: the header
- * (argv from the image's Entrypoint and the task's command, the task's env),
- * then stdin; the agent's frames come back through the one capture
- * (capture.h), output capped as it arrives, and end with the exit record.
+ * whose PID 1 is ecs-agent, gets the task as requests on one attach stream
+ * (agent_conn.h, agent/PROTOCOL.md version 2): the task's files (PUT), the
+ * command (EXEC: argv from the image's Entrypoint and the task's command,
+ * its env, its stdin, its timeout, which the agent enforces), its
+ * artifacts (GET); output comes back through the one capture, capped as it
+ * arrives, and the EXEC's exit record says how it ended.
  * No create, no start, no wait: the engine's ~0.5 s become milliseconds.
  * The container then goes to deletion like any other (task.c).
  */
@@ -16,170 +18,56 @@
 
 #include <ecs/ecs.h>
 #include "clock.h"
+#include "agent_conn.h"
 #include "backend.h"
-#include "capture.h"
 #include "container_private.h"
 #include "engine_private.h"
 #include "pool_private.h"
-#include "agent_proto.h"
-#include "stream.h"
-
-/* A warm container's agent starts a task at once; this late, look whether the container still runs. */
-#define START_PROBE_MS 500
-
-/* The task header for the agent: argv = Entrypoint + cmd (what the engine would run), env. */
-static int header(unsigned char **out, size_t *len, const ecs_pool_lease *lease, const ecs_task_spec *spec)
-{
-	ecs_agent_task t = { 0 };
-	size_t n = lease->entrypoint_len + spec->run.cmd_len;
-	int rc;
-
-	*out = NULL;
-	t.argv = calloc(n, sizeof(char *));
-	if (t.argv == NULL)
-		return ECS_ENOMEM;
-	for (size_t i = 0; i < lease->entrypoint_len; i++)
-		t.argv[t.argc++] = lease->entrypoint[i];
-	for (size_t i = 0; i < spec->run.cmd_len; i++)
-		t.argv[t.argc++] = (char *)spec->run.cmd[i];
-	t.env = (char **)spec->run.env;
-	t.envc = spec->run.env_len;
-	t.stdin_null = spec->stdin_len == 0; /* as the cold path opens none */
-	rc = ecs_agent_header_encode(NULL, 0, len, &t);
-	if (rc == ECS_AGENT_ETOOBIG && *len > 0 && (*out = malloc(*len)) != NULL)
-		rc = ecs_agent_header_encode(*out, *len, len, &t);
-	else if (rc == ECS_AGENT_ETOOBIG && *len > 0)
-		rc = ECS_ENOMEM;
-	free(t.argv);
-	if (rc != 0) {
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
-}
 
 /*
- * The agent did not report (it died, or the container was killed), or cannot
- * know (runsc: no OOM counter): the engine's view. Without one (the engine
- * went away with the stream) the outcome is unknown: an error, as on the
- * cold path, never a made-up exit status.
+ * How the EXEC ended, into @result. The one timeout rule: the agent's
+ * timeout killed the command only when its EXIT says TIMED_OUT; a command
+ * reaped before the kill is its own exit, whatever the clock says. Past the
+ * reader's deadline (the timeout and ECS_AGENT_CONN_GRACE_MS) without an
+ * EXIT the agent does not answer: the container is killed through the
+ * engine and the task counts as timed out.
  */
-static int engine_outcome(ecs_task_result *result, ecs_engine *engine, int *code)
+static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_agent_conn *conn, int rc,
+		   const ecs_agent_exec_res *res, long timeout_ms)
 {
-	ecs_container_info info;
-	int rc = ecs_container_wait(code, engine, result->container_id, ECS_BACKEND_KILL_WAIT_MS, NULL);
+	const ecs_agent_exit *x = &res->exit;
 
+	if (rc == ECS_ECANCELED)
+		return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, rc, "cancelled");
+	if (rc == ECS_ETIMEDOUT) {
+		ecs_capture_stop stop = { 0 };
+		int krc = ecs_agent_conn_kill(conn, result->task_id, &stop);
+
+		if (krc != 0)
+			return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, krc);
+		result->timed_out = 1;
+		result->exit_code = 137;
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: ecs-agent did not answer within %ld ms "
+			       "of the %ld ms timeout: container killed", result->task_id, result->container_id,
+			       ECS_AGENT_CONN_GRACE_MS, timeout_ms);
+		return 0;
+	}
 	if (rc != 0)
-		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, rc);
-	memset(&info, 0, sizeof(info));
-	if (ecs_container_inspect(&info, engine, result->container_id) == 0)
-		result->oom_killed = info.oom_killed;
-	ecs_container_info_clear(&info);
-	return 0;
-}
+		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
+	if (x->kind == ECS_AGENT_FAILED) {
+		char why[sizeof(res->message) + 64];
 
-/*
- * The run ended (EXIT, end of stream, timeout or cancel): the exit status
- * and the OOM flag. Past the timeout, or cancelled, the container is killed
- * while its stream keeps draining (ecs_capture_kill()); an EXIT frame that
- * came before the kill landed is the task's own end: its status, not timed
- * out.
- */
-static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap, int run_rc, long timeout_ms)
-{
-	ecs_capture_stop stop = { 0 };
-	ecs_agent_exit x;
-	const char *msg;
-	int code = -1, killed = 0;
-
-	if (run_rc == ECS_ETIMEDOUT || run_rc == ECS_ECANCELED) {
-		int krc = ecs_capture_kill(cap, result->task_id, result->container_id, &stop);
-
-		if (run_rc == ECS_ECANCELED)
-			return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, run_rc, "cancelled");
-		if (!ecs_capture_agent_exit(cap, NULL, NULL)) {
-			/* Neither killed nor ended (the engine does not answer): nothing is known of the task. */
-			if (krc != 0 && !ecs_capture_done(cap))
-				return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, krc);
-			result->timed_out = 1;
-			result->exit_code = 137;
-			ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed after %ld ms timeout",
-				       result->task_id, result->container_id, timeout_ms);
-			return 0;
-		}
-		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: exited by itself at the %ld ms "
-			       "timeout, before the kill landed", result->task_id, result->container_id, timeout_ms);
-		run_rc = 0;
-		killed = 1;
-	}
-	if (run_rc != 0)
-		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, run_rc);
-	if (!ecs_capture_agent_exit(cap, &x, &msg)) {
-		int rc = engine_outcome(result, engine, &code);
-
-		if (rc == 0)
-			result->exit_code = code;
-		return rc;
-	}
-	if (x.kind == ECS_AGENT_FAILED) {
-		char why[300];
-
-		snprintf(why, sizeof(why), "ecs-agent: the task did not run (%s)%s%s", strerror(x.code), msg[0] ? ": " : "",
-			 msg);
+		snprintf(why, sizeof(why), "ecs-agent: the task did not run (%s)%s%s", strerror(x->code),
+			 res->message[0] ? ": " : "", res->message);
 		return ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EENGINE, why);
 	}
-	result->exit_code = x.code;
-	result->oom_killed = (x.flags & ECS_AGENT_EXIT_OOM) != 0;
-	if ((x.flags & ECS_AGENT_EXIT_OOM_UNKNOWN) && killed) {
-		/* runsc: the engine knows; after the kill only a quick look, and none at a removed container */
-		ecs_container_info info;
-
-		memset(&info, 0, sizeof(info));
-		if (!stop.force_removed &&
-		    ecs_container_inspect_within(&info, engine, result->container_id, ECS_BACKEND_EXIT_MS) == 0)
-			result->oom_killed = info.oom_killed;
-		ecs_container_info_clear(&info);
-	} else if (x.flags & ECS_AGENT_EXIT_OOM_UNKNOWN) {
-		return engine_outcome(result, engine, &code); /* runsc: the engine knows */
-	}
+	result->exit_code = x->code;
+	result->timed_out = (x->flags & ECS_AGENT_EXIT_TIMED_OUT) != 0;
+	result->oom_killed = (x->flags & ECS_AGENT_EXIT_OOM) != 0;
+	if (result->timed_out)
+		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed by ecs-agent at the %ld ms timeout",
+			       result->task_id, result->container_id, timeout_ms);
 	return 0;
-}
-
-/*
- * Run the task: stdin in, frames out, until the EXIT frame, the end of the
- * stream or the timeout. An attach to a container that no longer runs
- * stays open, silent (the engine waits for a start that never comes), so a
- * START frame that is late gets the container inspected: ECS_BACKEND_MISS
- * when it does not run, then nothing of the task ran.
- */
-static int run_checked(ecs_capture *cap, ecs_task_result *result, const ecs_backend_task *task)
-{
-	const ecs_task_spec *spec = task->spec;
-	long long end = ecs_clock_ms() + task->timeout_ms, probe = ecs_clock_ms() + START_PROBE_MS;
-	ecs_container_info info;
-	int rc, running;
-
-	rc = ecs_capture_run(cap, spec->stdin_data, spec->stdin_len, probe < end ? probe : end, task->cancel);
-	if (rc != ECS_ETIMEDOUT || ecs_clock_ms() >= end)
-		return rc;
-	if (!ecs_capture_agent_started(cap)) {
-		memset(&info, 0, sizeof(info));
-		rc = ecs_container_inspect(&info, task->engine, result->container_id);
-		running = rc == 0 && info.status != NULL && strcmp(info.status, "running") == 0;
-		ecs_container_info_clear(&info);
-		if (!running)
-			return ECS_BACKEND_MISS;
-	}
-	return ecs_capture_run(cap, NULL, 0, end, task->cancel);
-}
-
-/* The agent said EXIT FAILED EPERM: it would not run the task (its user is the agent's, or no separate uid). */
-static int agent_refused(ecs_capture *cap)
-{
-	ecs_agent_exit x;
-	const char *msg;
-
-	return ecs_capture_agent_exit(cap, &x, &msg) && x.kind == ECS_AGENT_FAILED && x.code == EPERM;
 }
 
 /*
@@ -201,25 +89,83 @@ static int give_up(ecs_task_result *result, const ecs_backend_task *task, const 
 	return ECS_BACKEND_MISS;
 }
 
+/* Bound on each file request (PUT, GET): the engine's request timeout, as for any other exchange. */
+static long long file_deadline(const ecs_engine *engine)
+{
+	return ecs_clock_ms() + engine->opts.request_timeout_ms;
+}
+
+/* The EXEC of the task: argv = Entrypoint + cmd (what the engine would run), env, stdin, timeout. */
+static int exec(ecs_agent_conn *conn, const ecs_pool_lease *lease, const ecs_backend_task *task,
+		ecs_agent_exec_res *res)
+{
+	const ecs_task_spec *spec = task->spec;
+	ecs_agent_exec_req req = { 0 };
+	size_t n = lease->entrypoint_len + spec->run.cmd_len;
+	const char **argv = calloc(n, sizeof(char *));
+	int rc;
+
+	if (argv == NULL)
+		return ECS_ENOMEM;
+	for (size_t i = 0; i < lease->entrypoint_len; i++)
+		argv[req.argc++] = lease->entrypoint[i];
+	for (size_t i = 0; i < spec->run.cmd_len; i++)
+		argv[req.argc++] = spec->run.cmd[i];
+	req.argv = argv;
+	req.env = spec->run.env;
+	req.envc = spec->run.env_len;
+	req.stdin_data = spec->stdin_data;
+	req.stdin_len = spec->stdin_len;
+	req.stdin_null = spec->stdin_len == 0; /* as the cold path opens none */
+	req.timeout_ms = task->timeout_ms;
+	req.out_cap = spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP;
+	req.err_cap = spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP;
+	req.on_output = spec->on_output;
+	req.on_output_arg = spec->on_output_arg;
+	req.cancel = task->cancel;
+	rc = ecs_agent_conn_exec(conn, &req, res, ecs_clock_ms() + task->timeout_ms + ECS_AGENT_CONN_GRACE_MS);
+	free(argv);
+	return rc;
+}
+
+/*
+ * runsc: the agent cannot read the OOM counter (EXIT flag OOM_UNKNOWN): the
+ * engine knows, once the container ended (the agent exits at the end of its
+ * stdin, which close half-closed). A quick look only after a kill.
+ */
+static void oom_from_engine(ecs_task_result *result, ecs_engine *engine)
+{
+	ecs_container_info info;
+	int code;
+
+	memset(&info, 0, sizeof(info));
+	if (!result->timed_out && ecs_container_wait(&code, engine, result->container_id, ECS_BACKEND_KILL_WAIT_MS,
+						    NULL) != 0)
+		return;
+	if (ecs_container_inspect_within(&info, engine, result->container_id, ECS_BACKEND_EXIT_MS) == 0)
+		result->oom_killed = info.oom_killed;
+	ecs_container_info_clear(&info);
+}
+
 /*
  * Returns ECS_BACKEND_MISS (nothing of the task happened: task.c runs it
  * cold) when no warm container of the key is there, or the one taken cannot
- * be attached to.
+ * be attached to, does not run, or its agent refuses the task's user.
  */
 static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 {
 	ecs_engine *engine = task->engine;
 	const ecs_task_spec *spec = task->spec;
 	ecs_pool_lease lease;
-	ecs_capture *cap = NULL;
+	ecs_agent_conn *conn = NULL;
+	ecs_agent_exec_res res;
 	ecs_image_info fresh = { NULL, NULL, NULL };
 	const char *image_id = task->image->id;
-	unsigned char *hdr = NULL;
-	size_t hdr_len = 0;
-	char own_id[sizeof(result->task_id)];
+	char own_id[sizeof(result->task_id)], why[512];
 	double t;
 	int rc;
 
+	memset(&res, 0, sizeof(res));
 	if (image_id == NULL) {
 		/* after a pull: which id the tag names now */
 		if (ecs_image_inspect_ref(&fresh, engine, spec->run.image, spec->image_ref) != 0 || fresh.id == NULL) {
@@ -232,11 +178,6 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	ecs_image_info_clear(&fresh);
 	if (rc != 0)
 		return ECS_BACKEND_MISS;
-	if ((rc = header(&hdr, &hdr_len, &lease, spec)) != 0) {
-		ecs_pool_lease_clear(&lease);
-		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc == ECS_AGENT_ENOMEM ? ECS_ENOMEM : ECS_EINVAL,
-				     "the command or environment cannot be sent to the agent");
-	}
 	/*
 	 * A task that did not name itself takes the id the container was
 	 * labelled with, so it is found by ECS_LABEL_TASK_ID as a cold one is.
@@ -251,46 +192,82 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	lease.image_id = NULL;
 
 	t = ecs_clock_ms_f();
-	rc = ecs_capture_attach_agent(&cap, engine, result->container_id,
-				      spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
-				      spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
-				      ecs_clock_ms() + engine->opts.request_timeout_ms);
+	rc = ecs_agent_conn_open(&conn, engine, result->container_id, ecs_clock_ms() + engine->opts.request_timeout_ms);
 	result->timings.start = ecs_clock_ms_f() - t;
 	if (rc != 0) {
-		char why[sizeof(engine->errmsg) + 64];
-
 		snprintf(why, sizeof(why), "pooled attach failed (%s: %s)", ecs_error_name(rc), ecs_engine_errmsg(engine));
 		rc = give_up(result, task, own_id, why);
 		goto out;
 	}
-	ecs_capture_prefix(cap, hdr, hdr_len);
-	/* The timeout counts from when the task is handed to the agent. */
+	/* The timeout counts from when the command is handed to the agent (agent/PROTOCOL.md: fork to reaping). */
 	t = ecs_clock_ms_f();
-	rc = run_checked(cap, result, task);
-	if (rc == ECS_BACKEND_MISS) {
+	why[0] = '\0';
+	if (spec->files_len > 0)
+		rc = ecs_agent_conn_put_files(conn, spec->files, spec->files_len, why, sizeof(why), file_deadline(engine));
+	if (rc == 0) {
+		rc = exec(conn, &lease, task, &res);
+		if (rc == 0 && res.exit.kind == ECS_AGENT_FAILED && res.exit.code == EPERM)
+			rc = ECS_EDENIED;
+		else if (rc == ECS_EINVAL)
+			snprintf(why, sizeof(why), "the command or environment cannot be sent to the agent");
+	} else if (rc != ECS_ENOTFOUND && rc != ECS_EDENIED) {
+		/* the files did not go in: the command never ran */
+		result->pooled = 1;
+		rc = rc == ECS_EINVAL ? ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc, why)
+				      : ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_START, rc);
+		goto out;
+	}
+	if (rc == ECS_ENOTFOUND && !res.started) {
 		rc = give_up(result, task, own_id, "the warm container no longer runs");
 		ecs_pool_check_warm(task->pool);
 		goto out;
 	}
-	if (rc == 0 && agent_refused(cap)) {
+	if (rc == ECS_EDENIED) {
 		/* the agent cannot give this task a uid of its own (agent/PROTOCOL.md): nothing ran; cold */
 		ecs_pool_refused(task->pool, engine, result->image_id, spec->profile);
 		rc = give_up(result, task, own_id, "ecs-agent cannot run the task apart from itself");
 		goto out;
 	}
 	result->pooled = 1;
-	rc = outcome(result, engine, cap, rc, task->timeout_ms);
-	result->timings.run = ecs_clock_ms_f() - t;
-	if (rc == 0) {
-		rc = ecs_capture_take(cap, &result->out, &result->err, &result->stdout_bytes, &result->stderr_bytes);
-		if (rc != 0)
-			rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_LOGS, rc);
+	if (rc == ECS_EINVAL) {
+		rc = ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc, why);
+		goto out;
 	}
+	rc = outcome(result, engine, conn, rc, &res, task->timeout_ms);
+	result->timings.run = ecs_clock_ms_f() - t;
+	if (rc != 0)
+		goto out;
+	t = ecs_clock_ms_f();
+	if (spec->artifacts_len > 0 && !result->timed_out) {
+		rc = ecs_agent_conn_get_artifacts(conn, spec->artifacts, spec->artifacts_len, spec->artifacts_cap,
+						  &result->artifacts, &result->artifacts_len, why, sizeof(why),
+						  file_deadline(engine));
+		if (rc == ECS_EINVAL) {
+			rc = ecs_task_fail(result, ECS_TASK_PHASE_LOGS, rc, why);
+			goto out;
+		}
+		if (rc != 0) {
+			rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_LOGS, rc);
+			goto out;
+		}
+	}
+	result->out = res.out;
+	result->err = res.err;
+	memset(&res.out, 0, sizeof(res.out));
+	memset(&res.err, 0, sizeof(res.err));
+	result->stdout_bytes = res.out_bytes;
+	result->stderr_bytes = res.err_bytes;
+	/* the agent exits at the end of its stdin: the engine then knows what it alone can tell */
+	ecs_agent_conn_close(conn, 1);
+	conn = NULL;
+	if (res.exit.flags & ECS_AGENT_EXIT_OOM_UNKNOWN)
+		oom_from_engine(result, engine);
+	result->timings.logs = ecs_clock_ms_f() - t;
 out:
-	ecs_capture_free(cap);
-	free(hdr);
+	ecs_agent_conn_close(conn, 1);
+	ecs_agent_exec_res_clear(&res);
 	ecs_pool_lease_clear(&lease);
 	return rc;
 }
 
-const ecs_backend ecs_backend_pool = { "pool", pool_run };
+const ecs_backend ecs_backend_pool = { "pool", pool_run, 1 };

@@ -202,21 +202,32 @@ fail:
  * image's Cmd), read-only, PID 1 itself, started as root to move to a uid
  * of its own (agent/PROTOCOL.md).
  */
-static int agent_config(json_object *body, json_object *hc, const ecs_container_agent *agent)
+static int agent_config(json_object *body, json_object *hc, const ecs_container_agent *agent,
+			const ecs_sandbox_profile *profile)
 {
 	static const char *const entry[] = { ECS_AGENT_MOUNT };
-	const char *args[3] = { "-u", agent->task_user != NULL ? agent->task_user : "", "-h" };
+	/* -u USER [-h], then -w ROOT for each writable root: where PUT and GET may reach */
+	const char *args[3 + 2 * (ECS_SANDBOX_MAX_TMPFS + 1)] = { "-u", agent->task_user != NULL ? agent->task_user : "" };
+	size_t n = 2;
 	char *bind = NULL;
 	const char *binds[1];
 	int rc;
 
+	if (agent->set_home)
+		args[n++] = "-h";
+	args[n++] = "-w";
+	args[n++] = profile->writable_root ? "/" : "/tmp";
+	for (size_t i = 0; !profile->writable_root && i < profile->tmpfs_len && i < ECS_SANDBOX_MAX_TMPFS; i++) {
+		args[n++] = "-w";
+		args[n++] = profile->tmpfs[i];
+	}
 	if (ecs_profile_apply_agent(body, hc) != 0)
 		return -1;
 	if (asprintf(&bind, "%s:%s:ro", agent->agent_path, ECS_AGENT_MOUNT) < 0)
 		return -1;
 	binds[0] = bind;
 	rc = put(body, "Entrypoint", string_array(entry, 1)) != 0 ||
-	     put(body, "Cmd", string_array(args, agent->set_home ? 3 : 2)) != 0 ||
+	     put(body, "Cmd", string_array(args, n)) != 0 ||
 	     put(hc, "Binds", string_array(binds, 1)) != 0 || put(hc, "Init", json_object_new_boolean(0)) != 0;
 	free(bind);
 	return rc ? -1 : 0;
@@ -243,7 +254,7 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 			put_string(body, "Image", spec->run.image) != 0 ||
 			(agent == NULL && put(body, "Cmd", string_array(spec->run.cmd, spec->run.cmd_len)) != 0) ||
 			(agent == NULL && put(body, "Env", string_array(spec->run.env, spec->run.env_len)) != 0) ||
-			(agent != NULL && agent_config(body, hc, agent) != 0) ||
+			(agent != NULL && agent_config(body, hc, agent, spec->profile != NULL ? spec->profile : &defaults) != 0) ||
 			put(body, "Labels", create_labels(engine, spec, agent)) != 0 ||
 			put(body, "Tty", json_object_new_boolean(0)) != 0 ||
 			/* StdinOnce: the engine closes the process's stdin when our one attach ends. */
