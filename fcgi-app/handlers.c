@@ -337,8 +337,8 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND && rc != ECS_ECANCELED && rc != ECS_ENOUSER)
 			metrics_engine_error(rc);
 		/* The agent in the container refused a path (a symlink the command
-		 * planted, a mount the image hides), or an artifact is not there:
-		 * its words name the path. */
+		 * planted, a mount the image hides) or could not find one: its
+		 * words name the path. */
 		if ((rc == ECS_EINVAL || rc == ECS_ENOTFOUND) && res->error_phase != ECS_TASK_PHASE_PULL &&
 				task_files_named(&t->body.files, res->error))
 			send_error(resp, req, 400, "PATH_REFUSED", "%s", text_quote(qe, sizeof(qe), res->error, 400));
