@@ -277,6 +277,29 @@ struct json_object *handler_task_json(const ecs_task_result *res)
 	return o;
 }
 
+int handler_task_artifacts(struct json_object *doc, const ecs_task_result *res)
+{
+	struct json_object *list = json_object_new_array();
+	size_t i;
+
+	if (put(doc, "artifacts", list) != 0)
+		return -1;
+	for (i = 0; i < res->artifacts_len; i++) {
+		const ecs_artifact *a = &res->artifacts[i];
+		struct json_object *o = json_object_new_object();
+
+		if (o == NULL || json_object_array_add(list, o) != 0) {
+			json_object_put(o);
+			return -1;
+		}
+		if (put(o, "path", json_object_new_string(a->path)) != 0 || add_b64(o, "content", &a->content) != 0 ||
+				put(o, "size", json_object_new_int64((int64_t)a->size)) != 0 ||
+				put(o, "truncated", json_object_new_boolean(a->content.truncated)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * The task's answer from what libecs returned: the one place that reads a
  * task result, for the log line (@info), the metrics and the response.
@@ -285,7 +308,7 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 		const intake_task *t, int rc, const ecs_task_result *res)
 {
 	const char *image = t->body.image, *user = t->profile.user;
-	char q[144], q2[144];
+	char q[144], q2[144], qe[416];
 
 	info->ran_task = 1;
 	snprintf(info->task_id, sizeof(info->task_id), "%s", res->task_id);
@@ -294,8 +317,15 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 	info->exit_code = res->exit_code;
 	info->timed_out = res->timed_out;
 	if (rc == 0) {
+		struct json_object *doc = handler_task_json(res);
+
 		metrics_observe_task(&res->timings, res->timed_out, res->exit_code);
-		send_json(resp, req, 201, handler_task_json(res));
+		/* Only when asked: a client that never sent artifacts sees the document it always did. */
+		if (doc != NULL && t->body.files.has_artifacts && handler_task_artifacts(doc, res) != 0) {
+			json_object_put(doc);
+			doc = NULL;
+		}
+		send_json(resp, req, 201, doc);
 		return;
 	}
 	{
@@ -306,7 +336,13 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 		snprintf(info->error, sizeof(info->error), "%s", res->error);
 		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND && rc != ECS_ECANCELED && rc != ECS_ENOUSER)
 			metrics_engine_error(rc);
-		if (rc == ECS_ENOTFOUND)
+		/* The agent in the container refused a path (a symlink the command
+		 * planted, a mount the image hides) or could not find one: its
+		 * words name the path. */
+		if ((rc == ECS_EINVAL || rc == ECS_ENOTFOUND) && res->error_phase != ECS_TASK_PHASE_PULL &&
+				task_files_named(&t->body.files, res->error))
+			send_error(resp, req, 400, "PATH_REFUSED", "%s", text_quote(qe, sizeof(qe), res->error, 400));
+		else if (rc == ECS_ENOTFOUND)
 			send_error(resp, req, status, code, "image '%s' not found", text_quote(q, sizeof(q), image, 128));
 		else if (rc == ECS_ENOUSER)
 			send_error(resp, req, status, code, "user '%s' is not known to the image '%s' (%s)",
@@ -323,11 +359,20 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 	}
 }
 
-/* A streamed task's end (ndjson_finish()): the lines carried the output, the last one has none. */
-static void answer_stream(response *resp, const handler_ctx *ctx, ndjson *nd, int rc, const ecs_task_result *res)
+/*
+ * A streamed task's end (ndjson_finish()): the lines carried the output, the
+ * last one has none; it carries the artifacts when the request asked for them.
+ */
+static void answer_stream(response *resp, const handler_ctx *ctx, ndjson *nd, int rc, const ecs_task_result *res,
+			  int with_artifacts)
 {
 	static const char *const output[] = { "stdout", "stderr", "stdoutTruncated", "stderrTruncated", NULL };
 	struct json_object *o = rc == 0 ? handler_task_json(res) : NULL;
+
+	if (o != NULL && with_artifacts && handler_task_artifacts(o, res) != 0) {
+		json_object_put(o);
+		o = NULL;
+	}
 
 	ndjson_finish(nd, resp, o, output, rc != 0 && ecs_cancel_is_triggered(ctx->client_gone));
 	json_object_put(o);
@@ -365,7 +410,7 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 	metrics_tasks_in_flight_add(-1);
 	answer_task(resp, info, ctx, req, &t, rc, &res);
 	if (live)
-		answer_stream(resp, ctx, &nd, rc, &res);
+		answer_stream(resp, ctx, &nd, rc, &res, t.body.files.has_artifacts);
 	ecs_task_result_clear(&res);
 	intake_clear(&t);
 }

@@ -153,6 +153,16 @@ static int take_client(intake_task *t, intake_refusal *why, const intake_deps *d
 	return 0;
 }
 
+/* Files and artifacts against the merged profile's writable mounts, and the files cap. */
+static int take_files(intake_refusal *why, const config *cfg, const intake_task *t)
+{
+	task_files_error ferr;
+
+	if (task_files_check(&t->body.files, &t->profile, cfg->files_cap, &ferr) != 0)
+		return refuse(why, 400, ferr.code, "%s", ferr.message);
+	return 0;
+}
+
 int intake_take(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req)
 {
 	const char *code = NULL;
@@ -178,6 +188,8 @@ int intake_take(intake_task *out, intake_refusal *why, const intake_deps *deps, 
 		refuse(why, status, code, "%s", msg);
 		goto refused;
 	}
+	if (take_files(why, deps->cfg, out) != 0)
+		goto refused;
 	return 0;
 refused:
 	intake_clear(out);
@@ -213,6 +225,11 @@ void intake_spec(ecs_task_spec *spec, const intake_task *t, const config *cfg, e
 	spec->profile = &t->profile;
 	spec->cancel = cancel;
 	spec->pool = pool;
+	spec->files = tb->files.files;
+	spec->files_len = tb->files.files_len;
+	spec->artifacts = tb->files.artifacts;
+	spec->artifacts_len = tb->files.artifacts_len;
+	spec->artifacts_cap = cfg->artifacts_cap;
 }
 
 void intake_clear(intake_task *t)

@@ -139,17 +139,34 @@ int request_is_json(const char *ct)
 
 int request_read_body(request *r, size_t limit)
 {
+	long long cl = request_content_length(r);
 	size_t cap = limit + 1, used = 0;
-	char *buf = malloc(cap + 1);
+	/* Room for what CONTENT_LENGTH announces (and the byte that shows it
+	 * lied), grown as more arrives: a 1 MiB limit does not make every
+	 * small task body hold 1 MiB. */
+	size_t size = cl >= 0 && (unsigned long long)cl < cap ? (size_t)cl + 1 : cap;
+	char *buf = malloc(size + 1);
 
 	if (buf == NULL)
 		return -2;
 	/* Read one byte past the limit: that is how we know it was exceeded
 	 * when CONTENT_LENGTH lied or was absent. */
 	while (used < cap && r->read != NULL) {
-		int want = (int)(cap - used > 65536 ? 65536 : cap - used);
-		int got = r->read(r->read_ctx, buf + used, want);
+		int want, got;
 
+		if (used == size) {
+			char *more;
+
+			size = size > cap / 2 ? cap : size * 2;
+			more = realloc(buf, size + 1);
+			if (more == NULL) {
+				free(buf);
+				return -2;
+			}
+			buf = more;
+		}
+		want = (int)(size - used > 65536 ? 65536 : size - used);
+		got = r->read(r->read_ctx, buf + used, want);
 		if (got < 0) {
 			free(buf);
 			return -1;

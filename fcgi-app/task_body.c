@@ -209,7 +209,7 @@ static int validate(task_body *tb, body_error *err)
 		return BODY_FAIL("the body must be a JSON object");
 	json_object_object_foreach(root, key, val) {
 		static const char *const known[] = { "docker_image", "cmd", "creds", "timeout", "env",
-			"stdin", "limits", "network", "user", "runtime" };
+			"stdin", "limits", "network", "user", "runtime", "files", "artifacts" };
 		size_t i;
 
 		(void)val;
@@ -308,7 +308,17 @@ static int validate(task_body *tb, body_error *err)
 			return BODY_FAIL("runtime must be an engine runtime's name such as \"runsc\" (letters, "
 					"digits, '_', '.', '-'; at most %u bytes)", ECS_SANDBOX_MAX_NAME);
 	}
-	return 0;
+	{
+		struct json_object *files = NULL, *artifacts = NULL;
+		task_files_error ferr;
+
+		json_object_object_get_ex(root, "files", &files);
+		json_object_object_get_ex(root, "artifacts", &artifacts);
+		rc = task_files_parse(&tb->files, files, artifacts, &ferr);
+		if (rc == -1)
+			return fail(err, ferr.code, "%s", ferr.message);
+		return rc;
+	}
 }
 
 int task_body_parse(task_body *out, const char *body, size_t len, body_error *err)
@@ -396,5 +406,6 @@ void task_body_clear(task_body *tb)
 	free(tb->cmd);
 	free(tb->env);
 	free(tb->stdin_data);
+	task_files_clear(&tb->files);
 	memset(tb, 0, sizeof(*tb));
 }

@@ -39,6 +39,7 @@ CFLAGS="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
 -I$root/lib/include -I$root/lib -I$root/agent"
 JSONC=$(pkg-config --cflags --libs json-c)
 CURL=$(pkg-config --cflags --libs libcurl)
+CRYPTO=$(pkg-config --cflags --libs libcrypto)
 
 # build NAME: fuzz_NAME from its source and the lib sources and libraries it
 # needs. ecs-fcgi's and ecs-agent's sources include <config.h>, which only
@@ -62,6 +63,12 @@ build() {
 	# live output: the Accept header ecs-fcgi reads, the NDJSON answer ecs-run reads
 	ndjson) set -- -I"$work" -I"$root/fcgi-app" -I"$root/cli" "$root/fcgi-app/ndjson.c" "$root/fcgi-app/base64.c" \
 		"$root/cli/remote_answer.c" $JSONC -lcrypto ;;
+	# ecs-fcgi's task body, files and artifacts included, and its paths against the sandbox
+	task_body) set -- -D_GNU_SOURCE -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/task_body.c" \
+		"$root/fcgi-app/task_files.c" "$root/fcgi-app/base64.c" "$root/fcgi-app/json_strict.c" \
+		"$root/fcgi-app/value.c" "$root/fcgi-app/text.c" "$root/lib/image_ref.c" "$root/lib/profile.c" \
+		"$root/lib/ids.c" "$root/lib/json_util.c" "$root/lib/common.c" "$root/lib/engine.c" \
+		$JSONC $CURL $CRYPTO -lm ;;
 	esac
 	# shellcheck disable=SC2086 # CFLAGS, one per word
 	$CC $CFLAGS -o "$work/$name" "$root/fuzz/$name.c" "$@"
@@ -148,7 +155,13 @@ seed ndjson accept '\000text/html, application/x-ndjson;q=0.5, */*;q=0'
 seed ndjson answer '\001\007{"stream":"stdout","data":"YQo="}\n{"stream":"stderr","data":"/w=="}\n{"exitCode":0,"stdoutBytes":2,"artifacts":[{"path":"/tmp/a","content":"","size":0,"truncated":false}]}\n'
 seed ndjson error '\001\000{"stream":"stdout","data":"eA=="}\n{"error":{"status":502,"code":"ENGINE_ERROR","message":"x","requestId":"r"}}\n'
 
-names="demux image_ref image_match json agent_proto agent_tar agent_user strict ndjson"
+names="demux image_ref image_match json agent_proto agent_tar agent_user strict ndjson task_body"
+# task_body: every member of the body, files and artifacts too (issue 17)
+seed task_body files '{"docker_image":"ecs/busybox:latest","cmd":["sh","-c","cat /tmp/in"],"files":[{"path":"/tmp/in","content":"AAEC/w==","mode":493},{"path":"/work/a/b","mode":"0600"},{"path":"/data/x","content":""}],"artifacts":["/tmp","/work/out","/etc/passwd"]}'
+seed task_body escape '{"docker_image":"a:1","cmd":["true"],"files":[{"path":"/tmp/../etc/x","content":"eA=="},{"path":"tmp//x"}],"artifacts":["/tmp/./x","/proc/self/mem","/tmp/a\\u0000b",""]}'
+seed task_body everything '{"docker_image":"r.example:5000/a/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","cmd":["x"],"creds":{"username":"u","password":"p","email":"e"},"timeout":5,"env":["A=1"],"stdin":"eA==","limits":{"memory":"64M","cpus":0.5,"pids":8},"network":"none","user":"65534:65534","runtime":"runsc","files":[],"artifacts":[]}'
+seed task_body modes '{"docker_image":"a:1","cmd":["true"],"files":[{"path":"/tmp/a","mode":"0777"},{"path":"/tmp/b","mode":511},{"path":"/tmp/c","mode":"8"},{"path":"/tmp/d","mode":-1},{"path":"/tmp/e","mode":1.5,"owner":0}]}'
+
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 case $jobs in ''|*[!0-9]*|0) jobs=1 ;; esac
 [ "$jobs" -le 4 ] || jobs=4

@@ -10,7 +10,8 @@ POOLED_TESTS="check_it_task"
 POOLED_FCGI_TESTS="fcgi/task_hello.sh fcgi/task_hello_slash.sh fcgi/task_exit_code.sh fcgi/task_streams.sh \
 	fcgi/task_body_3k.sh fcgi/task_missing_command.sh fcgi/task_not_executable.sh fcgi/task_extensions.sh \
 	fcgi/task_capture.sh fcgi/task_self_kill.sh fcgi/task_oom.sh fcgi/task_interleave.sh fcgi/task_stdin_env.sh \
-	fcgi/task_truncation.sh fcgi/task_timeout.sh fcgi/client_abort.sh fcgi/no_container_left.sh"
+	fcgi/task_truncation.sh fcgi/task_timeout.sh fcgi/client_abort.sh fcgi/no_container_left.sh \
+	fcgi/task_files.sh fcgi/task_files_refused.sh fcgi/task_body_limit.sh"
 POOL_PARITY_TESTS="fcgi/pool_parity.sh"
 
 run_pooled() {

@@ -112,6 +112,30 @@ START_TEST(test_request_body_over_limit_whatever_content_length_says)
 }
 END_TEST
 
+/* The buffer grows past what CONTENT_LENGTH announced (it may understate), up to the limit. */
+START_TEST(test_request_body_grows_past_content_length)
+{
+	char *env[] = { "CONTENT_LENGTH=1", NULL }, *none[] = { NULL };
+	static char big[200 * 1024];
+	mem_reader m = { big, sizeof(big), 0, 3000 };
+	mem_reader m2 = { big, 3, 0, 1 };
+	request r;
+
+	memset(big, 'y', sizeof(big));
+	ck_assert_int_eq(request_init(&r, env, mem_read, &m), 0);
+	ck_assert_int_eq(request_read_body(&r, sizeof(big)), 0);
+	ck_assert_uint_eq(r.body_len, sizeof(big));
+	ck_assert_int_eq(memcmp(r.body, big, sizeof(big)), 0);
+	ck_assert_int_eq(r.body[sizeof(big)], '\0');
+	request_clear(&r);
+	/* No CONTENT_LENGTH: room for the limit, as before. */
+	ck_assert_int_eq(request_init(&r, none, mem_read, &m2), 0);
+	ck_assert_int_eq(request_read_body(&r, 1024 * 1024), 0);
+	ck_assert_uint_eq(r.body_len, 3);
+	request_clear(&r);
+}
+END_TEST
+
 START_TEST(test_request_content_length_forms)
 {
 	char *e1[] = { "CONTENT_LENGTH=", NULL }, *e2[] = { "CONTENT_LENGTH=-3", NULL };
@@ -183,6 +207,7 @@ int main(void)
 	tcase_add_test(tc, test_request_id_generated_when_absent_or_bad);
 	tcase_add_test(tc, test_request_body_within_limit);
 	tcase_add_test(tc, test_request_body_over_limit_whatever_content_length_says);
+	tcase_add_test(tc, test_request_body_grows_past_content_length);
 	tcase_add_test(tc, test_request_content_length_forms);
 	tcase_add_test(tc, test_request_is_json);
 	tcase_add_test(tc, test_request_self_url);
