@@ -19,7 +19,6 @@
 #include "ids.h"
 #include "image_private.h"
 #include "labels.h"
-#include "paths.h"
 #include "versioned.h"
 
 #define PULL_DEFAULT_TIMEOUT_MS 300000L
@@ -130,7 +129,7 @@ static int image_resolve(ecs_task_result *result, ecs_task_spec *spec, ecs_image
 }
 
 /*
- * Files in and artifacts out: their count, each path's shape (paths.h; the
+ * Files in and artifacts out: their count, each path's shape (task_paths.c; the
  * agent confines them to the writable mounts inside the container), modes.
  * Only what the agent carries has them: never the Swarm backend.
  */
@@ -149,7 +148,7 @@ static int validate_files(ecs_task_result *result, const ecs_task_spec *spec)
 	for (size_t i = 0; i < spec->files_len; i++) {
 		const ecs_file *f = &spec->files[i];
 
-		if (ecs_path_check(f->path, "file", why, sizeof(why)) != 0)
+		if (ecs_task_path_check(f->path, "file", why, sizeof(why)) != 0)
 			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, why);
 		if (f->len > 0 && f->data == NULL) {
 			snprintf(why, sizeof(why), "file \"%.200s\": len without data", f->path);
@@ -162,7 +161,7 @@ static int validate_files(ecs_task_result *result, const ecs_task_spec *spec)
 		}
 	}
 	for (size_t i = 0; i < spec->artifacts_len; i++) {
-		if (ecs_path_check(spec->artifacts[i], "artifact", why, sizeof(why)) != 0)
+		if (ecs_task_path_check(spec->artifacts[i], "artifact", why, sizeof(why)) != 0)
 			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, why);
 	}
 	if (!backends[spec->backend]->agent && !(spec->pool != NULL && spec->backend == ECS_TASK_BACKEND_LOCAL))

@@ -12,7 +12,6 @@
 
 #include <ecs/ecs.h>
 #include "engine_private.h"
-#include "paths.h"
 
 START_TEST(test_engine_dup_copies_options_and_version)
 {
@@ -230,7 +229,7 @@ START_TEST(test_task_labels_checked_in_validate)
 }
 END_TEST
 
-/* The shape of a file's or an artifact's path (lib/paths.c): what can be refused before any I/O. */
+/* The shape of a file's or an artifact's path (ecs_task_path_check(), lib/task_paths.c): what can be refused before any I/O. */
 START_TEST(test_path_check_shapes)
 {
 	static const char *const good[] = { "/tmp/a", "/a", "/tmp/x/y.bin", "/tmp/..a", "/tmp/.hidden", "/tmp/a..b" };
@@ -239,19 +238,19 @@ START_TEST(test_path_check_shapes)
 	char why[300], huge[ECS_TASK_MAX_PATH + 2];
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		ck_assert_msg(ecs_path_check(good[i], "file", why, sizeof(why)) == 0, "%s refused", good[i]);
+		ck_assert_msg(ecs_task_path_check(good[i], "file", why, sizeof(why)) == 0, "%s refused", good[i]);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_msg(ecs_path_check(bad[i], "artifact", why, sizeof(why)) == ECS_EINVAL, "%s let through", bad[i]);
+		ck_assert_msg(ecs_task_path_check(bad[i], "artifact", why, sizeof(why)) == ECS_EINVAL, "%s let through", bad[i]);
 		ck_assert_msg(strncmp(why, "artifact \"", 10) == 0 && strstr(why, bad[i]) != NULL, "%s", why);
 	}
-	ck_assert_int_eq(ecs_path_check(NULL, "file", why, sizeof(why)), ECS_EINVAL);
+	ck_assert_int_eq(ecs_task_path_check(NULL, "file", why, sizeof(why)), ECS_EINVAL);
 	huge[0] = '/';
 	memset(huge + 1, 'a', sizeof(huge) - 2);
 	huge[sizeof(huge) - 1] = '\0';
-	ck_assert_int_eq(ecs_path_check(huge, "file", why, sizeof(why)), ECS_EINVAL);
+	ck_assert_int_eq(ecs_task_path_check(huge, "file", why, sizeof(why)), ECS_EINVAL);
 	ck_assert_msg(strstr(why, "longer") != NULL, "%s", why);
 	huge[sizeof(huge) - 2] = '\0';
-	ck_assert_int_eq(ecs_path_check(huge, "file", NULL, 0), 0);
+	ck_assert_int_eq(ecs_task_path_check(huge, "file", NULL, 0), 0);
 }
 END_TEST
 

@@ -375,6 +375,21 @@ ECS_EXTERN int ecs_task_result_init(ecs_task_result *out, unsigned int version);
 ECS_EXTERN int ecs_task_run(ecs_task_result *result, ecs_engine *engine, ecs_reaper *reaper, const ecs_task_spec *spec);
 
 /**
+ * ecs_task_path_check - the shape every path of a task's files and
+ * artifacts (and a session's files) must have, checked as ecs_task_run()
+ * checks it: absolute, at most ECS_TASK_MAX_PATH bytes, at least one
+ * component, no empty, "." or ".." component (so no "//" and no trailing
+ * "/"). Whether it lies under a writable mount and passes no symlink only
+ * the container's agent can tell.
+ * @path: the path (NULL is refused).
+ * @what: the word @why starts with ("file", "artifact"; NULL: "path").
+ * @why, @why_len: on refusal, a message naming the path (cut at 200
+ *    bytes) and what is wrong with it; may be NULL/0.
+ * Returns 0 or ECS_EINVAL. Thread-safe.
+ */
+ECS_EXTERN int ecs_task_path_check(const char *path, const char *what, char *why, size_t why_len);
+
+/**
  * ecs_task_result_clear - free what a result holds and empty it as
  * ECS_TASK_RESULT_INIT does, keeping its version, so it can be passed to
  * ecs_task_run() again. NULL is allowed.

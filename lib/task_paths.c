@@ -1,5 +1,10 @@
 /*
- * libecs: the shape of a path inside a container (see paths.h).
+ * libecs: the one check of a path a task names inside its container (a
+ * file it writes, an artifact it reads, a session's PUT or GET): what can
+ * be told without the container, so a bad path is refused before any I/O.
+ * The agent confines paths again inside it (writable mounts, symlinks:
+ * agent/PROTOCOL.md). The grammar of the components is the agent's own,
+ * written once in the floor (ecs_tar_name_ok(), agent/tar.h).
  */
 #include <config.h>
 
@@ -7,7 +12,7 @@
 #include <string.h>
 
 #include <ecs/ecs.h>
-#include "paths.h"
+#include "tar.h"
 
 /* Bytes of a path quoted in a message: enough to find it, not a whole 4 KiB. */
 #define QUOTE_MAX 200
@@ -20,35 +25,30 @@ static int refuse(const char *path, const char *what, const char *how, char *why
 	return ECS_EINVAL;
 }
 
-int ecs_path_check(const char *path, const char *what, char *why, size_t why_len)
+int ecs_task_path_check(const char *path, const char *what, char *why, size_t why_len)
 {
-	const char *p;
+	size_t len;
 
+	if (what == NULL)
+		what = "path";
 	if (path == NULL) {
 		if (why != NULL && why_len > 0)
 			snprintf(why, why_len, "%s: NULL path", what);
 		return ECS_EINVAL;
 	}
+	len = strlen(path);
 	if (path[0] != '/')
 		return refuse(path, what, "not an absolute path", why, why_len);
-	if (strlen(path) > ECS_TASK_MAX_PATH) {
+	if (len > ECS_TASK_MAX_PATH) {
 		char how[48];
 
 		snprintf(how, sizeof(how), "longer than %u bytes", ECS_TASK_MAX_PATH);
 		return refuse(path, what, how, why, why_len);
 	}
-	if (path[1] == '\0')
+	if (len == 1)
 		return refuse(path, what, "names no file or directory", why, why_len);
-	for (p = path + 1;;) {
-		const char *end = strchr(p, '/');
-		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-
-		if (n == 0)
-			return refuse(path, what, "empty path component", why, why_len);
-		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return refuse(path, what, "\".\" or \"..\" component", why, why_len);
-		if (end == NULL)
-			return 0;
-		p = end + 1;
-	}
+	/* the agent's grammar allows one trailing '/' (a directory's tar name); a path here has none */
+	if (path[len - 1] == '/' || !ecs_tar_name_ok(path + 1))
+		return refuse(path, what, "an empty, \".\" or \"..\" component", why, why_len);
+	return 0;
 }
