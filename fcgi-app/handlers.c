@@ -16,12 +16,11 @@
 #include "log.h"
 #include "metrics.h"
 #include "query.h"
+#include "session_handlers.h"
+#include "session_metrics.h"
 #include "text.h"
 
-static void send_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void send_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
+void handler_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -38,8 +37,7 @@ static void oom(response *resp, const request *req)
 	response_set_error(resp, 500, "INTERNAL_ERROR", "out of memory", req->request_id);
 }
 
-/* {"links": {"self": {"href": URL}}} added to @o. */
-static int add_self_link(struct json_object *o, const request *req)
+int handler_self_link(struct json_object *o, const request *req)
 {
 	size_t size = request_self_url_size(req);
 	char *url = malloc(size);
@@ -63,7 +61,7 @@ static int add_self_link(struct json_object *o, const request *req)
 	return json_object_object_add(o, "links", links);
 }
 
-static void send_json(response *resp, const request *req, int status, struct json_object *o)
+void handler_json(response *resp, const request *req, int status, struct json_object *o)
 {
 	if (o == NULL || response_set_json(resp, status, o) != 0)
 		oom(resp, req);
@@ -74,11 +72,11 @@ static void handle_noop(response *resp, const request *req)
 {
 	struct json_object *o = json_object_new_object();
 
-	if (o != NULL && add_self_link(o, req) != 0) {
+	if (o != NULL && handler_self_link(o, req) != 0) {
 		json_object_put(o);
 		o = NULL;
 	}
-	send_json(resp, req, 200, o);
+	handler_json(resp, req, 200, o);
 }
 
 static void handle_version(response *resp, const request *req)
@@ -87,12 +85,12 @@ static void handle_version(response *resp, const request *req)
 
 	if (o != NULL) {
 		json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
-		if (add_self_link(o, req) != 0) {
+		if (handler_self_link(o, req) != 0) {
 			json_object_put(o);
 			o = NULL;
 		}
 	}
-	send_json(resp, req, 200, o);
+	handler_json(resp, req, 200, o);
 }
 
 static void handle_health(response *resp, handler_ctx *ctx, const request *req)
@@ -106,11 +104,11 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 	if (rc == -2)
 		return oom(resp, req);
 	if (rc == -1)
-		return send_error(resp, req, 400, "BAD_QUERY_PARAMETER", "the query string is malformed");
+		return handler_error(resp, req, 400, "BAD_QUERY_PARAMETER", "the query string is malformed");
 	if (rc == 1 && query_parse_bool(&quick, v) != 0) {
 		char q[80];
 
-		send_error(resp, req, 400, "BAD_QUERY_PARAMETER", "quick must be true or false, not '%s'",
+		handler_error(resp, req, 400, "BAD_QUERY_PARAMETER", "quick must be true or false, not '%s'",
 				text_quote(q, sizeof(q), v, 64));
 		free(v);
 		return;
@@ -146,11 +144,11 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 			json_object_object_add(o, "reason", json_object_new_string(reason));
 		}
 	}
-	if (add_self_link(o, req) != 0) {
+	if (handler_self_link(o, req) != 0) {
 		json_object_put(o);
 		return oom(resp, req);
 	}
-	send_json(resp, req, green ? 200 : 503, o);
+	handler_json(resp, req, green ? 200 : 503, o);
 }
 
 /* Append @more (consumed; @more_len bytes, NUL-terminated) to *text (*len bytes). -1, *text freed, when out of memory. */
@@ -188,6 +186,9 @@ static void handle_metrics(response *resp, handler_ctx *ctx, const request *req)
 	if (append_text(&text, &len, more, plen) != 0)
 		return oom(resp, req);
 	more = metrics_render_engine_check(&elen, &ews);
+	if (append_text(&text, &len, more, elen) != 0)
+		return oom(resp, req);
+	more = session_metrics_render(&elen, ctx->sessions);
 	if (append_text(&text, &len, more, elen) != 0)
 		return oom(resp, req);
 	response_set_body(resp, 200, METRICS_CONTENT_TYPE, text, len);
@@ -295,7 +296,7 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 	info->timed_out = res->timed_out;
 	if (rc == 0) {
 		metrics_observe_task(&res->timings, res->timed_out, res->exit_code);
-		send_json(resp, req, 201, handler_task_json(res));
+		handler_json(resp, req, 201, handler_task_json(res));
 		return;
 	}
 	{
@@ -307,18 +308,18 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND && rc != ECS_ECANCELED && rc != ECS_ENOUSER)
 			metrics_engine_error(rc);
 		if (rc == ECS_ENOTFOUND)
-			send_error(resp, req, status, code, "image '%s' not found", text_quote(q, sizeof(q), image, 128));
+			handler_error(resp, req, status, code, "image '%s' not found", text_quote(q, sizeof(q), image, 128));
 		else if (rc == ECS_ENOUSER)
-			send_error(resp, req, status, code, "user '%s' is not known to the image '%s' (%s)",
+			handler_error(resp, req, status, code, "user '%s' is not known to the image '%s' (%s)",
 					text_quote(q, sizeof(q), user ? user : "", 64),
 					text_quote(q2, sizeof(q2), image, 128), res->error);
 		else if (rc == ECS_ECANCELED && ecs_cancel_is_triggered(ctx->client_gone))
 			/* Nobody reads this: it is for the log line and the metrics (nginx's 499). */
-			send_error(resp, req, 499, "CLIENT_CLOSED_REQUEST", "the client went away: the task was stopped and its container deleted");
+			handler_error(resp, req, 499, "CLIENT_CLOSED_REQUEST", "the client went away: the task was stopped and its container deleted");
 		else if (rc == ECS_ECANCELED)
-			send_error(resp, req, status, code, "the service is shutting down: the task was stopped and its container deleted");
+			handler_error(resp, req, status, code, "the service is shutting down: the task was stopped and its container deleted");
 		else
-			send_error(resp, req, status, code, "%s%s%s", info->error_phase ? info->error_phase : "",
+			handler_error(resp, req, status, code, "%s%s%s", info->error_phase ? info->error_phase : "",
 					info->error_phase ? ": " : "", res->error[0] ? res->error : ecs_strerror(rc));
 	}
 }
@@ -395,16 +396,16 @@ handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ct
 	if (info->auth.status != 0) {
 		if (info->auth.basic_challenge)
 			response_add_header(resp, "WWW-Authenticate", "Basic realm=\"ecs\"");
-		send_error(resp, req, info->auth.status, info->auth.code, "%s", info->auth.message);
+		handler_error(resp, req, info->auth.status, info->auth.code, "%s", info->auth.message);
 		return HANDLER_DONE;
 	}
 	if (info->route.id == ROUTE_NONE) {
-		send_error(resp, req, 404, "NOT_FOUND", "no resource at '%s'", text_quote(q, sizeof(q), req->path, 200));
+		handler_error(resp, req, 404, "NOT_FOUND", "no resource at '%s'", text_quote(q, sizeof(q), req->path, 200));
 		return HANDLER_DONE;
 	}
 	if (!info->route.method_allowed) {
 		response_add_header(resp, "Allow", info->route.allow);
-		send_error(resp, req, 405, "METHOD_NOT_ALLOWED", "%s is not allowed here; use %s",
+		handler_error(resp, req, 405, "METHOD_NOT_ALLOWED", "%s is not allowed here; use %s",
 				text_quote(q, sizeof(q), req->method, 16), info->route.allow);
 		return HANDLER_DONE;
 	}
@@ -433,8 +434,13 @@ handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ct
 	case ROUTE_METRICS:
 		handle_metrics(resp, ctx, req);
 		return HANDLER_DONE;
+	case ROUTE_SESSIONS:
+	case ROUTE_SESSION:
+	case ROUTE_SESSION_EXEC:
+	case ROUTE_SESSION_FILES:
+		return session_prepare(resp, info, ctx, req);
 	default:
-		send_error(resp, req, 404, "NOT_FOUND", "no resource at '%s'", text_quote(q, sizeof(q), req->path, 200));
+		handler_error(resp, req, 404, "NOT_FOUND", "no resource at '%s'", text_quote(q, sizeof(q), req->path, 200));
 		return HANDLER_DONE;
 	}
 }
@@ -443,8 +449,10 @@ void handler_run(response *resp, handler_info *info, handler_ctx *ctx, request *
 {
 	if (info->route.id == ROUTE_TASKS)
 		handle_tasks(resp, info, ctx, req);
-	else
+	else if (info->route.id == ROUTE_HEALTH)
 		handle_health(resp, ctx, req);
+	else
+		session_handle(resp, info, ctx, req);
 }
 
 void handler_handle(response *resp, handler_info *info, handler_ctx *ctx, request *req)
@@ -467,10 +475,10 @@ void handler_refuse(response *resp, const request *req, handler_refusal why, int
 	snprintf(secs, sizeof(secs), "%d", HANDLER_RETRY_AFTER_S);
 	response_add_header(resp, "Retry-After", secs);
 	if (why == HANDLER_REFUSE_CLIENT_LIMIT)
-		send_error(resp, req, 429, "TOO_MANY_TASKS",
+		handler_error(resp, req, 429, "TOO_MANY_TASKS",
 				"this client already has %d task(s) running, its limit; retry when one has finished", limit);
 	else
-		send_error(resp, req, 503, "SERVICE_BUSY",
+		handler_error(resp, req, 503, "SERVICE_BUSY",
 				"every worker is busy and the queue is full; retry later");
 }
 

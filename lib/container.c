@@ -130,12 +130,15 @@ static json_object *create_labels(const ecs_engine *engine, const ecs_container_
 	/* The caller's first: checked to be outside ecs., so ours cannot be overwritten anyway. */
 	if (ecs_labels_put(labels, spec->run.labels, spec->run.labels_len) != 0)
 		goto fail;
+	/* libecs's own (a session's): before the fixed ones below, which replace any of the same key */
+	if (ecs_labels_put(labels, spec->own_labels, spec->own_labels_len) != 0)
+		goto fail;
 	if (put_string(labels, ECS_LABEL_MANAGED, "true") != 0 ||
 			put_string(labels, ECS_LABEL_TASK_ID, spec->task_id) != 0)
 		goto fail;
 	if (engine->instance != NULL && put_string(labels, ECS_LABEL_INSTANCE, engine->instance) != 0)
 		goto fail;
-	if (agent != NULL && put_string(labels, ECS_LABEL_POOL, agent->pool_label) != 0)
+	if (agent != NULL && agent->pool_label != NULL && put_string(labels, ECS_LABEL_POOL, agent->pool_label) != 0)
 		goto fail;
 	if (spec->deadline > 0) {
 		snprintf(deadline, sizeof(deadline), "%lld", (long long)spec->deadline);
@@ -228,7 +231,8 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 	const ecs_sandbox_profile defaults = ECS_SANDBOX_PROFILE_INIT;
 	const ecs_profile_context ctx = { engine, spec->task_id, working_dir };
 	json_object *body = json_object_new_object(), *hc = create_host_config(spec);
-	int in = spec->open_stdin ? 1 : 0;
+	int in = spec->open_stdin || spec->stdin_reattach ? 1 : 0;
+	int once = in && !spec->stdin_reattach;
 
 	if (body == NULL || hc == NULL) {
 		json_object_put(hc);
@@ -242,14 +246,15 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 	if (ecs_profile_apply(body, hc, spec->profile != NULL ? spec->profile : &defaults, &ctx) != 0 ||
 			put_string(body, "Image", spec->run.image) != 0 ||
 			(agent == NULL && put(body, "Cmd", string_array(spec->run.cmd, spec->run.cmd_len)) != 0) ||
-			(agent == NULL && put(body, "Env", string_array(spec->run.env, spec->run.env_len)) != 0) ||
+			((agent == NULL || spec->run.env_len > 0) &&
+			 put(body, "Env", string_array(spec->run.env, spec->run.env_len)) != 0) ||
 			(agent != NULL && agent_config(body, hc, agent) != 0) ||
 			put(body, "Labels", create_labels(engine, spec, agent)) != 0 ||
 			put(body, "Tty", json_object_new_boolean(0)) != 0 ||
 			/* StdinOnce: the engine closes the process's stdin when our one attach ends. */
 			put(body, "AttachStdin", json_object_new_boolean(in)) != 0 ||
 			put(body, "OpenStdin", json_object_new_boolean(in)) != 0 ||
-			put(body, "StdinOnce", json_object_new_boolean(in)) != 0 ||
+			put(body, "StdinOnce", json_object_new_boolean(once)) != 0 ||
 			put(body, "AttachStdout", json_object_new_boolean(spec->attach_output ? 1 : 0)) != 0 ||
 			put(body, "AttachStderr", json_object_new_boolean(spec->attach_output ? 1 : 0)) != 0) {
 		json_object_put(body);
@@ -279,8 +284,8 @@ static int create(char **id_out, ecs_engine *engine, const ecs_container_spec *s
 	rc = check_spec(engine, spec, agent == NULL);
 	if (rc != ECS_OK)
 		return rc;
-	if (agent != NULL && (agent->agent_path == NULL || agent->agent_path[0] != '/' || agent->pool_label == NULL))
-		return ecs_engine_fail(engine, ECS_EINVAL, "create: the agent needs an absolute path and a pool label");
+	if (agent != NULL && (agent->agent_path == NULL || agent->agent_path[0] != '/'))
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: the agent needs an absolute path");
 
 	if (spec->image_working_dir == NULL) {
 		/* The tmpfs mounts must not hide the image's WorkingDir (lib/profile.c). */
@@ -542,6 +547,8 @@ void ecs_container_info_clear(ecs_container_info *info)
 	free(info->status);
 	free(info->task_id);
 	free(info->instance);
+	if (info->labels != NULL)
+		json_object_put(info->labels);
 	memset(info, 0, sizeof(*info));
 }
 
@@ -578,6 +585,7 @@ static int read_labels(ecs_container_info *info, json_object *labels)
 
 	if (labels == NULL)
 		return 0;
+	info->labels = json_object_get(labels);
 	task_id = ecs_json_get_string(labels, ECS_LABEL_TASK_ID);
 	if (task_id != NULL) {
 		info->task_id = strdup(task_id);

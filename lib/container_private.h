@@ -14,6 +14,8 @@
 #include <time.h>
 #include "http.h"
 
+struct json_object;
+
 #define ECS_CONTAINER_SPEC_VERSION 4
 
 /**
@@ -30,6 +32,12 @@
  *    already inspected the image; NULL to have create inspect it (a tmpfs
  *    is never mounted over it).
  * @open_stdin: 1 to keep stdin open for one attach (OpenStdin + StdinOnce).
+ * @stdin_reattach: 1 to keep stdin open across any number of attaches
+ *    (OpenStdin without StdinOnce: a session's agent reads request after
+ *    request, each from a new attach); overrides @open_stdin.
+ * @own_labels, @own_labels_len: libecs's own labels ("ecs.*=value", not
+ *    checked against the namespace: only libecs sets them), e.g. a
+ *    session's; NULL/0 for none.
  * @attach_output: 1 when the caller reads stdout and stderr from an attach
  *    stream opened before start (what ecs_task_run() does): the log driver
  *    is then "none", so the engine keeps no copy of the output on its disk
@@ -49,6 +57,9 @@ typedef struct {
 	const char *image_working_dir;
 	int open_stdin;
 	int attach_output;
+	int stdin_reattach;
+	const char *const *own_labels;
+	size_t own_labels_len;
 } ecs_container_spec;
 
 #define ECS_CONTAINER_SPEC_INIT { .version = ECS_CONTAINER_SPEC_VERSION }
@@ -122,6 +133,7 @@ typedef struct {
 	time_t deadline;     /* ECS_LABEL_DEADLINE, 0 if absent */
 	time_t finished;     /* unix seconds it stopped; 0 if it never did (inspect only, not list) */
 	char *instance;      /* ECS_LABEL_INSTANCE, NULL if absent */
+	struct json_object *labels; /* every label (a reference held; NULL if none), for the label a caller needs */
 } ecs_container_info;
 
 /** ecs_container_info_clear - free the members and zero them. NULL is allowed. */
@@ -164,7 +176,7 @@ int ecs_container_send_stdin(ecs_engine *engine, const char *id, const void *dat
 /** What makes a container a pooled one. */
 typedef struct {
 	const char *agent_path;   /* ecs-agent on the engine's host, bind-mounted read-only at ECS_AGENT_MOUNT */
-	const char *pool_label;   /* the value of ECS_LABEL_POOL */
+	const char *pool_label;   /* the value of ECS_LABEL_POOL; NULL for none (a session's container) */
 	const char *task_user;    /* the task's user as the engine would take it (profile's, else image's; "" root) */
 	int set_home;             /* the image's Env has no HOME: the agent gives the task its user's */
 } ecs_container_agent;
