@@ -228,6 +228,8 @@ int main(int argc, char **argv)
 	eopts.connect_timeout_ms = cfg->connect_timeout_ms;
 	eopts.request_timeout_ms = cfg->request_timeout_ms;
 	eopts.log = libecs_log;
+	/* the entrypoint of every task container, cold and warm alike */
+	eopts.agent_path = cfg->pool.agent;
 	/*
 	 * This process's lock, held until it exits however it exits: a sibling's
 	 * sweep that can take it knows our containers have nobody left.

@@ -22,128 +22,11 @@
 #include "engine_private.h"
 #include "pool_private.h"
 #include "agent_proto.h"
+#include "agent_task.h"
 #include "stream.h"
 
 /* A warm container's agent starts a task at once; this late, look whether the container still runs. */
 #define START_PROBE_MS 500
-
-/* The task header for the agent: argv = Entrypoint + cmd (what the engine would run), env. */
-static int header(unsigned char **out, size_t *len, const ecs_pool_lease *lease, const ecs_task_spec *spec)
-{
-	ecs_agent_task t = { 0 };
-	size_t n = lease->entrypoint_len + spec->run.cmd_len;
-	int rc;
-
-	*out = NULL;
-	t.argv = calloc(n, sizeof(char *));
-	if (t.argv == NULL)
-		return ECS_ENOMEM;
-	for (size_t i = 0; i < lease->entrypoint_len; i++)
-		t.argv[t.argc++] = lease->entrypoint[i];
-	for (size_t i = 0; i < spec->run.cmd_len; i++)
-		t.argv[t.argc++] = (char *)spec->run.cmd[i];
-	t.env = (char **)spec->run.env;
-	t.envc = spec->run.env_len;
-	t.stdin_null = spec->stdin_len == 0; /* as the cold path opens none */
-	rc = ecs_agent_header_encode(NULL, 0, len, &t);
-	if (rc == ECS_AGENT_ETOOBIG && *len > 0 && (*out = malloc(*len)) != NULL)
-		rc = ecs_agent_header_encode(*out, *len, len, &t);
-	else if (rc == ECS_AGENT_ETOOBIG && *len > 0)
-		rc = ECS_ENOMEM;
-	free(t.argv);
-	if (rc != 0) {
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
-}
-
-/*
- * The agent did not report (it died, or the container was killed), or cannot
- * know (runsc: no OOM counter): the engine's view. Without one (the engine
- * went away with the stream) the outcome is unknown: an error, as on the
- * cold path, never a made-up exit status.
- */
-static int engine_outcome(ecs_task_result *result, ecs_engine *engine, int *code)
-{
-	ecs_container_info info;
-	int rc = ecs_container_wait(code, engine, result->container_id, ECS_BACKEND_KILL_WAIT_MS, NULL);
-
-	if (rc != 0)
-		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, rc);
-	memset(&info, 0, sizeof(info));
-	if (ecs_container_inspect(&info, engine, result->container_id) == 0)
-		result->oom_killed = info.oom_killed;
-	ecs_container_info_clear(&info);
-	return 0;
-}
-
-/*
- * The run ended (EXIT, end of stream, timeout or cancel): the exit status
- * and the OOM flag. Past the timeout, or cancelled, the container is killed
- * while its stream keeps draining (ecs_capture_kill()); an EXIT frame that
- * came before the kill landed is the task's own end: its status, not timed
- * out.
- */
-static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap, int run_rc, long timeout_ms)
-{
-	ecs_capture_stop stop = { 0 };
-	ecs_agent_exit x;
-	const char *msg;
-	int code = -1, killed = 0;
-
-	if (run_rc == ECS_ETIMEDOUT || run_rc == ECS_ECANCELED) {
-		int krc = ecs_capture_kill(cap, result->task_id, result->container_id, &stop);
-
-		if (run_rc == ECS_ECANCELED)
-			return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, run_rc, "cancelled");
-		if (!ecs_capture_agent_exit(cap, NULL, NULL)) {
-			/* Neither killed nor ended (the engine does not answer): nothing is known of the task. */
-			if (krc != 0 && !ecs_capture_done(cap))
-				return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, krc);
-			result->timed_out = 1;
-			result->exit_code = 137;
-			ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed after %ld ms timeout",
-				       result->task_id, result->container_id, timeout_ms);
-			return 0;
-		}
-		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: exited by itself at the %ld ms "
-			       "timeout, before the kill landed", result->task_id, result->container_id, timeout_ms);
-		run_rc = 0;
-		killed = 1;
-	}
-	if (run_rc != 0)
-		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, run_rc);
-	if (!ecs_capture_agent_exit(cap, &x, &msg)) {
-		int rc = engine_outcome(result, engine, &code);
-
-		if (rc == 0)
-			result->exit_code = code;
-		return rc;
-	}
-	if (x.kind == ECS_AGENT_FAILED) {
-		char why[300];
-
-		snprintf(why, sizeof(why), "ecs-agent: the task did not run (%s)%s%s", strerror(x.code), msg[0] ? ": " : "",
-			 msg);
-		return ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EENGINE, why);
-	}
-	result->exit_code = x.code;
-	result->oom_killed = (x.flags & ECS_AGENT_EXIT_OOM) != 0;
-	if ((x.flags & ECS_AGENT_EXIT_OOM_UNKNOWN) && killed) {
-		/* runsc: the engine knows; after the kill only a quick look, and none at a removed container */
-		ecs_container_info info;
-
-		memset(&info, 0, sizeof(info));
-		if (!stop.force_removed &&
-		    ecs_container_inspect_within(&info, engine, result->container_id, ECS_BACKEND_EXIT_MS) == 0)
-			result->oom_killed = info.oom_killed;
-		ecs_container_info_clear(&info);
-	} else if (x.flags & ECS_AGENT_EXIT_OOM_UNKNOWN) {
-		return engine_outcome(result, engine, &code); /* runsc: the engine knows */
-	}
-	return 0;
-}
 
 /*
  * Run the task: stdin in, frames out, until the EXIT frame, the end of the
@@ -171,15 +54,6 @@ static int run_checked(ecs_capture *cap, ecs_task_result *result, const ecs_back
 			return ECS_BACKEND_MISS;
 	}
 	return ecs_capture_run(cap, NULL, 0, end, task->cancel);
-}
-
-/* The agent said EXIT FAILED EPERM: it would not run the task (its user is the agent's, or no separate uid). */
-static int agent_refused(ecs_capture *cap)
-{
-	ecs_agent_exit x;
-	const char *msg;
-
-	return ecs_capture_agent_exit(cap, &x, &msg) && x.kind == ECS_AGENT_FAILED && x.code == EPERM;
 }
 
 /*
@@ -212,7 +86,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	const ecs_task_spec *spec = task->spec;
 	ecs_pool_lease lease;
 	ecs_capture *cap = NULL;
-	ecs_image_info fresh = { NULL, NULL, NULL };
+	ecs_image_info fresh = ECS_IMAGE_INFO_INIT;
 	const char *image_id = task->image->id;
 	unsigned char *hdr = NULL;
 	size_t hdr_len = 0;
@@ -232,7 +106,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	ecs_image_info_clear(&fresh);
 	if (rc != 0)
 		return ECS_BACKEND_MISS;
-	if ((rc = header(&hdr, &hdr_len, &lease, spec)) != 0) {
+	if ((rc = ecs_agent_task_header(&hdr, &hdr_len, (const char *const *)lease.entrypoint, lease.entrypoint_len, spec)) != 0) {
 		ecs_pool_lease_clear(&lease);
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc == ECS_AGENT_ENOMEM ? ECS_ENOMEM : ECS_EINVAL,
 				     "the command or environment cannot be sent to the agent");
@@ -272,14 +146,14 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 		ecs_pool_check_warm(task->pool);
 		goto out;
 	}
-	if (rc == 0 && agent_refused(cap)) {
+	if (rc == 0 && ecs_agent_task_refused(cap, NULL)) {
 		/* the agent cannot give this task a uid of its own (agent/PROTOCOL.md): nothing ran; cold */
 		ecs_pool_refused(task->pool, engine, result->image_id, spec->profile);
 		rc = give_up(result, task, own_id, "ecs-agent cannot run the task apart from itself");
 		goto out;
 	}
 	result->pooled = 1;
-	rc = outcome(result, engine, cap, rc, task->timeout_ms);
+	rc = ecs_agent_task_outcome(result, engine, cap, rc, task->timeout_ms);
 	result->timings.run = ecs_clock_ms_f() - t;
 	if (rc == 0) {
 		rc = ecs_capture_take(cap, &result->out, &result->err, &result->stdout_bytes, &result->stderr_bytes);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 
@@ -205,7 +206,7 @@ fail:
  * image's Cmd), read-only, PID 1 itself, started as root to move to a uid
  * of its own (agent/PROTOCOL.md).
  */
-static int agent_config(json_object *body, json_object *hc, const ecs_container_agent *agent)
+static int agent_config(json_object *body, json_object *hc, const ecs_container_agent *agent, const char *path)
 {
 	static const char *const entry[] = { ECS_AGENT_MOUNT };
 	const char *args[3] = { "-u", agent->task_user != NULL ? agent->task_user : "", "-h" };
@@ -215,7 +216,7 @@ static int agent_config(json_object *body, json_object *hc, const ecs_container_
 
 	if (ecs_profile_apply_agent(body, hc) != 0)
 		return -1;
-	if (asprintf(&bind, "%s:%s:ro", agent->agent_path, ECS_AGENT_MOUNT) < 0)
+	if (asprintf(&bind, "%s:%s:ro", path, ECS_AGENT_MOUNT) < 0)
 		return -1;
 	binds[0] = bind;
 	rc = put(body, "Entrypoint", string_array(entry, 1)) != 0 ||
@@ -225,14 +226,37 @@ static int agent_config(json_object *body, json_object *hc, const ecs_container_
 	return rc ? -1 : 0;
 }
 
+/* The agent's file on the engine's host: the caller's, else the handle's. */
+static const char *agent_file(const ecs_engine *engine, const char *path)
+{
+	return path != NULL ? path : engine->agent_path;
+}
+
+void ecs_container_agent_user(ecs_container_agent *agent, const ecs_sandbox_profile *profile,
+			      const ecs_image_info *image)
+{
+	agent->task_user = profile != NULL && profile->user != NULL ? profile->user
+			   : image->user != NULL ? image->user : "";
+	agent->set_home = !image->has_home;
+}
+
+int ecs_container_agent_missing(const ecs_engine *engine, const char *path)
+{
+	struct stat st;
+
+	path = agent_file(engine, path);
+	return engine->socket_path != NULL && (stat(path, &st) != 0 || !S_ISREG(st.st_mode));
+}
+
 static json_object *create_body(ecs_engine *engine, const ecs_container_spec *spec, const char *working_dir,
 				const ecs_container_agent *agent)
 {
 	const ecs_sandbox_profile defaults = ECS_SANDBOX_PROFILE_INIT;
 	const ecs_profile_context ctx = { engine, spec->task_id, working_dir };
 	json_object *body = json_object_new_object(), *hc = create_host_config(spec);
-	int in = spec->open_stdin || spec->stdin_reattach ? 1 : 0;
-	int once = in && !spec->stdin_reattach;
+	/* the agent reads its requests on stdin; a session's stays open across attaches */
+	int in = spec->open_stdin || agent != NULL ? 1 : 0;
+	int once = in && (agent == NULL || !agent->keep_stdin);
 
 	if (body == NULL || hc == NULL) {
 		json_object_put(hc);
@@ -248,7 +272,7 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 			(agent == NULL && put(body, "Cmd", string_array(spec->run.cmd, spec->run.cmd_len)) != 0) ||
 			((agent == NULL || spec->run.env_len > 0) &&
 			 put(body, "Env", string_array(spec->run.env, spec->run.env_len)) != 0) ||
-			(agent != NULL && agent_config(body, hc, agent) != 0) ||
+			(agent != NULL && agent_config(body, hc, agent, agent_file(engine, agent->agent_path)) != 0) ||
 			put(body, "Labels", create_labels(engine, spec, agent)) != 0 ||
 			put(body, "Tty", json_object_new_boolean(0)) != 0 ||
 			/* StdinOnce: the engine closes the process's stdin when our one attach ends. */
@@ -267,7 +291,7 @@ static int create(char **id_out, ecs_engine *engine, const ecs_container_spec *s
 {
 	ecs_http_request req = { 0 };
 	json_object *body = NULL, *answer = NULL;
-	ecs_image_info image = { NULL, NULL, NULL };
+	ecs_image_info image = ECS_IMAGE_INFO_INIT;
 	const char *text;
 	size_t text_len = 0;
 	char *id = NULL;
@@ -284,8 +308,12 @@ static int create(char **id_out, ecs_engine *engine, const ecs_container_spec *s
 	rc = check_spec(engine, spec, agent == NULL);
 	if (rc != ECS_OK)
 		return rc;
-	if (agent != NULL && (agent->agent_path == NULL || agent->agent_path[0] != '/'))
+	if (agent != NULL && agent_file(engine, agent->agent_path)[0] != '/')
 		return ecs_engine_fail(engine, ECS_EINVAL, "create: the agent needs an absolute path");
+	if (agent != NULL && ecs_container_agent_missing(engine, agent->agent_path))
+		return ecs_engine_fail(engine, ECS_ERROR, "create: no ecs-agent at %s, the entrypoint of every task "
+				       "container (the engine's agent_path; ecs-fcgi: pool_agent)",
+				       agent_file(engine, agent->agent_path));
 
 	if (spec->image_working_dir == NULL) {
 		/* The tmpfs mounts must not hide the image's WorkingDir (lib/profile.c). */

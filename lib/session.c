@@ -128,13 +128,13 @@ int ecs_session_create(ecs_session_info *out, ecs_engine *engine, const ecs_sess
 		       size_t errlen)
 {
 	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
-	ecs_image_info image = { NULL, NULL, NULL };
+	ecs_image_info image = ECS_IMAGE_INFO_INIT;
+	ecs_container_agent agent = ECS_CONTAINER_AGENT_INIT;
 	ecs_session_info s;
 	char owner[ECS_SESSION_HASH_SIZE], home[ECS_SESSION_HASH_SIZE], idle[32];
 	char l_id[96], l_owner[96], l_home[96], l_idle[64];
 	char *l_image = NULL;
 	const char *labels[5];
-	const char *user;
 	char *text = NULL;
 	long start_ms;
 	int rc;
@@ -167,8 +167,14 @@ int ecs_session_create(ecs_session_info *out, ecs_engine *engine, const ecs_sess
 
 		copy.image = spec->image != NULL ? spec->image : text;
 		rc = ensure_image(engine, &copy, &image, err, errlen);
-		if (rc != 0)
+		/* after a pull the inspect is still to do: its user, HOME and WorkingDir shape the container */
+		if (rc == 0 && image.id == NULL)
+			rc = ecs_image_inspect_ref(&image, engine, copy.image, spec->image_ref);
+		if (rc != 0) {
+			if (image.id == NULL && err != NULL && err[0] == '\0')
+				fail(engine, err, errlen, rc, "pull");
 			goto out;
+		}
 		s.image = strdup(copy.image);
 	}
 	snprintf(idle, sizeof(idle), "%ld", spec->idle_timeout_s);
@@ -195,12 +201,13 @@ int ecs_session_create(ecs_session_info *out, ecs_engine *engine, const ecs_sess
 	cs.deadline = s.expires;
 	cs.profile = spec->profile;
 	cs.image_working_dir = image.working_dir;
-	cs.stdin_reattach = 1;
 	cs.attach_output = 1;
 	cs.own_labels = labels;
 	cs.own_labels_len = 5;
-	user = spec->profile != NULL && spec->profile->user != NULL ? spec->profile->user : "";
-	rc = ecs_session_container_create(&s.container_id, engine, &cs, spec->agent_path, user);
+	agent.agent_path = spec->agent_path;
+	agent.keep_stdin = 1;  /* each request attaches anew */
+	ecs_container_agent_user(&agent, spec->profile, &image);
+	rc = ecs_container_create_agent(&s.container_id, engine, &cs, &agent);
 	if (rc != 0) {
 		rc = fail(engine, err, errlen, rc, "create");
 		goto out;

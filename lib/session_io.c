@@ -12,7 +12,23 @@
 #include <ecs/ecs.h>
 #include <ecs/session.h>
 #include "backend.h"
+#include "container_private.h"
 #include "engine_private.h"
+#include "session_private.h"
+
+int ecs_session_agent_ready(ecs_engine *engine, const ecs_session_info *s, long timeout_ms)
+{
+	ecs_container_info info;
+	int rc;
+
+	(void)timeout_ms;
+	memset(&info, 0, sizeof(info));
+	rc = ecs_container_inspect(&info, engine, s->container_id);
+	if (rc == 0 && !info.running)
+		rc = ecs_engine_fail(engine, ECS_EENGINE, "session: its agent exited at once (status %d)", info.exit_code);
+	ecs_container_info_clear(&info);
+	return rc;
+}
 
 int ecs_session_exec(ecs_task_result *result, ecs_engine *engine, const ecs_session_info *s,
 		     const ecs_session_exec_spec *x)
