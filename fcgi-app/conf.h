@@ -97,7 +97,9 @@ typedef struct {
 	auth_mode auth;
 	int trusted_probe;          /* honour ECS_TRUSTED_PROBE=1 for the quick health check */
 	unsigned int engine_check_interval_s; /* the background engine check (engine_watch.h); 0 = none */
-	size_t body_limit;
+	size_t body_limit;          /* bytes of a task body (POST /v1.1/tasks) */
+	size_t files_cap;           /* bytes of a task's files, decoded, all together */
+	size_t artifacts_cap;       /* bytes of a task's artifacts kept, all together (spec.artifacts_cap) */
 	long default_timeout_s;
 	limit_caps caps;
 	sandbox_conf sandbox;

@@ -59,7 +59,10 @@ config *config_defaults(void)
 	c->trusted_probe = 1;
 	/* A dead engine takes the node out of a balancer within 4 s (two checks). */
 	c->engine_check_interval_s = 2;
-	c->body_limit = 5 * 1024;
+	/* Room for files (issue 17): a task body carries them in base64. */
+	c->body_limit = 1024 * 1024;
+	c->files_cap = 1024 * 1024;
+	c->artifacts_cap = ECS_TASK_DEFAULT_ARTIFACTS_CAP;
 	c->default_timeout_s = 60;
 	c->caps.max_timeout_s = 600;
 	/* Safe when nothing is configured: libecs's sandbox defaults. */
@@ -240,7 +243,9 @@ static const conf_key service_keys[] = {
 	CONF_BOOL("trusted_probe", config, trusted_probe),
 	CONF_UINT("engine_check_interval", config, engine_check_interval_s, 0, 3600,
 		  "expected whole seconds between 0 (no background check) and 3600"),
-	CONF_SIZE("body_limit", config, body_limit, 64, 64 * 1024 * 1024, "expected a size between 64 and 64M, such as 5K"),
+	CONF_SIZE("body_limit", config, body_limit, 64, 64 * 1024 * 1024, "expected a size between 64 and 64M, such as 1M"),
+	CONF_SIZE("files_cap", config, files_cap, 1, 64 * 1024 * 1024, "expected a size between 1 and 64M, such as 1M"),
+	CONF_SIZE("artifacts_cap", config, artifacts_cap, 1, 256 * 1024 * 1024, OUTPUT_CAP_EXPECT),
 	CONF_UINT("default_timeout", config, default_timeout_s, 1, 86400, "expected whole seconds between 1 and 86400"),
 	CONF_SIZE("stdout_cap", config, stdout_cap, 1, 256 * 1024 * 1024, OUTPUT_CAP_EXPECT),
 	CONF_SIZE("stderr_cap", config, stderr_cap, 1, 256 * 1024 * 1024, OUTPUT_CAP_EXPECT),

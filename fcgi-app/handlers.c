@@ -278,6 +278,29 @@ struct json_object *handler_task_json(const ecs_task_result *res)
 	return o;
 }
 
+int handler_task_artifacts(struct json_object *doc, const ecs_task_result *res)
+{
+	struct json_object *list = json_object_new_array();
+	size_t i;
+
+	if (put(doc, "artifacts", list) != 0)
+		return -1;
+	for (i = 0; i < res->artifacts_len; i++) {
+		const ecs_artifact *a = &res->artifacts[i];
+		struct json_object *o = json_object_new_object();
+
+		if (o == NULL || json_object_array_add(list, o) != 0) {
+			json_object_put(o);
+			return -1;
+		}
+		if (put(o, "path", json_object_new_string(a->path)) != 0 || add_b64(o, "content", &a->content) != 0 ||
+				put(o, "size", json_object_new_int64((int64_t)a->size)) != 0 ||
+				put(o, "truncated", json_object_new_boolean(a->content.truncated)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * The task's answer from what libecs returned: the one place that reads a
  * task result, for the log line (@info), the metrics and the response.
@@ -295,8 +318,15 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 	info->exit_code = res->exit_code;
 	info->timed_out = res->timed_out;
 	if (rc == 0) {
+		struct json_object *doc = handler_task_json(res);
+
 		metrics_observe_task(&res->timings, res->timed_out, res->exit_code);
-		handler_json(resp, req, 201, handler_task_json(res));
+		/* Only when asked: a client that never sent artifacts sees the document it always did. */
+		if (doc != NULL && t->body.files.has_artifacts && handler_task_artifacts(doc, res) != 0) {
+			json_object_put(doc);
+			doc = NULL;
+		}
+		handler_json(resp, req, 201, doc);
 		return;
 	}
 	{

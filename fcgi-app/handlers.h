@@ -103,4 +103,12 @@ void handler_finish(const handler_info *info, const request *req, const response
  */
 struct json_object *handler_task_json(const ecs_task_result *res);
 
+/**
+ * handler_task_artifacts - add `"artifacts": [{"path", "content" (base64),
+ * "size", "truncated"}]` of @res to @doc (handler_task_json()'s), for a
+ * request that asked for artifacts (also when none came back: []).
+ * Returns 0, or -1 out of memory (drop @doc: it may hold a partial member).
+ */
+int handler_task_artifacts(struct json_object *doc, const ecs_task_result *res);
+
 #endif

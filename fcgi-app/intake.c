@@ -153,6 +153,16 @@ static int take_client(intake_task *t, intake_refusal *why, const intake_deps *d
 	return 0;
 }
 
+/* Files and artifacts against the merged profile's writable mounts, and the files cap. */
+static int take_files(intake_refusal *why, const config *cfg, const intake_task *t)
+{
+	task_files_error ferr;
+
+	if (task_files_check(&t->body.files, &t->profile, cfg->files_cap, &ferr) != 0)
+		return refuse(why, 400, ferr.code, "%s", ferr.message);
+	return 0;
+}
+
 int intake_take(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req)
 {
 	return intake_take_kind(out, why, deps, req, TASK_BODY_TASK);
@@ -184,6 +194,8 @@ int intake_take_kind(intake_task *out, intake_refusal *why, const intake_deps *d
 		refuse(why, status, code, "%s", msg);
 		goto refused;
 	}
+	if (take_files(why, deps->cfg, out) != 0)
+		goto refused;
 	return 0;
 refused:
 	intake_clear(out);
@@ -208,6 +220,21 @@ int intake_take_exec(intake_task *out, intake_refusal *why, const intake_deps *d
 	if (out->rule != NULL && task_body_check_caps(&out->body, &out->caps, msg, sizeof(msg)) != 0) {
 		refuse(why, 403, "FORBIDDEN", "%s for this client", msg);
 		goto refused;
+	}
+	{
+		/*
+		 * The session's mounts were fixed at its create and are the agent's
+		 * to judge (it names a refused path); here the grammar's rest
+		 * (/proc, /sys, /dev) and the operator's cap on file bytes.
+		 */
+		ecs_sandbox_profile anywhere = ECS_SANDBOX_PROFILE_INIT;
+		task_files_error ferr;
+
+		anywhere.writable_root = 1;
+		if (task_files_check(&out->body.files, &anywhere, cfg->files_cap, &ferr) != 0) {
+			refuse(why, 400, ferr.code, "%s", ferr.message);
+			goto refused;
+		}
 	}
 	return 0;
 refused:
@@ -251,6 +278,11 @@ void intake_spec(ecs_task_spec *spec, const intake_task *t, const config *cfg, e
 	spec->profile = &t->profile;
 	spec->cancel = cancel;
 	spec->pool = pool;
+	spec->files = tb->files.files;
+	spec->files_len = tb->files.files_len;
+	spec->artifacts = tb->files.artifacts;
+	spec->artifacts_len = tb->files.artifacts_len;
+	spec->artifacts_cap = cfg->artifacts_cap;
 }
 
 void intake_clear(intake_task *t)

@@ -7,7 +7,9 @@
  * the [ecs] caps, no image ids, the client's image patterns (auth.h), the
  * client's caps, the registry lists and, for a private registry, the
  * caller's credentials (private_image.h: the one round trip to the
- * engine), the engine's presence, then the sandbox profile (sandbox.h).
+ * engine), the engine's presence, the sandbox profile (sandbox.h), then
+ * the paths of files and artifacts against its writable mounts
+ * (task_files.h).
  * Nothing after it parses the image string again: the patterns and the
  * registry lists were parsed at load, and the request's reference is
  * matched in its parsed parts.

@@ -380,6 +380,11 @@ static void handle_exec(response *resp, handler_info *info, handler_ctx *ctx, re
 	x.timeout_ms = intake_timeout_s(&t, ctx->cfg) * 1000L;
 	x.stdout_cap = ctx->cfg->stdout_cap;
 	x.stderr_cap = ctx->cfg->stderr_cap;
+	x.files = t.body.files.files;
+	x.files_len = t.body.files.files_len;
+	x.artifacts = t.body.files.artifacts;
+	x.artifacts_len = t.body.files.artifacts_len;
+	x.artifacts_cap = ctx->cfg->artifacts_cap;
 	x.cancel = ctx->cancel;
 	rc = ecs_session_exec(&res, ctx->engine, &v.info, &x);
 	info->ran_task = 1;
@@ -389,13 +394,26 @@ static void handle_exec(response *resp, handler_info *info, handler_ctx *ctx, re
 	info->timed_out = res.timed_out;
 	info->timings = res.timings;
 	if (rc == 0) {
-		handler_json(resp, req, 201, handler_task_json(&res));
+		struct json_object *doc = handler_task_json(&res);
+
+		/* as a task's: artifacts only when asked */
+		if (doc != NULL && t.body.files.has_artifacts && handler_task_artifacts(doc, &res) != 0) {
+			json_object_put(doc);
+			doc = NULL;
+		}
+		handler_json(resp, req, 201, doc);
 	} else {
 		request_failed(resp, info, ctx, req, &v, rc, res.error, lost_why, sizeof(lost_why));
 		lost_now = resp->status == 410;
 	}
-	session_registry_release(ctx->sessions, id, rc == 0, x.stdin_len, res.stdout_bytes + res.stderr_bytes,
-				 lost_now ? lost_why : NULL);
+	{
+		uint64_t out = res.stdout_bytes + res.stderr_bytes;
+
+		for (size_t i = 0; i < res.artifacts_len; i++)
+			out += res.artifacts[i].content.len;
+		session_registry_release(ctx->sessions, id, rc == 0, x.stdin_len + t.body.files.files_bytes, out,
+					 lost_now ? lost_why : NULL);
+	}
 	ecs_task_result_clear(&res);
 	intake_clear(&t);
 	session_view_clear(&v);

@@ -264,10 +264,10 @@ static int get_seconds(long *out, struct json_object *root, const char *what, in
 static int key_known(task_body_kind kind, const char *key)
 {
 	static const char *const task[] = { "docker_image", "cmd", "creds", "timeout", "env",
-		"stdin", "limits", "network", "user", "runtime", NULL };
+		"stdin", "limits", "network", "user", "runtime", "files", "artifacts", NULL };
 	static const char *const session[] = { "docker_image", "creds", "env", "limits", "network", "user",
 		"runtime", "idleTimeout", "lifetime", NULL };
-	static const char *const exec[] = { "cmd", "env", "stdin", "timeout", "workdir", NULL };
+	static const char *const exec[] = { "cmd", "env", "stdin", "timeout", "workdir", "files", "artifacts", NULL };
 	const char *const *known = kind == TASK_BODY_SESSION ? session : kind == TASK_BODY_EXEC ? exec : task;
 
 	for (size_t i = 0; known[i] != NULL; i++)
@@ -358,7 +358,17 @@ static int validate(task_body *tb, task_body_kind kind, body_error *err)
 			return BODY_FAIL("runtime must be an engine runtime's name such as \"runsc\" (letters, "
 					"digits, '_', '.', '-'; at most %u bytes)", ECS_SANDBOX_MAX_NAME);
 	}
-	return 0;
+	{
+		struct json_object *files = NULL, *artifacts = NULL;
+		task_files_error ferr;
+
+		json_object_object_get_ex(root, "files", &files);
+		json_object_object_get_ex(root, "artifacts", &artifacts);
+		rc = task_files_parse(&tb->files, files, artifacts, &ferr);
+		if (rc == -1)
+			return fail(err, ferr.code, "%s", ferr.message);
+		return rc;
+	}
 }
 
 int task_body_parse(task_body *out, const char *body, size_t len, body_error *err)
@@ -451,5 +461,6 @@ void task_body_clear(task_body *tb)
 	free(tb->cmd);
 	free(tb->env);
 	free(tb->stdin_data);
+	task_files_clear(&tb->files);
 	memset(tb, 0, sizeof(*tb));
 }

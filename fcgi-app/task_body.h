@@ -6,8 +6,8 @@
  * {username, password, email} (all three, non-empty). Our optional
  * extensions: timeout (whole seconds), env (["K=V"...]), stdin (base64),
  * limits {memory, cpus, pids}, network ("none" | "bridge"), user
- * ("uid[:gid]" or a name), runtime (an engine runtime's name). Anything else
- * is refused. No string may contain a NUL byte.
+ * ("uid[:gid]" or a name), runtime (an engine runtime's name), files and
+ * artifacts (task_files.h). Anything else is refused. No string may contain a NUL byte.
  */
 #ifndef ECSFCGI_TASK_BODY_H
 #define ECSFCGI_TASK_BODY_H
@@ -18,6 +18,7 @@
 #include <ecs/ecs.h>
 
 #include "conf.h"
+#include "task_files.h"
 
 struct json_object;
 
@@ -45,6 +46,7 @@ typedef struct {
 	long idle_timeout_s;          /* a session's idleTimeout; 0 = not given */
 	long lifetime_s;              /* a session's lifetime; 0 = not given */
 	const char *workdir;          /* an exec's workdir (absolute); NULL = not given */
+	task_files files;             /* files and artifacts (paths borrowed from root) */
 } task_body;
 
 /**
@@ -61,7 +63,7 @@ typedef enum {
 
 typedef struct {
 	int status;                   /* 400 */
-	const char *code;             /* BAD_REQUEST_BODY or IMAGE_NAME_IS_INVALID */
+	const char *code;             /* BAD_REQUEST_BODY, IMAGE_NAME_IS_INVALID or PATH_REFUSED */
 	char message[256];
 } body_error;
 

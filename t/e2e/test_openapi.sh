@@ -104,8 +104,12 @@ task 400 "bad network" '{"docker_image": "'"$IMG"'", "cmd": ["true"], "network":
 task 400 "image without tag" '{"docker_image": "busybox", "cmd": ["true"]}'
 check "  code IMAGE_NAME_IS_INVALID" json_is '.code == "IMAGE_NAME_IS_INVALID"'
 call POST /v1.1/tasks 415 "text/plain body" -H 'Content-Type: text/plain' --data 'echo hi'
-big=$(head -c 6144 /dev/zero | tr '\0' 'x')
-task 413 "6 KiB body" '{"docker_image": "'"$IMG"'", "cmd": ["echo", "'"$big"'"]}'
+task 400 "a file outside the writable mounts" '{"docker_image": "'"$IMG"'", "cmd": ["true"], "files": [{"path": "/etc/passwd", "content": "eA=="}]}'
+check "  code PATH_REFUSED" json_is '.code == "PATH_REFUSED"'
+task 400 "an artifact escaping by .." '{"docker_image": "'"$IMG"'", "cmd": ["true"], "artifacts": ["/tmp/../etc"]}'
+check "  code PATH_REFUSED" json_is '.code == "PATH_REFUSED"'
+{ printf '{"docker_image": "%s", "cmd": ["echo", "' "$IMG"; head -c $((1024 * 1024 + 1024)) /dev/zero | tr '\0' x; printf '"]}'; } >"$E2E_TMP/big.json"
+call POST /v1.1/tasks 413 "body over 1 MiB" -H 'Content-Type: application/json' --data-binary "@$E2E_TMP/big.json"
 call GET /v1.1/tasks 405 ""
 call DELETE /v1.1/_version 405 ""
 call GET /v1.1/nothing-here 404 ""

@@ -69,7 +69,9 @@ START_TEST(test_config_defaults)
 	ck_assert_str_eq(c->endpoint, "unix:///var/run/docker.sock");
 	ck_assert_int_eq(c->workers, 64);
 	ck_assert_int_eq(c->auth, AUTH_MODE_CLIENT_CERT);
-	ck_assert_uint_eq(c->body_limit, 5120);
+	ck_assert_uint_eq(c->body_limit, 1024 * 1024);  /* 5 KiB until task bodies carried files (issue 17) */
+	ck_assert_uint_eq(c->files_cap, 1024 * 1024);
+	ck_assert_uint_eq(c->artifacts_cap, 16 * 1024 * 1024);
 	ck_assert_str_eq(c->default_network, "none");
 	ck_assert_int_eq(c->caps.max_pids, 256);  /* safe when nothing is configured */
 	ck_assert_int_eq(c->caps.max_memory, 512 * 1024 * 1024);
@@ -117,6 +119,8 @@ START_TEST(test_config_our_keys)
 			"trusted_probe = no\n"
 			"engine_check_interval = 0\n"
 			"body_limit = 8K\n"
+			"files_cap = 4K\n"
+			"artifacts_cap = 2M\n"
 			"default_timeout = 10\n"
 			"max_timeout = 120\n"
 			"max_memory = 512M\n"
@@ -137,6 +141,8 @@ START_TEST(test_config_our_keys)
 	ck_assert_int_eq(c->trusted_probe, 0);
 	ck_assert_uint_eq(c->engine_check_interval_s, 0);
 	ck_assert_uint_eq(c->body_limit, 8192);
+	ck_assert_uint_eq(c->files_cap, 4096);
+	ck_assert_uint_eq(c->artifacts_cap, 2 * 1024 * 1024);
 	ck_assert_int_eq(c->default_timeout_s, 10);
 	ck_assert_int_eq(c->caps.max_timeout_s, 120);
 	ck_assert_int_eq(c->caps.max_memory, 512LL * 1024 * 1024);
@@ -178,6 +184,8 @@ START_TEST(test_config_bad_values_name_line)
 	bad("[ecs]\nauth = maybe\n", "2", "bad value 'maybe' for 'auth'");
 	bad("[ecs]\n\nmax_concurrent_executing_http_requests = 0\n", "3", "max_concurrent_executing_http_requests");
 	bad("[ecs]\nbody_limit = 5 parsecs\n", "2", "body_limit");
+	bad("[ecs]\nfiles_cap = 0\n", "2", "between 1 and 64M");
+	bad("[ecs]\nartifacts_cap = 257M\n", "2", "artifacts_cap");
 	bad("[ecs]\ndocker_remote_api = tcp://x:1\n", "2", "docker_remote_api");
 	bad("[ecs]\nlog_level = loud\n", "2", "log_level");
 	bad("[ecs]\ntrusted_probe = maybe\n", "2", "yes or no");

@@ -323,7 +323,7 @@ END_TEST
 START_TEST(test_handlers_tasks_413_by_content_length)
 {
 	char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/v1.1/tasks", "CONTENT_TYPE=application/json",
-		"CONTENT_LENGTH=6144", NULL };
+		"CONTENT_LENGTH=1049601", NULL };  /* the 1 MiB default limit and 1 KiB (5 KiB before issue 17) */
 	handler_info info;
 	response r;
 
@@ -336,12 +336,13 @@ END_TEST
 START_TEST(test_handlers_tasks_413_by_bytes_read)
 {
 	char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/v1.1/tasks/", "CONTENT_TYPE=application/json", NULL };
-	char *big = malloc(6 * 1024 + 1);
+	size_t n = 1024 * 1024 + 1024;  /* over the 1 MiB default limit (5 KiB before issue 17) */
+	char *big = malloc(n + 1);
 	handler_info info;
 	response r;
 
-	memset(big, ' ', 6 * 1024);
-	big[6 * 1024] = '\0';
+	memset(big, ' ', n);
+	big[n] = '\0';
 	run(&r, &info, env, big);
 	assert_error(&r, 413, "PAYLOAD_TOO_LARGE");
 	response_clear(&r);
