@@ -1,6 +1,7 @@
 /*
  * ecs-run: run one task in a container through libecs and behave like the
  * process that ran: its stdout and stderr on ours, its exit status as ours.
+ * With --endpoint the task goes to a running ecs service instead (remote.h).
  */
 #include <config.h>
 
@@ -8,7 +9,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +18,14 @@
 
 #include <ecs/ecs.h>
 
-/* Exit statuses of our own, the ones `timeout` and `docker run` use. */
-#define EXIT_TIMEDOUT 124
-#define EXIT_ECS 125
-
-#define STDIN_MAX (64u * 1024u * 1024u)
+#include "args.h"
+#include "remote.h"
 
 static ecs_cancel *cancel_token;
 static volatile sig_atomic_t caught_signal;
+
+/* Options that only a local engine takes: refused with --endpoint. */
+#define LOCAL_ONLY_MAX 16
 
 static void usage(FILE *f)
 {
@@ -59,6 +59,18 @@ static void usage(FILE *f)
 	      "      --creds FILE        registry credentials, a JSON file:\n"
 	      "                          {\"username\": ..., \"password\": ..., \"email\": ...}\n"
 	      "      --output-cap BYTES  bytes kept per stream (default 1m); k, m, g suffixes\n"
+	      "Through a running ecs service instead of an engine (output appears as the\n"
+	      "task writes it):\n"
+	      "      --endpoint URL      the service, e.g. https://ecs.example:8443\n"
+	      "      --cacert FILE       its CA certificate (default $ECS_CA_CERT)\n"
+	      "      --cert FILE         our client certificate (default $ECS_CLIENT_CERT)\n"
+	      "      --key FILE          its key (default $ECS_CLIENT_KEY); BASIC credentials\n"
+	      "                          from $ECS_KEY and $ECS_SECRET when set\n"
+	      "      --file LOCAL:PATH   write the local file at PATH in the container first\n"
+	      "                          (repeatable)\n"
+	      "      --artifact PATH     fetch PATH (a file or a directory) after the exit into\n"
+	      "                          the artifact directory, by base name (repeatable)\n"
+	      "      --artifact-dir DIR  where artifacts go (default the current directory)\n"
 	      "  -v, --verbose           ids, phase timings and truncation notes on stderr\n"
 	      "      --version           print the version and exit\n"
 	      "  -h, --help              print this help and exit\n"
@@ -81,146 +93,17 @@ static void on_signal(int sig)
 	ecs_cancel_trigger(cancel_token);
 }
 
-static int die(const char *phase, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int die(const char *phase, const char *fmt, ...)
+/* SIGINT and SIGTERM stop the task (on_signal); a closed stdout must not kill us before it is stopped. */
+static void catch_signals(void)
 {
-	va_list ap;
+	struct sigaction sa;
 
-	fprintf(stderr, "ecs-run: %s: ", phase);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_ECS;
-}
-
-/* "64m" -> 67108864. Refuses negatives, junk and overflow. */
-static int parse_size(const char *s, int64_t *out)
-{
-	char *end;
-	unsigned long long v, mult = 1;
-
-	if (s[0] == '-' || s[0] == '\0')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s)
-		return -1;
-	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': mult = 1024ULL; end++; break;
-	case 'm': case 'M': mult = 1024ULL * 1024; end++; break;
-	case 'g': case 'G': mult = 1024ULL * 1024 * 1024; end++; break;
-	default: return -1;
-	}
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end != '\0' || v > (unsigned long long)INT64_MAX / mult)
-		return -1;
-	*out = (int64_t)(v * mult);
-	return 0;
-}
-
-/* A profile limit: a positive number (a size when @size), or "unlimited". */
-static int parse_limit(const char *s, int64_t *out, int size)
-{
-	int64_t v;
-
-	if (strcmp(s, "unlimited") == 0) {
-		*out = ECS_SANDBOX_UNLIMITED;
-		return 0;
-	}
-	if (parse_size(s, &v) != 0 || v == 0 || (!size && strpbrk(s, "kKmMgG") != NULL))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_double(const char *s, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	return (errno != 0 || end == s || *end != '\0' || !(*out > 0)) ? -1 : 0;
-}
-
-/* Everything from @f, up to STDIN_MAX bytes. */
-static int read_all(FILE *f, unsigned char **data, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	unsigned char *buf = malloc(cap);
-
-	if (buf == NULL)
-		return -1;
-	for (;;) {
-		size_t got;
-
-		if (n == cap) {
-			unsigned char *nb;
-
-			if (cap >= STDIN_MAX) {
-				free(buf);
-				errno = EFBIG;
-				return -1;
-			}
-			nb = realloc(buf, cap * 2);
-			if (nb == NULL) {
-				free(buf);
-				return -1;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				free(buf);
-				return -1;
-			}
-			break;
-		}
-	}
-	*data = buf;
-	*len = n;
-	return 0;
-}
-
-/* The credentials file: a JSON object with username, password, optional email and serveraddress. */
-struct creds {
-	json_object *root;
-	ecs_registry_auth auth;
-};
-
-static const char *creds_member(json_object *root, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(root, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int creds_load(struct creds *c, const char *path)
-{
-	memset(c, 0, sizeof(*c));
-	c->root = json_object_from_file(path);
-	if (c->root == NULL) {
-		const char *why = json_util_get_last_err();
-		size_t n = why ? strcspn(why, "\n") : 0;
-
-		return die("creds", "%s: cannot read it as JSON (%.*s)", path, (int)n, why ? why : "");
-	}
-	if (!json_object_is_type(c->root, json_type_object))
-		return die("creds", "%s: not a JSON object", path);
-	c->auth.username = creds_member(c->root, "username");
-	c->auth.password = creds_member(c->root, "password");
-	c->auth.email = creds_member(c->root, "email");
-	c->auth.server_address = creds_member(c->root, "serveraddress");
-	if (c->auth.username == NULL || c->auth.password == NULL)
-		return die("creds", "%s: needs string members \"username\" and \"password\"", path);
-	return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /* $DOCKER_HOST speaks tcp://; libecs wants http:// or https://. */
@@ -276,10 +159,33 @@ static int write_all(FILE *f, const ecs_buffer *b)
 	return fflush(f) == 0 ? 0 : -1;
 }
 
+/* The profile's limits as the service's body takes them; "unlimited" is the service's to decide. */
+static int remote_limits(remote_task *rt, const ecs_sandbox_profile *p)
+{
+	if (p->memory == ECS_SANDBOX_UNLIMITED || p->nano_cpus == ECS_SANDBOX_UNLIMITED || p->pids == ECS_SANDBOX_UNLIMITED)
+		return cli_fail("options", "'unlimited' is a local engine's limit: with --endpoint the service sets its caps");
+	rt->memory = p->memory;
+	rt->cpus = p->nano_cpus > 0 ? (double)p->nano_cpus / 1e9 : 0;
+	rt->pids = p->pids;
+	rt->network = p->network;
+	rt->user = p->user;
+	rt->runtime = p->runtime;
+	return 0;
+}
+
+/* An ECS_* variable of run/ecs.env, or NULL when unset or empty. */
+static const char *env_or_null(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
 enum {
 	OPT_TLSCACERT = 256, OPT_TLSCERT, OPT_TLSKEY, OPT_CPUS, OPT_PIDS, OPT_NETWORK, OPT_PULL, OPT_CREDS,
 	OPT_OUTPUT_CAP, OPT_VERSION, OPT_NOFILE, OPT_TMP_SIZE, OPT_TMPFS, OPT_WRITABLE_ROOT, OPT_CAP_ADD,
-	OPT_USER, OPT_RUNTIME
+	OPT_USER, OPT_RUNTIME, OPT_ENDPOINT, OPT_CACERT, OPT_CERT, OPT_KEY, OPT_FILE, OPT_ARTIFACT,
+	OPT_ARTIFACT_DIR
 };
 
 static const struct option long_options[] = {
@@ -304,11 +210,27 @@ static const struct option long_options[] = {
 	{ "pull", required_argument, NULL, OPT_PULL },
 	{ "creds", required_argument, NULL, OPT_CREDS },
 	{ "output-cap", required_argument, NULL, OPT_OUTPUT_CAP },
+	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "file", required_argument, NULL, OPT_FILE },
+	{ "artifact", required_argument, NULL, OPT_ARTIFACT },
+	{ "artifact-dir", required_argument, NULL, OPT_ARTIFACT_DIR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* The long name of option @opt, for messages. */
+static const char *option_name(int opt)
+{
+	for (const struct option *o = long_options; o->name != NULL; o++)
+		if (o->val == opt)
+			return o->name;
+	return "?";
+}
 
 int main(int argc, char **argv)
 {
@@ -316,8 +238,7 @@ int main(int argc, char **argv)
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile profile = ECS_SANDBOX_PROFILE_INIT;
 	ecs_task_result result = ECS_TASK_RESULT_INIT;
-	struct creds creds;
-	struct sigaction sa;
+	args_creds creds;
 	char cert_paths[3][PATH_MAX];
 	const char **env = NULL, **caps = NULL, **tmpfs = NULL;
 	size_t env_len = 0, caps_len = 0, tmpfs_len = 0;
@@ -330,26 +251,43 @@ int main(int argc, char **argv)
 	ecs_engine *engine = NULL;
 	int64_t v;
 	double d;
+	remote_task rt;
+	remote_file *files = NULL;
+	const char **artifacts = NULL;
+	const char *local_only[LOCAL_ONLY_MAX];
+	size_t n_local_only = 0;
 
 	memset(&creds, 0, sizeof(creds));
+	memset(&rt, 0, sizeof(rt));
 	env = calloc((size_t)argc, sizeof(*env));
 	caps = calloc((size_t)argc, sizeof(*caps));
 	tmpfs = calloc((size_t)argc, sizeof(*tmpfs));
-	if (env == NULL || caps == NULL || tmpfs == NULL) {
-		status = die("setup", "out of memory");
+	files = calloc((size_t)argc, sizeof(*files));
+	artifacts = calloc((size_t)argc, sizeof(*artifacts));
+	if (env == NULL || caps == NULL || tmpfs == NULL || files == NULL || artifacts == NULL) {
+		status = cli_fail("setup", "out of memory");
 		goto out;
 	}
 
 	/* '+' stops at the image: everything after it is the task's command. */
 	while ((opt = getopt_long(argc, argv, "+H:t:m:e:ivh", long_options, NULL)) != -1) {
 		switch (opt) {
+		case 'H': case OPT_TLSCACERT: case OPT_TLSCERT: case OPT_TLSKEY: case OPT_NOFILE: case OPT_TMP_SIZE:
+		case OPT_TMPFS: case OPT_WRITABLE_ROOT: case OPT_CAP_ADD: case OPT_PULL: case OPT_OUTPUT_CAP:
+			if (n_local_only < LOCAL_ONLY_MAX)
+				local_only[n_local_only++] = option_name(opt);
+			break;
+		default:
+			break;
+		}
+		switch (opt) {
 		case 'H': host = optarg; break;
 		case OPT_TLSCACERT: eo.ca_file = optarg; break;
 		case OPT_TLSCERT: eo.cert_file = optarg; break;
 		case OPT_TLSKEY: eo.key_file = optarg; break;
 		case 't':
-			if (parse_double(optarg, &d) != 0 || d * 1000.0 > (double)LONG_MAX) {
-				status = die("options", "--timeout: want a positive number of seconds, got '%s'", optarg);
+			if (args_parse_double(optarg, &d) != 0 || d * 1000.0 > (double)LONG_MAX) {
+				status = cli_fail("options", "--timeout: want a positive number of seconds, got '%s'", optarg);
 				goto out;
 			}
 			spec.timeout_ms = (long)(d * 1000.0 + 0.5);
@@ -357,16 +295,16 @@ int main(int argc, char **argv)
 				spec.timeout_ms = 1;
 			break;
 		case 'm':
-			if (parse_limit(optarg, &profile.memory, 1) != 0) {
-				status = die("options", "--memory: want bytes with an optional k/m/g suffix, got '%s'", optarg);
+			if (args_parse_limit(optarg, &profile.memory, 1) != 0) {
+				status = cli_fail("options", "--memory: want bytes with an optional k/m/g suffix, got '%s'", optarg);
 				goto out;
 			}
 			break;
 		case OPT_CPUS:
 			if (strcmp(optarg, "unlimited") == 0) {
 				profile.nano_cpus = ECS_SANDBOX_UNLIMITED;
-			} else if (parse_double(optarg, &d) != 0 || d > 1024.0) {
-				status = die("options", "--cpus: want a positive number, got '%s'", optarg);
+			} else if (args_parse_double(optarg, &d) != 0 || d > 1024.0) {
+				status = cli_fail("options", "--cpus: want a positive number, got '%s'", optarg);
 				goto out;
 			} else {
 				profile.nano_cpus = (int64_t)(d * 1e9 + 0.5);
@@ -374,15 +312,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PIDS:
 		case OPT_NOFILE:
-			if (parse_limit(optarg, opt == OPT_PIDS ? &profile.pids : &profile.nofile, 0) != 0) {
-				status = die("options", "--%s: want a positive integer, got '%s'",
+			if (args_parse_limit(optarg, opt == OPT_PIDS ? &profile.pids : &profile.nofile, 0) != 0) {
+				status = cli_fail("options", "--%s: want a positive integer, got '%s'",
 					     opt == OPT_PIDS ? "pids" : "nofile", optarg);
 				goto out;
 			}
 			break;
 		case OPT_TMP_SIZE:
-			if (parse_limit(optarg, &profile.tmp_size, 1) != 0) {
-				status = die("options", "--tmp-size: want bytes with an optional k/m/g suffix, got '%s'", optarg);
+			if (args_parse_limit(optarg, &profile.tmp_size, 1) != 0) {
+				status = cli_fail("options", "--tmp-size: want bytes with an optional k/m/g suffix, got '%s'", optarg);
 				goto out;
 			}
 			break;
@@ -394,7 +332,7 @@ int main(int argc, char **argv)
 		case OPT_NETWORK: profile.network = optarg; break;
 		case 'e':
 			if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
-				status = die("options", "--env: want KEY=VALUE, got '%s'", optarg);
+				status = cli_fail("options", "--env: want KEY=VALUE, got '%s'", optarg);
 				goto out;
 			}
 			env[env_len++] = optarg;
@@ -408,18 +346,31 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "never") == 0)
 				spec.pull_policy = ECS_PULL_NEVER;
 			else {
-				status = die("options", "--pull: want always, if-not-present or never, got '%s'", optarg);
+				status = cli_fail("options", "--pull: want always, if-not-present or never, got '%s'", optarg);
 				goto out;
 			}
 			break;
 		case OPT_CREDS: creds_file = optarg; break;
 		case OPT_OUTPUT_CAP:
-			if (parse_size(optarg, &v) != 0 || v == 0 || (uint64_t)v > SIZE_MAX) {
-				status = die("options", "--output-cap: want bytes with an optional k/m/g suffix, got '%s'", optarg);
+			if (args_parse_size(optarg, &v) != 0 || v == 0 || (uint64_t)v > SIZE_MAX) {
+				status = cli_fail("options", "--output-cap: want bytes with an optional k/m/g suffix, got '%s'", optarg);
 				goto out;
 			}
 			spec.stdout_cap = spec.stderr_cap = (size_t)v;
 			break;
+		case OPT_ENDPOINT: rt.endpoint = optarg; break;
+		case OPT_CACERT: rt.cacert = optarg; break;
+		case OPT_CERT: rt.cert = optarg; break;
+		case OPT_KEY: rt.key = optarg; break;
+		case OPT_FILE:
+			if (args_parse_file(optarg, &files[rt.files_len]) != 0) {
+				status = cli_fail("options", "--file: want LOCAL:PATH with PATH absolute, got '%s'", optarg);
+				goto out;
+			}
+			rt.files_len++;
+			break;
+		case OPT_ARTIFACT: artifacts[rt.artifacts_len++] = optarg; break;
+		case OPT_ARTIFACT_DIR: rt.artifact_dir = optarg; break;
 		case 'v': verbose = 1; break;
 		case OPT_VERSION:
 			printf("ecs-run %s (libecs %s)\n", ECS_VERSION_STRING, ecs_version());
@@ -448,24 +399,68 @@ int main(int argc, char **argv)
 	profile.tmpfs = tmpfs;
 	profile.tmpfs_len = tmpfs_len;
 	if (ecs_sandbox_profile_validate(&profile, why, sizeof(why)) != 0) {
-		status = die("options", "sandbox %s", why);
+		status = cli_fail("options", "sandbox %s", why);
 		goto out;
 	}
 	spec.profile = &profile;
 
 	if (creds_file != NULL) {
-		if ((status = creds_load(&creds, creds_file)) != 0)
+		if ((status = args_creds_load(&creds, creds_file)) != 0)
 			goto out;
 		status = EXIT_ECS;
 		spec.auth = &creds.auth;
 	}
 	if (use_stdin) {
-		if (read_all(stdin, &stdin_data, &stdin_len) != 0) {
-			status = die("stdin", "reading our stdin: %s", strerror(errno));
+		if (args_read_all(stdin, &stdin_data, &stdin_len) != 0) {
+			status = cli_fail("stdin", "reading our stdin: %s", strerror(errno));
 			goto out;
 		}
 		spec.stdin_data = stdin_data;
 		spec.stdin_len = stdin_len;
+	}
+
+	if (rt.endpoint == NULL && (rt.files_len > 0 || rt.artifacts_len > 0 || rt.artifact_dir != NULL || rt.cacert != NULL ||
+				    rt.cert != NULL || rt.key != NULL)) {
+		status = cli_fail("options", "--file, --artifact, --artifact-dir, --cacert, --cert and --key need --endpoint");
+		goto out;
+	}
+	if (rt.endpoint != NULL) {
+		if (n_local_only > 0) {
+			status = cli_fail("options", "--%s is for a local engine; the service at --endpoint decides that itself",
+				     local_only[0]);
+			goto out;
+		}
+		if ((status = remote_limits(&rt, &profile)) != 0)
+			goto out;
+		rt.cacert = rt.cacert ? rt.cacert : env_or_null("ECS_CA_CERT");
+		rt.cert = rt.cert ? rt.cert : env_or_null("ECS_CLIENT_CERT");
+		rt.key = rt.key ? rt.key : env_or_null("ECS_CLIENT_KEY");
+		rt.basic_user = env_or_null("ECS_KEY");
+		rt.basic_secret = env_or_null("ECS_SECRET");
+		rt.image = spec.run.image;
+		rt.cmd = spec.run.cmd;
+		rt.cmd_len = spec.run.cmd_len;
+		rt.env = env;
+		rt.env_len = env_len;
+		rt.stdin_data = stdin_data;
+		rt.stdin_len = stdin_len;
+		rt.has_stdin = use_stdin;
+		/* the service counts whole seconds: never less than asked */
+		rt.timeout_s = spec.timeout_ms > 0 ? (spec.timeout_ms + 999) / 1000 : 0;
+		rt.creds_user = creds.auth.username;
+		rt.creds_password = creds.auth.password;
+		rt.creds_email = creds.auth.email;
+		rt.files = files;
+		rt.artifacts = artifacts;
+		rt.verbose = verbose;
+		if (ecs_global_init() != 0) {
+			status = cli_fail("setup", "libcurl initialisation failed");
+			goto out;
+		}
+		catch_signals();
+		status = remote_run(&rt, &caught_signal);
+		ecs_global_cleanup();
+		goto out;
 	}
 
 	if (host == NULL)
@@ -475,27 +470,21 @@ int main(int argc, char **argv)
 		eo.log = verbose_log;
 
 	if (ecs_global_init() != 0) {
-		status = die("setup", "libcurl initialisation failed");
+		status = cli_fail("setup", "libcurl initialisation failed");
 		goto out;
 	}
 	rc = ecs_engine_new(&engine, &eo);
 	if (rc != 0) {
-		status = die("engine", "%s: %s%s", host ? host : ECS_ENGINE_DEFAULT_ENDPOINT, ecs_strerror(rc),
+		status = cli_fail("engine", "%s: %s%s", host ? host : ECS_ENGINE_DEFAULT_ENDPOINT, ecs_strerror(rc),
 			     rc == ECS_EINVAL ? " (want unix:///path.sock, http://host:port or https://host:port)" : "");
 		goto cleanup;
 	}
 	if (ecs_cancel_new(&cancel_token) != 0) {
-		status = die("setup", "out of memory");
+		status = cli_fail("setup", "out of memory");
 		goto cleanup;
 	}
 	spec.cancel = cancel_token;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* A closed stdout must not kill us before the container is deleted. */
-	signal(SIGPIPE, SIG_IGN);
+	catch_signals();
 
 	/* No reaper: ecs_task_run deletes the container before it returns. */
 	rc = ecs_task_run(&result, engine, NULL, &spec);
@@ -521,12 +510,12 @@ int main(int argc, char **argv)
 	if (rc != 0) {
 		const char *phase = ecs_task_phase_name(result.error_phase);
 
-		status = die(phase ? phase : "run", "%s (%s)",
+		status = cli_fail(phase ? phase : "run", "%s (%s)",
 			     result.error[0] ? result.error : ecs_strerror(rc), ecs_error_name(rc));
 		goto cleanup;
 	}
 	if (write_all(stdout, &result.out) != 0 || write_all(stderr, &result.err) != 0) {
-		status = die("output", "writing the task's output: %s", strerror(errno));
+		status = cli_fail("output", "writing the task's output: %s", strerror(errno));
 		goto cleanup;
 	}
 	if (verbose || result.out.truncated || result.err.truncated) {
@@ -553,6 +542,10 @@ cleanup:
 	ecs_global_cleanup();
 out:
 	json_object_put(creds.root);
+	for (size_t i = 0; files != NULL && i < rt.files_len; i++)
+		free((char *)files[i].local);
+	free(files);
+	free(artifacts);
 	free(stdin_data);
 	free(env_endpoint);
 	free(env);

@@ -354,6 +354,22 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 	}
 }
 
+void handler_stream_end(response *resp, const handler_ctx *ctx, ndjson *nd, int rc, struct json_object *doc)
+{
+	static const char *const output[] = { "stdout", "stderr", "stdoutTruncated", "stderrTruncated", NULL };
+
+	ndjson_finish(nd, resp, rc == 0 ? doc : NULL, output, rc != 0 && ecs_cancel_is_triggered(ctx->client_gone));
+}
+
+/* A streamed task's end (ndjson_finish()): the lines carried the output, the last one has none. */
+static void answer_stream(response *resp, const handler_ctx *ctx, ndjson *nd, int rc, const ecs_task_result *res)
+{
+	struct json_object *o = rc == 0 ? handler_task_json(res) : NULL;
+
+	handler_stream_end(resp, ctx, nd, rc, o);
+	json_object_put(o);
+}
+
 /* Admitted once (intake.h), run, answered. */
 static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, request *req)
 {
@@ -362,6 +378,8 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 	intake_task t;
 	ecs_task_spec spec;
 	ecs_task_result res;
+	ndjson nd;
+	int live = ctx->stream != NULL && ndjson_wanted(request_param(req->envp, "HTTP_ACCEPT"));
 	int rc;
 
 	if (intake_take(&t, &why, &deps, req) != 0) {
@@ -373,11 +391,18 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 		return;
 	}
 	intake_spec(&spec, &t, ctx->cfg, ctx->cancel, ctx->pool);
+	if (live) {
+		ndjson_init(&nd, ctx->stream, req->request_id);
+		spec.on_output = ndjson_output;
+		spec.on_output_arg = &nd;
+	}
 	res = (ecs_task_result)ECS_TASK_RESULT_INIT;
 	metrics_tasks_in_flight_add(1);
 	rc = ecs_task_run(&res, ctx->engine, ctx->reaper, &spec);
 	metrics_tasks_in_flight_add(-1);
 	answer_task(resp, info, ctx, req, &t, rc, &res);
+	if (live)
+		answer_stream(resp, ctx, &nd, rc, &res);
 	ecs_task_result_clear(&res);
 	intake_clear(&t);
 }

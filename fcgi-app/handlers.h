@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "cred_cache.h"
 #include "engine_watch.h"
+#include "ndjson.h"
 #include "request.h"
 #include "response.h"
 #include "router.h"
@@ -30,6 +31,7 @@ typedef struct {
 	ecs_pool *pool;        /* shared; the warm pool (warm.h); NULL: every task runs cold */
 	struct session_registry *sessions; /* shared; the open sessions (session_registry.h); NULL: none */
 	const char *session_home; /* the name a restarted ecs-fcgi finds its sessions by (session_conf.h) */
+	const ndjson_sink *stream; /* this request's live output (Accept: application/x-ndjson); NULL: none */
 } handler_ctx;
 
 /** What happened, for the log line and the metrics. */
@@ -92,6 +94,14 @@ void handler_json(response *resp, const request *req, int status, struct json_ob
 
 /** handler_self_link - add {"links": {"self": {"href": the requested URL}}} to @o. 0 or -1 (out of memory). */
 int handler_self_link(struct json_object *o, const request *req);
+
+/**
+ * handler_stream_end - a streamed answer's end (ndjson_finish()): @doc, the
+ * result document (not consumed; rc 0), goes out as the last line without
+ * the output the lines carried; a failure (@rc non-zero) as {"error": ...}
+ * from @resp, or as @resp itself before the first line.
+ */
+void handler_stream_end(response *resp, const handler_ctx *ctx, ndjson *nd, int rc, struct json_object *doc);
 
 /** handler_log - the request's log line and metrics, once the response is out. */
 void handler_finish(const handler_info *info, const request *req, const response *resp);

@@ -360,6 +360,9 @@ static void handle_exec(response *resp, handler_info *info, handler_ctx *ctx, re
 	intake_refusal why;
 	intake_task t;
 	session_view v;
+	struct json_object *doc = NULL;
+	ndjson nd;
+	int live = ctx->stream != NULL && ndjson_wanted(request_param(req->envp, "HTTP_ACCEPT"));
 	int rc, lost_now = 0;
 
 	if (hold(resp, ctx, req, id, owner, &v) != SESSION_FOUND)
@@ -386,6 +389,12 @@ static void handle_exec(response *resp, handler_info *info, handler_ctx *ctx, re
 	x.artifacts_len = t.body.files.artifacts_len;
 	x.artifacts_cap = ctx->cfg->artifacts_cap;
 	x.cancel = ctx->cancel;
+	if (live) {
+		/* the output as it comes, then the result as the last line (ndjson.h) */
+		ndjson_init(&nd, ctx->stream, req->request_id);
+		x.on_output = ndjson_output;
+		x.on_output_arg = &nd;
+	}
 	rc = ecs_session_exec(&res, ctx->engine, &v.info, &x);
 	info->ran_task = 1;
 	snprintf(info->task_id, sizeof(info->task_id), "%s", id);
@@ -394,18 +403,20 @@ static void handle_exec(response *resp, handler_info *info, handler_ctx *ctx, re
 	info->timed_out = res.timed_out;
 	info->timings = res.timings;
 	if (rc == 0) {
-		struct json_object *doc = handler_task_json(&res);
-
+		doc = handler_task_json(&res);
 		/* as a task's: artifacts only when asked */
 		if (doc != NULL && t.body.files.has_artifacts && handler_task_artifacts(doc, &res) != 0) {
 			json_object_put(doc);
 			doc = NULL;
 		}
-		handler_json(resp, req, 201, doc);
+		handler_json(resp, req, 201, doc != NULL ? json_object_get(doc) : NULL);
 	} else {
 		request_failed(resp, info, ctx, req, &v, rc, res.error, lost_why, sizeof(lost_why));
 		lost_now = resp->status == 410;
 	}
+	if (live)
+		handler_stream_end(resp, ctx, &nd, doc != NULL ? rc : ECS_ENOMEM, doc);
+	json_object_put(doc);
 	{
 		uint64_t out = res.stdout_bytes + res.stderr_bytes;
 

@@ -57,6 +57,9 @@ build() {
 	agent_user) set -- -I"$work" "$root/agent/user.c" ;;
 	# ecs-fcgi's parsers of caller bytes
 	strict) set -- -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/text.c" "$root/fcgi-app/json_strict.c" $JSONC ;;
+	# live output: the Accept header ecs-fcgi reads, the NDJSON answer ecs-run reads
+	ndjson) set -- -I"$work" -I"$root/fcgi-app" -I"$root/cli" "$root/fcgi-app/ndjson.c" "$root/fcgi-app/base64.c" \
+		"$root/cli/remote_answer.c" $JSONC -lcrypto ;;
 	esac
 	# shellcheck disable=SC2086 # CFLAGS, one per word
 	$CC $CFLAGS -o "$work/$name" "$root/fuzz/$name.c" "$@"
@@ -129,7 +132,12 @@ seed strict surrogate '["\\ud800\\u0041","\\udc00"]'
 seed strict nulkey '{"cmd\\u0000x":["true"],"timeout\\u0000":5,"\\u0000":{"pids\\u0000" :1},"v":"\\u0000"}'
 seed strict bytes '\177{"k\300\257":"\355\240\200\364\220\200\200\303"}'
 
-names="demux image_ref image_match json agent_proto agent_user strict"
+# ndjson: first byte even = an Accept header, odd = a streamed answer (second byte: chunk size)
+seed ndjson accept '\000text/html, application/x-ndjson;q=0.5, */*;q=0'
+seed ndjson answer '\001\007{"stream":"stdout","data":"YQo="}\n{"stream":"stderr","data":"/w=="}\n{"exitCode":0,"stdoutBytes":2,"artifacts":[{"path":"/tmp/a","content":"","size":0,"truncated":false}]}\n'
+seed ndjson error '\001\000{"stream":"stdout","data":"eA=="}\n{"error":{"status":502,"code":"ENGINE_ERROR","message":"x","requestId":"r"}}\n'
+
+names="demux image_ref image_match json agent_proto agent_user strict ndjson"
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 case $jobs in ''|*[!0-9]*|0) jobs=1 ;; esac
 [ "$jobs" -le 4 ] || jobs=4

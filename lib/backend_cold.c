@@ -362,6 +362,7 @@ static int attach(ecs_task_result *result, const ecs_backend_task *task, ecs_cap
 		   : ecs_capture_attach(cap, engine, result->container_id, spec->stdin_len > 0, out_cap, err_cap, deadline);
 	if (rc != 0)
 		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
+	ecs_capture_on_output(*cap, spec->on_output, spec->on_output_arg);
 	return 0;
 }
 

@@ -138,6 +138,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 		goto out;
 	}
 	ecs_capture_prefix(cap, hdr, hdr_len);
+	ecs_capture_on_output(cap, spec->on_output, spec->on_output_arg);
 	/* The timeout counts from when the task is handed to the agent. */
 	t = ecs_clock_ms_f();
 	rc = run_checked(cap, result, task);

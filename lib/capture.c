@@ -52,7 +52,28 @@ struct ecs_capture {
 	uint64_t received;           /* bytes the engine sent on the stream: it is alive while they come */
 	int more;                    /* the last read_ready() stopped with bytes maybe still there */
 	int broken;                  /* reading after a kill failed (its code): read no more */
+	ecs_output_fn on_output;     /* live output, or NULL */
+	void *on_output_arg;
+	int refused;                 /* on_output returned non-zero: no more calls, the run is cancelled */
 };
+
+/* Hand task output to the live callback; a refusal is remembered, never an error of the stream. */
+static void deliver(ecs_capture *c, int stream, const unsigned char *p, size_t n)
+{
+	if (c->on_output == NULL || c->refused || n == 0)
+		return;
+	if (c->on_output(stream, p, n, c->on_output_arg) != 0)
+		c->refused = 1;
+}
+
+/* The plain stream's payload (a sink only while a callback is set): live, then capped. */
+static int plain_sink(void *arg, int stream, const unsigned char *p, size_t n)
+{
+	ecs_capture *c = arg;
+
+	deliver(c, stream == 1 ? ECS_TASK_STDOUT : ECS_TASK_STDERR, p, n);
+	return ecs_demux_append(&c->demux, stream, p, n);
+}
 
 /* The agent's frames, as the engine's stream 1 delivers them: task output into the capped buffers. */
 static int agent_sink(void *arg, int stream, const unsigned char *p, size_t n)
@@ -89,8 +110,10 @@ static int agent_sink(void *arg, int stream, const unsigned char *p, size_t n)
 				c->msg_len += k;
 				c->msg[c->msg_len] = '\0';
 			} else {
-				rc = ecs_demux_append(&c->demux, ev.stream == ECS_AGENT_FRAME_STDOUT ? 1 : 2, ev.data,
-						      ev.len);
+				int s = ev.stream == ECS_AGENT_FRAME_STDOUT ? 1 : 2;
+
+				deliver(c, s == 1 ? ECS_TASK_STDOUT : ECS_TASK_STDERR, ev.data, ev.len);
+				rc = ecs_demux_append(&c->demux, s, ev.data, ev.len);
 				if (rc != ECS_OK)
 					return rc;
 			}
@@ -111,6 +134,20 @@ int ecs_capture_attach_agent(ecs_capture **out, ecs_engine *engine, const char *
 	ecs_agent_decoder_init(&(*out)->dec);
 	ecs_demux_set_sink(&(*out)->demux, agent_sink, *out);
 	return ECS_OK;
+}
+
+void ecs_capture_on_output(ecs_capture *c, ecs_output_fn fn, void *arg)
+{
+	c->on_output = fn;
+	c->on_output_arg = arg;
+	/* the agent's sink already delivers; the plain stream needs one to see the payload */
+	if (!c->agent)
+		ecs_demux_set_sink(&c->demux, fn != NULL ? plain_sink : NULL, c);
+}
+
+int ecs_capture_output_refused(const ecs_capture *c)
+{
+	return c->refused;
 }
 
 void ecs_capture_prefix(ecs_capture *c, const void *pre, size_t len)
@@ -253,6 +290,8 @@ int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long dea
 
 		if (ecs_cancel_is_triggered(cancel))
 			return ecs_engine_fail(c->engine, ECS_ECANCELED, "attach: cancelled");
+		if (c->refused)
+			return ecs_engine_fail(c->engine, ECS_ECANCELED, "attach: the output's reader went away");
 		if (left <= 0)
 			return ecs_engine_fail(c->engine, ECS_ETIMEDOUT, "attach: the output did not end in time");
 		if (!c->stdin_done)

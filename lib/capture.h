@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <ecs/ecs.h>
+#include <ecs/task.h>
 #include "agent_proto.h"
 
 typedef struct ecs_capture ecs_capture;
@@ -56,6 +57,22 @@ int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long dea
  */
 int ecs_capture_attach_agent(ecs_capture **out, ecs_engine *engine, const char *id, size_t out_cap,
 			     size_t err_cap, long long deadline_ms);
+
+/**
+ * ecs_capture_on_output - live output: @fn (see ecs_output_fn in
+ * <ecs/task.h>) gets each chunk of the task's stdout and stderr
+ * (ECS_TASK_STDOUT, ECS_TASK_STDERR) as it is demultiplexed, before the caps,
+ * on the thread of ecs_capture_run() (and of ecs_capture_kill(), which
+ * drains the rest): the plain stream's frames, or the agent's STDOUT and
+ * STDERR frames (never its MESSAGE text). A non-zero return from @fn stops
+ * the calls for good and makes ecs_capture_run() return ECS_ECANCELED (the
+ * caller then kills the container as on a cancel); the buffers keep
+ * filling. @fn NULL: no calls. Set it after the attach, before the first run.
+ */
+void ecs_capture_on_output(ecs_capture *c, ecs_output_fn fn, void *arg);
+
+/** 1 once the output callback returned non-zero (the reader went away), else 0. */
+int ecs_capture_output_refused(const ecs_capture *c);
 
 /** Bytes written before the stdin of the first run; the caller keeps them alive until the run ends. */
 void ecs_capture_prefix(ecs_capture *c, const void *pre, size_t len);

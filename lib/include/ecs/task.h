@@ -39,7 +39,7 @@ typedef enum {
  *    profile may not name a runtime (ECS_EINVAL: make runsc the nodes'
  *    default-runtime); network "none" is an internal overlay network
  *    ("ecs-isolated", no route out); output is read from the node's log
- *    after the exit. A node lost while the task ran is ECS_EUNAVAILABLE;
+ *    after the exit (spec->on_output gets all of it then, in one go). A node lost while the task ran is ECS_EUNAVAILABLE;
  *    lost before it started, the task runs once more.
  */
 typedef enum {
@@ -135,7 +135,10 @@ typedef struct {
  * ECS_TASK_STDERR) as they arrive, in arrival order, before any cap (the
  * result still keeps its capped copy). Return 0 to go on, non-zero to
  * cancel the task (as the spec's cancel token would: a streaming client
- * went away).
+ * went away; the run then fails with ECS_ECANCELED in phase wait). Under
+ * the Swarm backend the output comes from the node's log after the exit:
+ * every byte is handed over then, and a non-zero return only stops the
+ * calls.
  */
 typedef int (*ecs_output_fn)(int stream, const unsigned char *data, size_t len, void *arg);
 
