@@ -54,10 +54,9 @@ POOLED=
 POOL_MISS_OK=
 POOL_SIZE=2
 AGENT=$(cd "$(dirname "$ECS_FCGI")/.." && pwd)/agent/ecs-agent
-if [ "${ECS_TEST_POOL:-}" = 1 ]; then
-	[ -x "$AGENT" ] || skip "ECS_TEST_POOL=1 but no built ecs-agent at $AGENT"
-	POOLED=1
-fi
+# every task container's entrypoint, cold and pooled alike
+[ -x "$AGENT" ] || skip "no built ecs-agent at $AGENT"
+[ "${ECS_TEST_POOL:-}" != 1 ] || POOLED=1
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ecs-fcgi-it.XXXXXX")
 SOCK=$T/sock
@@ -97,13 +96,18 @@ write_config() {
 	pooled_config_section "$@" >> "$T/ecs.conf"
 }
 
-# pooled_config_ecs ARGS / pooled_config_section ARGS: in pooled mode, the
-# [ecs] keys and the [pool] section (unless the test writes a pool of its own).
+# pooled_config_ecs ARGS / pooled_config_section ARGS: the agent this build
+# made (every container's entrypoint) and, in pooled mode, the [ecs] keys and
+# the [pool] section; in cold mode no warm pool (unless the test writes a
+# pool of its own).
 pooled_config_ecs() {
-	[ -n "$POOLED" ] || return 0
 	case " $* " in *"[pool "* | *" pool_agent ="*) return 0 ;; esac
 	echo "pool_agent = $AGENT"
-	echo "pool_adaptive = no"
+	if [ -n "$POOLED" ]; then
+		echo "pool_adaptive = no"
+	else
+		case " $* " in *" pool_budget ="* | *" pool_adaptive ="*) ;; *) echo "pool_budget = 0" ;; esac
+	fi
 }
 pooled_config_section() {
 	[ -n "$POOLED" ] || return 0

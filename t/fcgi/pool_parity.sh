@@ -17,8 +17,9 @@
 # interleaving, stdin, env and the rest of the process's surroundings, a
 # missing or unexecutable command (127, 126), self-kill (137, 143), timeout,
 # OOM, truncation, a child that outlives the command.
-# It runs only in pooled mode (ECS_TEST_POOL=1, bootstrap's pooled phase):
-# every case twice is two minutes that plain make check can spare.
+# It runs only in pooled mode (ECS_TEST_POOL=1, bootstrap's pooled phase,
+# and the runsc phase with ECS_TEST_RUNTIME=runsc): every case twice is two
+# minutes that plain make check can spare. Both modes run ecs-agent as PID 1.
 . "$(dirname "$0")/lib.sh"
 [ -n "$POOLED" ] || skip "the pooled mode's test (ECS_TEST_POOL=1)"
 
@@ -85,7 +86,19 @@ run() {
 	done
 }
 
-conf() { write_config "max_timeout = 10" "max_memory = 16M" "stdout_cap = 100K" "stderr_cap = 1K"; }
+# ECS_TEST_RUNTIME=runsc (phase runsc): every task under gVisor as a user of
+# its own, so both modes run under ecs-agent (a root task there keeps
+# docker-init, cold and pooled alike: agent/PROTOCOL.md). gVisor's own
+# memory counts against the limit: with 16M its sandbox was OOM-killed at
+# create or mid-task, so 48M (still under the oom case's 64 MiB).
+conf() {
+	if [ -n "${ECS_TEST_RUNTIME:-}" ]; then
+		write_config "max_timeout = 10" "max_memory = 48M" "stdout_cap = 100K" "stderr_cap = 1K" \
+			"default_runtime = $ECS_TEST_RUNTIME" "user = 65534:65534"
+	else
+		write_config "max_timeout = 10" "max_memory = 16M" "stdout_cap = 100K" "stderr_cap = 1K"
+	fi
+}
 POOLED=
 conf
 start_server
