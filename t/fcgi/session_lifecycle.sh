@@ -3,8 +3,10 @@
 # with a hash of its owner, never the owner), show, list, another client's
 # id is the 404 of an unknown one (GET and DELETE; the container stays),
 # the per-client cap (429), kill -9 of ecs-fcgi then a restart adopts the
-# session (it answers, same container), DELETE ends the container, an idle
-# session expires (404 after), and nothing is left.
+# session (it answers, same container), a session whose container died is
+# lost (GET says why, a request is 410 SESSION_LOST, also once adopted),
+# DELETE ends the container, an idle session expires (404 after), and
+# nothing is left.
 . "$(dirname "$0")/lib.sh"
 [ -x "$AGENT" ] || skip "no built ecs-agent at $AGENT"
 HOME_NAME="session-lifecycle-$$-$(basename "$T")"
@@ -13,8 +15,9 @@ write_config "auth = basic" "pool_agent = $AGENT" "max_client_sessions = 2" "ses
 home_hash=$(printf '%s' "$HOME_NAME" | sha256sum | cut -d' ' -f1)
 home_filter=$(printf '{"label":["ecs.session-home=%s"]}' "$home_hash" | jq -sRr @uri)
 session_containers() { docker_api "/containers/json?all=1&filters=$home_filter" | jq -r '.[].Id'; }
+docker_do() { curl -sS --max-time 10 --unix-socket "$DOCKER_SOCK" -X "$1" "http://docker$2"; }
 session_cleanup() {
-	for id in $(session_containers); do docker_api "/containers/$id?force=1" -X DELETE >/dev/null 2>&1; done
+	for id in $(session_containers); do docker_do DELETE "/containers/$id?force=1" >/dev/null 2>&1; done
 	cleanup
 }
 trap session_cleanup EXIT
@@ -78,6 +81,22 @@ wait_for 20 expired || fail "session $sid2 (idleTimeout 2) did not expire"
 cid2_gone() { [ -z "$(docker_api "/containers/json?all=1&filters=$(printf '{"label":["ecs.session=%s"]}' "$sid2" | jq -sRr @uri)" | jq -r '.[].Id')" ]; }
 wait_for 20 cid2_gone || fail "the expired session's container is still there"
 
+# a session whose container died (killed here, as an OOM kill or an engine
+# restart would) shows as lost, and a request on it is 410 with the reason
+create "{\"docker_image\": \"$IMAGE\"}" bob
+expect_status 201
+sid3=$(jbody .sessionId)
+cid3=$(docker_api "/containers/json?filters=$(printf '{"label":["ecs.session=%s"]}' "$sid3" | jq -sRr @uri)" | jq -r '.[0].Id')
+docker_do POST "/containers/$cid3/kill?signal=SIGKILL" >/dev/null
+stopped() { [ "$(docker_api "/containers/$cid3/json" | jq -r .State.Running)" = false ]; }
+wait_for 10 stopped || fail "the killed session container still runs"
+as bob GET "/v1.1/sessions/$sid3"
+expect_status 200
+expect_json .state lost
+[ "$(jbody '.reason | length')" -gt 0 ] || fail "a lost session without a reason: $(cat "$BODY")"
+req POST "/v1.1/sessions/$sid3/exec" '{"cmd": ["true"]}' CONTENT_TYPE=application/json REMOTE_USER=bob
+expect_error 410 SESSION_LOST
+
 # kill -9, restart: the session is adopted, same container, still running
 kill -KILL "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null
@@ -91,6 +110,12 @@ expect_json .state idle
 [ "$(docker_api "/containers/$cid/json" | jq -r .State.Running)" = true ] || fail "the session's container stopped"
 as bob GET "/v1.1/sessions/$sid"
 expect_error 404 SESSION_NOT_FOUND
+# the dead one, adopted too: lost, and DELETE ends it
+as bob GET "/v1.1/sessions/$sid3"
+expect_status 200
+expect_json .state lost
+as bob DELETE "/v1.1/sessions/$sid3"
+expect_status 204
 
 # DELETE: 204, then 404, and the container goes
 as alice DELETE "/v1.1/sessions/$sid"
