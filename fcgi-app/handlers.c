@@ -194,8 +194,7 @@ static void handle_metrics(response *resp, handler_ctx *ctx, const request *req)
 	response_set_body(resp, 200, METRICS_CONTENT_TYPE, text, len);
 }
 
-/* Add @key: @value to @o; -1 (and @value released) when json-c ran out of memory. */
-static int put(struct json_object *o, const char *key, struct json_object *value)
+int handler_put(struct json_object *o, const char *key, struct json_object *value)
 {
 	if (value == NULL)
 		return -1;
@@ -214,7 +213,7 @@ static int add_b64(struct json_object *o, const char *key, const ecs_buffer *b)
 	if (base64_encode(&s, b->data, b->len) != 0)
 		return -1;
 	/* A NULL string here would go out as "stdout": null in a 201: fail the whole answer instead. */
-	rc = put(o, key, json_object_new_string(s));
+	rc = handler_put(o, key, json_object_new_string(s));
 	free(s);
 	return rc;
 }
@@ -225,7 +224,7 @@ static int add_ms(struct json_object *o, const char *key, double ms)
 	char s[32];
 
 	snprintf(s, sizeof(s), "%.1f", ms);
-	return put(o, key, json_object_new_double_s(ms, s));
+	return handler_put(o, key, json_object_new_double_s(ms, s));
 }
 
 static int add_timings(struct json_object *o, const ecs_task_timings *tm)
@@ -240,7 +239,7 @@ static int add_timings(struct json_object *o, const ecs_task_timings *tm)
 		json_object_put(t);
 		return -1;
 	}
-	return put(o, "timings", t);
+	return handler_put(o, "timings", t);
 }
 
 /*
@@ -254,23 +253,23 @@ struct json_object *handler_task_json(const ecs_task_result *res)
 	if (o == NULL)
 		return NULL;
 	/* The original's three fields first; the rest are additions. */
-	if (put(o, "exitCode", json_object_new_int(res->exit_code)) != 0 ||
+	if (handler_put(o, "exitCode", json_object_new_int(res->exit_code)) != 0 ||
 			add_b64(o, "stdout", &res->out) != 0 || add_b64(o, "stderr", &res->err) != 0 ||
-			put(o, "stdoutTruncated", json_object_new_boolean(res->out.truncated)) != 0 ||
-			put(o, "stderrTruncated", json_object_new_boolean(res->err.truncated)) != 0 ||
-			put(o, "stdoutBytes", json_object_new_int64((int64_t)res->stdout_bytes)) != 0 ||
-			put(o, "stderrBytes", json_object_new_int64((int64_t)res->stderr_bytes)) != 0 ||
-			put(o, "timedOut", json_object_new_boolean(res->timed_out)) != 0 ||
-			put(o, "oomKilled", json_object_new_boolean(res->oom_killed)) != 0 ||
-			put(o, "pooled", json_object_new_boolean(res->pooled)) != 0 ||
+			handler_put(o, "stdoutTruncated", json_object_new_boolean(res->out.truncated)) != 0 ||
+			handler_put(o, "stderrTruncated", json_object_new_boolean(res->err.truncated)) != 0 ||
+			handler_put(o, "stdoutBytes", json_object_new_int64((int64_t)res->stdout_bytes)) != 0 ||
+			handler_put(o, "stderrBytes", json_object_new_int64((int64_t)res->stderr_bytes)) != 0 ||
+			handler_put(o, "timedOut", json_object_new_boolean(res->timed_out)) != 0 ||
+			handler_put(o, "oomKilled", json_object_new_boolean(res->oom_killed)) != 0 ||
+			handler_put(o, "pooled", json_object_new_boolean(res->pooled)) != 0 ||
 			/* imageDigest, deprecated, is the id it always was: clients rely on it */
 			(res->image_id != NULL &&
-			 (put(o, "imageDigest", json_object_new_string(res->image_id)) != 0 ||
-			  put(o, "imageId", json_object_new_string(res->image_id)) != 0)) ||
+			 (handler_put(o, "imageDigest", json_object_new_string(res->image_id)) != 0 ||
+			  handler_put(o, "imageId", json_object_new_string(res->image_id)) != 0)) ||
 			(res->repo_digest != NULL &&
-			 put(o, "repoDigest", json_object_new_string(res->repo_digest)) != 0) ||
-			put(o, "taskId", json_object_new_string(res->task_id)) != 0 ||
-			(res->node != NULL && put(o, "node", json_object_new_string(res->node)) != 0) ||
+			 handler_put(o, "repoDigest", json_object_new_string(res->repo_digest)) != 0) ||
+			handler_put(o, "taskId", json_object_new_string(res->task_id)) != 0 ||
+			(res->node != NULL && handler_put(o, "node", json_object_new_string(res->node)) != 0) ||
 			add_timings(o, &res->timings) != 0) {
 		json_object_put(o);
 		return NULL;
@@ -283,7 +282,7 @@ int handler_task_artifacts(struct json_object *doc, const ecs_task_result *res)
 	struct json_object *list = json_object_new_array();
 	size_t i;
 
-	if (put(doc, "artifacts", list) != 0)
+	if (handler_put(doc, "artifacts", list) != 0)
 		return -1;
 	for (i = 0; i < res->artifacts_len; i++) {
 		const ecs_artifact *a = &res->artifacts[i];
@@ -293,9 +292,9 @@ int handler_task_artifacts(struct json_object *doc, const ecs_task_result *res)
 			json_object_put(o);
 			return -1;
 		}
-		if (put(o, "path", json_object_new_string(a->path)) != 0 || add_b64(o, "content", &a->content) != 0 ||
-				put(o, "size", json_object_new_int64((int64_t)a->size)) != 0 ||
-				put(o, "truncated", json_object_new_boolean(a->content.truncated)) != 0)
+		if (handler_put(o, "path", json_object_new_string(a->path)) != 0 || add_b64(o, "content", &a->content) != 0 ||
+				handler_put(o, "size", json_object_new_int64((int64_t)a->size)) != 0 ||
+				handler_put(o, "truncated", json_object_new_boolean(a->content.truncated)) != 0)
 			return -1;
 	}
 	return 0;

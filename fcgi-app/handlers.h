@@ -92,6 +92,9 @@ void handler_error(response *resp, const request *req, int status, const char *c
 /** handler_json - @o (consumed; NULL: out of memory, a 500) as the JSON body of @status. */
 void handler_json(response *resp, const request *req, int status, struct json_object *o);
 
+/** handler_put - add @key: @value to @o; -1 (and @value released) when json-c ran out of memory, or @value is NULL. */
+int handler_put(struct json_object *o, const char *key, struct json_object *value);
+
 /** handler_self_link - add {"links": {"self": {"href": the requested URL}}} to @o. 0 or -1 (out of memory). */
 int handler_self_link(struct json_object *o, const request *req);
 

@@ -47,18 +47,6 @@ static struct json_object *time_json(time_t t)
 	return json_object_new_string(s);
 }
 
-/* Add @key: @value; -1 when json-c ran out of memory (@value released). */
-static int put(struct json_object *o, const char *key, struct json_object *value)
-{
-	if (value == NULL)
-		return -1;
-	if (json_object_object_add(o, key, value) != 0) {
-		json_object_put(value);
-		return -1;
-	}
-	return 0;
-}
-
 /* The session document: {"sessionId", "state", "image", "createdAt", "expiresAt", ...}. NULL on ENOMEM. */
 static struct json_object *session_json(const session_view *v)
 {
@@ -66,15 +54,15 @@ static struct json_object *session_json(const session_view *v)
 
 	if (o == NULL)
 		return NULL;
-	if (put(o, "sessionId", json_object_new_string(v->info.id)) != 0 ||
-	    put(o, "state", json_object_new_string(v->lost ? "lost" : v->busy ? "busy" : "idle")) != 0 ||
-	    (v->lost && put(o, "reason", json_object_new_string(v->lost_reason)) != 0) ||
-	    put(o, "image", json_object_new_string(v->info.image)) != 0 ||
-	    put(o, "createdAt", time_json(v->info.created)) != 0 ||
-	    put(o, "lastUsedAt", time_json(v->last_used)) != 0 ||
-	    put(o, "expiresAt", time_json(v->info.expires)) != 0 ||
-	    put(o, "idleTimeout", json_object_new_int64(v->info.idle_timeout_s)) != 0 ||
-	    put(o, "execs", json_object_new_int64((int64_t)v->execs)) != 0) {
+	if (handler_put(o, "sessionId", json_object_new_string(v->info.id)) != 0 ||
+	    handler_put(o, "state", json_object_new_string(v->lost ? "lost" : v->busy ? "busy" : "idle")) != 0 ||
+	    (v->lost && handler_put(o, "reason", json_object_new_string(v->lost_reason)) != 0) ||
+	    handler_put(o, "image", json_object_new_string(v->info.image)) != 0 ||
+	    handler_put(o, "createdAt", time_json(v->info.created)) != 0 ||
+	    handler_put(o, "lastUsedAt", time_json(v->last_used)) != 0 ||
+	    handler_put(o, "expiresAt", time_json(v->info.expires)) != 0 ||
+	    handler_put(o, "idleTimeout", json_object_new_int64(v->info.idle_timeout_s)) != 0 ||
+	    handler_put(o, "execs", json_object_new_int64((int64_t)v->execs)) != 0) {
 		json_object_put(o);
 		return NULL;
 	}
@@ -237,7 +225,7 @@ static void handle_list(response *resp, handler_ctx *ctx, const request *req, co
 		}
 	}
 	session_views_free(v, n);
-	if (a == NULL || put(o, "sessions", a) != 0) {
+	if (a == NULL || handler_put(o, "sessions", a) != 0) {
 		json_object_put(o);
 		o = NULL;
 	}

@@ -77,6 +77,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# sessions_home: this test's sessions get a home of their own (session_home
+# in the config: SESSION_HOME_KEY), so they are found, and removed on the
+# way out whatever happened, by their ecs.session-home label; nothing of
+# another responder's is touched. docker_do METHOD PATH: an engine request.
+docker_do() { curl -sS --max-time 10 --unix-socket "$DOCKER_SOCK" -X "$1" "http://docker$2"; }
+sessions_home() {
+	[ -x "$AGENT" ] || skip "no built ecs-agent at $AGENT"
+	SESSION_HOME_KEY="session_home = $TEST_NAME-$$-$(basename "$T")"
+	session_filter=$(printf '{"label":["ecs.session-home=%s"]}' \
+		"$(printf '%s' "${SESSION_HOME_KEY#session_home = }" | sha256sum | cut -d' ' -f1)" | jq -sRr @uri)
+	trap sessions_cleanup EXIT
+}
+session_containers() { docker_api "/containers/json?all=1&filters=$session_filter" | jq -r '.[].Id'; }
+sessions_cleanup() {
+	for id in $(session_containers); do docker_do DELETE "/containers/$id?force=1" >/dev/null 2>&1; done
+	cleanup
+}
+
 # write_config [extra lines...]: a config for tests (auth none, and Docker
 # Hub plus the test registry allowed, unless overridden).
 write_config() {

@@ -8,19 +8,9 @@
 # DELETE ends the container, an idle session expires (404 after), and
 # nothing is left.
 . "$(dirname "$0")/lib.sh"
-[ -x "$AGENT" ] || skip "no built ecs-agent at $AGENT"
-HOME_NAME="session-lifecycle-$$-$(basename "$T")"
-write_config "auth = basic" "pool_agent = $AGENT" "max_client_sessions = 2" "session_home = $HOME_NAME" "" \
+sessions_home
+write_config "auth = basic" "pool_agent = $AGENT" "max_client_sessions = 2" "$SESSION_HOME_KEY" "" \
 	"[client:alice]" "images = ecs/busybox:*" "" "[client:bob]" "images = ecs/busybox:*"
-home_hash=$(printf '%s' "$HOME_NAME" | sha256sum | cut -d' ' -f1)
-home_filter=$(printf '{"label":["ecs.session-home=%s"]}' "$home_hash" | jq -sRr @uri)
-session_containers() { docker_api "/containers/json?all=1&filters=$home_filter" | jq -r '.[].Id'; }
-docker_do() { curl -sS --max-time 10 --unix-socket "$DOCKER_SOCK" -X "$1" "http://docker$2"; }
-session_cleanup() {
-	for id in $(session_containers); do docker_do DELETE "/containers/$id?force=1" >/dev/null 2>&1; done
-	cleanup
-}
-trap session_cleanup EXIT
 start_server
 
 create() { req POST /v1.1/sessions "$1" CONTENT_TYPE=application/json REMOTE_USER="$2"; }
