@@ -16,7 +16,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "query.h"
-#include "session_handlers.h"
 #include "session_metrics.h"
 #include "text.h"
 
@@ -492,7 +491,13 @@ handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ct
 	case ROUTE_SESSION:
 	case ROUTE_SESSION_EXEC:
 	case ROUTE_SESSION_FILES:
-		return session_prepare(resp, info, ctx, req);
+		/* session_handle() (session_handlers.h) answers them on a task worker */
+		if (ctx->cfg->backend == ECS_TASK_BACKEND_SWARM || ctx->sessions == NULL) {
+			handler_error(resp, req, 501, "NOT_IMPLEMENTED", "sessions run on the local engine only; this "
+				      "service runs tasks on a Swarm (backend = swarm), where sessions are not supported");
+			return HANDLER_DONE;
+		}
+		return HANDLER_TASK;
 	default:
 		handler_error(resp, req, 404, "NOT_FOUND", "no resource at '%s'", text_quote(q, sizeof(q), req->path, 200));
 		return HANDLER_DONE;
@@ -503,10 +508,8 @@ void handler_run(response *resp, handler_info *info, handler_ctx *ctx, request *
 {
 	if (info->route.id == ROUTE_TASKS)
 		handle_tasks(resp, info, ctx, req);
-	else if (info->route.id == ROUTE_HEALTH)
-		handle_health(resp, ctx, req);
 	else
-		session_handle(resp, info, ctx, req);
+		handle_health(resp, ctx, req);
 }
 
 void handler_handle(response *resp, handler_info *info, handler_ctx *ctx, request *req)

@@ -538,15 +538,9 @@ out:
 	free(path);
 }
 
-handler_next session_prepare(response *resp, handler_info *info, handler_ctx *ctx, request *req)
+int session_route(route_id id)
 {
-	(void)info;
-	if (ctx->cfg->backend == ECS_TASK_BACKEND_SWARM || ctx->sessions == NULL) {
-		handler_error(resp, req, 501, "NOT_IMPLEMENTED", "sessions run on the local engine only; this service "
-			      "runs tasks on a Swarm (backend = swarm), where sessions are not supported");
-		return HANDLER_DONE;
-	}
-	return HANDLER_TASK;
+	return id == ROUTE_SESSIONS || id == ROUTE_SESSION || id == ROUTE_SESSION_EXEC || id == ROUTE_SESSION_FILES;
 }
 
 void session_handle(response *resp, handler_info *info, handler_ctx *ctx, request *req)
