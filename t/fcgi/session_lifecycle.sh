@@ -23,7 +23,7 @@ expect_header Location "/v1.1/sessions/$sid"
 expect_json .state idle
 [ "$(jbody .idleTimeout)" = 300 ] || fail "idleTimeout is not the default: $(cat "$BODY")"
 cid=$(docker_api "/containers/json?filters=$(printf '{"label":["ecs.session=%s"]}' "$sid" | jq -sRr @uri)" | jq -r '.[0].Id')
-[ -n "$cid" ] && [ "$cid" != null ] || fail "no running container labelled with session $sid"
+{ [ -n "$cid" ] && [ "$cid" != null ]; } || fail "no running container labelled with session $sid"
 labels=$(docker_api "/containers/$cid/json" | jq -c .Config.Labels)
 printf '%s' "$labels" | grep -q alice && fail "the owner's identity is in the labels: $labels"
 [ "$(printf '%s' "$labels" | jq -r '."ecs.session-owner" | length')" = 64 ] || fail "no owner hash: $labels"
