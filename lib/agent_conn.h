@@ -1,7 +1,9 @@
 /*
  * Private: a conversation with the ecs-agent of one container (protocol
  * version 2, agent/PROTOCOL.md): requests one after another on one attach
- * stream, each answered by frames that end with an EXIT record.
+ * stream, each answered by frames that end with an EXIT record
+ * (lib/agent_conn.c; files and artifacts over PUT and GET:
+ * lib/agent_files.c).
  *
  * Every container ecs runs has the agent as PID 1: a cold task's (attached
  * before the start), a warm one's (attached when a task takes it) and a
@@ -135,6 +137,9 @@ int ecs_agent_conn_get_artifacts(ecs_agent_conn *c, const char *const *paths, si
 
 /** ecs_agent_conn_ping - a PING request answered by EXIT: the agent is there and between requests. */
 int ecs_agent_conn_ping(ecs_agent_conn *c, long long deadline_ms);
+
+/** The engine handle @c was opened with (its message says why a call failed). */
+ecs_engine *ecs_agent_conn_engine(const ecs_agent_conn *c);
 
 /**
  * ecs_agent_conn_kill - an answer that did not come in time (the agent is

@@ -31,28 +31,16 @@ static ecs_engine *engine;
 static ecs_pool *pool;
 static ecs_sandbox_profile profile;
 
-static void log_to_stderr(ecs_log_level level, const char *message, void *userdata)
-{
-	(void)userdata;
-	if (level <= ECS_LOG_WARN)
-		fprintf(stderr, "libecs: %s\n", message);
-}
-
 /*
  * Under runsc as uid 65534: gVisor lets a root task reach its agent, so the
  * agent refuses root there (agent/PROTOCOL.md); these tests are about files.
  */
 static void setup(void)
 {
-	ecs_engine *base = it_engine_new();
-	ecs_engine_options opts = *ecs_engine_options_get(base);
 	const char *rt = it_test_runtime();
-	int warm = 0, rc;
+	int warm = 0;
 
-	opts.log = log_to_stderr;
-	rc = ecs_engine_new(&engine, &opts);
-	ecs_engine_free(base);
-	ck_assert_int_eq(rc, ECS_OK);
+	engine = it_engine_logged();
 	it_profile(&profile, NULL);
 	if (rt != NULL && strcmp(rt, "runsc") == 0)
 		profile.user = "65534:65534";
@@ -68,12 +56,30 @@ static void teardown(void)
 	engine = NULL;
 }
 
+/* Readiness, not timing: a warm container is there (the pool refills after each task), or the test fails. */
+static void wait_warm(void)
+{
+	double until = it_now_ms() + 60000;
+	ecs_pool_stats st;
+
+	for (;;) {
+		struct timespec pause = { 0, 20 * 1000000L };
+
+		ecs_pool_stats_get(&st, pool);
+		if (st.warm >= 1)
+			return;
+		ck_assert_msg(it_now_ms() < until, "no warm container after 60 s");
+		nanosleep(&pause, NULL);
+	}
+}
+
 /* Run @spec in a warm container of the pool; the container is deleted before it returns. */
 static int run(ecs_task_result *r, ecs_task_spec *spec, const char *what)
 {
 	char *task_id = it_task_id(what);
 	int rc;
 
+	wait_warm();
 	spec->run.image = it_test_image();
 	spec->task_id = task_id;
 	spec->profile = &profile;
@@ -351,6 +357,7 @@ START_TEST(test_conn_several_requests)
 	int truncated = 0, rc;
 	long long end = ecs_clock_ms() + 60000;
 
+	wait_warm();
 	ck_assert_int_eq(ecs_image_inspect(&image, engine, it_test_image()), 0);
 	ck_assert_int_eq(ecs_pool_take(&lease, pool, it_test_image(), image.id, &profile), 0);
 	ecs_image_info_clear(&image);
@@ -438,14 +445,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	it_global_init();
-	sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	it_cleanup_run();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return it_main(suite());
 }

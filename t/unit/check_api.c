@@ -255,20 +255,28 @@ START_TEST(test_path_check_shapes)
 }
 END_TEST
 
-/* A task's files and artifacts: refused in validate, naming the path, before any I/O. */
-START_TEST(test_task_files_checked_in_validate)
+/* `true` in the test image: a spec validate lets through. */
+static ecs_task_spec true_spec(void)
 {
 	static const char *const cmd[] = { "true" };
-	static const char *const escape[] = { "/tmp/out", "/tmp/../../etc" };
-	static const char *const relative[] = { "etc/passwd" };
-	ecs_file files[2] = { { "/tmp/in", (const unsigned char *)"x", 1, 0644 }, { "/tmp/in2", NULL, 0, 0 } };
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
-	char error[512];
-	int rc;
 
 	spec.run.image = "ecs/busybox:latest";
 	spec.run.cmd = cmd;
 	spec.run.cmd_len = 1;
+	return spec;
+}
+
+/* A task's files and artifacts: refused in validate, naming the path, before any I/O. */
+START_TEST(test_task_files_checked_in_validate)
+{
+	static const char *const escape[] = { "/tmp/out", "/tmp/../../etc" };
+	static const char *const relative[] = { "etc/passwd" };
+	ecs_file files[2] = { { "/tmp/in", (const unsigned char *)"x", 1, 0644 }, { "/tmp/in2", NULL, 0, 0 } };
+	ecs_task_spec spec = true_spec();
+	char error[512];
+	int rc;
+
 	spec.artifacts = escape;
 	spec.artifacts_len = 2;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
@@ -308,14 +316,10 @@ END_TEST
  */
 START_TEST(test_task_spec_older_version_refused)
 {
-	static const char *const cmd[] = { "true" };
-	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_spec spec = true_spec();
 	char error[512];
 	int rc;
 
-	spec.run.image = "ecs/busybox:latest";
-	spec.run.cmd = cmd;
-	spec.run.cmd_len = 1;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_PULL);
 	ck_assert_int_eq(rc, ECS_EUNAVAILABLE);
 	/* the socket that is missing, not curl's placeholder host */
