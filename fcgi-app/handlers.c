@@ -323,6 +323,38 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 	}
 }
 
+/*
+ * A streamed task's end (@resp holds the ordinary answer answer_task()
+ * made): once lines went out, the last line is the result without its
+ * output (the lines carried every byte) or {"error": the error document}.
+ * Before any line a success still streams (200, the one result line); a
+ * failure keeps its ordinary status and JSON body.
+ */
+static void answer_stream(response *resp, const handler_ctx *ctx, ndjson *nd, int rc, const ecs_task_result *res)
+{
+	static const char *const output[] = { "stdout", "stderr", "stdoutTruncated", "stderrTruncated" };
+	struct json_object *o;
+	size_t i;
+
+	if (rc != 0 && !ndjson_started(nd))
+		return;
+	resp->streamed = 1;
+	if (rc != 0 && ecs_cancel_is_triggered(ctx->client_gone))
+		return;  /* nobody reads it: the 499 stays for the log line */
+	if (rc == 0 && (o = handler_task_json(res)) != NULL) {
+		for (i = 0; i < sizeof(output) / sizeof(output[0]); i++)
+			json_object_object_del(o, output[i]);
+		resp->status = 200;
+		resp->code = NULL;
+		(void)ndjson_object(nd, o);
+		json_object_put(o);
+		return;
+	}
+	/* the error document answer_task() made (or its out-of-memory one) */
+	(void)ndjson_error_line(nd, resp->body, resp->body_len);
+	resp->status = 200;
+}
+
 /* Admitted once (intake.h), run, answered. */
 static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, request *req)
 {
@@ -331,6 +363,8 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 	intake_task t;
 	ecs_task_spec spec;
 	ecs_task_result res;
+	ndjson nd;
+	int live = ctx->stream != NULL && ndjson_wanted(request_param(req->envp, "HTTP_ACCEPT"));
 	int rc;
 
 	if (intake_take(&t, &why, &deps, req) != 0) {
@@ -342,11 +376,18 @@ static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, r
 		return;
 	}
 	intake_spec(&spec, &t, ctx->cfg, ctx->cancel, ctx->pool);
+	if (live) {
+		ndjson_init(&nd, ctx->stream, req->request_id);
+		spec.on_output = ndjson_output;
+		spec.on_output_arg = &nd;
+	}
 	res = (ecs_task_result)ECS_TASK_RESULT_INIT;
 	metrics_tasks_in_flight_add(1);
 	rc = ecs_task_run(&res, ctx->engine, ctx->reaper, &spec);
 	metrics_tasks_in_flight_add(-1);
 	answer_task(resp, info, ctx, req, &t, rc, &res);
+	if (live)
+		answer_stream(resp, ctx, &nd, rc, &res);
 	ecs_task_result_clear(&res);
 	intake_clear(&t);
 }

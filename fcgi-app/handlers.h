@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "cred_cache.h"
 #include "engine_watch.h"
+#include "ndjson.h"
 #include "request.h"
 #include "response.h"
 #include "router.h"
@@ -28,6 +29,7 @@ typedef struct {
 	cred_cache *creds;     /* shared; credentials the registry accepted lately (NULL: none kept) */
 	engine_watch *engine_watch; /* shared; the background engine check the quick health check reads (NULL: none) */
 	ecs_pool *pool;        /* shared; the warm pool (warm.h); NULL: every task runs cold */
+	const ndjson_sink *stream; /* this request's live output (Accept: application/x-ndjson); NULL: none */
 } handler_ctx;
 
 /** What happened, for the log line and the metrics. */

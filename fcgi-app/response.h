@@ -20,6 +20,7 @@ typedef struct {
 	char headers[512];         /* extra header lines, each ending in CRLF */
 	char *body;                /* owned */
 	size_t body_len;
+	int streamed;              /* the head and body already went out (ndjson.h): write nothing more */
 } response;
 
 /** response_init - an empty 200 with no body. */

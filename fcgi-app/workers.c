@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -33,6 +34,7 @@ typedef struct job {
 	ecs_cancel *gone;       /* triggered with @cancel when the client went */
 	watch_entry *watched;
 	int counted;            /* admitted against its client's max_client_tasks */
+	ndjson_sink live;       /* the FastCGI stream, for a task that streams its output */
 } job;
 
 typedef struct {
@@ -90,6 +92,22 @@ static int fcgx_read(void *ctx, char *buf, int n)
 	return got;
 }
 
+/* ndjson_sink.send: the bytes onto the FastCGI stream, flushed so nginx has them now. */
+static int fcgx_send(void *arg, const char *data, size_t len)
+{
+	FCGX_Stream *out = arg;
+
+	while (len > 0) {
+		int n = len > INT_MAX ? INT_MAX : (int)len;
+
+		if (FCGX_PutStr(data, n, out) != n)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return FCGX_FFlush(out) == 0 ? 0 : -1;
+}
+
 static job *job_new(void)
 {
 	job *j = calloc(1, sizeof(*j));
@@ -123,7 +141,7 @@ static void respond(workers *p, job *j)
 	 * still writing it sees our answer rather than a reset. */
 	while (drained < (1 << 20) && (n = FCGX_GetStr(scratch, sizeof(scratch), j->fr.in)) > 0)
 		drained += n;
-	n = response_head(head, sizeof(head), &j->resp);
+	n = j->resp.streamed ? 0 : response_head(head, sizeof(head), &j->resp);
 	if (n > 0) {
 		FCGX_PutStr(head, n, j->fr.out);
 		/* HEAD: GET's head, Content-Length included, and no body (RFC 3875 4.3.3). */
@@ -301,6 +319,9 @@ static void *task_worker_main(void *arg)
 		ctx.cancel = j->cancel;
 		ctx.client_gone = j->gone;
 		ctx.workers = p->ntw;
+		j->live.send = fcgx_send;
+		j->live.arg = j->fr.out;
+		ctx.stream = &j->live;
 		handler_run(&j->resp, &j->info, &ctx, &j->req);
 
 		pthread_mutex_lock(&p->mu);
@@ -331,6 +352,7 @@ int workers_start(workers **out, const handler_ctx *shared, const ecs_engine *pr
 	p->shared.engine = NULL;
 	p->shared.cancel = NULL;
 	p->shared.client_gone = NULL;
+	p->shared.stream = NULL;
 	p->shared.workers = cfg->workers;
 	/* Waiting room for as many tasks again as there are workers; past it a
 	 * task is refused at once (503) rather than left to nginx's timeout. */

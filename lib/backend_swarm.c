@@ -146,15 +146,40 @@ static int wait_task(wait_outcome *outcome, ecs_task_result *result, ecs_engine 
 	return rc;
 }
 
-/* The logs, demultiplexed under the caps. */
+/* spec->on_output while the logs are read: the demultiplexer and the caller's callback. */
+typedef struct {
+	ecs_demux *d;
+	const ecs_task_spec *spec;
+	int refused;
+} live_logs;
+
+/*
+ * Swarm has no attach: the logs are read after the exit, so the live
+ * callback gets the whole output then, in the logs' order, before the caps.
+ * A refusal only ends the calls: the task is over.
+ */
+static int logs_sink(void *arg, int stream, const unsigned char *p, size_t n)
+{
+	live_logs *l = arg;
+
+	if (!l->refused && n > 0 &&
+	    l->spec->on_output(stream == 1 ? ECS_TASK_STDOUT : ECS_TASK_STDERR, p, n, l->spec->on_output_arg) != 0)
+		l->refused = 1;
+	return ecs_demux_append(l->d, stream, p, n);
+}
+
+/* The logs, demultiplexed under the caps (and to spec->on_output, when set). */
 static int read_logs(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec, const char *task_id)
 {
 	ecs_demux d;
+	live_logs live = { &d, spec, 0 };
 	int rc;
 
 	ecs_demux_init(&d, spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
 		       spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP);
 	d.sys_cap = SYS_CAP;
+	if (spec->on_output != NULL)
+		ecs_demux_set_sink(&d, logs_sink, &live);
 	rc = ecs_swarm_task_logs(&d, engine, task_id);
 	if (rc == 0 && d.sys.len > 0) {
 		/* The manager could not read the node's logs: say so rather than answer with no output. */
@@ -319,4 +344,4 @@ static int swarm_run(ecs_task_result *result, const ecs_backend_task *bt)
 	return rc;
 }
 
-const ecs_backend ecs_backend_swarm = { "swarm", swarm_run };
+const ecs_backend ecs_backend_swarm = { "swarm", swarm_run, 0 };

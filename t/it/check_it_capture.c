@@ -254,6 +254,123 @@ START_TEST(test_capture_output_before_timeout_kept)
 }
 END_TEST
 
+/* What the live callback (spec.on_output) saw. */
+typedef struct {
+	char out[256], err[256];
+	size_t out_len, err_len;
+	int calls;
+	int stop_at_first;  /* return non-zero on the first call: the reader went away */
+} live_seen;
+
+static int on_output(int stream, const unsigned char *data, size_t len, void *arg)
+{
+	live_seen *l = arg;
+	char *buf = stream == ECS_TASK_STDOUT ? l->out : l->err;
+	size_t *have = stream == ECS_TASK_STDOUT ? &l->out_len : &l->err_len;
+
+	ck_assert(stream == ECS_TASK_STDOUT || stream == ECS_TASK_STDERR);
+	ck_assert_uint_gt(len, 0);
+	if (*have + len < sizeof(l->out)) {
+		memcpy(buf + *have, data, len);
+		*have += len;
+	}
+	l->calls++;
+	return l->stop_at_first;
+}
+
+/*
+ * The first line reaches the callback while the task still runs: the task
+ * writes it, then sleeps far past its timeout, and the callback's refusal
+ * (a streaming client that went away) is what ends it. Had the output come
+ * only after the exit, the run would end at the timeout instead
+ * (timed_out, no cancel): the outcome itself says which came first.
+ */
+static void live_first_line(ecs_pool *pool)
+{
+	static const char *const cmd[] = { "sh", "-c", "echo a; exec sleep 600" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
+	ecs_sandbox_profile prof;
+	live_seen seen = { .stop_at_first = 1 };
+	char *task_id = it_task_id("live");
+	char label[160];
+	double t0 = it_now_ms();
+	int rc;
+
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = N(cmd);
+	spec.task_id = task_id;
+	spec.profile = it_profile(&prof, NULL);
+	spec.pool = pool;
+	spec.timeout_ms = 60000;
+	spec.on_output = on_output;
+	spec.on_output_arg = &seen;
+	rc = ecs_task_run(&r, engine, NULL, &spec);
+	ck_assert_msg(rc == ECS_ECANCELED, "the callback's refusal did not cancel the task: %s (%s), timed out %d",
+		      ecs_error_name(rc), r.error, r.timed_out);
+	ck_assert_int_eq(r.timed_out, 0);
+	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_WAIT);
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_uint_eq(seen.out_len, 2);
+	ck_assert_mem_eq(seen.out, "a\n", 2);
+	fprintf(stderr, "live output (%s): the first line cancelled the task after %.0f ms\n",
+		pool != NULL ? "pooled" : "cold", it_now_ms() - t0);
+	snprintf(label, sizeof(label), "%s=%s", ECS_LABEL_TASK_ID, task_id);
+	ck_assert_int_eq(it_count_labelled(engine, label), 0);
+	ecs_task_result_clear(&r);
+	free(task_id);
+}
+
+START_TEST(test_capture_live_first_line_while_running)
+{
+	live_first_line(NULL);
+}
+END_TEST
+
+/* The same through a warm container: its agent's frames feed the callback. */
+START_TEST(test_capture_live_first_line_pooled)
+{
+	ecs_sandbox_profile prof;
+	int warm = 0;
+	ecs_pool *pool;
+
+	pool = it_pool_warm(engine, it_test_image(), it_profile(&prof, NULL), 1, &warm);
+	ck_assert_msg(warm, "no warm container for the test image");
+	live_first_line(pool);
+	ecs_pool_free(pool);
+}
+END_TEST
+
+/* Every byte reaches the callback, both streams, before the caps cut the result's copy. */
+START_TEST(test_capture_live_all_bytes_before_caps)
+{
+	static const char *const cmd[] = { "sh", "-c", "printf out1; printf err1 >&2; printf out2; printf err2 >&2" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
+	live_seen seen = { .stop_at_first = 0 };
+
+	spec.stdout_cap = 2;
+	spec.stderr_cap = 3;
+	spec.on_output = on_output;
+	spec.on_output_arg = &seen;
+	run(&r, &spec, "live-all", cmd, N(cmd));
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_uint_eq(seen.out_len, 8);
+	ck_assert_mem_eq(seen.out, "out1out2", 8);
+	ck_assert_uint_eq(seen.err_len, 8);
+	ck_assert_mem_eq(seen.err, "err1err2", 8);
+	ck_assert_uint_eq(r.stdout_bytes, 8);
+	ck_assert_uint_eq(r.stderr_bytes, 8);
+	ck_assert_uint_eq(r.out.len, 2);
+	ck_assert_int_eq(r.out.truncated, 1);
+	ck_assert_mem_eq(r.out.data, "ou", 2);
+	ck_assert_uint_eq(r.err.len, 3);
+	ck_assert_mem_eq(r.err.data, "err", 3);
+	ecs_task_result_clear(&r);
+}
+END_TEST
+
 static Suite *capture_suite(void)
 {
 	Suite *s = suite_create("capture");
@@ -269,6 +386,13 @@ static Suite *capture_suite(void)
 	tcase_add_test(tc, test_capture_stdin_100k);
 	tcase_add_test(tc, test_capture_closed_output_still_times_out);
 	tcase_add_test(tc, test_capture_output_before_timeout_kept);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("live");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_capture_live_first_line_while_running);
+	tcase_add_test(tc, test_capture_live_first_line_pooled);
+	tcase_add_test(tc, test_capture_live_all_bytes_before_caps);
 	suite_add_tcase(s, tc);
 	return s;
 }
