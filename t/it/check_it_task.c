@@ -1563,6 +1563,7 @@ START_TEST(test_cold_runsc_root_keeps_init)
 	spec.files_len = 1;
 	rc = ecs_task_run(&r, engine, NULL, &spec);
 	ck_assert_int_eq(rc, ECS_EINVAL);
+	ck_assert_msg(strstr(r.error, "apart from itself") != NULL, "not the exception's refusal: %s", r.error);
 	ck_assert_int_eq(count_task(task_id), 0);
 	ecs_task_result_clear(&r);
 	free(task_id);
