@@ -1,6 +1,6 @@
 /*
  * ecs-agent output: every byte the agent writes on fd 1 is a frame (see
- * PROTOCOL.md). fd 1 is non-blocking so that a slow reader never stops the
+ * PROTOCOL.md), and every answer ends with an EXIT frame. fd 1 is non-blocking so that a slow reader never stops the
  * agent from reaping and forwarding signals while it waits to write.
  */
 #include <config.h>
@@ -63,18 +63,45 @@ int out_frame(agent *a, unsigned type, const void *payload, size_t len)
 	return 0;
 }
 
-void out_message(agent *a, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
+/* Room for a message that names a path (ECS_AGENT_PATH_MAX) twice, with words around it. */
+#define MESSAGE_MAX (2 * ECS_AGENT_PATH_MAX + 512)
 
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
+static void message_v(agent *a, const char *fmt, va_list ap)
+{
+	char buf[MESSAGE_MAX];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
 	out_frame(a, ECS_AGENT_FRAME_MESSAGE, buf, (size_t)n);
+}
+
+void out_message(agent *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	message_v(a, fmt, ap);
+	va_end(ap);
+}
+
+void report_exit(agent *a, const ecs_agent_exit *x)
+{
+	unsigned char rec[ECS_AGENT_EXIT_LEN];
+
+	ecs_agent_exit_encode(rec, x);
+	out_frame(a, ECS_AGENT_FRAME_EXIT, rec, sizeof(rec));
+}
+
+void report_failed(agent *a, int err, const char *fmt, ...)
+{
+	ecs_agent_exit x = { .kind = ECS_AGENT_FAILED, .code = err };
+	va_list ap;
+
+	va_start(ap, fmt);
+	message_v(a, fmt, ap);
+	va_end(ap);
+	report_exit(a, &x);
 }

@@ -233,7 +233,8 @@ char *ita_pool_container(const ita_spec *spec)
 	/* as lib/pool.c makes them: the agent starts as root, the task's user is its argument */
 	cat(body, sizeof(body), ",\"Entrypoint\":[\"/.ecs/agent\"],\"Cmd\":[\"-u\",");
 	json_str(body, sizeof(body), spec->user ? spec->user : "65534:65534");
-	cat(body, sizeof(body), ",\"-h\"],\"User\":\"0:0\"");
+	/* /tmp a tmpfs and the agent's one writable root, as the profile's tmpfs paths are (PUT, GET) */
+	cat(body, sizeof(body), ",\"-h\",\"-w\",\"/tmp\"],\"User\":\"0:0\"");
 	cat(body, sizeof(body), ",\"OpenStdin\":true,\"StdinOnce\":true,\"AttachStdin\":true,"
 				"\"AttachStdout\":true,\"AttachStderr\":true,\"Tty\":false,\"Env\":[");
 	if (spec->env)
@@ -250,7 +251,8 @@ char *ita_pool_container(const ita_spec *spec)
 	cat(body, sizeof(body), "],\"ReadonlyRootfs\":true,\"CapDrop\":[\"ALL\"],"
 				"\"CapAdd\":[\"CAP_SETUID\",\"CAP_SETGID\",\"CAP_SETPCAP\",\"CAP_KILL\"],\"NetworkMode\":\"none\","
 				"\"SecurityOpt\":[\"no-new-privileges\"],\"LogConfig\":{\"Type\":\"none\"},"
-				"\"Memory\":67108864,\"MemorySwap\":67108864,\"Init\":false");
+				"\"Memory\":67108864,\"MemorySwap\":67108864,\"Init\":false,"
+				"\"Tmpfs\":{\"/tmp\":\"rw,nosuid,nodev,size=16m,mode=1777\"}");
 	snprintf(path, sizeof(path), ",\"PidsLimit\":%d", spec->pids_limit > 0 ? spec->pids_limit : 64);
 	cat(body, sizeof(body), path);
 	if (spec->runtime) {
@@ -405,6 +407,8 @@ static void agent_bytes(ecs_agent_decoder *d, const unsigned char *p, size_t n, 
 			append(&r->out, &r->out_len, &r->out_cap, ev.data, ev.len);
 		} else if (ev.stream == ECS_AGENT_FRAME_STDERR) {
 			append(&r->err, &r->err_len, &r->err_cap, ev.data, ev.len);
+		} else if (ev.stream == ECS_AGENT_FRAME_DATA) {
+			append(&r->data, &r->data_len, &r->data_cap, ev.data, ev.len);
 		} else {
 			append(&r->msg, &r->msg_len, &r->msg_cap, ev.data, ev.len);
 		}
@@ -445,37 +449,65 @@ static void engine_bytes(engine_demux *m, ecs_agent_decoder *d, const unsigned c
 	}
 }
 
-int ita_run(int fd, const unsigned char *hdr, size_t hdr_len, const void *in, size_t in_len, int to_eof,
-	    int timeout_ms, void (*on_start)(void *), void *arg, ita_result *r)
+/* A version 2 EXEC or PUT request: its data travels in chunks, then the empty one (PROTOCOL.md). */
+static unsigned char *chunked(const unsigned char *req, size_t req_len, const void *in, size_t in_len, size_t *len)
+{
+	size_t n = req_len + in_len + (in_len / ECS_AGENT_CHUNK_MAX + 2) * ECS_AGENT_CHUNK_HDR_LEN, off = 0, at = 0;
+	unsigned char *b = malloc(n);
+
+	if (b == NULL)
+		return NULL;
+	memcpy(b, req, req_len);
+	at = req_len;
+	while (off < in_len) {
+		size_t k = in_len - off < ECS_AGENT_CHUNK_MAX ? in_len - off : ECS_AGENT_CHUNK_MAX;
+
+		ecs_agent_chunk_header(b + at, (uint32_t)k);
+		memcpy(b + at + ECS_AGENT_CHUNK_HDR_LEN, (const unsigned char *)in + off, k);
+		at += ECS_AGENT_CHUNK_HDR_LEN + k;
+		off += k;
+	}
+	ecs_agent_chunk_header(b + at, 0);
+	*len = at + ECS_AGENT_CHUNK_HDR_LEN;
+	return b;
+}
+
+static int has_chunks(const unsigned char *req, size_t len)
+{
+	return len >= ECS_AGENT_PREFIX_LEN && req[4] == ECS_AGENT_PROTO_VERSION &&
+	       (req[5] == ECS_AGENT_REQ_EXEC || req[5] == ECS_AGENT_REQ_PUT);
+}
+
+struct ita_conn {
+	int fd;
+	engine_demux m;
+	ecs_agent_decoder d;
+};
+
+/*
+ * Send @out (all of it), half-close after it when @half_close, and read
+ * until the answer's EXIT (or EOF with @to_eof). 0, or -1 on I/O failure
+ * or timeout.
+ */
+static int exchange(ita_conn *c, const unsigned char *out, size_t out_len, int half_close, int to_eof,
+		    int timeout_ms, void (*on_start)(void *), void *arg, ita_result *r)
 {
 	static unsigned char buf[65536];
-	ecs_agent_decoder d;
-	engine_demux m = { 0 };
-	const unsigned char *inp = in;
-	size_t hsent = 0, isent = 0;
-	int wr_open = 1, rc = -1;
+	size_t sent = 0;
+	int wr_open = 1;
 	long deadline = now_ms() + timeout_ms;
 
-	memset(r, 0, sizeof(*r));
-	ecs_agent_decoder_init(&d);
-	if (early_len > 0) {
-		engine_bytes(&m, &d, early, early_len, r, on_start, arg);
-		early_len = 0;
-	}
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
 		long left = deadline - now_ms();
 
-		if (r->proto_error || (r->exited && !to_eof)) {
-			rc = 0;
-			break;
-		}
-		if (left <= 0) {
-			fail("timed out after %d ms", timeout_ms);
-			break;
-		}
-		if (wr_open && hsent == hdr_len && isent == in_len) {
-			shutdown(fd, SHUT_WR);
+		if (r->proto_error || (r->exited && !to_eof))
+			return 0;
+		if (left <= 0)
+			return fail("timed out after %d ms", timeout_ms);
+		if (wr_open && sent == out_len) {
+			if (half_close)
+				shutdown(c->fd, SHUT_WR);
 			wr_open = 0;
 		}
 		if (wr_open)
@@ -483,61 +515,158 @@ int ita_run(int fd, const unsigned char *hdr, size_t hdr_len, const void *in, si
 		if (poll(&p, 1, (int)left) < 0) {
 			if (errno == EINTR)
 				continue;
-			fail("poll: %s", strerror(errno));
-			break;
+			return fail("poll: %s", strerror(errno));
 		}
 		if (p.revents & POLLOUT) {
-			const unsigned char *src = hsent < hdr_len ? hdr + hsent : inp + isent;
-			size_t n = hsent < hdr_len ? hdr_len - hsent : in_len - isent;
-			ssize_t w = send(fd, src, n > 65536 ? 65536 : n, MSG_NOSIGNAL | MSG_DONTWAIT);
+			size_t n = out_len - sent;
+			ssize_t w = send(c->fd, out + sent, n > 65536 ? 65536 : n, MSG_NOSIGNAL | MSG_DONTWAIT);
 
-			if (w < 0 && errno != EAGAIN && errno != EINTR) {
-				fail("send: %s", strerror(errno));
-				break;
-			}
-			if (w > 0) {
-				if (hsent < hdr_len)
-					hsent += (size_t)w;
-				else
-					isent += (size_t)w;
-			}
+			if (w < 0 && errno != EAGAIN && errno != EINTR)
+				return fail("send: %s", strerror(errno));
+			if (w > 0)
+				sent += (size_t)w;
 		}
 		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = read(fd, buf, sizeof(buf));
+			ssize_t n = read(c->fd, buf, sizeof(buf));
 
 			if (n < 0 && errno == EINTR)
 				continue;
-			if (n < 0) {
-				fail("read: %s", strerror(errno));
-				break;
-			}
-			if (n == 0) {
-				rc = 0;
-				break;
-			}
-			engine_bytes(&m, &d, buf, (size_t)n, r, on_start, arg);
+			if (n < 0)
+				return fail("read: %s", strerror(errno));
+			if (n == 0)
+				return 0;
+			engine_bytes(&c->m, &c->d, buf, (size_t)n, r, on_start, arg);
 		}
 	}
+}
+
+static ita_conn *conn_of(int fd, ita_result *r)
+{
+	ita_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->fd = fd;
+	ecs_agent_decoder_init(&c->d);
+	if (early_len > 0) {
+		engine_bytes(&c->m, &c->d, early, early_len, r, NULL, NULL);
+		early_len = 0;
+	}
+	return c;
+}
+
+int ita_run(int fd, const unsigned char *hdr, size_t hdr_len, const void *in, size_t in_len, int to_eof,
+	    int timeout_ms, void (*on_start)(void *), void *arg, ita_result *r)
+{
+	unsigned char *out = NULL;
+	size_t out_len = 0;
+	ita_conn *c;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if ((c = conn_of(fd, r)) == NULL) {
+		close(fd);
+		return fail("out of memory");
+	}
+	if (has_chunks(hdr, hdr_len)) {
+		out = chunked(hdr, hdr_len, in, in_len, &out_len);
+	} else if ((out = malloc(hdr_len + in_len + 1)) != NULL) {
+		/* not a v2 request with chunks (a test's bad header): the bytes as they are */
+		memcpy(out, hdr, hdr_len);
+		if (in_len > 0)
+			memcpy(out + hdr_len, in, in_len);
+		out_len = hdr_len + in_len;
+	}
+	if (out != NULL)
+		rc = exchange(c, out, out_len, 1, to_eof, timeout_ms, on_start, arg, r);
+	else
+		fail("out of memory");
+	free(out);
 	close(fd);
+	free(c);
 	return rc;
+}
+
+ita_conn *ita_conn_open(const char *id)
+{
+	ita_result r = { 0 };
+	int fd = ita_attach(id);
+	ita_conn *c;
+
+	if (fd < 0)
+		return NULL;
+	if ((c = conn_of(fd, &r)) == NULL)
+		close(fd);
+	ita_result_clear(&r);
+	return c;
+}
+
+int ita_conn_request(ita_conn *c, const unsigned char *req, size_t req_len, const void *data, size_t data_len,
+		     int timeout_ms, void (*on_start)(void *), void *arg, ita_result *r)
+{
+	unsigned char *out;
+	size_t out_len = req_len;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	out = has_chunks(req, req_len) ? chunked(req, req_len, data, data_len, &out_len) : NULL;
+	rc = exchange(c, out != NULL ? out : req, out_len, 0, 0, timeout_ms, on_start, arg, r);
+	free(out);
+	return rc;
+}
+
+int ita_conn_send(ita_conn *c, const void *p, size_t n)
+{
+	return write_all(c->fd, p, n);
+}
+
+int ita_conn_fd(const ita_conn *c)
+{
+	return c->fd;
+}
+
+int ita_conn_finish(ita_conn *c, int timeout_ms, ita_result *r)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->exited = 1; /* every answer was read: any byte now is trailing */
+	rc = exchange(c, NULL, 0, 1, 1, timeout_ms, NULL, NULL, r);
+	r->exited = 0;
+	return rc;
+}
+
+void ita_conn_close(ita_conn *c)
+{
+	if (c == NULL)
+		return;
+	close(c->fd);
+	free(c);
+}
+
+unsigned char *ita_request(size_t *len, const ecs_agent_request *req)
+{
+	unsigned char *buf;
+
+	if (ecs_agent_request_encode(NULL, 0, len, req) != ECS_AGENT_ETOOBIG || (buf = malloc(*len)) == NULL)
+		return NULL;
+	if (ecs_agent_request_encode(buf, *len, len, req) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 unsigned char *ita_header(size_t *len, const char *const *argv, const char *const *env, const char *workdir)
 {
-	ecs_agent_task t = { .argv = (char **)argv, .env = (char **)env, .workdir = workdir };
-	unsigned char *buf;
+	ecs_agent_request t = { .kind = ECS_AGENT_REQ_EXEC, .argv = (char **)argv, .env = (char **)env,
+				.workdir = workdir };
 
 	while (argv[t.argc] != NULL)
 		t.argc++;
 	while (env != NULL && env[t.envc] != NULL)
 		t.envc++;
-	if (ecs_agent_header_encode(NULL, 0, len, &t) != ECS_AGENT_ETOOBIG || (buf = malloc(*len)) == NULL)
-		return NULL;
-	if (ecs_agent_header_encode(buf, *len, len, &t) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return ita_request(len, &t);
 }
 
 void ita_result_clear(ita_result *r)
@@ -545,5 +674,6 @@ void ita_result_clear(ita_result *r)
 	free(r->out);
 	free(r->err);
 	free(r->msg);
+	free(r->data);
 	memset(r, 0, sizeof(*r));
 }

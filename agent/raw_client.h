@@ -32,9 +32,9 @@ typedef struct {
 
 /** What one run returned. Free with ita_result_clear(). */
 typedef struct {
-	unsigned char *out, *err, *msg; /* task stdout, task stderr, agent messages */
-	size_t out_len, err_len, msg_len;
-	size_t out_cap, err_cap, msg_cap;
+	unsigned char *out, *err, *msg, *data; /* command stdout, stderr, agent messages, GET's tar stream */
+	size_t out_len, err_len, msg_len, data_len;
+	size_t out_cap, err_cap, msg_cap, data_cap;
 	size_t raw_stderr;   /* bytes the engine gave on stream 2 (the agent's own stderr: must stay 0) */
 	int started;         /* a START frame came */
 	int exited;          /* the EXIT frame came */
@@ -65,7 +65,8 @@ int ita_get(const char *path, char **body);
 int ita_attach(const char *id);
 
 /**
- * On an attached @fd: send @hdr then @in (while reading), half-close, and
+ * On an attached @fd: send the request @hdr and @in as its chunks (EXEC's
+ * stdin, PUT's tar; any other bytes are sent as they are), half-close, and
  * read until the EXIT frame (or, with @to_eof, until the engine closes the
  * stream). @on_start, when set, is called once when the START frame arrives.
  * Returns 0 or -1 (I/O failure or timeout of @timeout_ms); protocol errors
@@ -74,7 +75,35 @@ int ita_attach(const char *id);
 int ita_run(int fd, const unsigned char *hdr, size_t hdr_len, const void *in, size_t in_len, int to_eof,
 	    int timeout_ms, void (*on_start)(void *), void *arg, ita_result *r);
 
-/** Encode a header for @argv (NULL-terminated), @env (NULL-terminated or NULL), @workdir; malloc'ed. */
+/** Several requests on one attach stream (protocol version 2). */
+typedef struct ita_conn ita_conn;
+
+/** Attach to container @id; NULL on failure. */
+ita_conn *ita_conn_open(const char *id);
+
+/**
+ * Send @req (and @data as its chunks for EXEC and PUT) and read its answer
+ * until EXIT, keeping the stream open. @on_start as for ita_run(). 0 or -1.
+ */
+int ita_conn_request(ita_conn *c, const unsigned char *req, size_t req_len, const void *data, size_t data_len,
+		     int timeout_ms, void (*on_start)(void *), void *arg, ita_result *r);
+
+/** Write raw bytes (a cancel, a broken request) on the stream; 0 or -1. */
+int ita_conn_send(ita_conn *c, const void *p, size_t n);
+
+/** The stream's socket (for a callback that sends while a request runs). */
+int ita_conn_fd(const ita_conn *c);
+
+/** Half-close and read until the engine ends the stream; r->trailing counts agent bytes after the last answer. */
+int ita_conn_finish(ita_conn *c, int timeout_ms, ita_result *r);
+
+/** Close and free (NULL is fine). */
+void ita_conn_close(ita_conn *c);
+
+/** Encode any request; malloc'ed. */
+unsigned char *ita_request(size_t *len, const ecs_agent_request *req);
+
+/** Encode an EXEC for @argv (NULL-terminated), @env (NULL-terminated or NULL), @workdir; malloc'ed. */
 unsigned char *ita_header(size_t *len, const char *const *argv, const char *const *env, const char *workdir);
 
 void ita_result_clear(ita_result *r);

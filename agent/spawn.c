@@ -1,9 +1,10 @@
 /*
- * ecs-agent spawn: fork the task and exec it as a shell would: a command
+ * ecs-agent spawn: fork the command and exec it as a shell would: a command
  * without a slash is looked up in the task's PATH; exit 127 when it is not
- * found, 126 when it is found but cannot be executed, each with a message on
- * the task's stderr: the line the engine's init (docker-init, which is tini)
- * writes for a cold task, so a pooled run answers as a cold one (issue 9).
+ * found, 126 when it is found but cannot be executed, each with one line on
+ * the command's stderr, `ecs-agent: exec NAME: <strerror>` (agent/PROTOCOL.md).
+ * Every container ecs runs has the agent as PID 1 (issue 17), so this is
+ * the one rule and the one text for cold, pooled and session tasks alike.
  */
 #include <config.h>
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -38,7 +40,7 @@ static void env_put(char **env, size_t *n, char *e)
  * it for the task's user (the image sets none), then @task's entries, each
  * replacing a same-named one.
  */
-static char **task_env(const ecs_agent_task *task, char *home)
+static char **task_env(const ecs_agent_request *task, char *home)
 {
 	size_t n = 0, i;
 	char **env;
@@ -65,11 +67,11 @@ static const char *env_get(char **env, const char *name)
 	return NULL;
 }
 
-/* tini's words; its pid is the process that failed to exec, this one. */
+/* The agent's words for a command that did not start (PROTOCOL.md, EXIT). */
 static void complain(const char *cmd, int err)
 {
 	char buf[4200];
-	int n = snprintf(buf, sizeof(buf), "[FATAL tini (%d)] exec %s failed: %s\n", (int)getpid(), cmd, strerror(err));
+	int n = snprintf(buf, sizeof(buf), "ecs-agent: exec %s: %s\n", cmd, strerror(err));
 
 	if (n > 0)
 		(void)!write(2, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
@@ -81,7 +83,7 @@ static int exit_for(int err)
 }
 
 /* In the child: exec or _exit(126/127). */
-static void exec_task(const ecs_agent_task *task, char **env)
+static void exec_task(const ecs_agent_request *task, char **env)
 {
 	const char *cmd = task->argv[0];
 	const char *path, *p;
@@ -122,45 +124,84 @@ static int null_stdin(void)
 {
 	int fd = open("/dev/null", O_RDONLY);
 
-	if (fd <= 0) /* 0: the agent had no stdin, and this is it now */
-		return fd;
-	if (dup2(fd, 0) < 0) {
+	if (fd < 0)
+		return -1;
+	if (fd != 0 && dup2(fd, 0) < 0) {
 		close(fd);
 		return -1;
 	}
-	close(fd);
+	if (fd != 0)
+		close(fd);
 	return 0;
 }
 
-pid_t spawn_task(const ecs_agent_task *task, const agent_creds *creds, const char *home, int out_w, int err_w)
+/* In the child: tell the agent why the command cannot start (stage, errno), then end. */
+static void setup_failed(int fd, int stage, int err)
 {
-	char **env = task_env(task, (char *)home);
-	pid_t pid;
+	int msg[2] = { stage, err };
 
+	(void)!write(fd, msg, sizeof(msg));
+	_exit(125);
+}
+
+pid_t spawn_task(const ecs_agent_request *req, const agent_creds *creds, const char *home, int in_r, int out_w,
+		 int err_w, int *setup_err, int *setup_stage)
+{
+	char **env = task_env(req, (char *)home);
+	int st[2], msg[2];
+	pid_t pid;
+	ssize_t n;
+
+	*setup_err = *setup_stage = 0;
 	if (env == NULL)
 		return -ENOMEM;
+	if (pipe2(st, O_CLOEXEC) != 0) {
+		int err = errno;
+
+		free(env);
+		return -err;
+	}
 	pid = fork();
 	if (pid < 0) {
 		int err = errno;
 
 		free(env);
+		close(st[0]);
+		close(st[1]);
 		return -err;
 	}
 	if (pid == 0) {
 		signals_reset_child();
 		/* its own group: outside a PID namespace the agent ends the task's group, not all */
 		setpgid(0, 0);
-		if (dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0 || (task->stdin_null && null_stdin() != 0))
-			_exit(126);
+		close(st[0]);
+		if (dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+			setup_failed(st[1], SPAWN_STAGE_PIPES, errno);
+		if (req->stdin_null ? null_stdin() != 0 : dup2(in_r, 0) < 0)
+			setup_failed(st[1], SPAWN_STAGE_PIPES, errno);
 		/* never the agent's uid or capabilities (creds.c); the check before fork makes this one rare */
-		if (creds_become_task(creds) != 0) {
-			static const char msg[] = "ecs-agent: cannot switch to the task's user\n";
-
-			(void)!write(2, msg, sizeof(msg) - 1);
-			_exit(126);
-		}
-		exec_task(task, env);
+		if (creds_become_task(creds) != 0)
+			setup_failed(st[1], SPAWN_STAGE_USER, errno ? errno : EPERM);
+		/* as the task's user: the directory must be one it may enter */
+		if (req->workdir != NULL && chdir(req->workdir) != 0)
+			setup_failed(st[1], SPAWN_STAGE_WORKDIR, errno);
+		exec_task(req, env);
 	}
 	free(env);
+	close(st[1]);
+	/* EOF: the exec happened (the pipe is close-on-exec) or failed as a shell reports it (126/127) */
+	do
+		n = read(st[0], msg, sizeof(msg));
+	while (n < 0 && errno == EINTR);
+	close(st[0]);
+	if (n == (ssize_t)sizeof(msg)) {
+		int status;
+
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		*setup_stage = msg[0];
+		*setup_err = msg[1];
+		return 0;
+	}
 	return pid;
 }

@@ -1,7 +1,7 @@
 /*
- * libecs: one task through ecs-agent on an attached capture (agent_task.h),
- * the same for a warm container (backend_pool.c) and a cold one
- * (backend_cold.c): one header, one reading of the exit record.
+ * libecs: one task run by its container's ecs-agent (agent_task.h), the
+ * same for a warm container (backend_pool.c) and a cold one
+ * (backend_cold.c).
  */
 #include <config.h>
 
@@ -12,119 +12,112 @@
 
 #include <ecs/ecs.h>
 #include "agent_task.h"
-#include "backend.h"
+#include "clock.h"
 #include "container_private.h"
 #include "engine_private.h"
 
-int ecs_agent_task_header(unsigned char **out, size_t *len, const char *const *entrypoint, size_t entrypoint_len,
-			  const ecs_task_spec *spec)
+/*
+ * How the EXEC ended, into @result. The one timeout rule: the agent's
+ * timeout killed the command only when its EXIT says TIMED_OUT; a command
+ * reaped before the kill is its own exit, whatever the clock says. Past the
+ * reader's deadline (the timeout and ECS_AGENT_CONN_GRACE_MS) without an
+ * EXIT the agent does not answer: the container is killed through the
+ * engine and the task counts as timed out.
+ */
+static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_agent_conn *conn, int rc,
+		   const ecs_agent_exec_res *res, long timeout_ms)
 {
-	ecs_agent_task t = { 0 };
+	const ecs_agent_exit *x = &res->exit;
+
+	if (rc == ECS_ECANCELED)
+		return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, rc, "cancelled");
+	if (rc == ECS_ETIMEDOUT) {
+		ecs_capture_stop stop = { 0 };
+		int krc = ecs_agent_conn_kill(conn, result->task_id, &stop);
+
+		if (krc != 0)
+			return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, krc);
+		result->timed_out = 1;
+		result->exit_code = 137;
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: ecs-agent did not answer within %ld ms "
+			       "of the %ld ms timeout: container killed", result->task_id, result->container_id,
+			       ECS_AGENT_CONN_GRACE_MS, timeout_ms);
+		return 0;
+	}
+	if (rc != 0)
+		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
+	if (x->kind == ECS_AGENT_FAILED) {
+		char why[sizeof(res->message) + 64];
+
+		snprintf(why, sizeof(why), "ecs-agent: the task did not run (%s)%s%s", strerror(x->code),
+			 res->message[0] ? ": " : "", res->message);
+		return ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EENGINE, why);
+	}
+	result->exit_code = x->code;
+	result->timed_out = (x->flags & ECS_AGENT_EXIT_TIMED_OUT) != 0;
+	result->oom_killed = (x->flags & ECS_AGENT_EXIT_OOM) != 0;
+	if (result->timed_out)
+		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed by ecs-agent at the %ld ms timeout",
+			       result->task_id, result->container_id, timeout_ms);
+	return 0;
+}
+
+/* Bound on each file request (PUT, GET): the engine's request timeout, as for any other exchange. */
+static long long file_deadline(const ecs_engine *engine)
+{
+	return ecs_clock_ms() + engine->opts.request_timeout_ms;
+}
+
+/* The EXEC of the task: argv = Entrypoint + cmd (what the engine would run), env, stdin, timeout. */
+static int exec(ecs_agent_conn *conn, const char *const *entrypoint, size_t entrypoint_len, const ecs_backend_task *task,
+		ecs_agent_exec_res *res)
+{
+	const ecs_task_spec *spec = task->spec;
+	ecs_agent_exec_req req = { 0 };
 	size_t n = entrypoint_len + spec->run.cmd_len;
+	const char **argv = calloc(n, sizeof(char *));
 	int rc;
 
-	*out = NULL;
-	t.argv = calloc(n, sizeof(char *));
-	if (t.argv == NULL)
+	if (argv == NULL)
 		return ECS_ENOMEM;
 	for (size_t i = 0; i < entrypoint_len; i++)
-		t.argv[t.argc++] = (char *)entrypoint[i];
+		argv[req.argc++] = entrypoint[i];
 	for (size_t i = 0; i < spec->run.cmd_len; i++)
-		t.argv[t.argc++] = (char *)spec->run.cmd[i];
-	t.env = (char **)spec->run.env;
-	t.envc = spec->run.env_len;
-	t.stdin_null = spec->stdin_len == 0; /* as the cold path opens none */
-	rc = ecs_agent_header_encode(NULL, 0, len, &t);
-	if (rc == ECS_AGENT_ETOOBIG && *len > 0 && (*out = malloc(*len)) != NULL)
-		rc = ecs_agent_header_encode(*out, *len, len, &t);
-	else if (rc == ECS_AGENT_ETOOBIG && *len > 0)
-		rc = ECS_ENOMEM;
-	free(t.argv);
-	if (rc != 0) {
-		free(*out);
-		*out = NULL;
-	}
+		argv[req.argc++] = spec->run.cmd[i];
+	req.argv = argv;
+	req.env = spec->run.env;
+	req.envc = spec->run.env_len;
+	req.stdin_data = spec->stdin_data;
+	req.stdin_len = spec->stdin_len;
+	req.stdin_null = spec->stdin_len == 0; /* as the cold path opens none */
+	req.timeout_ms = task->timeout_ms;
+	req.out_cap = spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP;
+	req.err_cap = spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP;
+	req.on_output = spec->on_output;
+	req.on_output_arg = spec->on_output_arg;
+	req.cancel = task->cancel;
+	rc = ecs_agent_conn_exec(conn, &req, res, ecs_clock_ms() + task->timeout_ms + ECS_AGENT_CONN_GRACE_MS);
+	free(argv);
 	return rc;
 }
 
 /*
- * The agent did not report (it died, or the container was killed), or cannot
- * know (runsc: no OOM counter): the engine's view. Without one (the engine
- * went away with the stream) the outcome is unknown: an error, as on the
- * cold path, never a made-up exit status.
+ * runsc: the agent cannot read the OOM counter (EXIT flag OOM_UNKNOWN): the
+ * engine knows, once the container ended (the agent exits at the end of its
+ * stdin, which close half-closed). A quick look only after a kill.
  */
-static int engine_outcome(ecs_task_result *result, ecs_engine *engine, int *code)
+static void oom_from_engine(ecs_task_result *result, ecs_engine *engine)
 {
 	ecs_container_info info;
-	int rc = ecs_container_wait(code, engine, result->container_id, ECS_BACKEND_KILL_WAIT_MS, NULL);
+	int code;
 
-	if (rc != 0)
-		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, rc);
 	memset(&info, 0, sizeof(info));
-	if (ecs_container_inspect(&info, engine, result->container_id) == 0)
+	if (!result->timed_out && ecs_container_wait(&code, engine, result->container_id, ECS_BACKEND_KILL_WAIT_MS,
+						    NULL) != 0)
+		return;
+	if (ecs_container_inspect_within(&info, engine, result->container_id, ECS_BACKEND_EXIT_MS) == 0)
 		result->oom_killed = info.oom_killed;
 	ecs_container_info_clear(&info);
-	return 0;
-}
-
-int ecs_agent_task_outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap, int run_rc, long timeout_ms)
-{
-	ecs_capture_stop stop = { 0 };
-	ecs_agent_exit x;
-	const char *msg;
-	int code = -1, killed = 0;
-
-	if (run_rc == ECS_ETIMEDOUT || run_rc == ECS_ECANCELED) {
-		int krc = ecs_capture_kill(cap, result->task_id, result->container_id, &stop);
-
-		if (run_rc == ECS_ECANCELED)
-			return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, run_rc, "cancelled");
-		if (!ecs_capture_agent_exit(cap, NULL, NULL)) {
-			/* Neither killed nor ended (the engine does not answer): nothing is known of the task. */
-			if (krc != 0 && !ecs_capture_done(cap))
-				return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, krc);
-			result->timed_out = 1;
-			result->exit_code = 137;
-			ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed after %ld ms timeout",
-				       result->task_id, result->container_id, timeout_ms);
-			return 0;
-		}
-		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: exited by itself at the %ld ms "
-			       "timeout, before the kill landed", result->task_id, result->container_id, timeout_ms);
-		run_rc = 0;
-		killed = 1;
-	}
-	if (run_rc != 0)
-		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, run_rc);
-	if (!ecs_capture_agent_exit(cap, &x, &msg)) {
-		int rc = engine_outcome(result, engine, &code);
-
-		if (rc == 0)
-			result->exit_code = code;
-		return rc;
-	}
-	if (x.kind == ECS_AGENT_FAILED) {
-		char why[300];
-
-		snprintf(why, sizeof(why), "ecs-agent: the task did not run (%s)%s%s", strerror(x.code), msg[0] ? ": " : "",
-			 msg);
-		return ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EENGINE, why);
-	}
-	result->exit_code = x.code;
-	result->oom_killed = (x.flags & ECS_AGENT_EXIT_OOM) != 0;
-	if ((x.flags & ECS_AGENT_EXIT_OOM_UNKNOWN) && killed) {
-		/* runsc: the engine knows; after the kill only a quick look, and none at a removed container */
-		ecs_container_info info;
-
-		memset(&info, 0, sizeof(info));
-		if (!stop.force_removed &&
-		    ecs_container_inspect_within(&info, engine, result->container_id, ECS_BACKEND_EXIT_MS) == 0)
-			result->oom_killed = info.oom_killed;
-		ecs_container_info_clear(&info);
-	} else if (x.flags & ECS_AGENT_EXIT_OOM_UNKNOWN) {
-		return engine_outcome(result, engine, &code); /* runsc: the engine knows */
-	}
-	return 0;
 }
 
 /*
@@ -134,13 +127,80 @@ int ecs_agent_task_outcome(ecs_task_result *result, ecs_engine *engine, ecs_capt
  */
 #define NO_USER_TEXT "ecs-agent: unable to find user "
 
-int ecs_agent_task_refused(ecs_capture *cap, int *no_user)
+int ecs_agent_task_no_user(const char *why)
 {
-	ecs_agent_exit x;
-	const char *msg;
-	int refused = ecs_capture_agent_exit(cap, &x, &msg) && x.kind == ECS_AGENT_FAILED && x.code == EPERM;
+	return strncmp(why, NO_USER_TEXT, sizeof(NO_USER_TEXT) - 1) == 0;
+}
 
-	if (no_user != NULL)
-		*no_user = refused && strncmp(msg, NO_USER_TEXT, sizeof(NO_USER_TEXT) - 1) == 0;
-	return refused;
+int ecs_agent_task_run(ecs_task_result *result, const ecs_backend_task *task, ecs_agent_conn **conn,
+		       const char *const *entrypoint, size_t entrypoint_len, int *nothing_ran, char *why,
+		       size_t why_len)
+{
+	ecs_engine *engine = task->engine;
+	const ecs_task_spec *spec = task->spec;
+	ecs_agent_exec_res res;
+	double t = ecs_clock_ms_f();
+	int rc = 0;
+
+	memset(&res, 0, sizeof(res));
+	*nothing_ran = 0;
+	why[0] = '\0';
+	/* The timeout counts from when the command is handed to the agent (agent/PROTOCOL.md: fork to reaping). */
+	if (spec->files_len > 0)
+		rc = ecs_agent_conn_put_files(*conn, spec->files, spec->files_len, why, why_len, file_deadline(engine));
+	if (rc == 0) {
+		rc = exec(*conn, entrypoint, entrypoint_len, task, &res);
+		if (rc == 0 && res.exit.kind == ECS_AGENT_FAILED && res.exit.code == EPERM) {
+			snprintf(why, why_len, "%s", res.message);
+			rc = ECS_EDENIED;
+		} else if (rc == ECS_EINVAL) {
+			snprintf(why, why_len, "the command or environment cannot be sent to the agent");
+		}
+	} else if (rc != ECS_ENOTFOUND && rc != ECS_EDENIED) {
+		/* the files did not go in: the command never ran */
+		rc = rc == ECS_EINVAL ? ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc, why)
+				      : ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_START, rc);
+		goto out;
+	}
+	if ((rc == ECS_ENOTFOUND && !res.started) || rc == ECS_EDENIED) {
+		*nothing_ran = 1;
+		goto out;
+	}
+	if (rc == ECS_EINVAL) {
+		rc = ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc, why);
+		goto out;
+	}
+	rc = outcome(result, engine, *conn, rc, &res, task->timeout_ms);
+	result->timings.run = ecs_clock_ms_f() - t;
+	if (rc != 0)
+		goto out;
+	t = ecs_clock_ms_f();
+	if (spec->artifacts_len > 0 && !result->timed_out) {
+		rc = ecs_agent_conn_get_artifacts(*conn, spec->artifacts, spec->artifacts_len, spec->artifacts_cap,
+						  &result->artifacts, &result->artifacts_len, why, why_len,
+						  file_deadline(engine));
+		if (rc == ECS_EINVAL) {
+			rc = ecs_task_fail(result, ECS_TASK_PHASE_LOGS, rc, why);
+			goto out;
+		}
+		if (rc != 0) {
+			rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_LOGS, rc);
+			goto out;
+		}
+	}
+	result->out = res.out;
+	result->err = res.err;
+	memset(&res.out, 0, sizeof(res.out));
+	memset(&res.err, 0, sizeof(res.err));
+	result->stdout_bytes = res.out_bytes;
+	result->stderr_bytes = res.err_bytes;
+	/* the agent exits at the end of its stdin: the engine then knows what it alone can tell */
+	ecs_agent_conn_close(*conn, 1);
+	*conn = NULL;
+	if (res.exit.flags & ECS_AGENT_EXIT_OOM_UNKNOWN)
+		oom_from_engine(result, engine);
+	result->timings.logs = ecs_clock_ms_f() - t;
+out:
+	ecs_agent_exec_res_clear(&res);
+	return rc;
 }

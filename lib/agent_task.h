@@ -1,51 +1,50 @@
 /*
- * Private: one task run by ecs-agent (protocol version 1, agent/PROTOCOL.md)
- * on an attach stream read by the one capture (capture.h): the task header
- * the agent reads first, and how the task ended, told by the agent's EXIT
- * record (or the engine, when the agent could not say). The pooled backend
- * (a warm container) and the cold one (a fresh container whose PID 1 is the
- * agent) both run tasks so: one exit-code rule, one timeout rule.
+ * Private: one task run by its container's ecs-agent (protocol version 2,
+ * agent/PROTOCOL.md) over an open conversation (agent_conn.h): the task's
+ * files (PUT), the command (EXEC, with the timeout the agent enforces), its
+ * artifacts (GET), and how it ended, told by the agent's EXIT record. The
+ * pooled backend (a warm container) and the cold one (a fresh container
+ * whose PID 1 is the agent) both run tasks so: one exit-code rule, one
+ * timeout rule, one capture, one place for file paths.
  */
 #ifndef ECS_AGENT_TASK_H
 #define ECS_AGENT_TASK_H
 
 #include <stddef.h>
 #include <ecs/ecs.h>
-#include "capture.h"
+#include "agent_conn.h"
+#include "backend.h"
 
 /**
- * ecs_agent_task_header - the task header for the agent: argv = @entrypoint
- * (the image's, @entrypoint_len strings) then the spec's command, as the
- * engine would run them; the spec's env; stdin /dev/null when the spec has
- * none (as a cold container without stdin). *@out is malloc'ed (@len bytes).
- * Returns 0, ECS_ENOMEM, or an ECS_AGENT_E* code (ECS_EINVAL, ECS_ETOOBIG:
- * the command or env cannot be sent).
+ * ecs_agent_task_run - @task on @*conn, attached to the container named in
+ * result->container_id whose agent serves it: PUT the spec's files, EXEC
+ * argv = @entrypoint (the image's, @entrypoint_len strings) then the
+ * command, with the spec's env, stdin (none: /dev/null, as a cold container
+ * without stdin) and timeout (the agent's: TIMED_OUT only when its kill
+ * ended the command; the reader's own deadline is the timeout plus
+ * ECS_AGENT_CONN_GRACE_MS, past which the container is killed and the task
+ * counts as timed out), GET the artifacts, take the output, then close the
+ * conversation (*@conn NULL: the agent exits) and, where the agent could not
+ * tell (runsc), ask the engine whether the OOM killer struck.
+ * Fills exit_code, timed_out, oom_killed, out/err, the byte counts,
+ * artifacts and timings.run/logs.
+ * *@nothing_ran is set when the task never started; the return is then
+ * ECS_EDENIED (the agent will not act as the task's user in this container:
+ * @why has its words, agent/PROTOCOL.md) or ECS_ENOTFOUND (the container
+ * does not run), with the result's error left unset for the caller to
+ * decide (run it elsewhere, or fail). Otherwise returns 0 for a completed
+ * run, or an ECS_E* code with the result's error set (ECS_EINVAL in phase
+ * validate for a file or artifact path the agent refused, @why naming it).
  */
-int ecs_agent_task_header(unsigned char **out, size_t *len, const char *const *entrypoint, size_t entrypoint_len,
-			  const ecs_task_spec *spec);
+int ecs_agent_task_run(ecs_task_result *result, const ecs_backend_task *task, ecs_agent_conn **conn,
+		       const char *const *entrypoint, size_t entrypoint_len, int *nothing_ran, char *why,
+		       size_t why_len);
 
 /**
- * ecs_agent_task_outcome - after ecs_capture_run() returned @run_rc: fill
- * @result's exit_code, timed_out and oom_killed. Past the timeout
- * (@run_rc ECS_ETIMEDOUT), or cancelled, the container is killed while its
- * stream keeps draining (ecs_capture_kill()); an EXIT record that came
- * before the kill landed is the task's own end: its status, not timed out.
- * A stream that ended without EXIT (the agent or its container died), and
- * under runsc the OOM flag, are the engine's view. A FAILED record (the
- * command never ran) is ECS_EENGINE in phase start with the agent's words.
- * Returns 0 for a completed run, else the ECS_E* code with the result's
- * error set (ecs_task_fail()).
+ * ecs_agent_task_no_user - 1 when @why (an ECS_EDENIED's words from
+ * ecs_agent_task_run()) says the task's user or group is not in the image:
+ * the request's fault (ECS_ENOUSER), not the container's.
  */
-int ecs_agent_task_outcome(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap, int run_rc,
-			   long timeout_ms);
-
-/**
- * ecs_agent_task_refused - 1 when the agent said EXIT FAILED EPERM: it would
- * not run the task (agent/PROTOCOL.md: the task's user does not resolve,
- * is the agent's own, or could reach the agent under this runtime); nothing
- * ran. *@no_user (may be NULL) is set to 1 when the reason is a user or
- * group the image does not have (the request's fault), else 0.
- */
-int ecs_agent_task_refused(ecs_capture *cap, int *no_user);
+int ecs_agent_task_no_user(const char *why);
 
 #endif

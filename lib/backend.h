@@ -70,6 +70,7 @@ typedef struct {
 	 * code with result->error_phase/error set.
 	 */
 	int (*run)(ecs_task_result *result, const ecs_backend_task *task);
+	int agent;                   /* 1: ecs-agent runs the task, so it carries files and artifacts */
 } ecs_backend;
 
 /* A fresh container: create, attach, start, wait (backend_cold.c). */

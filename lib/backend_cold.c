@@ -1,12 +1,13 @@
 /*
  * libecs: the cold backend. A fresh container per task whose PID 1 is
- * ecs-agent, as in every container ecs runs: create, attach (before start,
- * so no byte of output is missed), start, hand the task to the agent on the
- * attach stream, read its frames until the exit record (killing the
- * container at the timeout). The one exception, where the agent cannot keep
- * the task apart from itself (agent/PROTOCOL.md: under runsc a root task;
- * capabilities that reach another uid's processes), runs as before: the
- * engine's docker-init (tini) as PID 1, the engine's wait for the exit.
+ * ecs-agent, as in every container ecs runs: create, open the conversation
+ * with the agent (an attach before the start, so no byte of output is
+ * missed), start, then the task's requests (agent_task.h: files, the
+ * command with the timeout the agent keeps, artifacts). The one exception,
+ * where the agent cannot keep the task apart from itself (agent/PROTOCOL.md:
+ * under runsc a root task; capabilities that reach another uid's
+ * processes), runs as before: the engine's docker-init (tini) as PID 1, the
+ * engine's wait for the exit, a kill at the timeout; no files or artifacts.
  * See backend.h for what task.c does around it.
  */
 #include <config.h>
@@ -22,6 +23,7 @@
 #include "capture.h"
 #include "container_private.h"
 #include "engine_private.h"
+#include "agent_conn.h"
 #include "agent_task.h"
 #include "profile_private.h"
 #include "stream.h"
@@ -347,19 +349,18 @@ static int start(ecs_task_result *result, const ecs_backend_task *task, double t
 }
 
 /* The attach before the start, so no byte is missed; the failure recorded in phase attach. */
-static int attach(ecs_task_result *result, const ecs_backend_task *task, ecs_capture **cap, int agent)
+static int attach(ecs_task_result *result, const ecs_backend_task *task, ecs_capture **cap)
 {
 	ecs_engine *engine = task->engine;
 	const ecs_task_spec *spec = task->spec;
-	size_t out_cap = spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP;
-	size_t err_cap = spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP;
-	long long deadline = ecs_clock_ms() + engine->opts.request_timeout_ms;
 	int rc;
 
 	if ((rc = ecs_task_cancelled(result, task->cancel, ECS_TASK_PHASE_START)) != 0)
 		return rc;
-	rc = agent ? ecs_capture_attach_agent(cap, engine, result->container_id, out_cap, err_cap, deadline)
-		   : ecs_capture_attach(cap, engine, result->container_id, spec->stdin_len > 0, out_cap, err_cap, deadline);
+	rc = ecs_capture_attach(cap, engine, result->container_id, spec->stdin_len > 0,
+				spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
+				spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
+				ecs_clock_ms() + engine->opts.request_timeout_ms);
 	if (rc != 0)
 		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
 	ecs_capture_on_output(*cap, spec->on_output, spec->on_output_arg);
@@ -367,71 +368,52 @@ static int attach(ecs_task_result *result, const ecs_backend_task *task, ecs_cap
 }
 
 /*
- * The agent refused the task (EXIT FAILED EPERM) and nothing ran. A user the
- * image lacks is the request's fault (ECS_ENOUSER, as the engine says it of
- * a docker-init container); any other reason: ECS_BACKEND_MISS, and the
- * caller runs the task in a docker-init container instead.
+ * The task through the agent: create its container, attach (the
+ * conversation opens before the start, so no byte is missed), start, then
+ * the task's requests (ecs_agent_task_run()). The agent refused it and
+ * nothing ran: a user the image lacks is the request's fault (ECS_ENOUSER,
+ * as the engine says it of a docker-init container); any other reason is
+ * ECS_BACKEND_MISS, and the caller runs it under docker-init.
  */
-static int agent_refused(ecs_task_result *result, ecs_engine *engine, ecs_capture *cap)
-{
-	const char *msg = "";
-	int no_user = 0;
-
-	if (!ecs_agent_task_refused(cap, &no_user))
-		return 0;
-	(void)ecs_capture_agent_exit(cap, NULL, &msg);
-	if (no_user)
-		return ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_ENOUSER, msg);
-	ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: %s; running it under docker-init",
-		       result->task_id, result->container_id, msg);
-	return ECS_BACKEND_MISS;
-}
-
-/*
- * The task through the agent: create its container, attach, start, send the
- * header and stdin, read frames to the exit record. ECS_BACKEND_MISS when
- * the agent refused it (nothing ran; the container is left to the caller).
- */
-static int run_agent(ecs_task_result *result, const ecs_backend_task *task, ecs_capture **cap)
+static int run_agent(ecs_task_result *result, const ecs_backend_task *task)
 {
 	ecs_engine *engine = task->engine;
 	const ecs_task_spec *spec = task->spec;
 	ecs_container_agent agent = ECS_CONTAINER_AGENT_INIT;
-	unsigned char *hdr = NULL;
-	size_t hdr_len = 0;
+	ecs_agent_conn *conn = NULL;
+	char why[512];
+	int nothing_ran = 0;
 	double t;
 	int rc;
 
 	ecs_container_agent_user(&agent, spec->profile, task->image);
-	rc = ecs_agent_task_header(&hdr, &hdr_len, (const char *const *)task->image->entrypoint,
-				   task->image->entrypoint_len, spec);
-	if (rc != 0)
-		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc == ECS_ENOMEM ? ECS_ENOMEM : ECS_EINVAL,
-				     "the command or environment cannot be sent to the agent");
 	if ((rc = create(result, task, &agent)) != 0)
-		goto out;
+		return rc;
+	if ((rc = ecs_task_cancelled(result, task->cancel, ECS_TASK_PHASE_START)) != 0)
+		return rc;
 	t = ecs_clock_ms_f();
-	if ((rc = attach(result, task, cap, 1)) != 0 || (rc = start(result, task, t)) != 0)
+	rc = ecs_agent_conn_open(&conn, engine, result->container_id, ecs_clock_ms() + engine->opts.request_timeout_ms);
+	if (rc != 0) {
+		result->timings.start = ecs_clock_ms_f() - t;
+		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
+	}
+	if ((rc = start(result, task, t)) != 0)
 		goto out;
-	ecs_capture_prefix(*cap, hdr, hdr_len);
-	/* The timeout counts from when the task is handed to the agent, after the start. */
-	t = ecs_clock_ms_f();
-	rc = ecs_capture_run(*cap, spec->stdin_data, spec->stdin_len, ecs_clock_ms() + task->timeout_ms, task->cancel);
-	if (rc == 0 && (rc = agent_refused(result, engine, *cap)) != 0)
-		goto out;
-	rc = ecs_agent_task_outcome(result, engine, *cap, rc, task->timeout_ms);
-	result->timings.run = ecs_clock_ms_f() - t;
-	if (rc != 0)
-		goto out;
-	t = ecs_clock_ms_f();
-	rc = ecs_capture_take(*cap, &result->out, &result->err, &result->stdout_bytes, &result->stderr_bytes);
-	if (rc != 0)
-		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_LOGS, rc);
-	else if (task->image->id != NULL && (result->image_id = strdup(task->image->id)) == NULL)
+	rc = ecs_agent_task_run(result, task, &conn, (const char *const *)task->image->entrypoint,
+				task->image->entrypoint_len, &nothing_ran, why, sizeof(why));
+	if (nothing_ran && rc == ECS_EDENIED && ecs_agent_task_no_user(why)) {
+		rc = ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_ENOUSER, why);
+	} else if (nothing_ran && rc == ECS_EDENIED) {
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: %s; running it under docker-init",
+			       result->task_id, result->container_id, why);
+		rc = ECS_BACKEND_MISS;
+	} else if (nothing_ran) {
+		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_START, rc);
+	} else if (rc == 0 && task->image->id != NULL && (result->image_id = strdup(task->image->id)) == NULL) {
 		rc = ecs_task_fail(result, ECS_TASK_PHASE_LOGS, ECS_ENOMEM, NULL);
-	result->timings.logs = ecs_clock_ms_f() - t;
+	}
 out:
-	free(hdr);
+	ecs_agent_conn_close(conn, 1);
 	return rc;
 }
 
@@ -454,7 +436,7 @@ static int run_init(ecs_task_result *result, const ecs_backend_task *task, ecs_c
 	if ((rc = create(result, task, NULL)) != 0)
 		return rc;
 	t = ecs_clock_ms_f();
-	if ((rc = attach(result, task, cap, 0)) != 0 || (rc = start(result, task, t)) != 0)
+	if ((rc = attach(result, task, cap)) != 0 || (rc = start(result, task, t)) != 0)
 		return rc;
 	t_run = ecs_clock_ms_f();
 	rc = run_attached(result, engine, spec, *cap, task->timeout_ms, t_run, &stopped);
@@ -492,11 +474,9 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 			return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_CREATE, rc);
 	}
 	if (agent_serves(spec, task->image)) {
-		rc = run_agent(result, task, &cap);
+		rc = run_agent(result, task);
 		if (rc != ECS_BACKEND_MISS)
 			goto out;
-		ecs_capture_free(cap);
-		cap = NULL;
 		forget_container(result, task);
 	}
 	rc = run_init(result, task, &cap);
@@ -505,4 +485,5 @@ out:
 	return rc;
 }
 
-const ecs_backend ecs_backend_cold = { "cold", cold_run };
+/* files and artifacts: the agent carries them (run_init() refuses them where it cannot) */
+const ecs_backend ecs_backend_cold = { "cold", cold_run, 1 };

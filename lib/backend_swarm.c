@@ -344,4 +344,4 @@ static int swarm_run(ecs_task_result *result, const ecs_backend_task *bt)
 	return rc;
 }
 
-const ecs_backend ecs_backend_swarm = { "swarm", swarm_run };
+const ecs_backend ecs_backend_swarm = { "swarm", swarm_run, 0 };

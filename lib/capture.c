@@ -36,18 +36,18 @@ struct ecs_capture {
 	ecs_demux demux;
 	const unsigned char *in;     /* stdin still to write (the caller's bytes) */
 	size_t in_left;
-	const unsigned char *pre;    /* written before @in (the agent's task header); the caller's */
-	size_t pre_left;
 	int stdin_started;           /* the first run took @in */
 	int stdin_done;              /* all written (or nobody reads) and half-closed */
 	int eof;
-	/* ecs-agent mode: engine stream 1 carries the agent's frames (agent/PROTOCOL.md) */
+	/* ecs-agent mode: engine stream 1 carries the agent's frames (agent/PROTOCOL.md), one answer per request */
 	int agent;
 	ecs_agent_decoder dec;
-	int started, exited;         /* START and EXIT seen */
+	int started, exited;         /* the current answer's START and EXIT seen */
 	ecs_agent_exit exit;
-	char msg[AGENT_MSG_CAP];     /* MESSAGE frames, NUL-terminated */
+	char msg[AGENT_MSG_CAP];     /* its MESSAGE frames, NUL-terminated */
 	size_t msg_len;
+	ecs_buffer *data;            /* its DATA frames (a GET's tar), the caller's; NULL: none expected */
+	size_t data_cap;
 	uint64_t agent_stderr;       /* bytes on engine stream 2: the agent writes none */
 	uint64_t received;           /* bytes the engine sent on the stream: it is alive while they come */
 	int more;                    /* the last read_ready() stopped with bytes maybe still there */
@@ -84,6 +84,9 @@ static int agent_sink(void *arg, int stream, const unsigned char *p, size_t n)
 		c->agent_stderr += n;
 		return ECS_OK;
 	}
+	/* requests go one at a time: after an answer's EXIT nothing may come until the next is sent */
+	if (c->exited && n > 0)
+		return ecs_engine_fail(c->engine, ECS_EPROTO, "agent: bytes after EXIT");
 	for (;;) {
 		ecs_agent_event ev;
 		int rc = ecs_agent_decode(&c->dec, &p, &n, &ev);
@@ -99,9 +102,17 @@ static int agent_sink(void *arg, int stream, const unsigned char *p, size_t n)
 		case ECS_AGENT_EV_EXIT:
 			c->exited = 1;
 			c->exit = ev.exit;
-			break;
+			if (n > 0)
+				return ecs_engine_fail(c->engine, ECS_EPROTO, "agent: bytes after EXIT");
+			return ECS_OK;
 		case ECS_AGENT_EV_DATA:
-			if (ev.stream == ECS_AGENT_FRAME_MESSAGE) {
+			if (ev.stream == ECS_AGENT_FRAME_DATA) {
+				if (c->data == NULL)
+					return ecs_engine_fail(c->engine, ECS_EPROTO, "agent: DATA in an answer without any");
+				rc = ecs_demux_append_capped(c->data, c->data_cap, ev.data, ev.len);
+				if (rc != ECS_OK)
+					return rc;
+			} else if (ev.stream == ECS_AGENT_FRAME_MESSAGE) {
 				size_t k = sizeof(c->msg) - 1 - c->msg_len;
 
 				if (k > ev.len)
@@ -123,14 +134,14 @@ static int agent_sink(void *arg, int stream, const unsigned char *p, size_t n)
 	return ECS_OK;
 }
 
-int ecs_capture_attach_agent(ecs_capture **out, ecs_engine *engine, const char *id, size_t out_cap,
-			     size_t err_cap, long long deadline_ms)
+int ecs_capture_attach_agent(ecs_capture **out, ecs_engine *engine, const char *id, long long deadline_ms)
 {
-	int rc = ecs_capture_attach(out, engine, id, 1, out_cap, err_cap, deadline_ms);
+	int rc = ecs_capture_attach(out, engine, id, 1, 0, 0, deadline_ms);
 
 	if (rc != ECS_OK)
 		return rc;
 	(*out)->agent = 1;
+	(*out)->stdin_started = 1;
 	ecs_agent_decoder_init(&(*out)->dec);
 	ecs_demux_set_sink(&(*out)->demux, agent_sink, *out);
 	return ECS_OK;
@@ -140,6 +151,7 @@ void ecs_capture_on_output(ecs_capture *c, ecs_output_fn fn, void *arg)
 {
 	c->on_output = fn;
 	c->on_output_arg = arg;
+	c->refused = 0;
 	/* the agent's sink already delivers; the plain stream needs one to see the payload */
 	if (!c->agent)
 		ecs_demux_set_sink(&c->demux, fn != NULL ? plain_sink : NULL, c);
@@ -150,10 +162,36 @@ int ecs_capture_output_refused(const ecs_capture *c)
 	return c->refused;
 }
 
-void ecs_capture_prefix(ecs_capture *c, const void *pre, size_t len)
+void ecs_capture_agent_request(ecs_capture *c, const void *req, size_t len, size_t out_cap, size_t err_cap,
+			       ecs_buffer *data, size_t data_cap)
 {
-	c->pre = pre;
-	c->pre_left = len;
+	ecs_demux_restart(&c->demux, out_cap, err_cap);
+	c->started = c->exited = 0;
+	memset(&c->exit, 0, sizeof(c->exit));
+	c->msg[0] = '\0';
+	c->msg_len = 0;
+	c->data = data;
+	c->data_cap = data_cap;
+	ecs_capture_agent_send(c, req, len);
+}
+
+void ecs_capture_agent_send(ecs_capture *c, const void *bytes, size_t len)
+{
+	c->in = bytes;
+	c->in_left = len;
+	c->stdin_done = len == 0;
+}
+
+int ecs_capture_agent_written(const ecs_capture *c)
+{
+	return c->stdin_done;
+}
+
+int ecs_capture_agent_end(ecs_capture *c)
+{
+	c->in_left = 0;
+	c->stdin_done = 1;
+	return ecs_stream_shutdown_write(c->stream);
 }
 
 int ecs_capture_agent_started(const ecs_capture *c)
@@ -239,21 +277,6 @@ static int read_ready(ecs_capture *c)
 /* Write what the socket takes; half-close once all is written or nobody reads any more. */
 static int write_ready(ecs_capture *c)
 {
-	while (c->pre_left > 0) {
-		size_t n = 0;
-		int rc = ecs_stream_send(c->stream, c->pre, c->pre_left, &n);
-
-		if (rc == ECS_STREAM_AGAIN)
-			return ECS_OK;
-		if (rc < 0)
-			return rc;
-		if (ecs_stream_hung_up(c->stream)) {
-			c->pre_left = c->in_left = 0;
-			break;
-		}
-		c->pre += n;
-		c->pre_left -= n;
-	}
 	while (c->in_left > 0) {
 		size_t n = 0;
 		int rc = ecs_stream_send(c->stream, c->in, c->in_left, &n);
@@ -271,6 +294,9 @@ static int write_ready(ecs_capture *c)
 		c->in_left -= n;
 	}
 	c->stdin_done = 1;
+	/* the agent's stdin carries the next request too: it ends only by ecs_capture_agent_end() */
+	if (c->agent)
+		return ECS_OK;
 	return ecs_stream_shutdown_write(c->stream);
 }
 
@@ -283,9 +309,10 @@ int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long dea
 		c->in = in;
 		c->in_left = in != NULL ? in_len : 0;
 	}
-	while (!c->eof && !c->exited) {
+	/* an agent's answer may end (EXIT) before all of its request is written: the rest still goes */
+	while (!c->eof && (!c->exited || !c->stdin_done)) {
 		long long left = deadline_ms - ecs_clock_ms();
-		short events = POLLIN | POLLRDHUP;
+		short events = c->exited ? 0 : POLLIN | POLLRDHUP;
 		int ready;
 
 		if (ecs_cancel_is_triggered(cancel))
@@ -299,12 +326,12 @@ int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long dea
 		ready = ecs_stream_wait(c->stream, events, left < CANCEL_POLL_MS ? (long)left : CANCEL_POLL_MS);
 		if (ready < 0)
 			return ecs_engine_fail(c->engine, ECS_ERROR, "attach: poll: %s", strerror(errno));
-		if (ready & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) {
+		if (!c->exited && (ready & (POLLIN | POLLRDHUP | POLLHUP | POLLERR))) {
 			rc = read_ready(c);
 			if (rc != ECS_OK)
 				return rc;
 		}
-		if (!c->stdin_done && !c->eof && !c->exited && (ready & (POLLOUT | POLLHUP | POLLERR))) {
+		if (!c->stdin_done && !c->eof && (ready & (POLLOUT | POLLHUP | POLLERR))) {
 			rc = write_ready(c);
 			if (rc != ECS_OK)
 				return rc;

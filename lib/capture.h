@@ -9,8 +9,9 @@
  * connection and half-closes it, all on the calling thread: one poll loop
  * watches the socket, the deadline and the cancel token.
  *
- * The pooled backend's agent speaks on the same kind of stream; it feeds the
- * same demultiplexer (demux.h).
+ * ecs-agent speaks on the same kind of stream (agent mode, for
+ * lib/agent_conn.c): its frames feed the same demultiplexer (demux.h), one
+ * answer per request.
  */
 #ifndef ECS_CAPTURE_H
 #define ECS_CAPTURE_H
@@ -48,15 +49,14 @@ int ecs_capture_attach(ecs_capture **out, ecs_engine *engine, const char *id, in
 int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long deadline_ms, ecs_cancel *cancel);
 
 /**
- * ecs_capture_attach_agent - ecs_capture_attach() with stdin, to a started
- * container whose PID 1 is ecs-agent (agent/PROTOCOL.md): the engine's
- * stream 1 is then the agent's frames, whose task stdout and stderr go into
- * the capped buffers as they arrive; the run ends at the EXIT frame (or the
- * end of the stream, when the agent died). Write the task header with
- * ecs_capture_prefix() before the first run.
+ * ecs_capture_attach_agent - ecs_capture_attach() with stdin, to a container
+ * whose PID 1 is ecs-agent (agent/PROTOCOL.md, version 2), before or after
+ * its start: the engine's stream 1 is then the agent's frames. Requests go
+ * one at a time (ecs_capture_agent_request(), then ecs_capture_run() until
+ * the answer's EXIT); stdin stays open between them until
+ * ecs_capture_agent_end(). lib/agent_conn.c is the one caller.
  */
-int ecs_capture_attach_agent(ecs_capture **out, ecs_engine *engine, const char *id, size_t out_cap,
-			     size_t err_cap, long long deadline_ms);
+int ecs_capture_attach_agent(ecs_capture **out, ecs_engine *engine, const char *id, long long deadline_ms);
 
 /**
  * ecs_capture_on_output - live output: @fn (see ecs_output_fn in
@@ -65,26 +65,47 @@ int ecs_capture_attach_agent(ecs_capture **out, ecs_engine *engine, const char *
  * on the thread of ecs_capture_run() (and of ecs_capture_kill(), which
  * drains the rest): the plain stream's frames, or the agent's STDOUT and
  * STDERR frames (never its MESSAGE text). A non-zero return from @fn stops
- * the calls for good and makes ecs_capture_run() return ECS_ECANCELED (the
- * caller then kills the container as on a cancel); the buffers keep
- * filling. @fn NULL: no calls. Set it after the attach, before the first run.
+ * the calls and makes ecs_capture_run() return ECS_ECANCELED (the caller
+ * then kills the container, or tells the agent, as on a cancel); the
+ * buffers keep filling. @fn NULL: no calls. Each call starts afresh (an
+ * earlier refusal forgotten: an agent's next request, or the run that reads
+ * a cancelled command's EXIT). Set it after the attach, before the run.
  */
 void ecs_capture_on_output(ecs_capture *c, ecs_output_fn fn, void *arg);
 
 /** 1 once the output callback returned non-zero (the reader went away), else 0. */
 int ecs_capture_output_refused(const ecs_capture *c);
 
-/** Bytes written before the stdin of the first run; the caller keeps them alive until the run ends. */
-void ecs_capture_prefix(ecs_capture *c, const void *pre, size_t len);
+/**
+ * ecs_capture_agent_request - begin the next request: @req (@len bytes: the
+ * request and its chunks; the caller's until the run that writes it ends)
+ * is written by the next ecs_capture_run(), which returns once the answer's
+ * EXIT came and all of @req is written. The answer's STDOUT and STDERR go
+ * into fresh buffers kept up to @out_cap/@err_cap (ecs_capture_take()), its
+ * DATA frames (a GET's tar) are appended to @data up to @data_cap (the rest
+ * dropped, @data->truncated set; NULL: DATA is a protocol error); START,
+ * EXIT and MESSAGE are then this answer's.
+ */
+void ecs_capture_agent_request(ecs_capture *c, const void *req, size_t len, size_t out_cap, size_t err_cap,
+			       ecs_buffer *data, size_t data_cap);
+
+/** Write @len more bytes of the current request (the cancel frame) with the next run; the caller's until then. */
+void ecs_capture_agent_send(ecs_capture *c, const void *bytes, size_t len);
+
+/** 1 once every byte of the current request (and of ecs_capture_agent_send()) is written. */
+int ecs_capture_agent_written(const ecs_capture *c);
+
+/** Half-close the agent's stdin (a task container's agent then exits). 0 or ECS_ERROR. */
+int ecs_capture_agent_end(ecs_capture *c);
 
 /**
- * ecs_capture_agent_exit - 1 with @exit filled when the agent's EXIT frame
- * came, else 0. @msg (may be NULL) gets the agent's MESSAGE text ("" for
- * none), valid until ecs_capture_free().
+ * ecs_capture_agent_exit - 1 with @exit filled when the current answer's EXIT
+ * frame came, else 0. @msg (may be NULL) gets the agent's MESSAGE text ("" for
+ * none), valid until the next request or ecs_capture_free().
  */
 int ecs_capture_agent_exit(const ecs_capture *c, ecs_agent_exit *exit, const char **msg);
 
-/** 1 once the agent's START frame came: the task runs (or ran). */
+/** 1 once the current answer's START frame came: the command runs (or ran). */
 int ecs_capture_agent_started(const ecs_capture *c);
 
 /*

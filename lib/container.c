@@ -209,18 +209,40 @@ fail:
 static int agent_config(json_object *body, json_object *hc, const ecs_container_agent *agent, const char *path)
 {
 	static const char *const entry[] = { ECS_AGENT_MOUNT };
-	const char *args[3] = { "-u", agent->task_user != NULL ? agent->task_user : "", "-h" };
+	/* -u USER [-h], then -w ROOT for each writable root: where PUT and GET may reach */
+	const char *args[3 + 2 * (ECS_SANDBOX_MAX_TMPFS + 1)] = { "-u", agent->task_user != NULL ? agent->task_user : "" };
+	size_t n = 2;
+	json_object *ro = NULL, *tmpfs = NULL;
 	char *bind = NULL;
 	const char *binds[1];
 	int rc;
 
+	if (agent->set_home)
+		args[n++] = "-h";
+	/*
+	 * The roots are what the profile mounted (ecs_profile_apply() ran):
+	 * "/" when the root is writable, else the Tmpfs paths, /tmp and the
+	 * profile's, without one skipped for hiding the image's WorkingDir.
+	 */
+	if (json_object_object_get_ex(hc, "ReadonlyRootfs", &ro) && !json_object_get_boolean(ro)) {
+		args[n++] = "-w";
+		args[n++] = "/";
+	} else if (json_object_object_get_ex(hc, "Tmpfs", &tmpfs)) {
+		json_object_object_foreach(tmpfs, root, opts) {
+			(void)opts;
+			if (n + 2 > sizeof(args) / sizeof(args[0]))
+				break;
+			args[n++] = "-w";
+			args[n++] = root;
+		}
+	}
 	if (ecs_profile_apply_agent(body, hc) != 0)
 		return -1;
 	if (asprintf(&bind, "%s:%s:ro", path, ECS_AGENT_MOUNT) < 0)
 		return -1;
 	binds[0] = bind;
 	rc = put(body, "Entrypoint", string_array(entry, 1)) != 0 ||
-	     put(body, "Cmd", string_array(args, agent->set_home ? 3 : 2)) != 0 ||
+	     put(body, "Cmd", string_array(args, n)) != 0 ||
 	     put(hc, "Binds", string_array(binds, 1)) != 0 || put(hc, "Init", json_object_new_boolean(0)) != 0;
 	free(bind);
 	return rc ? -1 : 0;

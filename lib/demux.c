@@ -82,6 +82,20 @@ static int append(ecs_buffer *buf, size_t cap, const unsigned char *data, size_t
 	return ECS_OK;
 }
 
+int ecs_demux_append_capped(ecs_buffer *buf, size_t cap, const void *data, size_t len)
+{
+	return append(buf, cap, data, len);
+}
+
+void ecs_demux_restart(ecs_demux *d, size_t out_cap, size_t err_cap)
+{
+	ecs_buffer_clear(&d->out);
+	ecs_buffer_clear(&d->err);
+	d->out_bytes = d->err_bytes = 0;
+	d->out_cap = out_cap;
+	d->err_cap = err_cap;
+}
+
 void ecs_demux_set_sink(ecs_demux *d, ecs_demux_sink sink, void *arg)
 {
 	d->sink = sink;

@@ -65,6 +65,20 @@ void ecs_demux_set_sink(ecs_demux *d, ecs_demux_sink sink, void *arg);
  */
 int ecs_demux_append(ecs_demux *d, int stream, const void *data, size_t len);
 
+/**
+ * Empty both buffers and their counts and set new caps, keeping the framing
+ * state: the next answer on the same stream (an agent's next request)
+ * starts from nothing.
+ */
+void ecs_demux_restart(ecs_demux *d, size_t out_cap, size_t err_cap);
+
+/**
+ * Append @len bytes to @buf kept up to @cap bytes, as a stream's buffer is
+ * (the rest dropped, @buf->truncated set; data NUL-terminated). For another
+ * buffer fed from the same stream. Returns 0 or ECS_ENOMEM.
+ */
+int ecs_demux_append_capped(ecs_buffer *buf, size_t cap, const void *data, size_t len);
+
 /** End of stream: ECS_EPROTO if it stopped inside a frame, else 0. */
 int ecs_demux_finish(const ecs_demux *d);
 

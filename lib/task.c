@@ -19,6 +19,7 @@
 #include "ids.h"
 #include "image_private.h"
 #include "labels.h"
+#include "paths.h"
 #include "versioned.h"
 
 #define PULL_DEFAULT_TIMEOUT_MS 300000L
@@ -128,6 +129,48 @@ static int image_resolve(ecs_task_result *result, ecs_task_spec *spec, ecs_image
 	return 0;
 }
 
+/*
+ * Files in and artifacts out: their count, each path's shape (paths.h; the
+ * agent confines them to the writable mounts inside the container), modes.
+ * Only what the agent carries has them: never the Swarm backend.
+ */
+static int validate_files(ecs_task_result *result, const ecs_task_spec *spec)
+{
+	char why[300];
+
+	if (spec->files_len == 0 && spec->artifacts_len == 0)
+		return 0;
+	if ((spec->files_len > 0 && spec->files == NULL) || (spec->artifacts_len > 0 && spec->artifacts == NULL))
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "files_len or artifacts_len without the list");
+	if (spec->files_len > ECS_TASK_MAX_FILES || spec->artifacts_len > ECS_TASK_MAX_FILES) {
+		snprintf(why, sizeof(why), "more than %u files or artifacts", ECS_TASK_MAX_FILES);
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, why);
+	}
+	for (size_t i = 0; i < spec->files_len; i++) {
+		const ecs_file *f = &spec->files[i];
+
+		if (ecs_path_check(f->path, "file", why, sizeof(why)) != 0)
+			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, why);
+		if (f->len > 0 && f->data == NULL) {
+			snprintf(why, sizeof(why), "file \"%.200s\": len without data", f->path);
+			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, why);
+		}
+		if (f->mode & ~0777u) {
+			snprintf(why, sizeof(why), "file \"%.200s\": mode %o is more than permission bits (0777)", f->path,
+				 f->mode);
+			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, why);
+		}
+	}
+	for (size_t i = 0; i < spec->artifacts_len; i++) {
+		if (ecs_path_check(spec->artifacts[i], "artifact", why, sizeof(why)) != 0)
+			return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, why);
+	}
+	if (!backends[spec->backend]->agent && !(spec->pool != NULL && spec->backend == ECS_TASK_BACKEND_LOCAL))
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL,
+				     "files and artifacts need ecs-agent in the container: not under this backend");
+	return 0;
+}
+
 static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 {
 	if (spec->run.cmd == NULL || spec->run.cmd_len == 0)
@@ -140,10 +183,6 @@ static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 	}
 	if (spec->run.cmd[0][0] == '\0')
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "empty command name");
-	/* Issue 17 lands these through the agent; until then a task that asks for them is refused, not half-run. */
-	if (spec->files_len > 0 || spec->artifacts_len > 0)
-		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL,
-				     "files and artifacts are not supported by this libecs yet");
 	if (spec->run.env_len > 0 && spec->run.env == NULL)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "env_len without env");
 	if (spec->run.env_len > ECS_TASK_MAX_ENV)
@@ -181,7 +220,7 @@ static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "credentials need a username and a password");
 	if ((unsigned)spec->backend >= sizeof(backends) / sizeof(backends[0]) || backends[spec->backend] == NULL)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "no such backend in this libecs");
-	return 0;
+	return validate_files(result, spec);
 }
 
 /* @image: what the inspect saw (its WorkingDir saves create an inspect); empty after a pull. */
@@ -339,7 +378,10 @@ static int run_current(ecs_task_result *result, ecs_engine *engine, ecs_reaper *
 	/* A warm container's labels were fixed when it was made: a task with labels of its own runs cold. */
 	if (spec->pool != NULL && spec->backend == ECS_TASK_BACKEND_LOCAL && spec->run.labels_len == 0)
 		rc = ecs_backend_pool.run(result, &bt);
-	if (rc == ECS_BACKEND_MISS)
+	if (rc == ECS_BACKEND_MISS && !backend->agent && (spec->files_len > 0 || spec->artifacts_len > 0))
+		rc = ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EUNAVAILABLE,
+				   "files and artifacts need ecs-agent in the container: no warm container took the task");
+	else if (rc == ECS_BACKEND_MISS)
 		rc = backend->run(result, &bt);
 	if (rc != 0)
 		goto out;

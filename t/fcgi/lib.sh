@@ -246,20 +246,15 @@ expect_error() {
 
 # container_ids: every container the server's log says it ran.
 container_ids() { sed -n 's/.* container_id=\([0-9a-f]\{12,\}\).*/\1/p' "$T/server.log"; }
-# marker_containers MARKER: ids of the running ecs containers whose command
-# has MARKER. A pooled container's command is ecs-agent, whatever its task:
-# there the task's processes (the engine's top) are searched.
+# marker_containers MARKER: ids of the running ecs containers one of whose
+# processes (the engine's top) has MARKER in its command line. A container's
+# own command is ecs-agent, cold or pooled, whatever its task.
 marker_containers() {
 	list=$(docker_api '/containers/json?filters=%7B%22label%22%3A%5B%22ecs.managed%3Dtrue%22%5D%7D') || return 1
-	{
-		printf '%s' "$list" | jq -r --arg m "$1" '.[] | select(.Command | contains($m)) | .Id'
-		if [ -n "$POOLED" ]; then
-			for id in $(printf '%s' "$list" | jq -r '.[] | select(.Labels["ecs.pool"] != null) | .Id'); do
-				docker_api "/containers/$id/top" 2>/dev/null |
-					jq -e --arg m "$1" '[.Processes[]? | .[-1] | contains($m)] | any' >/dev/null 2>&1 && echo "$id"
-			done
-		fi
-	} | grep .
+	for id in $(printf '%s' "$list" | jq -r '.[].Id'); do
+		docker_api "/containers/$id/top" 2>/dev/null |
+			jq -e --arg m "$1" '[.Processes[]? | .[-1] | contains($m)] | any' >/dev/null 2>&1 && echo "$id"
+	done | grep .
 }
 container_gone() { [ "$(docker_api "/containers/$1/json" | jq -r '.message // "exists"')" != exists ]; }
 

@@ -44,6 +44,26 @@ static const char *env_or_null(const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+static void log_warnings(ecs_log_level level, const char *message, void *userdata)
+{
+	(void)userdata;
+	if (level <= ECS_LOG_WARN)
+		fprintf(stderr, "libecs: %s\n", message);
+}
+
+ecs_engine *it_engine_logged(void)
+{
+	ecs_engine *base = it_engine_new(), *e = NULL;
+	ecs_engine_options opts = *ecs_engine_options_get(base);
+	int rc;
+
+	opts.log = log_warnings;
+	rc = ecs_engine_new(&e, &opts);
+	ecs_engine_free(base);
+	ck_assert_msg(rc == ECS_OK, "ecs_engine_new: %s", ecs_error_name(rc));
+	return e;
+}
+
 ecs_engine *it_engine_new(void)
 {
 	ecs_engine_options opts = ECS_ENGINE_OPTIONS_INIT;
@@ -325,4 +345,18 @@ ecs_pool *it_pool_warm(ecs_engine *engine, const char *image, const ecs_sandbox_
 		}
 		nanosleep(&pause, NULL);
 	}
+}
+
+int it_main(struct Suite *s)
+{
+	SRunner *sr;
+	int failed;
+
+	it_global_init();
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	it_cleanup_run();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

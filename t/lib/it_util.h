@@ -39,6 +39,9 @@ const char *it_run_prefix(void);
 /** A new engine handle from the ECS_TEST_* environment; fails the test if it cannot be made. */
 ecs_engine *it_engine_new(void);
 
+/** it_engine_new() whose log prints warnings and errors on stderr ("libecs: ..."). */
+ecs_engine *it_engine_logged(void);
+
 /** ECS_TEST_IMAGE, or IT_DEFAULT_IMAGE. Static/environment string. */
 const char *it_test_image(void);
 
@@ -69,6 +72,13 @@ void it_cleanup_tracked(void);
  * (exited) test process left behind.
  */
 int it_cleanup_run(void);
+
+/**
+ * The main() of an integration test program: it_global_init(), run @s
+ * (taken and freed), it_cleanup_run(). Returns the exit
+ * status: EXIT_SUCCESS when no test failed.
+ */
+int it_main(struct Suite *s);
 
 /** Milliseconds on the monotonic clock, for bounding how long a step took. */
 double it_now_ms(void);

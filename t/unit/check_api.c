@@ -12,6 +12,7 @@
 
 #include <ecs/ecs.h>
 #include "engine_private.h"
+#include "paths.h"
 
 START_TEST(test_engine_dup_copies_options_and_version)
 {
@@ -229,6 +230,85 @@ START_TEST(test_task_labels_checked_in_validate)
 }
 END_TEST
 
+/* The shape of a file's or an artifact's path (lib/paths.c): what can be refused before any I/O. */
+START_TEST(test_path_check_shapes)
+{
+	static const char *const good[] = { "/tmp/a", "/a", "/tmp/x/y.bin", "/tmp/..a", "/tmp/.hidden", "/tmp/a..b" };
+	static const char *const bad[] = { "", "/", "tmp/a", "/tmp/../etc", "/tmp/./a", "/tmp//a", "/tmp/a/",
+					   "/..", "/tmp/..", "../../etc/passwd", "/." };
+	char why[300], huge[ECS_TASK_MAX_PATH + 2];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(ecs_path_check(good[i], "file", why, sizeof(why)) == 0, "%s refused", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(ecs_path_check(bad[i], "artifact", why, sizeof(why)) == ECS_EINVAL, "%s let through", bad[i]);
+		ck_assert_msg(strncmp(why, "artifact \"", 10) == 0 && strstr(why, bad[i]) != NULL, "%s", why);
+	}
+	ck_assert_int_eq(ecs_path_check(NULL, "file", why, sizeof(why)), ECS_EINVAL);
+	huge[0] = '/';
+	memset(huge + 1, 'a', sizeof(huge) - 2);
+	huge[sizeof(huge) - 1] = '\0';
+	ck_assert_int_eq(ecs_path_check(huge, "file", why, sizeof(why)), ECS_EINVAL);
+	ck_assert_msg(strstr(why, "longer") != NULL, "%s", why);
+	huge[sizeof(huge) - 2] = '\0';
+	ck_assert_int_eq(ecs_path_check(huge, "file", NULL, 0), 0);
+}
+END_TEST
+
+/* `true` in the test image: a spec validate lets through. */
+static ecs_task_spec true_spec(void)
+{
+	static const char *const cmd[] = { "true" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+
+	spec.run.image = "ecs/busybox:latest";
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 1;
+	return spec;
+}
+
+/* A task's files and artifacts: refused in validate, naming the path, before any I/O. */
+START_TEST(test_task_files_checked_in_validate)
+{
+	static const char *const escape[] = { "/tmp/out", "/tmp/../../etc" };
+	static const char *const relative[] = { "etc/passwd" };
+	ecs_file files[2] = { { "/tmp/in", (const unsigned char *)"x", 1, 0644 }, { "/tmp/in2", NULL, 0, 0 } };
+	ecs_task_spec spec = true_spec();
+	char error[512];
+	int rc;
+
+	spec.artifacts = escape;
+	spec.artifacts_len = 2;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	ck_assert_int_eq(rc, ECS_EINVAL);
+	ck_assert_msg(strstr(error, "/tmp/../../etc") != NULL, "%s", error);
+	spec.artifacts = relative;
+	spec.artifacts_len = 1;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	ck_assert_msg(strstr(error, "etc/passwd") != NULL, "%s", error);
+	spec.artifacts = NULL;
+	spec.artifacts_len = 1;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	spec.artifacts_len = 0;
+	spec.files = files;
+	spec.files_len = 2;
+	files[1].mode = 04755;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	ck_assert_msg(strstr(error, "/tmp/in2") != NULL && strstr(error, "mode") != NULL, "%s", error);
+	files[1].mode = 0;
+	files[1].len = 3;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	files[1].len = 0;
+	spec.files_len = ECS_TASK_MAX_FILES + 1;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	/* well-formed, but the Swarm backend has no agent to carry them */
+	spec.files_len = 2;
+	spec.backend = ECS_TASK_BACKEND_SWARM;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	ck_assert_msg(strstr(error, "ecs-agent") != NULL, "%s", error);
+}
+END_TEST
+
 /*
  * The spec versions of libecs.so.4 and before (1 to 5) had another layout:
  * a program built with them cannot load libecs.so.5, and a struct claiming
@@ -236,14 +316,10 @@ END_TEST
  */
 START_TEST(test_task_spec_older_version_refused)
 {
-	static const char *const cmd[] = { "true" };
-	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_spec spec = true_spec();
 	char error[512];
 	int rc;
 
-	spec.run.image = "ecs/busybox:latest";
-	spec.run.cmd = cmd;
-	spec.run.cmd_len = 1;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_PULL);
 	ck_assert_int_eq(rc, ECS_EUNAVAILABLE);
 	/* the socket that is missing, not curl's placeholder host */
@@ -323,6 +399,8 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_task_run_validate_failure_sets_errmsg);
 	tcase_add_test(tc, test_task_phase_name_keeps_the_old_strings);
 	tcase_add_test(tc, test_task_labels_checked_in_validate);
+	tcase_add_test(tc, test_path_check_shapes);
+	tcase_add_test(tc, test_task_files_checked_in_validate);
 	tcase_add_test(tc, test_task_spec_older_version_refused);
 	tcase_add_test(tc, test_init_functions_match_macros);
 	suite_add_tcase(s, tc);

@@ -1,5 +1,6 @@
 /* Unit tests: the multiplexed log stream splitter (lib/demux.c). */
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -392,6 +393,55 @@ START_TEST(test_demux_clear_twice)
 }
 END_TEST
 
+/* An agent's next answer on the same stream: fresh buffers, counts and caps; a frame split across answers survives. */
+START_TEST(test_demux_restart_keeps_framing)
+{
+	unsigned char buf[64];
+	size_t off = 0;
+	ecs_buffer out, err;
+
+	ecs_demux_init(&d, 3, 3);
+	put_frame(buf, &off, 1, "abcdef", 6);
+	put_frame(buf, &off, 2, "xy", 2);
+	ck_assert_int_eq(ecs_demux_feed(&d, buf, 17), ECS_OK); /* inside the second frame's header */
+	ck_assert_uint_eq(d.out.len, 3);
+	ck_assert_int_eq(d.out.truncated, 1);
+	ecs_demux_restart(&d, 10, 1);
+	ck_assert_uint_eq(d.out_bytes, 0);
+	ck_assert_uint_eq(d.out.len, 0);
+	ck_assert_int_eq(d.out.truncated, 0);
+	ck_assert_int_eq(ecs_demux_feed(&d, buf + 17, off - 17), ECS_OK);
+	ck_assert_int_eq(ecs_demux_finish(&d), ECS_OK);
+	ck_assert_int_eq(ecs_demux_take(&d, &out, &err), ECS_OK);
+	ck_assert_uint_eq(out.len, 0);
+	ck_assert_uint_eq(err.len, 1);
+	ck_assert_int_eq(err.truncated, 1);
+	ck_assert_uint_eq(d.err_bytes, 2);
+	ecs_buffer_clear(&out);
+	ecs_buffer_clear(&err);
+}
+END_TEST
+
+/* The capped append serves another buffer (a GET's tar) as it serves the streams; no cap is SIZE_MAX. */
+START_TEST(test_demux_append_capped)
+{
+	ecs_buffer b = { 0 };
+
+	ck_assert_int_eq(ecs_demux_append_capped(&b, 4, "abc", 3), ECS_OK);
+	ck_assert_int_eq(ecs_demux_append_capped(&b, 4, "def", 3), ECS_OK);
+	ck_assert_uint_eq(b.len, 4);
+	ck_assert_str_eq((const char *)b.data, "abcd");
+	ck_assert_int_eq(b.truncated, 1);
+	ecs_buffer_clear(&b);
+	for (int i = 0; i < 1000; i++)
+		ck_assert_int_eq(ecs_demux_append_capped(&b, SIZE_MAX, "0123456789", 10), ECS_OK);
+	ck_assert_uint_eq(b.len, 10000);
+	ck_assert_int_eq(b.truncated, 0);
+	ck_assert_int_eq(b.data[10000], '\0');
+	ecs_buffer_clear(&b);
+}
+END_TEST
+
 static Suite *demux_suite(void)
 {
 	Suite *s = suite_create("demux");
@@ -421,6 +471,8 @@ static Suite *demux_suite(void)
 	tcase_add_test(tc, test_demux_huge_frame_header);
 	tcase_add_test(tc, test_demux_buffer_moved_out);
 	tcase_add_test(tc, test_demux_clear_twice);
+	tcase_add_test(tc, test_demux_restart_keeps_framing);
+	tcase_add_test(tc, test_demux_append_capped);
 	suite_add_tcase(s, tc);
 	return s;
 }

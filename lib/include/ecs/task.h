@@ -102,7 +102,8 @@ typedef struct {
  *    "." or ".." component, no symlink on the way (ECS_EINVAL naming the
  *    path otherwise). Missing parent directories are made (mode 0755).
  * @data, @len: the bytes (may be NULL/0 for an empty file).
- * @mode: permission bits (& 0777; 0 = 0644). Owned by the task's user.
+ * @mode: permission bits, at most 0777 (more, such as setuid, is ECS_EINVAL);
+ *    0 = 0644. Owned by the task's user.
  */
 typedef struct {
 	const char *path;
@@ -156,14 +157,14 @@ typedef int (*ecs_output_fn)(int stream, const unsigned char *data, size_t len, 
  * @auth: registry credentials for the pull; NULL for none.
  * @stdin_data, @stdin_len: bytes for the process's stdin; NULL/0 for none
  *    (then stdin is empty).
- * @timeout_ms: how long the process may run, counted from when the task is
- *    handed to the container's ecs-agent (cold: after the engine's start
- *    answered, so a slow start does not eat into it; warm: when it is
- *    taken) until the agent's exit record (the command reaped, the
- *    container's other processes killed, the output drained). At the
- *    timeout the container is killed: result->timed_out, exit 137; an exit
- *    record that came before the kill landed is the task's own (its code,
- *    not timed out). 0 = ECS_TASK_DEFAULT_TIMEOUT_MS.
+ * @timeout_ms: how long the command may run, kept by the container's
+ *    ecs-agent: from its fork (after @files were written; cold: after the
+ *    engine's start answered, so a slow start does not eat into it) to its
+ *    reaping. A command reaped before the agent's kill is its own exit
+ *    (not timed out), whatever the clock says; one the kill ended is
+ *    result->timed_out, exit 137. The reader waits for the agent's report
+ *    until the timeout plus 2 s, then kills the container (timed out too).
+ *    0 = ECS_TASK_DEFAULT_TIMEOUT_MS.
  * @start_timeout_ms: bound on the engine's start of the container; 0 =
  *    ECS_TASK_DEFAULT_START_TIMEOUT_MS. Past it the run fails with
  *    ECS_ETIMEDOUT in phase start and the container is disposed of. Not used
