@@ -10,7 +10,7 @@
 # kill -9 of ecs-fcgi and keeps its files; nothing left.
 . "$(dirname "$0")/lib.sh"
 sessions_home
-write_config "pool_agent = $AGENT" "$SESSION_HOME_KEY"
+write_config "pool_agent = $AGENT" "$SESSION_HOME_KEY" "$SESSION_INSTANCE_KEY"
 start_server
 
 req POST /v1.1/sessions "{\"docker_image\": \"$IMAGE\"}" CONTENT_TYPE=application/json
@@ -133,6 +133,9 @@ sh_exec 'cat /tmp/state'
 expect_status 201
 [ "$(b64 .stdout)" = one ] || fail "after a restart the session lost its state: $(b64 .stdout)"
 
+req GET /v1.1/_metrics
+grep -qx 'ecs_session_execs_total 1' "$BODY" || fail "execs since the restart: $(grep ecs_session_execs "$BODY")"
+grep -qx 'ecs_sessions_open 1' "$BODY" || fail "sessions open: $(grep ecs_sessions_open "$BODY")"
 req DELETE "$S"
 expect_status 204
 gone() { [ -z "$(session_containers)" ]; }

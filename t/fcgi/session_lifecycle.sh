@@ -5,11 +5,11 @@
 # the per-client cap (429), kill -9 of ecs-fcgi then a restart adopts the
 # session (it answers, same container), a session whose container died is
 # lost (GET says why, a request is 410 SESSION_LOST, also once adopted),
-# DELETE ends the container, an idle session expires (404 after), and
-# nothing is left.
+# DELETE ends the container, an idle session expires (404 after),
+# _metrics counts them, and nothing is left.
 . "$(dirname "$0")/lib.sh"
 sessions_home
-write_config "auth = basic" "pool_agent = $AGENT" "max_client_sessions = 2" "$SESSION_HOME_KEY" "" \
+write_config "auth = basic" "pool_agent = $AGENT" "max_client_sessions = 2" "$SESSION_HOME_KEY" "$SESSION_INSTANCE_KEY" "" \
 	"[client:alice]" "images = ecs/busybox:*" "" "[client:bob]" "images = ecs/busybox:*"
 start_server
 
@@ -113,5 +113,11 @@ expect_status 204
 as alice GET "/v1.1/sessions/$sid"
 expect_error 404 SESSION_NOT_FOUND
 wait_for 20 container_gone "$cid" || fail "the deleted session's container is still there"
+# _metrics counts them (since this restart: one DELETE of bob's lost one, one of alice's)
+as alice GET /v1.1/_metrics
+expect_status 200
+grep -qx 'ecs_sessions_open 0' "$BODY" || fail "sessions open: $(grep ecs_sessions_open "$BODY")"
+grep -qx 'ecs_sessions_deleted_total 2' "$BODY" || fail "sessions deleted: $(grep ecs_sessions_deleted "$BODY")"
+grep -q '^ecs_session_execs_total ' "$BODY" || fail "no ecs_session_execs_total in _metrics"
 [ -z "$(session_containers)" ] || fail "session containers left: $(session_containers)"
 pass
