@@ -467,6 +467,8 @@ int main(int argc, char **argv)
 	if (host == NULL)
 		host = env_endpoint = endpoint_from_env(&eo.ca_file, &eo.cert_file, &eo.key_file, cert_paths);
 	eo.endpoint = host;
+	/* the task container's PID 1 on the engine's host (NULL: the installed one) */
+	eo.agent_path = getenv("ECS_AGENT") != NULL && getenv("ECS_AGENT")[0] != '\0' ? getenv("ECS_AGENT") : NULL;
 	if (verbose)
 		eo.log = verbose_log;
 

@@ -15,6 +15,7 @@
 
 #include "image_match.h"
 #include "pool_config.h"
+#include "session_conf.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/ecs/ecs.conf"
 
@@ -107,6 +108,7 @@ typedef struct {
 	int pull_policy;            /* an ecs_pull_policy */
 	int backend;                /* an ecs_task_backend: where tasks execute */
 	pool_conf pool;             /* the warm pool (pool_config.h) */
+	session_conf sessions;      /* sessions (session_conf.h) */
 	long pull_timeout_s;
 	char *default_network;
 	char **allowed_networks;

@@ -71,6 +71,7 @@ config *config_defaults(void)
 	c->caps.max_pids = ECS_SANDBOX_DEFAULT_PIDS;
 	c->caps.max_nofile = ECS_SANDBOX_DEFAULT_NOFILE;
 	sandbox_conf_init(&c->sandbox);
+	session_conf_init(&c->sessions);
 	if (pool_conf_init(&c->pool) != 0) {
 		config_free(c);
 		return NULL;
@@ -118,6 +119,7 @@ void config_free(config *c)
 	}
 	sandbox_conf_clear(&c->sandbox);
 	pool_conf_clear(&c->pool);
+	session_conf_clear(&c->sessions);
 	free(c->clients);
 	registries_free(c);
 	free(c);
@@ -308,6 +310,7 @@ static const concern ecs_concerns[] = {
 	{ limits_keys, offsetof(config, caps) },
 	{ sandbox_keys, offsetof(config, sandbox) },
 	{ pool_conf_keys, offsetof(config, pool) },
+	{ session_conf_keys, offsetof(config, sessions) },
 	{ registries_keys, 0 },
 	{ NULL, 0 }
 };
@@ -550,7 +553,7 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 		rc = check_service(c, &f, path, err, errlen);
 	if (rc == 0)
 		rc = check_clients(c, path, err, errlen);
-	if (rc == 0 && sandbox_check(c, why, sizeof(why)) != 0) {
+	if (rc == 0 && (sandbox_check(c, why, sizeof(why)) != 0 || session_conf_check(&c->sessions, why, sizeof(why)) != 0)) {
 		snprintf(err, errlen, "%s: %s", path, why);
 		rc = -1;
 	}

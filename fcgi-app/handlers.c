@@ -16,12 +16,10 @@
 #include "log.h"
 #include "metrics.h"
 #include "query.h"
+#include "session_metrics.h"
 #include "text.h"
 
-static void send_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void send_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
+void handler_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -38,8 +36,7 @@ static void oom(response *resp, const request *req)
 	response_set_error(resp, 500, "INTERNAL_ERROR", "out of memory", req->request_id);
 }
 
-/* {"links": {"self": {"href": URL}}} added to @o. */
-static int add_self_link(struct json_object *o, const request *req)
+int handler_self_link(struct json_object *o, const request *req)
 {
 	size_t size = request_self_url_size(req);
 	char *url = malloc(size);
@@ -63,7 +60,7 @@ static int add_self_link(struct json_object *o, const request *req)
 	return json_object_object_add(o, "links", links);
 }
 
-static void send_json(response *resp, const request *req, int status, struct json_object *o)
+void handler_json(response *resp, const request *req, int status, struct json_object *o)
 {
 	if (o == NULL || response_set_json(resp, status, o) != 0)
 		oom(resp, req);
@@ -74,11 +71,11 @@ static void handle_noop(response *resp, const request *req)
 {
 	struct json_object *o = json_object_new_object();
 
-	if (o != NULL && add_self_link(o, req) != 0) {
+	if (o != NULL && handler_self_link(o, req) != 0) {
 		json_object_put(o);
 		o = NULL;
 	}
-	send_json(resp, req, 200, o);
+	handler_json(resp, req, 200, o);
 }
 
 static void handle_version(response *resp, const request *req)
@@ -87,12 +84,12 @@ static void handle_version(response *resp, const request *req)
 
 	if (o != NULL) {
 		json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
-		if (add_self_link(o, req) != 0) {
+		if (handler_self_link(o, req) != 0) {
 			json_object_put(o);
 			o = NULL;
 		}
 	}
-	send_json(resp, req, 200, o);
+	handler_json(resp, req, 200, o);
 }
 
 static void handle_health(response *resp, handler_ctx *ctx, const request *req)
@@ -106,11 +103,11 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 	if (rc == -2)
 		return oom(resp, req);
 	if (rc == -1)
-		return send_error(resp, req, 400, "BAD_QUERY_PARAMETER", "the query string is malformed");
+		return handler_error(resp, req, 400, "BAD_QUERY_PARAMETER", "the query string is malformed");
 	if (rc == 1 && query_parse_bool(&quick, v) != 0) {
 		char q[80];
 
-		send_error(resp, req, 400, "BAD_QUERY_PARAMETER", "quick must be true or false, not '%s'",
+		handler_error(resp, req, 400, "BAD_QUERY_PARAMETER", "quick must be true or false, not '%s'",
 				text_quote(q, sizeof(q), v, 64));
 		free(v);
 		return;
@@ -146,11 +143,11 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 			json_object_object_add(o, "reason", json_object_new_string(reason));
 		}
 	}
-	if (add_self_link(o, req) != 0) {
+	if (handler_self_link(o, req) != 0) {
 		json_object_put(o);
 		return oom(resp, req);
 	}
-	send_json(resp, req, green ? 200 : 503, o);
+	handler_json(resp, req, green ? 200 : 503, o);
 }
 
 /* Append @more (consumed; @more_len bytes, NUL-terminated) to *text (*len bytes). -1, *text freed, when out of memory. */
@@ -190,11 +187,13 @@ static void handle_metrics(response *resp, handler_ctx *ctx, const request *req)
 	more = metrics_render_engine_check(&elen, &ews);
 	if (append_text(&text, &len, more, elen) != 0)
 		return oom(resp, req);
+	more = session_metrics_render(&elen, ctx->sessions);
+	if (append_text(&text, &len, more, elen) != 0)
+		return oom(resp, req);
 	response_set_body(resp, 200, METRICS_CONTENT_TYPE, text, len);
 }
 
-/* Add @key: @value to @o; -1 (and @value released) when json-c ran out of memory. */
-static int put(struct json_object *o, const char *key, struct json_object *value)
+int handler_put(struct json_object *o, const char *key, struct json_object *value)
 {
 	if (value == NULL)
 		return -1;
@@ -213,7 +212,7 @@ static int add_b64(struct json_object *o, const char *key, const ecs_buffer *b)
 	if (base64_encode(&s, b->data, b->len) != 0)
 		return -1;
 	/* A NULL string here would go out as "stdout": null in a 201: fail the whole answer instead. */
-	rc = put(o, key, json_object_new_string(s));
+	rc = handler_put(o, key, json_object_new_string(s));
 	free(s);
 	return rc;
 }
@@ -224,7 +223,7 @@ static int add_ms(struct json_object *o, const char *key, double ms)
 	char s[32];
 
 	snprintf(s, sizeof(s), "%.1f", ms);
-	return put(o, key, json_object_new_double_s(ms, s));
+	return handler_put(o, key, json_object_new_double_s(ms, s));
 }
 
 static int add_timings(struct json_object *o, const ecs_task_timings *tm)
@@ -239,7 +238,7 @@ static int add_timings(struct json_object *o, const ecs_task_timings *tm)
 		json_object_put(t);
 		return -1;
 	}
-	return put(o, "timings", t);
+	return handler_put(o, "timings", t);
 }
 
 /*
@@ -253,23 +252,23 @@ struct json_object *handler_task_json(const ecs_task_result *res)
 	if (o == NULL)
 		return NULL;
 	/* The original's three fields first; the rest are additions. */
-	if (put(o, "exitCode", json_object_new_int(res->exit_code)) != 0 ||
+	if (handler_put(o, "exitCode", json_object_new_int(res->exit_code)) != 0 ||
 			add_b64(o, "stdout", &res->out) != 0 || add_b64(o, "stderr", &res->err) != 0 ||
-			put(o, "stdoutTruncated", json_object_new_boolean(res->out.truncated)) != 0 ||
-			put(o, "stderrTruncated", json_object_new_boolean(res->err.truncated)) != 0 ||
-			put(o, "stdoutBytes", json_object_new_int64((int64_t)res->stdout_bytes)) != 0 ||
-			put(o, "stderrBytes", json_object_new_int64((int64_t)res->stderr_bytes)) != 0 ||
-			put(o, "timedOut", json_object_new_boolean(res->timed_out)) != 0 ||
-			put(o, "oomKilled", json_object_new_boolean(res->oom_killed)) != 0 ||
-			put(o, "pooled", json_object_new_boolean(res->pooled)) != 0 ||
+			handler_put(o, "stdoutTruncated", json_object_new_boolean(res->out.truncated)) != 0 ||
+			handler_put(o, "stderrTruncated", json_object_new_boolean(res->err.truncated)) != 0 ||
+			handler_put(o, "stdoutBytes", json_object_new_int64((int64_t)res->stdout_bytes)) != 0 ||
+			handler_put(o, "stderrBytes", json_object_new_int64((int64_t)res->stderr_bytes)) != 0 ||
+			handler_put(o, "timedOut", json_object_new_boolean(res->timed_out)) != 0 ||
+			handler_put(o, "oomKilled", json_object_new_boolean(res->oom_killed)) != 0 ||
+			handler_put(o, "pooled", json_object_new_boolean(res->pooled)) != 0 ||
 			/* imageDigest, deprecated, is the id it always was: clients rely on it */
 			(res->image_id != NULL &&
-			 (put(o, "imageDigest", json_object_new_string(res->image_id)) != 0 ||
-			  put(o, "imageId", json_object_new_string(res->image_id)) != 0)) ||
+			 (handler_put(o, "imageDigest", json_object_new_string(res->image_id)) != 0 ||
+			  handler_put(o, "imageId", json_object_new_string(res->image_id)) != 0)) ||
 			(res->repo_digest != NULL &&
-			 put(o, "repoDigest", json_object_new_string(res->repo_digest)) != 0) ||
-			put(o, "taskId", json_object_new_string(res->task_id)) != 0 ||
-			(res->node != NULL && put(o, "node", json_object_new_string(res->node)) != 0) ||
+			 handler_put(o, "repoDigest", json_object_new_string(res->repo_digest)) != 0) ||
+			handler_put(o, "taskId", json_object_new_string(res->task_id)) != 0 ||
+			(res->node != NULL && handler_put(o, "node", json_object_new_string(res->node)) != 0) ||
 			add_timings(o, &res->timings) != 0) {
 		json_object_put(o);
 		return NULL;
@@ -282,7 +281,7 @@ int handler_task_artifacts(struct json_object *doc, const ecs_task_result *res)
 	struct json_object *list = json_object_new_array();
 	size_t i;
 
-	if (put(doc, "artifacts", list) != 0)
+	if (handler_put(doc, "artifacts", list) != 0)
 		return -1;
 	for (i = 0; i < res->artifacts_len; i++) {
 		const ecs_artifact *a = &res->artifacts[i];
@@ -292,9 +291,9 @@ int handler_task_artifacts(struct json_object *doc, const ecs_task_result *res)
 			json_object_put(o);
 			return -1;
 		}
-		if (put(o, "path", json_object_new_string(a->path)) != 0 || add_b64(o, "content", &a->content) != 0 ||
-				put(o, "size", json_object_new_int64((int64_t)a->size)) != 0 ||
-				put(o, "truncated", json_object_new_boolean(a->content.truncated)) != 0)
+		if (handler_put(o, "path", json_object_new_string(a->path)) != 0 || add_b64(o, "content", &a->content) != 0 ||
+				handler_put(o, "size", json_object_new_int64((int64_t)a->size)) != 0 ||
+				handler_put(o, "truncated", json_object_new_boolean(a->content.truncated)) != 0)
 			return -1;
 	}
 	return 0;
@@ -325,7 +324,7 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 			json_object_put(doc);
 			doc = NULL;
 		}
-		send_json(resp, req, 201, doc);
+		handler_json(resp, req, 201, doc);
 		return;
 	}
 	{
@@ -341,22 +340,29 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 		 * words name the path. */
 		if ((rc == ECS_EINVAL || rc == ECS_ENOTFOUND) && res->error_phase != ECS_TASK_PHASE_PULL &&
 				task_files_named(&t->body.files, res->error))
-			send_error(resp, req, 400, "PATH_REFUSED", "%s", text_quote(qe, sizeof(qe), res->error, 400));
+			handler_error(resp, req, 400, "PATH_REFUSED", "%s", text_quote(qe, sizeof(qe), res->error, 400));
 		else if (rc == ECS_ENOTFOUND)
-			send_error(resp, req, status, code, "image '%s' not found", text_quote(q, sizeof(q), image, 128));
+			handler_error(resp, req, status, code, "image '%s' not found", text_quote(q, sizeof(q), image, 128));
 		else if (rc == ECS_ENOUSER)
-			send_error(resp, req, status, code, "user '%s' is not known to the image '%s' (%s)",
+			handler_error(resp, req, status, code, "user '%s' is not known to the image '%s' (%s)",
 					text_quote(q, sizeof(q), user ? user : "", 64),
 					text_quote(q2, sizeof(q2), image, 128), res->error);
 		else if (rc == ECS_ECANCELED && ecs_cancel_is_triggered(ctx->client_gone))
 			/* Nobody reads this: it is for the log line and the metrics (nginx's 499). */
-			send_error(resp, req, 499, "CLIENT_CLOSED_REQUEST", "the client went away: the task was stopped and its container deleted");
+			handler_error(resp, req, 499, "CLIENT_CLOSED_REQUEST", "the client went away: the task was stopped and its container deleted");
 		else if (rc == ECS_ECANCELED)
-			send_error(resp, req, status, code, "the service is shutting down: the task was stopped and its container deleted");
+			handler_error(resp, req, status, code, "the service is shutting down: the task was stopped and its container deleted");
 		else
-			send_error(resp, req, status, code, "%s%s%s", info->error_phase ? info->error_phase : "",
+			handler_error(resp, req, status, code, "%s%s%s", info->error_phase ? info->error_phase : "",
 					info->error_phase ? ": " : "", res->error[0] ? res->error : ecs_strerror(rc));
 	}
+}
+
+void handler_stream_end(response *resp, const handler_ctx *ctx, ndjson *nd, int rc, struct json_object *doc)
+{
+	static const char *const output[] = { "stdout", "stderr", "stdoutTruncated", "stderrTruncated", NULL };
+
+	ndjson_finish(nd, resp, rc == 0 ? doc : NULL, output, rc != 0 && ecs_cancel_is_triggered(ctx->client_gone));
 }
 
 /*
@@ -366,15 +372,13 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 static void answer_stream(response *resp, const handler_ctx *ctx, ndjson *nd, int rc, const ecs_task_result *res,
 			  int with_artifacts)
 {
-	static const char *const output[] = { "stdout", "stderr", "stdoutTruncated", "stderrTruncated", NULL };
 	struct json_object *o = rc == 0 ? handler_task_json(res) : NULL;
 
 	if (o != NULL && with_artifacts && handler_task_artifacts(o, res) != 0) {
 		json_object_put(o);
 		o = NULL;
 	}
-
-	ndjson_finish(nd, resp, o, output, rc != 0 && ecs_cancel_is_triggered(ctx->client_gone));
+	handler_stream_end(resp, ctx, nd, rc, o);
 	json_object_put(o);
 }
 
@@ -459,16 +463,16 @@ handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ct
 	if (info->auth.status != 0) {
 		if (info->auth.basic_challenge)
 			response_add_header(resp, "WWW-Authenticate", "Basic realm=\"ecs\"");
-		send_error(resp, req, info->auth.status, info->auth.code, "%s", info->auth.message);
+		handler_error(resp, req, info->auth.status, info->auth.code, "%s", info->auth.message);
 		return HANDLER_DONE;
 	}
 	if (info->route.id == ROUTE_NONE) {
-		send_error(resp, req, 404, "NOT_FOUND", "no resource at '%s'", text_quote(q, sizeof(q), req->path, 200));
+		handler_error(resp, req, 404, "NOT_FOUND", "no resource at '%s'", text_quote(q, sizeof(q), req->path, 200));
 		return HANDLER_DONE;
 	}
 	if (!info->route.method_allowed) {
 		response_add_header(resp, "Allow", info->route.allow);
-		send_error(resp, req, 405, "METHOD_NOT_ALLOWED", "%s is not allowed here; use %s",
+		handler_error(resp, req, 405, "METHOD_NOT_ALLOWED", "%s is not allowed here; use %s",
 				text_quote(q, sizeof(q), req->method, 16), info->route.allow);
 		return HANDLER_DONE;
 	}
@@ -497,8 +501,19 @@ handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ct
 	case ROUTE_METRICS:
 		handle_metrics(resp, ctx, req);
 		return HANDLER_DONE;
+	case ROUTE_SESSIONS:
+	case ROUTE_SESSION:
+	case ROUTE_SESSION_EXEC:
+	case ROUTE_SESSION_FILES:
+		/* session_handle() (session_handlers.h) answers them on a task worker */
+		if (ctx->cfg->backend == ECS_TASK_BACKEND_SWARM || ctx->sessions == NULL) {
+			handler_error(resp, req, 501, "NOT_IMPLEMENTED", "sessions run on the local engine only; this "
+				      "service runs tasks on a Swarm (backend = swarm), where sessions are not supported");
+			return HANDLER_DONE;
+		}
+		return HANDLER_TASK;
 	default:
-		send_error(resp, req, 404, "NOT_FOUND", "no resource at '%s'", text_quote(q, sizeof(q), req->path, 200));
+		handler_error(resp, req, 404, "NOT_FOUND", "no resource at '%s'", text_quote(q, sizeof(q), req->path, 200));
 		return HANDLER_DONE;
 	}
 }
@@ -531,10 +546,10 @@ void handler_refuse(response *resp, const request *req, handler_refusal why, int
 	snprintf(secs, sizeof(secs), "%d", HANDLER_RETRY_AFTER_S);
 	response_add_header(resp, "Retry-After", secs);
 	if (why == HANDLER_REFUSE_CLIENT_LIMIT)
-		send_error(resp, req, 429, "TOO_MANY_TASKS",
+		handler_error(resp, req, 429, "TOO_MANY_TASKS",
 				"this client already has %d task(s) running, its limit; retry when one has finished", limit);
 	else
-		send_error(resp, req, 503, "SERVICE_BUSY",
+		handler_error(resp, req, 503, "SERVICE_BUSY",
 				"every worker is busy and the queue is full; retry later");
 }
 

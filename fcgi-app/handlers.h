@@ -29,6 +29,8 @@ typedef struct {
 	cred_cache *creds;     /* shared; credentials the registry accepted lately (NULL: none kept) */
 	engine_watch *engine_watch; /* shared; the background engine check the quick health check reads (NULL: none) */
 	ecs_pool *pool;        /* shared; the warm pool (warm.h); NULL: every task runs cold */
+	struct session_registry *sessions; /* shared; the open sessions (session_registry.h); NULL: none */
+	const char *session_home; /* the name a restarted ecs-fcgi finds its sessions by (session_conf.h) */
 	const ndjson_sink *stream; /* this request's live output (Accept: application/x-ndjson); NULL: none */
 } handler_ctx;
 
@@ -82,6 +84,27 @@ typedef enum {
 
 /** handler_refuse - a refused task: the JSON error with a Retry-After header. */
 void handler_refuse(response *resp, const request *req, handler_refusal why, int limit);
+
+/** handler_error - the JSON error document (message printf-style, cut to one line) into @resp. */
+void handler_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/** handler_json - @o (consumed; NULL: out of memory, a 500) as the JSON body of @status. */
+void handler_json(response *resp, const request *req, int status, struct json_object *o);
+
+/** handler_put - add @key: @value to @o; -1 (and @value released) when json-c ran out of memory, or @value is NULL. */
+int handler_put(struct json_object *o, const char *key, struct json_object *value);
+
+/** handler_self_link - add {"links": {"self": {"href": the requested URL}}} to @o. 0 or -1 (out of memory). */
+int handler_self_link(struct json_object *o, const request *req);
+
+/**
+ * handler_stream_end - a streamed answer's end (ndjson_finish()): @doc, the
+ * result document (not consumed; rc 0), goes out as the last line without
+ * the output the lines carried; a failure (@rc non-zero) as {"error": ...}
+ * from @resp, or as @resp itself before the first line.
+ */
+void handler_stream_end(response *resp, const handler_ctx *ctx, ndjson *nd, int rc, struct json_object *doc);
 
 /** handler_log - the request's log line and metrics, once the response is out. */
 void handler_finish(const handler_info *info, const request *req, const response *resp);

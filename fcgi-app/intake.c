@@ -36,7 +36,7 @@ static int out_of_memory(intake_refusal *why)
 }
 
 /* The body: its announced length, its type, then read and validated (the image parsed, once). */
-static int take_body(task_body *tb, intake_refusal *why, const config *cfg, request *req)
+static int take_body(task_body *tb, intake_refusal *why, const config *cfg, request *req, task_body_kind kind)
 {
 	long long cl = request_content_length(req);
 	body_error berr;
@@ -57,7 +57,7 @@ static int take_body(task_body *tb, intake_refusal *why, const config *cfg, requ
 		return out_of_memory(why);
 	if (rc != 0)
 		return refuse(why, 400, "BAD_REQUEST", "the body could not be read");
-	rc = task_body_parse(tb, req->body, req->body_len, &berr);
+	rc = task_body_parse_kind(tb, req->body, req->body_len, kind, &berr);
 	if (rc == -2)
 		return out_of_memory(why);
 	if (rc != 0)
@@ -165,13 +165,19 @@ static int take_files(intake_refusal *why, const config *cfg, const intake_task 
 
 int intake_take(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req)
 {
+	return intake_take_kind(out, why, deps, req, TASK_BODY_TASK);
+}
+
+int intake_take_kind(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req,
+		     task_body_kind kind)
+{
 	const char *code = NULL;
 	char msg[256];
 	int rc, status = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(why, 0, sizeof(*why));
-	if (take_body(&out->body, why, deps->cfg, req) != 0 || take_client(out, why, deps) != 0 ||
+	if (take_body(&out->body, why, deps->cfg, req, kind) != 0 || take_client(out, why, deps) != 0 ||
 	    take_registry(why, deps, out) != 0)
 		goto refused;
 	if (deps->engine == NULL) {
@@ -196,16 +202,63 @@ refused:
 	return -1;
 }
 
+int intake_take_exec(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req)
+{
+	const config *cfg = deps->cfg;
+	char msg[256];
+
+	memset(out, 0, sizeof(*out));
+	memset(why, 0, sizeof(*why));
+	if (take_body(&out->body, why, cfg, req, TASK_BODY_EXEC) != 0)
+		goto refused;
+	if (task_body_check_caps(&out->body, &cfg->caps, msg, sizeof(msg)) != 0) {
+		refuse(why, 400, "BAD_REQUEST_BODY", "%s", msg);
+		goto refused;
+	}
+	out->rule = config_find_client(cfg, deps->auth->subject, deps->auth->user);
+	out->caps = sandbox_caps(cfg, out->rule);
+	if (out->rule != NULL && task_body_check_caps(&out->body, &out->caps, msg, sizeof(msg)) != 0) {
+		refuse(why, 403, "FORBIDDEN", "%s for this client", msg);
+		goto refused;
+	}
+	{
+		/*
+		 * The session's mounts were fixed at its create and are the agent's
+		 * to judge (it names a refused path); here the grammar's rest
+		 * (/proc, /sys, /dev) and the operator's cap on file bytes.
+		 */
+		ecs_sandbox_profile anywhere = ECS_SANDBOX_PROFILE_INIT;
+		task_files_error ferr;
+
+		anywhere.writable_root = 1;
+		if (task_files_check(&out->body.files, &anywhere, cfg->files_cap, &ferr) != 0) {
+			refuse(why, 400, ferr.code, "%s", ferr.message);
+			goto refused;
+		}
+	}
+	return 0;
+refused:
+	intake_clear(out);
+	return -1;
+}
+
+long intake_timeout_s(const intake_task *t, const config *cfg)
+{
+	long timeout_s = t->body.timeout_s ? t->body.timeout_s : cfg->default_timeout_s;
+
+	if (!t->body.timeout_s && t->caps.max_timeout_s > 0 && timeout_s > t->caps.max_timeout_s)
+		timeout_s = t->caps.max_timeout_s;
+	return timeout_s;
+}
+
 /* The profile is sandbox_for_request()'s: a limit the body left out got
  * the cap there, so a cap is a real bound, not only a ceiling on requests. */
 void intake_spec(ecs_task_spec *spec, const intake_task *t, const config *cfg, ecs_cancel *cancel, ecs_pool *pool)
 {
 	const task_body *tb = &t->body;
 	ecs_task_spec init = ECS_TASK_SPEC_INIT;
-	long timeout_s = tb->timeout_s ? tb->timeout_s : cfg->default_timeout_s;
+	long timeout_s = intake_timeout_s(t, cfg);
 
-	if (!tb->timeout_s && t->caps.max_timeout_s > 0 && timeout_s > t->caps.max_timeout_s)
-		timeout_s = t->caps.max_timeout_s;
 	*spec = init;
 	spec->run.image = tb->image;
 	spec->run.cmd = tb->cmd;

@@ -66,6 +66,25 @@ typedef struct {
 int intake_take(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req);
 
 /**
+ * intake_take_kind - intake_take() of a body of @kind: TASK_BODY_SESSION
+ * (POST /v1.1/sessions) is admitted as a task is (image, client patterns,
+ * caps, registry, profile), without a command.
+ */
+int intake_take_kind(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req,
+		     task_body_kind kind);
+
+/**
+ * intake_take_exec - the body of an exec in a session (TASK_BODY_EXEC),
+ * read and judged against the [ecs] and the client's caps (its timeout):
+ * the image and the profile were admitted with the session. Only @out's
+ * body, rule and caps are set. Returns 0 or -1 with @why, as intake_take().
+ */
+int intake_take_exec(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req);
+
+/** intake_timeout_s - the seconds @t's command may run: its own, else the default within the caps. */
+long intake_timeout_s(const intake_task *t, const config *cfg);
+
+/**
  * intake_spec - the libecs task spec of @t: the one place that fills it.
  * @spec: initialised here; it points into @t, @cfg and the arguments.
  * @cancel, @pool: this task's cancel token and the warm pool (both may be NULL).

@@ -41,6 +41,7 @@
 #include "sandbox.h"
 #include "metrics.h"
 #include "workers.h"
+#include "session_keeper.h"
 #include "warm.h"
 
 static int signal_pipe[2] = { -1, -1 };
@@ -140,6 +141,9 @@ int main(int argc, char **argv)
 	ecs_reaper_stats rs;
 	double tasks_s;
 	ecs_instance *instance = NULL;
+	session_registry *sessions = NULL;
+	session_keeper *keeper = NULL;
+	char *home = NULL;
 	struct sigaction sa;
 	sigset_t term, old;
 	struct stat st;
@@ -224,6 +228,8 @@ int main(int argc, char **argv)
 	eopts.connect_timeout_ms = cfg->connect_timeout_ms;
 	eopts.request_timeout_ms = cfg->request_timeout_ms;
 	eopts.log = libecs_log;
+	/* the entrypoint of every task container, cold and warm alike */
+	eopts.agent_path = cfg->pool.agent;
 	/*
 	 * This process's lock, held until it exits however it exits: a sibling's
 	 * sweep that can take it knows our containers have nobody left.
@@ -279,7 +285,29 @@ int main(int argc, char **argv)
 		log_msg(LOG_LEVEL_ERROR, "startup", "cannot start the background engine check");
 		goto out;
 	}
+	/* Before the workers: an adopted session answers from the first request on. */
+	/* By default the config file names the service: a restart with the same file is the same home. */
+	if (cfg->sessions.home != NULL)
+		home = strdup(cfg->sessions.home);
+	else if (asprintf(&home, "ecs-fcgi:%s", cfg->path ? cfg->path : "built-in defaults") < 0)
+		home = NULL;
+	if (home == NULL || session_registry_new(&sessions) != 0) {
+		log_msg(LOG_LEVEL_ERROR, "startup", "out of memory");
+		goto out;
+	}
+	if (cfg->backend == ECS_TASK_BACKEND_LOCAL) {
+		int n = session_keeper_adopt(sessions, main_engine, home);
+
+		if (n > 0)
+			log_msg(LOG_LEVEL_INFO, "startup", "adopted %d session(s) of home '%s'", n, home);
+		if (session_keeper_start(&keeper, sessions, main_engine, reaper) != 0) {
+			log_msg(LOG_LEVEL_ERROR, "startup", "cannot start the session expiry");
+			goto out;
+		}
+	}
 	memset(&shared, 0, sizeof(shared));
+	shared.sessions = sessions;
+	shared.session_home = home;
 	shared.cfg = cfg;
 	shared.reaper = reaper;
 	shared.creds = creds;
@@ -315,11 +343,14 @@ stop:
 	}
 out:
 	engine_watch_stop(ew);  /* after the workers, which read it */
+	session_keeper_stop(keeper);  /* sessions stay: a restart adopts them */
 	ecs_pool_free(warm);  /* its warm containers go now; the reaper drains what it was handed */
 	ecs_reaper_free(reaper);  /* drains its queue */
 	cred_cache_free(creds);
 	ecs_engine_free(main_engine);
 	ecs_instance_free(instance);  /* after the reaper: its drain still belongs to a live instance */
+	session_registry_free(sessions);
+	free(home);
 	if (rc == 0)
 		log_msg(LOG_LEVEL_INFO, "shutdown", "stopped");
 	config_free(cfg);

@@ -17,8 +17,8 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Decode [s, s+len) into a fresh string. Returns -1 malformed, -2 ENOMEM. */
-static int decode(char **out, const char *s, size_t len)
+/* Decode [s, s+len) into a fresh string ('+' a space with @plus). Returns -1 malformed, -2 ENOMEM. */
+static int decode_as(char **out, const char *s, size_t len, int plus)
 {
 	char *d = malloc(len + 1);
 	size_t i, j = 0;
@@ -42,7 +42,7 @@ static int decode(char **out, const char *s, size_t len)
 			}
 			d[j++] = (char)(hi * 16 + lo);
 			i += 2;
-		} else if (s[i] == '+') {
+		} else if (plus && s[i] == '+') {
 			d[j++] = ' ';
 		} else {
 			d[j++] = s[i];
@@ -51,6 +51,16 @@ static int decode(char **out, const char *s, size_t len)
 	d[j] = '\0';
 	*out = d;
 	return 0;
+}
+
+static int decode(char **out, const char *s, size_t len)
+{
+	return decode_as(out, s, len, 1);
+}
+
+int query_decode_path(char **out, const char *path)
+{
+	return decode_as(out, path, strlen(path), 0);
 }
 
 int query_get(char **value, const char *qs, const char *name)

@@ -13,6 +13,13 @@
 int query_get(char **value, const char *qs, const char *name);
 
 /**
+ * query_decode_path - percent-decode a URL path (a '+' stays a '+') into
+ * *@out (free()). Returns 0, -1 malformed (bad %-escape, or a decoded
+ * NUL), -2 out of memory.
+ */
+int query_decode_path(char **out, const char *path);
+
+/**
  * query_parse_bool - exactly "true" or "false" (as the API reference says) to 1/0.
  * Returns 0 and sets *out, or -1 for anything else (also "").
  */

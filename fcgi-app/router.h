@@ -9,14 +9,23 @@ typedef enum {
 	ROUTE_NOOP,
 	ROUTE_HEALTH,
 	ROUTE_METRICS,
+	ROUTE_SESSIONS,       /* /v1.1/sessions: GET (the caller's), POST (create) */
+	ROUTE_SESSION,        /* /v1.1/sessions/{id}: GET, DELETE */
+	ROUTE_SESSION_EXEC,   /* /v1.1/sessions/{id}/exec: POST */
+	ROUTE_SESSION_FILES,  /* /v1.1/sessions/{id}/files/{path}: GET, PUT */
 	ROUTE_COUNT
 } route_id;
+
+/** Bytes of a session id in a path. */
+#define ROUTER_MAX_ID 64
 
 typedef struct {
 	route_id id;
 	int method_allowed;  /* 0: the path exists but not for this method (405) */
 	const char *allow;   /* value of the Allow header for this path */
 	const char *name;    /* endpoint label for logs and metrics ("tasks", "other") */
+	char param[ROUTER_MAX_ID + 1]; /* the {id} of a session route, "" otherwise */
+	const char *tail;    /* ROUTE_SESSION_FILES: the file path ("/..." as written, still %-encoded), in @path */
 } route_match;
 
 /**

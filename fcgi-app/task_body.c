@@ -200,28 +200,11 @@ static int sandbox_name_ok(const char *s, int is_user, char *why, size_t whylen)
 	return ecs_sandbox_profile_validate(&p, why, whylen) == 0;
 }
 
-static int validate(task_body *tb, body_error *err)
+/* docker_image, required: parsed here, the one parse of a request's image. */
+static int parse_image(task_body *tb, struct json_object *root, body_error *err)
 {
-	struct json_object *root = tb->root, *v;
+	struct json_object *v;
 	int rc;
-
-	if (!json_object_is_type(root, json_type_object))
-		return BODY_FAIL("the body must be a JSON object");
-	json_object_object_foreach(root, key, val) {
-		static const char *const known[] = { "docker_image", "cmd", "creds", "timeout", "env",
-			"stdin", "limits", "network", "user", "runtime", "files", "artifacts" };
-		size_t i;
-
-		(void)val;
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (strcmp(key, known[i]) == 0)
-				break;
-		if (i == sizeof(known) / sizeof(known[0])) {
-			char q[80];
-
-			return BODY_FAIL("unknown property '%s'", text_quote(q, sizeof(q), key, 64));
-		}
-	}
 
 	if (!json_object_object_get_ex(root, "docker_image", &v))
 		return BODY_FAIL("docker_image is required");
@@ -238,6 +221,14 @@ static int validate(task_body *tb, body_error *err)
 				"docker_image '%s' is not a valid image reference (name:tag or name@digest)",
 				text_quote(q, sizeof(q), tb->image, 128));
 	}
+	return 0;
+}
+
+/* cmd, required: one or more strings. */
+static int parse_cmd(task_body *tb, struct json_object *root, body_error *err)
+{
+	struct json_object *v;
+	int rc;
 
 	if (!json_object_object_get_ex(root, "cmd", &v))
 		return BODY_FAIL("cmd is required");
@@ -246,18 +237,77 @@ static int validate(task_body *tb, body_error *err)
 		return rc;
 	if (tb->cmd_len == 0)
 		return BODY_FAIL("cmd must have at least one element");
+	return 0;
+}
 
+/* Whole seconds of @what, 1 to @max, into *@out. */
+static int get_seconds(long *out, struct json_object *root, const char *what, int64_t max, body_error *err)
+{
+	struct json_object *v;
+	int64_t t;
+
+	if (!json_object_object_get_ex(root, what, &v))
+		return 0;
+	if (get_positive_int(&t, v, what, err) != 0)
+		return -1;
+	if (t > max)
+		return BODY_FAIL("%s must be at most %lld seconds", what, (long long)max);
+	*out = (long)t;
+	return 0;
+}
+
+/*
+ * The members each kind of body may have: a task's, a session's (what
+ * runs, without a command: the container's properties and its expiry),
+ * an exec's in a session (the command's properties).
+ */
+static int key_known(task_body_kind kind, const char *key)
+{
+	static const char *const task[] = { "docker_image", "cmd", "creds", "timeout", "env",
+		"stdin", "limits", "network", "user", "runtime", "files", "artifacts", NULL };
+	static const char *const session[] = { "docker_image", "creds", "env", "limits", "network", "user",
+		"runtime", "idleTimeout", "lifetime", NULL };
+	static const char *const exec[] = { "cmd", "env", "stdin", "timeout", "workdir", "files", "artifacts", NULL };
+	const char *const *known = kind == TASK_BODY_SESSION ? session : kind == TASK_BODY_EXEC ? exec : task;
+
+	for (size_t i = 0; known[i] != NULL; i++)
+		if (strcmp(key, known[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int validate(task_body *tb, task_body_kind kind, body_error *err)
+{
+	struct json_object *root = tb->root, *v;
+	int rc;
+
+	if (!json_object_is_type(root, json_type_object))
+		return BODY_FAIL("the body must be a JSON object");
+	json_object_object_foreach(root, key, val) {
+		(void)val;
+		if (!key_known(kind, key)) {
+			char q[80];
+
+			return BODY_FAIL("unknown property '%s'", text_quote(q, sizeof(q), key, 64));
+		}
+	}
+
+	if (kind != TASK_BODY_EXEC && (rc = parse_image(tb, root, err)) != 0)
+		return rc;
+	if (kind != TASK_BODY_SESSION && (rc = parse_cmd(tb, root, err)) != 0)
+		return rc;
 	if (json_object_object_get_ex(root, "creds", &v) && (rc = parse_creds(tb, v, err)) != 0)
 		return rc;
 
-	if (json_object_object_get_ex(root, "timeout", &v)) {
-		int64_t t;
-
-		if (get_positive_int(&t, v, "timeout", err) != 0)
+	if (get_seconds(&tb->timeout_s, root, "timeout", 86400, err) != 0 ||
+	    get_seconds(&tb->idle_timeout_s, root, "idleTimeout", 7 * 86400, err) != 0 ||
+	    get_seconds(&tb->lifetime_s, root, "lifetime", 7 * 86400, err) != 0)
+		return -1;
+	if (json_object_object_get_ex(root, "workdir", &v)) {
+		if (get_string(&tb->workdir, v, "workdir", 0, err) != 0)
 			return -1;
-		if (t > 86400)
-			return BODY_FAIL("timeout must be at most 86400 seconds");
-		tb->timeout_s = (long)t;
+		if (tb->workdir[0] != '/' || strlen(tb->workdir) > ECS_TASK_MAX_PATH)
+			return BODY_FAIL("workdir must be an absolute path of at most %u bytes", ECS_TASK_MAX_PATH);
 	}
 	if (json_object_object_get_ex(root, "env", &v)) {
 		size_t i;
@@ -323,6 +373,11 @@ static int validate(task_body *tb, body_error *err)
 
 int task_body_parse(task_body *out, const char *body, size_t len, body_error *err)
 {
+	return task_body_parse_kind(out, body, len, TASK_BODY_TASK, err);
+}
+
+int task_body_parse_kind(task_body *out, const char *body, size_t len, task_body_kind kind, body_error *err)
+{
 	struct json_tokener *tok;
 	char why[128];
 	size_t end;
@@ -365,7 +420,7 @@ int task_body_parse(task_body *out, const char *body, size_t len, body_error *er
 		out->root = NULL;
 		return BODY_FAIL("%s", why);
 	}
-	rc = validate(out, err);
+	rc = validate(out, kind, err);
 	if (rc != 0)
 		task_body_clear(out);
 	return rc;

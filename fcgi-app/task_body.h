@@ -43,8 +43,23 @@ typedef struct {
 	const char *network;          /* NULL = not given */
 	const char *user;             /* NULL = not given */
 	const char *runtime;          /* NULL = not given */
+	long idle_timeout_s;          /* a session's idleTimeout; 0 = not given */
+	long lifetime_s;              /* a session's lifetime; 0 = not given */
+	const char *workdir;          /* an exec's workdir (absolute); NULL = not given */
 	task_files files;             /* files and artifacts (paths borrowed from root) */
 } task_body;
+
+/**
+ * task_body_kind - which body: a task's (POST /v1.1/tasks), a session's
+ * (POST /v1.1/sessions: the task's container properties, no cmd, timeout
+ * or stdin, plus idleTimeout and lifetime), or an exec's in a session
+ * (POST /v1.1/sessions/{id}/exec: cmd, env, stdin, timeout, workdir).
+ */
+typedef enum {
+	TASK_BODY_TASK = 0,
+	TASK_BODY_SESSION,
+	TASK_BODY_EXEC
+} task_body_kind;
 
 typedef struct {
 	int status;                   /* 400 */
@@ -59,6 +74,9 @@ typedef struct {
  * @out is cleared), -2 out of memory.
  */
 int task_body_parse(task_body *out, const char *body, size_t len, body_error *err);
+
+/** task_body_parse_kind - task_body_parse() of a body of @kind. */
+int task_body_parse_kind(task_body *out, const char *body, size_t len, task_body_kind kind, body_error *err);
 
 /**
  * task_body_check_caps - are the requested timeout and limits within @caps

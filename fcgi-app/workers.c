@@ -16,6 +16,7 @@
 #include "admission.h"
 #include "clock.h"
 #include "handlers.h"
+#include "session_handlers.h"
 #include "log.h"
 #include "memory.h"
 #include "metrics.h"
@@ -322,7 +323,11 @@ static void *task_worker_main(void *arg)
 		j->live.send = fcgx_send;
 		j->live.arg = j->fr.out;
 		ctx.stream = &j->live;
-		handler_run(&j->resp, &j->info, &ctx, &j->req);
+		/* The sessions' endpoints build on the handlers' answers: dispatched here, below neither. */
+		if (session_route(j->info.route.id))
+			session_handle(&j->resp, &j->info, &ctx, &j->req);
+		else
+			handler_run(&j->resp, &j->info, &ctx, &j->req);
 
 		pthread_mutex_lock(&p->mu);
 		t->current = NULL;  /* its token is no longer the pool's to trigger */

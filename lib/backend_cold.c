@@ -1,8 +1,14 @@
 /*
- * libecs: the cold backend. A fresh container per task: create, attach
- * (before start, so no byte of output is missed), start, write stdin and
- * read the output live, wait for the exit (killing it at the timeout),
- * inspect. See backend.h for what task.c does around it.
+ * libecs: the cold backend. A fresh container per task whose PID 1 is
+ * ecs-agent, as in every container ecs runs: create, open the conversation
+ * with the agent (an attach before the start, so no byte of output is
+ * missed), start, then the task's requests (agent_task.h: files, the
+ * command with the timeout the agent keeps, artifacts). The one exception,
+ * where the agent cannot keep the task apart from itself (agent/PROTOCOL.md:
+ * under runsc a root task; capabilities that reach another uid's
+ * processes), runs as before: the engine's docker-init (tini) as PID 1, the
+ * engine's wait for the exit, a kill at the timeout; no files or artifacts.
+ * See backend.h for what task.c does around it.
  */
 #include <config.h>
 
@@ -17,42 +23,10 @@
 #include "capture.h"
 #include "container_private.h"
 #include "engine_private.h"
+#include "agent_conn.h"
+#include "agent_task.h"
+#include "profile_private.h"
 #include "stream.h"
-
-/*
- * The exit status a shell gives a command the engine could not exec, or 0
- * when the start failed for another reason (a mount, the working directory:
- * the engine's error). runc says, after the command quoted Go-style:
- *   ...unable to start container process: exec: "CMD": REASON: unknown
- * REASON "executable file not found in $PATH", "stat CMD: no such file or
- * directory" or "... not a directory" is a missing command: 127, as dash and
- * busybox sh count ENOENT and ENOTDIR. "permission denied" (no exec bit, a
- * directory), "is a directory" or "exec format error": it exists but cannot
- * be executed: 126. A completed run either way, as the original service and
- * `docker run` report it.
- */
-static int start_failure_exit(const char *msg)
-{
-	static const char lead[] = "unable to start container process: exec: \"";
-	const char *p = strstr(msg, lead);
-
-	if (p == NULL)
-		return 0;
-	for (p += sizeof(lead) - 1; *p != '\0' && *p != '"'; p++)
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-	if (strncmp(p, "\": ", 3) != 0)
-		return 0;
-	p += 3;
-	if (strncmp(p, "executable file not found", 25) == 0 ||
-	    (strncmp(p, "stat ", 5) == 0 && (strstr(p, ": no such file or directory") != NULL ||
-					    strstr(p, ": not a directory") != NULL)))
-		return 127;
-	if (strncmp(p, "permission denied", 17) == 0 || strncmp(p, "is a directory", 14) == 0 ||
-	    strncmp(p, "exec format error", 17) == 0)
-		return 126;
-	return 0;
-}
 
 /*
  * A user or group name the image does not have: the engine's start fails
@@ -65,32 +39,6 @@ static int start_failure_no_user(const char *msg)
 		strstr(msg, ": no matching entries in passwd file") != NULL) ||
 	       (strstr(msg, "unable to find group ") != NULL &&
 		strstr(msg, ": no matching entries in group file") != NULL);
-}
-
-/* An empty stream's buffer, as ecs_capture_take() leaves it: "" (data never NULL on success). */
-static int buffer_empty(ecs_buffer *buf)
-{
-	buf->data = calloc(1, 1);
-	if (buf->data == NULL)
-		return ECS_ENOMEM;
-	buf->len = 0;
-	buf->truncated = 0;
-	return 0;
-}
-
-static int buffer_set(ecs_buffer *buf, const char *text)
-{
-	size_t n = strlen(text);
-
-	buf->data = malloc(n + 2);
-	if (buf->data == NULL)
-		return ECS_ENOMEM;
-	memcpy(buf->data, text, n);
-	buf->data[n] = '\n';
-	buf->data[n + 1] = '\0';
-	buf->len = n + 1;
-	buf->truncated = 0;
-	return 0;
 }
 
 /*
@@ -288,23 +236,53 @@ static int run_attached(ecs_task_result *result, ecs_engine *engine, const ecs_t
 	return stop_run(result, engine, cap, rc, timeout_ms);
 }
 
-static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
+/* A user spec that names root: "", "0", "root", with or without ":group". */
+static int user_is_root(const char *u)
+{
+	size_t n = strcspn(u, ":");
+
+	return n == 0 || (n == 1 && u[0] == '0') || (n == 4 && strncmp(u, "root", 4) == 0);
+}
+
+/*
+ * Whether ecs-agent can run this task apart from itself (agent/PROTOCOL.md,
+ * "Why a task cannot forge an exit record"): not under runsc with a root
+ * task (gVisor lets root reach the agent's /proc files), not with a
+ * capability that reaches another uid's processes. What this cannot tell
+ * (a runtime that is the engine's default, a name of uid 0) the agent
+ * refuses itself, and the task then runs in a docker-init container too.
+ */
+static int agent_serves(const ecs_task_spec *spec, const ecs_image_info *image)
+{
+	const ecs_sandbox_profile *p = spec->profile;
+	const char *user = p != NULL && p->user != NULL ? p->user : image->user != NULL ? image->user : "";
+
+	if (p != NULL && !ecs_profile_poolable(p))
+		return 0;
+	return !(p != NULL && p->runtime != NULL && strcmp(p->runtime, "runsc") == 0 && user_is_root(user));
+}
+
+/*
+ * Create the task's container (the agent's with @agent, else docker-init's),
+ * pulling once more if the image went meanwhile; the id in
+ * result->container_id.
+ */
+static int create(ecs_task_result *result, const ecs_backend_task *task, const ecs_container_agent *agent)
 {
 	ecs_engine *engine = task->engine;
-	ecs_reaper *reaper = task->reaper;
 	const ecs_task_spec *spec = task->spec;
 	long timeout_ms = task->timeout_ms;
 	long start_timeout_ms = spec->start_timeout_ms ? spec->start_timeout_ms : ECS_TASK_DEFAULT_START_TIMEOUT_MS;
 	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
-	ecs_capture *cap = NULL;
-	int missing_cmd = 0;
 	double t;
 	int rc;
 
-	/* create */
 	if ((rc = ecs_task_cancelled(result, task->cancel, ECS_TASK_PHASE_CREATE)) != 0)
-		goto out;
+		return rc;
 	cs.run = spec->run;
+	/* the agent runs the image it was told of (its Entrypoint, User, HOME): by id, as a tag may move */
+	if (agent != NULL && task->image->id != NULL)
+		cs.run.image = task->image->id;
 	cs.task_id = result->task_id;
 	/* The run's timeout counts from after the start, which has its own bound. */
 	cs.deadline = time(NULL) + (time_t)((start_timeout_ms + timeout_ms + 999) / 1000) + ECS_TASK_DEADLINE_GRACE_S;
@@ -313,7 +291,8 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 	cs.open_stdin = spec->stdin_len > 0;
 	cs.attach_output = 1;
 	t = ecs_clock_ms_f();
-	rc = ecs_container_create(&result->container_id, engine, &cs);
+	rc = agent != NULL ? ecs_container_create_agent(&result->container_id, engine, &cs, agent)
+			   : ecs_container_create(&result->container_id, engine, &cs);
 	if (rc == ECS_ENOTFOUND && spec->pull_policy != ECS_PULL_NEVER) {
 		/* The image went (another client removed it) between pull and create: once more. */
 		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: image %s gone before create; pulling again",
@@ -321,88 +300,190 @@ static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
 		rc = ecs_task_image_ensure(result, engine, spec, task->image);
 		if (rc != 0) {
 			result->timings.create = ecs_clock_ms_f() - t;
-			goto out;
+			return rc;
 		}
 		cs.image_working_dir = task->image->working_dir;
-		rc = ecs_container_create(&result->container_id, engine, &cs);
+		if (agent != NULL && task->image->id != NULL)
+			cs.run.image = task->image->id;
+		rc = agent != NULL ? ecs_container_create_agent(&result->container_id, engine, &cs, agent)
+				   : ecs_container_create(&result->container_id, engine, &cs);
 	}
 	result->timings.create = ecs_clock_ms_f() - t;
 	if (rc != 0) {
 		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_CREATE, rc);
 		/*
-		 * The engine refused it (bad spec, no image): nothing was made.
-		 * Otherwise maybe, ENOMEM included: reading the answer can run out
-		 * of memory after the engine made the container.
+		 * The engine refused it (bad spec, no image), or the agent's file is
+		 * missing: nothing was made. Otherwise maybe, ENOMEM included:
+		 * reading the answer can run out of memory after the engine made it.
 		 */
-		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND)
-			dispose_unacknowledged(engine, reaper, result->task_id);
-		goto out;
+		if (rc != ECS_EINVAL && rc != ECS_ENOTFOUND && rc != ECS_ERROR)
+			dispose_unacknowledged(engine, task->reaper, result->task_id);
+		return rc;
 	}
 	ecs_engine_log(engine, ECS_LOG_DEBUG, "task %s: container %.12s: created in %.1f ms", result->task_id,
 		       result->container_id, result->timings.create);
+	return 0;
+}
 
-	/* attach (before start, so no byte of output is missed), then start */
-	if ((rc = ecs_task_cancelled(result, task->cancel, ECS_TASK_PHASE_START)) != 0)
-		goto out;
-	t = ecs_clock_ms_f();
-	rc = ecs_capture_attach(&cap, engine, result->container_id, spec->stdin_len > 0,
-				spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
-				spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
-				ecs_clock_ms() + engine->opts.request_timeout_ms);
-	if (rc != 0) {
-		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
-		result->timings.start = ecs_clock_ms_f() - t;
-		goto out;
-	}
-	ecs_capture_on_output(cap, spec->on_output, spec->on_output_arg);
-	rc = ecs_container_start_within(engine, result->container_id, start_timeout_ms);
+/* Start the attached container within the spec's bound; the failure recorded in phase start. */
+static int start(ecs_task_result *result, const ecs_backend_task *task, double t)
+{
+	ecs_engine *engine = task->engine;
+	const ecs_task_spec *spec = task->spec;
+	long start_timeout_ms = spec->start_timeout_ms ? spec->start_timeout_ms : ECS_TASK_DEFAULT_START_TIMEOUT_MS;
+	int rc = ecs_container_start_within(engine, result->container_id, start_timeout_ms);
+
 	if (rc == ECS_ETIMEDOUT) {
 		/* The engine may still start it: task.c disposes of the container (a forced delete). */
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "the engine did not start the container within %ld ms", start_timeout_ms);
 		rc = ecs_task_fail(result, ECS_TASK_PHASE_START, rc, msg);
-	} else if (rc != 0 && rc != ECS_ECANCELED && rc != ECS_ENOMEM && start_failure_exit(ecs_engine_errmsg(engine)) != 0) {
-		missing_cmd = 1;
-		result->exit_code = start_failure_exit(ecs_engine_errmsg(engine));
-		rc = buffer_set(&result->err, ecs_engine_errmsg(engine));
-		if (rc == 0)
-			rc = buffer_empty(&result->out);
-		if (rc != 0)
-			rc = ecs_task_fail(result, ECS_TASK_PHASE_START, rc, NULL);
 	} else if (rc != 0) {
 		if (rc == ECS_EENGINE && start_failure_no_user(ecs_engine_errmsg(engine)))
 			rc = ECS_ENOUSER;
 		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_START, rc);
 	}
 	result->timings.start = ecs_clock_ms_f() - t;
+	return rc;
+}
+
+/* The attach before the start, so no byte is missed; the failure recorded in phase attach. */
+static int attach(ecs_task_result *result, const ecs_backend_task *task, ecs_capture **cap)
+{
+	ecs_engine *engine = task->engine;
+	const ecs_task_spec *spec = task->spec;
+	int rc;
+
+	if ((rc = ecs_task_cancelled(result, task->cancel, ECS_TASK_PHASE_START)) != 0)
+		return rc;
+	rc = ecs_capture_attach(cap, engine, result->container_id, spec->stdin_len > 0,
+				spec->stdout_cap ? spec->stdout_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
+				spec->stderr_cap ? spec->stderr_cap : ECS_TASK_DEFAULT_OUTPUT_CAP,
+				ecs_clock_ms() + engine->opts.request_timeout_ms);
 	if (rc != 0)
-		goto out;
+		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
+	ecs_capture_on_output(*cap, spec->on_output, spec->on_output_arg);
+	return 0;
+}
 
-	if (!missing_cmd) {
-		double t_run = ecs_clock_ms_f();
-		int stopped = 0;
+/*
+ * The task through the agent: create its container, attach (the
+ * conversation opens before the start, so no byte is missed), start, then
+ * the task's requests (ecs_agent_task_run()). The agent refused it and
+ * nothing ran: a user the image lacks is the request's fault (ECS_ENOUSER,
+ * as the engine says it of a docker-init container); any other reason is
+ * ECS_BACKEND_MISS, and the caller runs it under docker-init.
+ */
+static int run_agent(ecs_task_result *result, const ecs_backend_task *task)
+{
+	ecs_engine *engine = task->engine;
+	const ecs_task_spec *spec = task->spec;
+	ecs_container_agent agent = ECS_CONTAINER_AGENT_INIT;
+	ecs_agent_conn *conn = NULL;
+	char why[512];
+	int nothing_ran = 0;
+	double t;
+	int rc;
 
-		rc = run_attached(result, engine, spec, cap, timeout_ms, t_run, &stopped);
-		result->timings.run = ecs_clock_ms_f() - t_run;
-		if (rc != 0)
-			goto out;
-
-		t = ecs_clock_ms_f();
-		rc = collect(result, engine, cap, task->image, stopped);
-		result->timings.logs = ecs_clock_ms_f() - t;
-		if (rc != 0)
-			goto out;
-	} else {
-		/* best effort: the exit status and message are already the result */
-		(void)read_outcome(result, engine, 0);
-		result->stderr_bytes = result->err.len;
+	ecs_container_agent_user(&agent, spec->profile, task->image);
+	if ((rc = create(result, task, &agent)) != 0)
+		return rc;
+	if ((rc = ecs_task_cancelled(result, task->cancel, ECS_TASK_PHASE_START)) != 0)
+		return rc;
+	t = ecs_clock_ms_f();
+	rc = ecs_agent_conn_open(&conn, engine, result->container_id, ecs_clock_ms() + engine->opts.request_timeout_ms);
+	if (rc != 0) {
+		result->timings.start = ecs_clock_ms_f() - t;
+		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
 	}
+	if ((rc = start(result, task, t)) != 0)
+		goto out;
+	rc = ecs_agent_task_run(result, task, &conn, (const char *const *)task->image->entrypoint,
+				task->image->entrypoint_len, &nothing_ran, why, sizeof(why));
+	if (nothing_ran && rc == ECS_EDENIED && ecs_agent_task_no_user(why)) {
+		rc = ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_ENOUSER, why);
+	} else if (nothing_ran && rc == ECS_EDENIED) {
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: %s; running it under docker-init",
+			       result->task_id, result->container_id, why);
+		rc = ECS_BACKEND_MISS;
+	} else if (nothing_ran) {
+		rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_START, rc);
+	} else if (rc == 0 && task->image->id != NULL && (result->image_id = strdup(task->image->id)) == NULL) {
+		rc = ecs_task_fail(result, ECS_TASK_PHASE_LOGS, ECS_ENOMEM, NULL);
+	}
+out:
+	ecs_agent_conn_close(conn, 1);
+	return rc;
+}
 
-	rc = 0;
+/*
+ * The exception: docker-init (tini) as PID 1, the command as the engine runs
+ * it, the engine's wait for the exit. Files and artifacts need the agent.
+ */
+static int run_init(ecs_task_result *result, const ecs_backend_task *task, ecs_capture **cap)
+{
+	ecs_engine *engine = task->engine;
+	const ecs_task_spec *spec = task->spec;
+	double t, t_run;
+	int stopped = 0;
+	int rc;
+
+	if (spec->files_len > 0 || spec->artifacts_len > 0)
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL,
+				     "files and artifacts need ecs-agent, which cannot run this task apart from itself "
+				     "(under runsc a root task, or capabilities that reach other users' processes)");
+	if ((rc = create(result, task, NULL)) != 0)
+		return rc;
+	t = ecs_clock_ms_f();
+	if ((rc = attach(result, task, cap)) != 0 || (rc = start(result, task, t)) != 0)
+		return rc;
+	t_run = ecs_clock_ms_f();
+	rc = run_attached(result, engine, spec, *cap, task->timeout_ms, t_run, &stopped);
+	result->timings.run = ecs_clock_ms_f() - t_run;
+	if (rc != 0)
+		return rc;
+	t = ecs_clock_ms_f();
+	rc = collect(result, engine, *cap, task->image, stopped);
+	result->timings.logs = ecs_clock_ms_f() - t;
+	return rc;
+}
+
+/* Forget the container the agent refused the task in (deleted), so the task runs again from create. */
+static void forget_container(ecs_task_result *result, const ecs_backend_task *task)
+{
+	ecs_task_dispose(task->engine, task->reaper, result->task_id, result->container_id);
+	free(result->container_id);
+	result->container_id = NULL;
+	result->error[0] = '\0';
+	result->error_phase = ECS_TASK_PHASE_NONE;
+	memset(&result->timings, 0, sizeof(result->timings));
+}
+
+static int cold_run(ecs_task_result *result, const ecs_backend_task *task)
+{
+	ecs_engine *engine = task->engine;
+	const ecs_task_spec *spec = task->spec;
+	ecs_capture *cap = NULL;
+	int rc;
+
+	/* After a pull the image was not inspected: the agent needs its Entrypoint, User and HOME. */
+	if (task->image->id == NULL) {
+		rc = ecs_image_inspect_ref(task->image, engine, spec->run.image, spec->image_ref);
+		if (rc != 0)
+			return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_CREATE, rc);
+	}
+	if (agent_serves(spec, task->image)) {
+		rc = run_agent(result, task);
+		if (rc != ECS_BACKEND_MISS)
+			goto out;
+		forget_container(result, task);
+	}
+	rc = run_init(result, task, &cap);
 out:
 	ecs_capture_free(cap);
 	return rc;
 }
 
-const ecs_backend ecs_backend_cold = { "cold", cold_run, 0 };
+/* files and artifacts: the agent carries them (run_init() refuses them where it cannot) */
+const ecs_backend ecs_backend_cold = { "cold", cold_run, 1 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 
@@ -130,12 +131,15 @@ static json_object *create_labels(const ecs_engine *engine, const ecs_container_
 	/* The caller's first: checked to be outside ecs., so ours cannot be overwritten anyway. */
 	if (ecs_labels_put(labels, spec->run.labels, spec->run.labels_len) != 0)
 		goto fail;
+	/* libecs's own (a session's): before the fixed ones below, which replace any of the same key */
+	if (ecs_labels_put(labels, spec->own_labels, spec->own_labels_len) != 0)
+		goto fail;
 	if (put_string(labels, ECS_LABEL_MANAGED, "true") != 0 ||
 			put_string(labels, ECS_LABEL_TASK_ID, spec->task_id) != 0)
 		goto fail;
 	if (engine->instance != NULL && put_string(labels, ECS_LABEL_INSTANCE, engine->instance) != 0)
 		goto fail;
-	if (agent != NULL && put_string(labels, ECS_LABEL_POOL, agent->pool_label) != 0)
+	if (agent != NULL && agent->pool_label != NULL && put_string(labels, ECS_LABEL_POOL, agent->pool_label) != 0)
 		goto fail;
 	if (spec->deadline > 0) {
 		snprintf(deadline, sizeof(deadline), "%lld", (long long)spec->deadline);
@@ -202,28 +206,39 @@ fail:
  * image's Cmd), read-only, PID 1 itself, started as root to move to a uid
  * of its own (agent/PROTOCOL.md).
  */
-static int agent_config(json_object *body, json_object *hc, const ecs_container_agent *agent,
-			const ecs_sandbox_profile *profile)
+static int agent_config(json_object *body, json_object *hc, const ecs_container_agent *agent, const char *path)
 {
 	static const char *const entry[] = { ECS_AGENT_MOUNT };
 	/* -u USER [-h], then -w ROOT for each writable root: where PUT and GET may reach */
 	const char *args[3 + 2 * (ECS_SANDBOX_MAX_TMPFS + 1)] = { "-u", agent->task_user != NULL ? agent->task_user : "" };
 	size_t n = 2;
+	json_object *ro = NULL, *tmpfs = NULL;
 	char *bind = NULL;
 	const char *binds[1];
 	int rc;
 
 	if (agent->set_home)
 		args[n++] = "-h";
-	args[n++] = "-w";
-	args[n++] = profile->writable_root ? "/" : "/tmp";
-	for (size_t i = 0; !profile->writable_root && i < profile->tmpfs_len && i < ECS_SANDBOX_MAX_TMPFS; i++) {
+	/*
+	 * The roots are what the profile mounted (ecs_profile_apply() ran):
+	 * "/" when the root is writable, else the Tmpfs paths, /tmp and the
+	 * profile's, without one skipped for hiding the image's WorkingDir.
+	 */
+	if (json_object_object_get_ex(hc, "ReadonlyRootfs", &ro) && !json_object_get_boolean(ro)) {
 		args[n++] = "-w";
-		args[n++] = profile->tmpfs[i];
+		args[n++] = "/";
+	} else if (json_object_object_get_ex(hc, "Tmpfs", &tmpfs)) {
+		json_object_object_foreach(tmpfs, root, opts) {
+			(void)opts;
+			if (n + 2 > sizeof(args) / sizeof(args[0]))
+				break;
+			args[n++] = "-w";
+			args[n++] = root;
+		}
 	}
 	if (ecs_profile_apply_agent(body, hc) != 0)
 		return -1;
-	if (asprintf(&bind, "%s:%s:ro", agent->agent_path, ECS_AGENT_MOUNT) < 0)
+	if (asprintf(&bind, "%s:%s:ro", path, ECS_AGENT_MOUNT) < 0)
 		return -1;
 	binds[0] = bind;
 	rc = put(body, "Entrypoint", string_array(entry, 1)) != 0 ||
@@ -233,13 +248,37 @@ static int agent_config(json_object *body, json_object *hc, const ecs_container_
 	return rc ? -1 : 0;
 }
 
+/* The agent's file on the engine's host: the caller's, else the handle's. */
+static const char *agent_file(const ecs_engine *engine, const char *path)
+{
+	return path != NULL ? path : engine->agent_path;
+}
+
+void ecs_container_agent_user(ecs_container_agent *agent, const ecs_sandbox_profile *profile,
+			      const ecs_image_info *image)
+{
+	agent->task_user = profile != NULL && profile->user != NULL ? profile->user
+			   : image->user != NULL ? image->user : "";
+	agent->set_home = !image->has_home;
+}
+
+int ecs_container_agent_missing(const ecs_engine *engine, const char *path)
+{
+	struct stat st;
+
+	path = agent_file(engine, path);
+	return engine->socket_path != NULL && (stat(path, &st) != 0 || !S_ISREG(st.st_mode));
+}
+
 static json_object *create_body(ecs_engine *engine, const ecs_container_spec *spec, const char *working_dir,
 				const ecs_container_agent *agent)
 {
 	const ecs_sandbox_profile defaults = ECS_SANDBOX_PROFILE_INIT;
 	const ecs_profile_context ctx = { engine, spec->task_id, working_dir };
 	json_object *body = json_object_new_object(), *hc = create_host_config(spec);
-	int in = spec->open_stdin ? 1 : 0;
+	/* the agent reads its requests on stdin; a session's stays open across attaches */
+	int in = spec->open_stdin || agent != NULL ? 1 : 0;
+	int once = in && (agent == NULL || !agent->keep_stdin);
 
 	if (body == NULL || hc == NULL) {
 		json_object_put(hc);
@@ -253,14 +292,15 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 	if (ecs_profile_apply(body, hc, spec->profile != NULL ? spec->profile : &defaults, &ctx) != 0 ||
 			put_string(body, "Image", spec->run.image) != 0 ||
 			(agent == NULL && put(body, "Cmd", string_array(spec->run.cmd, spec->run.cmd_len)) != 0) ||
-			(agent == NULL && put(body, "Env", string_array(spec->run.env, spec->run.env_len)) != 0) ||
-			(agent != NULL && agent_config(body, hc, agent, spec->profile != NULL ? spec->profile : &defaults) != 0) ||
+			((agent == NULL || spec->run.env_len > 0) &&
+			 put(body, "Env", string_array(spec->run.env, spec->run.env_len)) != 0) ||
+			(agent != NULL && agent_config(body, hc, agent, agent_file(engine, agent->agent_path)) != 0) ||
 			put(body, "Labels", create_labels(engine, spec, agent)) != 0 ||
 			put(body, "Tty", json_object_new_boolean(0)) != 0 ||
 			/* StdinOnce: the engine closes the process's stdin when our one attach ends. */
 			put(body, "AttachStdin", json_object_new_boolean(in)) != 0 ||
 			put(body, "OpenStdin", json_object_new_boolean(in)) != 0 ||
-			put(body, "StdinOnce", json_object_new_boolean(in)) != 0 ||
+			put(body, "StdinOnce", json_object_new_boolean(once)) != 0 ||
 			put(body, "AttachStdout", json_object_new_boolean(spec->attach_output ? 1 : 0)) != 0 ||
 			put(body, "AttachStderr", json_object_new_boolean(spec->attach_output ? 1 : 0)) != 0) {
 		json_object_put(body);
@@ -273,7 +313,7 @@ static int create(char **id_out, ecs_engine *engine, const ecs_container_spec *s
 {
 	ecs_http_request req = { 0 };
 	json_object *body = NULL, *answer = NULL;
-	ecs_image_info image = { NULL, NULL, NULL };
+	ecs_image_info image = ECS_IMAGE_INFO_INIT;
 	const char *text;
 	size_t text_len = 0;
 	char *id = NULL;
@@ -290,8 +330,12 @@ static int create(char **id_out, ecs_engine *engine, const ecs_container_spec *s
 	rc = check_spec(engine, spec, agent == NULL);
 	if (rc != ECS_OK)
 		return rc;
-	if (agent != NULL && (agent->agent_path == NULL || agent->agent_path[0] != '/' || agent->pool_label == NULL))
-		return ecs_engine_fail(engine, ECS_EINVAL, "create: the agent needs an absolute path and a pool label");
+	if (agent != NULL && agent_file(engine, agent->agent_path)[0] != '/')
+		return ecs_engine_fail(engine, ECS_EINVAL, "create: the agent needs an absolute path");
+	if (agent != NULL && ecs_container_agent_missing(engine, agent->agent_path))
+		return ecs_engine_fail(engine, ECS_ERROR, "create: no ecs-agent at %s, the entrypoint of every task "
+				       "container (the engine's agent_path; ecs-fcgi: pool_agent)",
+				       agent_file(engine, agent->agent_path));
 
 	if (spec->image_working_dir == NULL) {
 		/* The tmpfs mounts must not hide the image's WorkingDir (lib/profile.c). */
@@ -553,6 +597,8 @@ void ecs_container_info_clear(ecs_container_info *info)
 	free(info->status);
 	free(info->task_id);
 	free(info->instance);
+	if (info->labels != NULL)
+		json_object_put(info->labels);
 	memset(info, 0, sizeof(*info));
 }
 
@@ -589,6 +635,7 @@ static int read_labels(ecs_container_info *info, json_object *labels)
 
 	if (labels == NULL)
 		return 0;
+	info->labels = json_object_get(labels);
 	task_id = ecs_json_get_string(labels, ECS_LABEL_TASK_ID);
 	if (task_id != NULL) {
 		info->task_id = strdup(task_id);

@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <time.h>
 #include "http.h"
+#include "image_private.h"
+
+struct json_object;
 
 #define ECS_CONTAINER_SPEC_VERSION 4
 
@@ -30,6 +33,9 @@
  *    already inspected the image; NULL to have create inspect it (a tmpfs
  *    is never mounted over it).
  * @open_stdin: 1 to keep stdin open for one attach (OpenStdin + StdinOnce).
+ * @own_labels, @own_labels_len: libecs's own labels ("ecs.*=value", not
+ *    checked against the namespace: only libecs sets them), e.g. a
+ *    session's; NULL/0 for none.
  * @attach_output: 1 when the caller reads stdout and stderr from an attach
  *    stream opened before start (what ecs_task_run() does): the log driver
  *    is then "none", so the engine keeps no copy of the output on its disk
@@ -49,6 +55,8 @@ typedef struct {
 	const char *image_working_dir;
 	int open_stdin;
 	int attach_output;
+	const char *const *own_labels;
+	size_t own_labels_len;
 } ecs_container_spec;
 
 #define ECS_CONTAINER_SPEC_INIT { .version = ECS_CONTAINER_SPEC_VERSION }
@@ -122,6 +130,7 @@ typedef struct {
 	time_t deadline;     /* ECS_LABEL_DEADLINE, 0 if absent */
 	time_t finished;     /* unix seconds it stopped; 0 if it never did (inspect only, not list) */
 	char *instance;      /* ECS_LABEL_INSTANCE, NULL if absent */
+	struct json_object *labels; /* every label (a reference held; NULL if none), for the label a caller needs */
 } ecs_container_info;
 
 /** ecs_container_info_clear - free the members and zero them. NULL is allowed. */
@@ -158,25 +167,65 @@ void ecs_container_list_free(ecs_container_info *list, size_t count);
  */
 int ecs_container_send_stdin(ecs_engine *engine, const char *id, const void *data, size_t len, long timeout_ms);
 
-/* Where ecs-agent appears inside a pooled container (agent/PROTOCOL.md). */
+/* Where ecs-agent appears inside every container ecs runs (agent/PROTOCOL.md). */
 #define ECS_AGENT_MOUNT "/.ecs/agent"
 
-/** What makes a container a pooled one. */
+/**
+ * ecs_container_agent - what makes a container one whose PID 1 is ecs-agent:
+ * a cold task's, a warm one's (lib/pool.c), a session's. Borrowed.
+ * @agent_path: ecs-agent on the engine's host, bind-mounted read-only at
+ *    ECS_AGENT_MOUNT; NULL for the engine handle's (ecs_engine_options).
+ * @pool_label: the value of ECS_LABEL_POOL (a warm container); NULL for none.
+ * @task_user: the task's user as the engine would take it (the profile's,
+ *    else the image's; "" root): the agent's "-u".
+ * @set_home: the image's Env has no HOME: the agent gives the task its
+ *    user's ("-h").
+ * @keep_stdin: 0: stdin is one-shot (StdinOnce: the end of the one attach
+ *    is the agent's EOF; a task container); 1: it stays open across
+ *    attaches (a session: readers attach per request).
+ */
 typedef struct {
-	const char *agent_path;   /* ecs-agent on the engine's host, bind-mounted read-only at ECS_AGENT_MOUNT */
-	const char *pool_label;   /* the value of ECS_LABEL_POOL */
-	const char *task_user;    /* the task's user as the engine would take it (profile's, else image's; "" root) */
-	int set_home;             /* the image's Env has no HOME: the agent gives the task its user's */
+	const char *agent_path;
+	const char *pool_label;
+	const char *task_user;
+	int set_home;
+	int keep_stdin;
 } ecs_container_agent;
 
+#define ECS_CONTAINER_AGENT_INIT { NULL, NULL, NULL, 0, 0 }
+
 /**
- * ecs_container_create_agent - ecs_container_create() for a pooled container:
- * @spec as for a task (image, profile, task id label, working dir; @cmd and
- * @env are ignored: the task comes later on stdin), but the entrypoint is
- * ecs-agent with "-u TASK_USER" (and "-h" with @set_home), started as root
- * with the agent's capabilities added (ecs_profile_apply_agent()), Init is off (the agent is PID 1), stdin is
- * open for one attach, output goes to an attach stream (log driver none),
- * and the labels add ECS_LABEL_POOL. Same returns as ecs_container_create().
+ * ecs_container_agent_user - set @agent's task_user and set_home as the
+ * engine would run the task: @profile's user (may be NULL), else @image's
+ * User; "-h" when @image's Env has no HOME. @agent borrows @profile's and
+ * @image's strings.
+ */
+void ecs_container_agent_user(ecs_container_agent *agent, const ecs_sandbox_profile *profile,
+			      const ecs_image_info *image);
+
+/**
+ * ecs_container_agent_missing - 1 when @path (NULL: the handle's agent
+ * path) is not a regular file and @engine is local (a unix socket: the
+ * engine's host is this one), where the engine would bind-mount an empty
+ * directory in its place and nothing could start; else 0. A remote
+ * engine's host has its own files, which we cannot see.
+ */
+int ecs_container_agent_missing(const ecs_engine *engine, const char *path);
+
+/**
+ * ecs_container_create_agent - ecs_container_create() of a container whose
+ * entrypoint is ecs-agent, the one place that config is made (cold tasks,
+ * warm containers, sessions): @spec as for a task (image, profile, task id
+ * label, deadline, working dir; @cmd is ignored: the commands come later on
+ * stdin; @env, when given, is the container's, which every command starts
+ * from: a session's), but the entrypoint is ecs-agent with "-u TASK_USER"
+ * (and "-h" with @set_home), started as root (User 0:0) with the agent's
+ * four capabilities added (ecs_profile_apply_agent()), Init off (the agent
+ * is PID 1), stdin open (OpenStdin, AttachStdin; StdinOnce unless
+ * @keep_stdin), output on an attach stream (log driver none), and the
+ * labels add ECS_LABEL_POOL when @pool_label is set. A local engine
+ * without the agent file: ECS_ERROR naming the path, nothing created.
+ * Otherwise the same returns as ecs_container_create().
  */
 int ecs_container_create_agent(char **id_out, ecs_engine *engine, const ecs_container_spec *spec,
 			       const ecs_container_agent *agent);

@@ -74,15 +74,18 @@ int ecs_engine_new(ecs_engine **out, const ecs_engine_options *opts)
 	if (opts == NULL)
 		opts = &defaults;
 	if (opts->version < 1 || opts->version > ECS_ENGINE_OPTIONS_VERSION || opts->connect_timeout_ms < 0 ||
-	    opts->request_timeout_ms < 0)
+	    opts->request_timeout_ms < 0 ||
+	    (opts->version >= 3 && opts->agent_path != NULL && opts->agent_path[0] != '/'))
 		return ECS_EINVAL;
 
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return ECS_ENOMEM;
-	/* A version 1 caller's struct ends before instance: read only what it has. */
+	/* An older caller's struct ends before instance (1) or agent_path (2): read only what it has. */
 	if (opts->version == 1)
 		memcpy(&e->opts, opts, offsetof(ecs_engine_options, instance));
+	else if (opts->version == 2)
+		memcpy(&e->opts, opts, offsetof(ecs_engine_options, agent_path));
 	else
 		e->opts = *opts;
 	e->opts.version = ECS_ENGINE_OPTIONS_VERSION;
@@ -91,6 +94,7 @@ int ecs_engine_new(ecs_engine **out, const ecs_engine_options *opts)
 	    (rc = dup_opt(&e->cert_file, opts->cert_file)) != 0 ||
 	    (rc = dup_opt(&e->key_file, opts->key_file)) != 0 ||
 	    (rc = dup_opt(&e->instance, e->opts.instance)) != 0 ||
+	    (rc = dup_opt(&e->agent_path, e->opts.agent_path ? e->opts.agent_path : ECS_ENGINE_AGENT_DEFAULT)) != 0 ||
 	    (rc = parse_endpoint(e, e->endpoint)) != 0)
 		goto fail;
 	e->opts.endpoint = e->endpoint;
@@ -98,6 +102,7 @@ int ecs_engine_new(ecs_engine **out, const ecs_engine_options *opts)
 	e->opts.cert_file = e->cert_file;
 	e->opts.key_file = e->key_file;
 	e->opts.instance = e->instance;
+	e->opts.agent_path = e->agent_path;
 	if (e->opts.connect_timeout_ms == 0)
 		e->opts.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	if (e->opts.request_timeout_ms == 0)
@@ -142,6 +147,7 @@ void ecs_engine_free(ecs_engine *e)
 	free(e->cert_file);
 	free(e->key_file);
 	free(e->instance);
+	free(e->agent_path);
 	free(e->socket_path);
 	free(e->base_url);
 	free(e);

@@ -19,6 +19,7 @@ struct ecs_engine {
 	char *cert_file;
 	char *key_file;
 	char *instance;            /* ECS_LABEL_INSTANCE of what it creates; NULL for none */
+	char *agent_path;          /* ecs-agent on the engine's host: never NULL (the default) */
 	char *socket_path;         /* unix endpoints only */
 	char *base_url;            /* "http://localhost" for unix, else scheme://host:port */
 	int tls;

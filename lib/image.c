@@ -14,6 +14,7 @@
 #include "engine_private.h"
 #include "http.h"
 #include "image_private.h"
+#include "strvec.h"
 #include "json_util.h"
 
 #define PULL_DEFAULT_TIMEOUT_MS 300000L
@@ -28,9 +29,45 @@ void ecs_image_info_clear(ecs_image_info *info)
 	free(info->id);
 	free(info->repo_digest);
 	free(info->working_dir);
-	info->id = NULL;
-	info->repo_digest = NULL;
-	info->working_dir = NULL;
+	free(info->user);
+	ecs_strv_free(info->entrypoint, info->entrypoint_len);
+	memset(info, 0, sizeof(*info));
+}
+
+/* Config.Entrypoint into @info; 0, or -1 on ENOMEM. */
+static int read_entrypoint(ecs_image_info *info, json_object *config)
+{
+	json_object *ep = NULL;
+	ecs_strvec v = ECS_STRVEC_INIT;
+
+	if (config == NULL || !json_object_object_get_ex(config, "Entrypoint", &ep) ||
+	    !json_object_is_type(ep, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(ep); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(ep, i));
+
+		if (ecs_strvec_push_dup(&v, s != NULL ? s : "") != 0) {
+			ecs_strvec_clear(&v);
+			return -1;
+		}
+	}
+	ecs_strvec_take(&v, &info->entrypoint, &info->entrypoint_len);
+	return 0;
+}
+
+int ecs_image_config_has_home(json_object *config)
+{
+	json_object *env = NULL;
+
+	if (config == NULL || !json_object_object_get_ex(config, "Env", &env) || !json_object_is_type(env, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(env); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(env, i));
+
+		if (s != NULL && strncmp(s, "HOME=", 5) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* Docker Hub's repository as the engine stores it: registry NULL, one-part paths under "library/". */
@@ -108,7 +145,7 @@ int ecs_image_inspect(ecs_image_info *out, ecs_engine *engine, const char *image
 int ecs_image_inspect_ref(ecs_image_info *out, ecs_engine *engine, const char *image, const ecs_image_ref *ref)
 {
 	ecs_http_request req = { 0 };
-	ecs_image_info info = { NULL, NULL, NULL };
+	ecs_image_info info = ECS_IMAGE_INFO_INIT;
 	json_object *answer = NULL, *digests;
 	char *path = NULL;
 	int rc;
@@ -144,10 +181,14 @@ int ecs_image_inspect_ref(ecs_image_info *out, ecs_engine *engine, const char *i
 		}
 	}
 	{
-		const char *wd = ecs_json_get_string(ecs_json_get_object(answer, "Config"), "WorkingDir");
+		json_object *config = ecs_json_get_object(answer, "Config");
+		const char *wd = ecs_json_get_string(config, "WorkingDir");
+		const char *user = ecs_json_get_string(config, "User");
 
 		info.working_dir = strdup(wd != NULL ? wd : "");
-		if (info.working_dir == NULL) {
+		info.user = strdup(user != NULL ? user : "");
+		info.has_home = ecs_image_config_has_home(config);
+		if (info.working_dir == NULL || info.user == NULL || read_entrypoint(&info, config) != 0) {
 			rc = ecs_engine_fail(engine, ECS_ENOMEM, "inspect image: out of memory");
 			goto out;
 		}

@@ -22,7 +22,18 @@ typedef struct {
 	char *repo_digest;  /* "name@sha256:..." of the inspected reference's repository; NULL when
 			     * the image has none (built or imported locally, pulled under another name) */
 	char *working_dir;  /* Config.WorkingDir; "" when the image sets none */
+	char *user;         /* Config.User; "" when the image sets none (root) */
+	int has_home;       /* Config.Env sets HOME */
+	char **entrypoint;  /* Config.Entrypoint (NULL/0 for none): what the engine runs before the command */
+	size_t entrypoint_len;
 } ecs_image_info;
+
+#define ECS_IMAGE_INFO_INIT { NULL, NULL, NULL, NULL, 0, NULL, 0 }
+
+struct json_object;
+
+/** 1 when an image's Config (json-c object, may be NULL) has an Env entry HOME=...; else 0. */
+int ecs_image_config_has_home(struct json_object *config);
 
 /** ecs_image_info_clear - free the members. NULL is allowed. */
 void ecs_image_info_clear(ecs_image_info *info);

@@ -7,7 +7,6 @@
 #include <config.h>
 
 #include <pthread.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "container_private.h"
 #include "engine_private.h"
 #include "http.h"
+#include "image_private.h"
 #include "ids.h"
 #include "json_util.h"
 #include "pool_private.h"
@@ -273,100 +273,28 @@ typedef struct {
 	int has_home; /* Config.Env has HOME */
 } image_extra;
 
-static int env_has_home(json_object *config)
-{
-	json_object *env = NULL;
-
-	if (config == NULL || !json_object_object_get_ex(config, "Env", &env) || !json_object_is_type(env, json_type_array))
-		return 0;
-	for (size_t i = 0; i < json_object_array_length(env); i++) {
-		const char *s = json_object_get_string(json_object_array_get_idx(env, i));
-
-		if (s != NULL && strncmp(s, "HOME=", 5) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* What the engine would take from the image for a fresh container: its id, Entrypoint, WorkingDir, User, HOME. */
 static int resolve(ecs_engine *engine, const char *image, char **id, char ***entrypoint, size_t *entrypoint_len,
 		   char **working_dir, image_extra *extra)
 {
-	ecs_http_request req;
-	json_object *answer = NULL, *config = NULL, *ep = NULL;
-	char *path;
-	const char *wd;
-	int rc;
+	ecs_image_info info = ECS_IMAGE_INFO_INIT;
+	int rc = ecs_image_inspect_ref(&info, engine, image, NULL);
 
-	*id = *working_dir = NULL;
-	*entrypoint = NULL;
-	*entrypoint_len = 0;
-	extra->user = NULL;
-	extra->has_home = 0;
-	rc = ecs_http_object_request(&req, &path, engine, "GET", "images", image, "/json", "pool");
 	if (rc != 0)
 		return rc;
-	rc = ecs_http_json(engine, &req, "inspect image", &answer);
-	free(path);
-	if (rc != 0)
-		return rc;
-	rc = ECS_ENOMEM;
-	if ((*id = ecs_json_dup_string(answer, "Id")) == NULL) {
-		rc = ecs_engine_fail(engine, ECS_EPROTO, "inspect image: no Id");
-		goto out;
-	}
-	json_object_object_get_ex(answer, "Config", &config);
-	wd = config != NULL ? ecs_json_get_string(config, "WorkingDir") : NULL;
-	if ((*working_dir = strdup(wd != NULL ? wd : "")) == NULL)
-		goto out;
-	wd = config != NULL ? ecs_json_get_string(config, "User") : NULL;
-	if ((extra->user = strdup(wd != NULL ? wd : "")) == NULL)
-		goto out;
-	extra->has_home = env_has_home(config);
-	if (config != NULL && json_object_object_get_ex(config, "Entrypoint", &ep) &&
-	    json_object_is_type(ep, json_type_array) && json_object_array_length(ep) > 0) {
-		size_t n = json_object_array_length(ep);
-		ecs_strvec v = ECS_STRVEC_INIT;
-
-		for (size_t i = 0; i < n; i++) {
-			const char *s = json_object_get_string(json_object_array_get_idx(ep, i));
-
-			if (ecs_strvec_push_dup(&v, s != NULL ? s : "") != 0) {
-				ecs_strvec_clear(&v);
-				goto out;
-			}
-		}
-		ecs_strvec_take(&v, entrypoint, entrypoint_len);
-	}
-	rc = 0;
-out:
-	if (rc != 0) {
-		if (rc == ECS_ENOMEM)
-			ecs_engine_fail(engine, rc, "pool: out of memory");
-		free(*id);
-		free(*working_dir);
-		free(extra->user);
-		extra->user = NULL;
-		ecs_strv_free(*entrypoint, *entrypoint_len);
-		*id = *working_dir = NULL;
-		*entrypoint = NULL;
-		*entrypoint_len = 0;
-	}
-	json_object_put(answer);
-	return rc;
+	*id = info.id;
+	*working_dir = info.working_dir;
+	*entrypoint = info.entrypoint;
+	*entrypoint_len = info.entrypoint_len;
+	extra->user = info.user;
+	extra->has_home = info.has_home;
+	return 0;
 }
 
-/*
- * 1 when the agent file is not there on a local engine (@engine talks to a
- * unix socket, so the engine's host is this one): the engine would
- * bind-mount an empty directory in its place, and nothing could run in
- * the pool. An engine elsewhere has its own files, which we cannot see.
- */
+/* 1 when the agent file is not there on a local engine (ecs_container_agent_missing()). */
 static int agent_missing(const ecs_pool *pool, const ecs_engine *engine)
 {
-	struct stat st;
-
-	return engine->socket_path != NULL && (stat(pool->agent_path, &st) != 0 || !S_ISREG(st.st_mode));
+	return ecs_container_agent_missing(engine, pool->agent_path);
 }
 
 /*
@@ -379,7 +307,7 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
 	/* the task's user as the engine would take it: the profile's, else the image's */
 	ecs_container_agent agent = { pool->agent_path, e->label,
-				      e->prof.p.user != NULL ? e->prof.p.user : e->image_user, !e->image_has_home };
+				      e->prof.p.user != NULL ? e->prof.p.user : e->image_user, !e->image_has_home, 0 };
 	char *id = NULL;
 	int rc;
 
@@ -674,7 +602,7 @@ int ecs_pool_new(ecs_pool **out, const ecs_pool_options *opts)
 	if (rc != 0)
 		goto fail;
 	rc = ECS_ENOMEM;
-	pool->agent_path = strdup(opts->agent_path != NULL ? opts->agent_path : ECS_POOL_AGENT_DEFAULT);
+	pool->agent_path = strdup(opts->agent_path != NULL ? opts->agent_path : pool->engine->agent_path);
 	pool->threads = calloc(pool->concurrency, sizeof(pthread_t));
 	if (pool->agent_path == NULL || pool->threads == NULL)
 		goto fail;

@@ -9,9 +9,11 @@
 #include <time.h>
 
 #include <ecs/ecs.h>
+#include <ecs/session.h>
 #include "container_private.h"
 #include "engine_private.h"
 #include "instance_private.h"
+#include "json_util.h"
 #include "swarm.h"
 
 /* Exited or dead, and not past its deadline (which overrides every age rule). */
@@ -30,8 +32,13 @@ static const char *sweep_reason(const ecs_container_info *c, time_t now, unsigne
 {
 	const char *status = c->status ? c->status : "";
 
-	/* Nobody holds its instance's lock: no runner will ever read or delete it. */
-	if (instance_dir != NULL && c->instance != NULL &&
+	/*
+	 * Nobody holds its instance's lock: no runner will ever read or delete
+	 * it. Not for a session's container (<ecs/session.h>): it outlives the
+	 * process that made it, which adopts it again when it restarts; its
+	 * deadline label (the end of its lifetime) bounds it.
+	 */
+	if (instance_dir != NULL && c->instance != NULL && ecs_json_get_string(c->labels, ECS_LABEL_SESSION) == NULL &&
 	    ecs_instance_state(instance_dir, c->instance) == ECS_INSTANCE_DEAD)
 		return "its instance is dead";
 

@@ -288,7 +288,7 @@ int ecs_task_cancelled(ecs_task_result *result, ecs_cancel *cancel, ecs_task_pha
 static int repo_digest_fill(ecs_task_result *result, ecs_engine *engine, const ecs_task_spec *spec,
 			    const ecs_image_info *seen)
 {
-	ecs_image_info fresh = { NULL, NULL, NULL };
+	ecs_image_info fresh = ECS_IMAGE_INFO_INIT;
 	const ecs_image_info *info = seen;
 	int rc = 0;
 
@@ -321,7 +321,7 @@ static int run_current(ecs_task_result *result, ecs_engine *engine, ecs_reaper *
 {
 	static const ecs_task_spec defaults = ECS_TASK_SPEC_INIT;
 	ecs_task_spec current;
-	ecs_image_info image = { NULL, NULL, NULL };
+	ecs_image_info image = ECS_IMAGE_INFO_INIT;
 	ecs_image_ref parsed = { NULL, NULL, NULL, NULL, ECS_IMAGE_REF_NAME };
 	char *image_text = NULL;
 	const ecs_backend *backend;

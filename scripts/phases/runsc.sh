@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # Phase runsc: the libecs task suite (check_it_task) once more with
 # ECS_TEST_RUNTIME=runsc, every task under gVisor (t/lib/it_util.c puts it
-# into each sandbox profile); the rest does not depend on the runtime.
+# into each sandbox profile), then the parity of cold and pooled answers
+# under gVisor (a user of its own: both under ecs-agent); the rest does not
+# depend on the runtime.
 # Skipped, saying so, when the engine has no runsc runtime.
 # Needs: engine, registry, build.
 phase_needs runsc "engine registry build"
@@ -15,5 +17,7 @@ run_runsc() {
 		skip_phase "make check (runsc)" "the engine has no runsc runtime (see the setup log)"
 	else
 		run_phase "make check (runsc)" 600 make_check_some "$BUILD" "$RUNSC_TESTS" ECS_TEST_RUNTIME=runsc
+		run_phase "t/fcgi pool parity (runsc)" 600 make_check_some "$BUILD" fcgi/pool_parity.sh \
+			ECS_TEST_POOL=1 ECS_TEST_RUNTIME=runsc
 	fi
 }

@@ -54,10 +54,9 @@ POOLED=
 POOL_MISS_OK=
 POOL_SIZE=2
 AGENT=$(cd "$(dirname "$ECS_FCGI")/.." && pwd)/agent/ecs-agent
-if [ "${ECS_TEST_POOL:-}" = 1 ]; then
-	[ -x "$AGENT" ] || skip "ECS_TEST_POOL=1 but no built ecs-agent at $AGENT"
-	POOLED=1
-fi
+# every task container's entrypoint, cold and pooled alike
+[ -x "$AGENT" ] || skip "no built ecs-agent at $AGENT"
+[ "${ECS_TEST_POOL:-}" != 1 ] || POOLED=1
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ecs-fcgi-it.XXXXXX")
 SOCK=$T/sock
@@ -78,6 +77,29 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# sessions_home: this test's sessions get a home of their own (session_home
+# in the config: SESSION_HOME_KEY), so they are found, and removed on the
+# way out whatever happened, by their ecs.session-home label; nothing of
+# another responder's is touched. SESSION_INSTANCE_KEY: an instance_dir of
+# the test's own, so that a responder of another build sharing this engine
+# (whose sweep may predate the rule that spares a session's container) does
+# not take the container of a responder the test killed for dead.
+# docker_do METHOD PATH: an engine request.
+docker_do() { curl -sS --max-time 10 --unix-socket "$DOCKER_SOCK" -X "$1" "http://docker$2"; }
+sessions_home() {
+	[ -x "$AGENT" ] || skip "no built ecs-agent at $AGENT"
+	SESSION_HOME_KEY="session_home = $TEST_NAME-$$-$(basename "$T")"
+	SESSION_INSTANCE_KEY="instance_dir = $T/instances"
+	session_filter=$(printf '{"label":["ecs.session-home=%s"]}' \
+		"$(printf '%s' "${SESSION_HOME_KEY#session_home = }" | sha256sum | cut -d' ' -f1)" | jq -sRr @uri)
+	trap sessions_cleanup EXIT
+}
+session_containers() { docker_api "/containers/json?all=1&filters=$session_filter" | jq -r '.[].Id'; }
+sessions_cleanup() {
+	for id in $(session_containers); do docker_do DELETE "/containers/$id?force=1" >/dev/null 2>&1; done
+	cleanup
+}
+
 # write_config [extra lines...]: a config for tests (auth none, and Docker
 # Hub plus the test registry allowed, unless overridden).
 write_config() {
@@ -97,13 +119,18 @@ write_config() {
 	pooled_config_section "$@" >> "$T/ecs.conf"
 }
 
-# pooled_config_ecs ARGS / pooled_config_section ARGS: in pooled mode, the
-# [ecs] keys and the [pool] section (unless the test writes a pool of its own).
+# pooled_config_ecs ARGS / pooled_config_section ARGS: the agent this build
+# made (every container's entrypoint) and, in pooled mode, the [ecs] keys and
+# the [pool] section; in cold mode no warm pool (unless the test writes a
+# pool of its own).
 pooled_config_ecs() {
-	[ -n "$POOLED" ] || return 0
 	case " $* " in *"[pool "* | *" pool_agent ="*) return 0 ;; esac
 	echo "pool_agent = $AGENT"
-	echo "pool_adaptive = no"
+	if [ -n "$POOLED" ]; then
+		echo "pool_adaptive = no"
+	else
+		case " $* " in *" pool_budget ="* | *" pool_adaptive ="*) ;; *) echo "pool_budget = 0" ;; esac
+	fi
 }
 pooled_config_section() {
 	[ -n "$POOLED" ] || return 0
@@ -224,20 +251,15 @@ expect_error() {
 
 # container_ids: every container the server's log says it ran.
 container_ids() { sed -n 's/.* container_id=\([0-9a-f]\{12,\}\).*/\1/p' "$T/server.log"; }
-# marker_containers MARKER: ids of the running ecs containers whose command
-# has MARKER. A pooled container's command is ecs-agent, whatever its task:
-# there the task's processes (the engine's top) are searched.
+# marker_containers MARKER: ids of the running ecs containers one of whose
+# processes (the engine's top) has MARKER in its command line. A container's
+# own command is ecs-agent, cold or pooled, whatever its task.
 marker_containers() {
 	list=$(docker_api '/containers/json?filters=%7B%22label%22%3A%5B%22ecs.managed%3Dtrue%22%5D%7D') || return 1
-	{
-		printf '%s' "$list" | jq -r --arg m "$1" '.[] | select(.Command | contains($m)) | .Id'
-		if [ -n "$POOLED" ]; then
-			for id in $(printf '%s' "$list" | jq -r '.[] | select(.Labels["ecs.pool"] != null) | .Id'); do
-				docker_api "/containers/$id/top" 2>/dev/null |
-					jq -e --arg m "$1" '[.Processes[]? | .[-1] | contains($m)] | any' >/dev/null 2>&1 && echo "$id"
-			done
-		fi
-	} | grep .
+	for id in $(printf '%s' "$list" | jq -r '.[].Id'); do
+		docker_api "/containers/$id/top" 2>/dev/null |
+			jq -e --arg m "$1" '[.Processes[]? | .[-1] | contains($m)] | any' >/dev/null 2>&1 && echo "$id"
+	done | grep .
 }
 container_gone() { [ "$(docker_api "/containers/$1/json" | jq -r '.message // "exists"')" != exists ]; }
 

@@ -6,9 +6,6 @@
 #   taskId, timings: new for every task;
 #   pooled: the mode itself;
 #   requestId (errors): new for every request;
-#   the pid in the init's "[FATAL tini (PID)] exec ..." line (a command that
-#   cannot be executed): the task's pid, 7 in a fresh cold container, 7 or
-#   8 in a pooled one, as the task's own $$ is;
 # (the container id is not in the answer; HOSTNAME, the container's short
 # id, is left out of the environment dump for the same reason, and so are
 # pipe inode numbers).
@@ -17,8 +14,9 @@
 # interleaving, stdin, env and the rest of the process's surroundings, a
 # missing or unexecutable command (127, 126), self-kill (137, 143), timeout,
 # OOM, truncation, a child that outlives the command.
-# It runs only in pooled mode (ECS_TEST_POOL=1, bootstrap's pooled phase):
-# every case twice is two minutes that plain make check can spare.
+# It runs only in pooled mode (ECS_TEST_POOL=1, bootstrap's pooled phase,
+# and the runsc phase with ECS_TEST_RUNTIME=runsc): every case twice is two
+# minutes that plain make check can spare. Both modes run ecs-agent as PID 1.
 . "$(dirname "$0")/lib.sh"
 [ -n "$POOLED" ] || skip "the pooled mode's test (ECS_TEST_POOL=1)"
 
@@ -75,17 +73,27 @@ run() {
 			# shellcheck disable=SC2015 # both are tests: break exactly when one fails
 			[ "$(cat "$T/case.$i.name")" = oom ] && [ "$(jbody .oomKilled)" = false ] || break
 		done
-		# (the tini line is the whole of such a task's stderr: plain text)
-		jq -S --arg s "$STATUS" '{status: $s, body: del(.taskId, .timings, .pooled, .requestId)} |
-			if (.body.stderr // "" | @base64d | test("^\\[FATAL tini \\([0-9]+\\)\\] exec .* failed: [^\n]*\n$"))
-			then .body.stderr |= (@base64d | sub("^\\[FATAL tini \\([0-9]+\\)"; "[FATAL tini (PID)") | @base64)
-			else . end' < "$BODY" > "$T/$1.$i" ||
+		# (a command that cannot be executed: both modes' stderr is the same agent line, no pid in it)
+		jq -S --arg s "$STATUS" '{status: $s, body: del(.taskId, .timings, .pooled, .requestId)}' \
+			< "$BODY" > "$T/$1.$i" ||
 			fail "$(cat "$T/case.$i.name"): not JSON: $(cat "$BODY")"
 		i=$((i + 1))
 	done
 }
 
-conf() { write_config "max_timeout = 10" "max_memory = 16M" "stdout_cap = 100K" "stderr_cap = 1K"; }
+# ECS_TEST_RUNTIME=runsc (phase runsc): every task under gVisor as a user of
+# its own, so both modes run under ecs-agent (a root task there keeps
+# docker-init, cold and pooled alike: agent/PROTOCOL.md). gVisor's own
+# memory counts against the limit: with 16M its sandbox was OOM-killed at
+# create or mid-task, so 48M (still under the oom case's 64 MiB).
+conf() {
+	if [ -n "${ECS_TEST_RUNTIME:-}" ]; then
+		write_config "max_timeout = 10" "max_memory = 48M" "stdout_cap = 100K" "stderr_cap = 1K" \
+			"default_runtime = $ECS_TEST_RUNTIME" "user = 65534:65534"
+	else
+		write_config "max_timeout = 10" "max_memory = 16M" "stdout_cap = 100K" "stderr_cap = 1K"
+	fi
+}
 POOLED=
 conf
 start_server

@@ -347,7 +347,7 @@ START_TEST(test_conn_several_requests)
 	static const char *const bg[] = { "sh", "-c", "sleep 30 & echo started" };
 	static const char *const after_bg[] = { "sh", "-c", "ps | grep -c 'sleep 3[0]' || true" };
 	ecs_file in = { "/tmp/s/in.txt", (const unsigned char *)"kept\n", 5, 0 };
-	ecs_image_info image = { NULL, NULL, NULL };
+	ecs_image_info image = ECS_IMAGE_INFO_INIT;
 	ecs_pool_lease lease;
 	ecs_agent_conn *c = NULL;
 	ecs_agent_exec_req req = { 0 };

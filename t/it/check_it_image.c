@@ -65,7 +65,7 @@ static void assert_no_secret(const char *secret)
 
 START_TEST(test_image_inspect_present)
 {
-	ecs_image_info info = { NULL, NULL, NULL };
+	ecs_image_info info = ECS_IMAGE_INFO_INIT;
 	int rc;
 
 	rc = ecs_image_inspect(&info, engine, it_test_image());
@@ -87,7 +87,7 @@ END_TEST
 
 START_TEST(test_image_inspect_missing)
 {
-	ecs_image_info info = { NULL, NULL, NULL };
+	ecs_image_info info = ECS_IMAGE_INFO_INIT;
 	int rc;
 
 	rc = ecs_image_inspect(&info, engine, "ecs/no-such-image:never");
@@ -106,7 +106,7 @@ START_TEST(test_image_pull_private_with_credentials)
 {
 	const char *image = it_require_env("ECS_TEST_PRIVATE_IMAGE");
 	ecs_registry_auth auth = registry_auth();
-	ecs_image_info info = { NULL, NULL, NULL };
+	ecs_image_info info = ECS_IMAGE_INFO_INIT;
 	char *by_digest = NULL;
 	const char *at;
 	int lock = it_lock_private_image();

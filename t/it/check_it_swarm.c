@@ -46,7 +46,7 @@ static ecs_engine *engine_at(const char *endpoint)
 
 static void setup(void)
 {
-	ecs_image_info info = { NULL, NULL, NULL };
+	ecs_image_info info = ECS_IMAGE_INFO_INIT;
 
 	engine = engine_at(manager_ep);
 	for (int i = 0; i < NODES; i++)

@@ -18,9 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include <ecs/ecs.h>
 #include "ids.h"
 #include "engine_private.h"
+#include "container_private.h"
+#include "http.h"
 #include "it_util.h"
 #include "image_private.h"
 
@@ -1315,6 +1319,289 @@ START_TEST(test_task_lost_create_answer_leaves_nothing)
 }
 END_TEST
 
+/*
+ * ---- ecs-agent as every container's PID 1 (issue 17): the engine shows it
+ * as entrypoint, a task cannot forge its exit record, a missing agent file
+ * is a clear error, and the one exception (under runsc a root task, or
+ * capabilities that reach other uids: agent/PROTOCOL.md) keeps docker-init.
+ * CK_RUN_CASE=agent runs these alone.
+ */
+
+static int has_runsc(void)
+{
+	ecs_engine_runtimes rt;
+	int yes;
+
+	memset(&rt, 0, sizeof(rt));
+	if (ecs_engine_runtimes_get(&rt, engine) != 0)
+		return 0;
+	yes = ecs_engine_runtimes_has(&rt, "runsc");
+	ecs_engine_runtimes_clear(&rt);
+	return yes;
+}
+
+/* Run @cmd under @profile (copied: run_spec() may adjust it). */
+static int run_profile(ecs_task_result *r, const char *what, const ecs_sandbox_profile *profile,
+		       const char *const *cmd, size_t cmd_len)
+{
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+
+	spec.profile = profile;
+	spec.timeout_ms = 20000;
+	return run_spec(r, &spec, what, cmd, cmd_len);
+}
+
+/* PID 1's command line, as the task sees it: "/.ecs/agent -u ..." or docker-init's. */
+static const char *const pid1_cmd[] = { "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline" };
+
+/*
+ * The attack: a forged EXIT record (kind EXITED, code 0) written to PID 1's
+ * stdout by another path, then exit 3. Were it the agent's channel, the
+ * reader would take the forged 0; the answer must be the task's own 3.
+ */
+static const char *const forge_cmd[] = {
+	"sh", "-c",
+	"printf '\\005\\000\\000\\000\\000\\000\\000\\014\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000' "
+	"> /proc/1/fd/1 2>/dev/null; echo \"forge $?\"; exit 3"
+};
+
+/*
+ * Under @p: PID 1 is the agent (@agent) or docker-init, and the forged
+ * record changes nothing: the answer is the task's own exit 3. Where the
+ * agent is PID 1 the forgery's write is refused ("forge 1").
+ */
+static void assert_pid1(const char *what, const ecs_sandbox_profile *p, int agent)
+{
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
+	const char *out;
+	int rc = run_profile(&r, what, p, pid1_cmd, 3);
+
+	ck_assert_msg(rc == ECS_OK, "run: %s (%s)", ecs_error_name(rc), r.error);
+	ck_assert_int_eq(r.exit_code, 0);
+	out = (const char *)r.out.data;
+	if (agent)
+		ck_assert_msg(strncmp(out, ECS_AGENT_MOUNT " -u ", strlen(ECS_AGENT_MOUNT) + 4) == 0,
+			      "PID 1 is \"%s\", not the agent", out);
+	else
+		ck_assert_msg(strstr(out, "init") != NULL && strncmp(out, ECS_AGENT_MOUNT, strlen(ECS_AGENT_MOUNT)) != 0,
+			      "PID 1 is \"%s\", not docker-init", out);
+	ecs_task_result_clear(&r);
+
+	rc = run_profile(&r, what, p, forge_cmd, 3);
+	ck_assert_msg(rc == ECS_OK, "run: %s (%s)", ecs_error_name(rc), r.error);
+	ck_assert_int_eq(r.exit_code, 3);
+	ck_assert_int_eq(r.timed_out, 0);
+	if (agent)
+		ck_assert_str_eq((const char *)r.out.data, "forge 1\n");
+	ecs_task_result_clear(&r);
+}
+
+START_TEST(test_cold_pid1_is_agent)
+{
+	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
+	const char *rt = it_test_runtime();
+
+	/* under runsc a root task keeps docker-init: the agent's case is a user of its own */
+	if (rt != NULL && strcmp(rt, "runsc") == 0)
+		p.user = "65534:65534";
+	assert_pid1("pid1", &p, 1);
+}
+END_TEST
+
+/* ---- the engine's view of a cold container while it runs */
+
+typedef struct {
+	char *task_id;
+	int rc;
+	ecs_task_result r;
+} bg_task;
+
+static void *bg_run(void *arg)
+{
+	static const char *const cmd[] = { "sleep", "3" };
+	bg_task *b = arg;
+	ecs_engine *e = it_engine_new();
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_sandbox_profile buf, p = ECS_SANDBOX_PROFILE_INIT;
+	const char *rt = it_test_runtime();
+
+	if (rt != NULL && strcmp(rt, "runsc") == 0)
+		p.user = "65534:65534";
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 2;
+	spec.task_id = b->task_id;
+	spec.profile = it_profile(&buf, &p);
+	b->rc = ecs_task_run(&b->r, e, NULL, &spec);
+	ecs_engine_free(e);
+	return NULL;
+}
+
+/* GET /containers/@id/json, parsed. */
+static json_object *inspect_json(const char *id)
+{
+	ecs_http_request req = { 0 };
+	json_object *answer = NULL;
+	char path[160];
+	int rc;
+
+	snprintf(path, sizeof(path), "/containers/%s/json", id);
+	req.method = "GET";
+	req.path = path;
+	rc = ecs_http_json(engine, &req, "inspect", &answer);
+	ck_assert_msg(rc == ECS_OK, "inspect %s: %s", id, ecs_engine_errmsg(engine));
+	return answer;
+}
+
+START_TEST(test_cold_engine_shows_agent_entrypoint)
+{
+	bg_task b = { .r = ECS_TASK_RESULT_INIT };
+	pthread_t th;
+	char label[160];
+	ecs_container_info *list = NULL;
+	size_t n = 0;
+	double until;
+	json_object *j, *config, *hc, *v;
+
+	b.task_id = it_task_id("inspect");
+	snprintf(label, sizeof(label), "%s=%s", ECS_LABEL_TASK_ID, b.task_id);
+	ck_assert_int_eq(pthread_create(&th, NULL, bg_run, &b), 0);
+	until = it_now_ms() + 20000;
+	for (;;) {
+		const char *const labels[] = { label };
+		struct timespec pause = { 0, 20 * 1000000L };
+
+		ck_assert_int_eq(ecs_container_list(&list, &n, engine, labels, 1), ECS_OK);
+		if (n == 1 && list[0].running)
+			break;
+		ecs_container_list_free(list, n);
+		list = NULL;
+		ck_assert_msg(it_now_ms() < until, "the task's container never ran");
+		nanosleep(&pause, NULL);
+	}
+	j = inspect_json(list[0].id);
+	ecs_container_list_free(list, n);
+	config = json_object_object_get(j, "Config");
+	hc = json_object_object_get(j, "HostConfig");
+	v = json_object_object_get(config, "Entrypoint");
+	ck_assert_msg(v != NULL && json_object_array_length(v) == 1 &&
+		      strcmp(json_object_get_string(json_object_array_get_idx(v, 0)), ECS_AGENT_MOUNT) == 0,
+		      "Entrypoint: %s", json_object_to_json_string(v));
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(json_object_object_get(config, "Cmd"), 0)),
+			 "-u");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(config, "User")), "0:0");
+	ck_assert_int_eq(json_object_get_boolean(json_object_object_get(hc, "Init")), 0);
+	ck_assert_int_eq(json_object_get_boolean(json_object_object_get(config, "StdinOnce")), 1);
+	ck_assert_int_eq(json_object_get_boolean(json_object_object_get(hc, "ReadonlyRootfs")), 1);
+	json_object_put(j);
+	pthread_join(th, NULL);
+	ck_assert_msg(b.rc == ECS_OK, "run: %s (%s)", ecs_error_name(b.rc), b.r.error);
+	ck_assert_int_eq(b.r.exit_code, 0);
+	ck_assert_int_eq(count_task(b.task_id), 0);
+	ecs_task_result_clear(&b.r);
+	free(b.task_id);
+}
+END_TEST
+
+START_TEST(test_cold_missing_agent_is_clear)
+{
+	static const char *const cmd[] = { "true" };
+	static const char missing[] = "/nonexistent/ecs-agent";
+	ecs_engine_options o = *ecs_engine_options_get(engine);
+	ecs_engine *e = NULL;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_sandbox_profile buf;
+	char *task_id = it_task_id("noagent");
+	int rc;
+
+	o.agent_path = missing;
+	ck_assert_int_eq(ecs_engine_new(&e, &o), ECS_OK);
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 1;
+	spec.task_id = task_id;
+	spec.profile = it_profile(&buf, NULL);
+	rc = ecs_task_run(&r, e, NULL, &spec);
+	ck_assert_int_eq(rc, ECS_ERROR);
+	ck_assert_int_eq(r.error_phase, ECS_TASK_PHASE_CREATE);
+	ck_assert_msg(strstr(r.error, missing) != NULL, "the error does not name the path: %s", r.error);
+	ck_assert_int_eq(count_task(task_id), 0);
+	ecs_task_result_clear(&r);
+	ecs_engine_free(e);
+	free(task_id);
+}
+END_TEST
+
+/* The exception: under runsc a root task (gVisor lets it reach the agent's /proc/1/fd/1) keeps docker-init. */
+START_TEST(test_cold_runsc_root_keeps_init)
+{
+	static const char *const cmd[] = { "cat", "/tmp/f" };
+	static const unsigned char data[] = "x";
+	const ecs_file file = { "/tmp/f", data, 1, 0644 };
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
+	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	char *task_id;
+	int rc;
+
+	if (!has_runsc()) {
+		fprintf(stderr, "SKIP test_cold_runsc_root_keeps_init: the engine has no runsc runtime\n");
+		return;
+	}
+	p.runtime = "runsc";
+	assert_pid1("runsc-root", &p, 0);
+
+	/* files need the agent: refused, nothing made */
+	task_id = it_task_id("runsc-root-files");
+	spec.run.image = it_test_image();
+	spec.run.cmd = cmd;
+	spec.run.cmd_len = 2;
+	spec.task_id = task_id;
+	spec.profile = &p;
+	spec.files = &file;
+	spec.files_len = 1;
+	rc = ecs_task_run(&r, engine, NULL, &spec);
+	ck_assert_int_eq(rc, ECS_EINVAL);
+	ck_assert_msg(strstr(r.error, "apart from itself") != NULL, "not the exception's refusal: %s", r.error);
+	ck_assert_int_eq(count_task(task_id), 0);
+	ecs_task_result_clear(&r);
+	free(task_id);
+}
+END_TEST
+
+/* Under runsc a task of a user of its own runs under the agent, which it cannot reach. */
+START_TEST(test_cold_runsc_user_runs_agent)
+{
+	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
+
+	if (!has_runsc()) {
+		fprintf(stderr, "SKIP test_cold_runsc_user_runs_agent: the engine has no runsc runtime\n");
+		return;
+	}
+	p.runtime = "runsc";
+	p.user = "65534:65534";
+	assert_pid1("runsc-user", &p, 1);
+}
+END_TEST
+
+/* A capability that reaches other uids' processes would reach the agent: docker-init, as before. */
+START_TEST(test_cold_ptrace_cap_keeps_init)
+{
+	static const char *const caps[] = { "CAP_SYS_PTRACE" };
+	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
+
+	/* such a profile never has warm containers (ecs_profile_poolable()): nothing to wait for */
+	if (it_test_pooled()) {
+		fprintf(stderr, "SKIP test_cold_ptrace_cap_keeps_init pooled: its profile gets no warm container\n");
+		return;
+	}
+	p.cap_add = caps;
+	p.cap_add_len = 1;
+	assert_pid1("ptrace", &p, 0);
+}
+END_TEST
+
 static Suite *task_suite(void)
 {
 	Suite *s = suite_create("task");
@@ -1349,6 +1636,17 @@ static Suite *task_suite(void)
 	tcase_add_test(tc, test_task_reaper_deletes_after_return);
 	tcase_add_test(tc, test_task_lost_create_answer_leaves_nothing);
 	suite_add_tcase(s, tc);
+	tc = tcase_create("agent");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_cold_pid1_is_agent);
+	tcase_add_test(tc, test_cold_engine_shows_agent_entrypoint);
+	tcase_add_test(tc, test_cold_missing_agent_is_clear);
+	tcase_add_test(tc, test_cold_runsc_root_keeps_init);
+	tcase_add_test(tc, test_cold_runsc_user_runs_agent);
+	tcase_add_test(tc, test_cold_ptrace_cap_keeps_init);
+	suite_add_tcase(s, tc);
+
 	/* the kill at the timeout (CK_RUN_CASE=kill runs these alone) */
 	tc = tcase_create("kill");
 	tcase_add_checked_fixture(tc, setup, teardown);

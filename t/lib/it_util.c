@@ -74,6 +74,8 @@ ecs_engine *it_engine_new(void)
 	opts.ca_file = env_or_null("ECS_TEST_CA_FILE");
 	opts.cert_file = env_or_null("ECS_TEST_CERT_FILE");
 	opts.key_file = env_or_null("ECS_TEST_KEY_FILE");
+	/* every task container's entrypoint: the agent this build made */
+	opts.agent_path = it_agent_path();
 	rc = ecs_engine_new(&e, &opts);
 	ck_assert_msg(rc == ECS_OK, "ecs_engine_new(%s): %s", opts.endpoint ? opts.endpoint : "default",
 			ecs_error_name(rc));

@@ -37,6 +37,44 @@ static void accepted(const char *body)
 	task_body_clear(&tb);
 }
 
+/* A body of @kind: 0 accepted, else refused with a message containing @needle. */
+static void kind_case(task_body_kind kind, const char *body, const char *needle)
+{
+	task_body tb;
+	body_error err;
+	int rc = task_body_parse_kind(&tb, body, strlen(body), kind, &err);
+
+	if (needle == NULL) {
+		ck_assert_msg(rc == 0, "refused %s: %s", body, err.message);
+		task_body_clear(&tb);
+		return;
+	}
+	ck_assert_msg(rc == -1, "accepted %s", body);
+	ck_assert_msg(strstr(err.message, needle) != NULL, "%s: message '%s' lacks '%s'", body, err.message, needle);
+}
+
+/* A session's body: the container's properties and its expiry, no command; an exec's: the command's only. */
+START_TEST(test_task_body_session_and_exec_kinds)
+{
+	kind_case(TASK_BODY_SESSION, "{\"docker_image\":\"a:b\"}", NULL);
+	kind_case(TASK_BODY_SESSION, "{\"docker_image\":\"a:b\",\"idleTimeout\":60,\"lifetime\":600,\"env\":[\"A=1\"],"
+		  "\"limits\":{\"pids\":16},\"network\":\"none\",\"user\":\"1000\"}", NULL);
+	kind_case(TASK_BODY_SESSION, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"]}", "unknown property 'cmd'");
+	kind_case(TASK_BODY_SESSION, "{\"docker_image\":\"a:b\",\"stdin\":\"\"}", "unknown property 'stdin'");
+	kind_case(TASK_BODY_SESSION, "{\"idleTimeout\":60}", "docker_image is required");
+	kind_case(TASK_BODY_SESSION, "{\"docker_image\":\"a:b\",\"idleTimeout\":0}", "idleTimeout must be at least 1");
+	kind_case(TASK_BODY_SESSION, "{\"docker_image\":\"a:b\",\"lifetime\":604801}", "lifetime must be at most");
+	kind_case(TASK_BODY_EXEC, "{\"cmd\":[\"x\"],\"workdir\":\"/tmp\",\"timeout\":5,\"stdin\":\"eA==\"}", NULL);
+	kind_case(TASK_BODY_EXEC, "{\"cmd\":[\"x\"],\"docker_image\":\"a:b\"}", "unknown property 'docker_image'");
+	kind_case(TASK_BODY_EXEC, "{\"cmd\":[\"x\"],\"idleTimeout\":5}", "unknown property 'idleTimeout'");
+	kind_case(TASK_BODY_EXEC, "{\"cmd\":[\"x\"],\"workdir\":\"tmp\"}", "workdir must be an absolute path");
+	kind_case(TASK_BODY_EXEC, "{\"env\":[]}", "cmd is required");
+	/* a task keeps its own: no workdir, no session keys */
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"workdir\":\"/tmp\"}", "BAD_REQUEST_BODY", "unknown property 'workdir'");
+	refused("{\"docker_image\":\"a:b\",\"cmd\":[\"x\"],\"lifetime\":5}", "BAD_REQUEST_BODY", "unknown property 'lifetime'");
+}
+END_TEST
+
 START_TEST(test_task_body_original_minimal)
 {
 	task_body tb;
@@ -456,6 +494,7 @@ int main(void)
 	tcase_add_test(tc, test_task_body_env);
 	tcase_add_test(tc, test_task_body_stdin);
 	tcase_add_test(tc, test_task_body_limits);
+	tcase_add_test(tc, test_task_body_session_and_exec_kinds);
 	tcase_add_test(tc, test_task_body_network);
 	tcase_add_test(tc, test_task_body_user_and_runtime);
 	tcase_add_test(tc, test_task_body_caps);

@@ -16,5 +16,6 @@
 #include <ecs/reaper.h>
 #include <ecs/pool.h>
 #include <ecs/task.h>
+#include <ecs/session.h>
 
 #endif

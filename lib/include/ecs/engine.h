@@ -24,7 +24,10 @@ typedef struct ecs_engine ecs_engine;
 
 #define ECS_ENGINE_DEFAULT_ENDPOINT "unix:///var/run/docker.sock"
 
-#define ECS_ENGINE_OPTIONS_VERSION 2
+#define ECS_ENGINE_OPTIONS_VERSION 3
+
+/** Where the Debian package installs ecs-agent (ecs_engine_options.agent_path). */
+#define ECS_ENGINE_AGENT_DEFAULT "/usr/libexec/ecs/ecs-agent"
 
 /**
  * ecs_engine_options - how to reach an engine.
@@ -41,6 +44,14 @@ typedef struct ecs_engine ecs_engine;
  *            see ecs/instance.h) every container this handle creates is
  *            labelled with (ECS_LABEL_INSTANCE); NULL for none. A version 1
  *            caller gets none.
+ * @agent_path: since version 3: ecs-agent on the engine's host (an absolute
+ *            path), bind-mounted read-only as the entrypoint of every task
+ *            container this handle creates (cold, warm, session;
+ *            agent/PROTOCOL.md); NULL means ECS_ENGINE_AGENT_DEFAULT. On a
+ *            local engine (unix://) a task fails (ECS_ERROR, phase create,
+ *            naming the path) when the file is not there; a remote engine's
+ *            host must have it at that path. A version 1 or 2 caller gets
+ *            the default.
  * The strings are copied by ecs_engine_new(); the caller keeps ownership.
  */
 typedef struct {
@@ -54,6 +65,8 @@ typedef struct {
 	ecs_log_fn log;
 	void *log_userdata;
 	const char *instance;
+	/* version 3 */
+	const char *agent_path;
 } ecs_engine_options;
 
 #define ECS_ENGINE_OPTIONS_INIT { .version = ECS_ENGINE_OPTIONS_VERSION }

@@ -45,8 +45,8 @@ extern "C" {
 
 /** Label of a pooled container: the first 16 hex digits of its profile key. */
 #define ECS_LABEL_POOL "ecs.pool"
-/** Where the Debian package installs ecs-agent. */
-#define ECS_POOL_AGENT_DEFAULT "/usr/libexec/ecs/ecs-agent"
+/** Where the Debian package installs ecs-agent (the engine's default, ECS_ENGINE_AGENT_DEFAULT). */
+#define ECS_POOL_AGENT_DEFAULT ECS_ENGINE_AGENT_DEFAULT
 
 #define ECS_POOL_DEFAULT_BUDGET 16u
 #define ECS_POOL_DEFAULT_CONCURRENCY 2u
@@ -62,7 +62,8 @@ typedef struct ecs_pool ecs_pool;
  * ecs_pool_options - how a pool behaves. Strings are copied by ecs_pool_new().
  * @engine: how the refill threads reach the engine (each makes its own handle;
  *    set @engine.instance so the sweep can tell a dead instance's containers).
- * @agent_path: ecs-agent on the engine's host; NULL for ECS_POOL_AGENT_DEFAULT.
+ * @agent_path: ecs-agent on the engine's host; NULL for @engine's agent_path
+ *    (whose own default is ECS_ENGINE_AGENT_DEFAULT).
  * @budget: most warm and starting containers of all pools together; 0 for
  *    ECS_POOL_DEFAULT_BUDGET. Fixed pools are served first.
  * @concurrency: creates in flight at once (refill threads); 0 for

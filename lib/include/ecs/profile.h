@@ -53,9 +53,9 @@ extern "C" {
  * PIDS_MAX is the kernel's PID_MAX_LIMIT (pids.max refuses more); MEMORY_MIN
  * is the engine's minimum; NOFILE_MAX is the kernel's default fs.nr_open
  * (setrlimit refuses more); NANO_CPUS_MIN is the engine's 0.01 CPU.
- * PIDS_MIN is the container's init (tini, or ecs-agent in a warm container)
- * plus the task: with 1, a cold task failed in tini's fork (201, exit 1)
- * and a pooled one in the agent's (502). ID_MAX bounds a numeric uid or gid
+ * PIDS_MIN is the container's init (ecs-agent; docker-init where the agent
+ * cannot serve) plus the task: with 1, the init's fork of the task fails
+ * (the agent's: 502; docker-init's: 201, exit 1). ID_MAX bounds a numeric uid or gid
  * in user: the engine refuses more at start ("uids and gids must be in
  * range 0-2147483647"), and (uid_t)-1 is no uid for the kernel either.
  */

@@ -157,10 +157,14 @@ typedef int (*ecs_output_fn)(int stream, const unsigned char *data, size_t len, 
  * @auth: registry credentials for the pull; NULL for none.
  * @stdin_data, @stdin_len: bytes for the process's stdin; NULL/0 for none
  *    (then stdin is empty).
- * @timeout_ms: how long the process may run, counted from when it runs (the
- *    engine's start answered; for a warm container, the hand-over to its
- *    agent), so a slow start does not eat into it; 0 =
- *    ECS_TASK_DEFAULT_TIMEOUT_MS.
+ * @timeout_ms: how long the command may run, kept by the container's
+ *    ecs-agent: from its fork (after @files were written; cold: after the
+ *    engine's start answered, so a slow start does not eat into it) to its
+ *    reaping. A command reaped before the agent's kill is its own exit
+ *    (not timed out), whatever the clock says; one the kill ended is
+ *    result->timed_out, exit 137. The reader waits for the agent's report
+ *    until the timeout plus 2 s, then kills the container (timed out too).
+ *    0 = ECS_TASK_DEFAULT_TIMEOUT_MS.
  * @start_timeout_ms: bound on the engine's start of the container; 0 =
  *    ECS_TASK_DEFAULT_START_TIMEOUT_MS. Past it the run fails with
  *    ECS_ETIMEDOUT in phase start and the container is disposed of. Not used
@@ -357,10 +361,13 @@ ECS_EXTERN int ecs_task_result_init(ecs_task_result *out, unsigned int version);
  * @reaper: where the container goes after the run; NULL to delete it before
  *    returning. Thread-safe: many threads may share one reaper.
  * @spec: what to run.
- * A command the engine cannot find in the image (it refuses the start with
- * "executable file not found" or "no such file or directory") is a completed
- * run with exit_code 127 and the engine's message in result->err, as a shell
- * and `docker run` report it; other start refusals are errors.
+ * The container's PID 1 is ecs-agent (ecs_engine_options.agent_path;
+ * agent/PROTOCOL.md), which runs the command: one that cannot be found is a
+ * completed run with exit_code 127, one that cannot be executed 126, the
+ * agent's words in result->err, as a shell reports them. Where the agent
+ * cannot keep the task apart from itself (under runsc a root task; a
+ * capability that reaches another uid's process) the container runs
+ * docker-init instead, and @files/@artifacts are ECS_EINVAL there.
  * Returns 0 when the container ran (whatever its exit code, also when it
  * timed out); else ECS_EINVAL (bad spec: nothing was created, error_phase
  * ECS_TASK_PHASE_VALIDATE; or the engine refused the container as invalid), ECS_ENOTFOUND
