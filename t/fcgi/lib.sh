@@ -90,6 +90,12 @@ write_config() {
 		case " $* " in *" allowed_registries ="*) ;;
 		*) echo "allowed_registries = docker.io ${ECS_TEST_REGISTRY:-127.0.0.1:5000}" ;;
 		esac
+		# Our own lock directory: in the host's default one, every other
+		# responder on the machine (another test, another tree's stack)
+		# would sweep this test's containers once it ends or is killed.
+		case " $* " in *" instance_dir ="*) ;;
+		*) echo "instance_dir = $T/instances" ;;
+		esac
 		pooled_config_ecs "$@"
 		for line in "$@"; do echo "$line"; done
 	} > "$T/ecs.conf"
