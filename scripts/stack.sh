@@ -164,9 +164,11 @@ ensure_basic() {
 write_fcgi_config() {
     base=${ECS_CONFIG:-$ECS_ROOT/packaging/ecs.conf}
     regs="allowed_registries = ${ECS_ALLOWED_REGISTRIES:-docker.io ${ECS_TEST_REGISTRY:-127.0.0.1:5000}}"
-    # the warm pool's ecs-agent: the installed one, else the one this build made
+    # the warm pool's ecs-agent: the one this build made (it matches the
+    # build's responder; an installed one comes and goes with test_packaging,
+    # which may run beside this stack), else the installed one (the default)
     agent=
-    [ -x /usr/libexec/ecs/ecs-agent ] || [ ! -x "$ECS_BUILD/agent/ecs-agent" ] ||
+    [ ! -x "$ECS_BUILD/agent/ecs-agent" ] ||
         agent="pool_agent = $(cd "$ECS_BUILD/agent" && pwd)/ecs-agent"
     # The stack's instance lock in its own run dir, unless the base config
     # names one: in the host's default (/run/ecs/instances) every other
