@@ -245,6 +245,24 @@ marker_containers() {
 		fi
 	} | grep .
 }
+# orphan_task LOCKDIR: a running task whose ecs-fcgi is killed -9 (the
+# server must be up): sets ORPHAN, the task's container (checked still
+# running), and ORPHAN_INSTANCE, its dead instance (its lock file checked
+# in LOCKDIR).
+orphan_task() {
+	_marker="sleep 43.$$"
+	post_task "$(task_json sh -c "$_marker")" > "$T/client.out" 2>&1 &
+	_client=$!
+	wait_for 10 marker_containers "$_marker" || fail "the task's container never ran"
+	ORPHAN=$(marker_containers "$_marker")
+	ORPHAN_INSTANCE=$(docker_api "/containers/$ORPHAN/json" | jq -r '.Config.Labels["ecs.instance"]')
+	[ -f "$1/$ORPHAN_INSTANCE.lock" ] || fail "no lock file for instance '$ORPHAN_INSTANCE' in $1: $(ls "$1")"
+	kill -KILL "$SERVER_PID"
+	wait "$SERVER_PID" 2>/dev/null
+	SERVER_PID=
+	wait $_client
+	[ "$(docker_api "/containers/$ORPHAN/json" | jq -r .State.Running)" = true ] || fail "the orphan should still run"
+}
 container_gone() { [ "$(docker_api "/containers/$1/json" | jq -r '.message // "exists"')" != exists ]; }
 
 # stop_server: SIGTERM and wait; sets SERVER_RC.
