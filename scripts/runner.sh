@@ -100,14 +100,16 @@ needs_of() {
 	echo "$all"
 }
 
-# run_plan_entry ENTRY: one entry of PHASE_PLAN, its wanted phases only.
+# run_plan_entry ENTRY: one entry of PHASE_PLAN, its wanted phases only. A
+# word PHASE.PART is one part of a phase (run_PHASE_PART), so that a phase's
+# parts can sit in different entries (san.build beside phases that wait).
 run_plan_entry() {
 	local lane lanes=() p keep kept=()
 	IFS='|' read -r -a lanes <<<"$1"
 	for lane in "${lanes[@]}"; do
 		keep=
 		for p in $lane; do
-			! wanted "$p" || keep="$keep run_$p"
+			! wanted "${p%%.*}" || keep="$keep run_${p//./_}"
 		done
 		[ -z "$keep" ] || kept+=("$keep")
 	done

@@ -28,7 +28,9 @@
 #   ECS_FCGI         the responder (default $ECS_BUILD/fcgi-app/ecs-fcgi)
 #   ECS_CONFIG       ecs-fcgi's base config (default $ECS_ROOT/packaging/ecs.conf
 #                    when present); the stack runs a copy, $ECS_RUN/ecs.conf,
-#                    with [ecs] auth set to $ECS_AUTH
+#                    with [ecs] auth set to $ECS_AUTH and, unless the base
+#                    sets one, instance_dir = $ECS_RUN/instances (the stack's
+#                    instance locks: its sweeps take its own orphans only)
 #   ECS_AUTH         client-cert+basic (default) | client-cert: BASIC auth on
 #                    top of the client certificate, in nginx and in ecs-fcgi;
 #                    the key and secret go to ecs.env as ECS_KEY/ECS_SECRET
@@ -162,15 +164,25 @@ ensure_basic() {
 write_fcgi_config() {
     base=${ECS_CONFIG:-$ECS_ROOT/packaging/ecs.conf}
     regs="allowed_registries = ${ECS_ALLOWED_REGISTRIES:-docker.io ${ECS_TEST_REGISTRY:-127.0.0.1:5000}}"
-    # the warm pool's ecs-agent: the installed one, else the one this build made
+    # the warm pool's ecs-agent: the one this build made (it matches the
+    # build's responder; an installed one comes and goes with test_packaging,
+    # which may run beside this stack), else the installed one (the default)
     agent=
-    [ -x /usr/libexec/ecs/ecs-agent ] || [ ! -x "$ECS_BUILD/agent/ecs-agent" ] ||
+    [ ! -x "$ECS_BUILD/agent/ecs-agent" ] ||
         agent="pool_agent = $(cd "$ECS_BUILD/agent" && pwd)/ecs-agent"
+    # The stack's instance lock in its own run dir, unless the base config
+    # names one: in the host's default (/run/ecs/instances) every other
+    # responder on the machine, another tree's stack or test included, would
+    # sweep this stack's containers the moment it is killed, and this one
+    # theirs (stacks side by side must not touch each other's containers).
+    locks="instance_dir = $ECS_RUN/instances"
     if [ -f "$base" ]; then
         ! grep -q '^[[:space:]]*allowed_registries[[:space:]]*=' "$base" || regs=
         ! grep -q '^[[:space:]]*pool_agent[[:space:]]*=' "$base" || agent=
-        awk -v auth="$ECS_AUTH" -v regs="$regs" -v agent="$agent" '
-            function ours() { print "auth = " auth; if (regs != "") print regs; if (agent != "") print agent; done = 1 }
+        ! grep -q '^[[:space:]]*instance_dir[[:space:]]*=' "$base" || locks=
+        awk -v auth="$ECS_AUTH" -v regs="$regs" -v agent="$agent" -v locks="$locks" '
+            function ours() { print "auth = " auth; if (regs != "") print regs; if (agent != "") print agent
+                              if (locks != "") print locks; done = 1 }
             /^[ \t]*\[/ { if (in_ecs && !done) ours()
                           in_ecs = ($0 ~ /^[ \t]*\[ecs\][ \t]*$/) }
             in_ecs && /^[ \t]*auth[ \t]*=/ { if (!done) ours(); next }
@@ -178,7 +190,7 @@ write_fcgi_config() {
             END { if (!done) { if (!in_ecs) print "[ecs]"; ours() } }
         ' "$base" >"$ECS_RUN/ecs.conf"
     else
-        printf '[ecs]\nauth = %s\n%s\n%s\n' "$ECS_AUTH" "$regs" "$agent" >"$ECS_RUN/ecs.conf"
+        printf '[ecs]\nauth = %s\n%s\n%s\n%s\n' "$ECS_AUTH" "$regs" "$agent" "$locks" >"$ECS_RUN/ecs.conf"
     fi
 }
 
@@ -237,6 +249,8 @@ start_fcgi() {
         [ "$wuser" = root ] || set -- "$@" -G "$(id -gn "$wuser")"
         if [ -n "${ECS_FCGI_USER:-}" ]; then
             set -- "$@" -u "$ECS_FCGI_USER" -g "$(id -gn "$ECS_FCGI_USER")"
+            # (it makes its instance lock there: write_fcgi_config)
+            mkdir -p "$ECS_RUN/instances" && chown "$ECS_FCGI_USER" "$ECS_RUN/instances"
         fi
     fi
     # -n, as the systemd unit runs it: in fork mode spawn-fcgi points the

@@ -31,6 +31,8 @@ run_e2e() {
 		set +a
 		info "e2e against $ECS_ENDPOINT"
 	fi
+	# The .debs test_packaging installs, built once for it and the systemd phase.
+	[ ! -x "$ECS_ROOT/t/e2e/test_packaging.sh" ] || [ "$BUILD_OK" != yes ] || run_debs
 	for f in "$ECS_ROOT"/t/e2e/test_*.sh; do
 		[ -e "$f" ] || continue
 		found=yes

@@ -3,20 +3,47 @@
 # UBSan), then its make check with ASAN_OPTIONS=detect_leaks=1 and
 # UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1. It builds its own tree,
 # so it does not need the build phase.
+#
+# Two plan entries (PHASE_PLAN in ./bootstrap): san.build, the compile, runs
+# beside phases that mostly wait on the engine; san.check, the make check,
+# later, in two lanes: the unit tests and build checks (no engine, nothing
+# shared) beside the integration tests (t/it/, t/fcgi/: one engine, so
+# serially among themselves), each lane its own test-suite log.
 # Needs: engine, registry.
 phase_needs san "engine registry"
 
+SAN_BUILD_STEP="build-san (--enable-sanitizers)"
+# The harness's own TESTS lists (t/Makefile.am), expanded by make.
+SAN_UNIT_TESTS='unit/check_exports.sh unit/check_daemon_json.sh unit/check_pc_uninstalled.sh $(LIB_UNIT) $(FCGI_UNIT)'
+SAN_IT_TESTS='it/check_it_api_program.sh $(LIB_IT) $(FCGI_IT) $(FCGI_IT_SH)'
+
 phase_build_san() { autoreconf_tree && build_tree "$BUILD_SAN" --enable-sanitizers && build_tests "$BUILD_SAN"; }
 
+# phase_check_san TESTS LOG: make check of TESTS in build-san/t, its summary
+# in LOG (two lanes must not share test-suite.log); on failure, that log
+# (which holds the failed tests' own logs).
 phase_check_san() {
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		make_check "$BUILD_SAN"
+	local tests=$1 suite=$2
+	if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		make -C "$BUILD_SAN/t" check TESTS="$tests" TEST_SUITE_LOG="$suite"; then
+		return 0
+	fi
+	log "${BUILD_SAN#"$ECS_ROOT"/}/t/$suite:"
+	cat "$BUILD_SAN/t/$suite"
+	return 1
 }
 
-run_san() {
-	run_phase "build-san (--enable-sanitizers)" 600 phase_build_san
-	if passed; then
-		run_phase "make check (sanitizers)" 900 phase_check_san
+# The build's result, also seen from the lane that did not run it.
+san_built() { grep -q "^PASS  *$SAN_BUILD_STEP" "$RESULTS_FILE"; }
+
+run_san_build() { run_phase "$SAN_BUILD_STEP" 600 phase_build_san; }
+san_units() { run_phase "make check (sanitizers): unit" 600 phase_check_san "$SAN_UNIT_TESTS" unit-suite.log; }
+# (the private image goes before the integration tests only: they pull it)
+phase_check_san_its() { forget_private_image && phase_check_san "$SAN_IT_TESTS" it-suite.log; }
+san_its() { run_phase "make check (sanitizers): integration" 900 phase_check_san_its; }
+run_san_check() {
+	if san_built; then
+		run_lanes san_its san_units
 	else
 		skip_phase "make check (sanitizers)" "build-san failed"
 	fi

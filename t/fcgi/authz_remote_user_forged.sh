@@ -15,7 +15,9 @@ if "$ECS_FCGI" --check-config --config "$T/ecs.conf" >"$T/check.out" 2>&1; then
 	forged_task
 	fail "[client:alice] accepted with auth = client-cert; the forged REMOTE_USER got $STATUS: $(cat "$BODY")"
 fi
-grep -q "ecs.conf:12: client 'alice' is a \[client:USER\] section, but auth has no basic" "$T/check.out" ||
+# (the section's line in the file write_config wrote: its defaults come first)
+line=$(grep -n '^\[client:alice\]$' "$T/ecs.conf" | cut -d: -f1)
+grep -q "ecs.conf:$line: client 'alice' is a \[client:USER\] section, but auth has no basic" "$T/check.out" ||
 	fail "the refusal does not name the section's line: $(cat "$T/check.out")"
 
 # Without a user section, the forged name reaches nothing either.

@@ -5,19 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 write_config "instance_dir = $T/instances" "sweep_min_age = 3600"
 start_server
-marker="sleep 43.$$"
-post_task "$(task_json sh -c "$marker")" > "$T/client.out" 2>&1 &
-client=$!
-wait_for 10 marker_containers "$marker" || fail "the task's container never ran"
-id=$(marker_containers "$marker")
-instance=$(docker_api "/containers/$id/json" | jq -r '.Config.Labels["ecs.instance"]')
-[ -f "$T/instances/$instance.lock" ] || fail "no lock file for instance '$instance': $(ls "$T/instances")"
-kill -KILL "$SERVER_PID"
-wait "$SERVER_PID" 2>/dev/null
-SERVER_PID=
-wait $client
-[ "$(docker_api "/containers/$id/json" | jq -r .State.Running)" = true ] || fail "the orphan should still run"
+orphan_task "$T/instances"
 start_server
-wait_for 10 container_gone "$id" || fail "the dead instance's container $id is still there"
+wait_for 10 container_gone "$ORPHAN" || fail "the dead instance's container $ORPHAN is still there"
 grep -q 'its instance is dead' "$T/server.log" || fail "no sweep line: $(grep sweep "$T/server.log")"
 pass

@@ -112,6 +112,12 @@ write_config() {
 		case " $* " in *" allowed_registries ="*) ;;
 		*) echo "allowed_registries = docker.io ${ECS_TEST_REGISTRY:-127.0.0.1:5000}" ;;
 		esac
+		# Our own lock directory: in the host's default one, every other
+		# responder on the machine (another test, another tree's stack)
+		# would sweep this test's containers once it ends or is killed.
+		case " $* " in *" instance_dir ="*) ;;
+		*) echo "instance_dir = $T/instances" ;;
+		esac
 		pooled_config_ecs "$@"
 		for line in "$@"; do echo "$line"; done
 	} > "$T/ecs.conf"
@@ -260,6 +266,24 @@ marker_containers() {
 		docker_api "/containers/$id/top" 2>/dev/null |
 			jq -e --arg m "$1" '[.Processes[]? | .[-1] | contains($m)] | any' >/dev/null 2>&1 && echo "$id"
 	done | grep .
+}
+# orphan_task LOCKDIR: a running task whose ecs-fcgi is killed -9 (the
+# server must be up): sets ORPHAN, the task's container (checked still
+# running), and ORPHAN_INSTANCE, its dead instance (its lock file checked
+# in LOCKDIR).
+orphan_task() {
+	_marker="sleep 43.$$"
+	post_task "$(task_json sh -c "$_marker")" > "$T/client.out" 2>&1 &
+	_client=$!
+	wait_for 10 marker_containers "$_marker" || fail "the task's container never ran"
+	ORPHAN=$(marker_containers "$_marker")
+	ORPHAN_INSTANCE=$(docker_api "/containers/$ORPHAN/json" | jq -r '.Config.Labels["ecs.instance"]')
+	[ -f "$1/$ORPHAN_INSTANCE.lock" ] || fail "no lock file for instance '$ORPHAN_INSTANCE' in $1: $(ls "$1")"
+	kill -KILL "$SERVER_PID"
+	wait "$SERVER_PID" 2>/dev/null
+	SERVER_PID=
+	wait $_client
+	[ "$(docker_api "/containers/$ORPHAN/json" | jq -r .State.Running)" = true ] || fail "the orphan should still run"
 }
 container_gone() { [ "$(docker_api "/containers/$1/json" | jq -r '.message // "exists"')" != exists ]; }
 

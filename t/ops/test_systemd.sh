@@ -1,5 +1,6 @@
 #!/bin/bash
-# The systemd phase: the .debs (scripts/build-deb.sh, from HEAD) installed
+# The systemd phase: the .debs (ECS_TEST_DEBS, the bootstrap's debs step; by
+# hand, scripts/build-deb.sh from HEAD) installed
 # in a Debian 12 root and booted by systemd 252 under systemd-nspawn --boot,
 # with a network of its own (--private-network: the packaged nginx binds 80,
 # 443 and 8082 in there, colliding with nothing) and the host's engine socket
