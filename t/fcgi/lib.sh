@@ -80,16 +80,13 @@ trap 'exit 1' INT TERM
 # sessions_home: this test's sessions get a home of their own (session_home
 # in the config: SESSION_HOME_KEY), so they are found, and removed on the
 # way out whatever happened, by their ecs.session-home label; nothing of
-# another responder's is touched. SESSION_INSTANCE_KEY: an instance_dir of
-# the test's own, so that a responder of another build sharing this engine
-# (whose sweep may predate the rule that spares a session's container) does
-# not take the container of a responder the test killed for dead.
+# another responder's is touched (write_config gives each test an
+# instance_dir of its own, too).
 # docker_do METHOD PATH: an engine request.
 docker_do() { curl -sS --max-time 10 --unix-socket "$DOCKER_SOCK" -X "$1" "http://docker$2"; }
 sessions_home() {
 	[ -x "$AGENT" ] || skip "no built ecs-agent at $AGENT"
 	SESSION_HOME_KEY="session_home = $TEST_NAME-$$-$(basename "$T")"
-	SESSION_INSTANCE_KEY="instance_dir = $T/instances"
 	session_filter=$(printf '{"label":["ecs.session-home=%s"]}' \
 		"$(printf '%s' "${SESSION_HOME_KEY#session_home = }" | sha256sum | cut -d' ' -f1)" | jq -sRr @uri)
 	trap sessions_cleanup EXIT

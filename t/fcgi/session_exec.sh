@@ -10,7 +10,7 @@
 # kill -9 of ecs-fcgi and keeps its files; nothing left.
 . "$(dirname "$0")/lib.sh"
 sessions_home
-write_config "pool_agent = $AGENT" "$SESSION_HOME_KEY" "$SESSION_INSTANCE_KEY"
+write_config "pool_agent = $AGENT" "$SESSION_HOME_KEY"
 start_server
 
 req POST /v1.1/sessions "{\"docker_image\": \"$IMAGE\"}" CONTENT_TYPE=application/json

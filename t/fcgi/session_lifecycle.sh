@@ -9,7 +9,7 @@
 # _metrics counts them, and nothing is left.
 . "$(dirname "$0")/lib.sh"
 sessions_home
-write_config "auth = basic" "pool_agent = $AGENT" "max_client_sessions = 2" "$SESSION_HOME_KEY" "$SESSION_INSTANCE_KEY" "" \
+write_config "auth = basic" "pool_agent = $AGENT" "max_client_sessions = 2" "$SESSION_HOME_KEY" "" \
 	"[client:alice]" "images = ecs/busybox:*" "" "[client:bob]" "images = ecs/busybox:*"
 start_server
 
