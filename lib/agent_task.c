@@ -16,40 +16,27 @@
 #include "container_private.h"
 #include "engine_private.h"
 
-/*
- * How the EXEC ended, into @result. The one timeout rule: the agent's
- * timeout killed the command only when its EXIT says TIMED_OUT; a command
- * reaped before the kill is its own exit, whatever the clock says. Past the
- * reader's deadline (the timeout and ECS_AGENT_CONN_GRACE_MS) without an
- * EXIT the agent does not answer: the container is killed through the
- * engine and the task counts as timed out.
- */
-static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_agent_conn *conn, int rc,
-		   const ecs_agent_exec_res *res, long timeout_ms)
+int ecs_agent_exec_outcome(ecs_task_result *result, ecs_engine *engine, int rc, ecs_agent_exec_res *res)
 {
 	const ecs_agent_exit *x = &res->exit;
 
 	if (rc == ECS_ECANCELED)
 		return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, rc, "cancelled");
-	if (rc == ECS_ETIMEDOUT) {
-		ecs_capture_stop stop = { 0 };
-		int krc = ecs_agent_conn_kill(conn, result->task_id, &stop);
-
-		if (krc != 0)
-			return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, krc);
-		result->timed_out = 1;
-		result->exit_code = 137;
-		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: ecs-agent did not answer within %ld ms "
-			       "of the %ld ms timeout: container killed", result->task_id, result->container_id,
-			       ECS_AGENT_CONN_GRACE_MS, timeout_ms);
-		return 0;
-	}
-	if (rc != 0)
+	if (rc != 0 && rc != ECS_ETIMEDOUT)
 		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
+	/* what the command wrote, also before a kill the agent never reported */
+	result->out = res->out;
+	result->err = res->err;
+	memset(&res->out, 0, sizeof(res->out));
+	memset(&res->err, 0, sizeof(res->err));
+	result->stdout_bytes = res->out_bytes;
+	result->stderr_bytes = res->err_bytes;
+	if (rc == ECS_ETIMEDOUT)
+		return rc;
 	if (x->kind == ECS_AGENT_FAILED) {
 		char why[sizeof(res->message) + 64];
 
-		snprintf(why, sizeof(why), "ecs-agent: the task did not run (%s)%s%s", strerror(x->code),
+		snprintf(why, sizeof(why), "ecs-agent: the command did not run (%s)%s%s", strerror(x->code),
 			 res->message[0] ? ": " : "", res->message);
 		return ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EENGINE, why);
 	}
@@ -57,8 +44,28 @@ static int outcome(ecs_task_result *result, ecs_engine *engine, ecs_agent_conn *
 	result->timed_out = (x->flags & ECS_AGENT_EXIT_TIMED_OUT) != 0;
 	result->oom_killed = (x->flags & ECS_AGENT_EXIT_OOM) != 0;
 	if (result->timed_out)
-		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed by ecs-agent at the %ld ms timeout",
-			       result->task_id, result->container_id, timeout_ms);
+		ecs_engine_log(engine, ECS_LOG_INFO, "task %s: container %.12s: killed by ecs-agent at its timeout",
+			       result->task_id, result->container_id);
+	return 0;
+}
+
+/*
+ * Past the reader's deadline (the timeout and ECS_AGENT_CONN_GRACE_MS)
+ * without an EXIT the agent does not answer: a task's container is killed
+ * through the engine and the task counts as timed out.
+ */
+static int killed_at_deadline(ecs_task_result *result, ecs_engine *engine, ecs_agent_conn *conn, long timeout_ms)
+{
+	ecs_capture_stop stop = { 0 };
+	int krc = ecs_agent_conn_kill(conn, result->task_id, &stop);
+
+	if (krc != 0)
+		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_WAIT, krc);
+	result->timed_out = 1;
+	result->exit_code = 137;
+	ecs_engine_log(engine, ECS_LOG_WARN, "task %s: container %.12s: ecs-agent did not answer within %ld ms "
+		       "of the %ld ms timeout: container killed", result->task_id, result->container_id,
+		       ECS_AGENT_CONN_GRACE_MS, timeout_ms);
 	return 0;
 }
 
@@ -170,7 +177,9 @@ int ecs_agent_task_run(ecs_task_result *result, const ecs_backend_task *task, ec
 		rc = ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, rc, why);
 		goto out;
 	}
-	rc = outcome(result, engine, *conn, rc, &res, task->timeout_ms);
+	rc = ecs_agent_exec_outcome(result, engine, rc, &res);
+	if (rc == ECS_ETIMEDOUT)
+		rc = killed_at_deadline(result, engine, *conn, task->timeout_ms);
 	result->timings.run = ecs_clock_ms_f() - t;
 	if (rc != 0)
 		goto out;
@@ -188,12 +197,6 @@ int ecs_agent_task_run(ecs_task_result *result, const ecs_backend_task *task, ec
 			goto out;
 		}
 	}
-	result->out = res.out;
-	result->err = res.err;
-	memset(&res.out, 0, sizeof(res.out));
-	memset(&res.err, 0, sizeof(res.err));
-	result->stdout_bytes = res.out_bytes;
-	result->stderr_bytes = res.err_bytes;
 	/* the agent exits at the end of its stdin: the engine then knows what it alone can tell */
 	ecs_agent_conn_close(*conn, 1);
 	*conn = NULL;

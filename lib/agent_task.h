@@ -41,6 +41,20 @@ int ecs_agent_task_run(ecs_task_result *result, const ecs_backend_task *task, ec
 		       size_t why_len);
 
 /**
+ * ecs_agent_exec_outcome - how an EXEC ended, into @result, the same for a
+ * task and a session's command: @rc and @res from ecs_agent_conn_exec().
+ * The one timeout rule: timed_out only when the agent's EXIT says its kill
+ * ended the command (TIMED_OUT); a command reaped before the kill is its own
+ * exit. Fills exit_code, timed_out, oom_killed and moves the output (out,
+ * err, byte counts) out of @res. Returns 0, ECS_ETIMEDOUT untouched (no
+ * EXIT within the reader's grace: the agent does not answer; the caller
+ * decides, a task's container is killed, a session is lost), or the
+ * failure recorded in @result (ECS_ECANCELED, the transport's error, a
+ * FAILED record: the command never ran).
+ */
+int ecs_agent_exec_outcome(ecs_task_result *result, ecs_engine *engine, int rc, ecs_agent_exec_res *res);
+
+/**
  * ecs_agent_task_no_user - 1 when @why (an ECS_EDENIED's words from
  * ecs_agent_task_run()) says the task's user or group is not in the image:
  * the request's fault (ECS_ENOUSER), not the container's.

@@ -14,6 +14,7 @@
 #include <ecs/ecs.h>
 #include <ecs/session.h>
 #include "agent_conn.h"
+#include "agent_task.h"
 #include "backend.h"
 #include "clock.h"
 #include "engine_private.h"
@@ -63,40 +64,18 @@ static int check_exec(const ecs_session_exec_spec *x)
 	return 0;
 }
 
-/* The agent's answer to the EXEC, into the task-shaped @result. */
+/* The agent's answer to the EXEC (ecs_agent_exec_outcome()); one that never came loses the session. */
 static int outcome(ecs_task_result *result, ecs_engine *engine, int rc, ecs_agent_exec_res *res, long timeout_ms)
 {
-	const ecs_agent_exit *x = &res->exit;
+	char why[128];
 
-	if (rc == ECS_ECANCELED)
-		return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, rc, "cancelled");
-	if (rc == ECS_ETIMEDOUT) {
-		/* The agent's own kill did not answer: its state is unknown, the session with it. */
-		char why[128];
-
-		snprintf(why, sizeof(why), "ecs-agent did not answer within %ld ms of the %ld ms timeout",
-			 ECS_AGENT_CONN_GRACE_MS, timeout_ms);
-		return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, ECS_EPROTO, why);
-	}
-	if (rc != 0)
-		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
-	if (x->kind == ECS_AGENT_FAILED) {
-		char why[sizeof(res->message) + 64];
-
-		snprintf(why, sizeof(why), "ecs-agent: the command did not run (%s)%s%s", strerror(x->code),
-			 res->message[0] ? ": " : "", res->message);
-		return ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EENGINE, why);
-	}
-	result->exit_code = x->code;
-	result->timed_out = (x->flags & ECS_AGENT_EXIT_TIMED_OUT) != 0;
-	result->oom_killed = (x->flags & ECS_AGENT_EXIT_OOM) != 0;
-	result->out = res->out;
-	result->err = res->err;
-	memset(&res->out, 0, sizeof(res->out));
-	memset(&res->err, 0, sizeof(res->err));
-	result->stdout_bytes = res->out_bytes;
-	result->stderr_bytes = res->err_bytes;
-	return 0;
+	rc = ecs_agent_exec_outcome(result, engine, rc, res);
+	if (rc != ECS_ETIMEDOUT)
+		return rc;
+	/* The agent's own kill did not answer: its state is unknown, the session with it. */
+	snprintf(why, sizeof(why), "ecs-agent did not answer within %ld ms of the %ld ms timeout",
+		 ECS_AGENT_CONN_GRACE_MS, timeout_ms);
+	return ecs_task_fail(result, ECS_TASK_PHASE_WAIT, ECS_EPROTO, why);
 }
 
 /* A refused path (@rc from a file request, @why the agent's words) as the result's failure. */

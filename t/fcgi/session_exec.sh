@@ -117,8 +117,11 @@ sh_exec 'ls /etc/evil /etc/evil2 /etc/evil3 2>/dev/null | wc -l'
 # one request at a time: a second while the first runs is 409
 REQ_TIMEOUT=30 exec_json '{"cmd": ["sh", "-c", "touch /tmp/busy; sleep 3"]}' &
 first=$!
-busy() { sh_exec 'true' 2>/dev/null; [ "$STATUS" = 409 ]; }
-wait_for 10 busy || fail "a concurrent exec was not refused 409"
+# Readiness by the session's own document (it runs nothing): an exec sent to
+# find out could itself hold the session before the first one arrives.
+busy() { req GET "$S" 2>/dev/null; [ "$(jbody .state)" = busy ]; }
+wait_for 10 busy || fail "the session never said it was busy with the first exec"
+sh_exec 'true'
 expect_error 409 SESSION_BUSY
 wait "$first" || fail "the first exec failed"
 sh_exec 'test -e /tmp/busy && echo ok'
