@@ -4,7 +4,9 @@
  * and nothing else: it runs one task on the engine and reads its result
  * through the public API. t/check_it_api_program.sh builds it the way a user
  * would (pkg-config) and runs it.
- *   api_program IMAGE  -> prints the task's stdout, exits with its exit code
+ *   api_program IMAGE [AGENT] -> prints the task's stdout, exits with its exit code
+ * AGENT: where ecs-agent is (ecs_engine_new(3)'s agent_path), for a machine
+ * without the installed one (/usr/libexec/ecs/ecs-agent).
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,17 +17,20 @@ int main(int argc, char **argv)
 {
 	static const char *const cmd[] = { "sh", "-c", "echo hello from the api; echo to stderr >&2; exit 3" };
 	ecs_engine *engine = NULL;
+	ecs_engine_options opts = ECS_ENGINE_OPTIONS_INIT;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_task_result result = ECS_TASK_RESULT_INIT;
 	int rc, status = 1;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s IMAGE\n", argv[0]);
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: %s IMAGE [AGENT]\n", argv[0]);
 		return 2;
 	}
 	if (ecs_global_init() != ECS_OK)
 		return 1;
-	rc = ecs_engine_new(&engine, NULL);
+	if (argc == 3)
+		opts.agent_path = argv[2];
+	rc = ecs_engine_new(&engine, &opts);
 	if (rc != ECS_OK) {
 		fprintf(stderr, "engine: %s\n", ecs_strerror(rc));
 		goto out;

@@ -16,7 +16,9 @@ if nm -D "$BUILD_LIB"/.libs/libecs.so | grep ' U __asan_' >/dev/null; then san="
 # shellcheck disable=SC2086 # sanitizer and pkg-config flags, one per word
 ${CC:-cc} $san -std=c11 -Wall -Wextra -Werror -o "$dir/api_program" "${srcdir:-.}/it/api_program.c" $flags
 rc=0
-out=$(env -u LD_LIBRARY_PATH "$dir/api_program" "${ECS_TEST_IMAGE:-ecs/busybox:latest}") || rc=$?
+# the build's agent: a fresh machine has no installed one yet
+out=$(env -u LD_LIBRARY_PATH "$dir/api_program" "${ECS_TEST_IMAGE:-ecs/busybox:latest}" \
+	"$(cd ../agent && pwd)/ecs-agent") || rc=$?
 fail=0
 [ "$rc" -eq 3 ] || { echo "FAIL: exit $rc, want the task's 3"; fail=1; }
 case $out in
