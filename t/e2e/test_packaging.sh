@@ -22,7 +22,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 NAME=test_packaging
 IMAGE=${ECS_TEST_IMAGE:-ecs/busybox:latest}
 DOCKER=${DOCKER:-/usr/bin/docker}
-PKGS="ecs-fcgi libecs-dev libecs5"
+PKGS="ecs-agent ecs-fcgi libecs-dev libecs5"
 
 # say, ok, not_ok, check, wait_for (t/lib/test.sh)
 TEST_NAME=$NAME
@@ -146,13 +146,13 @@ debs=()
 for p in $PKGS; do debs+=("$TMP/debs/${p}_${version}_$(dpkg --print-architecture).deb"); done
 if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=120 --no-install-recommends "${debs[@]}" \
 	>"$TMP/install.log" 2>&1; then
-	ok "apt-get install ./ecs-fcgi ./libecs-dev ./libecs5"
+	ok "apt-get install ./ecs-agent ./ecs-fcgi ./libecs-dev ./libecs5"
 else
 	tail -n 20 "$TMP/install.log"
 	not_ok "apt-get install of the packages"
 	finish
 fi
-check "all three packages are installed" bash -c 'for p in $0; do dpkg-query -W -f="\${db:Status-Status}\n" $p | grep -qx installed || exit 1; done' "$PKGS"
+check "all four packages are installed" bash -c 'for p in $0; do dpkg-query -W -f="\${db:Status-Status}\n" $p | grep -qx installed || exit 1; done' "$PKGS"
 check "/usr/sbin/ecs-fcgi and /usr/bin/ecs-run are installed" test -x /usr/sbin/ecs-fcgi -a -x /usr/bin/ecs-run
 check "/usr/libexec/ecs/ecs-agent is installed, statically linked" bash -c \
 	'test -x /usr/libexec/ecs/ecs-agent && ! readelf -l /usr/libexec/ecs/ecs-agent | grep -q "program interpreter"'
@@ -337,7 +337,7 @@ check "no container of this test's tasks is left" wait_for 10 no_task_containers
 # ---- purge ----------------------------------------------------------------------
 # shellcheck disable=SC2086 # one package per word
 if DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=120 $PKGS >"$TMP/purge.log" 2>&1; then
-	ok "apt-get purge ecs-fcgi libecs-dev libecs5"
+	ok "apt-get purge $PKGS"
 else
 	tail -n 20 "$TMP/purge.log"
 	not_ok "apt-get purge"
