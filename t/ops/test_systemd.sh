@@ -91,8 +91,12 @@ cleanup() {
 		"$DOCKER" ps -aq --filter "label=ecs.instance=$INSTANCE" | xargs -r "$DOCKER" rm -f >/dev/null 2>&1 || true
 	fi
 	umount "$M/proc" 2>/dev/null || true
-	rm -rf "$M"
+	rm -rf "$M" "$AGENT_DIR"
 }
+# The agent where both the host's engine and the machine's ecs-fcgi see it at
+# one path: not under /tmp, which the unit's PrivateTmp hides from ecs-fcgi
+# (and this tree may live there).
+AGENT_DIR=/run/ecs-systemd-test-agent.$$
 trap cleanup EXIT
 rm -rf "$M"
 cp -a "$BASE" "$M"
@@ -108,12 +112,12 @@ for u in docker.service docker.socket containerd.service; do ln -sf /dev/null "$
 printf '#!/bin/sh\nexit 101\n' >"$M/usr/sbin/policy-rc.d"
 chmod 755 "$M/usr/sbin/policy-rc.d"
 mkdir -p "$M/tmp/debs"
-cp "$DIR"/debs/libecs5_*.deb "$DIR"/debs/ecs-fcgi_*.deb "$M/tmp/debs/"
+cp "$DIR"/debs/ecs-agent_*.deb "$DIR"/debs/libecs5_*.deb "$DIR"/debs/ecs-fcgi_*.deb "$M/tmp/debs/"
 mount -t proc proc "$M/proc"
 in_root "$M" sh -c 'dpkg -i /tmp/debs/*.deb' >"$DIR/install.log" 2>&1 || { cat "$DIR/install.log" >&2; exit 1; }
 umount "$M/proc"
 rm -f "$M/usr/sbin/policy-rc.d"
-ok "dpkg -i libecs5 ecs-fcgi: installed offline over the base root"
+ok "dpkg -i ecs-agent libecs5 ecs-fcgi: installed offline over the base root"
 
 # The operator's part (docs/operations.md): certificates, the nginx site from
 # the packaged render, the warm pool's agent where the engine can see it.
@@ -126,14 +130,17 @@ in_root "$M" /usr/share/ecs/nginx/render --check --out /etc/nginx/sites-availabl
 ln -sf ../sites-available/ecs "$M/etc/nginx/sites-enabled/ecs"
 rm -f "$M/etc/nginx/sites-enabled/default"
 # The engine is the host's: it bind-mounts pool_agent from the host's file
-# system, where this machine's /usr/libexec/ecs/ecs-agent is $M/usr/libexec/...
-# (the machine sees the same path: --bind-ro below).
-sed -i "s|^\[ecs\][[:space:]]*$|[ecs]\npool_agent = $M/usr/libexec/ecs/ecs-agent|" "$M/etc/ecs/ecs.conf"
-grep -q "^pool_agent = $M/" "$M/etc/ecs/ecs.conf" || { echo "test_systemd: no [ecs] section in ecs.conf" >&2; exit 1; }
+# system. Every task container needs it, and ecs-fcgi checks the file is
+# there from its own view: the packaged agent is copied to $AGENT_DIR on the
+# host, which the machine sees at the same path (--bind-ro below).
+mkdir -p "$AGENT_DIR"
+cp "$M/usr/libexec/ecs/ecs-agent" "$AGENT_DIR/ecs-agent"
+sed -i "s|^\[ecs\][[:space:]]*$|[ecs]\npool_agent = $AGENT_DIR/ecs-agent|" "$M/etc/ecs/ecs.conf"
+grep -q "^pool_agent = $AGENT_DIR/" "$M/etc/ecs/ecs.conf" || { echo "test_systemd: no [ecs] section in ecs.conf" >&2; exit 1; }
 
 # ---- boot ----------------------------------------------------------------------
 timeout 900 systemd-nspawn -D "$M" --boot --register=no --keep-unit --console=read-only \
-	--private-network --machine=ecs-systemd-test --bind=/var/run/docker.sock:/run/docker.sock --bind-ro="$M/usr/libexec/ecs:$M/usr/libexec/ecs" \
+	--private-network --machine=ecs-systemd-test --bind=/var/run/docker.sock:/run/docker.sock --bind-ro="$AGENT_DIR:$AGENT_DIR" \
 	</dev/null >"$DIR/boot.log" 2>&1 &
 NSPAWN_PID=$!
 wait_for 60 machine_pid || { echo "test_systemd: the machine's systemd did not come up in 60 s" >&2; tail -30 "$DIR/boot.log" >&2; exit 1; }
