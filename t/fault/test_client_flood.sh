@@ -26,7 +26,7 @@ CERT=$FLOOD_CERT KEY=$FLOOD_KEY post_task echo flooder
 check "the flooder is a client too (201)" [ "$STATUS" = 201 ] && [ "$(jbody .stdout | base64 -d)" = flooder ]
 
 STOP=$T/stop
-flood_marker="sleep 1.$$"
+flood_marker="sleep 3.$$"
 # flood_loop N: up to FLOOD_EACH tasks one after another, until $STOP; one
 # line per answer in $T/flood/N/log: STATUS CODE RETRY-AFTER STDOUT.
 flood_loop() {
@@ -95,6 +95,8 @@ check "every task of the other client answered 201 with its output ($victim_ok o
     [ "$victim_bad" -eq 0 ] && [ "$victim_ok" -eq $((ROUNDS * CAP)) ]
 check "_noop and the quick health check answered within 5 s throughout" [ "$quick_bad" -eq 0 ]
 check "never more than $CAP of the flooder's tasks ran at once (seen: $most_flood)" [ "$most_flood" -le "$CAP" ]
+# (the two looks must see some: else the count above proves nothing)
+check "the looks saw the flooder's tasks run at once ($most_flood)" [ "$most_flood" -ge 1 ]
 cat "$T"/flood/*/log >"$T/flood.log"
 sent=$(wc -l <"$T/flood.log")
 ok201=$(awk '$1 == 201 && $4 == "flood"' "$T/flood.log" | wc -l)
