@@ -1,5 +1,7 @@
 # shellcheck shell=bash
-# Phase runsc: the libecs task suite (check_it_task) once more with
+# Phase runsc: the libecs task suite (check_it_task) and the files and
+# artifacts suite (check_it_files: its path attacks, since gVisor once let a
+# planted symlink through where runc did not) once more with
 # ECS_TEST_RUNTIME=runsc, every task under gVisor (t/lib/it_util.c puts it
 # into each sandbox profile), then the parity of cold and pooled answers
 # under gVisor (a user of its own: both under ecs-agent); the rest does not
@@ -8,7 +10,7 @@
 # Needs: engine, registry, build.
 phase_needs runsc "engine registry build"
 
-RUNSC_TESTS="check_it_task"
+RUNSC_TESTS="check_it_task check_it_files"
 
 run_runsc() {
 	if ! built_or_skip "make check (runsc)"; then
