@@ -33,34 +33,28 @@ static int refuse(task_files_error *err, const char *code, const char *fmt, ...)
 #define SHAPE(...) refuse(err, "BAD_REQUEST_BODY", __VA_ARGS__)
 
 /*
- * The grammar of a path, judged from the string alone: absolute, every
- * component non-empty and neither "." nor "..". The agent resolves the
- * same path again, one component at a time without following a symlink.
+ * The grammar of a path, libecs's own (ecs_task_path_check(): absolute,
+ * every component non-empty and neither "." nor ".."), judged here so the
+ * 400 names the member; the words say which rule failed. The agent resolves
+ * the same path again, one component at a time without following a symlink.
  */
 static int path_ok(const char *p, size_t len, const char *what, task_files_error *err)
 {
 	char q[144];
-	const char *c = p;
 
 	if (len == 0)
 		return refuse(err, "PATH_REFUSED", "%s must not be empty", what);
+	if (ecs_task_path_check(p, what, NULL, 0) == 0)
+		return 0;
 	if (len > ECS_TASK_MAX_PATH)
 		return refuse(err, "PATH_REFUSED", "%s '%s' is longer than %u bytes", what,
 				text_quote(q, sizeof(q), p, 96), ECS_TASK_MAX_PATH);
 	if (p[0] != '/')
 		return refuse(err, "PATH_REFUSED", "%s '%s' is not an absolute path", what,
 				text_quote(q, sizeof(q), p, 128));
-	while (*c == '/') {
-		const char *end = strchr(c + 1, '/');
-		size_t n = end ? (size_t)(end - c - 1) : strlen(c + 1);
-
-		if (n == 0 || (n == 1 && c[1] == '.') || (n == 2 && c[1] == '.' && c[2] == '.'))
-			return refuse(err, "PATH_REFUSED",
-					"%s '%s' has an empty, '.' or '..' component: name the file by its plain absolute path",
-					what, text_quote(q, sizeof(q), p, 128));
-		c += 1 + n;
-	}
-	return 0;
+	return refuse(err, "PATH_REFUSED",
+			"%s '%s' has an empty, '.' or '..' component: name the file by its plain absolute path",
+			what, text_quote(q, sizeof(q), p, 128));
 }
 
 /* A path member: a string without NUL, then its grammar. */

@@ -68,7 +68,7 @@ build() {
 		"$root/fcgi-app/task_files.c" "$root/fcgi-app/base64.c" "$root/fcgi-app/json_strict.c" \
 		"$root/fcgi-app/value.c" "$root/fcgi-app/text.c" "$root/lib/image_ref.c" "$root/lib/profile.c" \
 		"$root/lib/ids.c" "$root/lib/json_util.c" "$root/lib/common.c" "$root/lib/engine.c" \
-		$JSONC $CURL $CRYPTO -lm ;;
+		-I"$root/agent" "$root/lib/task_paths.c" "$root/agent/tar.c" $JSONC $CURL $CRYPTO -lm ;;
 	esac
 	# shellcheck disable=SC2086 # CFLAGS, one per word
 	$CC $CFLAGS -o "$work/$name" "$root/fuzz/$name.c" "$@"
