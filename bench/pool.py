@@ -3,21 +3,13 @@
 bare engine vs `docker run`, interleaved in one run, one client, then a burst
 of 8 at once. Through nginx + TLS on a kept-alive connection (one per client
 thread). Measures; asserts nothing. Prints a markdown table."""
-import base64, http.client, json, os, socket, ssl, statistics, subprocess, sys, threading, time
+import base64, http.client, json, os, socket, statistics, subprocess, sys, threading, time
 
-ENV = {}
-for line in open(sys.argv[1]):
-    if "=" in line and not line.startswith("#"):
-        k, v = line.strip().split("=", 1)
-        ENV[k] = v.strip("'\"")
+import stack_env
+
+ENV, host, port, ctx, auth = stack_env.load(sys.argv[1])
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 20
 IMAGE = os.environ.get("ECS_BENCH_IMAGE", "ecs/busybox:latest")
-host, port = ENV["ECS_ENDPOINT"].split("//")[1].split(":")
-ctx = ssl.create_default_context(cafile=ENV["ECS_CA_CERT"])
-ctx.load_cert_chain(ENV["ECS_CLIENT_CERT"], ENV["ECS_CLIENT_KEY"])
-auth = {}
-if ENV.get("ECS_KEY"):
-    auth["Authorization"] = "Basic " + base64.b64encode((ENV["ECS_KEY"] + ":" + ENV.get("ECS_SECRET", "")).encode()).decode()
 POOLED = json.dumps({"docker_image": IMAGE, "cmd": ["echo", "hello", "world"], "network": "none"})
 # another sandbox profile (a pids limit of its own): a key with no pool, so cold
 COLD = json.dumps({"docker_image": IMAGE, "cmd": ["echo", "hello", "world"], "network": "none", "limits": {"pids": 99}})
@@ -25,7 +17,7 @@ COLD = json.dumps({"docker_image": IMAGE, "cmd": ["echo", "hello", "world"], "ne
 
 class Client:
     def __init__(self):
-        self.c = http.client.HTTPSConnection(host, int(port), context=ctx)
+        self.c = http.client.HTTPSConnection(host, port, context=ctx)
 
     def task(self, body):
         """(ms, pooled, None) or, for any other answer than the task's output, (ms, False, what it was)."""

@@ -6,30 +6,22 @@ connection through nginx. Ratios are against `docker exec` of the same run
 (the engine's exec: create, start, inspect). Measures; asserts nothing but
 that every answer is the command's output. Prints a markdown table; the
 session and the container it started are removed on every path."""
-import base64, http.client, json, os, ssl, statistics, subprocess, sys, time
+import base64, http.client, json, os, statistics, subprocess, sys, time
 
-ENV = {}
-for line in open(sys.argv[1]):
-    if "=" in line and not line.startswith("#"):
-        k, v = line.strip().split("=", 1)
-        ENV[k] = v.strip("'\"")
+import stack_env
+
+ENV, host, port, ctx, AUTH = stack_env.load(sys.argv[1])
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 20
 IMAGE = os.environ.get("ECS_BENCH_IMAGE", "ecs/busybox:latest")
 DOCKER = os.environ.get("DOCKER", "/usr/bin/docker")
 CMD = ["echo", "hello", "world"]
 OUT = b"hello world\n"
-host, port = ENV["ECS_ENDPOINT"].split("//")[1].split(":")
-ctx = ssl.create_default_context(cafile=ENV["ECS_CA_CERT"])
-ctx.load_cert_chain(ENV["ECS_CLIENT_CERT"], ENV["ECS_CLIENT_KEY"])
-HEADERS = {"Content-Type": "application/json"}
-if ENV.get("ECS_KEY"):
-    HEADERS["Authorization"] = "Basic " + base64.b64encode(
-        (ENV["ECS_KEY"] + ":" + ENV.get("ECS_SECRET", "")).encode()).decode()
+HEADERS = dict(AUTH, **{"Content-Type": "application/json"})
 POOLED = json.dumps({"docker_image": IMAGE, "cmd": CMD, "network": "none"})
 # another sandbox profile (a pids limit of its own): a key with no pool, so cold
 COLD = json.dumps({"docker_image": IMAGE, "cmd": CMD, "network": "none", "limits": {"pids": 99}})
 EXEC = json.dumps({"cmd": CMD})
-conn = http.client.HTTPSConnection(host, int(port), context=ctx)
+conn = http.client.HTTPSConnection(host, port, context=ctx)
 
 
 def call(method, path, body=None):
