@@ -16,6 +16,8 @@
 #include "image_match.h"
 #include "pool_config.h"
 #include "session_conf.h"
+#include "store_conf.h"
+#include "callback_conf.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/ecs/ecs.conf"
 
@@ -80,6 +82,8 @@ typedef struct {
 	limit_caps caps;    /* 0 members inherit the [ecs] cap */
 	sandbox_conf sandbox;
 	int max_tasks;      /* max_client_tasks; -1 inherits the [ecs] value, 0 = no cap */
+	int max_queued;     /* max_client_queued; -1 inherits the [ecs] value (store_conf.max_client_queued) */
+	char *callback_secret; /* callback_secret; NULL inherits the [ecs] one */
 	int line;           /* where the section starts, for messages */
 } client_rule;
 
@@ -109,6 +113,8 @@ typedef struct {
 	int backend;                /* an ecs_task_backend: where tasks execute */
 	pool_conf pool;             /* the warm pool (pool_config.h) */
 	session_conf sessions;      /* sessions (session_conf.h) */
+	store_conf store;           /* the task store and its queue (store_conf.h) */
+	callback_conf callbacks;    /* task callbacks (callback_conf.h) */
 	long pull_timeout_s;
 	char *default_network;
 	char **allowed_networks;

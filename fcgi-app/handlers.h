@@ -32,6 +32,9 @@ typedef struct {
 	struct session_registry *sessions; /* shared; the open sessions (session_registry.h); NULL: none */
 	const char *session_home; /* the name a restarted ecs-fcgi finds its sessions by (session_conf.h) */
 	const ndjson_sink *stream; /* this request's live output (Accept: application/x-ndjson); NULL: none */
+	struct store *store;   /* shared; the task store (store.h); NULL: none opened (async, keys and polling answer 503) */
+	struct async_runner *runner; /* shared; this node's queue runners (async_runner.h); NULL: none */
+	struct callback_sender *callbacks; /* shared; the callback deliveries (callback.h); NULL: none */
 } handler_ctx;
 
 /** What happened, for the log line and the metrics. */

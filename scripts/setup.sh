@@ -18,6 +18,7 @@ ECS_PACKAGES="
 	curl jq openssl ca-certificates iproute2 procps psmisc git
 	valgrind clang libclang-rt-14-dev
 	nginx-light haproxy
+	libsqlite3-dev sqlite3 libpq-dev postgresql
 	testssl.sh python3 python3-yaml python3-jsonschema
 	debhelper fakeroot lintian mandoc
 	shellcheck cloud-init prometheus debootstrap systemd-container
