@@ -44,16 +44,32 @@ say_whole() {
 PHASE_PID=
 PHASE_RC=0
 run_phase() {
-	local name=$1 out slug
+	local name=$1 slug fd tee_pid
 	PHASE_RC=0
-	if [ -z "${IN_LANE:-}" ]; then
-		run_step "$@" || PHASE_RC=$?
-		return 0
-	fi
+	mkdir -p "$PHASE_LOGS"
 	slug=$(tr -c 'A-Za-z0-9_.-' '_' <<<"$name")
-	out=$PHASE_LOGS/$slug.log
-	run_step "$@" >"$out" 2>&1 || PHASE_RC=$?
-	say_whole "$out"
+	STEP_LOG=$PHASE_LOGS/$slug.log
+	if [ -z "${IN_LANE:-}" ]; then
+		# Shown as it comes, and kept for the summary's failure lines.
+		exec {fd}> >(tee "$STEP_LOG")
+		tee_pid=$!
+		run_step "$@" >&"$fd" 2>&1 || PHASE_RC=$?
+		exec {fd}>&-
+		wait "$tee_pid" 2>/dev/null || true
+	else
+		run_step "$@" >"$STEP_LOG" 2>&1 || PHASE_RC=$?
+		say_whole "$STEP_LOG"
+	fi
+	passed || record_failures "$name" "$STEP_LOG"
+}
+
+# record_failures NAME FILE: the first lines of a failed step's log that say
+# what failed (a test's "not ok", a Check failure, a compiler error), under
+# its FAIL line, so the summary (the end of a CI log) says why.
+record_failures() {
+	[ -s "$2" ] || return 0
+	grep -v '^==> ' "$2" | grep -E -m 3 'not ok|:[FE]:|error:|FAILED|Error [0-9]' | cut -c 1-200 |
+		sed "s/^[[:space:]]*/      why ($1): /" >>"$RESULTS_FILE" || true
 }
 passed() { [ "$PHASE_RC" = 0 ]; }
 # phase_script PATH: run one test script as a step (what most phases do).
