@@ -347,13 +347,49 @@ static int resolve_due(const entry *e, double now)
 	return e->working_dir == NULL || (e->fixed && e->next_resolve <= now);
 }
 
-/* The entry most in need of a container (fixed first), or one due a resolution; NULL for none. */
-static entry *pick(ecs_pool *pool, double now, int *resolve_it)
+/* How much @e is asked for: the tasks it served, then the ones it missed. */
+static int busier(const entry *a, const entry *b)
+{
+	return a->hits != b->hits ? a->hits > b->hits : a->misses > b->misses;
+}
+
+/*
+ * The budget is full and @want, a pool that served tasks, needs a container:
+ * take the slots of the adaptive pool that never served one (the least
+ * missed of them), so that one-off profiles never hold the common one cold.
+ * Its warm containers go to @ids; it is dropped. 1 when slots were freed.
+ */
+static int evict_for(ecs_pool *pool, const entry *want, ecs_strvec *ids)
+{
+	entry *victim = NULL;
+
+	if (want->hits == 0)
+		return 0;
+	for (entry *e = pool->entries; e != NULL; e = e->next) {
+		if (e == want || e->fixed || e->hits > 0 || e->nwarm == 0)
+			continue;
+		if (victim == NULL || busier(victim, e))
+			victim = e;
+	}
+	if (victim == NULL)
+		return 0;
+	victim->target = 0;
+	retire_warm(pool, victim, ids);
+	return 1;
+}
+
+/*
+ * The entry most in need of a container, or one due a resolution; NULL for
+ * none. Fixed pools first, then the busiest: list order (newest first)
+ * would let a burst of one-off profiles take every refill.
+ */
+static entry *pick(ecs_pool *pool, double now, int *resolve_it, ecs_strvec *ids)
 {
 	unsigned int held = total_held(pool);
+	entry *best = NULL;
 
 	*resolve_it = 0;
-	for (int fixed = 1; fixed >= 0; fixed--) {
+	for (int fixed = 1; fixed >= 0 && best == NULL; fixed--) {
 		for (entry *e = pool->entries; e != NULL; e = e->next) {
 			if (e->fixed != fixed || e->resolving || e->target == 0 || e->next_try > now || e->refused)
 				continue;
@@ -361,11 +397,13 @@ static entry *pick(ecs_pool *pool, double now, int *resolve_it)
 				*resolve_it = 1;
 				return e;
 			}
-			if (e->nwarm + e->starting < e->target && held < pool->budget)
-				return e;
+			if (e->nwarm + e->starting < e->target && (best == NULL || busier(e, best)))
+				best = e;
 		}
 	}
-	return NULL;
+	if (best == NULL || held < pool->budget)
+		return best;
+	return evict_for(pool, best, ids) ? best : NULL;
 }
 
 static void resolve_entry(ecs_pool *pool, ecs_engine *engine, entry *e, ecs_strvec *ids)
@@ -550,7 +588,7 @@ static void *refill_thread(void *arg)
 			check_warm(pool, engine, &ids);
 		}
 		collect(pool, &ids);
-		e = pick(pool, ecs_clock_ms_f(), &resolve_it);
+		e = pick(pool, ecs_clock_ms_f(), &resolve_it, &ids);
 		if (e != NULL && resolve_it)
 			resolve_entry(pool, engine, e, &ids);
 		else if (e != NULL)

@@ -18,6 +18,7 @@
 
 #include <ecs/ecs.h>
 #include "container_private.h"
+#include "profile_private.h"
 #include "engine_private.h"
 #include "http.h"
 #include "it_util.h"
@@ -297,6 +298,99 @@ START_TEST(test_pool_adaptive_grows_and_shrinks)
 	/* unused for the TTL (3 s): it empties and is forgotten */
 	WAIT_FOR(pool, st, st.pools == 0 && st.warm == 0 && st.starting == 0);
 	ck_assert_uint_ge(st.retired, 1);
+	ecs_pool_free(pool);
+}
+END_TEST
+
+/* The pool of @key in @pool's listing: its warm containers (0 when it has none or no pool). */
+static unsigned int warm_of(ecs_pool *pool, const char *key)
+{
+	ecs_pool_entry *list = NULL;
+	size_t n = 0;
+	unsigned int warm = 0;
+
+	ck_assert_int_eq(ecs_pool_list(&list, &n, pool), 0);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i].key, key) == 0)
+			warm += list[i].warm;
+	ecs_pool_list_free(list, n);
+	return warm;
+}
+
+/*
+ * The budget follows demand: six one-off profiles (each its own adaptive
+ * pool, never used again) fill the budget; the default profile, which
+ * serves task after task, takes their slots and stays warm. Each default
+ * task waits (bounded) for its pool to be warm again: this is about who
+ * holds the budget, not how fast a refill is.
+ */
+START_TEST(test_pool_budget_follows_demand)
+{
+	static const char *const cmd[] = { "true" };
+	ecs_pool_options po = ECS_POOL_OPTIONS_INIT;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
+	ecs_sandbox_profile base, oneoff, buf;
+	char key[ECS_SANDBOX_KEY_SIZE];
+	ecs_pool *pool = NULL;
+	ecs_pool_stats st;
+	int pooled = 0, waits_left = 1;
+
+	po.engine = *ecs_engine_options_get(engine);
+	po.agent_path = it_agent_path();
+	po.adaptive_size = 1;
+	po.budget = 3;
+	po.idle_ttl_s = 300;  /* longer than the test: only demand may free a slot */
+	ck_assert_int_eq(ecs_pool_new(&pool, &po), ECS_OK);
+	spec.run.cmd = cmd, spec.run.cmd_len = N(cmd);
+	it_profile(&base, NULL);
+	ck_assert_int_eq(ecs_sandbox_profile_key(key, sizeof(key), pool_profile(&buf, &base)), 0);
+
+	/* the default profile's pool: one miss, then warm, then a hit */
+	ck_assert_int_eq(run(&r, &spec, pool, "demand-first"), 0);
+	ecs_task_result_clear(&r);
+	WAIT_FOR(pool, st, warm_of(pool, key) == 1);
+	ck_assert_int_eq(run(&r, &spec, pool, "demand-hit"), 0);
+	ck_assert_int_eq(r.pooled, 1);
+	ecs_task_result_clear(&r);
+
+	/* six one-off profiles: each misses once and gets a pool of its own */
+	for (int i = 0; i < 6; i++) {
+		char what[32];
+
+		it_profile(&oneoff, NULL);
+		oneoff.memory = (int64_t)(64 + i) * 1024 * 1024;
+		spec.profile = &oneoff;
+		snprintf(what, sizeof(what), "demand-oneoff%d", i);
+		ck_assert_int_eq(run(&r, &spec, pool, what), 0);
+		ck_assert_int_eq(r.pooled, 0);
+		ecs_task_result_clear(&r);
+	}
+	spec.profile = NULL;
+	/* the one-offs fill the budget while the default pool refills */
+	WAIT_FOR(pool, st, st.warm + st.starting >= po.budget && st.starting == 0);
+
+	for (int i = 0; i < 20; i++) {
+		char what[32];
+		double until = it_now_ms() + 15000;
+
+		/* bounded: once a wait ran out, the rest run as they come (the count then fails) */
+		while (waits_left && warm_of(pool, key) == 0) {
+			struct timespec pause_ = { 0, 20 * 1000000L };
+
+			if (it_now_ms() > until) {
+				waits_left = 0;
+				break;
+			}
+			nanosleep(&pause_, NULL);
+		}
+		snprintf(what, sizeof(what), "demand%d", i);
+		ck_assert_int_eq(run(&r, &spec, pool, what), 0);
+		pooled += r.pooled;
+		ecs_task_result_clear(&r);
+	}
+	ecs_pool_stats_get(&st, pool);
+	ck_assert_msg(pooled >= 18, "only %d of 20 default tasks pooled (pools %u, warm %u)", pooled, st.pools, st.warm);
 	ecs_pool_free(pool);
 }
 END_TEST
@@ -734,6 +828,7 @@ static Suite *pool_suite(void)
 	tcase_add_test(tc, test_pool_miss_runs_cold);
 	tcase_add_test(tc, test_pool_task_with_labels_runs_cold);
 	tcase_add_test(tc, test_pool_adaptive_grows_and_shrinks);
+	tcase_add_test(tc, test_pool_budget_follows_demand);
 	tcase_add_test(tc, test_pool_image_entrypoint_workdir_env);
 	tcase_add_test(tc, test_pool_moved_tag_retires);
 	tcase_add_test(tc, test_pool_labels_and_free_leaves_none);

@@ -25,6 +25,9 @@
  * its image id again on every refill round: a moved tag retires the
  * containers of the old id) and, within a global budget, adaptive ones (a key
  * that missed gets a small pool; one unused for the idle TTL empties again).
+ * The budget follows demand: the busiest pools are refilled first, and when
+ * it is full a pool that served tasks takes the slots of an adaptive pool
+ * that never served one, so one-off profiles never keep the common one cold.
  * Every pooled container carries ECS_LABEL_MANAGED, ECS_LABEL_POOL and, when
  * the engine options name an instance, ECS_LABEL_INSTANCE: the sweep removes
  * what a crash left (ecs_reaper_new() with an instance directory), and
@@ -65,7 +68,8 @@ typedef struct ecs_pool ecs_pool;
  * @agent_path: ecs-agent on the engine's host; NULL for @engine's agent_path
  *    (whose own default is ECS_ENGINE_AGENT_DEFAULT).
  * @budget: most warm and starting containers of all pools together; 0 for
- *    ECS_POOL_DEFAULT_BUDGET. Fixed pools are served first.
+ *    ECS_POOL_DEFAULT_BUDGET. Fixed pools are served first, then the pools
+ *    that served the most tasks.
  * @concurrency: creates in flight at once (refill threads); 0 for
  *    ECS_POOL_DEFAULT_CONCURRENCY.
  * @adaptive_size: warm containers a key gets after a miss; 0 turns adaptive
