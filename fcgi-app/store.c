@@ -883,30 +883,58 @@ int store_renew(store *s, char *err, size_t errlen)
 
 typedef struct {
 	int own_restart;
-	const char *result;
+	store_result_fn result;
+	void *arg;
 	rows r;
 } reclaim_ctx;
+
+/* Task @t fails, at @now, with the document the caller's builder gives it. */
+static int reclaim_one(store_db *db, reclaim_ctx *c, const store_task *t, const char *now, char *err, size_t errlen)
+{
+	num own = num_of(c->own_restart != 0);
+	char *doc = c->result(c->arg, t);
+	const char *p[5] = { t->id, doc, now, t->node, own.s };
+	int rc;
+
+	if (doc == NULL)
+		return STORE_DB_OK;  /* the next round takes it */
+	/* Still running there, and (another node's) still lapsed: a node
+	 * that renewed meanwhile keeps its task. */
+	rc = query(db,
+		   "UPDATE tasks SET status = 'failed', http_status = 500, result = $2, finished_ms = CAST($3 AS "
+		   "BIGINT), request = NULL, " CALLBACK_ENDED("3") " WHERE id = $1 AND status = 'running' AND "
+		   "node = $4 AND (CAST($5 AS INTEGER) = 1 OR lease_ms < CAST($3 AS BIGINT)) RETURNING " TASK_SUMMARY,
+		   p, 5, &c->r, err, errlen);
+	free(doc);
+	return rc;
+}
 
 static int reclaim_txn(store *s, store_db *db, void *arg, char *err, size_t errlen)
 {
 	reclaim_ctx *c = arg;
 	num now = num_of(store_now_ms()), own = num_of(c->own_restart != 0);
-	const char *p[4] = { s->node, c->result, now.s, own.s };
+	const char *p[3] = { s->node, now.s, own.s };
+	rows gone = { 0 };
+	size_t i;
+	int rc;
 
 	rows_reset(&c->r);
 	/* Own restart: every running task of this node's previous life.
 	 * Else: another node's whose lease lapsed (this node is alive: it is
 	 * asking). */
-	return query(db,
-		     "UPDATE tasks SET status = 'failed', http_status = 500, result = $2, finished_ms = CAST($3 AS "
-		     "BIGINT), request = NULL, " CALLBACK_ENDED("3") " WHERE status = 'running' AND "
-		     "((CAST($4 AS INTEGER) = 1 AND node = $1) OR "
-		     "(CAST($4 AS INTEGER) = 0 AND node <> $1 AND lease_ms < CAST($3 AS BIGINT))) "
-		     "RETURNING " TASK_SUMMARY,
-		     p, 4, &c->r, err, errlen);
+	rc = query(db,
+		   "SELECT " TASK_SUMMARY " FROM tasks WHERE status = 'running' AND "
+		   "((CAST($3 AS INTEGER) = 1 AND node = $1) OR "
+		   "(CAST($3 AS INTEGER) = 0 AND node <> $1 AND lease_ms < CAST($2 AS BIGINT)))",
+		   p, 3, &gone, err, errlen);
+	for (i = 0; rc == STORE_DB_OK && i < gone.len; i++)
+		rc = reclaim_one(db, c, &gone.list[i], now.s, err, errlen);
+	rows_reset(&gone);
+	return rc;
 }
 
-long store_reclaim(store *s, int own_restart, const char *result, store_task **out, char *err, size_t errlen)
+long store_reclaim(store *s, int own_restart, store_result_fn result, void *arg, store_task **out, char *err,
+		   size_t errlen)
 {
 	reclaim_ctx c;
 
@@ -914,6 +942,7 @@ long store_reclaim(store *s, int own_restart, const char *result, store_task **o
 	memset(&c, 0, sizeof(c));
 	c.own_restart = own_restart;
 	c.result = result;
+	c.arg = arg;
 	if (in_txn(s, 1, reclaim_txn, &c, err, errlen) != STORE_DB_OK) {
 		rows_reset(&c.r);
 		return STORE_ERROR;
