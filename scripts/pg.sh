@@ -42,6 +42,8 @@ dsn() { printf 'host=127.0.0.1 port=%s dbname=ecs user=ecs\n' "$1"; }
 
 ready() { "$PG_BIN/pg_isready" -q -h "$1" -p "$2" -d postgres -U postgres; }
 
+ready_or_gone() { ready "$1" "$2" || ! running "$1"; }
+
 # psql_c DIR PORT SQL: one statement as the superuser, over the socket.
 psql_c() {
 	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$1" -p "$2" -U postgres -d postgres -tAc "$3"
@@ -71,9 +73,11 @@ cmd_start() {
 	# DIR so the cluster's owner can write it.
 	as_pg "$PG_BIN/pg_ctl" start -W -D "$dir" -l "$dir/server.log" \
 		-o "-p $port -k $dir -c listen_addresses=127.0.0.1" >/dev/null 9>&-
-	if ! wait_for 60 ready "$dir" "$port"; then
+	# (a server that exits at once, say the port is taken, ends the wait)
+	wait_for 60 ready_or_gone "$dir" "$port" || true
+	if ! ready "$dir" "$port"; then
 		tail -n 20 "$dir/server.log" >&2 || true
-		die "PostgreSQL in $dir not ready on port $port after 60 s"
+		die "PostgreSQL in $dir is not ready on port $port"
 	fi
 	if [ "$(psql_c "$dir" "$port" "SELECT 1 FROM pg_roles WHERE rolname = 'ecs'")" != 1 ]; then
 		psql_c "$dir" "$port" "CREATE ROLE ecs LOGIN"
