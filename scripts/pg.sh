@@ -42,7 +42,9 @@ dsn() { printf 'host=127.0.0.1 port=%s dbname=ecs user=ecs\n' "$1"; }
 
 ready() { "$PG_BIN/pg_isready" -q -h "$1" -p "$2" -d postgres -U postgres; }
 
-ready_or_gone() { ready "$1" "$2" || ! running "$1"; }
+# ready_or_failed DIR PORT: it answers, or its log says it gave up (the
+# postmaster's pid is not known yet when pg_ctl returns: the log is).
+ready_or_failed() { ready "$1" "$2" || grep -q 'database system is shut down' "$1/server.log"; }
 
 # psql_c DIR PORT SQL: one statement as the superuser, over the socket.
 psql_c() {
@@ -70,11 +72,12 @@ cmd_start() {
 		rm -f "$dir.initdb.log"
 	fi
 	# -W: do not wait here; readiness is pg_isready's below. The log is in
-	# DIR so the cluster's owner can write it.
+	# DIR so the cluster's owner can write it; one start's lines only.
+	[ ! -e "$dir/server.log" ] || : >"$dir/server.log"
 	as_pg "$PG_BIN/pg_ctl" start -W -D "$dir" -l "$dir/server.log" \
 		-o "-p $port -k $dir -c listen_addresses=127.0.0.1" >/dev/null 9>&-
 	# (a server that exits at once, say the port is taken, ends the wait)
-	wait_for 60 ready_or_gone "$dir" "$port" || true
+	wait_for 60 ready_or_failed "$dir" "$port" || true
 	if ! ready "$dir" "$port"; then
 		tail -n 20 "$dir/server.log" >&2 || true
 		die "PostgreSQL in $dir is not ready on port $port"
