@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/pg.sh start DIR PORT | stop DIR | status DIR
+# scripts/pg.sh start DIR PORT | stop DIR | status DIR | psql DIR SQL
 #
 # A PostgreSQL 15 cluster of its own for tests and benches (Debian's
 # /usr/lib/postgresql/15/bin): data, log and unix socket all in DIR (owned
@@ -14,13 +14,15 @@
 #   Already running: prints the DSN (a different port is an error).
 # stop: fast shutdown, waits until the server is gone. Not running: nothing.
 # status: exit 0 and print the DSN when it runs, exit 3 when not.
+# psql: one statement as the superuser (a database per test or bench run),
+#   its rows unaligned on stdout.
 set -Eeuo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 
-usage() { die "usage: $0 start DIR PORT | stop DIR | status DIR"; }
+usage() { die "usage: $0 start DIR PORT | stop DIR | status DIR | psql DIR SQL"; }
 
 # as_pg CMD...: run CMD as the cluster's owner (postgres refuses root).
 as_pg() {
@@ -97,6 +99,11 @@ cmd_stop() {
 	as_pg "$PG_BIN/pg_ctl" stop -D "$dir" -m fast -w -t 60 >/dev/null
 }
 
+cmd_psql() {
+	running "$1" || die "no PostgreSQL runs in $1"
+	psql_c "$1" "$(port_of "$1")" "$2"
+}
+
 cmd_status() {
 	local dir=$1
 	running "$dir" || return 3
@@ -108,5 +115,6 @@ case ${1:-} in
 start) [ $# = 3 ] || usage; cmd_start "$(readlink -m "$2")" "$3" ;;
 stop) [ $# = 2 ] || usage; cmd_stop "$(readlink -m "$2")" ;;
 status) [ $# = 2 ] || usage; cmd_status "$(readlink -m "$2")" ;;
+psql) [ $# = 3 ] || usage; cmd_psql "$(readlink -m "$2")" "$3" ;;
 *) usage ;;
 esac
