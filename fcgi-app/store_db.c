@@ -15,7 +15,7 @@ static const store_db_driver *driver_of(store_db_kind kind)
 	case STORE_DB_SQLITE:
 		return &store_sqlite_driver;
 	case STORE_DB_POSTGRESQL:
-		return NULL;
+		return &store_pg_driver;
 	}
 	return NULL;
 }
