@@ -627,9 +627,13 @@ START_TEST(test_store_purge)
 	ck_assert_int_eq(submit(s, &sub), STORE_SUBMITTED);
 	submit_ok(s, "p2", "alice", 1);  /* queued: never purged */
 	finish_ok(s, "p1");
+	/* A backlog of 1500 long ended: purged in batches, every one. */
+	raw_sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) "
+		"INSERT INTO tasks (id, client, status, async, kind, created_ms, finished_ms) "
+		"SELECT 'old-' || i, 'alice', 'succeeded', 1, 'task', 1, 2 FROM n");
 	next_ms();
 	n = store_purge(s, err, sizeof(err));
-	ck_assert_msg(n == 1, "%ld: %s", n, err);
+	ck_assert_msg(n == 1501, "%ld: %s", n, err);
 	ck_assert_int_eq(store_get(s, "alice", "p1", &t, err, sizeof(err)), 0);
 	status_is(s, "p2", STORE_QUEUED);
 	/* Its key went with it: a new request with the key is a new task. */
