@@ -334,6 +334,21 @@ static void tally(store *s, int failed, double seconds)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* BEGIN, and on a connection found dead (PostgreSQL restarted, or closed
+ * an idle connection) once more on a new one: nothing has run yet. */
+static int begin(store *s, slot *sl, int write, char *err, size_t errlen)
+{
+	int rc = store_db_begin(sl->db, write, err, errlen);
+
+	if (rc != STORE_DB_ERROR)
+		return rc;
+	store_db_close(sl->db);
+	sl->db = NULL;
+	if (store_db_open(&sl->db, s->kind, s->target, err, errlen) != STORE_DB_OK)
+		return STORE_DB_ERROR;
+	return store_db_begin(sl->db, write, err, errlen);
+}
+
 /*
  * @fn inside one transaction on a connection of the pool, retried on
  * STORE_DB_BUSY. Returns STORE_DB_OK, or STORE_ERROR with @err.
@@ -345,12 +360,12 @@ static int in_txn(store *s, int write, txn_fn fn, void *arg, char *err, size_t e
 	int rc = STORE_DB_ERROR, attempt;
 
 	for (attempt = 0; sl != NULL && attempt < ATTEMPTS; attempt++) {
-		rc = store_db_begin(sl->db, write, err, errlen);
+		rc = begin(s, sl, write, err, errlen);
 		if (rc == STORE_DB_OK)
 			rc = fn(s, sl->db, arg, err, errlen);
 		if (rc == STORE_DB_OK)
 			rc = store_db_commit(sl->db, err, errlen);
-		else
+		else if (sl->db != NULL)
 			store_db_rollback(sl->db);
 		if (rc != STORE_DB_BUSY)
 			break;

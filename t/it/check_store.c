@@ -885,6 +885,28 @@ START_TEST(test_store_pg_cancel_notifies)
 }
 END_TEST
 
+START_TEST(test_store_pg_server_closed_connections)
+{
+	store *s = open_store();
+	store_counts c;
+	char err[512];
+	int i;
+
+	submit_ok(s, "gone1", "alice", 1);
+	for (i = 0; i < 3; i++)
+		status_is(s, "gone1", STORE_QUEUED);
+	/* What a restart of PostgreSQL does to the pool: every connection
+	 * closed by the server. The next calls open new ones, none fails. */
+	raw_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+		"AND pid <> pg_backend_pid()");
+	for (i = 0; i < 3; i++)
+		status_is(s, "gone1", STORE_QUEUED);
+	ck_assert_int_eq(store_count(s, &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.errors, 0);
+	store_close(s);
+}
+END_TEST
+
 static void add_common(TCase *tc)
 {
 	tcase_add_test(tc, test_store_submit_claim_finish_get);
@@ -926,6 +948,7 @@ int main(void)
 		tcase_set_timeout(pg, 60);
 		add_common(pg);
 		tcase_add_test(pg, test_store_pg_cancel_notifies);
+		tcase_add_test(pg, test_store_pg_server_closed_connections);
 		suite_add_tcase(s, pg);
 	} else {
 		printf("check_store: ECS_TEST_PG_DSN not set: the PostgreSQL fixture is skipped\n");
