@@ -349,6 +349,34 @@ START_TEST(test_store_pg_lost_connection)
 }
 END_TEST
 
+/* app_name - the application_name the server sees for @db. */
+static void app_name(store_db *db, char *out, size_t size)
+{
+	seen s = { 0 };
+
+	ck_assert_int_eq(store_db_exec(db, "SELECT current_setting('application_name')", NULL, 0, on_row, &s, NULL, err,
+				       sizeof(err)),
+			 STORE_DB_OK);
+	snprintf(out, size, "%s", s.first[0]);
+}
+
+START_TEST(test_store_pg_dsn_overrides_defaults)
+{
+	store_db *db = NULL;
+	char q[512], name[64];
+
+	/* the driver's own defaults ... */
+	app_name(a, name, sizeof(name));
+	ck_assert_str_eq(name, "ecs-fcgi");
+	/* ... give way to what the operator's DSN says */
+	snprintf(q, sizeof(q), "%s application_name=fleet-node connect_timeout=3 keepalives_idle=60", dsn);
+	ck_assert_msg(store_db_open(&db, STORE_DB_POSTGRESQL, q, err, sizeof(err)) == STORE_DB_OK, "%s", err);
+	app_name(db, name, sizeof(name));
+	ck_assert_str_eq(name, "fleet-node");
+	store_db_close(db);
+}
+END_TEST
+
 START_TEST(test_store_pg_open_failures)
 {
 	store_db *db = (store_db *)&db;
@@ -384,6 +412,7 @@ static Suite *store_pg_suite(void)
 	tcase_add_test(tc, test_store_pg_transactions);
 	tcase_add_test(tc, test_store_pg_listen_wait_notify);
 	tcase_add_test(tc, test_store_pg_lost_connection);
+	tcase_add_test(tc, test_store_pg_dsn_overrides_defaults);
 	tcase_add_test(tc, test_store_pg_open_failures);
 	suite_add_tcase(s, tc);
 	return s;
