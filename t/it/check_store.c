@@ -326,8 +326,11 @@ START_TEST(test_store_list_filter_and_pages)
 	ck_assert_str_eq(v[0].id, "L4");
 	ck_assert_str_eq(v[0].labels, "{\"batch\":\"even\",\"n\":\"x\"}");
 	store_tasks_free(v, (size_t)n);
-	f.label_value = "none";
+	/* Values are parameters, never SQL: a quote and a comment match nothing. */
+	f.label_value = "none' OR '1'='1";
 	ck_assert_int_eq(store_list(s, "alice", &f, &v, err, sizeof(err)), 0);
+	store_tasks_free(v, 0);
+	ck_assert_int_eq(store_list(s, "alice' OR client <> '", &f, &v, err, sizeof(err)), 0);
 	store_tasks_free(v, 0);
 	/* By status: one claimed (the oldest: L0). */
 	claim_next(s);
@@ -486,6 +489,68 @@ START_TEST(test_store_key_two_at_once)
 	}
 	store_close(a);
 	store_close(b);
+}
+END_TEST
+
+typedef struct {
+	store *s;
+	int n;
+	int failures;
+	char err[512];
+} worker;
+
+/* Submits @n tasks of its own and claims and finishes as many. */
+static void *busy_worker(void *arg)
+{
+	worker *w = arg;
+	char id[64];
+	int i;
+
+	for (i = 0; i < w->n; i++) {
+		store_submission sub;
+		store_submit_outcome out;
+		store_task t;
+
+		snprintf(id, sizeof(id), "w%p-%d", arg, i);
+		sub = sub_of(id, "alice", 1);
+		if (store_submit(w->s, &sub, &out, NULL, w->err, sizeof(w->err)) != 0 || out != STORE_SUBMITTED ||
+		    store_claim(w->s, &t, w->err, sizeof(w->err)) != 1) {
+			w->failures++;
+			continue;
+		}
+		if (store_finish(w->s, t.id, STORE_SUCCEEDED, 201, "{}", w->err, sizeof(w->err)) != 0)
+			w->failures++;
+		store_task_clear(&t);
+	}
+	return NULL;
+}
+
+START_TEST(test_store_many_threads)
+{
+	/* More threads than connections, all writing: they wait for a
+	 * connection and for the write lock, none fails. */
+	store *s = open_store();
+	worker w[6];
+	pthread_t th[6];
+	store_counts c;
+	char err[512];
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].s = s;
+		w[i].n = 15;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, busy_worker, &w[i]), 0);
+	}
+	for (i = 0; i < 6; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < 6; i++)
+		ck_assert_msg(w[i].failures == 0, "worker %d: %d failures, last: %s", i, w[i].failures, w[i].err);
+	ck_assert_int_eq(store_count(s, &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.by_status[STORE_SUCCEEDED], 90);
+	ck_assert_int_eq(c.by_status[STORE_QUEUED] + c.by_status[STORE_RUNNING], 0);
+	ck_assert_int_eq(c.errors, 0);
+	store_close(s);
 }
 END_TEST
 
@@ -915,6 +980,7 @@ static void add_common(TCase *tc)
 	tcase_add_test(tc, test_store_cancel);
 	tcase_add_test(tc, test_store_key_replay_and_mismatch);
 	tcase_add_test(tc, test_store_key_two_at_once);
+	tcase_add_test(tc, test_store_many_threads);
 	tcase_add_test(tc, test_store_caps);
 	tcase_add_test(tc, test_store_renew_and_reclaim);
 	tcase_add_test(tc, test_store_reclaim_own_restart);
