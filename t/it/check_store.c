@@ -153,6 +153,17 @@ static void claim_ok(store *s, store_task *t)
 	ck_assert_msg(store_claim(s, t, err, sizeof(err)) == 1, "store_claim: %s", err);
 }
 
+/* alice submits @id: queued (@async) or running on node-a at once. */
+static void submitted(store *s, const char *id, int async, store_task *t)
+{
+	submit_ok(s, id, "alice", async);
+	get_ok(s, "alice", id, t);
+	ck_assert_int_eq(t->status, async ? STORE_QUEUED : STORE_RUNNING);
+	ck_assert_int_eq(t->async, async);
+	ck_assert_str_eq(t->node, async ? "" : "node-a");
+	ck_assert_int_eq(t->started_ms > 0, !async);
+}
+
 /* alice's task @id has @want as its status now. */
 static void status_is(store *s, const char *id, store_status want)
 {
@@ -211,14 +222,9 @@ START_TEST(test_store_submit_claim_finish_get)
 	store_task t;
 	char err[512];
 
-	submit_ok(s, "t1", "alice", 1);
-	get_ok(s, "alice", "t1", &t);
-	ck_assert_int_eq(t.status, STORE_QUEUED);
-	ck_assert_int_eq(t.async, 1);
+	submitted(s, "t1", 1, &t);
 	ck_assert_str_eq(t.kind, "task");
-	ck_assert_str_eq(t.node, "");
 	ck_assert_int_gt(t.created_ms, 0);
-	ck_assert_int_eq(t.started_ms, 0);
 	ck_assert_int_eq(t.callback_state, STORE_CALLBACK_NONE);
 	store_task_clear(&t);
 
@@ -258,11 +264,7 @@ START_TEST(test_store_sync_runs_here)
 	store_task t;
 	char err[512];
 
-	submit_ok(s, "sync1", "alice", 0);
-	get_ok(s, "alice", "sync1", &t);
-	ck_assert_int_eq(t.status, STORE_RUNNING);
-	ck_assert_int_eq(t.async, 0);
-	ck_assert_str_eq(t.node, "node-a");
+	submitted(s, "sync1", 0, &t);
 	store_task_clear(&t);
 	/* Not queued: no runner takes it. */
 	ck_assert_int_eq(store_claim(s, &t, err, sizeof(err)), 0);
