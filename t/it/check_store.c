@@ -896,10 +896,17 @@ END_TEST
 START_TEST(test_store_sqlite_file_private)
 {
 	store *s = open_store();
+	const char *suffix[] = { "", "-wal", "-shm" };
 	struct stat st;
+	char f[160];
+	int i;
 
-	ck_assert_int_eq(stat(path, &st), 0);
-	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	submit_ok(s, "secret", "alice", 1);  /* a body, in the WAL */
+	for (i = 0; i < 3; i++) {
+		snprintf(f, sizeof(f), "%s%s", path, suffix[i]);
+		ck_assert_msg(stat(f, &st) == 0, "%s: %s", f, strerror(errno));
+		ck_assert_msg((st.st_mode & 0777) == 0600, "%s: mode %o", f, st.st_mode & 0777);
+	}
 	store_close(s);
 }
 END_TEST
