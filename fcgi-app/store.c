@@ -684,9 +684,10 @@ static int claim_txn(store *s, store_db *db, void *arg, char *err, size_t errlen
 	/* Fairness: the client with the fewest running tasks first (then the
 	 * one whose oldest queued task is oldest), then that client's oldest.
 	 * Choosing the client first reads the index, not every queued row: a
-	 * claim stays cheap with a long queue. (PostgreSQL: when other nodes
-	 * hold every queued task of that client this instant, nothing is
-	 * claimed this round; the runner asks again.) */
+	 * claim stays cheap with a long queue. (PostgreSQL: when other
+	 * claims hold, or took since this one began, every queued task of
+	 * that client it sees, nothing is claimed this round; the runner
+	 * asks again.) */
 	return pick_and_take(s, db,
 			     "SELECT t.id FROM tasks t WHERE t.status = 'queued' AND (t.pin_node IS NULL OR "
 			     "t.pin_node = $1) AND t.client = (SELECT q.client FROM (SELECT client, MIN(created_ms) "

@@ -50,33 +50,56 @@ static void sqlite_teardown(void)
 	store_conf_clear(&conf);
 }
 
-/* Run @sql on the test's backend directly (to drop tables, plant a version). */
-static void raw_sql(const char *sql)
+/* Run @sql on @target (a SQLite path or a conninfo) directly. */
+static void raw_on(store_db_kind kind, const char *target, const char *sql)
 {
 	store_db *db = NULL;
 	char err[256];
 
-	ck_assert_msg(store_db_open(&db, conf.kind, conf.kind == STORE_DB_SQLITE ? conf.path : conf.dsn, err,
-				    sizeof(err)) == STORE_DB_OK, "%s", err);
+	ck_assert_msg(store_db_open(&db, kind, target, err, sizeof(err)) == STORE_DB_OK, "%s", err);
 	ck_assert_msg(store_db_exec(db, sql, NULL, 0, NULL, NULL, NULL, err, sizeof(err)) == STORE_DB_OK, "%s: %s",
 		      sql, err);
 	store_db_close(db);
 }
 
+/* Run @sql on the test's store directly (to plant a version, a backlog). */
+static void raw_sql(const char *sql)
+{
+	raw_on(conf.kind, conf.kind == STORE_DB_SQLITE ? conf.path : conf.dsn, sql);
+}
+
+/* PostgreSQL: each test in a schema of its own, which its connections
+ * name (search_path) and which goes at the end, so that the database
+ * ECS_TEST_PG_DSN names is left as it was and two runs may share it. */
+static char schema[64];
+
+static void pg_schema(const char *verb)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "%s SCHEMA %s%s", verb, schema, verb[0] == 'D' ? " CASCADE" : "");
+	raw_on(STORE_DB_POSTGRESQL, getenv("ECS_TEST_PG_DSN"), sql);
+}
+
 static void pg_setup(void)
 {
+	static int n;
+	char *dsn = NULL;
+
+	snprintf(schema, sizeof(schema), "check_store_%d_%d", (int)getpid(), ++n);
+	pg_schema("CREATE");
 	store_conf_init(&conf);
 	conf.kind = STORE_DB_POSTGRESQL;
-	conf.dsn = strdup(getenv("ECS_TEST_PG_DSN"));
+	ck_assert_int_ge(asprintf(&dsn, "%s options=-csearch_path=%s application_name=%s", getenv("ECS_TEST_PG_DSN"),
+				  schema, schema), 0);
+	conf.dsn = dsn;
 	conf.connections = 3;
-	/* Each test starts from an empty database. */
-	raw_sql("DROP TABLE IF EXISTS task_labels, tasks, ecs_schema");
 }
 
 static void pg_teardown(void)
 {
-	raw_sql("DROP TABLE IF EXISTS task_labels, tasks, ecs_schema");
 	store_conf_clear(&conf);
+	pg_schema("DROP");
 }
 
 /* ---- helpers */
@@ -501,6 +524,18 @@ typedef struct {
 	char err[512];
 } worker;
 
+/* Claims a task; PostgreSQL: a claim may find none for an instant while
+ * claims that began after it take the rows it saw (its runner asks again),
+ * so this asks again a bounded number of times. */
+static int claim_busy(worker *w, store_task *t)
+{
+	int tries, rc = 0;
+
+	for (tries = 0; rc == 0 && tries < 100; tries++)
+		rc = store_claim(w->s, t, w->err, sizeof(w->err));
+	return rc;
+}
+
 /* Submits @n tasks of its own and claims and finishes as many. */
 static void *busy_worker(void *arg)
 {
@@ -516,7 +551,7 @@ static void *busy_worker(void *arg)
 		snprintf(id, sizeof(id), "w%p-%d", arg, i);
 		sub = sub_of(id, "alice", 1);
 		if (store_submit(w->s, &sub, &out, NULL, w->err, sizeof(w->err)) != 0 || out != STORE_SUBMITTED ||
-		    store_claim(w->s, &t, w->err, sizeof(w->err)) != 1) {
+		    claim_busy(w, &t) != 1) {
 			w->failures++;
 			continue;
 		}
@@ -963,16 +998,18 @@ START_TEST(test_store_pg_server_closed_connections)
 {
 	store *s = open_store();
 	store_counts c;
-	char err[512];
+	char err[512], sql[256];
 	int i;
 
 	submit_ok(s, "gone1", "alice", 1);
 	for (i = 0; i < 3; i++)
 		status_is(s, "gone1", STORE_QUEUED);
 	/* What a restart of PostgreSQL does to the pool: every connection
-	 * closed by the server. The next calls open new ones, none fails. */
-	raw_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-		"AND pid <> pg_backend_pid()");
+	 * closed by the server (this test's only: others may share the
+	 * server). The next calls open new ones, none fails. */
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+		 "application_name = '%s' AND pid <> pg_backend_pid()", schema);
+	raw_sql(sql);
 	for (i = 0; i < 3; i++)
 		status_is(s, "gone1", STORE_QUEUED);
 	ck_assert_int_eq(store_count(s, &c, err, sizeof(err)), 0);
