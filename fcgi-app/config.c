@@ -72,6 +72,7 @@ config *config_defaults(void)
 	c->caps.max_nofile = ECS_SANDBOX_DEFAULT_NOFILE;
 	sandbox_conf_init(&c->sandbox);
 	session_conf_init(&c->sessions);
+	store_conf_init(&c->store);
 	if (pool_conf_init(&c->pool) != 0) {
 		config_free(c);
 		return NULL;
@@ -120,6 +121,7 @@ void config_free(config *c)
 	sandbox_conf_clear(&c->sandbox);
 	pool_conf_clear(&c->pool);
 	session_conf_clear(&c->sessions);
+	store_conf_clear(&c->store);
 	free(c->clients);
 	registries_free(c);
 	free(c);
@@ -295,6 +297,7 @@ static int set_images(void *t, const conf_key *k, const char *v, char *why, size
 static const conf_key client_keys[] = {
 	CONF_FN("images", set_images),
 	CONF_UINT("max_client_tasks", client_rule, max_tasks, 0, 4096, CLIENT_TASKS_EXPECT),
+	CONF_UINT("max_client_queued", client_rule, max_queued, 1, 10000000, "expected a whole number between 1 and 10000000"),
 	CONF_KEYS_END
 };
 
@@ -311,6 +314,7 @@ static const concern ecs_concerns[] = {
 	{ sandbox_keys, offsetof(config, sandbox) },
 	{ pool_conf_keys, offsetof(config, pool) },
 	{ session_conf_keys, offsetof(config, sessions) },
+	{ store_conf_keys, offsetof(config, store) },
 	{ registries_keys, 0 },
 	{ NULL, 0 }
 };
@@ -382,6 +386,7 @@ static int add_client(client_rule **out, config *c, const ini_entry *e)
 	(*out)->name = name;
 	(*out)->by_user = by_user;
 	(*out)->max_tasks = -1;
+	(*out)->max_queued = -1;
 	(*out)->line = e->line;
 	sandbox_conf_init(&(*out)->sandbox);
 	return 0;
@@ -553,7 +558,8 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 		rc = check_service(c, &f, path, err, errlen);
 	if (rc == 0)
 		rc = check_clients(c, path, err, errlen);
-	if (rc == 0 && (sandbox_check(c, why, sizeof(why)) != 0 || session_conf_check(&c->sessions, why, sizeof(why)) != 0)) {
+	if (rc == 0 && (sandbox_check(c, why, sizeof(why)) != 0 || session_conf_check(&c->sessions, why, sizeof(why)) != 0 ||
+			store_conf_check(&c->store, why, sizeof(why)) != 0)) {
 		snprintf(err, errlen, "%s: %s", path, why);
 		rc = -1;
 	}
