@@ -18,6 +18,8 @@
 #include "query.h"
 #include "session_metrics.h"
 #include "task_handlers.h"
+#include "task_metrics.h"
+#include "callback.h"
 #include "text.h"
 
 void handler_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
@@ -126,6 +128,8 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 			json_object_put(o);
 			return oom(resp, req);
 		}
+		/* A store that does not answer makes the node red: its queue and polls are down. */
+		json_object_object_add(details, "store", task_metrics_health(&green, ctx->store));
 		json_object_object_add(o, "status", json_object_new_string(green ? "green" : "red"));
 		json_object_object_add(details, "pool", warm_health(ctx->pool));
 		if (ews.enabled)
@@ -189,6 +193,12 @@ static void handle_metrics(response *resp, handler_ctx *ctx, const request *req)
 	if (append_text(&text, &len, more, elen) != 0)
 		return oom(resp, req);
 	more = session_metrics_render(&elen, ctx->sessions);
+	if (append_text(&text, &len, more, elen) != 0)
+		return oom(resp, req);
+	more = task_metrics_render(&elen, ctx->store);
+	if (append_text(&text, &len, more, elen) != 0)
+		return oom(resp, req);
+	more = callback_metrics_render(&elen, ctx->callbacks);
 	if (append_text(&text, &len, more, elen) != 0)
 		return oom(resp, req);
 	response_set_body(resp, 200, METRICS_CONTENT_TYPE, text, len);
