@@ -532,7 +532,7 @@ void handler_refuse(response *resp, const request *req, handler_refusal why, int
 	response_add_header(resp, "Retry-After", secs);
 	if (why == HANDLER_REFUSE_CLIENT_LIMIT)
 		handler_error(resp, req, 429, "TOO_MANY_TASKS",
-				"this client already has %d task(s) running, its limit; retry when one has finished", limit);
+				"limit max_client_tasks: this client already has %d task(s) running; retry when one has finished", limit);
 	else
 		handler_error(resp, req, 503, "SERVICE_BUSY",
 				"every worker is busy and the queue is full; retry later");
