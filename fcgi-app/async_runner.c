@@ -13,6 +13,7 @@
 #include "async_runner.h"
 #include "callback.h"
 #include "clock.h"
+#include "ids.h"
 #include "intake.h"
 #include "log.h"
 #include "metrics.h"
@@ -227,7 +228,7 @@ static void run_claimed(async_runner *r, ecs_engine *engine, const store_task *t
 	async_runner_untrack(r, t->id);
 	if (rc == ECS_ECANCELED && !task_cancel_requested(r->shared.store, t->id)) {
 		/* Not a DELETE: this node is stopping and the grace ran out. */
-		char *doc = task_interrupted_doc(store_node(r->shared.store));
+		char *doc = task_interrupted_doc(store_node(r->shared.store), t->id);
 
 		finish(r, t, STORE_FAILED, 500, doc);
 		log_end(t, &info, 500, "INTERRUPTED", (ecs_clock_s() - t0) * 1000.0);
@@ -312,7 +313,11 @@ static void *keeper_main(void *arg)
 	store *st = r->shared.store;
 	unsigned int lease = r->shared.cfg->store.lease_s ? r->shared.cfg->store.lease_s : 30;
 	double every = lease / 3.0, next = 0;
-	char *doc = task_interrupted_doc("a node whose lease lapsed");
+	char rid[65] = "reclaim";
+	char *doc;
+
+	(void)ecs_id_generate(rid, sizeof(rid));
+	doc = task_interrupted_doc(NULL, rid);
 
 	for (;;) {
 		char err[256], id[72];
@@ -334,8 +339,8 @@ static void *keeper_main(void *arg)
 			if (n < 0)
 				log_msg(LOG_LEVEL_ERROR, "async", "cannot reclaim lapsed nodes' tasks: %s", err);
 			for (long i = 0; i < n; i++)
-				log_msg(LOG_LEVEL_WARNING, "async", "task %s of node '%s' INTERRUPTED: its node's lease lapsed",
-					list[i].id, list[i].node);
+				log_msg(LOG_LEVEL_WARNING, "async", "task %s of node '%s' INTERRUPTED: its node's lease lapsed "
+					"(request_id %s)", list[i].id, list[i].node, rid);
 			if (n > 0) {
 				store_tasks_free(list, (size_t)n);
 				callback_sender_wake(r->shared.callbacks);

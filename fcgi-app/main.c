@@ -36,6 +36,7 @@
 #include "async_runner.h"
 #include "callback.h"
 #include "clock.h"
+#include "ids.h"
 #include "conf.h"
 #include "engine_watch.h"
 #include "log.h"
@@ -104,7 +105,7 @@ static void node_name(char *buf, size_t size, const config *cfg)
  */
 static store *open_store(const config *cfg)
 {
-	char node[256], err[512];
+	char node[256], err[512], rid[65] = "startup";
 	store *st = NULL;
 	store_task *list = NULL;
 	char *doc;
@@ -116,14 +117,15 @@ static store *open_store(const config *cfg)
 			"and polling answer 503 STORE_UNAVAILABLE", err);
 		return NULL;
 	}
-	doc = task_interrupted_doc(node);
+	(void)ecs_id_generate(rid, sizeof(rid));
+	doc = task_interrupted_doc(node, rid);
 	n = doc != NULL ? store_reclaim(st, 1, doc, &list, err, sizeof(err)) : STORE_ERROR;
 	free(doc);
 	if (n < 0)
 		log_msg(LOG_LEVEL_ERROR, "startup", "cannot reclaim this node's interrupted tasks: %s", err);
 	for (long i = 0; i < n; i++)
-		log_msg(LOG_LEVEL_WARNING, "startup", "task %s INTERRUPTED: it was running when node '%s' stopped",
-			list[i].id, node);
+		log_msg(LOG_LEVEL_WARNING, "startup", "task %s INTERRUPTED: it was running when node '%s' stopped "
+			"(request_id %s)", list[i].id, node, rid);
 	if (n > 0)
 		store_tasks_free(list, (size_t)n);
 	log_msg(LOG_LEVEL_INFO, "startup", "task store open (%s), node '%s'",

@@ -116,14 +116,18 @@ int task_auth_parse(auth_result *out, struct json_object **holder, const char *j
 	return 0;
 }
 
-char *task_interrupted_doc(const char *node)
+char *task_interrupted_doc(const char *node, const char *request_id)
 {
 	char msg[400];
 
-	snprintf(msg, sizeof(msg), "the node '%s' that ran this task stopped before the task ended; it did not "
-		 "finish and its container was removed", node);
+	if (node != NULL)
+		snprintf(msg, sizeof(msg), "the node '%s' that ran this task stopped before the task ended; it did "
+			 "not finish and its container was removed", node);
+	else
+		snprintf(msg, sizeof(msg), "the node that ran this task stopped renewing its lease before the task "
+			 "ended; it did not finish and its container was removed");
 	text_cut(msg);
-	return response_error_document(500, "INTERRUPTED", msg, "");
+	return response_error_document(500, "INTERRUPTED", msg, request_id);
 }
 
 static int ended(store_status s)

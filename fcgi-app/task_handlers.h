@@ -48,9 +48,11 @@ int task_auth_parse(auth_result *out, struct json_object **holder, const char *j
 
 /**
  * task_interrupted_doc - the error document of a task whose node (@node)
- * stopped before it ended (INTERRUPTED, 500). malloc'd, or NULL.
+ * stopped before it ended (INTERRUPTED, 500; NULL @node: a node of the fleet whose
+ * lease lapsed); @request_id: what the log
+ * lines of the reclaim carry. malloc'd, or NULL.
  */
-char *task_interrupted_doc(const char *node);
+char *task_interrupted_doc(const char *node, const char *request_id);
 
 /** task_status_of - how an answer (handler_task_answer()'s) ends its task: succeeded (201), canceled (CANCELED), else failed. */
 store_status task_status_of(const response *resp);
