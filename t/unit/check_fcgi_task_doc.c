@@ -1,4 +1,5 @@
 /* check_fcgi_task_doc.c - the task status document, by status and detail. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
