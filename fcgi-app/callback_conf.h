@@ -16,7 +16,7 @@
 typedef struct {
 	char *host;        /* a DNS name (lower case) or an address literal, as written */
 	int is_address;    /* @host is an IPv4 or IPv6 literal: loopback, private and link-local are then allowed */
-	int port;          /* 0: any port */
+	int port;          /* the port; written without one: 443 (80 for an http:// entry) */
 	int http;          /* 1: written "http://host[:port]": plain HTTP allowed to it; else HTTPS only */
 } callback_allow_entry;
 
@@ -37,5 +37,12 @@ void callback_conf_clear(callback_conf *c);
 
 /** callback_conf_keys - the callback keys of [ecs]; their target is a callback_conf. */
 extern const conf_key callback_conf_keys[];
+
+/**
+ * callback_client_keys - the callback keys of a [client] section
+ * (callback_secret); their target is the client's secret, a char *
+ * (client_rule.callback_secret), freed by whoever frees the rule.
+ */
+extern const conf_key callback_client_keys[];
 
 #endif

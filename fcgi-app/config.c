@@ -72,6 +72,7 @@ config *config_defaults(void)
 	c->caps.max_nofile = ECS_SANDBOX_DEFAULT_NOFILE;
 	sandbox_conf_init(&c->sandbox);
 	session_conf_init(&c->sessions);
+	callback_conf_init(&c->callbacks);
 	store_conf_init(&c->store);
 	if (pool_conf_init(&c->pool) != 0) {
 		config_free(c);
@@ -117,10 +118,12 @@ void config_free(config *c)
 		image_parts_free_array(c->clients[i].patterns, c->clients[i].images_len);
 		value_free_words(c->clients[i].images, c->clients[i].images_len);
 		sandbox_conf_clear(&c->clients[i].sandbox);
+		free(c->clients[i].callback_secret);
 	}
 	sandbox_conf_clear(&c->sandbox);
 	pool_conf_clear(&c->pool);
 	session_conf_clear(&c->sessions);
+	callback_conf_clear(&c->callbacks);
 	store_conf_clear(&c->store);
 	free(c->clients);
 	registries_free(c);
@@ -314,6 +317,7 @@ static const concern ecs_concerns[] = {
 	{ sandbox_keys, offsetof(config, sandbox) },
 	{ pool_conf_keys, offsetof(config, pool) },
 	{ session_conf_keys, offsetof(config, sessions) },
+	{ callback_conf_keys, offsetof(config, callbacks) },
 	{ store_conf_keys, offsetof(config, store) },
 	{ registries_keys, 0 },
 	{ NULL, 0 }
@@ -323,6 +327,7 @@ static const concern client_concerns[] = {
 	{ client_keys, 0 },
 	{ limits_keys, offsetof(client_rule, caps) },
 	{ sandbox_keys, offsetof(client_rule, sandbox) },
+	{ callback_client_keys, offsetof(client_rule, callback_secret) },
 	{ NULL, 0 }
 };
 

@@ -21,6 +21,16 @@ FLEET_CHECK_INTERVAL=${FLEET_CHECK_INTERVAL:-1}
 FLEET_INTER_MS=${FLEET_INTER_MS:-500}
 FLEET_FALL=${FLEET_FALL:-2}
 
+# fleet_test_fixture: a fleet test's first steps: root and HAProxy, then the
+# fixture (started here when none runs, and stopped at the test's exit).
+# Finishes the test when one is missing. Needs t/e2e/lib.sh.
+fleet_test_fixture() {
+	[ "$(id -u)" = 0 ] || { skip "needs root (the fixture)"; finish; }
+	command -v haproxy >/dev/null || { not_ok "haproxy is installed (Debian package haproxy)"; finish; }
+	e2e_on_exit sw_release_fixture
+	sw_use_fixture || { not_ok "the three-node fixture is up"; finish; }
+}
+
 fleet_https_port() { echo $((FLEET_PORT + 3 * $1 - 2)); }
 fleet_probe_port() { echo $((FLEET_PORT + 3 * $1)); }
 fleet_run() { echo "$FLEET_DIR/n$1"; }
@@ -44,12 +54,14 @@ fleet_node_stack() {
 # stopped renewing them. Unset: each node keeps its own SQLite file.
 FLEET_STORE_DSN=${FLEET_STORE_DSN:-}
 FLEET_STORE_LEASE=${FLEET_STORE_LEASE:-3}
+# More keys for every node's [ecs], one a line (a test's own settings).
+FLEET_ECS_EXTRA=${FLEET_ECS_EXTRA:-}
 fleet_node_name() { echo "fleet-n$1"; }
 
 # fleet_prepare_node N: node N's state dir with the fleet's certificates and
 # BASIC secret (a client of the balancer must be able to land on any node),
 # and its config: node N's engine, no pulls (the image is loaded), no network;
-# the fleet's store when FLEET_STORE_DSN is set.
+# FLEET_ECS_EXTRA; the fleet's store when FLEET_STORE_DSN is set.
 fleet_prepare_node() {
 	local n=$1 r
 	r=$(fleet_run "$n")
@@ -64,6 +76,7 @@ pull_policy = never
 default_network = none
 engine_check_interval = $FLEET_CHECK_INTERVAL
 EOF
+	[ -z "$FLEET_ECS_EXTRA" ] || printf '%s\n' "$FLEET_ECS_EXTRA" >>"$r/base.conf"
 	[ -n "$FLEET_STORE_DSN" ] || return 0
 	cat >>"$r/base.conf" <<EOF
 store = postgresql

@@ -1,0 +1,213 @@
+#!/bin/bash
+# The fleet's one queue: the three stacks of t/swarm/fleet_lib.sh, each on
+# its own node's engine, all with `store = postgresql` on one database of a
+# PostgreSQL cluster of this test's own (scripts/pg.sh), started at once
+# (their schema migrations race), store_lease FLEET_STORE_LEASE (3 s).
+#  - 30 async tasks submitted through node 1 (202 queued each) run on all
+#    three nodes (no warm pools: each task's node from the nodes' own
+#    container events);
+#  - node 3 lists and answers every one of them, never the node it was
+#    submitted to;
+#  - node 2's ecs-fcgi killed (SIGKILL) while it runs tasks loses only
+#    those: each ends `failed` with INTERRUPTED naming fleet-n2, once its
+#    lease lapsed (not before, and not long after), none stays running;
+#    every other task succeeds with its own output, the queue draining on
+#    nodes 1 and 3;
+#  - node 2 restarted answers GET for every task as node 3 does, and its
+#    start-up sweep removes what its dead instance left;
+#  - no ecs.managed container is left on any node.
+# Bounded: fixed counts, every request --max-time, every wait bounded. Uses
+# the fixture if it runs, else starts one and stops it. Ports FLEET_PORT..
+# +9 (default 8570-8579) for the stacks and HAProxy, FLEET_PG_PORT (default
+# FLEET_PORT + 10) for PostgreSQL.
+# shellcheck disable=SC2317 # (functions called through wait_for and traps)
+# shellcheck disable=SC2034 # read by t/e2e/lib.sh
+E2E_NO_DEPLOYMENT=1
+# shellcheck source=t/e2e/lib.sh
+. "$(dirname "$0")/../e2e/lib.sh"
+# shellcheck source=t/swarm/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=t/swarm/fleet_lib.sh
+. "$(dirname "$0")/fleet_lib.sh"
+
+FLEET_PG_PORT=${FLEET_PG_PORT:-$((FLEET_PORT + 10))}
+PG_DIR=$E2E_TMP/pg
+COUNT=30
+SLEEP_S=6
+LEASE_S=$FLEET_STORE_LEASE
+# No warm pools: each task's container is created for it and carries its
+# id, so the nodes' events say where each task ran.
+FLEET_ECS_EXTRA="pool_budget = 0"
+
+fleet_test_fixture
+chmod 711 "$E2E_TMP" # (the cluster's owner, postgres, goes through it)
+e2e_on_exit '"$SW_REPO/scripts/pg.sh" stop "$PG_DIR" >/dev/null 2>&1'
+if ! FLEET_STORE_DSN=$("$SW_REPO/scripts/pg.sh" start "$PG_DIR" "$FLEET_PG_PORT"); then
+	not_ok "a PostgreSQL for the fleet on port $FLEET_PG_PORT"
+	finish
+fi
+# shellcheck disable=SC2016 # expanded at exit
+e2e_on_exit 'n=$(fleet_remove_managed); [ "$n" = 0 ] || say "removed $n leftover container(s)"'
+e2e_on_exit fleet_stop
+if ! fleet_start; then
+	not_ok "three stacks on one PostgreSQL store and HAProxy up"
+	tail -n 20 "$FLEET_DIR/stacks.log" "$FLEET_DIR/haproxy.log" 2>/dev/null
+	for n in $SW_NODES; do tail -n 5 "$(fleet_run "$n")/ecs-fcgi.log" 2>/dev/null; done
+	finish
+fi
+ok "three stacks started at once on one PostgreSQL store ($FLEET_STORE_DSN), every node UP"
+# shellcheck source=/dev/null
+. "$FLEET_DIR/ecs.env"
+
+# on N PATH [curl args...]: a request straight to node N's nginx (not the balancer).
+on() {
+	local n=$1 p=$2
+	shift 2
+	req --cert "$ECS_CLIENT_CERT" --key "$ECS_CLIENT_KEY" --user "$ECS_KEY:$ECS_SECRET" --max-time 30 \
+		"$@" "https://127.0.0.1:$(fleet_https_port "$n")$p"
+}
+
+# ---- 30 async tasks through node 1, node 2 dies while it runs some ----------------------
+# submit_all: every task submitted through node 1, 8 at a time (curl alone:
+# the test's own jq and TLS per request would space them out on a loaded
+# machine); task I's answer in sub/I.{status,body,hdr}.
+submit_all() {
+	mkdir -p "$E2E_TMP/sub"
+	export ECS_CA_CERT ECS_CLIENT_CERT ECS_CLIENT_KEY ECS_KEY ECS_SECRET SW_IMAGE
+	# shellcheck disable=SC2016 # expanded by bash -c
+	seq $COUNT | xargs -P 8 -I{} bash -c '
+		i=$1 d=$2 url=$3 secs=$4 tag=$5
+		curl -sS -o "$d/$i.body" -D "$d/$i.hdr" -w "%{http_code}" --max-time 30 --cacert "$ECS_CA_CERT" \
+			--cert "$ECS_CLIENT_CERT" --key "$ECS_CLIENT_KEY" --user "$ECS_KEY:$ECS_SECRET" \
+			-H "Content-Type: application/json" -H "Prefer: respond-async" \
+			--data "{\"docker_image\": \"$SW_IMAGE\", \"cmd\": [\"sh\", \"-c\", \"sleep $secs; echo fleet-$i\"], \"labels\": {\"run\": \"$tag\"}}" \
+			"$url/v1.1/tasks" >"$d/$i.status" 2>"$d/$i.err" || echo 000 >"$d/$i.status"
+	' _ {} "$E2E_TMP/sub" "https://127.0.0.1:$(fleet_https_port 1)" "$SLEEP_S" "fleet-async-$$"
+}
+# task_ids_running_on N: the task ids of the ecs containers running on node N.
+task_ids_running_on() {
+	swd "$1" ps --filter label=ecs.managed=true --filter status=running \
+		--format '{{.Label "ecs.task-id"}}' 2>/dev/null | grep . | sort -u
+}
+node2_busy() { [ -n "$(task_ids_running_on 2)" ]; }
+
+say "at ${SECONDS}s: $COUNT async tasks through node 1"
+t0=$(date +%s)
+submit_all &
+submitter=$!
+if wait_for 60 node2_busy; then
+	task_ids_running_on 2 >"$E2E_TMP/lost"
+	t_kill_ms=$(date +%s%3N)
+	kill -KILL "$(cat "$(fleet_run 2)/ecs-fcgi.pid")"
+	ok "node 2's ecs-fcgi killed (SIGKILL) while it ran $(wc -l <"$E2E_TMP/lost") task(s)"
+else
+	not_ok "a task ran on node 2 (nothing to kill it under)"
+	: >"$E2E_TMP/lost"
+	t_kill_ms=$(date +%s%3N)
+fi
+wait "$submitter"
+submitted=0
+: >"$E2E_TMP/ids"
+for i in $(seq $COUNT); do
+	# (the document of the task as submitted: queued, whatever a runner did since)
+	if [ "$(cat "$E2E_TMP/sub/$i.status")" = 202 ] && grep -qi '^location: ' "$E2E_TMP/sub/$i.hdr" &&
+		[ "$(jq -r .status "$E2E_TMP/sub/$i.body")" = queued ]; then
+		submitted=$((submitted + 1))
+		echo "$i $(jq -r .taskId "$E2E_TMP/sub/$i.body")" >>"$E2E_TMP/ids"
+	else
+		say "  task $i: HTTP $(cat "$E2E_TMP/sub/$i.status") $(head -c 200 "$E2E_TMP/sub/$i.body") $(cat "$E2E_TMP/sub/$i.err")"
+	fi
+done
+check "all $COUNT submissions through node 1 answered 202 queued with a Location ($submitted)" [ "$submitted" = $COUNT ]
+
+# ---- every task ends, polled through node 3 --------------------------------------------------
+say "at ${SECONDS}s: every task ends (polled through node 3)"
+# all_ended: nothing of the run is queued or running, as node 3 lists them;
+# then each task's own document, through node 3, in DIR/final/ID.json.
+mkdir -p "$E2E_TMP/final"
+none_in() { on 3 "/v1.1/tasks?label=run=fleet-async-$$&status=$1&limit=1" && [ "$STATUS" = 200 ] && [ "$(jbody '.tasks | length')" = 0 ]; }
+all_ended() { none_in queued && none_in running; }
+bound=$(((COUNT / 8 + 2) * (SLEEP_S + 2) + LEASE_S + 30))
+if wait_for "$bound" all_ended; then
+	ok "all $COUNT tasks ended within $bound s, none left queued or running"
+else
+	not_ok "all $COUNT tasks ended within $bound s"
+fi
+while read -r i id; do
+	on 3 "/v1.1/tasks/$id"
+	[ "$STATUS" != 200 ] || cp "$BODY" "$E2E_TMP/final/$id.json"
+done <"$E2E_TMP/ids"
+check "node 3 answers GET for each task submitted through node 1 ($(find "$E2E_TMP/final" -name '*.json' | wc -l) of $COUNT)" \
+	[ "$(find "$E2E_TMP/final" -name '*.json' | wc -l)" = $COUNT ]
+t1=$(($(date +%s) + 1))
+
+# ---- what each ended as ------------------------------------------------------------------------
+fleet_task_nodes "$t0" "$t1" >"$E2E_TMP/placed"
+ran_on() { awk -v id="$1" '$1 == id { print $2 }' "$E2E_TMP/placed" | sort -u | tr '\n' ' '; }
+# node2_only ID: the task ran on node 2 alone (or had no container yet when node 2 died).
+node2_only() { case $(ran_on "$1") in "2 " | "") return 0 ;; *) return 1 ;; esac; }
+succeeded=0 interrupted=0 wrong=0 early=0 late=0 unnamed=0
+while read -r i id; do
+	f=$E2E_TMP/final/$id.json
+	[ -s "$f" ] || continue
+	if [ "$(jq -r .status "$f")" = succeeded ] &&
+		[ "$(jq -r .result.stdout "$f" | base64 -d)" = "fleet-$i" ] && [ "$(jq -r .result.exitCode "$f")" = 0 ]; then
+		succeeded=$((succeeded + 1))
+	elif [ "$(jq -r '.status + " " + .error.code + " " + (.httpStatus | tostring)' "$f")" = "failed INTERRUPTED 500" ] &&
+		node2_only "$id"; then
+		interrupted=$((interrupted + 1))
+		echo "$id" >>"$E2E_TMP/interrupted"
+		jq -r .error.message "$f" | grep -q "$(fleet_node_name 2)" || {
+			unnamed=$((unnamed + 1))
+			say "  task $i: INTERRUPTED, but its message does not name $(fleet_node_name 2): $(jq -r .error.message "$f")"
+		}
+		fin=$(date -d "$(jq -r .finishedAt "$f")" +%s%3N)
+		# (1 s of slack for the clocks of the test and of the nodes' keepers)
+		[ "$fin" -ge $((t_kill_ms + LEASE_S * 1000 - 1000)) ] || early=$((early + 1))
+		[ "$fin" -le $((t_kill_ms + LEASE_S * 1000 + 15000)) ] || late=$((late + 1))
+	else
+		wrong=$((wrong + 1))
+		say "  task $i ($id, ran on: $(ran_on "$id")): $(jq -c '{status, error, httpStatus, stdout: .result.stdout}' "$f")"
+	fi
+done <"$E2E_TMP/ids"
+sort -o "$E2E_TMP/interrupted" "$E2E_TMP/interrupted" 2>/dev/null || : >"$E2E_TMP/interrupted"
+say "$succeeded succeeded, $interrupted INTERRUPTED, $wrong otherwise; ran on nodes: $(awk '{ print $2 }' "$E2E_TMP/placed" | sort | uniq -c | awk '{ printf "n%s=%d ", $2, $1 }')"
+check "every task ran on exactly one node (the nodes' container events)" \
+	[ "$(awk '{ print $1 }' "$E2E_TMP/placed" | sort | uniq -d | wc -l)" = 0 ]
+check "the tasks ran on all 3 nodes" [ "$(awk '{ print $2 }' "$E2E_TMP/placed" | sort -u | wc -l)" = 3 ]
+check "every task either succeeded with its own output or was node 2's and INTERRUPTED (none otherwise)" \
+	[ "$wrong" = 0 -a $((succeeded + interrupted)) = $COUNT ]
+check "each task node 2 was running when it died ended INTERRUPTED ($(wc -l <"$E2E_TMP/lost") of them)" \
+	[ -s "$E2E_TMP/lost" -a -z "$(comm -23 "$E2E_TMP/lost" "$E2E_TMP/interrupted")" ]
+check "node 2 lost only what it had taken: $interrupted INTERRUPTED, all ran on node 2 alone" \
+	[ "$interrupted" -ge 1 ]
+check "each INTERRUPTED task's message names the node that stopped ($(fleet_node_name 2)): $unnamed do not" \
+	[ "$unnamed" = 0 ]
+check "no task was INTERRUPTED before node 2's lease lapsed ($LEASE_S s after the kill, 1 s of slack): $early" [ "$early" = 0 ]
+check "each was INTERRUPTED within 15 s after the lease lapsed: $late late" [ "$late" = 0 ]
+check "the queue drained on nodes 1 and 3: no task started on node 2 after the kill" \
+	[ "$(fleet_task_nodes "$(((t_kill_ms + 999) / 1000))" "$t1" | awk '$2 == 2' | wc -l)" = 0 ]
+
+# ---- node 2 comes back -------------------------------------------------------------------------
+say "at ${SECONDS}s: node 2's ecs-fcgi restarts"
+if fleet_node_stack 2 start-fcgi 2>>"$FLEET_DIR/stacks.log"; then
+	same=0
+	while read -r i id; do
+		on 2 "/v1.1/tasks/$id"
+		[ "$STATUS" = 200 ] && [ "$(jq -S 'del(.links)' "$BODY")" = "$(jq -S 'del(.links)' "$E2E_TMP/final/$id.json")" ] &&
+			same=$((same + 1))
+	done <"$E2E_TMP/ids"
+	check "node 2 (restarted) answers GET for every task with node 3's document ($same of $COUNT)" [ "$same" = $COUNT ]
+else
+	not_ok "node 2's ecs-fcgi restarts"
+fi
+
+# ---- nothing left ----------------------------------------------------------------------------
+say "at ${SECONDS}s: nothing left"
+none_left() { local n; for n in $SW_NODES; do [ -z "$(ecs_leftovers swd "$n")" ] || return 1; done; }
+if wait_for 30 none_left; then
+	ok "no container labelled ecs.managed=true left on any node (node 2's sweep removed its dead instance's)"
+else
+	not_ok "no container labelled ecs.managed=true left on any node: $(fleet_remove_managed) removed"
+fi
+finish
