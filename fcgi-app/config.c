@@ -73,6 +73,7 @@ config *config_defaults(void)
 	sandbox_conf_init(&c->sandbox);
 	session_conf_init(&c->sessions);
 	callback_conf_init(&c->callbacks);
+	store_conf_init(&c->store);
 	if (pool_conf_init(&c->pool) != 0) {
 		config_free(c);
 		return NULL;
@@ -123,6 +124,7 @@ void config_free(config *c)
 	pool_conf_clear(&c->pool);
 	session_conf_clear(&c->sessions);
 	callback_conf_clear(&c->callbacks);
+	store_conf_clear(&c->store);
 	free(c->clients);
 	registries_free(c);
 	free(c);
@@ -298,6 +300,7 @@ static int set_images(void *t, const conf_key *k, const char *v, char *why, size
 static const conf_key client_keys[] = {
 	CONF_FN("images", set_images),
 	CONF_UINT("max_client_tasks", client_rule, max_tasks, 0, 4096, CLIENT_TASKS_EXPECT),
+	CONF_UINT("max_client_queued", client_rule, max_queued, 1, 10000000, "expected a whole number between 1 and 10000000"),
 	CONF_KEYS_END
 };
 
@@ -315,6 +318,7 @@ static const concern ecs_concerns[] = {
 	{ pool_conf_keys, offsetof(config, pool) },
 	{ session_conf_keys, offsetof(config, sessions) },
 	{ callback_conf_keys, offsetof(config, callbacks) },
+	{ store_conf_keys, offsetof(config, store) },
 	{ registries_keys, 0 },
 	{ NULL, 0 }
 };
@@ -387,6 +391,7 @@ static int add_client(client_rule **out, config *c, const ini_entry *e)
 	(*out)->name = name;
 	(*out)->by_user = by_user;
 	(*out)->max_tasks = -1;
+	(*out)->max_queued = -1;
 	(*out)->line = e->line;
 	sandbox_conf_init(&(*out)->sandbox);
 	return 0;
@@ -558,7 +563,8 @@ int config_load(config **out, const char *path, char *err, size_t errlen)
 		rc = check_service(c, &f, path, err, errlen);
 	if (rc == 0)
 		rc = check_clients(c, path, err, errlen);
-	if (rc == 0 && (sandbox_check(c, why, sizeof(why)) != 0 || session_conf_check(&c->sessions, why, sizeof(why)) != 0)) {
+	if (rc == 0 && (sandbox_check(c, why, sizeof(why)) != 0 || session_conf_check(&c->sessions, why, sizeof(why)) != 0 ||
+			store_conf_check(&c->store, why, sizeof(why)) != 0)) {
 		snprintf(err, errlen, "%s: %s", path, why);
 		rc = -1;
 	}

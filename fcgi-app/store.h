@@ -208,14 +208,24 @@ int store_cancel(store *s, const char *client, const char *id, const char *resul
 int store_renew(store *s, char *err, size_t errlen);
 
 /**
- * store_reclaim - fail as INTERRUPTED (http_status 500, document @result)
- * the running tasks whose node is gone: with @own_restart, every running
- * task of this node (a previous life: call it once, before the runners
- * start); without, the tasks of any node whose lease lapsed. Their
- * callbacks become PENDING. Returns the count with *@out the tasks (for
- * the log and their containers; store_tasks_free()), or STORE_ERROR.
+ * store_result_fn - the document of @t, a task store_reclaim() is about to
+ * fail (its id, client and node set; no request or result). Returns a
+ * malloc'd string the store frees, or NULL (out of memory): that task is
+ * left running for the next round.
  */
-long store_reclaim(store *s, int own_restart, const char *result, store_task **out, char *err, size_t errlen);
+typedef char *(*store_result_fn)(void *arg, const store_task *t);
+
+/**
+ * store_reclaim - fail as INTERRUPTED (http_status 500, the document
+ * @result builds for each task, given @arg) the running tasks whose node
+ * is gone: with @own_restart, every running task of this node (a previous
+ * life: call it once, before the runners start); without, the tasks of
+ * any node whose lease lapsed. Their callbacks become PENDING. Returns the
+ * count with *@out the tasks (for the log and their containers;
+ * store_tasks_free()), or STORE_ERROR.
+ */
+long store_reclaim(store *s, int own_restart, store_result_fn result, void *arg, store_task **out, char *err,
+		   size_t errlen);
 
 /**
  * store_listen_cancels - (PostgreSQL) wait up to @timeout_ms for a cancel

@@ -291,6 +291,42 @@ export ECS_TEST_REGISTRY_PASSWORD='$REGISTRY_PASSWORD'
 EOF
 }
 
+# ---- PostgreSQL for the store's tests -----------------------------------------
+#
+# A cluster of the tree's own (scripts/pg.sh) in run/pg on ECS_TEST_PG_PORT
+# (default 5440; another tree on the same machine picks another), for the
+# phases that need "pg": check_store and check_it_store_pg run against it
+# through ECS_TEST_PG_DSN. A DSN already set in the environment is used as
+# it is (an existing server), and nothing is started.
+PG_TEST_DIR=$RUN/pg
+PG_TEST_PORT=${ECS_TEST_PG_PORT:-5440}
+# (the DSN given from outside, before cmd_test exports its own)
+PG_GIVEN_DSN=${ECS_TEST_PG_DSN:-}
+
+pg_up() {
+	if [ -n "$PG_GIVEN_DSN" ]; then
+		log "PostgreSQL: ECS_TEST_PG_DSN is set, using it"
+		return 0
+	fi
+	log "PostgreSQL: $PG_TEST_DIR on port $PG_TEST_PORT"
+	# (its own session: a Ctrl-C on the bootstrap does not reach the server)
+	setsid -w "$ECS_ROOT/scripts/pg.sh" start "$PG_TEST_DIR" "$PG_TEST_PORT" >/dev/null 9>&-
+}
+
+# pg_dsn: the DSN of the running test cluster (or the one given).
+pg_dsn() {
+	if [ -n "$PG_GIVEN_DSN" ]; then
+		printf '%s\n' "$PG_GIVEN_DSN"
+	else
+		"$ECS_ROOT/scripts/pg.sh" status "$PG_TEST_DIR"
+	fi
+}
+
+pg_down() {
+	[ -z "$PG_GIVEN_DSN" ] || return 0
+	"$ECS_ROOT/scripts/pg.sh" stop "$PG_TEST_DIR" 9>&-
+}
+
 # ---- the ecs stack (nginx + spawn-fcgi + ecs-fcgi) -------------------------------
 #
 # HOOK for the front-door work: provide an executable scripts/stack.sh with

@@ -4,8 +4,8 @@
 # integration tests (t/it/) and the responder's scripts (t/fcgi/). Left to
 # the san phase's make check when both are asked for: that one is a strict
 # superset on an instrumented build.
-# Needs: engine, registry, build.
-phase_needs check "engine registry build"
+# Needs: engine, registry, build, pg (check_store and check_it_store_pg on PostgreSQL).
+phase_needs check "engine registry build pg"
 
 # make_check DIR: make check; on failure, the harness's test-suite.log
 # (which holds the failed tests' own logs).

@@ -9,8 +9,8 @@
 # later, in two lanes: the unit tests and build checks (no engine, nothing
 # shared) beside the integration tests (t/it/, t/fcgi/: one engine, so
 # serially among themselves), each lane its own test-suite log.
-# Needs: engine, registry.
-phase_needs san "engine registry"
+# Needs: engine, registry, pg (the same tests on PostgreSQL).
+phase_needs san "engine registry pg"
 
 SAN_BUILD_STEP="build-san (--enable-sanitizers)"
 # The harness's own TESTS lists (t/Makefile.am), expanded by make.

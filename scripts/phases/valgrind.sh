@@ -2,8 +2,8 @@
 # Phase valgrind: each unit test program (build/t/check_* that is not
 # check_it_* and not a script) alone under valgrind with CK_FORK=no: no
 # error, no leak definitely or indirectly lost. One result line each.
-# Needs: build.
-phase_needs valgrind "build"
+# Needs: build, pg (check_store runs its PostgreSQL fixture under valgrind too).
+phase_needs valgrind "build pg"
 
 # unit_tests: the names of the unit test programs in build/t.
 unit_tests() {

@@ -38,9 +38,18 @@ fleet_node_stack() {
 		"$FLEET_STACK" "$2"
 }
 
+# With FLEET_STORE_DSN set, every node's task store is that one PostgreSQL
+# database (one queue for the fleet), node N is "fleet-nN" in it, and a
+# node's running tasks are INTERRUPTED FLEET_STORE_LEASE seconds after it
+# stopped renewing them. Unset: each node keeps its own SQLite file.
+FLEET_STORE_DSN=${FLEET_STORE_DSN:-}
+FLEET_STORE_LEASE=${FLEET_STORE_LEASE:-3}
+fleet_node_name() { echo "fleet-n$1"; }
+
 # fleet_prepare_node N: node N's state dir with the fleet's certificates and
 # BASIC secret (a client of the balancer must be able to land on any node),
-# and its config: node N's engine, no pulls (the image is loaded), no network.
+# and its config: node N's engine, no pulls (the image is loaded), no network;
+# the fleet's store when FLEET_STORE_DSN is set.
 fleet_prepare_node() {
 	local n=$1 r
 	r=$(fleet_run "$n")
@@ -54,6 +63,13 @@ docker_remote_api = unix://$(sw_sock "$n")
 pull_policy = never
 default_network = none
 engine_check_interval = $FLEET_CHECK_INTERVAL
+EOF
+	[ -n "$FLEET_STORE_DSN" ] || return 0
+	cat >>"$r/base.conf" <<EOF
+store = postgresql
+store_dsn = $FLEET_STORE_DSN
+store_lease = $FLEET_STORE_LEASE
+node_name = $(fleet_node_name "$n")
 EOF
 }
 

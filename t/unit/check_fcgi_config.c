@@ -372,6 +372,63 @@ START_TEST(test_config_parse_size)
 }
 END_TEST
 
+/* ---- the task store's keys (store_conf.c) */
+
+START_TEST(test_config_store_keys)
+{
+	config *c = config_defaults();
+	const store_conf *d = &c->store;
+	char why[256];
+
+	/* The defaults: SQLite at STORE_DEFAULT_PATH, a node name made at start-up. */
+	ck_assert_int_eq(d->kind, STORE_DB_SQLITE);
+	ck_assert(d->path == NULL && d->dsn == NULL && d->node == NULL);
+	ck_assert(d->connections == 4 && d->async_workers == 4 && d->lease_s == 30);
+	ck_assert(d->queue_max == 10000 && d->max_client_queued == 1000 && d->result_ttl_s == 86400);
+	ck_assert_int_eq(store_conf_check(d, why, sizeof(why)), 0);
+	config_free(c);
+	c = good("[ecs]\nstore = postgresql\nstore_path = /srv/ecs/tasks.db\n"
+		 "store_dsn = host=db.example port=5433 dbname=ecs user=ecs\nstore_connections = 8\n"
+		 "async_workers = 0\nqueue_max = 500\nmax_client_queued = 20\nresult_ttl = 3600\n"
+		 "store_lease = 9\nnode_name = node-7\n"
+		 "auth = basic\n[client:alice]\nimages = *\nmax_client_queued = 5\n[client:bob]\nimages = *\n");
+	d = &c->store;
+	ck_assert_int_eq(d->kind, STORE_DB_POSTGRESQL);
+	ck_assert_str_eq(d->path, "/srv/ecs/tasks.db");
+	ck_assert_str_eq(d->dsn, "host=db.example port=5433 dbname=ecs user=ecs");
+	ck_assert_str_eq(d->node, "node-7");
+	ck_assert(d->connections == 8 && d->async_workers == 0 && d->lease_s == 9);
+	ck_assert(d->queue_max == 500 && d->max_client_queued == 20 && d->result_ttl_s == 3600);
+	ck_assert_int_eq(config_find_client(c, NULL, "alice")->max_queued, 5);
+	ck_assert_int_eq(config_find_client(c, NULL, "bob")->max_queued, -1);  /* inherits */
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_config_store_bad_values)
+{
+	config *c = NULL;
+	char err[512];
+
+	bad("[ecs]\nstore = mysql\n", "2", "expected sqlite or postgresql");
+	bad("[ecs]\nstore = SQLite\n", "2", "expected sqlite or postgresql");
+	bad("[ecs]\nstore_path = ecs.db\n", "2", "absolute path");
+	bad("[ecs]\nstore_dsn = \n", "2", "conninfo");
+	bad("[ecs]\nstore_connections = 0\n", "2", "between 1 and 256");
+	bad("[ecs]\nasync_workers = -1\n", "2", "between 0");
+	bad("[ecs]\nqueue_max = 0\n", "2", "between 1 and 10000000");
+	bad("[ecs]\nmax_client_queued = many\n", "2", "between 1 and 10000000");
+	bad("[ecs]\nresult_ttl = 59\n", "2", "between 60");
+	bad("[ecs]\nstore_lease = 2\n", "2", "between 3 and 3600");
+	bad("[ecs]\nnode_name = \n", "2", "1 to 127 bytes");
+	bad("[ecs]\nauth = basic\n[client:alice]\nimages = *\nmax_client_queued = 0\n", "5", "between 1 and");
+	/* Keys that agree only together. */
+	write_conf("[ecs]\nstore = postgresql\n");
+	ck_assert_int_eq(config_load(&c, path, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "store = postgresql needs store_dsn") != NULL, "%s", err);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fcgi_config");
@@ -398,6 +455,8 @@ int main(void)
 	tcase_add_test(tc, test_config_missing_file);
 	tcase_add_test(tc, test_config_values_quoted_and_commented);
 	tcase_add_test(tc, test_config_parse_size);
+	tcase_add_test(tc, test_config_store_keys);
+	tcase_add_test(tc, test_config_store_bad_values);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
