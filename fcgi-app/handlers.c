@@ -17,6 +17,9 @@
 #include "metrics.h"
 #include "query.h"
 #include "session_metrics.h"
+#include "task_handlers.h"
+#include "task_metrics.h"
+#include "callback.h"
 #include "text.h"
 
 void handler_error(response *resp, const request *req, int status, const char *code, const char *fmt, ...)
@@ -125,6 +128,8 @@ static void handle_health(response *resp, handler_ctx *ctx, const request *req)
 			json_object_put(o);
 			return oom(resp, req);
 		}
+		/* A store that does not answer makes the node red: its queue and polls are down. */
+		json_object_object_add(details, "store", task_metrics_health(&green, ctx->store));
 		json_object_object_add(o, "status", json_object_new_string(green ? "green" : "red"));
 		json_object_object_add(details, "pool", warm_health(ctx->pool));
 		if (ews.enabled)
@@ -188,6 +193,12 @@ static void handle_metrics(response *resp, handler_ctx *ctx, const request *req)
 	if (append_text(&text, &len, more, elen) != 0)
 		return oom(resp, req);
 	more = session_metrics_render(&elen, ctx->sessions);
+	if (append_text(&text, &len, more, elen) != 0)
+		return oom(resp, req);
+	more = task_metrics_render(&elen, ctx->store);
+	if (append_text(&text, &len, more, elen) != 0)
+		return oom(resp, req);
+	more = callback_metrics_render(&elen, ctx->callbacks);
 	if (append_text(&text, &len, more, elen) != 0)
 		return oom(resp, req);
 	response_set_body(resp, 200, METRICS_CONTENT_TYPE, text, len);
@@ -299,12 +310,25 @@ int handler_task_artifacts(struct json_object *doc, const ecs_task_result *res)
 	return 0;
 }
 
+/* The body's labels, echoed in the 201 document only when given: a client that sent none sees what it always did. */
+static int add_labels(struct json_object *doc, const intake_task *t)
+{
+	struct json_object *copy = NULL;
+
+	if (t->body.labels == NULL)
+		return 0;
+	if (json_object_deep_copy(t->body.labels, &copy, NULL) != 0)
+		return -1;
+	return handler_put(doc, "labels", copy);
+}
+
 /*
  * The task's answer from what libecs returned: the one place that reads a
- * task result, for the log line (@info), the metrics and the response.
+ * task result, for the log line (@info), the metrics and the response,
+ * whether a client waits for it (sync, stream) or the store keeps it (async).
  */
-static void answer_task(response *resp, handler_info *info, const handler_ctx *ctx, const request *req,
-		const intake_task *t, int rc, const ecs_task_result *res)
+void handler_task_answer(response *resp, handler_info *info, const handler_ctx *ctx, const request *req,
+			 const intake_task *t, int rc, const ecs_task_result *res, int canceled)
 {
 	const char *image = t->body.image, *user = t->profile.user;
 	char q[144], q2[144], qe[416];
@@ -320,7 +344,8 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 
 		metrics_observe_task(&res->timings, res->timed_out, res->exit_code);
 		/* Only when asked: a client that never sent artifacts sees the document it always did. */
-		if (doc != NULL && t->body.files.has_artifacts && handler_task_artifacts(doc, res) != 0) {
+		if (doc != NULL && ((t->body.files.has_artifacts && handler_task_artifacts(doc, res) != 0) ||
+				    add_labels(doc, t) != 0)) {
 			json_object_put(doc);
 			doc = NULL;
 		}
@@ -350,6 +375,9 @@ static void answer_task(response *resp, handler_info *info, const handler_ctx *c
 		else if (rc == ECS_ECANCELED && ecs_cancel_is_triggered(ctx->client_gone))
 			/* Nobody reads this: it is for the log line and the metrics (nginx's 499). */
 			handler_error(resp, req, 499, "CLIENT_CLOSED_REQUEST", "the client went away: the task was stopped and its container deleted");
+		else if (rc == ECS_ECANCELED && canceled)
+			handler_error(resp, req, 499, "CANCELED", "the task was canceled (DELETE /v1.1/tasks/%s): "
+				      "it was stopped and its container deleted", res->task_id);
 		else if (rc == ECS_ECANCELED)
 			handler_error(resp, req, status, code, "the service is shutting down: the task was stopped and its container deleted");
 		else
@@ -363,60 +391,6 @@ void handler_stream_end(response *resp, const handler_ctx *ctx, ndjson *nd, int 
 	static const char *const output[] = { "stdout", "stderr", "stdoutTruncated", "stderrTruncated", NULL };
 
 	ndjson_finish(nd, resp, rc == 0 ? doc : NULL, output, rc != 0 && ecs_cancel_is_triggered(ctx->client_gone));
-}
-
-/*
- * A streamed task's end (ndjson_finish()): the lines carried the output, the
- * last one has none; it carries the artifacts when the request asked for them.
- */
-static void answer_stream(response *resp, const handler_ctx *ctx, ndjson *nd, int rc, const ecs_task_result *res,
-			  int with_artifacts)
-{
-	struct json_object *o = rc == 0 ? handler_task_json(res) : NULL;
-
-	if (o != NULL && with_artifacts && handler_task_artifacts(o, res) != 0) {
-		json_object_put(o);
-		o = NULL;
-	}
-	handler_stream_end(resp, ctx, nd, rc, o);
-	json_object_put(o);
-}
-
-/* Admitted once (intake.h), run, answered. */
-static void handle_tasks(response *resp, handler_info *info, handler_ctx *ctx, request *req)
-{
-	intake_deps deps = { ctx->cfg, ctx->engine, ctx->creds, &info->auth, info->client };
-	intake_refusal why;
-	intake_task t;
-	ecs_task_spec spec;
-	ecs_task_result res;
-	ndjson nd;
-	int live = ctx->stream != NULL && ndjson_wanted(request_param(req->envp, "HTTP_ACCEPT"));
-	int rc;
-
-	if (intake_take(&t, &why, &deps, req) != 0) {
-		if (why.phase != NULL) {
-			info->error_phase = why.phase;
-			snprintf(info->error, sizeof(info->error), "%s", why.detail);
-		}
-		response_set_error(resp, why.status, why.code, why.message, req->request_id);
-		return;
-	}
-	intake_spec(&spec, &t, ctx->cfg, ctx->cancel, ctx->pool);
-	if (live) {
-		ndjson_init(&nd, ctx->stream, req->request_id);
-		spec.on_output = ndjson_output;
-		spec.on_output_arg = &nd;
-	}
-	res = (ecs_task_result)ECS_TASK_RESULT_INIT;
-	metrics_tasks_in_flight_add(1);
-	rc = ecs_task_run(&res, ctx->engine, ctx->reaper, &spec);
-	metrics_tasks_in_flight_add(-1);
-	answer_task(resp, info, ctx, req, &t, rc, &res);
-	if (live)
-		answer_stream(resp, ctx, &nd, rc, &res, t.body.files.has_artifacts);
-	ecs_task_result_clear(&res);
-	intake_clear(&t);
 }
 
 /*
@@ -478,7 +452,16 @@ handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ct
 	}
 	switch (info->route.id) {
 	case ROUTE_TASKS:
-		return HANDLER_TASK;
+		if (strcmp(req->method, "POST") == 0)
+			return HANDLER_TASK;
+		/* A listing only reads the store: answered here, never behind tasks. */
+		task_handle_list(resp, info, ctx, req);
+		return HANDLER_DONE;
+	case ROUTE_TASK:
+		if (strcmp(req->method, "DELETE") == 0)
+			return HANDLER_ENGINE;  /* a task worker: it waits for the task to end, bounded */
+		task_handle_get(resp, info, ctx, req);
+		return HANDLER_DONE;
 	case ROUTE_VERSION:
 		handle_version(resp, req);
 		return HANDLER_DONE;
@@ -521,7 +504,9 @@ handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ct
 void handler_run(response *resp, handler_info *info, handler_ctx *ctx, request *req)
 {
 	if (info->route.id == ROUTE_TASKS)
-		handle_tasks(resp, info, ctx, req);
+		task_handle_post(resp, info, ctx, req);
+	else if (info->route.id == ROUTE_TASK)
+		task_handle_delete(resp, info, ctx, req);
 	else
 		handle_health(resp, ctx, req);
 }
@@ -547,7 +532,7 @@ void handler_refuse(response *resp, const request *req, handler_refusal why, int
 	response_add_header(resp, "Retry-After", secs);
 	if (why == HANDLER_REFUSE_CLIENT_LIMIT)
 		handler_error(resp, req, 429, "TOO_MANY_TASKS",
-				"this client already has %d task(s) running, its limit; retry when one has finished", limit);
+				"limit max_client_tasks: this client already has %d task(s) running; retry when one has finished", limit);
 	else
 		handler_error(resp, req, 503, "SERVICE_BUSY",
 				"every worker is busy and the queue is full; retry later");
@@ -572,6 +557,10 @@ void handler_finish(const handler_info *info, const request *req, const response
 	if (resp->code != NULL)
 		log_kv(&l, "code", resp->code);
 	log_kvf(&l, "duration_ms", "%.1f", request_elapsed_ms(req));
+	if (info->labels[0] != '\0')
+		log_kv(&l, "labels", info->labels);
+	if (!info->ran_task && info->task_id[0] != '\0')
+		log_kv(&l, "task_id", info->task_id);  /* queued, replayed or refused by the store */
 	if (info->ran_task) {
 		log_kv(&l, "task_id", info->task_id);
 		log_kv(&l, "container_id", info->container_id);

@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "cred_cache.h"
 #include "engine_watch.h"
+#include "intake.h"
 #include "ndjson.h"
 #include "request.h"
 #include "response.h"
@@ -44,7 +45,8 @@ typedef struct {
 	char client[256];         /* auth_identity(), copied for the log line */
 	char fingerprint[128];    /* SSL_CLIENT_FINGERPRINT of a verified certificate, or "" */
 	int ran_task;
-	char task_id[72];
+	char task_id[72];         /* the task's id: run here, or queued (then ran_task is 0) */
+	char labels[512];         /* the body's labels as "k=v,...", for the log line; "" when none */
 	char container_id[72];
 	int exit_code;
 	int timed_out;
@@ -111,6 +113,17 @@ void handler_stream_end(response *resp, const handler_ctx *ctx, ndjson *nd, int 
 
 /** handler_log - the request's log line and metrics, once the response is out. */
 void handler_finish(const handler_info *info, const request *req, const response *resp);
+
+/**
+ * handler_task_answer - the answer of task @t (admitted by intake.h) from
+ * what ecs_task_run() returned (@rc, @res), into @resp: the 201 document or
+ * the error document with its status, the one place that builds it, for the
+ * client that waits (sync, stream) and for the store (what a poll, a replay
+ * and a callback say). Fills @info for the log line. @canceled: the task was
+ * stopped by a DELETE of its id (499 CANCELED rather than a shutdown's 503).
+ */
+void handler_task_answer(response *resp, handler_info *info, const handler_ctx *ctx, const request *req,
+			 const intake_task *t, int rc, const ecs_task_result *res, int canceled);
 
 /**
  * handler_task_json - the 201 document of a task result (exitCode, stdout and

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "callback.h"
 #include "intake.h"
 #include "metrics.h"
 #include "private_image.h"
@@ -35,11 +36,23 @@ static int out_of_memory(intake_refusal *why)
 	return refuse(why, 500, "INTERNAL_ERROR", "out of memory");
 }
 
-/* The body: its announced length, its type, then read and validated (the image parsed, once). */
+/* @len bytes of @body validated as a body of @kind (the image parsed, once). */
+static int parse_body(task_body *tb, intake_refusal *why, const char *body, size_t len, task_body_kind kind)
+{
+	body_error berr;
+	int rc = task_body_parse_kind(tb, body, len, kind, &berr);
+
+	if (rc == -2)
+		return out_of_memory(why);
+	if (rc != 0)
+		return refuse(why, berr.status, berr.code, "%s", berr.message);
+	return 0;
+}
+
+/* The body: its announced length, its type, then read and validated. */
 static int take_body(task_body *tb, intake_refusal *why, const config *cfg, request *req, task_body_kind kind)
 {
 	long long cl = request_content_length(req);
-	body_error berr;
 	int rc;
 
 	if (cl == -2)
@@ -57,11 +70,26 @@ static int take_body(task_body *tb, intake_refusal *why, const config *cfg, requ
 		return out_of_memory(why);
 	if (rc != 0)
 		return refuse(why, 400, "BAD_REQUEST", "the body could not be read");
-	rc = task_body_parse_kind(tb, req->body, req->body_len, kind, &berr);
+	return parse_body(tb, why, req->body, req->body_len, kind);
+}
+
+/*
+ * A callback URL is judged against callback_allow once the caller's rule is
+ * known, before anything runs: a refused one is a 400, never a task that
+ * cannot report.
+ */
+static int take_callback(intake_refusal *why, const intake_deps *deps, const intake_task *t)
+{
+	char msg[400];
+	int rc;
+
+	if (t->body.callback_url == NULL)
+		return 0;
+	rc = callback_check(deps->cfg, t->rule, t->body.callback_url, msg, sizeof(msg));
 	if (rc == -2)
 		return out_of_memory(why);
 	if (rc != 0)
-		return refuse(why, berr.status, berr.code, "%s", berr.message);
+		return refuse(why, 400, "CALLBACK_REFUSED", "%s", msg);
 	return 0;
 }
 
@@ -168,38 +196,48 @@ int intake_take(intake_task *out, intake_refusal *why, const intake_deps *deps, 
 	return intake_take_kind(out, why, deps, req, TASK_BODY_TASK);
 }
 
-int intake_take_kind(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req,
-		     task_body_kind kind)
+/* Everything after the body: the client, its callback, the registry, the engine, the profile, the paths. */
+static int take_rest(intake_task *out, intake_refusal *why, const intake_deps *deps)
 {
 	const char *code = NULL;
 	char msg[256];
 	int rc, status = 0;
 
-	memset(out, 0, sizeof(*out));
-	memset(why, 0, sizeof(*why));
-	if (take_body(&out->body, why, deps->cfg, req, kind) != 0 || take_client(out, why, deps) != 0 ||
+	if (take_client(out, why, deps) != 0 || take_callback(why, deps, out) != 0 ||
 	    take_registry(why, deps, out) != 0)
-		goto refused;
-	if (deps->engine == NULL) {
-		refuse(why, 503, "ENGINE_UNAVAILABLE", "no engine");
-		goto refused;
-	}
+		return -1;
+	if (deps->engine == NULL)
+		return refuse(why, 503, "ENGINE_UNAVAILABLE", "no engine");
 	rc = sandbox_for_request(&out->profile, deps->cfg, out->rule, &out->caps, &out->body, &status, &code,
 			msg, sizeof(msg));
-	if (rc == -2) {
-		out_of_memory(why);
-		goto refused;
+	if (rc == -2)
+		return out_of_memory(why);
+	if (rc != 0)
+		return refuse(why, status, code, "%s", msg);
+	return take_files(why, deps->cfg, out);
+}
+
+int intake_take_kind(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req,
+		     task_body_kind kind)
+{
+	memset(out, 0, sizeof(*out));
+	memset(why, 0, sizeof(*why));
+	if (take_body(&out->body, why, deps->cfg, req, kind) != 0 || take_rest(out, why, deps) != 0) {
+		intake_clear(out);
+		return -1;
 	}
-	if (rc != 0) {
-		refuse(why, status, code, "%s", msg);
-		goto refused;
-	}
-	if (take_files(why, deps->cfg, out) != 0)
-		goto refused;
 	return 0;
-refused:
-	intake_clear(out);
-	return -1;
+}
+
+int intake_take_stored(intake_task *out, intake_refusal *why, const intake_deps *deps, const char *body, size_t len)
+{
+	memset(out, 0, sizeof(*out));
+	memset(why, 0, sizeof(*why));
+	if (parse_body(&out->body, why, body, len, TASK_BODY_TASK) != 0 || take_rest(out, why, deps) != 0) {
+		intake_clear(out);
+		return -1;
+	}
+	return 0;
 }
 
 int intake_take_exec(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req)
@@ -221,6 +259,8 @@ int intake_take_exec(intake_task *out, intake_refusal *why, const intake_deps *d
 		refuse(why, 403, "FORBIDDEN", "%s for this client", msg);
 		goto refused;
 	}
+	if (take_callback(why, deps, out) != 0)
+		goto refused;
 	{
 		/*
 		 * The session's mounts were fixed at its create and are the agent's

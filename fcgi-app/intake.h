@@ -5,7 +5,8 @@
  * In order: the body's length and type, the body read and validated
  * (task_body.h: the image reference is parsed there, once), the network,
  * the [ecs] caps, no image ids, the client's image patterns (auth.h), the
- * client's caps, the registry lists and, for a private registry, the
+ * client's caps, the callback URL (callback_check()), the registry lists
+ * and, for a private registry, the
  * caller's credentials (private_image.h: the one round trip to the
  * engine), the engine's presence, the sandbox profile (sandbox.h), then
  * the paths of files and artifacts against its writable mounts
@@ -72,6 +73,15 @@ int intake_take(intake_task *out, intake_refusal *why, const intake_deps *deps, 
  */
 int intake_take_kind(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req,
 		     task_body_kind kind);
+
+/**
+ * intake_take_stored - intake_take() of a task body kept in the store (@len
+ * bytes of @body, as the client sent them): the queue's runner admits a
+ * queued task again, for the client in @deps, when it runs it, so a
+ * configuration changed meanwhile applies. Returns 0 or -1 with @why, as
+ * intake_take().
+ */
+int intake_take_stored(intake_task *out, intake_refusal *why, const intake_deps *deps, const char *body, size_t len);
 
 /**
  * intake_take_exec - the body of an exec in a session (TASK_BODY_EXEC),

@@ -33,7 +33,10 @@
 #include <fcgiapp.h>
 #include <ecs/ecs.h>
 
+#include "async_runner.h"
+#include "callback.h"
 #include "clock.h"
+#include "ids.h"
 #include "conf.h"
 #include "engine_watch.h"
 #include "log.h"
@@ -42,6 +45,8 @@
 #include "metrics.h"
 #include "workers.h"
 #include "session_keeper.h"
+#include "store.h"
+#include "task_handlers.h"
 #include "warm.h"
 
 static int signal_pipe[2] = { -1, -1 };
@@ -75,6 +80,71 @@ static void libecs_log(ecs_log_level level, const char *message, void *userdata)
 static unsigned int drain_ms(unsigned int grace_s)
 {
 	return grace_s >= 4 ? grace_s * 250u : 1000u;
+}
+
+/* This node in the store: node_name, else "<hostname>:<config path>" (a restart with the same file is the same node). */
+static void node_name(char *buf, size_t size, const config *cfg)
+{
+	char host[256] = "localhost";
+
+	if (cfg->store.node != NULL) {
+		snprintf(buf, size, "%s", cfg->store.node);
+		return;
+	}
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(buf, size, "%s:%s", host, cfg->path ? cfg->path : "built-in defaults");
+}
+
+/*
+ * The store, and this node's previous life reclaimed before anything runs:
+ * what it left running is INTERRUPTED (its containers belong to the dead
+ * instance; the start-up sweep removed them). A store that cannot be
+ * opened leaves the node serving synchronous tasks, logged, its health red.
+ */
+static store *open_store(const config *cfg)
+{
+	char node[256], err[512], rid[65] = "startup";
+	store *st = NULL;
+	store_task *list = NULL;
+	char *doc;
+	long n;
+
+	node_name(node, sizeof(node), cfg);
+	if (store_open(&st, &cfg->store, node, err, sizeof(err)) != 0) {
+		log_msg(LOG_LEVEL_ERROR, "startup", "cannot open the task store: %s; async tasks, idempotency keys "
+			"and polling answer 503 STORE_UNAVAILABLE", err);
+		return NULL;
+	}
+	(void)ecs_id_generate(rid, sizeof(rid));
+	doc = task_interrupted_doc(node, rid);
+	n = doc != NULL ? store_reclaim(st, 1, doc, &list, err, sizeof(err)) : STORE_ERROR;
+	free(doc);
+	if (n < 0)
+		log_msg(LOG_LEVEL_ERROR, "startup", "cannot reclaim this node's interrupted tasks: %s", err);
+	for (long i = 0; i < n; i++)
+		log_msg(LOG_LEVEL_WARNING, "startup", "task %s INTERRUPTED: it was running when node '%s' stopped "
+			"(request_id %s)", list[i].id, node, rid);
+	if (n > 0)
+		store_tasks_free(list, (size_t)n);
+	log_msg(LOG_LEVEL_INFO, "startup", "task store open (%s), node '%s'",
+		store_kind(st) == STORE_DB_POSTGRESQL ? "postgresql" : "sqlite", node);
+	return st;
+}
+
+/* The queue's runners stop beside the workers, within the same grace: a thread of its own. */
+typedef struct {
+	async_runner *runner;
+	double deadline;
+} runner_stop;
+
+static void *stop_runner(void *arg)
+{
+	runner_stop *rs = arg;
+
+	async_runner_stop(rs->runner, rs->deadline);
+	return NULL;
 }
 
 static void usage(FILE *f)
@@ -143,6 +213,12 @@ int main(int argc, char **argv)
 	ecs_instance *instance = NULL;
 	session_registry *sessions = NULL;
 	session_keeper *keeper = NULL;
+	store *tasks = NULL;
+	async_runner *runner = NULL;
+	callback_sender *callbacks = NULL;
+	runner_stop rstop;
+	pthread_t rstop_thread;
+	int rstop_started = 0;
 	char *home = NULL;
 	struct sigaction sa;
 	sigset_t term, old;
@@ -313,6 +389,16 @@ int main(int argc, char **argv)
 	shared.creds = creds;
 	shared.engine_watch = ew;
 	shared.pool = warm;
+	tasks = open_store(cfg);
+	shared.store = tasks;
+	if (tasks != NULL) {
+		if (callback_sender_start(&callbacks, cfg, tasks) != 0)
+			goto out;
+		shared.callbacks = callbacks;
+		if (async_runner_start(&runner, &shared, main_engine) != 0)
+			goto out;
+		shared.runner = runner;
+	}
 	if (workers_start(&pool, &shared, main_engine) != 0)
 		goto stop;
 	log_msg(LOG_LEVEL_INFO, "startup", "ecs-fcgi %s ready: %d workers, engine %s, auth %s, config %s",
@@ -334,7 +420,15 @@ int main(int argc, char **argv)
 	rc = 0;
 stop:
 	tasks_s = (double)cfg->shutdown_grace_s - drain_ms(cfg->shutdown_grace_s) / 1000.0;
-	workers_stop(pool, ecs_clock_s() + (tasks_s > 0 ? tasks_s : 0));
+	rstop.runner = runner;
+	rstop.deadline = ecs_clock_s() + (tasks_s > 0 ? tasks_s : 0);
+	rstop_started = runner != NULL && pthread_create(&rstop_thread, NULL, stop_runner, &rstop) == 0;
+	workers_stop(pool, rstop.deadline);
+	if (rstop_started)
+		pthread_join(rstop_thread, NULL);
+	else
+		async_runner_stop(runner, rstop.deadline);
+	runner = NULL;
 	if (reaper != NULL) {
 		ecs_reaper_stats_get(&rs, reaper);
 		log_msg(LOG_LEVEL_INFO, "shutdown", "draining %llu queued deletion(s) within %.1f s; any left "
@@ -342,6 +436,9 @@ stop:
 				(unsigned long long)rs.queued, drain_ms(cfg->shutdown_grace_s) / 1000.0);
 	}
 out:
+	async_runner_stop(runner, 0);  /* only when the start failed half-way: stopped above otherwise */
+	callback_sender_stop(callbacks);  /* after the runners and workers, which wake it */
+	store_close(tasks);
 	engine_watch_stop(ew);  /* after the workers, which read it */
 	session_keeper_stop(keeper);  /* sessions stay: a restart adopts them */
 	ecs_pool_free(warm);  /* its warm containers go now; the reaper drains what it was handed */

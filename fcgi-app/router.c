@@ -6,7 +6,7 @@
 #include "router.h"
 
 /*
- * A path is literal, or has one {id} segment (a session id: the next
+ * A path is literal, or has one {id} segment (a session's or a task's: the next
  * segment, 1-64 of [A-Za-z0-9_.-]) and, with @rest, the remainder after
  * it is the route's tail (a file path: one or more segments).
  * @methods: the methods allowed, space-separated; @allow: the Allow header.
@@ -20,7 +20,8 @@ static const struct {
 	const char *allow;
 	const char *name;
 } routes[] = {
-	{ ROUTE_TASKS, "/v1.1/tasks", NULL, 0, "POST", "POST", "tasks" },
+	{ ROUTE_TASKS, "/v1.1/tasks", NULL, 0, "GET POST", "GET, HEAD, POST", "tasks" },
+	{ ROUTE_TASK, "/v1.1/tasks/", "", 0, "GET DELETE", "GET, HEAD, DELETE", "task" },
 	{ ROUTE_VERSION, "/v1.1/_version", NULL, 0, "GET", "GET, HEAD", "_version" },
 	{ ROUTE_NOOP, "/v1.1/_noop", NULL, 0, "GET", "GET, HEAD", "_noop" },
 	{ ROUTE_HEALTH, "/v1.1/_health", NULL, 0, "GET", "GET, HEAD", "_health" },

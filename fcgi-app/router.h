@@ -4,7 +4,7 @@
 
 typedef enum {
 	ROUTE_NONE = 0,  /* no such path: 404 */
-	ROUTE_TASKS,
+	ROUTE_TASKS,          /* /v1.1/tasks: POST (run or queue), GET (the caller's) */
 	ROUTE_VERSION,
 	ROUTE_NOOP,
 	ROUTE_HEALTH,
@@ -13,10 +13,11 @@ typedef enum {
 	ROUTE_SESSION,        /* /v1.1/sessions/{id}: GET, DELETE */
 	ROUTE_SESSION_EXEC,   /* /v1.1/sessions/{id}/exec: POST */
 	ROUTE_SESSION_FILES,  /* /v1.1/sessions/{id}/files/{path}: GET, PUT */
+	ROUTE_TASK,           /* /v1.1/tasks/{id}: GET, DELETE */
 	ROUTE_COUNT
 } route_id;
 
-/** Bytes of a session id in a path. */
+/** Bytes of a session or task id in a path. */
 #define ROUTER_MAX_ID 64
 
 typedef struct {
@@ -24,7 +25,7 @@ typedef struct {
 	int method_allowed;  /* 0: the path exists but not for this method (405) */
 	const char *allow;   /* value of the Allow header for this path */
 	const char *name;    /* endpoint label for logs and metrics ("tasks", "other") */
-	char param[ROUTER_MAX_ID + 1]; /* the {id} of a session route, "" otherwise */
+	char param[ROUTER_MAX_ID + 1]; /* the {id} of a session or task route, "" otherwise */
 	const char *tail;    /* ROUTE_SESSION_FILES: the file path ("/..." as written, still %-encoded), in @path */
 } route_match;
 

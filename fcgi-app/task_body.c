@@ -13,6 +13,7 @@
 #include "base64.h"
 #include "json_strict.h"
 #include "task_body.h"
+#include "task_labels.h"
 #include "value.h"
 #include "text.h"
 
@@ -264,15 +265,56 @@ static int get_seconds(long *out, struct json_object *root, const char *what, in
 static int key_known(task_body_kind kind, const char *key)
 {
 	static const char *const task[] = { "docker_image", "cmd", "creds", "timeout", "env",
-		"stdin", "limits", "network", "user", "runtime", "files", "artifacts", NULL };
+		"stdin", "limits", "network", "user", "runtime", "files", "artifacts", "labels", "callback", NULL };
 	static const char *const session[] = { "docker_image", "creds", "env", "limits", "network", "user",
 		"runtime", "idleTimeout", "lifetime", NULL };
-	static const char *const exec[] = { "cmd", "env", "stdin", "timeout", "workdir", "files", "artifacts", NULL };
+	static const char *const exec[] = { "cmd", "env", "stdin", "timeout", "workdir", "files", "artifacts",
+		"labels", "callback", NULL };
 	const char *const *known = kind == TASK_BODY_SESSION ? session : kind == TASK_BODY_EXEC ? exec : task;
 
 	for (size_t i = 0; known[i] != NULL; i++)
 		if (strcmp(key, known[i]) == 0)
 			return 1;
+	return 0;
+}
+
+/* callback: {"url": a string of at most TASK_BODY_CALLBACK_URL_MAX bytes}, nothing else. */
+static int parse_callback(task_body *tb, struct json_object *cb, body_error *err)
+{
+	struct json_object *v;
+
+	if (!json_object_is_type(cb, json_type_object))
+		return BODY_FAIL("callback must be an object {\"url\": \"https://...\"}");
+	json_object_object_foreach(cb, key, val) {
+		char q[80];
+
+		(void)val;
+		if (strcmp(key, "url") != 0)
+			return BODY_FAIL("unknown property 'callback.%s'", text_quote(q, sizeof(q), key, 64));
+	}
+	if (!json_object_object_get_ex(cb, "url", &v))
+		return BODY_FAIL("callback.url is required");
+	if (get_string(&tb->callback_url, v, "callback.url", 0, err) != 0)
+		return -1;
+	if (strlen(tb->callback_url) > TASK_BODY_CALLBACK_URL_MAX)
+		return BODY_FAIL("callback.url must be at most %d bytes", TASK_BODY_CALLBACK_URL_MAX);
+	return 0;
+}
+
+/* Labels and callback: what a task carries beside what runs (the same for a task and an exec). */
+static int parse_extras(task_body *tb, struct json_object *root, body_error *err)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(root, "labels", &v)) {
+		char why[sizeof(err->message)];
+
+		if (task_labels_check(v, why, sizeof(why)) != 0)
+			return BODY_FAIL("%s", why);
+		tb->labels = v;
+	}
+	if (json_object_object_get_ex(root, "callback", &v))
+		return parse_callback(tb, v, err);
 	return 0;
 }
 
@@ -297,6 +339,8 @@ static int validate(task_body *tb, task_body_kind kind, body_error *err)
 	if (kind != TASK_BODY_SESSION && (rc = parse_cmd(tb, root, err)) != 0)
 		return rc;
 	if (json_object_object_get_ex(root, "creds", &v) && (rc = parse_creds(tb, v, err)) != 0)
+		return rc;
+	if ((rc = parse_extras(tb, root, err)) != 0)
 		return rc;
 
 	if (get_seconds(&tb->timeout_s, root, "timeout", 86400, err) != 0 ||

@@ -7,7 +7,8 @@
  * extensions: timeout (whole seconds), env (["K=V"...]), stdin (base64),
  * limits {memory, cpus, pids}, network ("none" | "bridge"), user
  * ("uid[:gid]" or a name), runtime (an engine runtime's name), files and
- * artifacts (task_files.h). Anything else is refused. No string may contain a NUL byte.
+ * artifacts (task_files.h); labels (task_labels.h) and callback {"url"}
+ * (judged against callback_allow later, in intake). Anything else is refused. No string may contain a NUL byte.
  */
 #ifndef ECSFCGI_TASK_BODY_H
 #define ECSFCGI_TASK_BODY_H
@@ -47,7 +48,12 @@ typedef struct {
 	long lifetime_s;              /* a session's lifetime; 0 = not given */
 	const char *workdir;          /* an exec's workdir (absolute); NULL = not given */
 	task_files files;             /* files and artifacts (paths borrowed from root) */
+	struct json_object *labels;   /* the labels object (borrowed from root, checked); NULL = not given */
+	const char *callback_url;     /* callback.url (borrowed; syntax only: callback_check() judges it); NULL = not given */
 } task_body;
+
+/** Bytes of a callback URL. */
+#define TASK_BODY_CALLBACK_URL_MAX 2048
 
 /**
  * task_body_kind - which body: a task's (POST /v1.1/tasks), a session's

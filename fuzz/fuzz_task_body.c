@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "task_body.h"
 #include "task_files.h"
+#include "task_labels.h"
 #include "text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,6 +55,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p[1].tmpfs_len = 2;
 	p[2].writable_root = 1;
 	if (task_body_parse(&tb, body, size, &err) == 0) {
+		char log[128];
+
+		/* accepted labels keep their grammar; their log form fits and is UTF-8 */
+		if (tb.labels != NULL) {
+			json_object_object_foreach(tb.labels, key, val) {
+				if (!task_label_key_ok(key, strlen(key)) || !json_object_is_type(val, json_type_string) ||
+				    !task_label_value_ok(json_object_get_string(val), strlen(json_object_get_string(val))))
+					abort();
+			}
+		}
+		task_labels_log(log, sizeof(log), tb.labels);
+		utf8_or_abort(log);
+		if (tb.callback_url != NULL && (tb.callback_url[0] == '\0' || strlen(tb.callback_url) > TASK_BODY_CALLBACK_URL_MAX))
+			abort();
 		for (i = 0; i < tb.files.files_len; i++)
 			grammar_or_abort(tb.files.files[i].path);
 		for (i = 0; i < tb.files.artifacts_len; i++)

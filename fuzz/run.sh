@@ -65,10 +65,12 @@ build() {
 		"$root/cli/remote_answer.c" $JSONC -lcrypto ;;
 	# ecs-fcgi's task body, files and artifacts included, and its paths against the sandbox
 	task_body) set -- -D_GNU_SOURCE -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/task_body.c" \
-		"$root/fcgi-app/task_files.c" "$root/fcgi-app/base64.c" "$root/fcgi-app/json_strict.c" \
+		"$root/fcgi-app/task_files.c" "$root/fcgi-app/task_labels.c" "$root/fcgi-app/base64.c" "$root/fcgi-app/json_strict.c" \
 		"$root/fcgi-app/value.c" "$root/fcgi-app/text.c" "$root/lib/image_ref.c" "$root/lib/profile.c" \
 		"$root/lib/ids.c" "$root/lib/json_util.c" "$root/lib/common.c" "$root/lib/engine.c" \
 		-I"$root/agent" "$root/lib/task_paths.c" "$root/agent/tar.c" $JSONC $CURL $CRYPTO -lm ;;
+	# Prefer and Idempotency-Key (issue 18)
+	task_headers) set -- -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/task_headers.c" $CRYPTO ;;
 	# callback_allow entries and callback URLs judged against them (no DNS)
 	callback_url) set -- -I"$work" -I"$root/fcgi-app" "$root/fcgi-app/callback_url.c" "$root/fcgi-app/callback_conf.c" \
 		"$root/fcgi-app/conf_key.c" "$root/fcgi-app/value.c" "$root/fcgi-app/text.c" $CURL ;;
@@ -158,7 +160,7 @@ seed ndjson accept '\000text/html, application/x-ndjson;q=0.5, */*;q=0'
 seed ndjson answer '\001\007{"stream":"stdout","data":"YQo="}\n{"stream":"stderr","data":"/w=="}\n{"exitCode":0,"stdoutBytes":2,"artifacts":[{"path":"/tmp/a","content":"","size":0,"truncated":false}]}\n'
 seed ndjson error '\001\000{"stream":"stdout","data":"eA=="}\n{"error":{"status":502,"code":"ENGINE_ERROR","message":"x","requestId":"r"}}\n'
 
-names="demux image_ref image_match json agent_proto agent_tar agent_user strict ndjson task_body callback_url"
+names="demux image_ref image_match json agent_proto agent_tar agent_user strict ndjson task_body task_headers callback_url"
 # callback_url: callback_allow, a newline, a task's callback URL (issue 18's attacks)
 seed callback_url listed 'allowed.example, http://127.0.0.1:8615 [::1]:8616\nhttp://127.0.0.1:8615/hook'
 seed callback_url userinfo 'allowed.example\nhttps://allowed.example@127.0.0.1/'
@@ -170,6 +172,10 @@ seed callback_url mapped '127.0.0.1\nhttps://[::ffff:127.0.0.1]/'
 seed task_body files '{"docker_image":"ecs/busybox:latest","cmd":["sh","-c","cat /tmp/in"],"files":[{"path":"/tmp/in","content":"AAEC/w==","mode":493},{"path":"/work/a/b","mode":"0600"},{"path":"/data/x","content":""}],"artifacts":["/tmp","/work/out","/etc/passwd"]}'
 seed task_body escape '{"docker_image":"a:1","cmd":["true"],"files":[{"path":"/tmp/../etc/x","content":"eA=="},{"path":"tmp//x"}],"artifacts":["/tmp/./x","/proc/self/mem","/tmp/a\\u0000b",""]}'
 seed task_body everything '{"docker_image":"r.example:5000/a/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","cmd":["x"],"creds":{"username":"u","password":"p","email":"e"},"timeout":5,"env":["A=1"],"stdin":"eA==","limits":{"memory":"64M","cpus":0.5,"pids":8},"network":"none","user":"65534:65534","runtime":"runsc","files":[],"artifacts":[]}'
+seed task_body labels '{"docker_image":"a:1","cmd":["true"],"labels":{"batch":"b-7","a/b.c_d-e":"","x":"\\u00e9t\\u00e9"},"callback":{"url":"https://hook.example:8443/x?y=1"}}'
+seed task_body badlabels '{"docker_image":"a:1","cmd":["true"],"labels":{"k\\u0000":"v","sp ace":"\\n","n":1},"callback":{"url":"","extra":1}}'
+seed task_headers prefer 'handling=lenient; x="a,\\"respond-async", respond-async;q=1, wait=10'
+seed task_headers key '8e03978e-40d5-43e8-bc93-6894a57f9324'
 seed task_body modes '{"docker_image":"a:1","cmd":["true"],"files":[{"path":"/tmp/a","mode":"0777"},{"path":"/tmp/b","mode":511},{"path":"/tmp/c","mode":"8"},{"path":"/tmp/d","mode":-1},{"path":"/tmp/e","mode":1.5,"owner":0}]}'
 
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}

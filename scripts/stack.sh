@@ -31,6 +31,7 @@
 #                    with [ecs] auth set to $ECS_AUTH and, unless the base
 #                    sets one, instance_dir = $ECS_RUN/instances (the stack's
 #                    instance locks: its sweeps take its own orphans only)
+#                    and store_path = $ECS_RUN/ecs.db (its own task store)
 #   ECS_AUTH         client-cert+basic (default) | client-cert: BASIC auth on
 #                    top of the client certificate, in nginx and in ecs-fcgi;
 #                    the key and secret go to ecs.env as ECS_KEY/ECS_SECRET
@@ -176,13 +177,17 @@ write_fcgi_config() {
     # sweep this stack's containers the moment it is killed, and this one
     # theirs (stacks side by side must not touch each other's containers).
     locks="instance_dir = $ECS_RUN/instances"
+    # The stack's task store in its own run dir too (each stack its own
+    # queue), unless the base config names one.
+    store="store_path = $ECS_RUN/ecs.db"
     if [ -f "$base" ]; then
         ! grep -q '^[[:space:]]*allowed_registries[[:space:]]*=' "$base" || regs=
         ! grep -q '^[[:space:]]*pool_agent[[:space:]]*=' "$base" || agent=
         ! grep -q '^[[:space:]]*instance_dir[[:space:]]*=' "$base" || locks=
-        awk -v auth="$ECS_AUTH" -v regs="$regs" -v agent="$agent" -v locks="$locks" '
+        ! grep -q '^[[:space:]]*store_path[[:space:]]*=' "$base" || store=
+        awk -v auth="$ECS_AUTH" -v regs="$regs" -v agent="$agent" -v locks="$locks" -v store="$store" '
             function ours() { print "auth = " auth; if (regs != "") print regs; if (agent != "") print agent
-                              if (locks != "") print locks; done = 1 }
+                              if (locks != "") print locks; if (store != "") print store; done = 1 }
             /^[ \t]*\[/ { if (in_ecs && !done) ours()
                           in_ecs = ($0 ~ /^[ \t]*\[ecs\][ \t]*$/) }
             in_ecs && /^[ \t]*auth[ \t]*=/ { if (!done) ours(); next }
@@ -190,7 +195,7 @@ write_fcgi_config() {
             END { if (!done) { if (!in_ecs) print "[ecs]"; ours() } }
         ' "$base" >"$ECS_RUN/ecs.conf"
     else
-        printf '[ecs]\nauth = %s\n%s\n%s\n%s\n' "$ECS_AUTH" "$regs" "$agent" "$locks" >"$ECS_RUN/ecs.conf"
+        printf '[ecs]\nauth = %s\n%s\n%s\n%s\n%s\n' "$ECS_AUTH" "$regs" "$agent" "$locks" "$store" >"$ECS_RUN/ecs.conf"
     fi
 }
 

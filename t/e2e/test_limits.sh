@@ -48,6 +48,8 @@ if e2e_loopback; then
     E2E_NO_RETRY=1 api /v1.1/_noop
     if [ "$STATUS" = 429 ]; then
         check "a limited request is the JSON 429 document" expect_error 429 TOO_MANY_REQUESTS
+        check "it carries Retry-After (issue 18)" [ "$(header retry-after)" = 1 ]
+        check "it names the limit hit: limit_req" bash -c 'jq -r .message "$1" | grep -q "limit_req"' _ "$BODY"
     else
         skip "the limiter had refilled already: 429 body not inspected"
     fi

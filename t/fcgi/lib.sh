@@ -115,6 +115,10 @@ write_config() {
 		case " $* " in *" instance_dir ="*) ;;
 		*) echo "instance_dir = $T/instances" ;;
 		esac
+		# and our own task store (the default is the package's state directory)
+		case " $* " in *" store_path ="*) ;;
+		*) echo "store_path = $T/ecs.db" ;;
+		esac
 		pooled_config_ecs "$@"
 		for line in "$@"; do echo "$line"; done
 	} > "$T/ecs.conf"

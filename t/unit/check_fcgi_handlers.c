@@ -100,13 +100,14 @@ END_TEST
 
 START_TEST(test_handlers_wrong_method_405_with_allow)
 {
-	char *env[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/v1.1/tasks", NULL };
+	/* Issue 18: GET /v1.1/tasks lists; PUT is the wrong method now. */
+	char *env[] = { "REQUEST_METHOD=PUT", "REQUEST_URI=/v1.1/tasks", NULL };
 	handler_info info;
 	response r;
 
 	run(&r, &info, env, NULL);
 	assert_error(&r, 405, "METHOD_NOT_ALLOWED");
-	ck_assert_str_eq(r.headers, "Allow: POST\r\n");
+	ck_assert_str_eq(r.headers, "Allow: GET, HEAD, POST\r\n");
 	response_clear(&r);
 }
 END_TEST
@@ -486,8 +487,14 @@ START_TEST(test_handlers_prepare_splits_quick_from_engine_work)
 	ck_assert_int_eq(prepare(&r, &info, "POST", "/v1.1/tasks"), HANDLER_TASK);
 	ck_assert_str_eq(info.client, "-");
 	response_clear(&r);
+	/* Issue 18: a listing and a poll only read the store (none here: 503), a cancel waits on a worker */
 	ck_assert_int_eq(prepare(&r, &info, "GET", "/v1.1/tasks"), HANDLER_DONE);
-	ck_assert_int_eq(r.status, 405);
+	assert_error(&r, 503, "STORE_UNAVAILABLE");
+	response_clear(&r);
+	ck_assert_int_eq(prepare(&r, &info, "GET", "/v1.1/tasks/abc"), HANDLER_DONE);
+	assert_error(&r, 503, "STORE_UNAVAILABLE");
+	response_clear(&r);
+	ck_assert_int_eq(prepare(&r, &info, "DELETE", "/v1.1/tasks/abc"), HANDLER_ENGINE);
 	response_clear(&r);
 	/* unauthenticated tasks never reach a worker */
 	cfg->auth = AUTH_MODE_BASIC;

@@ -41,16 +41,18 @@ START_TEST(test_router_wrong_method_gives_allow)
 {
 	route_match m;
 
-	router_match(&m, "GET", "/v1.1/tasks");
+	/* Issue 18: GET /v1.1/tasks lists the caller's tasks; PUT stays refused. */
+	router_match(&m, "PUT", "/v1.1/tasks");
 	ck_assert_int_eq(m.id, ROUTE_TASKS);
 	ck_assert_int_eq(m.method_allowed, 0);
-	ck_assert_str_eq(m.allow, "POST");
+	ck_assert_str_eq(m.allow, "GET, HEAD, POST");
 	router_match(&m, "POST", "/v1.1/_version");
 	ck_assert_int_eq(m.method_allowed, 0);
 	ck_assert_str_eq(m.allow, "GET, HEAD");
-	router_match(&m, "HEAD", "/v1.1/tasks");
+	router_match(&m, "POST", "/v1.1/tasks/abc");
+	ck_assert_int_eq(m.id, ROUTE_TASK);
 	ck_assert_int_eq(m.method_allowed, 0);
-	ck_assert_str_eq(m.allow, "POST");
+	ck_assert_str_eq(m.allow, "GET, HEAD, DELETE");
 	router_match(&m, "get", "/v1.1/_noop");
 	ck_assert_int_eq(m.method_allowed, 0);
 }
@@ -75,10 +77,35 @@ START_TEST(test_router_head_where_get_is)
 }
 END_TEST
 
+/* Issue 18: a task by id, GET (poll) and DELETE (cancel); the id is the path's one segment. */
+START_TEST(test_router_task_by_id)
+{
+	route_match m;
+
+	router_match(&m, "GET", "/v1.1/tasks/0123abc_x.y-z");
+	ck_assert_int_eq(m.id, ROUTE_TASK);
+	ck_assert_int_eq(m.method_allowed, 1);
+	ck_assert_str_eq(m.param, "0123abc_x.y-z");
+	ck_assert_str_eq(m.name, "task");
+	router_match(&m, "DELETE", "/v1.1/tasks/abc/");
+	ck_assert_int_eq(m.id, ROUTE_TASK);
+	ck_assert_int_eq(m.method_allowed, 1);
+	ck_assert_str_eq(m.param, "abc");
+	router_match(&m, "HEAD", "/v1.1/tasks/abc");
+	ck_assert_int_eq(m.method_allowed, 1);
+	router_match(&m, "GET", "/v1.1/tasks");
+	ck_assert_int_eq(m.id, ROUTE_TASKS);
+	ck_assert_int_eq(m.method_allowed, 1);
+	/* 65 bytes: over the id's bound, no route */
+	router_match(&m, "GET", "/v1.1/tasks/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	ck_assert_int_eq(m.id, ROUTE_NONE);
+}
+END_TEST
+
 START_TEST(test_router_unknown_paths)
 {
 	static const char *const bad[] = { "/", "", "/v1.1", "/v1.1/", "/v1.0/tasks", "/v1.1/tasks//",
-		"/v1.1/tasksx", "/v1.1/tasks/1", "/V1.1/tasks", "/random", "/v1.1/_noop/x" };
+		"/v1.1/tasksx", "/v1.1/tasks/1/x", "/v1.1/tasks/a b", "/V1.1/tasks", "/random", "/v1.1/_noop/x" };
 	route_match m;
 	size_t i;
 
@@ -107,6 +134,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, test_router_tasks_with_and_without_slash);
+	tcase_add_test(tc, test_router_task_by_id);
 	tcase_add_test(tc, test_router_get_endpoints);
 	tcase_add_test(tc, test_router_wrong_method_gives_allow);
 	tcase_add_test(tc, test_router_head_where_get_is);

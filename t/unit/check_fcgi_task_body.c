@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <check.h>
+#include <json-c/json.h>
 
 #include "conf.h"
 #include "intake.h"
@@ -471,6 +472,102 @@ START_TEST(test_task_body_three_kib_cmd)
 }
 END_TEST
 
+#define IMG "\"docker_image\": \"busybox:latest\", \"cmd\": [\"true\"]"
+
+/* Issue 18: labels, a small map of the client's strings; each refusal names the key at fault. */
+START_TEST(test_task_body_labels)
+{
+	task_body tb;
+	body_error err;
+	char big[600], key64[100];
+	int i;
+
+	ck_assert_int_eq(parse(&tb, &err, "{" IMG ", \"labels\": {\"batch\": \"b-7\", \"a/b.c_d-e\": \"\"}}"), 0);
+	ck_assert_ptr_nonnull(tb.labels);
+	ck_assert_int_eq(json_object_object_length(tb.labels), 2);
+	task_body_clear(&tb);
+	accepted("{" IMG ", \"labels\": {}}");
+	refused("{" IMG ", \"labels\": [\"a\"]}", "BAD_REQUEST_BODY", "labels must be an object");
+	refused("{" IMG ", \"labels\": {\"n\": 1}}", "BAD_REQUEST_BODY", "labels.n must be a string");
+	refused("{" IMG ", \"labels\": {\"sp ace\": \"x\"}}", "BAD_REQUEST_BODY", "labels key 'sp ace'");
+	refused("{" IMG ", \"labels\": {\"\": \"x\"}}", "BAD_REQUEST_BODY", "labels key ''");
+	refused("{" IMG ", \"labels\": {\"k\": \"a\\nb\"}}", "BAD_REQUEST_BODY", "labels.k must be");
+	refused("{" IMG ", \"labels\": {\"k\": \"a\\u007fb\"}}", "BAD_REQUEST_BODY", "labels.k must be");
+	/* a key of 64 bytes, one over */
+	memset(key64, 'k', 64);
+	key64[64] = '\0';
+	snprintf(big, sizeof(big), "{" IMG ", \"labels\": {\"%s\": \"x\"}}", key64);
+	refused(big, "BAD_REQUEST_BODY", "labels key");
+	key64[63] = '\0';
+	snprintf(big, sizeof(big), "{" IMG ", \"labels\": {\"%s\": \"x\"}}", key64);
+	accepted(big);
+	/* a value of 256 bytes, one over */
+	{
+		char v[300], body[400];
+
+		memset(v, 'v', 256);
+		v[256] = '\0';
+		snprintf(body, sizeof(body), "{" IMG ", \"labels\": {\"k\": \"%s\"}}", v);
+		refused(body, "BAD_REQUEST_BODY", "labels.k must be a string of at most 255");
+		v[255] = '\0';
+		snprintf(body, sizeof(body), "{" IMG ", \"labels\": {\"k\": \"%s\"}}", v);
+		accepted(body);
+	}
+	/* 17 labels, one over */
+	{
+		char body[1024];
+		size_t used = (size_t)snprintf(body, sizeof(body), "{" IMG ", \"labels\": {");
+
+		for (i = 0; i < 17; i++)
+			used += (size_t)snprintf(body + used, sizeof(body) - used, "%s\"k%d\": \"v\"", i ? ", " : "", i);
+		snprintf(body + used, sizeof(body) - used, "}}");
+		refused(body, "BAD_REQUEST_BODY", "more than 16");
+	}
+}
+END_TEST
+
+/* Issue 18: callback {"url"} is syntax here (callback_check() judges the URL in intake). */
+START_TEST(test_task_body_callback)
+{
+	task_body tb;
+	body_error err;
+	char *body;
+	size_t n = 2100;
+
+	ck_assert_int_eq(parse(&tb, &err, "{" IMG ", \"callback\": {\"url\": \"https://example.org/hook\"}}"), 0);
+	ck_assert_str_eq(tb.callback_url, "https://example.org/hook");
+	task_body_clear(&tb);
+	refused("{" IMG ", \"callback\": \"https://x\"}", "BAD_REQUEST_BODY", "callback must be an object");
+	refused("{" IMG ", \"callback\": {}}", "BAD_REQUEST_BODY", "callback.url is required");
+	refused("{" IMG ", \"callback\": {\"url\": 1}}", "BAD_REQUEST_BODY", "callback.url must be a string");
+	refused("{" IMG ", \"callback\": {\"url\": \"\"}}", "BAD_REQUEST_BODY", "callback.url must not be empty");
+	refused("{" IMG ", \"callback\": {\"url\": \"https://x\", \"secret\": \"s\"}}", "BAD_REQUEST_BODY",
+		"unknown property 'callback.secret'");
+	body = malloc(n + 200);
+	ck_assert_ptr_nonnull(body);
+	{
+		size_t used = (size_t)snprintf(body, n + 200, "{" IMG ", \"callback\": {\"url\": \"https://x/");
+
+		memset(body + used, 'a', 2049 - 10);
+		snprintf(body + used + 2049 - 10, 200, "\"}}");
+	}
+	refused(body, "BAD_REQUEST_BODY", "at most 2048 bytes");
+	free(body);
+	/* an exec takes them too; a session's create does not */
+	{
+		static const char exec[] = "{\"cmd\": [\"true\"], \"labels\": {\"a\": \"b\"}, "
+					   "\"callback\": {\"url\": \"https://x\"}}";
+
+		ck_assert_int_eq(task_body_parse_kind(&tb, exec, strlen(exec), TASK_BODY_EXEC, &err), 0);
+		ck_assert_str_eq(tb.callback_url, "https://x");
+		task_body_clear(&tb);
+		ck_assert_int_eq(task_body_parse_kind(&tb, "{\"docker_image\": \"busybox:1\", \"labels\": {}}", 43,
+						      TASK_BODY_SESSION, &err), -1);
+	}
+	task_body_clear(&tb);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fcgi_task_body");
@@ -504,6 +601,8 @@ int main(void)
 	tcase_add_test(tc, test_task_body_cpus_cap_precision);
 	tcase_add_test(tc, test_task_body_to_spec_defaults);
 	tcase_add_test(tc, test_task_body_three_kib_cmd);
+	tcase_add_test(tc, test_task_body_labels);
+	tcase_add_test(tc, test_task_body_callback);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

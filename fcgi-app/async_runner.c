@@ -1,0 +1,454 @@
+/* async_runner.c - this node's side of the queue: runners and the keeper. See async_runner.h. */
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "async_runner.h"
+#include "callback.h"
+#include "clock.h"
+#include "ids.h"
+#include "intake.h"
+#include "log.h"
+#include "metrics.h"
+#include "task_handlers.h"
+#include "task_labels.h"
+
+/* A task running on this node (sync or async), by id: what a cancel triggers. */
+typedef struct tracked {
+	char id[65];
+	ecs_cancel *cancel;
+	int runner;             /* one of ours: the shutdown cancels it at the deadline */
+	struct tracked *next;
+} tracked;
+
+struct async_runner {
+	handler_ctx shared;
+	pthread_mutex_t mu;
+	pthread_cond_t wake;    /* a task was queued, or stop */
+	pthread_cond_t idle;    /* a runner's task ended (the stop waits on it) */
+	int stopping;
+	unsigned long wakes;    /* counts async_runner_wake(): a runner that saw it change looks again */
+	int busy;               /* runners running a task */
+	tracked *running;
+	size_t nthreads, nengines;
+	pthread_t *threads;
+	ecs_engine **engines;
+	pthread_t keeper;
+	int keeper_started;
+};
+
+static int track(async_runner *r, const char *id, ecs_cancel *cancel, int runner)
+{
+	tracked *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return -1;
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	t->cancel = cancel;
+	t->runner = runner;
+	pthread_mutex_lock(&r->mu);
+	t->next = r->running;
+	r->running = t;
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
+int async_runner_track(async_runner *r, const char *id, ecs_cancel *cancel)
+{
+	return r != NULL ? track(r, id, cancel, 0) : -1;
+}
+
+void async_runner_untrack(async_runner *r, const char *id)
+{
+	tracked **pp;
+
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->mu);
+	for (pp = &r->running; *pp != NULL; pp = &(*pp)->next) {
+		if (strcmp((*pp)->id, id) == 0) {
+			tracked *t = *pp;
+
+			*pp = t->next;
+			free(t);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+int async_runner_cancel(async_runner *r, const char *id)
+{
+	tracked *t;
+	int found = 0;
+
+	if (r == NULL)
+		return 0;
+	pthread_mutex_lock(&r->mu);
+	for (t = r->running; t != NULL; t = t->next) {
+		if (strcmp(t->id, id) == 0) {
+			ecs_cancel_trigger(t->cancel);
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+	return found;
+}
+
+void async_runner_wake(async_runner *r)
+{
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->wakes++;
+	pthread_cond_broadcast(&r->wake);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Record the end of @t: @status, the answer's HTTP status and document. */
+static void finish(const async_runner *r, const store_task *t, store_status status, int http_status, const char *doc)
+{
+	char err[256];
+	int rc = store_finish(r->shared.store, t->id, status, http_status, doc, err, sizeof(err));
+
+	if (rc < 0)
+		log_msg(LOG_LEVEL_ERROR, "async", "task %s: its end was not recorded: %s", t->id, err);
+	else if (rc == 1)
+		log_msg(LOG_LEVEL_WARNING, "async", "task %s: another node reclaimed it before it ended here", t->id);
+	if (t->callback_url != NULL)
+		callback_sender_wake(r->shared.callbacks);
+}
+
+static void log_end(const store_task *t, const handler_info *info, int status, const char *code, double ms)
+{
+	log_line l;
+
+	if (!log_enabled(LOG_LEVEL_INFO))
+		return;
+	log_begin(&l, LOG_LEVEL_INFO, "async");
+	log_kv(&l, "task_id", t->id);
+	log_kv(&l, "client", t->client);
+	log_kvf(&l, "status", "%d", status);
+	if (code != NULL)
+		log_kv(&l, "code", code);
+	if (info->labels[0] != '\0')
+		log_kv(&l, "labels", info->labels);
+	if (info->ran_task) {
+		log_kv(&l, "container_id", info->container_id);
+		log_kvf(&l, "exit_code", "%d", info->exit_code);
+		if (info->error_phase != NULL) {
+			log_kv(&l, "error_phase", info->error_phase);
+			log_kv(&l, "error", info->error);
+		}
+	}
+	log_kvf(&l, "duration_ms", "%.1f", ms);
+	log_emit(&l, LOG_LEVEL_INFO);
+}
+
+/*
+ * One claimed task: admitted again from its stored body for the client
+ * that submitted it (the same intake as a synchronous request), run as a
+ * synchronous task runs, answered by the same function, recorded.
+ */
+static void run_claimed(async_runner *r, ecs_engine *engine, const store_task *t)
+{
+	static char *no_params[] = { NULL };
+	handler_ctx ctx = r->shared;
+	handler_info info;
+	auth_result auth;
+	struct json_object *auth_holder = NULL;
+	intake_deps deps;
+	intake_refusal why;
+	intake_task it;
+	ecs_task_spec spec;
+	ecs_task_result res = ECS_TASK_RESULT_INIT;
+	ecs_cancel *cancel = NULL;
+	response resp;
+	request req;
+	double t0 = ecs_clock_s();
+	int rc;
+
+	memset(&info, 0, sizeof(info));
+	memset(&req, 0, sizeof(req));
+	response_init(&resp);
+	req.envp = no_params;
+	req.query = "";
+	snprintf(req.method, sizeof(req.method), "POST");
+	/* The error document's requestId: the task's id, what its log lines carry. */
+	snprintf(req.request_id, sizeof(req.request_id), "%s", t->id);
+	if (task_auth_parse(&auth, &auth_holder, t->auth) != 0 || t->request == NULL) {
+		char *doc = response_error_document(500, "INTERNAL_ERROR", "the stored task is unreadable", t->id);
+
+		finish(r, t, STORE_FAILED, 500, doc);
+		free(doc);
+		goto out;
+	}
+	deps.cfg = r->shared.cfg;
+	deps.engine = engine;
+	deps.creds = r->shared.creds;
+	deps.auth = &auth;
+	deps.client = t->client;
+	if (intake_take_stored(&it, &why, &deps, t->request, strlen(t->request)) != 0) {
+		/* Refused now (the configuration changed since it was queued): failed, the refusal its document. */
+		char *doc = response_error_document(why.status, why.code, why.message, t->id);
+
+		finish(r, t, STORE_FAILED, why.status, doc);
+		log_end(t, &info, why.status, why.code, (ecs_clock_s() - t0) * 1000.0);
+		free(doc);
+		goto out;
+	}
+	task_labels_log(info.labels, sizeof(info.labels), it.body.labels);
+	if (ecs_cancel_new(&cancel) != 0 || track(r, t->id, cancel, 1) != 0) {
+		char *doc = response_error_document(500, "INTERNAL_ERROR", "out of memory", t->id);
+
+		finish(r, t, STORE_FAILED, 500, doc);
+		free(doc);
+		intake_clear(&it);
+		goto out;
+	}
+	/* A cancel that came between the claim and the track: honoured now. */
+	if (task_cancel_requested(r->shared.store, t->id))
+		ecs_cancel_trigger(cancel);
+	ctx.engine = engine;
+	ctx.cancel = cancel;
+	ctx.client_gone = NULL;
+	ctx.stream = NULL;
+	intake_spec(&spec, &it, ctx.cfg, cancel, ctx.pool);
+	spec.task_id = t->id;
+	metrics_tasks_in_flight_add(1);
+	rc = ecs_task_run(&res, engine, ctx.reaper, &spec);
+	metrics_tasks_in_flight_add(-1);
+	async_runner_untrack(r, t->id);
+	if (rc == ECS_ECANCELED && !task_cancel_requested(r->shared.store, t->id)) {
+		/* Not a DELETE: this node is stopping and the grace ran out. */
+		char *doc = task_interrupted_doc(store_node(r->shared.store), t->id);
+
+		finish(r, t, STORE_FAILED, 500, doc);
+		log_end(t, &info, 500, "INTERRUPTED", (ecs_clock_s() - t0) * 1000.0);
+		free(doc);
+	} else {
+		handler_task_answer(&resp, &info, &ctx, &req, &it, rc, &res, rc == ECS_ECANCELED);
+		finish(r, t, task_status_of(&resp), resp.status, resp.body);
+		log_end(t, &info, resp.status, resp.code, (ecs_clock_s() - t0) * 1000.0);
+	}
+	ecs_task_result_clear(&res);
+	intake_clear(&it);
+out:
+	ecs_cancel_free(cancel);
+	json_object_put(auth_holder);
+	response_clear(&resp);
+}
+
+static void *runner_main(void *arg)
+{
+	async_runner *r = ((void **)arg)[0];
+	ecs_engine *engine = ((void **)arg)[1];
+	int logged = 0;
+
+	free(arg);
+	for (;;) {
+		store_task t;
+		char err[256];
+		unsigned long seen;
+		int rc;
+
+		pthread_mutex_lock(&r->mu);
+		seen = r->wakes;
+		if (r->stopping) {
+			pthread_mutex_unlock(&r->mu);
+			break;
+		}
+		pthread_mutex_unlock(&r->mu);
+		memset(&t, 0, sizeof(t));
+		rc = store_claim(r->shared.store, &t, err, sizeof(err));
+		if (rc == 1) {
+			logged = 0;
+			pthread_mutex_lock(&r->mu);
+			r->busy++;
+			pthread_mutex_unlock(&r->mu);
+			run_claimed(r, engine, &t);
+			store_task_clear(&t);
+			pthread_mutex_lock(&r->mu);
+			r->busy--;
+			pthread_cond_broadcast(&r->idle);
+			pthread_mutex_unlock(&r->mu);
+			continue;
+		}
+		store_task_clear(&t);
+		if (rc < 0 && !logged) {
+			log_msg(LOG_LEVEL_ERROR, "async", "cannot claim queued tasks: %s", err);
+			logged = 1;
+		}
+		/* Nothing queued: until a submission wakes us, or a second (another node's submissions, a fleet). */
+		{
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			pthread_mutex_lock(&r->mu);
+			while (!r->stopping && r->wakes == seen &&
+			       pthread_cond_timedwait(&r->wake, &r->mu, &until) != ETIMEDOUT)
+				;
+			pthread_mutex_unlock(&r->mu);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The keeper: this node's lease renewed, lapsed nodes' tasks reclaimed,
+ * ended tasks purged after result_ttl, and (PostgreSQL) the cancels other
+ * nodes publish heard in between.
+ */
+static void *keeper_main(void *arg)
+{
+	async_runner *r = arg;
+	store *st = r->shared.store;
+	unsigned int lease = r->shared.cfg->store.lease_s ? r->shared.cfg->store.lease_s : 30;
+	double every = lease / 3.0, next = 0;
+	char rid[65] = "reclaim";
+	char *doc;
+
+	(void)ecs_id_generate(rid, sizeof(rid));
+	doc = task_interrupted_doc(NULL, rid);
+
+	for (;;) {
+		char err[256], id[72];
+		int rc;
+
+		pthread_mutex_lock(&r->mu);
+		rc = r->stopping;
+		pthread_mutex_unlock(&r->mu);
+		if (rc)
+			break;
+		if (ecs_clock_s() >= next) {
+			store_task *list = NULL;
+			long n;
+
+			next = ecs_clock_s() + every;
+			if (store_renew(st, err, sizeof(err)) < 0)
+				log_msg(LOG_LEVEL_ERROR, "async", "cannot renew this node's lease: %s", err);
+			n = doc != NULL ? store_reclaim(st, 0, doc, &list, err, sizeof(err)) : 0;
+			if (n < 0)
+				log_msg(LOG_LEVEL_ERROR, "async", "cannot reclaim lapsed nodes' tasks: %s", err);
+			for (long i = 0; i < n; i++)
+				log_msg(LOG_LEVEL_WARNING, "async", "task %s of node '%s' INTERRUPTED: its node's lease lapsed "
+					"(request_id %s)", list[i].id, list[i].node, rid);
+			if (n > 0) {
+				store_tasks_free(list, (size_t)n);
+				callback_sender_wake(r->shared.callbacks);
+			}
+			n = store_purge(st, err, sizeof(err));
+			if (n < 0)
+				log_msg(LOG_LEVEL_ERROR, "async", "cannot purge ended tasks: %s", err);
+			else if (n > 0)
+				log_msg(LOG_LEVEL_INFO, "async", "purged %ld task(s) older than result_ttl", n);
+		}
+		rc = store_listen_cancels(st, 500, id, sizeof(id), err, sizeof(err));
+		if (rc == 1)
+			async_runner_cancel(r, id);
+		else if (rc < 0) {
+			struct timespec pause = { 0, 500 * 1000 * 1000 };
+
+			nanosleep(&pause, NULL);  /* the listener reconnects on the next call */
+		}
+	}
+	free(doc);
+	return NULL;
+}
+
+int async_runner_start(async_runner **out, const handler_ctx *shared, const ecs_engine *proto)
+{
+	async_runner *r = calloc(1, sizeof(*r));
+	size_t i, n = shared->cfg->store.async_workers;
+
+	*out = NULL;
+	if (r == NULL)
+		return -1;
+	r->shared = *shared;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->wake, NULL);
+	pthread_cond_init(&r->idle, NULL);
+	r->threads = calloc(n ? n : 1, sizeof(*r->threads));
+	r->engines = calloc(n ? n : 1, sizeof(*r->engines));
+	if (r->threads == NULL || r->engines == NULL)
+		goto fail;
+	r->nengines = n;
+	for (i = 0; i < n; i++) {
+		void **arg;
+
+		if (ecs_engine_dup(&r->engines[i], proto) != 0 || (arg = malloc(2 * sizeof(*arg))) == NULL)
+			goto fail;
+		arg[0] = r;
+		arg[1] = r->engines[i];
+		if (pthread_create(&r->threads[i], NULL, runner_main, arg) != 0) {
+			free(arg);
+			goto fail;
+		}
+		r->nthreads++;
+	}
+	if (pthread_create(&r->keeper, NULL, keeper_main, r) != 0)
+		goto fail;
+	r->keeper_started = 1;
+	log_msg(LOG_LEVEL_INFO, "async", "%zu runner(s) on node '%s'", n, store_node(shared->store));
+	*out = r;
+	return 0;
+fail:
+	log_msg(LOG_LEVEL_ERROR, "async", "cannot start the queue's runners");
+	async_runner_stop(r, 0);
+	return -1;
+}
+
+void async_runner_stop(async_runner *r, double deadline)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stopping = 1;
+	pthread_cond_broadcast(&r->wake);
+	/* Running tasks get until @deadline; then ours are canceled (they end INTERRUPTED). */
+	while (r->busy > 0 && ecs_clock_s() < deadline) {
+		struct timespec until;
+		double left = deadline - ecs_clock_s();
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)left;
+		until.tv_nsec += (long)((left - (double)(time_t)left) * 1e9);
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&r->idle, &r->mu, &until);
+	}
+	for (tracked *t = r->running; t != NULL; t = t->next)
+		if (t->runner)
+			ecs_cancel_trigger(t->cancel);
+	pthread_mutex_unlock(&r->mu);
+	for (i = 0; i < r->nthreads; i++)
+		pthread_join(r->threads[i], NULL);
+	if (r->keeper_started)
+		pthread_join(r->keeper, NULL);
+	for (i = 0; r->engines != NULL && i < r->nengines; i++)
+		ecs_engine_free(r->engines[i]);
+	while (r->running != NULL) {
+		tracked *t = r->running;
+
+		r->running = t->next;
+		free(t);
+	}
+	free(r->threads);
+	free(r->engines);
+	pthread_cond_destroy(&r->idle);
+	pthread_cond_destroy(&r->wake);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
