@@ -130,11 +130,15 @@ else
     not_ok "not delivered in 60 s: $(head -c 600 "$E2E_TMP/body")"
 fi
 delivery=$(jbody .callback.deliveryId)
+VALIDATE=$E2E_REPO/t/lib/openapi_validate.py
+check "the document matches openapi.yaml (TaskStatus, its callback member)" \
+    "$VALIDATE" GET "/v1.1/tasks/$id1" 200 <"$E2E_TMP/body"
 check "the callback arrived once" [ "$(received /ok/1)" = 1 ]
 check "its ECS-Signature is HMAC-SHA256(secret, t.body)" signed /ok/1 1
 check "ECS-Task-Id names the task" [ "$(hdr /ok/1 1 ecs-task-id)" = "$id1" ]
 check "ECS-Delivery is the document's deliveryId" [ "$(hdr /ok/1 1 ecs-delivery)" = "$delivery" ]
 check "Content-Type is application/json" [ "$(hdr /ok/1 1 content-type)" = application/json ]
+check "the delivered body matches openapi.yaml (TaskStatus)" "$VALIDATE" GET "/v1.1/tasks/$id1" 200 <"$recv/ok_1.1.body"
 check "the body is the task's document: succeeded, its output" \
     [ "$(rbody /ok/1 1 '.taskId + " " + .status + " " + (.result.stdout | @base64d)')" = "$id1 succeeded callback-$marker" ]
 
@@ -160,6 +164,7 @@ attempted() { api "/v1.1/tasks/$1" >/dev/null; [ "$(jbody '.callback.attempts //
 if wait_for 60 attempted "$id3"; then
     check "a 302 is a failed attempt (pending, lastStatus 302)" \
         [ "$(jbody '.callback.state + " " + (.callback.lastStatus | tostring)')" = "pending 302" ]
+    check "a pending callback's document matches openapi.yaml" "$VALIDATE" GET "/v1.1/tasks/$id3" 200 <"$E2E_TMP/body"
 else
     not_ok "no attempt at the redirecting receiver in 60 s: $(head -c 400 "$E2E_TMP/body")"
 fi
