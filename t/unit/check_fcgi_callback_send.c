@@ -20,8 +20,6 @@
 #include <unistd.h>
 
 #include <check.h>
-#include <curl/curl.h>
-
 #include "callback.h"
 #include "callback_sign.h"
 #include "conf.h"
@@ -288,6 +286,20 @@ START_TEST(test_callback_send_delivers_signed)
 }
 END_TEST
 
+/* A delivery the deliverer must refuse at its first attempt, @why, without connecting. */
+static void refused_at_delivery(const char *allow, const char *url, const char *id, const char *why)
+{
+	delivery d;
+
+	deliver_once(&d, 200, allow, url, 3600, id);
+	ck_assert_int_eq(d.t.callback_state, STORE_CALLBACK_PENDING);
+	ck_assert_int_eq(d.t.callback_last_status, 0);
+	ck_assert_ptr_nonnull(d.t.callback_last_error);
+	ck_assert_msg(strstr(d.t.callback_last_error, why) != NULL, "%s", d.t.callback_last_error);
+	ck_assert_int_eq(receiver_requests(&d.r), 0);
+	delivery_end(&d);
+}
+
 /*
  * The attack: a name allowed by the operator resolved to a public address
  * when the task was submitted and resolves to 127.0.0.1 now (DNS
@@ -296,29 +308,14 @@ END_TEST
  */
 START_TEST(test_callback_send_rechecks_addresses_at_delivery)
 {
-	delivery d;
-
-	deliver_once(&d, 200, "http://localhost:%d", "http://localhost:%d/hook", 3600, "cb-rebind");
-	ck_assert_int_eq(d.t.callback_state, STORE_CALLBACK_PENDING);
-	ck_assert_int_eq(d.t.callback_last_status, 0);
-	ck_assert_ptr_nonnull(d.t.callback_last_error);
-	ck_assert_msg(strstr(d.t.callback_last_error, "not a public address") != NULL, "%s", d.t.callback_last_error);
-	ck_assert_int_eq(receiver_requests(&d.r), 0);
-	delivery_end(&d);
+	refused_at_delivery("http://localhost:%d", "http://localhost:%d/hook", "cb-rebind", "not a public address");
 }
 END_TEST
 
 /* An entry removed from callback_allow (a restart with a new ecs.conf) stops deliveries to it. */
 START_TEST(test_callback_send_rejudges_against_todays_allow_list)
 {
-	delivery d;
-
-	deliver_once(&d, 200, "http://127.0.0.2:%d", "http://127.0.0.1:%d/hook", 3600, "cb-removed");
-	ck_assert_int_eq(d.t.callback_state, STORE_CALLBACK_PENDING);
-	ck_assert_ptr_nonnull(d.t.callback_last_error);
-	ck_assert_msg(strstr(d.t.callback_last_error, "not in callback_allow") != NULL, "%s", d.t.callback_last_error);
-	ck_assert_int_eq(receiver_requests(&d.r), 0);
-	delivery_end(&d);
+	refused_at_delivery("http://127.0.0.2:%d", "http://127.0.0.1:%d/hook", "cb-removed", "not in callback_allow");
 }
 END_TEST
 
@@ -349,7 +346,6 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
-	curl_global_init(CURL_GLOBAL_ALL);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_callback_send_delivers_signed);
@@ -361,6 +357,5 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	curl_global_cleanup();
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
