@@ -339,6 +339,57 @@ START_TEST(test_callback_send_gives_up_after_retry_for)
 }
 END_TEST
 
+/* A receiver that never answers holds one delivery for callback_timeout, not the others behind it. */
+START_TEST(test_callback_send_slow_receiver_holds_one_delivery)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	char allow[96], url[96];
+	int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	store_task t;
+	delivery d;
+
+	/* Listening, never accepting: connections complete in the backlog and wait for an answer. */
+	ck_assert_int_ge(silent, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(silent, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(silent, 8), 0);
+	ck_assert_int_eq(getsockname(silent, (struct sockaddr *)&a, &alen), 0);
+	receiver_start(&d.r, 200);
+	snprintf(allow, sizeof(allow), "http://127.0.0.1:%d, http://127.0.0.1:%d", d.r.port, ntohs(a.sin_port));
+	d.c = make_config(allow, 3600);
+	d.st = open_store(d.c);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/silent", ntohs(a.sin_port));
+	ended_task(d.st, "cb-silent", url);
+	ck_assert_int_eq(callback_sender_start(&d.cs, d.c, d.st), 0);
+	callback_sender_wake(d.cs);
+	/* Taken first: its lease puts its next attempt far ahead. */
+	for (;;) {
+		memset(&t, 0, sizeof(t));
+		ck_assert_int_eq(store_get(d.st, NULL, "cb-silent", &t, allow, sizeof(allow)), 1);
+		if (t.callback_next_ms > store_now_ms() + 1000)
+			break;
+		store_task_clear(&t);
+		usleep(10000);
+	}
+	store_task_clear(&t);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", d.r.port);
+	ended_task(d.st, "cb-behind", url);
+	callback_sender_wake(d.cs);
+	wait_attempts(d.st, "cb-behind", 1, &d.t);
+	ck_assert_int_eq(d.t.callback_state, STORE_CALLBACK_DELIVERED);
+	/* The silent one is still in its first attempt (5 s timeout): nothing recorded yet. */
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(store_get(d.st, NULL, "cb-silent", &t, allow, sizeof(allow)), 1);
+	ck_assert_int_eq(t.callback_attempts, 0);
+	store_task_clear(&t);
+	delivery_end(&d);
+	close(silent);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fcgi_callback_send");
@@ -352,6 +403,7 @@ int main(void)
 	tcase_add_test(tc, test_callback_send_rechecks_addresses_at_delivery);
 	tcase_add_test(tc, test_callback_send_rejudges_against_todays_allow_list);
 	tcase_add_test(tc, test_callback_send_gives_up_after_retry_for);
+	tcase_add_test(tc, test_callback_send_slow_receiver_holds_one_delivery);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
