@@ -24,9 +24,17 @@
 #include "clock.h"
 #include "store_driver.h"
 
-/* How long a connection attempt may take unless the DSN says otherwise:
- * a store that does not answer must fail a request, not hang it. */
+/* Unless the DSN says otherwise: how long a connection attempt may take,
+ * and how soon a server that vanished (a cut network, a dead host: no
+ * FIN, no RST) is noticed on an open connection, by TCP keepalives and
+ * the kernel's limit on unacknowledged data (ms). Without them a query
+ * would wait for the operating system's two hours: a store that does not
+ * answer must fail a request, not hang it. */
 #define CONNECT_TIMEOUT_S "10"
+#define KEEPALIVES_IDLE_S "10"
+#define KEEPALIVES_INTERVAL_S "5"
+#define KEEPALIVES_COUNT "3"
+#define TCP_USER_TIMEOUT_MS "30000"
 
 /* The columns of one row handed to the callback: the store's widest
  * statement reads every column of a task, well under this. */
@@ -93,8 +101,10 @@ static int pg_open(store_db **out, const char *target, char *err, size_t errlen)
 {
 	/* Keywords are taken in order, the last one wins: the DSN (expanded
 	 * from dbname) comes after our defaults so that it may override them. */
-	const char *const keys[] = { "connect_timeout", "application_name", "dbname", NULL };
-	const char *const vals[] = { CONNECT_TIMEOUT_S, "ecs-fcgi", target, NULL };
+	const char *const keys[] = { "connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count",
+				     "tcp_user_timeout", "application_name", "dbname", NULL };
+	const char *const vals[] = { CONNECT_TIMEOUT_S, KEEPALIVES_IDLE_S, KEEPALIVES_INTERVAL_S, KEEPALIVES_COUNT,
+				     TCP_USER_TIMEOUT_MS, "ecs-fcgi", target, NULL };
 	pg_db *p;
 
 	*out = NULL;

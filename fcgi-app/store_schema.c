@@ -43,9 +43,10 @@ static const char *const v1[] = {
 	" callback_last_error TEXT,"
 	" callback_delivery_id TEXT NOT NULL DEFAULT '',"
 	" UNIQUE (client, idem_key))",
-	/* store_claim(): the queued ones, oldest first; running ones per client */
-	"CREATE INDEX tasks_claim ON tasks (status, created_ms)",
-	"CREATE INDEX tasks_status_client ON tasks (status, client)",
+	/* store_claim(): per status and client, oldest first (which client,
+	 * then its oldest queued task), covering what the claim reads; the
+	 * queue's caps */
+	"CREATE INDEX tasks_claim ON tasks (status, client, created_ms, id, pin_node)",
 	/* store_list(): a client's, newest first, paged by (created_ms, id) */
 	"CREATE INDEX tasks_client ON tasks (client, created_ms DESC, id DESC)",
 	/* store_callback_claim(): the due ones */

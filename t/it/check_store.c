@@ -627,9 +627,13 @@ START_TEST(test_store_purge)
 	ck_assert_int_eq(submit(s, &sub), STORE_SUBMITTED);
 	submit_ok(s, "p2", "alice", 1);  /* queued: never purged */
 	finish_ok(s, "p1");
+	/* A backlog of 1500 long ended: purged in batches, every one. */
+	raw_sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) "
+		"INSERT INTO tasks (id, client, status, async, kind, created_ms, finished_ms) "
+		"SELECT 'old-' || i, 'alice', 'succeeded', 1, 'task', 1, 2 FROM n");
 	next_ms();
 	n = store_purge(s, err, sizeof(err));
-	ck_assert_msg(n == 1, "%ld: %s", n, err);
+	ck_assert_msg(n == 1501, "%ld: %s", n, err);
 	ck_assert_int_eq(store_get(s, "alice", "p1", &t, err, sizeof(err)), 0);
 	status_is(s, "p2", STORE_QUEUED);
 	/* Its key went with it: a new request with the key is a new task. */
@@ -881,6 +885,28 @@ START_TEST(test_store_pg_cancel_notifies)
 }
 END_TEST
 
+START_TEST(test_store_pg_server_closed_connections)
+{
+	store *s = open_store();
+	store_counts c;
+	char err[512];
+	int i;
+
+	submit_ok(s, "gone1", "alice", 1);
+	for (i = 0; i < 3; i++)
+		status_is(s, "gone1", STORE_QUEUED);
+	/* What a restart of PostgreSQL does to the pool: every connection
+	 * closed by the server. The next calls open new ones, none fails. */
+	raw_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+		"AND pid <> pg_backend_pid()");
+	for (i = 0; i < 3; i++)
+		status_is(s, "gone1", STORE_QUEUED);
+	ck_assert_int_eq(store_count(s, &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.errors, 0);
+	store_close(s);
+}
+END_TEST
+
 static void add_common(TCase *tc)
 {
 	tcase_add_test(tc, test_store_submit_claim_finish_get);
@@ -922,6 +948,7 @@ int main(void)
 		tcase_set_timeout(pg, 60);
 		add_common(pg);
 		tcase_add_test(pg, test_store_pg_cancel_notifies);
+		tcase_add_test(pg, test_store_pg_server_closed_connections);
 		suite_add_tcase(s, pg);
 	} else {
 		printf("check_store: ECS_TEST_PG_DSN not set: the PostgreSQL fixture is skipped\n");
