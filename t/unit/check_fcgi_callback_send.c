@@ -91,23 +91,30 @@ static void *receiver_main(void *arg)
 	}
 }
 
-static void receiver_start(receiver *r, int status)
+/* A socket listening on 127.0.0.1 at a port of the kernel's choosing (*@port). */
+static int loopback_listener(int *port)
 {
 	struct sockaddr_in a;
 	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	memset(r, 0, sizeof(*r));
-	r->status = status;
-	pthread_mutex_init(&r->mu, NULL);
-	r->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(r->fd, 0);
+	ck_assert_int_ge(fd, 0);
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(r->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(r->fd, 8), 0);
-	ck_assert_int_eq(getsockname(r->fd, (struct sockaddr *)&a, &len), 0);
-	r->port = ntohs(a.sin_port);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void receiver_start(receiver *r, int status)
+{
+	memset(r, 0, sizeof(*r));
+	r->status = status;
+	pthread_mutex_init(&r->mu, NULL);
+	r->fd = loopback_listener(&r->port);
 	ck_assert_int_eq(pthread_create(&r->thread, NULL, receiver_main, r), 0);
 }
 
@@ -342,26 +349,18 @@ END_TEST
 /* A receiver that never answers holds one delivery for callback_timeout, not the others behind it. */
 START_TEST(test_callback_send_slow_receiver_holds_one_delivery)
 {
-	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
 	char allow[96], url[96];
-	int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int silent_port;
+	/* Listening, never accepting: connections complete in the backlog and wait for an answer. */
+	int silent = loopback_listener(&silent_port);
 	store_task t;
 	delivery d;
 
-	/* Listening, never accepting: connections complete in the backlog and wait for an answer. */
-	ck_assert_int_ge(silent, 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(silent, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(silent, 8), 0);
-	ck_assert_int_eq(getsockname(silent, (struct sockaddr *)&a, &alen), 0);
 	receiver_start(&d.r, 200);
-	snprintf(allow, sizeof(allow), "http://127.0.0.1:%d, http://127.0.0.1:%d", d.r.port, ntohs(a.sin_port));
+	snprintf(allow, sizeof(allow), "http://127.0.0.1:%d, http://127.0.0.1:%d", d.r.port, silent_port);
 	d.c = make_config(allow, 3600);
 	d.st = open_store(d.c);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/silent", ntohs(a.sin_port));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/silent", silent_port);
 	ended_task(d.st, "cb-silent", url);
 	ck_assert_int_eq(callback_sender_start(&d.cs, d.c, d.st), 0);
 	callback_sender_wake(d.cs);
