@@ -51,8 +51,9 @@ char *task_interrupted_doc(const char *node, const char *request_id)
 		snprintf(msg, sizeof(msg), "the node '%s' that ran this task stopped before the task ended; it did "
 			 "not finish and its container was removed", node);
 	else
-		snprintf(msg, sizeof(msg), "the node that ran this task stopped renewing its lease before the task "
-			 "ended; it did not finish and its container was removed");
+		/* the store puts each task's node in place of TASK_RECORD_NODE (store_reclaim()) */
+		snprintf(msg, sizeof(msg), "the node '" TASK_RECORD_NODE "' that ran this task stopped renewing its "
+			 "lease before the task ended; it did not finish and its container was removed");
 	text_cut(msg);
 	return response_error_document(500, "INTERRUPTED", msg, request_id);
 }

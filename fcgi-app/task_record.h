@@ -26,10 +26,13 @@ char *task_auth_json(const auth_result *a);
  */
 int task_auth_parse(auth_result *out, struct json_object **holder, const char *json);
 
+/** In a fleet's INTERRUPTED document, where the store writes the node whose lease lapsed. */
+#define TASK_RECORD_NODE "{node}"
+
 /**
  * task_interrupted_doc - the error document of a task whose node (@node)
  * stopped before it ended (INTERRUPTED, 500; NULL @node: a node of the fleet whose
- * lease lapsed); @request_id: what the log
+ * lease lapsed, named by TASK_RECORD_NODE for the store to fill in); @request_id: what the log
  * lines of the reclaim carry. malloc'd, or NULL.
  */
 char *task_interrupted_doc(const char *node, const char *request_id);
