@@ -20,6 +20,29 @@
 /** Seconds DELETE waits for a running task to end before answering 202. */
 #define TASK_CANCEL_WAIT_S 10
 
+/** How a request's task is recorded (task_submit()). */
+typedef struct {
+	const char *kind;        /* "task" or "exec" */
+	const char *session_id;  /* an exec's session (its task is pinned to this node); NULL */
+	const char *path;        /* the path the key's fingerprint names ("/v1.1/tasks") */
+	int async;               /* Prefer: respond-async: queued */
+	int record;              /* record it without a key or callback too (tasks: pollable by id) */
+} task_submit_how;
+
+/**
+ * task_submit - the Idempotency-Key judged (400 when malformed; then @t may
+ * be NULL), and the admitted task @t recorded in the store as @how says,
+ * with its id generated into @id: *@recorded tells whether it is (a store
+ * failure without a key only logs). Returns 0 to run it (or, async, it is
+ * queued), or 1 when @resp holds the answer already: a key's replay, 409,
+ * 422, 429, 503, 500.
+ */
+int task_submit(response *resp, handler_info *info, handler_ctx *ctx, const request *req, const intake_task *t,
+		const task_submit_how *how, char id[65], int *recorded);
+
+/** task_record_end - a recorded task @id ran here: its answer @resp kept (store_finish()), its callback woken. */
+void task_record_end(handler_ctx *ctx, const intake_task *t, const char *id, const response *resp);
+
 /** task_handle_post - POST /v1.1/tasks on a task worker, after admission. */
 void task_handle_post(response *resp, handler_info *info, handler_ctx *ctx, request *req);
 
