@@ -15,10 +15,14 @@
 #  - kill -9 of ecs-fcgi with 5 queued and 1 running, restart: the 5 run,
 #    the 1 is failed INTERRUPTED, no container left.
 # Ports: ECS_ASYNC_PORTS (three consecutive; default 8531: HTTPS, redirect, health).
+# The stack is ours, made here: not the deployment's.
+E2E_NO_DEPLOYMENT=1
 . "$(dirname "$0")/lib.sh"
 
-if ! e2e_loopback || [ -z "$ECS_STACK" ] || ! e2e_has_engine; then
-    skip "not the local stack with its engine: the async stack is not started"
+ECS_STACK=$E2E_REPO/scripts/stack.sh
+ECS_TEST_IMAGE=${ECS_TEST_IMAGE:-ecs/busybox:latest}
+if ! docker info >/dev/null 2>&1; then
+    skip "no local engine: the async stack is not started"
     finish
 fi
 base=${ECS_ASYNC_PORTS:-8531}
@@ -36,6 +40,7 @@ printf '[ecs]\nallowed_registries = docker.io\ndefault_network = none\nasync_wor
 own_stack start >"$own/start.log" 2>&1 || { not_ok "the async stack did not start: $(tail -5 "$own/start.log")"; finish; }
 # shellcheck source=/dev/null
 . "$own/ecs.env"
+ECS_KEY=${ECS_KEY:-} ECS_SECRET=${ECS_SECRET:-}
 "$E2E_REPO/scripts/make-certs.sh" client "$own/certs" ecs-async-other >/dev/null
 other() { # other [curl args...] PATH: as api, as another client of the same CA
     p=${*: -1}
@@ -72,7 +77,7 @@ check "its result has the output byte for byte" \
     [ "$(jbody .result.stdout | base64 -d | od -An -tx1 | tr -d ' \n')" = "fffe6173796e630a" ]
 check "stderr too" [ "$(jbody .result.stderr | base64 -d)" = err ]
 check "httpStatus 201, exitCode 0" [ "$(jbody '[.httpStatus, .result.exitCode] | @csv')" = "201,0" ]
-check "createdAt <= startedAt <= finishedAt" jq -e '.createdAt <= .startedAt and .startedAt <= .finishedAt' "$BODY"
+check "createdAt <= startedAt <= finishedAt" bash -c 'jq -e ".createdAt <= .startedAt and .startedAt <= .finishedAt" "$1" >/dev/null' _ "$BODY"
 check "the result echoes the labels" [ "$(jbody .result.labels.n)" = 1 ]
 
 # ---- a synchronous task is recorded ------------------------------------------
@@ -91,6 +96,17 @@ api "/v1.1/tasks?status=succeeded&limit=1"
 check "a page of one with a next cursor" [ "$(jbody '.tasks | length'):$(jbody '.next | type')" = "1:string" ]
 api "/v1.1/tasks?status=bogus"
 check "a bad status: 400 BAD_QUERY_PARAMETER" expect_error 400 BAD_QUERY_PARAMETER
+
+check "the request's log line carries the labels" grep -q "labels=.*suite=async-$$" "$own/ecs-fcgi.log"
+
+# ---- the store in _health and _metrics ----------------------------------------------
+api '/v1.1/_health?quick=false'
+check "_health?quick=false: details.store green on sqlite" \
+    [ "$(jbody '[.details.store.status, .details.store.backend] | join(",")')" = green,sqlite ]
+check "with its latency" bash -c 'jq -e ".details.store.latencyMs | type == \"number\"" "$1" >/dev/null' _ "$BODY"
+api /v1.1/_metrics
+check "_metrics: ecs_async_tasks by status" grep -q '^ecs_async_tasks{status="succeeded"} [1-9]' "$BODY"
+check "_metrics: store operations counted" grep -q '^ecs_store_operations_total [1-9]' "$BODY"
 
 # ---- another client's -------------------------------------------------------------
 other "/v1.1/tasks/$id1"
@@ -130,26 +146,50 @@ check "a synchronous key replayed: the first answer again, byte for byte" \
     bash -c '[ "$1" = 201 ] && cmp -s "$2" "$3"' _ "$STATUS" "$BODY" "$E2E_TMP/first.json"
 check "marked Idempotent-Replayed" [ "$(header idempotent-replayed)" = true ]
 
+# ---- a session's exec with a key: answered again, never run again ---------------------
+api /v1.1/sessions -H 'Content-Type: application/json' --data "$(jq -cn --arg i "$ECS_TEST_IMAGE" '{docker_image: $i}')"
+check "a session: 201" expect_status 201
+sess=$(jbody .sessionId)
+e2e_on_exit 'api "/v1.1/sessions/$sess" -X DELETE >/dev/null 2>&1 || true'
+count_exec() { # count_exec KEY: an exec that counts its own runs in the session
+    api "/v1.1/sessions/$sess/exec" -H 'Content-Type: application/json' -H "Idempotency-Key: $1" \
+        --data '{"cmd": ["sh", "-c", "echo x >> /tmp/runs; wc -l < /tmp/runs"]}'
+}
+ekey="exec-$key"
+count_exec "$ekey"
+check "a keyed exec: 201, its first run" [ "$STATUS:$(jbody .stdout | base64 -d | tr -d ' \n')" = 201:1 ]
+cp "$BODY" "$E2E_TMP/exec1.json"
+count_exec "$ekey"
+check "the key replayed: the first answer, byte for byte" \
+    bash -c '[ "$1" = 201 ] && cmp -s "$2" "$3"' _ "$STATUS" "$BODY" "$E2E_TMP/exec1.json"
+check "marked Idempotent-Replayed" [ "$(header idempotent-replayed)" = true ]
+count_exec "$ekey-2"
+check "a new key runs again: its second run (the replay ran nothing)" [ "$(jbody .stdout | base64 -d | tr -d ' \n')" = 2 ]
+api "/v1.1/sessions/$sess/exec" -H 'Content-Type: application/json' -H "Idempotency-Key: $ekey" --data '{"cmd": ["true"]}'
+check "the exec's key with another body: 422" expect_error 422 IDEMPOTENCY_KEY_MISMATCH
+api "/v1.1/sessions/$sess" -X DELETE >/dev/null
+
 # ---- cancel a running task -------------------------------------------------------------
 submit "$(body_of '["sleep", "60"]')"
+check "a sleep 60 queued: 202" expect_status 202
 cid=$(jbody .taskId)
 running_container() { [ -n "$(docker ps -q --filter "label=ecs.task-id=$cid" --filter status=running)" ]; }
 check "the sleep runs" wait_for 30 running_container
 t0=$(date +%s%N)
-api -X DELETE "/v1.1/tasks/$cid"
+api "/v1.1/tasks/$cid" -X DELETE
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check "DELETE of the running task: 200 canceled" [ "$STATUS:$(jbody .status)" = 200:canceled ]
 check "within 2 s (took $ms ms)" [ "$ms" -lt 2000 ]
 check "its document says CANCELED, 499" [ "$(jbody '.error.code'):$(jbody .httpStatus)" = CANCELED:499 ]
 check "its container is gone" wait_for 20 task_gone "$cid"
-api -X DELETE "/v1.1/tasks/$cid"
+api "/v1.1/tasks/$cid" -X DELETE
 check "DELETE again: 200, unchanged" [ "$STATUS:$(jbody .status)" = 200:canceled ]
 
 # ---- the client's queue cap, then kill -9 with 5 queued and 1 running ---------------------
 submit "$(body_of '["sleep", "60"]')"
-rid=$(jbody .taskId)
-rid_running() { [ -n "$(docker ps -q --filter "label=ecs.task-id=$rid" --filter status=running)" ]; }
-check "one task runs (async_workers = 1)" wait_for 30 rid_running
+sleeper=$(jbody .taskId)
+sleeper_running() { [ -n "$(docker ps -q --filter "label=ecs.task-id=$sleeper" --filter status=running)" ]; }
+check "one task runs (async_workers = 1)" wait_for 30 sleeper_running
 qids=
 for i in 1 2 3 4 5; do
     submit "$(body_of "[\"echo\", \"queued $i\"]")"
@@ -167,10 +207,11 @@ kill -KILL "$pid"
 gone() { ! kill -0 "$pid" 2>/dev/null; }
 check "ecs-fcgi killed" wait_for 10 gone
 check "ecs-fcgi starts again" own_stack start-fcgi
-check "the running one is failed INTERRUPTED" wait_for 30 is_status "$rid" failed
+check "the running one is failed INTERRUPTED" wait_for 30 is_status "$sleeper" failed
+[ "$(jbody .status)" = failed ] || say "  task $sleeper: HTTP $STATUS $(head -c 400 "$BODY")"
 check "its document: INTERRUPTED, 500" [ "$(jbody .error.code):$(jbody .httpStatus)" = INTERRUPTED:500 ]
 check "naming the node" bash -c 'jq -r .error.message "$1" | grep -q "node"' _ "$BODY"
-check "its container is gone" wait_for 30 task_gone "$rid"
+check "its container is gone" wait_for 30 task_gone "$sleeper"
 n=0
 for q in $qids; do
     wait_for 60 ended "$q" && [ "$(status_of "$q")" = succeeded ] && n=$((n + 1))
