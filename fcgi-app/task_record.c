@@ -58,6 +58,11 @@ char *task_interrupted_doc(const char *node, const char *request_id)
 	return response_error_document(500, "INTERRUPTED", msg, request_id);
 }
 
+char *task_interrupted_result(void *arg, const store_task *t)
+{
+	return task_interrupted_doc(t->node[0] != '\0' ? t->node : NULL, arg);
+}
+
 store_status task_status_of(const response *resp)
 {
 	if (resp->status == 201)

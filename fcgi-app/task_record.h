@@ -37,6 +37,13 @@ int task_auth_parse(auth_result *out, struct json_object **holder, const char *j
  */
 char *task_interrupted_doc(const char *node, const char *request_id);
 
+/**
+ * task_interrupted_result - a store_result_fn for store_reclaim(): the
+ * INTERRUPTED document of @t, naming the node that ran it; @arg: the
+ * request id (char *) for the log. Returns a malloc'd text or NULL.
+ */
+char *task_interrupted_result(void *arg, const store_task *t);
+
 /** task_status_of - how an answer (handler_task_answer()'s) ends its task: succeeded (201), canceled (CANCELED), else failed. */
 store_status task_status_of(const response *resp);
 
