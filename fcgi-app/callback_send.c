@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "log.h"
 #include "task_doc.h"
+#include "task_record.h"
 
 /* Without a wake, the store is looked at this often (a fleet's other nodes end tasks too). */
 #define TICK_MS 1000
@@ -59,15 +60,13 @@ static size_t discard(char *p, size_t size, size_t n, void *u)
 /* The secret of the task's client, found again from its stored identity (today's ecs.conf). */
 static const char *secret_of(const config *cfg, const store_task *t)
 {
-	json_object *o = t->auth != NULL ? json_tokener_parse(t->auth) : NULL, *v;
-	const char *subject = NULL, *user = NULL, *secret;
+	json_object *holder = NULL;
+	const char *secret = NULL;
+	auth_result a;
 
-	if (o != NULL && json_object_object_get_ex(o, "subject", &v) && json_object_is_type(v, json_type_string))
-		subject = json_object_get_string(v);
-	if (o != NULL && json_object_object_get_ex(o, "user", &v) && json_object_is_type(v, json_type_string))
-		user = json_object_get_string(v);
-	secret = callback_secret_for(cfg, config_find_client(cfg, subject, user));
-	json_object_put(o);
+	if (task_auth_parse(&a, &holder, t->auth) == 0)
+		secret = callback_secret_for(cfg, config_find_client(cfg, a.subject, a.user));
+	json_object_put(holder);
 	return secret;
 }
 
