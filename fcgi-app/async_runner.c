@@ -17,7 +17,7 @@
 #include "intake.h"
 #include "log.h"
 #include "metrics.h"
-#include "task_handlers.h"
+#include "task_record.h"
 #include "task_labels.h"
 
 /* A task running on this node (sync or async), by id: what a cancel triggers. */
@@ -335,7 +335,7 @@ static void *keeper_main(void *arg)
 			next = ecs_clock_s() + every;
 			if (store_renew(st, err, sizeof(err)) < 0)
 				log_msg(LOG_LEVEL_ERROR, "async", "cannot renew this node's lease: %s", err);
-			n = doc != NULL ? store_reclaim(st, 0, doc, &list, err, sizeof(err)) : 0;
+			n = doc != NULL ? store_reclaim(st, 0, task_interrupted_result, rid, &list, err, sizeof(err)) : 0;
 			if (n < 0)
 				log_msg(LOG_LEVEL_ERROR, "async", "cannot reclaim lapsed nodes' tasks: %s", err);
 			for (long i = 0; i < n; i++)

@@ -38,8 +38,9 @@ int callback_check(const config *cfg, const client_rule *rule, const char *url, 
 typedef struct callback_sender callback_sender;
 
 /**
- * callback_sender_start - the thread that delivers due callbacks from
- * @st (store_callback_claim()), for the life of the process.
+ * callback_sender_start - the threads (4: a receiver that never answers
+ * holds one) that deliver due callbacks from @st (store_callback_claim()),
+ * for the life of the process.
  * @cfg and @st must outlive it. Returns 0, or -1 (logged).
  */
 int callback_sender_start(callback_sender **out, const config *cfg, store *st);

@@ -17,7 +17,7 @@ int callback_check(const config *cfg, const client_rule *rule, const char *url, 
 		return rc;
 	/* An unsigned delivery is one the receiver cannot tell from a forgery: refuse it at the door. */
 	if (callback_secret_for(cfg, rule) == NULL) {
-		snprintf(why, whylen, "callback url to %s:%d: no callback_secret is configured for this client", u.host,
+		snprintf(why, whylen, "callback url host %s port %d: no callback_secret is configured for this client", u.host,
 			 u.port);
 		return -1;
 	}

@@ -23,20 +23,24 @@
 #include "clock.h"
 #include "log.h"
 #include "task_doc.h"
+#include "task_record.h"
 
 /* Without a wake, the store is looked at this often (a fleet's other nodes end tasks too). */
 #define TICK_MS 1000
 /* The backoff doubles from 1 s up to this. */
 #define BACKOFF_MAX_S 300
+/* Deliveries at once: a receiver that never answers holds one thread for callback_timeout, not everyone's. */
+#define SENDERS 4
 
 struct callback_sender {
 	const config *cfg;
 	store *st;
-	pthread_t thread;
-	int started;
+	pthread_t threads[SENDERS];
+	int started;                /* threads running */
 	pthread_mutex_t mu;
 	pthread_cond_t cond;        /* CLOCK_MONOTONIC */
-	int stopping, woken;        /* under mu */
+	int stopping;               /* under mu */
+	unsigned long wakes;        /* under mu: callback_sender_wake() calls, so no wake is lost during a claim */
 	unsigned long long delivered, failed, retried; /* under mu */
 };
 
@@ -56,15 +60,13 @@ static size_t discard(char *p, size_t size, size_t n, void *u)
 /* The secret of the task's client, found again from its stored identity (today's ecs.conf). */
 static const char *secret_of(const config *cfg, const store_task *t)
 {
-	json_object *o = t->auth != NULL ? json_tokener_parse(t->auth) : NULL, *v;
-	const char *subject = NULL, *user = NULL, *secret;
+	json_object *holder = NULL;
+	const char *secret = NULL;
+	auth_result a;
 
-	if (o != NULL && json_object_object_get_ex(o, "subject", &v) && json_object_is_type(v, json_type_string))
-		subject = json_object_get_string(v);
-	if (o != NULL && json_object_object_get_ex(o, "user", &v) && json_object_is_type(v, json_type_string))
-		user = json_object_get_string(v);
-	secret = callback_secret_for(cfg, config_find_client(cfg, subject, user));
-	json_object_put(o);
+	if (task_auth_parse(&a, &holder, t->auth) == 0)
+		secret = callback_secret_for(cfg, config_find_client(cfg, a.subject, a.user));
+	json_object_put(holder);
 	return secret;
 }
 
@@ -231,10 +233,10 @@ static void *sender_main(void *arg)
 
 	pthread_mutex_lock(&cs->mu);
 	while (!cs->stopping) {
+		unsigned long seen = cs->wakes;
 		store_task t;
 		int got;
 
-		cs->woken = 0;
 		pthread_mutex_unlock(&cs->mu);
 		memset(&t, 0, sizeof(t));
 		got = store_callback_claim(cs->st, lease_ms, &t, err, sizeof(err));
@@ -249,7 +251,7 @@ static void *sender_main(void *arg)
 		{
 			struct timespec until = ecs_clock_add_ms(ecs_clock_now(), TICK_MS);
 
-			while (!cs->stopping && !cs->woken)
+			while (!cs->stopping && cs->wakes == seen)
 				if (pthread_cond_timedwait(&cs->cond, &cs->mu, &until) == ETIMEDOUT)
 					break;
 		}
@@ -275,12 +277,15 @@ int callback_sender_start(callback_sender **out, const config *cfg, store *st)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&cs->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (pthread_create(&cs->thread, NULL, sender_main, cs) != 0) {
-		log_msg(LOG_LEVEL_ERROR, "callback", "cannot start the callback sender: %s", strerror(errno));
-		callback_sender_stop(cs);
-		return -1;
+	for (; cs->started < SENDERS; cs->started++) {
+		int rc = pthread_create(&cs->threads[cs->started], NULL, sender_main, cs);
+
+		if (rc != 0) {
+			log_msg(LOG_LEVEL_ERROR, "callback", "cannot start the callback sender: %s", strerror(rc));
+			callback_sender_stop(cs);
+			return -1;
+		}
 	}
-	cs->started = 1;
 	*out = cs;
 	return 0;
 }
@@ -290,22 +295,24 @@ void callback_sender_wake(callback_sender *cs)
 	if (cs == NULL)
 		return;
 	pthread_mutex_lock(&cs->mu);
-	cs->woken = 1;
-	pthread_cond_signal(&cs->cond);
+	cs->wakes++;
+	pthread_cond_broadcast(&cs->cond);
 	pthread_mutex_unlock(&cs->mu);
 }
 
 void callback_sender_stop(callback_sender *cs)
 {
+	int i;
+
 	if (cs == NULL)
 		return;
-	if (cs->started) {
-		pthread_mutex_lock(&cs->mu);
-		cs->stopping = 1;
-		pthread_cond_signal(&cs->cond);
-		pthread_mutex_unlock(&cs->mu);
-		pthread_join(cs->thread, NULL);
-	}
+	pthread_mutex_lock(&cs->mu);
+	cs->stopping = 1;
+	pthread_cond_broadcast(&cs->cond);
+	pthread_mutex_unlock(&cs->mu);
+	/* An attempt under way ends first, bounded by callback_timeout. */
+	for (i = 0; i < cs->started; i++)
+		pthread_join(cs->threads[i], NULL);
 	pthread_cond_destroy(&cs->cond);
 	pthread_mutex_destroy(&cs->mu);
 	free(cs);

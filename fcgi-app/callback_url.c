@@ -197,8 +197,8 @@ int callback_url_judge(callback_url *out, const callback_conf *cc, const char *u
 	uc = curl_url_set(h, CURLUPART_URL, url, 0);
 	if (uc != CURLUE_OK) {
 		rc = uc == CURLUE_OUT_OF_MEMORY ? -2 : -1;
-		snprintf(why, whylen, "callback url '%s' is not a URL: %s", text_quote(q, sizeof(q), url, QUOTE_MAX),
-			 curl_url_strerror(uc));
+		/* Not echoed: a URL that does not parse may still carry a password. */
+		snprintf(why, whylen, "callback url is not a URL: %s", curl_url_strerror(uc));
 		goto out;
 	}
 	scheme = url_part(h, CURLUPART_SCHEME, 0);
@@ -206,7 +206,7 @@ int callback_url_judge(callback_url *out, const callback_conf *cc, const char *u
 	port = url_part(h, CURLUPART_PORT, CURLU_DEFAULT_PORT);
 	zone = url_part(h, CURLUPART_ZONEID, 0);
 	if (scheme == NULL || host == NULL || port == NULL) {
-		snprintf(why, whylen, "callback url '%s' needs a scheme and a host", text_quote(q, sizeof(q), url, QUOTE_MAX));
+		snprintf(why, whylen, "callback url needs a scheme and a host");
 		goto out;
 	}
 	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
@@ -221,7 +221,7 @@ int callback_url_judge(callback_url *out, const callback_conf *cc, const char *u
 	}
 	/* Credentials in a URL are how "allowed.example@127.0.0.1" reads as allowed to a human. */
 	if (has_userinfo(h)) {
-		snprintf(why, whylen, "callback url to %s:%d carries a user name or password",
+		snprintf(why, whylen, "callback url host %s port %d carries a user name or password",
 			 text_quote(q, sizeof(q), host, QUOTE_MAX), out->port);
 		goto out;
 	}
@@ -232,7 +232,7 @@ int callback_url_judge(callback_url *out, const callback_conf *cc, const char *u
 	}
 	out->entry = find_entry(cc, out, &http_refused);
 	if (out->entry == NULL) {
-		snprintf(why, whylen, http_refused ? "callback url to %s:%d: plain http is allowed only to an http:// "
+		snprintf(why, whylen, http_refused ? "callback url host %s port %d: plain http is allowed only to an http:// "
 			 "entry of callback_allow" : "callback url host %s port %d is not in callback_allow",
 			 out->host, out->port);
 		goto out;

@@ -46,7 +46,7 @@
 #include "workers.h"
 #include "session_keeper.h"
 #include "store.h"
-#include "task_handlers.h"
+#include "task_record.h"
 #include "warm.h"
 
 static int signal_pipe[2] = { -1, -1 };
@@ -119,7 +119,7 @@ static store *open_store(const config *cfg)
 	}
 	(void)ecs_id_generate(rid, sizeof(rid));
 	doc = task_interrupted_doc(node, rid);
-	n = doc != NULL ? store_reclaim(st, 1, doc, &list, err, sizeof(err)) : STORE_ERROR;
+	n = doc != NULL ? store_reclaim(st, 1, task_interrupted_result, rid, &list, err, sizeof(err)) : STORE_ERROR;
 	free(doc);
 	if (n < 0)
 		log_msg(LOG_LEVEL_ERROR, "startup", "cannot reclaim this node's interrupted tasks: %s", err);

@@ -18,6 +18,7 @@
 
 #include "callback_conf.h"
 #include "callback_url.h"
+#include "input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -54,13 +55,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p;
 	size_t i;
 
-	if (size > 4096 || allow == NULL)
+	s = fuzz_input_string(data, size, 4096);
+	if (s == NULL || allow == NULL) {
+		free(s);
 		return 0;
-	s = malloc(size + 1);
-	if (s == NULL)
-		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
+	}
 	nl = strchr(s, '\n');
 	if (nl != NULL)
 		*nl = '\0';
