@@ -228,7 +228,7 @@ static void run_claimed(async_runner *r, ecs_engine *engine, const store_task *t
 	async_runner_untrack(r, t->id);
 	if (rc == ECS_ECANCELED && !task_cancel_requested(r->shared.store, t->id)) {
 		/* Not a DELETE: this node is stopping and the grace ran out. */
-		char *doc = task_interrupted_doc(store_node(r->shared.store), t->id);
+		char *doc = task_interrupted_doc(store_node(r->shared.store), 0, t->id);
 
 		finish(r, t, STORE_FAILED, 500, doc);
 		log_end(t, &info, 500, "INTERRUPTED", (ecs_clock_s() - t0) * 1000.0);
@@ -314,10 +314,8 @@ static void *keeper_main(void *arg)
 	unsigned int lease = r->shared.cfg->store.lease_s ? r->shared.cfg->store.lease_s : 30;
 	double every = lease / 3.0, next = 0;
 	char rid[65] = "reclaim";
-	char *doc;
 
 	(void)ecs_id_generate(rid, sizeof(rid));
-	doc = task_interrupted_doc(NULL, rid);
 
 	for (;;) {
 		char err[256], id[72];
@@ -335,7 +333,7 @@ static void *keeper_main(void *arg)
 			next = ecs_clock_s() + every;
 			if (store_renew(st, err, sizeof(err)) < 0)
 				log_msg(LOG_LEVEL_ERROR, "async", "cannot renew this node's lease: %s", err);
-			n = doc != NULL ? store_reclaim(st, 0, task_interrupted_result, rid, &list, err, sizeof(err)) : 0;
+			n = store_reclaim(st, 0, task_interrupted_lapsed, rid, &list, err, sizeof(err));
 			if (n < 0)
 				log_msg(LOG_LEVEL_ERROR, "async", "cannot reclaim lapsed nodes' tasks: %s", err);
 			for (long i = 0; i < n; i++)
@@ -360,7 +358,6 @@ static void *keeper_main(void *arg)
 			nanosleep(&pause, NULL);  /* the listener reconnects on the next call */
 		}
 	}
-	free(doc);
 	return NULL;
 }
 

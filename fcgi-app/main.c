@@ -108,7 +108,6 @@ static store *open_store(const config *cfg)
 	char node[256], err[512], rid[65] = "startup";
 	store *st = NULL;
 	store_task *list = NULL;
-	char *doc;
 	long n;
 
 	node_name(node, sizeof(node), cfg);
@@ -118,9 +117,7 @@ static store *open_store(const config *cfg)
 		return NULL;
 	}
 	(void)ecs_id_generate(rid, sizeof(rid));
-	doc = task_interrupted_doc(node, rid);
-	n = doc != NULL ? store_reclaim(st, 1, task_interrupted_result, rid, &list, err, sizeof(err)) : STORE_ERROR;
-	free(doc);
+	n = store_reclaim(st, 1, task_interrupted_restart, rid, &list, err, sizeof(err));
 	if (n < 0)
 		log_msg(LOG_LEVEL_ERROR, "startup", "cannot reclaim this node's interrupted tasks: %s", err);
 	for (long i = 0; i < n; i++)

@@ -43,24 +43,28 @@ int task_auth_parse(auth_result *out, struct json_object **holder, const char *j
 	return 0;
 }
 
-char *task_interrupted_doc(const char *node, const char *request_id)
+char *task_interrupted_doc(const char *node, int lease_lapsed, const char *request_id)
 {
 	char msg[400];
 
-	if (node != NULL)
+	if (lease_lapsed)
+		snprintf(msg, sizeof(msg), "the node '%s' that ran this task stopped renewing its lease before the task "
+			 "ended; it did not finish and its container is removed when that node starts again", node);
+	else
 		snprintf(msg, sizeof(msg), "the node '%s' that ran this task stopped before the task ended; it did "
 			 "not finish and its container was removed", node);
-	else
-		/* the store puts each task's node in place of TASK_RECORD_NODE (store_reclaim()) */
-		snprintf(msg, sizeof(msg), "the node '" TASK_RECORD_NODE "' that ran this task stopped renewing its "
-			 "lease before the task ended; it did not finish and its container was removed");
 	text_cut(msg);
 	return response_error_document(500, "INTERRUPTED", msg, request_id);
 }
 
-char *task_interrupted_result(void *arg, const store_task *t)
+char *task_interrupted_restart(void *request_id, const store_task *t)
 {
-	return task_interrupted_doc(t->node[0] != '\0' ? t->node : NULL, arg);
+	return task_interrupted_doc(t->node, 0, request_id);
+}
+
+char *task_interrupted_lapsed(void *request_id, const store_task *t)
+{
+	return task_interrupted_doc(t->node, 1, request_id);
 }
 
 store_status task_status_of(const response *resp)

@@ -26,23 +26,23 @@ char *task_auth_json(const auth_result *a);
  */
 int task_auth_parse(auth_result *out, struct json_object **holder, const char *json);
 
-/** In a fleet's INTERRUPTED document, where the store writes the node whose lease lapsed. */
-#define TASK_RECORD_NODE "{node}"
+/**
+ * task_interrupted_doc - the error document (INTERRUPTED, 500) of a task
+ * whose node @node stopped before it ended: this node in a former life
+ * (@lease_lapsed 0: its container went with the start-up sweep), or a node
+ * of the fleet whose lease lapsed (1). @request_id: what the log lines of
+ * the reclaim carry. malloc'd, or NULL.
+ */
+char *task_interrupted_doc(const char *node, int lease_lapsed, const char *request_id);
 
 /**
- * task_interrupted_doc - the error document of a task whose node (@node)
- * stopped before it ended (INTERRUPTED, 500; NULL @node: a node of the fleet whose
- * lease lapsed, named by TASK_RECORD_NODE for the store to fill in); @request_id: what the log
- * lines of the reclaim carry. malloc'd, or NULL.
+ * task_interrupted_restart, task_interrupted_lapsed - store_result_fn for
+ * store_reclaim(own_restart 1, resp. 0): the INTERRUPTED document of @t,
+ * naming the node that ran it; @request_id: a char * for the log.
+ * Return a malloc'd text or NULL.
  */
-char *task_interrupted_doc(const char *node, const char *request_id);
-
-/**
- * task_interrupted_result - a store_result_fn for store_reclaim(): the
- * INTERRUPTED document of @t, naming the node that ran it; @arg: the
- * request id (char *) for the log. Returns a malloc'd text or NULL.
- */
-char *task_interrupted_result(void *arg, const store_task *t);
+char *task_interrupted_restart(void *request_id, const store_task *t);
+char *task_interrupted_lapsed(void *request_id, const store_task *t);
 
 /** task_status_of - how an answer (handler_task_answer()'s) ends its task: succeeded (201), canceled (CANCELED), else failed. */
 store_status task_status_of(const response *resp);
