@@ -287,16 +287,22 @@ void task_handle_post(response *resp, handler_info *info, handler_ctx *ctx, requ
 		if (how.async) {
 			store_task now;
 
-			async_runner_wake(ctx->runner);
 			memset(&now, 0, sizeof(now));
 			if (store_get(ctx->store, info->client, id, &now, err, sizeof(err)) != 1) {
 				/* Queued all the same: its document from what was submitted. */
 				store_task_clear(&now);
 				snprintf(now.id, sizeof(now.id), "%s", id);
 				snprintf(now.kind, sizeof(now.kind), "task");
-				now.status = STORE_QUEUED;
 				now.async = 1;
 			}
+			/*
+			 * The 202 is the task as submitted: queued, whatever a runner
+			 * (here or, in a fleet, on another node) has done with it since.
+			 */
+			now.status = STORE_QUEUED;
+			now.started_ms = 0;
+			now.node[0] = '\0';
+			async_runner_wake(ctx->runner);
 			response_add_header(resp, "Preference-Applied", "respond-async");
 			answer_doc(resp, req, 202, &now, 1);
 			store_task_clear(&now);
