@@ -25,8 +25,11 @@ if e2e_has_engine; then
     api /v1.1/tasks -H 'Content-Type: application/json' \
         --data '{"docker_image": "'"$ECS_TEST_IMAGE"'", "cmd": ["true"]}'
     check "a task runs before" expect_status 201
+    # This responder's own (its instance, from its log): other stacks on the
+    # engine have warm containers too, which its restart must not touch.
+    instance=$(sed -n 's/.*msg="instance \([0-9a-f]*\) .*/\1/p' "$ECS_RUN/ecs-fcgi.log" 2>/dev/null | tail -n 1)
     warm_ones() { warm=$(docker ps -q --no-trunc --filter label=ecs.managed=true --filter label=ecs.pool \
-        --filter status=running 2>/dev/null); [ -n "$warm" ]; }
+        ${instance:+--filter "label=ecs.instance=$instance"} --filter status=running 2>/dev/null); [ -n "$warm" ]; }
     check "its key has warm containers" wait_for 30 warm_ones
 fi
 
