@@ -353,8 +353,8 @@ static void handle_exec(response *resp, handler_info *info, handler_ctx *ctx, re
 	ndjson nd;
 	int live = ctx->stream != NULL && ndjson_wanted(request_param(req->envp, "HTTP_ACCEPT"));
 	int rc, lost_now = 0, recorded = 0;
-	task_submit_how how = { "exec", NULL, NULL, 0, 0 };
-	char path[96], tid[65];
+	task_submit_how how = { "exec", NULL, NULL, 0, 0, 0 };
+	char path[96], tid[65] = "";
 
 	if (hold(resp, ctx, req, id, owner, &v) != SESSION_FOUND)
 		return;

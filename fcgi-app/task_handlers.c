@@ -152,7 +152,7 @@ static void run_sync(response *resp, handler_info *info, handler_ctx *ctx, reque
 	int rc, tracked = 0, canceled;
 
 	intake_spec(&spec, t, ctx->cfg, ctx->cancel, ctx->pool);
-	spec.task_id = id;
+	spec.task_id = id[0] != '\0' ? id : NULL;
 	if (live) {
 		ndjson_init(&nd, ctx->stream, req->request_id);
 		spec.on_output = ndjson_output;
@@ -170,6 +170,8 @@ static void run_sync(response *resp, handler_info *info, handler_ctx *ctx, reque
 	handler_task_answer(resp, info, ctx, req, t, rc, &res, canceled);
 	if (recorded)
 		task_record_end(ctx, t, id, resp);
+	else if (id[0] == '\0' && res.task_id[0] != '\0')
+		task_record_ran(resp, info, ctx, req, t, res.task_id);
 	if (live) {
 		/* The last line is the answer's own document, without the output the lines carried. */
 		struct json_object *doc = rc == 0 && resp->body != NULL ? json_tokener_parse(resp->body) : NULL;
@@ -202,7 +204,16 @@ int task_submit(response *resp, handler_info *info, handler_ctx *ctx, const requ
 		no_store(resp, req);
 		return 1;
 	}
-	if (ecs_id_generate(id, 65) != 0 ||
+	if (how->run_first && !how->async && k == 0) {
+		/*
+		 * Nothing needs the record before the run: the task takes the id
+		 * libecs gives it (a warm container's own, the one its labels
+		 * carry), and is recorded under it once it ran.
+		 */
+		id[0] = '\0';
+		return 0;
+	}
+	if ((id[0] == '\0' && ecs_id_generate(id, 65) != 0) ||
 	    (k > 0 && task_headers_fingerprint(fp, "POST", how->path, req->body, req->body_len) != 0) ||
 	    (auth = task_auth_json(&info->auth)) == NULL ||
 	    (t->body.labels != NULL &&
@@ -250,6 +261,24 @@ out:
 	return answered;
 }
 
+void task_record_ran(const response *answer, handler_info *info, handler_ctx *ctx, const request *req,
+		     const intake_task *t, const char *ran_as)
+{
+	task_submit_how how = { "task", NULL, "/v1.1/tasks", 0, 1, 0 };
+	response scratch;
+	char id[65];
+	int recorded = 0;
+
+	if (ctx->store == NULL)
+		return;
+	snprintf(id, sizeof(id), "%s", ran_as);
+	response_init(&scratch);
+	/* a failure here is the store's (logged), never the answer's: @answer is already the task's */
+	if (task_submit(&scratch, info, ctx, req, t, &how, id, &recorded) == 0 && recorded)
+		task_record_end(ctx, t, id, answer);
+	response_clear(&scratch);
+}
+
 void task_record_end(handler_ctx *ctx, const intake_task *t, const char *id, const response *resp)
 {
 	char err[256];
@@ -263,10 +292,10 @@ void task_record_end(handler_ctx *ctx, const intake_task *t, const char *id, con
 void task_handle_post(response *resp, handler_info *info, handler_ctx *ctx, request *req)
 {
 	intake_deps deps = { ctx->cfg, ctx->engine, ctx->creds, &info->auth, info->client };
-	task_submit_how how = { "task", NULL, "/v1.1/tasks", 0, 1 };
+	task_submit_how how = { "task", NULL, "/v1.1/tasks", 0, 1, 1 };
 	intake_refusal why;
 	intake_task t;
-	char id[65], err[256];
+	char id[65] = "", err[256];
 	int recorded;
 
 	how.async = task_headers_respond_async(request_param(req->envp, "HTTP_PREFER"));

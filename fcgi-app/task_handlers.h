@@ -27,18 +27,29 @@ typedef struct {
 	const char *path;        /* the path the key's fingerprint names ("/v1.1/tasks") */
 	int async;               /* Prefer: respond-async: queued */
 	int record;              /* record it without a key or callback too (tasks: pollable by id) */
+	int run_first;           /* synchronous without a key: run it under the id libecs gives it
+	                            (a warm container's own), record it once it ran (task_record_ran()) */
 } task_submit_how;
 
 /**
  * task_submit - the Idempotency-Key judged (400 when malformed; then @t may
  * be NULL), and the admitted task @t recorded in the store as @how says,
- * with its id generated into @id: *@recorded tells whether it is (a store
+ * with its id generated into @id (kept when @id is not ""; left "" for a
+ * synchronous task that runs first, see run_first): *@recorded tells whether it is (a store
  * failure without a key only logs). Returns 0 to run it (or, async, it is
  * queued), or 1 when @resp holds the answer already: a key's replay, 409,
  * 422, 429, 503, 500.
  */
 int task_submit(response *resp, handler_info *info, handler_ctx *ctx, const request *req, const intake_task *t,
 		const task_submit_how *how, char id[65], int *recorded);
+
+/**
+ * task_record_ran - a synchronous task that ran first (task_submit_how.run_first)
+ * is recorded now, under the id it ran as (@ran_as), with its answer @answer.
+ * A store failure is logged; @answer is never touched.
+ */
+void task_record_ran(const response *answer, handler_info *info, handler_ctx *ctx, const request *req,
+		     const intake_task *t, const char *ran_as);
 
 /** task_record_end - a recorded task @id ran here: its answer @resp kept (store_finish()), its callback woken. */
 void task_record_end(handler_ctx *ctx, const intake_task *t, const char *id, const response *resp);
