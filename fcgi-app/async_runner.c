@@ -17,7 +17,7 @@
 #include "intake.h"
 #include "log.h"
 #include "metrics.h"
-#include "task_handlers.h"
+#include "task_record.h"
 #include "task_labels.h"
 
 /* A task running on this node (sync or async), by id: what a cancel triggers. */

@@ -46,7 +46,7 @@
 #include "workers.h"
 #include "session_keeper.h"
 #include "store.h"
-#include "task_handlers.h"
+#include "task_record.h"
 #include "warm.h"
 
 static int signal_pipe[2] = { -1, -1 };

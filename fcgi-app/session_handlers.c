@@ -15,6 +15,7 @@
 #include "intake.h"
 #include "query.h"
 #include "session_handlers.h"
+#include "task_handlers.h"
 #include "session_registry.h"
 #include "text.h"
 
@@ -351,13 +352,25 @@ static void handle_exec(response *resp, handler_info *info, handler_ctx *ctx, re
 	struct json_object *doc = NULL;
 	ndjson nd;
 	int live = ctx->stream != NULL && ndjson_wanted(request_param(req->envp, "HTTP_ACCEPT"));
-	int rc, lost_now = 0;
+	int rc, lost_now = 0, recorded = 0;
+	task_submit_how how = { "exec", NULL, NULL, 0, 0 };
+	char path[96], tid[65];
 
 	if (hold(resp, ctx, req, id, owner, &v) != SESSION_FOUND)
 		return;
 	if (intake_take_exec(&t, &why, &deps, req) != 0) {
 		refused(resp, info, req, &why);
 		session_registry_release(ctx->sessions, id, 0, 0, 0, NULL);
+		session_view_clear(&v);
+		return;
+	}
+	/* An Idempotency-Key (or a callback) records the exec, pinned to this node: a replay is answered, never run again. */
+	snprintf(path, sizeof(path), "/v1.1/sessions/%s/exec", id);
+	how.session_id = id;
+	how.path = path;
+	if (task_submit(resp, info, ctx, req, &t, &how, tid, &recorded) != 0) {
+		session_registry_release(ctx->sessions, id, 0, 0, 0, NULL);
+		intake_clear(&t);
 		session_view_clear(&v);
 		return;
 	}
@@ -402,6 +415,8 @@ static void handle_exec(response *resp, handler_info *info, handler_ctx *ctx, re
 		request_failed(resp, info, ctx, req, &v, rc, res.error, lost_why, sizeof(lost_why));
 		lost_now = resp->status == 410;
 	}
+	if (recorded)
+		task_record_end(ctx, &t, tid, resp);
 	if (live)
 		handler_stream_end(resp, ctx, &nd, doc != NULL ? rc : ECS_ENOMEM, doc);
 	json_object_put(doc);

@@ -19,6 +19,7 @@
 #include "store.h"
 #include "task_doc.h"
 #include "task_handlers.h"
+#include "task_record.h"
 #include "task_headers.h"
 #include "task_labels.h"
 #include "text.h"
@@ -84,52 +85,6 @@ static void answer_doc(response *resp, const request *req, int status, const sto
 	handler_json(resp, req, status, o);
 }
 
-char *task_auth_json(const auth_result *a)
-{
-	struct json_object *o = json_object_new_object();
-	char *s = NULL;
-
-	if (o == NULL)
-		return NULL;
-	if ((a->subject == NULL || handler_put(o, "subject", json_object_new_string(a->subject)) == 0) &&
-	    (a->user == NULL || handler_put(o, "user", json_object_new_string(a->user)) == 0))
-		s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
-	return s;
-}
-
-int task_auth_parse(auth_result *out, struct json_object **holder, const char *json)
-{
-	struct json_object *o = json != NULL ? json_tokener_parse(json) : NULL, *v;
-
-	memset(out, 0, sizeof(*out));
-	*holder = NULL;
-	if (o == NULL || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return -1;
-	}
-	if (json_object_object_get_ex(o, "subject", &v) && json_object_is_type(v, json_type_string))
-		out->subject = json_object_get_string(v);
-	if (json_object_object_get_ex(o, "user", &v) && json_object_is_type(v, json_type_string))
-		out->user = json_object_get_string(v);
-	*holder = o;
-	return 0;
-}
-
-char *task_interrupted_doc(const char *node, const char *request_id)
-{
-	char msg[400];
-
-	if (node != NULL)
-		snprintf(msg, sizeof(msg), "the node '%s' that ran this task stopped before the task ended; it did "
-			 "not finish and its container was removed", node);
-	else
-		snprintf(msg, sizeof(msg), "the node that ran this task stopped renewing its lease before the task "
-			 "ended; it did not finish and its container was removed");
-	text_cut(msg);
-	return response_error_document(500, "INTERRUPTED", msg, request_id);
-}
-
 static int ended(store_status s)
 {
 	return s == STORE_SUCCEEDED || s == STORE_FAILED || s == STORE_CANCELED;
@@ -182,28 +137,6 @@ static unsigned int client_queue_cap(const config *cfg, const client_rule *rule)
 	return rule != NULL && rule->max_queued >= 0 ? (unsigned int)rule->max_queued : cfg->store.max_client_queued;
 }
 
-store_status task_status_of(const response *resp)
-{
-	if (resp->status == 201)
-		return STORE_SUCCEEDED;
-	if (resp->code != NULL && strcmp(resp->code, "CANCELED") == 0)
-		return STORE_CANCELED;
-	return STORE_FAILED;
-}
-
-int task_cancel_requested(store *st, const char *id)
-{
-	store_task t;
-	char err[256];
-	int rc;
-
-	memset(&t, 0, sizeof(t));
-	rc = st != NULL ? store_get(st, NULL, id, &t, err, sizeof(err)) : 0;
-	rc = rc == 1 && t.cancel_requested;
-	store_task_clear(&t);
-	return rc;
-}
-
 /*
  * The synchronous run: as it always was for the client; recorded (when
  * @recorded) so the id can be polled and canceled, and its answer kept
@@ -217,7 +150,6 @@ static void run_sync(response *resp, handler_info *info, handler_ctx *ctx, reque
 	ndjson nd;
 	int live = ctx->stream != NULL && ndjson_wanted(request_param(req->envp, "HTTP_ACCEPT"));
 	int rc, tracked = 0, canceled;
-	char err[256];
 
 	intake_spec(&spec, t, ctx->cfg, ctx->cancel, ctx->pool);
 	spec.task_id = id;
@@ -236,12 +168,8 @@ static void run_sync(response *resp, handler_info *info, handler_ctx *ctx, reque
 	canceled = rc == ECS_ECANCELED && recorded && !ecs_cancel_is_triggered(ctx->client_gone) &&
 		   task_cancel_requested(ctx->store, id);
 	handler_task_answer(resp, info, ctx, req, t, rc, &res, canceled);
-	if (recorded) {
-		if (store_finish(ctx->store, id, task_status_of(resp), resp->status, resp->body, err, sizeof(err)) < 0)
-			log_msg(LOG_LEVEL_ERROR, "store", "task %s: its end was not recorded: %s", id, err);
-		if (t->body.callback_url != NULL)
-			callback_sender_wake(ctx->callbacks);
-	}
+	if (recorded)
+		task_record_end(ctx, t, id, resp);
 	if (live) {
 		/* The last line is the answer's own document, without the output the lines carried. */
 		struct json_object *doc = rc == 0 && resp->body != NULL ? json_tokener_parse(resp->body) : NULL;
@@ -252,23 +180,101 @@ static void run_sync(response *resp, handler_info *info, handler_ctx *ctx, reque
 	ecs_task_result_clear(&res);
 }
 
-void task_handle_post(response *resp, handler_info *info, handler_ctx *ctx, request *req)
+int task_submit(response *resp, handler_info *info, handler_ctx *ctx, const request *req, const intake_task *t,
+		const task_submit_how *how, char id[65], int *recorded)
 {
-	intake_deps deps = { ctx->cfg, ctx->engine, ctx->creds, &info->auth, info->client };
 	const char *key = request_param(req->envp, "HTTP_IDEMPOTENCY_KEY");
-	int async = task_headers_respond_async(request_param(req->envp, "HTTP_PREFER"));
-	int k = task_headers_idem_key(key), recorded = 0, rc;
-	intake_refusal why;
-	intake_task t;
+	int k = task_headers_idem_key(key), rc, answered = 1;
 	store_submission sub;
 	store_submit_outcome oc = STORE_SUBMITTED;
 	store_task first;
-	char id[65], fp[TASK_FINGERPRINT_SIZE], err[256];
+	char fp[TASK_FINGERPRINT_SIZE], err[256];
 	char *auth = NULL, *labels = NULL;
 
-	if (k < 0)
-		return handler_error(resp, req, 400, "BAD_IDEMPOTENCY_KEY", "Idempotency-Key must be 1-%d printable "
-				     "ASCII characters, without a space at either end", TASK_IDEM_KEY_MAX);
+	*recorded = 0;
+	if (k < 0) {
+		handler_error(resp, req, 400, "BAD_IDEMPOTENCY_KEY", "Idempotency-Key must be 1-%d printable ASCII "
+			      "characters, without a space at either end", TASK_IDEM_KEY_MAX);
+		return 1;
+	}
+	task_labels_log(info->labels, sizeof(info->labels), t->body.labels);
+	if (ctx->store == NULL && (how->async || k > 0)) {
+		no_store(resp, req);
+		return 1;
+	}
+	if (ecs_id_generate(id, 65) != 0 ||
+	    (k > 0 && task_headers_fingerprint(fp, "POST", how->path, req->body, req->body_len) != 0) ||
+	    (auth = task_auth_json(&info->auth)) == NULL ||
+	    (t->body.labels != NULL &&
+	     (labels = strdup(json_object_to_json_string_ext(t->body.labels, JSON_C_TO_STRING_PLAIN))) == NULL)) {
+		handler_error(resp, req, 500, "INTERNAL_ERROR", "out of memory");
+		goto out;
+	}
+	snprintf(info->task_id, sizeof(info->task_id), "%s", id);
+	answered = 0;
+	if (ctx->store == NULL || (!how->record && k == 0 && t->body.callback_url == NULL))
+		goto out;
+	memset(&first, 0, sizeof(first));
+	memset(&sub, 0, sizeof(sub));
+	sub.id = id;
+	sub.client = info->client;
+	sub.kind = how->kind;
+	sub.session_id = how->session_id;
+	sub.pin_node = how->session_id != NULL ? store_node(ctx->store) : NULL;
+	sub.async = how->async;
+	sub.request = req->body;
+	sub.request_len = req->body_len;
+	sub.auth = auth;
+	sub.labels = labels;
+	sub.idem_key = k > 0 ? key : NULL;
+	sub.fingerprint = k > 0 ? fp : NULL;
+	sub.callback_url = t->body.callback_url;
+	sub.client_queue_cap = how->async ? client_queue_cap(ctx->cfg, t->rule) : 0;
+	rc = store_submit(ctx->store, &sub, &oc, &first, err, sizeof(err));
+	if (rc < 0 && (how->async || k > 0)) {
+		store_down(resp, req, err);
+		answered = 1;
+	} else if (rc < 0) {
+		/* Without a key nothing depends on the record: the task runs, the failure is logged. */
+		log_msg(LOG_LEVEL_ERROR, "store", "task %s runs unrecorded: %s", id, err);
+	} else if (oc != STORE_SUBMITTED) {
+		answer_not_submitted(resp, req, oc, &first, sub.client_queue_cap);
+		answered = 1;
+	} else {
+		*recorded = 1;
+	}
+	store_task_clear(&first);
+out:
+	free(auth);
+	free(labels);
+	return answered;
+}
+
+void task_record_end(handler_ctx *ctx, const intake_task *t, const char *id, const response *resp)
+{
+	char err[256];
+
+	if (store_finish(ctx->store, id, task_status_of(resp), resp->status, resp->body, err, sizeof(err)) < 0)
+		log_msg(LOG_LEVEL_ERROR, "store", "task %s: its end was not recorded: %s", id, err);
+	if (t->body.callback_url != NULL)
+		callback_sender_wake(ctx->callbacks);
+}
+
+void task_handle_post(response *resp, handler_info *info, handler_ctx *ctx, request *req)
+{
+	intake_deps deps = { ctx->cfg, ctx->engine, ctx->creds, &info->auth, info->client };
+	task_submit_how how = { "task", NULL, "/v1.1/tasks", 0, 1 };
+	intake_refusal why;
+	intake_task t;
+	char id[65], err[256];
+	int recorded;
+
+	how.async = task_headers_respond_async(request_param(req->envp, "HTTP_PREFER"));
+	if (task_headers_idem_key(request_param(req->envp, "HTTP_IDEMPOTENCY_KEY")) < 0) {
+		/* before the body is read: a malformed key is the client's whatever the body */
+		task_submit(resp, info, ctx, req, NULL, &how, id, &recorded);
+		return;
+	}
 	if (intake_take(&t, &why, &deps, req) != 0) {
 		if (why.phase != NULL) {
 			info->error_phase = why.phase;
@@ -277,73 +283,27 @@ void task_handle_post(response *resp, handler_info *info, handler_ctx *ctx, requ
 		response_set_error(resp, why.status, why.code, why.message, req->request_id);
 		return;
 	}
-	task_labels_log(info->labels, sizeof(info->labels), t.body.labels);
-	if (ctx->store == NULL && (async || k > 0)) {
-		no_store(resp, req);
-		goto out;
-	}
-	if (ecs_id_generate(id, sizeof(id)) != 0 ||
-	    (k > 0 && task_headers_fingerprint(fp, "POST", "/v1.1/tasks", req->body, req->body_len) != 0) ||
-	    (auth = task_auth_json(&info->auth)) == NULL ||
-	    (t.body.labels != NULL &&
-	     (labels = strdup(json_object_to_json_string_ext(t.body.labels, JSON_C_TO_STRING_PLAIN))) == NULL)) {
-		handler_error(resp, req, 500, "INTERNAL_ERROR", "out of memory");
-		goto out;
-	}
-	snprintf(info->task_id, sizeof(info->task_id), "%s", id);
-	memset(&first, 0, sizeof(first));
-	if (ctx->store != NULL) {
-		memset(&sub, 0, sizeof(sub));
-		sub.id = id;
-		sub.client = info->client;
-		sub.kind = "task";
-		sub.async = async;
-		sub.request = req->body;
-		sub.request_len = req->body_len;
-		sub.auth = auth;
-		sub.labels = labels;
-		sub.idem_key = k > 0 ? key : NULL;
-		sub.fingerprint = k > 0 ? fp : NULL;
-		sub.callback_url = t.body.callback_url;
-		sub.client_queue_cap = async ? client_queue_cap(ctx->cfg, t.rule) : 0;
-		rc = store_submit(ctx->store, &sub, &oc, &first, err, sizeof(err));
-		if (rc < 0 && (async || k > 0)) {
-			store_down(resp, req, err);
-			goto out;
-		}
-		/* Without a key nothing depends on the record: the task runs, the failure is logged. */
-		if (rc < 0)
-			log_msg(LOG_LEVEL_ERROR, "store", "task %s runs unrecorded: %s", id, err);
-		else if (oc != STORE_SUBMITTED) {
-			answer_not_submitted(resp, req, oc, &first, sub.client_queue_cap);
-			store_task_clear(&first);
-			goto out;
-		}
-		recorded = rc >= 0;
-	}
-	if (async) {
-		store_task now;
+	if (task_submit(resp, info, ctx, req, &t, &how, id, &recorded) == 0) {
+		if (how.async) {
+			store_task now;
 
-		async_runner_wake(ctx->runner);
-		memset(&now, 0, sizeof(now));
-		rc = store_get(ctx->store, info->client, id, &now, err, sizeof(err));
-		if (rc != 1) {
-			/* Queued all the same: its document from what was submitted. */
+			async_runner_wake(ctx->runner);
+			memset(&now, 0, sizeof(now));
+			if (store_get(ctx->store, info->client, id, &now, err, sizeof(err)) != 1) {
+				/* Queued all the same: its document from what was submitted. */
+				store_task_clear(&now);
+				snprintf(now.id, sizeof(now.id), "%s", id);
+				snprintf(now.kind, sizeof(now.kind), "task");
+				now.status = STORE_QUEUED;
+				now.async = 1;
+			}
+			response_add_header(resp, "Preference-Applied", "respond-async");
+			answer_doc(resp, req, 202, &now, 1);
 			store_task_clear(&now);
-			snprintf(now.id, sizeof(now.id), "%s", id);
-			snprintf(now.kind, sizeof(now.kind), "task");
-			now.status = STORE_QUEUED;
-			now.async = 1;
+		} else {
+			run_sync(resp, info, ctx, req, &t, id, recorded);
 		}
-		response_add_header(resp, "Preference-Applied", "respond-async");
-		answer_doc(resp, req, 202, &now, 1);
-		store_task_clear(&now);
-		goto out;
 	}
-	run_sync(resp, info, ctx, req, &t, id, recorded);
-out:
-	free(auth);
-	free(labels);
 	intake_clear(&t);
 }
 

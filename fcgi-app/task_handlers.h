@@ -13,13 +13,35 @@
 #define ECSFCGI_TASK_HANDLERS_H
 
 #include "handlers.h"
-#include "store.h"
 
 /** Seconds a client over max_client_queued, or facing a full queue, is told to wait. */
 #define TASK_QUEUED_RETRY_AFTER_S 5
 
 /** Seconds DELETE waits for a running task to end before answering 202. */
 #define TASK_CANCEL_WAIT_S 10
+
+/** How a request's task is recorded (task_submit()). */
+typedef struct {
+	const char *kind;        /* "task" or "exec" */
+	const char *session_id;  /* an exec's session (its task is pinned to this node); NULL */
+	const char *path;        /* the path the key's fingerprint names ("/v1.1/tasks") */
+	int async;               /* Prefer: respond-async: queued */
+	int record;              /* record it without a key or callback too (tasks: pollable by id) */
+} task_submit_how;
+
+/**
+ * task_submit - the Idempotency-Key judged (400 when malformed; then @t may
+ * be NULL), and the admitted task @t recorded in the store as @how says,
+ * with its id generated into @id: *@recorded tells whether it is (a store
+ * failure without a key only logs). Returns 0 to run it (or, async, it is
+ * queued), or 1 when @resp holds the answer already: a key's replay, 409,
+ * 422, 429, 503, 500.
+ */
+int task_submit(response *resp, handler_info *info, handler_ctx *ctx, const request *req, const intake_task *t,
+		const task_submit_how *how, char id[65], int *recorded);
+
+/** task_record_end - a recorded task @id ran here: its answer @resp kept (store_finish()), its callback woken. */
+void task_record_end(handler_ctx *ctx, const intake_task *t, const char *id, const response *resp);
 
 /** task_handle_post - POST /v1.1/tasks on a task worker, after admission. */
 void task_handle_post(response *resp, handler_info *info, handler_ctx *ctx, request *req);
@@ -32,32 +54,5 @@ void task_handle_list(response *resp, const handler_info *info, const handler_ct
 
 /** task_handle_delete - DELETE /v1.1/tasks/{id}: cancel, on a task worker (it may wait TASK_CANCEL_WAIT_S). */
 void task_handle_delete(response *resp, const handler_info *info, const handler_ctx *ctx, const request *req);
-
-/**
- * task_auth_json - how the runner finds @a's client rule again: the JSON
- * text {"subject": .., "user": ..} (members absent when NULL). malloc'd, or NULL out of memory.
- */
-char *task_auth_json(const auth_result *a);
-
-/**
- * task_auth_parse - the auth_result of a stored task_auth_json() text:
- * authenticated, its strings pointing into *@holder (json_object_put() it
- * when done). Returns 0, or -1 when @json is not such a text.
- */
-int task_auth_parse(auth_result *out, struct json_object **holder, const char *json);
-
-/**
- * task_interrupted_doc - the error document of a task whose node (@node)
- * stopped before it ended (INTERRUPTED, 500; NULL @node: a node of the fleet whose
- * lease lapsed); @request_id: what the log
- * lines of the reclaim carry. malloc'd, or NULL.
- */
-char *task_interrupted_doc(const char *node, const char *request_id);
-
-/** task_status_of - how an answer (handler_task_answer()'s) ends its task: succeeded (201), canceled (CANCELED), else failed. */
-store_status task_status_of(const response *resp);
-
-/** task_cancel_requested - was task @id, which stopped canceled, canceled by a DELETE of its id? 1 or 0. */
-int task_cancel_requested(store *st, const char *id);
 
 #endif

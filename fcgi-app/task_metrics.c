@@ -31,13 +31,14 @@ char *task_metrics_render(size_t *len, store *st)
 		"ecs_store_operations_total %lld\n"
 		"# HELP ecs_store_errors_total Task store calls that failed.\n# TYPE ecs_store_errors_total counter\n"
 		"ecs_store_errors_total %lld\n"
-		"# HELP ecs_store_seconds_sum Time spent in task store calls.\n# TYPE ecs_store_seconds_sum counter\n"
+		"# HELP ecs_store_seconds Time spent in task store calls.\n# TYPE ecs_store_seconds summary\n"
 		"ecs_store_seconds_sum %.6f\n"
+		"ecs_store_seconds_count %lld\n"
 		"# HELP ecs_callbacks_pending Callback deliveries waiting for an attempt.\n"
 		"# TYPE ecs_callbacks_pending gauge\n"
 		"ecs_callbacks_pending %lld\n",
 		up, c.by_status[STORE_QUEUED], c.by_status[STORE_RUNNING], c.by_status[STORE_SUCCEEDED],
-		c.by_status[STORE_FAILED], c.by_status[STORE_CANCELED], c.ops, c.errors, c.seconds_sum,
+		c.by_status[STORE_FAILED], c.by_status[STORE_CANCELED], c.ops, c.errors, c.seconds_sum, c.ops,
 		c.callbacks_pending);
 	if (n < 0)
 		return NULL;

@@ -14,7 +14,7 @@ struct json_object;
 
 /**
  * task_metrics_render - ecs_async_tasks{status=...}, ecs_store_operations_total,
- * ecs_store_errors_total, ecs_store_seconds_sum, ecs_callbacks_pending (and
+ * ecs_store_errors_total, ecs_store_seconds (a summary: _sum, _count), ecs_callbacks_pending (and
  * ecs_store_up) of @st (NULL: no store, only ecs_store_up 0), in the
  * Prometheus text format. Returns a malloc'd string (*@len bytes) or NULL
  * (out of memory). A store that fails the count gives ecs_store_up 0.

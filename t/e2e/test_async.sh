@@ -97,6 +97,17 @@ check "a page of one with a next cursor" [ "$(jbody '.tasks | length'):$(jbody '
 api "/v1.1/tasks?status=bogus"
 check "a bad status: 400 BAD_QUERY_PARAMETER" expect_error 400 BAD_QUERY_PARAMETER
 
+check "the request's log line carries the labels" grep -q "labels=.*suite=async-$$" "$own/ecs-fcgi.log"
+
+# ---- the store in _health and _metrics ----------------------------------------------
+api '/v1.1/_health?quick=false'
+check "_health?quick=false: details.store green on sqlite" \
+    [ "$(jbody '[.details.store.status, .details.store.backend] | join(",")')" = green,sqlite ]
+check "with its latency" bash -c 'jq -e ".details.store.latencyMs | type == \"number\"" "$1" >/dev/null' _ "$BODY"
+api /v1.1/_metrics
+check "_metrics: ecs_async_tasks by status" grep -q '^ecs_async_tasks{status="succeeded"} [1-9]' "$BODY"
+check "_metrics: store operations counted" grep -q '^ecs_store_operations_total [1-9]' "$BODY"
+
 # ---- another client's -------------------------------------------------------------
 other "/v1.1/tasks/$id1"
 check "another client's id: 404 TASK_NOT_FOUND" expect_error 404 TASK_NOT_FOUND
@@ -134,6 +145,29 @@ api /v1.1/tasks -H 'Content-Type: application/json' -H "Idempotency-Key: $skey" 
 check "a synchronous key replayed: the first answer again, byte for byte" \
     bash -c '[ "$1" = 201 ] && cmp -s "$2" "$3"' _ "$STATUS" "$BODY" "$E2E_TMP/first.json"
 check "marked Idempotent-Replayed" [ "$(header idempotent-replayed)" = true ]
+
+# ---- a session's exec with a key: answered again, never run again ---------------------
+api /v1.1/sessions -H 'Content-Type: application/json' --data "$(jq -cn --arg i "$ECS_TEST_IMAGE" '{docker_image: $i}')"
+check "a session: 201" expect_status 201
+sess=$(jbody .sessionId)
+e2e_on_exit 'api "/v1.1/sessions/$sess" -X DELETE >/dev/null 2>&1 || true'
+count_exec() { # count_exec KEY: an exec that counts its own runs in the session
+    api "/v1.1/sessions/$sess/exec" -H 'Content-Type: application/json' -H "Idempotency-Key: $1" \
+        --data '{"cmd": ["sh", "-c", "echo x >> /tmp/runs; wc -l < /tmp/runs"]}'
+}
+ekey="exec-$key"
+count_exec "$ekey"
+check "a keyed exec: 201, its first run" [ "$STATUS:$(jbody .stdout | base64 -d | tr -d ' \n')" = 201:1 ]
+cp "$BODY" "$E2E_TMP/exec1.json"
+count_exec "$ekey"
+check "the key replayed: the first answer, byte for byte" \
+    bash -c '[ "$1" = 201 ] && cmp -s "$2" "$3"' _ "$STATUS" "$BODY" "$E2E_TMP/exec1.json"
+check "marked Idempotent-Replayed" [ "$(header idempotent-replayed)" = true ]
+count_exec "$ekey-2"
+check "a new key runs again: its second run (the replay ran nothing)" [ "$(jbody .stdout | base64 -d | tr -d ' \n')" = 2 ]
+api "/v1.1/sessions/$sess/exec" -H 'Content-Type: application/json' -H "Idempotency-Key: $ekey" --data '{"cmd": ["true"]}'
+check "the exec's key with another body: 422" expect_error 422 IDEMPOTENCY_KEY_MISMATCH
+api "/v1.1/sessions/$sess" -X DELETE >/dev/null
 
 # ---- cancel a running task -------------------------------------------------------------
 submit "$(body_of '["sleep", "60"]')"

@@ -84,8 +84,11 @@ check "image without a tag: JSON 400" expect_error_status 400
 task '{"docker_image": "'"$ECS_TEST_IMAGE"'", "cmd": ["true"], "bogus": 1}'
 check "unknown property: JSON 400" expect_error_status 400
 
+# GET /v1.1/tasks lists the caller's tasks since issue 18; PUT stays refused
 api /v1.1/tasks
-check "GET /tasks: JSON 405" expect_error_status 405
+check "GET /tasks: 200, a listing" bash -c '[ "$1" = 200 ] && jq -e ".tasks | type == \"array\"" "$2" >/dev/null' _ "$STATUS" "$BODY"
+api /v1.1/tasks -X PUT --data '{}'
+check "PUT /tasks: JSON 405" expect_error_status 405
 api /v1.1/_version -X POST --data '{}'
 check "POST /_version: JSON 405" expect_error_status 405
 

@@ -110,7 +110,13 @@ task 400 "an artifact escaping by .." '{"docker_image": "'"$IMG"'", "cmd": ["tru
 check "  code PATH_REFUSED" json_is '.code == "PATH_REFUSED"'
 { printf '{"docker_image": "%s", "cmd": ["echo", "' "$IMG"; head -c $((1024 * 1024 + 1024)) /dev/zero | tr '\0' x; printf '"]}'; } >"$E2E_TMP/big.json"
 call POST /v1.1/tasks 413 "body over 1 MiB" -H 'Content-Type: application/json' --data-binary "@$E2E_TMP/big.json"
-call GET /v1.1/tasks 405 ""
+call PUT /v1.1/tasks 405 ""
+# issue 18: the caller's tasks, one task's document, and a queued one's 202
+call GET /v1.1/tasks 200 "(the caller's tasks)"
+call GET "/v1.1/tasks/${TASK_IDS[0]}" 200 "(a task's document)"
+call POST /v1.1/tasks 202 "(Prefer: respond-async)" -H 'Content-Type: application/json' -H 'Prefer: respond-async' \
+    --data '{"docker_image": "'"$IMG"'", "cmd": ["true"], '"$NONE"', "labels": {"t": "openapi"}}'
+call GET /v1.1/tasks/0123456789abcdef0123456789abcdef 404 "(an unknown task)"
 call DELETE /v1.1/_version 405 ""
 call GET /v1.1/nothing-here 404 ""
 

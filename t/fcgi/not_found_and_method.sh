@@ -4,9 +4,13 @@
 start_server
 req GET /random
 expect_error 404 NOT_FOUND
-req GET /v1.1/tasks
+# (GET /v1.1/tasks lists the caller's tasks since issue 18)
+req PUT /v1.1/tasks
 expect_error 405 METHOD_NOT_ALLOWED
-expect_header Allow POST
+expect_header Allow 'GET, HEAD, POST'
+req PUT /v1.1/tasks/abc
+expect_error 405 METHOD_NOT_ALLOWED
+expect_header Allow 'GET, HEAD, DELETE'
 req DELETE /v1.1/_health
 expect_error 405 METHOD_NOT_ALLOWED
 expect_header Allow 'GET, HEAD'
