@@ -16,9 +16,10 @@ pool's key) from C client threads, each on a kept-alive TLS connection.
 
 Prints one JSON line: {"mode", "n", "c", "ok", "failed", "wall_s",
 "rate" (tasks/s: submitted, drained or answered), "p50_ms", "p99_ms",
-"max_ms"}.
+"max_ms" (the client's), "server_p50_ms", "server_p99_ms" (the same
+POSTs as ecs-fcgi's log timed them: without nginx, TLS and this client)}.
 Measures; the only thing it asserts is that every task succeeded."""
-import datetime, http.client, json, statistics, sys, threading, time, urllib.parse
+import datetime, http.client, json, os, re, statistics, sys, threading, time, urllib.parse
 
 import stack_env
 
@@ -146,10 +147,21 @@ elif MODE == "async":
 else:
     lat, bad, wall = batch(201)
     rate = len(lat) / wall
+def server_side():
+    """The batch's POSTs as ecs-fcgi timed them (its log, beside ENV_FILE): p50 and p99 ms, without
+    nginx, TLS and this client."""
+    log = os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), "ecs-fcgi.log")
+    want = 'labels="bench=%s"' % TAG
+    ms = [float(m.group(1)) for line in open(log, errors="replace") if "method=POST" in line and want in line
+          for m in [re.search(r" duration_ms=([0-9.]+)", line)] if m]
+    return (round(statistics.median(ms), 2), round(percentile(ms, 99), 2)) if ms else (None, None)
+
+
+srv50, srv99 = server_side()
 for why in bad[:5]:
     print("bench/async.py: %s: %s" % (MODE, why), file=sys.stderr)
 print(json.dumps({"mode": MODE, "n": N, "c": C, "ok": len(lat), "failed": len(bad), "wall_s": round(wall, 3),
                   "rate": round(rate, 2), "p50_ms": round(statistics.median(lat), 2) if lat else None,
                   "p99_ms": round(percentile(lat, 99), 2) if lat else None,
-                  "max_ms": round(max(lat), 2) if lat else None}))
+                  "max_ms": round(max(lat), 2) if lat else None, "server_p50_ms": srv50, "server_p99_ms": srv99}))
 sys.exit(1 if bad else 0)
