@@ -44,18 +44,14 @@ say_whole() {
 PHASE_PID=
 PHASE_RC=0
 run_phase() {
-	local name=$1 slug fd tee_pid
+	local name=$1 slug
 	PHASE_RC=0
 	mkdir -p "$PHASE_LOGS"
 	slug=$(tr -c 'A-Za-z0-9_.-' '_' <<<"$name")
 	STEP_LOG=$PHASE_LOGS/$slug.log
 	if [ -z "${IN_LANE:-}" ]; then
-		# Shown as it comes, and kept for the summary's failure lines.
-		exec {fd}> >(tee "$STEP_LOG")
-		tee_pid=$!
-		run_step "$@" >&"$fd" 2>&1 || PHASE_RC=$?
-		exec {fd}>&-
-		wait "$tee_pid" 2>/dev/null || true
+		# Shown as it comes (run_step follows the log), and kept for the summary.
+		STEP_FOLLOW=1 run_step "$@" || PHASE_RC=$?
 	else
 		run_step "$@" >"$STEP_LOG" 2>&1 || PHASE_RC=$?
 		say_whole "$STEP_LOG"
@@ -75,13 +71,26 @@ passed() { [ "$PHASE_RC" = 0 ]; }
 # phase_script PATH: run one test script as a step (what most phases do).
 phase_script() { "$1"; }
 run_step() {
-	local name=$1 secs=$2 t0 rc=0 dt
+	local name=$1 secs=$2 t0 rc=0 dt follow=
 	shift 2
 	log "[$name] start"
 	t0=$(date +%s)
-	timeout -k 10 "$secs" "$ECS_ROOT/bootstrap" __phase "$@" 9>&- &
-	PHASE_PID=$!
+	if [ -n "${STEP_FOLLOW:-}" ]; then
+		# A file, never a pipe: a daemon the step starts (a fixture's
+		# engines) keeps its output open after the step, and would hold
+		# a pipe's reader, and this run, for ever. tail follows the file
+		# until the step's process is gone (after its last lines).
+		: >"$STEP_LOG"
+		timeout -k 10 "$secs" "$ECS_ROOT/bootstrap" __phase "$@" 9>&- >>"$STEP_LOG" 2>&1 &
+		PHASE_PID=$!
+		tail -n +1 -f --pid="$PHASE_PID" "$STEP_LOG" 2>/dev/null &
+		follow=$!
+	else
+		timeout -k 10 "$secs" "$ECS_ROOT/bootstrap" __phase "$@" 9>&- &
+		PHASE_PID=$!
+	fi
 	wait "$PHASE_PID" || rc=$?
+	[ -z "$follow" ] || wait "$follow" || true
 	PHASE_PID=
 	dt=$(($(date +%s) - t0))
 	if [ $rc -eq 0 ]; then
