@@ -64,8 +64,8 @@ run_phase() {
 # its FAIL line, so the summary (the end of a CI log) says why.
 record_failures() {
 	[ -s "$2" ] || return 0
-	grep -v '^==> ' "$2" | grep -E -m 3 'not ok|:[FE]:|error:|FAILED|Error [0-9]' | cut -c 1-200 |
-		sed "s/^[[:space:]]*/      why ($1): /" >>"$RESULTS_FILE" || true
+	grep -v '^==> ' "$2" | grep -E -m 3 'not ok|FAIL -|:[FE]:|error:|FAILED|Error [0-9]' | cut -c 1-200 |
+		awk -v step="$1" '{ sub(/^[[:space:]]*/, ""); print "      why (" step "): " $0 }' >>"$RESULTS_FILE" || true
 }
 passed() { [ "$PHASE_RC" = 0 ]; }
 # phase_script PATH: run one test script as a step (what most phases do).

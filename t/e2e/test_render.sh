@@ -82,7 +82,7 @@ text = open(sys.argv[1]).read()
 pages = dict((int(a), (int(b) if b else int(a), u)) for a, b, u in
              re.findall(r"^error_page (\d{3}) (?:=(\d{3}) )?(/\.ecs-error/\d{3});", text, re.M))
 docs = dict((u, (int(c), body)) for u, c, body in
-            re.findall(r"location = (/\.ecs-error/\d{3}) \{\s*return (\d{3}) '([^']*)';", text))
+            re.findall(r"location = (/\.ecs-error/\d{3}) \{[^}']*?return (\d{3}) '([^']*)';", text))
 bad = 0
 for s in (400, 401, 403, 404, 405, 408, 411, 413, 414, 421, 429, 494, 495, 496, 497, 500, 501, 502, 503, 504, 505):
     to, uri = pages.get(s, (None, None))
