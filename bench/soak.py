@@ -164,7 +164,7 @@ def kinds(a):
         lambda s, h, d: s == 200 and isinstance(d, dict) and d.get("status") == "green")
     add("version", "_version", "GET", "/v1.1/_version", None,
         lambda s, h, d: s == 200 and isinstance(d, dict) and isinstance(d.get("version"), str))
-    add("method", "tasks", "GET", "/v1.1/tasks", None, lambda s, h, d: s == 405 and is_error(d, 405))
+    add("method", "tasks", "PUT", "/v1.1/tasks", None, lambda s, h, d: s == 405 and is_error(d, 405))
     add("nopath", "other", "GET", "/v1.1/no-such-thing", None, lambda s, h, d: s == 404 and is_error(d, 404))
     # One task in 2 cycles times out (1 s, killed: 137); the big output comes every big_every cycles.
     timeout = ("timeout", "tasks", "POST", "/v1.1/tasks", task(img, ["sleep", "10"], timeout=1),
