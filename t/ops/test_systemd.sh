@@ -28,7 +28,7 @@ MIRROR=${ECS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # The runtime dependencies of the packages (packaging/debian/control and
 # their shlibs), cached in the base root so a run installs the .debs offline.
 DEPS="adduser spawn-fcgi docker.io nginx-light libcurl4 libjson-c5 libssl3
-	libiniparser1 libfcgi0ldbl curl ca-certificates jq"
+	libiniparser1 libfcgi0ldbl libsqlite3-0 libpq5 curl ca-certificates jq"
 NSPAWN_PID=
 fail=0
 ok() { echo "ok: $*"; }
@@ -40,7 +40,8 @@ bad() { echo "FAIL: $*" >&2; fail=1; }
 in_root() { chroot "$1" /usr/bin/env DEBIAN_FRONTEND=noninteractive "${@:2}"; }
 
 # ---- the cached base root ------------------------------------------------------
-if [ ! -f "$BASE/.ecs-base-ready" ]; then
+# (the marker holds the list it was made with: a new dependency makes it again)
+if [ "$(cat "$BASE/.ecs-base-ready" 2>/dev/null)" != "$DEPS" ]; then
 	rm -rf "$BASE.tmp"
 	mkdir -p "$DIR"
 	echo "test_systemd: debootstrap bookworm into $BASE (cached afterwards)"
@@ -55,7 +56,7 @@ if [ ! -f "$BASE/.ecs-base-ready" ]; then
 		in_root "$BASE.tmp" apt-get clean; } >"$DIR/deps.log" 2>&1 || { umount "$BASE.tmp/proc"; tail -20 "$DIR/deps.log" >&2; exit 1; }
 	umount "$BASE.tmp/proc"
 	rm -f "$BASE.tmp/usr/sbin/policy-rc.d"
-	touch "$BASE.tmp/.ecs-base-ready"
+	printf "%s" "$DEPS" >"$BASE.tmp/.ecs-base-ready"
 	rm -rf "$BASE"
 	mv "$BASE.tmp" "$BASE"
 fi
