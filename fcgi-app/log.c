@@ -33,16 +33,25 @@ int log_enabled(log_level level)
 	return level <= max_level;
 }
 
+void log_format_ms(char *buf, size_t size, int64_t ms)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&secs, &tm) == NULL) {
+		snprintf(buf, size, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
 void log_format_time(char *buf, size_t size)
 {
 	struct timespec ts;
-	struct tm tm;
-	char tmp[32];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%03ldZ", tmp, ts.tv_nsec / 1000000L);
+	log_format_ms(buf, size, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000L);
 }
 
 static void append(log_line *l, const char *s, size_t n)

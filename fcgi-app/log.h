@@ -8,6 +8,7 @@
 #define ECSFCGI_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 
@@ -38,7 +39,14 @@ void log_emit(log_line *l, log_level level);
 /** log_msg - a whole line: event=@event msg="printf(...)". */
 void log_msg(log_level level, const char *event, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/** log_format_time - UTC "YYYY-MM-DDTHH:MM:SS.mmmZ" into @buf (>= 25 bytes). */
+/** log_format_time - now, as log_format_ms() writes it. */
 void log_format_time(char *buf, size_t size);
+
+/**
+ * log_format_ms - @ms (milliseconds since the epoch) as RFC 3339 UTC with
+ * milliseconds, "YYYY-MM-DDTHH:MM:SS.mmmZ", into @buf (>= 25 bytes): the
+ * log lines' times and the task documents' alike.
+ */
+void log_format_ms(char *buf, size_t size, int64_t ms);
 
 #endif

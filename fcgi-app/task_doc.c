@@ -4,25 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
 #include "handlers.h"
+#include "log.h"
 #include "task_doc.h"
-
-void task_doc_time(char *buf, size_t size, int64_t ms)
-{
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (gmtime_r(&secs, &tm) == NULL) {
-		snprintf(buf, size, "1970-01-01T00:00:00.000Z");
-		return;
-	}
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-}
 
 /* @key: the time @ms, when it happened (0: not yet, nothing added). */
 static int add_time(struct json_object *o, const char *key, int64_t ms)
@@ -31,7 +18,7 @@ static int add_time(struct json_object *o, const char *key, int64_t ms)
 
 	if (ms <= 0)
 		return 0;
-	task_doc_time(buf, sizeof(buf), ms);
+	log_format_ms(buf, sizeof(buf), ms);
 	return handler_put(o, key, json_object_new_string(buf));
 }
 

@@ -4,7 +4,7 @@
  * one task, built in one place from what the store holds.
  *
  *   {"taskId", "status", "kind" ("task" | "exec"), "sessionId" (exec),
- *    "createdAt", "startedAt", "finishedAt" (RFC 3339, UTC, milliseconds;
+ *    "createdAt", "startedAt", "finishedAt" (RFC 3339, UTC, milliseconds: log_format_ms();
  *    absent until they happen), "labels" (when given),
  *    "cancelRequested" (when true),
  *    "result" (succeeded: the 201 document a synchronous request got),
@@ -36,7 +36,5 @@ typedef enum {
  */
 struct json_object *task_doc_json(const store_task *t, const char *self_base, task_doc_detail detail);
 
-/** task_doc_time - @ms as RFC 3339 UTC with milliseconds ("2026-12-07T10:21:35.123Z") into @buf (>= 25 bytes). */
-void task_doc_time(char *buf, size_t size, int64_t ms);
 
 #endif

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <json-c/json.h>
 
+#include "log.h"
 #include "task_doc.h"
 
 static const char *get(struct json_object *o, const char *path)
@@ -24,9 +25,9 @@ START_TEST(test_task_doc_time)
 {
 	char buf[32];
 
-	task_doc_time(buf, sizeof(buf), 1796638895123LL);
+	log_format_ms(buf, sizeof(buf), 1796638895123LL);
 	ck_assert_str_eq(buf, "2026-12-07T10:21:35.123Z");
-	task_doc_time(buf, sizeof(buf), 5);
+	log_format_ms(buf, sizeof(buf), 5);
 	ck_assert_str_eq(buf, "1970-01-01T00:00:00.005Z");
 }
 END_TEST
