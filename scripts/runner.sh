@@ -95,7 +95,7 @@ step_usage() {
 	printf 'cpu %ds, machine %d%% busy' $((($2 - $1 + 500) / 1000)) $((t1 > t0 ? 100 * (b1 - b0) / (t1 - t0) : 0))
 }
 run_step() {
-	local name=$1 secs=$2 t0 rc=0 dt follow= cpu0 cpu1 ticks0 usage
+	local name=$1 secs=$2 t0 rc=0 dt follow="" cpu0 cpu1 ticks0 usage
 	shift 2
 	log "[$name] start"
 	mkdir -p "$PHASE_LOGS"
