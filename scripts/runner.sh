@@ -34,6 +34,11 @@ say_whole() {
 	) 8>>"$PHASE_LOGS/.print-lock"
 }
 
+# STEP_NICE=N run_phase ...: the step at nice N. A step that only burns CPU
+# (a compile, the package build) sits in a lane beside tests that wait on the
+# engine and assert on time (a cancel within 10 s): at nice 10 it takes what
+# they leave, and their timing stays near what it is alone.
+#
 # run_phase NAME SECONDS FUNCTION [ARGS...]: run FUNCTION in a fresh
 # `bootstrap __phase` process with errexit, bounded by timeout(1) (which
 # kills the whole process group: make, compilers, tests), and record the
@@ -108,12 +113,12 @@ run_step() {
 		# a pipe's reader, and this run, for ever. tail follows the file
 		# until the step's process is gone (after its last lines).
 		: >"$STEP_LOG"
-		timeout -k 10 "$secs" "$ECS_ROOT/bootstrap" __phase "$@" 9>&- >>"$STEP_LOG" 2>&1 &
+		timeout -k 10 "$secs" nice -n "${STEP_NICE:-0}" "$ECS_ROOT/bootstrap" __phase "$@" 9>&- >>"$STEP_LOG" 2>&1 &
 		PHASE_PID=$!
 		tail -n +1 -f --pid="$PHASE_PID" "$STEP_LOG" 2>/dev/null &
 		follow=$!
 	else
-		timeout -k 10 "$secs" "$ECS_ROOT/bootstrap" __phase "$@" 9>&- &
+		timeout -k 10 "$secs" nice -n "${STEP_NICE:-0}" "$ECS_ROOT/bootstrap" __phase "$@" 9>&- &
 		PHASE_PID=$!
 	fi
 	wait "$PHASE_PID" || rc=$?

@@ -49,7 +49,7 @@ san_built() { grep -q "^PASS  *$SAN_BUILD_STEP" "$RESULTS_FILE"; }
 
 # (900 s: it now shares the machine with runsc, pooled, the .debs and the
 # systemd root; a limit catches a hang, it is no budget)
-run_san_build() { run_phase "$SAN_BUILD_STEP" 900 phase_build_san; }
+run_san_build() { STEP_NICE=10 run_phase "$SAN_BUILD_STEP" 900 phase_build_san; }
 san_units() { run_phase "make check (sanitizers): unit" 600 phase_check_san "$SAN_UNIT_TESTS" unit-suite.log; }
 # (the private image goes before the integration tests only: they pull it)
 phase_check_san_its() { forget_private_image && phase_check_san "$SAN_IT_TESTS" it-suite.log; }

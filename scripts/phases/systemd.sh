@@ -13,7 +13,7 @@ phase_needs systemd "root engine"
 phase_systemd_base() { "$ECS_ROOT/t/ops/test_systemd.sh" --base-only; }
 run_systemd_base() {
 	[ "$(id -u)" = 0 ] || return 0 # (the test says why it cannot run)
-	run_phase "systemd base root (debootstrap)" 1200 phase_systemd_base
+	STEP_NICE=10 run_phase "systemd base root (debootstrap)" 1200 phase_systemd_base
 }
 
 run_systemd() {
