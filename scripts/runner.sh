@@ -34,6 +34,11 @@ say_whole() {
 	) 8>>"$PHASE_LOGS/.print-lock"
 }
 
+# STEP_NICE=N run_phase ...: the step at nice N. A step that only burns CPU
+# (a compile, the package build) sits in a lane beside tests that wait on the
+# engine and assert on time (a cancel within 10 s): at nice 10 it takes what
+# they leave, and their timing stays near what it is alone.
+#
 # run_phase NAME SECONDS FUNCTION [ARGS...]: run FUNCTION in a fresh
 # `bootstrap __phase` process with errexit, bounded by timeout(1) (which
 # kills the whole process group: make, compilers, tests), and record the
@@ -68,12 +73,39 @@ record_failures() {
 		awk -v step="$1" '{ sub(/^[[:space:]]*/, ""); print "      why (" step "): " $0 }' >>"$RESULTS_FILE" || true
 }
 passed() { [ "$PHASE_RC" = 0 ]; }
-# phase_script PATH: run one test script as a step (what most phases do).
-phase_script() { "$1"; }
+
+# Where a step's time goes: its own CPU (user+sys of the step's process tree,
+# from this shell's reaped children, which the step is: `times` runs in this
+# process, so no subshell may call it) and how busy the whole machine was
+# over it (/proc/stat). With 2 cores, a step that leaves the machine mostly
+# idle can run beside another; one that saturates it gains nothing in a lane.
+# children_cpu_ms VAR: VAR = user+sys of this shell's reaped children so
+# far, in ms (never inside $(...): that subshell has no children of its own).
+children_cpu_ms() {
+	local f=$PHASE_LOGS/.times.$BASHPID
+	times >"$f"
+	printf -v "$1" '%s' "$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] } printf "%d\n", t * 1000 }' "$f")"
+	rm -f "$f"
+}
+# machine_ticks: "BUSY TOTAL" jiffies of all CPUs since boot (idle and iowait
+# are not busy).
+machine_ticks() {
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat
+}
+# step_usage CPU0_MS CPU1_MS "BUSY0 TOTAL0": "cpu Ns, machine N% busy".
+step_usage() {
+	local b0 t0 b1 t1
+	read -r b0 t0 <<<"$3"
+	read -r b1 t1 < <(machine_ticks)
+	printf 'cpu %ds, machine %d%% busy' $((($2 - $1 + 500) / 1000)) $((t1 > t0 ? 100 * (b1 - b0) / (t1 - t0) : 0))
+}
 run_step() {
-	local name=$1 secs=$2 t0 rc=0 dt follow=
+	local name=$1 secs=$2 t0 rc=0 dt follow="" cpu0 cpu1 ticks0 usage
 	shift 2
 	log "[$name] start"
+	mkdir -p "$PHASE_LOGS"
+	children_cpu_ms cpu0
+	ticks0=$(machine_ticks)
 	t0=$(date +%s)
 	if [ -n "${STEP_FOLLOW:-}" ]; then
 		# A file, never a pipe: a daemon the step starts (a fixture's
@@ -81,27 +113,29 @@ run_step() {
 		# a pipe's reader, and this run, for ever. tail follows the file
 		# until the step's process is gone (after its last lines).
 		: >"$STEP_LOG"
-		timeout -k 10 "$secs" "$ECS_ROOT/bootstrap" __phase "$@" 9>&- >>"$STEP_LOG" 2>&1 &
+		timeout -k 10 "$secs" nice -n "${STEP_NICE:-0}" "$ECS_ROOT/bootstrap" __phase "$@" 9>&- >>"$STEP_LOG" 2>&1 &
 		PHASE_PID=$!
 		tail -n +1 -f --pid="$PHASE_PID" "$STEP_LOG" 2>/dev/null &
 		follow=$!
 	else
-		timeout -k 10 "$secs" "$ECS_ROOT/bootstrap" __phase "$@" 9>&- &
+		timeout -k 10 "$secs" nice -n "${STEP_NICE:-0}" "$ECS_ROOT/bootstrap" __phase "$@" 9>&- &
 		PHASE_PID=$!
 	fi
 	wait "$PHASE_PID" || rc=$?
 	[ -z "$follow" ] || wait "$follow" || true
 	PHASE_PID=
 	dt=$(($(date +%s) - t0))
+	children_cpu_ms cpu1
+	usage=$(step_usage "$cpu0" "$cpu1" "$ticks0")
 	if [ $rc -eq 0 ]; then
-		record PASS "$name" "${dt}s"
-		log "[$name] passed (${dt}s)"
+		record PASS "$name" "$(printf '%-6s %s' "${dt}s" "$usage")"
+		log "[$name] passed (${dt}s, $usage)"
 	elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-		record FAIL "$name" "${dt}s, timed out after ${secs}s"
-		log "[$name] FAILED: timed out after ${secs}s"
+		record FAIL "$name" "${dt}s, $usage, timed out after ${secs}s"
+		log "[$name] FAILED: timed out after ${secs}s ($usage)"
 	else
-		record FAIL "$name" "${dt}s, exit $rc"
-		log "[$name] FAILED (exit $rc, ${dt}s)"
+		record FAIL "$name" "${dt}s, $usage, exit $rc"
+		log "[$name] FAILED (exit $rc, ${dt}s, $usage)"
 	fi
 	return $rc
 }

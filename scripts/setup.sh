@@ -96,7 +96,10 @@ autoreconf_tree() {
 	[ -x "$ECS_ROOT/configure" ] && [ ! "$ECS_ROOT/configure.ac" -nt "$ECS_ROOT/configure" ] || stale=yes
 	while IFS= read -r am; do
 		[ -f "${am%.am}.in" ] || stale=yes
-	done < <(find "$ECS_ROOT" -name Makefile.am -not -path "$ECS_ROOT/build*" -not -path "$ECS_ROOT/.git/*")
+	# (pruned, not filtered: build/ holds the systemd phase's Debian root,
+	# which may be in the making beside this, and run/ the phases' state)
+	done < <(find "$ECS_ROOT" \( -path "$ECS_ROOT/build*" -o -path "$ECS_ROOT/.git" -o -path "$ECS_ROOT/run" \) -prune \
+		-o -name Makefile.am -print)
 	if [ -z "$stale" ]; then
 		log "configure is up to date (make follows Makefile.am changes)"
 		return 0

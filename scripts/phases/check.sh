@@ -11,6 +11,8 @@ phase_needs check "engine registry build pg"
 # (which holds the failed tests' own logs).
 make_check() {
 	local dir=$1 f
+	# (every test the runsc and pooled phases may run beside it)
+	lock_tests "$dir" "$RUNSC_TESTS $POOLED_TESTS $POOLED_FCGI_TESTS $POOL_PARITY_TESTS"
 	forget_private_image
 	if make -C "$dir" check; then
 		return 0
@@ -24,11 +26,25 @@ make_check() {
 	return 1
 }
 
+# lock_tests DIR TESTS: hold a lock per test of DIR/t until this step's
+# process ends. Phases side by side may run one test each (runsc and pooled
+# both run check_it_task), and a test has one .log and one .trs: the second
+# waits for the first. Taken in sorted order, so two steps never deadlock.
+lock_tests() {
+	local t fd
+	# shellcheck disable=SC2086 # one word per test
+	for t in $(printf '%s\n' $2 | sort -u); do
+		exec {fd}>"$1/t/.lock.${t//\//_}"
+		flock "$fd"
+	done
+}
+
 # make_check_some DIR TESTS [VAR=VALUE...]: make check TESTS=... in DIR/t
 # with the variables; on failure, the failed tests' logs only.
 make_check_some() {
 	local dir=$1 tests=$2 t
 	shift 2
+	lock_tests "$dir" "$tests"
 	forget_private_image
 	if env "$@" make -C "$dir/t" check TESTS="$tests"; then
 		return 0

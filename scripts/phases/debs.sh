@@ -47,7 +47,8 @@ run_debs() {
 	local key
 	[ "$(id -u)" = 0 ] || return 0
 	key=$(debs_key) || key=untracked-$$
-	run_phase "debs (scripts/build-deb.sh)" 900 phase_debs "$BUILD/debs/$key"
+	# (nice: it runs beside tests that wait on the engine, scripts/runner.sh)
+	STEP_NICE=10 run_phase "debs (scripts/build-deb.sh)" 900 phase_debs "$BUILD/debs/$key"
 	if passed; then
 		export ECS_DEBS_DIR=$BUILD/debs/$key ECS_TEST_DEBS=$BUILD/debs/$key
 	fi

@@ -16,6 +16,13 @@ phase_stack() {
 	ECS_NGINX_CLIENT_BODY_TIMEOUT=${ECS_NGINX_CLIENT_BODY_TIMEOUT:-5s} stack_start
 }
 
+# The .debs test_packaging installs, built once for it and the systemd phase
+# (scripts/phases/debs.sh). The build keeps the CPU busy for minutes: the plan
+# runs it early (e2e.debs) beside steps that wait on the engine.
+run_e2e_debs() {
+	[ ! -x "$ECS_ROOT/t/e2e/test_packaging.sh" ] || [ "$BUILD_OK" != yes ] || run_debs
+}
+
 run_e2e() {
 	local stack=down f found=no
 	if ! stack_available; then
@@ -31,8 +38,7 @@ run_e2e() {
 		set +a
 		info "e2e against $ECS_ENDPOINT"
 	fi
-	# The .debs test_packaging installs, built once for it and the systemd phase.
-	[ ! -x "$ECS_ROOT/t/e2e/test_packaging.sh" ] || [ "$BUILD_OK" != yes ] || run_debs
+	run_e2e_debs # (a cache hit when the plan's e2e.debs ran already)
 	for f in "$ECS_ROOT"/t/e2e/test_*.sh; do
 		[ -e "$f" ] || continue
 		found=yes

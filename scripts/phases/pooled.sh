@@ -16,7 +16,8 @@ POOL_PARITY_TESTS="fcgi/pool_parity.sh"
 
 run_pooled() {
 	built_or_skip "make check (pooled)" || return 0
-	run_phase "make check (pooled)" 900 make_check_some "$BUILD" "$POOLED_TESTS" ECS_TEST_POOL=1
+	# (check_it_task last: the runsc phase, beside, starts with it)
 	run_phase "t/fcgi (pooled)" 420 make_check_some "$BUILD" "$POOLED_FCGI_TESTS" ECS_TEST_POOL=1
 	run_phase "t/fcgi pool parity (cold vs pooled)" 420 make_check_some "$BUILD" "$POOL_PARITY_TESTS" ECS_TEST_POOL=1
+	run_phase "make check (pooled)" 900 make_check_some "$BUILD" "$POOLED_TESTS" ECS_TEST_POOL=1
 }

@@ -41,9 +41,11 @@ in_root() { chroot "$1" /usr/bin/env DEBIAN_FRONTEND=noninteractive "${@:2}"; }
 
 # ---- the cached base root ------------------------------------------------------
 # (the marker holds the list it was made with: a new dependency makes it again)
+mkdir -p "$DIR"
+exec 7>"$DIR/base.lock" # (two runs never make it side by side)
+flock 7
 if [ "$(cat "$BASE/.ecs-base-ready" 2>/dev/null)" != "$DEPS" ]; then
 	rm -rf "$BASE.tmp"
-	mkdir -p "$DIR"
 	echo "test_systemd: debootstrap bookworm into $BASE (cached afterwards)"
 	debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus bookworm "$BASE.tmp" "$MIRROR" \
 		>"$DIR/debootstrap.log" 2>&1 || { tail -20 "$DIR/debootstrap.log" >&2; exit 1; }
@@ -60,6 +62,9 @@ if [ "$(cat "$BASE/.ecs-base-ready" 2>/dev/null)" != "$DEPS" ]; then
 	rm -rf "$BASE"
 	mv "$BASE.tmp" "$BASE"
 fi
+# --base-only: only the cached root (the bootstrap makes it early, in a lane
+# that waits: on a fresh tree it is minutes of Debian's archive).
+if [ "${1:-}" = --base-only ]; then ok "base root ready: $BASE"; exit 0; fi
 
 # ---- the packages --------------------------------------------------------------
 # (ECS_TEST_DEBS=DIR: install the .debs already in DIR instead of building)
