@@ -19,24 +19,14 @@ Prints one JSON object: sent, ok, errors, p50/p95 of the latency and p50 of
 each phase. Removes every service it made, whatever happens.
 """
 import argparse
-import http.client
 import json
-import socket
+import os
 import sys
 import time
 import urllib.parse
 
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout=30):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self.unix_path)
-        self.sock = s
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from loadgen import CMD, EXPECT, UnixHTTPConnection, demux, pct  # noqa: E402 (beside this file)
 
 
 def call(conn, method, path, body=None):
@@ -44,29 +34,11 @@ def call(conn, method, path, body=None):
     hdrs = {"Content-Type": "application/json"} if data is not None else {}
     conn.request(method, path, body=data, headers=hdrs)
     r = conn.getresponse()
-    raw = r.read()
-    return r.status, raw
-
-
-def pct(v, p):
-    if not v:
-        return None
-    v = sorted(v)
-    return v[max(1, min(len(v), int(-(-p * len(v) // 100)))) - 1]
+    return r.status, r.read()
 
 
 TERMINAL = {"complete", "failed", "rejected", "shutdown", "orphaned", "remove"}
 RUNNING = {"running"} | TERMINAL
-
-
-def demux(raw):
-    out, i = b"", 0
-    while i + 8 <= len(raw):
-        size = int.from_bytes(raw[i + 4:i + 8], "big")
-        if raw[i] == 1:
-            out += raw[i + 8:i + 8 + size]
-        i += 8 + size
-    return out
 
 
 def one(args, conn, n):
@@ -74,7 +46,7 @@ def one(args, conn, n):
         "Name": "ecs-floor-%d-%d" % (int(time.time() * 1000), n),
         "Labels": dict(args.label),
         "TaskTemplate": {
-            "ContainerSpec": {"Image": args.image, "Command": ["echo", "hello world"], "Labels": dict(args.label)},
+            "ContainerSpec": {"Image": args.image, "Command": CMD, "Labels": dict(args.label)},
             "RestartPolicy": {"Condition": "none"},
             "LogDriver": {"Name": "local", "Options": {"max-size": "10m", "max-file": "1", "compress": "false"}},
         },
@@ -113,7 +85,7 @@ def one(args, conn, n):
             raise RuntimeError("task not done in 60 s")
         st, raw = call(conn, "GET", "/tasks/%s/logs?stdout=1&stderr=1&follow=0" % task["ID"])
         ph["logs"] = ms()
-        if st != 200 or demux(raw) != b"hello world\n":
+        if st != 200 or demux(raw)[0] != EXPECT:
             raise RuntimeError("logs: %d %r" % (st, raw[:100]))
     finally:
         t1 = time.monotonic()
@@ -134,7 +106,7 @@ def main():
     ap.add_argument("--label", action="append", default=[], type=lambda s: tuple(s.split("=", 1)))
     args = ap.parse_args()
     args.label.append(("ecs.bench", "swarm-floor"))
-    conn = UnixHTTPConnection(args.socket)
+    conn = UnixHTTPConnection(args.socket, 30)
     phases, lat, errors = [], [], 0
     end = time.monotonic() + args.time_limit
     for n in range(args.count):
@@ -147,10 +119,12 @@ def main():
         except Exception as e:  # noqa: BLE001 (counted, said, and the run goes on)
             errors += 1
             print("swarm_floor: %s" % e, file=sys.stderr)
-            conn = UnixHTTPConnection(args.socket)
-    res = {"level": 1, "sent": len(lat) + errors, "ok": len(lat), "errors": errors, "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95)}
+            conn = UnixHTTPConnection(args.socket, 30)
+    lat.sort()
+    res = {"level": 1, "sent": len(lat) + errors, "ok": len(lat), "errors": errors,
+           "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95)}
     for k in ("created", "scheduled", "running", "exited", "logs", "removed"):
-        res["phase_p50_ms_" + k] = pct([p[k] for p in phases if k in p], 50)
+        res["phase_p50_ms_" + k] = pct(sorted(p[k] for p in phases if k in p), 50)
     print(json.dumps(res))
 
 
