@@ -13,8 +13,10 @@
 #           network "none" (the internal overlay ecs-isolated)
 # and a third target without a stack:
 #   floor   bench/swarm_floor.py on node 1's socket: the same task as a
-#           service on ecs-isolated, its task polled every FLOOR_POLL_MS,
-#           its logs read, the service removed after the latency is taken
+#           service with the task template of a service ecs made (taken in
+#           the warm-up: the same image, profile, ecs-isolated network and
+#           log driver), its task polled every FLOOR_POLL_MS, its logs read,
+#           the service removed after the latency is taken
 # One client: ROUNDS rounds of one `echo hello world` task per target, the
 # order rotating round by round, so that the machine's load falls on all
 # three alike; it prints p50/p95 per target, swarm's p50 minus the floor's
@@ -43,6 +45,7 @@ STACKS="local swarm"
 STACK=$ROOT/scripts/stack.sh
 # What the floor's services carry (and the cleanup finds them by).
 FLOOR_LABEL=ecs.bench=swarm-floor
+SPEC=$DIR/ecs-spec.json
 
 say() { echo "swarm-bench: $*" >&2; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -109,6 +112,7 @@ gen() { # gen TARGET ARGS...: one run, its JSON tagged with TARGET
 	local t=$1
 	shift
 	if [ "$t" = floor ]; then
+		[ ! -s "$SPEC" ] || set -- --spec "$SPEC" "$@"
 		python3 "$ROOT/bench/swarm_floor.py" --socket "$(sw_sock 1)" --image "$IMAGE_ID" \
 			--network "$SW_ISOLATED" --poll-ms "$FLOOR_POLL_MS" --label "$FLOOR_LABEL" "$@"
 	else
@@ -125,10 +129,25 @@ none_left() {
 }
 drain() { wait_for 90 none_left || say "timed out after 90s waiting for services and containers to be removed"; }
 
+# The floor runs ecs's own task template (image, profile, network, log
+# driver), taken from a service the swarm stack makes in the warm-up.
+spec_taken() {
+	local id
+	id=$(services ecs.managed=true | head -n 1)
+	[ -n "$id" ] && swd 1 service inspect -f '{{json .Spec}}' "$id" >"$SPEC.part" 2>/dev/null && mv "$SPEC.part" "$SPEC"
+}
 SW_ISOLATED=ecs-isolated
 say "load average before: $(load); $ROUNDS rounds of one task per target; levels: ${LEVELS:-none}, $COUNT tasks each"
 # Warm-up: the swarm stack makes ecs-isolated (the floor then uses it), the local pool fills.
-for t in local swarm; do gen "$t" --concurrency 1 --count 2 --time-limit 60 >/dev/null; done
+gen local --concurrency 1 --count 2 --time-limit 60 >/dev/null
+wait_for 120 spec_taken &
+taking=$!
+gen swarm --concurrency 1 --count 2 --time-limit 60 >/dev/null
+if wait "$taking"; then
+	say "the floor runs the task template of ecs's service ($SPEC)"
+else
+	say "no service of ecs seen: the floor runs a bare task template on $SW_ISOLATED"
+fi
 gen floor --concurrency 1 --count 1 --time-limit 60 >/dev/null
 drain
 out=$DIR/results.jsonl

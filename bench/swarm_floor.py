@@ -14,6 +14,11 @@ the poll.
 
   swarm_floor.py --socket SOCK --image IMAGE_ID --network NAME|none|bridge
                  --count N [--poll-ms 10] [--label k=v] [--time-limit S]
+                 [--spec FILE]
+
+With --spec (the Spec of a service ecs made, from `docker service inspect`)
+the task template is that one (image, profile, network, log driver: the same
+config), with the command and labels above: the floor for the same service.
 
 Prints one JSON object: sent, ok, errors, p50/p95 of the latency and p50 of
 each phase. Removes every service it made, whatever happens.
@@ -55,6 +60,13 @@ def one(args, conn, n):
     }
     if args.network not in ("", "default"):
         spec["TaskTemplate"]["Networks"] = [{"Target": args.network}]
+    if args.spec is not None:
+        # The spec of a service ecs made: the same image, profile, network and log driver.
+        spec["TaskTemplate"] = json.loads(json.dumps(args.spec["TaskTemplate"]))
+        spec["TaskTemplate"]["ContainerSpec"].update({"Command": CMD, "Labels": dict(args.label)})
+        spec["TaskTemplate"]["ContainerSpec"].pop("Args", None)
+        spec["Mode"] = args.spec.get("Mode", spec["Mode"])
+        spec["EndpointSpec"] = args.spec.get("EndpointSpec", spec["EndpointSpec"])
     ph = {}
     t0 = time.monotonic()
     ms = lambda: (time.monotonic() - t0) * 1000.0
@@ -103,6 +115,8 @@ def main():
     ap.add_argument("--concurrency", type=int, choices=[1], default=1, help="one client only (loadgen.py's flag)")
     ap.add_argument("--time-limit", type=float, default=600, help="no task is started after this many seconds")
     ap.add_argument("--poll-ms", type=float, default=10)
+    ap.add_argument("--spec", type=lambda f: json.load(open(f)),
+                    help="a service's Spec (docker service inspect): its task template instead of the bare one")
     ap.add_argument("--label", action="append", default=[], type=lambda s: tuple(s.split("=", 1)))
     args = ap.parse_args()
     args.label.append(("ecs.bench", "swarm-floor"))
