@@ -196,6 +196,13 @@ for t in ("local", "swarm", "floor"):
 if p50["swarm"] is not None and p50["floor"]:
     print("swarm p50 minus the floor's: %+.0f ms (target: at most +200 ms); ratio %.2f" %
           (p50["swarm"] - p50["floor"], p50["swarm"] / p50["floor"]))
+# Each round's swarm minus the same round's floor: the machine's load drifts less within a round.
+rd = {}
+for r in one:
+    rd.setdefault(r["round"], {})[r["target"]] = r["p50_ms"]
+diff = [v["swarm"] - v["floor"] for v in rd.values() if v.get("swarm") is not None and v.get("floor") is not None]
+if diff:
+    print("per round, swarm minus the floor: median %+.0f ms (%s)" % (pct(diff, 50), " ".join("%+.0f" % d for d in diff)))
 fl = [r for r in one if r["target"] == "floor"]
 print("floor phases, p50 ms from the create sent: " + ", ".join(
     "%s %s" % (k, f(pct([r.get("phase_p50_ms_" + k) for r in fl], 50)))
