@@ -30,6 +30,7 @@ import sys
 import time
 import urllib.parse
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from loadgen import CMD, EXPECT, UnixHTTPConnection, demux, pct  # noqa: E402 (beside this file)
 
