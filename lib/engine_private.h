@@ -31,6 +31,7 @@ struct ecs_engine {
 	void *transport;
 	void (*transport_free)(void *transport);
 	char api_version[16];      /* negotiated; "" until the first versioned request */
+	int swarm_network_seen;    /* swarm.c: ECS_SWARM_ISOLATED_NETWORK seen or made through this handle */
 	char errmsg[1024];
 };
 

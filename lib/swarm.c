@@ -111,7 +111,8 @@ fail:
 
 /* ---- the isolated network */
 
-int ecs_swarm_network_ensure(ecs_engine *engine)
+/* GET it; create it on a 404 (*@made = 1). */
+static int network_ensure(ecs_engine *engine, int *made)
 {
 	ecs_http_request req = { 0 };
 	ecs_http_response resp = { 0 };
@@ -120,6 +121,7 @@ int ecs_swarm_network_ensure(ecs_engine *engine)
 	size_t len = 0;
 	int rc;
 
+	*made = 0;
 	if (engine == NULL)
 		return ECS_EINVAL;
 	ecs_engine_clear_error(engine);
@@ -164,13 +166,44 @@ int ecs_swarm_network_ensure(ecs_engine *engine)
 	/* 409: a sibling thread made it first. */
 	if (rc == 0 && !ecs_http_ok(&resp) && resp.status != 409)
 		rc = ecs_http_fail(engine, &resp, "create network " ECS_SWARM_ISOLATED_NETWORK);
-	else if (rc == 0)
+	else if (rc == 0) {
+		*made = 1;
 		ecs_engine_log(engine, ECS_LOG_INFO, "swarm: network %s made (internal overlay for network \"none\")",
 			       ECS_SWARM_ISOLATED_NETWORK);
+	}
 out:
 	ecs_http_response_clear(&resp);
 	json_object_put(labels);
 	json_object_put(body);
+	return rc;
+}
+
+int ecs_swarm_network_ensure(ecs_engine *engine)
+{
+	int made, rc;
+
+	/* Nothing of ecs removes it: asked once per handle, not once per task. */
+	if (engine != NULL && engine->swarm_network_seen)
+		return 0;
+	rc = network_ensure(engine, &made);
+	if (rc == 0)
+		engine->swarm_network_seen = 1;
+	return rc;
+}
+
+int ecs_swarm_network_recheck(ecs_engine *engine, int *made)
+{
+	int rc;
+
+	if (made == NULL)
+		return ECS_EINVAL;
+	*made = 0;
+	if (engine == NULL)
+		return ECS_EINVAL;
+	engine->swarm_network_seen = 0;
+	rc = network_ensure(engine, made);
+	if (rc == 0)
+		engine->swarm_network_seen = 1;
 	return rc;
 }
 

@@ -64,9 +64,18 @@ typedef struct {
 /**
  * ecs_swarm_network_ensure - make ECS_SWARM_ISOLATED_NETWORK unless it exists
  * (an overlay, Internal, not attachable). 0, or the engine's error
- * (ECS_EENGINE "not a swarm manager" on an engine outside a swarm).
+ * (ECS_EENGINE "not a swarm manager" on an engine outside a swarm). Once it
+ * was seen or made through @engine, 0 at once: no request per task.
  */
 int ecs_swarm_network_ensure(ecs_engine *engine);
+
+/**
+ * ecs_swarm_network_recheck - after a refused create: forget that @engine
+ * saw the network and ensure it again. *@made = 1 when it had to be made
+ * (it was gone: a create naming it was refused and may be sent again).
+ * Returns what ecs_swarm_network_ensure() returns.
+ */
+int ecs_swarm_network_recheck(ecs_engine *engine, int *made);
 
 /**
  * ecs_swarm_config_create - a config object holding @data (the task's stdin),

@@ -5,7 +5,8 @@
  * and stderr apart, stdin through a config, the node named, limits and the
  * isolated network on the task's container, the timeout kept by ecs, caps
  * with honest byte counts, a runtime refused, the sweep removing an
- * orphaned service and its config, and nothing left anywhere (services,
+ * orphaned service and its config, the isolated network made again when
+ * removed by hand, and nothing left anywhere (services,
  * configs, containers on every node).
  * Skipped (exit 77) when no fixture answers: ECS_SWARM_MANAGER and
  * ECS_SWARM_NODE_1..3 (`t/swarm/fixture.sh env`), else the fixture's
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "http.h"
 #include "image_private.h"
 #include "it_util.h"
 #include "swarm.h"
@@ -238,6 +240,47 @@ START_TEST(test_swarm_missing_command_is_127)
 }
 END_TEST
 
+/* GET or DELETE the isolated network on the manager: the HTTP status (0 when no answer came). */
+static long isolated_network(const char *method)
+{
+	ecs_http_request req = { 0 };
+	ecs_http_response resp = { 0 };
+	long status;
+
+	req.method = method;
+	req.path = "/networks/" ECS_SWARM_ISOLATED_NETWORK;
+	status = ecs_http_do(engine, &req, &resp) == ECS_OK ? resp.status : 0;
+	ecs_http_response_clear(&resp);
+	return status;
+}
+
+/* A handle asks for the network once; removed by hand since, the next task's create makes it again. */
+START_TEST(test_swarm_network_removed_is_made_again)
+{
+	const char *const cmd[] = { "echo", "again" };
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_spec spec2 = ECS_TASK_SPEC_INIT;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
+	long status = 0;
+	int rc;
+
+	rc = run(&r, &spec, NULL, "sw-net1", cmd, N(cmd), 60000);
+	assert_ran(rc, &r);
+	ecs_task_result_clear(&r);
+	/* In use for a moment after the last service went (its task detaching on its node). */
+	for (int i = 0; i < 100 && (status = isolated_network("DELETE")) != 204 && status != 200; i++)
+		usleep(100000);
+	ck_assert_msg(status == 204 || status == 200, "DELETE network: %ld", status);
+	ck_assert_int_eq(isolated_network("GET"), 404);
+	rc = run(&r, &spec2, NULL, "sw-net2", cmd, N(cmd), 60000);
+	assert_ran(rc, &r);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_str_eq((const char *)r.out.data, "again\n");
+	ck_assert_int_eq(isolated_network("GET"), 200);
+	ecs_task_result_clear(&r);
+}
+END_TEST
+
 /* An orphan (its runner gone): past its deadline, the sweep removes the service, its config and its container. */
 START_TEST(test_swarm_sweep_removes_orphans)
 {
@@ -366,6 +409,7 @@ int main(void)
 	tcase_add_test(tc, test_swarm_runtime_refused);
 	tcase_add_test(tc, test_swarm_missing_command_is_127);
 	tcase_add_test(tc, test_swarm_sweep_removes_orphans);
+	tcase_add_test(tc, test_swarm_network_removed_is_made_again);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
