@@ -40,6 +40,7 @@ static int give_up(ecs_task_result *result, const ecs_backend_task *task, const 
 	free(result->image_id);
 	result->container_id = result->image_id = NULL;
 	result->timings.start = 0;
+	memset(&result->pool_timings, 0, sizeof(result->pool_timings));
 	snprintf(result->task_id, sizeof(result->task_id), "%s", own_id);
 	return ECS_BACKEND_MISS;
 }
@@ -69,7 +70,9 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 		}
 		image_id = fresh.id;
 	}
+	t = ecs_clock_ms_f();
 	rc = ecs_pool_take(&lease, task->pool, spec->run.image, image_id, spec->profile);
+	result->pool_timings.acquire = ecs_clock_ms_f() - t;
 	ecs_image_info_clear(&fresh);
 	if (rc != 0)
 		return ECS_BACKEND_MISS;
@@ -88,7 +91,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 
 	t = ecs_clock_ms_f();
 	rc = ecs_agent_conn_open(&conn, engine, result->container_id, ecs_clock_ms() + engine->opts.request_timeout_ms);
-	result->timings.start = ecs_clock_ms_f() - t;
+	result->timings.start = result->pool_timings.attach = ecs_clock_ms_f() - t;
 	if (rc != 0) {
 		snprintf(why, sizeof(why), "pooled attach failed (%s: %s)", ecs_error_name(rc), ecs_engine_errmsg(engine));
 		rc = give_up(result, task, own_id, why);
@@ -109,6 +112,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 out:
 	ecs_agent_conn_close(conn, 1);
 	ecs_pool_lease_clear(&lease);
+	ecs_pool_task_done(task->pool);
 	return rc;
 }
 

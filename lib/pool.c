@@ -33,6 +33,16 @@
 #define BACKOFF_MAX_MS 30000.0
 /* The refill threads look at TTLs and resolutions at least this often. */
 #define TICK_MS 1000L
+/*
+ * A refill is a create and a start: a few hundred ms of the engine's,
+ * containerd's and runc's CPU. Started the moment a task takes a warm
+ * container, it competes with that task for the same cores (on 2 cores it
+ * doubled a pooled task's run). So refills wait while pooled tasks run, as
+ * long as the pool still has a warm container of the key, and for at most
+ * this long after the first of them began: under a steady load they are
+ * never starved.
+ */
+#define REFILL_DEFER_MAX_MS 250.0
 /* Hex digits of the profile key in ECS_LABEL_POOL (after its "v1-"). */
 #define POOL_LABEL_DIGITS 16
 
@@ -89,6 +99,8 @@ struct ecs_pool {
 	entry *entries;
 	int stopping;
 	int check_warm;           /* a task found a warm container dead: look at them all */
+	unsigned int in_flight;   /* pooled tasks between ecs_pool_take() and ecs_pool_task_done() */
+	double in_flight_since;   /* when in_flight last went from 0 to 1 (ecs_clock_ms_f()) */
 	pthread_t *threads;
 	unsigned int nthreads;
 	ecs_pool_stats stats;
@@ -383,12 +395,14 @@ static int evict_for(ecs_pool *pool, const entry *want, ecs_strvec *ids)
  * none. Fixed pools first, then the busiest: list order (newest first)
  * would let a burst of one-off profiles take every refill.
  */
-static entry *pick(ecs_pool *pool, double now, int *resolve_it, ecs_strvec *ids)
+static entry *pick(ecs_pool *pool, double now, int *resolve_it, int *deferred, ecs_strvec *ids)
 {
 	unsigned int held = total_held(pool);
+	int defer = pool->in_flight > 0 && now - pool->in_flight_since < REFILL_DEFER_MAX_MS;
 	entry *best = NULL;
 
 	*resolve_it = 0;
+	*deferred = 0;
 	for (int fixed = 1; fixed >= 0 && best == NULL; fixed--) {
 		for (entry *e = pool->entries; e != NULL; e = e->next) {
 			if (e->fixed != fixed || e->resolving || e->target == 0 || e->next_try > now || e->refused)
@@ -397,7 +411,14 @@ static entry *pick(ecs_pool *pool, double now, int *resolve_it, ecs_strvec *ids)
 				*resolve_it = 1;
 				return e;
 			}
-			if (e->nwarm + e->starting < e->target && (best == NULL || busier(e, best)))
+			if (e->nwarm + e->starting >= e->target)
+				continue;
+			/* a key with no warm container left would miss: refill it even while tasks run */
+			if (defer && e->nwarm > 0) {
+				*deferred = 1;
+				continue;
+			}
+			if (best == NULL || busier(e, best))
 				best = e;
 		}
 	}
@@ -580,7 +601,7 @@ static void *refill_thread(void *arg)
 	pthread_mutex_lock(&pool->mu);
 	while (!pool->stopping) {
 		ecs_strvec ids = ECS_STRVEC_INIT;
-		int resolve_it;
+		int resolve_it, deferred;
 		entry *e;
 
 		if (pool->check_warm) {
@@ -588,7 +609,7 @@ static void *refill_thread(void *arg)
 			check_warm(pool, engine, &ids);
 		}
 		collect(pool, &ids);
-		e = pick(pool, ecs_clock_ms_f(), &resolve_it, &ids);
+		e = pick(pool, ecs_clock_ms_f(), &resolve_it, &deferred, &ids);
 		if (e != NULL && resolve_it)
 			resolve_entry(pool, engine, e, &ids);
 		else if (e != NULL)
@@ -601,10 +622,17 @@ static void *refill_thread(void *arg)
 			ecs_strvec_clear(&ids);
 		}
 		if (e == NULL && !pool->stopping) {
+			/* a deferred refill is due when the tasks end (a broadcast) or the deferral runs out */
+			long wait_ms = deferred ? (long)REFILL_DEFER_MAX_MS : TICK_MS;
 			struct timespec until;
 
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += TICK_MS / 1000;
+			until.tv_sec += wait_ms / 1000;
+			until.tv_nsec += (wait_ms % 1000) * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
 			pthread_cond_timedwait(&pool->cond, &pool->mu, &until);
 		}
 	}
@@ -760,6 +788,8 @@ int ecs_pool_take(ecs_pool_lease *out, ecs_pool *pool, const char *image_ref, co
 		match->hits++;
 		match->last_used = time(NULL);
 		pool->stats.hits++;
+		if (pool->in_flight++ == 0)
+			pool->in_flight_since = ecs_clock_ms_f();
 		rc = 0;
 		goto out;
 	}
@@ -785,6 +815,14 @@ out:
 	if (rc == ECS_ENOMEM)
 		ecs_pool_lease_clear(out);
 	return rc;
+}
+
+void ecs_pool_task_done(ecs_pool *pool)
+{
+	pthread_mutex_lock(&pool->mu);
+	if (pool->in_flight > 0 && --pool->in_flight == 0)
+		pthread_cond_broadcast(&pool->cond); /* the deferred refills may go */
+	pthread_mutex_unlock(&pool->mu);
 }
 
 void ecs_pool_refused(ecs_pool *pool, ecs_engine *engine, const char *image_id, const ecs_sandbox_profile *profile)

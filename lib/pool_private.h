@@ -30,6 +30,14 @@ int ecs_pool_take(ecs_pool_lease *out, ecs_pool *pool, const char *image_ref, co
 void ecs_pool_lease_clear(ecs_pool_lease *lease);
 
 /**
+ * ecs_pool_task_done - the task that took a warm container (ecs_pool_take()
+ * returned 0) is over, whatever its end. Refills wait while such tasks run
+ * (bounded: pool.c, REFILL_DEFER_MAX_MS) so as not to take their CPU; the
+ * last one done lets them go. Thread-safe.
+ */
+void ecs_pool_task_done(ecs_pool *pool);
+
+/**
  * ecs_pool_refused - the agent of a warm container of (@image_id, @profile's
  * key) refused its task (EXIT FAILED EPERM: under this runtime the task's
  * user could reach the agent, or it is the agent's own, or unknown), which

@@ -82,6 +82,7 @@ static const size_t spec_sizes[] = {
 /* Bytes of each version of ecs_task_result a caller may hold. */
 static const size_t result_sizes[] = {
 	[1] = offsetof(ecs_task_result, artifacts),
+	[2] = offsetof(ecs_task_result, pool_timings),
 	[ECS_TASK_RESULT_VERSION] = sizeof(ecs_task_result),
 };
 
@@ -407,8 +408,12 @@ out:
 				       ecs_task_phase_name(result->error_phase) ? ecs_task_phase_name(result->error_phase) : "?",
 				       result->error);
 	}
-	if (result->container_id != NULL)
+	if (result->container_id != NULL) {
+		t = ecs_clock_ms_f();
 		ecs_task_dispose(engine, reaper, result->task_id, result->container_id);
+		if (result->pooled)
+			result->pool_timings.release = ecs_clock_ms_f() - t;
+	}
 	ecs_image_info_clear(&image);
 	ecs_image_ref_clear(&parsed);
 	free(image_text);
