@@ -38,7 +38,8 @@ static int give_up(ecs_task_result *result, const ecs_backend_task *task, const 
 	ecs_task_dispose(engine, task->reaper, result->task_id, result->container_id);
 	free(result->container_id);
 	free(result->image_id);
-	result->container_id = result->image_id = NULL;
+	free(result->repo_digest);
+	result->container_id = result->image_id = result->repo_digest = NULL;
 	result->timings.start = 0;
 	memset(&result->pool_timings, 0, sizeof(result->pool_timings));
 	snprintf(result->task_id, sizeof(result->task_id), "%s", own_id);
@@ -57,11 +58,22 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	ecs_pool_lease lease;
 	ecs_agent_conn *conn = NULL;
 	ecs_image_info fresh = ECS_IMAGE_INFO_INIT;
-	const char *image_id = task->image->id;
+	const char *image_id = task->image != NULL ? task->image->id : NULL;
 	char own_id[sizeof(result->task_id)], why[512];
 	double t;
 	int rc, nothing_ran = 0;
 
+	if (task->image == NULL) {
+		/* no inspect yet: only a fixed pool of the very reference, whose tag the pool checks itself */
+		t = ecs_clock_ms_f();
+		rc = ecs_pool_take_tag(&lease, task->pool, spec->run.image, spec->profile);
+		result->pool_timings.acquire = ecs_clock_ms_f() - t;
+		if (rc != 0)
+			return ECS_BACKEND_MISS;
+		result->repo_digest = lease.repo_digest;
+		lease.repo_digest = NULL;
+		goto taken;
+	}
 	if (image_id == NULL) {
 		/* after a pull: which id the tag names now */
 		if (ecs_image_inspect_ref(&fresh, engine, spec->run.image, spec->image_ref) != 0 || fresh.id == NULL) {
@@ -76,6 +88,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	ecs_image_info_clear(&fresh);
 	if (rc != 0)
 		return ECS_BACKEND_MISS;
+taken:
 	/*
 	 * A task that did not name itself takes the id the container was
 	 * labelled with, so it is found by ECS_LABEL_TASK_ID as a cold one is.

@@ -329,7 +329,7 @@ static int run_current(ecs_task_result *result, ecs_engine *engine, ecs_reaper *
 	ecs_backend_task bt;
 	double t0 = ecs_clock_ms_f(), t;
 	long timeout_ms;
-	int rc;
+	int rc, pooled;
 
 	result_empty(result);
 	if (engine == NULL || spec == NULL)
@@ -356,36 +356,48 @@ static int run_current(ecs_task_result *result, ecs_engine *engine, ecs_reaper *
 	}
 	timeout_ms = spec->timeout_ms ? spec->timeout_ms : ECS_TASK_DEFAULT_TIMEOUT_MS;
 
-	/* pull */
 	if ((rc = ecs_task_cancelled(result, spec->cancel, ECS_TASK_PHASE_PULL)) != 0)
 		goto out;
-	t = ecs_clock_ms_f();
-	rc = ecs_task_image_ensure(result, engine, spec, &image);
-	result->timings.pull = ecs_clock_ms_f() - t;
-	if (rc != 0)
-		goto out;
-
-	/* execute */
 	bt.engine = engine;
 	bt.reaper = reaper;
 	bt.spec = spec;
-	bt.image = &image;
+	bt.image = NULL;
 	bt.timeout_ms = timeout_ms;
 	bt.cancel = spec->cancel;
 	bt.pool = spec->pool;
 	backend = backends[spec->backend];
-	rc = ECS_BACKEND_MISS;
 	/* A warm container's labels were fixed when it was made: a task with labels of its own runs cold. */
-	if (spec->pool != NULL && spec->backend == ECS_TASK_BACKEND_LOCAL && spec->run.labels_len == 0)
+	pooled = spec->pool != NULL && spec->backend == ECS_TASK_BACKEND_LOCAL && spec->run.labels_len == 0;
+	rc = ECS_BACKEND_MISS;
+	/*
+	 * A fixed pool of the very reference lends without an inspect (it
+	 * follows its tag itself, pool.c): a pooled task makes no call to the
+	 * engine before its attach. Its lease carries the repository digest.
+	 */
+	if (pooled && spec->pull_policy != ECS_PULL_ALWAYS)
 		rc = ecs_backend_pool.run(result, &bt);
-	if (rc == ECS_BACKEND_MISS && !backend->agent && (spec->files_len > 0 || spec->artifacts_len > 0))
-		rc = ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EUNAVAILABLE,
-				   "files and artifacts need ecs-agent in the container: no warm container took the task");
-	else if (rc == ECS_BACKEND_MISS)
-		rc = backend->run(result, &bt);
+	if (rc == ECS_BACKEND_MISS) {
+		/* pull */
+		t = ecs_clock_ms_f();
+		rc = ecs_task_image_ensure(result, engine, spec, &image);
+		result->timings.pull = ecs_clock_ms_f() - t;
+		if (rc != 0)
+			goto out;
+
+		/* execute */
+		bt.image = &image;
+		rc = ECS_BACKEND_MISS;
+		if (pooled)
+			rc = ecs_backend_pool.run(result, &bt);
+		if (rc == ECS_BACKEND_MISS && !backend->agent && (spec->files_len > 0 || spec->artifacts_len > 0))
+			rc = ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EUNAVAILABLE,
+					   "files and artifacts need ecs-agent in the container: no warm container took the task");
+		else if (rc == ECS_BACKEND_MISS)
+			rc = backend->run(result, &bt);
+		if (rc == 0)
+			rc = repo_digest_fill(result, engine, spec, &image);
+	}
 	if (rc != 0)
-		goto out;
-	if ((rc = repo_digest_fill(result, engine, spec, &image)) != 0)
 		goto out;
 
 	ecs_engine_log(engine, ECS_LOG_INFO,
