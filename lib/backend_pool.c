@@ -43,13 +43,14 @@ static int give_up(ecs_task_result *result, const ecs_backend_task *task, const 
 	result->timings.start = 0;
 	memset(&result->pool_timings, 0, sizeof(result->pool_timings));
 	snprintf(result->task_id, sizeof(result->task_id), "%s", own_id);
-	return ECS_BACKEND_MISS;
+	return ECS_BACKEND_GAVE_UP;
 }
 
 /*
  * Returns ECS_BACKEND_MISS (nothing of the task happened: task.c runs it
- * cold) when no warm container of the key is there, or the one taken cannot
- * be attached to, does not run, or its agent refuses the task's user.
+ * cold) when no warm container of the key is there; ECS_BACKEND_GAVE_UP
+ * when the one taken cannot be attached to, does not run, or its agent
+ * refuses the task's user.
  */
 static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 {

@@ -376,6 +376,11 @@ static int run_current(ecs_task_result *result, ecs_engine *engine, ecs_reaper *
 	 */
 	if (pooled && spec->pull_policy != ECS_PULL_ALWAYS)
 		rc = ecs_backend_pool.run(result, &bt);
+	/* a warm container taken and found dead: cold at once, not a second one */
+	if (rc == ECS_BACKEND_GAVE_UP) {
+		pooled = 0;
+		rc = ECS_BACKEND_MISS;
+	}
 	if (rc == ECS_BACKEND_MISS) {
 		/* pull */
 		t = ecs_clock_ms_f();
@@ -387,8 +392,8 @@ static int run_current(ecs_task_result *result, ecs_engine *engine, ecs_reaper *
 		/* execute */
 		bt.image = &image;
 		rc = ECS_BACKEND_MISS;
-		if (pooled)
-			rc = ecs_backend_pool.run(result, &bt);
+		if (pooled && (rc = ecs_backend_pool.run(result, &bt)) == ECS_BACKEND_GAVE_UP)
+			rc = ECS_BACKEND_MISS;
 		if (rc == ECS_BACKEND_MISS && !backend->agent && (spec->files_len > 0 || spec->artifacts_len > 0))
 			rc = ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EUNAVAILABLE,
 					   "files and artifacts need ecs-agent in the container: no warm container took the task");
