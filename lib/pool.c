@@ -30,10 +30,12 @@
 #define RESOLVE_EVERY_MS 5000.0
 /*
  * ecs_pool_take_tag() trusts a fixed pool's resolution this long: a tag
- * that moves is seen within it, off the tasks' path (a resolution held up
- * by busy refill threads sends its tasks back to the inspect).
+ * that moves is seen within it, off the tasks' path. Twice the period, as
+ * a refill thread may be in the middle of a create and start (seconds on a
+ * loaded machine) when a resolution falls due; one held up longer sends
+ * its tasks back to the inspect.
  */
-#define TAG_FRESH_MS (RESOLVE_EVERY_MS + 1000.0)
+#define TAG_FRESH_MS (2 * RESOLVE_EVERY_MS)
 /* After a failed refill, an entry waits this long, doubling up to the max. */
 #define BACKOFF_MIN_MS 500.0
 #define BACKOFF_MAX_MS 30000.0

@@ -32,8 +32,8 @@ int ecs_pool_take(ecs_pool_lease *out, ecs_pool *pool, const char *image_ref, co
  * ecs_pool_take_tag - a warm container of the fixed pool set for the very
  * reference @image_ref and @profile's key, without asking the engine what
  * the tag names: the pool inspects its reference off the tasks' path
- * (every few seconds) and lends only while that answer is fresh, so a tag
- * that moved is followed within seconds. Counted as a hit; nothing is
+ * (every 5 s) and lends only while that answer is at most 10 s old, so a
+ * tag that moved is followed within 10 s. Counted as a hit; nothing is
  * counted when it returns ECS_ENOTFOUND (the caller then inspects and
  * calls ecs_pool_take(), which counts the miss). Returns 0, ECS_ENOTFOUND
  * or ECS_ENOMEM. Thread-safe.
