@@ -2,7 +2,9 @@
 """Warm pool benchmark (bench/pool.sh starts the stack): cold vs pooled vs the
 bare engine vs `docker run`, interleaved in one run, one client, then a burst
 of 8 at once. Through nginx + TLS on a kept-alive connection (one per client
-thread). Measures; asserts nothing. Prints a markdown table."""
+thread). Measures; asserts nothing. Prints markdown tables: the paths (p50,
+p90, against the bare engine), a pooled task's phases (its answer's
+`timings`) and the bursts, with the load average at the start and the end."""
 import base64, http.client, json, os, socket, statistics, subprocess, sys, threading, time
 
 import stack_env
@@ -13,6 +15,11 @@ IMAGE = os.environ.get("ECS_BENCH_IMAGE", "ecs/busybox:latest")
 POOLED = json.dumps({"docker_image": IMAGE, "cmd": ["echo", "hello", "world"], "network": "none"})
 # another sandbox profile (a pids limit of its own): a key with no pool, so cold
 COLD = json.dumps({"docker_image": IMAGE, "cmd": ["echo", "hello", "world"], "network": "none", "limits": {"pids": 99}})
+
+
+def load():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 class Client:
@@ -32,6 +39,7 @@ class Client:
             return ms, False, "HTTP %d, not JSON: %r" % (r.status, raw[:200])
         if r.status != 201 or base64.b64decode(doc.get("stdout", "")) != b"hello world\n":
             return ms, False, "HTTP %d %s: %s" % (r.status, doc.get("code", ""), doc.get("message", doc))
+        self.timings = dict(doc.get("timings", {}), client=ms)
         return ms, doc.get("pooled"), None
 
     def task_ok(self, body):
@@ -91,7 +99,13 @@ def p50(v):
     return statistics.median(v)
 
 
+def p90(v):
+    return sorted(v)[min(len(v) - 1, int(round(0.9 * (len(v) - 1))))]
+
+
+load_start = load()
 cl, u = Client(), Unix()
+phases = []  # the pooled tasks' timings
 res = {"cold (ecs, TLS)": [], "pooled (ecs, TLS)": [], "bare engine sequence": [], "docker run --rm": []}
 notpooled = 0
 for i in range(N):
@@ -99,6 +113,8 @@ for i in range(N):
     ms, pooled = cl.task_ok(POOLED)
     res["pooled (ecs, TLS)"].append(ms)
     notpooled += not pooled
+    if pooled:
+        phases.append(cl.timings)
     ms, pooled = cl.task_ok(COLD)
     res["cold (ecs, TLS)"].append(ms)
     res["bare engine sequence"].append(bare(u))
@@ -126,10 +142,27 @@ for name, body in (("pooled", POOLED), ("cold", COLD)):
                    len(failed))
 
 bare50 = p50(res["bare engine sequence"])
-print("| path (busybox `echo hello world`, %d interleaved rounds) | p50 ms | min ms | max ms | p50 / bare engine |" % N)
-print("| --- | --- | --- | --- | --- |")
+print("load average at the start %s, at the end %s" % (load_start, load()))
+print()
+print("| path (busybox `echo hello world`, %d interleaved rounds) | p50 ms | p90 ms | min ms | max ms | p50 / bare engine |"
+      % N)
+print("| --- | --- | --- | --- | --- | --- |")
 for k, v in res.items():
-    print("| %s | %.1f | %.1f | %.1f | %.3f |" % (k, p50(v), min(v), max(v), p50(v) / bare50))
+    print("| %s | %.1f | %.1f | %.1f | %.1f | %.4f |" % (k, p50(v), p90(v), min(v), max(v), p50(v) / bare50))
+if phases:
+    print()
+    print("| a pooled task's phase (its answer's `timings`, %d tasks) | p50 ms | p90 ms |" % len(phases))
+    print("| --- | --- | --- |")
+    rows = [("pull (image lookup)", "pull"), ("acquire (take a warm container)", "acquire"),
+            ("attach (stream to ecs-agent)", "attach"), ("run (command to exit record)", "run"),
+            ("logs (after the exit)", "logs"), ("release (to deletion)", "release"), ("total in libecs", "total")]
+    for name, key in rows:
+        v = [t.get(key, 0.0) for t in phases]
+        print("| %s | %.2f | %.2f |" % (name, p50(v), p90(v)))
+    v = [t["client"] - t.get("total", 0.0) for t in phases]
+    print("| outside libecs (TLS, nginx, FastCGI, ecs-fcgi) | %.2f | %.2f |" % (p50(v), p90(v)))
+    v = [t["client"] for t in phases]
+    print("| end to end (client) | %.2f | %.2f |" % (p50(v), p90(v)))
 print()
 print("| burst of 8 at once | wall ms | p50 ms | max ms | pooled | failed |")
 print("| --- | --- | --- | --- | --- | --- |")

@@ -100,15 +100,20 @@ static int add_ms(struct json_object *o, const char *key, double ms)
 	return handler_put(o, key, json_object_new_double_s(ms, s));
 }
 
-static int add_timings(struct json_object *o, const ecs_task_timings *tm)
+/* The phases, then a pooled task's own steps (0 for a cold one): acquire, attach, release. */
+static int add_timings(struct json_object *o, const ecs_task_result *res)
 {
+	const ecs_task_timings *tm = &res->timings;
+	const ecs_task_pool_timings *pt = &res->pool_timings;
 	struct json_object *t = json_object_new_object();
 
 	if (t == NULL)
 		return -1;
 	if (add_ms(t, "pull", tm->pull) != 0 || add_ms(t, "create", tm->create) != 0 ||
 			add_ms(t, "start", tm->start) != 0 || add_ms(t, "run", tm->run) != 0 ||
-			add_ms(t, "logs", tm->logs) != 0 || add_ms(t, "total", tm->total) != 0) {
+			add_ms(t, "logs", tm->logs) != 0 || add_ms(t, "total", tm->total) != 0 ||
+			add_ms(t, "acquire", pt->acquire) != 0 || add_ms(t, "attach", pt->attach) != 0 ||
+			add_ms(t, "release", pt->release) != 0) {
 		json_object_put(t);
 		return -1;
 	}
@@ -143,7 +148,7 @@ struct json_object *handler_task_json(const ecs_task_result *res)
 			 handler_put(o, "repoDigest", json_object_new_string(res->repo_digest)) != 0) ||
 			handler_put(o, "taskId", json_object_new_string(res->task_id)) != 0 ||
 			(res->node != NULL && handler_put(o, "node", json_object_new_string(res->node)) != 0) ||
-			add_timings(o, &res->timings) != 0) {
+			add_timings(o, res) != 0) {
 		json_object_put(o);
 		return NULL;
 	}

@@ -61,6 +61,12 @@ typedef struct {
  * cold). Positive, so never an ECS_E* code.
  */
 #define ECS_BACKEND_MISS 1
+/*
+ * The pooled backend's miss after it took a warm container that failed
+ * before anything of the task ran (dead, or its agent refused): task.c runs
+ * the task cold at once rather than trying the pool a second time.
+ */
+#define ECS_BACKEND_GAVE_UP 2
 
 typedef struct {
 	const char *name;            /* "cold", "pool", "swarm": for logs */

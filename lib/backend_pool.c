@@ -38,16 +38,19 @@ static int give_up(ecs_task_result *result, const ecs_backend_task *task, const 
 	ecs_task_dispose(engine, task->reaper, result->task_id, result->container_id);
 	free(result->container_id);
 	free(result->image_id);
-	result->container_id = result->image_id = NULL;
+	free(result->repo_digest);
+	result->container_id = result->image_id = result->repo_digest = NULL;
 	result->timings.start = 0;
+	memset(&result->pool_timings, 0, sizeof(result->pool_timings));
 	snprintf(result->task_id, sizeof(result->task_id), "%s", own_id);
-	return ECS_BACKEND_MISS;
+	return ECS_BACKEND_GAVE_UP;
 }
 
 /*
  * Returns ECS_BACKEND_MISS (nothing of the task happened: task.c runs it
- * cold) when no warm container of the key is there, or the one taken cannot
- * be attached to, does not run, or its agent refuses the task's user.
+ * cold) when no warm container of the key is there; ECS_BACKEND_GAVE_UP
+ * when the one taken cannot be attached to, does not run, or its agent
+ * refuses the task's user.
  */
 static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 {
@@ -56,11 +59,22 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 	ecs_pool_lease lease;
 	ecs_agent_conn *conn = NULL;
 	ecs_image_info fresh = ECS_IMAGE_INFO_INIT;
-	const char *image_id = task->image->id;
+	const char *image_id = task->image != NULL ? task->image->id : NULL;
 	char own_id[sizeof(result->task_id)], why[512];
 	double t;
 	int rc, nothing_ran = 0;
 
+	if (task->image == NULL) {
+		/* no inspect yet: only a fixed pool of the very reference, whose tag the pool checks itself */
+		t = ecs_clock_ms_f();
+		rc = ecs_pool_take_tag(&lease, task->pool, spec->run.image, spec->profile);
+		result->pool_timings.acquire = ecs_clock_ms_f() - t;
+		if (rc != 0)
+			return ECS_BACKEND_MISS;
+		result->repo_digest = lease.repo_digest;
+		lease.repo_digest = NULL;
+		goto taken;
+	}
 	if (image_id == NULL) {
 		/* after a pull: which id the tag names now */
 		if (ecs_image_inspect_ref(&fresh, engine, spec->run.image, spec->image_ref) != 0 || fresh.id == NULL) {
@@ -69,10 +83,13 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 		}
 		image_id = fresh.id;
 	}
+	t = ecs_clock_ms_f();
 	rc = ecs_pool_take(&lease, task->pool, spec->run.image, image_id, spec->profile);
+	result->pool_timings.acquire = ecs_clock_ms_f() - t;
 	ecs_image_info_clear(&fresh);
 	if (rc != 0)
 		return ECS_BACKEND_MISS;
+taken:
 	/*
 	 * A task that did not name itself takes the id the container was
 	 * labelled with, so it is found by ECS_LABEL_TASK_ID as a cold one is.
@@ -88,7 +105,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 
 	t = ecs_clock_ms_f();
 	rc = ecs_agent_conn_open(&conn, engine, result->container_id, ecs_clock_ms() + engine->opts.request_timeout_ms);
-	result->timings.start = ecs_clock_ms_f() - t;
+	result->timings.start = result->pool_timings.attach = ecs_clock_ms_f() - t;
 	if (rc != 0) {
 		snprintf(why, sizeof(why), "pooled attach failed (%s: %s)", ecs_error_name(rc), ecs_engine_errmsg(engine));
 		rc = give_up(result, task, own_id, why);
@@ -109,6 +126,7 @@ static int pool_run(ecs_task_result *result, const ecs_backend_task *task)
 out:
 	ecs_agent_conn_close(conn, 1);
 	ecs_pool_lease_clear(&lease);
+	ecs_pool_task_done(task->pool);
 	return rc;
 }
 

@@ -28,11 +28,29 @@
 
 /* A fixed pool's reference is inspected again this often: a moved tag shows. */
 #define RESOLVE_EVERY_MS 5000.0
+/*
+ * ecs_pool_take_tag() trusts a fixed pool's resolution this long: a tag
+ * that moves is seen within it, off the tasks' path. Twice the period, as
+ * a refill thread may be in the middle of a create and start (seconds on a
+ * loaded machine) when a resolution falls due; one held up longer sends
+ * its tasks back to the inspect.
+ */
+#define TAG_FRESH_MS (2 * RESOLVE_EVERY_MS)
 /* After a failed refill, an entry waits this long, doubling up to the max. */
 #define BACKOFF_MIN_MS 500.0
 #define BACKOFF_MAX_MS 30000.0
 /* The refill threads look at TTLs and resolutions at least this often. */
 #define TICK_MS 1000L
+/*
+ * A refill is a create and a start: a few hundred ms of the engine's,
+ * containerd's and runc's CPU. Started the moment a task takes a warm
+ * container, it competes with that task for the same cores (on 2 cores it
+ * doubled a pooled task's run). So refills wait while pooled tasks run, as
+ * long as the pool still has a warm container of the key, and for at most
+ * this long after the first of them began: under a steady load they are
+ * never starved.
+ */
+#define REFILL_DEFER_MAX_MS 250.0
 /* Hex digits of the profile key in ECS_LABEL_POOL (after its "v1-"). */
 #define POOL_LABEL_DIGITS 16
 
@@ -58,6 +76,8 @@ typedef struct entry {
 	struct entry *next;
 	char *image;              /* reference it was set or missed by */
 	char *image_id;           /* resolved id; NULL until then */
+	char *repo_digest;        /* a fixed pool's: the reference's repository digest of image_id, or NULL */
+	double resolved_at;       /* when the last resolution succeeded (ecs_clock_ms_f()); 0 for never */
 	char **entrypoint;
 	size_t entrypoint_len;
 	char *working_dir;
@@ -89,6 +109,8 @@ struct ecs_pool {
 	entry *entries;
 	int stopping;
 	int check_warm;           /* a task found a warm container dead: look at them all */
+	unsigned int in_flight;   /* pooled tasks between ecs_pool_take() and ecs_pool_task_done() */
+	double in_flight_since;   /* when in_flight last went from 0 to 1 (ecs_clock_ms_f()) */
 	pthread_t *threads;
 	unsigned int nthreads;
 	ecs_pool_stats stats;
@@ -146,6 +168,7 @@ static void entry_free(entry *e)
 {
 	free(e->image);
 	free(e->image_id);
+	free(e->repo_digest);
 	ecs_strv_free(e->entrypoint, e->entrypoint_len);
 	free(e->working_dir);
 	free(e->image_user);
@@ -269,19 +292,25 @@ static void drop_all(ecs_pool *pool, ecs_engine *engine, ecs_strvec *ids, const 
 
 /* What the image gives a fresh container besides its id, Entrypoint and WorkingDir. */
 typedef struct {
-	char *user;   /* Config.User, "" for none */
-	int has_home; /* Config.Env has HOME */
+	char *user;        /* Config.User, "" for none */
+	int has_home;      /* Config.Env has HOME */
+	char *repo_digest; /* of @ref's repository (a fixed pool's reference), or NULL */
 } image_extra;
 
-/* What the engine would take from the image for a fresh container: its id, Entrypoint, WorkingDir, User, HOME. */
-static int resolve(ecs_engine *engine, const char *image, char **id, char ***entrypoint, size_t *entrypoint_len,
-		   char **working_dir, image_extra *extra)
+/*
+ * What the engine would take from the image for a fresh container: its id,
+ * Entrypoint, WorkingDir, User, HOME; with @ref (a fixed pool's reference,
+ * parsed), its repository digest too.
+ */
+static int resolve(ecs_engine *engine, const char *image, const ecs_image_ref *ref, char **id, char ***entrypoint,
+		   size_t *entrypoint_len, char **working_dir, image_extra *extra)
 {
 	ecs_image_info info = ECS_IMAGE_INFO_INIT;
-	int rc = ecs_image_inspect_ref(&info, engine, image, NULL);
+	int rc = ecs_image_inspect_ref(&info, engine, image, ref);
 
 	if (rc != 0)
 		return rc;
+	extra->repo_digest = info.repo_digest;
 	*id = info.id;
 	*working_dir = info.working_dir;
 	*entrypoint = info.entrypoint;
@@ -383,12 +412,14 @@ static int evict_for(ecs_pool *pool, const entry *want, ecs_strvec *ids)
  * none. Fixed pools first, then the busiest: list order (newest first)
  * would let a burst of one-off profiles take every refill.
  */
-static entry *pick(ecs_pool *pool, double now, int *resolve_it, ecs_strvec *ids)
+static entry *pick(ecs_pool *pool, double now, int *resolve_it, int *deferred, ecs_strvec *ids)
 {
 	unsigned int held = total_held(pool);
+	int defer = pool->in_flight > 0 && now - pool->in_flight_since < REFILL_DEFER_MAX_MS;
 	entry *best = NULL;
 
 	*resolve_it = 0;
+	*deferred = 0;
 	for (int fixed = 1; fixed >= 0 && best == NULL; fixed--) {
 		for (entry *e = pool->entries; e != NULL; e = e->next) {
 			if (e->fixed != fixed || e->resolving || e->target == 0 || e->next_try > now || e->refused)
@@ -397,7 +428,14 @@ static entry *pick(ecs_pool *pool, double now, int *resolve_it, ecs_strvec *ids)
 				*resolve_it = 1;
 				return e;
 			}
-			if (e->nwarm + e->starting < e->target && (best == NULL || busier(e, best)))
+			if (e->nwarm + e->starting >= e->target)
+				continue;
+			/* a key with no warm container left would miss: refill it even while tasks run */
+			if (defer && e->nwarm > 0) {
+				*deferred = 1;
+				continue;
+			}
+			if (best == NULL || busier(e, best))
 				best = e;
 		}
 	}
@@ -410,14 +448,22 @@ static void resolve_entry(ecs_pool *pool, ecs_engine *engine, entry *e, ecs_strv
 {
 	/* a fixed pool follows its reference; an adaptive one is pinned to the id that missed */
 	const char *what = e->fixed || e->image_id == NULL ? e->image : e->image_id;
-	char *ref = strdup(what), *id, *wd, **ep;
-	image_extra extra = { NULL, 0 };
-	size_t eplen;
+	char *ref = strdup(what), *id = NULL, *wd = NULL, **ep = NULL;
+	image_extra extra = { NULL, 0, NULL };
+	ecs_image_ref parsed;
+	int fixed = e->fixed, have_parsed = 0;
+	size_t eplen = 0;
 	int rc;
 
 	e->resolving = 1;
 	pthread_mutex_unlock(&pool->mu);
-	rc = ref != NULL ? resolve(engine, ref, &id, &ep, &eplen, &wd, &extra) : ECS_ENOMEM;
+	/* set_size() parsed a fixed pool's reference already: this cannot fail but for memory */
+	if (ref != NULL && fixed)
+		have_parsed = ecs_image_ref_parse(&parsed, ref) == 0;
+	rc = ref != NULL ? resolve(engine, ref, have_parsed ? &parsed : NULL, &id, &ep, &eplen, &wd, &extra)
+			 : ECS_ENOMEM;
+	if (have_parsed)
+		ecs_image_ref_clear(&parsed);
 	pthread_mutex_lock(&pool->mu);
 	e->resolving = 0;
 	if (rc != 0) {
@@ -437,10 +483,13 @@ static void resolve_entry(ecs_pool *pool, ecs_engine *engine, entry *e, ecs_strv
 		retire_warm(pool, e, ids);
 	}
 	free(e->image_id);
+	free(e->repo_digest);
 	free(e->working_dir);
 	free(e->image_user);
 	ecs_strv_free(e->entrypoint, e->entrypoint_len);
 	e->image_id = id;
+	e->repo_digest = extra.repo_digest;
+	e->resolved_at = ecs_clock_ms_f();
 	e->working_dir = wd;
 	e->image_user = extra.user;
 	e->image_has_home = extra.has_home;
@@ -580,7 +629,7 @@ static void *refill_thread(void *arg)
 	pthread_mutex_lock(&pool->mu);
 	while (!pool->stopping) {
 		ecs_strvec ids = ECS_STRVEC_INIT;
-		int resolve_it;
+		int resolve_it, deferred;
 		entry *e;
 
 		if (pool->check_warm) {
@@ -588,7 +637,7 @@ static void *refill_thread(void *arg)
 			check_warm(pool, engine, &ids);
 		}
 		collect(pool, &ids);
-		e = pick(pool, ecs_clock_ms_f(), &resolve_it, &ids);
+		e = pick(pool, ecs_clock_ms_f(), &resolve_it, &deferred, &ids);
 		if (e != NULL && resolve_it)
 			resolve_entry(pool, engine, e, &ids);
 		else if (e != NULL)
@@ -601,10 +650,17 @@ static void *refill_thread(void *arg)
 			ecs_strvec_clear(&ids);
 		}
 		if (e == NULL && !pool->stopping) {
+			/* a deferred refill is due when the tasks end (a broadcast) or the deferral runs out */
+			long wait_ms = deferred ? (long)REFILL_DEFER_MAX_MS : TICK_MS;
 			struct timespec until;
 
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += TICK_MS / 1000;
+			until.tv_sec += wait_ms / 1000;
+			until.tv_nsec += (wait_ms % 1000) * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
 			pthread_cond_timedwait(&pool->cond, &pool->mu, &until);
 		}
 	}
@@ -714,6 +770,67 @@ int ecs_pool_set_size(ecs_pool *pool, const char *image, const ecs_sandbox_profi
 	return 0;
 }
 
+/*
+ * An empty lease and the key of @profile; ECS_ENOTFOUND for a task whose
+ * capabilities reach the agent: it never meets one (cold, and no adaptive
+ * pool for it).
+ */
+static int take_key(ecs_pool_lease *out, char key[ECS_SANDBOX_KEY_SIZE], const ecs_sandbox_profile *profile)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = profile_key(key, profile)) != 0)
+		return rc;
+	return profile != NULL && !ecs_profile_poolable(profile) ? ECS_ENOTFOUND : 0;
+}
+
+/* Hand @e's oldest warm container to @out, counted as a hit; 0 or ECS_ENOMEM (then nothing moved). Under the lock. */
+static int lease_oldest(ecs_pool_lease *out, ecs_pool *pool, entry *e)
+{
+	if ((out->image_id = strdup(e->image_id)) == NULL ||
+	    (e->repo_digest != NULL && (out->repo_digest = strdup(e->repo_digest)) == NULL) ||
+	    ecs_strv_dup(&out->entrypoint, (const char *const *)e->entrypoint, e->entrypoint_len) != 0)
+		return ECS_ENOMEM;
+	out->entrypoint_len = e->entrypoint_len;
+	out->container_id = e->warm[0].id;
+	memcpy(out->task_id, e->warm[0].task_id, sizeof(out->task_id));
+	memmove(e->warm, e->warm + 1, (e->nwarm - 1) * sizeof(*e->warm));
+	e->nwarm--;
+	pool->stats.warm--;
+	e->hits++;
+	e->last_used = time(NULL);
+	pool->stats.hits++;
+	if (pool->in_flight++ == 0)
+		pool->in_flight_since = ecs_clock_ms_f();
+	return 0;
+}
+
+int ecs_pool_take_tag(ecs_pool_lease *out, ecs_pool *pool, const char *image_ref, const ecs_sandbox_profile *profile)
+{
+	char key[ECS_SANDBOX_KEY_SIZE];
+	double now = ecs_clock_ms_f();
+	int rc;
+
+	if ((rc = take_key(out, key, profile)) != 0)
+		return rc;
+	rc = ECS_ENOTFOUND;
+	pthread_mutex_lock(&pool->mu);
+	for (entry *e = pool->entries; e != NULL; e = e->next) {
+		if (!e->fixed || e->refused || e->nwarm == 0 || e->image_id == NULL || e->working_dir == NULL ||
+		    now - e->resolved_at > TAG_FRESH_MS || strcmp(e->key, key) != 0 || strcmp(e->image, image_ref) != 0)
+			continue;
+		rc = lease_oldest(out, pool, e);
+		if (rc == 0)
+			pthread_cond_broadcast(&pool->cond);
+		break;
+	}
+	pthread_mutex_unlock(&pool->mu);
+	if (rc == ECS_ENOMEM)
+		ecs_pool_lease_clear(out);
+	return rc;
+}
+
 int ecs_pool_take(ecs_pool_lease *out, ecs_pool *pool, const char *image_ref, const char *image_id,
 		  const ecs_sandbox_profile *profile)
 {
@@ -721,12 +838,8 @@ int ecs_pool_take(ecs_pool_lease *out, ecs_pool *pool, const char *image_ref, co
 	entry *match = NULL, *seen = NULL;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	if ((rc = profile_key(key, profile)) != 0)
+	if ((rc = take_key(out, key, profile)) != 0)
 		return rc;
-	/* a task whose capabilities reach the agent never meets one: cold, and no adaptive pool for it */
-	if (profile != NULL && !ecs_profile_poolable(profile))
-		return ECS_ENOTFOUND;
 	pthread_mutex_lock(&pool->mu);
 	for (entry *e = pool->entries; e != NULL; e = e->next) {
 		int same_id = e->image_id != NULL && strcmp(e->image_id, image_id) == 0;
@@ -747,20 +860,7 @@ int ecs_pool_take(ecs_pool_lease *out, ecs_pool *pool, const char *image_ref, co
 	if (match == NULL)
 		match = seen;
 	if (match != NULL && match->nwarm > 0 && match != seen) {
-		rc = ECS_ENOMEM;
-		if ((out->image_id = strdup(match->image_id)) == NULL ||
-		    ecs_strv_dup(&out->entrypoint, (const char *const *)match->entrypoint, match->entrypoint_len) != 0)
-			goto out;
-		out->entrypoint_len = match->entrypoint_len;
-		out->container_id = match->warm[0].id;
-		memcpy(out->task_id, match->warm[0].task_id, sizeof(out->task_id));
-		memmove(match->warm, match->warm + 1, (match->nwarm - 1) * sizeof(*match->warm));
-		match->nwarm--;
-		pool->stats.warm--;
-		match->hits++;
-		match->last_used = time(NULL);
-		pool->stats.hits++;
-		rc = 0;
+		rc = lease_oldest(out, pool, match);
 		goto out;
 	}
 	rc = ECS_ENOTFOUND;
@@ -785,6 +885,14 @@ out:
 	if (rc == ECS_ENOMEM)
 		ecs_pool_lease_clear(out);
 	return rc;
+}
+
+void ecs_pool_task_done(ecs_pool *pool)
+{
+	pthread_mutex_lock(&pool->mu);
+	if (pool->in_flight > 0 && --pool->in_flight == 0)
+		pthread_cond_broadcast(&pool->cond); /* the deferred refills may go */
+	pthread_mutex_unlock(&pool->mu);
 }
 
 void ecs_pool_refused(ecs_pool *pool, ecs_engine *engine, const char *image_id, const ecs_sandbox_profile *profile)
@@ -816,6 +924,7 @@ void ecs_pool_lease_clear(ecs_pool_lease *lease)
 		return;
 	free(lease->container_id);
 	free(lease->image_id);
+	free(lease->repo_digest);
 	ecs_strv_free(lease->entrypoint, lease->entrypoint_len);
 	memset(lease, 0, sizeof(*lease));
 }

@@ -98,7 +98,7 @@ int ecs_session_exec(ecs_task_result *result, ecs_engine *engine, const ecs_sess
 	int rc;
 
 	if (result == NULL || engine == NULL || s == NULL || s->container_id == NULL ||
-	    (result->version != 1 && result->version != ECS_TASK_RESULT_VERSION))
+	    result->version < 1 || result->version > ECS_TASK_RESULT_VERSION)
 		return ECS_EINVAL;
 	memset(&res, 0, sizeof(res));
 	ecs_engine_clear_error(engine);

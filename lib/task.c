@@ -82,6 +82,7 @@ static const size_t spec_sizes[] = {
 /* Bytes of each version of ecs_task_result a caller may hold. */
 static const size_t result_sizes[] = {
 	[1] = offsetof(ecs_task_result, artifacts),
+	[2] = offsetof(ecs_task_result, pool_timings),
 	[ECS_TASK_RESULT_VERSION] = sizeof(ecs_task_result),
 };
 
@@ -328,7 +329,7 @@ static int run_current(ecs_task_result *result, ecs_engine *engine, ecs_reaper *
 	ecs_backend_task bt;
 	double t0 = ecs_clock_ms_f(), t;
 	long timeout_ms;
-	int rc;
+	int rc, pooled;
 
 	result_empty(result);
 	if (engine == NULL || spec == NULL)
@@ -355,36 +356,53 @@ static int run_current(ecs_task_result *result, ecs_engine *engine, ecs_reaper *
 	}
 	timeout_ms = spec->timeout_ms ? spec->timeout_ms : ECS_TASK_DEFAULT_TIMEOUT_MS;
 
-	/* pull */
 	if ((rc = ecs_task_cancelled(result, spec->cancel, ECS_TASK_PHASE_PULL)) != 0)
 		goto out;
-	t = ecs_clock_ms_f();
-	rc = ecs_task_image_ensure(result, engine, spec, &image);
-	result->timings.pull = ecs_clock_ms_f() - t;
-	if (rc != 0)
-		goto out;
-
-	/* execute */
 	bt.engine = engine;
 	bt.reaper = reaper;
 	bt.spec = spec;
-	bt.image = &image;
+	bt.image = NULL;
 	bt.timeout_ms = timeout_ms;
 	bt.cancel = spec->cancel;
 	bt.pool = spec->pool;
 	backend = backends[spec->backend];
-	rc = ECS_BACKEND_MISS;
 	/* A warm container's labels were fixed when it was made: a task with labels of its own runs cold. */
-	if (spec->pool != NULL && spec->backend == ECS_TASK_BACKEND_LOCAL && spec->run.labels_len == 0)
+	pooled = spec->pool != NULL && spec->backend == ECS_TASK_BACKEND_LOCAL && spec->run.labels_len == 0;
+	rc = ECS_BACKEND_MISS;
+	/*
+	 * A fixed pool of the very reference lends without an inspect (it
+	 * follows its tag itself, pool.c): a pooled task makes no call to the
+	 * engine before its attach. Its lease carries the repository digest.
+	 */
+	if (pooled && spec->pull_policy != ECS_PULL_ALWAYS)
 		rc = ecs_backend_pool.run(result, &bt);
-	if (rc == ECS_BACKEND_MISS && !backend->agent && (spec->files_len > 0 || spec->artifacts_len > 0))
-		rc = ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EUNAVAILABLE,
-				   "files and artifacts need ecs-agent in the container: no warm container took the task");
-	else if (rc == ECS_BACKEND_MISS)
-		rc = backend->run(result, &bt);
+	/* a warm container taken and found dead: cold at once, not a second one */
+	if (rc == ECS_BACKEND_GAVE_UP) {
+		pooled = 0;
+		rc = ECS_BACKEND_MISS;
+	}
+	if (rc == ECS_BACKEND_MISS) {
+		/* pull */
+		t = ecs_clock_ms_f();
+		rc = ecs_task_image_ensure(result, engine, spec, &image);
+		result->timings.pull = ecs_clock_ms_f() - t;
+		if (rc != 0)
+			goto out;
+
+		/* execute */
+		bt.image = &image;
+		rc = ECS_BACKEND_MISS;
+		if (pooled && (rc = ecs_backend_pool.run(result, &bt)) == ECS_BACKEND_GAVE_UP)
+			rc = ECS_BACKEND_MISS;
+		if (rc == ECS_BACKEND_MISS && !backend->agent && (spec->files_len > 0 || spec->artifacts_len > 0))
+			rc = ecs_task_fail(result, ECS_TASK_PHASE_START, ECS_EUNAVAILABLE,
+					   "files and artifacts need ecs-agent in the container: no warm container took the task");
+		else if (rc == ECS_BACKEND_MISS)
+			rc = backend->run(result, &bt);
+		if (rc == 0)
+			rc = repo_digest_fill(result, engine, spec, &image);
+	}
 	if (rc != 0)
-		goto out;
-	if ((rc = repo_digest_fill(result, engine, spec, &image)) != 0)
 		goto out;
 
 	ecs_engine_log(engine, ECS_LOG_INFO,
@@ -407,8 +425,12 @@ out:
 				       ecs_task_phase_name(result->error_phase) ? ecs_task_phase_name(result->error_phase) : "?",
 				       result->error);
 	}
-	if (result->container_id != NULL)
+	if (result->container_id != NULL) {
+		t = ecs_clock_ms_f();
 		ecs_task_dispose(engine, reaper, result->task_id, result->container_id);
+		if (result->pooled)
+			result->pool_timings.release = ecs_clock_ms_f() - t;
+	}
 	ecs_image_info_clear(&image);
 	ecs_image_ref_clear(&parsed);
 	free(image_text);

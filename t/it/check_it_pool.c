@@ -3,7 +3,8 @@
  * the real engine: a pool hit and a cold run of the same request give the
  * same answer; the image's Entrypoint, WorkingDir and Env apply as to a fresh
  * container; timeouts kill; a miss runs cold; adaptive pools grow after a
- * miss and shrink by TTL; a moved tag retires the old containers; pooled
+ * miss and shrink by TTL; a moved tag retires the old containers; a fixed
+ * pool lends without an image inspect; pooled
  * containers carry their labels and ecs_pool_free() leaves none.
  */
 #include <config.h>
@@ -21,6 +22,7 @@
 #include "profile_private.h"
 #include "engine_private.h"
 #include "http.h"
+#include "image_private.h"
 #include "it_util.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -194,6 +196,60 @@ START_TEST(test_pool_hit_equals_cold)
 	spec.stdout_cap = 1000, spec.stderr_cap = 100;
 	parity(pool, &spec, "caps", 1);
 	ecs_pool_free(pool);
+}
+END_TEST
+
+/*
+ * A fixed pool lends to a task naming its very reference without an image
+ * inspect on the way in (pull 0: the pool follows its tag itself), counted
+ * as one hit and no miss, and answers as a cold run does, image id and
+ * repository digest included (the private registry's image has one, when
+ * the engine holds it).
+ */
+START_TEST(test_pool_fixed_takes_without_inspect)
+{
+	static const char *const echo[] = { "echo", "hello" };
+	const char *images[] = { it_test_image(), getenv("ECS_TEST_PRIVATE_IMAGE") };
+
+	for (size_t i = 0; i < N(images); i++) {
+		ecs_sandbox_profile profile;
+		ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+		ecs_task_result cold = ECS_TASK_RESULT_INIT, hot = ECS_TASK_RESULT_INIT;
+		ecs_image_info info = ECS_IMAGE_INFO_INIT;
+		ecs_pool *pool;
+		ecs_pool_stats st;
+		int rc;
+
+		if (images[i] == NULL || images[i][0] == '\0' ||
+		    ecs_image_inspect_ref(&info, engine, images[i], NULL) != 0) {
+			fprintf(stderr, "check_it_pool: %s is not on the engine: its part skipped\n",
+				images[i] ? images[i] : "ECS_TEST_PRIVATE_IMAGE");
+			ecs_image_info_clear(&info);
+			continue;
+		}
+		ecs_image_info_clear(&info);
+		pool = pool_new(0, 0, NULL);
+		ck_assert_int_eq(ecs_pool_set_size(pool, images[i], pool_profile(&profile, NULL), 1), 0);
+		spec.run.image = images[i];
+		spec.run.cmd = echo, spec.run.cmd_len = N(echo);
+		rc = run(&cold, &spec, NULL, "tag-cold");
+		ck_assert_msg(rc == 0, "cold: %s: %s", ecs_error_name(rc), cold.error);
+		ck_assert_double_gt(cold.timings.pull, 0.0);
+		WAIT_FOR(pool, st, st.warm >= 1);
+		rc = run(&hot, &spec, pool, "tag-hot");
+		ck_assert_msg(rc == 0, "pooled: %s: %s", ecs_error_name(rc), hot.error);
+		assert_same(&cold, &hot, 1);
+		ck_assert_double_eq(hot.timings.pull, 0.0);
+		ck_assert_double_gt(hot.pool_timings.attach, 0.0);
+		ck_assert_double_eq(hot.pool_timings.attach, hot.timings.start);
+		ck_assert_double_eq(cold.pool_timings.acquire + cold.pool_timings.attach + cold.pool_timings.release, 0.0);
+		ecs_pool_stats_get(&st, pool);
+		ck_assert_uint_eq(st.hits, 1);
+		ck_assert_uint_eq(st.misses, 0);
+		ecs_task_result_clear(&cold);
+		ecs_task_result_clear(&hot);
+		ecs_pool_free(pool);
+	}
 }
 END_TEST
 
@@ -831,6 +887,7 @@ static Suite *pool_suite(void)
 	tcase_add_test(tc, test_pool_budget_follows_demand);
 	tcase_add_test(tc, test_pool_image_entrypoint_workdir_env);
 	tcase_add_test(tc, test_pool_moved_tag_retires);
+	tcase_add_test(tc, test_pool_fixed_takes_without_inspect);
 	tcase_add_test(tc, test_pool_labels_and_free_leaves_none);
 	tcase_add_test(tc, test_pool_missing_agent_makes_nothing);
 	tcase_add_test(tc, test_pool_task_takes_the_containers_id);

@@ -280,7 +280,22 @@ typedef struct {
 	double total;
 } ecs_task_timings;
 
-#define ECS_TASK_RESULT_VERSION 2
+/**
+ * Milliseconds of a pooled task's own steps (ecs_task_result version 3),
+ * beside ecs_task_timings; all 0 for a task a fresh container ran.
+ * @acquire: finding and taking a warm container of the task's key.
+ * @attach: opening the stream to the container's ecs-agent (the pooled
+ *    task's timings.start).
+ * @release: handing the container to deletion after the exit (counted
+ *    in timings.total, in no other phase).
+ */
+typedef struct {
+	double acquire;
+	double attach;
+	double release;
+} ecs_task_pool_timings;
+
+#define ECS_TASK_RESULT_VERSION 3
 /** Bytes of ecs_task_result.task_id and .error, fixed for every version. */
 #define ECS_TASK_RESULT_ID_SIZE 72
 #define ECS_TASK_RESULT_ERROR_SIZE 512
@@ -318,6 +333,8 @@ typedef struct {
  * @artifacts, @artifacts_len: (version 2) what spec->artifacts collected,
  *    one entry per file, in the order the paths were asked and, within a
  *    directory, the order the agent read them; NULL/0 for none.
+ * @pool_timings: (version 3) where a pooled task's time went besides
+ *    @timings (ecs_task_pool_timings); zero for a cold task.
  */
 typedef struct {
 	unsigned int version;
@@ -340,6 +357,8 @@ typedef struct {
 	/* version 2 */
 	ecs_artifact *artifacts;
 	size_t artifacts_len;
+	/* version 3 */
+	ecs_task_pool_timings pool_timings;
 } ecs_task_result;
 
 #define ECS_TASK_RESULT_INIT { .version = ECS_TASK_RESULT_VERSION, .exit_code = -1 }
