@@ -1,0 +1,33 @@
+/*
+ * thread.h - start a thread with a stack sized to its work.
+ *
+ * glibc gives every thread an 8 MiB stack (the RLIMIT_STACK default). Only
+ * the pages a thread touches count in the RSS, but each stack is a mapping
+ * of its own, and a thread that touched a deep call once keeps those pages.
+ * ecs-fcgi's threads fall in two kinds, measured after 100 tasks (the
+ * deepest stack's touched pages, smaps): those that wait and move small
+ * things (acceptors, watchers, keepers: under 40 KiB touched) and those that
+ * run a task or a delivery through libcurl, json-c, OpenSSL, SQLite or
+ * libpq and resolve names (getaddrinfo(3) uses large on-stack buffers):
+ * under 200 KiB touched. Each gets a few times what it was seen to use.
+ */
+#ifndef ECSFCGI_THREAD_H
+#define ECSFCGI_THREAD_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+/** Threads that wait and route: acceptors, watchers, keepers. */
+#define THREAD_STACK_SMALL (256u * 1024u)
+/** Threads that run tasks, deliveries or store work (libcurl, SQLite, libpq, DNS). */
+#define THREAD_STACK_WORK (1024u * 1024u)
+
+/**
+ * thread_start - pthread_create(3) @fn(@arg) into *@out with a stack of
+ * @stack_size bytes (raised to PTHREAD_STACK_MIN when below it; 0: the
+ * C library's default). Returns 0, or the error number pthread_create or
+ * pthread_attr_setstacksize gave.
+ */
+int thread_start(pthread_t *out, size_t stack_size, void *(*fn)(void *), void *arg);
+
+#endif
