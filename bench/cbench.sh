@@ -4,7 +4,7 @@
 # It links the library's insides (libecs-core.a, as the tests do): the
 # baseline calls the engine through the container calls the shared object
 # keeps private.
-#   bench/run.sh [BUILD_DIR] [options: -n N -e ENDPOINT -i IMAGE ...]
+#   bench/cbench.sh [BUILD_DIR] [options: -n N -e ENDPOINT -i IMAGE ...]
 # BENCH names the program, bench/$BENCH.c (default task_overhead: what
 # ecs_task_run adds to the bare engine; runtime_cost: runc vs runsc).
 # BUILD_DIR is an out-of-tree (or in-tree) build where `make -C lib` has run;
@@ -17,9 +17,9 @@ case "${1:-}" in
 -*|'') ;;
 *) build=$(cd "$1" && pwd); shift ;;
 esac
-[ -f "$src/bench/$bench.c" ] || { echo "bench/run.sh: no bench/$bench.c" >&2; exit 2; }
+[ -f "$src/bench/$bench.c" ] || { echo "bench/cbench.sh: no bench/$bench.c" >&2; exit 2; }
 libdir=$build/lib/.libs
-[ -e "$libdir/libecs-core.a" ] || { echo "bench/run.sh: no $libdir/libecs-core.a: run make -C $build/lib first" >&2; exit 1; }
+[ -e "$libdir/libecs-core.a" ] || { echo "bench/cbench.sh: no $libdir/libecs-core.a: run make -C $build/lib first" >&2; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT INT TERM
 # shellcheck disable=SC2046 # pkg-config's flags are words

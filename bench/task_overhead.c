@@ -12,7 +12,7 @@
  * runner's own extra calls (image inspect, container inspect).
  * Results are printed, never asserted. Uses only the public API.
  *
- * Build and run: bench/run.sh [BUILD_DIR] [-n N] [-e ENDPOINT] [-i IMAGE]
+ * Build and run: bench/cbench.sh [BUILD_DIR] [-n N] [-e ENDPOINT] [-i IMAGE]
  */
 #include <stdio.h>
 #include <stdlib.h>
