@@ -281,7 +281,7 @@ int callback_sender_start(callback_sender **out, const config *cfg, store *st)
 	/* With no callback_allow no task can ask for a delivery: one sender stays
 	 * for what an earlier configuration left in the store (judged again, it fails). */
 	for (; cs->started < (cfg->callbacks.allow_len > 0 ? SENDERS : 1); cs->started++) {
-		int rc = thread_start(&cs->threads[cs->started], THREAD_STACK_WORK, sender_main, cs);
+		int rc = thread_start(&cs->threads[cs->started], THREAD_STACK_WORK, "ecs-callback", sender_main, cs);
 
 		if (rc != 0) {
 			log_msg(LOG_LEVEL_ERROR, "callback", "cannot start the callback sender: %s", strerror(rc));

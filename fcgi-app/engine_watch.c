@@ -107,7 +107,7 @@ int engine_watch_start(engine_watch **out, const ecs_engine_options *opts, unsig
 	pthread_cond_init(&w->wake, &ca);
 	pthread_condattr_destroy(&ca);
 	check_once(w);
-	if (thread_start(&w->thread, THREAD_STACK_WORK, watch_main, w) != 0) {
+	if (thread_start(&w->thread, THREAD_STACK_WORK, "ecs-engine-chk", watch_main, w) != 0) {
 		engine_watch_stop(w);
 		return -1;
 	}

@@ -3,10 +3,23 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <string.h>
 
 #include "thread.h"
 
-int thread_start(pthread_t *out, size_t stack_size, void *(*fn)(void *), void *arg)
+/* The name is cosmetic: a failure to set it is no failure to start. */
+static void name_it(pthread_t t, const char *name)
+{
+	char buf[16];
+
+	if (name == NULL)
+		return;
+	strncpy(buf, name, sizeof(buf) - 1);
+	buf[sizeof(buf) - 1] = '\0';
+	(void)pthread_setname_np(t, buf);
+}
+
+int thread_start(pthread_t *out, size_t stack_size, const char *name, void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t attr;
 	int rc;
@@ -15,8 +28,12 @@ int thread_start(pthread_t *out, size_t stack_size, void *(*fn)(void *), void *a
 	/* AddressSanitizer's redzones make every frame larger: its own default. */
 	stack_size = 0;
 #endif
-	if (stack_size == 0)
-		return pthread_create(out, NULL, fn, arg);
+	if (stack_size == 0) {
+		rc = pthread_create(out, NULL, fn, arg);
+		if (rc == 0)
+			name_it(*out, name);
+		return rc;
+	}
 	if (stack_size < (size_t)PTHREAD_STACK_MIN)
 		stack_size = (size_t)PTHREAD_STACK_MIN;
 	rc = pthread_attr_init(&attr);
@@ -26,5 +43,7 @@ int thread_start(pthread_t *out, size_t stack_size, void *(*fn)(void *), void *a
 	if (rc == 0)
 		rc = pthread_create(out, &attr, fn, arg);
 	pthread_attr_destroy(&attr);
+	if (rc == 0)
+		name_it(*out, name);
 	return rc;
 }

@@ -25,9 +25,10 @@
 /**
  * thread_start - pthread_create(3) @fn(@arg) into *@out with a stack of
  * @stack_size bytes (raised to PTHREAD_STACK_MIN when below it; 0: the
- * C library's default). Returns 0, or the error number pthread_create or
- * pthread_attr_setstacksize gave.
+ * C library's default), named @name (at most 15 characters: what top -H,
+ * ps -L and /proc/PID/task/TID/comm show; a longer one is cut). Returns 0,
+ * or the error number pthread_create or pthread_attr_setstacksize gave.
  */
-int thread_start(pthread_t *out, size_t stack_size, void *(*fn)(void *), void *arg);
+int thread_start(pthread_t *out, size_t stack_size, const char *name, void *(*fn)(void *), void *arg);
 
 #endif

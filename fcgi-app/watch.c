@@ -138,7 +138,7 @@ int watch_new(watch **out)
 	fcntl(w->wake[0], F_SETFD, FD_CLOEXEC);
 	fcntl(w->wake[1], F_SETFD, FD_CLOEXEC);
 	pthread_mutex_init(&w->mu, NULL);
-	if (thread_start(&w->thread, THREAD_STACK_SMALL, watch_main, w) != 0) {
+	if (thread_start(&w->thread, THREAD_STACK_SMALL, "ecs-client-gone", watch_main, w) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		close(w->wake[0]);
 		close(w->wake[1]);

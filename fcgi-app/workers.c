@@ -385,7 +385,7 @@ static int worker_spawn(workers *p)
 	t->exited = 0;
 	t->idle = 0;
 	t->next_idle = NULL;
-	rc = thread_start(&t->thread, THREAD_STACK_WORK, task_worker_main, t);
+	rc = thread_start(&t->thread, THREAD_STACK_WORK, "ecs-task", task_worker_main, t);
 	if (rc != 0) {
 		log_msg(LOG_LEVEL_ERROR, "worker", "cannot start worker %d: %s", t->index, strerror(rc));
 		return -1;
@@ -446,7 +446,7 @@ int workers_start(workers **out, const handler_ctx *shared, const ecs_engine *pr
 		a->index = i;
 		a->pool = p;
 		a->ctx = p->shared;
-		if (thread_start(&a->thread, THREAD_STACK_SMALL, acceptor_main, a) != 0) {
+		if (thread_start(&a->thread, THREAD_STACK_SMALL, "ecs-accept", acceptor_main, a) != 0) {
 			log_msg(LOG_LEVEL_ERROR, "startup", "cannot start acceptor %d", i);
 			return -1;
 		}
