@@ -58,7 +58,7 @@ conf() {
 date_run=$(date -u '+%Y-%m-%d %H:%M UTC')
 machine="$(sed -n "s/^model name[^:]*: //p" /proc/cpuinfo | head -n 1), $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
 want pool && ECS_BENCH_PORT=$port section pool "$src/bench/pool.sh" "$rounds"
-want cbench && section cbench "$src/bench/cbench.sh" "$src/build" -n "$rounds"
+want cbench && section cbench "$src/bench/cbench.sh" "$src/build" -n "$rounds" -a "$src/build/agent/ecs-agent"
 if want cold; then
 	conf "pool_budget = 0" >"$work/cold.conf"
 	ECS_CONFIG=$work/cold.conf LOAD_PORT=$port LEVELS="8 16" COUNT=${BENCH_COUNT:-48} LOAD_JSON=$work/cold.jsonl \
