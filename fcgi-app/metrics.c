@@ -296,12 +296,12 @@ char *metrics_render(size_t *len, const ecs_reaper_stats *rs, int workers)
 		process_stats ps;
 
 		process_stats_read(&ps);
-		put(&s, "# HELP process_resident_memory_bytes Resident memory of ecs-fcgi (VmRSS, shared library pages included).\n");
-		put(&s, "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %lld\n", ps.rss_bytes);
-		put(&s, "# HELP process_threads Threads of ecs-fcgi (task workers start as tasks need them).\n");
-		put(&s, "# TYPE process_threads gauge\nprocess_threads %ld\n", ps.threads);
-		put(&s, "# HELP process_open_fds Open file descriptors of ecs-fcgi.\n");
-		put(&s, "# TYPE process_open_fds gauge\nprocess_open_fds %ld\n", ps.open_fds);
+		put(&s, "# HELP ecs_process_resident_memory_bytes Resident memory of ecs-fcgi (VmRSS, shared library pages included).\n");
+		put(&s, "# TYPE ecs_process_resident_memory_bytes gauge\necs_process_resident_memory_bytes %lld\n", ps.rss_bytes);
+		put(&s, "# HELP ecs_process_threads Threads of ecs-fcgi (task workers start as tasks need them).\n");
+		put(&s, "# TYPE ecs_process_threads gauge\necs_process_threads %ld\n", ps.threads);
+		put(&s, "# HELP ecs_process_open_fds Open file descriptors of ecs-fcgi.\n");
+		put(&s, "# TYPE ecs_process_open_fds gauge\necs_process_open_fds %ld\n", ps.open_fds);
 	}
 
 	if (rs != NULL) {

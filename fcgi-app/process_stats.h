@@ -1,7 +1,7 @@
 /*
  * process_stats.h - this process's resident memory, threads and open file
- * descriptors, for /_metrics (the Prometheus client libraries' standard
- * process_* names), read from /proc/self when asked: nothing is kept.
+ * descriptors, for /_metrics (ecs_process_*: every name of ours carries
+ * the ecs_ prefix), read from /proc/self when asked: nothing is kept.
  */
 #ifndef ECSFCGI_PROCESS_STATS_H
 #define ECSFCGI_PROCESS_STATS_H
