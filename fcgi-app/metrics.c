@@ -224,6 +224,12 @@ static void put_reaper_pool(sbuf *s, const ecs_reaper_stats *rs)
 	put(s, "ecs_reaper_delete_latency_seconds_max %.6f\n", rs->latency_ms_max / 1000.0);
 }
 
+/* One gauge with its HELP and TYPE lines. */
+static void put_gauge(sbuf *s, const char *name, const char *help, long long value)
+{
+	put(s, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", name, help, name, name, value);
+}
+
 char *metrics_render(size_t *len, const ecs_reaper_stats *rs, int workers)
 {
 	sbuf s = { NULL, 0, 0, 0 };
@@ -296,12 +302,11 @@ char *metrics_render(size_t *len, const ecs_reaper_stats *rs, int workers)
 		process_stats ps;
 
 		process_stats_read(&ps);
-		put(&s, "# HELP ecs_process_resident_memory_bytes Resident memory of ecs-fcgi (VmRSS, shared library pages included).\n");
-		put(&s, "# TYPE ecs_process_resident_memory_bytes gauge\necs_process_resident_memory_bytes %lld\n", ps.rss_bytes);
-		put(&s, "# HELP ecs_process_threads Threads of ecs-fcgi (task workers start as tasks need them).\n");
-		put(&s, "# TYPE ecs_process_threads gauge\necs_process_threads %ld\n", ps.threads);
-		put(&s, "# HELP ecs_process_open_fds Open file descriptors of ecs-fcgi.\n");
-		put(&s, "# TYPE ecs_process_open_fds gauge\necs_process_open_fds %ld\n", ps.open_fds);
+		put_gauge(&s, "ecs_process_resident_memory_bytes",
+			  "Resident memory of ecs-fcgi (VmRSS, shared library pages included).", ps.rss_bytes);
+		put_gauge(&s, "ecs_process_threads", "Threads of ecs-fcgi (task workers start as tasks need them).",
+			  ps.threads);
+		put_gauge(&s, "ecs_process_open_fds", "Open file descriptors of ecs-fcgi.", ps.open_fds);
 	}
 
 	if (rs != NULL) {
