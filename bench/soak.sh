@@ -115,10 +115,13 @@ print("soak: ecs-fcgi open fds: idle %s -> under load %s .. %s (max %s, slope %+
 FLAT_KIB, FLAT_FDS = 64, 1
 rs, fs = m["slope_kib_per_1000_requests"], f["slope_per_1000_requests"]
 grew = (m["idle_after"] or 0) - (m["idle_before"] or 0)
-flat = abs(rs) < FLAT_KIB and abs(fs) < FLAT_FDS
+# Fewer requests than 1,000 extrapolate a slope per 1,000 from too little: no verdict then.
+if r["requests"] < 1000:
+    verdict = "too short to tell (fewer than 1,000 requests)"
+else:
+    verdict = "flat" if rs < FLAT_KIB and fs < FLAT_FDS else "GROWING"
 print("soak: verdict: %s over %d requests: RSS %+.1f KiB and fds %+.2f per 1,000 requests, idle %+d KiB "
-      "(flat: under %d KiB and %d fd per 1,000)"
-      % ("flat" if flat else "GROWING", r["requests"], rs, fs, grew, FLAT_KIB, FLAT_FDS))
+      "(flat: growing under %d KiB and %d fd per 1,000)" % (verdict, r["requests"], rs, fs, grew, FLAT_KIB, FLAT_FDS))
 for line in r["unexpected_first"] + r["metrics_mismatches"]:
     print("soak:   " + line)
 EOF
