@@ -15,7 +15,7 @@
  * against the loosest profile libecs allows (runc, writable root, every
  * limit unlimited): what the sandbox's confinement itself costs.
  *
- * Build and run: BENCH=runtime_cost bench/run.sh [BUILD_DIR] [-n N] [-e ENDPOINT] [-i IMAGE] [-r RUNTIME|loosest]
+ * Build and run: BENCH=runtime_cost bench/cbench.sh [BUILD_DIR] [-n N] [-e ENDPOINT] [-i IMAGE] [-r RUNTIME|loosest]
  */
 #include <stdio.h>
 #include <stdlib.h>

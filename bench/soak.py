@@ -187,7 +187,8 @@ class Soak:
         self.seen = {}          # (endpoint, status) -> count
         self.unexpected = []    # first few
         self.n_unexpected = 0
-        self.samples = []       # (t, rss_kib, fds)
+        self.samples = []       # (t, rss_kib, fds, requests answered by then)
+        self.done = 0           # requests answered
         self.stop_sampling = threading.Event()
 
     def next_kind(self):
@@ -209,7 +210,9 @@ class Soak:
         while True:
             s = proc_sample(self.a.pid)
             if s is not None:
-                self.samples.append((time.monotonic() - t0, s[0], s[1]))
+                with self.lock:
+                    done = self.done
+                self.samples.append((time.monotonic() - t0, s[0], s[1], done))
             if self.stop_sampling.wait(self.a.sample):
                 return
 
@@ -239,6 +242,7 @@ class Soak:
         except (KeyError, TypeError, ValueError):
             good = False
         with self.lock:
+            self.done += 1
             self.sent[name] = self.sent.get(name, 0) + 1
             if endpoint is not None:
                 self.seen[(endpoint, str(st))] = self.seen.get((endpoint, str(st)), 0) + 1
@@ -274,6 +278,8 @@ class Soak:
             self.burst(a.big_burst)
             rss_b, fds_b, _ = self.idle()
         t0 = time.monotonic()
+        with self.lock:
+            self.done = 0  # the burst's are not the timed load's
         samp = threading.Thread(target=self.sampler, args=(t0,), daemon=True)
         samp.start()
         deadline = t0 + a.duration
@@ -306,11 +312,13 @@ class Soak:
             "rss_kib": {"idle_before": rss0, "idle_after": rss1,
                         "first": pts[0][1] if pts else None, "last": pts[-1][1] if pts else None,
                         "max": max(p[1] for p in pts) if pts else None,
-                        "slope_kib_per_min": round(slope([(p[0] / 60, p[1]) for p in pts]) or 0, 1)},
+                        "slope_kib_per_min": round(slope([(p[0] / 60, p[1]) for p in pts]) or 0, 1),
+                        "slope_kib_per_1000_requests": round(slope([(p[3] / 1000, p[1]) for p in pts]) or 0, 1)},
             "fds": {"idle_before": fds0, "idle_after": fds1,
                     "first": pts[0][2] if pts else None, "last": pts[-1][2] if pts else None,
                     "max": max(p[2] for p in pts) if pts else None,
-                    "slope_per_min": round(slope([(p[0] / 60, p[2]) for p in pts]) or 0, 2)},
+                    "slope_per_min": round(slope([(p[0] / 60, p[2]) for p in pts]) or 0, 2),
+                    "slope_per_1000_requests": round(slope([(p[3] / 1000, p[2]) for p in pts]) or 0, 2)},
             "samples": len(pts),
             "idle_gauges": {k: gauges.get(k) for k in ("ecs_workers", "ecs_workers_busy", "ecs_tasks_queued",
                                                         "ecs_reaper_queue_depth", "ecs_reaper_deleting")},

@@ -3,7 +3,8 @@
 # on an isolated stack of its own, good and bad requests mixed, every answer
 # checked, the responder's account (/v1.1/_metrics) checked against the
 # client's, the responder's RSS and open fds sampled over time (their
-# slopes reported), and no container of its instance left at the end.
+# slopes reported per minute and per 1,000 requests, with a verdict line:
+# flat or GROWING), and no container of its instance left at the end.
 #
 # It starts scripts/stack.sh with ECS_RUN in a mktemp -d directory, its own
 # loopback port, no redirect or health listener, nginx's rate and connection
@@ -108,6 +109,19 @@ print("soak: ecs-fcgi RSS (KiB): idle %s -> under load %s .. %s (max %s, slope %
       % (m["idle_before"], m["first"], m["last"], m["max"], m["slope_kib_per_min"], m["idle_after"]))
 print("soak: ecs-fcgi open fds: idle %s -> under load %s .. %s (max %s, slope %+.2f/min) -> idle %s"
       % (f["idle_before"], f["first"], f["last"], f["max"], f["slope_per_min"], f["idle_after"]))
+# The verdict on growth (reported, not judged: a short run's slope is mostly noise). Flat: under
+# FLAT_KIB of RSS and FLAT_FDS fds per 1,000 requests under load. Idle after against idle before is
+# shown, not judged: task workers started by the load live on until they retire (workers.h).
+FLAT_KIB, FLAT_FDS = 64, 1
+rs, fs = m["slope_kib_per_1000_requests"], f["slope_per_1000_requests"]
+grew = (m["idle_after"] or 0) - (m["idle_before"] or 0)
+# Fewer requests than 1,000 extrapolate a slope per 1,000 from too little: no verdict then.
+if r["requests"] < 1000:
+    verdict = "too short to tell (fewer than 1,000 requests)"
+else:
+    verdict = "flat" if rs < FLAT_KIB and fs < FLAT_FDS else "GROWING"
+print("soak: verdict: %s over %d requests: RSS %+.1f KiB and fds %+.2f per 1,000 requests, idle %+d KiB "
+      "(flat: growing under %d KiB and %d fd per 1,000)" % (verdict, r["requests"], rs, fs, grew, FLAT_KIB, FLAT_FDS))
 for line in r["unexpected_first"] + r["metrics_mismatches"]:
     print("soak:   " + line)
 EOF

@@ -12,7 +12,7 @@
  * runner's own extra calls (image inspect, container inspect).
  * Results are printed, never asserted. Uses only the public API.
  *
- * Build and run: bench/run.sh [BUILD_DIR] [-n N] [-e ENDPOINT] [-i IMAGE]
+ * Build and run: bench/cbench.sh [BUILD_DIR] [-n N] [-e ENDPOINT] [-i IMAGE] [-a AGENT]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,13 +120,14 @@ int main(int argc, char **argv)
 	double b50, b95, bd50, bd95, t50, t95, td50, td95;
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "n:e:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:e:i:a:")) != -1) {
 		switch (opt) {
 		case 'n': n = (size_t)strtoul(optarg, NULL, 10); break;
 		case 'e': eo.endpoint = optarg; break;
 		case 'i': image = optarg; break;
+		case 'a': eo.agent_path = optarg; break;  /* a build's ecs-agent, when none is installed */
 		default:
-			fprintf(stderr, "usage: task_overhead [-n N] [-e ENDPOINT] [-i IMAGE]\n");
+			fprintf(stderr, "usage: task_overhead [-n N] [-e ENDPOINT] [-i IMAGE] [-a AGENT]\n");
 			return 2;
 		}
 	}

@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "task_record.h"
 #include "task_labels.h"
+#include "thread.h"
 
 /* A task running on this node (sync or async), by id: what a cancel triggers. */
 typedef struct tracked {
@@ -385,13 +386,13 @@ int async_runner_start(async_runner **out, const handler_ctx *shared, const ecs_
 			goto fail;
 		arg[0] = r;
 		arg[1] = r->engines[i];
-		if (pthread_create(&r->threads[i], NULL, runner_main, arg) != 0) {
+		if (thread_start(&r->threads[i], THREAD_STACK_WORK, "ecs-async", runner_main, arg) != 0) {
 			free(arg);
 			goto fail;
 		}
 		r->nthreads++;
 	}
-	if (pthread_create(&r->keeper, NULL, keeper_main, r) != 0)
+	if (thread_start(&r->keeper, THREAD_STACK_WORK, "ecs-async-keep", keeper_main, r) != 0)
 		goto fail;
 	r->keeper_started = 1;
 	log_msg(LOG_LEVEL_INFO, "async", "%zu runner(s) on node '%s'", n, store_node(shared->store));

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "task_doc.h"
 #include "task_record.h"
+#include "thread.h"
 
 /* Without a wake, the store is looked at this often (a fleet's other nodes end tasks too). */
 #define TICK_MS 1000
@@ -277,8 +278,10 @@ int callback_sender_start(callback_sender **out, const config *cfg, store *st)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&cs->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	for (; cs->started < SENDERS; cs->started++) {
-		int rc = pthread_create(&cs->threads[cs->started], NULL, sender_main, cs);
+	/* With no callback_allow no task can ask for a delivery: one sender stays
+	 * for what an earlier configuration left in the store (judged again, it fails). */
+	for (; cs->started < (cfg->callbacks.allow_len > 0 ? SENDERS : 1); cs->started++) {
+		int rc = thread_start(&cs->threads[cs->started], THREAD_STACK_WORK, "ecs-callback", sender_main, cs);
 
 		if (rc != 0) {
 			log_msg(LOG_LEVEL_ERROR, "callback", "cannot start the callback sender: %s", strerror(rc));

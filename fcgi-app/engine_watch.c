@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "engine_watch.h"
 #include "log.h"
+#include "thread.h"
 
 struct engine_watch {
 	ecs_engine *engine;         /* the checker thread's own */
@@ -106,7 +107,7 @@ int engine_watch_start(engine_watch **out, const ecs_engine_options *opts, unsig
 	pthread_cond_init(&w->wake, &ca);
 	pthread_condattr_destroy(&ca);
 	check_once(w);
-	if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+	if (thread_start(&w->thread, THREAD_STACK_WORK, "ecs-engine-chk", watch_main, w) != 0) {
 		engine_watch_stop(w);
 		return -1;
 	}

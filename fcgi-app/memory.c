@@ -14,6 +14,9 @@ void memory_setup(void)
 	 * trim threshold) after each large free. */
 	(void)mallopt(M_MMAP_THRESHOLD, (int)MEMORY_MMAP_THRESHOLD);
 #endif
+#if defined(HAVE_MALLOPT) && defined(M_ARENA_MAX)
+	(void)mallopt(M_ARENA_MAX, (int)MEMORY_ARENAS);
+#endif
 }
 
 void memory_release(size_t body_len)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "process_stats.h"
 
 /* Seconds; a task is a container's whole life, so the range is wide. */
 static const double buckets[] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300 };
@@ -223,6 +224,12 @@ static void put_reaper_pool(sbuf *s, const ecs_reaper_stats *rs)
 	put(s, "ecs_reaper_delete_latency_seconds_max %.6f\n", rs->latency_ms_max / 1000.0);
 }
 
+/* One gauge with its HELP and TYPE lines. */
+static void put_gauge(sbuf *s, const char *name, const char *help, long long value)
+{
+	put(s, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", name, help, name, name, value);
+}
+
 char *metrics_render(size_t *len, const ecs_reaper_stats *rs, int workers)
 {
 	sbuf s = { NULL, 0, 0, 0 };
@@ -270,7 +277,7 @@ char *metrics_render(size_t *len, const ecs_reaper_stats *rs, int workers)
 	put(&s, "ecs_tasks_nonzero_exit_total %llu\n", (unsigned long long)m.tasks_nonzero_exit);
 	put(&s, "# HELP ecs_tasks_in_flight Tasks running now.\n# TYPE ecs_tasks_in_flight gauge\n");
 	put(&s, "ecs_tasks_in_flight %lld\n", (long long)m.in_flight);
-	put(&s, "# HELP ecs_workers Worker threads (max_concurrent_executing_http_requests).\n# TYPE ecs_workers gauge\n");
+	put(&s, "# HELP ecs_workers Task workers at most (max_concurrent_executing_http_requests).\n# TYPE ecs_workers gauge\n");
 	put(&s, "ecs_workers %d\n", workers);
 	put(&s, "# HELP ecs_tasks_queued Tasks admitted and waiting for a task worker.\n# TYPE ecs_tasks_queued gauge\n");
 	put(&s, "ecs_tasks_queued %lld\n", (long long)m.queued);
@@ -290,6 +297,17 @@ char *metrics_render(size_t *len, const ecs_reaper_stats *rs, int workers)
 		put(&s, "ecs_orphans_swept_total %llu\n", (unsigned long long)swept);
 	}
 	pthread_mutex_unlock(&lock);
+
+	{
+		process_stats ps;
+
+		process_stats_read(&ps);
+		put_gauge(&s, "ecs_process_resident_memory_bytes",
+			  "Resident memory of ecs-fcgi (VmRSS, shared library pages included).", ps.rss_bytes);
+		put_gauge(&s, "ecs_process_threads", "Threads of ecs-fcgi (task workers start as tasks need them).",
+			  ps.threads);
+		put_gauge(&s, "ecs_process_open_fds", "Open file descriptors of ecs-fcgi.", ps.open_fds);
+	}
 
 	if (rs != NULL) {
 		put(&s, "# HELP ecs_reaper_queue_depth Containers waiting for deletion.\n# TYPE ecs_reaper_queue_depth gauge\n");

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "session_keeper.h"
+#include "thread.h"
 
 struct session_keeper {
 	session_registry *r;
@@ -87,7 +88,8 @@ int session_keeper_start(session_keeper **out, session_registry *r, const ecs_en
 	k->reaper = reaper;
 	pthread_mutex_init(&k->mu, NULL);
 	pthread_cond_init(&k->cv, NULL);
-	if (ecs_engine_dup(&k->engine, proto) != 0 || pthread_create(&k->thread, NULL, keeper_main, k) != 0) {
+	if (ecs_engine_dup(&k->engine, proto) != 0 ||
+	    thread_start(&k->thread, THREAD_STACK_WORK, "ecs-session-exp", keeper_main, k) != 0) {
 		ecs_engine_free(k->engine);
 		pthread_cond_destroy(&k->cv);
 		pthread_mutex_destroy(&k->mu);

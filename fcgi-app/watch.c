@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "watch.h"
+#include "thread.h"
 
 struct watch_entry {
 	watch_entry *next;
@@ -137,7 +138,7 @@ int watch_new(watch **out)
 	fcntl(w->wake[0], F_SETFD, FD_CLOEXEC);
 	fcntl(w->wake[1], F_SETFD, FD_CLOEXEC);
 	pthread_mutex_init(&w->mu, NULL);
-	if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+	if (thread_start(&w->thread, THREAD_STACK_SMALL, "ecs-client-gone", watch_main, w) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		close(w->wake[0]);
 		close(w->wake[1]);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "memory.h"
 #include "metrics.h"
+#include "thread.h"
 #include "watch.h"
 #include "workers.h"
 
@@ -51,14 +52,14 @@ typedef struct {
 typedef struct task_worker {
 	pthread_t thread;
 	int index;
-	int started;
-	int exited;             /* under mu */
+	int started;            /* under mu: @thread exists and is not joined yet */
+	int exited;             /* under mu: @thread left its loop (retired idle, or the pool drained) */
 	job *current;           /* under mu */
 	int idle;               /* under mu: on the pool's idle stack */
 	struct task_worker *next_idle;  /* under mu */
 	pthread_cond_t wake;    /* signalled when it is taken off the idle stack */
 	workers *pool;
-	ecs_engine *engine;
+	ecs_engine *engine;     /* made with the slot's first thread, kept across retirements (its connection too) */
 } task_worker;
 
 struct workers {
@@ -79,9 +80,13 @@ struct workers {
 	 */
 	struct task_worker *idle_top;
 	acceptor acc[WORKERS_ACCEPTORS];
-	task_worker *tw;
+	task_worker *tw;        /* cfg->workers slots; a slot's thread starts when a task finds no idle one */
 	int ntw;
+	int nlive;              /* under mu: slots whose thread runs its loop */
+	ecs_engine *proto;      /* each slot's engine is a dup of it */
 };
+
+static int worker_spawn(workers *p);
 
 static int fcgx_read(void *ctx, char *buf, int n)
 {
@@ -223,6 +228,10 @@ static void dispatch(workers *p, acceptor *a, job *j)
 		t->next_idle = NULL;
 		t->idle = 0;
 		pthread_cond_signal(&t->wake);
+	} else if (p->nlive < p->ntw) {
+		/* Every live worker is busy: one more, up to the configured count. When
+		 * none can start, the queued task waits for a busy one (logged). */
+		(void)worker_spawn(p);
 	}
 	pthread_mutex_unlock(&p->mu);
 }
@@ -291,12 +300,20 @@ static void *task_worker_main(void *arg)
 		job *j;
 
 		while (p->qhead == NULL && !p->draining) {
+			struct timespec until;
+
 			if (!t->idle) {
 				t->idle = 1;
 				t->next_idle = p->idle_top;
 				p->idle_top = t;
 			}
-			pthread_cond_wait(&t->wake, &p->mu);
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_sec += WORKERS_IDLE_RETIRE_S;
+			/* Idle that long (the bottom of the stack gets there first): the
+			 * thread goes, its slot and engine stay for the next one. */
+			if (pthread_cond_timedwait(&t->wake, &p->mu, &until) == ETIMEDOUT && t->idle &&
+			    p->qhead == NULL && !p->draining)
+				break;
 		}
 		/* Still on the stack (the queue filled while another was woken, or
 		 * the pool drains): off it, or a task could wake a busy worker. */
@@ -337,14 +354,52 @@ static void *task_worker_main(void *arg)
 		pthread_mutex_lock(&p->mu);
 	}
 	t->exited = 1;
+	p->nlive--;
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
+}
+
+/*
+ * Under mu: start a thread in a free slot (never started, or its thread
+ * retired: joined first, which is quick, it has left its loop). Returns 0,
+ * or -1 (logged): no slot, no memory for its engine, or no thread.
+ */
+static int worker_spawn(workers *p)
+{
+	task_worker *t = NULL;
+	int i, rc;
+
+	for (i = 0; i < p->ntw && t == NULL; i++)
+		if (!p->tw[i].started || p->tw[i].exited)
+			t = &p->tw[i];
+	if (t == NULL)
+		return -1;
+	if (t->started) {
+		pthread_join(t->thread, NULL);
+		t->started = 0;
+	}
+	if (t->engine == NULL && ecs_engine_dup(&t->engine, p->proto) != 0) {
+		log_msg(LOG_LEVEL_ERROR, "worker", "out of memory making worker %d", t->index);
+		return -1;
+	}
+	t->exited = 0;
+	t->idle = 0;
+	t->next_idle = NULL;
+	rc = thread_start(&t->thread, THREAD_STACK_WORK, "ecs-task", task_worker_main, t);
+	if (rc != 0) {
+		log_msg(LOG_LEVEL_ERROR, "worker", "cannot start worker %d: %s", t->index, strerror(rc));
+		return -1;
+	}
+	t->started = 1;
+	p->nlive++;
+	return 0;
 }
 
 int workers_start(workers **out, const handler_ctx *shared, const ecs_engine *proto)
 {
 	workers *p = calloc(1, sizeof(*p));
 	const config *cfg = shared->cfg;
+	pthread_condattr_t ca;
 	int i;
 
 	*out = p;
@@ -369,34 +424,29 @@ int workers_start(workers **out, const handler_ctx *shared, const ecs_engine *pr
 		return -1;
 	}
 	p->tw = calloc((size_t)cfg->workers, sizeof(*p->tw));
-	if (p->tw == NULL) {
+	if (p->tw == NULL || ecs_engine_dup(&p->proto, proto) != 0) {
 		log_msg(LOG_LEVEL_ERROR, "startup", "out of memory");
 		return -1;
 	}
+	/* Slots only: their threads start as tasks find no idle worker (workers.h). */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	for (i = 0; i < cfg->workers; i++) {
 		task_worker *t = &p->tw[i];
 
 		t->index = i;
 		t->pool = p;
-		pthread_cond_init(&t->wake, NULL);
+		pthread_cond_init(&t->wake, &ca);
 		p->ntw = i + 1;
-		if (ecs_engine_dup(&t->engine, proto) != 0) {
-			log_msg(LOG_LEVEL_ERROR, "startup", "out of memory making worker %d", i);
-			return -1;
-		}
-		if (pthread_create(&t->thread, NULL, task_worker_main, t) != 0) {
-			log_msg(LOG_LEVEL_ERROR, "startup", "cannot start worker %d", i);
-			return -1;
-		}
-		t->started = 1;
 	}
+	pthread_condattr_destroy(&ca);
 	for (i = 0; i < WORKERS_ACCEPTORS; i++) {
 		acceptor *a = &p->acc[i];
 
 		a->index = i;
 		a->pool = p;
 		a->ctx = p->shared;
-		if (pthread_create(&a->thread, NULL, acceptor_main, a) != 0) {
+		if (thread_start(&a->thread, THREAD_STACK_SMALL, "ecs-accept", acceptor_main, a) != 0) {
 			log_msg(LOG_LEVEL_ERROR, "startup", "cannot start acceptor %d", i);
 			return -1;
 		}
@@ -489,6 +539,7 @@ void workers_stop(workers *p, double deadline)
 	}
 	watch_free(p->watch);
 	admission_free(p->adm);
+	ecs_engine_free(p->proto);
 	free(p->tw);
 	pthread_mutex_destroy(&p->mu);
 	free(p);

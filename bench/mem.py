@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""mem.py - ecs-fcgi's memory and threads, idle after start and idle after N
+tasks (bench/mem.sh starts the stack). Measures; asserts nothing.
+
+  mem.py ECS_ENV PID [TASKS [CONCURRENCY]]
+
+Idle: no busy worker, nothing queued, the reaper's queue empty, and the warm
+pool as full as it was at start (_metrics). The tasks are busybox `echo hello
+world` through nginx + TLS (loadgen.py's client). Prints a markdown table
+(KiB; procmem.py says what each row is) and a last line `mem-json {...}`."""
+import json
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import loadgen  # noqa: E402
+import procmem  # noqa: E402
+import stack_env  # noqa: E402
+
+
+class Args:
+    pass
+
+
+def gauges(c):
+    _, h, ctx, auth = c
+    import http.client
+    k = http.client.HTTPSConnection(h[0], h[1], context=ctx)
+    k.request("GET", "/v1.1/_metrics", headers=auth)
+    out = {}
+    for line in k.getresponse().read().decode().splitlines():
+        p = line.split()
+        if len(p) == 2 and not line.startswith("#") and "{" not in p[0]:
+            try:
+                out[p[0]] = float(p[1])
+            except ValueError:
+                pass
+    k.close()
+    return out
+
+
+def wait_idle(c, pool_min, limit=60):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        g = gauges(c)
+        if (g.get("ecs_workers_busy", 1) == 0 and g.get("ecs_tasks_queued", 1) == 0
+                and g.get("ecs_reaper_queue_depth", 0) == 0 and g.get("ecs_reaper_deleting", 0) == 0
+                and g.get("ecs_pool_containers", 0) >= pool_min):
+            return
+        time.sleep(0.2)
+
+
+def main():
+    env, host, port, ctx, auth = stack_env.load(sys.argv[1])
+    pid = int(sys.argv[2])
+    n = int(sys.argv[3]) if len(sys.argv) > 3 else 100
+    conc = int(sys.argv[4]) if len(sys.argv) > 4 else 4
+    c = (env, (host, port), ctx, auth)
+    # the pool at start: wait until it stops growing (bounded), then idle
+    last, still = -1, 0
+    for _ in range(150):
+        p = gauges(c).get("ecs_pool_containers", 0)
+        still = still + 1 if p == last else 0
+        last = p
+        if still >= 5:
+            break
+        time.sleep(0.2)
+    pool = last
+    wait_idle(c, pool)
+    idle = procmem.sample(pid)
+    a = Args()
+    a.endpoint, a.ca, a.cert, a.key = env["ECS_ENDPOINT"], env["ECS_CA_CERT"], env["ECS_CLIENT_CERT"], env["ECS_CLIENT_KEY"]
+    a.user = "%s:%s" % (env["ECS_KEY"], env.get("ECS_SECRET", "")) if env.get("ECS_KEY") else ""
+    a.image = os.environ.get("ECS_BENCH_IMAGE", "ecs/busybox:latest")
+    a.request_timeout = 60.0
+    client = loadgen.EcsClient(a)
+    left, ok, lock = [n], [0], threading.Lock()
+
+    def worker():
+        while True:
+            with lock:
+                if left[0] == 0:
+                    return
+                left[0] -= 1
+            try:
+                _, good = client.one()
+            except OSError:
+                good = False
+            with lock:
+                ok[0] += good
+
+    ts = [threading.Thread(target=worker) for _ in range(conc)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    wait_idle(c, pool)
+    after = procmem.sample(pid)
+    rows = ("rss", "pss", "uss", "anon", "file", "heap", "arenas", "stacks", "anon_other", "libraries",
+            "program", "threads", "fds")
+    print("| ecs-fcgi (KiB; threads, fds) | idle after start | idle after %d tasks (%d ok, %d at once) |"
+          % (n, ok[0], conc))
+    print("| --- | --- | --- |")
+    for k in rows:
+        print("| %s | %s | %s |" % (k, idle.get(k) if idle else "-", after.get(k) if after else "-"))
+    print("mem-json " + json.dumps({"idle": idle, "after": after, "tasks": n, "ok": ok[0], "pool": pool}))
+
+
+if __name__ == "__main__":
+    main()
