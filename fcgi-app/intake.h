@@ -91,6 +91,14 @@ int intake_take_stored(intake_task *out, intake_refusal *why, const intake_deps 
  */
 int intake_take_exec(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req);
 
+/**
+ * intake_take_stored_exec - intake_take_exec() of an exec's body kept in
+ * the store (an exec queued with Prefer: respond-async), when the runner
+ * runs it. Returns 0 or -1 with @why, as intake_take().
+ */
+int intake_take_stored_exec(intake_task *out, intake_refusal *why, const intake_deps *deps, const char *body,
+			    size_t len);
+
 /** intake_timeout_s - the seconds @t's command may run: its own, else the default within the caps. */
 long intake_timeout_s(const intake_task *t, const config *cfg);
 
