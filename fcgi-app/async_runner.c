@@ -175,7 +175,8 @@ static void defer(async_runner *r, const store_task *t, store_defer_scope scope)
 		char msg[200];
 		char *doc;
 
-		snprintf(msg, sizeof(msg), "the task was canceled (DELETE /v1.1/tasks/%s) before it ran", t->id);
+		snprintf(msg, sizeof(msg), "the %s was canceled before it ran (DELETE /v1.1/tasks/%s%s)", t->kind,
+			 t->id, t->session_id != NULL ? ", or of its session" : "");
 		doc = response_error_document(499, "CANCELED", msg, t->id);
 		finish(r, t, STORE_CANCELED, 499, doc);
 		free(doc);

@@ -819,11 +819,17 @@ static int cancel_session_txn(store *s, store_db *db, void *arg, char *err, size
 	num now = num_of(store_now_ms());
 	const char *p[4] = { c->session_id, s->node, c->result, now.s };
 
-	return store_db_exec(db,
-			     "UPDATE tasks SET status = 'canceled', http_status = 499, result = $3, finished_ms = "
-			     "CAST($4 AS BIGINT), request = NULL, cancel_requested = 1, " CALLBACK_ENDED("4")
-			     " WHERE session_id = $1 AND pin_node = $2 AND status = 'queued'",
-			     p, 4, NULL, NULL, &c->changed, err, errlen);
+	int rc = store_db_exec(db,
+			       "UPDATE tasks SET status = 'canceled', http_status = 499, result = $3, finished_ms = "
+			       "CAST($4 AS BIGINT), request = NULL, cancel_requested = 1, " CALLBACK_ENDED("4")
+			       " WHERE session_id = $1 AND pin_node = $2 AND status = 'queued'",
+			       p, 4, NULL, NULL, &c->changed, err, errlen);
+
+	/* One a runner holds (claimed, about to wait for the session): it is not queued again (store_defer()). */
+	if (rc == STORE_DB_OK)
+		rc = store_db_exec(db, "UPDATE tasks SET cancel_requested = 1 WHERE session_id = $1 AND pin_node = $2 "
+				   "AND status = 'running'", p, 2, NULL, NULL, NULL, err, errlen);
+	return rc;
 }
 
 long store_cancel_session(store *s, const char *session_id, const char *result, char *err, size_t errlen)

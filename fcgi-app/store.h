@@ -187,7 +187,9 @@ int store_defer(store *s, const store_task *t, store_defer_scope scope, int64_t 
 /**
  * store_cancel_session - session @session_id of this node was deleted:
  * its queued execs are canceled (@result their document, http_status
- * 499; their callbacks become PENDING). Returns the count, or STORE_ERROR.
+ * 499; their callbacks become PENDING), and its running ones marked
+ * cancel_requested (one a runner claimed is then not queued again by
+ * store_defer()). Returns the count canceled, or STORE_ERROR.
  */
 long store_cancel_session(store *s, const char *session_id, const char *result, char *err, size_t errlen);
 
