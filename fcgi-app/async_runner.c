@@ -233,7 +233,7 @@ static void run_task(async_runner *r, handler_ctx *ctx, const intake_deps *deps,
 	ecs_task_result res = ECS_TASK_RESULT_INIT;
 	int rc;
 
-	if (intake_take_stored(&it, &why, deps, t->request, strlen(t->request)) != 0) {
+	if (intake_take_stored(&it, &why, deps, TASK_BODY_TASK, t->request, strlen(t->request)) != 0) {
 		/* Refused now (the configuration changed since it was queued): failed, the refusal its document. */
 		response_set_error(resp, why.status, why.code, why.message, t->id);
 		return fail_with(r, t, info, resp, t0);
@@ -288,7 +288,7 @@ static void run_exec(async_runner *r, handler_ctx *ctx, const intake_deps *deps,
 	}
 	if (st != SESSION_FOUND)
 		return fail_with(r, t, info, resp, t0);
-	if (intake_take_stored_exec(&it, &why, deps, t->request, strlen(t->request)) != 0) {
+	if (intake_take_stored(&it, &why, deps, TASK_BODY_EXEC, t->request, strlen(t->request)) != 0) {
 		session_registry_release(ctx->sessions, t->session_id, 0, 0, 0, NULL);
 		session_view_clear(&v);
 		response_set_error(resp, why.status, why.code, why.message, t->id);

@@ -229,17 +229,6 @@ int intake_take_kind(intake_task *out, intake_refusal *why, const intake_deps *d
 	return 0;
 }
 
-int intake_take_stored(intake_task *out, intake_refusal *why, const intake_deps *deps, const char *body, size_t len)
-{
-	memset(out, 0, sizeof(*out));
-	memset(why, 0, sizeof(*why));
-	if (parse_body(&out->body, why, body, len, TASK_BODY_TASK) != 0 || take_rest(out, why, deps) != 0) {
-		intake_clear(out);
-		return -1;
-	}
-	return 0;
-}
-
 /* An exec's body after it was parsed: the caps, the callback, the files' paths. */
 static int exec_rest(intake_task *out, intake_refusal *why, const intake_deps *deps)
 {
@@ -281,12 +270,13 @@ int intake_take_exec(intake_task *out, intake_refusal *why, const intake_deps *d
 	return 0;
 }
 
-int intake_take_stored_exec(intake_task *out, intake_refusal *why, const intake_deps *deps, const char *body,
-			    size_t len)
+int intake_take_stored(intake_task *out, intake_refusal *why, const intake_deps *deps, task_body_kind kind,
+		       const char *body, size_t len)
 {
 	memset(out, 0, sizeof(*out));
 	memset(why, 0, sizeof(*why));
-	if (parse_body(&out->body, why, body, len, TASK_BODY_EXEC) != 0 || exec_rest(out, why, deps) != 0) {
+	if (parse_body(&out->body, why, body, len, kind) != 0 ||
+	    (kind == TASK_BODY_EXEC ? exec_rest(out, why, deps) : take_rest(out, why, deps)) != 0) {
 		intake_clear(out);
 		return -1;
 	}
