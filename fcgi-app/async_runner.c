@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "admission.h"
 #include "async_runner.h"
 #include "callback.h"
 #include "clock.h"
@@ -17,6 +18,7 @@
 #include "intake.h"
 #include "log.h"
 #include "metrics.h"
+#include "session_exec.h"
 #include "task_record.h"
 #include "task_labels.h"
 #include "thread.h"
@@ -36,6 +38,7 @@ struct async_runner {
 	pthread_cond_t idle;    /* a runner's task ended (the stop waits on it) */
 	int stopping;
 	unsigned long wakes;    /* counts async_runner_wake(): a runner that saw it change looks again */
+	int64_t soonest_ms;     /* the end of the nearest wait defer() set (store clock); 0: none */
 	int busy;               /* runners running a task */
 	tracked *running;
 	size_t nthreads, nengines;
@@ -153,10 +156,172 @@ static void log_end(const store_task *t, const handler_info *info, int status, c
 	log_emit(&l, LOG_LEVEL_INFO);
 }
 
+/* A claimed task that cannot run yet waits this long in the queue before a runner looks at it again. */
+#define DEFER_MS 200
+
+/*
+ * Claimed task @t cannot run here now (its client is at max_client_tasks,
+ * or its session runs another request): back to the queue, in its place,
+ * with what waits behind it (@scope), for DEFER_MS. The runner goes on
+ * with other clients' tasks meanwhile.
+ */
+static void defer(async_runner *r, const store_task *t, store_defer_scope scope)
+{
+	int64_t until = store_now_ms() + DEFER_MS;
+	char err[256];
+	int rc = store_defer(r->shared.store, t, scope, until, err, sizeof(err));
+
+	if (rc == 1 && task_cancel_requested(r->shared.store, t->id)) {
+		/* A DELETE came while it was claimed: it ends now, as a queued task's cancel does. */
+		char msg[200];
+		char *doc;
+
+		snprintf(msg, sizeof(msg), "the %s was canceled before it ran (DELETE /v1.1/tasks/%s%s)", t->kind,
+			 t->id, t->session_id != NULL ? ", or of its session" : "");
+		doc = response_error_document(499, "CANCELED", msg, t->id);
+		finish(r, t, STORE_CANCELED, 499, doc);
+		free(doc);
+		return;
+	}
+	if (rc < 0)
+		log_msg(LOG_LEVEL_ERROR, "async", "task %s: cannot put it back in the queue: %s", t->id, err);
+	pthread_mutex_lock(&r->mu);
+	if (r->soonest_ms == 0 || until < r->soonest_ms)
+		r->soonest_ms = until;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Task @t is refused or failed before it ran: @resp's error its document. */
+static void fail_with(const async_runner *r, const store_task *t, const handler_info *info, const response *resp,
+		      double t0)
+{
+	finish(r, t, STORE_FAILED, resp->status, resp->body);
+	log_end(t, info, resp->status, resp->code, (ecs_clock_s() - t0) * 1000.0);
+}
+
+/* A claimed task that is running here now: what a cancel of its id triggers (a DELETE, the shutdown). */
+static int start_tracking(async_runner *r, const store_task *t, ecs_cancel **cancel)
+{
+	if (ecs_cancel_new(cancel) != 0 || track(r, t->id, *cancel, 1) != 0)
+		return -1;
+	/* A cancel that came between the claim and the track: honoured now. */
+	if (task_cancel_requested(r->shared.store, t->id))
+		ecs_cancel_trigger(*cancel);
+	return 0;
+}
+
+/* A DELETE stopped it, or this node is stopping and the grace ran out (then INTERRUPTED, 1). */
+static int interrupted(const async_runner *r, const store_task *t, const handler_info *info, int rc, double t0)
+{
+	char *doc;
+
+	if (rc != ECS_ECANCELED || task_cancel_requested(r->shared.store, t->id))
+		return 0;
+	doc = task_interrupted_doc(store_node(r->shared.store), 0, t->id);
+	finish(r, t, STORE_FAILED, 500, doc);
+	log_end(t, info, 500, "INTERRUPTED", (ecs_clock_s() - t0) * 1000.0);
+	free(doc);
+	return 1;
+}
+
+/* A claimed task of kind "task": run as a synchronous task runs, answered by the same function. */
+static void run_task(async_runner *r, handler_ctx *ctx, const intake_deps *deps, const store_task *t,
+		     handler_info *info, response *resp, const request *req, double t0)
+{
+	intake_refusal why;
+	intake_task it;
+	ecs_task_spec spec;
+	ecs_task_result res = ECS_TASK_RESULT_INIT;
+	int rc;
+
+	if (intake_take_stored(&it, &why, deps, TASK_BODY_TASK, t->request, strlen(t->request)) != 0) {
+		/* Refused now (the configuration changed since it was queued): failed, the refusal its document. */
+		response_set_error(resp, why.status, why.code, why.message, t->id);
+		return fail_with(r, t, info, resp, t0);
+	}
+	task_labels_log(info->labels, sizeof(info->labels), it.body.labels);
+	if (start_tracking(r, t, &ctx->cancel) != 0) {
+		response_set_error(resp, 500, "INTERNAL_ERROR", "out of memory", t->id);
+		intake_clear(&it);
+		return fail_with(r, t, info, resp, t0);
+	}
+	intake_spec(&spec, &it, ctx->cfg, ctx->cancel, ctx->pool);
+	spec.task_id = t->id;
+	metrics_tasks_in_flight_add(1);
+	rc = ecs_task_run(&res, ctx->engine, ctx->reaper, &spec);
+	metrics_tasks_in_flight_add(-1);
+	async_runner_untrack(r, t->id);
+	if (!interrupted(r, t, info, rc, t0)) {
+		handler_task_answer(resp, info, ctx, req, &it, rc, &res, rc == ECS_ECANCELED);
+		finish(r, t, task_status_of(resp), resp->status, resp->body);
+		log_end(t, info, resp->status, resp->code, (ecs_clock_s() - t0) * 1000.0);
+	}
+	ecs_task_result_clear(&res);
+	intake_clear(&it);
+}
+
+/*
+ * A claimed exec (pinned here: its session lives on this node): run in its
+ * session as a synchronous exec runs (session_exec.h), for the client that
+ * submitted it only (the session's owner is that client's hash). A session
+ * running another request makes it wait; a session gone makes it fail with
+ * the error a synchronous exec gets.
+ */
+static void run_exec(async_runner *r, handler_ctx *ctx, const intake_deps *deps, const store_task *t,
+		     handler_info *info, response *resp, const request *req, double t0)
+{
+	char owner[ECS_SESSION_HASH_SIZE];
+	intake_refusal why;
+	intake_task it;
+	session_view v;
+	session_exec_outcome o;
+	session_status st;
+
+	if (t->session_id == NULL || ctx->sessions == NULL || ecs_session_hash(owner, t->client) != 0) {
+		response_set_error(resp, 500, "INTERNAL_ERROR", "the stored exec names no session this node holds", t->id);
+		return fail_with(r, t, info, resp, t0);
+	}
+	st = session_hold(resp, ctx, req, t->session_id, owner, &v);
+	if (st == SESSION_BUSY) {
+		response_clear(resp);
+		response_init(resp);
+		return defer(r, t, STORE_DEFER_SESSION);
+	}
+	if (st != SESSION_FOUND)
+		return fail_with(r, t, info, resp, t0);
+	if (intake_take_stored(&it, &why, deps, TASK_BODY_EXEC, t->request, strlen(t->request)) != 0) {
+		session_registry_release(ctx->sessions, t->session_id, 0, 0, 0, NULL);
+		session_view_clear(&v);
+		response_set_error(resp, why.status, why.code, why.message, t->id);
+		return fail_with(r, t, info, resp, t0);
+	}
+	task_labels_log(info->labels, sizeof(info->labels), it.body.labels);
+	if (start_tracking(r, t, &ctx->cancel) != 0) {
+		session_registry_release(ctx->sessions, t->session_id, 0, 0, 0, NULL);
+		session_view_clear(&v);
+		intake_clear(&it);
+		response_set_error(resp, 500, "INTERNAL_ERROR", "out of memory", t->id);
+		return fail_with(r, t, info, resp, t0);
+	}
+	metrics_tasks_in_flight_add(1);
+	session_exec_run(&o, resp, info, ctx, req, &it, &v, NULL, t->id);
+	metrics_tasks_in_flight_add(-1);
+	async_runner_untrack(r, t->id);
+	/* Free before it is told: a client that saw the end may send the next request at once. */
+	session_exec_release(ctx, t->session_id, &o);
+	if (!interrupted(r, t, info, o.rc, t0)) {
+		finish(r, t, task_status_of(resp), resp->status, resp->body);
+		log_end(t, info, resp->status, resp->code, (ecs_clock_s() - t0) * 1000.0);
+	}
+	session_view_clear(&v);
+	intake_clear(&it);
+}
+
 /*
  * One claimed task: admitted again from its stored body for the client
- * that submitted it (the same intake as a synchronous request), run as a
- * synchronous task runs, answered by the same function, recorded.
+ * that submitted it (the same intake as a synchronous request), counted
+ * toward that client's max_client_tasks with its synchronous ones (at the
+ * cap it waits in the queue: never a 429), run, answered, recorded.
  */
 static void run_claimed(async_runner *r, ecs_engine *engine, const store_task *t)
 {
@@ -166,15 +331,10 @@ static void run_claimed(async_runner *r, ecs_engine *engine, const store_task *t
 	auth_result auth;
 	struct json_object *auth_holder = NULL;
 	intake_deps deps;
-	intake_refusal why;
-	intake_task it;
-	ecs_task_spec spec;
-	ecs_task_result res = ECS_TASK_RESULT_INIT;
-	ecs_cancel *cancel = NULL;
 	response resp;
 	request req;
 	double t0 = ecs_clock_s();
-	int rc;
+	int counted = 0;
 
 	memset(&info, 0, sizeof(info));
 	memset(&req, 0, sizeof(req));
@@ -185,64 +345,42 @@ static void run_claimed(async_runner *r, ecs_engine *engine, const store_task *t
 	/* The error document's requestId: the task's id, what its log lines carry. */
 	snprintf(req.request_id, sizeof(req.request_id), "%s", t->id);
 	if (task_auth_parse(&auth, &auth_holder, t->auth) != 0 || t->request == NULL) {
-		char *doc = response_error_document(500, "INTERNAL_ERROR", "the stored task is unreadable", t->id);
-
-		finish(r, t, STORE_FAILED, 500, doc);
-		free(doc);
+		response_set_error(&resp, 500, "INTERNAL_ERROR", "the stored task is unreadable", t->id);
+		fail_with(r, t, &info, &resp, t0);
 		goto out;
+	}
+	if (ctx.admission != NULL) {
+		const client_rule *rule = config_find_client(ctx.cfg, auth.subject, auth.user);
+		int rc = admission_enter(ctx.admission, t->client, config_client_task_limit(ctx.cfg, rule));
+
+		if (rc == 1) {
+			defer(r, t, STORE_DEFER_CLIENT);
+			goto out;
+		}
+		if (rc != 0) {
+			response_set_error(&resp, 500, "INTERNAL_ERROR", "out of memory", t->id);
+			fail_with(r, t, &info, &resp, t0);
+			goto out;
+		}
+		counted = 1;
 	}
 	deps.cfg = r->shared.cfg;
 	deps.engine = engine;
 	deps.creds = r->shared.creds;
 	deps.auth = &auth;
 	deps.client = t->client;
-	if (intake_take_stored(&it, &why, &deps, t->request, strlen(t->request)) != 0) {
-		/* Refused now (the configuration changed since it was queued): failed, the refusal its document. */
-		char *doc = response_error_document(why.status, why.code, why.message, t->id);
-
-		finish(r, t, STORE_FAILED, why.status, doc);
-		log_end(t, &info, why.status, why.code, (ecs_clock_s() - t0) * 1000.0);
-		free(doc);
-		goto out;
-	}
-	task_labels_log(info.labels, sizeof(info.labels), it.body.labels);
-	if (ecs_cancel_new(&cancel) != 0 || track(r, t->id, cancel, 1) != 0) {
-		char *doc = response_error_document(500, "INTERNAL_ERROR", "out of memory", t->id);
-
-		finish(r, t, STORE_FAILED, 500, doc);
-		free(doc);
-		intake_clear(&it);
-		goto out;
-	}
-	/* A cancel that came between the claim and the track: honoured now. */
-	if (task_cancel_requested(r->shared.store, t->id))
-		ecs_cancel_trigger(cancel);
 	ctx.engine = engine;
-	ctx.cancel = cancel;
+	ctx.cancel = NULL;
 	ctx.client_gone = NULL;
 	ctx.stream = NULL;
-	intake_spec(&spec, &it, ctx.cfg, cancel, ctx.pool);
-	spec.task_id = t->id;
-	metrics_tasks_in_flight_add(1);
-	rc = ecs_task_run(&res, engine, ctx.reaper, &spec);
-	metrics_tasks_in_flight_add(-1);
-	async_runner_untrack(r, t->id);
-	if (rc == ECS_ECANCELED && !task_cancel_requested(r->shared.store, t->id)) {
-		/* Not a DELETE: this node is stopping and the grace ran out. */
-		char *doc = task_interrupted_doc(store_node(r->shared.store), 0, t->id);
-
-		finish(r, t, STORE_FAILED, 500, doc);
-		log_end(t, &info, 500, "INTERRUPTED", (ecs_clock_s() - t0) * 1000.0);
-		free(doc);
-	} else {
-		handler_task_answer(&resp, &info, &ctx, &req, &it, rc, &res, rc == ECS_ECANCELED);
-		finish(r, t, task_status_of(&resp), resp.status, resp.body);
-		log_end(t, &info, resp.status, resp.code, (ecs_clock_s() - t0) * 1000.0);
-	}
-	ecs_task_result_clear(&res);
-	intake_clear(&it);
+	if (strcmp(t->kind, "exec") == 0)
+		run_exec(r, &ctx, &deps, t, &info, &resp, &req, t0);
+	else
+		run_task(r, &ctx, &deps, t, &info, &resp, &req, t0);
 out:
-	ecs_cancel_free(cancel);
+	if (counted)
+		admission_leave(ctx.admission, t->client);
+	ecs_cancel_free(ctx.cancel);
 	json_object_put(auth_holder);
 	response_clear(&resp);
 }
@@ -287,12 +425,23 @@ static void *runner_main(void *arg)
 			log_msg(LOG_LEVEL_ERROR, "async", "cannot claim queued tasks: %s", err);
 			logged = 1;
 		}
-		/* Nothing queued: until a submission wakes us, or a second (another node's submissions, a fleet). */
+		/*
+		 * Nothing queued: until a submission wakes us, or a second (another
+		 * node's submissions, a fleet), or a deferred task's wait ends.
+		 */
 		{
 			struct timespec until;
+			int64_t now = store_now_ms(), at = now + 1000;
 
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += 1;
+			pthread_mutex_lock(&r->mu);
+			if (r->soonest_ms != 0 && r->soonest_ms <= now)
+				r->soonest_ms = 0;
+			if (r->soonest_ms != 0 && r->soonest_ms < at)
+				at = r->soonest_ms;
+			pthread_mutex_unlock(&r->mu);
+			/* store_now_ms() is CLOCK_REALTIME, the clock the wait reads */
+			until.tv_sec = (time_t)(at / 1000);
+			until.tv_nsec = (long)(at % 1000) * 1000000L;
 			pthread_mutex_lock(&r->mu);
 			while (!r->stopping && r->wakes == seen &&
 			       pthread_cond_timedwait(&r->wake, &r->mu, &until) != ETIMEDOUT)

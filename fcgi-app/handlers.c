@@ -16,6 +16,7 @@
 #include "query.h"
 #include "session_metrics.h"
 #include "task_handlers.h"
+#include "task_headers.h"
 #include "task_metrics.h"
 #include "callback.h"
 #include "text.h"
@@ -179,6 +180,17 @@ static int trusted_probe(const config *cfg, const handler_info *info, const requ
 	return rc >= 0 && quick;
 }
 
+/*
+ * A submission with Prefer: respond-async runs nothing now: it is not one
+ * of the client's max_client_tasks (max_client_queued caps its queued
+ * ones); the runner counts it when it runs. It still takes a task worker
+ * (its intake may ask the engine about a private image).
+ */
+static handler_next queued_or_run(const request *req)
+{
+	return task_headers_respond_async(request_param(req->envp, "HTTP_PREFER")) ? HANDLER_ENGINE : HANDLER_TASK;
+}
+
 handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ctx, request *req)
 {
 	char q[216];
@@ -215,7 +227,7 @@ handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ct
 	switch (info->route.id) {
 	case ROUTE_TASKS:
 		if (strcmp(req->method, "POST") == 0)
-			return HANDLER_TASK;
+			return queued_or_run(req);
 		/* A listing only reads the store: answered here, never behind tasks. */
 		task_handle_list(resp, info, ctx, req);
 		return HANDLER_DONE;
@@ -256,7 +268,7 @@ handler_next handler_prepare(response *resp, handler_info *info, handler_ctx *ct
 				      "service runs tasks on a Swarm (backend = swarm), where sessions are not supported");
 			return HANDLER_DONE;
 		}
-		return HANDLER_TASK;
+		return info->route.id == ROUTE_SESSION_EXEC ? queued_or_run(req) : HANDLER_TASK;
 	default:
 		handler_error(resp, req, 404, "NOT_FOUND", "no resource at '%s'", text_quote(q, sizeof(q), req->path, 200));
 		return HANDLER_DONE;

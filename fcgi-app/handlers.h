@@ -36,6 +36,8 @@ typedef struct {
 	struct store *store;   /* shared; the task store (store.h); NULL: none opened (async, keys and polling answer 503) */
 	struct async_runner *runner; /* shared; this node's queue runners (async_runner.h); NULL: none */
 	struct callback_sender *callbacks; /* shared; the callback deliveries (callback.h); NULL: none */
+	struct admission *admission; /* shared; each client's tasks running now, toward max_client_tasks
+	                                (admission.h): the workers' and the queue's runners'; NULL: none counted */
 } handler_ctx;
 
 /** What happened, for the log line and the metrics. */

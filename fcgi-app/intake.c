@@ -229,38 +229,20 @@ int intake_take_kind(intake_task *out, intake_refusal *why, const intake_deps *d
 	return 0;
 }
 
-int intake_take_stored(intake_task *out, intake_refusal *why, const intake_deps *deps, const char *body, size_t len)
-{
-	memset(out, 0, sizeof(*out));
-	memset(why, 0, sizeof(*why));
-	if (parse_body(&out->body, why, body, len, TASK_BODY_TASK) != 0 || take_rest(out, why, deps) != 0) {
-		intake_clear(out);
-		return -1;
-	}
-	return 0;
-}
-
-int intake_take_exec(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req)
+/* An exec's body after it was parsed: the caps, the callback, the files' paths. */
+static int exec_rest(intake_task *out, intake_refusal *why, const intake_deps *deps)
 {
 	const config *cfg = deps->cfg;
 	char msg[256];
 
-	memset(out, 0, sizeof(*out));
-	memset(why, 0, sizeof(*why));
-	if (take_body(&out->body, why, cfg, req, TASK_BODY_EXEC) != 0)
-		goto refused;
-	if (task_body_check_caps(&out->body, &cfg->caps, msg, sizeof(msg)) != 0) {
-		refuse(why, 400, "BAD_REQUEST_BODY", "%s", msg);
-		goto refused;
-	}
+	if (task_body_check_caps(&out->body, &cfg->caps, msg, sizeof(msg)) != 0)
+		return refuse(why, 400, "BAD_REQUEST_BODY", "%s", msg);
 	out->rule = config_find_client(cfg, deps->auth->subject, deps->auth->user);
 	out->caps = sandbox_caps(cfg, out->rule);
-	if (out->rule != NULL && task_body_check_caps(&out->body, &out->caps, msg, sizeof(msg)) != 0) {
-		refuse(why, 403, "FORBIDDEN", "%s for this client", msg);
-		goto refused;
-	}
+	if (out->rule != NULL && task_body_check_caps(&out->body, &out->caps, msg, sizeof(msg)) != 0)
+		return refuse(why, 403, "FORBIDDEN", "%s for this client", msg);
 	if (take_callback(why, deps, out) != 0)
-		goto refused;
+		return -1;
 	{
 		/*
 		 * The session's mounts were fixed at its create and are the agent's
@@ -271,15 +253,34 @@ int intake_take_exec(intake_task *out, intake_refusal *why, const intake_deps *d
 		task_files_error ferr;
 
 		anywhere.writable_root = 1;
-		if (task_files_check(&out->body.files, &anywhere, cfg->files_cap, &ferr) != 0) {
-			refuse(why, 400, ferr.code, "%s", ferr.message);
-			goto refused;
-		}
+		if (task_files_check(&out->body.files, &anywhere, cfg->files_cap, &ferr) != 0)
+			return refuse(why, 400, ferr.code, "%s", ferr.message);
 	}
 	return 0;
-refused:
-	intake_clear(out);
-	return -1;
+}
+
+int intake_take_exec(intake_task *out, intake_refusal *why, const intake_deps *deps, request *req)
+{
+	memset(out, 0, sizeof(*out));
+	memset(why, 0, sizeof(*why));
+	if (take_body(&out->body, why, deps->cfg, req, TASK_BODY_EXEC) != 0 || exec_rest(out, why, deps) != 0) {
+		intake_clear(out);
+		return -1;
+	}
+	return 0;
+}
+
+int intake_take_stored(intake_task *out, intake_refusal *why, const intake_deps *deps, task_body_kind kind,
+		       const char *body, size_t len)
+{
+	memset(out, 0, sizeof(*out));
+	memset(why, 0, sizeof(*why));
+	if (parse_body(&out->body, why, body, len, kind) != 0 ||
+	    (kind == TASK_BODY_EXEC ? exec_rest(out, why, deps) : take_rest(out, why, deps)) != 0) {
+		intake_clear(out);
+		return -1;
+	}
+	return 0;
 }
 
 long intake_timeout_s(const intake_task *t, const config *cfg)

@@ -75,13 +75,15 @@ int intake_take_kind(intake_task *out, intake_refusal *why, const intake_deps *d
 		     task_body_kind kind);
 
 /**
- * intake_take_stored - intake_take() of a task body kept in the store (@len
- * bytes of @body, as the client sent them): the queue's runner admits a
- * queued task again, for the client in @deps, when it runs it, so a
- * configuration changed meanwhile applies. Returns 0 or -1 with @why, as
- * intake_take().
+ * intake_take_stored - intake_take() of a body of @kind (TASK_BODY_TASK,
+ * or TASK_BODY_EXEC as intake_take_exec() judges it) kept in the store
+ * (@len bytes of @body, as the client sent them): the queue's runner admits
+ * a queued task or exec again, for the client in @deps, when it runs it,
+ * so a configuration changed meanwhile applies. Returns 0 or -1 with @why,
+ * as intake_take().
  */
-int intake_take_stored(intake_task *out, intake_refusal *why, const intake_deps *deps, const char *body, size_t len);
+int intake_take_stored(intake_task *out, intake_refusal *why, const intake_deps *deps, task_body_kind kind,
+		       const char *body, size_t len);
 
 /**
  * intake_take_exec - the body of an exec in a session (TASK_BODY_EXEC),

@@ -33,6 +33,7 @@
 #include <fcgiapp.h>
 #include <ecs/ecs.h>
 
+#include "admission.h"
 #include "async_runner.h"
 #include "callback.h"
 #include "clock.h"
@@ -209,6 +210,7 @@ int main(int argc, char **argv)
 	double tasks_s;
 	ecs_instance *instance = NULL;
 	session_registry *sessions = NULL;
+	admission *adm = NULL;
 	session_keeper *keeper = NULL;
 	store *tasks = NULL;
 	async_runner *runner = NULL;
@@ -379,6 +381,11 @@ int main(int argc, char **argv)
 		}
 	}
 	memset(&shared, 0, sizeof(shared));
+	if (admission_new(&adm) != 0) {
+		log_msg(LOG_LEVEL_ERROR, "startup", "out of memory");
+		goto out;
+	}
+	shared.admission = adm;
 	shared.sessions = sessions;
 	shared.session_home = home;
 	shared.cfg = cfg;
@@ -436,6 +443,7 @@ out:
 	async_runner_stop(runner, 0);  /* only when the start failed half-way: stopped above otherwise */
 	callback_sender_stop(callbacks);  /* after the runners and workers, which wake it */
 	store_close(tasks);
+	admission_free(adm);  /* after the runners and workers, which count in it */
 	engine_watch_stop(ew);  /* after the workers, which read it */
 	session_keeper_stop(keeper);  /* sessions stay: a restart adopts them */
 	ecs_pool_free(warm);  /* its warm containers go now; the reaper drains what it was handed */

@@ -11,31 +11,22 @@
 
 #include <json-c/json.h>
 
+#include "callback.h"
 #include "handlers.h"
 #include "intake.h"
+#include "log.h"
 #include "query.h"
+#include "session_exec.h"
 #include "session_handlers.h"
 #include "task_handlers.h"
+#include "task_headers.h"
+#include "async_runner.h"
 #include "session_registry.h"
+#include "store.h"
 #include "text.h"
 
 /* Bytes of the files a GET returns: the same cap as a task's artifacts. */
 #define GET_CAP ECS_TASK_DEFAULT_ARTIFACTS_CAP
-
-static void not_found(response *resp, const request *req, const char *id)
-{
-	char q[80];
-
-	handler_error(resp, req, 404, "SESSION_NOT_FOUND", "no session '%s' (it never existed, expired or was deleted)",
-		      text_quote(q, sizeof(q), id, 64));
-}
-
-static void lost(response *resp, const request *req, const char *id, const char *why)
-{
-	char q[80];
-
-	handler_error(resp, req, 410, "SESSION_LOST", "session '%s' is lost: %s", text_quote(q, sizeof(q), id, 64), why);
-}
 
 /* "2026-12-07T08:00:00Z" */
 static struct json_object *time_json(time_t t)
@@ -239,7 +230,7 @@ static void handle_show(response *resp, handler_ctx *ctx, const request *req, co
 	session_status st = session_registry_view(ctx->sessions, id, owner, &v);
 
 	if (st == SESSION_NOT_FOUND)
-		return not_found(resp, req, id);
+		return session_not_found(resp, req, id);
 	if (st != SESSION_FOUND)
 		return handler_json(resp, req, 500, NULL);
 	/* A container that died shows as lost (an OOM, an engine restart) without waiting for a request. */
@@ -261,102 +252,101 @@ static void handle_show(response *resp, handler_ctx *ctx, const request *req, co
 	session_view_clear(&v);
 }
 
+/*
+ * The session is gone by its client's hand: its queued execs are canceled
+ * (their document says why), not left to fail one by one. A store error
+ * only logs: each then ends failed, SESSION_NOT_FOUND, when it comes up.
+ */
+static void cancel_queued(const handler_ctx *ctx, const request *req, const char *id)
+{
+	char msg[320], err[256];
+	char *doc;
+	long n;
+
+	if (ctx->store == NULL)
+		return;
+	snprintf(msg, sizeof(msg), "the exec was canceled before it ran: its session '%s' was deleted "
+		 "(DELETE /v1.1/sessions/%s)", id, id);
+	doc = response_error_document(499, "CANCELED", msg, req->request_id);
+	n = doc != NULL ? store_cancel_session(ctx->store, id, doc, err, sizeof(err)) : STORE_ERROR;
+	if (doc == NULL)
+		snprintf(err, sizeof(err), "out of memory");
+	if (n < 0)
+		log_msg(LOG_LEVEL_ERROR, "session", "session %s: its queued execs were not canceled: %s", id, err);
+	else if (n > 0)
+		callback_sender_wake(ctx->callbacks);
+	free(doc);
+}
+
 static void handle_delete(response *resp, handler_ctx *ctx, const request *req, const char *id, const char *owner)
 {
 	ecs_session_info s;
 
 	if (session_registry_remove(ctx->sessions, id, owner, &s) != SESSION_FOUND)
-		return not_found(resp, req, id);
+		return session_not_found(resp, req, id);
 	if (ctx->engine != NULL)
 		ecs_session_delete(ctx->engine, ctx->reaper, &s);
 	ecs_session_info_clear(&s);
+	cancel_queued(ctx, req, id);
 	response_set_body(resp, 204, NULL, NULL, 0);
 }
 
 /*
- * Hold session @id for one request: SESSION_FOUND with @v, else the
- * answer is written (404, 409, 410) and the caller returns.
+ * Prefer: respond-async: the same refusals as a synchronous exec before
+ * anything is queued (404 for another client's session, 410, the body's,
+ * the key's), then the exec is queued, pinned to this node (the session
+ * lives here), and answered 202. It runs when a runner takes it and the
+ * session is free (async_runner.c).
  */
-static session_status hold(response *resp, handler_ctx *ctx, const request *req, const char *id, const char *owner,
-			   session_view *v)
+static void queue_exec(response *resp, handler_info *info, handler_ctx *ctx, request *req, const char *id,
+		       const char *owner, task_submit_how *how)
 {
-	session_status st = session_registry_acquire(ctx->sessions, id, owner, v);
-	char q[80];
+	intake_deps deps = { ctx->cfg, ctx->engine, ctx->creds, &info->auth, info->client };
+	intake_refusal why;
+	intake_task t;
+	session_view v;
+	session_status st = session_registry_view(ctx->sessions, id, owner, &v);
+	char tid[65] = "";
+	int recorded = 0, lost_now = st == SESSION_FOUND && v.lost;
 
 	if (st == SESSION_NOT_FOUND)
-		not_found(resp, req, id);
-	else if (st == SESSION_BUSY)
-		handler_error(resp, req, 409, "SESSION_BUSY", "session '%s' is running another request; one at a time",
-			      text_quote(q, sizeof(q), id, 64));
-	else if (st == SESSION_LOST)
-		lost(resp, req, id, v->lost_reason);
+		session_not_found(resp, req, id);
+	else if (lost_now)
+		session_lost(resp, req, id, v.lost_reason);
 	else if (st != SESSION_FOUND)
 		handler_json(resp, req, 500, NULL);
-	if (st != SESSION_FOUND)
-		session_view_clear(v);
-	return st;
-}
-
-/*
- * A request on the session failed in a way that may mean its container
- * is gone: look, and answer 410 with the reason when it is. 1 when it was
- * lost (answered, and @lost_why set for the release), 0 otherwise.
- */
-static int gone(response *resp, handler_ctx *ctx, const request *req, const session_view *v, char *lost_why,
-		size_t len)
-{
-	int rc = ecs_session_check(ctx->engine, &v->info, lost_why, len);
-
-	if (rc != ECS_EUNAVAILABLE && rc != ECS_ENOTFOUND)
-		return 0;
-	lost(resp, req, v->info.id, lost_why);
-	return 1;
-}
-
-/* An exec's or a files request's failure, once the session was held. */
-static void request_failed(response *resp, handler_info *info, handler_ctx *ctx, const request *req,
-			   const session_view *v, int rc, const char *why, char *lost_why, size_t len)
-{
-	const char *code;
-	int status;
-
-	info->error_phase = "session";
-	snprintf(info->error, sizeof(info->error), "%s", why);
-	if (rc == ECS_EINVAL)
-		return handler_error(resp, req, 400, "PATH_REFUSED", "%s", why[0] ? why : "path refused");
-	if (rc == ECS_ENOTFOUND && strstr(why, "no such") != NULL)
-		return handler_error(resp, req, 404, "NOT_FOUND", "%s", why);
-	if (rc == ECS_ECANCELED && ecs_cancel_is_triggered(ctx->client_gone))
-		return handler_error(resp, req, 499, "CLIENT_CLOSED_REQUEST", "the client went away: the command was stopped");
-	if (gone(resp, ctx, req, v, lost_why, len))
+	session_view_clear(&v);
+	if (st != SESSION_FOUND || lost_now)
 		return;
-	if (rc == ECS_EPROTO) {
-		/* The agent did not answer in time: its state is unknown, so the session is. */
-		snprintf(lost_why, len, "its agent did not answer (%s)", why[0] ? why : ecs_strerror(rc));
-		return lost(resp, req, v->info.id, lost_why);
-	}
-	status = response_map_error(rc, &code);
-	handler_error(resp, req, status, code, "%s", why[0] ? why : ecs_strerror(rc));
+	if (intake_take_exec(&t, &why, &deps, req) != 0)
+		return refused(resp, info, req, &why);
+	how->async = 1;
+	if (task_submit(resp, info, ctx, req, &t, how, tid, &recorded) == 0)
+		task_answer_queued(resp, info, ctx, req, tid, "exec");
+	intake_clear(&t);
 }
 
 static void handle_exec(response *resp, handler_info *info, handler_ctx *ctx, request *req, const char *id,
 			const char *owner)
 {
 	intake_deps deps = { ctx->cfg, ctx->engine, ctx->creds, &info->auth, info->client };
-	ecs_session_exec_spec x = ECS_SESSION_EXEC_INIT;
-	ecs_task_result res = ECS_TASK_RESULT_INIT;
-	char lost_why[256] = "";
 	intake_refusal why;
 	intake_task t;
 	session_view v;
-	struct json_object *doc = NULL;
+	session_exec_outcome o;
 	ndjson nd;
 	int live = ctx->stream != NULL && ndjson_wanted(request_param(req->envp, "HTTP_ACCEPT"));
-	int rc, lost_now = 0, recorded = 0;
+	int recorded = 0, tracked = 0;
 	task_submit_how how = { "exec", NULL, NULL, 0, 0, 0 };
 	char path[96], tid[65] = "";
 
-	if (hold(resp, ctx, req, id, owner, &v) != SESSION_FOUND)
+	/* An Idempotency-Key (or a callback, or Prefer: respond-async) records the exec, pinned to this node. */
+	snprintf(path, sizeof(path), "/v1.1/sessions/%s/exec", id);
+	how.session_id = id;
+	how.path = path;
+	if (task_headers_respond_async(request_param(req->envp, "HTTP_PREFER")))
+		return queue_exec(resp, info, ctx, req, id, owner, &how);
+	if (session_hold(resp, ctx, req, id, owner, &v) != SESSION_FOUND)
 		return;
 	if (intake_take_exec(&t, &why, &deps, req) != 0) {
 		refused(resp, info, req, &why);
@@ -364,71 +354,27 @@ static void handle_exec(response *resp, handler_info *info, handler_ctx *ctx, re
 		session_view_clear(&v);
 		return;
 	}
-	/* An Idempotency-Key (or a callback) records the exec, pinned to this node: a replay is answered, never run again. */
-	snprintf(path, sizeof(path), "/v1.1/sessions/%s/exec", id);
-	how.session_id = id;
-	how.path = path;
+	/* A replay is answered, never run again. */
 	if (task_submit(resp, info, ctx, req, &t, &how, tid, &recorded) != 0) {
 		session_registry_release(ctx->sessions, id, 0, 0, 0, NULL);
 		intake_clear(&t);
 		session_view_clear(&v);
 		return;
 	}
-	x.cmd = t.body.cmd;
-	x.cmd_len = t.body.cmd_len;
-	x.env = t.body.env_len ? t.body.env : NULL;
-	x.env_len = t.body.env_len;
-	x.workdir = t.body.workdir;
-	x.stdin_data = t.body.has_stdin ? t.body.stdin_data : NULL;
-	x.stdin_len = t.body.has_stdin ? t.body.stdin_len : 0;
-	x.timeout_ms = intake_timeout_s(&t, ctx->cfg) * 1000L;
-	x.stdout_cap = ctx->cfg->stdout_cap;
-	x.stderr_cap = ctx->cfg->stderr_cap;
-	x.files = t.body.files.files;
-	x.files_len = t.body.files.files_len;
-	x.artifacts = t.body.files.artifacts;
-	x.artifacts_len = t.body.files.artifacts_len;
-	x.artifacts_cap = ctx->cfg->artifacts_cap;
-	x.cancel = ctx->cancel;
-	if (live) {
-		/* the output as it comes, then the result as the last line (ndjson.h) */
+	if (live)
 		ndjson_init(&nd, ctx->stream, req->request_id);
-		x.on_output = ndjson_output;
-		x.on_output_arg = &nd;
-	}
-	rc = ecs_session_exec(&res, ctx->engine, &v.info, &x);
-	info->ran_task = 1;
+	/* recorded: a DELETE of its id stops it, as a task's */
+	if (recorded && ctx->runner != NULL)
+		tracked = async_runner_track(ctx->runner, tid, ctx->cancel) == 0;
+	session_exec_run(&o, resp, info, ctx, req, &t, &v, live ? &nd : NULL, recorded ? tid : NULL);
+	if (tracked)
+		async_runner_untrack(ctx->runner, tid);
 	snprintf(info->task_id, sizeof(info->task_id), "%s", id);
-	snprintf(info->container_id, sizeof(info->container_id), "%s", v.info.container_id);
-	info->exit_code = res.exit_code;
-	info->timed_out = res.timed_out;
-	info->timings = res.timings;
-	if (rc == 0) {
-		doc = handler_task_json(&res);
-		/* as a task's: artifacts only when asked */
-		if (doc != NULL && t.body.files.has_artifacts && handler_task_artifacts(doc, &res) != 0) {
-			json_object_put(doc);
-			doc = NULL;
-		}
-		handler_json(resp, req, 201, doc != NULL ? json_object_get(doc) : NULL);
-	} else {
-		request_failed(resp, info, ctx, req, &v, rc, res.error, lost_why, sizeof(lost_why));
-		lost_now = resp->status == 410;
-	}
 	if (recorded)
 		task_record_end(ctx, &t, tid, resp);
 	if (live)
-		handler_stream_end(resp, ctx, &nd, doc != NULL ? rc : ECS_ENOMEM, doc);
-	json_object_put(doc);
-	{
-		uint64_t out = res.stdout_bytes + res.stderr_bytes;
-
-		for (size_t i = 0; i < res.artifacts_len; i++)
-			out += res.artifacts[i].content.len;
-		session_registry_release(ctx->sessions, id, rc == 0, x.stdin_len + t.body.files.files_bytes, out,
-					 lost_now ? lost_why : NULL);
-	}
-	ecs_task_result_clear(&res);
+		handler_stream_end(resp, ctx, &nd, o.doc != NULL ? o.rc : ECS_ENOMEM, o.doc);
+	session_exec_release(ctx, id, &o);
 	intake_clear(&t);
 	session_view_clear(&v);
 }
@@ -513,7 +459,7 @@ static void handle_files(response *resp, handler_info *info, handler_ctx *ctx, r
 			goto out;
 		}
 	}
-	if (hold(resp, ctx, req, id, owner, &v) != SESSION_FOUND)
+	if (session_hold(resp, ctx, req, id, owner, &v) != SESSION_FOUND)
 		goto out;
 	if (is_put) {
 		rc = request_read_body(req, limit);
@@ -527,8 +473,8 @@ static void handle_files(response *resp, handler_info *info, handler_ctx *ctx, r
 			if (rc == 0)
 				response_set_body(resp, 204, NULL, NULL, 0);
 			else
-				request_failed(resp, info, ctx, req, &v, rc, why[0] ? why : ecs_engine_errmsg(ctx->engine),
-					       lost_why, sizeof(lost_why));
+				session_request_failed(resp, info, ctx, req, &v, rc,
+						       why[0] ? why : ecs_engine_errmsg(ctx->engine), lost_why, sizeof(lost_why));
 		}
 	} else {
 		int is_dir = 0;
@@ -542,8 +488,8 @@ static void handle_files(response *resp, handler_info *info, handler_ctx *ctx, r
 					  (char *)got.data, got.len);
 			got.data = NULL;
 		} else {
-			request_failed(resp, info, ctx, req, &v, rc, why[0] ? why : ecs_engine_errmsg(ctx->engine), lost_why,
-				       sizeof(lost_why));
+			session_request_failed(resp, info, ctx, req, &v, rc, why[0] ? why : ecs_engine_errmsg(ctx->engine),
+					       lost_why, sizeof(lost_why));
 		}
 	}
 	session_registry_release(ctx->sessions, id, 0, in, out, resp->status == 410 ? lost_why : NULL);

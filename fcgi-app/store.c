@@ -647,12 +647,14 @@ static int id_row(void *arg, int n, const char *const *cols)
 }
 
 /*
- * The two claims (a task, a callback): @pick (its "%s" the row lock)
- * chooses one row's id, then @take ($1 that id, then @take_params)
+ * The two claims (a task, a callback): @pick (its "%s" the row lock; its
+ * @npick parameters, at most 3) chooses one row's id, then @take ($1 that
+ * id, then @take_params)
  * changes it and returns it into @out.
  */
-static int pick_and_take(store *s, store_db *db, const char *pick, const char *pick_param, const char *take,
-			 const char *const *take_params, int ntake, rows *out, char *err, size_t errlen)
+static int pick_and_take(store *s, store_db *db, const char *pick, const char *const *pick_params, int npick,
+			 const char *take, const char *const *take_params, int ntake, rows *out, char *err,
+			 size_t errlen)
 {
 	/* PostgreSQL: the row stays locked until commit, and another node's
 	 * claim passes over it to the next. SQLite: BEGIN IMMEDIATE made this
@@ -664,8 +666,9 @@ static int pick_and_take(store *s, store_db *db, const char *pick, const char *p
 
 	rows_reset(out);
 	snprintf(sql, sizeof(sql), pick, lock);
-	p[0] = pick_param;
-	rc = store_db_exec(db, sql, p, 1, id_row, id, NULL, err, errlen);
+	for (i = 0; i < npick && i < 3; i++)
+		p[i] = pick_params[i];
+	rc = store_db_exec(db, sql, p, npick, id_row, id, NULL, err, errlen);
 	if (rc != STORE_DB_OK || id[0] == '\0')
 		return rc;
 	p[0] = id;
@@ -679,6 +682,7 @@ static int claim_txn(store *s, store_db *db, void *arg, char *err, size_t errlen
 	op_ctx *c = arg;
 	int64_t now = store_now_ms();
 	num started = num_of(now), lease = num_of(now + s->lease_ms);
+	const char *pick[2] = { s->node, started.s };
 	const char *take[3] = { s->node, started.s, lease.s };
 
 	/* Fairness: the client with the fewest running tasks first (then the
@@ -687,15 +691,16 @@ static int claim_txn(store *s, store_db *db, void *arg, char *err, size_t errlen
 	 * claim stays cheap with a long queue. (PostgreSQL: when other
 	 * claims hold, or took since this one began, every queued task of
 	 * that client it sees, nothing is claimed this round; the runner
-	 * asks again.) */
+	 * asks again.) A deferred task (store_defer()) waits for its ready_ms. */
 	return pick_and_take(s, db,
 			     "SELECT t.id FROM tasks t WHERE t.status = 'queued' AND (t.pin_node IS NULL OR "
-			     "t.pin_node = $1) AND t.client = (SELECT q.client FROM (SELECT client, MIN(created_ms) "
-			     "AS oldest FROM tasks WHERE status = 'queued' AND (pin_node IS NULL OR pin_node = $1) "
-			     "GROUP BY client) q LEFT JOIN (SELECT client, COUNT(*) AS n FROM tasks WHERE status = "
-			     "'running' GROUP BY client) r ON r.client = q.client ORDER BY COALESCE(r.n, 0), q.oldest, "
-			     "q.client LIMIT 1) ORDER BY t.created_ms, t.id LIMIT 1%s",
-			     s->node,
+			     "t.pin_node = $1) AND t.ready_ms <= CAST($2 AS BIGINT) AND t.client = (SELECT q.client "
+			     "FROM (SELECT client, MIN(created_ms) AS oldest FROM tasks WHERE status = 'queued' AND "
+			     "(pin_node IS NULL OR pin_node = $1) AND ready_ms <= CAST($2 AS BIGINT) GROUP BY client) q "
+			     "LEFT JOIN (SELECT client, COUNT(*) AS n FROM tasks WHERE status = 'running' GROUP BY "
+			     "client) r ON r.client = q.client ORDER BY COALESCE(r.n, 0), q.oldest, q.client LIMIT 1) "
+			     "ORDER BY t.created_ms, t.id LIMIT 1%s",
+			     pick, 2,
 			     "UPDATE tasks SET status = 'running', node = $2, started_ms = CAST($3 AS BIGINT), "
 			     "lease_ms = CAST($4 AS BIGINT) WHERE id = $1 AND status = 'queued' RETURNING " TASK_FULL,
 			     take, 3, &c->r, err, errlen);
@@ -748,6 +753,92 @@ int store_finish(store *s, const char *id, store_status status, int http_status,
 	if (in_txn(s, 1, finish_txn, &c, err, errlen) != STORE_DB_OK)
 		return STORE_ERROR;
 	return c.changed > 0 ? 0 : 1;
+}
+
+/* ---- defer */
+
+typedef struct {
+	const char *id, *scope_value;
+	store_defer_scope scope;
+	int64_t until_ms;
+	long changed;
+} defer_ctx;
+
+static int defer_txn(store *s, store_db *db, void *arg, char *err, size_t errlen)
+{
+	defer_ctx *c = arg;
+	num until = num_of(c->until_ms);
+	const char *p[3] = { c->id, s->node, until.s };
+	int rc;
+
+	/* Back to the queue as it was (created_ms kept: its place in line),
+	 * unless a DELETE came since the claim: then it ends here, canceled. */
+	rc = store_db_exec(db,
+			   "UPDATE tasks SET status = 'queued', node = '', started_ms = 0, lease_ms = 0, "
+			   "ready_ms = CAST($3 AS BIGINT) WHERE id = $1 AND node = $2 AND status = 'running' "
+			   "AND cancel_requested = 0",
+			   p, 3, NULL, NULL, &c->changed, err, errlen);
+	if (rc != STORE_DB_OK || c->changed == 0)
+		return rc;
+	/* The rest of the line behind it waits as long: one claim per wait, not one per task. */
+	p[0] = c->scope_value;
+	return store_db_exec(db, c->scope == STORE_DEFER_SESSION ?
+			     "UPDATE tasks SET ready_ms = CAST($3 AS BIGINT) WHERE status = 'queued' AND "
+			     "session_id = $1 AND (pin_node IS NULL OR pin_node = $2)" :
+			     "UPDATE tasks SET ready_ms = CAST($3 AS BIGINT) WHERE status = 'queued' AND "
+			     "client = $1 AND (pin_node IS NULL OR pin_node = $2)",
+			     p, 3, NULL, NULL, NULL, err, errlen);
+}
+
+int store_defer(store *s, const store_task *t, store_defer_scope scope, int64_t until_ms, char *err, size_t errlen)
+{
+	defer_ctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.id = t->id;
+	c.scope = scope;
+	c.scope_value = scope == STORE_DEFER_SESSION ? t->session_id : t->client;
+	c.until_ms = until_ms;
+	if (c.scope_value == NULL) {
+		snprintf(err, errlen, "task %s: no session to defer it behind", t->id);
+		return STORE_ERROR;
+	}
+	if (in_txn(s, 1, defer_txn, &c, err, errlen) != STORE_DB_OK)
+		return STORE_ERROR;
+	return c.changed > 0 ? 0 : 1;
+}
+
+typedef struct {
+	const char *session_id, *result;
+	long changed;
+} cancel_session_ctx;
+
+static int cancel_session_txn(store *s, store_db *db, void *arg, char *err, size_t errlen)
+{
+	cancel_session_ctx *c = arg;
+	num now = num_of(store_now_ms());
+	const char *p[4] = { c->session_id, s->node, c->result, now.s };
+
+	int rc = store_db_exec(db,
+			       "UPDATE tasks SET status = 'canceled', http_status = 499, result = $3, finished_ms = "
+			       "CAST($4 AS BIGINT), request = NULL, cancel_requested = 1, " CALLBACK_ENDED("4")
+			       " WHERE session_id = $1 AND pin_node = $2 AND status = 'queued'",
+			       p, 4, NULL, NULL, &c->changed, err, errlen);
+
+	/* One a runner holds (claimed, about to wait for the session): it is not queued again (store_defer()). */
+	if (rc == STORE_DB_OK)
+		rc = store_db_exec(db, "UPDATE tasks SET cancel_requested = 1 WHERE session_id = $1 AND pin_node = $2 "
+				   "AND status = 'running'", p, 2, NULL, NULL, NULL, err, errlen);
+	return rc;
+}
+
+long store_cancel_session(store *s, const char *session_id, const char *result, char *err, size_t errlen)
+{
+	cancel_session_ctx c = { session_id, result, 0 };
+
+	if (in_txn(s, 1, cancel_session_txn, &c, err, errlen) != STORE_DB_OK)
+		return STORE_ERROR;
+	return c.changed;
 }
 
 /* ---- get, list */
@@ -1033,13 +1124,14 @@ static int callback_claim_txn(store *s, store_db *db, void *arg, char *err, size
 	cb_claim_ctx *c = arg;
 	int64_t now = store_now_ms();
 	num due = num_of(now), until = num_of(now + c->lease_ms);
+	const char *pick[1] = { due.s };
 	const char *take[1] = { until.s };
 
 	/* The lease: not due again until it lapses (this node died mid-delivery). */
 	return pick_and_take(s, db,
 			     "SELECT t.id FROM tasks t WHERE t.callback_state = 'pending' AND t.callback_next_ms <= "
 			     "CAST($1 AS BIGINT) ORDER BY t.callback_next_ms LIMIT 1%s",
-			     due.s,
+			     pick, 1,
 			     "UPDATE tasks SET callback_next_ms = CAST($2 AS BIGINT) WHERE id = $1 AND callback_state = "
 			     "'pending' RETURNING " TASK_FULL,
 			     take, 1, &c->r, err, errlen);

@@ -167,6 +167,32 @@ int store_claim(store *s, store_task *out, char *err, size_t errlen);
 int store_finish(store *s, const char *id, store_status status, int http_status, const char *result,
 		 char *err, size_t errlen);
 
+/** What else waits when a claimed task is deferred (store_defer()). */
+typedef enum {
+	STORE_DEFER_CLIENT = 0,   /* every queued task of its client: the client is at its cap on this node */
+	STORE_DEFER_SESSION       /* every queued exec of its session: the session runs another request */
+} store_defer_scope;
+
+/**
+ * store_defer - task @t, claimed by this node (store_claim()), cannot run
+ * here yet: it is queued again in its place (created_ms kept), and with it
+ * every queued task of @scope this node may claim, none of them claimed
+ * again before @until_ms. A task whose cancel was requested since the
+ * claim is not queued again. Returns 0, 1 when @t was not (a DELETE came,
+ * or another node reclaimed it: finish it as canceled, or leave it), or
+ * STORE_ERROR.
+ */
+int store_defer(store *s, const store_task *t, store_defer_scope scope, int64_t until_ms, char *err, size_t errlen);
+
+/**
+ * store_cancel_session - session @session_id of this node was deleted:
+ * its queued execs are canceled (@result their document, http_status
+ * 499; their callbacks become PENDING), and its running ones marked
+ * cancel_requested (one a runner claimed is then not queued again by
+ * store_defer()). Returns the count canceled, or STORE_ERROR.
+ */
+long store_cancel_session(store *s, const char *session_id, const char *result, char *err, size_t errlen);
+
 /**
  * store_get - task @id of @client (NULL: of anyone, for the node's own use).
  * Another client's task is not found. Returns 1 with @out, 0 not found, or STORE_ERROR.

@@ -64,8 +64,19 @@ static const char *const v1[] = {
 	NULL
 };
 
+/*
+ * Version 2: a queued task may wait (store_defer()): no node claims it
+ * before ready_ms. An exec whose session runs another, or a task whose
+ * client is at max_client_tasks on the node that took it, goes back to the
+ * queue for a moment rather than failing or holding a runner.
+ */
+static const char *const v2[] = {
+	"ALTER TABLE tasks ADD COLUMN ready_ms BIGINT NOT NULL DEFAULT 0",
+	NULL
+};
+
 /* migrations[i] brings a store from version i to i + 1. */
-static const char *const *const migrations[STORE_SCHEMA_VERSION] = { v1 };
+static const char *const *const migrations[STORE_SCHEMA_VERSION] = { v1, v2 };
 
 static int read_version(void *arg, int n, const char *const *cols)
 {

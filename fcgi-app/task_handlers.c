@@ -223,7 +223,7 @@ int task_submit(response *resp, handler_info *info, handler_ctx *ctx, const requ
 	}
 	snprintf(info->task_id, sizeof(info->task_id), "%s", id);
 	answered = 0;
-	if (ctx->store == NULL || (!how->record && k == 0 && t->body.callback_url == NULL))
+	if (ctx->store == NULL || (!how->record && !how->async && k == 0 && t->body.callback_url == NULL))
 		goto out;
 	memset(&first, 0, sizeof(first));
 	memset(&sub, 0, sizeof(sub));
@@ -295,7 +295,7 @@ void task_handle_post(response *resp, handler_info *info, handler_ctx *ctx, requ
 	task_submit_how how = { "task", NULL, "/v1.1/tasks", 0, 1, 1 };
 	intake_refusal why;
 	intake_task t;
-	char id[65] = "", err[256];
+	char id[65] = "";
 	int recorded;
 
 	how.async = task_headers_respond_async(request_param(req->envp, "HTTP_PREFER"));
@@ -313,33 +313,39 @@ void task_handle_post(response *resp, handler_info *info, handler_ctx *ctx, requ
 		return;
 	}
 	if (task_submit(resp, info, ctx, req, &t, &how, id, &recorded) == 0) {
-		if (how.async) {
-			store_task now;
-
-			memset(&now, 0, sizeof(now));
-			if (store_get(ctx->store, info->client, id, &now, err, sizeof(err)) != 1) {
-				/* Queued all the same: its document from what was submitted. */
-				store_task_clear(&now);
-				snprintf(now.id, sizeof(now.id), "%s", id);
-				snprintf(now.kind, sizeof(now.kind), "task");
-				now.async = 1;
-			}
-			/*
-			 * The 202 is the task as submitted: queued, whatever a runner
-			 * (here or, in a fleet, on another node) has done with it since.
-			 */
-			now.status = STORE_QUEUED;
-			now.started_ms = 0;
-			now.node[0] = '\0';
-			async_runner_wake(ctx->runner);
-			response_add_header(resp, "Preference-Applied", "respond-async");
-			answer_doc(resp, req, 202, &now, 1);
-			store_task_clear(&now);
-		} else {
+		if (how.async)
+			task_answer_queued(resp, info, ctx, req, id, how.kind);
+		else
 			run_sync(resp, info, ctx, req, &t, id, recorded);
-		}
 	}
 	intake_clear(&t);
+}
+
+void task_answer_queued(response *resp, const handler_info *info, const handler_ctx *ctx, const request *req,
+			const char *id, const char *kind)
+{
+	store_task now;
+	char err[256];
+
+	memset(&now, 0, sizeof(now));
+	if (store_get(ctx->store, info->client, id, &now, err, sizeof(err)) != 1) {
+		/* Queued all the same: its document from what was submitted. */
+		store_task_clear(&now);
+		snprintf(now.id, sizeof(now.id), "%s", id);
+		snprintf(now.kind, sizeof(now.kind), "%s", kind);
+		now.async = 1;
+	}
+	/*
+	 * The 202 is the task as submitted: queued, whatever a runner
+	 * (here or, in a fleet, on another node) has done with it since.
+	 */
+	now.status = STORE_QUEUED;
+	now.started_ms = 0;
+	now.node[0] = '\0';
+	async_runner_wake(ctx->runner);
+	response_add_header(resp, "Preference-Applied", "respond-async");
+	answer_doc(resp, req, 202, &now, 1);
+	store_task_clear(&now);
 }
 
 void task_handle_get(response *resp, const handler_info *info, const handler_ctx *ctx, const request *req)

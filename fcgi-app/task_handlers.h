@@ -54,6 +54,14 @@ void task_record_ran(const response *answer, handler_info *info, handler_ctx *ct
 /** task_record_end - a recorded task @id ran here: its answer @resp kept (store_finish()), its callback woken. */
 void task_record_end(handler_ctx *ctx, const intake_task *t, const char *id, const response *resp);
 
+/**
+ * task_answer_queued - the 202 of task @id of @kind ("task", "exec"), just
+ * queued by task_submit(): its document as submitted (status queued),
+ * Location and Preference-Applied; a runner is woken.
+ */
+void task_answer_queued(response *resp, const handler_info *info, const handler_ctx *ctx, const request *req,
+			const char *id, const char *kind);
+
 /** task_handle_post - POST /v1.1/tasks on a task worker, after admission. */
 void task_handle_post(response *resp, handler_info *info, handler_ctx *ctx, request *req);
 

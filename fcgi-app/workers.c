@@ -65,7 +65,7 @@ typedef struct task_worker {
 struct workers {
 	const config *cfg;
 	handler_ctx shared;     /* what every handler shares: each task's ctx starts from it */
-	admission *adm;
+	admission *adm;         /* the shared one (handler_ctx.admission): the queue's runners count there too */
 	watch *watch;
 	atomic_int stopping;    /* read by every thread, set once by workers_stop() */
 	pthread_mutex_t mu;
@@ -419,7 +419,8 @@ int workers_start(workers **out, const handler_ctx *shared, const ecs_engine *pr
 	p->qcap = cfg->workers;
 	atomic_init(&p->stopping, 0);
 	pthread_mutex_init(&p->mu, NULL);
-	if (admission_new(&p->adm) != 0 || watch_new(&p->watch) != 0) {
+	p->adm = shared->admission;
+	if (p->adm == NULL || watch_new(&p->watch) != 0) {
 		log_msg(LOG_LEVEL_ERROR, "startup", "cannot start the client watcher");
 		return -1;
 	}
@@ -538,7 +539,6 @@ void workers_stop(workers *p, double deadline)
 		ecs_engine_free(p->tw[i].engine);
 	}
 	watch_free(p->watch);
-	admission_free(p->adm);
 	ecs_engine_free(p->proto);
 	free(p->tw);
 	pthread_mutex_destroy(&p->mu);

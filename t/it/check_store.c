@@ -858,6 +858,140 @@ START_TEST(test_store_pinned_claim)
 }
 END_TEST
 
+/* An exec of alice's in session @sess, pinned to node-a. */
+static void exec_ok(store *s, const char *id, const char *sess)
+{
+	store_submission sub = sub_of(id, "alice", 1);
+
+	sub.kind = "exec";
+	sub.session_id = sess;
+	sub.pin_node = "node-a";
+	ck_assert_int_eq(submit(s, &sub), STORE_SUBMITTED);
+}
+
+START_TEST(test_store_defer_client)
+{
+	store *s = open_store();
+	store_task t;
+	char err[512];
+
+	submit_ok(s, "a1", "alice", 1);
+	next_ms();
+	submit_ok(s, "a2", "alice", 1);
+	next_ms();
+	submit_ok(s, "b1", "bob", 1);
+	claim_ok(s, &t);
+	ck_assert_str_eq(t.id, "a1");
+	/* alice is at her cap here: a1 back in its place, a2 behind it, both waiting */
+	ck_assert_int_eq(store_defer(s, &t, STORE_DEFER_CLIENT, store_now_ms() + 60000, err, sizeof(err)), 0);
+	store_task_clear(&t);
+	get_ok(s, "alice", "a1", &t);
+	ck_assert_int_eq(t.status, STORE_QUEUED);
+	ck_assert_str_eq(t.node, "");
+	ck_assert_int_eq(t.started_ms, 0);
+	ck_assert_ptr_nonnull(t.request);
+	store_task_clear(&t);
+	/* bob's runs meanwhile; alice's wait */
+	claim_ok(s, &t);
+	ck_assert_str_eq(t.id, "b1");
+	store_task_clear(&t);
+	ck_assert_int_eq(store_claim(s, &t, err, sizeof(err)), 0);
+	/* once the wait is over: in the order they came */
+	raw_sql("UPDATE tasks SET ready_ms = 0");
+	claim_ok(s, &t);
+	ck_assert_str_eq(t.id, "a1");
+	store_task_clear(&t);
+	claim_ok(s, &t);
+	ck_assert_str_eq(t.id, "a2");
+	store_task_clear(&t);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_defer_session)
+{
+	store *s = open_store();
+	store_task t;
+	char err[512];
+
+	exec_ok(s, "e1", "sess-1");
+	next_ms();
+	exec_ok(s, "e2", "sess-1");
+	next_ms();
+	exec_ok(s, "f1", "sess-2");
+	claim_ok(s, &t);
+	ck_assert_str_eq(t.id, "e1");
+	/* sess-1 is busy: its execs wait; sess-2's runs */
+	ck_assert_int_eq(store_defer(s, &t, STORE_DEFER_SESSION, store_now_ms() + 60000, err, sizeof(err)), 0);
+	store_task_clear(&t);
+	claim_ok(s, &t);
+	ck_assert_str_eq(t.id, "f1");
+	store_task_clear(&t);
+	ck_assert_int_eq(store_claim(s, &t, err, sizeof(err)), 0);
+	/* a short wait ends by itself */
+	raw_sql("UPDATE tasks SET ready_ms = 1 WHERE status = 'queued'");
+	claim_ok(s, &t);
+	ck_assert_str_eq(t.id, "e1");
+	/* a DELETE while claimed: not queued again */
+	store_task_clear(&t);
+	get_ok(s, "alice", "e1", &t);
+	{
+		store_task c;
+
+		ck_assert_int_eq(store_cancel(s, "alice", "e1", "{}", &c, err, sizeof(err)), 1);
+		store_task_clear(&c);
+	}
+	ck_assert_int_eq(store_defer(s, &t, STORE_DEFER_SESSION, store_now_ms() + 60000, err, sizeof(err)), 1);
+	status_is(s, "e1", STORE_RUNNING);
+	store_task_clear(&t);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_cancel_session)
+{
+	store *s = open_store();
+	store_task t;
+	char err[512];
+
+	exec_ok(s, "e1", "sess-1");
+	next_ms();
+	exec_ok(s, "e2", "sess-1");
+	next_ms();
+	exec_ok(s, "f1", "sess-2");
+	claim_ok(s, &t);
+	ck_assert_str_eq(t.id, "e1");
+	ck_assert_int_eq(store_cancel_session(s, "sess-1", "{\"code\":\"CANCELED\"}", err, sizeof(err)), 1);
+	ended_with(s, "e2", STORE_CANCELED, 499);
+	/* the one a runner holds is told, not ended under it */
+	get_ok(s, "alice", "e1", &t);
+	ck_assert_int_eq(t.status, STORE_RUNNING);
+	ck_assert_int_eq(t.cancel_requested, 1);
+	store_task_clear(&t);
+	status_is(s, "f1", STORE_QUEUED);
+	store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_migrates_v1)
+{
+	store *s = open_store();
+	store_task t;
+
+	store_close(s);
+	/* a store an ecs-fcgi of schema 1 wrote, with a task queued */
+	raw_sql("DELETE FROM ecs_schema WHERE version = 2");
+	raw_sql("ALTER TABLE tasks DROP COLUMN ready_ms");
+	raw_sql("INSERT INTO tasks (id, client, status, async, kind, created_ms, request, auth) VALUES "
+		"('old1', 'alice', 'queued', 1, 'task', 1, '{}', '{}')");
+	s = open_store();
+	claim_ok(s, &t);
+	ck_assert_str_eq(t.id, "old1");
+	store_task_clear(&t);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(test_store_newer_schema_refused)
 {
 	store *s = open_store();
@@ -1043,6 +1177,10 @@ static void add_common(TCase *tc)
 	tcase_add_test(tc, test_store_callback_claim_and_record);
 	tcase_add_test(tc, test_store_fairness);
 	tcase_add_test(tc, test_store_pinned_claim);
+	tcase_add_test(tc, test_store_defer_client);
+	tcase_add_test(tc, test_store_defer_session);
+	tcase_add_test(tc, test_store_cancel_session);
+	tcase_add_test(tc, test_store_migrates_v1);
 	tcase_add_test(tc, test_store_newer_schema_refused);
 	tcase_add_test(tc, test_store_reopen_keeps_everything);
 	tcase_add_test(tc, test_store_counts_and_check);
