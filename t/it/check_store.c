@@ -1027,6 +1027,93 @@ START_TEST(test_store_pg_server_closed_connections)
 }
 END_TEST
 
+typedef struct {
+	store *s;
+	pthread_barrier_t *go;
+	int index;
+	int failures;
+	char err[640];
+} mixer;
+
+/* Submits 20 tasks, every fourth with labels that are not a JSON object (the store refuses it). */
+static void *mixed_submitter(void *arg)
+{
+	mixer *m = arg;
+	int i;
+
+	pthread_barrier_wait(m->go);
+	for (i = 0; i < 20; i++) {
+		char id[64], err[512];
+		store_submission sub;
+		store_submit_outcome out = STORE_QUEUE_FULL;
+		int bad = i % 4 == 3, rc;
+
+		snprintf(id, sizeof(id), "m%d-%d", m->index, i);
+		sub = sub_of(id, "alice", 1);
+		sub.labels = bad ? "not json" : "{\"k\":\"v\"}";
+		rc = store_submit(m->s, &sub, &out, NULL, err, sizeof(err));
+		if (bad ? rc != STORE_ERROR : rc != 0 || out != STORE_SUBMITTED) {
+			m->failures++;
+			snprintf(m->err, sizeof(m->err), "%s: rc %d outcome %d: %s", id, rc, (int)out, err);
+		}
+	}
+	return NULL;
+}
+
+START_TEST(test_store_failed_call_alone)
+{
+	/* Writes that arrive together share a transaction on SQLite (a
+	 * group commit): one that fails must fail alone, leaving nothing,
+	 * and every other must be there. */
+	store *s = open_store();
+	mixer m[8];
+	pthread_t th[8];
+	pthread_barrier_t go;
+	store_filter f;
+	store_task *v = NULL;
+	store_counts c;
+	char err[512];
+	long n;
+	int i;
+
+	pthread_barrier_init(&go, NULL, 8);
+	for (i = 0; i < 8; i++) {
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].s = s;
+		m[i].go = &go;
+		m[i].index = i;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, mixed_submitter, &m[i]), 0);
+	}
+	for (i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&go);
+	for (i = 0; i < 8; i++)
+		ck_assert_msg(m[i].failures == 0, "submitter %d: %d failures, last: %s", i, m[i].failures, m[i].err);
+	ck_assert_int_eq(store_count(s, &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.by_status[STORE_QUEUED], 8 * 15);
+	memset(&f, 0, sizeof(f));
+	f.status = -1;
+	f.label_key = "k";
+	f.label_value = "v";
+	f.limit = 1000;
+	n = store_list(s, "alice", &f, &v, err, sizeof(err));
+	ck_assert_msg(n == 8 * 15, "%ld labelled tasks: %s", n, err);
+	store_tasks_free(v, (size_t)n);
+	for (i = 0; i < 8; i++) {
+		char id[64];
+		store_task t;
+
+		snprintf(id, sizeof(id), "m%d-3", i);
+		ck_assert_int_eq(store_get(s, "alice", id, &t, err, sizeof(err)), 0);
+		snprintf(id, sizeof(id), "m%d-4", i);
+		get_ok(s, "alice", id, &t);
+		ck_assert_str_eq(t.labels, "{\"k\":\"v\"}");
+		store_task_clear(&t);
+	}
+	store_close(s);
+}
+END_TEST
+
 static void add_common(TCase *tc)
 {
 	tcase_add_test(tc, test_store_submit_claim_finish_get);
@@ -1036,6 +1123,7 @@ static void add_common(TCase *tc)
 	tcase_add_test(tc, test_store_key_replay_and_mismatch);
 	tcase_add_test(tc, test_store_key_two_at_once);
 	tcase_add_test(tc, test_store_many_threads);
+	tcase_add_test(tc, test_store_failed_call_alone);
 	tcase_add_test(tc, test_store_caps);
 	tcase_add_test(tc, test_store_renew_and_reclaim);
 	tcase_add_test(tc, test_store_reclaim_own_restart);
