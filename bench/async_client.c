@@ -102,22 +102,24 @@ static int setup(client *c, struct curl_slist *headers, const char *userpwd)
 	return 0;
 }
 
+/* Requests added to the multi and not yet ended (one thread: no lock). */
+static long inflight;
+
 static void start(CURLM *m, client *c)
 {
 	c->len = 0;
 	c->body[0] = '\0';
 	c->t0 = now_ms();
+	inflight++;
 	curl_multi_add_handle(m, c->h);
 }
 
-/* Run the multi until nothing is in flight; each ended request goes to @done. */
+/* Run the multi until no request is in flight; each ended request goes to @done (which may start another). */
 static void run(CURLM *m, void (*done)(void *arg, client *c, CURLcode rc), void *arg)
 {
-	int running = 1;
-
-	while (running) {
+	while (inflight > 0) {
 		CURLMsg *msg;
-		int left;
+		int running, left;
 
 		curl_multi_perform(m, &running);
 		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
@@ -127,10 +129,10 @@ static void run(CURLM *m, void (*done)(void *arg, client *c, CURLcode rc), void 
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
 			curl_multi_remove_handle(m, c->h);
+			inflight--;
 			done(arg, c, msg->data.result);
 		}
-		curl_multi_perform(m, &running);
-		if (running)
+		if (inflight > 0)
 			curl_multi_poll(m, NULL, 0, 1000, NULL);
 	}
 }
