@@ -529,9 +529,30 @@ END_TEST
 typedef struct {
 	store *s;
 	int n;
+	int index;
+	pthread_barrier_t *go;     /* NULL: start at once */
 	int failures;
-	char err[512];
+	char err[640];
 } worker;
+
+/* @n threads of @fn, each on its worker of @w (set up but for s, index and go), all of them to the end; none may fail. */
+static void run_workers(store *s, worker *w, int n, void *(*fn)(void *), pthread_barrier_t *go)
+{
+	pthread_t th[16];
+	int i;
+
+	ck_assert_int_le(n, 16);
+	for (i = 0; i < n; i++) {
+		w[i].s = s;
+		w[i].index = i;
+		w[i].go = go;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, fn, &w[i]), 0);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(w[i].failures == 0, "worker %d: %d failures, last: %s", i, w[i].failures, w[i].err);
+}
 
 /* Claims a task; PostgreSQL: a claim may find none for an instant while
  * claims that began after it take the rows it saw (its runner asks again),
@@ -577,21 +598,14 @@ START_TEST(test_store_many_threads)
 	 * connection and for the write lock, none fails. */
 	store *s = open_store();
 	worker w[6];
-	pthread_t th[6];
 	store_counts c;
 	char err[512];
 	int i;
 
-	for (i = 0; i < 6; i++) {
-		memset(&w[i], 0, sizeof(w[i]));
-		w[i].s = s;
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < 6; i++)
 		w[i].n = 15;
-		ck_assert_int_eq(pthread_create(&th[i], NULL, busy_worker, &w[i]), 0);
-	}
-	for (i = 0; i < 6; i++)
-		pthread_join(th[i], NULL);
-	for (i = 0; i < 6; i++)
-		ck_assert_msg(w[i].failures == 0, "worker %d: %d failures, last: %s", i, w[i].failures, w[i].err);
+	run_workers(s, w, 6, busy_worker, NULL);
 	ck_assert_int_eq(store_count(s, &c, err, sizeof(err)), 0);
 	ck_assert_int_eq(c.by_status[STORE_SUCCEEDED], 90);
 	ck_assert_int_eq(c.by_status[STORE_QUEUED] + c.by_status[STORE_RUNNING], 0);
@@ -1027,18 +1041,10 @@ START_TEST(test_store_pg_server_closed_connections)
 }
 END_TEST
 
-typedef struct {
-	store *s;
-	pthread_barrier_t *go;
-	int index;
-	int failures;
-	char err[640];
-} mixer;
-
 /* Submits 20 tasks, every fourth with labels that are not a JSON object (the store refuses it). */
 static void *mixed_submitter(void *arg)
 {
-	mixer *m = arg;
+	worker *m = arg;
 	int i;
 
 	pthread_barrier_wait(m->go);
@@ -1066,8 +1072,7 @@ START_TEST(test_store_failed_call_alone)
 	 * group commit): one that fails must fail alone, leaving nothing,
 	 * and every other must be there. */
 	store *s = open_store();
-	mixer m[8];
-	pthread_t th[8];
+	worker m[8];
 	pthread_barrier_t go;
 	store_filter f;
 	store_task *v = NULL;
@@ -1076,19 +1081,10 @@ START_TEST(test_store_failed_call_alone)
 	long n;
 	int i;
 
+	memset(m, 0, sizeof(m));
 	pthread_barrier_init(&go, NULL, 8);
-	for (i = 0; i < 8; i++) {
-		memset(&m[i], 0, sizeof(m[i]));
-		m[i].s = s;
-		m[i].go = &go;
-		m[i].index = i;
-		ck_assert_int_eq(pthread_create(&th[i], NULL, mixed_submitter, &m[i]), 0);
-	}
-	for (i = 0; i < 8; i++)
-		pthread_join(th[i], NULL);
+	run_workers(s, m, 8, mixed_submitter, &go);
 	pthread_barrier_destroy(&go);
-	for (i = 0; i < 8; i++)
-		ck_assert_msg(m[i].failures == 0, "submitter %d: %d failures, last: %s", i, m[i].failures, m[i].err);
 	ck_assert_int_eq(store_count(s, &c, err, sizeof(err)), 0);
 	ck_assert_int_eq(c.by_status[STORE_QUEUED], 8 * 15);
 	memset(&f, 0, sizeof(f));
