@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Async benchmark, one batch (bench/async.sh starts the stack and runs it
 once per store and mode, interleaved): N tasks (busybox `echo`, the warm
-pool's key) from C client threads, each on a kept-alive TLS connection.
+pool's key) from C clients, each on a kept-alive TLS connection: the load is
+bench/async_client.c (ECS_BENCH_CLIENT, compiled by bench/async.sh), a
+libcurl multi loop in C, so that the client's own CPU stays small beside
+ecs-fcgi's on a loaded machine; polls and listings are this script's.
 
   async.py ENV_FILE submit N C TAG  POST with `Prefer: respond-async`:
       each submission's latency (the 202), on a stack that runs none of
@@ -17,9 +20,12 @@ pool's key) from C client threads, each on a kept-alive TLS connection.
 Prints one JSON line: {"mode", "n", "c", "ok", "failed", "wall_s",
 "rate" (tasks/s: submitted, drained or answered), "p50_ms", "p99_ms",
 "max_ms" (the client's), "server_p50_ms", "server_p99_ms" (the same
-POSTs as ecs-fcgi's log timed them: without nginx, TLS and this client)}.
+POSTs as ecs-fcgi's log timed them: without nginx, TLS and this client),
+"cpu_ms_per_request" (submit: the CPU time ecs-fcgi, nginx's workers and
+the client spent per submission, which a loaded machine changes much less
+than it changes the latency)}.
 Measures; the only thing it asserts is that every task succeeded."""
-import datetime, http.client, json, os, re, statistics, sys, threading, time, urllib.parse
+import datetime, http.client, json, os, re, statistics, subprocess, sys, time, urllib.parse
 
 import stack_env
 
@@ -54,39 +60,36 @@ def ms_of(stamp):
     return d.timestamp() * 1000.0
 
 
+def cpu_s():
+    """CPU seconds (user + system) used so far by the stack beside ENV_FILE: ecs-fcgi, and nginx's
+    workers (the master's children). A figure the machine's load does not change much, unlike the
+    latency: what one request costs each process."""
+    run = os.path.dirname(os.path.abspath(sys.argv[1]))
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def of(pid):
+        try:
+            f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+            return (int(f[11]) + int(f[12])) / tick
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    fcgi = int(open(os.path.join(run, "ecs-fcgi.pid")).read())
+    master = int(open(os.path.join(run, "nginx", "nginx.pid")).read())
+    kids = [int(p) for p in open("/proc/%d/task/%d/children" % (master, master)).read().split()]
+    return {"ecs_fcgi": of(fcgi), "nginx": sum(of(k) for k in kids)}
+
+
 def batch(want):
-    """C threads share N requests; each returns (latencies ms, failures)."""
-    lat, bad, lock = [], [], threading.Lock()
-    left = [N]
-    headers = {"Prefer": "respond-async"} if MODE in ("submit", "async") else {}
-    clients = [conn() for _ in range(C)]
-
-    def worker(c):
-        while True:
-            with lock:
-                if left[0] == 0:
-                    return
-                left[0] -= 1
-            t = time.perf_counter()
-            try:
-                st, raw = call(c, "POST", "/v1.1/tasks", BODY, headers)
-            except (OSError, http.client.HTTPException) as e:
-                st, raw = 0, str(e).encode()
-                c = conn()
-            ms = (time.perf_counter() - t) * 1000
-            with lock:
-                if st == want:
-                    lat.append(ms)
-                else:
-                    bad.append("HTTP %d %s" % (st, raw[:200]))
-
-    threads = [threading.Thread(target=worker, args=(c,)) for c in clients]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return lat, bad, time.perf_counter() - t0
+    """N requests from C clients (bench/async_client.c, compiled by bench/async.sh: ECS_BENCH_CLIENT):
+    (latencies ms, failures, wall seconds)."""
+    headers = ["Prefer: respond-async"] if MODE in ("submit", "async") else []
+    env = dict(os.environ, **{k: v for k, v in ENV.items() if k.startswith("ECS_")})
+    out = subprocess.run([os.environ["ECS_BENCH_CLIENT"], ENV["ECS_ENDPOINT"] + "/v1.1/tasks", str(N), str(C),
+                          str(want), BODY] + headers, env=env, stdout=subprocess.PIPE, check=True).stdout
+    r = json.loads(out)
+    CPU["client"] = r["cpu_s"]
+    return r["ms"], r["bad"] + ["..."] * max(0, r["failed"] - len(r["bad"])), r["wall_s"]
 
 
 def listing(c, status, limit):
@@ -130,9 +133,12 @@ def wait_warm(c):
 if MODE == "warm":
     wait_warm(conn())
     sys.exit(0)
+CPU = {}
 if MODE == "submit":
+    before = cpu_s()
     lat, bad, wall = batch(202)
     rate = len(lat) / wall
+    CPU.update({k: v - before[k] for k, v in cpu_s().items()})
 elif MODE == "async":
     lat, bad, _ = batch(202)
     docs = drain(conn())
@@ -163,5 +169,7 @@ for why in bad[:5]:
 print(json.dumps({"mode": MODE, "n": N, "c": C, "ok": len(lat), "failed": len(bad), "wall_s": round(wall, 3),
                   "rate": round(rate, 2), "p50_ms": round(statistics.median(lat), 2) if lat else None,
                   "p99_ms": round(percentile(lat, 99), 2) if lat else None,
-                  "max_ms": round(max(lat), 2) if lat else None, "server_p50_ms": srv50, "server_p99_ms": srv99}))
+                  "max_ms": round(max(lat), 2) if lat else None, "server_p50_ms": srv50, "server_p99_ms": srv99,
+                  "cpu_ms_per_request": {k: round(1000.0 * v / max(1, len(lat)), 3) for k, v in CPU.items()}
+                  if MODE == "submit" else None}))
 sys.exit(1 if bad else 0)

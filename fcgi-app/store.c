@@ -10,6 +10,16 @@
  * backend reports a lock or serialization conflict (STORE_DB_BUSY). A
  * connection whose call failed otherwise is closed and opened again on its
  * next use, so a PostgreSQL restart costs the calls in flight, not the pool.
+ *
+ * SQLite has one writer at a time, and its commits are flushed to disk
+ * (store_sqlite.c). So on SQLite every writing call goes to one connection
+ * (the first of the pool; the others read), in a group: the calls that
+ * arrive while a commit is under way wait, then the first of them runs
+ * them all in one transaction, each inside a savepoint of its own (a call
+ * that fails is rolled back alone), and one commit, one flush, answers
+ * all of them. A writer never sleeps in SQLite's busy handler behind
+ * another of ours, and the writing connection's page cache stays warm
+ * (SQLite drops a connection's cache whenever another connection wrote).
  */
 #include <config.h>
 
@@ -56,6 +66,25 @@ typedef struct {
 	int busy;
 } slot;
 
+typedef struct store store;
+typedef int (*txn_fn)(store *s, store_db *db, void *arg, char *err, size_t errlen);
+
+/* A writing call waiting for its group (SQLite), on its caller's stack. */
+typedef struct write_call {
+	txn_fn fn;
+	void *arg;
+	char *err;
+	size_t errlen;
+	int rc;                    /* STORE_DB_*, or PENDING: the leader's until @done */
+	int round;                 /* the leader's: what the call answered in the current round */
+	int done;                  /* under gmu: @rc and @err are final */
+	struct write_call *next;   /* under gmu: the queue; then the leader's own list */
+} write_call;
+
+#define PENDING 1
+/* Calls one group takes at most: a bound on how long the first waits for the last. */
+#define GROUP_MAX 64
+
 struct store {
 	store_db_kind kind;
 	char *target;             /* the SQLite path or the PostgreSQL conninfo */
@@ -69,6 +98,10 @@ struct store {
 	size_t nslots;
 	long long ops, errors;
 	double seconds;
+	pthread_mutex_t gmu;      /* SQLite: the writing calls' queue and its leader */
+	pthread_cond_t gdone;     /* a group ended */
+	write_call *queue, **queue_tail;
+	int leading;              /* under gmu: a group is running */
 	pthread_mutex_t listen_mu; /* the listening connection (PostgreSQL) or the wait (SQLite) */
 	pthread_cond_t never;     /* SQLite: waited on, never signalled (cancels never leave the process) */
 	store_db *listener;
@@ -281,20 +314,29 @@ static int one_count(void *arg, int n, const char *const *cols)
 
 /* ---- the pool, transactions and the tally */
 
-typedef int (*txn_fn)(store *s, store_db *db, void *arg, char *err, size_t errlen);
+/* SQLite: the writing connection is slots[0]; reads take the others (or it, when it is the only one). */
+static int sqlite_writer(const store *s, int write)
+{
+	return s->kind == STORE_DB_SQLITE && write;
+}
 
-static slot *acquire(store *s, char *err, size_t errlen)
+/* A free connection of the pool for a call that @write s. */
+static slot *acquire(store *s, int write, char *err, size_t errlen)
 {
 	slot *got = NULL;
-	size_t i;
+	size_t i, from = 0, to = s->nslots;
 
+	if (sqlite_writer(s, write))
+		to = 1;
+	else if (s->kind == STORE_DB_SQLITE && s->nslots > 1)
+		from = 1;
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		/* An open connection first: a closed one costs a connect. */
-		for (i = 0; got == NULL && i < s->nslots; i++)
+		for (i = from; got == NULL && i < to; i++)
 			if (!s->slots[i].busy && s->slots[i].db != NULL)
 				got = &s->slots[i];
-		for (i = 0; got == NULL && i < s->nslots; i++)
+		for (i = from; got == NULL && i < to; i++)
 			if (!s->slots[i].busy)
 				got = &s->slots[i];
 		if (got != NULL)
@@ -349,16 +391,141 @@ static int begin(store *s, slot *sl, int write, char *err, size_t errlen)
 	return store_db_begin(sl->db, write, err, errlen);
 }
 
+/* One call of a group inside its savepoint: a call that fails leaves nothing in the transaction. */
+static int in_savepoint(store *s, store_db *db, write_call *c)
+{
+	char scratch[8];
+	int rc = store_db_exec(db, "SAVEPOINT call", NULL, 0, NULL, NULL, NULL, c->err, c->errlen);
+
+	if (rc != STORE_DB_OK)
+		return rc;
+	rc = c->fn(s, db, c->arg, c->err, c->errlen);
+	if (rc != STORE_DB_OK)
+		(void)store_db_exec(db, "ROLLBACK TO call", NULL, 0, NULL, NULL, NULL, scratch, sizeof(scratch));
+	(void)store_db_exec(db, "RELEASE call", NULL, 0, NULL, NULL, NULL, scratch, sizeof(scratch));
+	return rc;
+}
+
+/*
+ * The leader's part (SQLite): the calls of @group (each rc PENDING) in one
+ * transaction on the writing connection, one commit for all; each call's
+ * rc set at the end. As in_txn(): a round that met a conflict (another
+ * process held the file: STORE_DB_BUSY) is tried again, and a call that
+ * reported one is tried again in the next round; a round that failed
+ * otherwise fails every call in it, and its connection is reopened.
+ */
+static void run_group(store *s, write_call *group)
+{
+	char gerr[256] = "";
+	slot *sl = acquire(s, 1, gerr, sizeof(gerr));
+	write_call *c;
+	int attempt, drop = 0;
+
+	for (attempt = 0; sl != NULL && attempt < ATTEMPTS; attempt++) {
+		int rc, n = 0;
+
+		for (c = group; c != NULL; c = c->next)
+			n += c->rc == PENDING;
+		if (n == 0)
+			break;
+		rc = begin(s, sl, 1, gerr, sizeof(gerr));
+		for (c = group; c != NULL && rc == STORE_DB_OK; c = c->next) {
+			if (c->rc != PENDING)
+				continue;
+			/* One call alone needs no savepoint: its failure is the transaction's. */
+			c->round = n == 1 ? c->fn(s, sl->db, c->arg, c->err, c->errlen) : in_savepoint(s, sl->db, c);
+			if (n == 1 && c->round != STORE_DB_OK) {
+				rc = c->round;
+				snprintf(gerr, sizeof(gerr), "%s", c->err);
+			}
+		}
+		if (rc == STORE_DB_OK)
+			rc = store_db_commit(sl->db, gerr, sizeof(gerr));
+		else if (sl->db != NULL)
+			store_db_rollback(sl->db);
+		for (c = group; c != NULL; c = c->next) {
+			if (c->rc != PENDING || rc == STORE_DB_BUSY)
+				continue;  /* ended before, or all of the round again */
+			if (rc == STORE_DB_OK) {
+				c->rc = c->round == STORE_DB_BUSY ? PENDING : c->round;
+			} else {
+				c->rc = rc;
+				snprintf(c->err, c->errlen, "%s", gerr);
+			}
+		}
+		drop = rc == STORE_DB_ERROR;
+		if (rc != STORE_DB_OK && rc != STORE_DB_BUSY)
+			break;
+	}
+	for (c = group; c != NULL; c = c->next) {
+		if (c->rc != PENDING)
+			continue;
+		c->rc = sl == NULL ? STORE_DB_ERROR : STORE_DB_BUSY;
+		snprintf(c->err, c->errlen, "%s", gerr[0] ? gerr : "the store stayed busy");
+	}
+	if (sl != NULL)
+		release(s, sl, drop);
+}
+
+/*
+ * A writing call on SQLite: queued; the first caller that finds no group
+ * running leads the next one (every call queued by then, up to GROUP_MAX),
+ * the others wait for theirs to end. Returns the call's STORE_DB_* code.
+ */
+static int in_group(store *s, txn_fn fn, void *arg, char *err, size_t errlen)
+{
+	write_call me = { fn, arg, err, errlen, PENDING, PENDING, 0, NULL };
+
+	pthread_mutex_lock(&s->gmu);
+	*s->queue_tail = &me;
+	s->queue_tail = &me.next;
+	while (!me.done) {
+		write_call *group, *c;
+		int n;
+
+		if (s->leading) {
+			pthread_cond_wait(&s->gdone, &s->gmu);
+			continue;
+		}
+		group = s->queue;
+		for (c = group, n = 1; n < GROUP_MAX && c->next != NULL; c = c->next, n++)
+			;
+		s->queue = c->next;
+		if (s->queue == NULL)
+			s->queue_tail = &s->queue;
+		c->next = NULL;
+		s->leading = 1;
+		pthread_mutex_unlock(&s->gmu);
+		run_group(s, group);
+		pthread_mutex_lock(&s->gmu);
+		for (c = group; c != NULL; c = c->next)
+			c->done = 1;
+		s->leading = 0;
+		pthread_cond_broadcast(&s->gdone);
+	}
+	pthread_mutex_unlock(&s->gmu);
+	return me.rc;
+}
+
 /*
  * @fn inside one transaction on a connection of the pool, retried on
- * STORE_DB_BUSY. Returns STORE_DB_OK, or STORE_ERROR with @err.
+ * STORE_DB_BUSY (SQLite's writes: in a group, in_group()). Returns
+ * STORE_DB_OK, or STORE_ERROR with @err.
  */
 static int in_txn(store *s, int write, txn_fn fn, void *arg, char *err, size_t errlen)
 {
 	double t0 = ecs_clock_s();
-	slot *sl = acquire(s, err, errlen);
+	slot *sl;
 	int rc = STORE_DB_ERROR, attempt;
 
+	if (sqlite_writer(s, write)) {
+		rc = in_group(s, fn, arg, err, errlen);
+		if (rc == STORE_DB_CONFLICT)
+			snprintf(err, errlen, "a row of that id exists already");
+		tally(s, rc != STORE_DB_OK, ecs_clock_s() - t0);
+		return rc == STORE_DB_OK ? STORE_DB_OK : STORE_ERROR;
+	}
+	sl = acquire(s, write, err, errlen);
 	for (attempt = 0; sl != NULL && attempt < ATTEMPTS; attempt++) {
 		rc = begin(s, sl, write, err, errlen);
 		if (rc == STORE_DB_OK)
@@ -414,6 +581,9 @@ int store_open(store **out, const store_conf *conf, const char *node, char *err,
 	s->queue_max = conf->queue_max;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->freed, NULL);
+	pthread_mutex_init(&s->gmu, NULL);
+	pthread_cond_init(&s->gdone, NULL);
+	s->queue_tail = &s->queue;
 	pthread_mutex_init(&s->listen_mu, NULL);
 	{
 		pthread_condattr_t ca;
@@ -445,6 +615,8 @@ void store_close(store *s)
 	store_db_close(s->listener);
 	pthread_cond_destroy(&s->never);
 	pthread_mutex_destroy(&s->listen_mu);
+	pthread_cond_destroy(&s->gdone);
+	pthread_mutex_destroy(&s->gmu);
 	pthread_cond_destroy(&s->freed);
 	pthread_mutex_destroy(&s->mu);
 	free(s->slots);

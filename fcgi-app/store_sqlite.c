@@ -1,9 +1,14 @@
 /*
  * store_sqlite.c - the store's SQLite driver (store_driver.h): one file,
- * WAL (readers never wait for the writer), synchronous=NORMAL (a commit
- * survives a crash of ecs-fcgi; a power cut may lose the last ones, never
- * the file), foreign keys on, and a busy timeout so that the connections
- * of one ecs-fcgi queue for the write lock instead of failing.
+ * WAL (readers never wait for the writer), synchronous=FULL (a commit is
+ * on disk, WAL flushed, before it returns: a 202 survives a power cut as
+ * well as a crash of ecs-fcgi; store.c groups concurrent writes into one
+ * commit so they share the flush), foreign keys on, and a busy timeout for
+ * another process holding the write lock (sqlite3 .backup, the CLI).
+ *
+ * Each connection keeps its prepared statements, by their SQL text: the
+ * store runs a few dozen distinct statements, and parsing one again costs
+ * more than running it.
  */
 #include <config.h>
 
@@ -21,10 +26,19 @@
 #define BUSY_TIMEOUT_MS 5000
 /* Columns of a row handed to the row callback at most. */
 #define MAX_COLS 64
+/* Prepared statements a connection keeps (the store has fewer distinct ones). */
+#define STMT_CACHE 48
+
+typedef struct {
+	char *sql;
+	sqlite3_stmt *st;
+} cached_stmt;
 
 typedef struct {
 	store_db base;
 	sqlite3 *h;
+	cached_stmt cache[STMT_CACHE];
+	size_t ncache;
 } sqlite_db;
 
 static sqlite_db *of(store_db *db)
@@ -67,11 +81,55 @@ static int run_simple(sqlite3 *h, const char *sql, char *err, size_t errlen)
 	return rc == SQLITE_OK ? STORE_DB_OK : fail(h, rc, err, errlen);
 }
 
+/*
+ * The prepared statement of @sql on @d: kept from an earlier call, else
+ * prepared (and kept while there is room; *@owned tells the caller to
+ * finalize one that is not). SQLITE_OK or SQLite's code.
+ */
+static int stmt_get(sqlite_db *d, const char *sql, sqlite3_stmt **out, int *owned)
+{
+	size_t i;
+	int rc;
+
+	*owned = 0;
+	for (i = 0; i < d->ncache; i++)
+		if (strcmp(d->cache[i].sql, sql) == 0) {
+			*out = d->cache[i].st;
+			return SQLITE_OK;
+		}
+	rc = sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (d->ncache < STMT_CACHE && (d->cache[d->ncache].sql = strdup(sql)) != NULL)
+		d->cache[d->ncache++].st = *out;
+	else
+		*owned = 1;
+	return SQLITE_OK;
+}
+
+/* Done with @st: reset (its read or write ends; its bindings go) or finalized. */
+static void stmt_put(sqlite3_stmt *st, int owned)
+{
+	if (owned) {
+		sqlite3_finalize(st);
+		return;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
 static void sq_close(store_db *db)
 {
+	sqlite_db *d = of(db);
+	size_t i;
+
 	if (db == NULL)
 		return;
-	sqlite3_close_v2(of(db)->h);
+	for (i = 0; i < d->ncache; i++) {
+		sqlite3_finalize(d->cache[i].st);
+		free(d->cache[i].sql);
+	}
+	sqlite3_close_v2(d->h);
 	free(db);
 }
 
@@ -100,7 +158,7 @@ static int sq_open(store_db **out, const char *target, char *err, size_t errlen)
 	sqlite3_busy_timeout(d->h, BUSY_TIMEOUT_MS);
 	rc = run_simple(d->h, "PRAGMA journal_mode=WAL", err, errlen);
 	if (rc == STORE_DB_OK)
-		rc = run_simple(d->h, "PRAGMA synchronous=NORMAL", err, errlen);
+		rc = run_simple(d->h, "PRAGMA synchronous=FULL", err, errlen);
 	if (rc == STORE_DB_OK)
 		rc = run_simple(d->h, "PRAGMA foreign_keys=ON", err, errlen);
 	if (rc != STORE_DB_OK) {
@@ -138,14 +196,15 @@ static int sq_exec(store_db *db, const char *sql, const char *const *params, int
 	sqlite3 *h = of(db)->h;
 	sqlite3_stmt *st = NULL;
 	const char *cols[MAX_COLS];
-	int rc, stop = 0;
+	int rc, stop = 0, owned = 0;
 
-	rc = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = bind_params(st, params, nparams);
+	rc = stmt_get(of(db), sql, &st, &owned);
+	if (rc != SQLITE_OK)
+		return fail(h, rc, err, errlen);
+	rc = bind_params(st, params, nparams);
 	if (rc == SQLITE_OK && sqlite3_column_count(st) > MAX_COLS) {
 		snprintf(err, errlen, "sqlite: a query of more than %d columns", MAX_COLS);
-		sqlite3_finalize(st);
+		stmt_put(st, owned);
 		return STORE_DB_ERROR;
 	}
 	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
@@ -163,11 +222,11 @@ static int sq_exec(store_db *db, const char *sql, const char *const *params, int
 	if (rc == SQLITE_DONE) {
 		if (changed != NULL)
 			*changed = sqlite3_changes(h);
-		sqlite3_finalize(st);
+		stmt_put(st, owned);
 		return STORE_DB_OK;
 	}
 	rc = fail(h, sqlite3_extended_errcode(h), err, errlen);
-	sqlite3_finalize(st);
+	stmt_put(st, owned);
 	return rc;
 }
 
@@ -176,19 +235,19 @@ static int sq_begin(store_db *db, int write, char *err, size_t errlen)
 	/* IMMEDIATE takes the write lock now: two writers that both began
 	 * deferred would deadlock on the upgrade, and SQLite answers that
 	 * with BUSY at once, without waiting. */
-	return run_simple(of(db)->h, write ? "BEGIN IMMEDIATE" : "BEGIN", err, errlen);
+	return sq_exec(db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, 0, NULL, NULL, NULL, err, errlen);
 }
 
 static int sq_commit(store_db *db, char *err, size_t errlen)
 {
-	return run_simple(of(db)->h, "COMMIT", err, errlen);
+	return sq_exec(db, "COMMIT", NULL, 0, NULL, NULL, NULL, err, errlen);
 }
 
 static int sq_rollback(store_db *db)
 {
 	char err[8];
 
-	return run_simple(of(db)->h, "ROLLBACK", err, sizeof(err));
+	return sq_exec(db, "ROLLBACK", NULL, 0, NULL, NULL, NULL, err, sizeof(err));
 }
 
 static int sq_listen(store_db *db, const char *channel, char *err, size_t errlen)

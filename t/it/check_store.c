@@ -529,9 +529,30 @@ END_TEST
 typedef struct {
 	store *s;
 	int n;
+	int index;
+	pthread_barrier_t *go;     /* NULL: start at once */
 	int failures;
-	char err[512];
+	char err[640];
 } worker;
+
+/* @n threads of @fn, each on its worker of @w (set up but for s, index and go), all of them to the end; none may fail. */
+static void run_workers(store *s, worker *w, int n, void *(*fn)(void *), pthread_barrier_t *go)
+{
+	pthread_t th[16];
+	int i;
+
+	ck_assert_int_le(n, 16);
+	for (i = 0; i < n; i++) {
+		w[i].s = s;
+		w[i].index = i;
+		w[i].go = go;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, fn, &w[i]), 0);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(w[i].failures == 0, "worker %d: %d failures, last: %s", i, w[i].failures, w[i].err);
+}
 
 /* Claims a task; PostgreSQL: a claim may find none for an instant while
  * claims that began after it take the rows it saw (its runner asks again),
@@ -577,21 +598,14 @@ START_TEST(test_store_many_threads)
 	 * connection and for the write lock, none fails. */
 	store *s = open_store();
 	worker w[6];
-	pthread_t th[6];
 	store_counts c;
 	char err[512];
 	int i;
 
-	for (i = 0; i < 6; i++) {
-		memset(&w[i], 0, sizeof(w[i]));
-		w[i].s = s;
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < 6; i++)
 		w[i].n = 15;
-		ck_assert_int_eq(pthread_create(&th[i], NULL, busy_worker, &w[i]), 0);
-	}
-	for (i = 0; i < 6; i++)
-		pthread_join(th[i], NULL);
-	for (i = 0; i < 6; i++)
-		ck_assert_msg(w[i].failures == 0, "worker %d: %d failures, last: %s", i, w[i].failures, w[i].err);
+	run_workers(s, w, 6, busy_worker, NULL);
 	ck_assert_int_eq(store_count(s, &c, err, sizeof(err)), 0);
 	ck_assert_int_eq(c.by_status[STORE_SUCCEEDED], 90);
 	ck_assert_int_eq(c.by_status[STORE_QUEUED] + c.by_status[STORE_RUNNING], 0);
@@ -1161,6 +1175,75 @@ START_TEST(test_store_pg_server_closed_connections)
 }
 END_TEST
 
+/* Submits 20 tasks, every fourth with labels that are not a JSON object (the store refuses it). */
+static void *mixed_submitter(void *arg)
+{
+	worker *m = arg;
+	int i;
+
+	pthread_barrier_wait(m->go);
+	for (i = 0; i < 20; i++) {
+		char id[64], err[512];
+		store_submission sub;
+		store_submit_outcome out = STORE_QUEUE_FULL;
+		int bad = i % 4 == 3, rc;
+
+		snprintf(id, sizeof(id), "m%d-%d", m->index, i);
+		sub = sub_of(id, "alice", 1);
+		sub.labels = bad ? "not json" : "{\"k\":\"v\"}";
+		rc = store_submit(m->s, &sub, &out, NULL, err, sizeof(err));
+		if (bad ? rc != STORE_ERROR : rc != 0 || out != STORE_SUBMITTED) {
+			m->failures++;
+			snprintf(m->err, sizeof(m->err), "%s: rc %d outcome %d: %s", id, rc, (int)out, err);
+		}
+	}
+	return NULL;
+}
+
+START_TEST(test_store_failed_call_alone)
+{
+	/* Writes that arrive together share a transaction on SQLite (a
+	 * group commit): one that fails must fail alone, leaving nothing,
+	 * and every other must be there. */
+	store *s = open_store();
+	worker m[8];
+	pthread_barrier_t go;
+	store_filter f;
+	store_task *v = NULL;
+	store_counts c;
+	char err[512];
+	long n;
+	int i;
+
+	memset(m, 0, sizeof(m));
+	pthread_barrier_init(&go, NULL, 8);
+	run_workers(s, m, 8, mixed_submitter, &go);
+	pthread_barrier_destroy(&go);
+	ck_assert_int_eq(store_count(s, &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.by_status[STORE_QUEUED], 8 * 15);
+	memset(&f, 0, sizeof(f));
+	f.status = -1;
+	f.label_key = "k";
+	f.label_value = "v";
+	f.limit = 1000;
+	n = store_list(s, "alice", &f, &v, err, sizeof(err));
+	ck_assert_msg(n == 8 * 15, "%ld labelled tasks: %s", n, err);
+	store_tasks_free(v, (size_t)n);
+	for (i = 0; i < 8; i++) {
+		char id[64];
+		store_task t;
+
+		snprintf(id, sizeof(id), "m%d-3", i);
+		ck_assert_int_eq(store_get(s, "alice", id, &t, err, sizeof(err)), 0);
+		snprintf(id, sizeof(id), "m%d-4", i);
+		get_ok(s, "alice", id, &t);
+		ck_assert_str_eq(t.labels, "{\"k\":\"v\"}");
+		store_task_clear(&t);
+	}
+	store_close(s);
+}
+END_TEST
+
 static void add_common(TCase *tc)
 {
 	tcase_add_test(tc, test_store_submit_claim_finish_get);
@@ -1170,6 +1253,7 @@ static void add_common(TCase *tc)
 	tcase_add_test(tc, test_store_key_replay_and_mismatch);
 	tcase_add_test(tc, test_store_key_two_at_once);
 	tcase_add_test(tc, test_store_many_threads);
+	tcase_add_test(tc, test_store_failed_call_alone);
 	tcase_add_test(tc, test_store_caps);
 	tcase_add_test(tc, test_store_renew_and_reclaim);
 	tcase_add_test(tc, test_store_reclaim_own_restart);
