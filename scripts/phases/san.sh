@@ -15,15 +15,7 @@ phase_needs san "engine registry pg"
 SAN_BUILD_STEP="build-san (--enable-sanitizers)"
 # The harness's own TESTS lists (t/Makefile.am), expanded by make.
 SAN_UNIT_TESTS='unit/check_exports.sh unit/check_daemon_json.sh unit/check_pc_uninstalled.sh $(LIB_UNIT) $(FCGI_UNIT)'
-# The integration tests in two lanes, each serial: each test already works in
-# its own directory with its own labels and instance, and counts only its own
-# containers. What two tests of one engine cannot share is the private
-# image's presence in the cache (check_it_image removes it and asserts it
-# gone, others pull it): every test that removes or pulls it is in the
-# first lane, with the libecs programs.
-SAN_PRIVATE_FCGI='fcgi/registry_unauthorized.sh fcgi/registry_private_image.sh fcgi/authz_private_image_cached.sh fcgi/authz_image_id.sh'
-SAN_IT_TESTS="it/check_it_api_program.sh \$(LIB_IT) \$(FCGI_IT) $SAN_PRIVATE_FCGI"
-SAN_FCGI_TESTS="\$(filter-out $SAN_PRIVATE_FCGI,\$(FCGI_IT_SH))"
+SAN_IT_TESTS='it/check_it_api_program.sh $(LIB_IT) $(FCGI_IT) $(FCGI_IT_SH)'
 
 phase_build_san() { autoreconf_tree && build_tree "$BUILD_SAN" --enable-sanitizers && build_tests "$BUILD_SAN"; }
 
@@ -54,10 +46,9 @@ san_units() { run_phase "make check (sanitizers): unit" 600 phase_check_san "$SA
 # (the private image goes before the integration tests only: they pull it)
 phase_check_san_its() { forget_private_image && phase_check_san "$SAN_IT_TESTS" it-suite.log; }
 san_its() { run_phase "make check (sanitizers): integration" 900 phase_check_san_its; }
-san_fcgi() { run_phase "make check (sanitizers): t/fcgi" 900 phase_check_san "$SAN_FCGI_TESTS" fcgi-suite.log; }
 run_san_check() {
 	if san_built; then
-		run_lanes san_its san_fcgi san_units
+		run_lanes san_its san_units
 	else
 		skip_phase "make check (sanitizers)" "build-san failed"
 	fi
