@@ -73,6 +73,8 @@ record_failures() {
 		awk -v step="$1" '{ sub(/^[[:space:]]*/, ""); print "      why (" step "): " $0 }' >>"$RESULTS_FILE" || true
 }
 passed() { [ "$PHASE_RC" = 0 ]; }
+# phase_script PATH: run one test script as a step (what most phases do).
+phase_script() { "$1"; }
 
 # Where a step's time goes: its own CPU (user+sys of the step's process tree,
 # from this shell's reaped children, which the step is: `times` runs in this
