@@ -137,8 +137,9 @@ void session_exec_run(session_exec_outcome *o, response *resp, handler_info *inf
 		   task_cancel_requested(ctx->store, task_id)) {
 		info->error_phase = "session";
 		snprintf(info->error, sizeof(info->error), "canceled");
-		handler_error(resp, req, 499, "CANCELED", "the exec was canceled (DELETE /v1.1/tasks/%s): its command "
-			      "was stopped; the session stays", task_id);
+		/* The same flag says DELETE of the task or of its session (store_cancel_session). */
+		handler_error(resp, req, 499, "CANCELED", "the exec was canceled (DELETE /v1.1/tasks/%s, or of its "
+			      "session): its command was stopped", task_id);
 	} else {
 		session_request_failed(resp, info, ctx, req, v, o->rc, res.error, o->lost_why, sizeof(o->lost_why));
 		if (resp->status != 410)
