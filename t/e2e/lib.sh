@@ -29,6 +29,15 @@ E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ecs-e2e.XXXXXX")
 BODY=$E2E_TMP/body  # the last response's body (req), for jbody
 E2E_CLEANUPS=
 e2e_on_exit() { E2E_CLEANUPS="$1${E2E_CLEANUPS:+; $E2E_CLEANUPS}"; }
+# own_stack ARGS...: scripts/stack.sh ($ECS_STACK) on a stack of the test's
+# own: run dir $own, config $own/base.conf, ports $https_port, $redirect_port
+# and $health_port (the caller sets them all).
+# shellcheck disable=SC2154 # own and the ports are the calling test's
+own_stack() {
+    ECS_RUN=$own ECS_CONFIG=$own/base.conf ECS_HTTPS_LISTEN=127.0.0.1:$https_port \
+        ECS_REDIRECT_LISTEN=127.0.0.1:$redirect_port ECS_HEALTH_LISTEN=127.0.0.1:$health_port \
+        ECS_START_TIMEOUT=${START_TIMEOUT:-60} "$ECS_STACK" "$@"
+}
 e2e_exit() {
     rc=$?
     eval "$E2E_CLEANUPS" || true

@@ -29,11 +29,6 @@ base=${ECS_ASYNC_PORTS:-8531}
 https_port=$base redirect_port=$((base + 1)) health_port=$((base + 2))
 own=$E2E_TMP/stack
 mkdir -p "$own"
-own_stack() { # own_stack ARGS...: scripts/stack.sh on our run directory and ports
-    ECS_RUN=$own ECS_CONFIG=$own/base.conf ECS_HTTPS_LISTEN=127.0.0.1:$https_port \
-        ECS_REDIRECT_LISTEN=127.0.0.1:$redirect_port ECS_HEALTH_LISTEN=127.0.0.1:$health_port \
-        ECS_START_TIMEOUT=${START_TIMEOUT:-60} "$ECS_STACK" "$@"
-}
 e2e_on_exit 'own_stack stop >/dev/null 2>&1'
 printf '[ecs]\nallowed_registries = docker.io\ndefault_network = none\nasync_workers = 1\nmax_client_queued = 5\npool_budget = 0\n' \
     >"$own/base.conf"

@@ -93,11 +93,6 @@ callback_secret = $secret
 callback_timeout = 5
 pool_budget = 0
 EOF
-own_stack() { # own_stack ARGS...: scripts/stack.sh on our run directory and ports
-    ECS_RUN=$own ECS_CONFIG=$own/base.conf ECS_HTTPS_LISTEN=127.0.0.1:$https_port \
-        ECS_REDIRECT_LISTEN=127.0.0.1:$redirect_port ECS_HEALTH_LISTEN=127.0.0.1:$health_port \
-        ECS_START_TIMEOUT=${START_TIMEOUT:-60} "$ECS_STACK" "$@"
-}
 e2e_on_exit 'own_stack stop >/dev/null 2>&1'
 if ! own_stack start >"$own/start.log" 2>&1; then
     not_ok "our stack did not start: $(tail -n 5 "$own/start.log") $(tail -n 5 "$own/ecs-fcgi.log" 2>/dev/null)"
