@@ -207,13 +207,27 @@ run_lanes() {
 	LANE_PIDS=
 }
 
+# run_cpu "BUSY0 TOTAL0": what the whole machine's CPUs did since then
+# (every process: the engine's work for the tests' containers too), in
+# CPU-seconds, and that divided by the cores: the shortest the run could
+# have been with the same work and no idle moment. When the wall time is
+# near that floor, only less work makes the suite shorter, not more lanes.
+run_cpu() {
+	local b0 t0 b1 t1 hz cores
+	read -r b0 t0 <<<"$1"
+	read -r b1 t1 < <(machine_ticks)
+	hz=$(getconf CLK_TCK) cores=$(nproc)
+	printf 'machine CPU %d s on %d cores: floor %d s, %d%% busy' $(((b1 - b0) / hz)) "$cores" \
+		$(((b1 - b0) / hz / cores)) $((t1 > t0 ? 100 * (b1 - b0) / (t1 - t0) : 0))
+}
+
 # summary T0: one line per phase, then "N passed, N failed" alone as the
 # last line; exits non-zero when anything failed.
 summary() {
 	local passed failed
 	passed=$(grep -c '^PASS ' "$RESULTS_FILE" || true)
 	failed=$(grep -c '^FAIL ' "$RESULTS_FILE" || true)
-	log "summary ($(($(date +%s) - $1))s, load $(cut -d' ' -f1-3 /proc/loadavg)):"
+	log "summary ($(($(date +%s) - $1))s, load $(cut -d' ' -f1-3 /proc/loadavg)${RUN_TICKS0:+; $(run_cpu "$RUN_TICKS0")}):"
 	sed 's/^/    /' "$RESULTS_FILE"
 	printf '%d passed, %d failed\n' "$passed" "$failed"
 	if [ "$failed" -ne 0 ]; then exit 1; fi

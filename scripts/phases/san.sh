@@ -6,16 +6,22 @@
 #
 # Two plan entries (PHASE_PLAN in ./bootstrap): san.build, the compile, runs
 # beside phases that mostly wait on the engine; san.check, the make check,
-# later, in two lanes: the unit tests and build checks (no engine, nothing
-# shared) beside the integration tests (t/it/, t/fcgi/: one engine, so
-# serially among themselves), each lane its own test-suite log.
+# later, in two lanes, each its own test-suite log: the libecs integration
+# tests (t/it/, the task store's) beside the responder's scripts (t/fcgi/)
+# then the unit tests and build checks. The two kinds share the engine and
+# keep out of each other's way: each t/fcgi script has its own instance
+# directory, store and markers; the private image is taken under one lock
+# (it_lock_private_image(), private_image_lock); what check_it_reaper plants
+# past its deadline is fair game for any sweeper, and it says so. Both
+# mostly wait on the engine: side by side they take about half the time.
 # Needs: engine, registry, pg (the same tests on PostgreSQL).
 phase_needs san "engine registry pg"
 
 SAN_BUILD_STEP="build-san (--enable-sanitizers)"
 # The harness's own TESTS lists (t/Makefile.am), expanded by make.
 SAN_UNIT_TESTS='unit/check_exports.sh unit/check_daemon_json.sh unit/check_pc_uninstalled.sh $(LIB_UNIT) $(FCGI_UNIT)'
-SAN_IT_TESTS='it/check_it_api_program.sh $(LIB_IT) $(FCGI_IT) $(FCGI_IT_SH)'
+SAN_IT_TESTS='it/check_it_api_program.sh $(LIB_IT) $(FCGI_IT)'
+SAN_FCGI_TESTS='$(FCGI_IT_SH)'
 
 phase_build_san() { autoreconf_tree && build_tree "$BUILD_SAN" --enable-sanitizers && build_tests "$BUILD_SAN"; }
 
@@ -43,12 +49,16 @@ san_built() { grep -q "^PASS  *$SAN_BUILD_STEP" "$RESULTS_FILE"; }
 # systemd root; a limit catches a hang, it is no budget)
 run_san_build() { STEP_NICE=10 run_phase "$SAN_BUILD_STEP" 900 phase_build_san; }
 san_units() { run_phase "make check (sanitizers): unit" 600 phase_check_san "$SAN_UNIT_TESTS" unit-suite.log; }
-# (the private image goes before the integration tests only: they pull it)
-phase_check_san_its() { forget_private_image && phase_check_san "$SAN_IT_TESTS" it-suite.log; }
-san_its() { run_phase "make check (sanitizers): integration" 900 phase_check_san_its; }
+# (the private image goes before the integration tests only: they pull it,
+# and it is gone before the lanes start)
+phase_check_san_its() { phase_check_san "$SAN_IT_TESTS" it-suite.log; }
+phase_check_san_fcgi() { phase_check_san "$SAN_FCGI_TESTS" fcgi-suite.log; }
+san_its() { run_phase "make check (sanitizers): t/it" 900 phase_check_san_its; }
+san_fcgi() { run_phase "make check (sanitizers): t/fcgi" 900 phase_check_san_fcgi; }
 run_san_check() {
 	if san_built; then
-		run_lanes san_its san_units
+		forget_private_image
+		run_lanes san_its "san_fcgi san_units"
 	else
 		skip_phase "make check (sanitizers)" "build-san failed"
 	fi

@@ -182,7 +182,8 @@ unpooled() {
 # start_server: spawn-fcgi -n execs ecs-fcgi, so $! is the responder itself.
 start_server() {
 	[ -f "$T/ecs.conf" ] || write_config
-	spawn-fcgi -n -s "$SOCK" -- "$ECS_FCGI" --config "$T/ecs.conf" >>"$T/server.log" 2>&1 &
+	# (7>&-: the private image's lock stays the test's, private_image_lock)
+	spawn-fcgi -n -s "$SOCK" -- "$ECS_FCGI" --config "$T/ecs.conf" >>"$T/server.log" 2>&1 7>&- &
 	SERVER_PID=$!
 	for _ in $(seq 1 100); do
 		grep -q 'event=startup' "$T/server.log" && break
@@ -315,11 +316,19 @@ need_registry() {
 		skip "ECS_TEST_REGISTRY/ECS_TEST_PRIVATE_IMAGE not set (run under ./bootstrap test)"
 }
 
+# private_image_lock: the private test image is this test's until it ends
+# (fd 7): the libecs tests (it_lock_private_image(), the same file) pull and
+# remove it, and may run beside the responder's scripts.
+private_image_lock() {
+	exec 7>"${TMPDIR:-/tmp}/ecs-it-private-image.lock"
+	flock 7
+}
 # private_image_tracked: the private test image is removed again on exit
 # (after the server's containers are gone) when it was not in the engine's
 # cache at the start; sets the EXIT trap (cleanup included). For the tests
-# that pull it.
+# that pull it. Takes private_image_lock.
 private_image_tracked() {
+	private_image_lock
 	private_enc=$(printf '%s' "$ECS_TEST_PRIVATE_IMAGE" | jq -sRr @uri)
 	private_was_present=0
 	private_image_present && private_was_present=1

@@ -3,6 +3,7 @@
 # never reaches the log.
 . "$(dirname "$0")/lib.sh"
 need_registry
+private_image_lock
 write_config "pull_policy = always"
 start_server
 post_task "$(creds_json "$ECS_TEST_PRIVATE_IMAGE" "$ECS_TEST_REGISTRY_PASSWORD" echo private)"

@@ -4,6 +4,7 @@
 # failed), and the password appears nowhere: not in the body, not in the log.
 . "$(dirname "$0")/lib.sh"
 need_registry
+private_image_lock
 write_config "pull_policy = always"
 start_server
 post_task "$(creds_json "$ECS_TEST_PRIVATE_IMAGE" wrong-password-4711 true)"

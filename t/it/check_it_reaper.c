@@ -379,7 +379,12 @@ START_TEST(test_sweep_removes_planted_orphans)
 	char *alive = plant(PLANT_RUNNING, now + 3600);
 	size_t deleted = 99;
 
-	ck_assert_uint_eq(count_run(), 4);
+	/*
+	 * All four planted; the overdue one may already be gone: any sweeper on
+	 * this engine (a responder's, beside this test) takes it, by design.
+	 */
+	ck_assert(exists(exited) && exists(created) && exists(alive));
+	ck_assert_uint_ge(count_run(), 3);
 	so.labels = filter;
 	so.labels_len = 1;
 	ck_assert_int_eq(ecs_sweep(&deleted, engine, &so), ECS_OK);
