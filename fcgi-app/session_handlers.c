@@ -337,7 +337,7 @@ static void handle_exec(response *resp, handler_info *info, handler_ctx *ctx, re
 	ndjson nd;
 	int live = ctx->stream != NULL && ndjson_wanted(request_param(req->envp, "HTTP_ACCEPT"));
 	int recorded = 0, tracked = 0;
-	task_submit_how how = { "exec", NULL, NULL, 0, 0, 0 };
+	task_submit_how how = { "exec", NULL, NULL, 0, 0, 0, NULL };
 	char path[96], tid[65] = "";
 
 	/* An Idempotency-Key (or a callback, or Prefer: respond-async) records the exec, pinned to this node. */

@@ -78,6 +78,7 @@ typedef struct write_call {
 	int rc;                    /* STORE_DB_*, or PENDING: the leader's until @done */
 	int round;                 /* the leader's: what the call answered in the current round */
 	int done;                  /* under gmu: @rc and @err are final */
+	int light;                 /* its commit need not be flushed on its own (store_record_ran()) */
 	struct write_call *next;   /* under gmu: the queue; then the leader's own list */
 } write_call;
 
@@ -416,10 +417,18 @@ static int in_savepoint(store *s, store_db *db, write_call *c)
  */
 static void run_group(store *s, write_call *group)
 {
-	char gerr[256] = "";
+	char gerr[256] = "", scratch[8];
 	slot *sl = acquire(s, 1, gerr, sizeof(gerr));
 	write_call *c;
-	int attempt, drop = 0;
+	int attempt, drop = 0, light = 1;
+
+	/* A group of light calls only commits without its own flush (WAL: the next flushed commit carries it). */
+	for (c = group; c != NULL; c = c->next)
+		light = light && c->light;
+	if (sl != NULL && light &&
+	    store_db_exec(sl->db, "PRAGMA synchronous=NORMAL", NULL, 0, NULL, NULL, NULL, scratch, sizeof(scratch)) !=
+		    STORE_DB_OK)
+		light = 0;  /* (then flushed, as any other) */
 
 	for (attempt = 0; sl != NULL && attempt < ATTEMPTS; attempt++) {
 		int rc, n = 0;
@@ -463,6 +472,11 @@ static void run_group(store *s, write_call *group)
 		c->rc = sl == NULL ? STORE_DB_ERROR : STORE_DB_BUSY;
 		snprintf(c->err, c->errlen, "%s", gerr[0] ? gerr : "the store stayed busy");
 	}
+	/* Every other commit is flushed: a connection that cannot say so again is not used again. */
+	if (sl != NULL && light && sl->db != NULL &&
+	    store_db_exec(sl->db, "PRAGMA synchronous=FULL", NULL, 0, NULL, NULL, NULL, scratch, sizeof(scratch)) !=
+		    STORE_DB_OK)
+		drop = 1;
 	if (sl != NULL)
 		release(s, sl, drop);
 }
@@ -472,9 +486,9 @@ static void run_group(store *s, write_call *group)
  * running leads the next one (every call queued by then, up to GROUP_MAX),
  * the others wait for theirs to end. Returns the call's STORE_DB_* code.
  */
-static int in_group(store *s, txn_fn fn, void *arg, char *err, size_t errlen)
+static int in_group(store *s, txn_fn fn, void *arg, int light, char *err, size_t errlen)
 {
-	write_call me = { fn, arg, err, errlen, PENDING, PENDING, 0, NULL };
+	write_call me = { fn, arg, err, errlen, PENDING, PENDING, 0, light, NULL };
 
 	pthread_mutex_lock(&s->gmu);
 	*s->queue_tail = &me;
@@ -507,19 +521,15 @@ static int in_group(store *s, txn_fn fn, void *arg, char *err, size_t errlen)
 	return me.rc;
 }
 
-/*
- * @fn inside one transaction on a connection of the pool, retried on
- * STORE_DB_BUSY (SQLite's writes: in a group, in_group()). Returns
- * STORE_DB_OK, or STORE_ERROR with @err.
- */
-static int in_txn(store *s, int write, txn_fn fn, void *arg, char *err, size_t errlen)
+/* in_txn(), and @light: SQLite's commit not flushed on its own (store_record_ran()). */
+static int in_txn_as(store *s, int write, int light, txn_fn fn, void *arg, char *err, size_t errlen)
 {
 	double t0 = ecs_clock_s();
 	slot *sl;
 	int rc = STORE_DB_ERROR, attempt;
 
 	if (sqlite_writer(s, write)) {
-		rc = in_group(s, fn, arg, err, errlen);
+		rc = in_group(s, fn, arg, light, err, errlen);
 		if (rc == STORE_DB_CONFLICT)
 			snprintf(err, errlen, "a row of that id exists already");
 		tally(s, rc != STORE_DB_OK, ecs_clock_s() - t0);
@@ -543,6 +553,16 @@ static int in_txn(store *s, int write, txn_fn fn, void *arg, char *err, size_t e
 		release(s, sl, rc == STORE_DB_ERROR);
 	tally(s, rc != STORE_DB_OK, ecs_clock_s() - t0);
 	return rc == STORE_DB_OK ? STORE_DB_OK : STORE_ERROR;
+}
+
+/*
+ * @fn inside one transaction on a connection of the pool, retried on
+ * STORE_DB_BUSY (SQLite's writes: in a group, in_group()). Returns
+ * STORE_DB_OK, or STORE_ERROR with @err.
+ */
+static int in_txn(store *s, int write, txn_fn fn, void *arg, char *err, size_t errlen)
+{
+	return in_txn_as(s, write, 0, fn, arg, err, errlen);
 }
 
 /* ---- open, close, check */
@@ -925,6 +945,49 @@ int store_finish(store *s, const char *id, store_status status, int http_status,
 	if (in_txn(s, 1, finish_txn, &c, err, errlen) != STORE_DB_OK)
 		return STORE_ERROR;
 	return c.changed > 0 ? 0 : 1;
+}
+
+typedef struct {
+	submit_ctx submit;
+	finish_ctx finish;
+	int light;
+} record_ran_ctx;
+
+static int record_ran_txn(store *s, store_db *db, void *arg, char *err, size_t errlen)
+{
+	record_ran_ctx *c = arg;
+	int rc = STORE_DB_OK;
+
+	if (c->light && s->kind == STORE_DB_POSTGRESQL)
+		rc = store_db_exec(db, "SET LOCAL synchronous_commit = off", NULL, 0, NULL, NULL, NULL, err, errlen);
+	if (rc == STORE_DB_OK)
+		rc = submit_txn(s, db, &c->submit, err, errlen);
+	if (rc == STORE_DB_OK)
+		rc = finish_txn(s, db, &c->finish, err, errlen);
+	return rc;
+}
+
+int store_record_ran(store *s, const store_submission *sub, store_status status, int http_status, const char *result,
+		     char *err, size_t errlen)
+{
+	record_ran_ctx c;
+	store_task scratch;
+	int rc;
+
+	if (sub->async || sub->idem_key != NULL ||
+	    (status != STORE_SUCCEEDED && status != STORE_FAILED && status != STORE_CANCELED)) {
+		snprintf(err, errlen, "task %s: not a synchronous task without a key that ended", sub->id);
+		return STORE_ERROR;
+	}
+	memset(&c, 0, sizeof(c));
+	memset(&scratch, 0, sizeof(scratch));
+	c.submit.sub = sub;
+	c.submit.first.one = &scratch;
+	c.finish = (finish_ctx){ sub->id, status, http_status, result, 0 };
+	c.light = sub->callback_url == NULL;
+	rc = in_txn_as(s, 1, c.light, record_ran_txn, &c, err, errlen);
+	store_task_clear(&scratch);
+	return rc == STORE_DB_OK ? 0 : STORE_ERROR;
 }
 
 /* ---- defer */

@@ -147,6 +147,20 @@ int store_submit(store *s, const store_submission *sub, store_submit_outcome *ou
 		 char *err, size_t errlen);
 
 /**
+ * store_record_ran - task @sub (not async, no key) already ran on this
+ * node and was answered: recorded as ended with @status, @http_status and
+ * the document @result, in one transaction, so that its id can be polled
+ * (and a callback sent) for result_ttl. Without a callback the commit is
+ * not flushed to disk on its own (SQLite: synchronous=NORMAL for it, made
+ * durable by the next flushed commit; PostgreSQL: synchronous_commit off):
+ * its client has the answer already, so a power cut may lose the record,
+ * a crash of ecs-fcgi never. A callback's record is flushed as any other:
+ * its delivery is a promise. Returns 0, or STORE_ERROR.
+ */
+int store_record_ran(store *s, const store_submission *sub, store_status status, int http_status, const char *result,
+		     char *err, size_t errlen);
+
+/**
  * store_claim - take the next queued task this node may run (unpinned or
  * pinned here): the client with the fewest running tasks first, then the
  * oldest. In a fleet no two nodes take the same task (FOR UPDATE SKIP

@@ -241,7 +241,9 @@ int task_submit(response *resp, handler_info *info, handler_ctx *ctx, const requ
 	sub.fingerprint = k > 0 ? fp : NULL;
 	sub.callback_url = t->body.callback_url;
 	sub.client_queue_cap = how->async ? client_queue_cap(ctx->cfg, t->rule) : 0;
-	rc = store_submit(ctx->store, &sub, &oc, &first, err, sizeof(err));
+	rc = how->ended != NULL ? store_record_ran(ctx->store, &sub, task_status_of(how->ended), how->ended->status,
+						   how->ended->body, err, sizeof(err))
+				: store_submit(ctx->store, &sub, &oc, &first, err, sizeof(err));
 	if (rc < 0 && (how->async || k > 0)) {
 		store_down(resp, req, err);
 		answered = 1;
@@ -264,7 +266,7 @@ out:
 void task_record_ran(const response *answer, handler_info *info, handler_ctx *ctx, const request *req,
 		     const intake_task *t, const char *ran_as)
 {
-	task_submit_how how = { "task", NULL, "/v1.1/tasks", 0, 1, 0 };
+	task_submit_how how = { "task", NULL, "/v1.1/tasks", 0, 1, 0, answer };
 	response scratch;
 	char id[65];
 	int recorded = 0;
@@ -273,9 +275,15 @@ void task_record_ran(const response *answer, handler_info *info, handler_ctx *ct
 		return;
 	snprintf(id, sizeof(id), "%s", ran_as);
 	response_init(&scratch);
-	/* a failure here is the store's (logged), never the answer's: @answer is already the task's */
-	if (task_submit(&scratch, info, ctx, req, t, &how, id, &recorded) == 0 && recorded)
-		task_record_end(ctx, t, id, answer);
+	/*
+	 * Recorded ended in one transaction, not flushed on its own unless a
+	 * callback waits on it (store_record_ran()): it is on the answer's
+	 * path, and two flushed commits were most of what ecs-fcgi added to a
+	 * pooled task. A failure here is the store's (logged), never the answer's.
+	 */
+	if (task_submit(&scratch, info, ctx, req, t, &how, id, &recorded) == 0 && recorded &&
+	    t->body.callback_url != NULL)
+		callback_sender_wake(ctx->callbacks);
 	response_clear(&scratch);
 }
 
@@ -292,7 +300,7 @@ void task_record_end(handler_ctx *ctx, const intake_task *t, const char *id, con
 void task_handle_post(response *resp, handler_info *info, handler_ctx *ctx, request *req)
 {
 	intake_deps deps = { ctx->cfg, ctx->engine, ctx->creds, &info->auth, info->client };
-	task_submit_how how = { "task", NULL, "/v1.1/tasks", 0, 1, 1 };
+	task_submit_how how = { "task", NULL, "/v1.1/tasks", 0, 1, 1, NULL };
 	intake_refusal why;
 	intake_task t;
 	char id[65] = "";

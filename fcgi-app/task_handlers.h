@@ -29,6 +29,7 @@ typedef struct {
 	int record;              /* record it without a key or callback too (tasks: pollable by id) */
 	int run_first;           /* synchronous without a key: run it under the id libecs gives it
 	                            (a warm container's own), record it once it ran (task_record_ran()) */
+	const response *ended;   /* task_record_ran()'s: the answer of a task that ran; recorded ended, at once */
 } task_submit_how;
 
 /**

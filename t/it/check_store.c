@@ -312,6 +312,74 @@ START_TEST(test_store_sync_runs_here)
 }
 END_TEST
 
+/* A synchronous task recorded once it ran: one call, ended, pollable; with a callback, the callback is due. */
+START_TEST(test_store_record_ran)
+{
+	store *s = open_store();
+	store_submission sub = sub_of("ran1", "alice", 0);
+	store_task t;
+	char err[512];
+	int i;
+
+	ck_assert_msg(store_record_ran(s, &sub, STORE_SUCCEEDED, 201, "{\"exitCode\":0}", err, sizeof(err)) == 0,
+		      "%s", err);
+	get_ok(s, "alice", "ran1", &t);
+	ck_assert_int_eq(t.status, STORE_SUCCEEDED);
+	ck_assert_int_eq(t.http_status, 201);
+	ck_assert_str_eq(t.result, "{\"exitCode\":0}");
+	ck_assert_ptr_null(t.request);
+	ck_assert_str_eq(t.node, "node-a");
+	ck_assert_int_eq(t.callback_state, STORE_CALLBACK_NONE);
+	store_task_clear(&t);
+	ck_assert_int_eq(store_get(s, "bob", "ran1", &t, err, sizeof(err)), 0);
+	ck_assert_int_eq(store_claim(s, &t, err, sizeof(err)), 0);
+	/* The same id twice: refused, the first record kept. */
+	ck_assert_int_eq(store_record_ran(s, &sub, STORE_FAILED, 500, "{}", err, sizeof(err)), STORE_ERROR);
+	ended_with(s, "ran1", STORE_SUCCEEDED, 201);
+	/* Not for what it does not record: a queued task, a key, a status that is no end. */
+	sub = sub_of("ran2", "alice", 1);
+	ck_assert_int_eq(store_record_ran(s, &sub, STORE_SUCCEEDED, 201, "{}", err, sizeof(err)), STORE_ERROR);
+	sub = sub_of("ran2", "alice", 0);
+	sub.idem_key = "k";
+	ck_assert_int_eq(store_record_ran(s, &sub, STORE_SUCCEEDED, 201, "{}", err, sizeof(err)), STORE_ERROR);
+	sub.idem_key = NULL;
+	ck_assert_int_eq(store_record_ran(s, &sub, STORE_RUNNING, 0, "{}", err, sizeof(err)), STORE_ERROR);
+	ck_assert_int_eq(store_get(s, NULL, "ran2", &t, err, sizeof(err)), 0);
+	/* With a callback: its delivery is due at once. */
+	sub.callback_url = "https://hooks.example/ecs";
+	ck_assert_msg(store_record_ran(s, &sub, STORE_FAILED, 502, "{\"code\":\"ENGINE\"}", err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_int_eq(store_callback_claim(s, 60000, &t, err, sizeof(err)), 1);
+	ck_assert_str_eq(t.id, "ran2");
+	ck_assert_int_eq(t.callback_state, STORE_CALLBACK_PENDING);
+	store_task_clear(&t);
+	/* Light and flushed commits one after another: every record is there, also to a new connection. */
+	for (i = 0; i < 20; i++) {
+		char id[16];
+		store_submission one;
+
+		snprintf(id, sizeof(id), "ran-%d", i);
+		one = sub_of(id, "alice", 0);
+		if (i % 2)
+			submit_ok(s, id, "alice", 0);
+		else
+			ck_assert_msg(store_record_ran(s, &one, STORE_SUCCEEDED, 201, "{}", err, sizeof(err)) == 0, "%s",
+				      err);
+	}
+	store_close(s);
+	s = open_store();
+	for (i = 0; i < 20; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "ran-%d", i);
+		ck_assert_int_eq(store_get(s, "alice", id, &t, err, sizeof(err)), 1);
+		ck_assert_int_eq(t.status, i % 2 ? STORE_RUNNING : STORE_SUCCEEDED);
+		store_task_clear(&t);
+	}
+	store_close(s);
+}
+END_TEST
+
 START_TEST(test_store_list_filter_and_pages)
 {
 	store *s = open_store();
@@ -1249,6 +1317,7 @@ static void add_common(TCase *tc)
 {
 	tcase_add_test(tc, test_store_submit_claim_finish_get);
 	tcase_add_test(tc, test_store_sync_runs_here);
+	tcase_add_test(tc, test_store_record_ran);
 	tcase_add_test(tc, test_store_list_filter_and_pages);
 	tcase_add_test(tc, test_store_cancel);
 	tcase_add_test(tc, test_store_key_replay_and_mismatch);
