@@ -67,9 +67,14 @@ run_phase() {
 # record_failures NAME FILE: the first lines of a failed step's log that say
 # what failed (a test's "not ok", a Check failure, a compiler error), under
 # its FAIL line, so the summary (the end of a CI log) says why.
+# A test's own words first (make's "Error 1" lines come before the
+# test-suite log that holds them), make's and the compiler's otherwise.
 record_failures() {
+	local lines
 	[ -s "$2" ] || return 0
-	grep -v '^==> ' "$2" | grep -E -m 3 'not ok|FAIL -|:[FE]:|error:|FAILED|Error [0-9]' | cut -c 1-200 |
+	lines=$(grep -v '^==> ' "$2" | grep -E -m 3 'not ok|FAIL -|^FAIL [^ :]+:|:[FE]:|FAILED' ||
+		grep -v '^==> ' "$2" | grep -E -m 3 'error:|Error [0-9]') || return 0
+	cut -c 1-200 <<<"$lines" |
 		awk -v step="$1" '{ sub(/^[[:space:]]*/, ""); print "      why (" step "): " $0 }' >>"$RESULTS_FILE" || true
 }
 passed() { [ "$PHASE_RC" = 0 ]; }
