@@ -129,6 +129,11 @@ int store_status_parse(store_status *out, const char *name)
 	return -1;
 }
 
+int store_status_ended(store_status s)
+{
+	return s == STORE_SUCCEEDED || s == STORE_FAILED || s == STORE_CANCELED;
+}
+
 const char *store_callback_state_name(store_callback_state s)
 {
 	return (unsigned int)s <= STORE_CALLBACK_FAILED ? callback_names[s] : "unknown";
@@ -521,7 +526,11 @@ static int in_group(store *s, txn_fn fn, void *arg, int light, char *err, size_t
 	return me.rc;
 }
 
-/* in_txn(), and @light: SQLite's commit not flushed on its own (store_record_ran()). */
+/*
+ * in_txn(), and @light: a write whose commit is not flushed on its own
+ * (store_record_ran()): SQLite's group says so with its pragma (run_group()),
+ * PostgreSQL's transaction with synchronous_commit.
+ */
 static int in_txn_as(store *s, int write, int light, txn_fn fn, void *arg, char *err, size_t errlen)
 {
 	double t0 = ecs_clock_s();
@@ -538,6 +547,9 @@ static int in_txn_as(store *s, int write, int light, txn_fn fn, void *arg, char 
 	sl = acquire(s, write, err, errlen);
 	for (attempt = 0; sl != NULL && attempt < ATTEMPTS; attempt++) {
 		rc = begin(s, sl, write, err, errlen);
+		if (rc == STORE_DB_OK && light && write && s->kind == STORE_DB_POSTGRESQL)
+			rc = store_db_exec(sl->db, "SET LOCAL synchronous_commit = off", NULL, 0, NULL, NULL, NULL, err,
+					   errlen);
 		if (rc == STORE_DB_OK)
 			rc = fn(s, sl->db, arg, err, errlen);
 		if (rc == STORE_DB_OK)
@@ -938,7 +950,7 @@ int store_finish(store *s, const char *id, store_status status, int http_status,
 {
 	finish_ctx c = { id, status, http_status, result, 0 };
 
-	if (status != STORE_SUCCEEDED && status != STORE_FAILED && status != STORE_CANCELED) {
+	if (!store_status_ended(status)) {
 		snprintf(err, errlen, "task %s: %s is not an end", id, store_status_name(status));
 		return STORE_ERROR;
 	}
@@ -950,18 +962,13 @@ int store_finish(store *s, const char *id, store_status status, int http_status,
 typedef struct {
 	submit_ctx submit;
 	finish_ctx finish;
-	int light;
 } record_ran_ctx;
 
 static int record_ran_txn(store *s, store_db *db, void *arg, char *err, size_t errlen)
 {
 	record_ran_ctx *c = arg;
-	int rc = STORE_DB_OK;
+	int rc = submit_txn(s, db, &c->submit, err, errlen);
 
-	if (c->light && s->kind == STORE_DB_POSTGRESQL)
-		rc = store_db_exec(db, "SET LOCAL synchronous_commit = off", NULL, 0, NULL, NULL, NULL, err, errlen);
-	if (rc == STORE_DB_OK)
-		rc = submit_txn(s, db, &c->submit, err, errlen);
 	if (rc == STORE_DB_OK)
 		rc = finish_txn(s, db, &c->finish, err, errlen);
 	return rc;
@@ -974,8 +981,7 @@ int store_record_ran(store *s, const store_submission *sub, store_status status,
 	store_task scratch;
 	int rc;
 
-	if (sub->async || sub->idem_key != NULL ||
-	    (status != STORE_SUCCEEDED && status != STORE_FAILED && status != STORE_CANCELED)) {
+	if (sub->async || sub->idem_key != NULL || !store_status_ended(status)) {
 		snprintf(err, errlen, "task %s: not a synchronous task without a key that ended", sub->id);
 		return STORE_ERROR;
 	}
@@ -984,8 +990,8 @@ int store_record_ran(store *s, const store_submission *sub, store_status status,
 	c.submit.sub = sub;
 	c.submit.first.one = &scratch;
 	c.finish = (finish_ctx){ sub->id, status, http_status, result, 0 };
-	c.light = sub->callback_url == NULL;
-	rc = in_txn_as(s, 1, c.light, record_ran_txn, &c, err, errlen);
+	/* (a callback's delivery is a promise: its record is flushed) */
+	rc = in_txn_as(s, 1, sub->callback_url == NULL, record_ran_txn, &c, err, errlen);
 	store_task_clear(&scratch);
 	return rc == STORE_DB_OK ? 0 : STORE_ERROR;
 }

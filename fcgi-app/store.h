@@ -44,6 +44,9 @@ const char *store_status_name(store_status s);
 /** store_status_parse - the status named @name. Returns 0, or -1 for an unknown name. */
 int store_status_parse(store_status *out, const char *name);
 
+/** store_status_ended - @s is an end (succeeded, failed, canceled): 1, else 0. */
+int store_status_ended(store_status s);
+
 typedef enum {
 	STORE_CALLBACK_NONE = 0,   /* the task has no callback */
 	STORE_CALLBACK_WAITING,    /* the task has not ended yet */

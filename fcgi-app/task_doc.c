@@ -83,11 +83,6 @@ static int add_links(struct json_object *o, const store_task *t, const char *sel
 	return 0;
 }
 
-static int ended(store_status s)
-{
-	return s == STORE_SUCCEEDED || s == STORE_FAILED || s == STORE_CANCELED;
-}
-
 struct json_object *task_doc_json(const store_task *t, const char *self_base, task_doc_detail detail)
 {
 	struct json_object *o = json_object_new_object();
@@ -102,10 +97,10 @@ struct json_object *task_doc_json(const store_task *t, const char *self_base, ta
 	    add_time(o, "finishedAt", t->finished_ms) != 0 || add_stored(o, "labels", t->labels) != 0 ||
 	    (t->cancel_requested && handler_put(o, "cancelRequested", json_object_new_boolean(1)) != 0))
 		goto fail;
-	if (detail == TASK_DOC_FULL && ended(t->status) &&
+	if (detail == TASK_DOC_FULL && store_status_ended(t->status) &&
 	    add_stored(o, t->status == STORE_SUCCEEDED ? "result" : "error", t->result) != 0)
 		goto fail;
-	if (ended(t->status) && t->http_status != 0 &&
+	if (store_status_ended(t->status) && t->http_status != 0 &&
 	    handler_put(o, "httpStatus", json_object_new_int(t->http_status)) != 0)
 		goto fail;
 	if (add_callback(o, t) != 0 || add_links(o, t, self_base) != 0)

@@ -85,11 +85,6 @@ static void answer_doc(response *resp, const request *req, int status, const sto
 	handler_json(resp, req, status, o);
 }
 
-static int ended(store_status s)
-{
-	return s == STORE_SUCCEEDED || s == STORE_FAILED || s == STORE_CANCELED;
-}
-
 /* A key seen before with this very request: its first answer, never a second run. */
 static void answer_replay(response *resp, const request *req, const store_task *first)
 {
@@ -98,7 +93,7 @@ static void answer_replay(response *resp, const request *req, const store_task *
 		answer_doc(resp, req, 202, first, 1);
 		return;
 	}
-	if (ended(first->status) && first->result != NULL) {
+	if (store_status_ended(first->status) && first->result != NULL) {
 		char *body = strdup(first->result);
 
 		if (body == NULL)
@@ -543,7 +538,7 @@ void task_handle_delete(response *resp, const handler_info *info, const handler_
 		int i;
 
 		async_runner_cancel(ctx->runner, id);
-		for (i = 0; i < TASK_CANCEL_WAIT_S * 10 && !ended(t.status); i++) {
+		for (i = 0; i < TASK_CANCEL_WAIT_S * 10 && !store_status_ended(t.status); i++) {
 			nanosleep(&step, NULL);
 			store_task_clear(&t);
 			rc = store_get(ctx->store, info->client, id, &t, err, sizeof(err));
@@ -553,6 +548,6 @@ void task_handle_delete(response *resp, const handler_info *info, const handler_
 			}
 		}
 	}
-	answer_doc(resp, req, ended(t.status) ? 200 : 202, &t, 0);
+	answer_doc(resp, req, store_status_ended(t.status) ? 200 : 202, &t, 0);
 	store_task_clear(&t);
 }
