@@ -1,10 +1,10 @@
 # shellcheck shell=bash
 # The .debs, built once for the phases that install them (e2e's
 # t/e2e/test_packaging.sh, then systemd's t/ops/test_systemd.sh): one step,
-# scripts/build-deb.sh --worktree --lintian, into $BUILD/debs/KEY, where KEY names the tracked files as they are
-# on disk (what --worktree packs). A later phase,
-# or a later run on the same tree, takes them from there instead of building
-# them again (each build took about 100 s of the full run).
+# scripts/build-deb.sh --worktree --lintian, into $BUILD/debs/KEY, where KEY
+# names the tracked files as they are on disk (what --worktree packs). A
+# later phase, or a later run on the same tree, takes them from there instead
+# of building them again (each build took about 100 s of the full run).
 # Not a phase: a step of the phases that need the packages. Root only (only
 # root installs them; the tests skip or fail without it anyway).
 
