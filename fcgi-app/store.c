@@ -4,7 +4,8 @@
  * SQLite and PostgreSQL share. The few places where the dialects differ
  * branch on store_db_kind_of() and say why: row locks in the two claims
  * (FOR UPDATE SKIP LOCKED, PostgreSQL only: SQLite has one writer at a
- * time already) and the cancel's NOTIFY.
+ * time already), the cancel's NOTIFY, and the queue's depth for a
+ * submission's caps (SQLite reads what its triggers keep).
  *
  * Each call is one transaction, retried a bounded number of times when the
  * backend reports a lock or serialization conflict (STORE_DB_BUSY). A
@@ -712,14 +713,18 @@ static int find_key(store_db *db, submit_ctx *c, int *found, char *err, size_t e
 }
 
 /* Queue caps, in the submitting transaction (SQLite: one writer at a time,
- * so exact; PostgreSQL: two submissions at once may both fit a last place). */
+ * so exact, from the depth its triggers keep (store_schema.c, version 3);
+ * PostgreSQL: counted, and two submissions at once may both fit a last place). */
 static int check_caps(store *s, store_db *db, submit_ctx *c, char *err, size_t errlen)
 {
 	const char *p[1] = { c->sub->client };
 	long long n[2] = { 0, 0 };
 	int rc = store_db_exec(db,
-			       "SELECT COUNT(*), COALESCE(SUM(CASE WHEN client = $1 THEN 1 ELSE 0 END), 0) "
-			       "FROM tasks WHERE status = 'queued'",
+			       s->kind == STORE_DB_SQLITE
+				       ? "SELECT COALESCE(SUM(queued), 0), "
+					 "COALESCE(SUM(CASE WHEN client = $1 THEN queued ELSE 0 END), 0) FROM queue_depth"
+				       : "SELECT COUNT(*), COALESCE(SUM(CASE WHEN client = $1 THEN 1 ELSE 0 END), 0) "
+					 "FROM tasks WHERE status = 'queued'",
 			       p, 1, one_count, n, NULL, err, errlen);
 
 	if (rc == STORE_DB_OK && n[0] >= (long long)s->queue_max)

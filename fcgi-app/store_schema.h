@@ -1,6 +1,6 @@
 /*
  * store_schema.h - the task store's tables (store.h), created and migrated
- * in SQL both backends speak, under a version table (ecs_schema) that
+ * in SQL both backends speak (where they differ, each its own), under a version table (ecs_schema) that
  * says which migrations a store has had.
  */
 #ifndef ECSFCGI_STORE_SCHEMA_H
@@ -11,7 +11,7 @@
 #include "store_db.h"
 
 /** The newest schema this build knows. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /**
  * store_schema_migrate - inside a write transaction on @db: create the
