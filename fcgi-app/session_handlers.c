@@ -321,8 +321,8 @@ static void queue_exec(response *resp, handler_info *info, handler_ctx *ctx, req
 	if (intake_take_exec(&t, &why, &deps, req) != 0)
 		return refused(resp, info, req, &why);
 	how->async = 1;
-	if (task_submit(resp, info, ctx, req, &t, how, tid, &recorded) == 0)
-		task_answer_queued(resp, info, ctx, req, tid, "exec");
+	/* (async: it answers the 202 itself) */
+	(void)task_submit(resp, info, ctx, req, &t, how, tid, &recorded);
 	intake_clear(&t);
 }
 

@@ -756,7 +756,10 @@ static int insert_labels(store_db *db, const char *id, const char *labels, char 
 	return rc;
 }
 
-static int insert_task(store *s, store_db *db, const store_submission *sub, int *inserted, char *err,
+/* @sub as a new row; *@inserted 1 with @r holding it as stored (without its
+ * request: the answer to a submission never shows it), or 0 when a row of
+ * its idempotency key exists already. */
+static int insert_task(store *s, store_db *db, const store_submission *sub, rows *r, int *inserted, char *err,
 		       size_t errlen)
 {
 	int64_t now = store_now_ms();
@@ -768,7 +771,6 @@ static int insert_task(store *s, store_db *db, const store_submission *sub, int 
 			      sub->kind ? sub->kind : "task", sub->session_id, sub->pin_node, created.s, started.s,
 			      sub->async ? "" : s->node, lease.s, body, sub->auth, sub->labels, sub->idem_key,
 			      sub->fingerprint, sub->callback_url, sub->callback_url ? "waiting" : "none", delivery };
-	long changed = 0;
 	int rc;
 
 	*inserted = 0;
@@ -778,16 +780,18 @@ static int insert_task(store *s, store_db *db, const store_submission *sub, int 
 		return STORE_DB_ERROR;
 	}
 	/* A second submission of the key at once: its INSERT does nothing
-	 * (PostgreSQL: after waiting for the first's commit), and it reads the first. */
-	rc = store_db_exec(db,
-			   "INSERT INTO tasks (id, client, status, async, kind, session_id, pin_node, created_ms, "
-			   "started_ms, node, lease_ms, request, auth, labels, idem_key, fingerprint, callback_url, "
-			   "callback_state, callback_delivery_id) VALUES ($1, $2, $3, CAST($4 AS INTEGER), $5, $6, $7, "
-			   "CAST($8 AS BIGINT), CAST($9 AS BIGINT), $10, CAST($11 AS BIGINT), $12, $13, $14, $15, $16, "
-			   "$17, $18, $19) ON CONFLICT (client, idem_key) DO NOTHING",
-			   p, 19, NULL, NULL, &changed, err, errlen);
+	 * (PostgreSQL: after waiting for the first's commit), and it reads the
+	 * first. RETURNING: the answer's document without reading the row again. */
+	rows_reset(r);
+	rc = query(db,
+		   "INSERT INTO tasks (id, client, status, async, kind, session_id, pin_node, created_ms, "
+		   "started_ms, node, lease_ms, request, auth, labels, idem_key, fingerprint, callback_url, "
+		   "callback_state, callback_delivery_id) VALUES ($1, $2, $3, CAST($4 AS INTEGER), $5, $6, $7, "
+		   "CAST($8 AS BIGINT), CAST($9 AS BIGINT), $10, CAST($11 AS BIGINT), $12, $13, $14, $15, $16, "
+		   "$17, $18, $19) ON CONFLICT (client, idem_key) DO NOTHING RETURNING " TASK_SUMMARY,
+		   p, 19, r, err, errlen);
 	free(body);
-	*inserted = rc == STORE_DB_OK && changed > 0;
+	*inserted = rc == STORE_DB_OK && r->found;
 	return rc;
 }
 
@@ -807,7 +811,7 @@ static int submit_txn(store *s, store_db *db, void *arg, char *err, size_t errle
 		rc = check_caps(s, db, c, err, errlen);
 	if (rc != STORE_DB_OK || c->outcome != STORE_SUBMITTED)
 		return rc;
-	rc = insert_task(s, db, sub, &inserted, err, errlen);
+	rc = insert_task(s, db, sub, &c->first, &inserted, err, errlen);
 	if (rc == STORE_DB_OK && !inserted) {
 		rc = find_key(db, c, &found, err, errlen);
 		if (rc == STORE_DB_OK && !found) {
@@ -834,7 +838,7 @@ int store_submit(store *s, const store_submission *sub, store_submit_outcome *ou
 	c.first.one = first != NULL ? first : &scratch;
 	memset(c.first.one, 0, sizeof(*c.first.one));
 	rc = in_txn(s, 1, submit_txn, &c, err, errlen);
-	if (rc != STORE_DB_OK || c.outcome != STORE_REPLAY)
+	if (rc != STORE_DB_OK || (c.outcome != STORE_REPLAY && c.outcome != STORE_SUBMITTED))
 		store_task_clear(c.first.one);
 	store_task_clear(&scratch);
 	*outcome = c.outcome;

@@ -143,8 +143,9 @@ typedef enum {
 /**
  * store_submit - record a new task atomically with its idempotency key: of
  * two submissions of one key at once, exactly one is STORE_SUBMITTED.
- * @first: on STORE_REPLAY, the first task (store_task_clear() it); may be
- * NULL. Returns 0 with @outcome, or STORE_ERROR.
+ * @first: on STORE_REPLAY, the first task; on STORE_SUBMITTED, the new one
+ * as stored, without its request (store_task_clear() it); may be NULL.
+ * Returns 0 with @outcome, or STORE_ERROR.
  */
 int store_submit(store *s, const store_submission *sub, store_submit_outcome *outcome, store_task *first,
 		 char *err, size_t errlen);

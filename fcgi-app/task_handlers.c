@@ -177,6 +177,19 @@ static void run_sync(response *resp, handler_info *info, handler_ctx *ctx, reque
 	ecs_task_result_clear(&res);
 }
 
+/*
+ * The 202 of task @now, just queued: its document as stored (the INSERT's
+ * RETURNING, store_submit()), Location and Preference-Applied; a runner
+ * is woken. Queued, whatever a runner (here or, in a fleet, on another
+ * node) may have done with it since.
+ */
+static void answer_queued(response *resp, const handler_ctx *ctx, const request *req, const store_task *now)
+{
+	async_runner_wake(ctx->runner);
+	response_add_header(resp, "Preference-Applied", "respond-async");
+	answer_doc(resp, req, 202, now, 1);
+}
+
 int task_submit(response *resp, handler_info *info, handler_ctx *ctx, const request *req, const intake_task *t,
 		const task_submit_how *how, char id[65], int *recorded)
 {
@@ -250,6 +263,10 @@ int task_submit(response *resp, handler_info *info, handler_ctx *ctx, const requ
 		answered = 1;
 	} else {
 		*recorded = 1;
+		if (how->async) {
+			answer_queued(resp, ctx, req, &first);
+			answered = 1;
+		}
 	}
 	store_task_clear(&first);
 out:
@@ -315,40 +332,9 @@ void task_handle_post(response *resp, handler_info *info, handler_ctx *ctx, requ
 		response_set_error(resp, why.status, why.code, why.message, req->request_id);
 		return;
 	}
-	if (task_submit(resp, info, ctx, req, &t, &how, id, &recorded) == 0) {
-		if (how.async)
-			task_answer_queued(resp, info, ctx, req, id, how.kind);
-		else
-			run_sync(resp, info, ctx, req, &t, id, recorded);
-	}
+	if (task_submit(resp, info, ctx, req, &t, &how, id, &recorded) == 0)
+		run_sync(resp, info, ctx, req, &t, id, recorded);
 	intake_clear(&t);
-}
-
-void task_answer_queued(response *resp, const handler_info *info, const handler_ctx *ctx, const request *req,
-			const char *id, const char *kind)
-{
-	store_task now;
-	char err[256];
-
-	memset(&now, 0, sizeof(now));
-	if (store_get(ctx->store, info->client, id, &now, err, sizeof(err)) != 1) {
-		/* Queued all the same: its document from what was submitted. */
-		store_task_clear(&now);
-		snprintf(now.id, sizeof(now.id), "%s", id);
-		snprintf(now.kind, sizeof(now.kind), "%s", kind);
-		now.async = 1;
-	}
-	/*
-	 * The 202 is the task as submitted: queued, whatever a runner
-	 * (here or, in a fleet, on another node) has done with it since.
-	 */
-	now.status = STORE_QUEUED;
-	now.started_ms = 0;
-	now.node[0] = '\0';
-	async_runner_wake(ctx->runner);
-	response_add_header(resp, "Preference-Applied", "respond-async");
-	answer_doc(resp, req, 202, &now, 1);
-	store_task_clear(&now);
 }
 
 void task_handle_get(response *resp, const handler_info *info, const handler_ctx *ctx, const request *req)

@@ -37,9 +37,9 @@ typedef struct {
  * be NULL), and the admitted task @t recorded in the store as @how says,
  * with its id generated into @id (kept when @id is not ""; left "" for a
  * synchronous task that runs first, see run_first): *@recorded tells whether it is (a store
- * failure without a key only logs). Returns 0 to run it (or, async, it is
- * queued), or 1 when @resp holds the answer already: a key's replay, 409,
- * 422, 429, 503, 500.
+ * failure without a key only logs). Returns 0 to run it, or 1 when @resp
+ * holds the answer already: async, the 202 of the queued task (a runner
+ * woken); a key's replay, 409, 422, 429, 503, 500.
  */
 int task_submit(response *resp, handler_info *info, handler_ctx *ctx, const request *req, const intake_task *t,
 		const task_submit_how *how, char id[65], int *recorded);
@@ -54,14 +54,6 @@ void task_record_ran(const response *answer, handler_info *info, handler_ctx *ct
 
 /** task_record_end - a recorded task @id ran here: its answer @resp kept (store_finish()), its callback woken. */
 void task_record_end(handler_ctx *ctx, const intake_task *t, const char *id, const response *resp);
-
-/**
- * task_answer_queued - the 202 of task @id of @kind ("task", "exec"), just
- * queued by task_submit(): its document as submitted (status queued),
- * Location and Preference-Applied; a runner is woken.
- */
-void task_answer_queued(response *resp, const handler_info *info, const handler_ctx *ctx, const request *req,
-			const char *id, const char *kind);
 
 /** task_handle_post - POST /v1.1/tasks on a task worker, after admission. */
 void task_handle_post(response *resp, handler_info *info, handler_ctx *ctx, request *req);

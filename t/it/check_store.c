@@ -507,7 +507,16 @@ START_TEST(test_store_key_replay_and_mismatch)
 
 	sub.idem_key = "key-1";
 	sub.fingerprint = "aaaa";
-	ck_assert_int_eq(submit(s, &sub), STORE_SUBMITTED);
+	/* A new task: as stored, queued, without its request (the 202's document). */
+	ck_assert_int_eq(store_submit(s, &sub, &out, &first, err, sizeof(err)), 0);
+	ck_assert_int_eq(out, STORE_SUBMITTED);
+	ck_assert_str_eq(first.id, "k1");
+	ck_assert_str_eq(first.client, "alice");
+	ck_assert_int_eq(first.status, STORE_QUEUED);
+	ck_assert_int_eq(first.async, 1);
+	ck_assert_int_gt(first.created_ms, 0);
+	ck_assert_ptr_null(first.request);
+	store_task_clear(&first);
 	/* The same key and fingerprint: the first task, not a second. */
 	sub.id = "k2";
 	ck_assert_int_eq(store_submit(s, &sub, &out, &first, err, sizeof(err)), 0);
