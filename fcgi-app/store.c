@@ -874,11 +874,14 @@ static int pick_and_take(store *s, store_db *db, const char *pick, const char *c
 	 * the only writer, and the clause does not exist there. */
 	const char *lock = s->kind == STORE_DB_POSTGRESQL ? " FOR UPDATE OF t SKIP LOCKED" : "";
 	const char *p[4] = { NULL, NULL, NULL, NULL };
-	char sql[1024], id[65] = "";
+	char sql[2048], id[65] = "";
 	int rc, i;
 
 	rows_reset(out);
-	snprintf(sql, sizeof(sql), pick, lock);
+	if ((size_t)snprintf(sql, sizeof(sql), pick, lock) >= sizeof(sql)) {
+		snprintf(err, errlen, "a claim's statement is longer than its buffer");
+		return STORE_DB_ERROR;
+	}
 	for (i = 0; i < npick && i < 3; i++)
 		p[i] = pick_params[i];
 	rc = store_db_exec(db, sql, p, npick, id_row, id, NULL, err, errlen);
@@ -900,18 +903,26 @@ static int claim_txn(store *s, store_db *db, void *arg, char *err, size_t errlen
 
 	/* Fairness: the client with the fewest running tasks first (then the
 	 * one whose oldest queued task is oldest), then that client's oldest.
-	 * Choosing the client first reads the index, not every queued row: a
-	 * claim stays cheap with a long queue. (PostgreSQL: when other
-	 * claims hold, or took since this one began, every queued task of
-	 * that client it sees, nothing is claimed this round; the runner
-	 * asks again.) A deferred task (store_defer()) waits for its ready_ms. */
+	 * The clients with queued tasks are found by one index seek each (c:
+	 * the next client after the last, a loose index scan), and each one's
+	 * oldest eligible task and running count by one more: a claim costs
+	 * the number of clients, not the queue's length (at 3,000 queued it
+	 * cost 1.7 ms grouping every queued row, in the one writer's lock).
+	 * (PostgreSQL: when other claims hold, or took since this one began,
+	 * every queued task of that client it sees, nothing is claimed this
+	 * round; the runner asks again.) A deferred task (store_defer()) waits
+	 * for its ready_ms. */
 	return pick_and_take(s, db,
+			     "WITH RECURSIVE c (client) AS (SELECT MIN(client) FROM tasks WHERE status = 'queued' "
+			     "UNION ALL SELECT (SELECT MIN(client) FROM tasks WHERE status = 'queued' AND client > "
+			     "c.client) FROM c WHERE c.client IS NOT NULL), "
+			     "q AS (SELECT c.client, (SELECT e.created_ms FROM tasks e WHERE e.status = 'queued' AND "
+			     "e.client = c.client AND (e.pin_node IS NULL OR e.pin_node = $1) AND e.ready_ms <= "
+			     "CAST($2 AS BIGINT) ORDER BY e.created_ms LIMIT 1) AS oldest, (SELECT COUNT(*) FROM tasks r "
+			     "WHERE r.status = 'running' AND r.client = c.client) AS n FROM c WHERE c.client IS NOT NULL) "
 			     "SELECT t.id FROM tasks t WHERE t.status = 'queued' AND (t.pin_node IS NULL OR "
 			     "t.pin_node = $1) AND t.ready_ms <= CAST($2 AS BIGINT) AND t.client = (SELECT q.client "
-			     "FROM (SELECT client, MIN(created_ms) AS oldest FROM tasks WHERE status = 'queued' AND "
-			     "(pin_node IS NULL OR pin_node = $1) AND ready_ms <= CAST($2 AS BIGINT) GROUP BY client) q "
-			     "LEFT JOIN (SELECT client, COUNT(*) AS n FROM tasks WHERE status = 'running' GROUP BY "
-			     "client) r ON r.client = q.client ORDER BY COALESCE(r.n, 0), q.oldest, q.client LIMIT 1) "
+			     "FROM q WHERE q.oldest IS NOT NULL ORDER BY q.n, q.oldest, q.client LIMIT 1) "
 			     "ORDER BY t.created_ms, t.id LIMIT 1%s",
 			     pick, 2,
 			     "UPDATE tasks SET status = 'running', node = $2, started_ms = CAST($3 AS BIGINT), "

@@ -954,17 +954,31 @@ END_TEST
 START_TEST(test_store_fairness)
 {
 	store *s = open_store();
+	store_submission pinned = sub_of("C0", "client-c", 1);
 	store_task t;
 	char id[16];
 	int i;
 
+	/* The oldest of all, but another node's to take: passed over, its
+	 * client with it (and the clients after it still found). */
+	pinned.kind = "exec";
+	pinned.session_id = "sess-c";
+	pinned.pin_node = "node-b";
+	ck_assert_int_eq(submit(s, &pinned), STORE_SUBMITTED);
+	next_ms();
+	submit_ok(s, "D0", "client-d", 1);
+	next_ms();
 	for (i = 0; i < 5; i++) {
 		snprintf(id, sizeof(id), "A%d", i);
 		submit_ok(s, id, "client-a", 1);
 		next_ms();
 	}
 	submit_ok(s, "B0", "client-b", 1);
-	/* Both have none running: the oldest, A's. Then A has one running: B's. */
+	/* D's is the oldest this node may take. Then A, B have none running: the
+	 * oldest, A's. Then A has one running: B's. */
+	claim_ok(s, &t);
+	ck_assert_str_eq(t.id, "D0");
+	store_task_clear(&t);
 	claim_ok(s, &t);
 	ck_assert_str_eq(t.id, "A0");
 	store_task_clear(&t);
