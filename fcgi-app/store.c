@@ -893,6 +893,13 @@ static int pick_and_take(store *s, store_db *db, const char *pick, const char *c
 	return query(db, take, p, ntake + 1, out, err, errlen);
 }
 
+/* Queued task @x may be claimed by this node ($1) now ($2): not pinned to
+ * another, not waiting (its ready_ms), its session not deferred here. */
+#define CLAIMABLE(x) \
+	"(" x ".pin_node IS NULL OR " x ".pin_node = $1) AND " x ".ready_ms <= CAST($2 AS BIGINT) AND (" x \
+	".session_id IS NULL OR NOT EXISTS (SELECT 1 FROM deferrals d WHERE d.node = $1 AND d.scope = " \
+	"'session' AND d.value = " x ".session_id AND d.until_ms > CAST($2 AS BIGINT)))"
+
 static int claim_txn(store *s, store_db *db, void *arg, char *err, size_t errlen)
 {
 	op_ctx *c = arg;
@@ -910,20 +917,23 @@ static int claim_txn(store *s, store_db *db, void *arg, char *err, size_t errlen
 	 * cost 1.7 ms grouping every queued row, in the one writer's lock).
 	 * (PostgreSQL: when other claims hold, or took since this one began,
 	 * every queued task of that client it sees, nothing is claimed this
-	 * round; the runner asks again.) A deferred task (store_defer()) waits
-	 * for its ready_ms. */
+	 * round; the runner asks again.) A client or session deferred on this
+	 * node (store_defer()) waits for its deferral to end (a client's is
+	 * judged per client: its line is not walked); ready_ms is a task's own
+	 * wait, as a store of schema 2 or 3 deferred it. */
 	return pick_and_take(s, db,
 			     "WITH RECURSIVE c (client) AS (SELECT MIN(client) FROM tasks WHERE status = 'queued' "
 			     "UNION ALL SELECT (SELECT MIN(client) FROM tasks WHERE status = 'queued' AND client > "
 			     "c.client) FROM c WHERE c.client IS NOT NULL), "
 			     "q AS (SELECT c.client, (SELECT e.created_ms FROM tasks e WHERE e.status = 'queued' AND "
-			     "e.client = c.client AND (e.pin_node IS NULL OR e.pin_node = $1) AND e.ready_ms <= "
-			     "CAST($2 AS BIGINT) ORDER BY e.created_ms LIMIT 1) AS oldest, (SELECT COUNT(*) FROM tasks r "
-			     "WHERE r.status = 'running' AND r.client = c.client) AS n FROM c WHERE c.client IS NOT NULL) "
-			     "SELECT t.id FROM tasks t WHERE t.status = 'queued' AND (t.pin_node IS NULL OR "
-			     "t.pin_node = $1) AND t.ready_ms <= CAST($2 AS BIGINT) AND t.client = (SELECT q.client "
-			     "FROM q WHERE q.oldest IS NOT NULL ORDER BY q.n, q.oldest, q.client LIMIT 1) "
-			     "ORDER BY t.created_ms, t.id LIMIT 1%s",
+			     "e.client = c.client AND " CLAIMABLE("e") " ORDER BY e.created_ms LIMIT 1) AS oldest, "
+			     "(SELECT COUNT(*) FROM tasks r WHERE r.status = 'running' AND r.client = c.client) AS n "
+			     "FROM c WHERE c.client IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deferrals d WHERE "
+			     "d.node = $1 AND d.scope = 'client' AND d.value = c.client AND d.until_ms > "
+			     "CAST($2 AS BIGINT))) "
+			     "SELECT t.id FROM tasks t WHERE t.status = 'queued' AND " CLAIMABLE("t") " AND t.client = "
+			     "(SELECT q.client FROM q WHERE q.oldest IS NOT NULL ORDER BY q.n, q.oldest, q.client "
+			     "LIMIT 1) ORDER BY t.created_ms, t.id LIMIT 1%s",
 			     pick, 2,
 			     "UPDATE tasks SET status = 'running', node = $2, started_ms = CAST($3 AS BIGINT), "
 			     "lease_ms = CAST($4 AS BIGINT) WHERE id = $1 AND status = 'queued' RETURNING " TASK_FULL,
@@ -1029,26 +1039,40 @@ static int defer_txn(store *s, store_db *db, void *arg, char *err, size_t errlen
 {
 	defer_ctx *c = arg;
 	num until = num_of(c->until_ms);
-	const char *p[3] = { c->id, s->node, until.s };
+	const char *p[2] = { c->id, s->node };
 	int rc;
 
 	/* Back to the queue as it was (created_ms kept: its place in line),
-	 * unless a DELETE came since the claim: then it ends here, canceled. */
+	 * unless a DELETE came since the claim: then it ends here, canceled.
+	 * (Its wait is its client's or session's on this node, below: another
+	 * node may take it now, in its place.) */
 	rc = store_db_exec(db,
 			   "UPDATE tasks SET status = 'queued', node = '', started_ms = 0, lease_ms = 0, "
-			   "ready_ms = CAST($3 AS BIGINT) WHERE id = $1 AND node = $2 AND status = 'running' "
+			   "ready_ms = 0 WHERE id = $1 AND node = $2 AND status = 'running' "
 			   "AND cancel_requested = 0",
-			   p, 3, NULL, NULL, &c->changed, err, errlen);
+			   p, 2, NULL, NULL, &c->changed, err, errlen);
 	if (rc != STORE_DB_OK || c->changed == 0)
 		return rc;
-	/* The rest of the line behind it waits as long: one claim per wait, not one per task. */
-	p[0] = c->scope_value;
-	return store_db_exec(db, c->scope == STORE_DEFER_SESSION ?
-			     "UPDATE tasks SET ready_ms = CAST($3 AS BIGINT) WHERE status = 'queued' AND "
-			     "session_id = $1 AND (pin_node IS NULL OR pin_node = $2)" :
-			     "UPDATE tasks SET ready_ms = CAST($3 AS BIGINT) WHERE status = 'queued' AND "
-			     "client = $1 AND (pin_node IS NULL OR pin_node = $2)",
-			     p, 3, NULL, NULL, NULL, err, errlen);
+	/* The rest of the line behind it waits as long, on this node (the
+	 * client is at its cap here; the session runs here): one row, whatever
+	 * the line's length, and the claims pass over what it names (claim_txn()).
+	 * Deferrals over are cleared on the way. */
+	{
+		num now = num_of(store_now_ms());
+		const char *d[4] = { s->node, c->scope == STORE_DEFER_SESSION ? "session" : "client", c->scope_value,
+				     until.s };
+		const char *gone[1] = { now.s };
+
+		rc = store_db_exec(db, "DELETE FROM deferrals WHERE until_ms <= CAST($1 AS BIGINT)", gone, 1, NULL,
+				   NULL, NULL, err, errlen);
+		if (rc != STORE_DB_OK)
+			return rc;
+		return store_db_exec(db,
+				     "INSERT INTO deferrals (node, scope, value, until_ms) VALUES ($1, $2, $3, "
+				     "CAST($4 AS BIGINT)) ON CONFLICT (node, scope, value) DO UPDATE SET until_ms = "
+				     "excluded.until_ms",
+				     d, 4, NULL, NULL, NULL, err, errlen);
+	}
 }
 
 int store_defer(store *s, const store_task *t, store_defer_scope scope, int64_t until_ms, char *err, size_t errlen)

@@ -193,9 +193,9 @@ typedef enum {
 
 /**
  * store_defer - task @t, claimed by this node (store_claim()), cannot run
- * here yet: it is queued again in its place (created_ms kept), and with it
- * every queued task of @scope this node may claim, none of them claimed
- * again before @until_ms. A task whose cancel was requested since the
+ * here yet: it is queued again in its place (created_ms kept), and this
+ * node claims no queued task of @scope (its client, or its session) before
+ * @until_ms; other nodes may. A task whose cancel was requested since the
  * claim is not queued again. Returns 0, 1 when @t was not (a DELETE came,
  * or another node reclaimed it: finish it as canceled, or leave it), or
  * STORE_ERROR.

@@ -106,9 +106,21 @@ static const char *const v3_sqlite[] = {
 
 static const char *const none[] = { NULL };
 
+/*
+ * Version 4: a deferral (store_defer()) is one row, per node, for the
+ * client at its cap or the busy session, which that node's claims pass
+ * over until it ends; no longer a write of ready_ms to every queued task
+ * of the client (at a cap, with a long line, every 0.2 s).
+ */
+static const char *const v4[] = {
+	"CREATE TABLE deferrals (node TEXT NOT NULL, scope TEXT NOT NULL, value TEXT NOT NULL, "
+	"until_ms BIGINT NOT NULL, PRIMARY KEY (node, scope, value))",
+	NULL
+};
+
 /* migrations[i] brings a store from version i to i + 1 (per kind where they differ). */
-static const char *const *const migrations_sqlite[STORE_SCHEMA_VERSION] = { v1, v2, v3_sqlite };
-static const char *const *const migrations_pg[STORE_SCHEMA_VERSION] = { v1, v2, none };
+static const char *const *const migrations_sqlite[STORE_SCHEMA_VERSION] = { v1, v2, v3_sqlite, v4 };
+static const char *const *const migrations_pg[STORE_SCHEMA_VERSION] = { v1, v2, none, v4 };
 
 static int read_version(void *arg, int n, const char *const *cols)
 {

@@ -11,7 +11,7 @@
 #include "store_db.h"
 
 /** The newest schema this build knows. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /**
  * store_schema_migrate - inside a write transaction on @db: create the

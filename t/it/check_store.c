@@ -1053,8 +1053,21 @@ START_TEST(test_store_defer_client)
 	ck_assert_str_eq(t.id, "b1");
 	store_task_clear(&t);
 	ck_assert_int_eq(store_claim(s, &t, err, sizeof(err)), 0);
+	/* on this node: another takes alice's first in its place, and the deferral
+	 * did not touch the rest of her line */
+	{
+		store *b = open_as("node-b", 30);
+
+		claim_ok(b, &t);
+		ck_assert_str_eq(t.id, "a1");
+		ck_assert_int_eq(store_defer(b, &t, STORE_DEFER_CLIENT, store_now_ms() + 60000, err, sizeof(err)),
+				 0);
+		store_task_clear(&t);
+		store_close(b);
+	}
 	/* once the wait is over: in the order they came */
 	raw_sql("UPDATE tasks SET ready_ms = 0");
+	raw_sql("UPDATE deferrals SET until_ms = 0");
 	claim_ok(s, &t);
 	ck_assert_str_eq(t.id, "a1");
 	store_task_clear(&t);
@@ -1087,6 +1100,7 @@ START_TEST(test_store_defer_session)
 	ck_assert_int_eq(store_claim(s, &t, err, sizeof(err)), 0);
 	/* a short wait ends by itself */
 	raw_sql("UPDATE tasks SET ready_ms = 1 WHERE status = 'queued'");
+	raw_sql("UPDATE deferrals SET until_ms = 1");
 	claim_ok(s, &t);
 	ck_assert_str_eq(t.id, "e1");
 	/* a DELETE while claimed: not queued again */
@@ -1140,6 +1154,7 @@ START_TEST(test_store_migrates_v1)
 	store_close(s);
 	/* a store an ecs-fcgi of schema 1 wrote, with a task queued */
 	raw_sql("DELETE FROM ecs_schema WHERE version >= 2");
+	raw_sql("DROP TABLE deferrals");
 	if (conf.kind == STORE_DB_SQLITE) {
 		/* (version 3's triggers belong to tasks: they stay when their table goes) */
 		raw_sql("DROP TRIGGER queue_depth_insert");
