@@ -80,6 +80,7 @@ typedef struct write_call {
 	int round;                 /* the leader's: what the call answered in the current round */
 	int done;                  /* under gmu: @rc and @err are final */
 	int light;                 /* its commit need not be flushed on its own (store_record_ran()) */
+	pthread_cond_t wake;       /* its own: signalled when it is done, or is the queue's head to lead */
 	struct write_call *next;   /* under gmu: the queue; then the leader's own list */
 } write_call;
 
@@ -101,7 +102,6 @@ struct store {
 	long long ops, errors;
 	double seconds;
 	pthread_mutex_t gmu;      /* SQLite: the writing calls' queue and its leader */
-	pthread_cond_t gdone;     /* a group ended */
 	write_call *queue, **queue_tail;
 	int leading;              /* under gmu: a group is running */
 	pthread_mutex_t listen_mu; /* the listening connection (PostgreSQL) or the wait (SQLite) */
@@ -488,13 +488,17 @@ static void run_group(store *s, write_call *group)
 }
 
 /*
- * A writing call on SQLite: queued; the first caller that finds no group
- * running leads the next one (every call queued by then, up to GROUP_MAX),
- * the others wait for theirs to end. Returns the call's STORE_DB_* code.
+ * A writing call on SQLite: queued; the call at the queue's head leads the
+ * next group when none runs (every call queued by then, up to GROUP_MAX),
+ * the others wait for theirs to end. Each waits on its own condition
+ * variable, woken once: when its group ended, or when it became the head
+ * with no group running (one shared variable woke every waiter at every
+ * group's end, most of them to wait again: at 16 clients, most of an
+ * async submission's futex calls). Returns the call's STORE_DB_* code.
  */
 static int in_group(store *s, txn_fn fn, void *arg, int light, char *err, size_t errlen)
 {
-	write_call me = { fn, arg, err, errlen, PENDING, PENDING, 0, light, NULL };
+	write_call me = { fn, arg, err, errlen, PENDING, PENDING, 0, light, PTHREAD_COND_INITIALIZER, NULL };
 
 	pthread_mutex_lock(&s->gmu);
 	*s->queue_tail = &me;
@@ -503,8 +507,8 @@ static int in_group(store *s, txn_fn fn, void *arg, int light, char *err, size_t
 		write_call *group, *c;
 		int n;
 
-		if (s->leading) {
-			pthread_cond_wait(&s->gdone, &s->gmu);
+		if (s->leading || s->queue != &me) {
+			pthread_cond_wait(&me.wake, &s->gmu);
 			continue;
 		}
 		group = s->queue;
@@ -518,12 +522,17 @@ static int in_group(store *s, txn_fn fn, void *arg, int light, char *err, size_t
 		pthread_mutex_unlock(&s->gmu);
 		run_group(s, group);
 		pthread_mutex_lock(&s->gmu);
-		for (c = group; c != NULL; c = c->next)
+		for (c = group; c != NULL; c = c->next) {
 			c->done = 1;
+			if (c != &me)
+				pthread_cond_signal(&c->wake);
+		}
 		s->leading = 0;
-		pthread_cond_broadcast(&s->gdone);
+		if (s->queue != NULL)
+			pthread_cond_signal(&s->queue->wake);  /* the next leader */
 	}
 	pthread_mutex_unlock(&s->gmu);
+	pthread_cond_destroy(&me.wake);
 	return me.rc;
 }
 
@@ -615,7 +624,6 @@ int store_open(store **out, const store_conf *conf, const char *node, char *err,
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->freed, NULL);
 	pthread_mutex_init(&s->gmu, NULL);
-	pthread_cond_init(&s->gdone, NULL);
 	s->queue_tail = &s->queue;
 	pthread_mutex_init(&s->listen_mu, NULL);
 	{
@@ -648,7 +656,6 @@ void store_close(store *s)
 	store_db_close(s->listener);
 	pthread_cond_destroy(&s->never);
 	pthread_mutex_destroy(&s->listen_mu);
-	pthread_cond_destroy(&s->gdone);
 	pthread_mutex_destroy(&s->gmu);
 	pthread_cond_destroy(&s->freed);
 	pthread_mutex_destroy(&s->mu);

@@ -206,8 +206,13 @@ static void dispatch(workers *p, acceptor *a, job *j)
 		oom(j);
 		return respond(p, j);
 	}
-	/* Watched from now on: a client that leaves while queued costs nothing. */
-	j->watched = watch_add(p->watch, j->fr.ipcFd, j->cancel, j->gone);
+	/* A task is watched from now on: a client that leaves while it is queued
+	 * or runs costs nothing. Other engine work (an async submission, a
+	 * DELETE, the comprehensive health check) is short and bounded: not
+	 * worth two wake-ups of the watcher's thread (an add, a remove), which
+	 * were a fifth of an async submission's system calls. */
+	if (next == HANDLER_TASK)
+		j->watched = watch_add(p->watch, j->fr.ipcFd, j->cancel, j->gone);
 	pthread_mutex_lock(&p->mu);
 	if (p->queued >= p->qcap) {
 		pthread_mutex_unlock(&p->mu);
