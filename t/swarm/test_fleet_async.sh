@@ -15,7 +15,19 @@
 #    nodes 1 and 3;
 #  - node 2 restarted answers GET for every task as node 3 does, and its
 #    start-up sweep removes what its dead instance left;
-#  - no ecs.managed container is left on any node.
+#  - then a session made through node 3's own port: 4 async execs through
+#    node 3 (202 queued each) run on node 3 only (its runner's log line
+#    names the session's container, on node 3's engine; nodes 1 and 2 log
+#    none), though their idle runners could have taken them (the last
+#    waited queued over 1 s); each polled to succeeded through node 1 or
+#    HAProxy, its output byte for byte;
+#  - a running async exec (sleep 60) deleted through node 1: 200 canceled
+#    within 5 s, its sleep gone from node 3's container, the session runs
+#    the next exec; another client's GET and DELETE of its id through
+#    nodes 1 and 2 are 404 TASK_NOT_FOUND and leave it running;
+#  - an async exec through node 1 (not the session's node), and another
+#    client's through node 3: 404 SESSION_NOT_FOUND, nothing queued;
+#  - no ecs.managed container is left on any node (the session deleted).
 # Bounded: fixed counts, every request --max-time, every wait bounded. Uses
 # the fixture if it runs, else starts one and stops it. Ports FLEET_PORT..
 # +9 (default 8570-8579) for the stacks and HAProxy, FLEET_PG_PORT (default
@@ -201,6 +213,103 @@ if fleet_node_stack 2 start-fcgi 2>>"$FLEET_DIR/stacks.log"; then
 else
 	not_ok "node 2's ecs-fcgi restarts"
 fi
+
+# ---- a session on node 3, its async execs ----------------------------------------------------
+# Sessions are local to a node: the execs are queued pinned to node 3 and
+# only its runners take them, though nodes 1 and 2 have idle runners (the
+# queue is empty now); any node answers for their ids. Where each ran: the
+# runner's `event=async` log line, written by the node that ran it only,
+# naming the session's container, which is on node 3's engine only.
+say "at ${SECONDS}s: a session on node 3, its async execs"
+json=(-H 'Content-Type: application/json')
+async=(-H 'Prefer: respond-async')
+XRUN=fleet-exec-$$
+# exec_body CMD_JSON: an exec's body, labelled with this run.
+exec_body() { jq -cn --argjson c "$1" --arg r "$XRUN" '{cmd: $c, labels: {run: $r}}'; }
+# doc_via N|lb ID: task ID's document through node N or the balancer.
+doc_via() { if [ "$1" = lb ]; then api "/v1.1/tasks/$2"; else on "$1" "/v1.1/tasks/$2"; fi; }
+status_via() { doc_via "$1" "$2" && [ "$STATUS:$(jbody .status)" = "200:$3" ]; }
+# ran_on_log N ID: node N's runner logged the end of task ID (its container id printed).
+ran_on_log() { grep -h "event=async task_id=$2 " "$(fleet_run "$1")/ecs-fcgi.log" | sed -n 's/.* container_id=\([^ ]*\).*/\1/p' | grep .; }
+on 3 /v1.1/sessions "${json[@]}" --data "$(jq -cn --arg i "$SW_IMAGE" '{docker_image: $i}')"
+check "a session created through node 3's own port: 201" expect_status 201
+sid=$(jbody .sessionId)
+# shellcheck disable=SC2016 # expanded at exit
+e2e_on_exit 'on 3 "/v1.1/sessions/$sid" -X DELETE >/dev/null 2>&1 || true'
+scid=$(swd 3 ps -q --no-trunc --filter "label=ecs.session=$sid")
+check "its container is on node 3's engine, and on no other" \
+	[ -n "$scid" -a -z "$(swd 1 ps -q --filter "label=ecs.session=$sid")$(swd 2 ps -q --filter "label=ecs.session=$sid")" ]
+xids=()
+for i in 1 2 3 4; do
+	# (a second each: three wait queued behind the one running, for any runner to see)
+	on 3 "/v1.1/sessions/$sid/exec" "${json[@]}" "${async[@]}" \
+		--data "$(exec_body "[\"sh\", \"-c\", \"sleep 1; printf 'exec-$i\\\\377\\\\n'\"]")"
+	if [ "$STATUS:$(jbody '[.status, .kind, .sessionId] | join(",")')" = "202:queued,exec,$sid" ] &&
+		header location | grep -q "/v1.1/tasks/$(jbody .taskId)\$"; then
+		xids+=("$(jbody .taskId)")
+	else
+		say "  exec $i: HTTP $STATUS $(head -c 300 "$BODY")"
+	fi
+done
+check "4 async execs through node 3: 202, queued, of kind exec, naming the session, with a Location" [ "${#xids[@]}" = 4 ]
+exact=0 here=0
+for i in "${!xids[@]}"; do
+	id=${xids[$i]} via=$([ $((i % 2)) = 0 ] && echo 1 || echo lb)
+	wait_for 60 status_via "$via" "$id" succeeded || { say "  exec $((i + 1)) through $via: $(head -c 300 "$BODY")"; continue; }
+	cp "$BODY" "$E2E_TMP/exec-$i.json"
+	# (byte for byte, a byte that is not UTF-8 included)
+	[ "$(jbody '[.result.stdout, .result.exitCode, .httpStatus] | join(" ")')" = "$(printf 'exec-%d\377\n' $((i + 1)) | base64) 0 201" ] &&
+		exact=$((exact + 1))
+	wait_for 5 ran_on_log 3 "$id" && [ "$(ran_on_log 3 "$id")" = "$scid" ] &&
+		! ran_on_log 1 "$id" && ! ran_on_log 2 "$id" && here=$((here + 1))
+done
+check "each polled to succeeded through node 1 or HAProxy, its output byte for byte ($exact of 4)" [ "$exact" = 4 ]
+check "each ran on node 3 only, in its session's container (the nodes' logs: $here of 4)" [ "$here" = 4 ]
+# (the last one cannot start before the three before it ran, 1 s each)
+ms_of() { date -d "$(jq -r ".$2" "$E2E_TMP/exec-$1.json" 2>/dev/null)" +%s%3N 2>/dev/null || echo 0; }
+waited=$(($(ms_of 3 startedAt) - $(ms_of 3 createdAt)))
+check "the last waited queued $waited ms (over 1 s) and no idle runner of nodes 1 or 2 took it" [ "$waited" -ge 1000 ]
+
+# ---- a running async exec deleted through another node; another client --------------------------
+on 3 "/v1.1/sessions/$sid/exec" "${json[@]}" "${async[@]}" --data "$(exec_body '["sleep", "60"]')"
+sleeper=$(jbody .taskId)  # (not rid: expect_error sets that)
+# sleeping: a sleep 60 runs in the session's container (node 3's engine's view).
+sleeping() { swd 3 top "$scid" 2>/dev/null | grep -q ' sleep 60$'; }
+runs() { status_via "$1" "$sleeper" running && sleeping; }
+check "an async exec sleep 60 runs (through node 1), in the session's container on node 3" wait_for 30 runs 1
+"$SW_REPO/scripts/make-certs.sh" client "$FLEET_DIR/certs" ecs-fleet-other >/dev/null
+other() { ECS_CLIENT_CERT=$FLEET_DIR/certs/ecs-fleet-other.crt ECS_CLIENT_KEY=$FLEET_DIR/certs/ecs-fleet-other.key on "$@"; }
+other 1 "/v1.1/tasks/$sleeper"
+check "another client's GET of its id through node 1: 404 TASK_NOT_FOUND" expect_error 404 TASK_NOT_FOUND
+other 2 "/v1.1/tasks/$sleeper" -X DELETE
+check "another client's DELETE of it through node 2: 404 TASK_NOT_FOUND" expect_error 404 TASK_NOT_FOUND
+other 1 "/v1.1/tasks/${xids[0]:-none}"
+check "another client's GET of a succeeded exec's id through node 1: 404 TASK_NOT_FOUND" expect_error 404 TASK_NOT_FOUND
+check "and it still runs (through HAProxy)" runs lb
+t_del=$(date +%s%3N)
+on 1 "/v1.1/tasks/$sleeper" -X DELETE
+ms=$(($(date +%s%3N) - t_del))
+check "its owner's DELETE through node 1: 200 canceled within 5 s ($ms ms)" [ "$STATUS:$(jbody .status)" = 200:canceled -a "$ms" -lt 5000 ]
+check "its document through HAProxy: canceled, CANCELED, 499" \
+	[ "$(doc_via lb "$sleeper" && jbody '[.status, .error.code, .httpStatus] | join(" ")')" = "canceled CANCELED 499" ]
+awake() { ! sleeping; }
+check "its sleep is gone from the session's container on node 3" wait_for 5 awake
+on 3 "/v1.1/sessions/$sid/exec" "${json[@]}" --data '{"cmd": ["echo", "still here"]}'
+check "the session answers a synchronous exec next: 201" \
+	[ "$STATUS:$(jbody .stdout | base64 -d)" = "201:still here" ]
+
+# ---- refused: the exec through a node without the session, another client's --------------------
+on 1 "/v1.1/sessions/$sid/exec" "${json[@]}" "${async[@]}" --data "$(exec_body '["echo", "refused"]')"
+check "an async exec through node 1 (not the session's node): 404 SESSION_NOT_FOUND" expect_error 404 SESSION_NOT_FOUND
+other 3 "/v1.1/sessions/$sid/exec" "${json[@]}" "${async[@]}" --data '{"cmd": ["echo", "not yours"]}'
+check "another client's async exec in the session through node 3: 404 SESSION_NOT_FOUND" expect_error 404 SESSION_NOT_FOUND
+other 3 /v1.1/tasks
+check "nothing was queued for that client" [ "$STATUS:$(jbody '.tasks | length')" = 200:0 ]
+on 2 "/v1.1/tasks?label=run=$XRUN"
+check "node 2 lists this run's execs: the 5 accepted ones, none refused, none queued or running" \
+	[ "$STATUS:$(jbody '[.tasks[].status] | sort | join(",")')" = "200:canceled,succeeded,succeeded,succeeded,succeeded" ]
+on 3 "/v1.1/sessions/$sid" -X DELETE
+check "the session deleted through node 3: 204" expect_status 204
 
 # ---- nothing left ----------------------------------------------------------------------------
 say "at ${SECONDS}s: nothing left"
