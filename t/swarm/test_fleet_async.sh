@@ -18,9 +18,9 @@
 #  - then a session made through node 3's own port: 4 async execs through
 #    node 3 (202 queued each) run on node 3 only (its runner's log line
 #    names the session's container, on node 3's engine; nodes 1 and 2 log
-#    none), though their idle runners could have taken them (the last
-#    waited queued over 1 s); each polled to succeeded through node 1 or
-#    HAProxy, its output byte for byte;
+#    none), though their idle runners could have taken them (three stay
+#    queued 2 s behind the first, which holds the session); each polled to
+#    succeeded through node 1 or HAProxy, its output byte for byte;
 #  - a running async exec (sleep 60) deleted through node 1: 200 canceled
 #    within 5 s, its sleep gone from node 3's container, the session runs
 #    the next exec; another client's GET and DELETE of its id through
@@ -229,6 +229,7 @@ exec_body() { jq -cn --argjson c "$1" --arg r "$XRUN" '{cmd: $c, labels: {run: $
 # doc_via N|lb ID: task ID's document through node N or the balancer.
 doc_via() { if [ "$1" = lb ]; then api "/v1.1/tasks/$2"; else on "$1" "/v1.1/tasks/$2"; fi; }
 status_via() { doc_via "$1" "$2" && [ "$STATUS:$(jbody .status)" = "200:$3" ]; }
+ended_via() { doc_via "$1" "$2" && case $(jbody .status) in succeeded | failed | canceled) ;; *) return 1 ;; esac; }
 # ran_on_log N ID: node N's runner logged the end of task ID (its container id printed).
 ran_on_log() { grep -h "event=async task_id=$2 " "$(fleet_run "$1")/ecs-fcgi.log" | sed -n 's/.* container_id=\([^ ]*\).*/\1/p' | grep .; }
 on 3 /v1.1/sessions "${json[@]}" --data "$(jq -cn --arg i "$SW_IMAGE" '{docker_image: $i}')"
@@ -239,11 +240,16 @@ e2e_on_exit 'on 3 "/v1.1/sessions/$sid" -X DELETE >/dev/null 2>&1 || true'
 scid=$(swd 3 ps -q --no-trunc --filter "label=ecs.session=$sid")
 check "its container is on node 3's engine, and on no other" \
 	[ -n "$scid" -a -z "$(swd 1 ps -q --filter "label=ecs.session=$sid")$(swd 2 ps -q --filter "label=ecs.session=$sid")" ]
+# The first exec holds the session until /tmp/go exists (at most 30 s), so
+# the other three wait queued behind it, whatever the machine's speed.
+# shellcheck disable=SC2016 # expanded by the session's sh
+hold='n=0; while [ ! -e /tmp/go ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done; '
 xids=()
 for i in 1 2 3 4; do
-	# (a second each: three wait queued behind the one running, for any runner to see)
+	script="printf 'exec-$i\\377\\n'"
+	[ "$i" != 1 ] || script=$hold$script
 	on 3 "/v1.1/sessions/$sid/exec" "${json[@]}" "${async[@]}" \
-		--data "$(exec_body "[\"sh\", \"-c\", \"sleep 1; printf 'exec-$i\\\\377\\\\n'\"]")"
+		--data "$(exec_body "$(jq -cn --arg s "$script" '["sh", "-c", $s]')")"
 	if [ "$STATUS:$(jbody '[.status, .kind, .sessionId] | join(",")')" = "202:queued,exec,$sid" ] &&
 		header location | grep -q "/v1.1/tasks/$(jbody .taskId)\$"; then
 		xids+=("$(jbody .taskId)")
@@ -251,24 +257,33 @@ for i in 1 2 3 4; do
 		say "  exec $i: HTTP $STATUS $(head -c 300 "$BODY")"
 	fi
 done
+t_sub=$(date +%s%3N)
 check "4 async execs through node 3: 202, queued, of kind exec, naming the session, with a Location" [ "${#xids[@]}" = 4 ]
+check "the first runs, holding the session (node 1 says)" wait_for 30 status_via 1 "${xids[0]:-none}" running
+# three_queued: the other three are still queued (node 2 says), 2 s (two
+# polls of every idle runner) after the last was submitted.
+three_queued() {
+	local j
+	for j in 1 2 3; do status_via 2 "${xids[$j]:-none}" queued || return 1; done
+	[ $(($(date +%s%3N) - t_sub)) -ge 2000 ]
+}
+check "the other three stay queued 2 s behind it: no idle runner of nodes 1 and 2 takes them" wait_for 10 three_queued
+swd 3 exec "$scid" touch /tmp/go || say "  no /tmp/go in the session's container: the first exec ends in 30 s"
 exact=0 here=0
 for i in "${!xids[@]}"; do
 	id=${xids[$i]} via=$([ $((i % 2)) = 0 ] && echo 1 || echo lb)
-	wait_for 60 status_via "$via" "$id" succeeded || { say "  exec $((i + 1)) through $via: $(head -c 300 "$BODY")"; continue; }
-	cp "$BODY" "$E2E_TMP/exec-$i.json"
+	if ! wait_for 60 ended_via "$via" "$id" || [ "$(jbody .status)" != succeeded ]; then
+		say "  exec $((i + 1)) through $via: $(head -c 300 "$BODY")"
+		continue
+	fi
 	# (byte for byte, a byte that is not UTF-8 included)
 	[ "$(jbody '[.result.stdout, .result.exitCode, .httpStatus] | join(" ")')" = "$(printf 'exec-%d\377\n' $((i + 1)) | base64) 0 201" ] &&
 		exact=$((exact + 1))
 	wait_for 5 ran_on_log 3 "$id" && [ "$(ran_on_log 3 "$id")" = "$scid" ] &&
 		! ran_on_log 1 "$id" && ! ran_on_log 2 "$id" && here=$((here + 1))
 done
-check "each polled to succeeded through node 1 or HAProxy, its output byte for byte ($exact of 4)" [ "$exact" = 4 ]
+check "once it ends, each polled to succeeded through node 1 or HAProxy, its output byte for byte ($exact of 4)" [ "$exact" = 4 ]
 check "each ran on node 3 only, in its session's container (the nodes' logs: $here of 4)" [ "$here" = 4 ]
-# (the last one cannot start before the three before it ran, 1 s each)
-ms_of() { date -d "$(jq -r ".$2" "$E2E_TMP/exec-$1.json" 2>/dev/null)" +%s%3N 2>/dev/null || echo 0; }
-waited=$(($(ms_of 3 startedAt) - $(ms_of 3 createdAt)))
-check "the last waited queued $waited ms (over 1 s) and no idle runner of nodes 1 or 2 took it" [ "$waited" -ge 1000 ]
 
 # ---- a running async exec deleted through another node; another client --------------------------
 on 3 "/v1.1/sessions/$sid/exec" "${json[@]}" "${async[@]}" --data "$(exec_body '["sleep", "60"]')"
