@@ -270,12 +270,14 @@ three_queued() {
 check "the other three stay queued 2 s behind it: no idle runner of nodes 1 and 2 takes them" wait_for 10 three_queued
 swd 3 exec "$scid" touch /tmp/go || say "  no /tmp/go in the session's container: the first exec ends in 30 s"
 exact=0 here=0
+: >"$E2E_TMP/spans"
 for i in "${!xids[@]}"; do
 	id=${xids[$i]} via=$([ $((i % 2)) = 0 ] && echo 1 || echo lb)
 	if ! wait_for 60 ended_via "$via" "$id" || [ "$(jbody .status)" != succeeded ]; then
 		say "  exec $((i + 1)) through $via: $(head -c 300 "$BODY")"
 		continue
 	fi
+	jbody '.startedAt + " " + .finishedAt' >>"$E2E_TMP/spans"
 	# (byte for byte, a byte that is not UTF-8 included)
 	[ "$(jbody '[.result.stdout, .result.exitCode, .httpStatus] | join(" ")')" = "$(printf 'exec-%d\377\n' $((i + 1)) | base64) 0 201" ] &&
 		exact=$((exact + 1))
@@ -284,6 +286,16 @@ for i in "${!xids[@]}"; do
 done
 check "once it ends, each polled to succeeded through node 1 or HAProxy, its output byte for byte ($exact of 4)" [ "$exact" = 4 ]
 check "each ran on node 3 only, in its session's container (the nodes' logs: $here of 4)" [ "$here" = 4 ]
+# one_at_a_time: each exec started no earlier than the one before it ended (a session runs one request at a time).
+one_at_a_time() {
+	local s f prev=
+	[ "$(wc -l <"$E2E_TMP/spans")" = 4 ] || return 1
+	while read -r s f; do
+		[ -n "$s" ] && [ -n "$f" ] && { [ -z "$prev" ] || [[ ! "$s" < "$prev" ]]; } || return 1
+		prev=$f
+	done < <(sort "$E2E_TMP/spans")
+}
+check "one at a time in their session: $(sort "$E2E_TMP/spans" | tr '\n' ';')" one_at_a_time
 
 # ---- a running async exec deleted through another node; another client --------------------------
 on 3 "/v1.1/sessions/$sid/exec" "${json[@]}" "${async[@]}" --data "$(exec_body '["sleep", "60"]')"
