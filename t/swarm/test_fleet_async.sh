@@ -15,7 +15,19 @@
 #    nodes 1 and 3;
 #  - node 2 restarted answers GET for every task as node 3 does, and its
 #    start-up sweep removes what its dead instance left;
-#  - no ecs.managed container is left on any node.
+#  - then a session made through node 3's own port: 4 async execs through
+#    node 3 (202 queued each) run on node 3 only (its runner's log line
+#    names the session's container, on node 3's engine; nodes 1 and 2 log
+#    none), though their idle runners could have taken them (three stay
+#    queued 2 s behind the first, which holds the session); each polled to
+#    succeeded through node 1 or HAProxy, its output byte for byte;
+#  - a running async exec (sleep 60) deleted through node 1: 200 canceled
+#    within 5 s, its sleep gone from node 3's container, the session runs
+#    the next exec; another client's GET and DELETE of its id through
+#    nodes 1 and 2 are 404 TASK_NOT_FOUND and leave it running;
+#  - an async exec through node 1 (not the session's node), and another
+#    client's through node 3: 404 SESSION_NOT_FOUND, nothing queued;
+#  - no ecs.managed container is left on any node (the session deleted).
 # Bounded: fixed counts, every request --max-time, every wait bounded. Uses
 # the fixture if it runs, else starts one and stops it. Ports FLEET_PORT..
 # +9 (default 8570-8579) for the stacks and HAProxy, FLEET_PG_PORT (default
@@ -201,6 +213,130 @@ if fleet_node_stack 2 start-fcgi 2>>"$FLEET_DIR/stacks.log"; then
 else
 	not_ok "node 2's ecs-fcgi restarts"
 fi
+
+# ---- a session on node 3, its async execs ----------------------------------------------------
+# Sessions are local to a node: the execs are queued pinned to node 3 and
+# only its runners take them, though nodes 1 and 2 have idle runners (the
+# queue is empty now); any node answers for their ids. Where each ran: the
+# runner's `event=async` log line, written by the node that ran it only,
+# naming the session's container, which is on node 3's engine only.
+say "at ${SECONDS}s: a session on node 3, its async execs"
+json=(-H 'Content-Type: application/json')
+async=(-H 'Prefer: respond-async')
+XRUN=fleet-exec-$$
+# exec_body CMD_JSON: an exec's body, labelled with this run.
+exec_body() { jq -cn --argjson c "$1" --arg r "$XRUN" '{cmd: $c, labels: {run: $r}}'; }
+# doc_via N|lb ID: task ID's document through node N or the balancer.
+doc_via() { if [ "$1" = lb ]; then api "/v1.1/tasks/$2"; else on "$1" "/v1.1/tasks/$2"; fi; }
+status_via() { doc_via "$1" "$2" && [ "$STATUS:$(jbody .status)" = "200:$3" ]; }
+ended_via() { doc_via "$1" "$2" && case $(jbody .status) in succeeded | failed | canceled) ;; *) return 1 ;; esac; }
+# ran_on_log N ID: node N's runner logged the end of task ID (its container id printed).
+ran_on_log() { grep -h "event=async task_id=$2 " "$(fleet_run "$1")/ecs-fcgi.log" | sed -n 's/.* container_id=\([^ ]*\).*/\1/p' | grep .; }
+on 3 /v1.1/sessions "${json[@]}" --data "$(jq -cn --arg i "$SW_IMAGE" '{docker_image: $i}')"
+check "a session created through node 3's own port: 201" expect_status 201
+sid=$(jbody .sessionId)
+# shellcheck disable=SC2016 # expanded at exit
+e2e_on_exit 'on 3 "/v1.1/sessions/$sid" -X DELETE >/dev/null 2>&1 || true'
+scid=$(swd 3 ps -q --no-trunc --filter "label=ecs.session=$sid")
+check "its container is on node 3's engine, and on no other" \
+	[ -n "$scid" -a -z "$(swd 1 ps -q --filter "label=ecs.session=$sid")$(swd 2 ps -q --filter "label=ecs.session=$sid")" ]
+# The first exec holds the session until /tmp/go exists (at most 30 s), so
+# the other three wait queued behind it, whatever the machine's speed.
+# shellcheck disable=SC2016 # expanded by the session's sh
+hold='n=0; while [ ! -e /tmp/go ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done; '
+xids=()
+for i in 1 2 3 4; do
+	script="printf 'exec-$i\\377\\n'"
+	[ "$i" != 1 ] || script=$hold$script
+	on 3 "/v1.1/sessions/$sid/exec" "${json[@]}" "${async[@]}" \
+		--data "$(exec_body "$(jq -cn --arg s "$script" '["sh", "-c", $s]')")"
+	if [ "$STATUS:$(jbody '[.status, .kind, .sessionId] | join(",")')" = "202:queued,exec,$sid" ] &&
+		header location | grep -q "/v1.1/tasks/$(jbody .taskId)\$"; then
+		xids+=("$(jbody .taskId)")
+	else
+		say "  exec $i: HTTP $STATUS $(head -c 300 "$BODY")"
+	fi
+done
+t_sub=$(date +%s%3N)
+check "4 async execs through node 3: 202, queued, of kind exec, naming the session, with a Location" [ "${#xids[@]}" = 4 ]
+check "the first runs, holding the session (node 1 says)" wait_for 30 status_via 1 "${xids[0]:-none}" running
+# three_queued: the other three are still queued (node 2 says), 2 s (two
+# polls of every idle runner) after the last was submitted.
+three_queued() {
+	local j
+	for j in 1 2 3; do status_via 2 "${xids[$j]:-none}" queued || return 1; done
+	[ $(($(date +%s%3N) - t_sub)) -ge 2000 ]
+}
+check "the other three stay queued 2 s behind it: no idle runner of nodes 1 and 2 takes them" wait_for 10 three_queued
+swd 3 exec "$scid" touch /tmp/go || say "  no /tmp/go in the session's container: the first exec ends in 30 s"
+exact=0 here=0
+: >"$E2E_TMP/spans"
+for i in "${!xids[@]}"; do
+	id=${xids[$i]} via=$([ $((i % 2)) = 0 ] && echo 1 || echo lb)
+	if ! wait_for 60 ended_via "$via" "$id" || [ "$(jbody .status)" != succeeded ]; then
+		say "  exec $((i + 1)) through $via: $(head -c 300 "$BODY")"
+		continue
+	fi
+	jbody '.startedAt + " " + .finishedAt' >>"$E2E_TMP/spans"
+	# (byte for byte, a byte that is not UTF-8 included)
+	[ "$(jbody '[.result.stdout, .result.exitCode, .httpStatus] | join(" ")')" = "$(printf 'exec-%d\377\n' $((i + 1)) | base64) 0 201" ] &&
+		exact=$((exact + 1))
+	wait_for 5 ran_on_log 3 "$id" && [ "$(ran_on_log 3 "$id")" = "$scid" ] &&
+		! ran_on_log 1 "$id" && ! ran_on_log 2 "$id" && here=$((here + 1))
+done
+check "once it ends, each polled to succeeded through node 1 or HAProxy, its output byte for byte ($exact of 4)" [ "$exact" = 4 ]
+check "each ran on node 3 only, in its session's container (the nodes' logs: $here of 4)" [ "$here" = 4 ]
+# one_at_a_time: each exec started no earlier than the one before it ended (a session runs one request at a time).
+one_at_a_time() {
+	local s f prev=
+	[ "$(wc -l <"$E2E_TMP/spans")" = 4 ] || return 1
+	while read -r s f; do
+		[ -n "$s" ] && [ -n "$f" ] && { [ -z "$prev" ] || [[ ! "$s" < "$prev" ]]; } || return 1
+		prev=$f
+	done < <(sort "$E2E_TMP/spans")
+}
+check "one at a time in their session: $(sort "$E2E_TMP/spans" | tr '\n' ';')" one_at_a_time
+
+# ---- a running async exec deleted through another node; another client --------------------------
+on 3 "/v1.1/sessions/$sid/exec" "${json[@]}" "${async[@]}" --data "$(exec_body '["sleep", "60"]')"
+sleeper=$(jbody .taskId)  # (not rid: expect_error sets that)
+# sleeping: a sleep 60 runs in the session's container (node 3's engine's view).
+sleeping() { swd 3 top "$scid" 2>/dev/null | grep -q ' sleep 60$'; }
+runs() { status_via "$1" "$sleeper" running && sleeping; }
+check "an async exec sleep 60 runs (through node 1), in the session's container on node 3" wait_for 30 runs 1
+"$SW_REPO/scripts/make-certs.sh" client "$FLEET_DIR/certs" ecs-fleet-other >/dev/null
+other() { ECS_CLIENT_CERT=$FLEET_DIR/certs/ecs-fleet-other.crt ECS_CLIENT_KEY=$FLEET_DIR/certs/ecs-fleet-other.key on "$@"; }
+other 1 "/v1.1/tasks/$sleeper"
+check "another client's GET of its id through node 1: 404 TASK_NOT_FOUND" expect_error 404 TASK_NOT_FOUND
+other 2 "/v1.1/tasks/$sleeper" -X DELETE
+check "another client's DELETE of it through node 2: 404 TASK_NOT_FOUND" expect_error 404 TASK_NOT_FOUND
+other 1 "/v1.1/tasks/${xids[0]:-none}"
+check "another client's GET of a succeeded exec's id through node 1: 404 TASK_NOT_FOUND" expect_error 404 TASK_NOT_FOUND
+check "and it still runs (through HAProxy)" runs lb
+t_del=$(date +%s%3N)
+on 1 "/v1.1/tasks/$sleeper" -X DELETE
+ms=$(($(date +%s%3N) - t_del))
+check "its owner's DELETE through node 1: 200 canceled within 5 s ($ms ms)" [ "$STATUS:$(jbody .status)" = 200:canceled -a "$ms" -lt 5000 ]
+check "its document through HAProxy: canceled, CANCELED, 499" \
+	[ "$(doc_via lb "$sleeper" && jbody '[.status, .error.code, .httpStatus] | join(" ")')" = "canceled CANCELED 499" ]
+awake() { ! sleeping; }
+check "its sleep is gone from the session's container on node 3" wait_for 5 awake
+on 3 "/v1.1/sessions/$sid/exec" "${json[@]}" --data '{"cmd": ["echo", "still here"]}'
+check "the session answers a synchronous exec next: 201" \
+	[ "$STATUS:$(jbody .stdout | base64 -d)" = "201:still here" ]
+
+# ---- refused: the exec through a node without the session, another client's --------------------
+on 1 "/v1.1/sessions/$sid/exec" "${json[@]}" "${async[@]}" --data "$(exec_body '["echo", "refused"]')"
+check "an async exec through node 1 (not the session's node): 404 SESSION_NOT_FOUND" expect_error 404 SESSION_NOT_FOUND
+other 3 "/v1.1/sessions/$sid/exec" "${json[@]}" "${async[@]}" --data '{"cmd": ["echo", "not yours"]}'
+check "another client's async exec in the session through node 3: 404 SESSION_NOT_FOUND" expect_error 404 SESSION_NOT_FOUND
+other 3 /v1.1/tasks
+check "nothing was queued for that client" [ "$STATUS:$(jbody '.tasks | length')" = 200:0 ]
+on 2 "/v1.1/tasks?label=run=$XRUN"
+check "node 2 lists this run's execs: the 5 accepted ones, none refused, none queued or running" \
+	[ "$STATUS:$(jbody '[.tasks[].status] | sort | join(",")')" = "200:canceled,succeeded,succeeded,succeeded,succeeded" ]
+on 3 "/v1.1/sessions/$sid" -X DELETE
+check "the session deleted through node 3: 204" expect_status 204
 
 # ---- nothing left ----------------------------------------------------------------------------
 say "at ${SECONDS}s: nothing left"
