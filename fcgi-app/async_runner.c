@@ -31,12 +31,6 @@ typedef struct tracked {
 	struct tracked *next;
 } tracked;
 
-/* A session whose execs defer() put back: its release makes them claimable at once. */
-typedef struct waited_session {
-	char id[65];
-	struct waited_session *next;
-} waited_session;
-
 struct async_runner {
 	handler_ctx shared;
 	pthread_mutex_t mu;
@@ -45,7 +39,6 @@ struct async_runner {
 	int stopping;
 	unsigned long wakes;    /* counts async_runner_wake(): a runner that saw it change looks again */
 	int64_t soonest_ms;     /* the end of the nearest wait defer() set (store clock); 0: none */
-	waited_session *waited; /* sessions with execs put back by defer() */
 	int busy;               /* runners running a task */
 	tracked *running;
 	size_t nthreads, nengines;
@@ -166,22 +159,6 @@ static void log_end(const store_task *t, const handler_info *info, int status, c
 /* A claimed task that cannot run yet waits this long in the queue before a runner looks at it again. */
 #define DEFER_MS 200
 
-/* Under mu: session @id has execs put back (once in the list; out of memory: they wait out their pause). */
-static void remember_waited(async_runner *r, const char *id)
-{
-	waited_session *w;
-
-	for (w = r->waited; w != NULL; w = w->next)
-		if (strcmp(w->id, id) == 0)
-			return;
-	w = calloc(1, sizeof(*w));
-	if (w == NULL)
-		return;
-	snprintf(w->id, sizeof(w->id), "%s", id);
-	w->next = r->waited;
-	r->waited = w;
-}
-
 /*
  * Claimed task @t cannot run here now (its client is at max_client_tasks,
  * or its session runs another request): back to the queue, in its place,
@@ -211,33 +188,7 @@ static void defer(async_runner *r, const store_task *t, store_defer_scope scope)
 	pthread_mutex_lock(&r->mu);
 	if (r->soonest_ms == 0 || until < r->soonest_ms)
 		r->soonest_ms = until;
-	if (rc == 0 && scope == STORE_DEFER_SESSION)
-		remember_waited(r, t->session_id);
 	pthread_mutex_unlock(&r->mu);
-}
-
-void async_runner_session_released(async_runner *r, const char *id)
-{
-	waited_session **link, *found = NULL;
-	char err[256];
-
-	if (r == NULL || id == NULL)
-		return;
-	pthread_mutex_lock(&r->mu);
-	for (link = &r->waited; *link != NULL; link = &(*link)->next) {
-		if (strcmp((*link)->id, id) == 0) {
-			found = *link;
-			*link = found->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&r->mu);
-	if (found == NULL)
-		return;
-	free(found);
-	if (store_undefer(r->shared.store, STORE_DEFER_SESSION, id, err, sizeof(err)) < 0)
-		log_msg(LOG_LEVEL_ERROR, "async", "session %s: its queued execs wait out their pause: %s", id, err);
-	async_runner_wake(r);
 }
 
 /* Task @t is refused or failed before it ran: @resp's error its document. */
@@ -358,7 +309,6 @@ static void run_exec(async_runner *r, handler_ctx *ctx, const intake_deps *deps,
 	async_runner_untrack(r, t->id);
 	/* Free before it is told: a client that saw the end may send the next request at once. */
 	session_exec_release(ctx, t->session_id, &o);
-	async_runner_session_released(r, t->session_id);
 	if (!interrupted(r, t, info, o.rc, t0)) {
 		finish(r, t, task_status_of(resp), resp->status, resp->body);
 		log_end(t, info, resp->status, resp->code, (ecs_clock_s() - t0) * 1000.0);
@@ -641,12 +591,6 @@ void async_runner_stop(async_runner *r, double deadline)
 
 		r->running = t->next;
 		free(t);
-	}
-	while (r->waited != NULL) {
-		waited_session *w = r->waited;
-
-		r->waited = w->next;
-		free(w);
 	}
 	free(r->threads);
 	free(r->engines);

@@ -31,14 +31,6 @@ int async_runner_start(async_runner **out, const handler_ctx *shared, const ecs_
 void async_runner_wake(async_runner *r);
 
 /**
- * async_runner_session_released - session @id of this node is free again:
- * if execs were put back behind it (its session ran another request), they
- * may be claimed now, and a runner looks at once rather than when their
- * wait ends. Cheap when none were. NULL @r is allowed.
- */
-void async_runner_session_released(async_runner *r, const char *id);
-
-/**
  * async_runner_track - task @id runs on this node under @cancel (a
  * synchronous one, from its handler): a cancel of @id triggers @cancel.
  * Pair with async_runner_untrack(). Returns 0, or -1 out of memory (the

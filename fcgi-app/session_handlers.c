@@ -375,7 +375,6 @@ static void handle_exec(response *resp, handler_info *info, handler_ctx *ctx, re
 	if (live)
 		handler_stream_end(resp, ctx, &nd, o.doc != NULL ? o.rc : ECS_ENOMEM, o.doc);
 	session_exec_release(ctx, id, &o);
-	async_runner_session_released(ctx->runner, id);
 	intake_clear(&t);
 	session_view_clear(&v);
 }

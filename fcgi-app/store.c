@@ -1101,26 +1101,6 @@ int store_defer(store *s, const store_task *t, store_defer_scope scope, int64_t 
 }
 
 typedef struct {
-	const char *scope, *value;
-} undefer_ctx;
-
-static int undefer_txn(store *s, store_db *db, void *arg, char *err, size_t errlen)
-{
-	undefer_ctx *c = arg;
-	const char *p[3] = { s->node, c->scope, c->value };
-
-	return store_db_exec(db, "DELETE FROM deferrals WHERE node = $1 AND scope = $2 AND value = $3", p, 3, NULL,
-			     NULL, NULL, err, errlen);
-}
-
-int store_undefer(store *s, store_defer_scope scope, const char *value, char *err, size_t errlen)
-{
-	undefer_ctx c = { scope == STORE_DEFER_SESSION ? "session" : "client", value };
-
-	return in_txn(s, 1, undefer_txn, &c, err, errlen) == STORE_DB_OK ? 0 : STORE_ERROR;
-}
-
-typedef struct {
 	const char *session_id, *result;
 	long changed;
 } cancel_session_ctx;

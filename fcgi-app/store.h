@@ -203,13 +203,6 @@ typedef enum {
 int store_defer(store *s, const store_task *t, store_defer_scope scope, int64_t until_ms, char *err, size_t errlen);
 
 /**
- * store_undefer - what this node deferred behind @value (a client or a
- * session, @scope) may be claimed again now: its session was released
- * (store_defer()). Returns 0, or STORE_ERROR.
- */
-int store_undefer(store *s, store_defer_scope scope, const char *value, char *err, size_t errlen);
-
-/**
  * store_cancel_session - session @session_id of this node was deleted:
  * its queued execs are canceled (@result their document, http_status
  * 499; their callbacks become PENDING), and its running ones marked
