@@ -13,7 +13,8 @@ for i in 1 2 3; do
 	clients="${clients:-} $!"
 done
 running_tasks() { [ "$(marker_containers "$marker" | wc -l)" -eq 2 ]; }
-wait_for 10 running_tasks || fail "the two task workers never both ran a task"
+# (two cold containers: seconds under the sanitizers beside other lanes)
+wait_for 30 running_tasks || fail "the two task workers never both ran a task"
 REQ_TIMEOUT=5
 req GET /v1.1/_noop
 expect_status 200

@@ -139,7 +139,8 @@ none_left() {
 	[ -z "$(services)" ] || return 1
 	for n in $SW_NODES; do [ -z "$(sw_managed_ids "$n")" ] || return 1; done
 }
-if wait_for 30 none_left; then
+# (Swarm removes what a dead node held once it is back and reconciles: slow under load)
+if wait_for 60 none_left; then
 	ok "no service and no container labelled ecs.managed=true left"
 else
 	not_ok "no service and no container labelled ecs.managed=true left: removed $(remove_all)"
