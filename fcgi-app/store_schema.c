@@ -1,8 +1,9 @@
 /*
  * store_schema.c - the task store's tables and their migrations. See
  * store_schema.h. Every statement but SQLite's version 3 (triggers) is
- * valid in SQLite 3.35+ and PostgreSQL 15: TEXT, INTEGER and BIGINT columns only, statuses as words
- * (readable in `sqlite3 ecs.db` and psql alike), booleans as 0/1.
+ * valid in SQLite 3.35+ and PostgreSQL 15: TEXT, INTEGER and BIGINT
+ * columns only, statuses as words (readable in `sqlite3 ecs.db` and psql
+ * alike), booleans as 0/1.
  */
 #include <config.h>
 

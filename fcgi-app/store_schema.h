@@ -1,7 +1,7 @@
 /*
  * store_schema.h - the task store's tables (store.h), created and migrated
- * in SQL both backends speak (where they differ, each its own), under a version table (ecs_schema) that
- * says which migrations a store has had.
+ * in SQL both backends speak (where they differ, each its own), under a
+ * version table (ecs_schema) that says which migrations a store has had.
  */
 #ifndef ECSFCGI_STORE_SCHEMA_H
 #define ECSFCGI_STORE_SCHEMA_H
