@@ -32,7 +32,7 @@ typedef struct {
  * creds.c: the agent's own uid and gid, which no task may have (a profile
  * or image user that resolves to it runs cold). Documented in PROTOCOL.md.
  */
-#define AGENT_ID 2147483646u
+#define AGENT_ID ECS_AGENT_UID
 
 typedef struct {
 	int ok;             /* the agent runs as AGENT_ID and the task can run as its own user */
@@ -58,6 +58,15 @@ int creds_become_agent(agent_creds *c, const agent_user *task);
 int creds_probe(agent_creds *c);
 /* In the task's child: the task's bounding set, groups, gid, uid; no capability of the agent's. 0 or -1. */
 int creds_become_task(const agent_creds *c);
+
+/*
+ * channel.c: the direct channel (-c PATH, agent/PROTOCOL.md). Connect to
+ * the reader's socket at @path and wait for the first sign of life on it or
+ * on stdin: the channel's first byte makes it fd 0 and fd 1; stdin's first
+ * byte or end, or the channel's end, leaves stdin and stdout as they are.
+ * Returns 0, or 128 + signal when a termination signal came first.
+ */
+int channel_pick(agent *a, const char *path);
 
 /* signals.c: block what the agent handles, the rest is the task's. */
 int signals_setup(agent *a);

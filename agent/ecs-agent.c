@@ -101,9 +101,11 @@ static char *slurp(const char *path, size_t *len)
  * the engine would take it (the profile's user, else the image's, "" for
  * root); -h: the image sets no HOME, so the task gets its user's (as the
  * engine's runtime sets it); -w PATH, repeated: the writable roots PUT and
- * GET may reach. Resolve the user, then leave root for AGENT_ID.
+ * GET may reach; -c PATH: the reader's direct channel (channel.c). Resolve
+ * the user, then leave root for AGENT_ID.
  */
-static void setup_creds(agent_creds *c, agent_roots *roots, int argc, char **argv, char *home, size_t home_size)
+static void setup_creds(agent_creds *c, agent_roots *roots, int argc, char **argv, char *home, size_t home_size,
+			const char **channel)
 {
 	const char *spec = NULL;
 	char *passwd, *group;
@@ -117,6 +119,8 @@ static void setup_creds(agent_creds *c, agent_roots *roots, int argc, char **arg
 			spec = argv[++i];
 		} else if (strcmp(argv[i], "-h") == 0) {
 			set_home = 1;
+		} else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			*channel = argv[++i];
 		} else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc) {
 			if (roots_add(roots, argv[++i]) != 0) {
 				snprintf(c->why, sizeof(c->why), "bad writable root %.64s", argv[i]);
@@ -150,14 +154,18 @@ int main(int argc, char **argv)
 	agent_creds creds;
 	agent_roots roots = { .n = 0 };
 	char home[AGENT_USER_MAX_HOME + 8];
+	const char *channel = NULL;
+	int rc;
 
 	memset(&creds, 0, sizeof(creds));
-	setup_creds(&creds, &roots, argc, argv, home, sizeof(home));
+	setup_creds(&creds, &roots, argc, argv, home, sizeof(home), &channel);
 	/* without a uid of its own no task runs; non-dumpable then, as before (creds.c says why it is dumpable otherwise) */
 	if (!creds.ok)
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (signals_setup(&a) != 0)
 		return EXIT_NOT_RUN;
+	if (channel != NULL && (rc = channel_pick(&a, channel)) != 0)
+		return rc;
 	fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 	return serve(&a, &creds, &roots, home[0] ? home : NULL);

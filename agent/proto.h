@@ -37,6 +37,8 @@
 #define ECS_AGENT_GET_LIMIT_DEFAULT (16u * 1024u * 1024u) /* GET's L when absent */
 #define ECS_AGENT_CHUNK_HDR_LEN 8          /* [0x10, 0, 0, 0, length as 4 bytes]; a cancel is as long */
 #define ECS_AGENT_CHUNK_MAX 65536u         /* payload of one chunk */
+/* The uid and gid the agent moves to at its start (agent/creds.c), which no task may have. */
+#define ECS_AGENT_UID 2147483646u
 #define ECS_AGENT_FRAME_HDR_LEN 8          /* [type, 0, 0, 0, length as 4 bytes big-endian] */
 #define ECS_AGENT_DATA_MAX 65536u          /* payload of one stdout/stderr/message/data frame */
 #define ECS_AGENT_START_LEN 8              /* payload of a START frame */

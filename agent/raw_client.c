@@ -235,7 +235,10 @@ char *ita_pool_container(const ita_spec *spec)
 	json_str(body, sizeof(body), spec->user ? spec->user : "65534:65534");
 	/* /tmp a tmpfs and the agent's one writable root, as the profile's tmpfs paths are (PUT, GET);
 	 * /outside a tmpfs the task may write but PUT and GET may not reach (the confinement tests) */
-	cat(body, sizeof(body), ",\"-h\",\"-w\",\"/tmp\"],\"User\":\"0:0\"");
+	cat(body, sizeof(body), ",\"-h\",\"-w\",\"/tmp\"");
+	if (spec->channel != NULL)
+		cat(body, sizeof(body), ",\"-c\",\"/.ecs/chan/a\"");
+	cat(body, sizeof(body), "],\"User\":\"0:0\"");
 	cat(body, sizeof(body), ",\"OpenStdin\":true,\"StdinOnce\":true,\"AttachStdin\":true,"
 				"\"AttachStdout\":true,\"AttachStderr\":true,\"Tty\":false,\"Env\":[");
 	if (spec->env)
@@ -249,6 +252,11 @@ char *ita_pool_container(const ita_spec *spec)
 	}
 	cat(body, sizeof(body), "},\"HostConfig\":{\"Binds\":[");
 	json_str(body, sizeof(body), bind);
+	if (spec->channel != NULL) {
+		snprintf(bind, sizeof(bind), "%s:/.ecs/chan:ro", spec->channel);
+		cat(body, sizeof(body), ",");
+		json_str(body, sizeof(body), bind);
+	}
 	cat(body, sizeof(body), "],\"ReadonlyRootfs\":true,\"CapDrop\":[\"ALL\"],"
 				"\"CapAdd\":[\"CAP_SETUID\",\"CAP_SETGID\",\"CAP_SETPCAP\",\"CAP_KILL\"],\"NetworkMode\":\"none\","
 				"\"SecurityOpt\":[\"no-new-privileges\"],\"LogConfig\":{\"Type\":\"none\"},"

@@ -28,6 +28,7 @@ typedef struct {
 	const char *user;    /* the task's user (the agent's -u), default "65534:65534"; the agent starts as root */
 	const char *env;     /* one container-level "NAME=value", or NULL */
 	int pids_limit;      /* default 64; under runsc the sandbox's own threads count too (64 is too few) */
+	const char *channel; /* a host directory bind-mounted at /.ecs/chan, the agent's "-c /.ecs/chan/a"; or NULL */
 } ita_spec;
 
 /** What one run returned. Free with ita_result_clear(). */

@@ -16,6 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include "raw_client.h"
 #include "tar.h"
@@ -903,6 +907,139 @@ START_TEST(test_agent_v1_reader_refused)
 }
 END_TEST
 
+/* ---- the direct channel (agent/channel.c, PROTOCOL.md) */
+
+/* A listener at @dir/a (@dir made 0711, the socket 0666: the agent has no capability over files). */
+static int chan_listen(char *dir, size_t size)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	snprintf(dir, size, "/tmp/check_it_agent.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0711), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/a", dir);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(chmod(sa.sun_path, 0666), 0);
+	ck_assert_int_eq(listen(fd, 1), 0);
+	return fd;
+}
+
+static void chan_unlisten(int fd, const char *dir)
+{
+	char sock[128];
+
+	close(fd);
+	snprintf(sock, sizeof(sock), "%s/a", dir);
+	ck_assert_int_eq(unlink(sock), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+
+/* The agent's connection (readiness: it connects as it starts), from the agent's own uid. */
+static int chan_accept(int lfd)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int c;
+
+	ck_assert_msg(poll(&p, 1, TIMEOUT_MS) == 1, "the agent did not connect");
+	c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(c, 0);
+	ck_assert_int_eq(getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len), 0);
+	ck_assert_uint_eq(cred.uid, ECS_AGENT_UID);
+	ck_assert_uint_eq(cred.gid, ECS_AGENT_UID);
+	return c;
+}
+
+/* A PING on the channel: the answer comes back on it, bare frames (no engine headers), one EXIT. */
+static void chan_ping(int c)
+{
+	ecs_agent_request req = { .kind = ECS_AGENT_REQ_PING };
+	ecs_agent_decoder dec;
+	unsigned char buf[4096];
+	size_t n;
+	unsigned char *b = ita_request(&n, &req);
+	int exited = 0;
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(write(c, b, n), (ssize_t)n);
+	free(b);
+	ecs_agent_decoder_init(&dec);
+	while (!exited) {
+		struct pollfd p = { .fd = c, .events = POLLIN };
+		const unsigned char *q = buf;
+		ssize_t got;
+
+		ck_assert_msg(poll(&p, 1, TIMEOUT_MS) == 1, "no answer on the channel");
+		got = read(c, buf, sizeof(buf));
+		ck_assert_int_gt(got, 0);
+		n = (size_t)got;
+		while (n > 0) {
+			ecs_agent_event ev;
+
+			ck_assert_int_eq(ecs_agent_decode(&dec, &q, &n, &ev), 0);
+			if (ev.type == ECS_AGENT_EV_NONE)
+				break;
+			ck_assert_int_eq(ev.type, ECS_AGENT_EV_EXIT);
+			ck_assert_int_eq(ev.exit.kind, ECS_AGENT_EXITED);
+			ck_assert_int_eq(ev.exit.code, 0);
+			ck_assert_uint_eq(n, 0);
+			exited = 1;
+		}
+	}
+}
+
+/*
+ * The agent connects to its channel at its start; then the first sign of
+ * life decides. A reader that attached instead (the pool gave up waiting)
+ * is answered on the attach stream, whether the channel stays silent or
+ * ended first; a request on the channel is answered on it, and the
+ * channel's end is then the agent's end, as stdin's is.
+ */
+START_TEST(test_agent_channel)
+{
+	for (int mode = 0; mode < 3; mode++) {
+		char dir[64];
+		int lfd = chan_listen(dir, sizeof(dir)), c;
+		ita_spec spec = { .agent = agent_path, .label = label, .pids_limit = 64, .channel = dir };
+		v2_session v;
+
+		v.id = ita_pool_container(&spec);
+		ck_assert_msg(v.id != NULL, "pooled container: %s", ita_error());
+		c = chan_accept(lfd);
+		if (mode == 2) {
+			char path[128];
+
+			chan_ping(c);
+			chan_ping(c);
+			ck_assert_int_eq(shutdown(c, SHUT_WR), 0);
+			/* the agent exits at the channel's end: the container stops by itself */
+			snprintf(path, sizeof(path), "/containers/%s/wait", v.id);
+			ck_assert_int_eq(ita_post(path), 200);
+			close(c);
+			ck_assert_int_eq(ita_remove(v.id), 0);
+			free(v.id);
+		} else {
+			if (mode == 1)
+				close(c);
+			v.c = ita_conn_open(v.id);
+			ck_assert_msg(v.c != NULL, "attach: %s", ita_error());
+			v2_expect(&v, "echo via-stdin", "via-stdin\n");
+			v2_expect(&v, "echo again", "again\n");
+			v2_close(&v);
+			if (mode == 0)
+				close(c);
+		}
+		chan_unlisten(lfd, dir);
+	}
+}
+END_TEST
+
 START_TEST(test_agent_runsc)
 {
 	const char *argv[] = { "sh", "-c", "dmesg | head -n 1; exit 5", NULL };
@@ -959,6 +1096,7 @@ static Suite *agent_suite(void)
 	tcase_add_test(tc, test_agent_v2_files);
 	tcase_add_test(tc, test_agent_v2_attacks);
 	tcase_add_test(tc, test_agent_v1_reader_refused);
+	tcase_add_test(tc, test_agent_channel);
 	suite_add_tcase(s, tc);
 	/* its own case: CK_RUN_CASE=runsc runs it alone */
 	tc = tcase_create("runsc");
