@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ecs/ecs.h>
 #include "agent_conn.h"
@@ -56,6 +57,29 @@ int ecs_agent_conn_open(ecs_agent_conn **out, ecs_engine *engine, const char *id
 	}
 	c->engine = engine;
 	rc = ecs_capture_attach_agent(&c->cap, engine, id, deadline_ms);
+	if (rc != ECS_OK) {
+		free(c->id);
+		free(c);
+		return rc;
+	}
+	*out = c;
+	return ECS_OK;
+}
+
+int ecs_agent_conn_adopt(ecs_agent_conn **out, ecs_engine *engine, const char *id, int fd)
+{
+	ecs_agent_conn *c;
+	int rc;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->id = strdup(id)) == NULL) {
+		free(c);
+		close(fd);
+		return ecs_engine_fail(engine, ECS_ENOMEM, "agent: out of memory");
+	}
+	c->engine = engine;
+	rc = ecs_capture_adopt_agent(&c->cap, engine, fd);
 	if (rc != ECS_OK) {
 		free(c->id);
 		free(c);
@@ -211,6 +235,9 @@ static int exchange(ecs_agent_conn *c, wbuf *b, size_t out_cap, size_t err_cap, 
 	}
 	if (!ecs_capture_agent_exit(c->cap, x, NULL)) {
 		c->broken = 1;
+		/* a direct channel ends at once when its container stopped: as the attach's silence above */
+		if (c->requests == 0 && !ecs_capture_agent_started(c->cap) && !container_runs(c))
+			return ecs_engine_fail(c->engine, ECS_ENOTFOUND, "agent: container %.12s does not run", c->id);
 		return ecs_engine_fail(c->engine, ECS_EPROTO, "agent: the stream ended without EXIT (the agent or its "
 				       "container is gone)");
 	}

@@ -36,6 +36,15 @@ typedef struct ecs_agent_conn ecs_agent_conn;
  */
 int ecs_agent_conn_open(ecs_agent_conn **out, ecs_engine *engine, const char *id, long long deadline_ms);
 
+/**
+ * ecs_agent_conn_adopt - the conversation over @fd, the direct channel the
+ * agent of container @id connected (lib/agent_chan.h), instead of an
+ * attach: the same requests and answers, without the engine between. The
+ * connection owns @fd (closed also when this fails). Returns 0 or
+ * ECS_ENOMEM.
+ */
+int ecs_agent_conn_adopt(ecs_agent_conn **out, ecs_engine *engine, const char *id, int fd);
+
 /** What one EXEC request runs. Borrowed. */
 typedef struct {
 	const char *const *argv;     /* the image's Entrypoint then the command, as the engine would run it */

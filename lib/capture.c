@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ecs/ecs.h>
 #include "clock.h"
@@ -41,6 +42,7 @@ struct ecs_capture {
 	int eof;
 	/* ecs-agent mode: engine stream 1 carries the agent's frames (agent/PROTOCOL.md), one answer per request */
 	int agent;
+	int direct;                  /* the agent's direct channel: its frames come bare, not in the engine's stream 1 */
 	ecs_agent_decoder dec;
 	int started, exited;         /* the current answer's START and EXIT seen */
 	ecs_agent_exit exit;
@@ -144,6 +146,31 @@ int ecs_capture_attach_agent(ecs_capture **out, ecs_engine *engine, const char *
 	(*out)->stdin_started = 1;
 	ecs_agent_decoder_init(&(*out)->dec);
 	ecs_demux_set_sink(&(*out)->demux, agent_sink, *out);
+	return ECS_OK;
+}
+
+int ecs_capture_adopt_agent(ecs_capture **out, ecs_engine *engine, int fd)
+{
+	ecs_capture *c = calloc(1, sizeof(*c));
+	int rc;
+
+	*out = NULL;
+	if (c == NULL) {
+		close(fd);
+		return ecs_engine_fail(engine, ECS_ENOMEM, "agent channel: out of memory");
+	}
+	c->engine = engine;
+	ecs_demux_init(&c->demux, 0, 0);
+	rc = ecs_stream_adopt(&c->stream, engine, fd, "agent channel");
+	if (rc != ECS_OK) {
+		ecs_capture_free(c);
+		return rc;
+	}
+	c->agent = c->direct = 1;
+	c->stdin_started = 1;
+	ecs_agent_decoder_init(&c->dec);
+	ecs_demux_set_sink(&c->demux, agent_sink, c);
+	*out = c;
 	return ECS_OK;
 }
 
@@ -265,7 +292,10 @@ static int read_ready(ecs_capture *c)
 			return ECS_OK;
 		}
 		c->received += n;
-		rc = ecs_demux_feed(&c->demux, buf, n);
+		/* the channel's bytes are the agent's frames themselves: stream 1 without the engine's headers */
+		rc = c->direct ? agent_sink(c, 1, buf, n) : ecs_demux_feed(&c->demux, buf, n);
+		if (c->direct && rc != ECS_OK)
+			return rc;
 		if (rc == ECS_ENOMEM)
 			return ecs_engine_fail(c->engine, rc, "attach: out of memory");
 		if (rc != ECS_OK)

@@ -59,6 +59,15 @@ int ecs_capture_run(ecs_capture *c, const void *in, size_t in_len, long long dea
 int ecs_capture_attach_agent(ecs_capture **out, ecs_engine *engine, const char *id, long long deadline_ms);
 
 /**
+ * ecs_capture_adopt_agent - ecs_capture_attach_agent() over @fd, the
+ * agent's direct channel (lib/agent_chan.h) instead of an attach: the
+ * bytes are the agent's frames without the engine's multiplexing. The
+ * capture owns @fd from then on (closed also when this fails). Returns 0
+ * or ECS_ENOMEM.
+ */
+int ecs_capture_adopt_agent(ecs_capture **out, ecs_engine *engine, int fd);
+
+/**
  * ecs_capture_on_output - live output: @fn (see ecs_output_fn in
  * <ecs/task.h>) gets each chunk of the task's stdout and stderr
  * (ECS_TASK_STDOUT, ECS_TASK_STDERR) as it is demultiplexed, before the caps,

@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <linux/sockios.h>
 
 #include <curl/curl.h>
@@ -84,6 +85,46 @@ static int is_hangup(int err)
 	return err == EPIPE || err == ECONNRESET;
 }
 
+/* An adopted socket's read (ecs_stream_adopt()): no TLS, no curl between. */
+static int plain_recv(ecs_stream *s, void *buf, size_t room, size_t *got)
+{
+	ssize_t n;
+
+	do
+		n = recv(s->fd, buf, room, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0) {
+		*got = (size_t)n;
+		return ECS_OK;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return ECS_STREAM_AGAIN;
+	if (is_hangup(errno))
+		return ECS_OK;
+	return ecs_engine_fail(s->engine, ECS_EUNAVAILABLE, "%s: reading: %s", s->what, strerror(errno));
+}
+
+/* An adopted socket's write: MSG_NOSIGNAL, so no SIGPIPE to mask. */
+static int plain_send(ecs_stream *s, const void *data, size_t len, size_t *sent)
+{
+	ssize_t n;
+
+	do
+		n = send(s->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0) {
+		*sent = (size_t)n;
+		return ECS_OK;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return ECS_STREAM_AGAIN;
+	if (is_hangup(errno)) {
+		s->hung_up = 1;
+		return ECS_OK;
+	}
+	return ecs_engine_fail(s->engine, ECS_EUNAVAILABLE, "%s: writing: %s", s->what, strerror(errno));
+}
+
 int ecs_stream_recv(ecs_stream *s, void *buf, size_t room, size_t *got)
 {
 	CURLcode cc;
@@ -99,6 +140,8 @@ int ecs_stream_recv(ecs_stream *s, void *buf, size_t room, size_t *got)
 		*got = n;
 		return ECS_OK;
 	}
+	if (s->curl == NULL)
+		return plain_recv(s, buf, room, got);
 	errno = 0;
 	cc = curl_easy_recv(s->curl, buf, room, &n);
 	if (cc == CURLE_OK) {
@@ -120,6 +163,8 @@ int ecs_stream_send(ecs_stream *s, const void *data, size_t len, size_t *sent)
 	*sent = 0;
 	if (s->hung_up)
 		return ECS_OK;
+	if (s->curl == NULL)
+		return plain_send(s, data, len, sent);
 	errno = 0;
 	cc = curl_easy_send(s->curl, data, len, &n);
 	if (cc == CURLE_OK) {
@@ -395,10 +440,28 @@ int ecs_stream_open(ecs_stream **out, ecs_engine *engine, const char *path, long
 	return ECS_OK;
 }
 
+int ecs_stream_adopt(ecs_stream **out, ecs_engine *engine, int fd, const char *what)
+{
+	ecs_stream *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (s == NULL) {
+		close(fd);
+		return ecs_engine_fail(engine, ECS_ENOMEM, "%s: out of memory", what);
+	}
+	s->engine = engine;
+	s->what = what;
+	s->fd = fd;
+	*out = s;
+	return ECS_OK;
+}
+
 void ecs_stream_close(ecs_stream *s)
 {
 	if (s == NULL)
 		return;
+	if (s->curl == NULL && s->fd != CURL_SOCKET_BAD)
+		close(s->fd);
 	curl_easy_cleanup(s->curl);
 	unmask_sigpipe(s);
 	free(s);

@@ -37,6 +37,15 @@ typedef struct ecs_stream ecs_stream;
 int ecs_stream_open(ecs_stream **out, ecs_engine *engine, const char *path, long long deadline_ms,
 		const char *what);
 
+/**
+ * ecs_stream_adopt - a stream over @fd, a connected stream socket that is
+ * not the engine's (an agent's direct channel, lib/agent_chan.h): the same
+ * calls, without HTTP, TLS or curl. The stream owns @fd from then on (also
+ * when this fails: then it is closed). @what names it in error messages.
+ * Returns 0 or ECS_ENOMEM.
+ */
+int ecs_stream_adopt(ecs_stream **out, ecs_engine *engine, int fd, const char *what);
+
 /** The socket, to poll(). */
 int ecs_stream_fd(const ecs_stream *s);
 

@@ -1,0 +1,68 @@
+/*
+ * Private: the direct channel to a warm container's ecs-agent
+ * (agent/PROTOCOL.md, "The direct channel"). The pool listens on a unix
+ * socket in a directory of the container's own, bind-mounted read-only at
+ * ECS_AGENT_CHAN_MOUNT; the agent connects when it starts, and the task
+ * that later takes the container talks to the agent through the kernel
+ * alone instead of the engine's attach stream (dockerd, the shim and the
+ * FIFOs between: about 4 ms per request here).
+ *
+ * Only the container's agent is taken: the peer (SO_PEERCRED) must have
+ * the agent's own uid and gid (ECS_AGENT_UID: on the host only root can take
+ * it, and the socket is in no other container) and, where /proc shows it to
+ * us, be PID 1 of its namespace in the container's cgroup. The listener is
+ * closed and its directory removed once the agent is in (or
+ * the wait is over), so nothing that runs in the container later can
+ * connect. Needs the engine on this host (a unix:// endpoint) and a runtime
+ * whose containers can reach a host socket (runc; not gVisor's runsc): where
+ * the agent does not come, the caller uses the attach stream, which the
+ * agent keeps serving.
+ */
+#ifndef ECS_AGENT_CHAN_H
+#define ECS_AGENT_CHAN_H
+
+/* Where the channel's directory appears in the container, and the socket the agent connects to. */
+#define ECS_AGENT_CHAN_MOUNT "/.ecs/chan"
+#define ECS_AGENT_CHAN_SOCKET ECS_AGENT_CHAN_MOUNT "/a"
+
+typedef struct ecs_agent_chan ecs_agent_chan;
+
+/**
+ * ecs_agent_chan_listen - make directory @dir/@name (0711: the agent, a uid
+ * without capabilities over files, must pass; nobody may list it) and listen
+ * on the socket "a" in it (0666). @dir must exist. Returns 0, or -1 with
+ * errno (ENAMETOOLONG when the socket's path does not fit sun_path).
+ */
+int ecs_agent_chan_listen(ecs_agent_chan **out, const char *dir, const char *name);
+
+/** The directory to bind-mount read-only at ECS_AGENT_CHAN_MOUNT. */
+const char *ecs_agent_chan_dir(const ecs_agent_chan *ch);
+
+/**
+ * ecs_agent_chan_accept - wait until @deadline_ms (ecs_clock_ms()) for the
+ * agent of container @container_id (its full id) to connect; a connection
+ * from any other process is closed. Then the listener is closed and its
+ * socket and directory removed, whatever the outcome. Returns the connected
+ * socket (the caller's, CLOEXEC), or -1: none came in time.
+ */
+int ecs_agent_chan_accept(ecs_agent_chan *ch, const char *container_id, long long deadline_ms);
+
+/** Close the listener, remove its socket and directory (if still there) and free. NULL is allowed. */
+void ecs_agent_chan_free(ecs_agent_chan *ch);
+
+/**
+ * ecs_agent_chan_peer_ok - 1 when a peer with @pid, @uid and @gid may be
+ * the agent of container @container_id: the agent's ids, and /proc shows it
+ * as ecs_agent_chan_is_agent() wants or does not show it at all (systemd's
+ * ProtectProc=invisible hides other users' processes); else 0.
+ */
+int ecs_agent_chan_peer_ok(int pid, unsigned int uid, unsigned int gid, const char *container_id);
+
+/**
+ * ecs_agent_chan_is_agent - 1 when process @pid (in our pid namespace) is
+ * PID 1 of its own namespace and in the cgroup of container @container_id,
+ * as /proc tells; else 0. Exposed for its unit test.
+ */
+int ecs_agent_chan_is_agent(int pid, const char *container_id);
+
+#endif
