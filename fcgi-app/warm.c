@@ -24,6 +24,7 @@ int warm_start(ecs_pool **out, const config *cfg, const ecs_engine_options *eopt
 	const pool_conf *pc = &cfg->pool;
 	ecs_sandbox_profile profile;
 	limit_caps caps;
+	char *chan_dir = NULL;
 	int rc;
 
 	*out = NULL;
@@ -52,7 +53,12 @@ int warm_start(ecs_pool **out, const config *cfg, const ecs_engine_options *eopt
 	po.adaptive_size = pc->adaptive ? pc->adaptive_size : 0;
 	po.idle_ttl_s = pc->idle_ttl_s;
 	po.reaper = reaper;
+	/* the agents' direct channels: beside this instance's lock, on this host (a local engine's) */
+	if (eopts->instance != NULL && asprintf(&chan_dir, "%s/%s.chan", cfg->instance_dir, eopts->instance) < 0)
+		chan_dir = NULL;
+	po.channel_dir = chan_dir;
 	rc = ecs_pool_new(&pool, &po);
+	free(chan_dir);
 	if (rc != 0) {
 		log_msg(LOG_LEVEL_ERROR, "pool", "cannot start the warm pool: %s", ecs_strerror(rc));
 		return -1;

@@ -1,7 +1,8 @@
 /*
  * libecs: the pooled backend. A warm container of the task's key (pool.c),
- * whose PID 1 is ecs-agent, gets the task as requests on one attach stream
- * (agent_conn.h, agent/PROTOCOL.md version 2): the task's files (PUT), the
+ * whose PID 1 is ecs-agent, gets the task as requests on its agent's
+ * direct channel (agent_chan.h) or else one attach stream (agent_conn.h,
+ * agent/PROTOCOL.md version 2): the task's files (PUT), the
  * command (EXEC: argv from the image's Entrypoint and the task's command,
  * its env, its stdin, its timeout, which the agent enforces), its
  * artifacts (GET); output comes back through the one capture, capped as it
@@ -104,7 +105,14 @@ taken:
 	lease.image_id = NULL;
 
 	t = ecs_clock_ms_f();
-	rc = ecs_agent_conn_open(&conn, engine, result->container_id, ecs_clock_ms() + engine->opts.request_timeout_ms);
+	if (lease.chan_fd >= 0) {
+		/* its agent came on the direct channel when it got warm (agent_chan.h): no attach */
+		rc = ecs_agent_conn_adopt(&conn, engine, result->container_id, lease.chan_fd);
+		lease.chan_fd = -1;
+	} else {
+		rc = ecs_agent_conn_open(&conn, engine, result->container_id,
+					 ecs_clock_ms() + engine->opts.request_timeout_ms);
+	}
 	result->timings.start = result->pool_timings.attach = ecs_clock_ms_f() - t;
 	if (rc != 0) {
 		snprintf(why, sizeof(why), "pooled attach failed (%s: %s)", ecs_error_name(rc), ecs_engine_errmsg(engine));

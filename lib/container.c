@@ -17,6 +17,7 @@
 #include <ecs/ecs.h>
 #include "image_private.h"
 #include "engine_private.h"
+#include "agent_chan.h"
 #include "container_private.h"
 #include "http.h"
 #include "json_util.h"
@@ -209,16 +210,20 @@ fail:
 static int agent_config(json_object *body, json_object *hc, const ecs_container_agent *agent, const char *path)
 {
 	static const char *const entry[] = { ECS_AGENT_MOUNT };
-	/* -u USER [-h], then -w ROOT for each writable root: where PUT and GET may reach */
-	const char *args[3 + 2 * (ECS_SANDBOX_MAX_TMPFS + 1)] = { "-u", agent->task_user != NULL ? agent->task_user : "" };
-	size_t n = 2;
+	/* -u USER [-h] [-c SOCKET], then -w ROOT for each writable root: where PUT and GET may reach */
+	const char *args[5 + 2 * (ECS_SANDBOX_MAX_TMPFS + 1)] = { "-u", agent->task_user != NULL ? agent->task_user : "" };
+	size_t n = 2, nbinds = 1;
 	json_object *ro = NULL, *tmpfs = NULL;
-	char *bind = NULL;
-	const char *binds[1];
+	char *bind = NULL, *chan = NULL;
+	const char *binds[2];
 	int rc;
 
 	if (agent->set_home)
 		args[n++] = "-h";
+	if (agent->channel_dir != NULL) {
+		args[n++] = "-c";
+		args[n++] = ECS_AGENT_CHAN_SOCKET;
+	}
 	/*
 	 * The roots are what the profile mounted (ecs_profile_apply() ran):
 	 * "/" when the root is writable, else the Tmpfs paths, /tmp and the
@@ -241,10 +246,18 @@ static int agent_config(json_object *body, json_object *hc, const ecs_container_
 	if (asprintf(&bind, "%s:%s:ro", path, ECS_AGENT_MOUNT) < 0)
 		return -1;
 	binds[0] = bind;
+	if (agent->channel_dir != NULL) {
+		if (asprintf(&chan, "%s:%s:ro", agent->channel_dir, ECS_AGENT_CHAN_MOUNT) < 0) {
+			free(bind);
+			return -1;
+		}
+		binds[nbinds++] = chan;
+	}
 	rc = put(body, "Entrypoint", string_array(entry, 1)) != 0 ||
 	     put(body, "Cmd", string_array(args, n)) != 0 ||
-	     put(hc, "Binds", string_array(binds, 1)) != 0 || put(hc, "Init", json_object_new_boolean(0)) != 0;
+	     put(hc, "Binds", string_array(binds, nbinds)) != 0 || put(hc, "Init", json_object_new_boolean(0)) != 0;
 	free(bind);
+	free(chan);
 	return rc ? -1 : 0;
 }
 

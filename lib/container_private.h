@@ -183,6 +183,10 @@ int ecs_container_send_stdin(ecs_engine *engine, const char *id, const void *dat
  * @keep_stdin: 0: stdin is one-shot (StdinOnce: the end of the one attach
  *    is the agent's EOF; a task container); 1: it stays open across
  *    attaches (a session: readers attach per request).
+ * @channel_dir: a directory on the engine's host holding the socket of the
+ *    agent's direct channel (agent_chan.h), bind-mounted read-only at
+ *    ECS_AGENT_CHAN_MOUNT; the agent gets "-c ECS_AGENT_CHAN_SOCKET". NULL:
+ *    the attach stream only.
  */
 typedef struct {
 	const char *agent_path;
@@ -190,9 +194,10 @@ typedef struct {
 	const char *task_user;
 	int set_home;
 	int keep_stdin;
+	const char *channel_dir;
 } ecs_container_agent;
 
-#define ECS_CONTAINER_AGENT_INIT { NULL, NULL, NULL, 0, 0 }
+#define ECS_CONTAINER_AGENT_INIT { NULL, NULL, NULL, 0, 0, NULL }
 
 /**
  * ecs_container_agent_user - set @agent's task_user and set_home as the

@@ -6,6 +6,7 @@
  */
 #include <config.h>
 
+#include <stddef.h>
 #include <string.h>
 
 #include <ecs/ecs.h>
@@ -42,6 +43,14 @@ int ecs_engine_options_init(ecs_engine_options *out, unsigned int version)
 
 int ecs_pool_options_init(ecs_pool_options *out, unsigned int version)
 {
+	/* a version 1 caller's struct ends before channel_dir (ecs/pool.h) */
+	if (out != NULL && version == 1) {
+		static const ecs_pool_options defaults_ = ECS_POOL_OPTIONS_INIT;
+
+		memcpy(out, &defaults_, offsetof(ecs_pool_options, channel_dir));
+		out->version = 1;
+		return ECS_OK;
+	}
 	INIT_AS(ecs_pool_options, ECS_POOL_OPTIONS_INIT, ECS_POOL_OPTIONS_VERSION);
 }
 

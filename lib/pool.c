@@ -6,15 +6,19 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 
 #include <ecs/ecs.h>
+#include "agent_chan.h"
 #include "clock.h"
 #include "container_private.h"
 #include "engine_private.h"
@@ -25,6 +29,7 @@
 #include "pool_private.h"
 #include "profile_private.h"
 #include "strvec.h"
+#include "versioned.h"
 
 /* A fixed pool's reference is inspected again this often: a moved tag shows. */
 #define RESOLVE_EVERY_MS 5000.0
@@ -53,6 +58,12 @@
 #define REFILL_DEFER_MAX_MS 250.0
 /* Hex digits of the profile key in ECS_LABEL_POOL (after its "v1-"). */
 #define POOL_LABEL_DIGITS 16
+/*
+ * How long a refill waits for a new container's agent on its direct
+ * channel: it connects as it starts, a few ms after the start's answer on
+ * a quiet machine. Past this the key's containers use the attach stream.
+ */
+#define CHANNEL_WAIT_MS 2000
 
 /*
  * A warm container and the task id it was made with: its ECS_LABEL_TASK_ID
@@ -62,7 +73,16 @@ typedef struct {
 	char *id;
 	char task_id[ECS_POOL_TASK_ID_SIZE];
 	double since;             /* when it got warm (ecs_clock_ms_f()) */
+	int chan_fd;              /* its agent's direct channel (agent_chan.h), or -1: attach */
 } warm_container;
+
+/* A warm container leaves the pool (its id moved elsewhere): its channel closes, the agent then waits on stdin. */
+static void warm_let_go(warm_container *w)
+{
+	if (w->chan_fd >= 0)
+		close(w->chan_fd);
+	w->chan_fd = -1;
+}
 
 /* A deep copy of a profile: the public struct borrows its strings. */
 typedef struct {
@@ -97,6 +117,7 @@ typedef struct entry {
 	uint64_t hits, misses;
 	time_t last_used;
 	char *last_error;
+	int no_channel;           /* an agent of this key did not come on its channel: attach only */
 } entry;
 
 struct ecs_pool {
@@ -104,6 +125,7 @@ struct ecs_pool {
 	pthread_cond_t cond;
 	ecs_engine *engine;       /* holds the options copy; used by ecs_pool_free() */
 	char *agent_path;
+	char *channel_dir;        /* where the agents' direct channels listen; NULL: attach only */
 	unsigned int budget, concurrency, adaptive_size, idle_ttl_s;
 	ecs_reaper *reaper;
 	entry *entries;
@@ -173,8 +195,10 @@ static void entry_free(entry *e)
 	free(e->working_dir);
 	free(e->image_user);
 	profile_clear(&e->prof);
-	for (unsigned int i = 0; i < e->nwarm; i++)
+	for (unsigned int i = 0; i < e->nwarm; i++) {
+		warm_let_go(&e->warm[i]);
 		free(e->warm[i].id);
+	}
 	free(e->warm);
 	free(e->last_error);
 	free(e);
@@ -215,7 +239,7 @@ static void retire_warm(ecs_pool *pool, entry *e, ecs_strvec *ids)
 	unsigned int moved = 0;
 
 	while (moved < e->nwarm && ecs_strvec_push(ids, e->warm[moved].id) == 0)
-		moved++;
+		warm_let_go(&e->warm[moved++]);
 	/* out of memory: the rest stay warm; the next round tries again */
 	if (moved > 0 && moved < e->nwarm)
 		memmove(e->warm, e->warm + moved, (e->nwarm - moved) * sizeof(*e->warm));
@@ -230,6 +254,7 @@ static void trim_warm(ecs_pool *pool, entry *e, ecs_strvec *ids)
 	while (e->nwarm > e->target) {
 		if (ecs_strvec_push(ids, e->warm[e->nwarm - 1].id) != 0)
 			return;
+		warm_let_go(&e->warm[e->nwarm - 1]);
 		e->nwarm--;
 		pool->stats.retired++;
 		pool->stats.warm--;
@@ -327,19 +352,45 @@ static int agent_missing(const ecs_pool *pool, const ecs_engine *engine)
 }
 
 /*
+ * A direct channel for the next container of @e, or NULL (attach only):
+ * none asked for, gVisor's (its sandbox cannot reach a host socket), a key
+ * whose agent did not come before, or the socket cannot be made here.
+ */
+static ecs_agent_chan *channel_for(ecs_pool *pool, ecs_engine *engine, const entry *e, const char *task_id)
+{
+	ecs_agent_chan *ch = NULL;
+
+	if (pool->channel_dir == NULL || e->no_channel ||
+	    (e->prof.p.runtime != NULL && strcmp(e->prof.p.runtime, "runsc") == 0))
+		return NULL;
+	if (ecs_agent_chan_listen(&ch, pool->channel_dir, task_id) != 0) {
+		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s: no direct channel in %s (%s): attach", e->label,
+			       pool->channel_dir, strerror(errno));
+		return NULL;
+	}
+	return ch;
+}
+
+/*
  * Create and start one pooled container labelled with the new task id
- * @task_id; its id or NULL (the handle says why).
+ * @task_id; its id or NULL (the handle says why). *@chan_fd gets its
+ * agent's direct channel or -1 (*@chan_missed 1: one was offered and the
+ * agent did not come).
  */
 static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const char *image_id,
-		      char task_id[ECS_POOL_TASK_ID_SIZE])
+		      char task_id[ECS_POOL_TASK_ID_SIZE], int *chan_fd, int *chan_missed)
 {
 	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
 	/* the task's user as the engine would take it: the profile's, else the image's */
 	ecs_container_agent agent = { pool->agent_path, e->label,
-				      e->prof.p.user != NULL ? e->prof.p.user : e->image_user, !e->image_has_home, 0 };
+				      e->prof.p.user != NULL ? e->prof.p.user : e->image_user, !e->image_has_home, 0,
+				      NULL };
+	ecs_agent_chan *ch;
 	char *id = NULL;
 	int rc;
 
+	*chan_fd = -1;
+	*chan_missed = 0;
 	if (agent_missing(pool, engine)) {
 		ecs_engine_fail(engine, ECS_EINVAL, "pool: no ecs-agent at %s", pool->agent_path);
 		return NULL;
@@ -354,18 +405,28 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 	cs.image_working_dir = e->working_dir;
 	cs.open_stdin = 1;
 	cs.attach_output = 1;
+	ch = channel_for(pool, engine, e, task_id);
+	agent.channel_dir = ch != NULL ? ecs_agent_chan_dir(ch) : NULL;
 	rc = ecs_container_create_agent(&id, engine, &cs, &agent);
-	if (rc != 0)
+	if (rc != 0) {
+		ecs_agent_chan_free(ch);
 		return NULL;
+	}
 	rc = ecs_container_start(engine, id);
 	if (rc != 0) {
 		char msg[sizeof(engine->errmsg)];
 
+		ecs_agent_chan_free(ch);
 		snprintf(msg, sizeof(msg), "%s", ecs_engine_errmsg(engine));
 		drop(pool, engine, id);
 		free(id);
 		ecs_engine_fail(engine, rc, "%s", msg);
 		return NULL;
+	}
+	if (ch != NULL) {
+		*chan_fd = ecs_agent_chan_accept(ch, id, ecs_clock_ms() + CHANNEL_WAIT_MS);
+		*chan_missed = *chan_fd < 0;
+		ecs_agent_chan_free(ch);
 	}
 	return id;
 }
@@ -497,7 +558,7 @@ static void resolve_entry(ecs_pool *pool, ecs_engine *engine, entry *e, ecs_strv
 	e->entrypoint_len = eplen;
 }
 
-static int push_warm(ecs_pool *pool, entry *e, char *id, const char *task_id)
+static int push_warm(ecs_pool *pool, entry *e, char *id, const char *task_id, int chan_fd)
 {
 	if (e->nwarm == e->capwarm) {
 		unsigned int cap = e->capwarm ? e->capwarm * 2 : 4;
@@ -509,6 +570,7 @@ static int push_warm(ecs_pool *pool, entry *e, char *id, const char *task_id)
 		e->capwarm = cap;
 	}
 	e->warm[e->nwarm].id = id;
+	e->warm[e->nwarm].chan_fd = chan_fd;
 	e->warm[e->nwarm].since = ecs_clock_ms_f();
 	snprintf(e->warm[e->nwarm].task_id, sizeof(e->warm[e->nwarm].task_id), "%s", task_id);
 	e->nwarm++;
@@ -522,15 +584,21 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 	double t0 = ecs_clock_ms_f(), ms;
 	char task_id[ECS_POOL_TASK_ID_SIZE] = "";
 	char *id;
+	int chan_fd = -1, chan_missed = 0;
 
 	e->starting++;
 	pool->stats.starting++;
 	pthread_mutex_unlock(&pool->mu);
-	id = image_id != NULL ? make_one(pool, engine, e, image_id, task_id) : NULL;
+	id = image_id != NULL ? make_one(pool, engine, e, image_id, task_id, &chan_fd, &chan_missed) : NULL;
 	ms = ecs_clock_ms_f() - t0;
 	pthread_mutex_lock(&pool->mu);
 	e->starting--;
 	pool->stats.starting--;
+	if (chan_missed && !e->no_channel) {
+		e->no_channel = 1;
+		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): the agent did not come on its direct channel in "
+			       "%d ms: this pool's tasks use the attach stream", e->label, e->image, CHANNEL_WAIT_MS);
+	}
 	if (id == NULL) {
 		pool->stats.refill_failures++;
 		set_error(e, ecs_engine_errmsg(engine));
@@ -539,8 +607,10 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 		e->next_try = ecs_clock_ms_f() + e->backoff;
 		e->backoff = e->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff * 2;
 	} else if (e->refused || e->image_id == NULL || strcmp(e->image_id, image_id) != 0 ||
-		   e->nwarm >= e->target || push_warm(pool, e, id, task_id) != 0) {
+		   e->nwarm >= e->target || push_warm(pool, e, id, task_id, chan_fd) != 0) {
 		/* refused, the image moved or the target fell while it started: not wanted any more */
+		if (chan_fd >= 0)
+			close(chan_fd);
 		pool->stats.retired++;
 		pthread_mutex_unlock(&pool->mu);
 		drop(pool, engine, id);
@@ -555,8 +625,8 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 		if (ms > pool->stats.refill_ms_max)
 			pool->stats.refill_ms_max = ms;
 		e->backoff = BACKOFF_MIN_MS;
-		ecs_engine_log(engine, ECS_LOG_DEBUG, "pool %s (%s): container %.12s warm in %.1f ms (%u/%u)", e->label,
-			       e->image, id, ms, e->nwarm, e->target);
+		ecs_engine_log(engine, ECS_LOG_DEBUG, "pool %s (%s): container %.12s warm in %.1f ms (%u/%u)%s", e->label,
+			       e->image, id, ms, e->nwarm, e->target, chan_fd >= 0 ? ", direct channel" : "");
 	}
 	free(image_id);
 }
@@ -600,6 +670,7 @@ static void check_warm(ecs_pool *pool, ecs_engine *engine, ecs_strvec *ids)
 				e->warm[kept++] = e->warm[i];
 				continue;
 			}
+			warm_let_go(&e->warm[i]);
 			pool->stats.retired++;
 			pool->stats.warm--;
 			dead++;
@@ -671,17 +742,47 @@ static void *refill_thread(void *arg)
 
 /* ---- the public calls */
 
-int ecs_pool_new(ecs_pool **out, const ecs_pool_options *opts)
+/*
+ * Make @dir (0711: the agents pass, nobody lists) for the direct channels
+ * of a local engine's containers; another engine's host cannot see it, so
+ * it stays unused. 0, or -1 with the reason logged.
+ */
+static int pool_channel_dir(ecs_pool *pool, const char *dir)
 {
+	if (pool->engine->socket_path == NULL)
+		return 0;
+	if ((mkdir(dir, 0711) != 0 && errno != EEXIST) || chmod(dir, 0711) != 0) {
+		ecs_engine_log(pool->engine, ECS_LOG_ERROR, "pool: cannot make %s for the agents' channels: %s", dir,
+			       strerror(errno));
+		return -1;
+	}
+	pool->channel_dir = strdup(dir);
+	return pool->channel_dir != NULL ? 0 : -1;
+}
+
+/* Bytes of each version of ecs_pool_options a caller may hold. */
+static const size_t options_sizes[] = {
+	[1] = offsetof(ecs_pool_options, channel_dir),
+	[ECS_POOL_OPTIONS_VERSION] = sizeof(ecs_pool_options),
+};
+
+int ecs_pool_new(ecs_pool **out, const ecs_pool_options *caller)
+{
+	static const ecs_pool_options defaults = ECS_POOL_OPTIONS_INIT;
+	ecs_pool_options current;
+	const ecs_pool_options *opts = &current;
 	ecs_pool *pool;
 	int rc;
 
 	if (out == NULL)
 		return ECS_EINVAL;
 	*out = NULL;
-	if (opts == NULL || opts->version != ECS_POOL_OPTIONS_VERSION || opts->budget > ECS_POOL_MAX_SIZE ||
-	    opts->adaptive_size > ECS_POOL_MAX_SIZE || opts->concurrency > 64 ||
-	    (opts->agent_path != NULL && opts->agent_path[0] != '/'))
+	if (caller == NULL || ecs_versioned_copy(&current, sizeof(current), &defaults, caller, options_sizes,
+						 sizeof(options_sizes) / sizeof(options_sizes[0])) != 0)
+		return ECS_EINVAL;
+	if (opts->budget > ECS_POOL_MAX_SIZE || opts->adaptive_size > ECS_POOL_MAX_SIZE || opts->concurrency > 64 ||
+	    (opts->agent_path != NULL && opts->agent_path[0] != '/') ||
+	    (opts->channel_dir != NULL && opts->channel_dir[0] != '/'))
 		return ECS_EINVAL;
 	if ((pool = calloc(1, sizeof(*pool))) == NULL)
 		return ECS_ENOMEM;
@@ -700,6 +801,10 @@ int ecs_pool_new(ecs_pool **out, const ecs_pool_options *opts)
 	pool->threads = calloc(pool->concurrency, sizeof(pthread_t));
 	if (pool->agent_path == NULL || pool->threads == NULL)
 		goto fail;
+	if (opts->channel_dir != NULL && pool_channel_dir(pool, opts->channel_dir) != 0) {
+		rc = ECS_ERROR;
+		goto fail;
+	}
 	for (; pool->nthreads < pool->concurrency; pool->nthreads++) {
 		if (pthread_create(&pool->threads[pool->nthreads], NULL, refill_thread, pool) != 0) {
 			rc = ECS_ERROR;
@@ -780,6 +885,7 @@ static int take_key(ecs_pool_lease *out, char key[ECS_SANDBOX_KEY_SIZE], const e
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	out->chan_fd = -1;
 	if ((rc = profile_key(key, profile)) != 0)
 		return rc;
 	return profile != NULL && !ecs_profile_poolable(profile) ? ECS_ENOTFOUND : 0;
@@ -794,6 +900,7 @@ static int lease_oldest(ecs_pool_lease *out, ecs_pool *pool, entry *e)
 		return ECS_ENOMEM;
 	out->entrypoint_len = e->entrypoint_len;
 	out->container_id = e->warm[0].id;
+	out->chan_fd = e->warm[0].chan_fd;
 	memcpy(out->task_id, e->warm[0].task_id, sizeof(out->task_id));
 	memmove(e->warm, e->warm + 1, (e->nwarm - 1) * sizeof(*e->warm));
 	e->nwarm--;
@@ -922,11 +1029,14 @@ void ecs_pool_lease_clear(ecs_pool_lease *lease)
 {
 	if (lease == NULL)
 		return;
+	if (lease->chan_fd >= 0)
+		close(lease->chan_fd);
 	free(lease->container_id);
 	free(lease->image_id);
 	free(lease->repo_digest);
 	ecs_strv_free(lease->entrypoint, lease->entrypoint_len);
 	memset(lease, 0, sizeof(*lease));
+	lease->chan_fd = -1;
 }
 
 void ecs_pool_stats_get(ecs_pool_stats *out, ecs_pool *pool)
@@ -1006,7 +1116,10 @@ void ecs_pool_free(ecs_pool *pool)
 
 		pool->entries = e->next;
 		for (unsigned int i = 0; i < e->nwarm && pool->engine != NULL; i++) {
-			int rc = ecs_container_delete(pool->engine, e->warm[i].id);
+			int rc;
+
+			warm_let_go(&e->warm[i]);
+			rc = ecs_container_delete(pool->engine, e->warm[i].id);
 
 			if (rc == 0)
 				n++;
@@ -1022,6 +1135,9 @@ void ecs_pool_free(ecs_pool *pool)
 	ecs_engine_free(pool->engine);
 	free(pool->threads);
 	free(pool->agent_path);
+	if (pool->channel_dir != NULL)
+		(void)rmdir(pool->channel_dir);
+	free(pool->channel_dir);
 	pthread_cond_destroy(&pool->cond);
 	pthread_mutex_destroy(&pool->mu);
 	free(pool);

@@ -16,6 +16,7 @@ typedef struct {
 	char *repo_digest;        /* its repository digest, from a fixed pool's resolution; may be NULL */
 	char **entrypoint;        /* the image's Config.Entrypoint; the task's argv is these, then its cmd */
 	size_t entrypoint_len;
+	int chan_fd;              /* its agent's direct channel (agent_chan.h; the lease's until taken), or -1 */
 } ecs_pool_lease;
 
 /**

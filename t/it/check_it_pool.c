@@ -5,11 +5,15 @@
  * container; timeouts kill; a miss runs cold; adaptive pools grow after a
  * miss and shrink by TTL; a moved tag retires the old containers; a fixed
  * pool lends without an image inspect; pooled
- * containers carry their labels and ecs_pool_free() leaves none.
+ * containers carry their labels and ecs_pool_free() leaves none. The pools
+ * give their agents direct channels (agent_chan.h), as ecs-fcgi's does;
+ * one test runs a pool without, on the attach stream.
  */
 #include <config.h>
 
 #include <check.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +32,9 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static ecs_engine *engine;
+/* The directory the pools' channel directories go in (each pool its own, which it removes when freed). */
+static char chan_base[64];
+static unsigned int chan_pools;
 
 static void log_to_stderr(ecs_log_level level, const char *message, void *userdata)
 {
@@ -46,26 +53,55 @@ static void setup(void)
 	rc = ecs_engine_new(&engine, &opts);
 	ecs_engine_free(base);
 	ck_assert_int_eq(rc, ECS_OK);
+	snprintf(chan_base, sizeof(chan_base), "/tmp/check_it_pool.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(chan_base));
+	/* the agents pass through to their own directories (0711), as under /run/ecs */
+	ck_assert_int_eq(chmod(chan_base, 0711), 0);
 }
 
 static void teardown(void)
 {
 	ecs_engine_free(engine);
 	engine = NULL;
+	/* every pool removed its channel directory, and left no socket in it */
+	ck_assert_msg(rmdir(chan_base) == 0, "%s is not empty", chan_base);
+}
+
+/* Counts the refills whose agent came on its direct channel (a debug line of pool.c's). */
+static void count_channels(ecs_log_level level, const char *message, void *userdata)
+{
+	if (strstr(message, "direct channel") != NULL && strstr(message, " warm in ") != NULL)
+		__atomic_add_fetch((int *)userdata, 1, __ATOMIC_SEQ_CST);
+	else
+		log_to_stderr(level, message, NULL);
+}
+
+/* A pool; with @channel, its agents get direct channels (*@channels counts them when not NULL). */
+static ecs_pool *pool_new_with(unsigned int adaptive, unsigned int ttl, const char *instance, int channel,
+			       int *channels)
+{
+	ecs_pool_options po = ECS_POOL_OPTIONS_INIT;
+	ecs_pool *pool = NULL;
+	char dir[128];
+
+	po.engine = *ecs_engine_options_get(engine);
+	po.engine.instance = instance;
+	if (channels != NULL) {
+		po.engine.log = count_channels;
+		po.engine.log_userdata = channels;
+	}
+	po.agent_path = it_agent_path();
+	po.adaptive_size = adaptive;
+	po.idle_ttl_s = ttl;
+	snprintf(dir, sizeof(dir), "%s/p%u", chan_base, chan_pools++);
+	po.channel_dir = channel ? dir : NULL;
+	ck_assert_int_eq(ecs_pool_new(&pool, &po), ECS_OK);
+	return pool;
 }
 
 static ecs_pool *pool_new(unsigned int adaptive, unsigned int ttl, const char *instance)
 {
-	ecs_pool_options po = ECS_POOL_OPTIONS_INIT;
-	ecs_pool *pool = NULL;
-
-	po.engine = *ecs_engine_options_get(engine);
-	po.engine.instance = instance;
-	po.agent_path = it_agent_path();
-	po.adaptive_size = adaptive;
-	po.idle_ttl_s = ttl;
-	ck_assert_int_eq(ecs_pool_new(&pool, &po), ECS_OK);
-	return pool;
+	return pool_new_with(adaptive, ttl, instance, 1, NULL);
 }
 
 /* Readiness, not timing: poll the pool's counters until @cond holds or 60 s pass. */
@@ -729,6 +765,73 @@ END_TEST
  * someone killed it) ran nothing: the task runs cold and says so, and never
  * reports the dead container's exit status as its own.
  */
+/* Entries in directory @path (which must exist), "." and ".." aside. */
+static int entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_msg(d != NULL, "%s: %s", path, strerror(errno));
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+/*
+ * The direct channel: the warm container's agent came on it (the debug
+ * line says so), the pool's directory holds nothing once it did (no socket
+ * left for anything in the container to connect to), the task inside
+ * finds an empty directory, and the answer is a cold run's.
+ */
+START_TEST(test_pool_direct_channel)
+{
+	static const char *const look[] = { "sh", "-c",
+		"ls -A /.ecs/chan; test -e /.ecs/chan/a && echo socket-there; echo done" };
+	ecs_sandbox_profile profile;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
+	const char *rt = it_test_runtime();
+	int runsc = rt != NULL && strcmp(rt, "runsc") == 0, channels = 0, rc;
+	ecs_pool_stats st;
+	ecs_pool *pool = pool_new_with(0, 0, NULL, 1, &channels);
+	char dir[128];
+
+	snprintf(dir, sizeof(dir), "%s/p%u", chan_base, chan_pools - 1);
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 1), 0);
+	WAIT_FOR(pool, st, st.warm >= 1);
+	/* gVisor's sandbox cannot reach a host socket: its pools use the attach stream */
+	ck_assert_int_eq(__atomic_load_n(&channels, __ATOMIC_SEQ_CST), runsc ? 0 : 1);
+	ck_assert_int_eq(entries(dir), 0);
+	spec.run.cmd = look, spec.run.cmd_len = N(look);
+	rc = run(&r, &spec, pool, "channel");
+	ck_assert_msg(rc == 0, "%s: %s", ecs_error_name(rc), r.error);
+	ck_assert_int_eq(r.pooled, 1);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_str_eq((const char *)r.out.data, "done\n");
+	ecs_task_result_clear(&r);
+	ecs_pool_free(pool);
+}
+END_TEST
+
+/* A pool without channels: its tasks go over the attach stream, with the same answers. */
+START_TEST(test_pool_attach_without_channel)
+{
+	static const char *const codes[] = { "sh", "-c", "echo out; echo err >&2; exit 3" };
+	ecs_sandbox_profile profile;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	int channels = 0;
+	ecs_pool *pool = pool_new_with(0, 0, NULL, 0, &channels);
+
+	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 1), 0);
+	spec.run.cmd = codes, spec.run.cmd_len = N(codes);
+	parity(pool, &spec, "attach", 1);
+	ck_assert_int_eq(__atomic_load_n(&channels, __ATOMIC_SEQ_CST), 0);
+	ecs_pool_free(pool);
+}
+END_TEST
+
 START_TEST(test_pool_dead_warm_container_runs_cold)
 {
 	static const char *const cmd[] = { "echo", "alive" };
@@ -892,6 +995,8 @@ static Suite *pool_suite(void)
 	tcase_add_test(tc, test_pool_missing_agent_makes_nothing);
 	tcase_add_test(tc, test_pool_task_takes_the_containers_id);
 	tcase_add_test(tc, test_pool_dead_warm_container_runs_cold);
+	tcase_add_test(tc, test_pool_direct_channel);
+	tcase_add_test(tc, test_pool_attach_without_channel);
 	suite_add_tcase(s, tc);
 	/* its own case, so that it runs alone: CK_RUN_CASE=attack */
 	tc = tcase_create("attack");

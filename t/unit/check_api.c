@@ -339,6 +339,31 @@ START_TEST(test_task_spec_older_version_refused)
 END_TEST
 
 /*
+ * A version 1 caller's pool options end before channel_dir: whatever lies
+ * past them is not read (a version 2 struct with a relative channel_dir is
+ * refused). No engine is needed: nothing is made until a size is set.
+ */
+START_TEST(test_pool_options_version_1_taken)
+{
+	ecs_pool_options po = ECS_POOL_OPTIONS_INIT;
+	ecs_pool *pool = NULL;
+
+	po.engine.endpoint = "unix:///nonexistent/ecs-api-test.sock";
+	po.channel_dir = "relative";
+	ck_assert_int_eq(ecs_pool_new(&pool, &po), ECS_EINVAL);
+	ck_assert_ptr_null(pool);
+	po.version = 1;
+	ck_assert_int_eq(ecs_pool_new(&pool, &po), ECS_OK);
+	ck_assert_ptr_nonnull(pool);
+	ecs_pool_free(pool);
+	po.version = ECS_POOL_OPTIONS_VERSION + 1;
+	ck_assert_int_eq(ecs_pool_new(&pool, &po), ECS_EINVAL);
+	po.version = 0;
+	ck_assert_int_eq(ecs_pool_new(&pool, &po), ECS_EINVAL);
+}
+END_TEST
+
+/*
  * Each _init() gives what its macro gives, and refuses a version it does not
  * know. SAME_LITERALS(a_, b_) runs before the bytes are compared: a string
  * default is a literal whose address is the library's copy, not this file's
@@ -376,6 +401,18 @@ START_TEST(test_init_functions_match_macros)
 	CHECK_INIT(ecs_engine_options, ecs_engine_options_init, ECS_ENGINE_OPTIONS_INIT, ECS_ENGINE_OPTIONS_VERSION,
 		   NO_LITERALS);
 	CHECK_INIT(ecs_pool_options, ecs_pool_options_init, ECS_POOL_OPTIONS_INIT, ECS_POOL_OPTIONS_VERSION, NO_LITERALS);
+	{
+		/* a version 1 caller: its struct ends before channel_dir, which is never written */
+		ecs_pool_options v1;
+		const unsigned char *tail = (const unsigned char *)&v1 + offsetof(ecs_pool_options, channel_dir);
+
+		memset(&v1, 0x5a, sizeof(v1));
+		ck_assert_int_eq(ecs_pool_options_init(&v1, 1), ECS_OK);
+		ck_assert_uint_eq(v1.version, 1);
+		ck_assert_uint_eq(v1.budget, 0);
+		for (size_t i = 0; i < sizeof(v1) - offsetof(ecs_pool_options, channel_dir); i++)
+			ck_assert_uint_eq(tail[i], 0x5a);
+	}
 	CHECK_INIT(ecs_reaper_options, ecs_reaper_options_init, ECS_REAPER_OPTIONS_INIT, ECS_REAPER_OPTIONS_VERSION,
 		   NO_LITERALS);
 	CHECK_INIT(ecs_sweep_options, ecs_sweep_options_init, ECS_SWEEP_OPTIONS_INIT, ECS_SWEEP_OPTIONS_VERSION,
@@ -402,6 +439,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_task_files_checked_in_validate);
 	tcase_add_test(tc, test_task_spec_older_version_refused);
 	tcase_add_test(tc, test_init_functions_match_macros);
+	tcase_add_test(tc, test_pool_options_version_1_taken);
 	suite_add_tcase(s, tc);
 	return s;
 }
