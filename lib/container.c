@@ -203,6 +203,26 @@ fail:
 }
 
 /*
+ * The direct channel's directory, read-only at ECS_AGENT_CHAN_MOUNT. A
+ * mount, not a bind: for a source it cannot see (an engine in another
+ * mount namespace) the engine refuses the create instead of making an
+ * empty directory on its host, so the pool knows at once (pool.c).
+ */
+static json_object *channel_mount(const char *dir)
+{
+	json_object *mounts = json_object_new_array(), *m = json_object_new_object();
+
+	if (mounts == NULL || m == NULL || put_string(m, "Type", "bind") != 0 || put_string(m, "Source", dir) != 0 ||
+	    put_string(m, "Target", ECS_AGENT_CHAN_MOUNT) != 0 || put(m, "ReadOnly", json_object_new_boolean(1)) != 0 ||
+	    json_object_array_add(mounts, m) != 0) {
+		json_object_put(m);
+		json_object_put(mounts);
+		return NULL;
+	}
+	return mounts;
+}
+
+/*
  * The agent as entrypoint (its arguments name the task's user, not the
  * image's Cmd), read-only, PID 1 itself, started as root to move to a uid
  * of its own (agent/PROTOCOL.md).
@@ -212,10 +232,10 @@ static int agent_config(json_object *body, json_object *hc, const ecs_container_
 	static const char *const entry[] = { ECS_AGENT_MOUNT };
 	/* -u USER [-h] [-c SOCKET], then -w ROOT for each writable root: where PUT and GET may reach */
 	const char *args[5 + 2 * (ECS_SANDBOX_MAX_TMPFS + 1)] = { "-u", agent->task_user != NULL ? agent->task_user : "" };
-	size_t n = 2, nbinds = 1;
+	size_t n = 2;
 	json_object *ro = NULL, *tmpfs = NULL;
-	char *bind = NULL, *chan = NULL;
-	const char *binds[2];
+	char *bind = NULL;
+	const char *binds[1];
 	int rc;
 
 	if (agent->set_home)
@@ -246,18 +266,11 @@ static int agent_config(json_object *body, json_object *hc, const ecs_container_
 	if (asprintf(&bind, "%s:%s:ro", path, ECS_AGENT_MOUNT) < 0)
 		return -1;
 	binds[0] = bind;
-	if (agent->channel_dir != NULL) {
-		if (asprintf(&chan, "%s:%s:ro", agent->channel_dir, ECS_AGENT_CHAN_MOUNT) < 0) {
-			free(bind);
-			return -1;
-		}
-		binds[nbinds++] = chan;
-	}
 	rc = put(body, "Entrypoint", string_array(entry, 1)) != 0 ||
 	     put(body, "Cmd", string_array(args, n)) != 0 ||
-	     put(hc, "Binds", string_array(binds, nbinds)) != 0 || put(hc, "Init", json_object_new_boolean(0)) != 0;
+	     put(hc, "Binds", string_array(binds, 1)) != 0 || put(hc, "Init", json_object_new_boolean(0)) != 0 ||
+	     (agent->channel_dir != NULL && put(hc, "Mounts", channel_mount(agent->channel_dir)) != 0);
 	free(bind);
-	free(chan);
 	return rc ? -1 : 0;
 }
 

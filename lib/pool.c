@@ -408,6 +408,21 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 	ch = channel_for(pool, engine, e, task_id);
 	agent.channel_dir = ch != NULL ? ecs_agent_chan_dir(ch) : NULL;
 	rc = ecs_container_create_agent(&id, engine, &cs, &agent);
+	if (rc != 0 && ch != NULL) {
+		/* an engine that cannot see the directory refuses the mount: without it, then */
+		char why[sizeof(engine->errmsg)];
+
+		snprintf(why, sizeof(why), "%s", ecs_engine_errmsg(engine));
+		ecs_agent_chan_free(ch);
+		ch = NULL;
+		agent.channel_dir = NULL;
+		rc = ecs_container_create_agent(&id, engine, &cs, &agent);
+		if (rc == 0) {
+			*chan_missed = 1;
+			ecs_engine_log(engine, ECS_LOG_INFO, "pool %s: the engine refused the direct channel's mount (%s)",
+				       e->label, why);
+		}
+	}
 	if (rc != 0) {
 		ecs_agent_chan_free(ch);
 		return NULL;
@@ -596,8 +611,9 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 	pool->stats.starting--;
 	if (chan_missed && !e->no_channel) {
 		e->no_channel = 1;
-		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): the agent did not come on its direct channel in "
-			       "%d ms: this pool's tasks use the attach stream", e->label, e->image, CHANNEL_WAIT_MS);
+		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): no agent came on its direct channel (within %d ms, "
+			       "or the engine cannot see %s): this pool's tasks use the attach stream", e->label,
+			       e->image, CHANNEL_WAIT_MS, pool->channel_dir);
 	}
 	if (id == NULL) {
 		pool->stats.refill_failures++;

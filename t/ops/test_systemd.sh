@@ -165,9 +165,15 @@ for u in ecs-fcgi nginx; do
 		bad "$u.service: $e, $a"; in_m journalctl -u "$u" --no-pager -n 30 >&2 || true; fi
 done
 instance() { in_m sh -c 'ls -t /run/ecs/instances' 2>/dev/null | sed -n 's/^\([0-9a-f]\{32\}\).*/\1/p' | head -n1 || true; }
-INSTANCE=$(instance)
+# active once spawn-fcgi runs; ecs-fcgi takes its lock after its first engine check
+have_instance() { INSTANCE=$(instance); [ -n "$INSTANCE" ]; }
+wait_for 30 have_instance || true
 FIRST=$INSTANCE
-if [ -n "$INSTANCE" ]; then ok "ecs-fcgi's instance: $INSTANCE"; else bad "no instance lock in /run/ecs/instances"; fi
+if [ -n "$INSTANCE" ]; then ok "ecs-fcgi's instance: $INSTANCE"; else
+	bad "no instance lock in /run/ecs/instances"
+	in_m ls -la /run/ecs/instances >&2 || true
+	in_m journalctl -u ecs-fcgi --no-pager -n 30 >&2 || true
+fi
 
 # api [CURL ARGS...]: a request to the packaged site, from inside the machine.
 api() {
@@ -182,6 +188,20 @@ if [ "$(tail -n1 <<<"$out")" = 201 ] && [ "$(head -n1 <<<"$out" | jq -r .stdout 
 else
 	bad "task through nginx: $out"
 fi
+
+# The engine is the host's, in another mount namespace: it cannot see the
+# machine's /run, so the warm pool's direct channels (agent/PROTOCOL.md)
+# cannot be mounted. The pool must say so and fall back to the attach stream,
+# and the engine must not have made the directory on its own host.
+fell_back() { in_m journalctl -u ecs-fcgi --no-pager | grep -q "no agent came on its direct channel"; }
+if wait_for 60 fell_back; then ok "the pool's direct channel: the engine cannot see it; attach instead, said once"; else
+	bad "no word of the pool falling back to the attach stream"; in_m journalctl -u ecs-fcgi --no-pager -n 30 >&2 || true; fi
+if [ -n "$INSTANCE" ] && [ ! -e "/run/ecs/instances/$INSTANCE.chan" ]; then
+	ok "the engine made no channel directory on its host"; else
+	bad "the engine made /run/ecs/instances/$INSTANCE.chan on its host (or no instance)"; fi
+out=$(api -H 'Content-Type: application/json' --data "$(task_json 'echo pooled')" https://api.ecs.test/v1.1/tasks)
+if [ "$(jq -r .stdout <<<"$out" | base64 -d)" = pooled ]; then ok "a task after the fall-back: $(jq -c .pooled <<<"$out")"; else
+	bad "a task after the fall-back: $out"; fi
 
 # ---- restart with a task in flight -----------------------------------------------
 api -w '\n%{http_code}' -H 'Content-Type: application/json' \

@@ -84,9 +84,10 @@ typedef struct ecs_pool ecs_pool;
  *    container's ecs-agent gets a socket of its own, so that the task that
  *    takes it talks to the agent without the engine's attach stream in
  *    between (milliseconds less per task). Used with a local engine (a
- *    unix:// endpoint) and runtimes other than runsc; a pool whose agents
- *    do not come on it (say, the engine in another mount namespace) falls
- *    back to the attach stream by itself, with a warning. NULL: attach only.
+ *    unix:// endpoint) and runtimes other than runsc; where the engine
+ *    cannot see the directory (it refuses the mount) or an agent does not
+ *    come, the pool falls back to the attach stream by itself, with a
+ *    warning. NULL: attach only.
  */
 typedef struct {
 	unsigned int version;
