@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <ecs/ecs.h>
 #include "agent_conn.h"
@@ -44,49 +43,40 @@ struct ecs_agent_conn {
 	int broken;               /* a request ended without its EXIT: the stream is out of step */
 };
 
-int ecs_agent_conn_open(ecs_agent_conn **out, ecs_engine *engine, const char *id, long long deadline_ms)
+/* The conversation with container @id over @cap, which it takes (freed when this fails). 0 or ECS_ENOMEM. */
+static int conn_over(ecs_agent_conn **out, ecs_engine *engine, const char *id, ecs_capture *cap)
 {
-	ecs_agent_conn *c;
-	int rc;
+	ecs_agent_conn *c = calloc(1, sizeof(*c));
 
-	*out = NULL;
-	c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->id = strdup(id)) == NULL) {
 		free(c);
+		ecs_capture_free(cap);
 		return ecs_engine_fail(engine, ECS_ENOMEM, "agent: out of memory");
 	}
 	c->engine = engine;
-	rc = ecs_capture_attach_agent(&c->cap, engine, id, deadline_ms);
-	if (rc != ECS_OK) {
-		free(c->id);
-		free(c);
-		return rc;
-	}
+	c->cap = cap;
 	*out = c;
 	return ECS_OK;
 }
 
-int ecs_agent_conn_adopt(ecs_agent_conn **out, ecs_engine *engine, const char *id, int fd)
+int ecs_agent_conn_open(ecs_agent_conn **out, ecs_engine *engine, const char *id, long long deadline_ms)
 {
-	ecs_agent_conn *c;
+	ecs_capture *cap = NULL;
 	int rc;
 
 	*out = NULL;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->id = strdup(id)) == NULL) {
-		free(c);
-		close(fd);
-		return ecs_engine_fail(engine, ECS_ENOMEM, "agent: out of memory");
-	}
-	c->engine = engine;
-	rc = ecs_capture_adopt_agent(&c->cap, engine, fd);
-	if (rc != ECS_OK) {
-		free(c->id);
-		free(c);
-		return rc;
-	}
-	*out = c;
-	return ECS_OK;
+	rc = ecs_capture_attach_agent(&cap, engine, id, deadline_ms);
+	return rc != ECS_OK ? rc : conn_over(out, engine, id, cap);
+}
+
+int ecs_agent_conn_adopt(ecs_agent_conn **out, ecs_engine *engine, const char *id, int fd)
+{
+	ecs_capture *cap = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = ecs_capture_adopt_agent(&cap, engine, fd);
+	return rc != ECS_OK ? rc : conn_over(out, engine, id, cap);
 }
 
 ecs_engine *ecs_agent_conn_engine(const ecs_agent_conn *c)

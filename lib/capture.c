@@ -136,22 +136,40 @@ static int agent_sink(void *arg, int stream, const unsigned char *p, size_t n)
 	return ECS_OK;
 }
 
+/* Agent mode: the stream carries the agent's frames, one answer per request; stdin is the requests'. */
+static void agent_mode(ecs_capture *c)
+{
+	c->agent = 1;
+	c->stdin_started = 1;
+	ecs_agent_decoder_init(&c->dec);
+	ecs_demux_set_sink(&c->demux, agent_sink, c);
+}
+
 int ecs_capture_attach_agent(ecs_capture **out, ecs_engine *engine, const char *id, long long deadline_ms)
 {
 	int rc = ecs_capture_attach(out, engine, id, 1, 0, 0, deadline_ms);
 
 	if (rc != ECS_OK)
 		return rc;
-	(*out)->agent = 1;
-	(*out)->stdin_started = 1;
-	ecs_agent_decoder_init(&(*out)->dec);
-	ecs_demux_set_sink(&(*out)->demux, agent_sink, *out);
+	agent_mode(*out);
 	return ECS_OK;
+}
+
+/* A capture with no stream yet, keeping @out_cap and @err_cap bytes; NULL when out of memory. */
+static ecs_capture *capture_new(ecs_engine *engine, size_t out_cap, size_t err_cap)
+{
+	ecs_capture *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->engine = engine;
+	ecs_demux_init(&c->demux, out_cap, err_cap);
+	return c;
 }
 
 int ecs_capture_adopt_agent(ecs_capture **out, ecs_engine *engine, int fd)
 {
-	ecs_capture *c = calloc(1, sizeof(*c));
+	ecs_capture *c = capture_new(engine, 0, 0);
 	int rc;
 
 	*out = NULL;
@@ -159,17 +177,13 @@ int ecs_capture_adopt_agent(ecs_capture **out, ecs_engine *engine, int fd)
 		close(fd);
 		return ecs_engine_fail(engine, ECS_ENOMEM, "agent channel: out of memory");
 	}
-	c->engine = engine;
-	ecs_demux_init(&c->demux, 0, 0);
 	rc = ecs_stream_adopt(&c->stream, engine, fd, "agent channel");
 	if (rc != ECS_OK) {
 		ecs_capture_free(c);
 		return rc;
 	}
-	c->agent = c->direct = 1;
-	c->stdin_started = 1;
-	ecs_agent_decoder_init(&c->dec);
-	ecs_demux_set_sink(&c->demux, agent_sink, c);
+	agent_mode(c);
+	c->direct = 1;
 	*out = c;
 	return ECS_OK;
 }
@@ -245,11 +259,9 @@ int ecs_capture_attach(ecs_capture **out, ecs_engine *engine, const char *id, in
 	int rc;
 
 	*out = NULL;
-	c = calloc(1, sizeof(*c));
+	c = capture_new(engine, out_cap, err_cap);
 	if (c == NULL)
 		return ecs_engine_fail(engine, ECS_ENOMEM, "attach: out of memory");
-	c->engine = engine;
-	ecs_demux_init(&c->demux, out_cap, err_cap);
 	c->stdin_done = !with_stdin;
 	path = ecs_http_path("containers", id, with_stdin ? "/attach?stream=1&stdout=1&stderr=1&stdin=1"
 							 : "/attach?stream=1&stdout=1&stderr=1");
