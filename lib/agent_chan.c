@@ -76,8 +76,6 @@ const char *ecs_agent_chan_dir(const ecs_agent_chan *ch)
 	return ch->dir;
 }
 
-static int proc_says(int pid, const char *container_id);
-
 /* The whole of a small /proc file, NUL-terminated, into @buf; its length or -1. */
 static ssize_t read_proc(int pid, const char *what, char *buf, size_t size)
 {
@@ -103,24 +101,7 @@ static ssize_t read_proc(int pid, const char *what, char *buf, size_t size)
 	return (ssize_t)have;
 }
 
-int ecs_agent_chan_is_agent(int pid, const char *container_id)
-{
-	int rc = proc_says(pid, container_id);
-
-	return rc == 1;
-}
-
-int ecs_agent_chan_peer_ok(int pid, unsigned int uid, unsigned int gid, const char *container_id)
-{
-	/* /proc hidden from us (systemd's ProtectProc=invisible, hidepid): the ids must do */
-	return uid == ECS_AGENT_UID && gid == ECS_AGENT_UID && proc_says(pid, container_id) != 0;
-}
-
-/*
- * What /proc says of @pid: 1 it is PID 1 of its own namespace and in the
- * cgroup of @container_id, 0 it is not, -1 /proc does not show it to us.
- */
-static int proc_says(int pid, const char *container_id)
+int ecs_agent_chan_proc_says(int pid, const char *container_id)
 {
 	char buf[8192], *ns, *end, *last;
 	size_t idlen = strlen(container_id);
@@ -146,6 +127,12 @@ static int proc_says(int pid, const char *container_id)
 	if (read_proc(pid, "cgroup", buf, sizeof(buf)) <= 0)
 		return 0;
 	return strstr(buf, container_id) != NULL;
+}
+
+int ecs_agent_chan_peer_ok(int pid, unsigned int uid, unsigned int gid, const char *container_id)
+{
+	/* /proc hidden from us (systemd's ProtectProc=invisible, hidepid): the ids must do */
+	return uid == ECS_AGENT_UID && gid == ECS_AGENT_UID && ecs_agent_chan_proc_says(pid, container_id) != 0;
 }
 
 /* Close the listener, remove the socket and the directory: nothing can connect any more. */

@@ -53,16 +53,17 @@ void ecs_agent_chan_free(ecs_agent_chan *ch);
 /**
  * ecs_agent_chan_peer_ok - 1 when a peer with @pid, @uid and @gid may be
  * the agent of container @container_id: the agent's ids, and /proc shows it
- * as ecs_agent_chan_is_agent() wants or does not show it at all (systemd's
+ * as ecs_agent_chan_proc_says() wants or does not show it at all (systemd's
  * ProtectProc=invisible hides other users' processes); else 0.
  */
 int ecs_agent_chan_peer_ok(int pid, unsigned int uid, unsigned int gid, const char *container_id);
 
 /**
- * ecs_agent_chan_is_agent - 1 when process @pid (in our pid namespace) is
- * PID 1 of its own namespace and in the cgroup of container @container_id,
- * as /proc tells; else 0. Exposed for its unit test.
+ * ecs_agent_chan_proc_says - what /proc says of process @pid (in our pid
+ * namespace): 1 it is PID 1 of its own namespace and in the cgroup of
+ * container @container_id (its full 64-digit id), 0 it is not (or @pid or
+ * the id cannot be one), -1 /proc does not show it to us.
  */
-int ecs_agent_chan_is_agent(int pid, const char *container_id);
+int ecs_agent_chan_proc_says(int pid, const char *container_id);
 
 #endif

@@ -100,18 +100,18 @@ START_TEST(test_chan_turns_away_others)
 }
 END_TEST
 
-START_TEST(test_chan_is_agent)
+START_TEST(test_chan_proc_says)
 {
 	/* this process: PID 1 of no namespace */
-	ck_assert_int_eq(ecs_agent_chan_is_agent(getpid(), SOME_ID), 0);
+	ck_assert_int_eq(ecs_agent_chan_proc_says(getpid(), SOME_ID), 0);
 	/* the host's PID 1 is PID 1 of the initial namespace only, and in no container */
-	ck_assert_int_eq(ecs_agent_chan_is_agent(1, SOME_ID), 0);
-	ck_assert_int_eq(ecs_agent_chan_is_agent(0, SOME_ID), 0);
-	ck_assert_int_eq(ecs_agent_chan_is_agent(-5, SOME_ID), 0);
+	ck_assert_int_eq(ecs_agent_chan_proc_says(1, SOME_ID), 0);
+	ck_assert_int_eq(ecs_agent_chan_proc_says(0, SOME_ID), 0);
+	ck_assert_int_eq(ecs_agent_chan_proc_says(-5, SOME_ID), 0);
 	/* a short or non-hex id could be part of another container's */
-	ck_assert_int_eq(ecs_agent_chan_is_agent(getpid(), "0123456789ab"), 0);
-	ck_assert_int_eq(ecs_agent_chan_is_agent(getpid(), ""), 0);
-	ck_assert_int_eq(ecs_agent_chan_is_agent(getpid(), "/" SOME_ID), 0);
+	ck_assert_int_eq(ecs_agent_chan_proc_says(getpid(), "0123456789ab"), 0);
+	ck_assert_int_eq(ecs_agent_chan_proc_says(getpid(), ""), 0);
+	ck_assert_int_eq(ecs_agent_chan_proc_says(getpid(), "/" SOME_ID), 0);
 }
 END_TEST
 
@@ -173,7 +173,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_chan_modes);
 	tcase_add_test(tc, test_chan_turns_away_others);
-	tcase_add_test(tc, test_chan_is_agent);
+	tcase_add_test(tc, test_chan_proc_says);
 	tcase_add_test(tc, test_chan_peer_ok);
 	tcase_add_test(tc, test_chan_refuses_long_path);
 	tcase_add_test(tc, test_chan_missing_dir);
