@@ -1132,10 +1132,7 @@ void ecs_pool_free(ecs_pool *pool)
 
 		pool->entries = e->next;
 		for (unsigned int i = 0; i < e->nwarm && pool->engine != NULL; i++) {
-			int rc;
-
-			warm_let_go(&e->warm[i]);
-			rc = ecs_container_delete(pool->engine, e->warm[i].id);
+			int rc = ecs_container_delete(pool->engine, e->warm[i].id);
 
 			if (rc == 0)
 				n++;

@@ -76,9 +76,13 @@ static void count_channels(ecs_log_level level, const char *message, void *userd
 		log_to_stderr(level, message, NULL);
 }
 
-/* A pool; with @channel, its agents get direct channels (*@channels counts them when not NULL). */
+/*
+ * A pool; with @channel, its agents get direct channels in a directory of
+ * its own (its path into @dir when not NULL, 128 bytes), and *@channels
+ * counts them when not NULL.
+ */
 static ecs_pool *pool_new_with(unsigned int adaptive, unsigned int ttl, const char *instance, int channel,
-			       int *channels)
+			       int *channels, char dir_out[128])
 {
 	ecs_pool_options po = ECS_POOL_OPTIONS_INIT;
 	ecs_pool *pool = NULL;
@@ -96,12 +100,14 @@ static ecs_pool *pool_new_with(unsigned int adaptive, unsigned int ttl, const ch
 	snprintf(dir, sizeof(dir), "%s/p%u", chan_base, chan_pools++);
 	po.channel_dir = channel ? dir : NULL;
 	ck_assert_int_eq(ecs_pool_new(&pool, &po), ECS_OK);
+	if (dir_out != NULL)
+		memcpy(dir_out, dir, sizeof(dir));
 	return pool;
 }
 
 static ecs_pool *pool_new(unsigned int adaptive, unsigned int ttl, const char *instance)
 {
-	return pool_new_with(adaptive, ttl, instance, 1, NULL);
+	return pool_new_with(adaptive, ttl, instance, 1, NULL, NULL);
 }
 
 /* Readiness, not timing: poll the pool's counters until @cond holds or 60 s pass. */
@@ -795,10 +801,9 @@ START_TEST(test_pool_direct_channel)
 	const char *rt = it_test_runtime();
 	int runsc = rt != NULL && strcmp(rt, "runsc") == 0, channels = 0, rc;
 	ecs_pool_stats st;
-	ecs_pool *pool = pool_new_with(0, 0, NULL, 1, &channels);
 	char dir[128];
+	ecs_pool *pool = pool_new_with(0, 0, NULL, 1, &channels, dir);
 
-	snprintf(dir, sizeof(dir), "%s/p%u", chan_base, chan_pools - 1);
 	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 1), 0);
 	WAIT_FOR(pool, st, st.warm >= 1);
 	/* gVisor's sandbox cannot reach a host socket: its pools use the attach stream */
@@ -822,7 +827,7 @@ START_TEST(test_pool_attach_without_channel)
 	ecs_sandbox_profile profile;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	int channels = 0;
-	ecs_pool *pool = pool_new_with(0, 0, NULL, 0, &channels);
+	ecs_pool *pool = pool_new_with(0, 0, NULL, 0, &channels, NULL);
 
 	ck_assert_int_eq(ecs_pool_set_size(pool, it_test_image(), pool_profile(&profile, NULL), 1), 0);
 	spec.run.cmd = codes, spec.run.cmd_len = N(codes);
