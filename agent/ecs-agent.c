@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "read_full.h"
 
 #define EXIT_NOT_RUN 125
 
@@ -70,29 +71,18 @@ static int serve(agent *a, const agent_creds *creds, const agent_roots *roots, c
 /* The whole of a small file (/etc/passwd, /etc/group), or NULL when there is none. */
 static char *slurp(const char *path, size_t *len)
 {
-	size_t cap = 1u << 20, have = 0;
+	size_t cap = 1u << 20;
 	char *buf;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	*len = 0;
 	if (fd < 0)
 		return NULL;
-	if ((buf = malloc(cap + 1)) == NULL) {
-		close(fd);
-		return NULL;
-	}
-	while (have < cap) {
-		ssize_t n = read(fd, buf + have, cap - have);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
+	if ((buf = malloc(cap + 1)) != NULL) {
+		*len = ecs_read_full(fd, buf, cap);
+		buf[*len] = '\0';
 	}
 	close(fd);
-	buf[have] = '\0';
-	*len = have;
 	return buf;
 }
 

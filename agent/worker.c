@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "read_full.h"
 
 #define FD_SCAN_MAX 4096 /* where the close loop stops when close_range is missing (gVisor, old kernels) */
 
@@ -82,20 +83,12 @@ void worker_status_read(int fd, int *err, unsigned *flags, char *msg, size_t msg
 {
 	char buf[2 * ECS_AGENT_PATH_MAX + 512];
 	unsigned head[2];
-	size_t have = 0;
+	size_t have;
 
 	*err = 0;
 	*flags = 0;
 	msg[0] = '\0';
-	while (have < sizeof(buf)) {
-		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
+	have = ecs_read_full(fd, buf, sizeof(buf));
 	if (have < sizeof(head))
 		return;
 	memcpy(head, buf, sizeof(head));

@@ -18,6 +18,7 @@
 #include "agent_chan.h"
 #include "agent_proto.h"
 #include "clock.h"
+#include "read_full.h"
 
 struct ecs_agent_chan {
 	int fd;          /* the listener, -1 once closed */
@@ -80,22 +81,14 @@ const char *ecs_agent_chan_dir(const ecs_agent_chan *ch)
 static ssize_t read_proc(int pid, const char *what, char *buf, size_t size)
 {
 	char path[64];
-	size_t have = 0;
+	size_t have;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	while (have + 1 < size) {
-		ssize_t n = read(fd, buf + have, size - 1 - have);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
+	have = ecs_read_full(fd, buf, size - 1);
 	close(fd);
 	buf[have] = '\0';
 	return (ssize_t)have;

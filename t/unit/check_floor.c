@@ -6,6 +6,8 @@
  *   differ, and need a big enough buffer; the alphabet of chosen ids;
  * - string vectors (lib/strvec.c): growing, handing over, copying, freeing,
  *   nothing leaked (valgrind runs this program) or left half-done;
+ * - reading a descriptor whole (lib/read_full.c): across several writes to
+ *   a pipe, up to the end of file or the size given, never past it;
  * - the reaper's typed jobs (lib/reaper.c, reaper_private.h): a job carries
  *   its kind and is deleted through that kind's deleter, here one of the
  *   test's own, so no engine is needed (the reaper's handles point at a
@@ -13,15 +15,18 @@
  *   with real containers: check_it_reaper.
  */
 #include <check.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ecs/ecs.h>
 #include "clock.h"
 #include "ids.h"
+#include "read_full.h"
 #include "reaper_private.h"
 #include "strvec.h"
 
@@ -294,10 +299,55 @@ START_TEST(test_reaper_jobs_refused)
 }
 END_TEST
 
+/* A pipe written in two pieces and closed: read whole, to its end of file. */
+START_TEST(test_read_full_to_eof)
+{
+	int p[2];
+	char buf[16];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "abc", 3), 3);
+	ck_assert_int_eq(write(p[1], "defg", 4), 4);
+	close(p[1]);
+	ck_assert_uint_eq(ecs_read_full(p[0], buf, sizeof(buf)), 7);
+	ck_assert_int_eq(errno, 0);
+	ck_assert_int_eq(memcmp(buf, "abcdefg", 7), 0);
+	close(p[0]);
+}
+END_TEST
+
+/* More on the pipe than asked for: exactly the size, the rest left unread. */
+START_TEST(test_read_full_stops_at_size)
+{
+	int p[2];
+	char buf[8] = { 0 };
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "0123456789", 10), 10);
+	ck_assert_uint_eq(ecs_read_full(p[0], buf, 4), 4);
+	ck_assert_int_eq(memcmp(buf, "0123", 4), 0);
+	ck_assert_int_eq(buf[4], 0);
+	ck_assert_int_eq(read(p[0], buf, sizeof(buf)), 6);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+/* A descriptor that cannot be read: nothing, and errno says why. */
+START_TEST(test_read_full_error)
+{
+	char buf[4];
+
+	ck_assert_uint_eq(ecs_read_full(-1, buf, sizeof(buf)), 0);
+	ck_assert_int_eq(errno, EBADF);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("floor");
-	TCase *tc[] = { tcase_create("clock"), tcase_create("ids"), tcase_create("strvec"), tcase_create("reaper_jobs") };
+	TCase *tc[] = { tcase_create("clock"), tcase_create("ids"), tcase_create("strvec"), tcase_create("reaper_jobs"),
+			tcase_create("read_full") };
 	SRunner *sr;
 	int failed;
 
@@ -314,6 +364,9 @@ int main(void)
 	tcase_add_test(tc[3], test_reaper_jobs_deleter_of_the_kind);
 	tcase_add_test(tc[3], test_reaper_jobs_retried_then_given_up);
 	tcase_add_test(tc[3], test_reaper_jobs_refused);
+	tcase_add_test(tc[4], test_read_full_to_eof);
+	tcase_add_test(tc[4], test_read_full_stops_at_size);
+	tcase_add_test(tc[4], test_read_full_error);
 	for (size_t i = 0; i < sizeof(tc) / sizeof(tc[0]); i++)
 		suite_add_tcase(s, tc[i]);
 	sr = srunner_create(s);
