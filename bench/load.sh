@@ -13,9 +13,12 @@
 #           TLS connection per request;
 #   engine  the bare Engine API on /var/run/docker.sock (create, start, wait,
 #           logs, then delete off the clock, as ecs' reaper does), with the
-#           same container config as libecs, from the same Python client
+#           confinement of ecs's default profile (loadgen.py CONFINEMENT),
+#           from the same Python client
 # (the two alternate which goes first, level by level), and prints tasks/s,
-# p50/p95/p99 latency and errors for both, and the ratios ecs/engine.
+# p50/p95/p99 latency, errors and the machine's CPU per task (and whose:
+# on 2 cores the level is CPU-bound, so tasks/s follows it) for both, and
+# the ratios ecs/engine.
 # Everything is bounded: COUNT requests per level and target, LEVEL_TIME
 # seconds per level and target (no new request after it), REQUEST_TIMEOUT
 # per request. The stack is stopped and the directory removed on exit; the
@@ -124,10 +127,13 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 by = {(r["target"], r["level"]): r for r in rows}
 def f(v, fmt="%.0f"):
     return "-" if v is None else fmt % v
-print("%-6s %-7s %5s %4s %7s %7s %7s %7s %6s" % ("level", "target", "sent", "err", "tasks/s", "p50ms", "p95ms", "p99ms", "mean"))
+print("%-6s %-7s %5s %4s %7s %7s %7s %7s %6s  %s" % ("level", "target", "sent", "err", "tasks/s", "p50ms", "p95ms",
+      "p99ms", "mean", "CPU ms/task (engine daemons, ecs, rest)"))
 for (t, lv), r in sorted(by.items(), key=lambda kv: (kv[0][1], kv[0][0] != "ecs")):
-    print("%-6d %-7s %5d %4d %7.2f %7s %7s %7s %6s" % (lv, t, r["sent"], r["errors"], r["tasks_per_s"],
-          f(r["p50_ms"]), f(r["p95_ms"]), f(r["p99_ms"]), f(r["mean_ms"])))
+    c = r.get("cpu_by", {})
+    print("%-6d %-7s %5d %4d %7.2f %7s %7s %7s %6s  %s (%s, %s, %s)" % (lv, t, r["sent"], r["errors"], r["tasks_per_s"],
+          f(r["p50_ms"]), f(r["p95_ms"]), f(r["p99_ms"]), f(r["mean_ms"]), f(r.get("cpu_ms")),
+          f(c.get("engine")), f(c.get("ecs")), f(c.get("rest"))))
     if r["errors"]:
         print("       %s statuses: %s" % (t, r["statuses"]))
 print()

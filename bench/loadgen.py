@@ -9,17 +9,23 @@ concurrency, same bounds:
           connection per request, like a curl per task. Latency: request
           sent -> 201 body read. The container is deleted by ecs' reaper
           after the answer.
-  engine  the bare Docker Engine API on its unix socket (HTTP/1.1), the
-          sequence libecs runs: POST /containers/create (the same
-          HostConfig as libecs: NetworkMode none, LogConfig local,
-          no-new-privileges), POST start, POST wait, GET logs. Latency:
+  engine  the bare Docker Engine API on its unix socket (HTTP/1.1):
+          POST /containers/create (the confinement of ecs's default
+          profile, CONFINEMENT below, with the engine's own LogConfig
+          local for the output), POST start, POST wait, GET logs. Latency:
           create sent -> logs read. Delete is handed to a reaper thread,
           as ecs does, so it costs the engine but not the latency.
 
 N workers each take the next request number until COUNT are sent or the
 level's time limit has passed (then no new request is started; those in
 flight finish, each bounded by its own timeout). Prints one JSON object:
-level, sent, ok, errors, statuses, wall seconds, tasks/s, p50/p95/p99 ms.
+level, sent, ok, errors, statuses, wall seconds, tasks/s, p50/p95/p99 ms,
+and the machine's CPU over the level per task answered ("cpu_ms": all of
+it, from /proc/stat; "cpu_by": the share of the engine's processes, of
+ecs's (nginx, ecs-fcgi) and of this client, from /proc/PID/stat of the
+processes alive at the end; "rest" is the containers, their shims, runc and
+the kernel). On 2 cores the tasks are CPU-bound at 8 clients, so
+tasks/s follows the CPU each task costs: this says whose it is.
 
   loadgen.py ecs    --endpoint URL --ca F --cert F --key F [--user U:P]
                     --image I --concurrency N --count C --time-limit S
@@ -30,6 +36,7 @@ import argparse
 import base64
 import http.client
 import json
+import os
 import queue
 import socket
 import ssl
@@ -38,6 +45,19 @@ import threading
 import time
 import urllib.parse
 
+# Process names to the group their CPU is reported under (cpu_by); the rest is "rest".
+CPU_GROUPS = {"dockerd": "engine", "containerd": "engine", "ecs-fcgi": "ecs", "nginx": "ecs"}
+# ecs's default sandbox profile as the engine sees it (lib/profile.c's defaults, the
+# HostConfig of ecs's own create), so the engine runs the same confined container:
+# without it the engine's reference skips the tmpfs, the cgroup limits and the
+# read-only root that every ecs task pays for.
+CONFINEMENT = {
+    "NetworkMode": "none", "SecurityOpt": ["no-new-privileges"],
+    "CapDrop": ["ALL"], "CapAdd": ["CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_KILL"],
+    "ReadonlyRootfs": True, "Tmpfs": {"/tmp": "rw,exec,nosuid,nodev,size=67108864"},
+    "PidsLimit": 256, "Memory": 536870912, "MemorySwap": 536870912, "NanoCpus": 1000000000,
+    "Ulimits": [{"Name": "nofile", "Soft": 1024, "Hard": 1024}],
+}
 CMD = ["echo", "hello world"]
 EXPECT = b"hello world\n"
 
@@ -115,10 +135,8 @@ class EngineClient:
             "Image": a.image, "Cmd": CMD, "Env": [], "Labels": {k: v}, "Tty": False,
             "AttachStdin": False, "OpenStdin": False, "StdinOnce": False,
             "AttachStdout": False, "AttachStderr": False,
-            "HostConfig": {"NetworkMode": "none", "SecurityOpt": ["no-new-privileges"],
-                           "AutoRemove": False,
-                           "LogConfig": {"Type": "local", "Config": {
-                               "max-size": "10m", "max-file": "1", "compress": "false"}}}})
+            "HostConfig": dict(CONFINEMENT, AutoRemove=False, LogConfig={"Type": "local", "Config": {
+                "max-size": "10m", "max-file": "1", "compress": "false"}})})
         self.reap = queue.Queue()
         self.reaper = threading.Thread(target=self._reaper, daemon=True)
         self.reaper.start()
@@ -170,10 +188,43 @@ class EngineClient:
         self.reap.put(None)
 
 
+def cpu_sample():
+    """(busy jiffies of the machine, {pid: (group, jiffies)} of every live process)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    busy = sum(v) - v[3] - v[4]  # all but idle and iowait
+    procs = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        name, fields = st[st.index("(") + 1:st.rindex(")")], st[st.rindex(")") + 2:].split()
+        group = "client" if int(d) == os.getpid() else CPU_GROUPS.get(name, "rest")
+        # utime and stime: a child's time is credited when it is reaped, not when spent
+        procs[int(d)] = (group, sum(int(x) for x in fields[11:13]))
+    return busy, procs
+
+
+def cpu_per_task(before, after, tasks):
+    """The CPU of the machine between two samples, ms per task, whole and by group."""
+    hz = os.sysconf("SC_CLK_TCK")
+    per = 1000.0 / hz / max(tasks, 1)
+    by = {}
+    for pid, (group, j) in after[1].items():
+        by[group] = by.get(group, 0) + j - before[1].get(pid, (group, 0))[1]
+    by["rest"] = (after[0] - before[0]) - sum(v for k, v in by.items() if k != "rest")
+    return round((after[0] - before[0]) * per, 1), {k: round(v * per, 1) for k, v in sorted(by.items())}
+
+
 def run(client, a):
     lock = threading.Lock()
     state = {"next": 0}
     results = []  # (latency ms, status, ok)
+    cpu0 = cpu_sample()
     t0 = time.monotonic()
     deadline = t0 + a.time_limit
 
@@ -198,18 +249,21 @@ def run(client, a):
     for t in threads:
         t.join()
     wall = time.monotonic() - t0
+    cpu1 = cpu_sample()
     client.close()
     lat = sorted(r[0] for r in results if r[2])
     statuses = {}
     for r in results:
         statuses[r[1]] = statuses.get(r[1], 0) + 1
     ok = len(lat)
+    cpu_ms, cpu_by = cpu_per_task(cpu0, cpu1, ok)
     return {
         "target": a.target, "level": a.concurrency, "sent": len(results), "ok": ok,
         "errors": len(results) - ok, "statuses": statuses, "wall_s": round(wall, 3),
         "tasks_per_s": round(ok / wall, 3) if wall > 0 else 0,
         "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95), "p99_ms": pct(lat, 99),
         "mean_ms": round(sum(lat) / ok, 1) if ok else None,
+        "cpu_ms": cpu_ms, "cpu_by": cpu_by,
     }
 
 

@@ -86,8 +86,9 @@ for kind, target in (("cold", "≥ 0.97 of the engine"), ("pooled", "≥ 0.97 of
         e, b = by.get(("ecs", lv)), by.get(("engine", lv))
         if e and b:
             row("%s throughput, %d clients (new TLS connection per task)" % (kind, lv),
-                "%.2f tasks/s (p50 %s ms, %d errors)" % (e["tasks_per_s"], e["p50_ms"], e["errors"]),
-                "engine %.2f tasks/s (p50 %s ms)" % (b["tasks_per_s"], b["p50_ms"]),
+                "%.2f tasks/s (p50 %s ms, %d errors, CPU %s ms/task)" % (e["tasks_per_s"], e["p50_ms"], e["errors"],
+                                                                      e.get("cpu_ms", "?")),
+                "engine %.2f tasks/s (p50 %s ms, CPU %s ms/task)" % (b["tasks_per_s"], b["p50_ms"], b.get("cpu_ms", "?")),
                 "%.2f" % (e["tasks_per_s"] / b["tasks_per_s"]) if b["tasks_per_s"] else "-", target, kind)
         else:
             missing("%s throughput, %d clients (bench/load.sh)" % (kind, lv), kind)
