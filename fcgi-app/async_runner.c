@@ -245,7 +245,7 @@ static void run_task(async_runner *r, handler_ctx *ctx, const intake_deps *deps,
 		intake_clear(&it);
 		return fail_with(r, t, info, resp, t0);
 	}
-	intake_spec(&spec, &it, ctx->cfg, ctx->cancel, ctx->pool);
+	intake_spec(&spec, &it, ctx->cfg, ctx->cancel, ctx->pool, ctx->channel_dir);
 	spec.task_id = t->id;
 	metrics_tasks_in_flight_add(1);
 	rc = ecs_task_run(&res, ctx->engine, ctx->reaper, &spec);

@@ -30,6 +30,7 @@ typedef struct {
 	cred_cache *creds;     /* shared; credentials the registry accepted lately (NULL: none kept) */
 	engine_watch *engine_watch; /* shared; the background engine check the quick health check reads (NULL: none) */
 	ecs_pool *pool;        /* shared; the warm pool (warm.h); NULL: every task runs cold */
+	const char *channel_dir; /* where the agents of cold tasks connect their direct channels (warm.h); NULL: attach */
 	struct session_registry *sessions; /* shared; the open sessions (session_registry.h); NULL: none */
 	const char *session_home; /* the name a restarted ecs-fcgi finds its sessions by (session_conf.h) */
 	const ndjson_sink *stream; /* this request's live output (Accept: application/x-ndjson); NULL: none */

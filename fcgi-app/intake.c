@@ -294,7 +294,8 @@ long intake_timeout_s(const intake_task *t, const config *cfg)
 
 /* The profile is sandbox_for_request()'s: a limit the body left out got
  * the cap there, so a cap is a real bound, not only a ceiling on requests. */
-void intake_spec(ecs_task_spec *spec, const intake_task *t, const config *cfg, ecs_cancel *cancel, ecs_pool *pool)
+void intake_spec(ecs_task_spec *spec, const intake_task *t, const config *cfg, ecs_cancel *cancel, ecs_pool *pool,
+		 const char *channel_dir)
 {
 	const task_body *tb = &t->body;
 	ecs_task_spec init = ECS_TASK_SPEC_INIT;
@@ -324,6 +325,7 @@ void intake_spec(ecs_task_spec *spec, const intake_task *t, const config *cfg, e
 	spec->artifacts = tb->files.artifacts;
 	spec->artifacts_len = tb->files.artifacts_len;
 	spec->artifacts_cap = cfg->artifacts_cap;
+	spec->channel_dir = channel_dir;
 }
 
 void intake_clear(intake_task *t)

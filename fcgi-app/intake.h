@@ -100,8 +100,10 @@ long intake_timeout_s(const intake_task *t, const config *cfg);
  * intake_spec - the libecs task spec of @t: the one place that fills it.
  * @spec: initialised here; it points into @t, @cfg and the arguments.
  * @cancel, @pool: this task's cancel token and the warm pool (both may be NULL).
+ * @channel_dir: where a cold task's agent connects its direct channel (warm.h; NULL: attach).
  */
-void intake_spec(ecs_task_spec *spec, const intake_task *t, const config *cfg, ecs_cancel *cancel, ecs_pool *pool);
+void intake_spec(ecs_task_spec *spec, const intake_task *t, const config *cfg, ecs_cancel *cancel, ecs_pool *pool,
+		 const char *channel_dir);
 
 /** intake_clear - free what @t holds. */
 void intake_clear(intake_task *t);

@@ -218,7 +218,7 @@ int main(int argc, char **argv)
 	runner_stop rstop;
 	pthread_t rstop_thread;
 	int rstop_started = 0;
-	char *home = NULL;
+	char *home = NULL, *channel_dir = NULL;
 	struct sigaction sa;
 	sigset_t term, old;
 	struct stat st;
@@ -349,7 +349,8 @@ int main(int argc, char **argv)
 	}
 
 	/* The sweep above removed what a crashed instance's pool left; now our own. */
-	if (warm_start(&warm, cfg, &eopts, reaper) != 0)
+	channel_dir = warm_channel_dir(cfg, eopts.instance);
+	if (warm_start(&warm, cfg, &eopts, reaper, channel_dir) != 0)
 		goto out;
 	creds = cred_cache_new(CRED_CACHE_SIZE, CRED_CACHE_TTL_S);
 	if (creds == NULL)
@@ -393,6 +394,7 @@ int main(int argc, char **argv)
 	shared.creds = creds;
 	shared.engine_watch = ew;
 	shared.pool = warm;
+	shared.channel_dir = channel_dir;
 	tasks = open_store(cfg);
 	shared.store = tasks;
 	if (tasks != NULL) {
@@ -447,6 +449,7 @@ out:
 	engine_watch_stop(ew);  /* after the workers, which read it */
 	session_keeper_stop(keeper);  /* sessions stay: a restart adopts them */
 	ecs_pool_free(warm);  /* its warm containers go now; the reaper drains what it was handed */
+	warm_channel_dir_remove(channel_dir);  /* after the pool and the workers, whose agents connect in it */
 	ecs_reaper_free(reaper);  /* drains its queue */
 	cred_cache_free(creds);
 	ecs_engine_free(main_engine);

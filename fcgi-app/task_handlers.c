@@ -146,7 +146,7 @@ static void run_sync(response *resp, handler_info *info, handler_ctx *ctx, reque
 	int live = ctx->stream != NULL && ndjson_wanted(request_param(req->envp, "HTTP_ACCEPT"));
 	int rc, tracked = 0, canceled;
 
-	intake_spec(&spec, t, ctx->cfg, ctx->cancel, ctx->pool);
+	intake_spec(&spec, t, ctx->cfg, ctx->cancel, ctx->pool, ctx->channel_dir);
 	spec.task_id = id[0] != '\0' ? id : NULL;
 	if (live) {
 		ndjson_init(&nd, ctx->stream, req->request_id);

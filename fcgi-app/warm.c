@@ -3,6 +3,7 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,14 +18,39 @@
 #include "sandbox.h"
 #include "warm.h"
 
-int warm_start(ecs_pool **out, const config *cfg, const ecs_engine_options *eopts, ecs_reaper *reaper)
+char *warm_channel_dir(const config *cfg, const char *instance)
+{
+	char *dir = NULL;
+
+	if (instance == NULL || strncmp(cfg->endpoint, "unix://", 7) != 0)
+		return NULL;
+	if (asprintf(&dir, "%s/%s.chan", cfg->instance_dir, instance) < 0)
+		return NULL;
+	/* mkdir's mode goes through the umask: chmod says what we mean (the agents pass, nobody lists) */
+	if ((mkdir(dir, 0711) != 0 && errno != EEXIST) || chmod(dir, 0711) != 0) {
+		log_msg(LOG_LEVEL_WARNING, "startup", "cannot make %s for the agents' direct channels (%s): every task "
+			"attaches", dir, strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+void warm_channel_dir_remove(char *dir)
+{
+	if (dir != NULL && rmdir(dir) != 0 && errno != ENOENT)
+		log_msg(LOG_LEVEL_WARNING, "shutdown", "cannot remove %s: %s", dir, strerror(errno));
+	free(dir);
+}
+
+int warm_start(ecs_pool **out, const config *cfg, const ecs_engine_options *eopts, ecs_reaper *reaper,
+	       const char *channel_dir)
 {
 	ecs_pool *pool = NULL;
 	ecs_pool_options po = ECS_POOL_OPTIONS_INIT;
 	const pool_conf *pc = &cfg->pool;
 	ecs_sandbox_profile profile;
 	limit_caps caps;
-	char *chan_dir = NULL;
 	int rc;
 
 	*out = NULL;
@@ -53,12 +79,8 @@ int warm_start(ecs_pool **out, const config *cfg, const ecs_engine_options *eopt
 	po.adaptive_size = pc->adaptive ? pc->adaptive_size : 0;
 	po.idle_ttl_s = pc->idle_ttl_s;
 	po.reaper = reaper;
-	/* the agents' direct channels: beside this instance's lock, on this host (a local engine's) */
-	if (eopts->instance != NULL && asprintf(&chan_dir, "%s/%s.chan", cfg->instance_dir, eopts->instance) < 0)
-		chan_dir = NULL;
-	po.channel_dir = chan_dir;
+	po.channel_dir = channel_dir;
 	rc = ecs_pool_new(&pool, &po);
-	free(chan_dir);
 	if (rc != 0) {
 		log_msg(LOG_LEVEL_ERROR, "pool", "cannot start the warm pool: %s", ecs_strerror(rc));
 		return -1;

@@ -1,5 +1,5 @@
 /*
- * libecs: the direct channel to a warm container's agent (agent_chan.h).
+ * libecs: the direct channel to a container's agent (agent_chan.h).
  */
 #define _GNU_SOURCE
 #include <config.h>

@@ -1,11 +1,12 @@
 /*
- * Private: the direct channel to a warm container's ecs-agent
- * (agent/PROTOCOL.md, "The direct channel"). The pool listens on a unix
+ * Private: the direct channel to a container's ecs-agent
+ * (agent/PROTOCOL.md, "The direct channel"). The pool (for a warm
+ * container) or the cold backend (for a task's own) listens on a unix
  * socket in a directory of the container's own, bind-mounted read-only at
  * ECS_AGENT_CHAN_MOUNT; the agent connects when it starts, and the task
- * that later takes the container talks to the agent through the kernel
- * alone instead of the engine's attach stream (dockerd, the shim and the
- * FIFOs between: about 4 ms per request here).
+ * talks to the agent through the kernel alone instead of the engine's
+ * attach stream (dockerd, the shim and the FIFOs between: about 4 ms per
+ * request here, and the engine's CPU).
  *
  * Only the container's agent is taken: the peer (SO_PEERCRED) must have
  * the agent's own uid and gid (ECS_AGENT_UID: on the host only root can take
@@ -24,6 +25,13 @@
 /* Where the channel's directory appears in the container, and the socket the agent connects to. */
 #define ECS_AGENT_CHAN_MOUNT "/.ecs/chan"
 #define ECS_AGENT_CHAN_SOCKET ECS_AGENT_CHAN_MOUNT "/a"
+
+/*
+ * How long to wait for an agent on its direct channel after the start's
+ * answer: it connects as it starts, a few ms later on a quiet machine, more
+ * under load. Past this the caller attaches, and the agent serves stdin.
+ */
+#define ECS_AGENT_CHAN_WAIT_MS 2000
 
 typedef struct ecs_agent_chan ecs_agent_chan;
 

@@ -79,7 +79,7 @@ typedef struct {
 	int agent;                   /* 1: ecs-agent runs the task, so it carries files and artifacts */
 } ecs_backend;
 
-/* A fresh container: create, attach, start, wait (backend_cold.c). */
+/* A fresh container: create, attach (or the agent's direct channel), start, wait (backend_cold.c). */
 extern const ecs_backend ecs_backend_cold;
 /* A warm container of spec->pool whose ecs-agent runs the task (backend_pool.c); may miss. */
 extern const ecs_backend ecs_backend_pool;

@@ -1,9 +1,12 @@
 /*
  * libecs: the cold backend. A fresh container per task whose PID 1 is
  * ecs-agent, as in every container ecs runs: create, open the conversation
- * with the agent (an attach before the start, so no byte of output is
- * missed), start, then the task's requests (agent_task.h: files, the
- * command with the timeout the agent keeps, artifacts). The one exception,
+ * with the agent, start, then the task's requests (agent_task.h: files,
+ * the command with the timeout the agent keeps, artifacts). The
+ * conversation goes over the agent's direct channel when the spec offers a
+ * directory for it (agent_chan.h: the agent connects as it starts; no
+ * attach, and the engine copies no byte), else over an attach opened before
+ * the start (so no byte of output is missed). The one exception,
  * where the agent cannot keep the task apart from itself (agent/PROTOCOL.md:
  * under runsc a root task; capabilities that reach another uid's
  * processes), runs as before: the engine's docker-init (tini) as PID 1, the
@@ -12,6 +15,7 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,7 @@
 #include "capture.h"
 #include "container_private.h"
 #include "engine_private.h"
+#include "agent_chan.h"
 #include "agent_conn.h"
 #include "agent_task.h"
 #include "profile_private.h"
@@ -262,12 +267,62 @@ static int agent_serves(const ecs_task_spec *spec, const ecs_image_info *image)
 	return !(p != NULL && p->runtime != NULL && strcmp(p->runtime, "runsc") == 0 && user_is_root(user));
 }
 
+/* How long a handle offers no direct channel after its engine refused one or an agent did not come. */
+#define CHANNEL_RETRY_MS 60000
+
 /*
- * Create the task's container (the agent's with @agent, else docker-init's),
- * pulling once more if the image went meanwhile; the id in
- * result->container_id.
+ * A direct channel for this task's agent (agent_chan.h), or NULL: the spec
+ * offers no directory, the engine is not on this host, gVisor's sandbox
+ * (it cannot reach a host socket), or this handle's engine refused one or
+ * an agent did not come lately.
  */
-static int create(ecs_task_result *result, const ecs_backend_task *task, const ecs_container_agent *agent)
+static ecs_agent_chan *channel_offer(const ecs_backend_task *task, const char *task_id)
+{
+	const ecs_sandbox_profile *p = task->spec->profile;
+	const char *dir = task->spec->channel_dir;
+	ecs_engine *engine = task->engine;
+	ecs_agent_chan *ch = NULL;
+
+	if (dir == NULL || engine->socket_path == NULL || ecs_clock_ms() < engine->chan_retry_ms ||
+	    (p != NULL && p->runtime != NULL && strcmp(p->runtime, "runsc") == 0))
+		return NULL;
+	if (ecs_agent_chan_listen(&ch, dir, task_id) != 0) {
+		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: no direct channel in %s (%s): attach", task_id, dir,
+			       strerror(errno));
+		return NULL;
+	}
+	return ch;
+}
+
+/* Offer no channel on this handle for a while: its engine refused one, or an agent did not come. */
+static void channel_pause(ecs_engine *engine, const char *task_id, const char *why)
+{
+	engine->chan_retry_ms = ecs_clock_ms() + CHANNEL_RETRY_MS;
+	ecs_engine_log(engine, ECS_LOG_WARN, "task %s: %s: cold tasks on this thread attach for %d s", task_id, why,
+		       CHANNEL_RETRY_MS / 1000);
+}
+
+/* The agent's container, offering it the channel *@ch; *@ch NULL when the engine refused it. */
+static int create_agent(char **id, const ecs_backend_task *task, const ecs_container_spec *cs,
+			ecs_container_agent *agent, ecs_agent_chan **ch)
+{
+	int refused = 0, rc;
+
+	if (ch == NULL)
+		return ecs_container_create_agent(id, task->engine, cs, agent);
+	rc = ecs_container_create_agent_offering(id, task->engine, cs, agent, ch, &refused, cs->task_id);
+	if (refused)
+		channel_pause(task->engine, cs->task_id, "the engine refused the direct channel's mount");
+	return rc;
+}
+
+/*
+ * Create the task's container (the agent's with @agent, offered the
+ * channel *@ch when @ch is not NULL, else docker-init's), pulling once more
+ * if the image went meanwhile; the id in result->container_id.
+ */
+static int create(ecs_task_result *result, const ecs_backend_task *task, ecs_container_agent *agent,
+		  ecs_agent_chan **ch)
 {
 	ecs_engine *engine = task->engine;
 	const ecs_task_spec *spec = task->spec;
@@ -291,7 +346,7 @@ static int create(ecs_task_result *result, const ecs_backend_task *task, const e
 	cs.open_stdin = spec->stdin_len > 0;
 	cs.attach_output = 1;
 	t = ecs_clock_ms_f();
-	rc = agent != NULL ? ecs_container_create_agent(&result->container_id, engine, &cs, agent)
+	rc = agent != NULL ? create_agent(&result->container_id, task, &cs, agent, ch)
 			   : ecs_container_create(&result->container_id, engine, &cs);
 	if (rc == ECS_ENOTFOUND && spec->pull_policy != ECS_PULL_NEVER) {
 		/* The image went (another client removed it) between pull and create: once more. */
@@ -305,7 +360,7 @@ static int create(ecs_task_result *result, const ecs_backend_task *task, const e
 		cs.image_working_dir = task->image->working_dir;
 		if (agent != NULL && task->image->id != NULL)
 			cs.run.image = task->image->id;
-		rc = agent != NULL ? ecs_container_create_agent(&result->container_id, engine, &cs, agent)
+		rc = agent != NULL ? create_agent(&result->container_id, task, &cs, agent, ch)
 				   : ecs_container_create(&result->container_id, engine, &cs);
 	}
 	result->timings.create = ecs_clock_ms_f() - t;
@@ -368,12 +423,45 @@ static int attach(ecs_task_result *result, const ecs_backend_task *task, ecs_cap
 }
 
 /*
- * The task through the agent: create its container, attach (the
- * conversation opens before the start, so no byte is missed), start, then
- * the task's requests (ecs_agent_task_run()). The agent refused it and
- * nothing ran: a user the image lacks is the request's fault (ECS_ENOUSER,
- * as the engine says it of a docker-init container); any other reason is
- * ECS_BACKEND_MISS, and the caller runs it under docker-init.
+ * The agent's conversation after the start: on its direct channel *@ch
+ * (freed, NULL after), else, when it did not come in time, an attach (the
+ * agent then serves stdin). Its time counts in timings.start ("attach and start").
+ */
+static int channel_take(ecs_task_result *result, const ecs_backend_task *task, ecs_agent_chan **ch,
+			ecs_agent_conn **conn)
+{
+	ecs_engine *engine = task->engine;
+	double t = ecs_clock_ms_f();
+	int fd = ecs_agent_chan_accept(*ch, result->container_id, ecs_clock_ms() + ECS_AGENT_CHAN_WAIT_MS);
+	int rc;
+
+	ecs_agent_chan_free(*ch);
+	*ch = NULL;
+	if (fd >= 0) {
+		rc = ecs_agent_conn_adopt(conn, engine, result->container_id, fd);
+		if (rc == 0)
+			ecs_engine_log(engine, ECS_LOG_DEBUG, "task %s: container %.12s: its agent came on the direct channel",
+				       result->task_id, result->container_id);
+	} else {
+		char why[96];
+
+		snprintf(why, sizeof(why), "no agent came on its direct channel within %d ms", ECS_AGENT_CHAN_WAIT_MS);
+		channel_pause(engine, result->task_id, why);
+		rc = ecs_agent_conn_open(conn, engine, result->container_id,
+					 ecs_clock_ms() + engine->opts.request_timeout_ms);
+	}
+	result->timings.start += ecs_clock_ms_f() - t;
+	return rc != 0 ? ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc) : 0;
+}
+
+/*
+ * The task through the agent: create its container, open the conversation
+ * (an attach before the start, so no byte is missed; or the direct channel,
+ * which the agent connects as it starts), start, then the task's requests
+ * (ecs_agent_task_run()). The agent refused it and nothing ran: a user the
+ * image lacks is the request's fault (ECS_ENOUSER, as the engine says it of
+ * a docker-init container); any other reason is ECS_BACKEND_MISS, and the
+ * caller runs it under docker-init.
  */
 static int run_agent(ecs_task_result *result, const ecs_backend_task *task)
 {
@@ -381,23 +469,27 @@ static int run_agent(ecs_task_result *result, const ecs_backend_task *task)
 	const ecs_task_spec *spec = task->spec;
 	ecs_container_agent agent = ECS_CONTAINER_AGENT_INIT;
 	ecs_agent_conn *conn = NULL;
+	ecs_agent_chan *ch = channel_offer(task, result->task_id);
 	char why[512];
 	int nothing_ran = 0;
 	double t;
 	int rc;
 
 	ecs_container_agent_user(&agent, spec->profile, task->image);
-	if ((rc = create(result, task, &agent)) != 0)
-		return rc;
-	if ((rc = ecs_task_cancelled(result, task->cancel, ECS_TASK_PHASE_START)) != 0)
-		return rc;
+	if ((rc = create(result, task, &agent, &ch)) != 0 ||
+	    (rc = ecs_task_cancelled(result, task->cancel, ECS_TASK_PHASE_START)) != 0)
+		goto out;
 	t = ecs_clock_ms_f();
-	rc = ecs_agent_conn_open(&conn, engine, result->container_id, ecs_clock_ms() + engine->opts.request_timeout_ms);
-	if (rc != 0) {
-		result->timings.start = ecs_clock_ms_f() - t;
-		return ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
+	if (ch == NULL) {
+		rc = ecs_agent_conn_open(&conn, engine, result->container_id,
+					 ecs_clock_ms() + engine->opts.request_timeout_ms);
+		if (rc != 0) {
+			result->timings.start = ecs_clock_ms_f() - t;
+			rc = ecs_task_fail_engine(result, engine, ECS_TASK_PHASE_ATTACH, rc);
+			goto out;
+		}
 	}
-	if ((rc = start(result, task, t)) != 0)
+	if ((rc = start(result, task, t)) != 0 || (ch != NULL && (rc = channel_take(result, task, &ch, &conn)) != 0))
 		goto out;
 	rc = ecs_agent_task_run(result, task, &conn, (const char *const *)task->image->entrypoint,
 				task->image->entrypoint_len, &nothing_ran, why, sizeof(why));
@@ -413,6 +505,7 @@ static int run_agent(ecs_task_result *result, const ecs_backend_task *task)
 		rc = ecs_task_fail(result, ECS_TASK_PHASE_LOGS, ECS_ENOMEM, NULL);
 	}
 out:
+	ecs_agent_chan_free(ch);
 	ecs_agent_conn_close(conn, 1);
 	return rc;
 }
@@ -433,7 +526,7 @@ static int run_init(ecs_task_result *result, const ecs_backend_task *task, ecs_c
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL,
 				     "files and artifacts need ecs-agent, which cannot run this task apart from itself "
 				     "(under runsc a root task, or capabilities that reach other users' processes)");
-	if ((rc = create(result, task, NULL)) != 0)
+	if ((rc = create(result, task, NULL, NULL)) != 0)
 		return rc;
 	t = ecs_clock_ms_f();
 	if ((rc = attach(result, task, cap)) != 0 || (rc = start(result, task, t)) != 0)

@@ -424,6 +424,30 @@ int ecs_container_create_agent(char **id_out, ecs_engine *engine, const ecs_cont
 	return create(id_out, engine, spec, agent);
 }
 
+int ecs_container_create_agent_offering(char **id_out, ecs_engine *engine, const ecs_container_spec *spec,
+					ecs_container_agent *agent, ecs_agent_chan **ch, int *refused, const char *who)
+{
+	char why[sizeof(engine->errmsg)];
+	int rc;
+
+	*refused = 0;
+	agent->channel_dir = *ch != NULL ? ecs_agent_chan_dir(*ch) : NULL;
+	rc = ecs_container_create_agent(id_out, engine, spec, agent);
+	/* the engine answered no (400, 500): a source it cannot see is one reason; a transport failure is not */
+	if (*ch == NULL || (rc != ECS_EINVAL && rc != ECS_EENGINE))
+		return rc;
+	snprintf(why, sizeof(why), "%s", ecs_engine_errmsg(engine));
+	ecs_agent_chan_free(*ch);
+	*ch = NULL;
+	agent->channel_dir = NULL;
+	rc = ecs_container_create_agent(id_out, engine, spec, agent);
+	if (rc == 0) {
+		*refused = 1;
+		ecs_engine_log(engine, ECS_LOG_INFO, "%s: the engine refused the direct channel's mount (%s)", who, why);
+	}
+	return rc;
+}
+
 /*
  * One bodiless request on a container. @ok_status is a non-2xx status that
  * also means success (0 for none); @ok_conflict makes a 409 success too.

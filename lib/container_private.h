@@ -9,6 +9,8 @@
 #ifndef ECS_CONTAINER_PRIVATE_H
 #define ECS_CONTAINER_PRIVATE_H
 
+#include "agent_chan.h"
+
 #include <ecs/ecs.h>
 #include <stdint.h>
 #include <time.h>
@@ -234,6 +236,19 @@ int ecs_container_agent_missing(const ecs_engine *engine, const char *path);
  */
 int ecs_container_create_agent(char **id_out, ecs_engine *engine, const ecs_container_spec *spec,
 			       const ecs_container_agent *agent);
+
+/**
+ * ecs_container_create_agent_offering - ecs_container_create_agent()
+ * offering the agent the direct channel *@ch (agent_chan.h; NULL: none):
+ * @agent->channel_dir is set from it. An engine that cannot see the
+ * channel's directory (another mount namespace) answers the create with an
+ * error: the container is then made without the channel, *@ch freed and
+ * set to NULL, and *@refused set to 1, the engine's reason logged at INFO
+ * after @who. Otherwise *@refused is 0 and the returns are
+ * ecs_container_create_agent()'s; after a failure *@ch may be NULL.
+ */
+int ecs_container_create_agent_offering(char **id_out, ecs_engine *engine, const ecs_container_spec *spec,
+					ecs_container_agent *agent, ecs_agent_chan **ch, int *refused, const char *who);
 
 /**
  * ecs_container_start_within - ecs_container_start() bounded by @timeout_ms

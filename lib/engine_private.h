@@ -32,6 +32,12 @@ struct ecs_engine {
 	void (*transport_free)(void *transport);
 	char api_version[16];      /* negotiated; "" until the first versioned request */
 	int swarm_network_seen;    /* swarm.c: ECS_SWARM_ISOLATED_NETWORK seen or made through this handle */
+	/*
+	 * backend_cold.c: no direct channel offered to a cold task's agent
+	 * before this ecs_clock_ms(): the engine refused its mount, or an
+	 * agent did not come, lately (0: offer).
+	 */
+	long long chan_retry_ms;
 	char errmsg[1024];
 };
 

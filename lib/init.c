@@ -23,6 +23,16 @@
 
 int ecs_task_spec_init(ecs_task_spec *out, unsigned int version)
 {
+	/* an older caller's struct ends before the members later versions appended (ecs/task.h) */
+	static const size_t older[] = { [6] = offsetof(ecs_task_spec, files), [7] = offsetof(ecs_task_spec, channel_dir) };
+
+	if (out != NULL && version >= 6 && version < ECS_TASK_SPEC_VERSION) {
+		static const ecs_task_spec defaults_ = ECS_TASK_SPEC_INIT;
+
+		memcpy(out, &defaults_, older[version]);
+		out->version = version;
+		return ECS_OK;
+	}
 	INIT_AS(ecs_task_spec, ECS_TASK_SPEC_INIT, ECS_TASK_SPEC_VERSION);
 }
 

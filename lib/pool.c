@@ -59,13 +59,6 @@
 /* Hex digits of the profile key in ECS_LABEL_POOL (after its "v1-"). */
 #define POOL_LABEL_DIGITS 16
 /*
- * How long a refill waits for a new container's agent on its direct
- * channel: it connects as it starts, a few ms after the start's answer on
- * a quiet machine. Past this the key's containers use the attach stream.
- */
-#define CHANNEL_WAIT_MS 2000
-
-/*
  * A warm container and the task id it was made with: its ECS_LABEL_TASK_ID
  * label, which the task that takes it adopts (labels cannot change later).
  */
@@ -386,7 +379,7 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 				      e->prof.p.user != NULL ? e->prof.p.user : e->image_user, !e->image_has_home, 0,
 				      NULL };
 	ecs_agent_chan *ch;
-	char *id = NULL;
+	char *id = NULL, who[160];
 	int rc;
 
 	*chan_fd = -1;
@@ -406,23 +399,8 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 	cs.open_stdin = 1;
 	cs.attach_output = 1;
 	ch = channel_for(pool, engine, e, task_id);
-	agent.channel_dir = ch != NULL ? ecs_agent_chan_dir(ch) : NULL;
-	rc = ecs_container_create_agent(&id, engine, &cs, &agent);
-	if (rc != 0 && ch != NULL) {
-		/* an engine that cannot see the directory refuses the mount: without it, then */
-		char why[sizeof(engine->errmsg)];
-
-		snprintf(why, sizeof(why), "%s", ecs_engine_errmsg(engine));
-		ecs_agent_chan_free(ch);
-		ch = NULL;
-		agent.channel_dir = NULL;
-		rc = ecs_container_create_agent(&id, engine, &cs, &agent);
-		if (rc == 0) {
-			*chan_missed = 1;
-			ecs_engine_log(engine, ECS_LOG_INFO, "pool %s: the engine refused the direct channel's mount (%s)",
-				       e->label, why);
-		}
-	}
+	snprintf(who, sizeof(who), "pool %s", e->label);
+	rc = ecs_container_create_agent_offering(&id, engine, &cs, &agent, &ch, chan_missed, who);
 	if (rc != 0) {
 		ecs_agent_chan_free(ch);
 		return NULL;
@@ -439,7 +417,7 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 		return NULL;
 	}
 	if (ch != NULL) {
-		*chan_fd = ecs_agent_chan_accept(ch, id, ecs_clock_ms() + CHANNEL_WAIT_MS);
+		*chan_fd = ecs_agent_chan_accept(ch, id, ecs_clock_ms() + ECS_AGENT_CHAN_WAIT_MS);
 		*chan_missed = *chan_fd < 0;
 		ecs_agent_chan_free(ch);
 	}
@@ -613,7 +591,7 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 		e->no_channel = 1;
 		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): no agent came on its direct channel (within %d ms, "
 			       "or the engine cannot see %s): this pool's tasks use the attach stream", e->label,
-			       e->image, CHANNEL_WAIT_MS, pool->channel_dir);
+			       e->image, ECS_AGENT_CHAN_WAIT_MS, pool->channel_dir);
 	}
 	if (id == NULL) {
 		pool->stats.refill_failures++;

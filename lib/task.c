@@ -76,6 +76,7 @@ int ecs_task_fail_engine(ecs_task_result *result, ecs_engine *engine, ecs_task_p
  */
 static const size_t spec_sizes[] = {
 	[6] = offsetof(ecs_task_spec, files),
+	[7] = offsetof(ecs_task_spec, channel_dir),
 	[ECS_TASK_SPEC_VERSION] = sizeof(ecs_task_spec),
 };
 
@@ -173,6 +174,8 @@ static int validate_files(ecs_task_result *result, const ecs_task_spec *spec)
 
 static int validate(ecs_task_result *result, const ecs_task_spec *spec)
 {
+	if (spec->channel_dir != NULL && spec->channel_dir[0] != '/')
+		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "channel_dir is not an absolute path");
 	if (spec->run.cmd == NULL || spec->run.cmd_len == 0)
 		return ecs_task_fail(result, ECS_TASK_PHASE_VALIDATE, ECS_EINVAL, "empty command");
 	if (spec->run.cmd_len > ECS_TASK_MAX_CMD)

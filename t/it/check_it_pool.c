@@ -12,7 +12,6 @@
 #include <config.h>
 
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -767,25 +766,6 @@ START_TEST(test_pool_task_takes_the_containers_id)
 END_TEST
 
 /*
- * A warm container that died before its task (the engine restarted, or
- * someone killed it) ran nothing: the task runs cold and says so, and never
- * reports the dead container's exit status as its own.
- */
-/* Entries in directory @path (which must exist), "." and ".." aside. */
-static int entries(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-	int n = 0;
-
-	ck_assert_msg(d != NULL, "%s: %s", path, strerror(errno));
-	while ((de = readdir(d)) != NULL)
-		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-	closedir(d);
-	return n;
-}
-
-/*
  * The direct channel: the warm container's agent came on it (the debug
  * line says so), the pool's directory holds nothing once it did (no socket
  * left for anything in the container to connect to), the task inside
@@ -808,7 +788,7 @@ START_TEST(test_pool_direct_channel)
 	WAIT_FOR(pool, st, st.warm >= 1);
 	/* gVisor's sandbox cannot reach a host socket: its pools use the attach stream */
 	ck_assert_int_eq(__atomic_load_n(&channels, __ATOMIC_SEQ_CST), runsc ? 0 : 1);
-	ck_assert_int_eq(entries(dir), 0);
+	ck_assert_int_eq(it_dir_entries(dir), 0);
 	spec.run.cmd = look, spec.run.cmd_len = N(look);
 	rc = run(&r, &spec, pool, "channel");
 	ck_assert_msg(rc == 0, "%s: %s", ecs_error_name(rc), r.error);
@@ -837,6 +817,11 @@ START_TEST(test_pool_attach_without_channel)
 }
 END_TEST
 
+/*
+ * A warm container that died before its task (the engine restarted, or
+ * someone killed it) ran nothing: the task runs cold and says so, and never
+ * reports the dead container's exit status as its own.
+ */
 START_TEST(test_pool_dead_warm_container_runs_cold)
 {
 	static const char *const cmd[] = { "echo", "alive" };

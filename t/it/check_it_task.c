@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -1408,6 +1409,141 @@ START_TEST(test_cold_pid1_is_agent)
 }
 END_TEST
 
+/* ---- the direct channel of a cold task's agent (agent_chan.h) */
+
+/* What a channel test's engine logged: channels taken, and anything else at WARN to stderr. */
+typedef struct {
+	int came;      /* "its agent came on the direct channel" */
+	int warned;    /* WARN lines */
+} chan_log;
+
+static void count_cold_channels(ecs_log_level level, const char *message, void *userdata)
+{
+	chan_log *l = userdata;
+
+	if (strstr(message, "its agent came on the direct channel") != NULL)
+		__atomic_add_fetch(&l->came, 1, __ATOMIC_SEQ_CST);
+	if (level <= ECS_LOG_WARN) {
+		__atomic_add_fetch(&l->warned, 1, __ATOMIC_SEQ_CST);
+		fprintf(stderr, "libecs: %s\n", message);
+	}
+}
+
+/* A handle that counts into @l. */
+static ecs_engine *counting_engine(chan_log *l)
+{
+	ecs_engine_options opts = *ecs_engine_options_get(engine);
+	ecs_engine *e = NULL;
+
+	opts.log = count_cold_channels;
+	opts.log_userdata = l;
+	ck_assert_int_eq(ecs_engine_new(&e, &opts), ECS_OK);
+	return e;
+}
+
+/*
+ * @spec for a cold task of @cmd in the test image as the agent runs it
+ * (under runsc a user of its own, where the agent serves), offered channels
+ * in @dir; @buf holds its profile.
+ */
+static void chan_spec(ecs_task_spec *spec, ecs_sandbox_profile *buf, const char *const *cmd, size_t cmd_len,
+		      const char *task_id, const char *dir)
+{
+	const char *rt = it_test_runtime();
+	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
+
+	if (rt != NULL && strcmp(rt, "runsc") == 0)
+		p.user = "65534:65534";
+	spec->run.image = it_test_image();
+	spec->run.cmd = cmd;
+	spec->run.cmd_len = cmd_len;
+	spec->task_id = task_id;
+	spec->profile = it_profile(buf, &p);
+	spec->channel_dir = dir;
+}
+
+/* 1 under gVisor, whose sandbox cannot reach a host socket: no channel is offered there. */
+static int under_runsc(void)
+{
+	const char *rt = it_test_runtime();
+
+	return rt != NULL && strcmp(rt, "runsc") == 0;
+}
+
+/*
+ * A cold task offered a channel directory: its agent connects as it starts
+ * and the task goes over it (output apart, exit code, stdin), with no attach;
+ * its socket and directory are gone when the call returns. gVisor's sandbox
+ * cannot reach a host socket: there it is not offered, and the task attaches.
+ */
+START_TEST(test_cold_direct_channel)
+{
+	static const char *const cmd[] = { "sh", "-c",
+		"test -e /.ecs/chan/a && echo socket-visible; read x; echo out $x; echo err >&2; exit 3" };
+	static const unsigned char in[] = "given\n";
+	ecs_sandbox_profile buf;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
+	chan_log l = { 0, 0 };
+	ecs_engine *e = counting_engine(&l);
+	char dir[] = "/tmp/check_it_task.XXXXXX";
+	char *task_id = it_task_id("chan");
+	int rc;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0711), 0);
+	chan_spec(&spec, &buf, cmd, N(cmd), task_id, dir);
+	spec.stdin_data = in;
+	spec.stdin_len = sizeof(in) - 1;
+	for (int i = 0; i < 2; i++) {
+		rc = ecs_task_run(&r, e, NULL, &spec);
+		assert_ok(rc, &r);
+		ck_assert_int_eq(r.exit_code, 3);
+		/* the listener went when the agent came: nothing in the task reaches it */
+		ck_assert_str_eq((const char *)r.out.data, "out given\n");
+		ck_assert_str_eq((const char *)r.err.data, "err\n");
+		ck_assert_int_eq(r.pooled, 0);
+		ck_assert_int_eq(count_task(task_id), 0);
+		ecs_task_result_clear(&r);
+	}
+	ck_assert_int_eq(__atomic_load_n(&l.came, __ATOMIC_SEQ_CST), under_runsc() ? 0 : 2);
+	ck_assert_int_eq(__atomic_load_n(&l.warned, __ATOMIC_SEQ_CST), 0);
+	ck_assert_int_eq(it_dir_entries(dir), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	ecs_engine_free(e);
+	free(task_id);
+}
+END_TEST
+
+/*
+ * A channel directory that cannot be used (it does not exist): a warning,
+ * and the task attaches as it would without, with the same answers.
+ */
+START_TEST(test_cold_channel_dir_missing_attaches)
+{
+	static const char *const cmd[] = { "sh", "-c", "echo out; exit 4" };
+	ecs_sandbox_profile buf;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
+	chan_log l = { 0, 0 };
+	ecs_engine *e = counting_engine(&l);
+	char *task_id = it_task_id("nochan");
+	int rc;
+
+	chan_spec(&spec, &buf, cmd, N(cmd), task_id, "/nonexistent/ecs-chan");
+	rc = ecs_task_run(&r, e, NULL, &spec);
+	assert_ok(rc, &r);
+	ck_assert_int_eq(r.exit_code, 4);
+	ck_assert_str_eq((const char *)r.out.data, "out\n");
+	ck_assert_int_eq(count_task(task_id), 0);
+	ck_assert_int_eq(__atomic_load_n(&l.came, __ATOMIC_SEQ_CST), 0);
+	ck_assert_int_eq(__atomic_load_n(&l.warned, __ATOMIC_SEQ_CST), under_runsc() ? 0 : 1);
+	ecs_task_result_clear(&r);
+	ecs_engine_free(e);
+	free(task_id);
+}
+END_TEST
+
 /* ---- the engine's view of a cold container while it runs */
 
 typedef struct {
@@ -1649,6 +1785,8 @@ static Suite *task_suite(void)
 	tcase_add_test(tc, test_cold_runsc_root_keeps_init);
 	tcase_add_test(tc, test_cold_runsc_user_runs_agent);
 	tcase_add_test(tc, test_cold_ptrace_cap_keeps_init);
+	tcase_add_test(tc, test_cold_direct_channel);
+	tcase_add_test(tc, test_cold_channel_dir_missing_attaches);
 	suite_add_tcase(s, tc);
 
 	/* the kill at the timeout (CK_RUN_CASE=kill runs these alone) */

@@ -2,6 +2,8 @@
 #include <config.h>
 
 #include <check.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,6 +347,19 @@ ecs_pool *it_pool_warm(ecs_engine *engine, const char *image, const ecs_sandbox_
 		}
 		nanosleep(&pause, NULL);
 	}
+}
+
+int it_dir_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_msg(d != NULL, "%s: %s", path, strerror(errno));
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n;
 }
 
 int it_main(struct Suite *s)

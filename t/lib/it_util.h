@@ -150,4 +150,7 @@ const char *it_agent_path(void);
 ecs_pool *it_pool_warm(ecs_engine *engine, const char *image, const ecs_sandbox_profile *profile, unsigned int size,
 		       int *warm);
 
+/** How many entries directory @path holds besides . and .. (fails the test when it cannot be read). */
+int it_dir_entries(const char *path);
+
 #endif

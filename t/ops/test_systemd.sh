@@ -196,6 +196,13 @@ fi
 fell_back() { in_m journalctl -u ecs-fcgi --no-pager | grep -q "no agent came on its direct channel"; }
 if wait_for 60 fell_back; then ok "the pool's direct channel: the engine cannot see it; attach instead, said once"; else
 	bad "no word of the pool falling back to the attach stream"; in_m journalctl -u ecs-fcgi --no-pager -n 30 >&2 || true; fi
+# A cold task's agent is offered a channel too: the engine refuses its mount,
+# the task is made again without it, and the thread attaches for a while.
+if [ "$(head -n1 <<<"$out" | jq -r .pooled)" = false ]; then
+	cold_fell_back() { in_m journalctl -u ecs-fcgi --no-pager | grep -q "cold tasks on this thread attach for"; }
+	if wait_for 10 cold_fell_back; then ok "a cold task's direct channel: refused by the engine; attached instead, said"; else
+		bad "the first task ran cold without a word of its channel's fall-back"; fi
+fi
 if [ -n "$INSTANCE" ] && [ ! -e "/run/ecs/instances/$INSTANCE.chan" ]; then
 	ok "the engine made no channel directory on its host"; else
 	bad "the engine made /run/ecs/instances/$INSTANCE.chan on its host (or no instance)"; fi

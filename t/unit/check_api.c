@@ -324,9 +324,16 @@ START_TEST(test_task_spec_older_version_refused)
 	/* the socket that is missing, not curl's placeholder host */
 	ck_assert_msg(strstr(error, "socket /nonexistent/ecs-api-test.sock: No such file or directory") != NULL &&
 			      strstr(error, "port 80") == NULL, "%s", error);
-	/* version 6 (the first of this soname) is a prefix of 7: still taken */
+	/* versions 6 (the first of this soname) and 7 are prefixes of the current one: still taken */
 	spec.version = 6;
 	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_PULL);
+	spec.version = 7;
+	spec.channel_dir = "relative";  /* past a version 7 struct: never read */
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_PULL);
+	spec.version = ECS_TASK_SPEC_VERSION;
+	ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
+	ck_assert_str_eq(error, "channel_dir is not an absolute path");
+	spec.channel_dir = NULL;
 	for (unsigned int v = 1; v < 6; v++) {
 		spec.version = v;
 		ck_assert_int_eq(phase_of(&spec, &rc, error, sizeof(error)), ECS_TASK_PHASE_VALIDATE);
@@ -395,6 +402,19 @@ END_TEST
 START_TEST(test_init_functions_match_macros)
 {
 	CHECK_INIT(ecs_task_spec, ecs_task_spec_init, ECS_TASK_SPEC_INIT, ECS_TASK_SPEC_VERSION, NO_LITERALS);
+	{
+		/* a version 7 caller: its struct ends before channel_dir, which is never written */
+		ecs_task_spec v7;
+		const unsigned char *tail = (const unsigned char *)&v7 + offsetof(ecs_task_spec, channel_dir);
+
+		memset(&v7, 0x5a, sizeof(v7));
+		ck_assert_int_eq(ecs_task_spec_init(&v7, 7), ECS_OK);
+		ck_assert_uint_eq(v7.version, 7);
+		ck_assert_ptr_null(v7.on_output);
+		for (size_t i = 0; i < sizeof(v7) - offsetof(ecs_task_spec, channel_dir); i++)
+			ck_assert_uint_eq(tail[i], 0x5a);
+		ck_assert_int_eq(ecs_task_spec_init(&v7, 5), ECS_EINVAL);
+	}
 	CHECK_INIT(ecs_sandbox_profile, ecs_sandbox_profile_init, ECS_SANDBOX_PROFILE_INIT, ECS_SANDBOX_PROFILE_VERSION,
 		   PROFILE_LITERALS);
 	CHECK_INIT(ecs_task_result, ecs_task_result_init, ECS_TASK_RESULT_INIT, ECS_TASK_RESULT_VERSION, NO_LITERALS);

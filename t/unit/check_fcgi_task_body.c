@@ -445,8 +445,9 @@ START_TEST(test_task_body_to_spec_defaults)
 	memset(&t, 0, sizeof(t));
 	ck_assert_int_eq(parse(&t.body, &err, "{\"docker_image\":\"a:b\",\"cmd\":[\"x\"]}"), 0);
 	t.caps = caps;
-	intake_spec(&spec, &t, cfg, NULL, NULL);
+	intake_spec(&spec, &t, cfg, NULL, NULL, "/run/ecs/instances/x.chan");
 	ck_assert_str_eq(spec.run.image, "a:b");
+	ck_assert_str_eq(spec.channel_dir, "/run/ecs/instances/x.chan");  /* cold tasks' direct channels */
 	ck_assert_uint_eq(spec.run.cmd_len, 1);
 	ck_assert_int_eq(spec.timeout_ms, 30000);  /* default 60 s, lowered to the cap */
 	ck_assert_ptr_eq(spec.profile, &t.profile);  /* sandbox_for_request()'s (check_fcgi_sandbox) */

@@ -257,7 +257,7 @@ START_TEST(test_task_files_to_spec)
 	ck_assert_int_eq(parse(&t.body, &err, HEAD "\"files\":[{\"path\":\"/tmp/a\",\"content\":\"QQ==\"}],"
 			"\"artifacts\":[\"/tmp/o\"]}"), 0);
 	cfg->artifacts_cap = 1234;
-	intake_spec(&spec, &t, cfg, NULL, NULL);
+	intake_spec(&spec, &t, cfg, NULL, NULL, NULL);
 	ck_assert_uint_eq(spec.files_len, 1);
 	ck_assert_str_eq(spec.files[0].path, "/tmp/a");
 	ck_assert_uint_eq(spec.files[0].len, 1);

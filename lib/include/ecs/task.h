@@ -47,7 +47,7 @@ typedef enum {
 	ECS_TASK_BACKEND_SWARM = 1
 } ecs_task_backend;
 
-#define ECS_TASK_SPEC_VERSION 7
+#define ECS_TASK_SPEC_VERSION 8
 #define ECS_TASK_DEFAULT_TIMEOUT_MS 60000L
 #define ECS_TASK_DEFAULT_START_TIMEOUT_MS 60000L
 #define ECS_TASK_DEFAULT_OUTPUT_CAP (1024u * 1024u)
@@ -190,10 +190,18 @@ typedef int (*ecs_output_fn)(int stream, const unsigned char *data, size_t len, 
  * @artifacts_cap: bytes of artifact content kept in all; 0 =
  *    ECS_TASK_DEFAULT_ARTIFACTS_CAP.
  * @on_output, @on_output_arg: live output (see ecs_output_fn); NULL for none.
+ * @channel_dir: since version 8: an existing directory on this host (an
+ *    absolute path) where a cold task's ecs-agent may connect its direct
+ *    channel (ecs_pool(3), channel_dir): the task's requests and output then
+ *    skip the engine's attach stream. Used with a local engine (unix://) and
+ *    a runtime other than runsc; where the engine cannot see the directory
+ *    or the agent does not come within 2 s, the task attaches as it does
+ *    without, and this handle offers none for a minute. NULL (a version 7
+ *    caller's): the attach stream.
  *
  * Version 6 (libecs.so.5) gathered what runs into @run and added
  * @image_ref; version 7 appended @files, @artifacts, @artifacts_cap and
- * @on_output; later versions append members.
+ * @on_output; version 8 @channel_dir; later versions append members.
  */
 typedef struct {
 	unsigned int version;
@@ -221,6 +229,8 @@ typedef struct {
 	size_t artifacts_cap;
 	ecs_output_fn on_output;
 	void *on_output_arg;
+	/* version 8 */
+	const char *channel_dir;
 } ecs_task_spec;
 
 /* Everything not named is 0: the defaults (ECS_PULL_IF_NOT_PRESENT, ECS_TASK_BACKEND_LOCAL). */
