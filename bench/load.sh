@@ -26,15 +26,16 @@
 #
 # Usage: bench/load.sh            (as root or a docker-group user, after ./bootstrap up)
 # Environment (optional):
-#   LEVELS="1 4 8 16"  COUNT=40  LEVEL_TIME=60  REQUEST_TIMEOUT=60
+#   LEVELS="1 4 8 16"  COUNT=40 (per round)  ROUNDS=1  LEVEL_TIME=60  REQUEST_TIMEOUT=60
 #   ECS_TEST_IMAGE=ecs/busybox:latest   ECS_BUILD=<repo>/build
 #   LOAD_PORT=<a free loopback port, chosen when unset>
-#   LOAD_JSON=FILE     also write the raw per-level results (JSON lines) there
+#   LOAD_JSON=FILE     also write the per-level results, rounds pooled (JSON lines), there
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LEVELS=${LEVELS:-1 4 8 16}
 COUNT=${COUNT:-40}
+ROUNDS=${ROUNDS:-1}
 LEVEL_TIME=${LEVEL_TIME:-60}
 REQUEST_TIMEOUT=${REQUEST_TIMEOUT:-60}
 IMAGE=${ECS_TEST_IMAGE:-ecs/busybox:latest}
@@ -103,48 +104,89 @@ drain
 
 out=$WORK/results.jsonl
 : >"$out"
-# The two targets alternate which goes first, level by level, so that a
-# drift in the machine's load does not always hit the same one.
+# ROUNDS rounds per level, the two targets alternating which goes first
+# (round by round and level by level), so that a drift in the machine's load
+# does not always hit the same one; the table pools the rounds.
 first=ecs
 for level in $LEVELS; do
-    for target in "$first" "$([ "$first" = ecs ] && echo engine || echo ecs)"; do
-        log "level $level: $target (load average $(cut -d' ' -f1 /proc/loadavg))"
-        if [ "$target" = ecs ]; then
-            ecs_gen --concurrency "$level" --count "$COUNT" --time-limit "$LEVEL_TIME" >>"$out"
-            drain
-        else
-            engine_gen --concurrency "$level" --count "$COUNT" --time-limit "$LEVEL_TIME" >>"$out"
-        fi
+    round=1
+    while [ "$round" -le "$ROUNDS" ]; do
+        for target in "$first" "$([ "$first" = ecs ] && echo engine || echo ecs)"; do
+            log "level $level, round $round/$ROUNDS: $target (load average $(cut -d' ' -f1 /proc/loadavg))"
+            if [ "$target" = ecs ]; then
+                ecs_gen --concurrency "$level" --count "$COUNT" --time-limit "$LEVEL_TIME" >>"$out"
+                drain
+            else
+                engine_gen --concurrency "$level" --count "$COUNT" --time-limit "$LEVEL_TIME" >>"$out"
+            fi
+        done
+        first=$([ "$first" = ecs ] && echo engine || echo ecs)
+        round=$((round + 1))
     done
-    first=$([ "$first" = ecs ] && echo engine || echo ecs)
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-[ -z "${LOAD_JSON:-}" ] || cp "$out" "$LOAD_JSON"
 
-python3 - "$out" <<'EOF'
+python3 - "$out" "${LOAD_JSON:-}" <<'EOF'
 import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
-by = {(r["target"], r["level"]): r for r in rows}
+runs = [json.loads(l) for l in open(sys.argv[1])]
+def pct(v, p):
+    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))] if v else None
+# the rounds of a (target, level), pooled: tasks over the time they took, latencies and CPU of them all
+by = {}
+for r in runs:
+    by.setdefault((r["target"], r["level"]), []).append(r)
+pooled = {}
+for key, rs in by.items():
+    ok, wall = sum(r["ok"] for r in rs), sum(r["wall_s"] for r in rs)
+    lat = sorted(v for r in rs for v in r["lat_ms"])
+    statuses = {}
+    for r in rs:
+        for k, v in r["statuses"].items():
+            statuses[k] = statuses.get(k, 0) + v
+    cpu_by = {}
+    for r in rs:
+        for k, v in r["cpu_by"].items():
+            cpu_by[k] = cpu_by.get(k, 0) + v * r["ok"]
+    pooled[key] = {
+        "target": key[0], "level": key[1], "rounds": len(rs), "sent": sum(r["sent"] for r in rs), "ok": ok,
+        "errors": sum(r["errors"] for r in rs), "statuses": statuses, "wall_s": round(wall, 3),
+        "tasks_per_s": round(ok / wall, 3) if wall > 0 else 0,
+        "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95), "p99_ms": pct(lat, 99),
+        "mean_ms": round(sum(lat) / len(lat), 1) if lat else None,
+        "cpu_ms": round(sum(r["cpu_ms"] * r["ok"] for r in rs) / ok, 1) if ok else None,
+        "cpu_by": {k: round(v / ok, 1) for k, v in cpu_by.items()} if ok else {},
+        "round_tasks_per_s": [r["tasks_per_s"] for r in rs],
+    }
+for lv in {k[1] for k in pooled}:
+    e, b = by.get(("ecs", lv), []), by.get(("engine", lv), [])
+    ratios = sorted(x["tasks_per_s"] / y["tasks_per_s"] for x, y in zip(e, b) if y["tasks_per_s"])
+    if ("ecs", lv) in pooled and ratios:
+        pooled[("ecs", lv)]["round_ratios"] = [round(x, 2) for x in ratios]
+if sys.argv[2]:
+    with open(sys.argv[2], "w") as out:
+        for r in pooled.values():
+            out.write(json.dumps(r) + "\n")
 def f(v, fmt="%.0f"):
     return "-" if v is None else fmt % v
 print("%-6s %-7s %5s %4s %7s %7s %7s %7s %6s  %s" % ("level", "target", "sent", "err", "tasks/s", "p50ms", "p95ms",
       "p99ms", "mean", "CPU ms/task (engine daemons, ecs, rest)"))
-for (t, lv), r in sorted(by.items(), key=lambda kv: (kv[0][1], kv[0][0] != "ecs")):
-    c = r.get("cpu_by", {})
+for (t, lv), r in sorted(pooled.items(), key=lambda kv: (kv[0][1], kv[0][0] != "ecs")):
+    c = r["cpu_by"]
     print("%-6d %-7s %5d %4d %7.2f %7s %7s %7s %6s  %s (%s, %s, %s)" % (lv, t, r["sent"], r["errors"], r["tasks_per_s"],
-          f(r["p50_ms"]), f(r["p95_ms"]), f(r["p99_ms"]), f(r["mean_ms"]), f(r.get("cpu_ms")),
+          f(r["p50_ms"]), f(r["p95_ms"]), f(r["p99_ms"]), f(r["mean_ms"]), f(r["cpu_ms"]),
           f(c.get("engine")), f(c.get("ecs")), f(c.get("rest"))))
     if r["errors"]:
         print("       %s statuses: %s" % (t, r["statuses"]))
 print()
-print("ecs vs bare engine (ratio ecs/engine; overhead = ecs - engine)")
-print("%-6s %12s %12s %16s %16s" % ("level", "tasks/s", "p50", "p50 overhead", "p95 overhead"))
-for lv in sorted({k[1] for k in by}):
-    e, b = by.get(("ecs", lv)), by.get(("engine", lv))
+print("ecs vs bare engine (ratio ecs/engine of the pooled rounds, then each round's; overhead = ecs - engine)")
+print("%-6s %8s %-24s %6s %14s %14s" % ("level", "tasks/s", "  rounds", "p50", "p50 overhead", "p95 overhead"))
+for lv in sorted({k[1] for k in pooled}):
+    e, b = pooled.get(("ecs", lv)), pooled.get(("engine", lv))
     if not e or not b or not e["p50_ms"] or not b["p50_ms"]:
         continue
-    print("%-6d %12s %12s %16s %16s" % (lv,
+    print("%-6d %8s %-24s %6s %14s %14s" % (lv,
           "%.2f" % (e["tasks_per_s"] / b["tasks_per_s"]) if b["tasks_per_s"] else "-",
+          "  " + " ".join("%.2f" % x for x in e.get("round_ratios", [])),
           "%.2f" % (e["p50_ms"] / b["p50_ms"]),
           "%+.0f ms" % (e["p50_ms"] - b["p50_ms"]),
           "%+.0f ms" % (e["p95_ms"] - b["p95_ms"])))

@@ -250,7 +250,9 @@ def run(client, a):
         t.join()
     wall = time.monotonic() - t0
     cpu1 = cpu_sample()
+    t1 = time.monotonic()
     client.close()
+    backlog = time.monotonic() - t1
     lat = sorted(r[0] for r in results if r[2])
     statuses = {}
     for r in results:
@@ -264,6 +266,8 @@ def run(client, a):
         "p50_ms": pct(lat, 50), "p95_ms": pct(lat, 95), "p99_ms": pct(lat, 99),
         "mean_ms": round(sum(lat) / ok, 1) if ok else None,
         "cpu_ms": cpu_ms, "cpu_by": cpu_by,
+        "lat_ms": [round(v, 1) for v in lat],  # for load.sh to pool its rounds
+        "backlog_s": round(backlog, 3),  # deletions still queued at the end (the engine's reaper thread)
     }
 
 

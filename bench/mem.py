@@ -2,7 +2,10 @@
 """mem.py - ecs-fcgi's memory and threads, idle after start and idle after N
 tasks (bench/mem.sh starts the stack). Measures; asserts nothing.
 
-  mem.py ECS_ENV PID [TASKS [CONCURRENCY]]
+  mem.py ECS_ENV PID [TASKS [CONCURRENCY [FLOOR_PID]]]
+
+FLOOR_PID, when given, is bench/lib_floor.c running: the same libraries
+loaded and initialised by a program that does nothing else, shown beside.
 
 Idle: no busy worker, nothing queued, the reaper's queue empty, and the warm
 pool as full as it was at start (_metrics). The tasks are busybox `echo hello
@@ -57,6 +60,7 @@ def main():
     pid = int(sys.argv[2])
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 100
     conc = int(sys.argv[4]) if len(sys.argv) > 4 else 4
+    floor = procmem.sample(int(sys.argv[5])) if len(sys.argv) > 5 else None
     c = (env, (host, port), ctx, auth)
     # the pool at start: wait until it stops growing (bounded), then idle
     last, still = -1, 0
@@ -100,12 +104,14 @@ def main():
     after = procmem.sample(pid)
     rows = ("rss", "pss", "uss", "anon", "file", "heap", "arenas", "stacks", "anon_other", "libraries",
             "program", "threads", "fds")
-    print("| ecs-fcgi (KiB; threads, fds) | idle after start | idle after %d tasks (%d ok, %d at once) |"
-          % (n, ok[0], conc))
-    print("| --- | --- | --- |")
+    print("| ecs-fcgi (KiB; threads, fds) | idle after start | idle after %d tasks (%d ok, %d at once) "
+          "| its libraries' floor (bench/lib_floor.c) |" % (n, ok[0], conc))
+    print("| --- | --- | --- | --- |")
     for k in rows:
-        print("| %s | %s | %s |" % (k, idle.get(k) if idle else "-", after.get(k) if after else "-"))
-    print("mem-json " + json.dumps({"idle": idle, "after": after, "tasks": n, "ok": ok[0], "pool": pool}))
+        print("| %s | %s | %s | %s |" % (k, idle.get(k) if idle else "-", after.get(k) if after else "-",
+                                         floor.get(k) if floor else "-"))
+    print("mem-json " + json.dumps({"idle": idle, "after": after, "floor": floor, "tasks": n, "ok": ok[0],
+                                    "pool": pool}))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@
 #
 # Usage: bench/run.sh [ROUNDS]   (default 30: the cold ratio needs them)
 # Environment: ECS_BENCH_PORT (default 9230; it and the next two),
-#   BENCH_SWARM=auto|0, BENCH_COUNT (tasks per throughput level, default 48),
+#   BENCH_SWARM=auto|0, BENCH_COUNT (tasks per throughput level and round, default 24; 3 rounds),
 #   BENCH_ONLY="pool cbench cold pooled swarm mem" (a subset, for trying it)
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,13 +61,13 @@ want pool && ECS_BENCH_PORT=$port section pool "$src/bench/pool.sh" "$rounds"
 want cbench && section cbench "$src/bench/cbench.sh" "$src/build" -n "$rounds" -a "$src/build/agent/ecs-agent"
 if want cold; then
 	conf "pool_budget = 0" >"$work/cold.conf"
-	ECS_CONFIG=$work/cold.conf LOAD_PORT=$port LEVELS="8 16" COUNT=${BENCH_COUNT:-48} LOAD_JSON=$work/cold.jsonl \
+	ECS_CONFIG=$work/cold.conf LOAD_PORT=$port LEVELS="8 16" ROUNDS=3 COUNT=${BENCH_COUNT:-24} LOAD_JSON=$work/cold.jsonl \
 		section cold "$src/bench/load.sh"
 fi
 if want pooled; then
 	conf "pool_adaptive = no" "pool_budget = 16" "pool_refill_concurrency = 2" '[pool "ecs/busybox:latest"]' "size = 16" \
 		>"$work/pooled.conf"
-	ECS_CONFIG=$work/pooled.conf LOAD_PORT=$port LEVELS="8 16" COUNT=${BENCH_COUNT:-48} LOAD_JSON=$work/pooled.jsonl \
+	ECS_CONFIG=$work/pooled.conf LOAD_PORT=$port LEVELS="8 16" ROUNDS=3 COUNT=${BENCH_COUNT:-24} LOAD_JSON=$work/pooled.jsonl \
 		section pooled "$src/bench/load.sh"
 fi
 if want swarm; then

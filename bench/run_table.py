@@ -89,7 +89,9 @@ for kind, target in (("cold", "≥ 0.97 of the engine"), ("pooled", "≥ 0.97 of
                 "%.2f tasks/s (p50 %s ms, %d errors, CPU %s ms/task)" % (e["tasks_per_s"], e["p50_ms"], e["errors"],
                                                                       e.get("cpu_ms", "?")),
                 "engine %.2f tasks/s (p50 %s ms, CPU %s ms/task)" % (b["tasks_per_s"], b["p50_ms"], b.get("cpu_ms", "?")),
-                "%.2f" % (e["tasks_per_s"] / b["tasks_per_s"]) if b["tasks_per_s"] else "-", target, kind)
+                ("%.2f" % (e["tasks_per_s"] / b["tasks_per_s"]) if b["tasks_per_s"] else "-") +
+                (" (rounds %s)" % " ".join("%.2f" % x for x in e["round_ratios"]) if e.get("round_ratios") else ""),
+                target, kind)
         else:
             missing("%s throughput, %d clients (bench/load.sh)" % (kind, lv), kind)
 
@@ -109,6 +111,13 @@ if mm:
     if i and a:
         row("ecs-fcgi idle: RSS / PSS / private (KiB)", "%d / %d / %d" % (i["rss"], i["pss"], i["uss"]),
             "after %d tasks: %d / %d / %d" % (m["tasks"], a["rss"], a["pss"], a["uss"]), "", "RSS ≤ 8192", "mem")
+        f = m.get("floor")
+        if f:
+            # the same shared objects loaded and initialised by a program that does nothing else
+            row("its libraries' floor (bench/lib_floor.c): RSS / PSS / private (KiB)",
+                "%d / %d / %d" % (f["rss"], f["pss"], f["uss"]),
+                "ecs-fcgi idle above it: RSS %+d, private %+d" % (i["rss"] - f["rss"], i["uss"] - f["uss"]),
+                "%.2f" % (i["rss"] / f["rss"]), "", "mem")
         row("ecs-fcgi idle: threads / fds", "%d / %d" % (i["threads"], i["fds"]),
             "after %d tasks: %d / %d" % (m["tasks"], a["threads"], a["fds"]), "", "sized to the work", "mem")
 else:
