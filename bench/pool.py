@@ -4,9 +4,13 @@ bare engine vs `docker run`, interleaved in one run, one client, then a burst
 of 8 at once. Through nginx + TLS on a kept-alive connection (one per client
 thread). Measures; asserts nothing. Prints markdown tables: the paths (p50,
 p90, against the bare engine), a pooled task's phases (its answer's
-`timings`) and the bursts, with the load average at the start and the end."""
+`timings`) and the bursts, with the load average at the start and the end.
+The bare engine runs the cold task's container (the same confinement); each
+cold and bare measurement waits until the pool has refilled and ecs's reaper
+is idle, so that neither measures the other's leftovers."""
 import base64, http.client, json, os, socket, statistics, subprocess, sys, threading, time
 
+import loadgen
 import stack_env
 
 ENV, host, port, ctx, auth = stack_env.load(sys.argv[1])
@@ -58,15 +62,20 @@ class Unix(http.client.HTTPConnection):
         self.sock.connect("/var/run/docker.sock")
 
 
+# The cold task's container as the engine sees it: ecs's default confinement (loadgen.CONFINEMENT) with the
+# body's pids limit, and the engine's own log driver for the output the sequence reads back.
+BARE_HOST_CONFIG = dict(loadgen.CONFINEMENT, PidsLimit=99, LogConfig={"Type": "local"})
+
+
 def bare(u):
-    """The engine's own create + attach-less start + wait + logs (delete excluded), as ecs's cold path does."""
+    """The engine's own create + attach-less start + wait + logs (delete excluded), with the cold task's config."""
     def call(m, p, b=None):
         u.request(m, p, b, {"Content-Type": "application/json"} if b else {})
         r = u.getresponse()
         return r.status, r.read()
     t = time.perf_counter()
     st, b = call("POST", "/v1.41/containers/create", json.dumps({"Image": IMAGE, "Cmd": ["echo", "hello", "world"],
-        "Labels": {"ecs.bench": "pool"}, "HostConfig": {"NetworkMode": "none"}}))
+        "Labels": {"ecs.bench": "pool"}, "HostConfig": BARE_HOST_CONFIG}))
     cid = json.loads(b)["Id"]
     call("POST", "/v1.41/containers/%s/start" % cid)
     call("POST", "/v1.41/containers/%s/wait" % cid)
@@ -95,6 +104,22 @@ def wait_warm(cl, want):
     sys.exit("the pool never held %d warm containers" % want)
 
 
+def settle(cl):
+    """Readiness: the pool refilled and ecs's reaper idle, so that neither competes with the next measurement."""
+    for _ in range(600):
+        cl.c.request("GET", "/v1.1/_metrics", headers=auth)
+        g = {}
+        for line in cl.c.getresponse().read().decode().splitlines():
+            f = line.split()
+            if len(f) == 2 and not line.startswith("#"):
+                g[f[0]] = f[1]
+        if (float(g.get("ecs_pool_containers", 0)) >= 1 and float(g.get("ecs_reaper_queue_depth", 1)) == 0
+                and float(g.get("ecs_reaper_deleting", 0)) == 0):
+            return
+        time.sleep(0.05)
+    sys.exit("ecs never settled (pool refilled, reaper idle)")
+
+
 def p50(v):
     return statistics.median(v)
 
@@ -115,8 +140,10 @@ for i in range(N):
     notpooled += not pooled
     if pooled:
         phases.append(cl.timings)
+    settle(cl)  # the pooled task's refill and deletion done: they would weigh on what follows
     ms, pooled = cl.task_ok(COLD)
     res["cold (ecs, TLS)"].append(ms)
+    settle(cl)
     res["bare engine sequence"].append(bare(u))
     res["docker run --rm"].append(docker_run())
 

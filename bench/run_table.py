@@ -52,7 +52,7 @@ if bare and "pooled (ecs, TLS)" in pool:
         p[-1], "≤ 5 ms, ≤ 0.02", "pool")
     if c:
         row("cold task p50, 1 client, through nginx + TLS", c[0] + " ms", "bare engine sequence " + bare[0] + " ms",
-            c[-1], "≤ 1.05 (same config: next row)", "pool")
+            c[-1], "≤ 1.05 (the engine with the same confinement)", "pool")
     if d:
         row("`docker run --rm` p50", d[0] + " ms", "bare engine sequence " + bare[0] + " ms", d[-1], "", "pool")
     for k in ("pooled", "cold"):
