@@ -32,6 +32,13 @@
  * under load. Past this the caller attaches, and the agent serves stdin.
  */
 #define ECS_AGENT_CHAN_WAIT_MS 2000
+/*
+ * How long a caller offers no channel after one was refused (an engine that
+ * cannot see the directory) or its agent did not come: long enough not to
+ * pay the wait on every container, short enough that a moment of load does
+ * not cost the channel for good.
+ */
+#define ECS_AGENT_CHAN_RETRY_MS 60000
 
 typedef struct ecs_agent_chan ecs_agent_chan;
 

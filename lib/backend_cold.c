@@ -267,9 +267,6 @@ static int agent_serves(const ecs_task_spec *spec, const ecs_image_info *image)
 	return !(p != NULL && p->runtime != NULL && strcmp(p->runtime, "runsc") == 0 && user_is_root(user));
 }
 
-/* How long a handle offers no direct channel after its engine refused one or an agent did not come. */
-#define CHANNEL_RETRY_MS 60000
-
 /*
  * A direct channel for this task's agent (agent_chan.h), or NULL: the spec
  * offers no directory, the engine is not on this host, gVisor's sandbox
@@ -297,9 +294,9 @@ static ecs_agent_chan *channel_offer(const ecs_backend_task *task, const char *t
 /* Offer no channel on this handle for a while: its engine refused one, or an agent did not come. */
 static void channel_pause(ecs_engine *engine, const char *task_id, const char *why)
 {
-	engine->chan_retry_ms = ecs_clock_ms() + CHANNEL_RETRY_MS;
+	engine->chan_retry_ms = ecs_clock_ms() + ECS_AGENT_CHAN_RETRY_MS;
 	ecs_engine_log(engine, ECS_LOG_WARN, "task %s: %s: cold tasks on this thread attach for %d s", task_id, why,
-		       CHANNEL_RETRY_MS / 1000);
+		       ECS_AGENT_CHAN_RETRY_MS / 1000);
 }
 
 /* The agent's container, offering it the channel *@ch; *@ch NULL when the engine refused it. */

@@ -110,7 +110,8 @@ typedef struct entry {
 	uint64_t hits, misses;
 	time_t last_used;
 	char *last_error;
-	int no_channel;           /* an agent of this key did not come on its channel: attach only */
+	long long no_channel_until; /* ecs_clock_ms() before which its containers get no channel: one was
+				       * refused or its agent did not come (0: offer) */
 } entry;
 
 struct ecs_pool {
@@ -346,14 +347,15 @@ static int agent_missing(const ecs_pool *pool, const ecs_engine *engine)
 
 /*
  * A direct channel for the next container of @e, or NULL (attach only):
- * none asked for, gVisor's (its sandbox cannot reach a host socket), a key
- * whose agent did not come before, or the socket cannot be made here.
+ * none asked for, not @offer (the key's channels are paused), gVisor's (its
+ * sandbox cannot reach a host socket), or the socket cannot be made here.
  */
-static ecs_agent_chan *channel_for(ecs_pool *pool, ecs_engine *engine, const entry *e, const char *task_id)
+static ecs_agent_chan *channel_for(ecs_pool *pool, ecs_engine *engine, const entry *e, const char *task_id,
+				   int offer)
 {
 	ecs_agent_chan *ch = NULL;
 
-	if (pool->channel_dir == NULL || e->no_channel ||
+	if (pool->channel_dir == NULL || !offer ||
 	    (e->prof.p.runtime != NULL && strcmp(e->prof.p.runtime, "runsc") == 0))
 		return NULL;
 	if (ecs_agent_chan_listen(&ch, pool->channel_dir, task_id) != 0) {
@@ -366,12 +368,12 @@ static ecs_agent_chan *channel_for(ecs_pool *pool, ecs_engine *engine, const ent
 
 /*
  * Create and start one pooled container labelled with the new task id
- * @task_id; its id or NULL (the handle says why). *@chan_fd gets its
- * agent's direct channel or -1 (*@chan_missed 1: one was offered and the
- * agent did not come).
+ * @task_id; its id or NULL (the handle says why). With @offer, *@chan_fd
+ * gets its agent's direct channel or -1 (*@chan_missed 1: one was offered
+ * and refused, or the agent did not come).
  */
 static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const char *image_id,
-		      char task_id[ECS_POOL_TASK_ID_SIZE], int *chan_fd, int *chan_missed)
+		      char task_id[ECS_POOL_TASK_ID_SIZE], int offer, int *chan_fd, int *chan_missed)
 {
 	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
 	/* the task's user as the engine would take it: the profile's, else the image's */
@@ -398,7 +400,7 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 	cs.image_working_dir = e->working_dir;
 	cs.open_stdin = 1;
 	cs.attach_output = 1;
-	ch = channel_for(pool, engine, e, task_id);
+	ch = channel_for(pool, engine, e, task_id, offer);
 	snprintf(who, sizeof(who), "pool %s", e->label);
 	rc = ecs_container_create_agent_offering(&id, engine, &cs, &agent, &ch, chan_missed, who);
 	if (rc != 0) {
@@ -578,20 +580,23 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 	char task_id[ECS_POOL_TASK_ID_SIZE] = "";
 	char *id;
 	int chan_fd = -1, chan_missed = 0;
+	int offer = ecs_clock_ms() >= e->no_channel_until;
 
 	e->starting++;
 	pool->stats.starting++;
 	pthread_mutex_unlock(&pool->mu);
-	id = image_id != NULL ? make_one(pool, engine, e, image_id, task_id, &chan_fd, &chan_missed) : NULL;
+	id = image_id != NULL ? make_one(pool, engine, e, image_id, task_id, offer, &chan_fd, &chan_missed) : NULL;
 	ms = ecs_clock_ms_f() - t0;
 	pthread_mutex_lock(&pool->mu);
 	e->starting--;
 	pool->stats.starting--;
-	if (chan_missed && !e->no_channel) {
-		e->no_channel = 1;
+	/* a refill that started before another paused the key's channels says nothing more */
+	if (chan_missed && ecs_clock_ms() >= e->no_channel_until) {
+		e->no_channel_until = ecs_clock_ms() + ECS_AGENT_CHAN_RETRY_MS;
 		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): no agent came on its direct channel (within %d ms, "
-			       "or the engine cannot see %s): this pool's tasks use the attach stream", e->label,
-			       e->image, ECS_AGENT_CHAN_WAIT_MS, pool->channel_dir);
+			       "or the engine cannot see %s): this pool's containers use the attach stream for %d s",
+			       e->label, e->image, ECS_AGENT_CHAN_WAIT_MS, pool->channel_dir,
+			       ECS_AGENT_CHAN_RETRY_MS / 1000);
 	}
 	if (id == NULL) {
 		pool->stats.refill_failures++;
