@@ -3,6 +3,7 @@
  */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -137,4 +138,75 @@ ecs_instance_state_t ecs_instance_state(const char *dir, const char *id)
 	}
 	close(fd);
 	return st;
+}
+
+/* Remove @dir/@name, a task's channel directory (its socket "a" in it) or a stray file; 0 or -1 with errno. */
+static int remove_channel_entry(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOTDIR || errno == ELOOP ? unlinkat(dirfd, name, 0) : -1;
+	if (unlinkat(fd, "a", 0) != 0 && errno != ENOENT) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+/* rm -r of an instance's channel directory, two levels deep as the pool and the cold backend make it. */
+static int remove_channel_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int rc = 0, err = 0;
+
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (remove_channel_entry(dirfd(d), de->d_name) != 0 && errno != ENOENT) {
+			rc = -1;
+			err = errno;
+		}
+	}
+	closedir(d);
+	if (rmdir(path) != 0 && errno != ENOENT) {
+		rc = -1;
+		err = errno;
+	}
+	errno = err;
+	return rc;
+}
+
+int ecs_instance_forget(const char *dir, const char *id, int keep_lock)
+{
+	char *lock = NULL, *chan = NULL;
+	int fd = -1, rc = 1, err = 0;
+
+	if (dir == NULL || !id_valid(id))
+		return 1;
+	if ((lock = lock_path(dir, id)) == NULL || asprintf(&chan, "%s/%s.chan", dir, id) < 0) {
+		free(lock);
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = open(lock, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		/* held until close: the instance is dead, and nobody else forgets it meanwhile */
+		rc = remove_channel_dir(chan);
+		err = errno;
+		if (!keep_lock && unlink(lock) != 0 && errno != ENOENT) {
+			rc = -1;
+			err = errno;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(lock);
+	free(chan);
+	errno = err;
+	return rc;
 }

@@ -18,4 +18,16 @@ typedef enum {
  */
 ecs_instance_state_t ecs_instance_state(const char *dir, const char *id);
 
+/**
+ * ecs_instance_forget - remove what dead instance @id left in @dir: the
+ * directory of its agents' direct channels ("@id.chan", with the task
+ * directories and sockets in it) and, unless @keep_lock, its lock file
+ * (then nothing tells its containers' instance apart from one on another
+ * host: keep it while any is left). Done holding the instance's lock, so a
+ * live instance is never touched. Returns 0 (done), 1 (the instance is
+ * alive, or unknown here: nothing removed) or -1 with errno (a file that
+ * could not be removed; the rest was).
+ */
+int ecs_instance_forget(const char *dir, const char *id, int keep_lock);
+
 #endif

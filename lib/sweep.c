@@ -4,8 +4,13 @@
  */
 #include <config.h>
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <ecs/ecs.h>
@@ -159,6 +164,84 @@ static size_t sweep_swarm(ecs_engine *engine, const ecs_sweep_options *opts, con
 	return n;
 }
 
+/*
+ * A lock file younger than this is left alone: ecs_instance_claim() creates
+ * it a moment before it takes the lock, and a sweep in that moment would
+ * take the claimer for dead.
+ */
+#define FORGET_MIN_AGE_S 60
+
+/* Anything of instance @id left on the engine: its containers, or (on a Swarm manager) its services and configs. */
+static int instance_has_leftovers(ecs_engine *engine, const char id[80])
+{
+	static const char *const kinds[] = { "services", "configs" };
+	char label[sizeof(ECS_LABEL_INSTANCE) + 80];
+	const char *const labels[] = { label };
+	ecs_container_info *list = NULL;
+	size_t count = 0;
+	int rc;
+
+	snprintf(label, sizeof(label), "%s=%s", ECS_LABEL_INSTANCE, id);
+	if ((rc = ecs_container_list(&list, &count, engine, labels, 1)) != 0)
+		return 1;  /* cannot tell: keep its lock */
+	ecs_container_list_free(list, count);
+	for (size_t k = 0; k < 2 && count == 0; k++) {
+		ecs_swarm_object *objs = NULL;
+
+		/* outside a swarm the listing fails with ECS_EENGINE: there is none */
+		rc = ecs_swarm_list(&objs, &count, engine, kinds[k], labels, 1);
+		if (rc == ECS_EENGINE)
+			count = 0;
+		else if (rc != 0)
+			return 1;
+		else
+			ecs_swarm_list_free(objs, count);
+	}
+	return count > 0;
+}
+
+/*
+ * What dead instances left in @dir besides containers: the directories of
+ * their agents' direct channels always, and their lock files once nothing
+ * of theirs is left on the engine (a container of theirs needs the lock to
+ * be known as an orphan: asked of the engine by its label, whatever this
+ * sweep's own filter).
+ */
+static void forget_dead_instances(ecs_engine *engine, const char *dir, time_t now)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		char id[80];
+		struct stat st;
+		int rc, keep;
+
+		if (len <= 5 || len - 5 >= sizeof(id) || strcmp(de->d_name + len - 5, ".lock") != 0 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_mtime + FORGET_MIN_AGE_S > now)
+			continue;
+		memcpy(id, de->d_name, len - 5);
+		id[len - 5] = '\0';
+		if (ecs_instance_state(dir, id) != ECS_INSTANCE_DEAD)
+			continue;
+		keep = instance_has_leftovers(engine, id);
+		rc = ecs_instance_forget(dir, id, keep);
+		if (rc < 0)
+			ecs_engine_log(engine, ECS_LOG_WARN, "sweep: instance %s (dead): cannot remove all it left in %s: %s",
+				       id, dir, strerror(errno));
+		else if (rc == 0)
+			/* a lock kept for its containers comes back at every sweep: said quietly */
+			ecs_engine_log(engine, keep ? ECS_LOG_DEBUG : ECS_LOG_INFO, "sweep: instance %s (dead): %s in %s",
+				       id, keep ? "its channel directory removed, its lock kept for what it left on the engine"
+					    : "its lock file and channel directory removed", dir);
+	}
+	closedir(d);
+}
+
 int ecs_sweep(size_t *deleted, ecs_engine *engine, const ecs_sweep_options *opts)
 {
 	ecs_sweep_options defaults = ECS_SWEEP_OPTIONS_INIT;
@@ -212,6 +295,8 @@ int ecs_sweep(size_t *deleted, ecs_engine *engine, const ecs_sweep_options *opts
 	}
 	ecs_container_list_free(list, count);
 	n += sweep_swarm(engine, opts, instance_dir, now);
+	if (instance_dir != NULL)
+		forget_dead_instances(engine, instance_dir, now);
 	if (deleted != NULL)
 		*deleted = n;
 	return 0;

@@ -7,12 +7,17 @@
 #include <config.h>
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <json-c/json.h>
@@ -550,6 +555,28 @@ static char *dead_instance(const char *dir)
 	return strdup(id);
 }
 
+/* A container (`true`, created, tracked) made through a handle of instance @instance; its id. */
+static char *create_as(const char *instance)
+{
+	ecs_engine_options eo = *ecs_engine_options_get(engine);
+	static const char *const cmd[] = { "true" };
+	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
+	ecs_engine *theirs = NULL;
+	char *id = NULL, *task_id = it_task_id("inst");
+
+	eo.instance = instance;
+	ck_assert_int_eq(ecs_engine_new(&theirs, &eo), ECS_OK);
+	cs.run.image = it_test_image();
+	cs.run.cmd = cmd;
+	cs.run.cmd_len = 1;
+	cs.task_id = task_id;
+	ck_assert_int_eq(ecs_container_create(&id, theirs, &cs), ECS_OK);
+	it_track_container(id);
+	ecs_engine_free(theirs);
+	free(task_id);
+	return id;
+}
+
 /*
  * A sweep removes a dead instance's running containers at once, and never a
  * live sibling's, nor one of an instance it cannot see (another host's).
@@ -588,28 +615,14 @@ START_TEST(test_sweep_dead_instance_running_removed)
 
 	/* What a handle with an instance creates carries it. */
 	{
-		ecs_engine_options eo = *ecs_engine_options_get(engine);
-		static const char *const cmd[] = { "true" };
-		ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
 		ecs_container_info info;
-		ecs_engine *mine = NULL;
-		char *id = NULL, *task_id = it_task_id("inst");
+		char *id = create_as(ecs_instance_id(me));
 
-		eo.instance = ecs_instance_id(me);
-		ck_assert_int_eq(ecs_engine_new(&mine, &eo), ECS_OK);
-		cs.run.image = it_test_image();
-		cs.run.cmd = cmd;
-		cs.run.cmd_len = 1;
-		cs.task_id = task_id;
-		ck_assert_int_eq(ecs_container_create(&id, mine, &cs), ECS_OK);
-		it_track_container(id);
-		ck_assert_int_eq(ecs_container_inspect(&info, mine, id), ECS_OK);
+		ck_assert_int_eq(ecs_container_inspect(&info, engine, id), ECS_OK);
 		ck_assert_str_eq(info.instance, ecs_instance_id(me));
 		ecs_container_info_clear(&info);
-		ck_assert_int_eq(ecs_container_delete(mine, id), ECS_OK);
-		ecs_engine_free(mine);
+		ck_assert_int_eq(ecs_container_delete(engine, id), ECS_OK);
 		free(id);
-		free(task_id);
 	}
 
 	/* A clean stop removes the lock file: the instance is then unknown, not dead. */
@@ -628,6 +641,122 @@ START_TEST(test_sweep_dead_instance_running_removed)
 	free(dead_c);
 	free(live_c);
 	free(remote_c);
+}
+END_TEST
+
+/* Make @path/@name a task's channel directory as the pool leaves it when killed: 0711, a socket "a" in it. */
+static void plant_channel(const char *chan, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[256];
+	int fd;
+
+	ck_assert_int_eq(mkdir(chan, 0711) == 0 || errno == EEXIST, 1);
+	snprintf(path, sizeof(path), "%s/%s", chan, name);
+	ck_assert_int_eq(mkdir(path, 0711), 0);
+	ck_assert_int_lt(snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/a", path), (int)sizeof(sa.sun_path));
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);  /* the socket file stays, as a killed listener's does */
+}
+
+/* @dir/@id@suffix: exists? */
+static int present(const char *dir, const char *id, const char *suffix)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s%s", dir, id, suffix);
+	return access(path, F_OK) == 0;
+}
+
+/* Backdate instance @id's lock file by @s seconds. */
+static void age_lock(const char *dir, const char *id, int s)
+{
+	struct timespec ts[2];
+	char path[256];
+
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= s;
+	ts[1] = ts[0];
+	snprintf(path, sizeof(path), "%s/%s.lock", dir, id);
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/*
+ * What a killed instance leaves in the instance directory goes with it: a
+ * sweep removes a dead instance's channel directory (task directories and
+ * sockets in it) and, once nothing of it is left on the engine, its lock
+ * file. It leaves a live instance's files, a lock file too young to tell a
+ * claim in progress from a dead one, and the lock of a dead instance whose
+ * container is still there (outside this sweep's filter), whose channel
+ * directory goes all the same.
+ */
+START_TEST(test_sweep_forgets_dead_instance_files)
+{
+	const char *const filter[] = { run_filter };
+	ecs_sweep_options so = ECS_SWEEP_OPTIONS_INIT;
+	char dir[] = "/tmp/ecs-it-instances.XXXXXX";
+	char chan[256];
+	ecs_instance *me = NULL;
+	char *gone, *young, *kept, *kept_c = NULL;
+	size_t deleted = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(ecs_instance_claim(&me, dir), ECS_OK);
+	gone = dead_instance(dir);
+	young = dead_instance(dir);
+	kept = dead_instance(dir);
+	snprintf(chan, sizeof(chan), "%s/%s.chan", dir, ecs_instance_id(me));
+	plant_channel(chan, "t1");
+	snprintf(chan, sizeof(chan), "%s/%s.chan", dir, gone);
+	plant_channel(chan, "t1");
+	plant_channel(chan, "t2");
+	snprintf(chan, sizeof(chan), "%s/%s.chan", dir, young);
+	plant_channel(chan, "t1");
+	snprintf(chan, sizeof(chan), "%s/%s.chan", dir, kept);
+	plant_channel(chan, "t1");
+	age_lock(dir, ecs_instance_id(me), 3600);
+	age_lock(dir, gone, 3600);
+	age_lock(dir, kept, 3600);
+	kept_c = create_as(kept);  /* a container of @kept this sweep's filter does not reach */
+	so.labels = filter;
+	so.labels_len = 1;
+	so.min_age_s = 3600;
+	so.instance_dir = dir;
+	ck_assert_int_eq(ecs_sweep(&deleted, engine, &so), ECS_OK);
+	ck_assert_msg(!present(dir, gone, ".lock") && !present(dir, gone, ".chan"), "the dead instance's files stayed");
+	ck_assert_msg(present(dir, ecs_instance_id(me), ".lock") && present(dir, ecs_instance_id(me), ".chan"),
+		      "a live instance's files were removed");
+	ck_assert_msg(present(dir, young, ".lock") && present(dir, young, ".chan"), "a fresh lock's files were removed");
+	ck_assert_msg(present(dir, kept, ".lock"), "the lock of a dead instance with a container left was removed");
+	ck_assert_msg(!present(dir, kept, ".chan"), "the channel directory of a dead instance stayed");
+
+	/* its container gone, the next sweep forgets it too */
+	ck_assert_int_eq(ecs_container_delete(engine, kept_c), ECS_OK);
+	ck_assert_int_eq(ecs_sweep(&deleted, engine, &so), ECS_OK);
+	ck_assert_msg(!present(dir, kept, ".lock"), "the dead instance's lock stayed after its last container went");
+
+	/* a live instance is never forgotten; a dead one is, once asked (what the sweep does after a minute) */
+	ck_assert_int_eq(ecs_instance_forget(dir, ecs_instance_id(me), 0), 1);
+	ck_assert_int_eq(ecs_instance_forget(dir, young, 0), 0);
+	ck_assert_msg(!present(dir, young, ".lock") && !present(dir, young, ".chan"), "forgetting left files");
+	snprintf(chan, sizeof(chan), "%s/%s.chan", dir, ecs_instance_id(me));
+	ecs_instance_free(me);  /* a clean stop removes its lock; ecs-fcgi removes its channel directory */
+	{
+		char t1[300], sock[310];
+
+		snprintf(t1, sizeof(t1), "%s/t1", chan);
+		snprintf(sock, sizeof(sock), "%s/a", t1);
+		ck_assert_int_eq(unlink(sock), 0);
+		ck_assert_int_eq(rmdir(t1), 0);
+		ck_assert_int_eq(rmdir(chan), 0);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+	free(gone);
+	free(young);
+	free(kept);
+	free(kept_c);
 }
 END_TEST
 
@@ -657,6 +786,7 @@ static Suite *reaper_suite(void)
 	tcase_add_test(ts, test_sweep_options_checked);
 	tcase_add_test(ts, test_reaper_timer_sweeps);
 	tcase_add_test(ts, test_sweep_dead_instance_running_removed);
+	tcase_add_test(ts, test_sweep_forgets_dead_instance_files);
 	suite_add_tcase(s, ts);
 	return s;
 }

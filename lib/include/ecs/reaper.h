@@ -37,6 +37,9 @@ typedef struct ecs_reaper ecs_reaper;
  *    ECS_LABEL_INSTANCE is dead there (its lock file unheld) is deleted at
  *    once, running or not, whatever its age; one whose instance is alive or
  *    unknown (no lock file: maybe another host) is judged by the rules above.
+ *    A dead instance's files there go too (lock files older than a minute):
+ *    its channel directory ("ID.chan") at once, its lock file once the
+ *    engine has no container, service or config of it left.
  */
 typedef struct {
 	unsigned int version;
