@@ -117,10 +117,13 @@ void async_runner_wake(async_runner *r)
 }
 
 /* Record the end of @t: @status, the answer's HTTP status and document. */
-static void finish(const async_runner *r, const store_task *t, store_status status, int http_status, const char *doc)
+/* Record how @t ended; @started_ms and @ended_ms as store_finish_span() takes them (0: the claim's, now). */
+static void finish_span(const async_runner *r, const store_task *t, store_status status, int http_status,
+			const char *doc, int64_t started_ms, int64_t ended_ms)
 {
 	char err[256];
-	int rc = store_finish(r->shared.store, t->id, status, http_status, doc, err, sizeof(err));
+	int rc = store_finish_span(r->shared.store, t->id, status, http_status, doc, started_ms, ended_ms, err,
+				   sizeof(err));
 
 	if (rc < 0)
 		log_msg(LOG_LEVEL_ERROR, "async", "task %s: its end was not recorded: %s", t->id, err);
@@ -128,6 +131,11 @@ static void finish(const async_runner *r, const store_task *t, store_status stat
 		log_msg(LOG_LEVEL_WARNING, "async", "task %s: another node reclaimed it before it ended here", t->id);
 	if (t->callback_url != NULL)
 		callback_sender_wake(r->shared.callbacks);
+}
+
+static void finish(const async_runner *r, const store_task *t, store_status status, int http_status, const char *doc)
+{
+	finish_span(r, t, status, http_status, doc, 0, 0);
 }
 
 static void log_end(const store_task *t, const handler_info *info, int status, const char *code, double ms)
@@ -276,6 +284,7 @@ static void run_exec(async_runner *r, handler_ctx *ctx, const intake_deps *deps,
 	session_view v;
 	session_exec_outcome o;
 	session_status st;
+	int64_t began, ended;
 
 	if (t->session_id == NULL || ctx->sessions == NULL || ecs_session_hash(owner, t->client) != 0) {
 		response_set_error(resp, 500, "INTERNAL_ERROR", "the stored exec names no session this node holds", t->id);
@@ -289,6 +298,7 @@ static void run_exec(async_runner *r, handler_ctx *ctx, const intake_deps *deps,
 	}
 	if (st != SESSION_FOUND)
 		return fail_with(r, t, info, resp, t0);
+	began = store_now_ms();  /* its record's start: when it held its session, not when it was claimed */
 	if (intake_take_stored(&it, &why, deps, TASK_BODY_EXEC, t->request, strlen(t->request)) != 0) {
 		session_registry_release(ctx->sessions, t->session_id, 0, 0, 0, NULL);
 		session_view_clear(&v);
@@ -308,9 +318,10 @@ static void run_exec(async_runner *r, handler_ctx *ctx, const intake_deps *deps,
 	metrics_tasks_in_flight_add(-1);
 	async_runner_untrack(r, t->id);
 	/* Free before it is told: a client that saw the end may send the next request at once. */
+	ended = store_now_ms();
 	session_exec_release(ctx, t->session_id, &o);
 	if (!interrupted(r, t, info, o.rc, t0)) {
-		finish(r, t, task_status_of(resp), resp->status, resp->body);
+		finish_span(r, t, task_status_of(resp), resp->status, resp->body, began, ended);
 		log_end(t, info, resp->status, resp->code, (ecs_clock_s() - t0) * 1000.0);
 	}
 	session_view_clear(&v);

@@ -966,26 +966,36 @@ typedef struct {
 	store_status status;
 	int http_status;
 	const char *result;
+	int64_t started_ms, ended_ms;  /* 0: the claim's start, and now */
 	long changed;
 } finish_ctx;
 
 static int finish_txn(store *s, store_db *db, void *arg, char *err, size_t errlen)
 {
 	finish_ctx *c = arg;
-	num now = num_of(store_now_ms()), http = num_of(c->http_status);
-	const char *p[6] = { c->id, s->node, store_status_name(c->status), http.s, c->result, now.s };
+	num ended = num_of(c->ended_ms > 0 ? c->ended_ms : store_now_ms()), http = num_of(c->http_status);
+	num started = num_of(c->started_ms);
+	const char *p[7] = { c->id, s->node, store_status_name(c->status), http.s, c->result, ended.s, started.s };
 
 	return store_db_exec(db,
 			     "UPDATE tasks SET status = $3, http_status = CAST($4 AS INTEGER), result = $5, "
-			     "finished_ms = CAST($6 AS BIGINT), request = NULL, " CALLBACK_ENDED("6")
+			     "finished_ms = CAST($6 AS BIGINT), request = NULL, "
+			     "started_ms = CASE WHEN CAST($7 AS BIGINT) > 0 THEN CAST($7 AS BIGINT) ELSE started_ms END, "
+			     CALLBACK_ENDED("6")
 			     " WHERE id = $1 AND node = $2 AND status = 'running'",
-			     p, 6, NULL, NULL, &c->changed, err, errlen);
+			     p, 7, NULL, NULL, &c->changed, err, errlen);
 }
 
 int store_finish(store *s, const char *id, store_status status, int http_status, const char *result,
 		 char *err, size_t errlen)
 {
-	finish_ctx c = { id, status, http_status, result, 0 };
+	return store_finish_span(s, id, status, http_status, result, 0, 0, err, errlen);
+}
+
+int store_finish_span(store *s, const char *id, store_status status, int http_status, const char *result,
+		      int64_t started_ms, int64_t ended_ms, char *err, size_t errlen)
+{
+	finish_ctx c = { id, status, http_status, result, started_ms, ended_ms, 0 };
 
 	if (!store_status_ended(status)) {
 		snprintf(err, errlen, "task %s: %s is not an end", id, store_status_name(status));
@@ -1026,7 +1036,7 @@ int store_record_ran(store *s, const store_submission *sub, store_status status,
 	memset(&scratch, 0, sizeof(scratch));
 	c.submit.sub = sub;
 	c.submit.first.one = &scratch;
-	c.finish = (finish_ctx){ sub->id, status, http_status, result, 0 };
+	c.finish = (finish_ctx){ sub->id, status, http_status, result, 0, 0, 0 };
 	/* (a callback's delivery is a promise: its record is flushed) */
 	rc = in_txn_as(s, 1, sub->callback_url == NULL, record_ran_txn, &c, err, errlen);
 	store_task_clear(&scratch);

@@ -185,6 +185,17 @@ int store_claim(store *s, store_task *out, char *err, size_t errlen);
 int store_finish(store *s, const char *id, store_status status, int http_status, const char *result,
 		 char *err, size_t errlen);
 
+/**
+ * store_finish_span - store_finish() of a task whose run is known more
+ * exactly than its claim and this call: @started_ms replaces the claim's
+ * start and @ended_ms the time of this call (0: keep them). A session's
+ * exec passes when it held its session and when it let it go, so that the
+ * execs of one session never overlap in their records, though the next may
+ * hold it before this one's end is written.
+ */
+int store_finish_span(store *s, const char *id, store_status status, int http_status, const char *result,
+		      int64_t started_ms, int64_t ended_ms, char *err, size_t errlen);
+
 /** What else waits when a claimed task is deferred (store_defer()). */
 typedef enum {
 	STORE_DEFER_CLIENT = 0,   /* every queued task of its client: the client is at its cap on this node */

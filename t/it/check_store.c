@@ -296,6 +296,46 @@ START_TEST(test_store_submit_claim_finish_get)
 }
 END_TEST
 
+/*
+ * A session's exec records when it held its session and when it let it go
+ * (store_finish_span), not its claim and the moment its end was written:
+ * the next exec may hold the session before that write, and the records of
+ * one session's execs must not overlap. 0 keeps the claim's start and now.
+ */
+START_TEST(test_store_finish_span)
+{
+	store *s = open_store();
+	store_task t;
+	char err[512];
+	int64_t claimed;
+
+	submitted(s, "t1", 1, &t);
+	store_task_clear(&t);
+	claim_ok(s, &t);
+	claimed = t.started_ms;
+	store_task_clear(&t);
+	ck_assert_int_eq(store_finish_span(s, "t1", STORE_SUCCEEDED, 201, "{}", claimed + 5000, claimed + 7000, err,
+					   sizeof(err)), 0);
+	get_ok(s, "alice", "t1", &t);
+	ck_assert_int_eq(t.started_ms, claimed + 5000);
+	ck_assert_int_eq(t.finished_ms, claimed + 7000);
+	store_task_clear(&t);
+
+	submitted(s, "t2", 1, &t);
+	store_task_clear(&t);
+	claim_ok(s, &t);
+	claimed = t.started_ms;
+	store_task_clear(&t);
+	ck_assert_int_eq(store_finish_span(s, "t2", STORE_FAILED, 500, "{}", 0, 0, err, sizeof(err)), 0);
+	get_ok(s, "alice", "t2", &t);
+	ck_assert_int_eq(t.started_ms, claimed);
+	ck_assert_int_ge(t.finished_ms, claimed);
+	ck_assert_int_le(t.finished_ms, store_now_ms());
+	store_task_clear(&t);
+	store_close(s);
+}
+END_TEST
+
 START_TEST(test_store_sync_runs_here)
 {
 	store *s = open_store();
@@ -1419,6 +1459,7 @@ END_TEST
 static void add_common(TCase *tc)
 {
 	tcase_add_test(tc, test_store_submit_claim_finish_get);
+	tcase_add_test(tc, test_store_finish_span);
 	tcase_add_test(tc, test_store_sync_runs_here);
 	tcase_add_test(tc, test_store_record_ran);
 	tcase_add_test(tc, test_store_list_filter_and_pages);
