@@ -2,10 +2,13 @@
 """mem.py - ecs-fcgi's memory and threads, idle after start and idle after N
 tasks (bench/mem.sh starts the stack). Measures; asserts nothing.
 
-  mem.py ECS_ENV PID [TASKS [CONCURRENCY [FLOOR_PID]]]
+  mem.py ECS_ENV PID [TASKS [CONCURRENCY [FLOOR_PROGRAM]]]
 
-FLOOR_PID, when given, is bench/lib_floor.c running: the same libraries
-loaded and initialised by a program that does nothing else, shown beside.
+FLOOR_PROGRAM, when given, is bench/lib_floor.c built: the same libraries
+loaded and initialised by a program that does nothing else. It is started
+after ecs-fcgi's samples (while it runs, the pages it shares with ecs-fcgi
+would make ecs-fcgi's private memory look smaller) and shown beside them;
+its PSS and private memory are left out, being shared with ecs-fcgi then.
 
 Idle: no busy worker, nothing queued, the reaper's queue empty, and the warm
 pool as full as it was at start (_metrics). The tasks are busybox `echo hello
@@ -55,12 +58,27 @@ def wait_idle(c, pool_min, limit=60):
         time.sleep(0.2)
 
 
+def floor_sample(program):
+    """procmem.sample() of @program once it says "ready", without the figures its sharing with ecs-fcgi skews."""
+    import subprocess
+    p = subprocess.Popen([program], stdout=subprocess.PIPE, text=True)
+    try:
+        if p.stdout.readline().strip() != "ready":
+            return None
+        out = procmem.sample(p.pid)
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    for k in ("pss", "uss"):
+        out[k] = None
+    return out
+
+
 def main():
     env, host, port, ctx, auth = stack_env.load(sys.argv[1])
     pid = int(sys.argv[2])
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 100
     conc = int(sys.argv[4]) if len(sys.argv) > 4 else 4
-    floor = procmem.sample(int(sys.argv[5])) if len(sys.argv) > 5 else None
     c = (env, (host, port), ctx, auth)
     # the pool at start: wait until it stops growing (bounded), then idle
     last, still = -1, 0
@@ -102,14 +120,16 @@ def main():
         t.join()
     wait_idle(c, pool)
     after = procmem.sample(pid)
+    floor = floor_sample(sys.argv[5]) if len(sys.argv) > 5 else None
     rows = ("rss", "pss", "uss", "anon", "file", "heap", "arenas", "stacks", "anon_other", "libraries",
             "program", "threads", "fds")
     print("| ecs-fcgi (KiB; threads, fds) | idle after start | idle after %d tasks (%d ok, %d at once) "
           "| its libraries' floor (bench/lib_floor.c) |" % (n, ok[0], conc))
     print("| --- | --- | --- | --- |")
     for k in rows:
+        fk = floor.get(k) if floor else None
         print("| %s | %s | %s | %s |" % (k, idle.get(k) if idle else "-", after.get(k) if after else "-",
-                                         floor.get(k) if floor else "-"))
+                                         "-" if fk is None else fk))
     print("mem-json " + json.dumps({"idle": idle, "after": after, "floor": floor, "tasks": n, "ok": ok[0],
                                     "pool": pool}))
 

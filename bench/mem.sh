@@ -22,10 +22,4 @@ fcgi=${ECS_BUILD:-$src/build}/fcgi-app/ecs-fcgi
 needed=$(readelf -d "$fcgi" | sed -n 's/.*(NEEDED).*\[lib\(.*\)\.so.*\]/-l\1/p' | grep -v '^-lc$' | tr '\n' ' ')
 # shellcheck disable=SC2086 # one flag per word
 ${CC:-cc} -O2 -Wall -Wextra -Werror -o "$run/lib_floor" "$src/bench/lib_floor.c" -Wl,--no-as-needed $needed
-mkfifo "$run/floor.out"
-"$run/lib_floor" >"$run/floor.out" &
-floor=$!
-read -r _ <"$run/floor.out"  # "ready": initialised
-python3 "$src/bench/mem.py" "$run/ecs.env" "$(cat "$run/ecs-fcgi.pid")" "${1:-100}" "${2:-4}" "$floor"
-kill "$floor"
-wait "$floor" || true
+python3 "$src/bench/mem.py" "$run/ecs.env" "$(cat "$run/ecs-fcgi.pid")" "${1:-100}" "${2:-4}" "$run/lib_floor"

@@ -114,9 +114,9 @@ if mm:
         f = m.get("floor")
         if f:
             # the same shared objects loaded and initialised by a program that does nothing else
-            row("its libraries' floor (bench/lib_floor.c): RSS / PSS / private (KiB)",
-                "%d / %d / %d" % (f["rss"], f["pss"], f["uss"]),
-                "ecs-fcgi idle above it: RSS %+d, private %+d" % (i["rss"] - f["rss"], i["uss"] - f["uss"]),
+            row("its libraries' floor (bench/lib_floor.c): RSS / of it libraries (KiB)",
+                "%d / %d" % (f["rss"], f["libraries"]),
+                "ecs-fcgi idle above it: RSS %+d" % (i["rss"] - f["rss"]),
                 "%.2f" % (i["rss"] / f["rss"]), "", "mem")
         row("ecs-fcgi idle: threads / fds", "%d / %d" % (i["threads"], i["fds"]),
             "after %d tasks: %d / %d" % (m["tasks"], a["threads"], a["fds"]), "", "sized to the work", "mem")
