@@ -229,7 +229,7 @@ done
 check "a capped client's three async submissions: 202 each (the queue is not its cap)" [ "${#capped[@]}" = 3 ]
 capped_running() { docker ps -q --filter "label=ecs.task-id=${capped[0]}" --filter status=running | grep -q .; }
 check "its first runs" wait_for 30 capped_running
-E2E_NO_RETRY=1 as ecs-exec-capped "${json[@]}" --data "$(task_body '["true"]')" /v1.1/tasks
+E2E_RETRY_LIMITER=1 as ecs-exec-capped "${json[@]}" --data "$(task_body '["true"]')" /v1.1/tasks
 check "its synchronous task meanwhile: 429 TOO_MANY_TASKS (the running async one counts)" \
     expect_error 429 TOO_MANY_TASKS
 api /v1.1/tasks "${json[@]}" "${async[@]}" --data "$(task_body '["echo", "other client"]')"
