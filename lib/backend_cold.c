@@ -15,7 +15,6 @@
  */
 #include <config.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,27 +267,18 @@ static int agent_serves(const ecs_task_spec *spec, const ecs_image_info *image)
 }
 
 /*
- * A direct channel for this task's agent (agent_chan.h), or NULL: the spec
- * offers no directory, the engine is not on this host, gVisor's sandbox
- * (it cannot reach a host socket), or this handle's engine refused one or
+ * A direct channel for this task's agent (agent_chan.h), or NULL: as
+ * ecs_container_chan_offer() says, or this handle's engine refused one or
  * an agent did not come lately.
  */
 static ecs_agent_chan *channel_offer(const ecs_backend_task *task, const char *task_id)
 {
-	const ecs_sandbox_profile *p = task->spec->profile;
-	const char *dir = task->spec->channel_dir;
-	ecs_engine *engine = task->engine;
-	ecs_agent_chan *ch = NULL;
+	char who[96];
 
-	if (dir == NULL || engine->socket_path == NULL || ecs_clock_ms() < engine->chan_retry_ms ||
-	    (p != NULL && p->runtime != NULL && strcmp(p->runtime, "runsc") == 0))
+	if (ecs_clock_ms() < task->engine->chan_retry_ms)
 		return NULL;
-	if (ecs_agent_chan_listen(&ch, dir, task_id) != 0) {
-		ecs_engine_log(engine, ECS_LOG_WARN, "task %s: no direct channel in %s (%s): attach", task_id, dir,
-			       strerror(errno));
-		return NULL;
-	}
-	return ch;
+	snprintf(who, sizeof(who), "task %s", task_id);
+	return ecs_container_chan_offer(task->engine, task->spec->channel_dir, task->spec->profile, task_id, who);
 }
 
 /* Offer no channel on this handle for a while: its engine refused one, or an agent did not come. */
@@ -299,15 +289,15 @@ static void channel_pause(ecs_engine *engine, const char *task_id, const char *w
 		       ECS_AGENT_CHAN_RETRY_MS / 1000);
 }
 
-/* The agent's container, offering it the channel *@ch; *@ch NULL when the engine refused it. */
+/* The agent's container, offering it the channel *@ch (NULL: none); *@ch NULL when the engine refused it. */
 static int create_agent(char **id, const ecs_backend_task *task, const ecs_container_spec *cs,
 			ecs_container_agent *agent, ecs_agent_chan **ch)
 {
+	char who[96];
 	int refused = 0, rc;
 
-	if (ch == NULL)
-		return ecs_container_create_agent(id, task->engine, cs, agent);
-	rc = ecs_container_create_agent_offering(id, task->engine, cs, agent, ch, &refused, cs->task_id);
+	snprintf(who, sizeof(who), "task %s", cs->task_id);
+	rc = ecs_container_create_agent_offering(id, task->engine, cs, agent, ch, &refused, who);
 	if (refused)
 		channel_pause(task->engine, cs->task_id, "the engine refused the direct channel's mount");
 	return rc;
@@ -315,7 +305,7 @@ static int create_agent(char **id, const ecs_backend_task *task, const ecs_conta
 
 /*
  * Create the task's container (the agent's with @agent, offered the
- * channel *@ch when @ch is not NULL, else docker-init's), pulling once more
+ * channel *@ch, else docker-init's, @ch then NULL), pulling once more
  * if the image went meanwhile; the id in result->container_id.
  */
 static int create(ecs_task_result *result, const ecs_backend_task *task, ecs_container_agent *agent,

@@ -424,6 +424,21 @@ int ecs_container_create_agent(char **id_out, ecs_engine *engine, const ecs_cont
 	return create(id_out, engine, spec, agent);
 }
 
+ecs_agent_chan *ecs_container_chan_offer(ecs_engine *engine, const char *dir, const ecs_sandbox_profile *profile,
+					 const char *name, const char *who)
+{
+	ecs_agent_chan *ch = NULL;
+
+	if (dir == NULL || engine->socket_path == NULL ||
+	    (profile != NULL && profile->runtime != NULL && strcmp(profile->runtime, "runsc") == 0))
+		return NULL;
+	if (ecs_agent_chan_listen(&ch, dir, name) != 0) {
+		ecs_engine_log(engine, ECS_LOG_WARN, "%s: no direct channel in %s (%s): attach", who, dir, strerror(errno));
+		return NULL;
+	}
+	return ch;
+}
+
 int ecs_container_create_agent_offering(char **id_out, ecs_engine *engine, const ecs_container_spec *spec,
 					ecs_container_agent *agent, ecs_agent_chan **ch, int *refused, const char *who)
 {

@@ -238,6 +238,17 @@ int ecs_container_create_agent(char **id_out, ecs_engine *engine, const ecs_cont
 			       const ecs_container_agent *agent);
 
 /**
+ * ecs_container_chan_offer - a direct channel (agent_chan.h) listening in
+ * @dir under @name, for a container of @profile (may be NULL), or NULL: no
+ * @dir, an engine not on this host (it could not see @dir), gVisor's
+ * runtime (its sandbox cannot reach a host socket), or the socket cannot be
+ * made there (logged at WARN after @who). The one place these rules are
+ * kept, for the pool's containers and the cold backend's.
+ */
+ecs_agent_chan *ecs_container_chan_offer(ecs_engine *engine, const char *dir, const ecs_sandbox_profile *profile,
+					 const char *name, const char *who);
+
+/**
  * ecs_container_create_agent_offering - ecs_container_create_agent()
  * offering the agent the direct channel *@ch (agent_chan.h; NULL: none):
  * @agent->channel_dir is set from it. An engine that cannot see the

@@ -346,27 +346,6 @@ static int agent_missing(const ecs_pool *pool, const ecs_engine *engine)
 }
 
 /*
- * A direct channel for the next container of @e, or NULL (attach only):
- * none asked for, not @offer (the key's channels are paused), gVisor's (its
- * sandbox cannot reach a host socket), or the socket cannot be made here.
- */
-static ecs_agent_chan *channel_for(ecs_pool *pool, ecs_engine *engine, const entry *e, const char *task_id,
-				   int offer)
-{
-	ecs_agent_chan *ch = NULL;
-
-	if (pool->channel_dir == NULL || !offer ||
-	    (e->prof.p.runtime != NULL && strcmp(e->prof.p.runtime, "runsc") == 0))
-		return NULL;
-	if (ecs_agent_chan_listen(&ch, pool->channel_dir, task_id) != 0) {
-		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s: no direct channel in %s (%s): attach", e->label,
-			       pool->channel_dir, strerror(errno));
-		return NULL;
-	}
-	return ch;
-}
-
-/*
  * Create and start one pooled container labelled with the new task id
  * @task_id; its id or NULL (the handle says why). With @offer, *@chan_fd
  * gets its agent's direct channel or -1 (*@chan_missed 1: one was offered
@@ -400,8 +379,9 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 	cs.image_working_dir = e->working_dir;
 	cs.open_stdin = 1;
 	cs.attach_output = 1;
-	ch = channel_for(pool, engine, e, task_id, offer);
 	snprintf(who, sizeof(who), "pool %s", e->label);
+	/* not @offer: the key's channels are paused */
+	ch = offer ? ecs_container_chan_offer(engine, pool->channel_dir, &e->prof.p, task_id, who) : NULL;
 	rc = ecs_container_create_agent_offering(&id, engine, &cs, &agent, &ch, chan_missed, who);
 	if (rc != 0) {
 		ecs_agent_chan_free(ch);
