@@ -37,12 +37,11 @@ static ecs_sandbox_profile profile;
  */
 static void setup(void)
 {
-	const char *rt = it_test_runtime();
 	int warm = 0;
 
 	engine = it_engine_logged();
 	it_profile(&profile, NULL);
-	if (rt != NULL && strcmp(rt, "runsc") == 0)
+	if (it_test_runsc())
 		profile.user = "65534:65534";
 	pool = it_pool_warm(engine, it_test_image(), &profile, 1, &warm);
 	ck_assert_msg(warm, "no warm container came up");

@@ -130,10 +130,9 @@ static ecs_pool *pool_new(unsigned int adaptive, unsigned int ttl, const char *i
  */
 static const ecs_sandbox_profile *pool_profile(ecs_sandbox_profile *buf, const ecs_sandbox_profile *given)
 {
-	const char *rt = it_test_runtime();
 
 	it_profile(buf, given);
-	if (buf->user == NULL && rt != NULL && strcmp(rt, "runsc") == 0)
+	if (buf->user == NULL && it_test_runsc())
 		buf->user = "65534:65534";
 	return buf;
 }
@@ -778,8 +777,7 @@ START_TEST(test_pool_direct_channel)
 	ecs_sandbox_profile profile;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_task_result r = ECS_TASK_RESULT_INIT;
-	const char *rt = it_test_runtime();
-	int runsc = rt != NULL && strcmp(rt, "runsc") == 0, channels = 0, rc;
+	int runsc = it_test_runsc(), channels = 0, rc;
 	ecs_pool_stats st;
 	char dir[128];
 	ecs_pool *pool = pool_new_with(0, 0, NULL, 1, &channels, dir);
@@ -893,8 +891,7 @@ static void attack_case(const char *user)
 	ecs_sandbox_profile given = ECS_SANDBOX_PROFILE_INIT, profile;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_pool *pool = pool_new(0, 0, NULL);
-	const char *rt = it_test_runtime();
-	int runsc = rt != NULL && strcmp(rt, "runsc") == 0;
+	int runsc = it_test_runsc();
 	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_pool_stats st;
 	const char *err;

@@ -883,8 +883,7 @@ START_TEST(test_task_memory_limit_oom_killed)
 	 */
 	static const char *const cmd_runc[] = { "sh", "-c", "x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo ${#x}" };
 	static const char *const cmd_runsc[] = { "sh", "-c", "dd if=/dev/zero of=/dev/null bs=128M count=1; echo survived" };
-	const char *rt = it_test_runtime();
-	int runsc = rt != NULL && strcmp(rt, "runsc") == 0;
+	int runsc = it_test_runsc();
 	const char *const *cmd = runsc ? cmd_runsc : cmd_runc;
 	int64_t limit = (runsc ? 32 : 8) * 1024 * 1024;
 	int flagged = 0;
@@ -1400,10 +1399,9 @@ static void assert_pid1(const char *what, const ecs_sandbox_profile *p, int agen
 START_TEST(test_cold_pid1_is_agent)
 {
 	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
-	const char *rt = it_test_runtime();
 
 	/* under runsc a root task keeps docker-init: the agent's case is a user of its own */
-	if (rt != NULL && strcmp(rt, "runsc") == 0)
+	if (it_test_runsc())
 		p.user = "65534:65534";
 	assert_pid1("pid1", &p, 1);
 }
@@ -1449,10 +1447,9 @@ static ecs_engine *counting_engine(chan_log *l)
 static void chan_spec(ecs_task_spec *spec, ecs_sandbox_profile *buf, const char *const *cmd, size_t cmd_len,
 		      const char *task_id, const char *dir)
 {
-	const char *rt = it_test_runtime();
 	ecs_sandbox_profile p = ECS_SANDBOX_PROFILE_INIT;
 
-	if (rt != NULL && strcmp(rt, "runsc") == 0)
+	if (it_test_runsc())
 		p.user = "65534:65534";
 	spec->run.image = it_test_image();
 	spec->run.cmd = cmd;
@@ -1460,14 +1457,6 @@ static void chan_spec(ecs_task_spec *spec, ecs_sandbox_profile *buf, const char 
 	spec->task_id = task_id;
 	spec->profile = it_profile(buf, &p);
 	spec->channel_dir = dir;
-}
-
-/* 1 under gVisor, whose sandbox cannot reach a host socket: no channel is offered there. */
-static int under_runsc(void)
-{
-	const char *rt = it_test_runtime();
-
-	return rt != NULL && strcmp(rt, "runsc") == 0;
 }
 
 /*
@@ -1506,7 +1495,8 @@ START_TEST(test_cold_direct_channel)
 		ck_assert_int_eq(count_task(task_id), 0);
 		ecs_task_result_clear(&r);
 	}
-	ck_assert_int_eq(__atomic_load_n(&l.came, __ATOMIC_SEQ_CST), under_runsc() ? 0 : 2);
+	/* gVisor's sandbox cannot reach a host socket: no channel is offered there */
+	ck_assert_int_eq(__atomic_load_n(&l.came, __ATOMIC_SEQ_CST), it_test_runsc() ? 0 : 2);
 	ck_assert_int_eq(__atomic_load_n(&l.warned, __ATOMIC_SEQ_CST), 0);
 	ck_assert_int_eq(it_dir_entries(dir), 0);
 	ck_assert_int_eq(rmdir(dir), 0);
@@ -1537,7 +1527,7 @@ START_TEST(test_cold_channel_dir_missing_attaches)
 	ck_assert_str_eq((const char *)r.out.data, "out\n");
 	ck_assert_int_eq(count_task(task_id), 0);
 	ck_assert_int_eq(__atomic_load_n(&l.came, __ATOMIC_SEQ_CST), 0);
-	ck_assert_int_eq(__atomic_load_n(&l.warned, __ATOMIC_SEQ_CST), under_runsc() ? 0 : 1);
+	ck_assert_int_eq(__atomic_load_n(&l.warned, __ATOMIC_SEQ_CST), it_test_runsc() ? 0 : 1);
 	ecs_task_result_clear(&r);
 	ecs_engine_free(e);
 	free(task_id);
@@ -1559,9 +1549,8 @@ static void *bg_run(void *arg)
 	ecs_engine *e = it_engine_new();
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile buf, p = ECS_SANDBOX_PROFILE_INIT;
-	const char *rt = it_test_runtime();
 
-	if (rt != NULL && strcmp(rt, "runsc") == 0)
+	if (it_test_runsc())
 		p.user = "65534:65534";
 	spec.run.image = it_test_image();
 	spec.run.cmd = cmd;
@@ -1648,7 +1637,6 @@ START_TEST(test_cold_missing_agent_is_clear)
 	ecs_task_result r = ECS_TASK_RESULT_INIT;
 	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
 	ecs_sandbox_profile buf, p = ECS_SANDBOX_PROFILE_INIT;
-	const char *rt = it_test_runtime();
 	char *task_id = it_task_id("noagent");
 	int rc;
 
@@ -1659,7 +1647,7 @@ START_TEST(test_cold_missing_agent_is_clear)
 	spec.run.cmd_len = 1;
 	spec.task_id = task_id;
 	/* under runsc a root task keeps docker-init, which needs no agent: a user of its own */
-	if (rt != NULL && strcmp(rt, "runsc") == 0)
+	if (it_test_runsc())
 		p.user = "65534:65534";
 	spec.profile = it_profile(&buf, &p);
 	rc = ecs_task_run(&r, e, NULL, &spec);

@@ -289,11 +289,16 @@ const ecs_sandbox_profile *it_profile(ecs_sandbox_profile *buf, const ecs_sandbo
 	return buf;
 }
 
-int it_skip_under_runsc(const char *test, const char *why)
+int it_test_runsc(void)
 {
 	const char *rt = it_test_runtime();
 
-	if (rt == NULL || strcmp(rt, "runsc") != 0)
+	return rt != NULL && strcmp(rt, "runsc") == 0;
+}
+
+int it_skip_under_runsc(const char *test, const char *why)
+{
+	if (!it_test_runsc())
 		return 0;
 	fprintf(stderr, "SKIP %s under runsc: %s\n", test, why);
 	return 1;

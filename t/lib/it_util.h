@@ -118,6 +118,9 @@ void it_unlock_private_image(int fd);
 /** ECS_TEST_RUNTIME, or NULL (the engine's default runtime). Environment string. */
 const char *it_test_runtime(void);
 
+/** 1 when ECS_TEST_RUNTIME is runsc (the tests' tasks run under gVisor), else 0. */
+int it_test_runsc(void);
+
 /**
  * The sandbox profile a test's task gets: a copy of @given (NULL: the
  * defaults, ECS_SANDBOX_PROFILE_INIT) into @buf, with it_test_runtime() as
