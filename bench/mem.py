@@ -16,6 +16,7 @@ world` through nginx + TLS (loadgen.py's client). Prints a markdown table
 (KiB; procmem.py says what each row is) and a last line `mem-json {...}`."""
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -60,7 +61,6 @@ def wait_idle(c, pool_min, limit=60):
 
 def floor_sample(program):
     """procmem.sample() of @program once it says "ready", without the figures its sharing with ecs-fcgi skews."""
-    import subprocess
     p = subprocess.Popen([program], stdout=subprocess.PIPE, text=True)
     try:
         if p.stdout.readline().strip() != "ready":
