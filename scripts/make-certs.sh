@@ -52,7 +52,7 @@ write_cnf() { # write_cnf DIR PREFIX
 [ca]
 default_ca = ecs_ca
 [ecs_ca]
-dir = $1
+dir = \$ENV::ECS_CA_DIR
 database = \$dir/$2.index.txt
 serial = \$dir/$2.serial
 crlnumber = \$dir/$2.crlnumber
@@ -142,6 +142,10 @@ dir=$2
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 chmod 0755 "$dir"
+# The configurations name their directory through the environment, not by its
+# path: a copy of DIR (a fleet's nodes, bench/swarm.sh) is then a CA of its own,
+# and never writes the original's database or CRL number.
+export ECS_CA_DIR="$dir"
 
 case $cmd in
 init)
