@@ -11,8 +11,9 @@ concurrency, same bounds:
           after the answer.
   engine  the bare Docker Engine API on its unix socket (HTTP/1.1):
           POST /containers/create (the confinement of ecs's default
-          profile, CONFINEMENT below, with the engine's own LogConfig
-          local for the output), POST start, POST wait, GET logs. Latency:
+          profile, CONFINEMENT below, offline as ecs creates it:
+          NetworkDisabled and ecs's hosts file, offline(); the engine's
+          own LogConfig local for the output), POST start, POST wait, GET logs. Latency:
           create sent -> logs read. Delete is handed to a reaper thread,
           as ecs does, so it costs the engine but not the latency.
 
@@ -29,7 +30,7 @@ tasks/s follows the CPU each task costs: this says whose it is.
 
   loadgen.py ecs    --endpoint URL --ca F --cert F --key F [--user U:P]
                     --image I --concurrency N --count C --time-limit S
-  loadgen.py engine --socket /var/run/docker.sock --image I
+  loadgen.py engine --socket /var/run/docker.sock --image I [--hosts F|none]
                     --concurrency N --count C --time-limit S --label K=V
 """
 import argparse
@@ -59,6 +60,23 @@ CONFINEMENT = {
     "Ulimits": [{"Name": "nofile", "Soft": 1024, "Hard": 1024}],
 }
 CMD = ["echo", "hello world"]
+
+
+def default_hosts():
+    """The hosts file ecs mounts beside its agent (agent/Makefile.am), in $ECS_BUILD or ../build; None if absent."""
+    build = os.environ.get("ECS_BUILD") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build")
+    path = os.path.realpath(os.path.join(build, "agent", "hosts"))
+    return path if os.path.isfile(path) else None
+
+
+def offline(hosts):
+    """(Config keys, HostConfig keys) of a container without a network as ecs creates it (lib/container.c,
+    offline_config): NetworkDisabled, and @hosts at /etc/hosts. Without @hosts: nothing, NetworkMode "none"
+    alone, as `docker run --network none` (the engine's libnetwork sandbox and its prestart hook)."""
+    if not hosts:
+        return {}, {}
+    return {"NetworkDisabled": True}, {"Mounts": [{"Type": "bind", "Source": hosts, "Target": "/etc/hosts",
+                                                    "ReadOnly": True}]}
 EXPECT = b"hello world\n"
 
 
@@ -131,12 +149,13 @@ class EngineClient:
     def __init__(self, a):
         self.sock, self.timeout = a.socket, a.request_timeout
         k, _, v = a.label.partition("=")
-        self.body = json.dumps({
+        config, host_config = offline(None if a.hosts == "none" else a.hosts)
+        self.body = json.dumps(dict(config, **{
             "Image": a.image, "Cmd": CMD, "Env": [], "Labels": {k: v}, "Tty": False,
             "AttachStdin": False, "OpenStdin": False, "StdinOnce": False,
             "AttachStdout": False, "AttachStderr": False,
             "HostConfig": dict(CONFINEMENT, AutoRemove=False, LogConfig={"Type": "local", "Config": {
-                "max-size": "10m", "max-file": "1", "compress": "false"}})})
+                "max-size": "10m", "max-file": "1", "compress": "false"}}, **host_config)}))
         self.reap = queue.Queue()
         self.reaper = threading.Thread(target=self._reaper, daemon=True)
         self.reaper.start()
@@ -281,6 +300,9 @@ def main():
     p.add_argument("--user", default="")
     p.add_argument("--socket", default="/var/run/docker.sock")
     p.add_argument("--label", default="ecs.bench=load")
+    p.add_argument("--hosts", default=default_hosts(),
+                   help="ecs's hosts file: the engine runs the container offline as ecs does; "
+                        "\"none\": NetworkMode none alone, as docker run --network none")
     p.add_argument("--image", default="ecs/busybox:latest")
     p.add_argument("--concurrency", type=int, default=1)
     p.add_argument("--count", type=int, default=40)

@@ -64,7 +64,8 @@ class Unix(http.client.HTTPConnection):
 
 # The cold task's container as the engine sees it: ecs's default confinement (loadgen.CONFINEMENT) with the
 # body's pids limit, and the engine's own log driver for the output the sequence reads back.
-BARE_HOST_CONFIG = dict(loadgen.CONFINEMENT, PidsLimit=99, LogConfig={"Type": "local"})
+BARE_CONFIG, _offline_hc = loadgen.offline(loadgen.default_hosts())
+BARE_HOST_CONFIG = dict(loadgen.CONFINEMENT, PidsLimit=99, LogConfig={"Type": "local"}, **_offline_hc)
 
 
 def bare(u):
@@ -74,8 +75,9 @@ def bare(u):
         r = u.getresponse()
         return r.status, r.read()
     t = time.perf_counter()
-    st, b = call("POST", "/v1.41/containers/create", json.dumps({"Image": IMAGE, "Cmd": ["echo", "hello", "world"],
-        "Labels": {"ecs.bench": "pool"}, "HostConfig": BARE_HOST_CONFIG}))
+    st, b = call("POST", "/v1.41/containers/create", json.dumps(dict(BARE_CONFIG, **{
+        "Image": IMAGE, "Cmd": ["echo", "hello", "world"], "Labels": {"ecs.bench": "pool"},
+        "HostConfig": BARE_HOST_CONFIG})))
     cid = json.loads(b)["Id"]
     call("POST", "/v1.41/containers/%s/start" % cid)
     call("POST", "/v1.41/containers/%s/wait" % cid)

@@ -202,24 +202,68 @@ fail:
 	return NULL;
 }
 
-/*
- * The direct channel's directory, read-only at ECS_AGENT_CHAN_MOUNT. A
- * mount, not a bind: for a source it cannot see (an engine in another
- * mount namespace) the engine refuses the create instead of making an
- * empty directory on its host, so the pool knows at once (pool.c).
- */
-static json_object *channel_mount(const char *dir)
+/* The agent's file on the engine's host: the caller's, else the handle's. */
+static const char *agent_file(const ecs_engine *engine, const char *path)
 {
-	json_object *mounts = json_object_new_array(), *m = json_object_new_object();
+	return path != NULL ? path : engine->agent_path;
+}
 
-	if (mounts == NULL || m == NULL || put_string(m, "Type", "bind") != 0 || put_string(m, "Source", dir) != 0 ||
-	    put_string(m, "Target", ECS_AGENT_CHAN_MOUNT) != 0 || put(m, "ReadOnly", json_object_new_boolean(1)) != 0 ||
+/* A read-only bind of @source at @target, appended to @mounts. */
+static int add_bind_mount(json_object *mounts, const char *source, const char *target)
+{
+	json_object *m = json_object_new_object();
+
+	if (m == NULL || put_string(m, "Type", "bind") != 0 || put_string(m, "Source", source) != 0 ||
+	    put_string(m, "Target", target) != 0 || put(m, "ReadOnly", json_object_new_boolean(1)) != 0 ||
 	    json_object_array_add(mounts, m) != 0) {
 		json_object_put(m);
-		json_object_put(mounts);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The hosts file beside @agent_path on the engine's host (agent/Makefile.am
+ * installs it), or NULL: the engine is not local (the file cannot be
+ * checked), or it is not there (an agent installed on its own). Allocated.
+ */
+static char *hosts_beside(const ecs_engine *engine, const char *agent_path)
+{
+	const char *slash = strrchr(agent_path, '/');
+	struct stat st;
+	char *hosts = NULL;
+
+	if (engine->socket_path == NULL || slash == NULL ||
+	    asprintf(&hosts, "%.*s/%s", (int)(slash - agent_path), agent_path, ECS_AGENT_HOSTS) < 0)
+		return NULL;
+	if (stat(hosts, &st) != 0 || !S_ISREG(st.st_mode)) {
+		free(hosts);
 		return NULL;
 	}
-	return mounts;
+	return hosts;
+}
+
+/*
+ * A task without a network ("none") gets the engine's NetworkDisabled
+ * instead: a network namespace of its own holding only loopback, as with
+ * "none", but without libnetwork's sandbox, whose prestart hook (dockerd
+ * executing itself once per container) is half of a cold task's CPU and
+ * latency (../shared/engine-notes.md; bench/loadgen.py). That sandbox is
+ * also what writes /etc/hosts (and a copy of the host's resolv.conf, of no
+ * use without a network): @hosts, the file installed beside the agent,
+ * takes its place, so "localhost" still resolves. Without @hosts the
+ * container keeps "none" and its hook.
+ */
+static int offline_config(json_object *body, json_object *hc, json_object *mounts, const char *hosts)
+{
+	json_object *mode = NULL;
+
+	if (hosts == NULL || !json_object_object_get_ex(hc, "NetworkMode", &mode) ||
+	    strcmp(json_object_get_string(mode), "none") != 0)
+		return 0;
+	if (put(body, "NetworkDisabled", json_object_new_boolean(1)) != 0 || add_bind_mount(mounts, hosts, "/etc/hosts") != 0)
+		return -1;
+	return 0;
 }
 
 /*
@@ -227,14 +271,15 @@ static json_object *channel_mount(const char *dir)
  * image's Cmd), read-only, PID 1 itself, started as root to move to a uid
  * of its own (agent/PROTOCOL.md).
  */
-static int agent_config(json_object *body, json_object *hc, const ecs_container_agent *agent, const char *path)
+static int agent_config(json_object *body, json_object *hc, const ecs_engine *engine, const ecs_container_agent *agent)
 {
+	const char *path = agent_file(engine, agent->agent_path);
 	static const char *const entry[] = { ECS_AGENT_MOUNT };
 	/* -u USER [-h] [-c SOCKET], then -w ROOT for each writable root: where PUT and GET may reach */
 	const char *args[5 + 2 * (ECS_SANDBOX_MAX_TMPFS + 1)] = { "-u", agent->task_user != NULL ? agent->task_user : "" };
 	size_t n = 2;
-	json_object *ro = NULL, *tmpfs = NULL;
-	char *bind = NULL;
+	json_object *ro = NULL, *tmpfs = NULL, *mounts = NULL;
+	char *bind = NULL, *hosts = NULL;
 	const char *binds[1];
 	int rc;
 
@@ -266,18 +311,28 @@ static int agent_config(json_object *body, json_object *hc, const ecs_container_
 	if (asprintf(&bind, "%s:%s:ro", path, ECS_AGENT_MOUNT) < 0)
 		return -1;
 	binds[0] = bind;
-	rc = put(body, "Entrypoint", string_array(entry, 1)) != 0 ||
+	/*
+	 * The channel's directory is a mount, not a bind: for a source it cannot
+	 * see (an engine in another mount namespace) the engine refuses the
+	 * create instead of making an empty directory on its host, so the pool
+	 * knows at once (pool.c). The hosts file sits beside the agent, which
+	 * the engine must see anyway.
+	 */
+	hosts = hosts_beside(engine, path);
+	mounts = json_object_new_array();
+	rc = mounts == NULL || put(body, "Entrypoint", string_array(entry, 1)) != 0 ||
 	     put(body, "Cmd", string_array(args, n)) != 0 ||
 	     put(hc, "Binds", string_array(binds, 1)) != 0 || put(hc, "Init", json_object_new_boolean(0)) != 0 ||
-	     (agent->channel_dir != NULL && put(hc, "Mounts", channel_mount(agent->channel_dir)) != 0);
+	     (agent->channel_dir != NULL && add_bind_mount(mounts, agent->channel_dir, ECS_AGENT_CHAN_MOUNT) != 0) ||
+	     offline_config(body, hc, mounts, hosts) != 0;
+	if (rc == 0 && json_object_array_length(mounts) > 0) {
+		rc = put(hc, "Mounts", mounts) != 0;
+		mounts = NULL;
+	}
+	json_object_put(mounts);
+	free(hosts);
 	free(bind);
 	return rc ? -1 : 0;
-}
-
-/* The agent's file on the engine's host: the caller's, else the handle's. */
-static const char *agent_file(const ecs_engine *engine, const char *path)
-{
-	return path != NULL ? path : engine->agent_path;
 }
 
 void ecs_container_agent_user(ecs_container_agent *agent, const ecs_sandbox_profile *profile,
@@ -320,7 +375,7 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 			(agent == NULL && put(body, "Cmd", string_array(spec->run.cmd, spec->run.cmd_len)) != 0) ||
 			((agent == NULL || spec->run.env_len > 0) &&
 			 put(body, "Env", string_array(spec->run.env, spec->run.env_len)) != 0) ||
-			(agent != NULL && agent_config(body, hc, agent, agent_file(engine, agent->agent_path)) != 0) ||
+			(agent != NULL && agent_config(body, hc, engine, agent) != 0) ||
 			put(body, "Labels", create_labels(engine, spec, agent)) != 0 ||
 			put(body, "Tty", json_object_new_boolean(0)) != 0 ||
 			/* StdinOnce: the engine closes the process's stdin when our one attach ends. */

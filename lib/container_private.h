@@ -171,6 +171,11 @@ int ecs_container_send_stdin(ecs_engine *engine, const char *id, const void *dat
 
 /* Where ecs-agent appears inside every container ecs runs (agent/PROTOCOL.md). */
 #define ECS_AGENT_MOUNT "/.ecs/agent"
+/*
+ * The file beside ecs-agent on the engine's host that a task without a
+ * network sees as /etc/hosts (container.c: NetworkDisabled; agent/Makefile.am).
+ */
+#define ECS_AGENT_HOSTS "hosts"
 
 /**
  * ecs_container_agent - what makes a container one whose PID 1 is ecs-agent:

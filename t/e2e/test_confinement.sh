@@ -6,7 +6,7 @@
 # only looked at the exit status, so the task prints what it measured.
 #  - capabilities: CapEff and CapBnd are 0; no new privileges; seccomp on
 #  - PID 1 is an init (docker-init, or ecs-agent in a pooled container), not the task
-#  - network: only a loopback interface
+#  - network: only a loopback interface; localhost in /etc/hosts, no resolver of the host's
 #  - read-only root; /tmp writable and bounded (64 MiB); /dev and /dev/shm
 #    the engine's own tmpfs, writable and bounded (64 MiB each), as documented
 #  - a fork flood stops at the pids limit (256); the host is untouched
@@ -48,6 +48,11 @@ esac
 
 run_sh 'ls /sys/class/net | tr "\n" " "'
 saw "the only network interface is loopback" "lo "
+
+# Offline without the engine's network sandbox (lib/container.c): ecs's
+# hosts file, so localhost resolves, and none of the host's resolvers.
+run_sh 'awk "\$2 == \"localhost\" { print \$1 }" /etc/hosts | tr "\n" " "; n=$(grep -s -c nameserver /etc/resolv.conf); echo ${n:-0}'
+saw "localhost is in /etc/hosts, and the host's resolvers are not in /etc/resolv.conf" "$(printf '127.0.0.1 ::1 0')"
 
 run_sh 'touch /ecs-rootfs-probe 2>/dev/null && echo writable || echo read-only; touch /tmp/x && echo tmp-ok'
 saw "the root filesystem is read-only and /tmp writable" "$(printf 'read-only\ntmp-ok')"

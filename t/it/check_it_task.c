@@ -1534,6 +1534,122 @@ START_TEST(test_cold_channel_dir_missing_attaches)
 }
 END_TEST
 
+/* ---- a task without a network (container.c: offline_config) */
+
+/* The whole of @path (a small text file), allocated. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 4096);
+	size_t n;
+
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	ck_assert_ptr_nonnull(buf);
+	n = fread(buf, 1, 4095, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* What `ls /sys/class/net; cat /etc/hosts; readlink /proc/self/ns/net` printed in a cold task of @e's. */
+static char *offline_view(ecs_engine *e, const char *what)
+{
+	static const char *const cmd[] = { "sh", "-c", "ls /sys/class/net; cat /etc/hosts; readlink /proc/self/ns/net" };
+	ecs_sandbox_profile buf;
+	ecs_task_spec spec = ECS_TASK_SPEC_INIT;
+	ecs_task_result r = ECS_TASK_RESULT_INIT;
+	char *task_id = it_task_id(what), *out;
+
+	chan_spec(&spec, &buf, cmd, N(cmd), task_id, NULL);
+	assert_ok(ecs_task_run(&r, e, NULL, &spec), &r);
+	ck_assert_int_eq(r.exit_code, 0);
+	ck_assert_int_eq(count_task(task_id), 0);
+	out = strndup((const char *)r.out.data, r.out.len);
+	ck_assert_ptr_nonnull(out);
+	ecs_task_result_clear(&r);
+	free(task_id);
+	return out;
+}
+
+/*
+ * Offline: only loopback, in a network namespace that is not ours, and
+ * /etc/hosts is the file beside the agent (localhost resolves) - without the
+ * engine's libnetwork sandbox (the inspect test sees NetworkDisabled).
+ */
+START_TEST(test_cold_offline_loopback_and_hosts)
+{
+	char *hosts_path = NULL, *hosts, *out, *want = NULL;
+	char ours[64] = "";
+
+	ck_assert_int_ge(asprintf(&hosts_path, "%.*s/hosts", (int)(strrchr(it_agent_path(), '/') - it_agent_path()),
+				  it_agent_path()), 0);
+	hosts = slurp(hosts_path);
+	ck_assert_ptr_nonnull(strstr(hosts, "127.0.0.1\tlocalhost"));
+	ck_assert_int_gt(readlink("/proc/self/ns/net", ours, sizeof(ours) - 1), 0);
+	out = offline_view(engine, "offline");
+	if (it_test_runsc()) {
+		/* gVisor has a network stack and a /sys of its own: the hosts file is what is ours to check */
+		ck_assert_msg(strstr(out, hosts) != NULL, "under runsc the task printed: %s", out);
+	} else {
+		ck_assert_int_ge(asprintf(&want, "lo\n%snet:[", hosts), 0);
+		ck_assert_msg(strncmp(out, want, strlen(want)) == 0, "the task printed '%s', not '%s...'", out, want);
+		ck_assert_msg(strstr(out, ours) == NULL, "the task is in our network namespace %s: %s", ours, out);
+	}
+	free(want);
+	free(out);
+	free(hosts);
+	free(hosts_path);
+}
+END_TEST
+
+/*
+ * An agent with no hosts file beside it (installed on its own): the
+ * container keeps NetworkMode "none" and the engine's sandbox, whose
+ * /etc/hosts the engine writes (ip6-localnet is in it and not in ours).
+ */
+START_TEST(test_cold_offline_needs_hosts_file)
+{
+	ecs_engine_options o = *ecs_engine_options_get(engine);
+	ecs_engine *e = NULL;
+	char dir[] = "/tmp/check_it_task.XXXXXX", *agent = NULL, *out;
+	char *bin;
+	FILE *f;
+	size_t len;
+
+	if (it_test_runsc()) {
+		fprintf(stderr, "SKIP test_cold_offline_needs_hosts_file: gVisor writes /etc/hosts of its own\n");
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_ge(asprintf(&agent, "%s/ecs-agent", dir), 0);
+	/* a copy of the agent, alone in its directory */
+	f = fopen(it_agent_path(), "rb");
+	ck_assert_ptr_nonnull(f);
+	bin = malloc(8 << 20);
+	ck_assert_ptr_nonnull(bin);
+	len = fread(bin, 1, 8 << 20, f);
+	fclose(f);
+	ck_assert_int_gt(len, 0);
+	f = fopen(agent, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(bin, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	free(bin);
+	ck_assert_int_eq(chmod(agent, 0755), 0);
+	o.agent_path = agent;
+	ck_assert_int_eq(ecs_engine_new(&e, &o), ECS_OK);
+	out = offline_view(e, "hostsless");
+	ck_assert_msg(strncmp(out, "lo\n", 3) == 0 && strstr(out, "ip6-localnet") != NULL,
+		      "without a hosts file beside the agent the task printed: %s", out);
+	free(out);
+	ecs_engine_free(e);
+	ck_assert_int_eq(unlink(agent), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	free(agent);
+}
+END_TEST
+
 /* ---- the engine's view of a cold container while it runs */
 
 typedef struct {
@@ -1578,6 +1694,18 @@ static json_object *inspect_json(const char *id)
 	return answer;
 }
 
+/* @mounts (a HostConfig's Mounts) has one whose Target is @target. */
+static int has_mount_at(json_object *mounts, const char *target)
+{
+	for (size_t i = 0; mounts != NULL && i < json_object_array_length(mounts); i++) {
+		json_object *t = json_object_object_get(json_object_array_get_idx(mounts, i), "Target");
+
+		if (t != NULL && strcmp(json_object_get_string(t), target) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 START_TEST(test_cold_engine_shows_agent_entrypoint)
 {
 	bg_task b = { .r = ECS_TASK_RESULT_INIT };
@@ -1618,6 +1746,11 @@ START_TEST(test_cold_engine_shows_agent_entrypoint)
 	ck_assert_int_eq(json_object_get_boolean(json_object_object_get(hc, "Init")), 0);
 	ck_assert_int_eq(json_object_get_boolean(json_object_object_get(config, "StdinOnce")), 1);
 	ck_assert_int_eq(json_object_get_boolean(json_object_object_get(hc, "ReadonlyRootfs")), 1);
+	/* offline without libnetwork's sandbox, the hosts file beside the agent in its place */
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(hc, "NetworkMode")), "none");
+	ck_assert_int_eq(json_object_get_boolean(json_object_object_get(config, "NetworkDisabled")), 1);
+	ck_assert_msg(has_mount_at(json_object_object_get(hc, "Mounts"), "/etc/hosts"), "Mounts: %s",
+		      json_object_to_json_string(json_object_object_get(hc, "Mounts")));
 	json_object_put(j);
 	pthread_join(th, NULL);
 	ck_assert_msg(b.rc == ECS_OK, "run: %s (%s)", ecs_error_name(b.rc), b.r.error);
@@ -1775,6 +1908,8 @@ static Suite *task_suite(void)
 	tcase_add_test(tc, test_cold_ptrace_cap_keeps_init);
 	tcase_add_test(tc, test_cold_direct_channel);
 	tcase_add_test(tc, test_cold_channel_dir_missing_attaches);
+	tcase_add_test(tc, test_cold_offline_loopback_and_hosts);
+	tcase_add_test(tc, test_cold_offline_needs_hosts_file);
 	suite_add_tcase(s, tc);
 
 	/* the kill at the timeout (CK_RUN_CASE=kill runs these alone) */
