@@ -156,6 +156,7 @@ for key, rs in by.items():
         "cpu_ms": round(sum(r["cpu_ms"] * r["ok"] for r in rs) / ok, 1) if ok else None,
         "cpu_by": {k: round(v / ok, 1) for k, v in cpu_by.items()} if ok else {},
         "round_tasks_per_s": [r["tasks_per_s"] for r in rs],
+        "pooled": sum(r["pooled"] for r in rs) if all(r.get("pooled") is not None for r in rs) else None,
     }
 for lv in {k[1] for k in pooled}:
     e, b = by.get(("ecs", lv), []), by.get(("engine", lv), [])

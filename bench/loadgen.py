@@ -32,6 +32,9 @@ tasks/s follows the CPU each task costs: this says whose it is.
                     --image I --concurrency N --count C --time-limit S
   loadgen.py engine --socket /var/run/docker.sock --image I [--hosts F|none]
                     --concurrency N --count C --time-limit S --label K=V
+  loadgen.py churn  (as engine): the pool's refill ceiling - each request a
+                    container of the same confinement created, started and
+                    deleted by force; run it at pool_refill_concurrency
 """
 import argparse
 import base64
@@ -125,6 +128,8 @@ class EcsClient:
             self.headers["Authorization"] = "Basic " + base64.b64encode(a.user.encode()).decode()
         self.body = json.dumps({"docker_image": a.image, "cmd": CMD, "network": "none"})
         self.timeout = a.request_timeout
+        self.pooled = 0  # answers with "pooled": true (a warm container's)
+        self.lock = threading.Lock()
 
     def one(self):
         """-> (status string, ok bool)."""
@@ -137,6 +142,9 @@ class EcsClient:
             if r.status == 201:
                 d = json.loads(data)
                 ok = d.get("exitCode") == 0 and base64.b64decode(d.get("stdout", "")) == EXPECT
+                if d.get("pooled") is True:
+                    with self.lock:
+                        self.pooled += 1
             return str(r.status), ok
         finally:
             c.close()
@@ -146,12 +154,14 @@ class EcsClient:
 
 
 class EngineClient:
+    cmd = CMD
+
     def __init__(self, a):
         self.sock, self.timeout = a.socket, a.request_timeout
         k, _, v = a.label.partition("=")
         config, host_config = offline(None if a.hosts == "none" else a.hosts)
         self.body = json.dumps(dict(config, **{
-            "Image": a.image, "Cmd": CMD, "Env": [], "Labels": {k: v}, "Tty": False,
+            "Image": a.image, "Cmd": self.cmd, "Env": [], "Labels": {k: v}, "Tty": False,
             "AttachStdin": False, "OpenStdin": False, "StdinOnce": False,
             "AttachStdout": False, "AttachStderr": False,
             "HostConfig": dict(CONFINEMENT, AutoRemove=False, LogConfig={"Type": "local", "Config": {
@@ -204,6 +214,28 @@ class EngineClient:
 
     def close(self):
         self.reap.join()  # every container deleted before we report
+        self.reap.put(None)
+
+
+class ChurnClient(EngineClient):
+    """The engine's side of a pool's refill, at the pool's concurrency: a container of the same confinement
+    created, started (its process stays, as a warm agent does) and deleted by force, as a used one is."""
+    cmd = ["sleep", "600"]
+
+    def one(self):
+        st, data = self.call("POST", "/containers/create", self.body)
+        if st != 201:
+            return "create-%d" % st, False
+        cid = json.loads(data)["Id"]
+        try:
+            st, _ = self.call("POST", "/containers/%s/start" % cid)
+        finally:
+            gone, _ = self.call("DELETE", "/containers/%s?force=1" % cid)
+        if st != 204:
+            return "start-%d" % st, False
+        return ("ok", True) if gone == 204 else ("delete-%d" % gone, False)
+
+    def close(self):
         self.reap.put(None)
 
 
@@ -287,12 +319,13 @@ def run(client, a):
         "cpu_ms": cpu_ms, "cpu_by": cpu_by,
         "lat_ms": [round(v, 1) for v in lat],  # for load.sh to pool its rounds
         "backlog_s": round(backlog, 3),  # deletions still queued at the end (the engine's reaper thread)
+        "pooled": getattr(client, "pooled", None),  # ecs: answers from a warm container
     }
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("target", choices=["ecs", "engine"])
+    p.add_argument("target", choices=["ecs", "engine", "churn"])
     p.add_argument("--endpoint")
     p.add_argument("--ca")
     p.add_argument("--cert")
@@ -311,7 +344,7 @@ def main():
     a = p.parse_args()
     if a.count < 1 or a.count > 10000 or a.concurrency < 1 or a.concurrency > 256:
         sys.exit("loadgen: count must be 1..10000 and concurrency 1..256")
-    client = EcsClient(a) if a.target == "ecs" else EngineClient(a)
+    client = {"ecs": EcsClient, "engine": EngineClient, "churn": ChurnClient}[a.target](a)
     r = run(client, a)
     for k in ("p50_ms", "p95_ms", "p99_ms"):
         if r[k] is not None:

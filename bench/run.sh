@@ -14,7 +14,10 @@
 #                  calls on the same engine, interleaved
 #   throughput     bench/load.sh at 8 and 16 clients, ecs against the engine's
 #                  own (bench/loadgen.py, libecs's HostConfig), twice: with
-#                  pooling off (cold) and with a fixed pool of 16 (pooled)
+#                  pooling off (cold) and with a fixed pool of 16 (pooled);
+#                  pooled against the refill ceiling too (loadgen.py churn:
+#                  the engine creating, starting and deleting containers of
+#                  the same confinement at pool_refill_concurrency 2)
 #   Swarm          bench/swarm.sh, only when the multi-node fixture is up
 #                  (t/swarm/fixture.sh status) and BENCH_SWARM is not 0; it
 #                  uses the fixture, never starts one here
@@ -23,7 +26,8 @@
 #
 # Usage: bench/run.sh [ROUNDS]   (default 30: the cold ratio needs them)
 # Environment: ECS_BENCH_PORT (default 9230; it and the next two),
-#   BENCH_SWARM=auto|0, BENCH_COUNT (tasks per throughput level and round, default 24; 3 rounds),
+#   BENCH_SWARM=auto|0, BENCH_COUNT (tasks per cold throughput level and round, default 24; 3 rounds),
+#   BENCH_POOLED_COUNT (the same, pooled; default 64),
 #   BENCH_ONLY="pool cbench cold pooled swarm mem" (a subset, for trying it)
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,8 +71,19 @@ fi
 if want pooled; then
 	conf "pool_adaptive = no" "pool_budget = 16" "pool_refill_concurrency = 2" '[pool "ecs/busybox:latest"]' "size = 16" \
 		>"$work/pooled.conf"
-	ECS_CONFIG=$work/pooled.conf LOAD_PORT=$port LEVELS="8 16" ROUNDS=3 COUNT=${BENCH_COUNT:-24} LOAD_JSON=$work/pooled.jsonl \
+	# 64 a round, four times the pool: what is measured is the pool refilled as it serves, not its stock
+	ECS_CONFIG=$work/pooled.conf LOAD_PORT=$port LEVELS="8 16" ROUNDS=3 COUNT=${BENCH_POOLED_COUNT:-64} \
+		LOAD_JSON=$work/pooled.jsonl \
 		section pooled "$src/bench/load.sh"
+	# the refill ceiling: the engine turning containers of the same confinement over (create, start,
+	# delete) at the pool's refill concurrency, 3 rounds as the pooled levels
+	for r in 1 2 3; do
+		python3 "$src/bench/loadgen.py" churn --concurrency 2 --count "${BENCH_COUNT:-24}" --time-limit 60 \
+			--label "ecs.bench=churn-$$" >>"$work/ceiling.jsonl" 2>>"$work/ceiling.err" || say "ceiling: round $r failed"
+	done
+	ids=$(docker ps -aq --filter "label=ecs.bench=churn-$$" 2>/dev/null || true)
+	# shellcheck disable=SC2086 # one id per word
+	[ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
 fi
 if want swarm; then
 	if [ "${BENCH_SWARM:-auto}" = 0 ]; then

@@ -80,7 +80,12 @@ def jsonl(name):
     return [json.loads(l) for l in t.splitlines() if l.strip()] if t else []
 
 
-for kind, target in (("cold", "≥ 0.97 of the engine"), ("pooled", "≥ 0.97 of the refill ceiling (not measured)")):
+ceiling = jsonl("ceiling.jsonl")
+if ceiling:
+    ok, wall = sum(r["ok"] for r in ceiling), sum(r["wall_s"] for r in ceiling)
+    ceiling = {"tasks_per_s": ok / wall if wall else 0, "p50": sorted(r["p50_ms"] for r in ceiling)[len(ceiling) // 2],
+               "cpu_ms": sum(r["cpu_ms"] * r["ok"] for r in ceiling) / ok if ok else None, "rounds": len(ceiling)}
+for kind, target in (("cold", "≥ 0.97 of the engine"), ("pooled", "≥ 0.97 of the refill ceiling")):
     by = {(r["target"], r["level"]): r for r in jsonl(kind + ".jsonl")}
     for lv in (8, 16):
         e, b = by.get(("ecs", lv)), by.get(("engine", lv))
@@ -91,7 +96,15 @@ for kind, target in (("cold", "≥ 0.97 of the engine"), ("pooled", "≥ 0.97 of
                 "engine %.2f tasks/s (p50 %s ms, CPU %s ms/task)" % (b["tasks_per_s"], b["p50_ms"], b.get("cpu_ms", "?")),
                 ("%.2f" % (e["tasks_per_s"] / b["tasks_per_s"]) if b["tasks_per_s"] else "-") +
                 (" (rounds %s)" % " ".join("%.2f" % x for x in e["round_ratios"]) if e.get("round_ratios") else ""),
-                target, kind)
+                target if kind == "cold" else "(the engine cold: for scale)", kind)
+            if kind == "pooled" and ceiling:
+                # a warm container serves one task: sustained, the pool answers no faster than it refills
+                row("pooled throughput, %d clients, against the refill ceiling" % lv,
+                    "%.2f tasks/s, %s of %d pooled" % (e["tasks_per_s"], e.get("pooled", "?"), e["ok"]),
+                    "engine churn (create, start, delete) at 2: %.2f containers/s (p50 %.0f ms, CPU %.0f ms each, "
+                    "%d rounds)" % (ceiling["tasks_per_s"], ceiling["p50"], ceiling["cpu_ms"] or 0, ceiling["rounds"]),
+                    "%.2f" % (e["tasks_per_s"] / ceiling["tasks_per_s"]) if ceiling["tasks_per_s"] else "-",
+                    target, kind)
         else:
             missing("%s throughput, %d clients (bench/load.sh)" % (kind, lv), kind)
 
