@@ -224,7 +224,8 @@ static int add_bind_mount(json_object *mounts, const char *source, const char *t
 
 /*
  * The hosts file beside @agent_path on the engine's host (agent/Makefile.am
- * installs it), or NULL: the engine is not local (the file cannot be
+ * installs it; a container without the agent takes the one beside the
+ * engine's agent_path), or NULL: the engine is not local (the file cannot be
  * checked), or it is not there (an agent installed on its own). Allocated.
  */
 static char *hosts_beside(const ecs_engine *engine, const char *agent_path)
@@ -247,8 +248,8 @@ static char *hosts_beside(const ecs_engine *engine, const char *agent_path)
  * A task without a network ("none") gets the engine's NetworkDisabled
  * instead: a network namespace of its own holding only loopback, as with
  * "none", but without libnetwork's sandbox, whose prestart hook (dockerd
- * executing itself once per container) is half of a cold task's CPU and
- * latency (../shared/engine-notes.md; bench/loadgen.py). That sandbox is
+ * executing itself once per container, ~120 ms of CPU on 2 cores) was half
+ * of a cold task's CPU and latency (bench/run.sh, perf). That sandbox is
  * also what writes /etc/hosts (and a copy of the host's resolv.conf, of no
  * use without a network): @hosts, the file installed beside the agent,
  * takes its place, so "localhost" still resolves. Without @hosts the
@@ -271,15 +272,16 @@ static int offline_config(json_object *body, json_object *hc, json_object *mount
  * image's Cmd), read-only, PID 1 itself, started as root to move to a uid
  * of its own (agent/PROTOCOL.md).
  */
-static int agent_config(json_object *body, json_object *hc, const ecs_engine *engine, const ecs_container_agent *agent)
+static int agent_config(json_object *body, json_object *hc, json_object *mounts, const ecs_engine *engine,
+			const ecs_container_agent *agent)
 {
 	const char *path = agent_file(engine, agent->agent_path);
 	static const char *const entry[] = { ECS_AGENT_MOUNT };
 	/* -u USER [-h] [-c SOCKET], then -w ROOT for each writable root: where PUT and GET may reach */
 	const char *args[5 + 2 * (ECS_SANDBOX_MAX_TMPFS + 1)] = { "-u", agent->task_user != NULL ? agent->task_user : "" };
 	size_t n = 2;
-	json_object *ro = NULL, *tmpfs = NULL, *mounts = NULL;
-	char *bind = NULL, *hosts = NULL;
+	json_object *ro = NULL, *tmpfs = NULL;
+	char *bind = NULL;
 	const char *binds[1];
 	int rc;
 
@@ -315,22 +317,11 @@ static int agent_config(json_object *body, json_object *hc, const ecs_engine *en
 	 * The channel's directory is a mount, not a bind: for a source it cannot
 	 * see (an engine in another mount namespace) the engine refuses the
 	 * create instead of making an empty directory on its host, so the pool
-	 * knows at once (pool.c). The hosts file sits beside the agent, which
-	 * the engine must see anyway.
+	 * knows at once (pool.c).
 	 */
-	hosts = hosts_beside(engine, path);
-	mounts = json_object_new_array();
-	rc = mounts == NULL || put(body, "Entrypoint", string_array(entry, 1)) != 0 ||
-	     put(body, "Cmd", string_array(args, n)) != 0 ||
+	rc = put(body, "Entrypoint", string_array(entry, 1)) != 0 || put(body, "Cmd", string_array(args, n)) != 0 ||
 	     put(hc, "Binds", string_array(binds, 1)) != 0 || put(hc, "Init", json_object_new_boolean(0)) != 0 ||
-	     (agent->channel_dir != NULL && add_bind_mount(mounts, agent->channel_dir, ECS_AGENT_CHAN_MOUNT) != 0) ||
-	     offline_config(body, hc, mounts, hosts) != 0;
-	if (rc == 0 && json_object_array_length(mounts) > 0) {
-		rc = put(hc, "Mounts", mounts) != 0;
-		mounts = NULL;
-	}
-	json_object_put(mounts);
-	free(hosts);
+	     (agent->channel_dir != NULL && add_bind_mount(mounts, agent->channel_dir, ECS_AGENT_CHAN_MOUNT) != 0);
 	free(bind);
 	return rc ? -1 : 0;
 }
@@ -356,18 +347,24 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 {
 	const ecs_sandbox_profile defaults = ECS_SANDBOX_PROFILE_INIT;
 	const ecs_profile_context ctx = { engine, spec->task_id, working_dir };
-	json_object *body = json_object_new_object(), *hc = create_host_config(spec);
+	json_object *body = json_object_new_object(), *hc = create_host_config(spec), *mounts = json_object_new_array();
 	/* the agent reads its requests on stdin; a session's stays open across attaches */
 	int in = spec->open_stdin || agent != NULL ? 1 : 0;
 	int once = in && (agent == NULL || !agent->keep_stdin);
+	/* beside the agent this container runs, or the one the engine's containers would */
+	char *hosts = hosts_beside(engine, agent_file(engine, agent != NULL ? agent->agent_path : NULL));
 
-	if (body == NULL || hc == NULL) {
+	if (body == NULL || hc == NULL || mounts == NULL) {
+		json_object_put(mounts);
 		json_object_put(hc);
 		json_object_put(body);
+		free(hosts);
 		return NULL;
 	}
 	if (put(body, "HostConfig", hc) != 0) {  /* put() released hc */
+		json_object_put(mounts);
 		json_object_put(body);
+		free(hosts);
 		return NULL;
 	}
 	if (ecs_profile_apply(body, hc, spec->profile != NULL ? spec->profile : &defaults, &ctx) != 0 ||
@@ -375,7 +372,8 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 			(agent == NULL && put(body, "Cmd", string_array(spec->run.cmd, spec->run.cmd_len)) != 0) ||
 			((agent == NULL || spec->run.env_len > 0) &&
 			 put(body, "Env", string_array(spec->run.env, spec->run.env_len)) != 0) ||
-			(agent != NULL && agent_config(body, hc, engine, agent) != 0) ||
+			(agent != NULL && agent_config(body, hc, mounts, engine, agent) != 0) ||
+			offline_config(body, hc, mounts, hosts) != 0 ||
 			put(body, "Labels", create_labels(engine, spec, agent)) != 0 ||
 			put(body, "Tty", json_object_new_boolean(0)) != 0 ||
 			/* StdinOnce: the engine closes the process's stdin when our one attach ends. */
@@ -383,10 +381,15 @@ static json_object *create_body(ecs_engine *engine, const ecs_container_spec *sp
 			put(body, "OpenStdin", json_object_new_boolean(in)) != 0 ||
 			put(body, "StdinOnce", json_object_new_boolean(once)) != 0 ||
 			put(body, "AttachStdout", json_object_new_boolean(spec->attach_output ? 1 : 0)) != 0 ||
-			put(body, "AttachStderr", json_object_new_boolean(spec->attach_output ? 1 : 0)) != 0) {
+			put(body, "AttachStderr", json_object_new_boolean(spec->attach_output ? 1 : 0)) != 0 ||
+			(json_object_array_length(mounts) > 0 && put(hc, "Mounts", json_object_get(mounts)) != 0)) {
+		json_object_put(mounts);
 		json_object_put(body);
+		free(hosts);
 		return NULL;
 	}
+	json_object_put(mounts);
+	free(hosts);
 	return body;
 }
 
