@@ -59,9 +59,25 @@ def wait_idle(c, pool_min, limit=60):
         time.sleep(0.2)
 
 
-def floor_sample(program):
-    """procmem.sample() of @program once it says "ready", without the figures its sharing with ecs-fcgi skews."""
-    p = subprocess.Popen([program], stdout=subprocess.PIPE, text=True)
+def same_env(pid, names=("GNUTLS_NO_IMPLICIT_INIT", "OPENSSL_CONF")):
+    """Our environment with what of @names process @pid has: what its libraries read as they load."""
+    env = dict(os.environ)
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            theirs = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+    except OSError:
+        return env
+    for n in names:
+        env.pop(n, None)
+        if n.encode() in theirs:
+            env[n] = theirs[n.encode()].decode()
+    return env
+
+
+def floor_sample(program, pid):
+    """procmem.sample() of @program once it says "ready", without the figures its sharing with ecs-fcgi skews;
+    started with ecs-fcgi's (@pid) environment for the libraries (same_env)."""
+    p = subprocess.Popen([program], stdout=subprocess.PIPE, text=True, env=same_env(pid))
     try:
         if p.stdout.readline().strip() != "ready":
             return None
@@ -120,7 +136,7 @@ def main():
         t.join()
     wait_idle(c, pool)
     after = procmem.sample(pid)
-    floor = floor_sample(sys.argv[5]) if len(sys.argv) > 5 else None
+    floor = floor_sample(sys.argv[5], pid) if len(sys.argv) > 5 else None
     rows = ("rss", "pss", "uss", "anon", "file", "heap", "arenas", "stacks", "anon_other", "libraries",
             "program", "threads", "fds")
     print("| ecs-fcgi (KiB; threads, fds) | idle after start | idle after %d tasks (%d ok, %d at once) "
