@@ -26,7 +26,8 @@
 #
 # Usage: bench/run.sh [ROUNDS]   (default 30: the cold ratio needs them)
 # Environment: ECS_BENCH_PORT (default 9230; it and the next two),
-#   BENCH_SWARM=auto|0, BENCH_COUNT (tasks per cold throughput level and round, default 24; 3 rounds),
+#   BENCH_SWARM=auto|0, BENCH_COUNT (tasks per cold throughput level and round, default 24),
+#   BENCH_LOAD_ROUNDS (interleaved rounds per throughput level, default 6),
 #   BENCH_POOLED_COUNT (the same, pooled; default 64),
 #   BENCH_ONLY="pool cbench cold pooled swarm mem" (a subset, for trying it)
 set -eu
@@ -65,19 +66,19 @@ want pool && ECS_BENCH_PORT=$port section pool "$src/bench/pool.sh" "$rounds"
 want cbench && section cbench "$src/bench/cbench.sh" "$src/build" -n "$rounds" -a "$src/build/agent/ecs-agent"
 if want cold; then
 	conf "pool_budget = 0" >"$work/cold.conf"
-	ECS_CONFIG=$work/cold.conf LOAD_PORT=$port LEVELS="8 16" ROUNDS=3 COUNT=${BENCH_COUNT:-24} LOAD_JSON=$work/cold.jsonl \
+	ECS_CONFIG=$work/cold.conf LOAD_PORT=$port LEVELS="8 16" ROUNDS=${BENCH_LOAD_ROUNDS:-6} COUNT=${BENCH_COUNT:-24} LOAD_JSON=$work/cold.jsonl \
 		section cold "$src/bench/load.sh"
 fi
 if want pooled; then
 	conf "pool_adaptive = no" "pool_budget = 16" "pool_refill_concurrency = 2" '[pool "ecs/busybox:latest"]' "size = 16" \
 		>"$work/pooled.conf"
 	# 64 a round, four times the pool: what is measured is the pool refilled as it serves, not its stock
-	ECS_CONFIG=$work/pooled.conf LOAD_PORT=$port LEVELS="8 16" ROUNDS=3 COUNT=${BENCH_POOLED_COUNT:-64} \
+	ECS_CONFIG=$work/pooled.conf LOAD_PORT=$port LEVELS="8 16" ROUNDS=${BENCH_LOAD_ROUNDS:-6} COUNT=${BENCH_POOLED_COUNT:-64} \
 		LOAD_JSON=$work/pooled.jsonl \
 		section pooled "$src/bench/load.sh"
 	# the refill ceiling: the engine turning containers of the same confinement over (create, start,
-	# delete) at the pool's refill concurrency, 3 rounds as the pooled levels
-	for r in 1 2 3; do
+	# delete) at the pool's refill concurrency, as many rounds as the pooled levels
+	for r in $(seq "${BENCH_LOAD_ROUNDS:-6}"); do
 		python3 "$src/bench/loadgen.py" churn --concurrency 2 --count "${BENCH_COUNT:-24}" --time-limit 60 \
 			--label "ecs.bench=churn-$$" >>"$work/ceiling.jsonl" 2>>"$work/ceiling.err" || say "ceiling: round $r failed"
 	done
