@@ -293,13 +293,12 @@ static void channel_pause(ecs_engine *engine, const char *task_id, const char *w
 static int create_agent(char **id, const ecs_backend_task *task, const ecs_container_spec *cs,
 			ecs_container_agent *agent, ecs_agent_chan **ch)
 {
-	char who[96];
-	int refused = 0, rc;
+	char refused[sizeof(task->engine->errmsg) + 64];
+	int rc;
 
-	snprintf(who, sizeof(who), "task %s", cs->task_id);
-	rc = ecs_container_create_agent_offering(id, task->engine, cs, agent, ch, &refused, who);
-	if (refused)
-		channel_pause(task->engine, cs->task_id, "the engine refused the direct channel's mount");
+	rc = ecs_container_create_agent_offering(id, task->engine, cs, agent, ch, refused, sizeof(refused));
+	if (refused[0] != '\0')
+		channel_pause(task->engine, cs->task_id, refused);
 	return rc;
 }
 

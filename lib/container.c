@@ -498,12 +498,13 @@ ecs_agent_chan *ecs_container_chan_offer(ecs_engine *engine, const char *dir, co
 }
 
 int ecs_container_create_agent_offering(char **id_out, ecs_engine *engine, const ecs_container_spec *spec,
-					ecs_container_agent *agent, ecs_agent_chan **ch, int *refused, const char *who)
+					ecs_container_agent *agent, ecs_agent_chan **ch, char *refused, size_t refused_len)
 {
 	char why[sizeof(engine->errmsg)];
 	int rc;
 
-	*refused = 0;
+	if (refused_len > 0)
+		refused[0] = '\0';
 	agent->channel_dir = *ch != NULL ? ecs_agent_chan_dir(*ch) : NULL;
 	rc = ecs_container_create_agent(id_out, engine, spec, agent);
 	/* the engine answered no (400, 500): a source it cannot see is one reason; a transport failure is not */
@@ -514,10 +515,8 @@ int ecs_container_create_agent_offering(char **id_out, ecs_engine *engine, const
 	*ch = NULL;
 	agent->channel_dir = NULL;
 	rc = ecs_container_create_agent(id_out, engine, spec, agent);
-	if (rc == 0) {
-		*refused = 1;
-		ecs_engine_log(engine, ECS_LOG_INFO, "%s: the engine refused the direct channel's mount (%s)", who, why);
-	}
+	if (rc == 0 && refused_len > 0)
+		snprintf(refused, refused_len, "the engine refused the direct channel's mount (%s)", why);
 	return rc;
 }
 

@@ -259,12 +259,13 @@ ecs_agent_chan *ecs_container_chan_offer(ecs_engine *engine, const char *dir, co
  * @agent->channel_dir is set from it. An engine that cannot see the
  * channel's directory (another mount namespace) answers the create with an
  * error: the container is then made without the channel, *@ch freed and
- * set to NULL, and *@refused set to 1, the engine's reason logged at INFO
- * after @who. Otherwise *@refused is 0 and the returns are
- * ecs_container_create_agent()'s; after a failure *@ch may be NULL.
+ * set to NULL, and @refused (@refused_len bytes) says so with the engine's
+ * reason, for the caller's one line about what it does next. Otherwise
+ * @refused is "" and the returns are ecs_container_create_agent()'s; after
+ * a failure *@ch may be NULL.
  */
 int ecs_container_create_agent_offering(char **id_out, ecs_engine *engine, const ecs_container_spec *spec,
-					ecs_container_agent *agent, ecs_agent_chan **ch, int *refused, const char *who);
+					ecs_container_agent *agent, ecs_agent_chan **ch, char *refused, size_t refused_len);
 
 /**
  * ecs_container_start_within - ecs_container_start() bounded by @timeout_ms

@@ -348,11 +348,12 @@ static int agent_missing(const ecs_pool *pool, const ecs_engine *engine)
 /*
  * Create and start one pooled container labelled with the new task id
  * @task_id; its id or NULL (the handle says why). With @offer, *@chan_fd
- * gets its agent's direct channel or -1 (*@chan_missed 1: one was offered
- * and refused, or the agent did not come).
+ * gets its agent's direct channel or -1; @chan_missed (@missed_len bytes)
+ * says why when one was offered and not taken (the engine refused its
+ * mount, or the agent did not come), else "".
  */
 static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const char *image_id,
-		      char task_id[ECS_POOL_TASK_ID_SIZE], int offer, int *chan_fd, int *chan_missed)
+		      char task_id[ECS_POOL_TASK_ID_SIZE], int offer, int *chan_fd, char *chan_missed, size_t missed_len)
 {
 	ecs_container_spec cs = ECS_CONTAINER_SPEC_INIT;
 	/* the task's user as the engine would take it: the profile's, else the image's */
@@ -364,7 +365,7 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 	int rc;
 
 	*chan_fd = -1;
-	*chan_missed = 0;
+	chan_missed[0] = '\0';
 	if (agent_missing(pool, engine)) {
 		ecs_engine_fail(engine, ECS_EINVAL, "pool: no ecs-agent at %s", pool->agent_path);
 		return NULL;
@@ -382,7 +383,7 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 	snprintf(who, sizeof(who), "pool %s", e->label);
 	/* not @offer: the key's channels are paused */
 	ch = offer ? ecs_container_chan_offer(engine, pool->channel_dir, &e->prof.p, task_id, who) : NULL;
-	rc = ecs_container_create_agent_offering(&id, engine, &cs, &agent, &ch, chan_missed, who);
+	rc = ecs_container_create_agent_offering(&id, engine, &cs, &agent, &ch, chan_missed, missed_len);
 	if (rc != 0) {
 		ecs_agent_chan_free(ch);
 		return NULL;
@@ -400,7 +401,9 @@ static char *make_one(ecs_pool *pool, ecs_engine *engine, const entry *e, const 
 	}
 	if (ch != NULL) {
 		*chan_fd = ecs_agent_chan_accept(ch, id, ecs_clock_ms() + ECS_AGENT_CHAN_WAIT_MS);
-		*chan_missed = *chan_fd < 0;
+		if (*chan_fd < 0)
+			snprintf(chan_missed, missed_len, "no agent came on its direct channel within %d ms",
+				 ECS_AGENT_CHAN_WAIT_MS);
 		ecs_agent_chan_free(ch);
 	}
 	return id;
@@ -559,23 +562,24 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 	double t0 = ecs_clock_ms_f(), ms;
 	char task_id[ECS_POOL_TASK_ID_SIZE] = "";
 	char *id;
-	int chan_fd = -1, chan_missed = 0;
+	char chan_missed[sizeof(engine->errmsg) + 64];
+	int chan_fd = -1;
 	int offer = ecs_clock_ms() >= e->no_channel_until;
 
 	e->starting++;
 	pool->stats.starting++;
 	pthread_mutex_unlock(&pool->mu);
-	id = image_id != NULL ? make_one(pool, engine, e, image_id, task_id, offer, &chan_fd, &chan_missed) : NULL;
+	id = image_id != NULL ? make_one(pool, engine, e, image_id, task_id, offer, &chan_fd, chan_missed, sizeof(chan_missed))
+				: NULL;
 	ms = ecs_clock_ms_f() - t0;
 	pthread_mutex_lock(&pool->mu);
 	e->starting--;
 	pool->stats.starting--;
 	/* a refill that started before another paused the key's channels says nothing more */
-	if (chan_missed && ecs_clock_ms() >= e->no_channel_until) {
+	if (image_id != NULL && chan_missed[0] != '\0' && ecs_clock_ms() >= e->no_channel_until) {
 		e->no_channel_until = ecs_clock_ms() + ECS_AGENT_CHAN_RETRY_MS;
-		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): no agent came on its direct channel (within %d ms, "
-			       "or the engine cannot see %s): this pool's containers use the attach stream for %d s",
-			       e->label, e->image, ECS_AGENT_CHAN_WAIT_MS, pool->channel_dir,
+		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): %s (%s): this pool's containers use the attach "
+			       "stream for %d s", e->label, e->image, chan_missed, pool->channel_dir,
 			       ECS_AGENT_CHAN_RETRY_MS / 1000);
 	}
 	if (id == NULL) {

@@ -193,13 +193,20 @@ fi
 # machine's /run, so the warm pool's direct channels (agent/PROTOCOL.md)
 # cannot be mounted. The pool must say so and fall back to the attach stream,
 # and the engine must not have made the directory on its own host.
-fell_back() { in_m journalctl -u ecs-fcgi --no-pager | grep -q "no agent came on its direct channel"; }
-if wait_for 60 fell_back; then ok "the pool's direct channel: the engine cannot see it; attach instead, said once"; else
+# One WARN line says it, with the engine's own reason in it.
+fell_back() {
+	in_m journalctl -u ecs-fcgi --no-pager |
+		grep -q "level=warning.*pool .*: the engine refused the direct channel's mount (.*): this pool's containers use the attach stream for"
+}
+if wait_for 60 fell_back; then ok "the pool's direct channel: the engine cannot see it; attach instead, said with the engine's reason"; else
 	bad "no word of the pool falling back to the attach stream"; in_m journalctl -u ecs-fcgi --no-pager -n 30 >&2 || true; fi
 # A cold task's agent is offered a channel too: the engine refuses its mount,
 # the task is made again without it, and the thread attaches for a while.
 if [ "$(head -n1 <<<"$out" | jq -r .pooled)" = false ]; then
-	cold_fell_back() { in_m journalctl -u ecs-fcgi --no-pager | grep -q "cold tasks on this thread attach for"; }
+	cold_fell_back() {
+		in_m journalctl -u ecs-fcgi --no-pager |
+			grep -q "level=warning.*the engine refused the direct channel's mount (.*): cold tasks on this thread attach for"
+	}
 	if wait_for 10 cold_fell_back; then ok "a cold task's direct channel: refused by the engine; attached instead, said"; else
 		bad "the first task ran cold without a word of its channel's fall-back"; fi
 fi
