@@ -11,7 +11,7 @@
 # need, from Debian's archive only (the tests download nothing else). Add to
 # this list, one package per word; apt runs only when one is missing.
 ECS_PACKAGES="
-	build-essential autoconf automake libtool pkg-config
+	build-essential autoconf automake libtool pkg-config musl-tools
 	libcurl4-openssl-dev libjson-c-dev libssl-dev
 	libfcgi-dev libfcgi-bin spawn-fcgi check
 	docker.io runsc busybox-static docker-registry apache2-utils
