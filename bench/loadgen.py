@@ -191,13 +191,24 @@ class EngineClient:
                 pass
             self.reap.task_done()
 
-    def one(self):
+    def create_start(self):
+        """(container id or None, status of start or "create-N")."""
         st, data = self.call("POST", "/containers/create", self.body)
         if st != 201:
-            return "create-%d" % st, False
+            return None, "create-%d" % st
         cid = json.loads(data)["Id"]
         try:
             st, _ = self.call("POST", "/containers/%s/start" % cid)
+        except (OSError, http.client.HTTPException):
+            self.reap.put(cid)
+            raise
+        return cid, st
+
+    def one(self):
+        cid, st = self.create_start()
+        if cid is None:
+            return st, False
+        try:
             if st != 204:
                 return "start-%d" % st, False
             st, data = self.call("POST", "/containers/%s/wait" % cid)
@@ -223,20 +234,13 @@ class ChurnClient(EngineClient):
     cmd = ["sleep", "600"]
 
     def one(self):
-        st, data = self.call("POST", "/containers/create", self.body)
-        if st != 201:
-            return "create-%d" % st, False
-        cid = json.loads(data)["Id"]
-        try:
-            st, _ = self.call("POST", "/containers/%s/start" % cid)
-        finally:
-            gone, _ = self.call("DELETE", "/containers/%s?force=1" % cid)
+        cid, st = self.create_start()
+        if cid is None:
+            return st, False
+        gone, _ = self.call("DELETE", "/containers/%s?force=1" % cid)
         if st != 204:
             return "start-%d" % st, False
         return ("ok", True) if gone == 204 else ("delete-%d" % gone, False)
-
-    def close(self):
-        self.reap.put(None)
 
 
 def cpu_sample():
