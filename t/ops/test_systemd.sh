@@ -137,10 +137,12 @@ ln -sf ../sites-available/ecs "$M/etc/nginx/sites-enabled/ecs"
 rm -f "$M/etc/nginx/sites-enabled/default"
 # The engine is the host's: it bind-mounts pool_agent from the host's file
 # system. Every task container needs it, and ecs-fcgi checks the file is
-# there from its own view: the packaged agent is copied to $AGENT_DIR on the
-# host, which the machine sees at the same path (--bind-ro below).
+# there from its own view: the packaged agent, and the hosts file beside it
+# (a task without a network needs it for NetworkDisabled), are copied to
+# $AGENT_DIR on the host, which the machine sees at the same path (--bind-ro
+# below).
 mkdir -p "$AGENT_DIR"
-cp "$M/usr/libexec/ecs/ecs-agent" "$AGENT_DIR/ecs-agent"
+cp "$M/usr/libexec/ecs/ecs-agent" "$M/usr/libexec/ecs/hosts" "$AGENT_DIR/"
 sed -i "s|^\[ecs\][[:space:]]*$|[ecs]\npool_agent = $AGENT_DIR/ecs-agent|" "$M/etc/ecs/ecs.conf"
 grep -q "^pool_agent = $AGENT_DIR/" "$M/etc/ecs/ecs.conf" || { echo "test_systemd: no [ecs] section in ecs.conf" >&2; exit 1; }
 
@@ -213,6 +215,12 @@ fi
 if [ -n "$INSTANCE" ] && [ ! -e "/run/ecs/instances/$INSTANCE.chan" ]; then
 	ok "the engine made no channel directory on its host"; else
 	bad "the engine made /run/ecs/instances/$INSTANCE.chan on its host (or no instance)"; fi
+# Offline without the engine's network sandbox: /etc/hosts is the packaged
+# file beside the agent (the engine's own has an ip6-localnet line).
+hosts=$(api -H 'Content-Type: application/json' --data "$(task_json 'grep -c ip6-localnet /etc/hosts; grep -c localhost /etc/hosts')" \
+	https://api.ecs.test/v1.1/tasks | jq -r .stdout | base64 -d | tr '\n' ' ')
+if [ "$hosts" = "0 2 " ]; then ok "a task without a network: the packaged hosts file, no engine sandbox"; else
+	bad "a task without a network saw /etc/hosts counts '$hosts', not the packaged file's '0 2 '"; fi
 out=$(api -H 'Content-Type: application/json' --data "$(task_json 'echo pooled')" https://api.ecs.test/v1.1/tasks)
 if [ "$(jq -r .stdout <<<"$out" | base64 -d)" = pooled ]; then ok "a task after the fall-back: $(jq -c .pooled <<<"$out")"; else
 	bad "a task after the fall-back: $out"; fi
