@@ -99,7 +99,10 @@ extern "C" {
  * @nano_cpus: NanoCpus (1000000000 is one CPU).
  * @nofile: the RLIMIT_NOFILE soft and hard limit.
  * @network: NetworkMode: "none" (default), "bridge" or a user-defined
- *    network's name; "host" and "container:..." are refused.
+ *    network's name; "host" and "container:..." are refused. "none" on a
+ *    local engine, with the hosts file beside ecs-agent, is created with
+ *    NetworkDisabled instead (the same loopback-only namespace without the
+ *    engine's network sandbox) and that file at /etc/hosts.
  * @user: "uid[:gid]" or a name the image knows; NULL for the image's own.
  * @runtime: the engine's runtime name ("runc", "runsc"); NULL for the
  *    engine's default. One the engine lacks is its error at create.
