@@ -222,6 +222,14 @@ static int add_bind_mount(json_object *mounts, const char *source, const char *t
 	return 0;
 }
 
+/* @path is a regular file here (on a local engine's host: where it looks for what it mounts). */
+static int regular_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /*
  * The hosts file beside @agent_path on the engine's host (agent/Makefile.am
  * installs it; a container without the agent takes the one beside the
@@ -231,13 +239,12 @@ static int add_bind_mount(json_object *mounts, const char *source, const char *t
 static char *hosts_beside(const ecs_engine *engine, const char *agent_path)
 {
 	const char *slash = strrchr(agent_path, '/');
-	struct stat st;
 	char *hosts = NULL;
 
 	if (engine->socket_path == NULL || slash == NULL ||
 	    asprintf(&hosts, "%.*s/%s", (int)(slash - agent_path), agent_path, ECS_AGENT_HOSTS) < 0)
 		return NULL;
-	if (stat(hosts, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (!regular_file(hosts)) {
 		free(hosts);
 		return NULL;
 	}
@@ -336,10 +343,7 @@ void ecs_container_agent_user(ecs_container_agent *agent, const ecs_sandbox_prof
 
 int ecs_container_agent_missing(const ecs_engine *engine, const char *path)
 {
-	struct stat st;
-
-	path = agent_file(engine, path);
-	return engine->socket_path != NULL && (stat(path, &st) != 0 || !S_ISREG(st.st_mode));
+	return engine->socket_path != NULL && !regular_file(agent_file(engine, path));
 }
 
 static json_object *create_body(ecs_engine *engine, const ecs_container_spec *spec, const char *working_dir,
