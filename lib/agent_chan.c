@@ -23,7 +23,7 @@
 struct ecs_agent_chan {
 	int fd;          /* the listener, -1 once closed */
 	char *dir;       /* @dir/@name */
-	char *sock;      /* @dir/@name/a */
+	char *sock;      /* @dir/@name/ECS_AGENT_CHAN_SOCKET_NAME */
 	int removed;     /* socket and directory gone */
 };
 
@@ -37,7 +37,7 @@ int ecs_agent_chan_listen(ecs_agent_chan **out, const char *dir, const char *nam
 	if (ch == NULL)
 		return -1;
 	ch->fd = -1;
-	if (asprintf(&ch->dir, "%s/%s", dir, name) < 0 || asprintf(&ch->sock, "%s/%s/a", dir, name) < 0) {
+	if (asprintf(&ch->dir, "%s/%s", dir, name) < 0 || asprintf(&ch->sock, "%s/%s/" ECS_AGENT_CHAN_SOCKET_NAME, dir, name) < 0) {
 		ch->dir = ch->sock = NULL;
 		free(ch);
 		errno = ENOMEM;

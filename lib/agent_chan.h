@@ -22,9 +22,13 @@
 #ifndef ECS_AGENT_CHAN_H
 #define ECS_AGENT_CHAN_H
 
-/* Where the channel's directory appears in the container, and the socket the agent connects to. */
+/*
+ * Where the channel's directory appears in the container, the socket's name
+ * in a task's directory there, and the socket the agent connects to.
+ */
 #define ECS_AGENT_CHAN_MOUNT "/.ecs/chan"
-#define ECS_AGENT_CHAN_SOCKET ECS_AGENT_CHAN_MOUNT "/a"
+#define ECS_AGENT_CHAN_SOCKET_NAME "a"
+#define ECS_AGENT_CHAN_SOCKET ECS_AGENT_CHAN_MOUNT "/" ECS_AGENT_CHAN_SOCKET_NAME
 
 /*
  * How long to wait for an agent on its direct channel after the start's

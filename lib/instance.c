@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <ecs/ecs.h>
+#include "agent_chan.h"
 #include "ids.h"
 #include "instance_private.h"
 
@@ -140,14 +141,14 @@ ecs_instance_state_t ecs_instance_state(const char *dir, const char *id)
 	return st;
 }
 
-/* Remove @dir/@name, a task's channel directory (its socket "a" in it) or a stray file; 0 or -1 with errno. */
+/* Remove @dir/@name, a task's channel directory (its socket in it) or a stray file; 0 or -1 with errno. */
 static int remove_channel_entry(int dirfd, const char *name)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
 		return errno == ENOTDIR || errno == ELOOP ? unlinkat(dirfd, name, 0) : -1;
-	if (unlinkat(fd, "a", 0) != 0 && errno != ENOENT) {
+	if (unlinkat(fd, ECS_AGENT_CHAN_SOCKET_NAME, 0) != 0 && errno != ENOENT) {
 		close(fd);
 		return -1;
 	}
