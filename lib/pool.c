@@ -562,7 +562,7 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 	double t0 = ecs_clock_ms_f(), ms;
 	char task_id[ECS_POOL_TASK_ID_SIZE] = "";
 	char *id;
-	char chan_missed[sizeof(engine->errmsg) + 64];
+	char chan_missed[sizeof(engine->errmsg) + 64] = "";
 	int chan_fd = -1;
 	int offer = ecs_clock_ms() >= e->no_channel_until;
 
@@ -576,7 +576,7 @@ static void refill_entry(ecs_pool *pool, ecs_engine *engine, entry *e)
 	e->starting--;
 	pool->stats.starting--;
 	/* a refill that started before another paused the key's channels says nothing more */
-	if (image_id != NULL && chan_missed[0] != '\0' && ecs_clock_ms() >= e->no_channel_until) {
+	if (chan_missed[0] != '\0' && ecs_clock_ms() >= e->no_channel_until) {
 		e->no_channel_until = ecs_clock_ms() + ECS_AGENT_CHAN_RETRY_MS;
 		ecs_engine_log(engine, ECS_LOG_WARN, "pool %s (%s): %s (%s): this pool's containers use the attach "
 			       "stream for %d s", e->label, e->image, chan_missed, pool->channel_dir,
